@@ -1,0 +1,66 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+REPO := $(CURDIR)
+
+# Overrides: make run LA=873 TERM=2025-26-autumn LANDING=/path/to/feeds SHARED_DRIVE=/path/to/out
+LA ?= 999
+TERM ?= 2025-26-spring
+DEMO_TERMS ?= 2025-26-autumn 2025-26-spring
+LANDING ?=
+SHARED_DRIVE ?= $(REPO)/shared-drive
+
+export AIRFLOW_HOME := $(REPO)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(REPO)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(REPO)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL ?= http://localhost:8080/execution/
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(REPO)/.airflow/airflow.db
+export SI_WORK_DIR ?= $(REPO)/.work
+export PYTHONPATH := $(REPO)/include:$(REPO)/plugins
+export GX_ANALYTICS_ENABLED := False
+export SI_SHARED_DRIVE := $(SHARED_DRIVE)
+
+.PHONY: run test airflow venv airflow-init demo clean
+
+$(BIN)/.installed: requirements.txt constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt -c constraints.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+airflow-init: venv
+	mkdir -p $(AIRFLOW_HOME) $(SI_WORK_DIR)
+	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+
+demo: venv
+	$(BIN)/python -m school_improvement demo --out $(REPO)/landing --la $(LA) --terms $(DEMO_TERMS)
+
+# The main job: the termly DAG run through Airflow itself. With no LANDING, demo feeds are generated and the
+# previous demo term is run first, so direction of travel has a term to compare with.
+run: airflow-init
+	@if [ -z "$(LANDING)" ]; then \
+	  $(MAKE) --no-print-directory demo && \
+	  for t in $(DEMO_TERMS); do \
+	    [ "$$t" = "$(TERM)" ] && continue; \
+	    $(BIN)/python -m school_improvement run-dag --la $(LA) --term $$t --landing $(REPO)/landing --shared-drive $(SHARED_DRIVE) || exit 1; \
+	  done; \
+	  $(BIN)/python -m school_improvement run-dag --la $(LA) --term $(TERM) --landing $(REPO)/landing --shared-drive $(SHARED_DRIVE); \
+	else \
+	  $(BIN)/python -m school_improvement run-dag --la $(LA) --term $(TERM) --landing $(LANDING) --shared-drive $(SHARED_DRIVE); \
+	fi
+
+# The Airflow UI (airflow standalone) with the DAG in it. Log in as `admin`; the password is printed and kept
+# in .airflow/simple_auth_manager_passwords.json.generated.
+airflow: airflow-init
+	$(BIN)/airflow standalone
+
+test: venv
+	$(BIN)/python -m pytest -q tests
+
+clean:
+	rm -rf .airflow .work landing shared-drive

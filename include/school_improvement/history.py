@@ -1,0 +1,164 @@
+"""The history of categories, letters and figures, in a relational database through SQLAlchemy.
+
+SQLite by default, PostgreSQL in docker-compose (SI_HISTORY_URL). The schema is created or migrated by the
+pipeline itself; a re-run of a term replaces that term's rows in one transaction, never duplicates them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pandas as pd
+from sqlalchemy import (JSON, Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, delete,
+                        inspect, insert, select)
+from sqlalchemy.engine import Engine
+
+from .terms import Term
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
+
+runs = Table(
+    "runs", metadata,
+    Column("la_code", String(8), primary_key=True), Column("term", String(20), primary_key=True),
+    Column("run_id", String(250), nullable=False), Column("rule_set", String(80), nullable=False),
+    Column("feed_checksums", JSON, nullable=False), Column("recorded_at", DateTime(timezone=True), nullable=False))
+
+school_terms = Table(
+    "school_terms", metadata,
+    Column("la_code", String(8), primary_key=True), Column("term", String(20), primary_key=True),
+    Column("urn", Integer, primary_key=True),
+    Column("school_name", String(200)), Column("maintained", Integer, nullable=False),
+    Column("category", String(10)), Column("computed_category", String(10)),
+    Column("previous_category", String(10)), Column("direction_of_travel", String(12)),
+    Column("reasons", Text), Column("criteria_met", Text), Column("override", JSON),
+    Column("evidence", JSON), Column("measures", JSON), Column("rule_set", String(80)),
+    Column("feed_checksums", JSON), Column("run_id", String(250)))
+
+flags = Table(
+    "flags", metadata,
+    Column("la_code", String(8), primary_key=True), Column("term", String(20), primary_key=True),
+    Column("urn", Integer, primary_key=True), Column("kind", String(40), primary_key=True),
+    Column("indicators", Text), Column("evidence", Text), Column("run_id", String(250)))
+
+
+def engine_for(url: str) -> Engine:
+    eng = create_engine(url, future=True)
+    migrate(eng)
+    return eng
+
+
+def migrate(eng: Engine) -> None:
+    """Create the schema, or bring an older one up to SCHEMA_VERSION."""
+    metadata.create_all(eng)
+    with eng.begin() as conn:
+        current = conn.execute(select(schema_version.c.version)).scalar()
+        if current is None:
+            conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+        elif current > SCHEMA_VERSION:
+            raise RuntimeError(f"history database schema {current} is newer than this code ({SCHEMA_VERSION})")
+        # Later versions add their ALTERs here, one step per version.
+
+
+def _json_safe(obj):
+    return json.loads(json.dumps(obj, default=str))
+
+
+def record_term(eng: Engine, la_code: str, term: Term, run_id: str, rule_set: str, checksums: dict,
+                table: pd.DataFrame, evidence: pd.DataFrame, measures: dict[int, dict],
+                academies: pd.DataFrame | None = None) -> None:
+    """Replace this LA's rows for this term with this run's results."""
+    t = str(term)
+    ev_by_urn = {int(u): g.drop(columns=["urn"]).to_dict("records") for u, g in evidence.groupby("urn")} \
+        if not evidence.empty else {}
+    rows = []
+    for r in table.to_dict("records"):
+        urn = int(r["urn"])
+        rows.append({
+            "la_code": la_code, "term": t, "urn": urn, "school_name": r["school_name"], "maintained": 1,
+            "category": r["category"], "computed_category": r["computed_category"],
+            "previous_category": r["previous_category"] or None, "direction_of_travel": r["direction_of_travel"],
+            "reasons": r["reasons"], "criteria_met": r["criteria_met"],
+            "override": _json_safe({k: r[k] for k in ("override_reason", "override_by", "override_on")}
+                                   if r["override_reason"] else None),
+            "evidence": _json_safe(ev_by_urn.get(urn, [])), "measures": _json_safe(measures.get(urn, {})),
+            "rule_set": rule_set, "feed_checksums": checksums, "run_id": run_id})
+    for r in ([] if academies is None else academies.to_dict("records")):
+        rows.append({"la_code": la_code, "term": t, "urn": int(r["urn"]), "school_name": r["school_name"],
+                     "maintained": 0, "measures": _json_safe(measures.get(int(r["urn"]), {})),
+                     "rule_set": rule_set, "feed_checksums": checksums, "run_id": run_id})
+    with eng.begin() as conn:
+        conn.execute(delete(school_terms).where((school_terms.c.la_code == la_code) & (school_terms.c.term == t)))
+        if rows:
+            conn.execute(insert(school_terms), rows)
+        conn.execute(delete(runs).where((runs.c.la_code == la_code) & (runs.c.term == t)))
+        conn.execute(insert(runs).values(la_code=la_code, term=t, run_id=run_id, rule_set=rule_set,
+                                         feed_checksums=checksums, recorded_at=datetime.now(timezone.utc)))
+
+
+def record_flags(eng: Engine, la_code: str, term: Term, run_id: str, frame: pd.DataFrame, kind_col: str) -> None:
+    """Replace this term's letter or academy flags (kind_col names the letter or 'academy:<step>')."""
+    t = str(term)
+    kinds = set(frame[kind_col]) if not frame.empty else set()
+    with eng.begin() as conn:
+        prefix = "academy:" if kind_col == "next_step" else ""
+        q = delete(flags).where((flags.c.la_code == la_code) & (flags.c.term == t))
+        q = q.where(flags.c.kind.like("academy:%")) if prefix else q.where(~flags.c.kind.like("academy:%"))
+        conn.execute(q)
+        if kinds:
+            conn.execute(insert(flags), [
+                {"la_code": la_code, "term": t, "urn": int(r["urn"]), "kind": prefix + str(r[kind_col]),
+                 "indicators": r.get("indicators") or r.get("concerns"), "evidence": r.get("evidence"),
+                 "run_id": run_id} for r in frame.to_dict("records")])
+
+
+def _terms_before(eng: Engine, la_code: str, term: Term) -> list[str]:
+    with eng.connect() as conn:
+        found = conn.execute(select(runs.c.term).where(runs.c.la_code == la_code)).scalars().all()
+    return sorted((t for t in found if Term.parse(t) < term), key=Term.parse, reverse=True)
+
+
+def previous(eng: Engine, la_code: str, term: Term) -> dict[int, dict]:
+    """For each school: the category in the latest earlier term, and figures from earlier terms (newest wins)."""
+    out: dict[int, dict] = {}
+    earlier = _terms_before(eng, la_code, term)
+    if not earlier:
+        return out
+    with eng.connect() as conn:
+        rows = conn.execute(select(school_terms.c.urn, school_terms.c.term, school_terms.c.category,
+                                   school_terms.c.measures)
+                            .where((school_terms.c.la_code == la_code) & school_terms.c.term.in_(earlier))).all()
+    for urn, t, category, measures in sorted(rows, key=lambda r: Term.parse(r[1]), reverse=True):
+        h = out.setdefault(urn, {"previous_category": None, "prior": {}, "previous_term": None})
+        if h["previous_term"] is None and t == earlier[0]:
+            h["previous_category"], h["previous_term"] = category, t
+        for k, v in (measures or {}).items():
+            h["prior"].setdefault(k, tuple(v))
+    return out
+
+
+def category_history(eng: Engine, la_code: str, upto: Term, terms: int = 6) -> pd.DataFrame:
+    """urn, term, category for the last `terms` terms up to and including `upto` (maintained schools)."""
+    with eng.connect() as conn:
+        rows = conn.execute(select(school_terms.c.urn, school_terms.c.term, school_terms.c.category)
+                            .where((school_terms.c.la_code == la_code) & (school_terms.c.maintained == 1))).all()
+    df = pd.DataFrame(rows, columns=["urn", "term", "category"])
+    if df.empty:
+        return df
+    keep = sorted({t for t in df["term"] if Term.parse(t) <= upto}, key=Term.parse)[-terms:]
+    return df[df["term"].isin(keep)].sort_values(["term", "urn"], key=lambda s: s.map(
+        lambda v: Term.parse(v) if isinstance(v, str) and "-" in v else v)).reset_index(drop=True)
+
+
+def flag_history(eng: Engine, la_code: str, before: Term) -> pd.DataFrame:
+    with eng.connect() as conn:
+        rows = conn.execute(select(flags.c.term, flags.c.urn, flags.c.kind).where(flags.c.la_code == la_code)).all()
+    df = pd.DataFrame(rows, columns=["term", "urn", "kind"])
+    return df[[Term.parse(t) < before for t in df["term"]]] if not df.empty else df
+
+
+def tables(eng: Engine) -> list[str]:
+    return inspect(eng).get_table_names()

@@ -1,0 +1,464 @@
+"""Data indicators named by the rule sets (`indicator: attainment_consistently_below`, ...).
+
+Each returns a Finding: met True/False, or None with the reason no judgement was made (suppressed,
+not published, small cohort). Thresholds come from the rule set, never from here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .rules import RuleSet
+from .termdata import TermData
+
+OFSTED_BANDS = {"good": 0, "requires_improvement": 1, "inadequate": 2}
+REPORT_CARD_SCALE = ["Urgent improvement", "Needs attention", "Expected standard", "Strong standard", "Exceptional"]
+RC_AREAS = ["rc_inclusion", "rc_curriculum_teaching", "rc_achievement", "rc_attendance_behaviour",
+            "rc_personal_development", "rc_leadership_governance"]
+CATEGORY_OF_CONCERN = ("special measures", "serious weaknesses")
+
+
+@dataclass
+class Finding:
+    met: bool | None
+    value: str = ""  # the evidence, in words, with figures
+    source: str = ""  # the feed file it came from
+    reason: str = ""  # why no judgement was made (met is None)
+    measures: dict | None = None  # figures to store in the history
+
+
+def _num(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _fmt(v: float | None, unit: str = "") -> str:
+    return "n/a" if v is None else f"{v:.1f}{unit}"
+
+
+class SchoolIndicators:
+    """Computes the indicators of one school for one term, caching each one."""
+
+    def __init__(self, urn: int, data: TermData, rules: RuleSet, prior: dict | None = None):
+        self.urn, self.data, self.rules = urn, data, rules
+        self.prior = prior or {}  # measures stored for this school in earlier terms: name -> (value, data_year)
+        self.gias = data.row("gias", urn) or {}
+        self.phase = str(self.gias.get("phase") or "")
+        self._cache: dict[str, Finding] = {}
+        self.measures: dict = {}
+
+    def get(self, name: str) -> Finding:
+        if name not in self._cache:
+            fn = getattr(self, f"_i_{name}", None)
+            if fn is None:
+                raise KeyError(f"rule set {self.rules.id} names unknown indicator {name!r}")
+            self._cache[name] = fn()
+            if self._cache[name].measures:
+                self.measures.update(self._cache[name].measures)
+        return self._cache[name]
+
+    def t(self, name: str) -> float:
+        return self.rules.threshold(name)
+
+    # ---------------------------------------------------------------- attainment
+    def _ks2(self):
+        r = self.data.row("ks2", self.urn)
+        return (r, self.data.latest("ks2")) if r else (None, None)
+
+    def _ks4(self):
+        r = self.data.row("ks4", self.urn)
+        return (r, self.data.latest("ks4")) if r else (None, None)
+
+    def _attainment(self) -> list[dict]:
+        """One entry per key stage with figures: diff to national, significance where CIs exist."""
+        out = []
+        small = self.t("small_cohort")
+        r, feed = self._ks2()
+        if r is not None:
+            nat = self.data.national("ks2")
+            e = {"ks": "KS2", "source": feed.source, "year": feed.academic_year or ""}
+            cohort = _num(r.get("cohort"))
+            v, n = _num(r.get("rwm_exp")), _num(nat.get("rwm_exp"))
+            p1, p2 = _num(r.get("rwm_exp_prev1")), _num(r.get("rwm_exp_prev2"))
+            n1 = _num(nat.get("rwm_exp_prev1"))
+            e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, cohort=cohort)
+            if cohort is not None and cohort < small:
+                e["reason"] = f"small cohort ({int(cohort)} pupils at KS2): reported as small, not judged"
+            elif v is None:
+                e["reason"] = f"KS2 RWM expected standard not available: {self.data.status('ks2', self.urn, 'rwm_exp') or 'no figure'}"
+            elif n is None:
+                e["reason"] = "no national KS2 comparator row in the feed"
+            # Progress has confidence intervals: 'below' means significantly below (upper limit < 0).
+            uppers = [_num(r.get(f"{s}_prog_upper")) for s in ("read", "writ", "mat")]
+            lowers = [_num(r.get(f"{s}_prog_lower")) for s in ("read", "writ", "mat")]
+            e["progress_published"] = any(u is not None for u in uppers)
+            e["sig_below"] = any(u is not None and u < 0 for u in uppers)
+            e["sig_above"] = any(lo is not None and lo > 0 for lo in lowers)
+            e["label"] = "KS2 reading, writing and maths at expected standard"
+            e["unit"] = "%"
+            e["below_points"] = self.t("attainment_below_points")
+            out.append(e)
+        r, feed = self._ks4()
+        if r is not None:
+            nat = self.data.national("ks4")
+            e = {"ks": "KS4", "source": feed.source, "year": feed.academic_year or ""}
+            cohort = _num(r.get("cohort"))
+            v, n = _num(r.get("att8")), _num(nat.get("att8"))
+            e.update(value=v, national=n, prev1=None, prev2=None, national_prev1=None, cohort=cohort)
+            if cohort is not None and cohort < small:
+                e["reason"] = f"small cohort ({int(cohort)} pupils at KS4): reported as small, not judged"
+            elif v is None:
+                e["reason"] = f"Attainment 8 not available: {self.data.status('ks4', self.urn, 'att8') or 'no figure'}"
+            elif n is None:
+                e["reason"] = "no national KS4 comparator row in the feed"
+            up, lo = _num(r.get("p8_upper")), _num(r.get("p8_lower"))
+            e["progress_published"] = up is not None
+            e["sig_below"] = up is not None and up < 0
+            e["sig_above"] = lo is not None and lo > 0
+            e["label"] = "KS4 Attainment 8"
+            e["unit"] = ""
+            e["below_points"] = self.t("attainment8_below_points")
+            if not e["progress_published"]:
+                e["p8_note"] = f"Progress 8 not published: {self.data.status('ks4', self.urn, 'p8') or 'no figure'}"
+            prior = self.prior.get("att8")
+            if prior and prior[1] != e["year"]:
+                e["prev1"] = _num(prior[0])
+            out.append(e)
+        return out
+
+    def _attainment_finding(self, test, describe) -> Finding:
+        stages = self._attainment()
+        if not stages:
+            return Finding(None, reason=f"no KS2 or KS4 results for this school (phase {self.phase or 'unknown'})")
+        judged = [e for e in stages if "reason" not in e]
+        if not judged:
+            return Finding(None, reason="; ".join(e["reason"] for e in stages), source=stages[0]["source"])
+        hits = [e for e in judged if test(e)]
+        e = hits[0] if hits else judged[0]
+        measures = {("rwm_exp" if x["ks"] == "KS2" else "att8"): (x["value"], x["year"]) for x in judged}
+        return Finding(bool(hits), value=describe(e), source=e["source"], measures=measures)
+
+    @staticmethod
+    def _describe(e) -> str:
+        u = e["unit"]
+        s = f"{e['label']} {_fmt(e['value'], u)} vs national {_fmt(e['national'], u)} ({e['year']})"
+        if e.get("prev1") is not None:
+            s += f"; previous year {_fmt(e['prev1'], u)}"
+            if e.get("national_prev1") is not None:
+                s += f" vs national {_fmt(e['national_prev1'], u)}"
+        if e.get("prev2") is not None:
+            s += f"; year before {_fmt(e['prev2'], u)}"
+        if e.get("progress_published"):
+            s += "; progress significantly below average" if e["sig_below"] else "; progress not significantly below average"
+        return s
+
+    def _below(self, e) -> bool:
+        # With confidence intervals, 'below' means significantly below.
+        if e["progress_published"]:
+            return e["sig_below"]
+        return e["value"] < e["national"] - e["below_points"]
+
+    def _i_attainment_consistently_below(self) -> Finding:
+        def test(e):
+            if not self._below(e):
+                return False
+            if e.get("prev1") is None:
+                return e["progress_published"]  # a significant result alone, when no prior year is published
+            nat1 = e.get("national_prev1") or e["national"]
+            return e["prev1"] < nat1 - e["below_points"]
+        return self._attainment_finding(test, self._describe)
+
+    def _i_attainment_broadly_in_line(self) -> Finding:
+        band = self.t("attainment_in_line_points")
+        return self._attainment_finding(
+            lambda e: not self._below(e) and -band <= e["value"] - e["national"] < 0, self._describe)
+
+    def _i_attainment_at_or_above_national(self) -> Finding:
+        return self._attainment_finding(
+            lambda e: e["value"] >= e["national"] and not e["sig_below"], self._describe)
+
+    def _i_attainment_declining(self) -> Finding:
+        pts = self.t("attainment_declining_points")
+
+        def test(e):
+            p1, p2 = e.get("prev1"), e.get("prev2")
+            if p1 is None:
+                return False
+            two_falls = p2 is not None and e["value"] < p1 < p2
+            return e["value"] <= p1 - pts or (two_falls and e["value"] <= p2 - pts)
+        return self._attainment_finding(test, self._describe)
+
+    def _i_attainment_declining_sharply(self) -> Finding:
+        pts = 2 * self.t("attainment_declining_points")
+        return self._attainment_finding(
+            lambda e: e.get("prev1") is not None and e["value"] <= e["prev1"] - pts, self._describe)
+
+    def _i_attainment_significant_improvement(self) -> Finding:
+        pts = 2 * self.t("attainment_declining_points")
+        return self._attainment_finding(
+            lambda e: (e.get("prev1") is not None and e["value"] >= e["prev1"] + pts) or e["sig_above"],
+            self._describe)
+
+    def _i_below_floor_standard(self) -> Finding:
+        return Finding(None, reason="the DfE floor standard no longer exists (last applied to 2019 results)")
+
+    # ---------------------------------------------------------------- disadvantaged (Priority 3)
+    def _gap(self) -> dict:
+        small = self.t("small_cohort")
+        r, feed = self._ks2()
+        if r is not None:
+            nat = self.data.national("ks2")
+            d, o = _num(r.get("rwm_exp_disadv")), _num(r.get("rwm_exp_other"))
+            d1, o1 = _num(r.get("rwm_exp_disadv_prev1")), _num(r.get("rwm_exp_other_prev1"))
+            nd, no = _num(nat.get("rwm_exp_disadv")), _num(nat.get("rwm_exp_other"))
+            nd1, no1 = _num(nat.get("rwm_exp_disadv_prev1")), _num(nat.get("rwm_exp_other_prev1"))
+            g = {"ks": "KS2", "source": feed.source, "year": feed.academic_year or "",
+                 "disadv": d, "other": o, "cohort": _num(r.get("disadv_cohort")),
+                 "gap": None if d is None or o is None else o - d,
+                 "gap_prev1": None if d1 is None or o1 is None else o1 - d1,
+                 "disadv_prev1": d1,
+                 "nat_gap": None if nd is None or no is None else no - nd,
+                 "nat_gap_prev1": None if nd1 is None or no1 is None else no1 - nd1,
+                 "label": "KS2 RWM expected standard", "unit": " points"}
+            if g["cohort"] is not None and g["cohort"] < small:
+                g["reason"] = f"small disadvantaged cohort ({int(g['cohort'])} pupils): not judged"
+            elif g["gap"] is None:
+                g["reason"] = ("disadvantaged gap not available: "
+                               f"{self.data.status('ks2', self.urn, 'rwm_exp_disadv') or self.data.status('ks2', self.urn, 'rwm_exp_other') or 'no figure'}")
+            elif g["nat_gap"] is None:
+                g["reason"] = "no national disadvantaged gap in the feed"
+            return g
+        r, feed = self._ks4()
+        if r is not None:
+            nat = self.data.national("ks4")
+            d, o = _num(r.get("att8_disadv")), _num(r.get("att8_other"))
+            nd, no = _num(nat.get("att8_disadv")), _num(nat.get("att8_other"))
+            g = {"ks": "KS4", "source": feed.source, "year": feed.academic_year or "", "disadv": d, "other": o,
+                 "cohort": None, "gap": None if d is None or o is None else o - d, "gap_prev1": None,
+                 "disadv_prev1": None, "nat_gap": None if nd is None or no is None else no - nd,
+                 "nat_gap_prev1": None, "label": "KS4 Attainment 8", "unit": ""}
+            prior = self.prior.get("disadv_gap")
+            if prior and prior[1] != g["year"]:
+                g["gap_prev1"] = _num(prior[0])
+            if g["gap"] is None:
+                g["reason"] = f"disadvantaged Attainment 8 not available: {self.data.status('ks4', self.urn, 'att8_disadv') or 'no figure'}"
+            elif g["nat_gap"] is None:
+                g["reason"] = "no national disadvantaged gap in the feed"
+            return g
+        return {"reason": "no KS2 or KS4 results for this school", "source": ""}
+
+    def _gap_finding(self, test) -> Finding:
+        g = self._gap()
+        if "reason" in g:
+            return Finding(None, reason=g["reason"], source=g.get("source", ""))
+        s = (f"{g['label']}: disadvantaged {_fmt(g['disadv'], '%')} vs others {_fmt(g['other'], '%')}, "
+             f"gap {_fmt(g['gap'])} points vs national gap {_fmt(g['nat_gap'])} ({g['year']})")
+        if g["gap_prev1"] is not None:
+            s += f"; previous year gap {_fmt(g['gap_prev1'])}"
+        return Finding(bool(test(g)), value=s, source=g["source"], measures={"disadv_gap": (g["gap"], g["year"])})
+
+    def disadvantaged_gap(self) -> tuple[float | None, float | None]:
+        g = self._gap()
+        return (g.get("gap"), g.get("nat_gap")) if "reason" not in g else (None, g.get("nat_gap"))
+
+    def _i_disadvantaged_gap_wide(self) -> Finding:
+        w = self.t("disadvantaged_gap_wide_points")
+        return self._gap_finding(lambda g: g["gap"] - g["nat_gap"] > w)
+
+    def _i_disadvantaged_gap_persistently_wide(self) -> Finding:
+        w = self.t("disadvantaged_gap_wide_points")
+        return self._gap_finding(lambda g: g["gap"] - g["nat_gap"] > w and g["gap_prev1"] is not None
+                                 and g["gap_prev1"] - (g["nat_gap_prev1"] or g["nat_gap"]) > w)
+
+    def _i_disadvantaged_gap_persistently_very_wide(self) -> Finding:
+        w, vw = self.t("disadvantaged_gap_wide_points"), self.t("disadvantaged_gap_very_wide_points")
+        return self._gap_finding(lambda g: g["gap"] - g["nat_gap"] > vw and g["gap_prev1"] is not None
+                                 and g["gap_prev1"] - (g["nat_gap_prev1"] or g["nat_gap"]) > w)
+
+    def _i_disadvantaged_accelerated(self) -> Finding:
+        w = self.t("disadvantaged_gap_wide_points")
+        return self._gap_finding(lambda g: g["gap_prev1"] is not None and g["gap"] <= g["gap_prev1"] - w
+                                 and (g["disadv_prev1"] is None or g["disadv"] >= g["disadv_prev1"] + w))
+
+    # ---------------------------------------------------------------- attendance
+    def _absence(self) -> dict:
+        r = self.data.row("absence", self.urn)
+        feed = self.data.latest("absence")
+        if r is None:
+            return {"reason": "no absence figures for this school in the absence feed", "source": feed.source if feed else ""}
+        phase = {"primary": "PRI", "secondary": "SEC", "all-through": "SEC"}.get(self.phase.lower(), "SPE" if "special" in self.phase.lower() else None)
+        nat = self.data.national("absence", phase)
+        a = {"source": feed.source, "year": feed.academic_year or "",
+             "overall": _num(r.get("overall_absence")), "persistent": _num(r.get("persistent_absence")),
+             "nat_overall": _num(nat.get("overall_absence")), "nat_persistent": _num(nat.get("persistent_absence")),
+             "threshold": _num(r.get("persistent_threshold")) or 10}
+        prior = self.prior.get("overall_absence")
+        a["prev"] = _num(prior[0]) if prior and prior[1] != a["year"] else None
+        hist = getattr(feed, "history", None)
+        if a["prev"] is None and hist is not None and not hist.empty:
+            earlier = hist[(hist["urn"] == self.urn)].sort_values("academic_year")
+            if not earlier.empty:
+                a["prev"] = _num(earlier.iloc[-1]["overall_absence"])
+        if a["overall"] is None:
+            a["reason"] = f"overall absence not available: {self.data.status('absence', self.urn, 'overall_absence') or 'no figure'}"
+        elif a["nat_overall"] is None:
+            a["reason"] = "no national absence comparator in the feed"
+        return a
+
+    def _absence_finding(self, test) -> Finding:
+        a = self._absence()
+        if "reason" in a:
+            return Finding(None, reason=a["reason"], source=a.get("source", ""))
+        s = (f"overall absence {_fmt(a['overall'], '%')} vs national {_fmt(a['nat_overall'], '%')}; "
+             f"persistent absence ({int(a['threshold'])}%+) {_fmt(a['persistent'], '%')} vs national "
+             f"{_fmt(a['nat_persistent'], '%')} ({a['year']})")
+        if a["prev"] is not None:
+            s += f"; previous year overall absence {_fmt(a['prev'], '%')}"
+        return Finding(bool(test(a)), value=s, source=a["source"],
+                       measures={"overall_absence": (a["overall"], a["year"])})
+
+    def absence_figures(self) -> dict:
+        a = self._absence()
+        return {} if "reason" in a else a
+
+    def _improving(self, a) -> bool:
+        return a["prev"] is not None and a["overall"] <= a["prev"] - self.t("attendance_rapid_improvement_points")
+
+    def _i_attendance_high_or_rapidly_improving(self) -> Finding:
+        return self._absence_finding(lambda a: a["overall"] <= a["nat_overall"] or self._improving(a))
+
+    def _i_attendance_low_not_improving(self) -> Finding:
+        return self._absence_finding(
+            lambda a: a["overall"] > a["nat_overall"] + self.t("attendance_low_points") and not self._improving(a))
+
+    def _i_attendance_consistently_low(self) -> Finding:
+        def test(a):
+            high = a["overall"] > a["nat_overall"] + self.t("attendance_consistently_low_points")
+            pa = a["persistent"] is not None and a["nat_persistent"] is not None and \
+                a["persistent"] > a["nat_persistent"] + self.t("persistent_absence_low_points")
+            return high and pa and not self._improving(a)
+        return self._absence_finding(test)
+
+    def _i_absence_rising(self) -> Finding:
+        return self._absence_finding(lambda a: a["prev"] is not None and a["overall"] > a["nat_overall"]
+                                     and a["overall"] >= a["prev"] + self.t("attendance_low_points"))
+
+    # ---------------------------------------------------------------- Ofsted
+    def _ofsted(self) -> dict:
+        r = self.data.row("ofsted", self.urn)
+        feed = self.data.latest("ofsted")
+        if r is None:
+            return {"band": None, "reason": "no Ofsted inspection record for this school", "source": feed.source if feed else ""}
+        o = {"source": feed.source, "row": r}
+        coc = " ".join(str(r.get(k) or "") for k in ("category_of_concern", "oeif_category_of_concern",
+                                                        "recent_category_of_concern")).lower()
+        o["category"] = next((c for c in CATEGORY_OF_CONCERN if c in coc), None)
+        o["safeguarding_not_met"] = str(r.get("safeguarding") or "").strip().lower() == "not met" or \
+            str(r.get("oeif_safeguarding_effective") or "").strip().lower() == "no"
+        areas = {a: r.get(a) for a in RC_AREAS if r.get(a) in REPORT_CARD_SCALE}
+        grade = _num(r.get("oeif_overall"))
+        if self.rules.ofsted_framework == "report_card":
+            # The single overall-effectiveness grade is no longer evidence under this rule set.
+            if areas:
+                worst = min(REPORT_CARD_SCALE.index(v) for v in areas.values())
+                band = "inadequate" if worst == 0 or o["safeguarding_not_met"] else \
+                    "requires_improvement" if worst == 1 else "good"
+                o["text"] = "report card: " + ", ".join(f"{k[3:].replace('_', ' ')} {v}" for k, v in areas.items())
+                o["text"] += f"; safeguarding {r.get('safeguarding') or 'not recorded'} ({r.get('inspection_date') or 'date n/a'})"
+            else:
+                band = None
+                o["reason"] = ("no report card yet; under this rule set the single overall-effectiveness grade "
+                               f"(latest: {int(grade) if grade else 'none'}) is not evidence")
+        else:
+            if grade is not None:
+                band = {1: "good", 2: "good", 3: "requires_improvement", 4: "inadequate"}[int(grade)]
+                words = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}[int(grade)]
+                o["text"] = f"overall effectiveness {words} (grade {int(grade)}, {r.get('oeif_date') or 'date n/a'})"
+                ungraded = str(r.get("ungraded_outcome") or "")
+                if ungraded:
+                    o["text"] += f"; ungraded inspection: {ungraded}"
+            elif areas:
+                worst = min(REPORT_CARD_SCALE.index(v) for v in areas.values())
+                band = "inadequate" if worst == 0 else "requires_improvement" if worst == 1 else "good"
+                o["text"] = "report card: " + ", ".join(f"{k[3:].replace('_', ' ')} {v}" for k, v in areas.items())
+            else:
+                band = None
+                o["reason"] = f"no graded inspection: {self.data.status('ofsted', self.urn, 'oeif_overall') or 'no grade'}"
+        if o["category"]:
+            band = "inadequate"
+            o["text"] = (o.get("text") or "") + f"; category of concern: {o['category']}"
+        o["band"] = band
+        prior = self.prior.get("ofsted_band")
+        o["prev_band"] = prior[0] if prior else None
+        return o
+
+    def _ofsted_finding(self, test, needs_prev=False) -> Finding:
+        o = self._ofsted()
+        if o["band"] is None:
+            return Finding(None, reason=o["reason"], source=o.get("source", ""), measures=None)
+        if needs_prev and o["prev_band"] is None:
+            return Finding(None, reason="no earlier Ofsted outcome in the history to compare with", source=o["source"],
+                           measures={"ofsted_band": (o["band"], "")})
+        text = o["text"]
+        if o["prev_band"]:
+            text += f"; previously {o['prev_band'].replace('_', ' ')}"
+        return Finding(bool(test(o)), value=text, source=o["source"], measures={"ofsted_band": (o["band"], "")})
+
+    def ofsted_band(self) -> str | None:
+        return self._ofsted()["band"]
+
+    def _i_ofsted_good_or_better(self) -> Finding:
+        return self._ofsted_finding(lambda o: o["band"] == "good")
+
+    def _i_ofsted_requires_improvement(self) -> Finding:
+        return self._ofsted_finding(lambda o: o["band"] == "requires_improvement")
+
+    def _i_ofsted_inadequate(self) -> Finding:
+        return self._ofsted_finding(lambda o: o["band"] == "inadequate")
+
+    def _i_ofsted_category_of_concern(self) -> Finding:
+        o = self._ofsted()
+        if o.get("row") is None:
+            return Finding(None, reason=o["reason"], source=o.get("source", ""))
+        return Finding(o["category"] is not None, value=f"Ofsted category of concern: {o['category'] or 'none'}",
+                       source=o["source"])
+
+    def _i_safeguarding_not_met(self) -> Finding:
+        o = self._ofsted()
+        if o.get("row") is None:
+            return Finding(None, reason=o["reason"], source=o.get("source", ""))
+        r = o["row"]
+        said = r.get("safeguarding") or r.get("oeif_safeguarding_effective")
+        if said is None or str(said).strip() == "":
+            return Finding(None, reason="Ofsted safeguarding judgement not recorded", source=o["source"])
+        return Finding(o["safeguarding_not_met"], value=f"Ofsted safeguarding: {said}", source=o["source"])
+
+    def _i_ofsted_dropped(self) -> Finding:
+        return self._ofsted_finding(lambda o: OFSTED_BANDS[o["band"]] > OFSTED_BANDS[o["prev_band"]], needs_prev=True)
+
+    def _i_ofsted_improved(self) -> Finding:
+        return self._ofsted_finding(lambda o: OFSTED_BANDS[o["band"]] < OFSTED_BANDS[o["prev_band"]]
+                                    and self._inspected_recently(o), needs_prev=True)
+
+    def _inspected_recently(self, o) -> bool:
+        """An inspection (graded, report card or ungraded) published in this term or the last."""
+        start, end = self.data.window()
+        r = o.get("row") or {}
+        dates = [r.get(k) for k in ("inspection_date", "oeif_date", "ungraded_date")]
+        return any(hasattr(d, "year") and start <= d <= end for d in dates)
+
+    def _i_ofsted_good_or_better_sustained(self) -> Finding:
+        # Sustained means a new inspection confirmed it, not merely that nothing changed.
+        def test(o):
+            remains = "remains" in str((o.get("row") or {}).get("ungraded_outcome") or "").lower()
+            return o["band"] == "good" and (o["prev_band"] in (None, "good")) and self._inspected_recently(o) \
+                and (o["prev_band"] == "good" or remains)
+        return self._ofsted_finding(test)
+
+    def _i_ofsted_requires_improvement_sustained(self) -> Finding:
+        return self._ofsted_finding(lambda o: o["band"] != "good" and o["prev_band"] not in (None, "good"),
+                                    needs_prev=True)

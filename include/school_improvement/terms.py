@@ -1,0 +1,140 @@
+"""School terms: `2025-26-autumn` and the dates the term calendar gives them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from . import CALENDAR_FILE
+
+SEASONS = ("autumn", "spring", "summer")
+TERM_RE = re.compile(r"^(?P<y1>\d{4})-(?P<y2>\d{2})-(?P<season>autumn|spring|summer)$")
+
+
+@dataclass(frozen=True, order=True)
+class Term:
+    start_year: int  # 2025 for 2025-26
+    season_index: int  # 0 autumn, 1 spring, 2 summer
+
+    @classmethod
+    def parse(cls, text: str) -> "Term":
+        m = TERM_RE.match(str(text).strip())
+        if not m:
+            raise ValueError(f"term {text!r} is not of the form YYYY-YY-autumn|spring|summer, e.g. 2025-26-autumn")
+        y1 = int(m["y1"])
+        if (y1 + 1) % 100 != int(m["y2"]):
+            raise ValueError(f"term {text!r}: {m['y2']} does not follow {y1}")
+        return cls(y1, SEASONS.index(m["season"]))
+
+    @property
+    def season(self) -> str:
+        return SEASONS[self.season_index]
+
+    @property
+    def academic_year(self) -> str:
+        return f"{self.start_year}-{(self.start_year + 1) % 100:02d}"
+
+    def __str__(self) -> str:
+        return f"{self.academic_year}-{self.season}"
+
+    def previous(self) -> "Term":
+        if self.season_index == 0:
+            return Term(self.start_year - 1, 2)
+        return Term(self.start_year, self.season_index - 1)
+
+    def next(self) -> "Term":
+        if self.season_index == 2:
+            return Term(self.start_year + 1, 0)
+        return Term(self.start_year, self.season_index + 1)
+
+    def nominal_dates(self) -> tuple[date, date]:
+        """Dates used when the calendar has no entry: Sep-Dec, Jan-Mar, Apr-Jul."""
+        y = self.start_year
+        return [(date(y, 9, 1), date(y, 12, 31)), (date(y + 1, 1, 1), date(y + 1, 3, 31)),
+                (date(y + 1, 4, 1), date(y + 1, 8, 31))][self.season_index]
+
+    def dates(self, calendar: "TermCalendar | None" = None) -> tuple[date, date]:
+        cal = calendar or TermCalendar.load()
+        return cal.term_dates(self) or self.nominal_dates()
+
+    @property
+    def reference_date(self) -> date:
+        """The date that chooses the rule set in force: the term's start."""
+        return self.dates()[0]
+
+
+def term_for_date(d: date) -> Term:
+    """The term a date falls in, holidays included (a date in the summer holiday belongs to summer)."""
+    if d.month >= 9:
+        return Term(d.year, 0)
+    if d.month <= 3:
+        return Term(d.year - 1, 1)
+    return Term(d.year - 1, 2)
+
+
+@dataclass(frozen=True)
+class TermWindow:
+    term: Term
+    start: date
+    end: date
+    closures: tuple[tuple[date, date], ...]
+
+    def is_school_day(self, d: date) -> bool:
+        if d.weekday() >= 5 or not (self.start <= d <= self.end):
+            return False
+        return not any(a <= d <= b for a, b in self.closures)
+
+    def nth_school_day(self, n: int) -> date:
+        """The date that is n school days after the term starts (the start itself is day 0)."""
+        d, count = self.start, 0
+        while count < n or not self.is_school_day(d):
+            d += timedelta(days=1)
+            if self.is_school_day(d):
+                count += 1
+            if d > self.end:
+                return self.end
+        return d
+
+
+class TermCalendar:
+    def __init__(self, data: dict, source: str = "term calendar"):
+        self.source = source
+        self.run_after_school_days = int(data.get("run_after_school_days", 15))
+        hh, mm = str(data.get("run_at", "06:00")).split(":")
+        self.run_at = (int(hh), int(mm))
+        self.timezone = data.get("timezone", "Europe/London")
+        self.windows: dict[Term, TermWindow] = {}
+        for year, seasons in (data.get("academic_years") or {}).items():
+            for season, spec in seasons.items():
+                term = Term.parse(f"{year}-{season}")
+                start, end = _as_date(spec["start"]), _as_date(spec["end"])
+                if end < start:
+                    raise ValueError(f"{source}: {term} ends before it starts")
+                closures = tuple((_as_date(a), _as_date(b)) for a, b in spec.get("closures", []))
+                self.windows[term] = TermWindow(term, start, end, closures)
+
+    @classmethod
+    @lru_cache(maxsize=8)
+    def load(cls, path: Path | str = CALENDAR_FILE) -> "TermCalendar":
+        with open(path, encoding="utf-8") as fh:
+            return cls(yaml.safe_load(fh) or {}, source=str(path))
+
+    def term_dates(self, term: Term) -> tuple[date, date] | None:
+        w = self.windows.get(term)
+        return (w.start, w.end) if w else None
+
+    def run_date(self, term: Term) -> date | None:
+        w = self.windows.get(term)
+        return w.nth_school_day(self.run_after_school_days) if w else None
+
+    def terms(self) -> list[Term]:
+        return sorted(self.windows)
+
+
+def _as_date(v) -> date:
+    return v if isinstance(v, date) else date.fromisoformat(str(v))
