@@ -3,7 +3,7 @@
 Best fit, as the Strategy says ("a school does not have to meet all bullet points"):
 1. Each criterion (one bullet) is met when any of its evidence is met.
 2. Each area (Leadership and management, Quality of education, Behaviour and attitudes, Personal development)
-   is placed at the level whose bullets it meets in the greatest share; a tie goes to the higher level of support.
+   is placed at the level with the most bullets met; a tie goes to the higher level of support.
    An area with no bullet met has no judgement.
 3. The school's level is the mean of its judged areas (low 1, medium 2, high 3), rounded with halves going up,
    so ties break toward more support. A school with no judged area is placed at medium until an adviser visits.
@@ -173,16 +173,12 @@ def evaluate_criteria(ev: SchoolEvidence, rules: RuleSet, on: date) -> list[Crit
 
 
 def best_fit(results: list[CriterionResult], rules: RuleSet) -> tuple[str | None, dict[str, str | None]]:
-    """Area levels by share of bullets met (ties to more support), then the mean of areas, halves up."""
+    """Area levels by the most bullets met (ties to more support), then the mean of areas, halves up."""
     areas: dict[str, str | None] = {}
     for area in rules.areas:
-        shares = {}
-        for level in LEVELS:
-            bullets = [r for r in results if r.area == area and r.level == level]
-            if bullets:
-                shares[level] = sum(r.met for r in bullets) / len(bullets)
-        best = max(shares.values(), default=0)
-        areas[area] = None if best == 0 else max((lv for lv, s in shares.items() if s == best), key=LEVEL_SCORE.get)
+        counts = {lv: sum(r.met for r in results if r.area == area and r.level == lv) for lv in LEVELS}
+        best = max(counts.values())
+        areas[area] = None if best == 0 else max((lv for lv, n in counts.items() if n == best), key=LEVEL_SCORE.get)
     judged = [LEVEL_SCORE[v] for v in areas.values() if v]
     if not judged:
         return None, areas

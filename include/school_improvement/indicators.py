@@ -290,7 +290,9 @@ class SchoolIndicators:
         feed = self.data.latest("absence")
         if r is None:
             return {"reason": "no absence figures for this school in the absence feed", "source": feed.source if feed else ""}
-        phase = {"primary": "PRI", "secondary": "SEC", "all-through": "SEC"}.get(self.phase.lower(), "SPE" if "special" in self.phase.lower() else None)
+        kind = f"{self.phase} {self.gias.get('type') or ''}".lower()
+        phase = "special" if "special" in kind else "secondary" if ("secondary" in kind or "all-through" in kind) \
+            else "primary" if "primary" in kind else None
         nat = self.data.national("absence", phase)
         a = {"source": feed.source, "year": feed.academic_year or "",
              "overall": _num(r.get("overall_absence")), "persistent": _num(r.get("persistent_absence")),

@@ -1,0 +1,153 @@
+"""Categorisation against the Strategy's prioritisation criteria, one test per bullet, plus best fit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
+from school_improvement.categorise import best_fit, categorise, visits_planned
+from school_improvement.errors import RulesError
+from school_improvement.rules import load_rule_set, rule_set_for
+from school_improvement.terms import Term
+
+RULES = load_rule_set("cambs-2021-23")
+URN = 990101
+
+# Data that makes each data-only indicator true (and, as far as possible, nothing else).
+INDICATOR_DATA = {
+    "attainment_broadly_in_line": {"ks2": [ks2(URN, rwm_exp=58.0)]},
+    "attainment_declining": {"ks2": [ks2(URN, rwm_exp=50.0, rwm_exp_prev1=58.0, rwm_exp_prev2=60.0)]},
+    "attainment_consistently_below": {"ks2": [ks2(URN, rwm_exp=45.0, rwm_exp_prev1=44.0, rwm_exp_prev2=44.0)]},
+    "attainment_declining_sharply": {"ks2": [ks2(URN, rwm_exp=48.0, rwm_exp_prev1=60.0, rwm_exp_prev2=61.0)]},
+    "attendance_high_or_rapidly_improving": {"absence": [absence(URN, overall_absence=4.5)]},
+    "attendance_low_not_improving": {"absence": [absence(URN, overall_absence=6.5, persistent_absence=15.0)]},
+    "attendance_consistently_low": {"absence": [absence(URN, overall_absence=8.0, persistent_absence=25.0)]},
+}
+
+
+def _kinds_meeting(criterion) -> dict:
+    """Feeds in which one school meets this criterion through its first adviser evidence, else its data."""
+    kinds: dict = {"gias": [gias(URN)]}
+    ev = next((e for e in criterion.evidence if e.kind == "adviser"), criterion.evidence[0])
+    if ev.kind == "adviser":
+        kinds["adviser_judgements"] = [judgement(URN, ev.adviser)]
+    elif ev.kind == "intelligence":
+        kinds["la_intelligence"] = [flag(URN, ev.intelligence[0], ev.min_severity)]
+    elif ev.kind == "letter_issued":
+        kinds["letters_log"] = [letter(URN, ev.letter_issued[0], date(2025, 9, 20))]
+    else:
+        kinds.update(INDICATOR_DATA[ev.indicator])
+    return kinds
+
+
+@pytest.mark.parametrize("criterion", RULES.criteria, ids=[c.id for c in RULES.criteria])
+def test_each_strategy_bullet_places_the_school_as_the_strategy_says(criterion):
+    result = categorise(term_data(**_kinds_meeting(criterion)), RULES)
+    row = result.table.iloc[0]
+    assert row["category"] == criterion.level
+    assert criterion.id in row["criteria_met"].split("; ")
+    assert criterion.id in row["reasons"] and criterion.wording.rstrip(".")[:40] in row["reasons"]
+
+
+def test_best_fit_does_not_need_every_bullet_and_ties_go_to_more_support():
+    # Two areas low, one high: mean 1.67 -> medium.
+    data = term_data(gias=[gias(URN)], adviser_judgements=[
+        judgement(URN, "LM-L2"), judgement(URN, "QE-L3"), judgement(URN, "BA-H2")])
+    assert categorise(data, RULES).table.iloc[0]["category"] == "medium"
+    # One area low, one medium: mean 1.5 is a tie -> medium (more support).
+    data = term_data(gias=[gias(URN)], adviser_judgements=[judgement(URN, "LM-L2"), judgement(URN, "QE-M2")])
+    assert categorise(data, RULES).table.iloc[0]["category"] == "medium"
+    # Within an area, one low and one medium bullet met: tie -> medium.
+    data = term_data(gias=[gias(URN)], adviser_judgements=[judgement(URN, "PD-L1"), judgement(URN, "PD-M1")])
+    assert categorise(data, RULES).table.iloc[0]["category"] == "medium"
+    # Mostly low: low.
+    data = term_data(gias=[gias(URN)], adviser_judgements=[
+        judgement(URN, c) for c in ("LM-L1", "LM-L2", "QE-L1", "BA-L2", "PD-L1")])
+    assert categorise(data, RULES).table.iloc[0]["category"] == "low"
+
+
+@pytest.mark.parametrize("kinds, condition", [
+    ({"ofsted": [ofsted(URN, oeif_safeguarding_effective="No")]}, "OV-SAFEGUARDING"),
+    ({"letters_log": [letter(URN, "warning_notice", date(2025, 10, 3))]}, "OV-LETTER"),
+    ({"ofsted": [ofsted(URN, oeif_overall=4, category_of_concern="Special measures")]}, "OV-CATEGORY"),
+    ({"la_intelligence": [flag(URN, "no_substantive_leadership", "medium")]}, "OV-LEADERSHIP"),
+])
+def test_overriding_conditions_put_the_school_at_high(kinds, condition):
+    lows = [judgement(URN, c) for c in ("LM-L2", "LM-L3", "QE-L1", "QE-L2", "BA-L2", "PD-L1", "PD-L2")]
+    row = categorise(term_data(gias=[gias(URN)], adviser_judgements=lows, **kinds), RULES).table.iloc[0]
+    assert row["category"] == "high" and row["overriding_condition"] == condition
+    assert row["reasons"].startswith("Overriding condition")
+
+
+def test_no_judgement_from_suppressed_figures_and_small_cohorts_are_reported_as_small():
+    data = term_data(gias=[gias(URN), gias(URN + 1)],
+                     ks2=[ks2(URN, rwm_exp=None, cohort=20), ks2(URN + 1, cohort=4, rwm_exp=0.0, rwm_exp_prev1=0.0)])
+    data.by_kind["ks2"][0].statuses.loc[0] = [URN, "rwm_exp", "SUPP", "5 or fewer pupils", 2]
+    table = categorise(data, RULES).table.set_index("urn")
+    assert "SUPP (5 or fewer pupils)" in table.loc[URN, "reasons"]
+    assert "QE-H6" not in table.loc[URN, "criteria_met"]
+    assert "small cohort (4 pupils" in table.loc[URN + 1, "reasons"]
+    assert "QE-H6" not in table.loc[URN + 1, "criteria_met"]  # 0% of 4 pupils is not "failing"
+
+
+def test_with_confidence_intervals_below_means_significantly_below():
+    # 10 points below national, but progress confidence intervals straddle zero: not significantly below.
+    ci = dict(read_prog=-1.0, read_prog_lower=-3.5, read_prog_upper=1.5, writ_prog=-0.5, writ_prog_lower=-3.0,
+              writ_prog_upper=2.0, mat_prog=-1.2, mat_prog_lower=-3.9, mat_prog_upper=1.5)
+    data = term_data(gias=[gias(URN)], ks2=[ks2(URN, rwm_exp=51.0, rwm_exp_prev1=49.0, **ci)])
+    assert "QE-H6" not in categorise(data, RULES).table.iloc[0]["criteria_met"]
+    ci.update(mat_prog=-4.0, mat_prog_lower=-6.5, mat_prog_upper=-1.5)
+    data = term_data(gias=[gias(URN)], ks2=[ks2(URN, rwm_exp=51.0, rwm_exp_prev1=49.0, **ci)])
+    assert "QE-H6" in categorise(data, RULES).table.iloc[0]["criteria_met"]
+
+
+def test_academies_and_other_las_schools_are_not_categorised():
+    data = term_data(gias=[gias(URN), gias(URN + 1, is_academy=True, is_la_maintained=False, type_group="Academies"),
+                           gias(URN + 2, la_code="873"), gias(URN + 3, status="Closed")])
+    assert list(categorise(data, RULES).table["urn"]) == [URN]
+
+
+def test_rule_set_is_chosen_by_term_date_and_recorded():
+    assert rule_set_for(Term.parse("2025-26-autumn").reference_date).id == "cambs-2021-23"
+    spring = rule_set_for(Term.parse("2025-26-spring").reference_date)
+    assert spring.id == "cambs-2025-report-cards"
+    with pytest.raises(RulesError, match="no rule set is in force on 2019-09"):
+        rule_set_for(Term.parse("2019-20-autumn").reference_date)
+    # Under report cards the single overall grade stops being evidence; the report-card areas take its place.
+    good_old = term_data("2025-26-spring", gias=[gias(URN)], ofsted=[ofsted(URN, oeif_overall=2)])
+    row = categorise(good_old, spring).table.iloc[0]
+    assert "LM-L4" not in row["criteria_met"] and row["rule_set"] == "cambs-2025-report-cards"
+    assert "single overall-effectiveness grade" in row["reasons"]
+    rc = ofsted(URN, oeif_overall=None, safeguarding="Met", rc_inclusion="Expected standard",
+                rc_curriculum_teaching="Needs attention", rc_achievement="Expected standard",
+                rc_attendance_behaviour="Strong standard", rc_personal_development="Expected standard",
+                rc_leadership_governance="Expected standard", inspection_date=date(2026, 1, 20))
+    row = categorise(term_data("2025-26-spring", gias=[gias(URN)], ofsted=[rc]), spring).table.iloc[0]
+    assert "LM-M4" in row["criteria_met"] and row["category"] == "medium"
+
+
+def test_moderation_override_sets_final_category_and_both_are_reported():
+    data = term_data(gias=[gias(URN)], adviser_judgements=[judgement(URN, "LM-L2")], moderation=[
+        {"urn": URN, "term": "2025-26-autumn", "final_category": "medium", "reason": "New SENCo; early days",
+         "approved_by": "Head of School Improvement", "approved_on": date(2025, 10, 20)}])
+    row = categorise(data, RULES).table.iloc[0]
+    assert (row["computed_category"], row["category"]) == ("low", "medium")
+    assert row["override_reason"] == "New SENCo; early days" and "Moderated from low to medium" in row["reasons"]
+
+
+def test_support_plan_visits_follow_the_strategy():
+    autumn = Term.parse("2025-26-autumn")
+    assert visits_planned("high", autumn, RULES, False)[:2] == (4, 2)  # monthly Sep-Dec, LAIG each half term
+    assert visits_planned("medium", autumn, RULES, False)[0] == 2
+    assert visits_planned("low", autumn, RULES, False)[0] == 1
+    assert visits_planned("low", autumn, RULES, True)[0] == 1  # annual monitoring visit, in the autumn
+    assert visits_planned("low", Term.parse("2025-26-spring"), RULES, True)[0] == 0
+
+
+def test_best_fit_with_no_evidence_is_medium_pending_a_visit():
+    level, areas = best_fit([], RULES)
+    assert level is None and set(areas.values()) == {None}
+    row = categorise(term_data(gias=[gias(URN)]), RULES).table.iloc[0]
+    assert row["category"] == "medium" and "until an adviser visit" in row["reasons"]
