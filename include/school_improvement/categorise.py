@@ -33,7 +33,7 @@ CONFIDENTIAL_FLAGS = {"safeguarding", "finance", "staffing_turbulence", "staff_t
 
 CATEGORISATION_COLUMNS = [
     "urn", "school_name", "phase", "school_type", "ward", "adviser", "category", "computed_category",
-    "previous_category", "direction_of_travel", "override_reason", "override_by", "override_on",
+    "best_fit_category", "previous_category", "direction_of_travel", "override_reason", "override_by", "override_on",
     "criteria_met", "reasons", "overriding_condition", "visits_planned", "laig_reviews_planned", "support_plan",
     "rule_set", "term", "good_or_better"]
 EVIDENCE_COLUMNS = ["urn", "criterion_id", "area", "level", "wording", "measure", "met", "value", "reason",
@@ -265,6 +265,7 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
             computed = "medium"
             reasons.append("No criterion could be judged from the evidence available: placed at medium until an "
                            "adviser visit provides evidence")
+        best_fit_level = computed
         ov_id, ov_text = overriding_condition(results, ev, rules)
         if ov_id:
             computed = "high"
@@ -293,7 +294,8 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
         rows.append({
             "urn": urn, "school_name": school.get("school_name"), "phase": school.get("phase"),
             "school_type": school.get("type"), "ward": school.get("ward"), "adviser": adviser,
-            "category": final, "computed_category": computed, "previous_category": prev or "",
+            "category": final, "computed_category": computed, "best_fit_category": best_fit_level,
+            "previous_category": prev or "",
             "direction_of_travel": direction(prev, final),
             "override_reason": ov.get("override_reason", ""), "override_by": ov.get("override_by", ""),
             "override_on": ov.get("override_on") or "",

@@ -61,12 +61,16 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                  as_of: date) -> Letters:
     on = data.term.reference_date
     category = dict(zip(categorisation["urn"], categorisation["category"])) if not categorisation.empty else {}
+    by_urn = {int(r["urn"]): r for r in categorisation.to_dict("records")}
     rows, drafts = [], []
     gias = {int(r["urn"]): r for r in maintained_schools(data).to_dict("records")}
     for urn, school in gias.items():
         ev = SchoolEvidence(urn, data, rules, history.get(urn, {}).get("prior"))
         met = {name: _met(rule.indicators, ev, on) for name, rule in rules.letters.items()}
-        concerns_remain = category.get(urn) == "high" or bool(met["significant_concerns_letter"])
+        # "Concerns remain" is judged on the evidence, not on the letter itself (which alone forces high).
+        row = by_urn.get(urn, {})
+        concerns_remain = row.get("best_fit_category") == "high" or row.get("overriding_condition", "") not in (
+            "", "OV-LETTER") or bool(met["significant_concerns_letter"]) or bool(met["warning_notice"])
         due: list[tuple[str, list, str]] = []
         if met["significant_concerns_letter"]:
             due.append(("significant_concerns_letter", met["significant_concerns_letter"], ""))

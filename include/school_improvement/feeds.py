@@ -1,0 +1,673 @@
+"""Feeds: read the DfE, Ofsted, GIAS and LA-held files into one `Feed` shape.
+
+The kind is detected from the header only (file names lie). Suppression and status codes become NaN plus a
+row in `statuses` with the reason, never zero. Anything that cannot be trusted raises `FeedError` naming the
+file, row and column so an operator can fix the file and re-run.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .errors import FeedError, Problem
+
+# ---------------------------------------------------------------------------------------------------------
+# Code lists for the LA-held feeds (the demo generator and the rules import these).
+ADVISER_AREAS = ("leadership_management", "quality_of_education", "behaviour_attitudes", "personal_development")
+MET_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False, "1": True, "0": False}
+INTELLIGENCE_FLAGS = (
+    "safeguarding", "finance", "governance", "leadership_capacity", "new_head", "interim_head",
+    "no_substantive_leadership", "staffing_turbulence", "staff_turnover", "complaints", "exclusions",
+    "engagement", "self_evaluation", "attendance", "inclusion", "moderation", "admissions_reluctance",
+    "behaviour_safety", "sw_sm_risk", "ri_monitoring_insufficient_progress", "leaders_not_acting",
+    "governors_not_acknowledging", "falling_roll", "no_primary_offer", "warning_notice_compliance",
+)
+SEVERITIES = ("low", "medium", "high")
+LETTER_TYPES = (
+    "congratulations", "significant_concerns_letter", "warning_notice", "significant_concerns",
+    "academy_meeting", "academy_formal_letter", "academy_escalation",
+)
+MODERATION_CATEGORIES = ("low", "medium", "high")
+REPORT_CARD_SCALE = ("Urgent improvement", "Needs attention", "Expected standard", "Strong standard", "Exceptional")
+
+# Status codes and what they mean (wording from DfE abbreviations_*.txt, EES and Ofsted conventions).
+STATUS_REASONS = {
+    "SUPP": "Suppressed: 5 or fewer pupils covered by the measure",
+    "SUPPMAT": "Suppressed: maths figures suppressed (small numbers or maladministration)",
+    "NE": "No entries: the school did not enter any pupils for the qualifications covered by the measure",
+    "NA": "Not applicable: figures not available for the year in question, or the field does not apply to this school",
+    "NP": "Not published (e.g. no progress measure for independent schools, or disadvantaged breakdowns withheld)",
+    "LOWCOV": "Low coverage: fewer than 50% of pupils included in the progress/value added measure",
+    "NEW": "New institution: no figures yet",
+    "SP": "Small percentage: the number is between 0% and 0.5%",
+    "RE": "Redacted: not a reliable estimate, so not a fair measure of performance",
+    "x": "Not available (EES 'x')",
+    "z": "Not applicable (EES 'z')",
+    ":": "Not available (older EES ':')",
+    "c": "Confidential (EES 'c')",
+    "NULL": "No value recorded (Ofsted NULL)",
+    "Not applicable": "Not applicable: the school has no such provision (e.g. no early years or post-16)",
+    "Not judged": "Not judged: overall effectiveness is no longer graded (from September 2024)",
+    "": "Blank: no figure published",
+    " ": "Blank: no figure published",
+}
+SHORT_ROW_CODE = ""  # a ragged row with fewer fields than the header: the trailing cells hold no figure
+SHORT_ROW_REASON = "Blank: the row has fewer fields than the header, so no figure was published"
+
+PHASES = {"PRI": "primary", "SEC": "secondary", "SPE": "special", "ALL": "all"}
+FEED_KINDS = (
+    "ks2", "ks4", "absence", "census", "gias", "ofsted",
+    "adviser_judgements", "la_intelligence", "letters_log", "moderation", "ward_members", "laig_notes",
+)
+LA_HELD_KINDS = FEED_KINDS[6:]
+CP1252_KINDS = {"gias", "ofsted"}  # published as Windows-1252 by GIAS and Ofsted
+
+
+@dataclass
+class Feed:
+    kind: str
+    source: str
+    path: str
+    sha256: str
+    academic_year: str | None
+    rows: int
+    schools: pd.DataFrame
+    comparators: pd.DataFrame
+    statuses: pd.DataFrame
+    warnings: list[Problem] = field(default_factory=list)
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)  # EES: earlier years per school
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Column specifications.
+@dataclass(frozen=True)
+class Col:
+    name: str  # canonical
+    sources: tuple[str, ...]  # accepted header spellings (compared upper-case, spaces collapsed)
+    type: str = "str"  # str | text | num | pct | date | grade | bool | code
+    required: bool = False
+    codes: tuple[str, ...] | None = None
+
+
+def _norm(h: str) -> str:
+    return re.sub(r"\s+", " ", str(h).replace("\ufeff", "")).strip().upper()
+
+
+def _c(name, *sources, type="str", required=False, codes=None) -> Col:
+    return Col(name, tuple(_norm(s) for s in (sources or (name,))), type, required, codes)
+
+
+KS2_BASE = [
+    _c("la_code", "LEA", required=True), _c("estab", "ESTAB"), _c("school_name", "SCHNAME"),
+    _c("rectype", "RECTYPE", required=True), _c("nftype", "NFTYPE"),
+    _c("cohort", "TELIG", type="num", required=True), _c("disadv_cohort", "TFSM6CLA1A", type="num"),
+    _c("other_cohort", "TNOTFSM6CLA1A", type="num"),
+    _c("rwm_exp", "PTRWM_EXP", type="pct", required=True), _c("rwm_high", "PTRWM_HIGH", type="pct"),
+    _c("rwm_exp_disadv", "PTRWM_EXP_FSM6CLA1A", type="pct"), _c("rwm_exp_other", "PTRWM_EXP_NOTFSM6CLA1A", type="pct"),
+    _c("rwm_exp_gap", "DIFFN_RWM_EXP", type="num"),
+    *[
+        _c(f"{s}_prog{b.lower()}", f"{s.upper()}PROG{b}", type="num")
+        for s in ("read", "writ", "mat")
+        for b in ("", "_LOWER", "_UPPER")
+    ],
+]
+KS4_COLS = [
+    _c("la_code", "LEA", required=True), _c("estab", "ESTAB"), _c("school_name", "SCHNAME"),
+    _c("rectype", "RECTYPE", required=True), _c("nftype", "NFTYPE"), _c("cohort", "TPUP", type="num"),
+    _c("att8", "ATT8SCR", type="num", required=True), _c("att8_disadv", "ATT8SCR_FSM6CLA1A", type="num"),
+    _c("att8_other", "ATT8SCR_NFSM6CLA1A", type="num"), _c("p8", "P8MEA", type="num"),
+    _c("p8_lower", "P8CILOW", type="num"), _c("p8_upper", "P8CIUPP", type="num"), _c("p8_cohort", "P8PUP", type="num"),
+    _c("p8_disadv", "P8MEA_FSM6CLA1A", type="num"), _c("p8_other", "P8MEA_NFSM6CLA1A", type="num"),
+    _c("basics_94", "PTL2BASICS_94", type="pct"),
+]
+ABS_PT_COLS = [
+    _c("la_code", "LA", required=True), _c("estab", "ESTAB", required=True),
+    _c("overall_absence", "PERCTOT", type="pct", required=True),
+    _c("persistent_absence", "PPERSABS10", "PPERSABS15", type="pct", required=True),
+]
+ABS_EES_COLS = [
+    _c("la_code", "old_la_code", required=True), _c("estab", "estab"),
+    _c("overall_absence", "sess_overall_percent", type="pct", required=True),
+    _c("persistent_absence", "enrolments_pa_10_exact_percent", type="pct", required=True),
+]
+CENSUS_COLS = [
+    _c("la_code", "LA", required=True), _c("estab", "ESTAB", required=True), _c("nor", "NOR", type="num", required=True),
+    _c("pct_fsm_ever", "PNUMFSMEVER", type="pct", required=True), _c("pct_sen_support", "PSENELK", type="pct", required=True),
+    _c("pct_ehcp", "PSENELSE", type="pct", required=True), _c("pct_eal", "PNUMEAL", type="pct", required=True),
+]
+GIAS_COLS = [
+    _c("la_code", "LA (code)", required=True), _c("la_name", "LA (name)", type="text"),
+    _c("estab", "EstablishmentNumber"), _c("school_name", "EstablishmentName", type="text", required=True),
+    _c("type", "TypeOfEstablishment (name)", required=True),
+    _c("type_group", "EstablishmentTypeGroup (name)", required=True),
+    _c("phase", "PhaseOfEducation (name)", required=True), _c("status", "EstablishmentStatus (name)", required=True),
+    _c("trust", "Trusts (name)", type="text"), _c("ward", "AdministrativeWard (name)", type="text"),
+    _c("head_title", "HeadTitle (name)", type="text"), _c("head_first_name", "HeadFirstName", type="text"),
+    _c("head_last_name", "HeadLastName", type="text"), _c("head_job_title", "HeadPreferredJobTitle", type="text"),
+    _c("open_date", "OpenDate", type="date"), _c("close_date", "CloseDate", type="date"),
+    _c("pupils", "NumberOfPupils", type="num"),
+]
+OFSTED_COLS = [
+    _c("school_name", "School name", type="text", required=True), _c("phase", "Ofsted phase", required=True),
+    _c("type_of_education", "Type of education"), _c("inspection_date", "Inspection start date", type="date"),
+    _c("inspection_type", "Inspection type"), _c("category_of_concern", "Category of concern"),
+    _c("safeguarding", "Safeguarding standards", codes=("Met", "Not met")),
+    _c("rc_inclusion", "Inclusion", codes=REPORT_CARD_SCALE),
+    _c("rc_curriculum_teaching", "Curriculum and teaching", codes=REPORT_CARD_SCALE),
+    _c("rc_achievement", "Achievement", codes=REPORT_CARD_SCALE),
+    _c("rc_attendance_behaviour", "Attendance and behaviour", codes=REPORT_CARD_SCALE),
+    _c("rc_personal_development", "Personal development and wellbeing", codes=REPORT_CARD_SCALE),
+    _c("rc_early_years", "Early years (where applicable)", codes=REPORT_CARD_SCALE),
+    _c("rc_post16", "Post-16 provision (where applicable)", codes=REPORT_CARD_SCALE),
+    _c("rc_leadership_governance", "Leadership and governance", codes=REPORT_CARD_SCALE),
+    _c("oeif_date", "Inspection start date of latest OEIF graded inspection", "Inspection start date of latest graded inspection", type="date"),
+    _c("oeif_overall", "Latest OEIF overall effectiveness", "Overall effectiveness", type="grade"),
+    _c("oeif_quality_of_education", "Latest OEIF quality of education", "Quality of education", type="grade"),
+    _c("oeif_behaviour_attitudes", "Latest OEIF behaviour and attitudes", "Behaviour and attitudes", type="grade"),
+    _c("oeif_personal_development", "Latest OEIF personal development", "Personal development", type="grade"),
+    _c("oeif_leadership_management", "Latest OEIF effectiveness of leadership and management",
+       "Effectiveness of leadership and management", type="grade"),
+    _c("oeif_safeguarding_effective", "Latest OEIF safeguarding is effective?", "Safeguarding is effective?"),
+    _c("oeif_category_of_concern", "Latest OEIF category of concern"),
+    _c("ungraded_date", "Date of latest ungraded inspection", type="date"),
+    _c("ungraded_outcome", "Ungraded inspection overall outcome"),
+    _c("recent_category_of_concern", "Most recent category of concern"),
+]
+LA_HELD_COLS = {
+    "adviser_judgements": [
+        _c("criterion_id", required=True), _c("area", type="code", required=True, codes=ADVISER_AREAS),
+        _c("met", type="bool", required=True), _c("adviser", type="text", required=True),
+        _c("visit_date", type="date", required=True), _c("note", type="text", required=True),
+    ],
+    "la_intelligence": [
+        _c("flag", type="code", required=True, codes=INTELLIGENCE_FLAGS),
+        _c("severity", type="code", required=True, codes=SEVERITIES), _c("detail", type="text", required=True),
+        _c("raised_by_team", type="text", required=True), _c("raised_on", type="date", required=True),
+    ],
+    "letters_log": [
+        _c("letter", type="code", required=True, codes=LETTER_TYPES), _c("concern", type="text", required=True),
+        _c("issued_on", type="date", required=True), _c("issued_by", type="text", required=True),
+        _c("term", required=True),
+    ],
+    "moderation": [
+        _c("term", required=True), _c("final_category", type="code", required=True, codes=MODERATION_CATEGORIES),
+        _c("reason", type="text", required=True), _c("approved_by", type="text", required=True),
+        _c("approved_on", type="date", required=True),
+    ],
+    "ward_members": [
+        _c("ward", type="text", required=True), _c("member_name", type="text", required=True),
+        _c("party", type="text", required=True), _c("email", type="text", required=True),
+    ],
+    "laig_notes": [
+        _c("meeting_date", type="date", required=True), _c("key_points", type="text", required=True),
+        _c("notes", type="text", required=True),
+    ],
+}
+# Columns that must hold a value in every LA-held row (blank = critical).
+NON_BLANK = {
+    "adviser_judgements": {"criterion_id", "area", "met"}, "la_intelligence": {"flag", "severity"},
+    "letters_log": {"letter"}, "moderation": {"term", "final_category", "reason"},
+    "ward_members": {"ward", "member_name"}, "laig_notes": {"meeting_date"},
+}
+# Keys that must be unique (LA-held feeds legitimately hold several rows per school).
+UNIQUE_KEYS = {
+    "ks2": ("urn",), "ks4": ("urn",), "absence": ("urn",), "census": ("urn",), "gias": ("urn",), "ofsted": ("urn",),
+    "adviser_judgements": ("urn", "criterion_id"), "moderation": ("urn", "term"),
+}
+SIGNATURES: dict[str, list[set[str]]] = {  # any one set present in the header identifies the kind
+    "gias": [{"URN", "ESTABLISHMENTNAME", "TYPEOFESTABLISHMENT (NAME)"}],
+    "ofsted": [{"URN", "SCHOOL NAME", "OFSTED PHASE"}],
+    "absence": [{"PERCTOT", "PPERSABS10"}, {"PERCTOT", "PPERSABS15"},
+                {"TIME_PERIOD", "GEOGRAPHIC_LEVEL", "SCHOOL_URN", "SESS_OVERALL_PERCENT"}],
+    "ks4": [{"RECTYPE", "ATT8SCR"}, {"RECTYPE", "P8MEA"}],
+    "ks2": [{"RECTYPE", "PTRWM_EXP"}, {"RECTYPE", "READPROG"}],
+    "census": [{"NOR", "PNUMFSMEVER"}, {"NOR", "PSENELK"}],
+    **{k: [{c.sources[0] for c in cols if c.required}] for k, cols in LA_HELD_COLS.items()},
+}
+
+
+def detect_kind(header: list[str]) -> str | None:
+    """The feed kind whose signature columns are all in the header (case and spacing ignored), else None."""
+    have = {_norm(h) for h in header}
+    for kind, sigs in SIGNATURES.items():
+        if any(sig <= have for sig in sigs):
+            return kind
+    return None
+
+
+def _signature_text() -> str:
+    return "; ".join(f"{k}: " + " or ".join("+".join(sorted(s)) for s in sigs) for k, sigs in SIGNATURES.items())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading bytes into a header + rows of strings.
+@dataclass
+class _Raw:
+    header: list[str]
+    cells: pd.DataFrame  # str cells, columns = positions
+    lines: list[int]  # 1-based file row of each data row
+    lengths: list[int]  # fields actually present in each data row
+
+
+def _decode(data: bytes, source: str) -> tuple[str, str]:
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as utf_err:
+        first_line = data.split(b"\n", 1)[0].decode("cp1252", errors="replace")
+        kind = detect_kind(next(csv.reader([first_line]), []))
+        if kind in CP1252_KINDS:
+            try:
+                return data.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError as err:
+                utf_err = err
+        row = data[: utf_err.start].count(b"\n") + 1
+        raise FeedError(Problem(
+            source, row, None,
+            f"cannot decode the file: byte 0x{data[utf_err.start]:02x} at row {row} is not UTF-8"
+            + (" or Windows-1252" if kind in CP1252_KINDS else "")
+            + "; save it as 'CSV UTF-8' and re-run", check="encoding"))
+
+
+def _read_csv(data: bytes, source: str) -> _Raw:
+    text, _ = _decode(data, source)
+    if not text.strip():
+        raise FeedError(Problem(source, None, None, "the file is empty (no header, no rows)", check="empty"))
+    # Physical line numbers and true field counts first: pandas pads short rows with "", which hides
+    # raggedness, and GIAS rows carry extra "Linked establishments" fields beyond the header.
+    lines, lengths = [], []
+    reader = csv.reader(io.StringIO(text))
+    start = 1
+    for rec in reader:
+        if rec:
+            lines.append(start)
+            lengths.append(len(rec))
+        start = reader.line_num + 1
+    try:
+        df = pd.read_csv(io.StringIO(text), header=None, names=range(max(lengths)), dtype=str,
+                         keep_default_na=False, skip_blank_lines=True)
+    except pd.errors.ParserError as err:
+        msg = str(err)
+        m = re.search(r"EOF inside string starting at row (\d+)", msg)
+        if m:
+            raise FeedError(Problem(source, int(m.group(1)) + 1, None,
+                                    "the file is truncated: a quoted field is never closed", check="truncated"))
+        raise FeedError(Problem(source, None, None, f"cannot parse as CSV: {msg}", check="parse"))
+    header = [str(h) for h in df.iloc[0].tolist()][: lengths[0]]
+    return _Raw(header, df.iloc[1:].reset_index(drop=True), lines[1:], lengths[1:])
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_xlsx(path: Path, source: str) -> _Raw:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises several types for a damaged workbook
+        raise FeedError(Problem(source, None, None, f"cannot open as an Excel workbook: {err}", check="parse"))
+    sheets = {}
+    for ws in wb.worksheets:
+        rows = [(i, [_cell_text(v) for v in r]) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
+        rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
+        if rows:
+            sheets[ws.title] = rows
+    wb.close()
+    if not sheets:
+        raise FeedError(Problem(source, None, None, "the workbook is empty (no sheet holds data)", check="empty"))
+    if len(sheets) > 1:
+        names = ", ".join(repr(s) for s in sheets)
+        raise FeedError(Problem(source, None, None,
+                                f"more than one sheet holds data ({names}); keep the data on one sheet",
+                                check="sheets"))
+    rows = next(iter(sheets.values()))
+    (_, header), body = rows[0], rows[1:]
+    while header and not header[-1].strip():
+        header = header[:-1]
+    n = len(header)
+    cells = pd.DataFrame([(r + [""] * n)[:n] for _, r in body], columns=range(n), dtype=str)
+    lengths = [n] * len(body)  # a sheet has no ragged rows: empty cells are blanks
+    return _Raw(header, cells, [i for i, _ in body], lengths)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cell conversion.
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d", "%b %d %Y %I:%M%p", "%d/%m/%y")
+
+
+def _parse_date(s: str) -> dt.date | None:
+    s = re.sub(r"\s+", " ", s.strip())
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(s, fmt).date()
+        except ValueError:
+            continue
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T][\d:.]+", s):  # xlsx/ISO timestamps
+        return _parse_date(s[:10])
+    return None
+
+
+def _is_status(s: str) -> bool:
+    return s in STATUS_REASONS or s.strip() == ""
+
+
+class _Converter:
+    """Converts one feed's cells, collecting statuses and precise problems."""
+
+    def __init__(self, source: str, kind: str):
+        self.source, self.kind = source, kind
+        self.problems: list[Problem] = []
+        self.statuses: list[dict] = []
+
+    def problem(self, row, column, message, check):
+        self.problems.append(Problem(self.source, row, column, message, check=check))
+
+    def value(self, col: Col, header: str, raw: str | None, row: int, urn):
+        if raw is None:  # ragged row: the field is not there at all
+            self.statuses.append(dict(urn=urn, column=col.name, code=SHORT_ROW_CODE, reason=SHORT_ROW_REASON, _row=row))
+            return None
+        s = raw.strip()
+        if col.type in ("str", "text"):
+            if s in ("", "NULL") or (col.codes and s in STATUS_REASONS):
+                if col.type == "str" or s == "NULL":
+                    self.statuses.append(dict(urn=urn, column=col.name, code=raw, reason=STATUS_REASONS.get(raw, STATUS_REASONS[""]), _row=row))
+                if col.name in NON_BLANK.get(self.kind, ()):
+                    self.problem(row, header, f"{col.name} must not be blank", "not_blank")
+                return None
+            if col.codes and s not in col.codes:
+                self.problem(row, header, f"{s!r} is not a known value; expected one of: {', '.join(col.codes)}", "known_codes")
+            return s
+        if _is_status(raw) and not (col.type == "code" and s):
+            self.statuses.append(dict(urn=urn, column=col.name, code=raw, reason=STATUS_REASONS.get(raw, STATUS_REASONS[""]), _row=row))
+            if col.name in NON_BLANK.get(self.kind, ()):
+                self.problem(row, header, f"{col.name} must not be blank", "not_blank")
+            return None
+        if col.type in ("num", "pct", "grade"):
+            t = s[:-1].strip() if col.type == "pct" and s.endswith("%") else s
+            try:
+                return float(t.replace(",", ""))
+            except ValueError:
+                self.problem(row, header, f"{raw!r} is not a number (expected a figure or a status code such as SUPP, NA, NE)", "numeric")
+                return None
+        if col.type == "date":
+            d = _parse_date(s)
+            if d is None:
+                self.problem(row, header, f"{raw!r} is not a date (expected dd/mm/yyyy, dd-mm-yyyy or yyyy-mm-dd)", "date")
+            return d
+        if col.type == "bool":
+            if s.lower() not in MET_VALUES:
+                self.problem(row, header, f"{raw!r} is not yes/no (expected one of: {', '.join(MET_VALUES)})", "known_codes")
+                return None
+            return MET_VALUES[s.lower()]
+        if col.type == "code":
+            v = s.lower()
+            if v not in col.codes:
+                self.problem(row, header, f"{raw!r} is not a known {col.name}; expected one of: {', '.join(col.codes)}", "known_codes")
+                return None
+            return v
+        raise AssertionError(col.type)
+
+
+def _check_urn(conv: _Converter, raw: str | None, row: int, header: str):
+    s = (raw or "").strip()
+    if re.fullmatch(r"\d{6}", s) and 100000 <= int(s) <= 999999:
+        return int(s)
+    conv.problem(row, header, f"URN {s!r} is malformed: a URN is 6 digits, 100000-999999" if s else "URN is missing", "urn_format")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Per-kind layout: which columns, which rows are comparators, which year.
+def _ks2_cols(header_n: set[str]) -> tuple[list[Col], str | None]:
+    years = sorted({int(m.group(1)) for h in header_n if (m := re.fullmatch(r"PTRWM_EXP_(\d{2})", h))}, reverse=True)
+    cols = list(KS2_BASE)
+    p1 = f"_{years[0]:02d}" if years else "_PREV1"
+    p2 = f"_{years[1]:02d}" if len(years) > 1 else "_PREV2"
+    cols += [
+        _c("rwm_exp_prev1", f"PTRWM_EXP{p1}", type="pct"), _c("rwm_exp_prev2", f"PTRWM_EXP{p2}", type="pct"),
+        _c("rwm_exp_disadv_prev1", f"PTRWM_EXP_FSM6CLA1A{p1}", type="pct"),
+        _c("rwm_exp_other_prev1", f"PTRWM_EXP_NOTFSM6CLA1A{p1}", type="pct"),
+        _c("rwm_exp_3yr", "PTRWM_EXP_3YR", type="pct"), _c("cohort_3yr", "TELIG_3YR", type="num"),
+    ]
+    year = None
+    if years:
+        # The newest prior-year column is last year's results; no KS2 tests ran in 2019-20 or 2020-21.
+        end = 2000 + years[0] + 1
+        end = 2022 if end in (2020, 2021) else end
+        year = f"{end - 1}-{end % 100:02d}"
+    return cols, year
+
+
+def _rectype_level(kind: str) -> Callable[[dict], tuple[str, str | None] | None]:
+    la, national = ({"3"}, {"4", "5"}) if kind == "ks2" else ({"4"}, {"5", "7"})
+
+    def level(row: dict):
+        r = (row.get("RECTYPE") or "").strip()
+        if r in la:
+            return "la", None
+        if r in national:
+            return "national", None
+        return None
+
+    return level
+
+
+def _code_level(id_col: str, la_col: str, phase_col: str):
+    """Absence/census summary rows: NAT in an id column, PRI/SEC/SPE where the ESTAB would be."""
+
+    def level(row: dict):
+        ident, la, phase = ((row.get(c, "") or "").strip() for c in (id_col, la_col, phase_col))
+        if "NAT" in (ident.upper(), la.upper()):
+            return "national", PHASES.get(phase.upper(), phase.lower() or None)
+        if phase.upper() in PHASES and not (row.get("URN") or "").strip():
+            return "la", PHASES[phase.upper()]
+        return None
+
+    return level
+
+
+def _ees_level(row: dict):
+    g = (row.get("GEOGRAPHIC_LEVEL") or "").strip()
+    if g.lower() == "school":
+        return None
+    return {"national": "national", "local authority": "la", "regional": "region"}.get(g.lower(), g.lower() or "unknown"), None
+
+
+@dataclass
+class _Layout:
+    cols: list[Col]
+    urn_header: str | None  # normalised header holding the URN
+    level: Callable[[dict], tuple[str, str | None] | None] | None
+    ragged: bool
+    year: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _layout(kind: str, header_n: set[str]) -> _Layout:
+    if kind == "ks2":
+        cols, year = _ks2_cols(header_n)
+        return _Layout(cols, "URN", _rectype_level("ks2"), ragged=True, year=year)
+    if kind == "ks4":
+        return _Layout(KS4_COLS, "URN", _rectype_level("ks4"), ragged=True)
+    if kind == "absence":
+        if "TIME_PERIOD" in header_n:
+            return _Layout(ABS_EES_COLS, "SCHOOL_URN", _ees_level, ragged=False,
+                           extra=dict(persistent_threshold=10, source_form="ees"))
+        threshold = 10 if "PPERSABS10" in header_n else 15
+        return _Layout(ABS_PT_COLS, "URN", _code_level("LA", "LA", "ESTAB"), ragged=False,
+                       extra=dict(persistent_threshold=threshold, source_form="performance_tables"))
+    if kind == "census":
+        return _Layout(CENSUS_COLS, "URN", _code_level("URN", "LA", "ESTAB"), ragged=False)
+    if kind == "gias":
+        return _Layout(GIAS_COLS, "URN", None, ragged=False)
+    if kind == "ofsted":
+        return _Layout(OFSTED_COLS, "URN", None, ragged=False)
+    return _Layout(LA_HELD_COLS[kind], None if kind == "ward_members" else "URN", None, ragged=False)
+
+
+# ---------------------------------------------------------------------------------------------------------
+def read_feed(path) -> Feed:
+    """Read one .csv/.xlsx feed; the kind comes from the header. Raises FeedError with every critical problem."""
+    path = Path(path)
+    source = path.name
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    if path.suffix.lower() == ".xlsx":
+        raw = _read_xlsx(path, source)
+    elif path.suffix.lower() == ".csv":
+        raw = _read_csv(data, source)
+    else:
+        raise FeedError(Problem(source, None, None, "only .csv and .xlsx files can be read", check="format"))
+
+    header = [h.replace("\ufeff", "").strip() for h in raw.header]
+    kind = detect_kind(header)
+    if kind is None:
+        raise FeedError(Problem(source, 1, None,
+                                "cannot tell what this file is from its header; looked for " + _signature_text(),
+                                check="unknown_header"))
+    header_n = [_norm(h) for h in header]
+    lay = _layout(kind, set(header_n))
+    pos = {h: i for i, h in reversed(list(enumerate(header_n)))}  # first occurrence wins
+
+    problems = []
+    for col in lay.cols:
+        if col.required and not any(s in pos for s in col.sources):
+            problems.append(Problem(source, 1, col.sources[0] if kind not in LA_HELD_KINDS else col.name,
+                                    f"required column {' or '.join(col.sources)} is missing for a {kind} file",
+                                    check="required_column"))
+    if lay.urn_header and lay.urn_header not in pos:
+        problems.append(Problem(source, 1, "urn" if kind in LA_HELD_KINDS else lay.urn_header,
+                                f"required column {lay.urn_header} is missing for a {kind} file", check="required_column"))
+    if problems:
+        raise FeedError(problems)
+
+    for line, n in zip(raw.lines, raw.lengths):
+        if n > len(header) and kind != "gias":  # GIAS lists extra linked establishments past the header
+            problems.append(Problem(source, line, None, f"row has {n} fields but the header has {len(header)}",
+                                    check="shape"))
+    if not lay.ragged and raw.lengths:
+        for line, n in zip(raw.lines, raw.lengths):
+            if n < len(header):
+                last = line == raw.lines[-1]
+                problems.append(Problem(source, line, None,
+                                        f"row has {n} fields but the header has {len(header)}"
+                                        + (": the file looks truncated" if last else ""),
+                                        check="truncated" if last else "shape"))
+    if problems:
+        raise FeedError(problems)
+
+    conv = _Converter(source, kind)
+    col_src = {c.name: next((s for s in c.sources if s in pos), None) for c in lay.cols}
+    schools, comparators = [], []
+    cells = raw.cells.to_numpy(dtype=object)
+    for i, line in enumerate(raw.lines):
+        n = raw.lengths[i]
+        row = {h: (cells[i][j] if j < n else None) for h, j in pos.items()}
+        level = lay.level(row) if lay.level else None
+        if level is None and lay.urn_header:
+            urn = _check_urn(conv, row.get(lay.urn_header), line, header[pos[lay.urn_header]])
+        else:
+            urn = None
+        rec: dict = {}
+        for col in lay.cols:
+            src = col_src[col.name]
+            rec[col.name] = None if src is None else conv.value(col, header[pos[src]], row[src], line, urn)
+        rec.update(lay.extra)
+        rec["_row"] = line
+        if kind == "absence" and "TIME_PERIOD" in pos:
+            tp = (row["TIME_PERIOD"] or "").strip()
+            rec["academic_year"] = f"{tp[:4]}-{tp[4:6]}" if re.fullmatch(r"\d{6}", tp) else tp or None
+        if level is None:
+            if lay.urn_header:
+                rec = {"urn": urn, **rec}
+            schools.append(rec)
+        else:
+            rec = {"level": level[0], "phase": level[1], **rec}
+            comparators.append(rec)
+
+    warnings: list[Problem] = []
+    short = [(line, n) for line, n in zip(raw.lines, raw.lengths) if n < len(header)]
+    if short:  # only reachable for ragged formats (KS2/KS4 downloads); others were rejected above
+        warnings.append(Problem(
+            source, short[0][0], None,
+            f"{len(short)} row(s) have fewer fields ({min(n for _, n in short)}) than the header ({len(header)}); "
+            "fields were kept in header order and the missing trailing cells treated as no figure",
+            severity="warning", check="ragged_rows"))
+    schools_df = pd.DataFrame(schools, columns=(["urn"] if lay.urn_header else []) + [c.name for c in lay.cols]
+                              + list(lay.extra) + ["_row"] + (["academic_year"] if "TIME_PERIOD" in pos else []))
+    history = pd.DataFrame()
+    if "TIME_PERIOD" in pos and len(schools_df):
+        # EES long files hold several years: latest per school is current, the rest is history.
+        ordered = schools_df.sort_values(["urn", "academic_year"], kind="stable")
+        latest = ordered.groupby("urn", dropna=False).tail(1).index
+        history = schools_df.drop(index=latest).reset_index(drop=True)
+        schools_df = schools_df.loc[sorted(latest)].reset_index(drop=True)
+
+    # Duplicate keys name every row involved.
+    key = UNIQUE_KEYS.get(kind)
+    if key and lay.urn_header and len(schools_df):
+        dup = schools_df[schools_df["urn"].notna() & schools_df.duplicated(list(key), keep=False)]
+        for _, grp in dup.groupby(list(key), sort=False):
+            rows_txt = ", ".join(str(r) for r in grp["_row"])
+            for r in grp["_row"].iloc[1:]:
+                what = " / ".join(f"{k} {grp.iloc[0][k]}" for k in key)
+                conv.problem(int(r), header[pos[lay.urn_header]], f"duplicate {what}: appears on rows {rows_txt}", "unique")
+    if conv.problems:
+        raise FeedError(sorted(conv.problems, key=lambda p: (p.row or 0)))
+
+    if lay.urn_header and len(schools_df):
+        schools_df["urn"] = schools_df["urn"].astype("int64")
+    if kind == "gias":
+        schools_df["is_academy"] = schools_df["type_group"].isin(["Academies", "Free Schools"])
+        schools_df["is_la_maintained"] = schools_df["type_group"].eq("Local authority maintained schools")
+        schools_df["is_open"] = schools_df["status"].isin(["Open", "Open, but proposed to close"])
+    num_cols = [c.name for c in lay.cols if c.type in ("num", "pct", "grade")]
+    for c in num_cols:
+        schools_df[c] = pd.to_numeric(schools_df[c], errors="coerce").astype("float64")
+    comp_cols = ["level", "phase"] + [c.name for c in lay.cols if c.name != "phase"] + list(lay.extra) + ["_row"]
+    comp_df = pd.DataFrame(comparators, columns=comp_cols + (["academic_year"] if "TIME_PERIOD" in pos else []))
+    for c in num_cols:
+        comp_df[c] = pd.to_numeric(comp_df[c], errors="coerce").astype("float64")
+    statuses = pd.DataFrame(conv.statuses, columns=["urn", "column", "code", "reason", "_row"])
+    statuses["urn"] = statuses["urn"].astype("Int64")
+
+    year = lay.year
+    if "academic_year" in schools_df and schools_df["academic_year"].notna().any():
+        year = max(schools_df["academic_year"].dropna())
+    return Feed(kind=kind, source=source, path=str(path), sha256=sha, academic_year=year,
+                rows=len(raw.lines), schools=schools_df, comparators=comp_df, statuses=statuses,
+                warnings=warnings, history=history)
+
+
+def read_landing(folder) -> list[Feed]:
+    """Read every .csv/.xlsx in a landing folder (not dotfiles or README*). All problems from all files are raised together."""
+    feeds, problems = [], []
+    for path in sorted(Path(folder).iterdir()):
+        if (not path.is_file() or path.name.startswith(".") or path.name.upper().startswith("README")
+                or path.suffix.lower() not in (".csv", ".xlsx") or path.name.startswith("~$")):
+            continue
+        try:
+            feeds.append(read_feed(path))
+        except FeedError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise FeedError(problems)
+    return feeds

@@ -1,0 +1,170 @@
+"""Letters to schools, academy concerns and member alerts, as the Strategy's sections say."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
+from school_improvement import history
+from school_improvement.categorise import categorise
+from school_improvement.letters import flag_letters, whistleblowing_redirect
+from school_improvement.rules import load_rule_set
+from school_improvement.terms import Term
+
+RULES = load_rule_set("cambs-2021-23")
+URN = 990301
+AS_OF = date(2025, 9, 24)
+GOOD_BEFORE = {URN: {"previous_category": "low", "prior": {"ofsted_band": ("good", "")}}}
+RI_BEFORE = {URN: {"previous_category": "medium", "prior": {"ofsted_band": ("requires_improvement", "")}}}
+
+# Evidence that makes each data indicator true, with the history it needs.
+INDICATOR_DATA = {
+    "attainment_declining": ({"ks2": [ks2(URN, rwm_exp=50.0, rwm_exp_prev1=58.0, rwm_exp_prev2=60.0)]}, {}),
+    "attainment_consistently_below": ({"ks2": [ks2(URN, rwm_exp=45.0, rwm_exp_prev1=44.0)]}, {}),
+    "safeguarding_not_met": ({"ofsted": [ofsted(URN, oeif_safeguarding_effective="No")]}, {}),
+    "ofsted_dropped": ({"ofsted": [ofsted(URN, oeif_overall=3, oeif_date=date(2025, 9, 10))]}, GOOD_BEFORE),
+    "ofsted_improved": ({"ofsted": [ofsted(URN, oeif_overall=2, oeif_date=date(2025, 9, 10))]}, RI_BEFORE),
+    "disadvantaged_gap_persistently_wide": ({"ks2": [ks2(URN, rwm_exp_disadv=40.0, rwm_exp_other=70.0,
+                                                         rwm_exp_disadv_prev1=40.0, rwm_exp_other_prev1=70.0)]}, {}),
+    "attainment_significant_improvement": ({"ks2": [ks2(URN, rwm_exp=72.0, rwm_exp_prev1=60.0)]}, {}),
+    "disadvantaged_accelerated": ({"ks2": [ks2(URN, rwm_exp_disadv=55.0, rwm_exp_other=73.0,
+                                               rwm_exp_disadv_prev1=40.0, rwm_exp_other_prev1=70.0)]}, {}),
+    "absence_rising": ({"absence": [absence(URN, overall_absence=7.5)]},
+                       {URN: {"prior": {"overall_absence": (5.0, "2023-24")}}}),
+    "ofsted_inadequate": ({"ofsted": [ofsted(URN, oeif_overall=4)]}, {}),
+}
+
+
+def _meeting(ind) -> tuple[dict, dict]:
+    ev = ind.evidence[0]
+    kinds: dict = {"gias": [gias(URN)]}
+    if ev.kind == "adviser":
+        kinds["adviser_judgements"] = [judgement(URN, ev.adviser)]
+        return kinds, {}
+    if ev.kind == "intelligence":
+        kinds["la_intelligence"] = [flag(URN, f, ev.min_severity) for f in ev.intelligence[:ev.min_count]]
+        return kinds, {}
+    extra, hist = INDICATOR_DATA[ev.indicator]
+    return {**kinds, **extra}, hist
+
+
+def _flag(kinds: dict, hist: dict, term: str = "2025-26-autumn", rules=RULES, as_of=AS_OF):
+    data = term_data(term, **kinds)
+    table = categorise(data, rules, hist).table
+    return flag_letters(data, rules, table, hist, as_of), table
+
+
+CASES = [(name, ind) for name, rule in RULES.letters.items() for ind in rule.indicators
+         if ind.in_force_on(date(2025, 9, 3))]
+
+
+@pytest.mark.parametrize("letter_name, ind", CASES, ids=[i.id for _, i in CASES])
+def test_each_indicator_flags_its_letter_with_evidence(letter_name, ind):
+    kinds, hist = _meeting(ind)
+    if RULES.letters[letter_name].escalates_from == "warning_notice":
+        kinds["letters_log"] = [letter(URN, "warning_notice", date(2025, 6, 1))]  # the ladder's earlier step
+    out, _ = _flag(kinds, hist)
+    flagged = out.letters.set_index("urn")
+    assert flagged.loc[URN, "letter"] == letter_name
+    assert ind.id in flagged.loc[URN, "indicators"].split("; ")
+    assert flagged.loc[URN, "evidence"] and str(flagged.loc[URN, "flagged_on"]) == "2025-09-24"
+    assert len(out.drafts) == 1 and out.drafts[0]["letter"] == letter_name
+
+
+def test_floor_standard_is_dated_out_of_force():
+    wn1 = next(i for i in RULES.letters["warning_notice"].indicators if i.id == "WN-1")
+    assert wn1.in_force_on(date(2018, 9, 1)) and not wn1.in_force_on(date(2025, 9, 3))
+    out, _ = _flag({"gias": [gias(URN)], "ks2": [ks2(URN, rwm_exp=30.0, rwm_exp_prev1=30.0)]}, {})
+    assert "WN-1" not in " ".join(out.letters["indicators"])
+
+
+def test_escalation_ladder_over_three_terms():
+    concern = [flag(URN, "finance", "high", raised=date(2025, 9, 10)),
+               flag(URN, "leadership_capacity", "high", raised=date(2025, 9, 10))]
+    out, _ = _flag({"gias": [gias(URN)], "la_intelligence": concern}, {})
+    assert out.letters.iloc[0]["letter"] == "significant_concerns_letter"
+    log = [letter(URN, "significant_concerns_letter", date(2025, 10, 1), "SCL-3")]
+    # Next LAIG (spring): concerns remain, so the Warning Notice is due.
+    spring = [judgement(URN, "LM-H2", visit=date(2026, 1, 20)), judgement(URN, "LM-H7", visit=date(2026, 1, 20))]
+    out, table = _flag({"gias": [gias(URN)], "adviser_judgements": spring, "letters_log": log}, {},
+                       "2025-26-spring", as_of=date(2026, 1, 27))
+    assert table.iloc[0]["category"] == "high"
+    row = out.letters.iloc[0]
+    assert row["letter"] == "warning_notice" and "concerns remain" in row["escalation_note"]
+    # Summer: still high after the Warning Notice: Significant Concerns (formal).
+    log.append(letter(URN, "warning_notice", date(2026, 2, 5)))
+    summer = [judgement(URN, "LM-H2", visit=date(2026, 5, 1)), judgement(URN, "LM-H7", visit=date(2026, 5, 1))]
+    out, _ = _flag({"gias": [gias(URN)], "adviser_judgements": summer, "letters_log": log}, {},
+                   "2025-26-summer", as_of=date(2026, 5, 5))
+    assert out.letters.iloc[0]["letter"] == "significant_concerns"
+    # Concerns resolved: no escalation.
+    calm = [judgement(URN, c, visit=date(2026, 5, 1)) for c in ("LM-L2", "QE-L1", "BA-L2")]
+    out, _ = _flag({"gias": [gias(URN)], "adviser_judgements": calm, "letters_log": log}, {}, "2025-26-summer")
+    assert out.letters.empty or out.letters.iloc[0]["letter"] == "congratulations"
+
+
+def test_letter_already_issued_this_term_for_the_same_concern_is_not_flagged_again():
+    kinds = {"gias": [gias(URN)], "la_intelligence": [flag(URN, "finance", "medium", raised=date(2025, 9, 10))]}
+    out, _ = _flag(kinds, {})
+    assert list(out.letters["indicators"]) == ["SCL-3"]
+    kinds["letters_log"] = [letter(URN, "significant_concerns_letter", date(2025, 9, 20), "SCL-3")]
+    out, _ = _flag(kinds, {})
+    assert out.letters.empty
+
+
+def test_rerun_does_not_duplicate_flags(tmp_path):
+    eng = history.engine_for(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    out, _ = _flag({"gias": [gias(URN)], "la_intelligence": [flag(URN, "finance", "medium")]}, {})
+    for _ in range(2):
+        history.record_flags(eng, "999", Term.parse("2025-26-autumn"), "r", out.letters, "letter")
+    assert len(history.flag_history(eng, "999", Term.parse("2025-26-spring"))) == 1
+
+
+def _academy(urn: int, **kw) -> dict:
+    return gias(urn, is_academy=True, is_la_maintained=False, type_group="Academies", type="Academy converter",
+                trust="Fenland Learning Trust", **kw)
+
+
+def test_academy_route_follows_the_history():
+    intel = [flag(URN, "exclusions", "medium", raised=date(2025, 9, 10))]
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": intel}, {})
+    row = out.academy_concerns.iloc[0]
+    assert (row["concerns"], row["next_step"]) == ("AC-3", "academy_meeting") and out.letters.empty
+    log = [letter(URN, "academy_meeting", date(2025, 6, 10))]
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": intel, "letters_log": log}, {})
+    assert out.academy_concerns.iloc[0]["next_step"] == "academy_formal_letter"
+    log.append(letter(URN, "academy_formal_letter", date(2025, 7, 1)))
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": intel, "letters_log": log}, {})
+    row = out.academy_concerns.iloc[0]
+    assert row["next_step"] == "academy_escalation"
+    # The ESFA closed in March 2025; Regional Schools Commissioners became DfE Regional Directors.
+    assert "Department for Education" in row["escalate_to"] and "Regional Director" in row["escalate_to"]
+    assert "Education and Skills Funding Agency" not in row["escalate_to"]
+
+
+def test_academy_safeguarding_is_routed_to_trust_region_and_ofsted_when_it_raised_it():
+    out, _ = _flag({"gias": [_academy(URN)], "ofsted": [ofsted(URN, oeif_safeguarding_effective="No")]}, {})
+    route = out.academy_concerns.iloc[0]["safeguarding_route"]
+    assert "Fenland Learning Trust" in route and "Regional Director" in route and "Ofsted" in route
+
+
+def test_whistleblowing_is_redirected_to_the_body_of_the_day():
+    assert "Department for Education" in whistleblowing_redirect(RULES, date(2025, 9, 3))
+    assert "Education and Skills Funding Agency" in whistleblowing_redirect(RULES, date(2023, 9, 3))
+
+
+def test_member_alerts_for_high_support_and_letter_schools_hold_nothing_confidential():
+    members = [{"ward": "Northgate", "member_name": "Cllr A. Member", "party": "Independent", "email": "a@example.org"},
+               {"ward": "Northgate", "member_name": "Cllr B. Member", "party": "Green", "email": "b@example.org"},
+               {"ward": "Southgate", "member_name": "Cllr C. Member", "party": "Labour", "email": "c@example.org"}]
+    secret = "MARKER-SAFEGUARDING-DETAIL"
+    kinds = {"gias": [gias(URN), gias(URN + 1, ward="Southgate")], "ward_members": members,
+             "la_intelligence": [flag(URN, "safeguarding", "high", detail=secret)]}
+    out, table = _flag(kinds, {})
+    assert table.set_index("urn").loc[URN, "category"] == "high"
+    alerts = out.member_alerts
+    assert sorted(alerts["member_name"]) == ["Cllr A. Member", "Cllr B. Member"]
+    assert set(alerts["urn"]) == {URN}
+    assert secret not in alerts.to_csv() and "high level of support" in alerts.iloc[0]["reason"]

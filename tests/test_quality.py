@@ -1,0 +1,154 @@
+"""Great Expectations suites: critical cases stop the run, warnings are reported, results name file/row/column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from school_improvement.errors import ValidationFailed
+from school_improvement.feeds import read_feed
+from school_improvement.quality import FRAME_COLUMNS, load_suite_dict, validate
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "dfe" / "samples"
+TODAY = dt.date(2026, 1, 15)
+
+GIAS_HEADER = ('"URN","LA (code)","LA (name)","EstablishmentNumber","EstablishmentName","TypeOfEstablishment (name)",'
+               '"EstablishmentTypeGroup (name)","EstablishmentStatus (name)","OpenDate","CloseDate","PhaseOfEducation (name)",'
+               '"HeadTitle (name)","HeadFirstName","HeadLastName","HeadPreferredJobTitle","AdministrativeWard (name)","Trusts (name)"\n')
+GIAS_ROWS = [
+    '"110001","999","Wealdshire","2001","Oak Primary","Community school","Local authority maintained schools","Open","","","Primary","Mrs","Ann","Lee","Headteacher","Oakley",""',
+    '"110002","999","Wealdshire","2002","Ash Primary","Academy converter","Academies","Open","01-09-2015","","Primary","Mr","Bo","Ng","Principal","Ashby","Ash Trust"',
+    '"110003","999","Wealdshire","2003","Elm Infant","Community school","Local authority maintained schools","Open","","","Primary","","","","","Elmfield",""',
+    '"110004","999","Wealdshire","2004","Old Junior","Community school","Local authority maintained schools","Closed","","31-08-2019","Primary","","","","","Elmfield",""',
+]
+FILES = {
+    "gias.csv": GIAS_HEADER + "\n".join(GIAS_ROWS) + "\n",
+    # 110009 is not in GIAS; 110002 has 120% absence.
+    "absence.csv": "LA,ESTAB,URN,PERCTOT,PPERSABS10\n999,2001,110001,5.5,14\n999,2002,110002,120,11\n999,2009,110009,4,9\n",
+    "intel.csv": "urn,flag,severity,detail,raised_by_team,raised_on\n110001,finance,low,deficit,Finance,2025-12-01\n"
+                 "110003,safeguarding,high,DSL vacancy,Safeguarding,2027-06-01\n",
+    "ward_members.csv": "ward,member_name,party,email\nOakley,Cllr A,Independent,a@example.org\n",
+}
+KS2_HEADER = "RECTYPE,LEA,ESTAB,URN,SCHNAME,NFTYPE,TELIG,PTRWM_EXP,READPROG,READPROG_LOWER,READPROG_UPPER\n"
+KS2 = KS2_HEADER + "1,999,2001,110001,Oak,CY,30,SUPP,45,40,50\n1,999,2002,110002,Ash,ACC,6,SUPP,1,0,2\n" \
+      "1,999,2003,110003,Elm,CY,25,SUPP,0.5,-1,2\n1,999,2004,110004,Old,CY,40,70%,0,-1,1\n3,999,,,Wealdshire,,101,68%,0.1,0,0.2\n"
+KS4_HEADER = "RECTYPE,LEA,ESTAB,URN,SCHNAME,NFTYPE,TPUP,ATT8SCR,P8MEA,P8CILOW,P8CIUPP,PTL2BASICS_94\n"
+KS4 = KS4_HEADER + "1,999,4001,110001,Oak High,CY,150,95,7,6,8,65%\n1,999,4002,110002,Ash High,ACC,140,45.2,NA,NA,NA,60%\n"
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    d = tmp_path_factory.mktemp("landing")
+    for name, text in {**FILES, "ks2.csv": KS2, "ks4.csv": KS4}.items():
+        (d / name).write_text(text, encoding="utf-8")
+    feeds = {name: read_feed(d / name) for name in [*FILES, "ks2.csv", "ks4.csv"]}
+    return feeds, validate(list(feeds.values()), today=TODAY)
+
+
+def find(report, file, check, severity=None):
+    return [p for p in report.problems if p.file == file and p.check == check
+            and (severity is None or p.severity == severity)]
+
+
+def test_suites_are_json_files_one_per_kind():
+    from school_improvement.feeds import FEED_KINDS
+
+    for kind in FEED_KINDS:
+        suite = load_suite_dict(kind)
+        assert suite["name"] == kind and suite["expectations"]
+        assert {e["severity"] for e in suite["expectations"]} <= {"critical", "warning"}
+
+
+def test_percentage_out_of_range_is_critical_with_row(synthetic):
+    _, report = synthetic
+    [p] = find(report, "absence.csv", "percentage_range")
+    assert (p.row, p.column, p.severity) == (3, "overall_absence", "critical")
+    assert "120" in p.message and "0..100" in p.message
+
+
+def test_unknown_to_gias_is_critical_for_every_feed_but_wards(synthetic):
+    _, report = synthetic
+    [p] = find(report, "absence.csv", "known_to_gias")
+    assert (p.row, p.column) == (4, "urn") and "110009" in p.message and "GIAS" in p.message
+    assert not find(report, "ward_members.csv", "known_to_gias")
+    assert not find(report, "intel.csv", "known_to_gias")  # LA-held feeds are checked too, and these URNs are known
+
+
+def test_progress_attainment_and_p8_ranges(synthetic):
+    _, report = synthetic
+    prog = find(report, "ks2.csv", "progress_range")
+    assert {(p.row, p.column) for p in prog} == {(2, "read_prog"), (2, "read_prog_lower"), (2, "read_prog_upper")}
+    assert "45: read_prog is outside -30..30" in [p.message for p in prog]
+    assert {(p.row, p.column) for p in find(report, "ks4.csv", "p8_range")} == {(2, "p8"), (2, "p8_lower"), (2, "p8_upper")}
+    [a] = find(report, "ks4.csv", "att8_range")
+    assert (a.row, a.column, a.severity) == (2, "att8", "critical")
+
+
+def test_warnings_suppression_head_missing_future_date(synthetic):
+    _, report = synthetic
+    [s] = find(report, "ks2.csv", "suppressed_share")
+    assert s.severity == "warning" and "rwm_exp" in s.message
+    heads = find(report, "gias.csv", "headteacher_missing")
+    assert [(p.row, p.severity) for p in heads] == [(4, "warning")]  # open school only; the closed one is ignored
+    [f] = find(report, "intel.csv", "date_not_future")
+    assert (f.row, f.column, f.severity) == (3, "raised_on", "warning") and "2027-06-01" in f.message
+    assert all(p.severity == "warning" for p in report.warnings)
+
+
+def test_gx_catches_duplicates_and_bad_codes_even_if_reader_bypassed(synthetic):
+    feeds, _ = synthetic
+    feed = feeds["intel.csv"]
+    feed2 = type(feed)(**{**feed.__dict__, "source": "edited.csv"})
+    feed2.schools = feed.schools.copy()
+    feed2.schools.loc[1, "flag"] = "weather"
+    feed2.schools.loc[1, "urn"] = 999999
+    abs_feed = feeds["absence.csv"]
+    dup = type(abs_feed)(**{**abs_feed.__dict__, "source": "dup.csv"})
+    dup.schools = pd.concat([abs_feed.schools, abs_feed.schools.iloc[[0]].assign(_row=9)], ignore_index=True)
+    report = validate([feeds["gias.csv"], feed2, dup], today=TODAY)
+    assert [(p.row, p.column) for p in find(report, "edited.csv", "known_codes")] == [(3, "flag")]
+    assert [p.row for p in find(report, "edited.csv", "known_to_gias")] == [3]
+    assert sorted(p.row for p in find(report, "dup.csv", "urn_unique")) == [2, 9]
+    with pytest.raises(ValidationFailed) as err:
+        report.raise_if_critical()
+    assert "edited.csv, row 3, column 'flag'" in str(err.value)
+
+
+def test_to_frame_and_raise(synthetic):
+    _, report = synthetic
+    df = report.to_frame()
+    assert list(df.columns) == FRAME_COLUMNS
+    assert len(df) == len(report.problems) and set(df.feed_kind) >= {"absence", "ks2", "gias", "la_intelligence"}
+    assert list(df.severity) == sorted(df.severity)  # critical first, then warnings
+    assert report.critical and report.warnings
+    with pytest.raises(ValidationFailed):
+        report.raise_if_critical()
+
+
+def test_clean_feeds_pass(synthetic):
+    feeds, _ = synthetic
+    report = validate([feeds["gias.csv"], feeds["ward_members.csv"]], today=TODAY)
+    assert not report.critical
+    report.raise_if_critical()
+
+
+def test_data_docs_written(synthetic, tmp_path):
+    _, report = synthetic
+    index = report.build_data_docs(tmp_path / "docs")
+    assert index.is_file() and "<html" in index.read_text().lower()
+    pages = list((tmp_path / "docs" / "validations").rglob("*.html"))
+    assert len(pages) == 6
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="real DfE samples not present")
+def test_real_surrey_ks2_against_real_gias():
+    gias = read_feed(SAMPLES / "gias_850_936_extract_2022-04-20.csv")
+    ks2 = read_feed(SAMPLES / "936_ks2_2018-19.csv")
+    report = validate([gias, ks2])
+    unknown = find(report, "936_ks2_2018-19.csv", "known_to_gias")
+    missing = set(ks2.schools.urn) - set(gias.schools.urn)
+    assert {int(p.message.split(":")[0]) for p in unknown} == missing
+    assert not [p for p in report.critical if p.check != "known_to_gias"]
