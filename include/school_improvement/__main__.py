@@ -62,9 +62,69 @@ def _build_check(sub: argparse.ArgumentParser) -> None:
     sub.set_defaults(func=run_check)
 
 
-# name -> (help, builder). Add new subcommands here (a `demo` subcommand belongs in this dict).
+def run_demo(args: argparse.Namespace) -> int:
+    from .demo import generate_demo
+
+    out = generate_demo(Path(args.out), la_code=args.la, terms=args.terms or None, seed=args.seed)
+    print(f"demo feeds for LA {args.la} written under {Path(args.out) / args.la}: "
+          f"{', '.join(sorted(str(t) for t in out.get('terms', args.terms or [])))}")
+    return 0
+
+
+def _build_demo(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--out", required=True, help="landing root; feeds go to <out>/<la>/<term>/")
+    sub.add_argument("--la", default="999", help="LA code (the demo LA is fictional)")
+    sub.add_argument("--terms", nargs="*", help="terms to generate, e.g. 2025-26-autumn 2025-26-spring")
+    sub.add_argument("--seed", type=int, default=2025)
+    sub.set_defaults(func=run_demo)
+
+
+def run_dag(args: argparse.Namespace) -> int:
+    """Run the termly DAG for one term through Airflow itself (`airflow dags test`), then say where outputs are."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    from .publish import read_current
+    from .terms import Term
+
+    term = str(Term.parse(args.term))
+    conf = {"la_code": args.la, "term": term, "landing": str(Path(args.landing).resolve()),
+            "shared_drive": str(Path(args.shared_drive).resolve())}
+    airflow = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
+    cmd = [airflow, "dags", "test", args.dag_id, "-c", json.dumps(conf)]
+    print(f"$ {' '.join(cmd)}", flush=True)
+    log_file = Path(os.environ.get("AIRFLOW_HOME", ".")) / f"dags-test-{args.la}-{term}.log"
+    with open(log_file, "w") as log:
+        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+    tail = log_file.read_text(errors="replace").splitlines()
+    states = [ln for ln in tail if "Marking task as" in ln or "state=" in ln and "DagRun Finished" in ln]
+    if rc != 0 or any("FAILED" in ln or "UPSTREAM_FAILED" in ln for ln in states):
+        print("\n".join(tail[-60:]))
+        print(f"The DAG run for {term} failed; full log: {log_file}")
+        return rc or 1
+    current = read_current(Path(args.shared_drive).resolve(), args.la, term)
+    print(f"Term {term} for LA {args.la} published (Airflow log: {log_file}).")
+    if current:
+        print(json.dumps(current, indent=2, default=str))
+    return 0
+
+
+def _build_run_dag(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--la", default="999")
+    sub.add_argument("--term", required=True)
+    sub.add_argument("--landing", required=True)
+    sub.add_argument("--shared-drive", required=True)
+    sub.add_argument("--dag-id", default="termly_school_improvement")
+    sub.set_defaults(func=run_dag)
+
+
+# name -> (help, builder). Add new subcommands here.
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "check": ("read and validate feed files; exit 1 on any critical problem", _build_check),
+    "demo": ("generate the fictional demo LA's feeds in the real formats", _build_demo),
+    "run-dag": ("run the termly DAG for one term through Airflow (airflow dags test)", _build_run_dag),
 }
 
 

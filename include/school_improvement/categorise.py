@@ -34,7 +34,7 @@ CONFIDENTIAL_FLAGS = {"safeguarding", "finance", "staffing_turbulence", "staff_t
 CATEGORISATION_COLUMNS = [
     "urn", "school_name", "phase", "school_type", "ward", "adviser", "category", "computed_category",
     "best_fit_category", "previous_category", "direction_of_travel", "override_reason", "override_by", "override_on",
-    "criteria_met", "reasons", "overriding_condition", "visits_planned", "laig_reviews_planned", "support_plan",
+    "criteria_met", "reasons", "reasons_general", "overriding_condition", "visits_planned", "laig_reviews_planned", "support_plan",
     "rule_set", "term", "good_or_better"]
 EVIDENCE_COLUMNS = ["urn", "criterion_id", "area", "level", "wording", "measure", "met", "value", "reason",
                     "source", "detail", "confidential"]
@@ -68,6 +68,11 @@ class Check:
     source: str = ""
     detail: str = ""  # confidential specifics (LA intelligence detail, adviser note)
     confidential: bool = False
+
+    @property
+    def general_value(self) -> str:
+        """What the general edition may say: confidential evidence is named by kind only."""
+        return f"{self.measure} (detail restricted)" if self.confidential else self.value
 
 
 class SchoolEvidence:
@@ -159,8 +164,8 @@ class CriterionResult:
     met: bool
     checks: list[Check] = field(default_factory=list)
 
-    def evidence_text(self) -> str:
-        return "; ".join(c.value for c in self.checks if c.met) or "; ".join(
+    def evidence_text(self, general: bool = False) -> str:
+        return "; ".join(c.general_value if general else c.value for c in self.checks if c.met) or "; ".join(
             c.reason for c in self.checks if c.met is None and c.reason)
 
 
@@ -187,17 +192,18 @@ def best_fit(results: list[CriterionResult], rules: RuleSet) -> tuple[str | None
     return LEVELS[score - 1], areas
 
 
-def overriding_condition(results: list[CriterionResult], ev: SchoolEvidence, rules: RuleSet) -> tuple[str, str]:
+def overriding_condition(results: list[CriterionResult], ev: SchoolEvidence, rules: RuleSet) -> tuple[str, str, str]:
+    """The first overriding condition met: its id, and the reason in full and for the general edition."""
     met = {r.id: r for r in results if r.met}
     for o in rules.overriding:
         hit = [met[c] for c in o.criteria if c in met]
         if hit:
-            return o.id, f"{o.wording} ({hit[0].evidence_text()})"
+            return o.id, f"{o.wording} ({hit[0].evidence_text()})", f"{o.wording} ({hit[0].evidence_text(True)})"
         if o.indicator:
             f = ev.indicators.get(o.indicator)
             if f.met:
-                return o.id, f"{o.wording} ({f.value})"
-    return "", ""
+                return o.id, f"{o.wording} ({f.value})", f"{o.wording} ({f.value})"
+    return "", "", ""
 
 
 def visits_planned(level: str, term: Term, rules: RuleSet, no_primary_offer: bool) -> tuple[int, int, str]:
@@ -255,25 +261,29 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
         ev = SchoolEvidence(urn, data, rules, h.get("prior"))
         results = evaluate_criteria(ev, rules, on)
         computed, areas = best_fit(results, rules)
-        reasons = []
+        reasons, general = [], []  # general: the same reasons with confidential evidence named by kind only
         for area, level in areas.items():
             met = [r for r in results if r.area == area and r.level == level and r.met]
             if level:
-                reasons.append(f"{rules.areas[area]} best fits {level} support: " + "; ".join(
-                    f"{r.wording.rstrip('.')} [{r.id}] ({r.evidence_text()})" for r in met))
+                for out, g in ((reasons, False), (general, True)):
+                    out.append(f"{rules.areas[area]} best fits {level} support: " + "; ".join(
+                        f"{r.wording.rstrip('.')} [{r.id}] ({r.evidence_text(g)})" for r in met))
         if computed is None:
             computed = "medium"
-            reasons.append("No criterion could be judged from the evidence available: placed at medium until an "
+            for out in (reasons, general):
+                out.append("No criterion could be judged from the evidence available: placed at medium until an "
                            "adviser visit provides evidence")
         best_fit_level = computed
-        ov_id, ov_text = overriding_condition(results, ev, rules)
+        ov_id, ov_text, ov_general = overriding_condition(results, ev, rules)
         if ov_id:
             computed = "high"
             reasons.insert(0, f"Overriding condition: {ov_text}")
+            general.insert(0, f"Overriding condition: {ov_general}")
         not_judged = sorted({c.reason for r in results for c in r.checks if c.met is None and c.measure.startswith("data")
                              and c.reason})
         if not_judged:
-            reasons.append("Not judged from data: " + "; ".join(not_judged))
+            for out in (reasons, general):
+                out.append("Not judged from data: " + "; ".join(not_judged))
 
         final, ov = computed, {}
         if not moderation.empty:
@@ -283,7 +293,8 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
                 final = str(m["final_category"])
                 ov = {"override_reason": m["reason"], "override_by": m["approved_by"],
                       "override_on": _as_date(m["approved_on"])}
-                reasons.append(f"Moderated from {computed} to {final}: {m['reason']} (approved by {m['approved_by']})")
+                for out in (reasons, general):
+                    out.append(f"Moderated from {computed} to {final}: {m['reason']} (approved by {m['approved_by']})")
         no_offer = _has_flag(data, urn, "no_primary_offer")
         visits, laig, plan = visits_planned(final, data.term, rules, no_offer)
         adv = data.rows_for("adviser_judgements", urn)
@@ -300,7 +311,7 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
             "override_reason": ov.get("override_reason", ""), "override_by": ov.get("override_by", ""),
             "override_on": ov.get("override_on") or "",
             "criteria_met": "; ".join(r.id for r in results if r.met),
-            "reasons": "\n".join(reasons), "overriding_condition": ov_id, "visits_planned": visits,
+            "reasons": "\n".join(reasons), "reasons_general": "\n".join(general), "overriding_condition": ov_id, "visits_planned": visits,
             "laig_reviews_planned": laig, "support_plan": plan, "rule_set": rules.id, "term": str(data.term),
             "good_or_better": None if band is None else band == "good"})
         for r in results:

@@ -18,10 +18,10 @@ from .termdata import TermData
 
 LADDER = ["significant_concerns_letter", "warning_notice", "significant_concerns"]
 ACADEMY_ROUTE = ["academy_meeting", "academy_formal_letter", "academy_escalation"]
-LETTER_COLUMNS = ["urn", "school_name", "letter", "letter_title", "indicators", "evidence", "escalation_note",
-                  "category", "flagged_on", "term"]
-ACADEMY_COLUMNS = ["urn", "school_name", "trust", "concerns", "evidence", "next_step", "next_step_detail",
-                   "escalate_to", "safeguarding_route", "flagged_on", "term"]
+LETTER_COLUMNS = ["urn", "school_name", "letter", "letter_title", "indicators", "evidence", "evidence_general",
+                  "escalation_note", "category", "flagged_on", "term"]
+ACADEMY_COLUMNS = ["urn", "school_name", "trust", "concerns", "evidence", "evidence_general", "next_step",
+                   "next_step_detail", "escalate_to", "safeguarding_route", "flagged_on", "term"]
 MEMBER_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason"]
 
 
@@ -33,15 +33,15 @@ class Letters:
     drafts: list[dict]
 
 
-def _met(indicators: list[Indicator], ev: SchoolEvidence, on: date) -> list[tuple[Indicator, str]]:
+def _met(indicators: list[Indicator], ev: SchoolEvidence, on: date) -> list[tuple[Indicator, str, str]]:
+    """Indicators in force and met: (indicator, evidence, evidence as the general edition may show it)."""
     out = []
     for ind in indicators:
         if not ind.in_force_on(on):
             continue  # e.g. the floor standard, dated out of force
-        checks = [ev.check(e) for e in ind.evidence]
-        hits = [c for c in checks if c.met]
+        hits = [c for c in (ev.check(e) for e in ind.evidence) if c.met]
         if hits:
-            out.append((ind, "; ".join(c.value for c in hits)))
+            out.append((ind, "; ".join(c.value for c in hits), "; ".join(c.general_value for c in hits)))
     return out
 
 
@@ -85,20 +85,21 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
         if prior_wn and (met["significant_concerns"] or concerns_remain):
             due.append(("significant_concerns", met["significant_concerns"],
                         f"Warning Notice issued {prior_wn[-1]['issued_on']}; concerns remain"))
-        due = [d for d in due if not _issued_this_term(data, urn, d[0], [i.id for i, _ in d[1]])]
+        due = [d for d in due if not _issued_this_term(data, urn, d[0], [m[0].id for m in d[1]])]
         if due:
             letter, inds, note = max(due, key=lambda d: LADDER.index(d[0]))
         elif met["congratulations"] and category.get(urn) != "high":
             letter, inds, note = "congratulations", met["congratulations"], ""
-            if _issued_this_term(data, urn, letter, [i.id for i, _ in inds]):
+            if _issued_this_term(data, urn, letter, [m[0].id for m in inds]):
                 continue
         else:
             continue
         rule = rules.letters[letter]
-        evidence = " | ".join(f"{i.id}: {text}" for i, text in inds) or note
         rows.append({"urn": urn, "school_name": school.get("school_name"), "letter": letter,
-                     "letter_title": rule.title, "indicators": "; ".join(i.id for i, _ in inds),
-                     "evidence": evidence, "escalation_note": note, "category": category.get(urn, ""),
+                     "letter_title": rule.title, "indicators": "; ".join(m[0].id for m in inds),
+                     "evidence": " | ".join(f"{i.id}: {text}" for i, text, _ in inds) or note,
+                     "evidence_general": " | ".join(f"{i.id}: {g}" for i, _, g in inds) or note,
+                     "escalation_note": note, "category": category.get(urn, ""),
                      "flagged_on": as_of, "term": str(data.term)})
         drafts.append(_draft(school, letter, rule.title, inds, note, rules, as_of))
     letters = pd.DataFrame(rows, columns=LETTER_COLUMNS)
@@ -109,7 +110,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
 
 def _draft(school: dict, letter: str, title: str, inds: list, note: str, rules: RuleSet, as_of: date) -> dict:
     head = " ".join(str(school.get(k) or "") for k in ("head_title", "head_first_name", "head_last_name")).strip()
-    concerns = [f"{i.wording} ({text})" for i, text in inds]
+    concerns = [f"{i.wording} ({text})" for i, text, _ in inds]
     if note:
         concerns.append(note)
     return {"urn": int(school["urn"]), "school_name": school.get("school_name"), "letter": letter,
@@ -139,7 +140,7 @@ def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], a
                  if r["issued_on"] < data.term.dates()[0]]
         step = 0 if not taken else min(max(ACADEMY_ROUTE.index(t) for t in taken) + 1, len(ACADEMY_ROUTE) - 1)
         route = rules.academy_concerns.route[step]
-        ids = [i.id for i, _ in met]
+        ids = [m[0].id for m in met]
         safeguarding = set(ids) & set(rules.academy_concerns.safeguarding_indicators)
         sg_route = ""
         if safeguarding:
@@ -151,7 +152,8 @@ def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], a
         escalate_to = ", ".join(bodies[k] for k in ("funding_body", "regional", "ofsted") if k in bodies) \
             if route["step"] == "academy_escalation" else ""
         rows.append({"urn": urn, "school_name": school.get("school_name"), "trust": school.get("trust") or "",
-                     "concerns": "; ".join(ids), "evidence": " | ".join(f"{i.id} {i.wording}: {t}" for i, t in met),
+                     "concerns": "; ".join(ids), "evidence": " | ".join(f"{i.id} {i.wording}: {t}" for i, t, _ in met),
+                     "evidence_general": " | ".join(f"{i.id} {i.wording}: {g}" for i, _, g in met),
                      "next_step": route["step"], "next_step_detail": route["wording"], "escalate_to": escalate_to,
                      "safeguarding_route": sg_route, "flagged_on": as_of, "term": str(data.term)})
     return pd.DataFrame(rows, columns=ACADEMY_COLUMNS)

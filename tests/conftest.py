@@ -1,0 +1,29 @@
+"""Test session set-up: an isolated Airflow home, include/ and plugins/ importable, GX analytics off."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DFE = REPO.parent / "shared" / "dfe"
+
+# Before anything imports Airflow: never touch a developer's own Airflow home or database.
+_home = Path(tempfile.mkdtemp(prefix="si-airflow-home-"))
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+os.environ["AIRFLOW_HOME"] = str(_home)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_home / 'airflow.db'}"
+os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "include"), str(REPO / "plugins"), os.environ.get("PYTHONPATH", "")])
+
+
+@pytest.fixture(scope="session")
+def shared_dfe() -> Path:
+    if not SHARED_DFE.is_dir():
+        pytest.skip(f"real DfE files not present at {SHARED_DFE}")
+    return SHARED_DFE

@@ -1,0 +1,98 @@
+"""The DAG bag loads, the DAG is thin and documented, and the term Timetable follows the calendar."""
+
+from __future__ import annotations
+
+import ast
+from datetime import date
+from pathlib import Path
+
+import pendulum
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(REPO / "dags"))
+
+
+def test_dagbag_has_no_import_errors_and_every_task_has_retries_and_a_doc(dagbag):
+    assert dagbag.import_errors == {}
+    dag = dagbag.dags.get("termly_school_improvement")
+    assert dag is not None
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "extract", "validate", "categorise", "flag_letters", "build_reports", "publish"]
+    for t in dag.tasks:
+        assert t.doc_md and len(t.doc_md) > 40, t.task_id
+        assert t.retries is not None and t.retries >= 0, t.task_id
+        assert t.on_failure_callback, t.task_id
+    assert dag.get_task("publish").retries >= 2  # transient: the shared drive may be unreachable
+    assert dag.get_task("validate").retries == 0  # data errors are not retried
+    assert dag.max_active_runs == 1 and dag.catchup is False
+    assert set(dag.params.keys()) >= {"la_code", "term", "landing", "shared_drive"}
+    assert dag.params["la_code"] == "999"
+    for name in ("la_code", "term", "landing", "shared_drive"):
+        assert dag.params.get_param(name).description
+
+
+def test_dag_files_are_wiring_only():
+    for f in (REPO / "dags").glob("*.py"):
+        text = f.read_text()
+        assert len(text.splitlines()) < 150, f
+        tree = ast.parse(text)
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        # No business rule in the DAG: the stages come from the domain package through the glue module.
+        assert not any(m and m.startswith("school_improvement.") for m in imported), f
+
+
+def test_domain_package_imports_nothing_from_airflow():
+    for f in (REPO / "include" / "school_improvement").rglob("*.py"):
+        tree = ast.parse(f.read_text())
+        for n in ast.walk(tree):
+            names = [a.name for a in n.names] if isinstance(n, ast.Import) else \
+                [n.module or ""] if isinstance(n, ast.ImportFrom) else []
+            assert not any(x.split(".")[0] == "airflow" for x in names), f
+
+
+def test_timetable_runs_once_per_term_on_the_calendar_dates():
+    from airflow.timetables.base import TimeRestriction
+    from school_improvement.terms import Term, TermCalendar
+    from school_term_timetable import SchoolTermTimetable
+
+    tt = SchoolTermTimetable()
+    cal = TermCalendar.load()
+    start = pendulum.datetime(2025, 8, 1, tz="UTC")
+    info = tt.next_dagrun_info(last_automated_data_interval=None,
+                               restriction=TimeRestriction(earliest=start, latest=None, catchup=True))
+    autumn = Term.parse("2025-26-autumn")
+    assert info.data_interval.start.date() == cal.term_dates(autumn)[0]
+    assert info.data_interval.end.date() == cal.run_date(autumn)
+    # The run date is 15 school days in: half-term closures and weekends do not count.
+    assert cal.run_date(autumn) == date(2025, 9, 24)
+    nxt = tt.next_dagrun_info(last_automated_data_interval=info.data_interval,
+                              restriction=TimeRestriction(earliest=start, latest=None, catchup=True))
+    assert nxt.data_interval.start.date() == date(2026, 1, 5)
+    # Catch-up off: no runs for terms whose run date has passed.
+    now = pendulum.now("UTC")
+    info = tt.next_dagrun_info(last_automated_data_interval=None,
+                               restriction=TimeRestriction(earliest=start, latest=None, catchup=False))
+    assert info is None or info.data_interval.end >= now
+    # A manual run is given the data interval of the term its date falls in.
+    manual = tt.infer_manual_data_interval(run_after=pendulum.datetime(2026, 2, 2, tz="UTC"))
+    assert manual.start.date() == date(2026, 1, 5)
+    assert SchoolTermTimetable.deserialize(tt.serialize()).serialize() == tt.serialize()
+
+
+def test_adding_next_years_dates_is_an_edit_to_the_calendar(tmp_path):
+    import yaml
+    from school_improvement.terms import CALENDAR_FILE, Term, TermCalendar
+
+    data = yaml.safe_load(CALENDAR_FILE.read_text())
+    data["academic_years"]["2027-28"] = {"autumn": {"start": "2027-09-01", "end": "2027-12-17"}}
+    path = tmp_path / "cal.yaml"
+    path.write_text(yaml.safe_dump(data))
+    cal = TermCalendar.load(path)
+    assert cal.run_date(Term.parse("2027-28-autumn")) == date(2027, 9, 22)

@@ -1,0 +1,160 @@
+"""Publishing editions to the shared drive: layout, manifest, idempotence and atomicity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+from upath import UPath
+
+from school_improvement import publish
+from school_improvement.publish import PublishError, publish_edition, read_current
+
+LA, TERM = "999", "2025-26-autumn"
+
+
+def make_staged(root: Path, marker: str = "v1") -> Path:
+    staged = root / f"staged-{marker}"
+    for edition in ("restricted", "general"):
+        (staged / edition).mkdir(parents=True)
+        (staged / edition / "categorisation.csv").write_bytes(f"\ufeffurn,category\r\n1,{marker}\r\n".encode())
+        (staged / edition / "report.pdf").write_bytes(b"%PDF-1.7 " + secrets.token_bytes(64))  # differs every run
+    (staged / "restricted" / "drafts").mkdir()
+    (staged / "restricted" / "drafts" / "1-warning_notice.pdf").write_bytes(b"%PDF draft")
+    (staged / "inputs.json").write_text(json.dumps({"run_date": "2025-11-10", "term": TERM}))
+    return staged
+
+
+def snapshot(term_dir) -> dict[str, bytes]:
+    """Every file under term_dir with its bytes, for before/after comparison."""
+    out = {}
+    stack = [term_dir]
+    while stack:
+        d = stack.pop()
+        for p in d.iterdir():
+            if p.is_dir():
+                stack.append(p)
+            else:
+                out[p.as_posix()[len(term_dir.as_posix()):]] = p.read_bytes()
+    return out
+
+
+@pytest.fixture(params=["local-path", "file-upath", "memory-upath"])
+def drive(request, tmp_path):
+    if request.param == "local-path":
+        yield tmp_path / "shared"
+        return
+    if request.param == "file-upath":
+        yield UPath((tmp_path / "shared").as_uri())
+        return
+    root = UPath(f"memory://shared-{secrets.token_hex(4)}")
+    yield root
+    root.fs.rm(root.path, recursive=True) if root.exists() else None
+
+
+def test_layout_manifest_and_current(drive, tmp_path):
+    res = publish_edition(make_staged(tmp_path), drive, LA, TERM)
+    assert res.status == "published" and res.edition == "edition-001"
+    term_dir = drive / LA / "2025-26" / "autumn"
+    ed = term_dir / "edition-001"
+    names = {n for n in snapshot(term_dir)}
+    assert names == {"/current.json", "/edition-001/manifest.json", "/edition-001/inputs.json",
+                     "/edition-001/general/categorisation.csv", "/edition-001/general/report.pdf",
+                     "/edition-001/restricted/categorisation.csv", "/edition-001/restricted/report.pdf",
+                     "/edition-001/restricted/drafts/1-warning_notice.pdf"}
+    manifest = json.loads((ed / "manifest.json").read_text())
+    assert manifest["edition"] == "edition-001" and manifest["la_code"] == LA and manifest["term"] == TERM
+    assert manifest["published_at"] == "2025-11-10"
+    for entry in manifest["files"]:
+        data = (ed / entry["path"]).read_bytes()
+        assert entry["size"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
+    assert len(manifest["files"]) == 6  # every staged file, manifest itself excluded
+    current = read_current(drive, LA, TERM)
+    assert current["edition"] == "edition-001" and current["manifest"] == "edition-001/manifest.json"
+
+
+def test_manifest_written_last(drive, tmp_path, monkeypatch):
+    order = []
+    real = publish._write_json
+
+    def spy(p, data):
+        order.append(p.name)
+        return real(p, data)
+
+    real_copy = publish.shutil.copyfileobj
+
+    def copy_spy(fin, fout, *a):
+        order.append("copy")
+        return real_copy(fin, fout, *a)
+
+    monkeypatch.setattr(publish, "_write_json", spy)
+    monkeypatch.setattr(publish.shutil, "copyfileobj", copy_spy)
+    publish_edition(make_staged(tmp_path), drive, LA, TERM)
+    assert order[-2] == "manifest.json" and "copy" not in order[order.index("manifest.json"):]
+    assert order[-1].startswith(".current.json.")
+
+
+def test_unchanged_inputs_publish_nothing(drive, tmp_path):
+    first = publish_edition(make_staged(tmp_path / "a"), drive, LA, TERM)
+    term_dir = drive / LA / "2025-26" / "autumn"
+    before = snapshot(term_dir)
+    again = publish_edition(make_staged(tmp_path / "b"), drive, LA, TERM)  # new PDF bytes, same CSVs and inputs
+    assert again.status == "unchanged" and again.edition == "edition-001"
+    assert again.message == "unchanged, edition-001 stays current"
+    assert again.content_hash == first.content_hash
+    assert snapshot(term_dir) == before
+
+
+def test_changed_inputs_make_edition_002(drive, tmp_path):
+    publish_edition(make_staged(tmp_path, "v1"), drive, LA, TERM)
+    term_dir = drive / LA / "2025-26" / "autumn"
+    first = {k: v for k, v in snapshot(term_dir).items() if k.startswith("/edition-001/")}
+    res = publish_edition(make_staged(tmp_path, "v2"), drive, LA, TERM)
+    assert res.status == "published" and res.edition == "edition-002" and res.edition_number == 2
+    assert read_current(drive, LA, TERM)["edition"] == "edition-002"
+    after = snapshot(term_dir)
+    assert {k: v for k, v in after.items() if k.startswith("/edition-001/")} == first  # kept untouched
+    assert json.loads(after["/edition-002/manifest.json"])["previous_edition"] == "edition-001"
+    assert not [k for k in after if ".staging-" in k or ".tmp" in k]
+
+
+@pytest.mark.parametrize("fail_at", ["copy", "verify", "rename", "current"])
+def test_failure_leaves_previous_state_byte_identical(drive, tmp_path, monkeypatch, fail_at):
+    publish_edition(make_staged(tmp_path, "v1"), drive, LA, TERM)
+    term_dir = drive / LA / "2025-26" / "autumn"
+    before = snapshot(term_dir)
+
+    if fail_at == "copy":  # the drive goes away on the third file
+        real, calls = publish.shutil.copyfileobj, []
+
+        def flaky(fin, fout, *a):
+            calls.append(1)
+            if len(calls) == 3:
+                fout.write(b"partial")
+                raise OSError("network name no longer available")
+            return real(fin, fout, *a)
+
+        monkeypatch.setattr(publish.shutil, "copyfileobj", flaky)
+    elif fail_at == "verify":  # a copy lands truncated
+        monkeypatch.setattr(publish.shutil, "copyfileobj", lambda fin, fout, *a: fout.write(fin.read()[:-1]))
+    elif fail_at == "rename":
+        monkeypatch.setattr(publish, "_rename_dir", lambda s, d: (_ for _ in ()).throw(OSError("rename refused")))
+    else:
+        monkeypatch.setattr(publish, "_replace_file", lambda s, d: (_ for _ in ()).throw(OSError("mv refused")))
+
+    with pytest.raises(PublishError):
+        publish_edition(make_staged(tmp_path, "v2"), drive, LA, TERM)
+    assert snapshot(term_dir) == before
+    assert read_current(drive, LA, TERM)["edition"] == "edition-001"
+
+
+def test_read_current_none_before_first_publish(drive):
+    assert read_current(drive, LA, TERM) is None
+
+
+def test_rejects_unsafe_la_code(tmp_path):
+    with pytest.raises(ValueError):
+        publish_edition(make_staged(tmp_path), tmp_path / "shared", "../999", TERM)

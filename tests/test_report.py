@@ -1,0 +1,309 @@
+"""Report editions: content, confidentiality of the GENERAL edition, CSV safety, PDF accessibility."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from school_improvement import report
+from school_improvement.report import ReportInputs, build_edition, general_view, write_csv
+
+TERM = "2025-26-autumn"
+HOSTILE_NAME = '<img src="http://x/y.png"><script>alert(1)</script> =HYPERLINK("http://evil","x") Primary'
+# Strings that exist only in confidential inputs: none may reach the GENERAL edition.
+MARKERS = {
+    "laig_key_points": "CONFIDENTIAL-MARKER-1",
+    "laig_notes": "CONFIDENTIAL-MARKER-2",
+    "confidential_evidence": "CONFIDENTIAL-MARKER-3",
+    "la_intelligence": "CONFIDENTIAL-MARKER-4",
+    "head_name": "CONFIDENTIAL-MARKER-5",
+    "chair_name": "CONFIDENTIAL-MARKER-6",
+}
+LEVEL_CYCLE = ["high", "medium", "low", "low", "medium", "low"]
+
+
+def make_inputs(n: int = 12) -> ReportInputs:
+    urns = [100000 + i for i in range(n)]
+    names = [f"School {i:03d} Primary" for i in range(n)]
+    names[1] = HOSTILE_NAME
+    names[2] = "-Academy Road Infant"
+    names[3] = "St Mary & St John's C of E $ School"  # & must be escaped, $ must not start mathtext
+    cats = [LEVEL_CYCLE[i % len(LEVEL_CYCLE)] for i in range(n)]
+    prev_cats = [LEVEL_CYCLE[(i + 1) % len(LEVEL_CYCLE)] for i in range(n)]
+    cat = pd.DataFrame({
+        "urn": urns, "school_name": names, "phase": "Primary", "school_type": "Community school",
+        "ward": [f"Ward {i % 3}" for i in range(n)], "adviser": [f"Adviser {i % 4}" for i in range(n)],
+        "category": cats, "computed_category": cats, "previous_category": prev_cats,
+        "direction_of_travel": "stable", "override_reason": None, "override_by": None, "override_on": None,
+        "criteria_met": "H1", "reasons": "KS2 attainment below national", "overriding_condition": None,
+        "visits_planned": [{"high": 6, "medium": 3, "low": 1}[c] for c in cats],
+        "support_plan": ["LA Support and Intervention Plan" if c == "high" else "Standard" for c in cats],
+        "rule_set": "cambs-2022", "term": TERM,
+        "good_or_better": pd.array([i % 3 != 0 for i in range(n)], dtype="boolean"),
+    })
+    # School 0: a reason that rests on LA intelligence (confidential), as categorise would write it.
+    cat.loc[0, "reasons"] = f"Safeguarding concerns: {MARKERS['la_intelligence']} raised by education safeguarding; KS2 attainment below national"
+    cat.loc[0, "criteria_met"] = "H7; H1"
+    evidence = pd.DataFrame([
+        {"urn": urns[0], "criterion_id": "H1", "area": "outcomes", "level": "high", "wording": "KS2 attainment below national",
+         "measure": "rwm_exp", "value": "41.0", "comparator": "61.0", "source": "ks2", "confidential": False},
+        {"urn": urns[0], "criterion_id": "H7", "area": "safeguarding", "level": "high", "wording": "Safeguarding concerns",
+         "measure": "flag", "value": f"{MARKERS['la_intelligence']} raised by education safeguarding", "comparator": None,
+         "source": "la_intelligence", "confidential": True},
+        {"urn": urns[3], "criterion_id": "M4", "area": "leadership", "level": "medium", "wording": "Leadership capacity",
+         "measure": "note", "value": f"Adviser note: {MARKERS['confidential_evidence']}", "comparator": None,
+         "source": "adviser_judgements", "confidential": True},
+        {"urn": urns[1], "criterion_id": "M1", "area": "attendance", "level": "medium", "wording": "Absence above national",
+         "measure": "overall_absence", "value": -2.5, "comparator": "=1+1", "source": "absence", "confidential": False},
+    ])
+    terms = ["2024-25-spring", "2024-25-summer", TERM]
+    history = pd.concat([
+        pd.DataFrame({"urn": urns, "term": terms[0], "category": prev_cats}),
+        pd.DataFrame({"urn": urns[:-1], "term": terms[1], "category": prev_cats[:-1]}),  # last school is new
+        pd.DataFrame({"urn": urns, "term": TERM, "category": cats}),
+    ], ignore_index=True)
+    indicators = pd.DataFrame({
+        "urn": urns, "school_name": names,
+        "rwm_exp": [50 + (i * 7) % 30 for i in range(n)], "rwm_exp_national": 61.0,
+        "overall_absence": [4 + (i % 5) * 0.6 for i in range(n)], "overall_absence_national": 5.5,
+        "persistent_absence": [12 + i % 7 for i in range(n)], "persistent_absence_national": 16.0,
+        "disadv_gap": [float((i * 5) % 35) - 3 for i in range(n)], "disadv_gap_national": 22.0,
+        "good_or_better": [i % 3 != 0 for i in range(n)],
+    })
+    letters = pd.DataFrame([
+        {"urn": urns[0], "school_name": names[0], "letter": "warning_notice", "indicators": "W2",
+         "evidence": f"Safeguarding concerns: {MARKERS['la_intelligence']} raised by education safeguarding", "flagged_on": dt.date(2025, 11, 3),
+         "term": TERM, "escalation_note": "previous significant concerns letter 2024-25-summer"},
+        {"urn": urns[2], "school_name": names[2], "letter": "congratulations", "indicators": "C1",
+         "evidence": "Ofsted improved", "flagged_on": dt.date(2025, 11, 3), "term": TERM, "escalation_note": None},
+        {"urn": urns[1], "school_name": names[1], "letter": "significant_concerns_letter", "indicators": "S8",
+         "evidence": "+ wide disadvantaged gap", "flagged_on": dt.date(2025, 11, 3), "term": TERM, "escalation_note": None},
+    ])
+    academy = pd.DataFrame([{"urn": 200001, "school_name": "Fen Academy", "trust": "Fen Trust", "concerns": "A2",
+                             "evidence": "high persistent absence", "next_step": "Director meets CEO",
+                             "escalate_to": "RSC", "flagged_on": dt.date(2025, 11, 3), "term": TERM}])
+    alerts = pd.DataFrame([{"ward": "Ward 0", "member_name": "Cllr Smith", "party": "Ind", "email": "smith@example.org",
+                            "urn": urns[0], "school_name": names[0], "reason": "warning_notice"}])
+    dq = pd.DataFrame([{"file": "ks2.csv", "feed_kind": "ks2", "row": 7, "column": "rwm_exp", "severity": "warning",
+                        "check": "range", "message": "@SUM value suppressed"},
+                       {"file": "gias.csv", "feed_kind": "gias", "row": None, "column": None, "severity": "warning",
+                        "check": "file", "message": "no close_date column"}])
+    prov = pd.DataFrame([{"file": "ks2.csv", "kind": "ks2", "academic_year": "2024-25", "rows": n, "sha256": "ab" * 32},
+                         {"file": "intel.xlsx", "kind": "la_intelligence", "academic_year": None, "rows": 1, "sha256": "cd" * 32}])
+    drafts = [
+        {"urn": urns[0], "school_name": names[0], "letter": "warning_notice", "letter_title": "Warning notice",
+         "head_name": f"Ms A {MARKERS['head_name']}", "chair_name": f"Mr B {MARKERS['chair_name']}",
+         "address_lines": ["1 High Street", "Wealdtown", "WE1 1AA"],
+         "concerns": ["Safeguarding arrangements are not effective", "Attainment well below national"],
+         "actions": [{"action": "Commission an external safeguarding review", "by_date": dt.date(2025, 12, 12)}],
+         "date": dt.date(2025, 11, 10)},
+        {"urn": urns[1], "school_name": names[1], "letter": "significant_concerns_letter",
+         "letter_title": "Significant concerns", "head_name": "Mr C Head", "chair_name": "Dr D Chair",
+         "address_lines": ["2 Low Road"], "concerns": ["Wide disadvantaged gap"],
+         "actions": [{"action": "Pupil premium review", "by_date": dt.date(2026, 1, 30)}], "date": dt.date(2025, 11, 10)},
+    ]
+    laig = pd.DataFrame([{"urn": urns[0], "meeting_date": dt.date(2025, 10, 14),
+                          "key_points": f"Key point {MARKERS['laig_key_points']}", "notes": f"Note {MARKERS['laig_notes']}"}])
+    return ReportInputs(
+        la_code="999", la_name="Wealdshire (demo)", term=TERM, rule_set_id="cambs-2022",
+        rule_set_title="School Improvement Strategy 2022", run_date=dt.date(2025, 11, 10),
+        categorisation=cat, evidence=evidence, history=history, indicators=indicators, letters=letters,
+        academy_concerns=academy, member_alerts=alerts, data_quality=dq, provenance=prov, drafts=drafts, laig_notes=laig,
+    )
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    inputs = make_inputs()
+    root = tmp_path_factory.mktemp("editions")
+    return inputs, {ed: (root / ed, build_edition(inputs, root / ed, ed)) for ed in report.EDITIONS}
+
+
+def test_files_written(built):
+    _, eds = built
+    names = lambda ed: sorted(str(p.relative_to(eds[ed][0])) for p in eds[ed][1])
+    common = ["academy_concerns.csv", "categorisation.csv", "data_quality.csv", "letters.csv", "member_alerts.csv", "report.pdf"]
+    assert names("general") == common
+    assert names("restricted") == sorted(common + ["evidence.csv", "drafts/100000-warning_notice.pdf",
+                                                   "drafts/100001-significant_concerns_letter.pdf"])
+
+
+@pytest.mark.parametrize("edition", report.EDITIONS)
+def test_pdf_content(built, edition):
+    inputs, eds = built
+    text = pdf_text(eds[edition][0] / "report.pdf")
+    t = flat(text)
+    for needle in ("Wealdshire (demo)", TERM, "cambs-2022", "School Improvement Strategy 2022", f"{edition.upper()} EDITION",
+                   "Contents", "Headline figures", "Movement since last term", "Priority 3", "peer review",
+                   "Schools at each level of support", "Appendix A: data quality", "Appendix B: provenance"):
+        assert needle in t, needle
+    assert "ab" * 32 in "".join(text.split())  # SHA-256 wraps in its cell
+    counts = inputs.categorisation["category"].value_counts()
+    for level, label in report.LEVEL_LABELS.items():
+        n = int(counts.get(level, 0))
+        assert f"{label} {n} {round(100 * n / len(inputs.categorisation))}%" in t
+    for name in inputs.categorisation["school_name"]:
+        assert flat(name) in t, name
+    # Profiles only in the restricted edition.
+    assert ("School profiles" in t) == (edition == "restricted")
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_contents_page_numbers(built):
+    # pdftotext keeps the leader line intact where pypdf does not.
+    _, eds = built
+    pdf = eds["restricted"][0] / "report.pdf"
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                           text=True).stdout.split("\f")
+    toc = {line.split(".")[0].strip(): int(line.split()[-1]) for line in pages[1].splitlines() if "...." in line}
+    assert len(toc) == 9, toc
+    for heading, number in toc.items():
+        assert heading in pages[number - 1], (heading, number)
+        assert number >= 3
+
+
+def test_confidential_markers_only_in_restricted(built):
+    _, eds = built
+
+    def everything(edition):
+        folder, files = eds[edition]
+        text = []
+        for p in files:
+            text.append(pdf_text(p) if p.suffix == ".pdf" else p.read_text(encoding="utf-8-sig"))
+        return flat("\n".join(text))
+
+    general, restricted = everything("general"), everything("restricted")
+    for what, marker in MARKERS.items():
+        assert marker not in general, what
+        assert marker in restricted, what
+    # The reason survives in generalised form.
+    assert "LA intelligence: safeguarding concern (detail restricted)" in general
+    assert "Safeguarding concerns" in restricted
+
+
+def test_general_view_is_shared_and_generalises():
+    inputs = make_inputs()
+    view = general_view(inputs)
+    assert view.drafts == [] and view.laig_notes.empty
+    assert not view.evidence["confidential"].any()
+    reasons = view.categorisation.loc[0, "reasons"].split("; ")
+    assert reasons == ["LA intelligence: safeguarding concern (detail restricted)", "KS2 attainment below national"]
+    # The input is not modified.
+    assert "CONFIDENTIAL-MARKER-4" in inputs.categorisation.loc[0, "reasons"]
+
+
+def test_csv_bom_order_and_formula_neutralisation(built):
+    _, eds = built
+    raw = (eds["restricted"][0] / "evidence.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw[3:].decode("utf-8").split("\r\n")
+    assert lines[0] == ",".join(report.EVIDENCE_COLUMNS)
+    ev = pd.read_csv(eds["restricted"][0] / "evidence.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert "'=1+1" in set(ev["comparator"])
+    cat = pd.read_csv(eds["general"][0] / "categorisation.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(cat.columns) == report.CATEGORISATION_COLUMNS
+    assert list(cat["urn"]) == sorted(cat["urn"])
+    assert "'-Academy Road Infant" in set(cat["school_name"])
+    hostile = cat.loc[cat["urn"] == "100001", "school_name"].item()
+    assert hostile == HOSTILE_NAME  # starts with "<": text, not a formula
+    letters = pd.read_csv(eds["general"][0] / "letters.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert "'+ wide disadvantaged gap" in set(letters["evidence"])
+    dq = pd.read_csv(eds["general"][0] / "data_quality.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(dq["message"]) == ["no close_date column", "'@SUM value suppressed"]  # sorted by file
+    assert list(dq["row"]) == ["", "7"]
+
+
+def test_write_csv_numbers_stay_numbers(tmp_path):
+    df = pd.DataFrame({"n": [-2.5, 3.0], "s": ["-Academy", "=HYPERLINK(\"http://x\")"], "t": ["\tx", "ok"]})
+    write_csv(df, tmp_path / "x.csv", ["s", "n", "t", "missing"])
+    text = (tmp_path / "x.csv").read_bytes().decode("utf-8-sig")
+    assert text.split("\r\n")[:3] == ["s,n,t,missing", "'-Academy,-2.5,'\tx,", "\"'=HYPERLINK(\"\"http://x\"\")\",3.0,ok,"]
+
+
+def test_byte_identical_rebuild(built, tmp_path):
+    inputs, eds = built
+    again = build_edition(make_inputs(), tmp_path / "general", "general")
+    for p in again:
+        assert p.read_bytes() == (eds["general"][0] / p.name).read_bytes(), p.name
+
+
+def test_hostile_school_name_is_text(built):
+    _, eds = built
+    pdf = eds["general"][0] / "report.pdf"
+    assert flat(HOSTILE_NAME) in flat(pdf_text(pdf))
+    reader = PdfReader(pdf)
+    for page in reader.pages:  # the <img> was not turned into an image
+        assert not page.images
+
+
+def test_url_fetcher_refuses_outside_templates(tmp_path):
+    fetcher = report.TemplateOnlyFetcher()
+    for url in ("http://example.org/x.png", "https://example.org/x.css", "file:///etc/passwd",
+                (report.TEMPLATES_DIR / ".." / ".." / "school_improvement" / "report.py").as_uri(),
+                "file://" + str(report.TEMPLATES_DIR) + "/../school_improvement/report.py", "ftp://x/y"):
+        with pytest.raises(report.RefusedURL):
+            fetcher.fetch(url)
+    ok = fetcher.fetch((report.TEMPLATES_DIR / "report.css").as_uri())
+    assert b"@page" in ok.read()
+    ok.close()
+    assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
+
+
+def test_render_refuses_external_resource(tmp_path):
+    # Markup that pulls a remote image or a file outside the templates must fail the render, not fetch it.
+    from weasyprint import HTML
+
+    for src in ("http://127.0.0.1:9/x.png", "file:///etc/passwd"):
+        html = f'<html lang="en-GB"><head><title>t</title></head><body><img src="{src}" alt="x"></body></html>'
+        with pytest.raises(report.RefusedURL):
+            HTML(string=html, base_url=report.TEMPLATES_DIR.as_uri() + "/",
+                 url_fetcher=report.TemplateOnlyFetcher()).write_pdf(tmp_path / "x.pdf")
+
+
+@pytest.mark.parametrize("edition", report.EDITIONS)
+def test_pdf_tagged_with_language(built, edition):
+    _, eds = built
+    for p in eds[edition][1]:
+        if p.suffix != ".pdf":
+            continue
+        root = PdfReader(p).trailer["/Root"]
+        assert str(root["/Lang"]) == "en-GB"
+        assert "/StructTreeRoot" in root
+        assert root["/MarkInfo"]["/Marked"]
+        assert PdfReader(p).metadata.title
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils not installed")
+@pytest.mark.parametrize("edition", report.EDITIONS)
+def test_every_page_renders_non_blank(built, edition, tmp_path):
+    from PIL import Image
+
+    _, eds = built
+    pdf = eds[edition][0] / "report.pdf"
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) == len(PdfReader(pdf).pages)
+    for png in pages:
+        lo, hi = Image.open(png).convert("L").getextrema()
+        assert lo < 200, f"{png.name} looks blank"
+
+
+def test_rebuild_into_same_folder_drops_stale_restricted_files(tmp_path):
+    inputs = make_inputs()
+    build_edition(inputs, tmp_path / "x", "restricted")
+    files = build_edition(inputs, tmp_path / "x", "general")
+    assert sorted(p.name for p in (tmp_path / "x").rglob("*") if p.is_file()) == sorted(p.name for p in files)
