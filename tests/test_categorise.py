@@ -18,9 +18,9 @@ URN = 990101
 # Data that makes each data-only indicator true (and, as far as possible, nothing else).
 INDICATOR_DATA = {
     "attainment_broadly_in_line": {"ks2": [ks2(URN, rwm_exp=58.0)]},
-    "attainment_declining": {"ks2": [ks2(URN, rwm_exp=50.0, rwm_exp_prev1=58.0, rwm_exp_prev2=60.0)]},
+    "attainment_declining": {"ks2": [ks2(URN, rwm_exp=55.0, rwm_exp_prev1=60.0, rwm_exp_prev2=66.0)]},
     "attainment_consistently_below": {"ks2": [ks2(URN, rwm_exp=45.0, rwm_exp_prev1=44.0, rwm_exp_prev2=44.0)]},
-    "attainment_declining_sharply": {"ks2": [ks2(URN, rwm_exp=48.0, rwm_exp_prev1=60.0, rwm_exp_prev2=61.0)]},
+    "attainment_declining_sharply": {"ks2": [ks2(URN, rwm_exp=48.0, rwm_exp_prev1=52.0, rwm_exp_prev2=62.0)]},
     "attendance_high_or_rapidly_improving": {"absence": [absence(URN, overall_absence=4.5)]},
     "attendance_low_not_improving": {"absence": [absence(URN, overall_absence=6.5, persistent_absence=15.0)]},
     "attendance_consistently_low": {"absence": [absence(URN, overall_absence=8.0, persistent_absence=25.0)]},

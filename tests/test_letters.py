@@ -21,14 +21,14 @@ RI_BEFORE = {URN: {"previous_category": "medium", "prior": {"ofsted_band": ("req
 
 # Evidence that makes each data indicator true, with the history it needs.
 INDICATOR_DATA = {
-    "attainment_declining": ({"ks2": [ks2(URN, rwm_exp=50.0, rwm_exp_prev1=58.0, rwm_exp_prev2=60.0)]}, {}),
+    "attainment_declining": ({"ks2": [ks2(URN, rwm_exp=55.0, rwm_exp_prev1=60.0, rwm_exp_prev2=66.0)]}, {}),
     "attainment_consistently_below": ({"ks2": [ks2(URN, rwm_exp=45.0, rwm_exp_prev1=44.0)]}, {}),
     "safeguarding_not_met": ({"ofsted": [ofsted(URN, oeif_safeguarding_effective="No")]}, {}),
     "ofsted_dropped": ({"ofsted": [ofsted(URN, oeif_overall=3, oeif_date=date(2025, 9, 10))]}, GOOD_BEFORE),
     "ofsted_improved": ({"ofsted": [ofsted(URN, oeif_overall=2, oeif_date=date(2025, 9, 10))]}, RI_BEFORE),
     "disadvantaged_gap_persistently_wide": ({"ks2": [ks2(URN, rwm_exp_disadv=40.0, rwm_exp_other=70.0,
                                                          rwm_exp_disadv_prev1=40.0, rwm_exp_other_prev1=70.0)]}, {}),
-    "attainment_significant_improvement": ({"ks2": [ks2(URN, rwm_exp=72.0, rwm_exp_prev1=60.0)]}, {}),
+    "attainment_significant_improvement": ({"ks2": [ks2(URN, rwm_exp=75.0, rwm_exp_prev1=60.0, rwm_exp_prev2=62.0)]}, {}),
     "disadvantaged_accelerated": ({"ks2": [ks2(URN, rwm_exp_disadv=55.0, rwm_exp_other=73.0,
                                                rwm_exp_disadv_prev1=40.0, rwm_exp_other_prev1=70.0)]}, {}),
     "absence_rising": ({"absence": [absence(URN, overall_absence=7.5)]},

@@ -139,7 +139,8 @@ def test_files_written(built):
     common = ["academy_concerns.csv", "categorisation.csv", "data_quality.csv", "letters.csv", "member_alerts.csv", "report.pdf"]
     assert names("general") == common
     assert names("restricted") == sorted(common + ["evidence.csv", "drafts/100000-warning_notice.pdf",
-                                                   "drafts/100001-significant_concerns_letter.pdf"])
+                                                   "drafts/100001-significant_concerns_letter.pdf",
+                                                   "drafts/draft_letters.pdf"])
 
 
 @pytest.mark.parametrize("edition", report.EDITIONS)

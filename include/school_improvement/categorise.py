@@ -36,8 +36,8 @@ CATEGORISATION_COLUMNS = [
     "best_fit_category", "previous_category", "direction_of_travel", "override_reason", "override_by", "override_on",
     "criteria_met", "reasons", "reasons_general", "overriding_condition", "visits_planned", "laig_reviews_planned", "support_plan",
     "rule_set", "term", "good_or_better"]
-EVIDENCE_COLUMNS = ["urn", "criterion_id", "area", "level", "wording", "measure", "met", "value", "reason",
-                    "source", "detail", "confidential"]
+EVIDENCE_COLUMNS = ["urn", "criterion_id", "area", "level", "wording", "measure", "met", "value", "comparator",
+                    "reason", "source", "detail", "confidential"]
 
 
 def _is_blank(v) -> bool:
@@ -68,6 +68,7 @@ class Check:
     source: str = ""
     detail: str = ""  # confidential specifics (LA intelligence detail, adviser note)
     confidential: bool = False
+    comparator: str = ""  # what the figure was compared with, e.g. "national 61.0%"
 
     @property
     def general_value(self) -> str:
@@ -319,7 +320,8 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
                 if c.met or c.met is None and c.reason and c.measure.startswith("data"):
                     evidence.append({"urn": urn, "criterion_id": r.id, "area": r.area, "level": r.level,
                                      "wording": r.wording, "measure": c.measure, "met": c.met,
-                                     "value": c.value, "reason": c.reason, "source": c.source,
+                                     "value": c.value, "comparator": c.comparator, "reason": c.reason,
+                                     "source": c.source,
                                      "detail": c.detail, "confidential": c.confidential})
         measures[urn] = school_measures(ev, school)
     table = pd.DataFrame(rows, columns=CATEGORISATION_COLUMNS)

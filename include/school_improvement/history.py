@@ -86,8 +86,9 @@ def record_term(eng: Engine, la_code: str, term: Term, run_id: str, rule_set: st
                                    if r["override_reason"] else None),
             "evidence": _json_safe(ev_by_urn.get(urn, [])), "measures": _json_safe(measures.get(urn, {})),
             "rule_set": rule_set, "feed_checksums": checksums, "run_id": run_id})
+    blank = {c.name: None for c in school_terms.columns}
     for r in ([] if academies is None else academies.to_dict("records")):
-        rows.append({"la_code": la_code, "term": t, "urn": int(r["urn"]), "school_name": r["school_name"],
+        rows.append({**blank, "la_code": la_code, "term": t, "urn": int(r["urn"]), "school_name": r["school_name"],
                      "maintained": 0, "measures": _json_safe(measures.get(int(r["urn"]), {})),
                      "rule_set": rule_set, "feed_checksums": checksums, "run_id": run_id})
     with eng.begin() as conn:

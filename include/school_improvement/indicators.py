@@ -36,6 +36,10 @@ def _num(v) -> float | None:
     return None if math.isnan(f) else f
 
 
+def _yr(year: str) -> str:
+    return f" ({year})" if year else ""
+
+
 def _fmt(v: float | None, unit: str = "") -> str:
     return "n/a" if v is None else f"{v:.1f}{unit}"
 
@@ -145,7 +149,7 @@ class SchoolIndicators:
     @staticmethod
     def _describe(e) -> str:
         u = e["unit"]
-        s = f"{e['label']} {_fmt(e['value'], u)} vs national {_fmt(e['national'], u)} ({e['year']})"
+        s = f"{e['label']} {_fmt(e['value'], u)} vs national {_fmt(e['national'], u)}{_yr(e['year'])}"
         if e.get("prev1") is not None:
             s += f"; previous year {_fmt(e['prev1'], u)}"
             if e.get("national_prev1") is not None:
@@ -181,27 +185,29 @@ class SchoolIndicators:
         return self._attainment_finding(
             lambda e: e["value"] >= e["national"] and not e["sig_below"], self._describe)
 
-    def _i_attainment_declining(self) -> Finding:
-        pts = self.t("attainment_declining_points")
+    def _declining(self, e) -> bool:
+        """A trend: lower than the year before, which was lower than the year before that, by `points` in all."""
+        p1, p2 = e.get("prev1"), e.get("prev2")
+        if p1 is None:
+            return False
+        if p2 is None:  # only one earlier year (e.g. KS4 from the history): a single fall of the full size
+            return e["value"] <= p1 - self.t("attainment_declining_points")
+        return e["value"] < p1 < p2 and e["value"] <= p2 - self.t("attainment_declining_points")
 
-        def test(e):
-            p1, p2 = e.get("prev1"), e.get("prev2")
-            if p1 is None:
-                return False
-            two_falls = p2 is not None and e["value"] < p1 < p2
-            return e["value"] <= p1 - pts or (two_falls and e["value"] <= p2 - pts)
-        return self._attainment_finding(test, self._describe)
+    def _i_attainment_declining(self) -> Finding:
+        return self._attainment_finding(self._declining, self._describe)
 
     def _i_attainment_declining_sharply(self) -> Finding:
-        pts = 2 * self.t("attainment_declining_points")
-        return self._attainment_finding(
-            lambda e: e.get("prev1") is not None and e["value"] <= e["prev1"] - pts, self._describe)
+        # The high-support bullet: declining, and now below national.
+        return self._attainment_finding(lambda e: self._declining(e) and self._below(e), self._describe)
 
     def _i_attainment_significant_improvement(self) -> Finding:
-        pts = 2 * self.t("attainment_declining_points")
-        return self._attainment_finding(
-            lambda e: (e.get("prev1") is not None and e["value"] >= e["prev1"] + pts) or e["sig_above"],
-            self._describe)
+        pts = self.t("attainment_improvement_points")
+
+        def test(e):
+            earlier = [p for p in (e.get("prev1"), e.get("prev2")) if p is not None]
+            return (bool(earlier) and e["value"] >= max(earlier) + pts) or (e["sig_above"] and e["value"] >= e["national"])
+        return self._attainment_finding(test, self._describe)
 
     def _i_below_floor_standard(self) -> Finding:
         return Finding(None, reason="the DfE floor standard no longer exists (last applied to 2019 results)")
@@ -256,7 +262,7 @@ class SchoolIndicators:
         if "reason" in g:
             return Finding(None, reason=g["reason"], source=g.get("source", ""))
         s = (f"{g['label']}: disadvantaged {_fmt(g['disadv'], '%')} vs others {_fmt(g['other'], '%')}, "
-             f"gap {_fmt(g['gap'])} points vs national gap {_fmt(g['nat_gap'])} ({g['year']})")
+             f"gap {_fmt(g['gap'])} points vs national gap {_fmt(g['nat_gap'])}{_yr(g['year'])}")
         if g["gap_prev1"] is not None:
             s += f"; previous year gap {_fmt(g['gap_prev1'])}"
         return Finding(bool(test(g)), value=s, source=g["source"], measures={"disadv_gap": (g["gap"], g["year"])})
@@ -317,7 +323,7 @@ class SchoolIndicators:
             return Finding(None, reason=a["reason"], source=a.get("source", ""))
         s = (f"overall absence {_fmt(a['overall'], '%')} vs national {_fmt(a['nat_overall'], '%')}; "
              f"persistent absence ({int(a['threshold'])}%+) {_fmt(a['persistent'], '%')} vs national "
-             f"{_fmt(a['nat_persistent'], '%')} ({a['year']})")
+             f"{_fmt(a['nat_persistent'], '%')}{_yr(a['year'])}")
         if a["prev"] is not None:
             s += f"; previous year overall absence {_fmt(a['prev'], '%')}"
         return Finding(bool(test(a)), value=s, source=a["source"],
@@ -380,8 +386,8 @@ class SchoolIndicators:
                 band = {1: "good", 2: "good", 3: "requires_improvement", 4: "inadequate"}[int(grade)]
                 words = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}[int(grade)]
                 o["text"] = f"overall effectiveness {words} (grade {int(grade)}, {r.get('oeif_date') or 'date n/a'})"
-                ungraded = str(r.get("ungraded_outcome") or "")
-                if ungraded:
+                ungraded = r.get("ungraded_outcome")
+                if isinstance(ungraded, str) and ungraded.strip():
                     o["text"] += f"; ungraded inspection: {ungraded}"
             elif areas:
                 worst = min(REPORT_CARD_SCALE.index(v) for v in areas.values())

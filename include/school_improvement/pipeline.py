@@ -261,6 +261,8 @@ def publish(cfg: RunConfig, shared_drive) -> dict:
     staged = cfg.run_dir / "staged"
     if not staged.exists():
         raise FileNotFoundError(f"{staged} is missing: clear build_reports to rebuild the reports")
+    if isinstance(shared_drive, str):
+        shared_drive = Path(shared_drive)
     result = publish_edition(staged, shared_drive, cfg.la_code, cfg.term)
     return result if isinstance(result, dict) else asdict(result) if hasattr(result, "__dataclass_fields__") else {"result": str(result)}
 

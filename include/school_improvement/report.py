@@ -472,26 +472,36 @@ def _environment() -> jinja2.Environment:
     env.filters["letter_label"] = lambda c: LETTER_LABELS.get(_text(c), _text(c).replace("_", " "))
     env.filters["source_label"] = lambda c: SOURCE_LABELS.get(_text(c), _text(c).replace("_", " "))
     env.filters["split_reasons"] = lambda s: [p for p in _text(s).split("; ") if p]
+    env.filters["split_lines"] = lambda s: [p for p in _text(s).splitlines() if p.strip()]
     return env
 
 
 _ENV = _environment()
 
 
-def render_pdf(template_name: str, context: dict, path: Path) -> None:
-    """Jinja2 (autoescaped) -> WeasyPrint tagged PDF/UA-1, resources only via TemplateOnlyFetcher."""
+def _layout(template_name: str, context: dict):
+    """Jinja2 (autoescaped) -> a laid-out WeasyPrint document; resources only via TemplateOnlyFetcher."""
     html = _ENV.get_template(template_name).render(**context)
+    doc = HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/", url_fetcher=TemplateOnlyFetcher()).render(
+        pdf_variant="pdf/ua-1")
+    # A content-derived identifier keeps re-runs byte-identical (WeasyPrint would otherwise hash the time).
+    return doc, hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+
+
+def _write(doc, path: Path, identifier: bytes, run_date) -> None:
+    """Write a tagged PDF/UA-1, reproducibly."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A content-derived identifier keeps re-runs byte-identical (WeasyPrint would otherwise hash the time).
-    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    run_date = context.get("run_date")
     epoch = datetime.datetime.fromisoformat(str(run_date)).replace(tzinfo=datetime.timezone.utc) if run_date else None
     # fontTools stamps subset fonts with "now" unless SOURCE_DATE_EPOCH is set (reproducible-builds spec).
     with _source_date_epoch(int(epoch.timestamp()) if epoch else 0):
-        HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/", url_fetcher=TemplateOnlyFetcher()).write_pdf(
-            path, pdf_variant="pdf/ua-1", pdf_identifier=identifier,
-        )
+        doc.write_pdf(path, pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+
+
+def render_pdf(template_name: str, context: dict, path: Path) -> None:
+    """Jinja2 (autoescaped) -> WeasyPrint tagged PDF/UA-1, resources only via TemplateOnlyFetcher."""
+    doc, identifier = _layout(template_name, context)
+    _write(doc, path, identifier, context.get("run_date"))
 
 
 _EPOCH_LOCK = threading.Lock()
@@ -647,8 +657,37 @@ def _draft_context(inputs: ReportInputs, draft: dict) -> dict:
                                                        if isinstance(a.get("by_date"), datetime.date) else _text(a.get("by_date")))}
         for a in d.get("actions") or []
     ]
-    return {"la_name": inputs.la_name, "la_code": inputs.la_code, "term": inputs.term,
-            "rule_set_id": inputs.rule_set_id, "run_date": inputs.run_date.isoformat(), "d": d}
+    return d
+
+
+def render_drafts(inputs: ReportInputs, drafts: list[dict], folder: Path) -> list[Path]:
+    """One PDF per flagged school, plus `draft_letters.pdf` with them all for the Director's review.
+
+    The letters are laid out once and each school's pages written from that layout: a layout per
+    letter would cost seconds each, minutes for a county.
+    """
+    if not drafts:
+        return []
+    context = {"la_name": inputs.la_name, "la_code": inputs.la_code, "term": inputs.term,
+               "rule_set_id": inputs.rule_set_id, "run_date": inputs.run_date.isoformat(),
+               "drafts": [_draft_context(inputs, d) for d in drafts]}
+    doc, identifier = _layout("letter.html.j2", context)
+    combined = folder / "draft_letters.pdf"
+    _write(doc, combined, identifier, context["run_date"])
+    starts = {}
+    for i, page in enumerate(doc.pages):
+        for name in page.anchors:
+            starts.setdefault(name, i)
+    bounds = [starts[f"letter-{i}"] for i in range(len(drafts))] + [len(doc.pages)]
+    written = [combined]
+    for i, d in enumerate(drafts):
+        path = folder / f"{_urn_key(d['urn'])}-{_safe_name(_text(d['letter']))}.pdf"
+        part = doc.copy(doc.pages[bounds[i]:bounds[i + 1]])
+        part.metadata.title = f"DRAFT {_text(d.get('letter_title'))}: {_text(d.get('school_name'))}"
+        _write(part, path, hashlib.sha256(identifier + path.name.encode()).hexdigest()[:32].encode("ascii"),
+               context["run_date"])
+        written.append(path)
+    return written
 
 
 def build_edition(inputs: ReportInputs, out_dir: Path, edition: str) -> list[Path]:
@@ -680,10 +719,8 @@ def build_edition(inputs: ReportInputs, out_dir: Path, edition: str) -> list[Pat
     written.append(path)
 
     if edition == "restricted":
-        for draft in sorted(view.drafts, key=lambda d: (_urn_key(d.get("urn")), _text(d.get("letter")))):
-            path = out_dir / "drafts" / f"{_urn_key(draft['urn'])}-{_safe_name(_text(draft['letter']))}.pdf"
-            render_pdf("letter.html.j2", _draft_context(view, draft), path)
-            written.append(path)
+        drafts = sorted(view.drafts, key=lambda d: (_urn_key(d.get("urn")), _text(d.get("letter"))))
+        written += render_drafts(view, drafts, out_dir / "drafts")
     return sorted(written)
 
 

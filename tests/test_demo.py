@@ -1,0 +1,289 @@
+"""The demo generator: deterministic, fictional, in the real file formats, and exercising the Strategy."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from school_improvement import LA_TEMPLATES_DIR
+from school_improvement.demo import (
+    CRITERION_IDS, DEFAULT_TERMS, INTEL_FLAGS, LA_FEED_COLUMNS, LETTER_CODES, generate_demo, write_templates,
+)
+
+DFE = Path(__file__).resolve().parents[2] / "shared" / "dfe"
+PERF_FILES = ["999_ks2final.csv", "999_ks4final.csv", "999_abs.csv", "999_census.csv"]
+CP1252_FILES = ["edubasealldata.csv", "management_information_latest_inspections.csv"]
+EXPECTED_FILES = sorted(PERF_FILES + CP1252_FILES + [f"{k}.csv" for k in LA_FEED_COLUMNS])
+LAST = DEFAULT_TERMS[-1]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("landing")
+    return root, generate_demo(root)
+
+
+def rows(path: Path, encoding="utf-8-sig") -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_bytes().decode(encoding))))
+
+
+def test_deterministic_byte_identical(demo, tmp_path):
+    root, result = demo
+    again = generate_demo(tmp_path)
+    assert again["scenarios"] == result["scenarios"]
+    first = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    second = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert first == second
+    for rel in first:
+        assert (root / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel
+
+
+def test_other_seed_differs(demo, tmp_path):
+    root, _ = demo
+    generate_demo(tmp_path, terms=[LAST], seed=7)
+    a = (root / "999" / LAST / "999_ks2final.csv").read_bytes()
+    assert a != (tmp_path / "999" / LAST / "999_ks2final.csv").read_bytes()
+
+
+def test_folders_and_files_per_term(demo):
+    root, result = demo
+    assert result["terms"] == DEFAULT_TERMS
+    for term in DEFAULT_TERMS:
+        folder = root / "999" / term
+        assert sorted(p.name for p in folder.iterdir()) == EXPECTED_FILES
+        assert sorted(result["files"][term]) == EXPECTED_FILES
+    assert json.loads((root / "999" / "demo_scenarios.json").read_text()) == result["scenarios"]
+
+
+def test_any_term_list(tmp_path):
+    res = generate_demo(tmp_path, terms=["2025-26-spring"])
+    assert res["terms"] == ["2025-26-spring"]
+    assert sorted(p.name for p in (tmp_path / "999" / "2025-26-spring").iterdir()) == EXPECTED_FILES
+
+
+def test_school_counts_and_fictional_urns(demo):
+    root, result = demo
+    assert 240 <= result["schools"] <= 260
+    assert 190 <= result["maintained"] <= 210 and 45 <= result["academies"] <= 55
+    gias = rows(root / "999" / LAST / "edubasealldata.csv", "cp1252")
+    assert len(gias) == result["schools"]
+    groups = {r["EstablishmentTypeGroup (name)"] for r in gias}
+    assert {"Local authority maintained schools", "Academies", "Free Schools"} <= groups
+    urns = [int(r["URN"]) for r in gias]
+    assert len(set(urns)) == len(urns)
+    assert all(990001 <= u <= 999999 for u in urns)
+    assert all(r["LA (code)"] == "999" and r["LA (name)"] == "Wealdshire (demo)" for r in gias)
+    assert 12 <= len({r["AdministrativeWard (name)"] for r in gias}) <= 20
+    for term in DEFAULT_TERMS:  # every URN in every file is one of ours
+        for name in PERF_FILES:
+            for r in rows(root / "999" / term / name):
+                u = r.get("URN", "")
+                if u.isdigit():
+                    assert 990001 <= int(u) <= 999999
+        ofsted = rows(root / "999" / term / "management_information_latest_inspections.csv", "cp1252")
+        assert all(r["LAESTAB"].startswith("999") and len(r["LAESTAB"]) == 7 for r in ofsted)
+
+
+@pytest.mark.skipif(not (DFE / "samples").is_dir(), reason="real DfE samples (../shared/dfe) not present")
+def test_no_real_school_names(demo):
+    root, _ = demo
+    samples = DFE / "samples"
+    real = set()
+    for r in csv.DictReader(io.StringIO((samples / "gias_850_936_extract_2022-04-20.csv").read_bytes().decode("cp1252"))):
+        real.add(r["EstablishmentName"].strip().lower())
+    for f in samples.glob("*ks*.csv"):
+        for r in csv.DictReader(io.StringIO(f.read_bytes().decode("utf-8-sig"))):
+            real.add((r.get("SCHNAME") or "").strip().lower())
+    real.discard("")
+    ours = {r["EstablishmentName"].strip().lower()
+            for r in rows(root / "999" / LAST / "edubasealldata.csv", "cp1252")}
+    assert not ours & real
+
+
+def test_performance_files_bom_crlf(demo):
+    root, _ = demo
+    for term in DEFAULT_TERMS:
+        for name in PERF_FILES:
+            data = (root / "999" / term / name).read_bytes()
+            assert data.startswith(b"\xef\xbb\xbf"), name
+            assert b"\r\n" in data and data.count(b"\n") == data.count(b"\r\n"), name
+            assert not data.endswith(b"\n")  # as downloaded: no final newline
+
+
+def test_gias_and_ofsted_are_cp1252(demo):
+    root, _ = demo
+    for name in CP1252_FILES:
+        data = (root / "999" / LAST / name).read_bytes()
+        assert not data.startswith(b"\xef\xbb\xbf")
+        data.decode("cp1252")
+    gias = (root / "999" / LAST / "edubasealldata.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):  # accented heads' names are single cp1252 bytes
+        gias.decode("utf-8")
+    header = rows(root / "999" / LAST / "management_information_latest_inspections.csv", "cp1252")[0]
+    assert len(header) == 85
+    assert "NULL" in header.values()
+
+
+def test_ks2_format_by_year(demo):
+    root, _ = demo
+    old = rows(root / "999" / "2024-25-spring" / "999_ks2final.csv")  # 2023/24 results
+    new_raw = (root / "999" / LAST / "999_ks2final.csv").read_bytes().decode("utf-8-sig")
+    new = list(csv.reader(io.StringIO(new_raw)))
+    header = new[0]
+    for col in ["RECTYPE", "LEA", "ESTAB", "URN", "SCHNAME", "NFTYPE", "TELIG", "TFSM6CLA1A", "TNOTFSM6CLA1A",
+                "PTRWM_EXP", "PTRWM_HIGH", "PTRWM_EXP_FSM6CLA1A", "PTRWM_EXP_NotFSM6CLA1A", "DIFFN_RWM_EXP",
+                "READPROG", "READPROG_LOWER", "READPROG_UPPER", "WRITPROG", "MATPROG_UPPER", "PTRWM_EXP_24",
+                "PTRWM_EXP_23", "PTRWM_EXP_FSM6CLA1A_24", "PTRWM_EXP_NotFSM6CLA1A_24", "TELIG_3YR",
+                "PTRWM_EXP_3YR"]:
+        assert col in header, col
+    assert "TNotFSM6CLA1A" in old[0] and "PTRWM_EXP_23" in old[0] and "PTRWM_EXP_3YR" not in old[0]
+    assert {r[0] for r in new[1:]} == {"1", "2", "3", "4"}
+    # 2024/25 rows are ragged (the last header columns have no cells), as in the real download.
+    assert all(len(r) < len(header) for r in new[1:])
+    school = [dict(zip(header, r)) for r in new[1:] if r[0] == "1"]
+    assert all(r["READPROG"] == "" for r in school)  # no KS1 baseline for 2023/24 and 2024/25
+    assert any(r["READPROG_23"] not in ("", "SUPP") for r in school)  # 2022/23 progress was published
+    assert all(r["READPROG"] == "" for r in old if r["RECTYPE"] == "1")
+
+
+def test_distributions_plausible(demo):
+    root, result = demo
+    ks2 = [r for r in rows(root / "999" / LAST / "999_ks2final.csv") if r["RECTYPE"] == "1"]
+    vals = [float(r["PTRWM_EXP"].rstrip("%")) for r in ks2 if r["PTRWM_EXP"].endswith("%")]
+    mean = sum(vals) / len(vals)
+    assert 52 <= mean <= 66
+    gaps = [float(r["PTRWM_EXP_NotFSM6CLA1A"].rstrip("%")) - float(r["PTRWM_EXP_FSM6CLA1A"].rstrip("%"))
+            for r in ks2 if r["PTRWM_EXP_FSM6CLA1A"].endswith("%") and r["PTRWM_EXP_NotFSM6CLA1A"].endswith("%")]
+    assert 14 <= sum(gaps) / len(gaps) <= 26
+    assert any(r["PTRWM_EXP"] == "SUPP" for r in ks2)
+    absence = rows(root / "999" / LAST / "999_abs.csv")
+    la_pri = next(r for r in absence if r["LA"] == "999" and r["ESTAB"] == "PRI")
+    assert 4.5 <= float(la_pri["PERCTOT"]) <= 6.5 and 10 <= float(la_pri["PPERSABS10"]) <= 20
+    assert {r["ESTAB"] for r in absence if r["LA"] == "NAT"} == {"PRI", "SEC", "SPE"}
+    ofsted = rows(root / "999" / LAST / "management_information_latest_inspections.csv", "cp1252")
+    grades = [r["Latest OEIF overall effectiveness"] for r in ofsted]
+    assert grades.count("2") > len(grades) / 2
+    assert 0.06 <= grades.count("3") / len(grades) <= 0.16 and 1 <= grades.count("4") <= 15
+    assert {"Met", "Not met"} <= {r["Safeguarding standards"] for r in ofsted}
+    for term, levels in result["levels"].items():
+        n = len(levels)
+        high = sum(v == "high" for v in levels.values()) / n
+        medium = sum(v == "medium" for v in levels.values()) / n
+        assert 0.10 <= high <= 0.20 and 0.22 <= medium <= 0.38, term
+
+
+def test_la_feeds_headers_and_codes(demo):
+    root, _ = demo
+    for term in DEFAULT_TERMS:
+        folder = root / "999" / term
+        for kind, cols in LA_FEED_COLUMNS.items():
+            text = (folder / f"{kind}.csv").read_text(encoding="utf-8")
+            assert next(csv.reader(io.StringIO(text))) == cols
+        adv = rows(folder / "adviser_judgements.csv", "utf-8")
+        assert adv and {r["criterion_id"] for r in adv} <= set(CRITERION_IDS)
+        assert {r["met"] for r in adv} <= {"TRUE", "FALSE"}
+        intel = rows(folder / "la_intelligence.csv", "utf-8")
+        assert {r["flag"] for r in intel} <= set(INTEL_FLAGS)
+        assert {r["severity"] for r in intel} <= {"low", "medium", "high"}
+        assert {r["letter"] for r in rows(folder / "letters_log.csv", "utf-8")} <= set(LETTER_CODES)
+        assert all(r["term"] == term for r in rows(folder / "moderation.csv", "utf-8"))
+
+
+def test_scenarios_exist_and_tell_their_story(demo):
+    root, result = demo
+    sc = result["scenarios"]
+    for key in ["congratulations", "significant_concerns_letter", "warning_notice", "significant_concerns",
+                "academy_meeting", "academy_formal_letter", "academy_escalation", "safeguarding_not_met",
+                "new_head", "no_primary_offer", "moderation_override", "small_cohort", "suppressed_disadvantaged"]:
+        assert key in sc, key
+    folder = root / "999" / LAST
+    gias = {int(r["URN"]): r for r in rows(folder / "edubasealldata.csv", "cp1252")}
+    for name, urn in sc.items():
+        assert urn in gias, name
+    maintained = {u for u, r in gias.items() if r["EstablishmentTypeGroup (name)"] != "Academies"
+                  and r["EstablishmentTypeGroup (name)"] != "Free Schools"}
+    for name in ("academy_meeting", "academy_formal_letter", "academy_escalation"):
+        assert sc[name] not in maintained
+
+    log = rows(folder / "letters_log.csv", "utf-8")
+    letters = {(int(r["urn"]), r["letter"]) for r in log}
+    assert (sc["warning_notice"], "significant_concerns_letter") in letters
+    assert (sc["significant_concerns"], "significant_concerns_letter") in letters
+    assert (sc["significant_concerns"], "warning_notice") in letters
+    assert (sc["academy_formal_letter"], "academy_meeting") in letters
+    assert (sc["academy_escalation"], "academy_meeting") in letters
+    assert (sc["academy_escalation"], "academy_formal_letter") in letters
+    assert not any(u == sc["academy_meeting"] for u, _ in letters)
+    assert not any(u == sc["significant_concerns_letter"] for u, _ in letters)
+    assert all(r["term"] < LAST for r in log)  # the log holds letters issued before this term
+
+    intel = rows(folder / "la_intelligence.csv", "utf-8")
+    flags = {(int(r["urn"]), r["flag"]) for r in intel}
+    assert (sc["no_primary_offer"], "no_primary_offer") in flags
+    assert (sc["new_head"], "new_head") in flags
+    assert (sc["safeguarding_not_met"], "safeguarding") in flags
+
+    ofsted = {int(r["URN"]): r for r in rows(folder / "management_information_latest_inspections.csv", "cp1252")}
+    assert ofsted[sc["safeguarding_not_met"]]["Safeguarding standards"] == "Not met"
+
+    mod = rows(folder / "moderation.csv", "utf-8")
+    override = next(r for r in mod if int(r["urn"]) == sc["moderation_override"])
+    assert override["reason"] and override["final_category"] in ("low", "medium", "high")
+
+    ks2 = {int(r["URN"]): r for r in rows(folder / "999_ks2final.csv") if r["URN"]}
+    assert int(ks2[sc["small_cohort"]]["TELIG"]) <= 5 and ks2[sc["small_cohort"]]["PTRWM_EXP"] == "SUPP"
+    sd = ks2[sc["suppressed_disadvantaged"]]
+    assert int(sd["TFSM6CLA1A"]) <= 5 and sd["PTRWM_EXP_FSM6CLA1A"] == "SUPP" and sd["PTRWM_EXP"].endswith("%")
+
+    # The new head is new in the last term's GIAS.
+    earlier = {int(r["URN"]): r for r in rows(root / "999" / DEFAULT_TERMS[0] / "edubasealldata.csv", "cp1252")}
+    u = sc["new_head"]
+    assert (earlier[u]["HeadFirstName"], earlier[u]["HeadLastName"]) != (gias[u]["HeadFirstName"],
+                                                                          gias[u]["HeadLastName"])
+    # Direction of travel has something to show.
+    levels = [result["levels"][t] for t in DEFAULT_TERMS]
+    assert [lv[sc["improving"]] for lv in levels] == ["high", "medium", "low"]
+    assert [lv[sc["declining"]] for lv in levels] == ["low", "medium", "high"]
+
+
+def test_templates(tmp_path):
+    import openpyxl
+
+    written = write_templates(tmp_path)
+    assert len(written) == 2 * len(LA_FEED_COLUMNS)
+    for kind, cols in LA_FEED_COLUMNS.items():
+        assert (tmp_path / f"{kind}.csv").read_text(encoding="utf-8") == ",".join(cols) + "\n"
+        ws = openpyxl.load_workbook(tmp_path / f"{kind}.xlsx").active
+        assert [c.value for c in ws[1]] == cols and ws.max_row == 1
+        # The shipped templates are exactly what write_templates produces.
+        for ext in ("csv", "xlsx"):
+            assert (LA_TEMPLATES_DIR / f"{kind}.{ext}").read_bytes() == (tmp_path / f"{kind}.{ext}").read_bytes()
+
+
+def test_feeds_reader_reads_every_demo_file_to_its_kind(demo):
+    feeds = pytest.importorskip("school_improvement.feeds")
+    root, _ = demo
+    expected = {"999_ks2final.csv": "ks2", "999_ks4final.csv": "ks4", "999_abs.csv": "absence",
+                "999_census.csv": "census", "edubasealldata.csv": "gias",
+                "management_information_latest_inspections.csv": "ofsted",
+                **{f"{k}.csv": k for k in LA_FEED_COLUMNS}}
+    for term in DEFAULT_TERMS:
+        for name, kind in expected.items():
+            assert feeds.read_feed(root / "999" / term / name).kind == kind, (term, name)
+    for kind in LA_FEED_COLUMNS:
+        for ext in ("csv", "xlsx"):
+            assert feeds.read_feed(LA_TEMPLATES_DIR / f"{kind}.{ext}").kind == kind
+
+
+def test_code_lists_match_the_reader():
+    feeds = pytest.importorskip("school_improvement.feeds")
+    from school_improvement import demo as d
+
+    assert tuple(d.INTEL_FLAGS) == tuple(feeds.INTELLIGENCE_FLAGS)
+    assert tuple(d.LETTER_CODES) == tuple(feeds.LETTER_TYPES)
+    assert tuple(d.SEVERITIES) == tuple(feeds.SEVERITIES)
+    assert tuple(d.AREAS.values()) == tuple(feeds.ADVISER_AREAS)
