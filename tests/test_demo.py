@@ -277,6 +277,9 @@ def test_feeds_reader_reads_every_demo_file_to_its_kind(demo):
     for kind in LA_FEED_COLUMNS:
         for ext in ("csv", "xlsx"):
             assert feeds.read_feed(LA_TEMPLATES_DIR / f"{kind}.{ext}").kind == kind
+    # Maintained special schools (GIAS group "Special schools") count as LA-maintained: 200 in all.
+    gias = feeds.read_feed(root / "999" / DEFAULT_TERMS[-1] / "edubasealldata.csv").schools
+    assert gias["is_la_maintained"].sum() == 200 and gias["is_academy"].sum() == 50
 
 
 def test_code_lists_match_the_reader():

@@ -69,6 +69,7 @@ FEED_KINDS = (
     "adviser_judgements", "la_intelligence", "letters_log", "moderation", "ward_members", "laig_notes",
 )
 LA_HELD_KINDS = FEED_KINDS[6:]
+MAINTAINED_SPECIAL_TYPES = ("Community special school", "Foundation special school")
 CP1252_KINDS = {"gias", "ofsted"}  # published as Windows-1252 by GIAS and Ofsted
 
 
@@ -637,7 +638,9 @@ def read_feed(path) -> Feed:
         schools_df["urn"] = schools_df["urn"].astype("int64")
     if kind == "gias":
         schools_df["is_academy"] = schools_df["type_group"].isin(["Academies", "Free Schools"])
-        schools_df["is_la_maintained"] = schools_df["type_group"].eq("Local authority maintained schools")
+        # GIAS files maintained special schools under "Special schools", not "Local authority maintained schools".
+        schools_df["is_la_maintained"] = schools_df["type_group"].eq("Local authority maintained schools") | \
+            schools_df["type"].isin(MAINTAINED_SPECIAL_TYPES)
         schools_df["is_open"] = schools_df["status"].isin(["Open", "Open, but proposed to close"])
     num_cols = [c.name for c in lay.cols if c.type in ("num", "pct", "grade")]
     for c in num_cols:
