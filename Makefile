@@ -7,7 +7,8 @@ REPO := $(CURDIR)
 
 # Overrides: make run LA=873 TERM=2025-26-autumn LANDING=/path/to/feeds SHARED_DRIVE=/path/to/out
 LA ?= 999
-TERM ?= 2025-26-spring
+# TERM is also the shell's terminal type: only a TERM given on the make command line names a school term.
+RUN_TERM := $(if $(filter command line,$(origin TERM)),$(TERM),2025-26-spring)
 DEMO_TERMS ?= 2025-26-autumn 2025-26-spring
 LANDING ?=
 SHARED_DRIVE ?= $(REPO)/shared-drive
@@ -46,12 +47,12 @@ run: airflow-init
 	@if [ -z "$(LANDING)" ]; then \
 	  $(MAKE) --no-print-directory demo && \
 	  for t in $(DEMO_TERMS); do \
-	    [ "$$t" = "$(TERM)" ] && continue; \
+	    [ "$$t" = "$(RUN_TERM)" ] && continue; \
 	    $(BIN)/python -m school_improvement run-dag --la $(LA) --term $$t --landing $(REPO)/landing --shared-drive $(SHARED_DRIVE) || exit 1; \
 	  done; \
-	  $(BIN)/python -m school_improvement run-dag --la $(LA) --term $(TERM) --landing $(REPO)/landing --shared-drive $(SHARED_DRIVE); \
+	  $(BIN)/python -m school_improvement run-dag --la $(LA) --term $(RUN_TERM) --landing $(REPO)/landing --shared-drive $(SHARED_DRIVE); \
 	else \
-	  $(BIN)/python -m school_improvement run-dag --la $(LA) --term $(TERM) --landing $(LANDING) --shared-drive $(SHARED_DRIVE); \
+	  $(BIN)/python -m school_improvement run-dag --la $(LA) --term $(RUN_TERM) --landing $(LANDING) --shared-drive $(SHARED_DRIVE); \
 	fi
 
 # The Airflow UI (airflow standalone) with the DAG in it. Log in as `admin`; the password is printed and kept

@@ -99,15 +99,22 @@ def run_dag(args: argparse.Namespace) -> int:
     with open(log_file, "w") as log:
         rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
     tail = log_file.read_text(errors="replace").splitlines()
-    states = [ln for ln in tail if "Marking task as" in ln or "state=" in ln and "DagRun Finished" in ln]
-    if rc != 0 or any("FAILED" in ln or "UPSTREAM_FAILED" in ln for ln in states):
+    finished = [ln for ln in tail if "DagRun Finished" in ln]
+    if rc != 0 or not finished or "state=success" not in finished[-1]:
         print("\n".join(tail[-60:]))
         print(f"The DAG run for {term} failed; full log: {log_file}")
         return rc or 1
-    current = read_current(Path(args.shared_drive).resolve(), args.la, term)
-    print(f"Term {term} for LA {args.la} published (Airflow log: {log_file}).")
-    if current:
-        print(json.dumps(current, indent=2, default=str))
+    drive = Path(args.shared_drive).resolve()
+    current = read_current(drive, args.la, term)
+    if not current:
+        print(f"The DAG run for {term} succeeded but no current edition was found under {drive}; log: {log_file}")
+        return 1
+    t = Term.parse(term)
+    edition = drive / args.la / t.academic_year / t.season / current["edition"]
+    print(f"Term {term} for LA {args.la}: {current['edition']} is current (published {current.get('published_at')}).")
+    print(f"  general edition:    {edition / 'general' / 'report.pdf'} and CSVs beside it")
+    print(f"  restricted edition: {edition / 'restricted' / 'report.pdf'}, CSVs, drafts/ and data_docs/")
+    print(f"  manifest:           {edition / 'manifest.json'}   Airflow log: {log_file}")
     return 0
 
 

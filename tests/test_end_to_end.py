@@ -1,0 +1,168 @@
+"""The real DAG, run by Airflow (`airflow dags test`, as `make run` does) on generated demo feeds for two terms.
+
+Asserts what a manager and an operator would check: the editions are published with a manifest, the counts
+per level equal what the rules give for the generated data, the PDF has its sections and figures, direction
+of travel compares with last term, the demo exercises every letter type, and the general edition keeps the
+confidential detail out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TERMS = ["2025-26-autumn", "2025-26-spring"]
+LETTERS = {"congratulations", "significant_concerns_letter", "warning_notice", "significant_concerns"}
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    env = {**os.environ, "SI_WORK_DIR": str(root / "work"), "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}"}
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "school_improvement", "demo", "--out", str(root / "landing"),
+                    "--terms", *TERMS], env=env, check=True, capture_output=True)
+    # The airflow CLI next to this interpreter: run-dag calls it as `make run` does.
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    for term in TERMS:
+        done = subprocess.run([sys.executable, "-m", "school_improvement", "run-dag", "--term", term,
+                               "--landing", str(root / "landing"), "--shared-drive", str(root / "drive")],
+                              env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
+        assert "is current" in done.stdout
+    return root
+
+
+def edition(root: Path, term: str) -> Path:
+    year, season = term.rsplit("-", 1)
+    folder = root / "drive" / "999" / year / season
+    current = json.loads((folder / "current.json").read_text())
+    return folder / current["edition"]
+
+
+def csv(root: Path, term: str, name: str, ed: str = "restricted") -> pd.DataFrame:
+    path = edition(root, term) / ed / name
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    return pd.read_csv(path, encoding="utf-8-sig", dtype={"urn": int}, keep_default_na=False)
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def test_manifest_lists_every_file_with_its_sha256(published):
+    ed = edition(published, TERMS[-1])
+    manifest = json.loads((ed / "manifest.json").read_text())
+    listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+    on_disk = {str(p.relative_to(ed)) for p in ed.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    assert set(listed) == on_disk
+    for rel, sha in listed.items():
+        assert hashlib.sha256((ed / rel).read_bytes()).hexdigest() == sha
+    assert {"general/report.pdf", "restricted/report.pdf", "general/categorisation.csv"} <= set(listed)
+
+
+def test_counts_per_level_equal_what_the_rules_give(published):
+    from school_improvement import history
+    from school_improvement.categorise import categorise
+    from school_improvement.feeds import read_landing
+    from school_improvement.rules import rule_set_for
+    from school_improvement.termdata import TermData
+    from school_improvement.terms import Term
+
+    term = Term.parse(TERMS[-1])
+    data = TermData("999", term, read_landing(published / "landing" / "999" / str(term)))
+    eng = history.engine_for(f"sqlite:///{published / 'work' / 'history.sqlite'}")
+    expected = categorise(data, rule_set_for(term.reference_date), history.previous(eng, "999", term)).table
+    got = csv(published, str(term), "categorisation.csv")
+    assert got["category"].value_counts().to_dict() == expected["category"].value_counts().to_dict()
+    assert len(got) == 200  # every maintained school of the demo LA, special schools included
+    assert set(got["rule_set"]) == {"cambs-2025-report-cards"}
+    assert set(csv(published, TERMS[0], "categorisation.csv")["rule_set"]) == {"cambs-2021-23"}
+
+
+def test_direction_of_travel_compares_with_last_term(published):
+    spring = csv(published, TERMS[-1], "categorisation.csv").set_index("urn")
+    autumn = csv(published, TERMS[0], "categorisation.csv").set_index("urn")
+    assert (spring["previous_category"] == autumn.loc[spring.index, "category"]).all()
+    assert {"improving", "declining", "stable"} <= set(spring["direction_of_travel"])
+    scenarios = json.loads((published / "landing" / "999" / "demo_scenarios.json").read_text())
+    assert spring.loc[scenarios["improving"], "direction_of_travel"] == "improving"
+    assert spring.loc[scenarios["declining"], "direction_of_travel"] == "declining"
+
+
+def test_the_strategys_scenarios_come_out_as_it_says(published):
+    scenarios = json.loads((published / "landing" / "999" / "demo_scenarios.json").read_text())
+    cat = csv(published, TERMS[-1], "categorisation.csv").set_index("urn")
+    for name in ("safeguarding_not_met", "special_measures", "serious_weaknesses"):
+        assert cat.loc[scenarios[name], "category"] == "high", name
+    assert cat.loc[scenarios["safeguarding_not_met"], "overriding_condition"] == "OV-SAFEGUARDING"
+    mod = cat.loc[scenarios["moderation_override"]]
+    assert mod["computed_category"] != mod["category"] and mod["override_reason"]
+    flagged = set()
+    for term in TERMS:
+        letters = csv(published, term, "letters.csv")
+        flagged |= set(letters["letter"])
+        drafts = edition(published, term) / "restricted" / "drafts"
+        assert {p.name for p in drafts.glob("*.pdf")} >= {f"{r.urn}-{r.letter}.pdf" for r in letters.itertuples()}
+    assert flagged >= LETTERS  # the demo exercises every letter type
+    acad = csv(published, TERMS[-1], "academy_concerns.csv").set_index("urn")
+    assert acad.loc[scenarios["academy_escalation"], "next_step"] == "academy_escalation"
+    assert len(csv(published, TERMS[-1], "member_alerts.csv")) > 0
+
+
+def test_pdf_has_the_sections_and_figures_of_the_csvs(published):
+    ed = edition(published, TERMS[-1])
+    text = pdf_text(ed / "general" / "report.pdf")
+    for section in ("Contents", "Headline figures", "Movement since last term",
+                    "Priority 3: the disadvantaged gap by school", "Schools at each level of support",
+                    "Appendix A: data quality", "Appendix B: provenance", "cambs-2025-report-cards"):
+        assert section in text, section
+    cat = csv(published, TERMS[-1], "categorisation.csv", "general")
+    counts = cat["category"].value_counts()
+    lines = [" ".join(ln.split()) for ln in text.splitlines()]
+    for level, label in (("low", "Low"), ("medium", "Medium"), ("high", "High")):
+        pct = round(100 * counts[level] / len(cat))
+        assert any(ln.startswith(f"{label}") and f"{counts[level]} {pct}%" in ln for ln in lines), level
+    assert f"{len(cat)} LA-maintained schools categorised for {TERMS[-1]}" in " ".join(lines)
+    restricted = pdf_text(ed / "restricted" / "report.pdf")
+    assert "School profiles" in restricted and "School profiles" not in text
+
+
+def test_general_edition_keeps_confidential_detail_out(published):
+    ed = edition(published, TERMS[-1])
+    assert not (ed / "general" / "drafts").exists() and (ed / "restricted" / "drafts").is_dir()
+    landing = published / "landing" / "999" / TERMS[-1]
+    secrets = set(pd.read_csv(landing / "la_intelligence.csv", dtype=str)["detail"].dropna())
+    secrets |= set(pd.read_csv(landing / "laig_notes.csv", dtype=str)["key_points"].dropna())
+    secrets = {s for s in secrets if len(s) > 12}
+    assert secrets
+    general = pdf_text(ed / "general" / "report.pdf") + "".join(
+        p.read_text(encoding="utf-8-sig") for p in (ed / "general").glob("*.csv"))
+    general = " ".join(general.split())
+    leaked = [s for s in secrets if " ".join(s.split()) in general]
+    assert not leaked
+    restricted = " ".join((ed / "restricted" / "evidence.csv").read_text(encoding="utf-8-sig").split())
+    assert any(" ".join(s.split()) in restricted for s in secrets)
+
+
+def test_rerunning_a_term_with_identical_inputs_changes_nothing(published):
+    env = {**os.environ, "SI_WORK_DIR": str(published / "work"),
+           "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    before = {p: p.read_bytes() for p in (published / "drive").rglob("*.csv")}
+    done = subprocess.run([sys.executable, "-m", "school_improvement", "run-dag", "--term", TERMS[-1],
+                           "--landing", str(published / "landing"), "--shared-drive", str(published / "drive")],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    after = {p: p.read_bytes() for p in (published / "drive").rglob("*.csv")}
+    assert after == before  # no new edition, byte-identical CSVs
+    assert edition(published, TERMS[-1]).name == "edition-001"
