@@ -120,12 +120,14 @@ def test_rule_set_is_chosen_by_term_date_and_recorded():
     row = categorise(good_old, spring).table.iloc[0]
     assert "LM-L4" not in row["criteria_met"] and row["rule_set"] == "cambs-2025-report-cards"
     assert "single overall-effectiveness grade" in row["reasons"]
+    assert row["good_or_better"]  # the headline still counts Ofsted's latest word, whatever the framework
     rc = ofsted(URN, oeif_overall=None, safeguarding="Met", rc_inclusion="Expected standard",
                 rc_curriculum_teaching="Needs attention", rc_achievement="Expected standard",
                 rc_attendance_behaviour="Strong standard", rc_personal_development="Expected standard",
                 rc_leadership_governance="Expected standard", inspection_date=date(2026, 1, 20))
     row = categorise(term_data("2025-26-spring", gias=[gias(URN)], ofsted=[rc]), spring).table.iloc[0]
     assert "LM-M4" in row["criteria_met"] and row["category"] == "medium"
+    assert row["good_or_better"] is False
 
 
 def test_moderation_override_sets_final_category_and_both_are_reported():

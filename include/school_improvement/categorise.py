@@ -301,7 +301,6 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
         adv = data.rows_for("adviser_judgements", urn)
         adviser = "" if adv.empty else str(adv.assign(_d=[_as_date(d) or date.min for d in adv["visit_date"]])
                                           .sort_values("_d").iloc[-1]["adviser"])
-        band = ev.indicators.ofsted_band()
         prev = h.get("previous_category")
         rows.append({
             "urn": urn, "school_name": school.get("school_name"), "phase": school.get("phase"),
@@ -314,7 +313,7 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
             "criteria_met": "; ".join(r.id for r in results if r.met),
             "reasons": "\n".join(reasons), "reasons_general": "\n".join(general), "overriding_condition": ov_id, "visits_planned": visits,
             "laig_reviews_planned": laig, "support_plan": plan, "rule_set": rules.id, "term": str(data.term),
-            "good_or_better": None if band is None else band == "good"})
+            "good_or_better": ev.indicators.latest_judgement_good_or_better()})
         for r in results:
             for c in r.checks:
                 if c.met or c.met is None and c.reason and c.measure.startswith("data"):

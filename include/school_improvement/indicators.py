@@ -419,6 +419,26 @@ class SchoolIndicators:
     def ofsted_band(self) -> str | None:
         return self._ofsted()["band"]
 
+    def latest_judgement_good_or_better(self) -> bool | None:
+        """For the headline "% judged good or better": Ofsted's latest word, whichever framework gave it.
+
+        Unlike the evidence for the criteria, this does not depend on the rule set: a school's last graded
+        inspection stays its judgement until a report card replaces it.
+        """
+        r = self.data.row("ofsted", self.urn)
+        if r is None:
+            return None
+        coc = " ".join(str(r.get(k) or "") for k in ("category_of_concern", "oeif_category_of_concern",
+                                                        "recent_category_of_concern")).lower()
+        if any(c in coc for c in CATEGORY_OF_CONCERN):
+            return False
+        areas = [r.get(a) for a in RC_AREAS if r.get(a) in REPORT_CARD_SCALE]
+        if areas:
+            met = str(r.get("safeguarding") or "").strip().lower() != "not met"
+            return met and min(REPORT_CARD_SCALE.index(v) for v in areas) >= 2
+        grade = _num(r.get("oeif_overall"))
+        return None if grade is None else grade <= 2
+
     def _i_ofsted_good_or_better(self) -> Finding:
         return self._ofsted_finding(lambda o: o["band"] == "good")
 
