@@ -1,0 +1,67 @@
+"""The stages as the DAG's tasks call them: a broken feed stops the run before anything is published."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from school_improvement import pipeline
+from school_improvement.demo import generate_demo
+from school_improvement.errors import ValidationFailed
+
+TERM = "2025-26-autumn"
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("landing")
+    generate_demo(root, terms=[TERM])
+    return root
+
+
+def _cfg(landing: Path, tmp: Path, run_id: str = "r1") -> pipeline.RunConfig:
+    return pipeline.RunConfig(la_code="999", term=TERM, landing=str(landing), work_dir=str(tmp / "work"),
+                              history_url=f"sqlite:///{tmp / 'history.sqlite'}", run_id=run_id)
+
+
+def test_a_broken_attendance_feed_stops_the_run_naming_file_row_and_column(landing, tmp_path):
+    broken = tmp_path / "landing"
+    folder = broken / "999" / TERM
+    folder.mkdir(parents=True)
+    for p in (landing / "999" / TERM).iterdir():
+        (folder / p.name).write_bytes(p.read_bytes())
+    lines = (folder / "999_abs.csv").read_text(encoding="utf-8-sig").splitlines()
+    cells = lines[3].split(",")
+    cells[3] = "abc"  # PERCTOT
+    lines[3] = ",".join(cells)
+    (folder / "999_abs.csv").write_text("\n".join(lines), encoding="utf-8")
+    cfg = _cfg(broken, tmp_path)
+    pipeline.extract(cfg, archive_dir=str(tmp_path / "archive"))
+    with pytest.raises(ValidationFailed) as err:
+        pipeline.validate(cfg)
+    assert "999_abs.csv, row 4, column 'PERCTOT'" in str(err.value)
+    # The raw feeds were archived unchanged, with their SHA-256, for tracing the run.
+    archived = tmp_path / "archive" / "999" / TERM / "r1"
+    manifest = json.loads((archived / "raw_manifest.json").read_text())
+    assert {m["file"] for m in manifest} == {p.name for p in folder.iterdir()}
+    assert (archived / "999_abs.csv").read_bytes() == (folder / "999_abs.csv").read_bytes()
+    # The later stages refuse to run on what validation rejected: there is nothing to categorise.
+    with pytest.raises(FileNotFoundError):
+        pipeline.flag_letters(cfg)
+
+
+def test_a_missing_landing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="landing folder"):
+        pipeline.extract(_cfg(tmp_path / "nowhere", tmp_path))
+
+
+def test_stages_are_idempotent_when_cleared_and_rerun(landing, tmp_path):
+    cfg = _cfg(landing, tmp_path)
+    first = pipeline.extract(cfg)
+    assert pipeline.extract(cfg) == first  # a cleared task replaces its output, never appends
+    pipeline.validate(cfg)
+    counts = pipeline.categorise(cfg)
+    assert pipeline.categorise(cfg) == counts
+    assert counts["rule_set"] == "cambs-2021-23" and sum(v for k, v in counts.items() if k != "rule_set") == 200
