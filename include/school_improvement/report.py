@@ -55,7 +55,8 @@ ACADEMY_CONCERNS_COLUMNS = [
 MEMBER_ALERTS_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason"]
 DATA_QUALITY_COLUMNS = ["file", "feed_kind", "row", "column", "severity", "check", "message"]
 EVIDENCE_COLUMNS = [  # restricted edition only
-    "urn", "criterion_id", "area", "level", "wording", "measure", "value", "comparator", "source", "confidential",
+    "urn", "criterion_id", "area", "level", "wording", "measure", "met", "value", "comparator", "reason", "source",
+    "detail", "confidential",
 ]
 
 # file name -> (columns, stable sort keys)
