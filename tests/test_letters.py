@@ -168,3 +168,12 @@ def test_member_alerts_for_high_support_and_letter_schools_hold_nothing_confiden
     assert sorted(alerts["member_name"]) == ["Cllr A. Member", "Cllr B. Member"]
     assert set(alerts["urn"]) == {URN}
     assert secret not in alerts.to_csv() and "high level of support" in alerts.iloc[0]["reason"]
+
+
+def test_a_declining_trend_needs_the_risk_assessment_to_confirm_it():
+    declining = ks2(URN, rwm_exp=55.0, rwm_exp_prev1=60.0, rwm_exp_prev2=66.0)
+    strong = [judgement(URN, c) for c in ("LM-L1", "LM-L2", "QE-L1", "QE-L2", "BA-L2", "PD-L1")]
+    out, table = _flag({"gias": [gias(URN)], "ks2": [declining], "adviser_judgements": strong}, {})
+    assert table.iloc[0]["category"] == "low" and out.letters.empty
+    out, table = _flag({"gias": [gias(URN)], "ks2": [declining]}, {})
+    assert table.iloc[0]["category"] == "medium" and out.letters.iloc[0]["indicators"] == "SCL-1"

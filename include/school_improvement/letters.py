@@ -33,13 +33,15 @@ class Letters:
     drafts: list[dict]
 
 
-def _met(indicators: list[Indicator], ev: SchoolEvidence, on: date) -> list[tuple[Indicator, str, str]]:
+def _met(indicators: list[Indicator], ev: SchoolEvidence, on: date, category: str | None = None
+         ) -> list[tuple[Indicator, str, str]]:
     """Indicators in force and met: (indicator, evidence, evidence as the general edition may show it)."""
     out = []
     for ind in indicators:
         if not ind.in_force_on(on):
             continue  # e.g. the floor standard, dated out of force
-        hits = [c for c in (ev.check(e) for e in ind.evidence) if c.met]
+        usable = [e for e in ind.evidence if not e.with_category or category in e.with_category]
+        hits = [c for c in (ev.check(e) for e in usable) if c.met]
         if hits:
             out.append((ind, "; ".join(c.value for c in hits), "; ".join(c.general_value for c in hits)))
     return out
@@ -66,7 +68,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
     gias = {int(r["urn"]): r for r in maintained_schools(data).to_dict("records")}
     for urn, school in gias.items():
         ev = SchoolEvidence(urn, data, rules, history.get(urn, {}).get("prior"))
-        met = {name: _met(rule.indicators, ev, on) for name, rule in rules.letters.items()}
+        met = {name: _met(rule.indicators, ev, on, category.get(urn)) for name, rule in rules.letters.items()}
         # "Concerns remain" is judged on the evidence, not on the letter itself (which alone forces high).
         row = by_urn.get(urn, {})
         concerns_remain = row.get("best_fit_category") == "high" or row.get("overriding_condition", "") not in (

@@ -48,6 +48,8 @@ class Evidence(BaseModel):
     indicator: str | None = None
     letter_issued: list[str] | None = None
     within_terms: int = 3
+    # Letters only: the evidence counts when the school's categorisation (the LA's risk assessment) is one of these.
+    with_category: list[Level] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self):
