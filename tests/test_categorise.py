@@ -153,3 +153,17 @@ def test_best_fit_with_no_evidence_is_medium_pending_a_visit():
     assert level is None and set(areas.values()) == {None}
     row = categorise(term_data(gias=[gias(URN)]), RULES).table.iloc[0]
     assert row["category"] == "medium" and "until an adviser visit" in row["reasons"]
+
+
+def test_a_new_headteacher_in_gias_counts_for_a_year():
+    old = {URN: {"previous_category": "low", "prior": {"head": ("Ann Example", "")}}}
+    data = term_data(gias=[gias(URN, head_first_name="Bea", head_last_name="Newcomer")])
+    result = categorise(data, RULES, old)
+    assert "LM-M5" in result.table.iloc[0]["criteria_met"]
+    assert result.measures[URN]["head"] == ["Bea Newcomer", "2025-26-autumn"]
+    # Two terms later the same head is still in the first year; a year on, no longer.
+    later = {URN: {"prior": {"head": ("Bea Newcomer", "2025-26-autumn")}}}
+    data = term_data("2025-26-summer", gias=[gias(URN, head_first_name="Bea", head_last_name="Newcomer")])
+    assert "LM-M5" in categorise(data, RULES, later).table.iloc[0]["criteria_met"]
+    data = term_data("2026-27-autumn", gias=[gias(URN, head_first_name="Bea", head_last_name="Newcomer")])
+    assert "LM-M5" not in categorise(data, load_rule_set("cambs-2025-report-cards"), later).table.iloc[0]["criteria_met"]

@@ -167,3 +167,20 @@ def test_rerunning_a_term_with_identical_inputs_changes_nothing(published):
     after = {p: p.read_bytes() for p in (published / "drive").rglob("*.csv")}
     assert after == before  # no new edition, byte-identical CSVs
     assert edition(published, TERMS[-1]).name == "edition-001"
+
+
+def test_a_draft_letter_names_the_school_its_concerns_and_the_actions(published):
+    ed = edition(published, TERMS[-1])
+    letters = csv(published, TERMS[-1], "letters.csv")
+    row = letters[letters["letter"] == "warning_notice"].iloc[0]
+    text = " ".join(pdf_text(ed / "restricted" / "drafts" / f"{row['urn']}-warning_notice.pdf").split())
+    assert "DRAFT" in text and row["school_name"] in text and "Warning Notice" in text
+    assert "Headteacher" in text and "Chair of Governors" in text
+    from school_improvement.rules import load_rule_set
+
+    rules = load_rule_set(row["rule_set"] if "rule_set" in row else "cambs-2025-report-cards")
+    wording = {i.id: i.wording for i in rules.letters["warning_notice"].indicators}
+    for ind in filter(None, str(row["indicators"]).split("; ")):
+        assert " ".join(wording[ind].split())[:50] in text, ind
+    for action in rules.letter_actions["warning_notice"]:
+        assert action.action[:40] in text

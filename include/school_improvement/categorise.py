@@ -333,7 +333,7 @@ def school_measures(ev: SchoolEvidence, school: dict) -> dict:
                  "attendance_low_not_improving"):
         ev.indicators.get(name)
     out = {k: [v[0], v[1]] for k, v in ev.indicators.measures.items()}
-    out["head"] = [" ".join(str(school.get(k) or "") for k in ("head_first_name", "head_last_name")).strip(), ""]
+    out["head"] = [ev.indicators.head_now(), ev.indicators.head_since()]
     return out
 
 

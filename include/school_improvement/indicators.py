@@ -68,6 +68,30 @@ class SchoolIndicators:
     def t(self, name: str) -> float:
         return self.rules.threshold(name)
 
+    # ---------------------------------------------------------------- leadership
+    def head_now(self) -> str:
+        return " ".join(str(self.gias.get(k) or "") for k in ("head_first_name", "head_last_name")).strip()
+
+    def head_since(self) -> str:
+        """The term this head was first seen in GIAS ('' when already in post before the history starts)."""
+        before, since = (self.prior.get("head") or ("", ""))
+        if not before:
+            return ""
+        return since if before == self.head_now() else str(self.data.term)
+
+    def _i_headteacher_changed(self) -> Finding:
+        """A headteacher first named in GIAS within the last year (three terms), by the history."""
+        now, (before, _) = self.head_now(), (self.prior.get("head") or ("", ""))
+        if not now:
+            return Finding(None, reason="headteacher not named in GIAS")
+        if not before:
+            return Finding(None, reason="no earlier headteacher in the history to compare with")
+        since = self.head_since()
+        recent = bool(since) and since in {str(self.data.term), str(self.data.term.previous()),
+                                            str(self.data.term.previous().previous())}
+        return Finding(recent, value=f"GIAS headteacher {now}" + (f", in post since {since}" if since else ""),
+                       source=self.data.latest("gias").source)
+
     # ---------------------------------------------------------------- attainment
     def _ks2(self):
         r = self.data.row("ks2", self.urn)
