@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -62,3 +63,119 @@ def wait_for_port(port: int, timeout: float = 60) -> None:
                 return
         time.sleep(0.2)
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def _smbd_bin() -> str | None:
+    return shutil.which("smbd") or next((p for p in ("/usr/sbin/smbd", "/usr/local/sbin/smbd") if os.path.exists(p)), None)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Stop a server started with start_new_session=True, with the helper processes it forked."""
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        deadline = time.time() + wait  # the leader is gone: give its children a moment too
+        while time.time() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+
+
+@contextmanager
+def samba_server(share: str = "si", password: str = "si-Shared-Drive-1"):
+    """Yield (host, port, share, user, password, local_folder) for a throwaway Samba share on 127.0.0.1 only.
+
+    Runs Debian's smbd in the foreground with a private smb.conf: its passdb, locks, state, cache and pid files
+    all live in a temp dir, so /etc/samba and /var/lib/samba are never touched. SMB2/3 only, one writable share
+    backed by `local_folder`. smbd needs root to switch to the logged-in user: the Samba user is the current
+    unix user (root in CI), added to the private passdb with `smbpasswd -c <conf> -a -s`.
+    """
+    import pwd
+
+    smbd = _smbd_bin()
+    if smbd is None:
+        raise RuntimeError("Samba is not installed (Debian package 'samba'); .ci/run installs it")
+    sbin = Path(smbd).parent
+    smbpasswd = shutil.which("smbpasswd") or str(sbin.parent / "bin" / "smbpasswd")
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    root = Path(tempfile.mkdtemp(prefix="si-smb-"))
+    folder = root / "share"
+    dirs = {name: root / name for name in ("private", "lock", "state", "cache", "pid", "ncalrpc", "log")}
+    for d in [folder, *dirs.values()]:
+        d.mkdir(mode=0o755)
+    port = free_port()
+    conf = root / "smb.conf"
+    conf.write_text(f"""[global]
+    netbios name = SITEST
+    workgroup = WORKGROUP
+    server role = standalone server
+    security = user
+    map to guest = never
+    interfaces = 127.0.0.1
+    bind interfaces only = yes
+    smb ports = {port}
+    disable netbios = yes
+    server min protocol = SMB2_02
+    client min protocol = SMB2_02
+    private dir = {dirs['private']}
+    lock directory = {dirs['lock']}
+    state directory = {dirs['state']}
+    cache directory = {dirs['cache']}
+    pid directory = {dirs['pid']}
+    ncalrpc dir = {dirs['ncalrpc']}
+    passdb backend = tdbsam:{dirs['private'] / 'passdb.tdb'}
+    log file = {dirs['log'] / 'log.%m'}
+    max log size = 0
+    load printers = no
+    printing = bsd
+    printcap name = /dev/null
+    disable spoolss = yes
+    store dos attributes = no
+    ea support = no
+    map archive = no
+    kernel oplocks = no
+    smbd:backgroundqueue = no
+
+[{share}]
+    path = {folder}
+    read only = no
+    browseable = yes
+    guest ok = no
+    valid users = {user}
+    create mask = 0644
+    directory mask = 0755
+""")
+    proc = None
+    try:
+        subprocess.run([smbpasswd, "-c", str(conf), "-a", "-s", user], input=f"{password}\n{password}\n",
+                       text=True, check=True, capture_output=True)
+        out = open(root / "smbd.out", "wb")
+        proc = subprocess.Popen([smbd, "--foreground", "--no-process-group", "--debug-stdout", "-d", "1",
+                                 "-s", str(conf)], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # smbd signals its whole process group on shutdown
+        out.close()
+        deadline = time.time() + 60
+        while True:
+            if proc.poll() is not None:
+                hint = "" if os.geteuid() == 0 else " (smbd needs root to serve files as a logged-in user)"
+                raise RuntimeError(f"smbd exited with {proc.returncode}{hint}:\n"
+                                   f"{(root / 'smbd.out').read_text(errors='replace')[-4000:]}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.time() > deadline:
+                raise TimeoutError(f"smbd not listening on 127.0.0.1:{port} after 60s")
+            time.sleep(0.2)
+        yield "127.0.0.1", port, share, user, password, folder
+    finally:
+        if proc is not None:
+            _stop_group(proc)
+        shutil.rmtree(root, ignore_errors=True)

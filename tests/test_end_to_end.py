@@ -117,6 +117,8 @@ def test_the_strategys_scenarios_come_out_as_it_says(published):
     assert flagged >= LETTERS  # the demo exercises every letter type
     acad = csv(published, TERMS[-1], "academy_concerns.csv").set_index("urn")
     assert acad.loc[scenarios["academy_escalation"], "next_step"] == "academy_escalation"
+    assert "Whistleblowing concerns raised with the LA are redirected" in " ".join(
+        pdf_text(edition(published, TERMS[-1]) / "general" / "report.pdf").split())
     assert len(csv(published, TERMS[-1], "member_alerts.csv")) > 0
 
 

@@ -198,6 +198,7 @@ def flag_letters(cfg: RunConfig) -> dict:
 
 def report_inputs(cfg: RunConfig):
     from . import history
+    from .letters import whistleblowing_redirect
     from .report import ReportInputs
     from .rules import load_rule_set
 
@@ -213,7 +214,8 @@ def report_inputs(cfg: RunConfig):
         evidence=cat["evidence"], history=history.category_history(eng, cfg.la_code, cfg.term_obj),
         indicators=indicator_table(data, rules, cat["table"], cat["previous"]),
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
-        data_quality=dq, provenance=data.provenance(), drafts=letters.drafts, laig_notes=data.frame("laig_notes"))
+        data_quality=dq, provenance=data.provenance(), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
+        academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date))
 
 
 def indicator_table(data, rules, table: pd.DataFrame, previous: dict) -> pd.DataFrame:
@@ -242,9 +244,14 @@ def build_reports(cfg: RunConfig) -> dict:
     staged = cfg.run_dir / "staged"
     if staged.exists():
         shutil.rmtree(staged)
-    files = []
-    for edition in ("restricted", "general"):
-        files += build_edition(inputs, staged / edition, edition)
+    # The two editions render side by side: WeasyPrint is single-threaded and the report is most of the run.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    editions = ("restricted", "general")
+    with ProcessPoolExecutor(len(editions), mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = [pool.submit(build_edition, inputs, staged / e, e) for e in editions]
+        files = [f for d in done for f in d.result()]
     docs = cfg.run_dir / "quality" / "data_docs"
     if docs.exists():  # GX Data Docs beside the report (restricted: they show failing values)
         shutil.copytree(docs, staged / "restricted" / "data_docs")

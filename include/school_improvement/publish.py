@@ -13,7 +13,10 @@ renamed to `edition-NNN` in one step, and only then is current.json replaced (te
 Any failure removes what this run created, so earlier editions and current.json are untouched.
 
 Atomicity: on local disks and SMB mounts (pathlib.Path or a `file://` UPath) both renames are
-os.rename / os.replace, which are atomic. Through other fsspec back ends (memory://, object stores)
+os.rename / os.replace, which are atomic. On an `smb://` share (fsspec's SMBFileSystem, e.g. an Airflow
+ObjectStoragePath) they are SMB2 renames on the server: the edition rename refuses an existing target, and
+current.json is replaced with ReplaceIfExists, so it is never missing. Through other fsspec back ends
+(memory://, object stores)
 `mv` may be copy-then-delete; editions are still never half-visible via current.json, because
 current.json is written only after the edition is complete.
 """
@@ -21,6 +24,7 @@ current.json is written only after the edition is complete.
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
 import json
 import os
@@ -81,10 +85,26 @@ def _rename_dir(src, dst) -> None:
         src.fs.mv(src.path, dst.path, recursive=True)
 
 
+def _smb_replace(src, dst) -> bool:
+    """Atomic overwrite on an smb:// share (fsspec's `mv` there refuses an existing target). False if not SMB."""
+    fs = getattr(src, "fs", None)
+    if getattr(src, "protocol", None) != "smb" or not hasattr(fs, "host"):
+        return False
+    import smbclient  # smbprotocol: what fsspec's SMBFileSystem uses
+
+    def unc(p) -> str:
+        return "\\\\" + fs.host + p.path.replace("/", "\\")
+
+    smbclient.replace(unc(src), unc(dst), port=fs.port or 445)  # SMB2 rename with ReplaceIfExists
+    return True
+
+
 def _replace_file(src, dst) -> None:
     local_src, local_dst = _local_os_path(src), _local_os_path(dst)
     if local_src is not None and local_dst is not None:
         os.replace(local_src, local_dst)  # atomic overwrite
+        return
+    if _smb_replace(src, dst):
         return
     try:
         src.fs.mv(src.path, dst.path)
@@ -149,6 +169,10 @@ def _read_json(p) -> dict | None:
         return json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    except OSError as exc:  # smbprotocol's SMBOSError: errno ENOENT, but not a FileNotFoundError
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
 
 
 def _write_json(p, data: dict) -> None:

@@ -119,6 +119,7 @@ class ReportInputs:
     provenance: pd.DataFrame  # file, kind, academic_year, rows, sha256
     drafts: list[dict] = field(default_factory=list)
     laig_notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["urn", "meeting_date", "key_points", "notes"]))
+    academy_note: str = ""  # e.g. where whistleblowing about an academy is redirected
 
 
 # --------------------------------------------------------------------------------------------
@@ -640,6 +641,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "n_letters": len(letters),
         "letters_table": _records(letters),
         "n_academy_concerns": int(inputs.academy_concerns["urn"].nunique()) if not inputs.academy_concerns.empty else 0,
+        "academy_note": inputs.academy_note,
         "academy_concerns": _records(_sorted(inputs.academy_concerns, ["urn"])),
         "charts": charts,
         "by_level": by_level,

@@ -1,0 +1,375 @@
+"""A real Airflow, exercised as the UI does: scheduler, dag-processor and api-server (LocalExecutor) on a real
+PostgreSQL metadata database, all on 127.0.0.1, driven only through the REST API (/api/v2 with a JWT from
+/auth/token).
+
+- A broken attendance feed fails `validate`; the task log (read through the API) names file, row and column;
+  nothing is published. The file is fixed, `extract` and everything downstream is cleared, the run succeeds
+  and the term's edition and current.json appear on the shared drive.
+- max_active_runs=1: a second trigger for the same term stays queued while the first runs; both complete.
+
+Slow (several minutes): the build_reports task renders the full PDF report for the demo LA on every run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from servers import free_port, postgres_server, wait_for_port
+
+REPO = Path(__file__).resolve().parents[1]
+AIRFLOW = REPO / ".venv" / "bin" / "airflow"
+DAG_ID = "termly_school_improvement"
+TERM = "2025-26-autumn"
+TERM_DIR = ("999", "2025-26", "autumn")  # <shared_drive>/<la>/<academic year>/<season>/
+WAIT = 600  # seconds, per wait
+ADMIN_PASSWORD = "si-admin-password"
+TERMINAL = {"success", "failed"}
+
+pytestmark = pytest.mark.skipif(not AIRFLOW.exists(), reason=f"{AIRFLOW} not installed (make venv)")
+
+
+# ------------------------------------------------------------------ the Airflow deployment
+class Airflow:
+    """The running deployment: REST calls as the UI makes them, plus the folders the test owns."""
+
+    def __init__(self, root: Path, port: int, procs: dict[str, subprocess.Popen]):
+        self.root, self.port, self.procs = root, port, procs
+        self.base = f"http://127.0.0.1:{port}"
+        self.http = requests.Session()
+
+    # --- REST
+    def login(self) -> None:
+        r = self.http.post(f"{self.base}/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD}, timeout=30)
+        assert r.status_code == 201, r.text
+        self.http.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+
+    def call(self, method: str, path: str, expect: int | tuple = 200, **kw):
+        r = self.http.request(method, f"{self.base}/api/v2{path}", timeout=60, **kw)
+        ok = expect if isinstance(expect, tuple) else (expect,)
+        assert r.status_code in ok, f"{method} {path} -> {r.status_code}: {r.text[:2000]}"
+        return r.json() if r.content else None
+
+    def trigger(self, conf: dict) -> str:
+        run = self.call("POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf})
+        assert run["state"] in ("queued", "running"), run
+        return run["dag_run_id"]
+
+    def run_state(self, run_id: str) -> str:
+        return self.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+
+    def task_states(self, run_id: str) -> dict[str, str | None]:
+        tis = self.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        return {ti["task_id"]: ti["state"] for ti in tis}
+
+    def task_log(self, run_id: str, task_id: str, try_number: int) -> str:
+        body = self.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+                         params={"full_content": "true"}, headers={"Accept": "application/json"})
+        return json.dumps(body["content"])
+
+    # --- waiting
+    def wait(self, what: str, ready, timeout: float = WAIT, every: float = 2.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, p in self.procs.items():
+                if p.poll() is not None:
+                    pytest.fail(f"airflow {name} exited with {p.returncode} while waiting for {what}\n{self.logs()}")
+            value = ready()
+            if value:
+                return value
+            time.sleep(every)
+        pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{self.logs()}")
+
+    def wait_run(self, run_id: str, states: set[str] = TERMINAL) -> str:
+        def done():
+            s = self.run_state(run_id)
+            return s if s in states else None
+        return self.wait(f"run {run_id} to reach {sorted(states)} (tasks: {self.task_states(run_id)})", done)
+
+    def logs(self, lines: int = 80) -> str:
+        out = []
+        for name in ("scheduler", "dag-processor", "api-server"):
+            f = self.root / f"{name}.log"
+            tail = f.read_text(errors="replace").splitlines()[-lines:] if f.exists() else ["(no log)"]
+            out.append(f"----- airflow {name} (last {lines} lines of {f}) -----\n" + "\n".join(tail))
+        return "\n".join(out)
+
+
+def _env(root: Path, pg_url: str, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}  # nothing from conftest's SQLite home
+    passwords = root / "passwords.json"
+    passwords.write_text(json.dumps({"admin": ADMIN_PASSWORD}))
+    env.update({
+        "AIRFLOW_HOME": str(root / "airflow-home"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": pg_url,
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__SECRET_KEY": "si-test-api-secret-key",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "si-test-jwt-secret-shared-by-all-components",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "PYTHONPATH": os.pathsep.join(dict.fromkeys(
+            [str(REPO / "include"), str(REPO / "plugins"), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])),
+        "GX_ANALYTICS_ENABLED": "False",
+        "SI_WORK_DIR": str(root / "si-work"),
+        "SI_HISTORY_URL": f"sqlite:///{root / 'si-work' / 'history.sqlite'}",
+        "SI_LANDING": str(root / "landing-default"),  # the Params' defaults: never the repo's own folders
+        "SI_SHARED_DRIVE": str(root / "shared-drive-default"),
+    })
+    (root / "airflow-home").mkdir()
+    (root / "si-work").mkdir()
+    return env
+
+
+def _stop(procs: dict[str, subprocess.Popen]) -> None:
+    """SIGTERM each process group and every descendant (task processes get their own group), then SIGKILL."""
+    victims: list[psutil.Process] = []
+    for p in procs.values():
+        try:
+            root = psutil.Process(p.pid)
+            victims += [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            pass
+    for p in procs.values():
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for v in victims:
+        try:
+            v.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(victims, timeout=20)
+    for p in procs.values():
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for v in alive:
+        try:
+            v.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=10)
+    for p in procs.values():
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+@pytest.fixture(scope="module")
+def airflow():
+    # Airflow 3 opens an async engine on the metadata DB too: postgresql+psycopg2 -> postgresql+asyncpg.
+    if importlib.util.find_spec("asyncpg") is None:
+        pytest.fail("asyncpg is not installed: Airflow 3 needs it (besides psycopg2) for a PostgreSQL metadata "
+                    "database; add it to requirements.txt (as apache-airflow[postgres] would)")
+    root = Path(tempfile.mkdtemp(prefix="si-airflow-rest-"))
+    procs: dict[str, subprocess.Popen] = {}
+    try:
+        with postgres_server() as pg_url:
+            try:  # Airflow stops before its database does
+                yield _start_airflow(root, pg_url, procs)
+            finally:
+                _stop(procs)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _start_airflow(root: Path, pg_url: str, procs: dict[str, subprocess.Popen]) -> Airflow:
+    port = free_port()
+    env = _env(root, pg_url, port)
+    started = time.monotonic()
+    mig = subprocess.run([str(AIRFLOW), "db", "migrate"], env=env, cwd=root, capture_output=True, text=True,
+                         timeout=WAIT)
+    assert mig.returncode == 0, f"airflow db migrate failed:\n{mig.stdout[-5000:]}\n{mig.stderr[-5000:]}"
+    commands = {
+        # --skip-serve-logs: the log server binds 0.0.0.0; the api-server reads the local log files anyway
+        "scheduler": ["scheduler", "--skip-serve-logs"],
+        "dag-processor": ["dag-processor"],
+        "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+    }
+    for name, args in commands.items():
+        with open(root / f"{name}.log", "wb") as log:
+            procs[name] = subprocess.Popen([str(AIRFLOW), *args], env=env, cwd=root, stdout=log,
+                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                           start_new_session=True)
+    af = Airflow(root, port, procs)
+    try:
+        wait_for_port(port, timeout=180)
+    except TimeoutError as exc:
+        pytest.fail(f"{exc}\n{af.logs()}")
+    af.wait("the api-server to answer", lambda: _answers(af), timeout=180, every=1)
+    af.login()
+    af.wait(f"the dag-processor to register {DAG_ID}",
+            lambda: af.call("GET", f"/dags/{DAG_ID}", expect=(200, 404)).get("dag_id") or _no_import_errors(af),
+            timeout=300, every=2)
+    print(f"\n[airflow up on 127.0.0.1:{port} in {time.monotonic() - started:.0f}s; files in {root}]")
+    return af
+
+
+def _answers(af: Airflow) -> bool:
+    try:
+        return requests.get(f"{af.base}/api/v2/monitor/health", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _no_import_errors(af: Airflow) -> None:
+    errors = af.call("GET", "/importErrors")["import_errors"]
+    if errors:
+        pytest.fail("the DAG did not import:\n" + "\n".join(f"{e['filename']}: {e['stack_trace']}" for e in errors))
+
+
+def _demo_landing(folder: Path) -> Path:
+    """Demo feeds for TERM in folder/999/<term>/ (deterministic: regenerating restores the exact files)."""
+    from school_improvement.demo import generate_demo
+
+    generate_demo(folder, la_code="999", terms=[TERM])
+    return folder / "999" / TERM
+
+
+def _break_attendance(term_folder: Path) -> tuple[int, str]:
+    """Put text in a PERCTOT cell of the attendance feed; returns (spreadsheet row, URN) of the broken cell."""
+    path = term_folder / "999_abs.csv"
+    text = path.read_bytes().decode("utf-8-sig")
+    lines = text.split("\r\n")
+    header = lines[0].split(",")
+    assert header == ["LA", "ESTAB", "URN", "PERCTOT", "PPERSABS10"], header
+    cells = lines[3].split(",")
+    cells[header.index("PERCTOT")] = "abc"
+    lines[3] = ",".join(cells)
+    path.write_bytes(("\ufeff" + "\r\n".join(lines)).encode("utf-8"))
+    return 4, cells[header.index("URN")]  # header is row 1: lines[3] is row 4
+
+
+# ------------------------------------------------------------------ the tests
+def test_listens_only_on_localhost(airflow):
+    listening = []
+    for p in airflow.procs.values():
+        root = psutil.Process(p.pid)
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                listening += [(proc.pid, proc.name(), c.laddr) for c in proc.net_connections(kind="inet")
+                              if c.status == psutil.CONN_LISTEN]
+            except psutil.NoSuchProcess:
+                pass
+    assert listening, "the api-server should be listening"
+    assert all(addr.ip == "127.0.0.1" for _, _, addr in listening), listening
+    assert any(addr.port == airflow.port for _, _, addr in listening), listening
+
+
+def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow):
+    landing, drive = airflow.root / "landing", airflow.root / "shared-drive"
+    drive.mkdir()
+    term_folder = _demo_landing(landing)
+    row, urn = _break_attendance(term_folder)
+
+    dag = airflow.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
+    assert dag["is_paused"] is False
+    t0 = time.monotonic()
+    run_id = airflow.trigger({"term": TERM, "landing": str(landing), "shared_drive": str(drive)})
+
+    # validate fails (a data error: no retries); the run fails; downstream never runs
+    def validate_failed():
+        states = airflow.task_states(run_id)
+        return states if states.get("validate") == "failed" else None
+    states = airflow.wait(f"validate to fail in {run_id}", validate_failed)
+    assert states["extract"] == "success", states
+    assert airflow.wait_run(run_id) == "failed"
+    states = airflow.task_states(run_id)
+    assert all(states[t] == "upstream_failed" for t in ("categorise", "flag_letters", "build_reports", "publish")), states
+    print(f"[broken feed: validate failed {time.monotonic() - t0:.0f}s after the trigger]")
+
+    # the operator reads the log in the UI: it names the file, the row and the column
+    ti = airflow.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/validate")
+    assert ti["try_number"] == 1, ti
+    expected = f"999_abs.csv, row {row}, column 'PERCTOT'"
+
+    def log_names_the_cell():
+        text = airflow.task_log(run_id, "validate", ti["try_number"])
+        return text if expected in text else None
+    log = airflow.wait(f"the validate log to contain {expected!r}", log_names_the_cell, timeout=60)
+    assert "'abc' is not a number" in log, log[-3000:]
+    assert "nothing will be published" in log
+
+    # nothing on the shared drive for the term: no edition, no current.json
+    term_dir = drive.joinpath(*TERM_DIR)
+    assert not (term_dir / "current.json").exists()
+    assert not list(term_dir.glob("edition-*"))
+    assert not any(drive.rglob("*")), sorted(drive.rglob("*"))
+
+    # fix the file, then Clear `extract` with downstream (extract archived and read the broken file)
+    _demo_landing(landing)
+    assert "abc" not in (term_folder / "999_abs.csv").read_text(encoding="utf-8-sig")
+    clear = {"dry_run": False, "dag_run_id": run_id, "task_ids": ["extract"], "include_downstream": True,
+             "only_failed": False, "reset_dag_runs": True}
+    cleared = airflow.call("POST", f"/dags/{DAG_ID}/clearTaskInstances", json=clear)
+    assert {ti["task_id"] for ti in cleared["task_instances"]} == {
+        "extract", "validate", "categorise", "flag_letters", "build_reports", "publish"}, cleared
+    t1 = time.monotonic()
+    assert airflow.wait_run(run_id, {"success", "failed"}) == "success", airflow.task_states(run_id)
+    print(f"[fixed feed: run succeeded {time.monotonic() - t1:.0f}s after the clear]")
+    assert set(airflow.task_states(run_id).values()) == {"success"}
+    ti = airflow.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/validate")
+    assert ti["try_number"] == 2, ti
+
+    current = json.loads((term_dir / "current.json").read_text())
+    edition = term_dir / current["edition"]
+    manifest = json.loads((edition / "manifest.json").read_text())
+    assert manifest, manifest
+    assert (edition / "general" / "report.pdf").is_file() and (edition / "restricted" / "report.pdf").is_file()
+    # the archive of the run's inputs now holds the fixed file
+    archived = airflow.root / "si-work" / "archive" / "999" / TERM
+    assert [p for p in archived.rglob("999_abs.csv")], sorted(archived.rglob("*"))
+    assert all("abc" not in p.read_text(encoding="utf-8-sig") for p in archived.rglob("999_abs.csv"))
+
+
+def test_second_trigger_waits_for_the_first(airflow):
+    landing, drive = airflow.root / "landing-twice", airflow.root / "shared-drive-twice"
+    drive.mkdir()
+    _demo_landing(landing)
+    airflow.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
+    conf = {"term": TERM, "landing": str(landing), "shared_drive": str(drive)}
+    t0 = time.monotonic()
+    first, second = airflow.trigger(conf), airflow.trigger(conf)
+
+    seen: list[tuple[str, str]] = []
+
+    def both_done():
+        pair = (airflow.run_state(first), airflow.run_state(second))
+        if not seen or seen[-1] != pair:
+            seen.append(pair)
+        assert pair != ("running", "running"), f"max_active_runs=1 broken: {seen}"
+        return pair if set(pair) <= TERMINAL else None
+
+    final = airflow.wait(f"both runs {first} and {second} to finish", both_done, every=1)
+    print(f"[two triggers: both finished {time.monotonic() - t0:.0f}s after the triggers; states seen {seen}]")
+    assert final == ("success", "success"), (final, airflow.task_states(first), airflow.task_states(second))
+    assert ("running", "queued") in seen, seen  # the second waited, queued, while the first ran
+    a = airflow.call("GET", f"/dags/{DAG_ID}/dagRuns/{first}")
+    b = airflow.call("GET", f"/dags/{DAG_ID}/dagRuns/{second}")
+    assert datetime.fromisoformat(b["start_date"]) >= datetime.fromisoformat(a["end_date"]), (a, b)  # the second started only after the first ended
+    assert (drive.joinpath(*TERM_DIR) / "current.json").is_file()
