@@ -11,7 +11,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from school_term_timetable import SchoolTermTimetable
-from si_airflow import configured_las, on_task_failure, run_config, run_stage, shared_drive_path
+from si_airflow import (configured_las, on_task_failure, run_config, run_stage, send_success_summary,
+                        shared_drive_path)
 
 DOCS = {
     "extract": "Copies this term's feeds from the landing folder, archives them unchanged with SHA-256, and reads them. "
@@ -22,8 +23,8 @@ DOCS = {
                   "in the history database. **Fails when** no rule set covers the term: add one under include/rules.",
     "flag_letters": "Flags letters, academy concerns and member alerts from the Strategy. Nothing is sent.",
     "build_reports": "Renders the restricted and general editions (PDF, CSVs, draft letters) into the run's staging folder.",
-    "publish": "Publishes the staged edition atomically to the shared drive, manifest last. Retries when the drive is "
-               "unreachable; the previous edition stays current until this succeeds.",
+    "publish": "Publishes the staged edition atomically to the shared drive, manifest last, then sends the run's "
+               "summary. Retries when the drive is unreachable; the previous edition stays current until this succeeds.",
 }
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
                 "max_retry_delay": timedelta(minutes=30), "on_failure_callback": on_task_failure}
@@ -71,9 +72,11 @@ def build(la: dict, dag_id: str):
 
         @task(doc_md=DOCS["publish"], retries=4, outlets=[Asset(f"school-improvement://{la['la_code']}/reports")])
         def publish(res: dict) -> dict:
-            params = get_current_context()["params"]
-            dest = shared_drive_path(params["shared_drive"], params.get("shared_drive_conn_id", ""))
-            return {**res, "published": run_stage("publish", res["cfg"], shared_drive=dest)}
+            ctx = get_current_context()
+            dest = shared_drive_path(ctx["params"]["shared_drive"], ctx["params"].get("shared_drive_conn_id", ""))
+            result = {**res, "published": run_stage("publish", res["cfg"], shared_drive=dest)}
+            send_success_summary(ctx, result)  # counts per level, letters flagged, where the reports are
+            return result
 
         publish(build_reports(flag_letters(categorise(validate(extract())))))
 

@@ -78,6 +78,29 @@ def run_stage(stage: str, cfg: dict, **kwargs):
         raise AirflowFailException(f"{stage} failed for LA {config.la_code} term {config.term}:\n{exc}") from exc
 
 
+def _attach_smb(url: str, conn_id: str) -> None:
+    """Attach fsspec's SMBFileSystem for `conn_id`: Airflow 3.3 registers no filesystem for smb://.
+
+    The Connection (any conn_type, e.g. "samba") gives host (else the URL's), port (else 445), login and
+    password; extra may set "encrypt" (bool) and "timeout" (seconds). ObjectStoragePath(url, conn_id=conn_id)
+    then finds this filesystem through airflow.sdk.io.attach's store for ("smb", conn_id).
+    """
+    from urllib.parse import urlsplit
+
+    from airflow.sdk import Connection
+    from airflow.sdk.io import attach
+    from fsspec.implementations.smb import SMBFileSystem
+
+    conn = Connection.get(conn_id)
+    extra = conn.extra_dejson or {}
+    fs = SMBFileSystem(host=conn.host or urlsplit(url).hostname, port=conn.port or None,
+                       username=conn.login or None, password=conn.password or None,
+                       encrypt=extra.get("encrypt"), timeout=int(extra.get("timeout", 60)))
+    # attach() caches one store per (protocol, conn_id); set its fs each time so a changed Connection applies
+    # (fsspec reuses the connected instance while the settings are the same).
+    attach(protocol="smb", conn_id=conn_id).fs = fs
+
+
 def shared_drive_path(url: str, conn_id: str = ""):
     """The shared drive as an ObjectStoragePath: a local folder, or smb://host/share/... through a Connection."""
     from airflow.sdk import ObjectStoragePath
@@ -85,6 +108,10 @@ def shared_drive_path(url: str, conn_id: str = ""):
     if "://" not in url:
         Path(url).mkdir(parents=True, exist_ok=True)
         url = "file://" + str(Path(url).resolve())
+    elif url.lower().startswith("smb://"):
+        if not conn_id:
+            raise ValueError(f"{url}: an smb:// shared drive needs shared_drive_conn_id (an Airflow Connection)")
+        _attach_smb(url, conn_id)
     return ObjectStoragePath(url, conn_id=conn_id or None)
 
 
@@ -147,3 +174,67 @@ def on_task_failure(context: dict) -> None:
         send_alert(*_message(context, "FAILED"))
     except Exception:  # an alert must never hide the task's own error
         log.exception("could not send the failure alert")
+
+
+# ------------------------------------------------------------------ success summary
+LEVELS = ("high", "medium", "low")
+
+
+def _summary_message(context: dict, summary: dict) -> tuple[str, str]:
+    """Counts per level, letters flagged and where the reports are, from what the DAG's tasks returned.
+
+    `summary` is the publish task's result: {"cfg": run config, "counts": {"rule_set": ..., "high": n, ...},
+    "letters": {"letters": {letter: n}, "academies_of_concern": n, "member_alerts": n},
+    "published": {"status", "edition", "edition_path", ...}}. Missing parts are left out of the message.
+    """
+    ti = context.get("task_instance") or context.get("ti")
+    params = context.get("params") or {}
+    cfg = summary.get("cfg") or {}
+    la = cfg.get("la_code") or params.get("la_code") or "?"
+    term = cfg.get("term") or params.get("term") or "(from run date)"
+    counts = dict(summary.get("counts") or {})
+    rule_set = counts.pop("rule_set", "")
+    letters = summary.get("letters") or {}
+    per_letter = letters.get("letters", letters if all(isinstance(v, int) for v in letters.values()) else {})
+    published = summary.get("published") or {}
+    edition = published.get("edition", "")
+
+    subject = f"[school improvement] DONE: LA {la} term {term}" + (f" ({edition})" if edition else "")
+    lines = [subject, "", f"DAG: {getattr(ti, 'dag_id', '?')}", f"Run: {getattr(ti, 'run_id', '?')}", ""]
+    if counts:
+        order = [lv for lv in LEVELS if lv in counts] + sorted(k for k in counts if k not in LEVELS)
+        lines.append("Schools per level: " + ", ".join(f"{lv} {counts[lv]}" for lv in order)
+                     + f" ({sum(int(v) for v in counts.values())} maintained schools)")
+        if rule_set:
+            lines.append(f"Rule set: {rule_set}")
+    if per_letter:
+        lines.append(f"Letters flagged: {sum(int(v) for v in per_letter.values())} ("
+                     + ", ".join(f"{name} {n}" for name, n in sorted(per_letter.items())) + ")")
+    elif "letters" in summary:
+        lines.append("Letters flagged: none")
+    for key, label in (("academies_of_concern", "Academies giving cause for concern"),
+                       ("member_alerts", "Elected-member alerts")):
+        if key in letters:
+            lines.append(f"{label}: {letters[key]}")
+    where = published.get("edition_path")
+    if where:
+        status = published.get("status", "")
+        note = " (inputs unchanged: the current edition is kept)" if status == "unchanged" else ""
+        lines.append("")
+        lines.append(f"Reports: {where}{note}")
+        lines.append(f"Current edition: {str(where).rstrip('/').rsplit('/', 1)[0]}/current.json")
+    if published.get("message"):
+        lines.append(str(published["message"]))
+    log_url = getattr(ti, "log_url", "") if ti else ""
+    if log_url:
+        lines.append(f"\nLog: {log_url}")
+    return subject, "\n".join(lines) + "\n"
+
+
+def send_success_summary(context: dict, summary: dict) -> list[str]:
+    """Send the run's summary through the same Connections as the failure alerts. Never fails the task."""
+    try:
+        return send_alert(*_summary_message(context, summary))
+    except Exception:
+        log.exception("could not send the success summary")
+        return []

@@ -270,8 +270,9 @@ def publish(cfg: RunConfig, shared_drive) -> dict:
         raise FileNotFoundError(f"{staged} is missing: clear build_reports to rebuild the reports")
     if isinstance(shared_drive, str):
         shared_drive = Path(shared_drive)
-    result = publish_edition(staged, shared_drive, cfg.la_code, cfg.term)
-    return result if isinstance(result, dict) else asdict(result) if hasattr(result, "__dataclass_fields__") else {"result": str(result)}
+    result = asdict(publish_edition(staged, shared_drive, cfg.la_code, cfg.term))
+    # Plain JSON for the XCom and the summary: paths (local or ObjectStoragePath) become strings.
+    return json.loads(json.dumps(result, default=str))
 
 
 STAGES = ("extract", "validate", "categorise", "flag_letters", "build_reports", "publish")
