@@ -49,7 +49,8 @@ class SchoolTermTimetable(Timetable):
     def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:
         from school_improvement.terms import term_for_date
 
-        term = term_for_date(run_after.date())
+        cal = self._calendar()
+        term = term_for_date(run_after.in_timezone(cal.timezone).date(), cal)
         interval = self._interval(term)
         return interval or DataInterval(start=run_after, end=run_after)
 

@@ -45,6 +45,7 @@ def history_url() -> str:
 
 def run_config(params: dict, context: dict) -> dict:
     """The run's settings: the term comes from the Params, else from the data interval (logical_date may be None)."""
+    import pendulum
     from school_improvement.pipeline import RunConfig
     from school_improvement.terms import Term, term_for_date
 
@@ -54,26 +55,32 @@ def run_config(params: dict, context: dict) -> dict:
         if when is None:
             dr = context.get("dag_run")
             when = getattr(dr, "run_after", None)
-        term = str(term_for_date(when.date()))
+        # Data intervals are UTC: 1 September 00:00 in London is still 31 August in UTC.
+        term = str(term_for_date(pendulum.instance(when).in_timezone("Europe/London").date()))
     Term.parse(term)  # fail fast on a malformed term
     dr = context.get("dag_run")
     run_id = getattr(dr, "run_id", None) or context.get("run_id") or "manual"
+    la = next((x for x in configured_las() if x["la_code"] == str(params["la_code"])), {})
     cfg = RunConfig(la_code=str(params["la_code"]), term=term, landing=params["landing"], work_dir=work_dir(),
-                    history_url=history_url(), run_id=run_id, la_name=params.get("la_name", ""),
+                    history_url=history_url(), run_id=run_id, la_name=la.get("la_name", ""),
                     as_of=params.get("as_of") or "")
     return cfg.to_dict()
 
 
 def run_stage(stage: str, cfg: dict, **kwargs):
-    """Run one pipeline stage. Data errors fail at once without retries; anything else may be retried."""
+    """Run one pipeline stage. Data errors fail at once without retries; anything else may be retried.
+
+    Publishing has no data errors: whatever stops it (an unreachable drive) is worth a retry.
+    """
     from airflow.sdk.exceptions import AirflowFailException
     from school_improvement import pipeline
     from school_improvement.errors import FeedError, RulesError, ValidationFailed
 
     config = pipeline.RunConfig(**cfg)
+    data_errors = (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError) if stage != "publish" else ()
     try:
         return getattr(pipeline, stage)(config, **kwargs)
-    except (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError) as exc:
+    except data_errors as exc:
         # Fixing these needs a person: retrying would only repeat the same message.
         raise AirflowFailException(f"{stage} failed for LA {config.la_code} term {config.term}:\n{exc}") from exc
 
@@ -106,7 +113,8 @@ def shared_drive_path(url: str, conn_id: str = ""):
     from airflow.sdk import ObjectStoragePath
 
     if "://" not in url:
-        Path(url).mkdir(parents=True, exist_ok=True)
+        # Never create the drive's parents: an unmounted share must fail (and retry), not fill the local disk.
+        Path(url).mkdir(exist_ok=True)
         url = "file://" + str(Path(url).resolve())
     elif url.lower().startswith("smb://"):
         if not conn_id:

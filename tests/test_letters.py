@@ -177,3 +177,14 @@ def test_a_declining_trend_needs_the_risk_assessment_to_confirm_it():
     assert table.iloc[0]["category"] == "low" and out.letters.empty
     out, table = _flag({"gias": [gias(URN)], "ks2": [declining]}, {})
     assert table.iloc[0]["category"] == "medium" and out.letters.iloc[0]["indicators"] == "SCL-1"
+
+
+def test_the_letters_log_term_decides_which_term_a_letter_belongs_to():
+    kinds = {"gias": [gias(URN)], "la_intelligence": [flag(URN, "finance", "medium", raised=date(2025, 9, 10))]}
+    early = letter(URN, "significant_concerns_letter", date(2025, 8, 29), "SCL-3")  # in the holiday, by date summer
+    kinds["letters_log"] = [early]
+    out, _ = _flag(kinds, {})
+    assert not out.letters.empty  # by its date, an earlier term's letter: not "already issued this term"
+    kinds["letters_log"] = [{**early, "term": "2025-26-autumn"}]  # the log says it was this term's
+    out, _ = _flag(kinds, {})
+    assert out.letters.empty

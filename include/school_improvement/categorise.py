@@ -151,8 +151,12 @@ def issued_letters(data: TermData, urn: int, letters: list[str], within_terms: i
     out = []
     for r in rows.to_dict("records"):
         d = _as_date(r.get("issued_on"))
-        if r.get("letter") in letters and d and first <= term_for_date(d) <= data.term:
-            out.append({**r, "issued_on": d})
+        try:  # the log says which term a letter belongs to; its date decides only when it does not
+            t = Term.parse(str(r.get("term") or ""))
+        except ValueError:
+            t = term_for_date(d) if d else None
+        if r.get("letter") in letters and d and t and first <= t <= data.term:
+            out.append({**r, "issued_on": d, "_term": t})
     return sorted(out, key=lambda r: (r["issued_on"], r["letter"]))
 
 

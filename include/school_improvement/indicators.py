@@ -440,9 +440,6 @@ class SchoolIndicators:
             text += f"; previously {o['prev_band'].replace('_', ' ')}"
         return Finding(bool(test(o)), value=text, source=o["source"], measures={"ofsted_band": (o["band"], "")})
 
-    def ofsted_band(self) -> str | None:
-        return self._ofsted()["band"]
-
     def latest_judgement_good_or_better(self) -> bool | None:
         """For the headline "% judged good or better": Ofsted's latest word, whichever framework gave it.
 

@@ -55,8 +55,7 @@ def _issued_this_term(data: TermData, urn: int, letter: str, indicator_ids: list
 
 
 def _earlier(data: TermData, urn: int, letter: str, within_terms: int = 3) -> list[dict]:
-    return [r for r in issued_letters(data, urn, [letter], within_terms)
-            if r["issued_on"] < data.term.dates()[0]]
+    return [r for r in issued_letters(data, urn, [letter], within_terms) if r["_term"] < data.term]
 
 
 def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, history: dict[int, dict],
@@ -64,6 +63,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
     on = data.term.reference_date
     category = dict(zip(categorisation["urn"], categorisation["category"])) if not categorisation.empty else {}
     by_urn = {int(r["urn"]): r for r in categorisation.to_dict("records")}
+    letter_overrides = {o.id for o in rules.overriding if o.from_letter}
     rows, drafts = [], []
     gias = {int(r["urn"]): r for r in maintained_schools(data).to_dict("records")}
     for urn, school in gias.items():
@@ -72,7 +72,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
         # "Concerns remain" is judged on the evidence, not on the letter itself (which alone forces high).
         row = by_urn.get(urn, {})
         concerns_remain = row.get("best_fit_category") == "high" or row.get("overriding_condition", "") not in (
-            "", "OV-LETTER") or bool(met["significant_concerns_letter"]) or bool(met["warning_notice"])
+            {""} | letter_overrides) or bool(met["significant_concerns_letter"]) or bool(met["warning_notice"])
         due: list[tuple[str, list, str]] = []
         if met["significant_concerns_letter"]:
             due.append(("significant_concerns_letter", met["significant_concerns_letter"], ""))
@@ -138,8 +138,7 @@ def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], a
         if not met:
             continue
         # How far along the route: the furthest step already taken in the letters log decides the next.
-        taken = [r["letter"] for r in issued_letters(data, urn, ACADEMY_ROUTE, 6)
-                 if r["issued_on"] < data.term.dates()[0]]
+        taken = [r["letter"] for r in issued_letters(data, urn, ACADEMY_ROUTE, 6) if r["_term"] < data.term]
         step = 0 if not taken else min(max(ACADEMY_ROUTE.index(t) for t in taken) + 1, len(ACADEMY_ROUTE) - 1)
         route = rules.academy_concerns.route[step]
         ids = [m[0].id for m in met]

@@ -274,5 +274,3 @@ def publish(cfg: RunConfig, shared_drive) -> dict:
     # Plain JSON for the XCom and the summary: paths (local or ObjectStoragePath) become strings.
     return json.loads(json.dumps(result, default=str))
 
-
-STAGES = ("extract", "validate", "categorise", "flag_letters", "build_reports", "publish")

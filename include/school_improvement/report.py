@@ -243,10 +243,12 @@ def _confidential_snippets(inputs: ReportInputs) -> set[str]:
         for col in ("value", "comparator"):
             if col in conf.columns:
                 snippets.update(_text(v) for v in conf[col])
-        # la_intelligence / adviser notes are confidential whatever their flag says
-    if not ev.empty and "source" in ev.columns:
-        private = ev[ev["source"].isin(["la_intelligence", "laig_notes"]) | (ev.get("measure", pd.Series(dtype=object)) == "note")]
-        snippets.update(_text(v) for v in private.get("value", []))
+    if not ev.empty:
+        # LA-intelligence specifics and adviser notes are confidential whatever their flag says.
+        private = ev[_private_mask(ev)]
+        for col in ("value", "detail"):
+            if col in private.columns:
+                snippets.update(_text(v) for v in private[col])
     for col in ("key_points", "notes"):
         if col in inputs.laig_notes.columns:
             snippets.update(_text(v) for v in inputs.laig_notes[col])
@@ -306,6 +308,16 @@ def _urn_key(urn) -> str:
     return t[:-2] if t.endswith(".0") else t
 
 
+def _private_mask(ev: pd.DataFrame) -> pd.Series:
+    """Evidence rows the general edition leaves out: flagged confidential, or LA intelligence or an adviser note."""
+    mask = ev["confidential"].map(_is_true) if "confidential" in ev.columns else pd.Series(False, index=ev.index)
+    if "measure" in ev.columns:
+        mask = mask | ev["measure"].astype(str).str.startswith("LA intelligence")
+    if "detail" in ev.columns:
+        mask = mask | ev["detail"].map(lambda v: bool(_text(v).strip()))
+    return mask
+
+
 def general_view(inputs: ReportInputs) -> ReportInputs:
     """The inputs as the GENERAL edition may show them.
 
@@ -316,11 +328,7 @@ def general_view(inputs: ReportInputs) -> ReportInputs:
     confidential snippet becomes "(detail restricted)".
     """
     ev = inputs.evidence
-    conf_mask = ev["confidential"].map(_is_true) if "confidential" in ev.columns else pd.Series(False, index=ev.index)
-    if "source" in ev.columns:
-        conf_mask = conf_mask | ev["source"].isin(["la_intelligence", "laig_notes"])
-    if "measure" in ev.columns:
-        conf_mask = conf_mask | (ev["measure"] == "note")
+    conf_mask = _private_mask(ev)
     conf = ev[conf_mask]
     wordings_by_urn: dict[str, dict[str, str]] = {}
     for _, row in conf.iterrows():
@@ -730,9 +738,3 @@ def build_edition(inputs: ReportInputs, out_dir: Path, edition: str) -> list[Pat
 def _safe_name(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", s) or "letter"
 
-
-def timed_build(inputs: ReportInputs, out_dir: Path, edition: str) -> tuple[list[Path], float]:
-    """build_edition plus elapsed seconds, for the task log."""
-    start = time.perf_counter()
-    paths = build_edition(inputs, out_dir, edition)
-    return paths, time.perf_counter() - start

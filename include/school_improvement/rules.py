@@ -102,6 +102,7 @@ class Overriding(BaseModel):
     wording: str
     criteria: list[str] = []
     indicator: str | None = None
+    from_letter: bool = False  # met by a letter already issued: not itself a sign that concerns remain
 
 
 class PlanLevel(BaseModel):

@@ -34,7 +34,10 @@ class TermData:
         f = self.latest(kind)
         if f is None:
             return pd.DataFrame()
-        return pd.concat([x.schools for x in self.by_kind[kind]], ignore_index=True) if kind in LA_HELD_CONCAT else f.schools
+        if kind not in LA_HELD_CONCAT:
+            return f.schools
+        # Several files may hold one LA-held feed; each row remembers its file, the source of its evidence.
+        return pd.concat([x.schools.assign(_source=x.source) for x in self.by_kind[kind]], ignore_index=True)
 
     def row(self, kind: str, urn: int) -> dict | None:
         idx = self._index(kind)

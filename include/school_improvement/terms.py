@@ -68,8 +68,15 @@ class Term:
         return self.dates()[0]
 
 
-def term_for_date(d: date) -> Term:
-    """The term a date falls in, holidays included (a date in the summer holiday belongs to summer)."""
+def term_for_date(d: date, calendar: "TermCalendar | None" = None) -> Term:
+    """The term a date falls in, holidays included: from a term's first day to the day before the next starts.
+
+    The term calendar decides (the Easter holiday moves); outside its years, Sep-Dec, Jan-Mar and Apr-Aug.
+    """
+    cal = calendar if calendar is not None else TermCalendar.load()
+    starts = sorted((w.start, t) for t, w in cal.windows.items())
+    if starts and starts[0][0] <= d < starts[-1][0] + timedelta(days=150):
+        return [t for start, t in starts if start <= d][-1]
     if d.month >= 9:
         return Term(d.year, 0)
     if d.month <= 3:
@@ -119,10 +126,9 @@ class TermCalendar:
                 self.windows[term] = TermWindow(term, start, end, closures)
 
     @classmethod
-    @lru_cache(maxsize=8)
     def load(cls, path: Path | str = CALENDAR_FILE) -> "TermCalendar":
-        with open(path, encoding="utf-8") as fh:
-            return cls(yaml.safe_load(fh) or {}, source=str(path))
+        # Keyed by modification time: a long-running scheduler sees an edited calendar without a restart.
+        return _load_calendar(str(path), Path(path).stat().st_mtime_ns)
 
     def term_dates(self, term: Term) -> tuple[date, date] | None:
         w = self.windows.get(term)
@@ -138,3 +144,9 @@ class TermCalendar:
 
 def _as_date(v) -> date:
     return v if isinstance(v, date) else date.fromisoformat(str(v))
+
+
+@lru_cache(maxsize=8)
+def _load_calendar(path: str, mtime_ns: int) -> TermCalendar:
+    with open(path, encoding="utf-8") as fh:
+        return TermCalendar(yaml.safe_load(fh) or {}, source=path)
