@@ -244,14 +244,8 @@ def build_reports(cfg: RunConfig) -> dict:
     staged = cfg.run_dir / "staged"
     if staged.exists():
         shutil.rmtree(staged)
-    # The two editions render side by side: WeasyPrint is single-threaded and the report is most of the run.
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    editions = ("restricted", "general")
-    with ProcessPoolExecutor(len(editions), mp_context=multiprocessing.get_context("spawn")) as pool:
-        done = [pool.submit(build_edition, inputs, staged / e, e) for e in editions]
-        files = [f for d in done for f in d.result()]
+    # One after the other: a process pool inside an Airflow task re-imports Airflow in each child and fails.
+    files = [f for e in ("restricted", "general") for f in build_edition(inputs, staged / e, e)]
     docs = cfg.run_dir / "quality" / "data_docs"
     if docs.exists():  # GX Data Docs beside the report (restricted: they show failing values)
         shutil.copytree(docs, staged / "restricted" / "data_docs")
