@@ -7,6 +7,7 @@ One DAG per LA in include/config/las.yaml; one run per school term (SchoolTermTi
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
@@ -14,18 +15,8 @@ from school_term_timetable import SchoolTermTimetable
 from si_airflow import (configured_las, on_task_failure, run_config, run_stage, send_success_summary,
                         shared_drive_path)
 
-DOCS = {
-    "extract": "Copies this term's feeds from the landing folder, archives them unchanged with SHA-256, and reads them. "
-               "**Fails when** the landing folder is missing or empty. **Fix** the folder or the `landing` Param, then clear this task.",
-    "validate": "Runs the Great Expectations suites. Critical problems stop the run; nothing is published. "
-                "**Fix** the file named in the log (file, row, column), put it back in the landing folder, clear `extract`.",
-    "categorise": "Places each maintained school at low/medium/high support by the rule set in force, and records it "
-                  "in the history database. **Fails when** no rule set covers the term: add one under include/rules.",
-    "flag_letters": "Flags letters, academy concerns and member alerts from the Strategy. Nothing is sent.",
-    "build_reports": "Renders the restricted and general editions (PDF, CSVs, draft letters) into the run's staging folder.",
-    "publish": "Publishes the staged edition atomically to the shared drive, manifest last, then sends the run's "
-               "summary. Retries when the drive is unreachable; the previous edition stays current until this succeeds.",
-}
+# Operator docs, one Markdown file per task: what it does, usual causes of failure, how to fix and re-run.
+DOCS = {p.stem: p.read_text() for p in (Path(__file__).parent / "task_docs").glob("*.md")}
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
                 "max_retry_delay": timedelta(minutes=30), "on_failure_callback": on_task_failure}
 

@@ -26,7 +26,8 @@ def test_dagbag_has_no_import_errors_and_every_task_has_retries_and_a_doc(dagbag
     assert [t.task_id for t in dag.topological_sort()] == [
         "extract", "validate", "categorise", "flag_letters", "build_reports", "publish"]
     for t in dag.tasks:
-        assert t.doc_md and len(t.doc_md) > 40, t.task_id
+        for part in ("What it does", "Usual causes of failure", "Fix and re-run"):  # the operator's three questions
+            assert part in (t.doc_md or ""), (t.task_id, part)
         # Transient faults retry; validate's data errors do not (they fail at once with the message).
         assert t.retries == 0 if t.task_id == "validate" else t.retries >= 1, t.task_id
         assert t.retry_exponential_backoff or t.task_id == "validate", t.task_id
