@@ -58,7 +58,7 @@ run: airflow-init
 # The Airflow UI (airflow standalone) with the DAG in it. Log in as `admin`; the password is printed and kept
 # in .airflow/simple_auth_manager_passwords.json.generated.
 airflow: airflow-init
-	$(BIN)/airflow standalone
+	PATH="$(REPO)/$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 $(BIN)/airflow standalone
 
 test: venv
 	$(BIN)/python -m pytest -q tests
