@@ -24,7 +24,21 @@ export PYTHONPATH := $(REPO)/include:$(REPO)/plugins
 export GX_ANALYTICS_ENABLED := False
 export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 
-.PHONY: run test airflow venv airflow-init demo clean
+.PHONY: run test airflow venv airflow-init demo clean system-deps
+
+# Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
+# PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test). Installed when missing,
+# if we are root (CI is); otherwise listed for the user to install.
+SYS_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql samba
+system-deps:
+	@missing=$$(for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing $$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "please install with apt-get: $$missing"; exit 1; fi; \
+	fi
 
 $(BIN)/.installed: requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -60,7 +74,7 @@ run: airflow-init
 airflow: airflow-init
 	PATH="$(REPO)/$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 $(BIN)/airflow standalone
 
-test: venv
+test: system-deps venv
 	$(BIN)/python -m pytest -q tests
 
 clean:
