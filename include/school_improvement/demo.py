@@ -637,7 +637,6 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     """Bend chosen schools so each scenario shows up in the last term (L) with history in earlier terms."""
     rng = np.random.default_rng([seed, 1])
     L = terms[-1]
-    lyear = perf_year(L)
     lstart, lend = L.dates()
     taken: set[int] = set()
     prim = [s for s in schools if s.maintained and s.phase == "Primary" and s.high_age == 11]

@@ -262,7 +262,7 @@ class _Raw:
 def _decode(data: bytes, source: str) -> tuple[str, str]:
     try:
         return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as utf_err:
+    except UnicodeDecodeError as utf_err:  # noqa: F841 (used below, or replaced by the cp1252 error)
         first_line = data.split(b"\n", 1)[0].decode("cp1252", errors="replace")
         kind = detect_kind(next(csv.reader([first_line]), []))
         if kind in CP1252_KINDS:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from .categorise import SchoolEvidence, _as_date, academies, issued_letters, maintained_schools
+from .categorise import SchoolEvidence, academies, issued_letters, maintained_schools
 from .rules import Indicator, RuleSet
 from .termdata import TermData
 

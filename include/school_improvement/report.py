@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit

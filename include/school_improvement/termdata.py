@@ -9,7 +9,6 @@ import pandas as pd
 
 from .terms import Term
 
-SCHOOL_FEEDS = ("ks2", "ks4", "absence", "census", "gias", "ofsted")
 
 
 @dataclass
