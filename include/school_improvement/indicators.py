@@ -422,7 +422,7 @@ class SchoolIndicators:
                 o["reason"] = f"no graded inspection: {self.data.status('ofsted', self.urn, 'oeif_overall') or 'no grade'}"
         if o["category"]:
             band = "inadequate"
-            o["text"] = (o.get("text") or "") + f"; category of concern: {o['category']}"
+            o["text"] = "; ".join(filter(None, [o.get("text"), f"category of concern: {o['category']}"]))
         o["band"] = band
         prior = self.prior.get("ofsted_band")
         o["prev_band"] = prior[0] if prior else None

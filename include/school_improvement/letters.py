@@ -118,8 +118,7 @@ def _draft(school: dict, letter: str, title: str, inds: list, note: str, rules: 
     return {"urn": int(school["urn"]), "school_name": school.get("school_name"), "letter": letter,
             "letter_title": title, "head_name": head or "[Headteacher's name]",
             "chair_name": school.get("chair_name") or "[Chair of Governors' name]",
-            "address_lines": [str(school.get("school_name") or "")] + [
-                str(school[k]) for k in ("street", "town", "postcode") if school.get(k)],
+            "address_lines": [str(school[k]) for k in ("street", "town", "postcode") if school.get(k)],
             "concerns": concerns,
             "actions": [{"action": a.action, "by_date": as_of + timedelta(days=a.within_days)}
                         for a in rules.letter_actions.get(letter, [])],
