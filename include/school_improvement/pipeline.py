@@ -215,7 +215,8 @@ def report_inputs(cfg: RunConfig):
         indicators=indicator_table(data, rules, cat["table"], cat["previous"]),
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
         data_quality=dq, provenance=data.provenance(), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
-        academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date))
+        academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date),
+        intelligence=data.frame("la_intelligence"))
 
 
 def indicator_table(data, rules, table: pd.DataFrame, previous: dict) -> pd.DataFrame:

@@ -119,6 +119,9 @@ class ReportInputs:
     drafts: list[dict] = field(default_factory=list)
     laig_notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["urn", "meeting_date", "key_points", "notes"]))
     academy_note: str = ""  # e.g. where whistleblowing about an academy is redirected
+    # This term's LA-intelligence flags (urn, flag, severity, detail, raised_by_team, raised_on): restricted only.
+    intelligence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["urn", "flag", "severity", "detail", "raised_by_team", "raised_on"]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,6 +254,8 @@ def _confidential_snippets(inputs: ReportInputs) -> set[str]:
     for col in ("key_points", "notes"):
         if col in inputs.laig_notes.columns:
             snippets.update(_text(v) for v in inputs.laig_notes[col])
+    if "detail" in inputs.intelligence.columns:
+        snippets.update(_text(v) for v in inputs.intelligence["detail"])
     for d in inputs.drafts:
         snippets.update(_text(d.get(k)) for k in ("head_name", "chair_name"))
     # Short or numeric strings ("12", "Yes") would match innocent text; they are not detail anyway.
@@ -356,6 +361,7 @@ def general_view(inputs: ReportInputs) -> ReportInputs:
         data_quality=scrub(inputs.data_quality),
         drafts=[],
         laig_notes=inputs.laig_notes.iloc[0:0].copy(),
+        intelligence=inputs.intelligence.iloc[0:0].copy(),
     )
 
 
@@ -558,7 +564,7 @@ def _with_int_urn(df: pd.DataFrame) -> pd.DataFrame:
 def _context(inputs: ReportInputs, edition: str) -> dict:
     inputs = dataclasses.replace(inputs, **{
         name: _with_int_urn(getattr(inputs, name))
-        for name in ("categorisation", "evidence", "history", "letters", "laig_notes")
+        for name in ("categorisation", "evidence", "history", "letters", "laig_notes", "intelligence")
     })
     cat = _sorted(inputs.categorisation, ["urn"])
     n = len(cat)
@@ -618,6 +624,8 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         ev_by_urn = {u: g for u, g in ev.groupby("urn", sort=False)} if not ev.empty else {}
         let_by_urn = {u: g for u, g in letters.groupby("urn", sort=False)} if not letters.empty else {}
         laig_by_urn = {u: g for u, g in laig.groupby("urn", sort=False)} if not laig.empty else {}
+        intel = _sorted(inputs.intelligence, ["urn", "raised_on", "flag"])
+        intel_by_urn = {u: g for u, g in intel.groupby("urn", sort=False)} if not intel.empty else {}
         empty = pd.DataFrame()
         for school in _records(cat):
             u = school["urn"]
@@ -628,6 +636,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
                 "evidence": _records(ev_by_urn.get(u, empty)),
                 "letters": _records(let_by_urn.get(u, empty)),
                 "laig": _records(laig_by_urn.get(u, empty)),
+                "intelligence": _records(intel_by_urn.get(u, empty)),
             })
 
     return {
