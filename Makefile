@@ -24,7 +24,7 @@ export PYTHONPATH := $(REPO)/include:$(REPO)/plugins
 export GX_ANALYTICS_ENABLED := False
 export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 
-.PHONY: run test airflow venv airflow-init demo clean system-deps
+.PHONY: run test airflow venv airflow-init demo clean system-deps bench
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
 # PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test). Installed when missing,
@@ -76,6 +76,10 @@ airflow: airflow-init
 
 test: system-deps venv
 	$(BIN)/python -m pytest -q tests
+
+# Figures, not pass/fail: how long each stage takes for one demo term.
+bench: venv
+	$(BIN)/python benchmarks/bench_pipeline.py $(RUN_TERM)
 
 clean:
 	rm -rf .airflow .work landing shared-drive
