@@ -28,7 +28,8 @@ def main(term: str = "2025-26-spring") -> None:
         out = getattr(pipeline, stage)(cfg, **kwargs)
         took = time.perf_counter() - t0
         total += took
-        summary = {k: v for k, v in out.items() if k in ("files", "rule_set", "letters", "status", "warnings")}
+        summary = {k: (len(v) if isinstance(v, list) else v) for k, v in out.items()
+                   if k in ("files", "rule_set", "letters", "status", "edition", "warnings")}
         print(f"{stage:<16}{took:8.1f} s   {summary}")
     pages = {}
     for edition in ("restricted", "general"):
