@@ -17,6 +17,7 @@ class TermData:
     term: Term
     feeds: list  # list[feeds.Feed]
     by_kind: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         for f in self.feeds:
@@ -30,6 +31,13 @@ class TermData:
         return fs[-1] if fs else None
 
     def frame(self, kind: str) -> pd.DataFrame:
+        # Every criterion of every school asks: build each frame once per term.
+        key = ("frame", kind)
+        if key not in self._cache:
+            self._cache[key] = self._frame(kind)
+        return self._cache[key]
+
+    def _frame(self, kind: str) -> pd.DataFrame:
         f = self.latest(kind)
         if f is None:
             return pd.DataFrame()
@@ -43,15 +51,21 @@ class TermData:
         return idx.get(urn)
 
     def _index(self, kind: str) -> dict:
-        key = f"_idx_{kind}"
-        if key not in self.__dict__:
+        key = ("index", kind)
+        if key not in self._cache:
             df = self.frame(kind)
-            self.__dict__[key] = {} if df.empty or "urn" not in df else {
+            self._cache[key] = {} if df.empty or "urn" not in df else {
                 int(r["urn"]): r for r in df.to_dict("records")}
-        return self.__dict__[key]
+        return self._cache[key]
 
     def national(self, kind: str, phase: str | None = None) -> dict:
         """The national comparator row, for the school's phase where the feed splits by phase."""
+        key = ("national", kind, phase)
+        if key not in self._cache:
+            self._cache[key] = self._national(kind, phase)
+        return self._cache[key]
+
+    def _national(self, kind: str, phase: str | None) -> dict:
         f = self.latest(kind)
         if f is None or f.comparators is None or f.comparators.empty:
             return {}
@@ -70,21 +84,25 @@ class TermData:
 
     def status(self, kind: str, urn: int, column: str) -> str | None:
         """Why a figure is missing: the status code and its reason, e.g. 'SUPP (5 or fewer pupils)'."""
-        f = self.latest(kind)
-        if f is None or f.statuses is None or f.statuses.empty:
-            return None
-        st = f.statuses
-        hit = st[(st["urn"] == urn) & (st["column"] == column)]
-        if hit.empty:
-            return None
-        r = hit.iloc[0]
-        return f"{r['code']} ({r['reason']})" if r.get("reason") else str(r["code"])
+        key = ("status", kind)
+        if key not in self._cache:
+            f = self.latest(kind)
+            st = f.statuses if f is not None and f.statuses is not None else pd.DataFrame()
+            found: dict = {}
+            for r in st.to_dict("records"):
+                found.setdefault((r.get("urn"), r.get("column")),
+                                 f"{r['code']} ({r['reason']})" if r.get("reason") else str(r["code"]))
+            self._cache[key] = found
+        return self._cache[key].get((urn, column))
 
     def rows_for(self, kind: str, urn: int) -> pd.DataFrame:
         df = self.frame(kind)
         if df.empty or "urn" not in df:
             return df
-        return df[df["urn"] == urn]
+        key = ("groups", kind)
+        if key not in self._cache:
+            self._cache[key] = {int(u): g for u, g in df.groupby("urn", sort=False)}
+        return self._cache[key].get(int(urn), df.iloc[0:0])
 
     def checksums(self) -> dict[str, str]:
         return {f.source: f.sha256 for f in sorted(self.feeds, key=lambda f: f.source)}
