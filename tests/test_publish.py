@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from pathlib import Path
 
 import pytest
 from upath import UPath
@@ -13,19 +12,7 @@ from upath import UPath
 from school_improvement import publish
 from school_improvement.publish import PublishError, publish_edition, read_current
 
-LA, TERM = "999", "2025-26-autumn"
-
-
-def make_staged(root: Path, marker: str = "v1") -> Path:
-    staged = root / f"staged-{marker}"
-    for edition in ("restricted", "general"):
-        (staged / edition).mkdir(parents=True)
-        (staged / edition / "categorisation.csv").write_bytes(f"\ufeffurn,category\r\n1,{marker}\r\n".encode())
-        (staged / edition / "report.pdf").write_bytes(b"%PDF-1.7 " + secrets.token_bytes(64))  # differs every run
-    (staged / "restricted" / "drafts").mkdir()
-    (staged / "restricted" / "drafts" / "1-warning_notice.pdf").write_bytes(b"%PDF draft")
-    (staged / "inputs.json").write_text(json.dumps({"run_date": "2025-11-10", "term": TERM}))
-    return staged
+from publish_helpers import LA, TERM, inject_failure, make_staged
 
 
 def snapshot(term_dir) -> dict[str, bytes]:
@@ -127,23 +114,7 @@ def test_failure_leaves_previous_state_byte_identical(drive, tmp_path, monkeypat
     term_dir = drive / LA / "2025-26" / "autumn"
     before = snapshot(term_dir)
 
-    if fail_at == "copy":  # the drive goes away on the third file
-        real, calls = publish.shutil.copyfileobj, []
-
-        def flaky(fin, fout, *a):
-            calls.append(1)
-            if len(calls) == 3:
-                fout.write(b"partial")
-                raise OSError("network name no longer available")
-            return real(fin, fout, *a)
-
-        monkeypatch.setattr(publish.shutil, "copyfileobj", flaky)
-    elif fail_at == "verify":  # a copy lands truncated
-        monkeypatch.setattr(publish.shutil, "copyfileobj", lambda fin, fout, *a: fout.write(fin.read()[:-1]))
-    elif fail_at == "rename":
-        monkeypatch.setattr(publish, "_rename_dir", lambda s, d: (_ for _ in ()).throw(OSError("rename refused")))
-    else:
-        monkeypatch.setattr(publish, "_replace_file", lambda s, d: (_ for _ in ()).throw(OSError("mv refused")))
+    inject_failure(monkeypatch, fail_at)
 
     with pytest.raises(PublishError):
         publish_edition(make_staged(tmp_path, "v2"), drive, LA, TERM)

@@ -10,17 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import shutil
 from pathlib import Path
 
 import pytest
 
 import servers
-from school_improvement import publish
 from school_improvement.publish import PublishError, publish_edition, read_current
 
-LA, TERM = "999", "2025-26-autumn"
+from publish_helpers import LA, TERM, inject_failure, make_staged
 CONN_ID = "si_shared_drive"
 
 if servers._smbd_bin() is None:
@@ -63,18 +61,6 @@ def drive(smb):
 def term_folder(smb) -> Path:
     """The term's folder as the SMB server stores it on disk."""
     return smb["folder"] / "reports" / LA / "2025-26" / "autumn"
-
-
-def make_staged(root: Path, marker: str = "v1") -> Path:
-    staged = root / f"staged-{marker}"
-    for edition in ("restricted", "general"):
-        (staged / edition).mkdir(parents=True)
-        (staged / edition / "categorisation.csv").write_bytes(f"\ufeffurn,category\r\n1,{marker}\r\n".encode())
-        (staged / edition / "report.pdf").write_bytes(b"%PDF-1.7 " + secrets.token_bytes(4096))  # differs every run
-    (staged / "restricted" / "drafts").mkdir()
-    (staged / "restricted" / "drafts" / "1-warning_notice.pdf").write_bytes(b"%PDF draft")
-    (staged / "inputs.json").write_text(json.dumps({"run_date": "2025-11-10", "term": TERM}))
-    return staged
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -149,21 +135,7 @@ def test_failure_leaves_share_byte_identical(drive, term_folder, tmp_path, monke
     publish_edition(make_staged(tmp_path, "v1"), drive, LA, TERM)
     before = snapshot(term_folder)
 
-    if fail_at == "copy":  # the share goes away on the third file, after part of it was written
-        real, calls = publish.shutil.copyfileobj, []
-
-        def flaky(fin, fout, *a):
-            calls.append(1)
-            if len(calls) == 3:
-                fout.write(b"partial")
-                raise OSError("network name no longer available")
-            return real(fin, fout, *a)
-
-        monkeypatch.setattr(publish.shutil, "copyfileobj", flaky)
-    elif fail_at == "verify":  # a copy lands truncated
-        monkeypatch.setattr(publish.shutil, "copyfileobj", lambda fin, fout, *a: fout.write(fin.read()[:-1]))
-    else:  # edition-002 was renamed into place, then replacing current.json fails: it must be taken away again
-        monkeypatch.setattr(publish, "_replace_file", lambda s, d: (_ for _ in ()).throw(OSError("replace refused")))
+    inject_failure(monkeypatch, fail_at)
 
     with pytest.raises(PublishError):
         publish_edition(make_staged(tmp_path, "v2"), drive, LA, TERM)

@@ -142,6 +142,20 @@ def _env(root: Path, pg_url: str, port: int) -> dict[str, str]:
     return env
 
 
+def _signal(procs: dict, victims: list, sig: int) -> None:
+    """Signal each service's process group, and every process of its tree (tasks get groups of their own)."""
+    for p in procs.values():
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass
+    for v in victims:
+        try:
+            v.send_signal(sig)
+        except psutil.NoSuchProcess:
+            pass
+
+
 def _stop(procs: dict[str, subprocess.Popen]) -> None:
     """SIGTERM each process group and every descendant (task processes get their own group), then SIGKILL."""
     victims: list[psutil.Process] = []
@@ -151,27 +165,9 @@ def _stop(procs: dict[str, subprocess.Popen]) -> None:
             victims += [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
             pass
-    for p in procs.values():
-        try:
-            os.killpg(p.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    for v in victims:
-        try:
-            v.terminate()
-        except psutil.NoSuchProcess:
-            pass
+    _signal(procs, victims, signal.SIGTERM)
     _, alive = psutil.wait_procs(victims, timeout=20)
-    for p in procs.values():
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for v in alive:
-        try:
-            v.kill()
-        except psutil.NoSuchProcess:
-            pass
+    _signal(procs, alive, signal.SIGKILL)
     psutil.wait_procs(alive, timeout=10)
     for p in procs.values():
         try:

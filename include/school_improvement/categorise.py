@@ -236,22 +236,22 @@ class Categorisation:
     measures: dict[int, dict]  # urn -> figures to store in the history (for change next term)
 
 
-def maintained_schools(data: TermData) -> pd.DataFrame:
+def _open_schools(data: TermData, kind: str) -> pd.DataFrame:
+    """The LA's open schools of one kind (`is_la_maintained` or `is_academy` in GIAS), by URN."""
     gias = data.frame("gias")
     if gias.empty:
         return gias
     open_ = gias["status"].astype(str).str.startswith("Open")
     mine = gias["la_code"].astype(str) == str(data.la_code)
-    return gias[open_ & mine & gias["is_la_maintained"].astype(bool)].sort_values("urn")
+    return gias[open_ & mine & gias[kind].astype(bool)].sort_values("urn")
+
+
+def maintained_schools(data: TermData) -> pd.DataFrame:
+    return _open_schools(data, "is_la_maintained")
 
 
 def academies(data: TermData) -> pd.DataFrame:
-    gias = data.frame("gias")
-    if gias.empty:
-        return gias
-    open_ = gias["status"].astype(str).str.startswith("Open")
-    mine = gias["la_code"].astype(str) == str(data.la_code)
-    return gias[open_ & mine & gias["is_academy"].astype(bool)].sort_values("urn")
+    return _open_schools(data, "is_academy")
 
 
 def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = None) -> Categorisation:

@@ -36,6 +36,23 @@ def _num(v) -> float | None:
     return None if math.isnan(f) else f
 
 
+def _category_of_concern(r: dict) -> str | None:
+    """'special measures' or 'serious weaknesses' when any of Ofsted's category columns says so."""
+    text = " ".join(str(r.get(k) or "") for k in ("category_of_concern", "oeif_category_of_concern",
+                                                    "recent_category_of_concern")).lower()
+    return next((c for c in CATEGORY_OF_CONCERN if c in text), None)
+
+
+def _report_card_band(areas: dict, safeguarding_not_met: bool) -> str:
+    """Any area at Urgent improvement (or safeguarding not met): inadequate; any at Needs attention: RI."""
+    worst = min(REPORT_CARD_SCALE.index(v) for v in areas.values())
+    return "inadequate" if worst == 0 or safeguarding_not_met else "requires_improvement" if worst == 1 else "good"
+
+
+def _report_card_text(areas: dict) -> str:
+    return "report card: " + ", ".join(f"{k[3:].replace('_', ' ')} {v}" for k, v in areas.items())
+
+
 def _yr(year: str) -> str:
     return f" ({year})" if year else ""
 
@@ -386,9 +403,7 @@ class SchoolIndicators:
         if r is None:
             return {"band": None, "reason": "no Ofsted inspection record for this school", "source": feed.source if feed else ""}
         o = {"source": feed.source, "row": r}
-        coc = " ".join(str(r.get(k) or "") for k in ("category_of_concern", "oeif_category_of_concern",
-                                                        "recent_category_of_concern")).lower()
-        o["category"] = next((c for c in CATEGORY_OF_CONCERN if c in coc), None)
+        o["category"] = _category_of_concern(r)
         o["safeguarding_not_met"] = str(r.get("safeguarding") or "").strip().lower() == "not met" or \
             str(r.get("oeif_safeguarding_effective") or "").strip().lower() == "no"
         areas = {a: r.get(a) for a in RC_AREAS if r.get(a) in REPORT_CARD_SCALE}
@@ -396,11 +411,8 @@ class SchoolIndicators:
         if self.rules.ofsted_framework == "report_card":
             # The single overall-effectiveness grade is no longer evidence under this rule set.
             if areas:
-                worst = min(REPORT_CARD_SCALE.index(v) for v in areas.values())
-                band = "inadequate" if worst == 0 or o["safeguarding_not_met"] else \
-                    "requires_improvement" if worst == 1 else "good"
-                o["text"] = "report card: " + ", ".join(f"{k[3:].replace('_', ' ')} {v}" for k, v in areas.items())
-                o["text"] += f"; safeguarding {r.get('safeguarding') or 'not recorded'} ({r.get('inspection_date') or 'date n/a'})"
+                band = _report_card_band(areas, o["safeguarding_not_met"])
+                o["text"] = _report_card_text(areas) + f"; safeguarding {r.get('safeguarding') or 'not recorded'} ({r.get('inspection_date') or 'date n/a'})"
             else:
                 band = None
                 o["reason"] = ("no report card yet; under this rule set the single overall-effectiveness grade "
@@ -414,9 +426,8 @@ class SchoolIndicators:
                 if isinstance(ungraded, str) and ungraded.strip():
                     o["text"] += f"; ungraded inspection: {ungraded}"
             elif areas:
-                worst = min(REPORT_CARD_SCALE.index(v) for v in areas.values())
-                band = "inadequate" if worst == 0 else "requires_improvement" if worst == 1 else "good"
-                o["text"] = "report card: " + ", ".join(f"{k[3:].replace('_', ' ')} {v}" for k, v in areas.items())
+                band = _report_card_band(areas, False)
+                o["text"] = _report_card_text(areas)
             else:
                 band = None
                 o["reason"] = f"no graded inspection: {self.data.status('ofsted', self.urn, 'oeif_overall') or 'no grade'}"
@@ -449,14 +460,11 @@ class SchoolIndicators:
         r = self.data.row("ofsted", self.urn)
         if r is None:
             return None
-        coc = " ".join(str(r.get(k) or "") for k in ("category_of_concern", "oeif_category_of_concern",
-                                                        "recent_category_of_concern")).lower()
-        if any(c in coc for c in CATEGORY_OF_CONCERN):
+        if _category_of_concern(r):
             return False
-        areas = [r.get(a) for a in RC_AREAS if r.get(a) in REPORT_CARD_SCALE]
+        areas = {a: r.get(a) for a in RC_AREAS if r.get(a) in REPORT_CARD_SCALE}
         if areas:
-            met = str(r.get("safeguarding") or "").strip().lower() != "not met"
-            return met and min(REPORT_CARD_SCALE.index(v) for v in areas) >= 2
+            return _report_card_band(areas, str(r.get("safeguarding") or "").strip().lower() == "not met") == "good"
         grade = _num(r.get("oeif_overall"))
         return None if grade is None else grade <= 2
 
