@@ -120,6 +120,8 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
             feeds.append(read_feed(raw / p.name))
         except FeedError as exc:  # keep reading: the operator gets every broken file at once
             problems.extend(exc.problems)
+    from .sources import merge_fetched  # copies fetched from the public sources; a landing file wins
+    feeds, problems = merge_fetched(cfg, raw, feeds, problems, archive_dir)
     _save({"feeds": feeds, "read_problems": problems}, cfg.run_dir / "feeds.pkl")
     return {"files": len(files), "kinds": sorted({f.kind for f in feeds}), "unreadable": len({p.file for p in problems})}
 
@@ -201,6 +203,7 @@ def report_inputs(cfg: RunConfig):
     from .letters import whistleblowing_redirect
     from .report import ReportInputs
     from .rules import load_rule_set
+    from .sources import with_origin
 
     data = _term_data(cfg)
     cat = _load(cfg.run_dir / "categorisation.pkl")
@@ -214,7 +217,7 @@ def report_inputs(cfg: RunConfig):
         evidence=cat["evidence"], history=history.category_history(eng, cfg.la_code, cfg.term_obj),
         indicators=indicator_table(data, rules, cat["table"], cat["previous"]),
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
-        data_quality=dq, provenance=data.provenance(), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
+        data_quality=dq, provenance=with_origin(data.provenance(), cfg.run_dir), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
         academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date),
         intelligence=data.frame("la_intelligence"))
 

@@ -1,0 +1,332 @@
+"""Feeds fetched from their public sources, against a server on 127.0.0.1 shaped like GIAS, GOV.UK and EES."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from school_improvement import pipeline, sources
+from school_improvement.demo import generate_demo
+from school_improvement.feeds import read_feed
+from source_server import Route, source_server
+
+TERM = "2025-26-autumn"
+GIAS_PATH = "/edubase/downloads/public/edubasealldata{:%Y%m%d}.csv"
+LINKS_PATH = "/edubase/downloads/public/links_edubasealldata{:%Y%m%d}.csv"
+OFSTED_PAGE = "/api/content/government/statistical-data-sets/monthly-management-information-ofsteds-school-inspections-outcomes"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("landing")
+    generate_demo(root, terms=[TERM])
+    return root / "999" / TERM
+
+
+@pytest.fixture(scope="module")
+def gias_bytes(demo) -> bytes:
+    data = (demo / "edubasealldata.csv").read_bytes()
+    data.decode("cp1252")  # as GIAS publishes it
+    return data
+
+
+def _links_bytes(gias: bytes) -> bytes:
+    urns = [r["URN"] for r in csv.DictReader(io.StringIO(gias.decode("cp1252")))][:3]
+    out = io.StringIO()
+    w = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    w.writerow(["URN", "LinkURN", "LinkName", "LinkType", "LinkEstablishedDate"])
+    w.writerow([urns[0], urns[1], "Ashby Primary Sch\u00f6ol", "Predecessor - merged", "01-09-2021"])
+    return out.getvalue().encode("cp1252")
+
+
+def _ees_bytes(demo: Path, time_period: str) -> bytes:
+    """The demo's absence figures in EES's long school-level layout (one row per school and year, a national row)."""
+    rows = list(csv.DictReader(io.StringIO((demo / "999_abs.csv").read_text(encoding="utf-8-sig"))))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["time_period", "time_identifier", "geographic_level", "country_code", "old_la_code", "estab",
+                "school_urn", "sess_overall_percent", "enrolments_pa_10_exact_percent"])
+    w.writerow([time_period, "Academic year", "National", "E92000001", "", "", "", "6.9", "17.8"])
+    for r in rows:
+        if (r.get("URN") or "").strip():
+            w.writerow([time_period, "Academic year", "School", "E92000001", r["LA"], r["ESTAB"], r["URN"],
+                        r["PERCTOT"], r["PPERSABS10"]])
+    return out.getvalue().encode("utf-8")
+
+
+def _ofsted_content(months: list[date], extra: list[dict] | None = None) -> dict:
+    atts = [{"attachment_type": "file", "content_type": "text/csv", "filename": f"mi_{d:%Y%m%d}.csv",
+             "title": f"Management information - state-funded schools - latest inspections as at {d.day} {d:%B %Y}",
+             "url": f"/media/{d:%Y%m%d}/mi_{d:%Y%m%d}.csv"} for d in months]
+    return {"base_path": OFSTED_PAGE.replace("/api/content", ""), "document_type": "statistical_data_set",
+            "title": "Monthly management information: Ofsted's school inspections outcomes",
+            "details": {"attachments": (extra or []) + atts}}
+
+
+def _cfg(**http) -> dict:
+    cfg = sources.load_config()
+    cfg["http"] = {**cfg["http"], "backoff_s": 1, **http}
+    return cfg
+
+
+def _run_cfg(landing: Path, tmp: Path) -> pipeline.RunConfig:
+    return pipeline.RunConfig(la_code="999", term=TERM, landing=str(landing), work_dir=str(tmp / "work"),
+                              history_url=f"sqlite:///{tmp / 'history.sqlite'}", run_id="r1")
+
+
+# ------------------------------------------------------------------ GIAS
+def test_gias_404_on_the_run_date_falls_back_a_day_and_archives_with_url_validators_and_sha(tmp_path, gias_bytes):
+    run = date(2026, 1, 26)
+    with source_server() as srv:
+        srv.routes[GIAS_PATH.format(run - timedelta(days=1))] = Route(gias_bytes)
+        srv.routes[LINKS_PATH.format(run - timedelta(days=1))] = Route(_links_bytes(gias_bytes))
+        got = sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=_cfg(), sleep=lambda s: None)
+        assert srv.count(GIAS_PATH.format(run)) == 1  # today's was asked for first, and was 404
+    by_kind = {g["kind"]: g for g in got}
+    assert by_kind["gias"]["data_date"] == "2026-01-25" and by_kind["gias"]["file"] == "edubasealldata20260125.csv"
+    store = sources.Store(sources.store_root(tmp_path))
+    (copy,) = [c for c in store.copies("gias") if c.kind == "gias"]
+    assert copy.url == srv.base + GIAS_PATH.format(run - timedelta(days=1))
+    assert copy.etag and copy.last_modified and copy.fetched_at
+    path = copy.path(store.root)
+    assert path.read_bytes() == gias_bytes  # raw, unchanged (cp1252)
+    import hashlib
+    assert copy.sha256 == hashlib.sha256(gias_bytes).hexdigest()
+    assert read_feed(path).kind == "gias"
+
+
+def test_gias_with_nothing_published_in_the_window_fails_clearly(tmp_path):
+    with source_server() as srv:
+        with pytest.raises(sources.SourceError) as err:
+            sources.fetch_source("gias", srv.base, tmp_path, when=date(2026, 1, 26), cfg=_cfg(), sleep=lambda s: None)
+    msg = str(err.value)
+    assert "no gias file published for any day from 2026-01-19 to 2026-01-26" in msg
+    assert "no earlier copy is held" in msg
+
+
+def test_an_unchanged_source_is_not_downloaded_again(tmp_path, gias_bytes):
+    run = date(2026, 1, 26)
+    path = GIAS_PATH.format(run)
+    with source_server() as srv:
+        srv.routes[path] = Route(gias_bytes)
+        srv.routes[LINKS_PATH.format(run)] = Route(_links_bytes(gias_bytes))
+        first = sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=_cfg(), sleep=lambda s: None)
+        second = sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=_cfg(), sleep=lambda s: None)
+        asked = srv.headers_for(path)
+    assert [g["status"] for g in first] == ["downloaded", "downloaded"]
+    assert [g["status"] for g in second] == ["not modified", "not modified"]
+    assert "If-None-Match" not in asked[0] and asked[1]["If-None-Match"] == srv.routes[path].etag
+    assert asked[1]["If-Modified-Since"] == srv.routes[path].last_modified
+    # The archive is reused: same file, same download time, one copy in the store.
+    assert second[0]["sha256"] == first[0]["sha256"] and second[0]["fetched_at"] == first[0]["fetched_at"]
+    store = sources.Store(sources.store_root(tmp_path))
+    assert len([c for c in store.copies("gias") if c.kind == "gias"]) == 1
+
+
+def test_a_changed_source_is_downloaded_again(tmp_path, gias_bytes):
+    run = date(2026, 1, 26)
+    with source_server() as srv:
+        srv.routes[GIAS_PATH.format(run)] = Route(gias_bytes)
+        srv.routes[LINKS_PATH.format(run)] = Route(_links_bytes(gias_bytes))
+        sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=_cfg(), sleep=lambda s: None)
+        changed = gias_bytes.replace(b"Open", b"Closed", 1)
+        srv.routes[GIAS_PATH.format(run)] = Route(changed)
+        again = sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=_cfg(), sleep=lambda s: None)
+    gias = next(g for g in again if g["kind"] == "gias")
+    assert gias["status"] == "downloaded"
+    store = sources.Store(sources.store_root(tmp_path))
+    (copy,) = [c for c in store.copies("gias") if c.kind == "gias"]
+    assert copy.path(store.root).read_bytes() == changed
+
+
+# ------------------------------------------------------------------ failures
+def test_a_timeout_is_retried_with_backoff_then_fails_clearly(tmp_path):
+    run = date(2026, 1, 26)
+    waits = []
+    with source_server() as srv:
+        srv.routes[GIAS_PATH.format(run)] = Route(b"URN\n", stall_s=5)
+        with pytest.raises(sources.SourceError) as err:
+            sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=_cfg(read_timeout_s=0.3, attempts=3),
+                                 sleep=waits.append)
+        assert srv.count(GIAS_PATH.format(run)) == 3
+    assert waits == [1, 2]  # backoff doubles between tries
+    msg = str(err.value)
+    assert "Get Information about Schools could not be fetched" in msg and "timed out" in msg
+    assert "3 attempt(s)" in msg and GIAS_PATH.format(run) in msg
+
+
+def test_a_server_error_is_retried_and_an_earlier_copy_is_named(tmp_path, gias_bytes):
+    run = date(2026, 1, 26)
+    with source_server() as srv:
+        srv.routes[GIAS_PATH.format(run)] = Route(gias_bytes)
+        srv.routes[LINKS_PATH.format(run)] = Route(_links_bytes(gias_bytes))
+        sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=_cfg(), sleep=lambda s: None)
+        srv.routes[GIAS_PATH.format(run)] = Route(status=503)
+        with pytest.raises(sources.SourceError) as err:
+            sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=_cfg(attempts=2), sleep=lambda s: None)
+        assert srv.count(GIAS_PATH.format(run)) == 3  # 1 good, then 2 tries answered 503
+    assert "HTTP 503" in str(err.value)
+    assert "the termly run will use the latest good copy: edubasealldata20260126.csv" in str(err.value)
+
+
+@pytest.mark.parametrize("send_length", [True, False], ids=["declared", "streamed"])
+def test_a_50_mb_answer_over_the_limit_is_refused_and_nothing_kept(tmp_path, send_length):
+    run = date(2026, 1, 26)
+    with source_server() as srv:
+        srv.routes[GIAS_PATH.format(run)] = Route(stream_bytes=50 * 1024 * 1024, send_length=send_length)
+        with pytest.raises(sources.SourceError) as err:
+            sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=_cfg(max_bytes=10 * 1024 * 1024),
+                                 sleep=lambda s: None)
+    assert "refused" in str(err.value) and "10,485,760" in str(err.value)
+    store = sources.Store(sources.store_root(tmp_path))
+    assert store.copies("gias") == []
+    assert not any(p.is_file() for p in (store.root / "gias").rglob("*")) if (store.root / "gias").exists() else True
+
+
+# ------------------------------------------------------------------ Ofsted MI through the GOV.UK Content API
+def test_ofsted_picks_the_latest_as_at_not_after_the_data_date(tmp_path, demo):
+    months = [date(2025, 8, 31), date(2025, 9, 30), date(2025, 10, 31), date(2025, 11, 30)]
+    other = [{"attachment_type": "file", "content_type": "text/csv", "url": "/media/fe/fe.csv",
+              "title": "Management information - further education and skills - as at 31 October 2025"}]
+    mi = (demo / "management_information_latest_inspections.csv").read_bytes()
+    with source_server() as srv:
+        srv.routes[OFSTED_PAGE] = Route(json.dumps(_ofsted_content(months, other)).encode(), "application/json")
+        for d in months:
+            srv.routes[f"/media/{d:%Y%m%d}/mi_{d:%Y%m%d}.csv"] = Route(mi)
+        got = sources.fetch_source("ofsted", srv.base, tmp_path, when=date(2025, 11, 15), cfg=_cfg(),
+                                   sleep=lambda s: None)
+        assert srv.count("/media/20251130/mi_20251130.csv") == 0 and srv.count("/media/fe/fe.csv") == 0
+    (g,) = got
+    assert g["data_date"] == "2025-10-31" and g["url"].endswith("/media/20251031/mi_20251031.csv")
+    store = sources.Store(sources.store_root(tmp_path))
+    assert read_feed(store.copies("ofsted")[0].path(store.root)).kind == "ofsted"
+
+
+def test_ofsted_with_no_attachment_old_enough_fails_clearly(tmp_path):
+    with source_server() as srv:
+        srv.routes[OFSTED_PAGE] = Route(json.dumps(_ofsted_content([date(2025, 11, 30)])).encode(), "application/json")
+        with pytest.raises(sources.SourceError, match=r"on or before 2025-11-15.*as at: 2025-11-30"):
+            sources.fetch_source("ofsted", srv.base, tmp_path, when=date(2025, 11, 15), cfg=_cfg(),
+                                 sleep=lambda s: None)
+
+
+# ------------------------------------------------------------------ EES
+def test_ees_data_sets_come_from_the_configured_ids_and_a_term_never_uses_a_later_year(tmp_path, demo):
+    cfg = _cfg()
+    cfg["ees"]["data_sets"] = {"2023-24": {"absence": "ds-abs-2324"}, "2025-26": {"absence": "ds-abs-2526"}}
+    with source_server() as srv:
+        for ds, tp in (("ds-abs-2324", "202324"), ("ds-abs-2526", "202526")):
+            srv.routes[f"/statistics/v1/data-sets/{ds}/csv"] = Route(_ees_bytes(demo, tp))
+        got = sources.fetch_source("ees", srv.base, tmp_path, cfg=cfg, sleep=lambda s: None)
+    assert sorted(g["file"] for g in got) == ["ees_absence_2023-24.csv", "ees_absence_2025-26.csv"]
+    choice = sources.for_term(tmp_path, date(2025, 10, 1), "2025-26", cfg)
+    assert [c.copy.academic_year for c in choice.chosen] == ["2023-24"]  # 2025-26 results do not exist yet
+    feed = read_feed(choice.chosen[0].path)
+    assert feed.kind == "absence" and feed.academic_year == "2023-24"
+
+
+def test_ees_without_configured_data_sets_says_where_to_add_them(tmp_path):
+    with pytest.raises(sources.SourceError, match="include/config/sources.yaml"):
+        sources.fetch_source("ees", "http://127.0.0.1:9", tmp_path, cfg=_cfg(), sleep=lambda s: None)
+
+
+# ------------------------------------------------------------------ the termly run
+def _landing_without(demo: Path, tmp: Path, *drop: str) -> Path:
+    folder = tmp / "landing" / "999" / TERM
+    folder.mkdir(parents=True)
+    for p in demo.iterdir():
+        if p.name not in drop:
+            shutil.copy2(p, folder / p.name)
+    return tmp / "landing"
+
+
+def _fetch_gias(srv, work: Path, gias: bytes, day: date) -> None:
+    srv.routes[GIAS_PATH.format(day)] = Route(gias)
+    srv.routes[LINKS_PATH.format(day)] = Route(_links_bytes(gias))
+    sources.fetch_source("gias", srv.base, work, when=day, cfg=_cfg(), sleep=lambda s: None)
+
+
+def test_a_file_dropped_in_the_landing_folder_wins_over_a_fetched_one(tmp_path, demo, gias_bytes):
+    cfg = _run_cfg(_landing_without(demo, tmp_path), tmp_path)
+    fetched = gias_bytes.replace(b"Open", b"Closed")  # a different extract: it must not be read
+    with source_server() as srv:
+        _fetch_gias(srv, cfg.work_dir, fetched, cfg.as_of_date())
+    pipeline.extract(cfg)
+    manifest = json.loads((cfg.run_dir / "raw" / "raw_manifest.json").read_text())
+    assert not any(m.get("origin") == "fetched" for m in manifest)
+    assert (cfg.run_dir / "raw" / "edubasealldata.csv").read_bytes() == gias_bytes
+    assert not list((cfg.run_dir / "raw").glob("edubasealldata2*.csv"))
+
+
+def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_each_file_came_from(
+        tmp_path, demo, gias_bytes):
+    from school_improvement import report
+
+    cfg = _run_cfg(_landing_without(demo, tmp_path, "edubasealldata.csv"), tmp_path)
+    day = cfg.as_of_date() - timedelta(days=3)
+    with source_server() as srv:
+        _fetch_gias(srv, cfg.work_dir, gias_bytes, day)
+        url = srv.base + GIAS_PATH.format(day)
+    archive = tmp_path / "archive"
+    pipeline.extract(cfg, archive_dir=str(archive))
+    manifest = {m["file"]: m for m in json.loads((cfg.run_dir / "raw" / "raw_manifest.json").read_text())}
+    name = f"edubasealldata{day:%Y%m%d}.csv"
+    assert manifest[name]["origin"] == "fetched" and manifest[name]["url"] == url
+    assert manifest[name]["age_days"] == 3 and manifest[name]["data_date"] == day.isoformat()
+    assert (archive / "999" / TERM / cfg.run_dir.name / name).read_bytes() == gias_bytes
+    assert f"links_{name}" not in manifest  # no reader for the links file yet: archived in the store, not read
+    for stage in (pipeline.validate, pipeline.categorise, pipeline.flag_letters):
+        stage(cfg)
+    inputs = pipeline.report_inputs(cfg)
+    origin = dict(zip(inputs.provenance["file"], inputs.provenance["origin"]))
+    assert origin[name] == f"fetched from {url} on {manifest[name]['fetched_at'][:10]} (dated {day}, 3 days old at the run date)"
+    assert origin["999_ks2final.csv"] == "landing folder"
+    html = report._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    assert "Came from" in html and f"fetched from {url}" in html
+    assert "Feeds fetched from their public sources" in html
+    # A copy this fresh is not called old.
+    dq = inputs.data_quality
+    assert not (dq["check"] == "fetched_copy_age").any()
+
+
+def test_when_a_source_cannot_be_reached_the_run_uses_the_latest_good_copy_and_says_how_old(
+        tmp_path, demo, gias_bytes):
+    cfg = _run_cfg(_landing_without(demo, tmp_path, "edubasealldata.csv"), tmp_path)
+    old_day = cfg.as_of_date() - timedelta(days=30)
+    with source_server() as srv:
+        _fetch_gias(srv, cfg.work_dir, gias_bytes, old_day)
+    with source_server() as srv:  # since then, GIAS answers 503 every time
+        for back in range(8):
+            srv.routes[GIAS_PATH.format(cfg.as_of_date() - timedelta(days=back))] = Route(status=503)
+        with pytest.raises(sources.SourceError, match="latest good copy: edubasealldata"):
+            sources.fetch_source("gias", srv.base, cfg.work_dir, when=cfg.as_of_date(), cfg=_cfg(attempts=1),
+                                 sleep=lambda s: None)
+    pipeline.extract(cfg)
+    pipeline.validate(cfg)
+    dq = pd.read_pickle(cfg.run_dir / "quality" / "data_quality.pkl")
+    age = dq[dq["check"] == "fetched_copy_age"]
+    assert len(age) == 1
+    assert "30 days before the run date" in age.iloc[0]["message"] and age.iloc[0]["severity"] == "warning"
+
+
+def test_fetched_copies_dated_after_the_run_date_are_not_used(tmp_path, demo, gias_bytes):
+    cfg = _run_cfg(_landing_without(demo, tmp_path, "edubasealldata.csv"), tmp_path)
+    with source_server() as srv:
+        _fetch_gias(srv, cfg.work_dir, gias_bytes, cfg.as_of_date() + timedelta(days=40))
+    choice = sources.for_term(cfg.work_dir, cfg.as_of_date(), "2025-26")
+    assert choice.chosen == [] and any("dated after the run date" in n for n in choice.notes)
+
+
+def test_with_no_store_the_run_reads_the_landing_folder_as_before(tmp_path, demo):
+    cfg = _run_cfg(_landing_without(demo, tmp_path), tmp_path)
+    out = pipeline.extract(cfg)
+    manifest = json.loads((cfg.run_dir / "raw" / "raw_manifest.json").read_text())
+    assert sorted(m["file"] for m in manifest) == sorted(p.name for p in demo.iterdir() if p.suffix == ".csv")
+    assert all("origin" not in m for m in manifest) and "gias" in out["kinds"]
