@@ -14,6 +14,7 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from school_term_timetable import SchoolTermTimetable
 from si_airflow import (configured_las, on_task_failure, run_config, run_stage, send_success_summary,
                         shared_drive_path)
+from si_sources import record_source_versions, source_assets
 
 # Operator docs, one Markdown file per task: what it does, usual causes of failure, how to fix and re-run.
 DOCS = {p.stem: p.read_text() for p in (Path(__file__).parent / "task_docs").glob("*.md")}
@@ -35,12 +36,13 @@ def build(la: dict, dag_id: str):
                                            description="Airflow Connection for an SMB shared drive; blank for a folder."),
          })
     def termly():
-        @task(doc_md=DOCS["extract"])
+        @task(doc_md=DOCS["extract"], inlets=source_assets())
         def extract() -> dict:
             ctx = get_current_context()
             cfg = run_config(ctx["params"], ctx)
             from si_airflow import work_dir
             run_stage("extract", cfg, archive_dir=f"{work_dir()}/archive")
+            record_source_versions(ctx, cfg)  # which version of each fetched source's Asset this run saw
             return cfg
 
         @task(doc_md=DOCS["validate"], retries=0)

@@ -35,6 +35,7 @@ class SourceServer:
     def __init__(self):
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict]] = []
+        self.posts: list[tuple[str, bytes]] = []  # e.g. alerts sent to a webhook route
         self.release = threading.Event()  # set at shutdown so stalled handlers end
         self.port = 0
 
@@ -53,6 +54,13 @@ def _handler(state: SourceServer):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):  # keep test output quiet
             pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state.posts.append((self.path, body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def do_GET(self):
             path = self.path.split("?")[0]

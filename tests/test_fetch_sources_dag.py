@@ -1,0 +1,119 @@
+"""The fetch_sources DAGs through Airflow itself (`airflow dags test`), against a GIAS-shaped server on 127.0.0.1.
+
+The Connection si_gias points at the test server; a successful fetch versions the source's Asset; an unreachable
+source fails its task with a clear message and an alert; the termly run then uses the latest good copy, records
+which Asset version it saw, and its published inputs say where each file came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from school_improvement.demo import generate_demo
+from source_server import Route, source_server
+
+REPO = Path(__file__).resolve().parents[1]
+TERM = "2025-26-autumn"  # run date 2025-09-24
+GIAS = "/edubase/downloads/public/edubasealldata{:%Y%m%d}.csv"
+LINKS = "/edubase/downloads/public/links_edubasealldata{:%Y%m%d}.csv"
+LINKS_BODY = b'"URN","LinkURN","LinkName","LinkType","LinkEstablishedDate"\r\n'
+
+
+def _airflow(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True,
+                          timeout=900)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fetch")
+    home = root / "airflow-home"
+    home.mkdir()
+    env = {**os.environ, "AIRFLOW_HOME": str(home), "SI_WORK_DIR": str(root / "work"),
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+           "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}",
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = _airflow(env, "db", "migrate")
+    assert done.returncode == 0, done.stderr[-3000:]
+    generate_demo(root / "demo", terms=[TERM])
+    demo = root / "demo" / "999" / TERM
+    landing = root / "landing" / "999" / TERM
+    landing.mkdir(parents=True)
+    for p in demo.iterdir():
+        if p.name != "edubasealldata.csv":  # nobody dropped GIAS this term: the fetched copy must be used
+            shutil.copy2(p, landing / p.name)
+    with source_server() as srv:
+        env["AIRFLOW_CONN_SI_GIAS"] = json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": srv.port,
+                                                  "schema": "http"})
+        env["AIRFLOW_CONN_SI_WEBHOOK"] = json.dumps({"conn_type": "http", "host": f"{srv.base}/webhook/si"})
+        env.pop("AIRFLOW_CONN_SI_SMTP", None)
+        yield {"root": root, "env": env, "srv": srv, "gias": (demo / "edubasealldata.csv").read_bytes(),
+               "db": home / "airflow.db"}
+
+
+def _asset_events(db: Path, name: str) -> list[dict]:
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.name = ? "
+                           "ORDER BY e.id", (name,)).fetchall()
+    return [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+
+
+def test_the_gias_dag_fetches_through_its_connection_and_versions_the_asset(world):
+    srv, env = world["srv"], world["env"]
+    monday = date(2025, 9, 22)
+    srv.routes[GIAS.format(monday - timedelta(days=1))] = Route(world["gias"])  # nothing yet for the run date
+    srv.routes[LINKS.format(monday - timedelta(days=1))] = Route(LINKS_BODY)
+    done = _airflow(env, "dags", "test", "fetch_sources_gias", "2025-09-22T06:00:00+01:00")
+    assert done.returncode == 0 and "state=success" in done.stdout + done.stderr, (done.stdout + done.stderr)[-5000:]
+    assert srv.count(GIAS.format(monday)) == 1
+    events = _asset_events(world["db"], "si_source_gias")
+    assert events, "no Asset event for si_source_gias"
+    files = {f["kind"]: f for f in events[-1]["files"]}
+    assert files["gias"]["file"] == "edubasealldata20250921.csv" and files["gias"]["status"] == "downloaded"
+    import hashlib
+    assert files["gias"]["sha256"] == hashlib.sha256(world["gias"]).hexdigest()
+
+
+def test_an_unreachable_source_fails_its_task_clearly_with_an_alert(world):
+    srv, env = world["srv"], world["env"]
+    srv.posts.clear()
+    monday = date(2025, 9, 29)
+    for back in range(8):
+        srv.routes[GIAS.format(monday - timedelta(days=back))] = Route(status=503)
+    env = {**env, "SI_FETCH_RETRIES": "0"}  # no later Airflow retry inside the test
+    done = _airflow(env, "dags", "test", "fetch_sources_gias", "2025-09-29T06:00:00+01:00")
+    out = done.stdout + done.stderr
+    assert "state=failed" in out, out[-5000:]
+    assert "Get Information about Schools could not be fetched" in out and "HTTP 503" in out
+    assert "latest good copy: edubasealldata20250921.csv" in out
+    alerts = [json.loads(body)["text"] for path, body in srv.posts if path == "/webhook/si"]
+    assert alerts and "FAILED: fetch_gias" in alerts[-1] and "could not be fetched" in alerts[-1]
+    for back in range(8):
+        del srv.routes[GIAS.format(monday - timedelta(days=back))]
+
+
+def test_the_termly_run_uses_the_latest_good_copy_and_records_the_asset_version(world):
+    env, root = world["env"], world["root"]
+    done = subprocess.run([sys.executable, "-m", "school_improvement", "run-dag", "--term", TERM,
+                           "--landing", str(root / "landing"), "--shared-drive", str(root / "drive")],
+                          env=env, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
+    folder = root / "drive" / "999" / "2025-26" / "autumn"
+    edition = folder / json.loads((folder / "current.json").read_text())["edition"]
+    feeds = {f["file"]: f for f in json.loads((edition / "inputs.json").read_text())["feeds"]}
+    fetched = feeds["edubasealldata20250921.csv"]
+    assert fetched["origin"] == "fetched" and fetched["age_days"] == 3
+    assert fetched["url"] == world["srv"].base + GIAS.format(date(2025, 9, 21))
+    assert "origin" not in feeds["999_ks2final.csv"]  # dropped by hand
+    (seen,) = list((root / "work" / "999" / TERM).glob("*/source_assets.json"))
+    versions = json.loads(seen.read_text())
+    assert fetched["sha256"] in {f["sha256"] for f in versions["gias"]["extra"]["files"]}
