@@ -117,3 +117,36 @@ def test_the_termly_run_uses_the_latest_good_copy_and_records_the_asset_version(
     (seen,) = list((root / "work" / "999" / TERM).glob("*/source_assets.json"))
     versions = json.loads(seen.read_text())
     assert fetched["sha256"] in {f["sha256"] for f in versions["gias"]["extra"]["files"]}
+
+
+def test_the_fetch_dags_are_documented_retried_alerting_and_on_their_own_schedules():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    crons = {}
+    for source in ("gias", "ofsted", "ees"):
+        dag = bag.dags[f"fetch_sources_{source}"]
+        (t,) = dag.tasks
+        for part in ("What it does", "Usual causes of failure", "Fix and re-run"):
+            assert part in t.doc_md
+        assert t.retries >= 1 and t.on_failure_callback and dag.catchup is False
+        assert [o.name for o in t.outlets] == [f"si_source_{source}"]
+        crons[source] = getattr(dag.timetable, "_expression", None) or getattr(dag.timetable, "expression", None)
+    assert crons["gias"] == "0 6 * * 1" and crons["ofsted"] == "0 6 20 * *"  # weekly; monthly
+    extract = bag.dags["termly_school_improvement"].get_task("extract")
+    assert sorted(i.name for i in extract.inlets) == ["si_source_ees", "si_source_gias", "si_source_ofsted"]
+
+
+def test_the_hook_builds_the_base_url_from_the_connection_and_names_a_missing_one(monkeypatch):
+    from si_sources import PublicSourceHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_SI_OFSTED", json.dumps({"conn_type": "http", "host": "www.gov.uk",
+                                                             "schema": "https"}))
+    assert PublicSourceHook("ofsted").base_url() == ("https://www.gov.uk", None)
+    monkeypatch.setenv("AIRFLOW_CONN_SI_EES", json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": 8081,
+                                                          "schema": "http", "login": "u", "password": "p"}))
+    assert PublicSourceHook("ees").base_url() == ("http://127.0.0.1:8081", ("u", "p"))
+    monkeypatch.delenv("AIRFLOW_CONN_SI_GIAS", raising=False)
+    with pytest.raises(LookupError, match="Connection 'si_gias' is missing.*ea-edubase-api-prod"):
+        PublicSourceHook("gias").base_url()
