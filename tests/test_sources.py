@@ -321,7 +321,15 @@ def test_fetched_copies_dated_after_the_run_date_are_not_used(tmp_path, demo, gi
     with source_server() as srv:
         _fetch_gias(srv, cfg.work_dir, gias_bytes, cfg.as_of_date() + timedelta(days=40))
     choice = sources.for_term(cfg.work_dir, cfg.as_of_date(), "2025-26")
-    assert choice.chosen == [] and any("dated after the run date" in n for n in choice.notes)
+    assert choice.chosen == [] and any(k == "gias" and "dated after the run date" in n for k, n in choice.notes)
+    raw = tmp_path / "raw"  # no GIAS dropped either: the run says why the fetched one was not used
+    raw.mkdir()
+    (raw / "raw_manifest.json").write_text("[]")
+    feeds, problems = sources.merge_fetched(cfg, raw, [], [], None)
+    notes = [p for p in problems if p.check == "fetched_source"]
+    assert feeds == [] and len(notes) == 2  # the extract and its links file
+    assert all("dated after the run date" in n.message and n.severity == "warning" for n in notes)
+    assert any("Get Information about Schools gias copies" in n.message for n in notes)
 
 
 def test_with_no_store_the_run_reads_the_landing_folder_as_before(tmp_path, demo):

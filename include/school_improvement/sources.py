@@ -195,7 +195,8 @@ class Fetcher:
             if declared and declared.isdigit() and int(declared) > limit:
                 raise SourceError(f"{url}: refused, the answer is {int(declared):,} bytes and the limit is {limit:,} "
                                   "(http.max_bytes in include/config/sources.yaml)")
-            name = name or url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or kind
+            name = name or url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+            name = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or f"{kind}.csv"  # a name, never a path
             folder = self.store.root / source / "files"
             folder.mkdir(parents=True, exist_ok=True)
             tmp = folder / f".{name}.{os.getpid()}.part"
@@ -384,7 +385,7 @@ class Chosen:
 @dataclass
 class Choice:
     chosen: list[Chosen] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # plain sentences: what was not used and why
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (kind, plain sentence): what was not used and why
 
 
 def for_term(work_dir: str | Path, run_date: date, academic_year: str, cfg: dict | None = None) -> Choice:
@@ -409,8 +410,8 @@ def for_term(work_dir: str | Path, run_date: date, academic_year: str, cfg: dict
             usable = [x for x in dated if x[0] <= run_date]
             if not usable:
                 first = min(d for d, _ in dated)
-                out.notes.append(f"The fetched {SOURCE_TITLES[source]} {kind} copies are all dated after the run "
-                                 f"date {run_date.isoformat()} (earliest {first.isoformat()}): none was used.")
+                out.notes.append((kind, f"The fetched {SOURCE_TITLES[source]} {kind} copies are all dated after the run "
+                                 f"date {run_date.isoformat()} (earliest {first.isoformat()}): none was used."))
                 continue
             when, c = max(usable, key=lambda x: (x[0], x[1].fetched_at))
             age = (run_date - when).days
@@ -468,8 +469,9 @@ def merge_fetched(cfg, raw: Path, feeds: list, problems: list, archive_dir: str 
     landing = {(f.kind, f.academic_year) for f in feeds}
     manifest = json.loads((raw / "raw_manifest.json").read_text())
     taken = {m["file"] for m in manifest}
+    landing_kinds = {k for k, _ in landing}
     problems = list(problems) + [Problem("(fetched sources)", None, None, n, severity="warning", check="fetched_source")
-                                 for n in choice.notes]
+                                 for k, n in choice.notes if k not in landing_kinds]  # moot when a file was dropped
     added = []
     for ch in choice.chosen:
         with open(ch.path, "rb") as fh:
