@@ -23,6 +23,7 @@ class Route:
     stall_s: float = 0  # wait this long before answering (a stalled server)
     stream_bytes: int = 0  # instead of body, stream this many bytes
     send_length: bool = True  # send Content-Length (a streamed body may come without one)
+    gzip: bool = False  # answer Content-Encoding: gzip, as CDNs do (Content-Length then counts compressed bytes)
     etag: str = ""
     last_modified: str = field(default_factory=lambda: formatdate(1767225600, usegmt=True))
 
@@ -84,7 +85,12 @@ def _handler(state: SourceServer):
             if route.etag:
                 self.send_header("ETag", route.etag)
             self.send_header("Last-Modified", route.last_modified)
-            size = route.stream_bytes or len(route.body)
+            body = route.body
+            if route.gzip:
+                import gzip
+                body = gzip.compress(body)
+                self.send_header("Content-Encoding", "gzip")
+            size = route.stream_bytes or len(body)
             if route.send_length:
                 self.send_header("Content-Length", str(size))
             else:
@@ -99,7 +105,7 @@ def _handler(state: SourceServer):
                         self.wfile.write(part)
                         sent += len(part)
                 else:
-                    self.wfile.write(route.body)
+                    self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):  # the client refused the rest: as it should
                 pass
 

@@ -130,6 +130,17 @@ def test_an_unchanged_source_is_not_downloaded_again(tmp_path, gias_bytes):
     assert len([c for c in store.copies("gias") if c.kind == "gias"]) == 1
 
 
+def test_a_compressed_answer_is_archived_as_the_publisher_s_file(tmp_path, gias_bytes):
+    run = date(2026, 1, 26)
+    with source_server() as srv:
+        srv.routes[GIAS_PATH.format(run)] = Route(gias_bytes, gzip=True)
+        srv.routes[LINKS_PATH.format(run)] = Route(_links_bytes(gias_bytes), gzip=True)
+        got = sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=_cfg(), sleep=lambda s: None)
+    store = sources.Store(sources.store_root(tmp_path))
+    (copy,) = [c for c in store.copies("gias") if c.kind == "gias"]
+    assert copy.path(store.root).read_bytes() == gias_bytes and got[0]["bytes"] == len(gias_bytes)
+
+
 def test_a_changed_source_is_downloaded_again(tmp_path, gias_bytes):
     run = date(2026, 1, 26)
     with source_server() as srv:

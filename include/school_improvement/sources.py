@@ -213,7 +213,9 @@ class Fetcher:
                             out.write(chunk)
                     except requests.RequestException as exc:  # stalled or cut mid-body: not a whole file
                         raise SourceError(f"{url}: the download broke off after {n:,} bytes ({type(exc).__name__})") from exc
-                declared_ok = not declared or not declared.isdigit() or int(declared) == n
+                # Content-Length counts the bytes on the wire: compare only when they were not compressed.
+                encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+                declared_ok = encoded or not declared or not declared.isdigit() or int(declared) == n
                 if not declared_ok:  # a cut connection must not pass for a whole file
                     raise SourceError(f"{url}: the answer was cut short ({n:,} of {int(declared):,} bytes)")
                 sha = h.hexdigest()
