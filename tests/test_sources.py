@@ -349,3 +349,19 @@ def test_with_no_store_the_run_reads_the_landing_folder_as_before(tmp_path, demo
     manifest = json.loads((cfg.run_dir / "raw" / "raw_manifest.json").read_text())
     assert sorted(m["file"] for m in manifest) == sorted(p.name for p in demo.iterdir() if p.suffix == ".csv")
     assert all("origin" not in m for m in manifest) and "gias" in out["kinds"]
+
+
+def test_the_fetch_command_fetches_without_airflow_and_exits_1_with_the_reason(tmp_path, gias_bytes, capsys):
+    from school_improvement.__main__ import main
+
+    run = date(2026, 1, 26)
+    with source_server() as srv:
+        srv.routes[GIAS_PATH.format(run)] = Route(gias_bytes)
+        srv.routes[LINKS_PATH.format(run)] = Route(_links_bytes(gias_bytes))
+        assert main(["fetch", "gias", "--base-url", srv.base, "--date", "2026-01-26", "--work-dir", str(tmp_path)]) == 0
+        assert "gias gias: downloaded edubasealldata20260126.csv" in capsys.readouterr().out
+        srv.routes.clear()
+        assert main(["fetch", "gias", "--base-url", srv.base, "--date", "2026-02-20", "--work-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAILED: Get Information about Schools could not be fetched")
+    assert "latest good copy: edubasealldata20260126.csv" in out

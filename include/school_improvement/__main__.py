@@ -127,11 +127,14 @@ def _build_run_dag(sub: argparse.ArgumentParser) -> None:
     sub.set_defaults(func=run_dag)
 
 
+from .sources import cli_builder as _build_fetch  # noqa: E402 (the fetch command lives with the fetchers)
+
 # name -> (help, builder). Add new subcommands here.
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "check": ("read and validate feed files; exit 1 on any critical problem", _build_check),
     "demo": ("generate the fictional demo LA's feeds in the real formats", _build_demo),
     "run-dag": ("run the termly DAG for one term through Airflow (airflow dags test)", _build_run_dag),
+    "fetch": ("fetch GIAS, Ofsted MI or EES into the store of fetched copies", _build_fetch),
 }
 
 

@@ -509,3 +509,29 @@ def merge_fetched(cfg, raw: Path, feeds: list, problems: list, archive_dir: str 
         for p in added + [raw / "raw_manifest.json"]:
             shutil.copy2(p, dest_dir / p.name)
     return feeds, problems
+
+
+# ------------------------------------------------------------------ command line: `python -m school_improvement fetch`
+def _run_fetch(args) -> int:
+    work = args.work_dir or os.environ.get("SI_WORK_DIR") or ".work"
+    when = date.fromisoformat(args.date) if args.date else None
+    try:
+        got = fetch_source(args.source, args.base_url, work, when=when)
+    except SourceError as exc:
+        print(f"FAILED: {exc}")
+        return 1
+    for g in got:
+        print(f"{args.source} {g['kind']}: {g['status']} {g['file']} ({g['bytes']:,} bytes, sha256 {g['sha256']}) "
+              f"from {g['url']}")
+    print(f"store: {store_root(work) / args.source}")
+    return 0
+
+
+def cli_builder(sub) -> None:
+    """The `fetch` subcommand: one source into the store, without Airflow (e.g. to try a host by hand)."""
+    sub.add_argument("source", choices=SOURCES)
+    sub.add_argument("--base-url", required=True,
+                     help="e.g. https://ea-edubase-api-prod.azurewebsites.net, https://www.gov.uk, https://api.education.gov.uk")
+    sub.add_argument("--date", default="", help="the run date (GIAS file date, Ofsted 'as at' limit); default today")
+    sub.add_argument("--work-dir", default="", help="default $SI_WORK_DIR, else ./.work")
+    sub.set_defaults(func=_run_fetch)
