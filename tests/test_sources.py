@@ -305,6 +305,8 @@ def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_e
     # A copy this fresh is not called old.
     dq = inputs.data_quality
     assert not (dq["check"] == "fetched_copy_age").any()
+    (note,) = sources.fetched_notes(cfg.run_dir)
+    assert note.endswith("3 days old at the run date).") and "older than" not in note
 
 
 def test_when_a_source_cannot_be_reached_the_run_uses_the_latest_good_copy_and_says_how_old(
@@ -325,6 +327,9 @@ def test_when_a_source_cannot_be_reached_the_run_uses_the_latest_good_copy_and_s
     age = dq[dq["check"] == "fetched_copy_age"]
     assert len(age) == 1
     assert "30 days before the run date" in age.iloc[0]["message"] and age.iloc[0]["severity"] == "warning"
+    (note,) = sources.fetched_notes(cfg.run_dir)  # for the front page's "What you must know about the data"
+    assert note.startswith(f"edubasealldata{old_day:%Y%m%d}.csv was fetched from Get Information about Schools")
+    assert "30 days old at the run date" in note and "older than 14 days: newer copies could not be fetched" in note
 
 
 def test_fetched_copies_dated_after_the_run_date_are_not_used(tmp_path, demo, gias_bytes):

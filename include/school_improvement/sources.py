@@ -439,6 +439,29 @@ def origin_text(entry: dict) -> str:
     return text
 
 
+def fetched_notes(run_dir: Path, cfg: dict | None = None) -> list[str]:
+    """Plain sentences for the report's front page: each fetched feed the run used and how old it was.
+
+    For `ReportInputs.data_notes` (the "What you must know about the data" box)."""
+    manifest = Path(run_dir) / "raw" / "raw_manifest.json"
+    entries = [m for m in (json.loads(manifest.read_text()) if manifest.exists() else []) if m.get("origin") == "fetched"]
+    if not entries:
+        return []
+    cfg = cfg or load_config()
+    notes = []
+    for m in entries:
+        title = SOURCE_TITLES.get(m.get("source", ""), m.get("source", ""))
+        when = f"dated {m['data_date']}, " if m.get("data_date") else ""
+        age = m.get("age_days")
+        text = f"{m['file']} was fetched from {title} on {str(m.get('fetched_at', ''))[:10]} ({when}"
+        text += f"{age} days old at the run date)." if age is not None else "no date of its own)."
+        max_age = (cfg.get(m.get("source", "")) or {}).get("max_age_days")
+        if age is not None and max_age and age > int(max_age):
+            text += f" That is older than {max_age} days: newer copies could not be fetched."
+        notes.append(text)
+    return notes
+
+
 def with_origin(provenance, run_dir: Path):
     """The provenance table with a column saying where each file came from (from the run's raw manifest)."""
     manifest = Path(run_dir) / "raw" / "raw_manifest.json"
