@@ -370,3 +370,37 @@ def test_the_fetch_command_fetches_without_airflow_and_exits_1_with_the_reason(t
     out = capsys.readouterr().out
     assert out.startswith("FAILED: Get Information about Schools could not be fetched")
     assert "latest good copy: edubasealldata20260126.csv" in out
+
+
+def test_real_downloads_served_as_the_sources_are_archived_byte_for_byte_and_read(tmp_path, shared_dfe):
+    """Real GIAS (Surrey + Hampshire rows), Ofsted MI and EES absence files, served the way their sources serve them."""
+    import hashlib
+
+    gias = (shared_dfe / "samples" / "gias_850_936_extract_2022-04-20.csv").read_bytes()
+    links = (shared_dfe / "samples" / "gias_links_2024-01-29.csv").read_bytes()
+    mi = (shared_dfe / "samples" / "873_ofsted_mi_latest_inspections_2026_sample.csv").read_bytes()
+    ees = (shared_dfe / "samples" / "ees_absence_3term_school_380_excerpt.csv").read_bytes()
+    run = date(2022, 4, 20)
+    cfg = _cfg()
+    cfg["ees"]["data_sets"] = {"2020-21": {"absence": "real-ees-excerpt"}}
+    with source_server() as srv:
+        srv.routes[GIAS_PATH.format(run)] = Route(gias, gzip=True)
+        srv.routes[LINKS_PATH.format(run)] = Route(links)
+        srv.routes[OFSTED_PAGE] = Route(json.dumps(_ofsted_content([date(2026, 1, 31)])).encode(), "application/json")
+        srv.routes["/media/20260131/mi_20260131.csv"] = Route(mi)
+        srv.routes["/statistics/v1/data-sets/real-ees-excerpt/csv"] = Route(ees)
+        got = (sources.fetch_source("gias", srv.base, tmp_path, when=run, cfg=cfg, sleep=lambda s: None)
+               + sources.fetch_source("ofsted", srv.base, tmp_path, when=date(2026, 2, 10), cfg=cfg, sleep=lambda s: None)
+               + sources.fetch_source("ees", srv.base, tmp_path, cfg=cfg, sleep=lambda s: None))
+    store = sources.Store(sources.store_root(tmp_path))
+    served = {"gias": gias, "gias_links": links, "ofsted": mi, "absence": ees}
+    for g in got:
+        (copy,) = [c for s in sources.SOURCES for c in store.copies(s) if c.url == g["url"]]
+        assert copy.path(store.root).read_bytes() == served[g["kind"]]
+        assert copy.sha256 == hashlib.sha256(served[g["kind"]]).hexdigest()
+    kinds = {g["kind"]: g for g in got}
+    surrey = read_feed(store.root / "gias" / next(c.file for c in store.copies("gias") if c.kind == "gias"))
+    assert surrey.kind == "gias" and (surrey.schools["la_code"].astype(str) == "936").sum() > 400
+    assert read_feed(store.root / "ofsted" / store.copies("ofsted")[0].file).kind == "ofsted"
+    absence = read_feed(store.root / "ees" / store.copies("ees")[0].file)
+    assert absence.kind == "absence" and kinds["absence"]["academic_year"] == "2020-21"
