@@ -104,7 +104,7 @@ class SchoolEvidence:
         met = bool(latest["met"])
         note = "" if _is_blank(latest.get("note")) else str(latest["note"])
         return Check(met, measure,
-                     f"adviser judgement ({latest.get('adviser')}, visit {latest['_date']}): "
+                     f"adviser judgement on {ev.adviser} ({latest.get('adviser')}, visit {latest['_date']}): "
                      f"{'met' if met else 'not met'}", source=str(latest.get("_source", "adviser judgements")),
                      detail=note, confidential=bool(note))
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import DEMO_LA_CODE, DEMO_LA_NAME
 from .terms import Term
+from .vocabulary import VOCAB
 
 DEFAULT_TERMS = ["2024-25-spring", "2024-25-summer", "2025-26-autumn"]
 REPORT_CARD_START = date(2025, 11, 10)  # Ofsted report cards replace OEIF grades for inspections from here
@@ -51,16 +52,10 @@ CRITERIA_COUNTS = {
 CRITERION_IDS = [f"{a}-{lv}{i}" for a, lv_counts in CRITERIA_COUNTS.items()
                  for lv, n in lv_counts.items() for i in range(1, n + 1)]
 
-INTEL_FLAGS = [
-    "safeguarding", "finance", "governance", "leadership_capacity", "new_head", "interim_head",
-    "no_substantive_leadership", "staffing_turbulence", "staff_turnover", "complaints", "exclusions",
-    "engagement", "self_evaluation", "attendance", "inclusion", "moderation", "admissions_reluctance",
-    "behaviour_safety", "sw_sm_risk", "ri_monitoring_insufficient_progress", "leaders_not_acting",
-    "governors_not_acknowledging", "falling_roll", "no_primary_offer", "warning_notice_compliance",
-]
-SEVERITIES = ["low", "medium", "high"]
-LETTER_CODES = ["congratulations", "significant_concerns_letter", "warning_notice", "significant_concerns",
-                "academy_meeting", "academy_formal_letter", "academy_escalation"]
+# Codes from the product's one vocabulary (include/vocabulary.yaml), as the feed readers use them.
+INTEL_FLAGS = list(VOCAB.intelligence_flags)
+SEVERITIES = list(VOCAB.severities)
+LETTER_CODES = list(VOCAB.letters)
 
 TEAM_FOR_FLAG = {
     "safeguarding": "Education Safeguarding", "behaviour_safety": "Education Safeguarding",

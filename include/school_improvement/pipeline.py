@@ -164,7 +164,7 @@ def categorise(cfg: RunConfig) -> dict:
     from .rules import rule_set_for
 
     data = _term_data(cfg)
-    rules = rule_set_for(cfg.term_obj.reference_date)
+    rules = rule_set_for(cfg.term_obj.reference_date, la_code=cfg.la_code)
     eng = history.engine_for(cfg.history_url)
     prev = history.previous(eng, cfg.la_code, cfg.term_obj)
     result = place(data, rules, prev)
@@ -208,6 +208,7 @@ def report_inputs(cfg: RunConfig):
     rules = load_rule_set(cat["rule_set"])
     eng = history.engine_for(cfg.history_url)
     dq = pd.read_pickle(cfg.run_dir / "quality" / "data_quality.pkl")
+    dq = with_rule_set_review(dq, rules, cfg.term_obj)
     return ReportInputs(
         la_code=cfg.la_code, la_name=cfg.name_of_la(), term=cfg.term, rule_set_id=rules.id,
         rule_set_title=rules.title, run_date=cfg.as_of_date(), categorisation=cat["table"],
@@ -217,6 +218,18 @@ def report_inputs(cfg: RunConfig):
         data_quality=dq, provenance=data.provenance(), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
         academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date),
         intelligence=data.frame("la_intelligence"))
+
+
+def with_rule_set_review(dq: pd.DataFrame, rules, term) -> pd.DataFrame:
+    """data_quality plus the warning for a rule set past its review date (rules.review_warning, for the front page)."""
+    from .rules import review_problem
+
+    p = review_problem(rules, term)
+    if p is None:
+        return dq
+    row = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set", "row": None, "column": p.column,
+                         "severity": p.severity, "check": p.check, "message": p.message}])
+    return pd.concat([dq, row], ignore_index=True) if not dq.empty else row
 
 
 def indicator_table(data, rules, table: pd.DataFrame, previous: dict) -> pd.DataFrame:
