@@ -383,7 +383,8 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
                 out.append(line)
         if computed is None:
             computed = rules.best_fit.no_evidence_level
-            judged = any(c.met is not None for r in results for c in r.checks)
+            # Judged: a figure or an adviser judgement was weighed (absent intelligence or letters judge nothing).
+            judged = any(c.met is not None and c.measure.startswith(("data", "adviser")) for r in results for c in r.checks)
             text = ("No bullet was met by the evidence judged" if judged else
                     "No criterion could be judged from the evidence available")
             for out in (reasons, general):
