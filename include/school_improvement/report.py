@@ -35,6 +35,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher  # noqa: E402
 
 from . import TEMPLATES_DIR  # noqa: E402
 from .terms import Term  # noqa: E402
+from .vocabulary import VOCAB  # noqa: E402
 
 EDITIONS = ("restricted", "general")
 
@@ -71,13 +72,8 @@ RESTRICTED_ONLY_CSVS = {"evidence.csv"}
 INTEGER_COLUMNS = {"urn", "row", "rows", "visits_planned"}
 
 LEVELS = ("high", "medium", "low")
-LEVEL_LABELS = {"high": "High level of support", "medium": "Medium level of support", "low": "Low level of support"}
-LETTER_LABELS = {
-    "congratulations": "Congratulations letter",
-    "significant_concerns_letter": "Significant concerns letter",
-    "warning_notice": "Warning notice",
-    "significant_concerns": "Significant concerns",
-}
+LEVEL_LABELS = dict(VOCAB.support_levels)  # labels from the one vocabulary (include/vocabulary.yaml)
+LETTER_LABELS = dict(VOCAB.letters)
 SOURCE_LABELS = {
     "la_intelligence": "LA intelligence",
     "adviser_judgements": "Adviser judgement",

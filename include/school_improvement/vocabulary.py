@@ -66,9 +66,15 @@ class OfstedScales(BaseModel):
         return max(bands, key=self.bands.index)
 
 
+class ConfidentialityClass(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str
+    general_edition: Literal["shown", "named_by_kind"]  # what the general edition shows of such evidence
+
+
 class Vocabulary(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    confidentiality_classes: dict[Literal["restricted", "general"], str]
+    confidentiality_classes: dict[str, ConfidentialityClass]
     severities: list[str]
     support_levels: dict[str, str]
     areas: dict[str, str]
@@ -85,7 +91,9 @@ class Vocabulary(BaseModel):
 
     @property
     def restricted_flags(self) -> frozenset[str]:
-        return frozenset(k for k, f in self.intelligence_flags.items() if f.confidentiality == "restricted")
+        """Flags whose specifics the general edition names by kind only."""
+        return frozenset(k for k, f in self.intelligence_flags.items()
+                         if self.confidentiality_classes[f.confidentiality].general_edition == "named_by_kind")
 
 
 @lru_cache(maxsize=4)
