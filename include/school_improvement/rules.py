@@ -381,6 +381,8 @@ def _merge(base: dict, child: dict) -> dict:
 
 def _load_raw(rule_id: str, folder: Path, seen: tuple[str, ...] = ()) -> dict:
     path = folder / f"{rule_id}.yaml"
+    if not path.exists() and (RULES_DIR / f"{rule_id}.yaml").exists():
+        path = RULES_DIR / f"{rule_id}.yaml"  # a draft elsewhere may extend a rule set in force
     if not path.exists():
         raise RulesError(f"rule set {rule_id!r} not found in {folder}")
     if rule_id in seen:
@@ -412,6 +414,14 @@ def load_rule_set(rule_id: str, folder: Path = RULES_DIR) -> RuleSet:
     if unknown:
         raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) names unknown indicators {unknown}")
     return rs
+
+
+def load_rule_set_arg(arg: str) -> RuleSet:
+    """A rule set id under include/rules/, or the path of a draft YAML kept elsewhere (for a what-if)."""
+    p = Path(arg)
+    if p.suffix in (".yaml", ".yml") and p.is_file():
+        return load_rule_set(p.stem, p.resolve().parent)
+    return load_rule_set(arg)
 
 
 def all_rule_sets(folder: Path = RULES_DIR) -> list[RuleSet]:
