@@ -109,14 +109,14 @@ class SchoolEvidence:
                      detail=note, confidential=bool(note))
 
     def _intelligence(self, ev: Evidence) -> Check:
-        rows = self.data.rows_for("la_intelligence", self.urn)
+        rows = records_for(self.data, "la_intelligence", self.urn)
         measure = f"LA intelligence: {', '.join(ev.intelligence)}"
-        if rows.empty:
+        if not rows:
             return Check(False, measure, "no LA intelligence flag raised", source="LA intelligence")
         since = months_before(self.term_start, ev.within_months) if ev.within_months else self.start
         lo, hi = SEVERITY_RANK[ev.min_severity], SEVERITY_RANK[ev.max_severity]
         hits = []
-        for r in rows.to_dict("records"):
+        for r in rows:
             raised = _as_date(r.get("raised_on"))
             sev = SEVERITY_RANK.get(str(r.get("severity", "")).lower(), -1)
             if r.get("flag") in ev.intelligence and lo <= sev <= hi and raised and since <= raised <= self.end:
@@ -138,6 +138,19 @@ class SchoolEvidence:
             return Check(False, measure, "no such letter in the letters log", source="letters log")
         value = "; ".join(f"{h['letter'].replace('_', ' ')} issued {h['issued_on']}" for h in hits)
         return Check(True, measure, value, source="letters log")
+
+
+def records_for(data: TermData, kind: str, urn: int) -> list[dict]:
+    """One school's rows of an LA-held feed as records, grouped once per term (every criterion asks)."""
+    key = ("records", kind)
+    if key not in data._cache:
+        df = data.frame(kind)
+        groups: dict[int, list[dict]] = {}
+        if not df.empty and "urn" in df:
+            for r in df.to_dict("records"):
+                groups.setdefault(int(r["urn"]), []).append(r)
+        data._cache[key] = groups
+    return data._cache[key].get(int(urn), [])
 
 
 def terms_window(term: Term, n_terms: int) -> tuple[date, date]:
@@ -215,14 +228,14 @@ def adviser_lookup(data: TermData, rules: RuleSet) -> dict:
 
 def issued_letters(data: TermData, urn: int, letters: list[str], within_terms: int) -> list[dict]:
     """Letters of these kinds issued to the school in this term or the (within_terms - 1) before it."""
-    rows = data.rows_for("letters_log", urn)
-    if rows.empty:
+    rows = records_for(data, "letters_log", urn)
+    if not rows:
         return []
     first = data.term
     for _ in range(max(within_terms - 1, 0)):
         first = first.previous()
     out = []
-    for r in rows.to_dict("records"):
+    for r in rows:
         d = _as_date(r.get("issued_on"))
         try:  # the log says which term a letter belongs to; its date decides only when it does not
             t = Term.parse(str(r.get("term") or ""))
