@@ -18,7 +18,8 @@ TERM = "2025-26-autumn"
 
 
 def _run(kinds: dict, hist: dict | None = None):
-    data = term_data(TERM, la=LA, **{k: [dict(r, la_code=LA) if k == "gias" else r for r in v] for k, v in kinds.items()})
+    kinds = {**kinds, "gias": [dict(r, la_code=LA) for r in kinds["gias"]]}
+    data = term_data(TERM, la=LA, **kinds)
     cat = categorise(data, NM, hist or {})
     return cat.table, flag_letters(data, NM, cat.table, hist or {}, date(2025, 10, 6))
 
@@ -74,3 +75,19 @@ def test_its_recognition_letter():
     up = ks2(URN, rwm_exp=75.0, rwm_exp_prev1=62.0, rwm_exp_prev2=60.0)
     _, out = _run({"gias": [gias(URN)], "ks2": [up], "adviser_judgements": [judgement(URN, "NM-LM-U1")]})
     assert list(out.letters["letter"]) == ["letter_of_recognition"]
+
+
+def test_a_moderation_decision_must_name_one_of_its_levels():
+    import pytest
+
+    from factories import feed
+    from school_improvement.errors import FeedError
+
+    mod = feed("moderation", [{"urn": URN, "term": TERM, "final_category": "medium", "reason": "panel",
+                               "approved_by": "Head of School Effectiveness", "approved_on": date(2025, 10, 20)}],
+               source="moderation_autumn.csv")
+    with pytest.raises(FeedError) as err:
+        _run({"gias": [gias(URN)], "moderation": mod})
+    p = err.value.problems[0]
+    assert (p.file, p.row, p.column) == ("moderation_autumn.csv", 2, "final_category")
+    assert "not a level of rule set northmoor-2024-27" in p.message

@@ -189,6 +189,21 @@ def check_adviser_judgements(data: TermData, rules: RuleSet) -> None:
         raise FeedError(problems)
 
 
+def check_moderation(data: TermData, rules: RuleSet) -> None:
+    """A moderation decision for this term names one of the rule set's levels: else a critical error."""
+    df = data.frame("moderation")
+    if df.empty or "final_category" not in df:
+        return
+    problems = [Problem(str(r.get("_source") or data.latest("moderation").source),
+                        int(r["_row"]) if not _is_blank(r.get("_row")) else None, "final_category",
+                        f"{r['final_category']!r} is not a level of rule set {rules.id} ({', '.join(rules.levels)})",
+                        check="known_level")
+                for r in df.to_dict("records")
+                if str(r.get("term")) == str(data.term) and str(r["final_category"]) not in rules.levels]
+    if problems:
+        raise FeedError(problems)
+
+
 def adviser_lookup(data: TermData, rules: RuleSet) -> dict:
     """The latest current adviser judgement per (urn, criterion), built once per term.
 
@@ -372,6 +387,7 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
     """Place every open LA-maintained school of the LA. `history` maps urn -> {'previous_category', 'prior'}."""
     history = history or {}
     check_adviser_judgements(data, rules)
+    check_moderation(data, rules)
     on = data.term.reference_date
     rows, evidence, measures = [], [], {}
     moderation = data.frame("moderation")

@@ -818,7 +818,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     flag(s, last, "exclusions", "high")
     flag(s, last, "attendance", "medium")
 
-    # Academies: each stage of the LA's route.
+    # Academies: each stage of the LA's route. The route runs per concern, so the log names the concern ids.
     s = sc["academy_meeting"] = _pick(rng, acad, taken, lambda x: True)
     s.q, s.trend = -0.6, -0.5
     s.ofsted = [_oeif_event(rng, date(2022, 2, 8), 2)]
@@ -827,15 +827,15 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     s = sc["academy_formal_letter"] = _pick(rng, acad, taken, lambda x: True)
     s.q, s.trend = -1.4, -0.3
     s.ofsted = [_oeif_event(rng, date(2023, 9, 26), 3)]
-    plan.letters.append((s.urn, "academy_meeting", "Declining KS2 results and high persistent absence", last - 1))
+    plan.letters.append((s.urn, "academy_meeting", "AC-1, AC-2, AC-5: Declining KS2 results and high persistent absence", last - 1))
     flag(s, last - 1, "attendance", "medium")
     flag(s, last, "attendance", "high")
     flag(s, last, "admissions_reluctance", "medium")
     s = sc["academy_escalation"] = _pick(rng, acad, taken, lambda x: True)
     s.q, s.trend = -1.9, -0.2
     s.ofsted = [_oeif_event(rng, date(2019, 6, 4), 2), _inspection_event(rng, mid(1), 3)]
-    plan.letters.append((s.urn, "academy_meeting", "High exclusions; breakdown in leadership", last - 2))
-    plan.letters.append((s.urn, "academy_formal_letter", "Concerns unresolved after meeting with the CEO", last - 1))
+    plan.letters.append((s.urn, "academy_meeting", "AC-3, AC-7, AC-8: High exclusions; breakdown in leadership", last - 2))
+    plan.letters.append((s.urn, "academy_formal_letter", "AC-3, AC-7, AC-8: Concerns unresolved after meeting with the CEO", last - 1))
     for ti in range(max(0, last - 2), n):
         flag(s, ti, "exclusions", "high")
         flag(s, ti, "engagement", "medium")

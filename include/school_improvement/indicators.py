@@ -548,7 +548,9 @@ class SchoolIndicators:
 
     def _inspected_recently(self, o) -> bool:
         """An inspection (graded, report card or ungraded) published in this term or the last."""
-        start, end = self.data.window()
+        from .categorise import terms_window  # categorise imports this module
+
+        start, end = terms_window(self.data.term, self.rules.windows.evidence_terms)
         r = o.get("row") or {}
         dates = [r.get(k) for k in ("inspection_date", "oeif_date", "ungraded_date")]
         return any(hasattr(d, "year") and start <= d <= end for d in dates)

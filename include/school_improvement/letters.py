@@ -8,6 +8,7 @@ concern. Every letter, step and window is rule-set data.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -133,8 +134,10 @@ def _draft(school: dict, letter: str, title: str, inds: list, note: str, rules: 
             "date": as_of}
 
 
-def _concern_ids(text) -> set[str]:
-    return {c.strip().upper() for c in str(text or "").replace(";", ",").split(",") if c.strip()}
+def _concern_ids(text, known: "set[str] | list[str]") -> set[str]:
+    """The known indicator ids a letters-log `concern` names (as "<id>, <id>: what was discussed")."""
+    text = str(text or "")
+    return {k for k in known if re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", text, re.IGNORECASE)}
 
 
 def route_position(data: TermData, rules: RuleSet, urn: int, concern_ids: list[str]) -> tuple[dict[str, int], list[str]]:
@@ -148,11 +151,12 @@ def route_position(data: TermData, rules: RuleSet, urn: int, concern_ids: list[s
     taken = {c: -1 for c in concern_ids}
     notes = []
     log = issued_letters(data, urn, steps + [ac.resolved_letter], ac.route_lookback_terms)
+    known = {i.id for i in ac.indicators}
     for r in log:  # in date order
-        named = _concern_ids(r.get("concern"))
+        named = _concern_ids(r.get("concern"), known)
         if r["letter"] == ac.resolved_letter:
             for c in taken:
-                if c.upper() in named:
+                if c in named:
                     taken[c] = -1
             continue
         if r["_term"] >= data.term:
@@ -161,7 +165,7 @@ def route_position(data: TermData, rules: RuleSet, urn: int, concern_ids: list[s
             notes.append(f"{_title(rules, r['letter'])} on {r['issued_on']} names no concern in the letters log: "
                          f"record the concern ids (e.g. {concern_ids[0]})")
         for c in taken:
-            if c.upper() in named:
+            if c in named:
                 taken[c] = max(taken[c], steps.index(r["letter"]))
     return taken, notes
 

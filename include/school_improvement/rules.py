@@ -48,7 +48,7 @@ class Evidence(BaseModel):
     within_months: int | None = None
     indicator: str | None = None
     letter_issued: list[str] | None = None
-    within_terms: int = 3
+    within_terms: int | None = None  # letter_issued: how many terms back (this term included) a letter counts
     # Letters only: the evidence counts when the school's categorisation (the LA's risk assessment) is one of these.
     with_category: list[str] | None = None
 
@@ -57,6 +57,8 @@ class Evidence(BaseModel):
         kinds = [k for k in ("adviser", "intelligence", "indicator", "letter_issued") if getattr(self, k)]
         if len(kinds) != 1:
             raise ValueError(f"evidence must have exactly one of adviser/intelligence/indicator/letter_issued, got {kinds}")
+        if (self.letter_issued is not None) != (self.within_terms is not None):
+            raise ValueError("within_terms goes with letter_issued, and letter_issued needs within_terms")
         return self
 
     @property
