@@ -252,3 +252,21 @@ def test_bad_criterion_ids_are_a_clear_critical_error(cid, area, column, says):
     p = err.value.problems[0]
     assert (p.file, p.row, p.column, p.severity) == ("adviser_judgements_autumn.csv", 3, column, "critical")
     assert says in p.message
+
+
+def test_3_every_real_ofsted_record_gives_the_latest_judgement_with_its_date_and_framework(shared_dfe):
+    """The real Ofsted MI sample (Cambridgeshire, spring 2026): graded, "Not judged" with key judgements, ungraded
+    "School remains Good" and report-card rows all give a judgement; none is dropped."""
+    from school_improvement.feeds import read_feed
+    from school_improvement.indicators import latest_judgement
+
+    feed = read_feed(shared_dfe / "samples" / "873_ofsted_mi_latest_inspections_2026_sample.csv")
+    got = {int(r["urn"]): latest_judgement(r) for r in feed.schools.to_dict("records")}
+    assert all(got.values()), [u for u, j in got.items() if not j]
+    frameworks = {j["framework"] for j in got.values()}
+    assert frameworks >= {"graded inspection", "graded inspection, overall effectiveness not judged",
+                          "ungraded inspection", "report card"}
+    assert all(j["date"] for j in got.values())
+    data = term_data("2025-26-spring", gias=[gias(u) for u in got], ofsted=feed)
+    table = categorise(data, CARDS).table.set_index("urn")
+    assert all("LM-L4" in table.loc[u, "criteria_met"] for u, j in got.items() if j["band"] == "good")

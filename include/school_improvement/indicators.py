@@ -93,6 +93,12 @@ def latest_judgement(r: dict) -> dict | None:
                           "text": "overall effectiveness not judged; key judgements: " + ", ".join(
                               f"{SCALES.key_judgements[k]} {SCALES.grade_label(g)}" for k, g in keys.items())
                           + f" (graded inspection, {d or 'date n/a'})"})
+    outcome, ud = r.get("ungraded_outcome"), _day(r.get("ungraded_date"))
+    band = SCALES.band_of_ungraded(outcome)
+    if band and (not found or (ud and all(j["date"] is None or j["date"] < ud for j in found))):
+        # An ungraded inspection after the last graded one confirms the school's judgement, with its own date.
+        found.append({"band": band, "date": ud, "framework": "ungraded inspection",
+                      "text": f"ungraded inspection: {outcome} ({ud or 'date n/a'})"})
     if not found:
         return None
     # The latest by date; a report card wins a tie (it is the newer framework).

@@ -30,6 +30,12 @@ class Grade(BaseModel):
     band: str
 
 
+class UngradedOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contains: str
+    band: str
+
+
 class OfstedScales(BaseModel):
     model_config = ConfigDict(extra="forbid")
     bands: list[str]
@@ -37,14 +43,15 @@ class OfstedScales(BaseModel):
     report_card_scale: list[Grade]
     report_card_areas: dict[str, str]
     key_judgements: dict[str, str]
+    ungraded_outcomes: list[UngradedOutcome]
     safeguarding: list[str]
     categories_of_concern: list[str]
 
     @model_validator(mode="after")
     def _bands_known(self):
-        for g in [*self.oeif_grades.values(), *self.report_card_scale]:
+        for g in [*self.oeif_grades.values(), *self.report_card_scale, *self.ungraded_outcomes]:
             if g.band not in self.bands:
-                raise ValueError(f"Ofsted grade {g.label!r}: unknown band {g.band!r} (bands: {self.bands})")
+                raise ValueError(f"Ofsted scale entry {g!r}: unknown band {g.band!r} (bands: {self.bands})")
         return self
 
     def band_of_grade(self, grade: int) -> str | None:
@@ -61,6 +68,10 @@ class OfstedScales(BaseModel):
 
     def band_of_report_card(self, label: str) -> str:
         return next(g.band for g in self.report_card_scale if g.label == label)
+
+    def band_of_ungraded(self, outcome) -> str | None:
+        text = str(outcome or "").lower()
+        return next((u.band for u in self.ungraded_outcomes if u.contains.lower() in text), None)
 
     def worst_band(self, bands) -> str:
         return max(bands, key=self.bands.index)
