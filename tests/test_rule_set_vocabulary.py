@@ -170,3 +170,11 @@ def test_every_rule_set_uses_only_vocabulary_codes():
             for e in evidence:
                 assert set(e.intelligence or []) <= set(VOCAB.intelligence_flags)
                 assert set(e.letter_issued or []) <= set(VOCAB.letters)
+
+
+def test_the_la_feeds_doc_lists_the_vocabulary():
+    doc = (INCLUDE_DIR.parent / "docs" / "LA_FEEDS.md").read_text(encoding="utf-8")
+    row = next(ln for ln in doc.splitlines() if ln.startswith("| `flag` |"))
+    assert re.findall(r"`(\w+)`", row.split("|")[3])[1:] == list(VOCAB.intelligence_flags)  # after `intelligence_flags`
+    row = next(ln for ln in doc.splitlines() if ln.startswith("| `severity` |"))
+    assert re.findall(r"`(\w+)`", row)[1:] == VOCAB.severities
