@@ -270,3 +270,20 @@ def test_3_every_real_ofsted_record_gives_the_latest_judgement_with_its_date_and
     data = term_data("2025-26-spring", gias=[gias(u) for u in got], ofsted=feed)
     table = categorise(data, CARDS).table.set_index("urn")
     assert all("LM-L4" in table.loc[u, "criteria_met"] for u, j in got.items() if j["band"] == "good")
+
+
+def test_adviser_judgements_are_looked_up_from_one_index_per_term(monkeypatch):
+    """No per-school, per-criterion pandas filtering (it was 80% of categorise time): one pass per term."""
+    from school_improvement.termdata import TermData
+
+    data = term_data(gias=[gias(URN), gias(URN + 1)], adviser_judgements=LOWS + [judgement(URN + 1, "LM-H2")])
+    real = TermData.rows_for
+
+    def rows_for(self, kind, urn):
+        assert kind != "adviser_judgements", "adviser judgements filtered per school"
+        return real(self, kind, urn)
+
+    monkeypatch.setattr(TermData, "rows_for", rows_for)
+    table = categorise(data, RULES).table.set_index("urn")
+    assert "LM-H2" in table.loc[URN + 1, "criteria_met"] and table.loc[URN, "adviser"] == "A. Adviser"
+    assert [k for k in data._cache if k[0] == "adviser_lookup"] == [("adviser_lookup", RULES.id, 3)]
