@@ -222,6 +222,9 @@ def test_13_rule_sets_carry_a_review_date_and_warn_after_it():
     dq = with_rule_set_review(pd.DataFrame(columns=["file", "message"]), RULES, Term.parse("2025-26-autumn"))
     assert list(dq["check"]) == ["rule_set_review_date"] and list(dq["severity"]) == ["warning"]
     assert review_warning(CARDS, Term.parse("2025-26-spring")) is None
+    from school_improvement.rules import review_warning_for
+
+    assert review_warning_for("cambs-2021-23", "2025-26-autumn") == msg
 
 
 # Issue 12: an adviser judgement dated 2015, or undated, is not current evidence (the window is rule-set data).

@@ -348,6 +348,13 @@ def review_warning(rules: RuleSet, term) -> str | None:
             f"{start}. Its criteria may no longer be the LA's policy: review the Strategy and the rule set.")
 
 
+def review_warning_for(rule_set_id: str, term: str) -> str | None:
+    """For the report's front page, from what ReportInputs carries (rule_set_id, term)."""
+    from .terms import Term
+
+    return review_warning(load_rule_set(rule_set_id), Term.parse(term))
+
+
 def review_problem(rules: RuleSet, term):
     """The same warning as a data_quality.csv row (None when the rule set is within its review date)."""
     from .errors import Problem
