@@ -290,3 +290,28 @@ def test_adviser_judgements_are_looked_up_from_one_index_per_term(monkeypatch):
     table = categorise(data, RULES).table.set_index("urn")
     assert "LM-H2" in table.loc[URN + 1, "criteria_met"] and table.loc[URN, "adviser"] == "A. Adviser"
     assert [k for k in data._cache if k[0] == "adviser_lookup"] == [("adviser_lookup", RULES.id, 3)]
+
+
+def test_real_surrey_schools_get_their_results_and_a_reasoned_category(shared_dfe):
+    """Surrey (LA 936), real DfE files: every maintained school with a KS2 row has its figures and how they
+    compare in its reasons; ties are shown; no school is placed without a reason."""
+    from school_improvement.feeds import read_feed
+    from school_improvement.termdata import TermData
+
+    s = shared_dfe / "samples"
+    names = ["936_ks2_2016-17.csv", "936_ks2_2017-18.csv", "936_ks2_2018-19.csv", "936_abs_2018-19.csv",
+             "936_census_2019-20.csv", "936_ks4provisional_2018-19.csv", "gias_850_936_extract_2022-04-20.csv"]
+    data = TermData("936", Term.parse("2021-22-autumn"), [read_feed(s / n) for n in names])
+    cat = categorise(data, RULES)
+    t = cat.table.set_index("urn")
+    assert len(t) > 100 and set(t["category"]) <= set(RULES.levels)
+    ks2_urns = set(data.frame("ks2")["urn"].astype(int)) & set(t.index)
+    assert ks2_urns
+    for urn in ks2_urns:
+        line = next((ln for ln in t.loc[urn, "reasons"].splitlines() if ln.startswith("Results: ")), "")
+        assert "KS2 reading, writing and maths at expected standard" in line, urn
+    assert all(t["reasons"].str.len() > 0)
+    tied = t[t["borderline"] != ""]
+    assert all("Borderline, for moderation" in r for r in tied["reasons"])
+    # evidence.csv keeps the checks judged and not met
+    assert (cat.evidence["met"] == False).sum() > 0  # noqa: E712
