@@ -235,6 +235,13 @@ def test_old_or_undated_adviser_judgements_are_not_current_evidence(visit, reaso
     assert "LM-H2" not in cat.table.iloc[0]["criteria_met"]
     ev = cat.evidence[cat.evidence["criterion_id"] == "LM-H2"]
     assert ev["reason"].str.contains(reason).any()
+    # ... and the operator is told: a warning in data_quality.csv naming the file, row and column.
+    [p] = cat.problems
+    assert (p.file, p.row, p.column, p.severity) == ("adviser_judgements.csv", 2, "visit_date", "warning")
+    from school_improvement.pipeline import with_rule_set_review
+
+    dq = with_rule_set_review(pd.DataFrame(columns=["file"]), RULES, Term.parse("2022-23-autumn"), cat.problems)
+    assert list(dq["check"]) == ["adviser_judgement_not_current"] and reason in dq.iloc[0]["message"]
     # Within the window (this term and the two before) it counts.
     cat, _ = _run({"gias": [gias(URN)], "adviser_judgements": [judgement(URN, "LM-H2", visit=date(2025, 1, 20))]})
     assert "LM-H2" in cat.table.iloc[0]["criteria_met"] and RULES.windows.adviser_judgement_terms == 3

@@ -217,26 +217,29 @@ def adviser_lookup(data: TermData, rules: RuleSet) -> dict:
     current: dict = {}
     stale: dict = {}
     latest_adviser: dict = {}
+    problems: list[Problem] = []
     df = data.frame("adviser_judgements")
     if not df.empty and "criterion_id" in df:
         for r in df.to_dict("records"):
             k = (int(r["urn"]), r["criterion_id"])
             d = _as_date(r.get("visit_date"))
-            if d is None:
-                stale[k] = "adviser judgement has no visit date: not current evidence"
+            if d is None or d < start:
+                why = ("adviser judgement has no visit date: not current evidence" if d is None else
+                       f"adviser judgement of {d} is older than the rule set's window (from {start}): "
+                       "not current evidence")
+                stale.setdefault(k, why)
+                problems.append(Problem(str(r.get("_source") or data.latest("adviser_judgements").source),
+                                        int(r["_row"]) if not _is_blank(r.get("_row")) else None, "visit_date",
+                                        f"{k[1]} for URN {k[0]}: {why}", "warning", "adviser_judgement_not_current"))
                 continue
             if d > end:
-                continue
-            if d < start:
-                stale.setdefault(k, f"adviser judgement of {d} is older than the rule set's window (from {start}): "
-                                    f"not current evidence")
                 continue
             r["_date"] = d
             if k not in current or current[k]["_date"] <= d:
                 current[k] = r
             if k[0] not in latest_adviser or latest_adviser[k[0]][0] <= d:
                 latest_adviser[k[0]] = (d, r.get("adviser"))
-    data._cache[key] = {"current": current, "stale": stale,
+    data._cache[key] = {"current": current, "stale": stale, "problems": problems,
                         "adviser": {u: str(a) for u, (_, a) in latest_adviser.items()}}
     return data._cache[key]
 
@@ -359,6 +362,7 @@ class Categorisation:
     table: pd.DataFrame  # CATEGORISATION_COLUMNS
     evidence: pd.DataFrame  # EVIDENCE_COLUMNS
     measures: dict[int, dict]  # urn -> figures to store in the history (for change next term)
+    problems: list = field(default_factory=list)  # warnings for data_quality.csv (e.g. adviser judgements not used)
 
 
 def _open_schools(data: TermData, kind: str) -> pd.DataFrame:
@@ -473,7 +477,8 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
                                      "detail": c.detail, "confidential": c.confidential})
         measures[urn] = school_measures(ev, school)
     table = pd.DataFrame(rows, columns=CATEGORISATION_COLUMNS)
-    return Categorisation(table, pd.DataFrame(evidence, columns=EVIDENCE_COLUMNS), measures)
+    return Categorisation(table, pd.DataFrame(evidence, columns=EVIDENCE_COLUMNS), measures,
+                          list(adviser_lookup(data, rules)["problems"]))
 
 
 def school_measures(ev: SchoolEvidence, school: dict) -> dict:
