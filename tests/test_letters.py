@@ -132,10 +132,10 @@ def test_academy_route_follows_the_history():
     out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": intel}, {})
     row = out.academy_concerns.iloc[0]
     assert (row["concerns"], row["next_step"]) == ("AC-3", "academy_meeting") and out.letters.empty
-    log = [letter(URN, "academy_meeting", date(2025, 6, 10))]
+    log = [letter(URN, "academy_meeting", date(2025, 6, 10), concern="AC-3")]
     out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": intel, "letters_log": log}, {})
     assert out.academy_concerns.iloc[0]["next_step"] == "academy_formal_letter"
-    log.append(letter(URN, "academy_formal_letter", date(2025, 7, 1)))
+    log.append(letter(URN, "academy_formal_letter", date(2025, 7, 1), concern="AC-3"))
     out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": intel, "letters_log": log}, {})
     row = out.academy_concerns.iloc[0]
     assert row["next_step"] == "academy_escalation"

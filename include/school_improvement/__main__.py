@@ -128,6 +128,36 @@ def _build_run_dag(sub: argparse.ArgumentParser) -> None:
 
 
 from .sources import cli_builder as _build_fetch  # noqa: E402 (the fetch command lives with the fetchers)
+def run_compare(args: argparse.Namespace) -> int:
+    """One term's feeds under two rule sets: which schools change category or letters, and why. Publishes nothing."""
+    from .errors import FeedError, RulesError, ValidationFailed
+    from .what_if import run_what_if
+
+    if len(args.rules) != 2:
+        print("compare needs exactly two rule sets: --rules A --rules B")
+        return 2
+    try:
+        out = run_what_if(args.la, args.term, args.landing, args.rules[0], args.rules[1], args.out, args.history_url)
+    except (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError) as err:
+        print(f"compare stopped: {err}")
+        return 1
+    print(f"{out['schools']} schools compared under {args.rules[0]} and {args.rules[1]}: "
+          f"{out['category_changes']} change category, {out['letter_changes']} change letter.")
+    print(f"  {Path(out['folder']) / 'compare.csv'}\n  {Path(out['folder']) / 'compare.pdf'}")
+    return 0
+
+
+def _build_compare(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--term", required=True, help="e.g. 2025-26-spring")
+    sub.add_argument("--rules", action="append", required=True, metavar="RULE_SET",
+                     help="a rule set id under include/rules/, or a draft .yaml kept elsewhere (give twice: A then B)")
+    sub.add_argument("--la", default="999")
+    sub.add_argument("--landing", default="landing", help="feeds, as <landing>/<la>/<term>/ or the folder itself")
+    sub.add_argument("--out", default="policy-what-if",
+                     help="where compare.csv and compare.pdf go (never the shared drive's editions)")
+    sub.add_argument("--history-url", default=None, help="history database, for change since last term (optional)")
+    sub.set_defaults(func=run_compare)
+
 
 # name -> (help, builder). Add new subcommands here.
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
@@ -135,6 +165,7 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = 
     "demo": ("generate the fictional demo LA's feeds in the real formats", _build_demo),
     "run-dag": ("run the termly DAG for one term through Airflow (airflow dags test)", _build_run_dag),
     "fetch": ("fetch GIAS, Ofsted MI or EES into the store of fetched copies", _build_fetch),
+    "compare": ("policy what-if: one term under two rule sets; which schools change, and why", _build_compare),
 }
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import DEMO_LA_CODE, DEMO_LA_NAME
 from .terms import Term
+from .vocabulary import VOCAB
 
 DEFAULT_TERMS = ["2024-25-spring", "2024-25-summer", "2025-26-autumn"]
 REPORT_CARD_START = date(2025, 11, 10)  # Ofsted report cards replace OEIF grades for inspections from here
@@ -51,16 +52,10 @@ CRITERIA_COUNTS = {
 CRITERION_IDS = [f"{a}-{lv}{i}" for a, lv_counts in CRITERIA_COUNTS.items()
                  for lv, n in lv_counts.items() for i in range(1, n + 1)]
 
-INTEL_FLAGS = [
-    "safeguarding", "finance", "governance", "leadership_capacity", "new_head", "interim_head",
-    "no_substantive_leadership", "staffing_turbulence", "staff_turnover", "complaints", "exclusions",
-    "engagement", "self_evaluation", "attendance", "inclusion", "moderation", "admissions_reluctance",
-    "behaviour_safety", "sw_sm_risk", "ri_monitoring_insufficient_progress", "leaders_not_acting",
-    "governors_not_acknowledging", "falling_roll", "no_primary_offer", "warning_notice_compliance",
-]
-SEVERITIES = ["low", "medium", "high"]
-LETTER_CODES = ["congratulations", "significant_concerns_letter", "warning_notice", "significant_concerns",
-                "academy_meeting", "academy_formal_letter", "academy_escalation"]
+# Codes from the product's one vocabulary (include/vocabulary.yaml), as the feed readers use them.
+INTEL_FLAGS = list(VOCAB.intelligence_flags)
+SEVERITIES = list(VOCAB.severities)
+LETTER_CODES = list(VOCAB.letters)
 
 TEAM_FOR_FLAG = {
     "safeguarding": "Education Safeguarding", "behaviour_safety": "Education Safeguarding",
@@ -823,7 +818,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     flag(s, last, "exclusions", "high")
     flag(s, last, "attendance", "medium")
 
-    # Academies: each stage of the LA's route.
+    # Academies: each stage of the LA's route. The route runs per concern, so the log names the concern ids.
     s = sc["academy_meeting"] = _pick(rng, acad, taken, lambda x: True)
     s.q, s.trend = -0.6, -0.5
     s.ofsted = [_oeif_event(rng, date(2022, 2, 8), 2)]
@@ -832,15 +827,15 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     s = sc["academy_formal_letter"] = _pick(rng, acad, taken, lambda x: True)
     s.q, s.trend = -1.4, -0.3
     s.ofsted = [_oeif_event(rng, date(2023, 9, 26), 3)]
-    plan.letters.append((s.urn, "academy_meeting", "Declining KS2 results and high persistent absence", last - 1))
+    plan.letters.append((s.urn, "academy_meeting", "AC-1, AC-2, AC-5: Declining KS2 results and high persistent absence", last - 1))
     flag(s, last - 1, "attendance", "medium")
     flag(s, last, "attendance", "high")
     flag(s, last, "admissions_reluctance", "medium")
     s = sc["academy_escalation"] = _pick(rng, acad, taken, lambda x: True)
     s.q, s.trend = -1.9, -0.2
     s.ofsted = [_oeif_event(rng, date(2019, 6, 4), 2), _inspection_event(rng, mid(1), 3)]
-    plan.letters.append((s.urn, "academy_meeting", "High exclusions; breakdown in leadership", last - 2))
-    plan.letters.append((s.urn, "academy_formal_letter", "Concerns unresolved after meeting with the CEO", last - 1))
+    plan.letters.append((s.urn, "academy_meeting", "AC-3, AC-7, AC-8: High exclusions; breakdown in leadership", last - 2))
+    plan.letters.append((s.urn, "academy_formal_letter", "AC-3, AC-7, AC-8: Concerns unresolved after meeting with the CEO", last - 1))
     for ti in range(max(0, last - 2), n):
         flag(s, ti, "exclusions", "high")
         flag(s, ti, "engagement", "medium")

@@ -19,25 +19,18 @@ from typing import Callable
 import pandas as pd
 
 from .errors import FeedError, Problem
+from .vocabulary import VOCAB
 
 # ---------------------------------------------------------------------------------------------------------
 # Code lists for the LA-held feeds (the demo generator and the rules import these).
-ADVISER_AREAS = ("leadership_management", "quality_of_education", "behaviour_attitudes", "personal_development")
+# The codes come from the product's one vocabulary (include/vocabulary.yaml); the rule sets use the same.
+ADVISER_AREAS = tuple(VOCAB.areas)
 MET_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False, "1": True, "0": False}
-INTELLIGENCE_FLAGS = (
-    "safeguarding", "finance", "governance", "leadership_capacity", "new_head", "interim_head",
-    "no_substantive_leadership", "staffing_turbulence", "staff_turnover", "complaints", "exclusions",
-    "engagement", "self_evaluation", "attendance", "inclusion", "moderation", "admissions_reluctance",
-    "behaviour_safety", "sw_sm_risk", "ri_monitoring_insufficient_progress", "leaders_not_acting",
-    "governors_not_acknowledging", "falling_roll", "no_primary_offer", "warning_notice_compliance",
-)
-SEVERITIES = ("low", "medium", "high")
-LETTER_TYPES = (
-    "congratulations", "significant_concerns_letter", "warning_notice", "significant_concerns",
-    "academy_meeting", "academy_formal_letter", "academy_escalation",
-)
-MODERATION_CATEGORIES = ("low", "medium", "high")
-REPORT_CARD_SCALE = ("Urgent improvement", "Needs attention", "Expected standard", "Strong standard", "Exceptional")
+INTELLIGENCE_FLAGS = tuple(VOCAB.intelligence_flags)
+SEVERITIES = tuple(VOCAB.severities)
+LETTER_TYPES = tuple(VOCAB.letters)
+MODERATION_CATEGORIES = tuple(VOCAB.support_levels)
+REPORT_CARD_SCALE = tuple(VOCAB.ofsted.report_card_labels)
 
 # Status codes and what they mean (wording from DfE abbreviations_*.txt, EES and Ofsted conventions).
 STATUS_REASONS = {

@@ -6,17 +6,20 @@ not published, small cohort). Thresholds come from the rule set, never from here
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
 from .rules import RuleSet
 from .termdata import TermData
+from .vocabulary import VOCAB
 
-OFSTED_BANDS = {"good": 0, "requires_improvement": 1, "inadequate": 2}
-REPORT_CARD_SCALE = ["Urgent improvement", "Needs attention", "Expected standard", "Strong standard", "Exceptional"]
-RC_AREAS = ["rc_inclusion", "rc_curriculum_teaching", "rc_achievement", "rc_attendance_behaviour",
-            "rc_personal_development", "rc_leadership_governance"]
-CATEGORY_OF_CONCERN = ("special measures", "serious weaknesses")
+SCALES = VOCAB.ofsted
+OFSTED_BANDS = {b: i for i, b in enumerate(SCALES.bands)}  # best first
+REPORT_CARD_SCALE = SCALES.report_card_labels
+RC_AREAS = list(SCALES.report_card_areas)  # every evaluation area, early years and post-16 included
+KEY_JUDGEMENTS = list(SCALES.key_judgements)
+CATEGORY_OF_CONCERN = tuple(SCALES.categories_of_concern)
 
 
 @dataclass
@@ -44,13 +47,62 @@ def _category_of_concern(r: dict) -> str | None:
 
 
 def _report_card_band(areas: dict, safeguarding_not_met: bool) -> str:
-    """Any area at Urgent improvement (or safeguarding not met): inadequate; any at Needs attention: RI."""
-    worst = min(REPORT_CARD_SCALE.index(v) for v in areas.values())
-    return "inadequate" if worst == 0 or safeguarding_not_met else "requires_improvement" if worst == 1 else "good"
+    """The worst band of any evaluation area (early years and post-16 included); safeguarding not met: the worst."""
+    if safeguarding_not_met:
+        return SCALES.bands[-1]
+    return SCALES.worst_band(SCALES.band_of_report_card(v) for v in areas.values())
 
 
 def _report_card_text(areas: dict) -> str:
-    return "report card: " + ", ".join(f"{k[3:].replace('_', ' ')} {v}" for k, v in areas.items())
+    return "report card: " + ", ".join(f"{SCALES.report_card_areas[k]} {v}" for k, v in areas.items())
+
+
+def _day(v):
+    return v if hasattr(v, "year") else None
+
+
+def latest_judgement(r: dict) -> dict | None:
+    """Ofsted's latest judgement of either framework: band, text (with date and framework) and date.
+
+    A report card once the school has one; a graded inspection before that; an inspection from September 2024
+    whose overall effectiveness was "Not judged" by its key judgements, which were still graded.
+    """
+    sg_not_met = str(r.get("safeguarding") or "").strip().lower() == "not met" or \
+        str(r.get("oeif_safeguarding_effective") or "").strip().lower() == "no"
+    found = []
+    areas = {a: r.get(a) for a in RC_AREAS if r.get(a) in REPORT_CARD_SCALE}
+    if areas:
+        d = _day(r.get("inspection_date"))
+        found.append({"band": _report_card_band(areas, sg_not_met), "date": d, "framework": "report card",
+                      "text": _report_card_text(areas) + f"; safeguarding {r.get('safeguarding') or 'not recorded'} "
+                              f"(report card, {d or 'date n/a'})"})
+    grade = _num(r.get("oeif_overall"))
+    d = _day(r.get("oeif_date"))
+    if grade is not None and SCALES.band_of_grade(grade):
+        text = f"overall effectiveness {SCALES.grade_label(grade)} (grade {int(grade)}, graded inspection, {d or 'date n/a'})"
+        ungraded = r.get("ungraded_outcome")
+        if isinstance(ungraded, str) and ungraded.strip():
+            text += f"; ungraded inspection: {ungraded}"
+        found.append({"band": SCALES.band_of_grade(grade), "date": d, "framework": "graded inspection", "text": text})
+    else:
+        keys = {k: _num(r.get(k)) for k in KEY_JUDGEMENTS}
+        keys = {k: g for k, g in keys.items() if g is not None and SCALES.band_of_grade(g)}
+        if keys:
+            found.append({"band": SCALES.worst_band(SCALES.band_of_grade(g) for g in keys.values()), "date": d,
+                          "framework": "graded inspection, overall effectiveness not judged",
+                          "text": "overall effectiveness not judged; key judgements: " + ", ".join(
+                              f"{SCALES.key_judgements[k]} {SCALES.grade_label(g)}" for k, g in keys.items())
+                          + f" (graded inspection, {d or 'date n/a'})"})
+    outcome, ud = r.get("ungraded_outcome"), _day(r.get("ungraded_date"))
+    band = SCALES.band_of_ungraded(outcome)
+    if band and (not found or (ud and all(j["date"] is None or j["date"] < ud for j in found))):
+        # An ungraded inspection after the last graded one confirms the school's judgement, with its own date.
+        found.append({"band": band, "date": ud, "framework": "ungraded inspection",
+                      "text": f"ungraded inspection: {outcome} ({ud or 'date n/a'})"})
+    if not found:
+        return None
+    # The latest by date; a report card wins a tie (it is the newer framework).
+    return max(reversed(found), key=lambda j: j["date"] or _day(dt.date.min))
 
 
 def _yr(year: str) -> str:
@@ -104,8 +156,11 @@ class SchoolIndicators:
         if not before:
             return Finding(None, reason="no earlier headteacher in the history to compare with")
         since = self.head_since()
-        recent = bool(since) and since in {str(self.data.term), str(self.data.term.previous()),
-                                            str(self.data.term.previous().previous())}
+        terms, t = set(), self.data.term
+        for _ in range(self.rules.windows.new_head_terms):
+            terms.add(str(t))
+            t = t.previous()
+        recent = bool(since) and since in terms
         return Finding(recent, value=f"GIAS headteacher {now}" + (f", in post since {since}" if since else ""),
                        source=self.data.latest("gias").source)
 
@@ -198,21 +253,20 @@ class SchoolIndicators:
         if e.get("prev2") is not None:
             s += f"; year before {_fmt(e['prev2'], u)}"
         if e.get("progress_published"):
-            s += "; progress significantly below average" if e["sig_below"] else "; progress not significantly below average"
+            s += ("; progress significantly below average" if e["sig_below"] else
+                  "; progress significantly above average" if e["sig_above"] else
+                  "; progress not significantly different from average")
         return s
 
     def _below(self, e) -> bool:
-        # With confidence intervals, 'below' means significantly below.
-        if e["progress_published"]:
-            return e["sig_below"]
+        # "Attainment is consistently below national averages" is about attainment: the attainment figure decides.
+        # Progress (significance from its confidence intervals) is evidence too, and is reported beside it.
         return e["value"] < e["national"] - e["below_points"]
 
     def _i_attainment_consistently_below(self) -> Finding:
         def test(e):
-            if not self._below(e):
-                return False
-            if e.get("prev1") is None:
-                return e["progress_published"]  # a significant result alone, when no prior year is published
+            if not self._below(e) or e.get("prev1") is None:
+                return False  # "consistently": this year and the year before
             nat1 = e.get("national_prev1") or e["national"]
             return e["prev1"] < nat1 - e["below_points"]
         return self._attainment_finding(test, self._describe)
@@ -221,6 +275,23 @@ class SchoolIndicators:
         band = self.t("attainment_in_line_points")
         return self._attainment_finding(
             lambda e: not self._below(e) and -band <= e["value"] - e["national"] < 0, self._describe)
+
+    def results_summary(self) -> list[str]:
+        """The school's latest KS2/KS4 figures and how they compare, whatever level they point to."""
+        out = []
+        for e in self._attainment():
+            if "reason" in e and e.get("value") is None:
+                out.append(f"{e['label']}: {e['reason']}")
+            else:
+                out.append(self._describe(e) + (f" ({e['reason']})" if "reason" in e else ""))
+        g = self._gap()
+        if "reason" not in g:
+            out.append(f"{g['label']}: disadvantaged {_fmt(g['disadv'], '%')} vs others {_fmt(g['other'], '%')}, gap "
+                       f"{_fmt(g['gap'])} points vs national gap {_fmt(g['nat_gap'])}{_yr(g['year'])}"
+                       + (f"; previous year gap {_fmt(g['gap_prev1'])}" if g["gap_prev1"] is not None else ""))
+        elif g.get("source"):
+            out.append(f"Disadvantaged gap: {g['reason']}")
+        return out
 
     def _i_attainment_at_or_above_national(self) -> Finding:
         return self._attainment_finding(
@@ -392,6 +463,12 @@ class SchoolIndicators:
             return high and pa and not self._improving(a)
         return self._absence_finding(test)
 
+    def _i_persistent_absence_high(self) -> Finding:
+        """Persistent absence well above national, whatever overall absence says ("or persistent absence")."""
+        return self._absence_finding(
+            lambda a: a["persistent"] is not None and a["nat_persistent"] is not None
+            and a["persistent"] > a["nat_persistent"] + self.t("persistent_absence_low_points"))
+
     def _i_absence_rising(self) -> Finding:
         return self._absence_finding(lambda a: a["prev"] is not None and a["overall"] > a["nat_overall"]
                                      and a["overall"] >= a["prev"] + self.t("attendance_low_points"))
@@ -406,33 +483,14 @@ class SchoolIndicators:
         o["category"] = _category_of_concern(r)
         o["safeguarding_not_met"] = str(r.get("safeguarding") or "").strip().lower() == "not met" or \
             str(r.get("oeif_safeguarding_effective") or "").strip().lower() == "no"
-        areas = {a: r.get(a) for a in RC_AREAS if r.get(a) in REPORT_CARD_SCALE}
-        grade = _num(r.get("oeif_overall"))
-        if self.rules.ofsted_framework == "report_card":
-            # The single overall-effectiveness grade is no longer evidence under this rule set.
-            if areas:
-                band = _report_card_band(areas, o["safeguarding_not_met"])
-                o["text"] = _report_card_text(areas) + f"; safeguarding {r.get('safeguarding') or 'not recorded'} ({r.get('inspection_date') or 'date n/a'})"
-            else:
-                band = None
-                o["reason"] = ("no report card yet; under this rule set the single overall-effectiveness grade "
-                               f"(latest: {int(grade) if grade else 'none'}) is not evidence")
+        j = latest_judgement(r)
+        if j:
+            band, o["text"] = j["band"], j["text"]
         else:
-            if grade is not None:
-                band = {1: "good", 2: "good", 3: "requires_improvement", 4: "inadequate"}[int(grade)]
-                words = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}[int(grade)]
-                o["text"] = f"overall effectiveness {words} (grade {int(grade)}, {r.get('oeif_date') or 'date n/a'})"
-                ungraded = r.get("ungraded_outcome")
-                if isinstance(ungraded, str) and ungraded.strip():
-                    o["text"] += f"; ungraded inspection: {ungraded}"
-            elif areas:
-                band = _report_card_band(areas, False)
-                o["text"] = _report_card_text(areas)
-            else:
-                band = None
-                o["reason"] = f"no graded inspection: {self.data.status('ofsted', self.urn, 'oeif_overall') or 'no grade'}"
+            band = None
+            o["reason"] = f"no Ofsted judgement: {self.data.status('ofsted', self.urn, 'oeif_overall') or 'no grade'}"
         if o["category"]:
-            band = "inadequate"
+            band = SCALES.bands[-1]
             o["text"] = "; ".join(filter(None, [o.get("text"), f"category of concern: {o['category']}"]))
         o["band"] = band
         prior = self.prior.get("ofsted_band")
@@ -452,30 +510,23 @@ class SchoolIndicators:
         return Finding(bool(test(o)), value=text, source=o["source"], measures={"ofsted_band": (o["band"], "")})
 
     def latest_judgement_good_or_better(self) -> bool | None:
-        """For the headline "% judged good or better": Ofsted's latest word, whichever framework gave it.
-
-        Unlike the evidence for the criteria, this does not depend on the rule set: a school's last graded
-        inspection stays its judgement until a report card replaces it.
-        """
+        """For the headline "% judged good or better": Ofsted's latest word, whichever framework gave it."""
         r = self.data.row("ofsted", self.urn)
         if r is None:
             return None
         if _category_of_concern(r):
             return False
-        areas = {a: r.get(a) for a in RC_AREAS if r.get(a) in REPORT_CARD_SCALE}
-        if areas:
-            return _report_card_band(areas, str(r.get("safeguarding") or "").strip().lower() == "not met") == "good"
-        grade = _num(r.get("oeif_overall"))
-        return None if grade is None else grade <= 2
+        j = latest_judgement(r)
+        return None if j is None else j["band"] == SCALES.bands[0]
 
     def _i_ofsted_good_or_better(self) -> Finding:
-        return self._ofsted_finding(lambda o: o["band"] == "good")
+        return self._ofsted_finding(lambda o: o["band"] == SCALES.bands[0])
 
     def _i_ofsted_requires_improvement(self) -> Finding:
-        return self._ofsted_finding(lambda o: o["band"] == "requires_improvement")
+        return self._ofsted_finding(lambda o: o["band"] == SCALES.bands[1])
 
     def _i_ofsted_inadequate(self) -> Finding:
-        return self._ofsted_finding(lambda o: o["band"] == "inadequate")
+        return self._ofsted_finding(lambda o: o["band"] == SCALES.bands[-1])
 
     def _i_ofsted_category_of_concern(self) -> Finding:
         o = self._ofsted()
@@ -503,7 +554,9 @@ class SchoolIndicators:
 
     def _inspected_recently(self, o) -> bool:
         """An inspection (graded, report card or ungraded) published in this term or the last."""
-        start, end = self.data.window()
+        from .categorise import terms_window  # categorise imports this module
+
+        start, end = terms_window(self.data.term, self.rules.windows.evidence_terms)
         r = o.get("row") or {}
         dates = [r.get(k) for k in ("inspection_date", "oeif_date", "ungraded_date")]
         return any(hasattr(d, "year") and start <= d <= end for d in dates)
@@ -512,10 +565,11 @@ class SchoolIndicators:
         # Sustained means a new inspection confirmed it, not merely that nothing changed.
         def test(o):
             remains = "remains" in str((o.get("row") or {}).get("ungraded_outcome") or "").lower()
-            return o["band"] == "good" and (o["prev_band"] in (None, "good")) and self._inspected_recently(o) \
-                and (o["prev_band"] == "good" or remains)
+            good = SCALES.bands[0]
+            return o["band"] == good and (o["prev_band"] in (None, good)) and self._inspected_recently(o) \
+                and (o["prev_band"] == good or remains)
         return self._ofsted_finding(test)
 
     def _i_ofsted_requires_improvement_sustained(self) -> Finding:
-        return self._ofsted_finding(lambda o: o["band"] != "good" and o["prev_band"] not in (None, "good"),
+        return self._ofsted_finding(lambda o: o["band"] != SCALES.bands[0] and o["prev_band"] not in (None, SCALES.bands[0]),
                                     needs_prev=True)

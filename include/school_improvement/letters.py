@@ -1,12 +1,14 @@
 """Letters to schools, academy concerns and elected members' alerts, from the Strategy's sections.
 
 Nothing is sent: each flag carries its evidence and a draft for the Director of Education's review.
-The ladder follows the letters log: Significant Concerns letter -> (concerns remain at the next LAIG)
-Warning Notice -> (concerns remain) Significant Concerns. One flag per school per term: the highest due.
+The ladder (the rule set's `escalates_from`) follows the letters log: a letter issued earlier, with concerns
+remaining, makes the next rung due. One flag per school per term: the highest due. The academy route runs per
+concern. Every letter, step and window is rule-set data.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,9 +17,8 @@ import pandas as pd
 from .categorise import SchoolEvidence, academies, issued_letters, maintained_schools
 from .rules import Indicator, RuleSet
 from .termdata import TermData
+from .vocabulary import VOCAB
 
-LADDER = ["significant_concerns_letter", "warning_notice", "significant_concerns"]
-ACADEMY_ROUTE = ["academy_meeting", "academy_formal_letter", "academy_escalation"]
 LETTER_COLUMNS = ["urn", "school_name", "letter", "letter_title", "indicators", "evidence", "evidence_general",
                   "escalation_note", "category", "flagged_on", "term"]
 ACADEMY_COLUMNS = ["urn", "school_name", "trust", "concerns", "evidence", "evidence_general", "next_step",
@@ -54,8 +55,12 @@ def _issued_this_term(data: TermData, urn: int, letter: str, indicator_ids: list
     return bool(rows) and (not indicator_ids or set(indicator_ids) <= issued_for or "" in issued_for and len(issued_for) == 1)
 
 
-def _earlier(data: TermData, urn: int, letter: str, within_terms: int = 3) -> list[dict]:
+def _earlier(data: TermData, urn: int, letter: str, within_terms: int) -> list[dict]:
     return [r for r in issued_letters(data, urn, [letter], within_terms) if r["_term"] < data.term]
+
+
+def _title(rules: RuleSet, letter: str) -> str:
+    return rules.letters[letter].title if letter in rules.letters else VOCAB.letters.get(letter, letter)
 
 
 def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, history: dict[int, dict],
@@ -63,39 +68,43 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
     on = data.term.reference_date
     category = dict(zip(categorisation["urn"], categorisation["category"])) if not categorisation.empty else {}
     by_urn = {int(r["urn"]): r for r in categorisation.to_dict("records")}
-    letter_overrides = {o.id for o in rules.overriding if o.from_letter}
+    ladder = rules.ladder()
+    recognition = [k for k, v in rules.letters.items() if v.recognition]
+    cr, lookback = rules.concerns_remain, rules.windows.ladder_lookback_terms
     rows, drafts = [], []
     gias = {int(r["urn"]): r for r in maintained_schools(data).to_dict("records")}
     for urn, school in gias.items():
         ev = SchoolEvidence(urn, data, rules, history.get(urn, {}).get("prior"))
         met = {name: _met(rule.indicators, ev, on, category.get(urn)) for name, rule in rules.letters.items()}
-        # "Concerns remain" is judged on the evidence, not on the letter itself (which alone forces high).
+        # "Concerns remain" is judged on this term's evidence, never on a letter already issued.
         row = by_urn.get(urn, {})
-        concerns_remain = row.get("best_fit_category") == "high" or row.get("overriding_condition", "") not in (
-            {""} | letter_overrides) or bool(met["significant_concerns_letter"]) or bool(met["warning_notice"])
+        concerns_remain = row.get("best_fit_category") in cr.best_fit_levels or (
+            cr.overriding and bool(row.get("overriding_condition", ""))) or any(met[x] for x in cr.letters_met)
         due: list[tuple[str, list, str]] = []
-        if met["significant_concerns_letter"]:
-            due.append(("significant_concerns_letter", met["significant_concerns_letter"], ""))
-        prior_scl = _earlier(data, urn, "significant_concerns_letter")
-        if met["warning_notice"] or (prior_scl and concerns_remain):
-            note = ""
-            if prior_scl and concerns_remain:
-                note = (f"Significant Concerns letter issued {prior_scl[-1]['issued_on']}; concerns remain "
-                        f"(level of support: {category.get(urn, 'n/a')})")
-            due.append(("warning_notice", met["warning_notice"], note))
-        prior_wn = _earlier(data, urn, "warning_notice")
-        if prior_wn and (met["significant_concerns"] or concerns_remain):
-            due.append(("significant_concerns", met["significant_concerns"],
-                        f"Warning Notice issued {prior_wn[-1]['issued_on']}; concerns remain"))
+        for name in ladder:
+            rule = rules.letters[name]
+            if category.get(urn) in rule.not_for_categories:
+                continue
+            earlier = _earlier(data, urn, rule.escalates_from, lookback) if rule.escalates_from else []
+            escalates = bool(earlier) and concerns_remain
+            if rule.requires_escalation and not earlier:
+                continue
+            if met[name] or escalates:
+                note = ""
+                if escalates:
+                    note = (f"{_title(rules, rule.escalates_from)} issued {earlier[-1]['issued_on']}; concerns remain "
+                            f"(level of support: {category.get(urn, 'n/a')})")
+                due.append((name, met[name], note))
         due = [d for d in due if not _issued_this_term(data, urn, d[0], [m[0].id for m in d[1]])]
         if due:
-            letter, inds, note = max(due, key=lambda d: LADDER.index(d[0]))
-        elif met["congratulations"] and category.get(urn) != "high":
-            letter, inds, note = "congratulations", met["congratulations"], ""
-            if _issued_this_term(data, urn, letter, [m[0].id for m in inds]):
-                continue
+            letter, inds, note = max(due, key=lambda d: ladder.index(d[0]))
         else:
-            continue
+            thanks = [(k, met[k]) for k in recognition if met[k]
+                      and category.get(urn) not in rules.letters[k].not_for_categories
+                      and not _issued_this_term(data, urn, k, [m[0].id for m in met[k]])]
+            if not thanks:
+                continue
+            (letter, inds), note = thanks[0], ""
         rule = rules.letters[letter]
         rows.append({"urn": urn, "school_name": school.get("school_name"), "letter": letter,
                      "letter_title": rule.title, "indicators": "; ".join(m[0].id for m in inds),
@@ -125,36 +134,78 @@ def _draft(school: dict, letter: str, title: str, inds: list, note: str, rules: 
             "date": as_of}
 
 
+def _concern_ids(text, known: "set[str] | list[str]") -> set[str]:
+    """The known indicator ids a letters-log `concern` names (as "<id>, <id>: what was discussed")."""
+    text = str(text or "")
+    return {k for k in known if re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", text, re.IGNORECASE)}
+
+
+def route_position(data: TermData, rules: RuleSet, urn: int, concern_ids: list[str]) -> tuple[dict[str, int], list[str]]:
+    """For each concern, the index of the furthest route step already taken for it (-1: none), and notes.
+
+    The route runs per concern: a step counts only for the concerns the letters log names; a resolution
+    recorded for a concern closes its route, so the same concern raised again starts at the first step.
+    """
+    ac = rules.academy_concerns
+    steps = [s.step for s in ac.route]
+    taken = {c: -1 for c in concern_ids}
+    notes = []
+    log = issued_letters(data, urn, steps + [ac.resolved_letter], ac.route_lookback_terms)
+    known = {i.id for i in ac.indicators}
+    for r in log:  # in date order
+        named = _concern_ids(r.get("concern"), known)
+        if r["letter"] == ac.resolved_letter:
+            for c in taken:
+                if c in named:
+                    taken[c] = -1
+            continue
+        if r["_term"] >= data.term:
+            continue  # a step taken this term is this term's step, not the one before it
+        if not named:
+            notes.append(f"{_title(rules, r['letter'])} on {r['issued_on']} names no concern in the letters log: "
+                         f"record the concern ids (e.g. {concern_ids[0]})")
+        for c in taken:
+            if c in named:
+                taken[c] = max(taken[c], steps.index(r["letter"]))
+    return taken, notes
+
+
 def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], as_of: date) -> pd.DataFrame:
-    """Each of the Strategy's concerns about an academy, with the next step on its route."""
+    """Each of the Strategy's concerns about an academy, with the next step on its route, per concern."""
     on = data.term.reference_date
     bodies = rules.bodies_on(on)
+    ac = rules.academy_concerns
     rows = []
     for school in academies(data).to_dict("records"):
         urn = int(school["urn"])
         ev = SchoolEvidence(urn, data, rules, history.get(urn, {}).get("prior"))
-        met = _met(rules.academy_concerns.indicators, ev, on)
+        met = _met(ac.indicators, ev, on)
         if not met:
             continue
-        # How far along the route: the furthest step already taken in the letters log decides the next.
-        taken = [r["letter"] for r in issued_letters(data, urn, ACADEMY_ROUTE, 6) if r["_term"] < data.term]
-        step = 0 if not taken else min(max(ACADEMY_ROUTE.index(t) for t in taken) + 1, len(ACADEMY_ROUTE) - 1)
-        route = rules.academy_concerns.route[step]
         ids = [m[0].id for m in met]
-        safeguarding = set(ids) & set(rules.academy_concerns.safeguarding_indicators)
+        taken, notes = route_position(data, rules, urn, ids)
+        per = {c: min(t + 1, len(ac.route) - 1) for c, t in taken.items()}
+        route = ac.route[max(per.values())]
+        detail = route.wording + ". Per concern: " + ", ".join(
+            f"{c} {ac.route[n].step.replace('_', ' ')}" for c, n in per.items())
+        if notes:
+            detail += ". " + " ".join(notes)
+        safeguarding = set(ids) & set(ac.safeguarding_indicators)
         sg_route = ""
         if safeguarding:
-            ofsted_raised = ev.indicators.get("safeguarding_not_met").met
-            parts = [f"the academy trust ({school.get('trust') or 'trust not recorded'})", bodies.get("regional", "")]
-            if ofsted_raised:
-                parts.append(f"{bodies.get('ofsted', 'Ofsted')} (it raised the concern)")
+            parts = []
+            for rcp in ac.safeguarding_route:
+                if rcp.when_indicator and not ev.indicators.get(rcp.when_indicator).met:
+                    continue
+                name = (f"the academy trust ({school.get('trust') or 'trust not recorded'})"
+                        if rcp.body == "academy_trust" else bodies.get(rcp.body, ""))
+                parts.append(f"{name} ({rcp.note})" if rcp.note and name else name)
             sg_route = "Report safeguarding concerns to " + ", ".join(p for p in parts if p)
-        escalate_to = ", ".join(bodies[k] for k in ("funding_body", "regional", "ofsted") if k in bodies) \
-            if route["step"] == "academy_escalation" else ""
+        escalate_to = ", ".join(bodies[k] for k in route.escalate_to if k in bodies)
         rows.append({"urn": urn, "school_name": school.get("school_name"), "trust": school.get("trust") or "",
                      "concerns": "; ".join(ids), "evidence": " | ".join(f"{i.id} {i.wording}: {t}" for i, t, _ in met),
                      "evidence_general": " | ".join(f"{i.id} {i.wording}: {g}" for i, _, g in met),
-                     "next_step": route["step"], "next_step_detail": route["wording"], "escalate_to": escalate_to,
+                     "next_step": route.step, "next_step_detail": detail, "escalate_to": escalate_to,
                      "safeguarding_route": sg_route, "flagged_on": as_of, "term": str(data.term)})
     return pd.DataFrame(rows, columns=ACADEMY_COLUMNS)
 
@@ -164,15 +215,18 @@ def whistleblowing_redirect(rules: RuleSet, on: date) -> str:
 
 
 def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, letters: pd.DataFrame) -> pd.DataFrame:
-    """Members for the ward of each high-support or concern-letter school. Only what members are told."""
+    """Members for the ward of each school causing significant concern: at the rule set's alert levels, or issued
+    one of its alert letters (in the letters log). A letter merely flagged does not alert. Only what members are told.
+    """
+    ma = rules.member_alerts
     members = data.frame("ward_members")
     reasons: dict[int, list[str]] = {}
-    if "high_support" in rules.member_alerts.when and not categorisation.empty:
-        for r in categorisation[categorisation["category"] == "high"].to_dict("records"):
-            reasons.setdefault(int(r["urn"]), []).append("high level of support")
-    if "letter_flagged" in rules.member_alerts.when and not letters.empty:
-        for r in letters[letters["letter"].isin(rules.member_alerts.letters)].to_dict("records"):
-            reasons.setdefault(int(r["urn"]), []).append(f"{r['letter_title']} flagged")
+    for r in categorisation.to_dict("records") if not categorisation.empty else []:
+        urn = int(r["urn"])
+        if r["category"] in ma.categories:
+            reasons.setdefault(urn, []).append(VOCAB.support_levels.get(r["category"], r["category"]).lower())
+        for x in issued_letters(data, urn, ma.letters_issued, ma.issued_within_terms):
+            reasons.setdefault(urn, []).append(f"{_title(rules, x['letter'])} issued {x['issued_on']}")
     rows = []
     wards = dict(zip(categorisation["urn"], categorisation["ward"])) if not categorisation.empty else {}
     names = dict(zip(categorisation["urn"], categorisation["school_name"])) if not categorisation.empty else {}

@@ -166,7 +166,7 @@ def categorise(cfg: RunConfig) -> dict:
     from .rules import rule_set_for
 
     data = _term_data(cfg)
-    rules = rule_set_for(cfg.term_obj.reference_date)
+    rules = rule_set_for(cfg.term_obj.reference_date, la_code=cfg.la_code)
     eng = history.engine_for(cfg.history_url)
     prev = history.previous(eng, cfg.la_code, cfg.term_obj)
     result = place(data, rules, prev)
@@ -176,8 +176,8 @@ def categorise(cfg: RunConfig) -> dict:
         result.measures[urn] = school_measures(SchoolEvidence(urn, data, rules, prev.get(urn, {}).get("prior")), r)
     history.record_term(eng, cfg.la_code, cfg.term_obj, cfg.run_id, rules.id, data.checksums(), result.table,
                         result.evidence, result.measures, acads)
-    _save({"table": result.table, "evidence": result.evidence, "rule_set": rules.id, "previous": prev},
-          cfg.run_dir / "categorisation.pkl")
+    _save({"table": result.table, "evidence": result.evidence, "rule_set": rules.id, "previous": prev,
+           "problems": result.problems}, cfg.run_dir / "categorisation.pkl")
     return {"rule_set": rules.id, **result.table["category"].value_counts().to_dict()}
 
 
@@ -211,6 +211,7 @@ def report_inputs(cfg: RunConfig):
     rules = load_rule_set(cat["rule_set"])
     eng = history.engine_for(cfg.history_url)
     dq = pd.read_pickle(cfg.run_dir / "quality" / "data_quality.pkl")
+    dq = with_rule_set_review(dq, rules, cfg.term_obj, cat.get("problems", []))
     return ReportInputs(
         la_code=cfg.la_code, la_name=cfg.name_of_la(), term=cfg.term, rule_set_id=rules.id,
         rule_set_title=rules.title, run_date=cfg.as_of_date(), categorisation=cat["table"],
@@ -220,6 +221,20 @@ def report_inputs(cfg: RunConfig):
         data_quality=dq, provenance=with_origin(data.provenance(), cfg.run_dir), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
         academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date),
         intelligence=data.frame("la_intelligence"))
+
+
+def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> pd.DataFrame:
+    """data_quality plus the categorise stage's warnings and the warning for a rule set past its review date
+    (rules.review_warning, for the front page)."""
+    from .rules import review_problem
+
+    extra = [p for p in [*problems, review_problem(rules, term)] if p is not None]
+    if not extra:
+        return dq
+    rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else "adviser_judgements",
+                          "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,
+                          "message": p.message} for p in extra])
+    return pd.concat([dq, rows], ignore_index=True) if not dq.empty else rows
 
 
 def indicator_table(data, rules, table: pd.DataFrame, previous: dict) -> pd.DataFrame:

@@ -35,6 +35,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher  # noqa: E402
 
 from . import TEMPLATES_DIR  # noqa: E402
 from .terms import Term  # noqa: E402
+from .vocabulary import VOCAB  # noqa: E402
 
 EDITIONS = ("restricted", "general")
 
@@ -43,7 +44,7 @@ CATEGORISATION_COLUMNS = [
     "urn", "school_name", "phase", "school_type", "ward", "adviser", "category", "computed_category",
     "best_fit_category", "previous_category", "direction_of_travel", "override_reason", "override_by",
     "override_on", "criteria_met", "reasons", "overriding_condition", "visits_planned", "laig_reviews_planned",
-    "support_plan", "rule_set", "term", "good_or_better",
+    "support_plan", "rule_set", "term", "good_or_better", "borderline",
 ]
 LETTERS_COLUMNS = ["urn", "school_name", "letter", "letter_title", "indicators", "evidence", "escalation_note",
                    "category", "flagged_on", "term"]
@@ -71,13 +72,8 @@ RESTRICTED_ONLY_CSVS = {"evidence.csv"}
 INTEGER_COLUMNS = {"urn", "row", "rows", "visits_planned"}
 
 LEVELS = ("high", "medium", "low")
-LEVEL_LABELS = {"high": "High level of support", "medium": "Medium level of support", "low": "Low level of support"}
-LETTER_LABELS = {
-    "congratulations": "Congratulations letter",
-    "significant_concerns_letter": "Significant concerns letter",
-    "warning_notice": "Warning notice",
-    "significant_concerns": "Significant concerns",
-}
+LEVEL_LABELS = dict(VOCAB.support_levels)  # labels from the one vocabulary (include/vocabulary.yaml)
+LETTER_LABELS = dict(VOCAB.letters)
 SOURCE_LABELS = {
     "la_intelligence": "LA intelligence",
     "adviser_judgements": "Adviser judgement",
@@ -270,12 +266,24 @@ def _looks_numeric(s: str) -> bool:
         return False
 
 
-def _scrub_parts(text: str, snippets: set[str], private_wordings: dict[str, str]) -> str:
-    """Replace each "; "-separated part that carries confidential detail with its generalised form."""
+def _scrub_parts(text: str, snippets: set[str], private_wordings: dict[str, str], protected: frozenset = frozenset()
+                 ) -> str:
+    """Replace each "; "-separated part that carries confidential detail with its generalised form.
+
+    Line by line, and a Strategy wording that itself contains "; " (`protected`) is kept whole.
+    """
     if not text:
         return text
+    return "\n".join(_scrub_line(line, snippets, private_wordings, protected) for line in text.split("\n"))
+
+
+def _scrub_line(text: str, snippets: set[str], private_wordings: dict[str, str], protected: frozenset) -> str:
+    guard = "\x1f"
+    for w in sorted({w for w in (*protected, *private_wordings) if w and "; " in w}, key=len, reverse=True):
+        if w in text:
+            text = text.replace(w, w.replace("; ", guard))
     out = []
-    for part in text.split("; "):
+    for part in (p.replace(guard, "; ") for p in text.split("; ")):
         replacement = None
         for wording, general in private_wordings.items():
             if wording and (part == wording or part.startswith(wording)):
@@ -287,7 +295,8 @@ def _scrub_parts(text: str, snippets: set[str], private_wordings: dict[str, str]
     return "; ".join(dict.fromkeys(out))  # keep order, drop repeats of the same generalised text
 
 
-def _scrub_frame(df: pd.DataFrame, snippets: set[str], wordings_by_urn: dict, text_cols: list[str]) -> pd.DataFrame:
+def _scrub_frame(df: pd.DataFrame, snippets: set[str], wordings_by_urn: dict, text_cols: list[str],
+                 protected: frozenset = frozenset()) -> pd.DataFrame:
     df = df.copy()
     for col in df.columns:
         if pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
@@ -296,7 +305,7 @@ def _scrub_frame(df: pd.DataFrame, snippets: set[str], wordings_by_urn: dict, te
         for urn, v in zip(df["urn"] if "urn" in df.columns else [None] * len(df), df[col]):
             t = _text(v)
             if col in text_cols:
-                t2 = _scrub_parts(t, snippets, wordings_by_urn.get(_urn_key(urn), {}))
+                t2 = _scrub_parts(t, snippets, wordings_by_urn.get(_urn_key(urn), {}), protected)
             elif any(s in t for s in snippets):
                 t2 = RESTRICTED_TEXT
             else:
@@ -342,6 +351,7 @@ def general_view(inputs: ReportInputs) -> ReportInputs:
             if w:
                 wordings_by_urn.setdefault(_urn_key(row.get("urn")), {})[w] = general
     snippets = _confidential_snippets(inputs)
+    protected = frozenset(_text(w) for w in ev["wording"].unique()) if "wording" in ev.columns else frozenset()
     text_cols = ["reasons", "overriding_condition", "override_reason", "evidence", "escalation_note", "reason",
                  "concerns", "next_step"]
 
@@ -349,7 +359,7 @@ def general_view(inputs: ReportInputs) -> ReportInputs:
         # Stages that know what is confidential write a `<column>_general` twin: use it, then scrub anyway.
         for col in [c for c in df.columns if f"{c}_general" in df.columns]:
             df = df.assign(**{col: df[f"{col}_general"]}).drop(columns=[f"{col}_general"])
-        return _scrub_frame(df, snippets, wordings_by_urn, text_cols)
+        return _scrub_frame(df, snippets, wordings_by_urn, text_cols, protected)
 
     return dataclasses.replace(
         inputs,

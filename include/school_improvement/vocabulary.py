@@ -1,0 +1,119 @@
+"""The product's one vocabulary (include/vocabulary.yaml): intelligence flags, letters, levels of support,
+Ofsted's scales and confidentiality classes. Feed specs, Great Expectations value sets, rule sets, the demo
+and the report's labels all take their codes from here, so a code is added in one place.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from . import INCLUDE_DIR
+from .errors import RulesError
+
+VOCABULARY_FILE = INCLUDE_DIR / "vocabulary.yaml"
+
+
+class Flag(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str
+    confidentiality: str
+
+
+class Grade(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str
+    band: str
+
+
+class UngradedOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contains: str
+    band: str
+
+
+class OfstedScales(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bands: list[str]
+    oeif_grades: dict[int, Grade]
+    report_card_scale: list[Grade]
+    report_card_areas: dict[str, str]
+    key_judgements: dict[str, str]
+    ungraded_outcomes: list[UngradedOutcome]
+    safeguarding: list[str]
+    categories_of_concern: list[str]
+
+    @model_validator(mode="after")
+    def _bands_known(self):
+        for g in [*self.oeif_grades.values(), *self.report_card_scale, *self.ungraded_outcomes]:
+            if g.band not in self.bands:
+                raise ValueError(f"Ofsted scale entry {g!r}: unknown band {g.band!r} (bands: {self.bands})")
+        return self
+
+    def band_of_grade(self, grade: int) -> str | None:
+        g = self.oeif_grades.get(int(grade))
+        return g.band if g else None
+
+    def grade_label(self, grade: int) -> str:
+        g = self.oeif_grades.get(int(grade))
+        return g.label if g else str(grade)
+
+    @property
+    def report_card_labels(self) -> list[str]:
+        return [g.label for g in self.report_card_scale]
+
+    def band_of_report_card(self, label: str) -> str:
+        return next(g.band for g in self.report_card_scale if g.label == label)
+
+    def band_of_ungraded(self, outcome) -> str | None:
+        text = str(outcome or "").lower()
+        return next((u.band for u in self.ungraded_outcomes if u.contains.lower() in text), None)
+
+    def worst_band(self, bands) -> str:
+        return max(bands, key=self.bands.index)
+
+
+class ConfidentialityClass(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str
+    general_edition: Literal["shown", "named_by_kind"]  # what the general edition shows of such evidence
+
+
+class Vocabulary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confidentiality_classes: dict[str, ConfidentialityClass]
+    severities: list[str]
+    support_levels: dict[str, str]
+    areas: dict[str, str]
+    intelligence_flags: dict[str, Flag]
+    letters: dict[str, str]
+    ofsted: OfstedScales
+
+    @model_validator(mode="after")
+    def _classes_known(self):
+        for name, f in self.intelligence_flags.items():
+            if f.confidentiality not in self.confidentiality_classes:
+                raise ValueError(f"intelligence flag {name}: unknown confidentiality class {f.confidentiality!r}")
+        return self
+
+    @property
+    def restricted_flags(self) -> frozenset[str]:
+        """Flags whose specifics the general edition names by kind only."""
+        return frozenset(k for k, f in self.intelligence_flags.items()
+                         if self.confidentiality_classes[f.confidentiality].general_edition == "named_by_kind")
+
+
+@lru_cache(maxsize=4)
+def load_vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return Vocabulary.model_validate(yaml.safe_load(fh) or {})
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise RulesError(f"vocabulary {path} is invalid: {exc}") from exc
+
+
+VOCAB = load_vocabulary()

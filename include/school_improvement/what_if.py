@@ -1,0 +1,157 @@
+"""Policy what-if: one term's feeds under two rule sets, and which schools change category or letters, and why.
+
+An LA revising its Strategy sees the effect before adopting it. The comparison is written to its own folder
+(compare.csv and a short PDF section) and never to the shared drive's editions: nothing is published.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from .categorise import categorise
+from .letters import flag_letters
+from .rules import RuleSet, load_rule_set_arg, review_warning
+from .termdata import TermData
+from .terms import Term
+
+WHAT_IF_COLUMNS = ["urn", "school_name", "category_a", "category_b", "category_changed", "letter_a", "letter_b",
+                   "letter_changed", "criteria_only_a", "criteria_only_b", "why"]
+
+
+@dataclass
+class WhatIf:
+    table: pd.DataFrame  # WHAT_IF_COLUMNS, one row per school whose category or letter changes
+    schools: int  # schools compared
+    rules_a: RuleSet
+    rules_b: RuleSet
+    term: Term
+    la_code: str
+    warnings: list[str]
+
+
+def _wording(rules: RuleSet, ids: list[str]) -> str:
+    words = {c.id: c.wording for c in rules.criteria}
+    return "; ".join(f"{i} ({words.get(i, '')})" for i in ids)
+
+
+def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, history: dict | None = None,
+                      as_of: date | None = None) -> WhatIf:
+    """Categorise and flag letters for one term under both rule sets; keep the schools where either changes."""
+    history = history or {}
+    as_of = as_of or data.term.reference_date
+    out = {}
+    for key, rules in (("a", rules_a), ("b", rules_b)):
+        cat = categorise(data, rules, history)
+        letters = flag_letters(data, rules, cat.table, history, as_of).letters
+        out[key] = (cat.table.set_index("urn"), dict(zip(letters["urn"], letters["letter"])),
+                    dict(zip(letters["urn"], letters["indicators"])))
+    (ta, la, ia), (tb, lb, ib) = out["a"], out["b"]
+    rows = []
+    for urn in sorted(set(ta.index) | set(tb.index)):
+        a, b = ta.loc[urn], tb.loc[urn]
+        met_a = [c for c in str(a["criteria_met"]).split("; ") if c]
+        met_b = [c for c in str(b["criteria_met"]).split("; ") if c]
+        only_a, only_b = [c for c in met_a if c not in met_b], [c for c in met_b if c not in met_a]
+        cat_changed = a["category"] != b["category"]
+        letter_changed = la.get(urn, "") != lb.get(urn, "")
+        if not (cat_changed or letter_changed):
+            continue
+        why = []
+        if only_a:
+            why.append(f"met only under {rules_a.id}: {_wording(rules_a, only_a)}")
+        if only_b:
+            why.append(f"met only under {rules_b.id}: {_wording(rules_b, only_b)}")
+        if a["best_fit_category"] != b["best_fit_category"]:
+            why.append(f"best fit {a['best_fit_category']} under {rules_a.id}, {b['best_fit_category']} under {rules_b.id}")
+        if a["overriding_condition"] != b["overriding_condition"]:
+            why.append(f"overriding condition {a['overriding_condition'] or 'none'} under {rules_a.id}, "
+                       f"{b['overriding_condition'] or 'none'} under {rules_b.id}")
+        for rid, row in ((rules_a.id, a), (rules_b.id, b)):
+            if row["borderline"]:
+                why.append(f"borderline under {rid}: {row['borderline']}")
+        if letter_changed:
+            why.append(f"letter {la.get(urn) or 'none'} ({ia.get(urn, '')}) under {rules_a.id}, "
+                       f"{lb.get(urn) or 'none'} ({ib.get(urn, '')}) under {rules_b.id}")
+        rows.append({"urn": urn, "school_name": a["school_name"], "category_a": a["category"],
+                     "category_b": b["category"], "category_changed": cat_changed, "letter_a": la.get(urn, ""),
+                     "letter_b": lb.get(urn, ""), "letter_changed": letter_changed,
+                     "criteria_only_a": "; ".join(only_a), "criteria_only_b": "; ".join(only_b),
+                     "why": " | ".join(why)})
+    warnings = [w for w in (review_warning(rules_a, data.term), review_warning(rules_b, data.term)) if w]
+    return WhatIf(pd.DataFrame(rows, columns=WHAT_IF_COLUMNS), len(set(ta.index) | set(tb.index)), rules_a, rules_b,
+                  data.term, data.la_code, warnings)
+
+
+def read_term(la_code: str, term: Term, landing: Path) -> TermData:
+    """Read and validate one term's feeds as the pipeline does; a critical problem stops the comparison."""
+    from .errors import FeedError, ValidationFailed
+    from .feeds import read_feed
+    from .quality import validate
+
+    folder = Path(landing) / la_code / str(term)
+    folder = folder if folder.is_dir() else Path(landing)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".xlsx")
+                   and not p.name.startswith((".", "~$")))
+    if not files:
+        raise FileNotFoundError(f"no .csv or .xlsx feed files in {folder}")
+    feeds, problems = [], []
+    for p in files:
+        try:
+            feeds.append(read_feed(p))
+        except FeedError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise FeedError(problems)
+    report = validate(feeds)
+    if report.critical:
+        raise ValidationFailed(report.critical)
+    return TermData(la_code, term, feeds)
+
+
+def write_what_if(result: WhatIf, out_dir: Path) -> dict:
+    """compare.csv and compare.pdf in `<out_dir>/<la>/<term>/<a>-vs-<b>/`, replaced whole (never half-written)."""
+    from .report import render_pdf, write_csv
+
+    dest = Path(out_dir) / result.la_code / str(result.term) / f"{result.rules_a.id}-vs-{result.rules_b.id}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".what-if-", dir=dest.parent))
+    try:
+        write_csv(result.table, staging / "compare.csv", WHAT_IF_COLUMNS)
+        t = result.table
+        moves = (t[t["category_changed"]].groupby(["category_a", "category_b"]).size().reset_index(name="schools")
+                 .to_dict("records") if not t.empty else [])
+        render_pdf("what_if.html.j2", {
+            "la_code": result.la_code, "term": str(result.term), "schools": result.schools,
+            "rules_a": result.rules_a, "rules_b": result.rules_b, "rows": t.to_dict("records"),
+            "category_changes": int(t["category_changed"].sum()) if not t.empty else 0,
+            "letter_changes": int(t["letter_changed"].sum()) if not t.empty else 0,
+            "moves": moves, "warnings": result.warnings, "run_date": result.term.reference_date,
+        }, staging / "compare.pdf")
+        if dest.exists():
+            shutil.rmtree(dest)
+        staging.rename(dest)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return {"folder": str(dest), "schools": result.schools, "changed": len(result.table),
+            "category_changes": int(result.table["category_changed"].sum()) if len(result.table) else 0,
+            "letter_changes": int(result.table["letter_changed"].sum()) if len(result.table) else 0}
+
+
+def run_what_if(la_code: str, term: str, landing: str, rules_a: str, rules_b: str, out_dir: str,
+                history_url: str | None = None) -> dict:
+    """The domain entry point (CLI `compare` and the policy_what_if DAG): read, compare, write; publish nothing."""
+    t = Term.parse(term)
+    a, b = load_rule_set_arg(rules_a), load_rule_set_arg(rules_b)
+    data = read_term(str(la_code), t, Path(landing))
+    history = None
+    if history_url:
+        from . import history as hist
+        history = hist.previous(hist.engine_for(history_url), str(la_code), t)
+    return write_what_if(compare_rule_sets(data, a, b, history), Path(out_dir))

@@ -1,0 +1,61 @@
+"""Policy what-if: one term under two rule sets, which schools change category or letters and why."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pypdf import PdfReader
+
+from factories import gias, judgement, letter, term_data
+from school_improvement import __main__ as cli
+from school_improvement.rules import load_rule_set
+from school_improvement.what_if import compare_rule_sets, write_what_if
+
+RULES = load_rule_set("cambs-2021-23")
+ROUND_UP = RULES.model_copy(update={"id": "draft-round-up", "best_fit": RULES.best_fit.model_copy(
+    update={"school_ties": "more_support"})})
+URN = 990301
+
+
+def _data():
+    # URN: areas medium and high (mean 2.5, a tie); URN+1: unaffected; URN+2: a letter decides nothing either way.
+    return term_data(gias=[gias(URN), gias(URN + 1), gias(URN + 2)], adviser_judgements=[
+        judgement(URN, "LM-M2"), judgement(URN, "QE-H2"), judgement(URN + 1, "LM-L2"), judgement(URN + 2, "LM-L2")],
+        letters_log=[letter(URN + 2, "congratulations", date(2025, 9, 20))])
+
+
+def test_compare_lists_only_the_schools_that_change_and_why():
+    result = compare_rule_sets(_data(), RULES, ROUND_UP)
+    t = result.table
+    assert result.schools == 3 and list(t["urn"]) == [URN]
+    row = t.iloc[0]
+    assert (row["category_a"], row["category_b"], row["category_changed"]) == ("medium", "high", True)
+    assert "halfway between medium and high: resolved to medium (less support)" in row["why"]
+    assert "resolved to high (more support)" in row["why"]
+    # The same rule set twice changes nothing.
+    assert compare_rule_sets(_data(), RULES, RULES).table.empty
+
+
+def test_what_if_writes_csv_and_pdf_to_its_own_folder_and_nothing_else(tmp_path):
+    out = write_what_if(compare_rule_sets(_data(), RULES, ROUND_UP), tmp_path / "what-if")
+    folder = tmp_path / "what-if" / "999" / "2025-26-autumn" / "cambs-2021-23-vs-draft-round-up"
+    assert out["folder"] == str(folder) and out["category_changes"] == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["compare.csv", "compare.pdf"]
+    assert [p.name for p in (tmp_path / "what-if" / "999" / "2025-26-autumn").iterdir()] == [folder.name]  # no staging
+    text = " ".join(p.extract_text() for p in PdfReader(folder / "compare.pdf").pages)
+    assert "Not a published edition" in text and "Test School 990301" in text
+    assert "990301" in (folder / "compare.csv").read_text(encoding="utf-8-sig")
+
+
+def test_compare_command_needs_two_rule_sets_and_passes_them_in_order(monkeypatch, capsys):
+    seen = {}
+
+    def fake(la, term, landing, a, b, out, history_url):
+        seen.update(la=la, term=term, a=a, b=b, out=out)
+        return {"folder": out, "schools": 3, "changed": 1, "category_changes": 1, "letter_changes": 0}
+
+    monkeypatch.setattr("school_improvement.what_if.run_what_if", fake)
+    assert cli.main(["compare", "--term", "2025-26-spring", "--rules", "cambs-2021-23"]) == 2
+    assert cli.main(["compare", "--term", "2025-26-spring", "--rules", "A", "--rules", "B", "--out", "x"]) == 0
+    assert (seen["a"], seen["b"], seen["term"]) == ("A", "B", "2025-26-spring")
+    assert "1 change category" in capsys.readouterr().out
