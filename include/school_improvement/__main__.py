@@ -128,6 +128,8 @@ def _build_run_dag(sub: argparse.ArgumentParser) -> None:
 
 
 from .sources import cli_builder as _build_fetch  # noqa: E402 (the fetch command lives with the fetchers)
+
+
 def run_compare(args: argparse.Namespace) -> int:
     """One term's feeds under two rule sets: which schools change category or letters, and why. Publishes nothing."""
     from .errors import FeedError, RulesError, ValidationFailed
