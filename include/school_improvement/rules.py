@@ -157,6 +157,7 @@ class RuleSet(BaseModel):
     academy_concerns: AcademyRules
     escalation_bodies: list[Body]
     member_alerts: MemberAlerts
+    published_results: dict[str, dict] = {}  # per feed kind: not_published years, lag_years by season, label
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -20,6 +20,9 @@ class TermData:
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
+        # The LA's schools are those in its GIAS extract: DfE and Ofsted rows for other schools are set aside.
+        urns = scope_urns(self.feeds, self.la_code)
+        self.feeds = [in_scope(f, urns, self.la_code) for f in self.feeds]
         for f in self.feeds:
             self.by_kind.setdefault(f.kind, []).append(f)
         # Several files of one kind (e.g. KS2 for three years): the latest year is this term's.
@@ -48,7 +51,22 @@ class TermData:
 
     def row(self, kind: str, urn: int) -> dict | None:
         idx = self._index(kind)
-        return idx.get(urn)
+        found = idx.get(urn)
+        if found is None and kind in SCOPED_KINDS:
+            # A converter academy or amalgamated school keeps its predecessor's published results (GIAS links).
+            if "links" not in self._cache:
+                self._cache["links"] = predecessor_map(self.feeds)
+            for prev in predecessors(self._cache["links"], urn):
+                if prev in idx:
+                    return idx[prev]
+        return found
+
+    def la_name(self) -> str:
+        """The LA's name as GIAS gives it, or "" when the extract does not name it."""
+        gias = la_gias(self.feeds, self.la_code)
+        names = gias["la_name"].dropna().astype(str).str.strip() if "la_name" in gias else pd.Series(dtype=str)
+        names = names[names != ""]
+        return str(names.mode().iloc[0]) if len(names) else ""
 
     def _index(self, kind: str) -> dict:
         key = ("index", kind)
@@ -117,6 +135,84 @@ class TermData:
         """The evidence window: from the start of the previous term to the end of this one."""
         start = self.term.previous().dates()[0]
         return start, self.term.dates()[1]
+
+
+# DfE and Ofsted publications (often all England): only the LA's schools are used, the rest set aside and counted.
+SCOPED_KINDS = ("ks2", "ks4", "absence", "census", "ofsted")
+LINKS_KIND = "gias_links"
+
+
+def la_gias(feeds: list, la_code: str) -> pd.DataFrame:
+    """The LA's rows of the GIAS extract(s): every status (open or closed), maintained or academy."""
+    frames = [f.schools for f in feeds if f.kind == "gias" and not f.schools.empty]
+    if not frames:
+        return pd.DataFrame()
+    gias = pd.concat(frames, ignore_index=True)
+    return gias[gias["la_code"].astype(str).str.strip() == str(la_code)]
+
+
+def predecessor_map(feeds: list) -> dict[int, list[int]]:
+    """URN -> its direct predecessors' URNs by the GIAS links file(s), most recent link first."""
+    links = [f.schools for f in feeds if f.kind == LINKS_KIND and not f.schools.empty]
+    if not links:
+        return {}
+    df = pd.concat(links, ignore_index=True)
+    pred = df[df["link_type"].astype(str).str.startswith("Predecessor")]
+    by_urn: dict[int, list[int]] = {}
+    pred = pred.assign(_d=pd.to_datetime(pred["link_date"], errors="coerce"))
+    for u, p in zip(pred.sort_values("_d", na_position="first", kind="stable")["urn"],
+                    pred.sort_values("_d", na_position="first", kind="stable")["link_urn"]):
+        by_urn.setdefault(int(u), []).insert(0, int(p))
+    return by_urn
+
+
+def predecessors(by_urn: dict[int, list[int]], urn: int) -> list[int]:
+    """Predecessor URNs of a school, nearest first (a chain of conversions and amalgamations is followed)."""
+    out, todo = [], list(by_urn.get(int(urn), []))
+    while todo:
+        u = todo.pop(0)
+        if u not in out and u != int(urn):
+            out.append(u)
+            todo.extend(by_urn.get(u, []))
+    return out
+
+
+def scope_urns(feeds: list, la_code: str) -> set[int] | None:
+    """URNs whose DfE/Ofsted rows the run uses: the LA's GIAS schools and their predecessors. None without GIAS."""
+    gias = la_gias(feeds, la_code)
+    if not any(f.kind == "gias" for f in feeds):
+        return None
+    urns = {int(u) for u in gias["urn"]} if not gias.empty else set()
+    by_urn = predecessor_map(feeds)
+    for u in list(urns):
+        urns.update(predecessors(by_urn, u))
+    return urns
+
+
+def in_scope_mask(feed, urns: set[int] | None, la_code: str | None) -> pd.Series:
+    """True for the rows of `feed.schools` that are the LA's: URN in `urns`, else (no GIAS) the row's LA code."""
+    df = feed.schools
+    if feed.kind not in SCOPED_KINDS or df.empty or "urn" not in df:
+        return pd.Series(True, index=df.index)
+    if urns is not None:
+        return df["urn"].astype("Int64").isin(list(urns)).fillna(False).astype(bool)
+    if la_code and "la_code" in df:
+        return df["la_code"].astype(str).str.strip().eq(str(la_code))
+    return pd.Series(True, index=df.index)
+
+
+def in_scope(feed, urns: set[int] | None, la_code: str):
+    """The feed with only the LA's school rows (and its own LA's comparator rows); the others are set aside."""
+    if feed.kind not in SCOPED_KINDS:
+        return feed
+    mask = in_scope_mask(feed, urns, la_code)
+    comps = feed.comparators
+    if comps is not None and not comps.empty and "level" in comps and "la_code" in comps:
+        other_la = comps["level"].eq("la") & comps["la_code"].astype(str).str.strip().ne(str(la_code))
+        comps = comps[~other_la]
+    if bool(mask.all()) and comps is feed.comparators:
+        return feed
+    return replace(feed, schools=feed.schools[mask].reset_index(drop=True), comparators=comps)
 
 
 # LA-held feeds may come as several files in a term (one per adviser, say): use them all.
