@@ -32,7 +32,9 @@ def run_check(args: argparse.Namespace) -> int:
             critical = True
             continue
         try:
-            feed = read_feed(path)
+            from .links import is_links_file, read_links
+
+            feed = read_links(path) if is_links_file(path) else read_feed(path)
         except FeedError as err:
             for p in err.problems:
                 _print_problem(p)

@@ -184,7 +184,7 @@ def categorise(cfg: RunConfig) -> dict:
     data = _term_data(cfg)
     rules = rule_set_for(cfg.term_obj.reference_date)
     eng = history.engine_for(cfg.history_url)
-    prev = history.previous(eng, cfg.la_code, cfg.term_obj)
+    prev = data.carry_forward(history.previous(eng, cfg.la_code, cfg.term_obj))  # history follows a new URN
     result = place(data, rules, prev)
     acads = academies(data)
     for r in acads.to_dict("records"):  # academies are not categorised, but their figures feed next term's change

@@ -54,12 +54,30 @@ class TermData:
         found = idx.get(urn)
         if found is None and kind in SCOPED_KINDS:
             # A converter academy or amalgamated school keeps its predecessor's published results (GIAS links).
-            if "links" not in self._cache:
-                self._cache["links"] = predecessor_map(self.feeds)
-            for prev in predecessors(self._cache["links"], urn):
+            for prev in predecessors(self._links(), urn):
                 if prev in idx:
                     return idx[prev]
         return found
+
+    def _links(self) -> dict:
+        if "links" not in self._cache:  # built once per term: the links file is all England
+            self._cache["links"] = predecessor_map(self.feeds)
+        return self._cache["links"]
+
+    def carry_forward(self, previous: dict) -> dict:
+        """Earlier terms' records (category, measures) under each school's current URN: a converter academy or an
+        amalgamated school keeps its predecessor's history (GIAS links)."""
+        links = self._links()
+        if not links:
+            return previous
+        out = dict(previous)
+        for urn in la_gias(self.feeds, self.la_code)["urn"] if any(f.kind == "gias" for f in self.feeds) else []:
+            urn = int(urn)
+            if urn not in out:
+                prev = next((p for p in predecessors(links, urn) if p in previous), None)
+                if prev is not None:
+                    out[urn] = previous[prev]
+        return out
 
     def la_name(self) -> str:
         """The LA's name as GIAS gives it, or "" when the extract does not name it."""
