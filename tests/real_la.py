@@ -16,6 +16,7 @@ from pathlib import Path
 LA = "936"
 KS2 = ["936_ks2_2016-17.csv", "936_ks2_2017-18.csv", "936_ks2_2018-19.csv"]
 GIAS = "gias_850_936_extract_2022-04-20.csv"
+LINKS = "gias_links_2024-01-29.csv"
 ENGLAND_SHAPED = {  # file -> (LA column, URN column)
     "936_abs_2018-19.csv": ("LA", "URN"),
     "936_census_2019-20.csv": ("LA", "URN"),
@@ -60,10 +61,14 @@ def england_shaped(src: Path, dest: Path, la_col: str, urn_col: str, edit=None) 
     return dest
 
 
-def build_landing(shared_dfe: Path, folder: Path, leave_out: tuple[str, ...] = (), census_edit=None) -> Path:
-    """The Surrey landing folder; `leave_out` names files (or kinds: ks2, gias, absence, census, ks4) to omit."""
+def build_landing(shared_dfe: Path, folder: Path, leave_out: tuple[str, ...] = (), census_edit=None,
+                  links: bool = False) -> Path:
+    """The Surrey landing folder; `leave_out` names files (or kinds: ks2, gias, absence, census, ks4) to omit;
+    `links` adds the real GIAS links file (all England)."""
     samples = shared_dfe / "samples"
     folder.mkdir(parents=True, exist_ok=True)
+    if links:
+        shutil.copyfile(samples / LINKS, folder / LINKS)
     kinds = {"ks2": KS2, "gias": [GIAS], "absence": ["936_abs_2018-19.csv"], "census": ["936_census_2019-20.csv"],
              "ks4": ["936_ks4provisional_2018-19.csv"]}
     skip = {f for k in leave_out for f in kinds.get(k, [k])}

@@ -33,7 +33,7 @@ def _pdf_text(path: Path) -> str:
 def airflow_run(shared_dfe, tmp_path_factory):
     """The DAG run by Airflow (`dag.test()`, in-process) for LA 936 on the real landing folder."""
     root = tmp_path_factory.mktemp("surrey")
-    landing = build_landing(shared_dfe, root / "landing")
+    landing = build_landing(shared_dfe, root / "landing", links=True)
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}"}
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     saved = os.environ.get("SI_WORK_DIR")
@@ -88,6 +88,8 @@ def test_real_surrey_downloads_publish_through_airflow(airflow_run, shared_dfe):
     assert "No adviser judgements were supplied" in flat
     headline = re.sub(r"\s+", " ", text[text.index("Good or better"):text.index("Movement since last term")])
     assert "no Ofsted file was supplied" in headline and "%" not in headline.split("aim")[0]
+    inputs = json.loads((ed / "inputs.json").read_text())
+    assert "gias_links_2024-01-29.csv" in {f["file"] for f in inputs["feeds"]}
     letters = pd.read_csv(ed / "restricted" / "letters.csv", encoding="utf-8-sig", keep_default_na=False)
     flagged = letters[letters["letter"] != "congratulations"]
     assert len(flagged) and flagged["evidence"].str.contains(r"Data age: KS2 results are for 2018-19").all()

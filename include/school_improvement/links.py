@@ -44,20 +44,25 @@ def read_links(path):
         text = data.decode("cp1252")  # GIAS downloads are Windows-1252
     raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     raw.columns = [re.sub(r"\s+", "", c).upper() for c in raw.columns]
-    problems, rows = [], []
-    for i, r in enumerate(raw.to_dict("records"), start=2):
-        urn, link = (str(r.get(c, "")).strip() for c in ("URN", "LINKURN"))
-        for col, v in (("URN", urn), ("LinkURN", link)):
-            if not re.fullmatch(r"\d{6}", v):
-                problems.append(Problem(path.name, i, col, f"URN {v!r} is malformed: a URN is 6 digits, 100000-999999",
-                                        check="urn_format"))
-        when = pd.to_datetime(str(r.get("LINKESTABLISHEDDATE", "")).strip(), format="%d-%m-%Y", errors="coerce")
-        rows.append({"urn": int(urn) if urn.isdigit() else None, "link_urn": int(link) if link.isdigit() else None,
-                     "link_name": str(r.get("LINKNAME", "")), "link_type": str(r.get("LINKTYPE", "")).strip(),
-                     "link_date": None if pd.isna(when) else when.date(), "_row": i})
+    for col in ("URN", "LINKURN", "LINKTYPE"):
+        if col not in raw:
+            raise FeedError(Problem(path.name, 1, col, f"required column {col} is missing for a GIAS links file",
+                                    check="required_column"))
+    problems = []
+    for col, shown in (("URN", "URN"), ("LINKURN", "LinkURN")):
+        values = raw[col].str.strip()
+        for i in values.index[~values.str.fullmatch(r"\d{6}")][:500]:
+            problems.append(Problem(path.name, int(i) + 2, shown,
+                                    f"URN {values[i]!r} is malformed: a URN is 6 digits, 100000-999999", check="urn_format"))
     if problems:
         raise FeedError(problems)
-    schools = pd.DataFrame(rows, columns=["urn", "link_urn", "link_name", "link_type", "link_date", "_row"])
+    when = pd.to_datetime(raw.get("LINKESTABLISHEDDATE", pd.Series("", index=raw.index)).str.strip(),
+                          format="%d-%m-%Y", errors="coerce")
+    schools = pd.DataFrame({
+        "urn": raw["URN"].str.strip().astype("int64"), "link_urn": raw["LINKURN"].str.strip().astype("int64"),
+        "link_name": raw.get("LINKNAME", pd.Series("", index=raw.index)).astype(str),
+        "link_type": raw["LINKTYPE"].astype(str).str.strip(),
+        "link_date": [None if pd.isna(d) else d.date() for d in when], "_row": raw.index + 2})
     m = re.search(r"(20\d\d)(\d\d)(\d\d)|(20\d\d)-(\d\d)-(\d\d)", path.name)
     year = None
     if m:

@@ -18,7 +18,7 @@ import pandas as pd
 from . import EXPECTATIONS_DIR
 from .errors import Problem, ValidationFailed
 from .feeds import LA_HELD_KINDS, Feed
-from .termdata import SCOPED_KINDS, in_scope_mask, la_gias, predecessor_map, predecessors, scope_urns
+from .termdata import LINKS_KIND, SCOPED_KINDS, in_scope_mask, la_gias, predecessor_map, predecessors, scope_urns
 
 DATE_COLUMNS = {
     "gias": ("open_date",), "ofsted": ("inspection_date", "oeif_date", "ungraded_date"),
@@ -211,9 +211,12 @@ def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None, la
         checkpoint = ctx.checkpoints.add_or_update(gx.Checkpoint(
             name=name, validation_definitions=[vd],
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]}))
-        run = checkpoint.run(batch_parameters={"dataframe": _frame(feed)})
-        found = [p for vr in run.run_results.values() for p in _problems(feed, vr)]
         mask = in_scope_mask(feed, None if gias_urns is None else set(gias_urns), la_code)
+        frame = _frame(feed)
+        if feed.kind == LINKS_KIND and gias_urns is not None:
+            frame = frame[mask.values].reset_index(drop=True)  # all England: only the links of the run's schools matter
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        found = [p for vr in run.run_results.values() for p in _problems(feed, vr)]
         problems.extend(_judged_where_they_matter(feed, found, mask))
         results.append(run)
         problems.extend(feed.warnings)
@@ -225,6 +228,8 @@ def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None, la
 def _judged_where_they_matter(feed: Feed, found: list[Problem], mask: pd.Series) -> list[Problem]:
     """Keep problems in the LA's rows as they are; set aside the other schools' rows, counted once per file,
     with their problems summarised as one warning per check and column (naming the first row)."""
+    if feed.kind == LINKS_KIND:
+        return found  # GX saw only the run's schools' links; the other links are simply not needed
     if feed.kind not in SCOPED_KINDS or bool(mask.all()):
         return found
     aside_rows = set(int(r) for r in feed.schools.loc[~mask.values, "_row"])

@@ -210,6 +210,8 @@ def scope_urns(feeds: list, la_code: str) -> set[int] | None:
 def in_scope_mask(feed, urns: set[int] | None, la_code: str | None) -> pd.Series:
     """True for the rows of `feed.schools` that are the LA's: URN in `urns`, else (no GIAS) the row's LA code."""
     df = feed.schools
+    if feed.kind == LINKS_KIND and urns is not None and not df.empty:
+        return df["urn"].isin(list(urns)) | df["link_urn"].isin(list(urns))
     if feed.kind not in SCOPED_KINDS or df.empty or "urn" not in df:
         return pd.Series(True, index=df.index)
     if urns is not None:
