@@ -128,11 +128,9 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
 
 
 def validate(cfg: RunConfig) -> dict:
-    from .errors import ValidationFailed
-    from .quality import validate as run_suites
-
+    from .errors import RulesError, ValidationFailed
     from .quality import EXPECTED_FEEDS, calendar_check, data_age, feed_presence, feed_set_checks, missing_file
-    from .errors import RulesError, Problem
+    from .quality import validate as run_suites
     from .rules import rule_set_for
 
     stage = _load(cfg.run_dir / "feeds.pkl")
