@@ -416,7 +416,8 @@ def data_age(feeds: list[Feed], term, published_results: dict) -> list[Problem]:
         skipped = sorted(y for y in gaps if have < _year_start(y) < term_start)
         why = f"; none were published for {', '.join(skipped)}" if skipped else ""
         if have < expect:
-            out.append(_p(latest.source, f"{label} are for {latest.academic_year}, {age} year(s) before {term.academic_year}, "
+            years = f"{age} year{'s' if age != 1 else ''}"
+            out.append(_p(latest.source, f"{label} are for {latest.academic_year}, {years} before {term.academic_year}, "
                           f"but {_year(expect)} figures should exist for {term}: the evidence is out of date{why}",
                           "warning", "data_age"))
         elif age > 1:
