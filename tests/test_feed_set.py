@@ -180,3 +180,20 @@ def test_a_converter_academy_keeps_its_predecessors_results(shared_dfe):
     assert data.carry_forward({125040: {"category": "medium"}})[146023] == {"category": "medium"}
     no_links = TermData("936", Term.parse("2021-22-autumn"), feeds[:2])
     assert no_links.row("ks2", 146023) is None
+
+
+def test_ks4_is_expected_only_when_the_la_has_secondaries(tmp_path):
+    feeds = _feeds(tmp_path, {"gias.csv": GIAS})
+    missing = {p.message.split(" was supplied")[0] for p in feed_presence(feeds, "999") if p.check == "feed_missing"}
+    assert "No KS2 results file" in missing and "No KS4 results file" not in missing
+    secondary = GIAS.replace('"Primary","Mr"', '"Secondary","Mr"')
+    feeds = _feeds(tmp_path, {"gias.csv": secondary})
+    assert any(p.message.startswith("No KS4 results file") for p in feed_presence(feeds, "999"))
+
+
+def test_an_ofsted_file_for_another_la_is_said_to_hold_none_of_the_las_schools(shared_dfe):
+    s = shared_dfe / "samples"
+    feeds = [read_feed(s / "gias_850_936_extract_2022-04-20.csv"),
+             read_feed(s / "873_ofsted_mi_latest_inspections_2026_sample.csv")]  # Cambridgeshire's schools
+    [p] = [p for p in feed_presence(feeds, "936") if p.check == "feed_missing" and "Ofsted" in p.message]
+    assert "hold no rows for LA 936's schools" in p.message and p.severity == "warning"
