@@ -149,3 +149,51 @@ def test_each_expected_feed_removed_in_turn_is_said_never_zero(shared_dfe, tmp_p
     assert not re.search(r"\(0(\.0)?%\) are judged good or better", page)
     # The rest of the run still stands on what was supplied: every open maintained school is categorised.
     assert set(inputs.categorisation["urn"].astype(int)) == surrey_open_maintained(shared_dfe)
+
+
+def _census_landing(shared_dfe, folder: Path, edit) -> Path:
+    from real_la import GIAS, england_shaped
+
+    folder.mkdir(parents=True)
+    (folder / GIAS).write_bytes((shared_dfe / "samples" / GIAS).read_bytes())
+    england_shaped(shared_dfe / "samples" / "936_census_2019-20.csv", folder / "england_census_2019-20.csv",
+                   "LA", "URN", edit)
+    return folder
+
+
+def _text_in_another_las_row(rows, h):
+    rows[5][h["PSENELSE"]] = "n/a"  # text in a number column, in another LA's row
+
+
+def test_an_unreadable_value_in_another_las_row_is_set_aside_with_a_warning(shared_dfe, tmp_path):
+    cfg = _cfg(_census_landing(shared_dfe, tmp_path / "landing", _text_in_another_las_row), tmp_path)
+    assert pipeline.extract(cfg)["unreadable"] == 0
+    pipeline.validate(cfg)
+    dq = pd.read_csv(cfg.run_dir / "quality" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
+    [w] = dq[dq["message"].str.contains("could not be read and were set aside")].to_dict("records")
+    assert w["severity"] == "warning" and "'n/a' is not a number" in w["message"] and w["column"] == "PSENELSE"
+    census = pipeline._term_data(cfg).frame("census")
+    assert len(census) and (census["la_code"].astype(str) == LA).all()
+    # Rows keep their line numbers in the file as downloaded, for any later message.
+    lines = (cfg.run_dir / "raw" / "england_census_2019-20.csv").read_bytes().decode("utf-8-sig").splitlines()
+    for r in census.tail(3).to_dict("records"):
+        assert lines[r["_row"] - 1].startswith(f"{r['urn']},{LA},")
+    nat = pipeline._term_data(cfg).latest("census").comparators  # after the set-aside row in the file
+    assert list(nat["_row"]) == [i + 1 for i, ln in enumerate(lines) if ln.startswith("NAT,")]
+
+
+def test_an_unreadable_value_in_the_las_own_row_stops_the_run(shared_dfe, tmp_path):
+    folder = _census_landing(shared_dfe, tmp_path / "landing", None)
+    census = folder / "england_census_2019-20.csv"
+    lines = census.read_bytes().decode("utf-8-sig").split("\n")
+    header = lines[0].split(",")
+    mine = surrey_open_maintained(shared_dfe)
+    i = next(i for i, ln in enumerate(lines) if ln.split(",")[0].isdigit() and int(ln.split(",")[0]) in mine)
+    cells = lines[i].split(",")  # an open maintained Surrey school
+    cells[header.index("PSENELSE")] = "n/a"
+    lines[i] = ",".join(cells)
+    census.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode())
+    cfg = _cfg(folder, tmp_path)
+    assert pipeline.extract(cfg)["unreadable"] == 1
+    with pytest.raises(ValidationFailed, match=rf"england_census_2019-20.csv, row {i + 1}, column 'PSENELSE'"):
+        pipeline.validate(cfg)

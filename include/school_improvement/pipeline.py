@@ -116,13 +116,23 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
         shutil.copytree(raw, dest)
     from .errors import FeedError
     from .links import is_links_file, read_links
-    feeds, problems = [], []
+    from .termdata import read_without_other_schools, scope_urns
+    feeds, failed = [], []
     for p in files:
         try:
             # The GIAS links download is a feed of its own: predecessor URNs, so results follow a school.
             feeds.append(read_links(raw / p.name) if is_links_file(raw / p.name) else read_feed(raw / p.name))
         except FeedError as exc:  # keep reading: the operator gets every broken file at once
+            failed.append((p, exc))
+    problems = []
+    urns = scope_urns(feeds, cfg.la_code)
+    for p, exc in failed:
+        # A whole-England download whose only unreadable rows are other LAs' schools: those rows are set aside.
+        feed = read_without_other_schools(raw / p.name, exc, urns, cfg.la_code)
+        if feed is None:
             problems.extend(exc.problems)
+        else:
+            feeds.append(feed)
     _save({"feeds": feeds, "read_problems": problems}, cfg.run_dir / "feeds.pkl")
     return {"files": len(files), "kinds": sorted({f.kind for f in feeds}), "unreadable": len({p.file for p in problems})}
 

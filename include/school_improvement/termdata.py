@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -241,3 +242,70 @@ LA_HELD_CONCAT = {"adviser_judgements", "la_intelligence", "letters_log", "moder
 
 def months_before(d: date, months: int) -> date:
     return d - timedelta(days=round(months * 30.44))
+
+
+def read_without_other_schools(path, err, urns: set[int] | None, la_code: str):
+    """A DfE file whose only unreadable rows are other schools' (a whole-England download): those rows are set
+    aside with one warning, and the rest read, rows numbered as in the file. None when any problem is in the
+    header, a row of the LA's own schools, or the file is not a CSV: then the reader's error stands."""
+    import csv
+    import io
+    import tempfile
+    from pathlib import Path
+
+    from .errors import FeedError, Problem
+    from .feeds import detect_kind, read_feed
+
+    path = Path(path)
+    if path.suffix.lower() != ".csv" or any(p.row is None or p.row <= 1 for p in err.problems):
+        return None
+    data = path.read_bytes()
+    try:
+        text, encoding = data.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("cp1252"), "cp1252"
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records = []  # (first physical line, cells)
+    line = 1
+    for cells in reader:
+        records.append((line, cells))
+        line = reader.line_num + 1
+    if not records:
+        return None
+    header = [h.replace("\ufeff", "").strip().upper() for h in records[0][1]]
+    if detect_kind(records[0][1]) not in SCOPED_KINDS:
+        return None
+    urn_i = next((header.index(h) for h in ("URN", "SCHOOL_URN") if h in header), None)
+    la_i = next((header.index(h) for h in ("LA", "LEA", "OLD_LA_CODE") if h in header), None)
+
+    def others(cells) -> bool:
+        urn = cells[urn_i].strip() if urn_i is not None and urn_i < len(cells) else ""
+        la = cells[la_i].strip() if la_i is not None and la_i < len(cells) else ""
+        if urns is not None and urn.isdigit():
+            return int(urn) not in urns
+        return bool(la) and la != str(la_code)
+
+    by_line = {ln: cells for ln, cells in records[1:]}
+    bad = {p.row for p in err.problems}
+    if not all(r in by_line and others(by_line[r]) for r in bad):
+        return None
+    kept = [records[0]] + [(ln, c) for ln, c in records[1:] if ln not in bad]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(c for _, c in kept)
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_text(out.getvalue(), encoding=encoding)
+        try:
+            feed = read_feed(copy)
+        except FeedError:
+            return None  # still unreadable without those rows: the reader's error on the file stands
+    original = {i + 1: ln for i, (ln, _) in enumerate(kept)}  # line in the copy -> line in the file
+    for frame in (feed.schools, feed.comparators, feed.statuses):
+        if frame is not None and "_row" in frame and len(frame):
+            frame["_row"] = frame["_row"].map(lambda r: original.get(int(r), r))
+    first = min(err.problems, key=lambda p: p.row)
+    note = Problem(path.name, first.row, first.column,
+                   f"{len(bad)} row(s) for other LAs' schools, which this run does not use, could not be read and "
+                   f"were set aside (the first: {first.message})", severity="warning", check=first.check or "read")
+    return replace(feed, source=path.name, path=str(path), sha256=hashlib.sha256(data).hexdigest(),
+                   warnings=[note] + [replace(w, file=path.name, row=original.get(w.row, w.row)) for w in feed.warnings])
