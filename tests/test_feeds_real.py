@@ -66,7 +66,7 @@ def test_landing_folder_returns_all_ks2_years(tmp_path):
     (tmp_path / ".hidden.csv").write_text("junk")
     got = read_landing(tmp_path)
     assert sorted((f.kind, f.academic_year) for f in got) == [
-        ("absence", None), ("ks2", "2016-17"), ("ks2", "2018-19")]
+        ("absence", "2023-24"), ("ks2", "2016-17"), ("ks2", "2018-19")]  # the absence year from its file name
 
 
 @pytest.mark.parametrize("name,year", [

@@ -69,12 +69,24 @@ def test_percentage_out_of_range_is_critical_with_row(synthetic):
     assert "120" in p.message and "0..100" in p.message
 
 
-def test_unknown_to_gias_is_critical_for_every_feed_but_wards(synthetic):
+def test_unknown_to_gias_is_set_aside_in_dfe_files_and_critical_only_in_la_held_feeds(synthetic):
     _, report = synthetic
-    [p] = find(report, "absence.csv", "known_to_gias")
-    assert (p.row, p.column) == (4, "urn") and "110009" in p.message and "GIAS" in p.message
+    # A DfE row for a school GIAS does not list (110009) is another school's: set aside and counted once.
+    assert not find(report, "absence.csv", "known_to_gias")
+    [aside] = find(report, "absence.csv", "set_aside")
+    assert aside.severity == "info" and aside.message.startswith("1 of 3 school rows")
     assert not find(report, "ward_members.csv", "known_to_gias")
-    assert not find(report, "intel.csv", "known_to_gias")  # LA-held feeds are checked too, and these URNs are known
+    assert not find(report, "intel.csv", "known_to_gias")  # LA-held feeds are checked, and these URNs are known
+
+
+def test_a_urn_unknown_to_gias_in_an_la_held_feed_is_critical(synthetic, tmp_path):
+    feeds, _ = synthetic
+    (tmp_path / "intel.csv").write_text("urn,flag,severity,detail,raised_by_team,raised_on\n"
+                                        "110001,finance,low,deficit,Finance,2025-12-01\n"
+                                        "110091,finance,low,deficit,Finance,2025-12-01\n", encoding="utf-8")
+    report = validate([feeds["gias.csv"], read_feed(tmp_path / "intel.csv")], today=TODAY, la_code="999")
+    [p] = find(report, "intel.csv", "known_to_gias")
+    assert (p.row, p.column, p.severity) == (3, "urn", "critical") and "110091" in p.message
 
 
 def test_progress_attainment_and_p8_ranges(synthetic):
@@ -95,7 +107,7 @@ def test_warnings_suppression_head_missing_future_date(synthetic):
     assert [(p.row, p.severity) for p in heads] == [(4, "warning")]  # open school only; the closed one is ignored
     [f] = find(report, "intel.csv", "date_not_future")
     assert (f.row, f.column, f.severity) == (3, "raised_on", "warning") and "2027-06-01" in f.message
-    assert all(p.severity == "warning" for p in report.warnings)
+    assert all(p.severity in ("warning", "info") for p in report.warnings)  # info: rows set aside, counted
 
 
 def test_gx_catches_duplicates_and_bad_codes_even_if_reader_bypassed(synthetic):
@@ -147,8 +159,9 @@ def test_data_docs_written(synthetic, tmp_path):
 def test_real_surrey_ks2_against_real_gias():
     gias = read_feed(SAMPLES / "gias_850_936_extract_2022-04-20.csv")
     ks2 = read_feed(SAMPLES / "936_ks2_2018-19.csv")
-    report = validate([gias, ks2])
-    unknown = find(report, "936_ks2_2018-19.csv", "known_to_gias")
-    missing = set(ks2.schools.urn) - set(gias.schools.urn)
-    assert {int(p.message.split(":")[0]) for p in unknown} == missing
-    assert not [p for p in report.critical if p.check != "known_to_gias"]
+    report = validate([gias, ks2], la_code="936")
+    # Surrey's KS2 download holds special and closed schools its GIAS rows do not: set aside, counted, not critical.
+    missing = set(ks2.schools.urn) - set(gias.schools[gias.schools.la_code.astype(str) == "936"].urn)
+    [aside] = find(report, "936_ks2_2018-19.csv", "set_aside")
+    assert missing and aside.message.startswith(f"{len(missing)} of {len(ks2.schools)} school rows")
+    assert not report.critical

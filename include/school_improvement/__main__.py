@@ -32,7 +32,9 @@ def run_check(args: argparse.Namespace) -> int:
             critical = True
             continue
         try:
-            feed = read_feed(path)
+            from .links import is_links_file, read_links
+
+            feed = read_links(path) if is_links_file(path) else read_feed(path)
         except FeedError as err:
             for p in err.problems:
                 _print_problem(p)
@@ -45,7 +47,8 @@ def run_check(args: argparse.Namespace) -> int:
             for p in feed.warnings:
                 _print_problem(p)
     if feeds and not args.no_gx:
-        report = validate(feeds)
+        # Problems are judged where they matter: in another LA's row (a whole-England download) a warning.
+        report = validate(feeds, la_code=args.la or None)
         for feed in feeds:
             mine = [p for p in report.problems if p.file == feed.source]
             print(f"{feed.source}: {len(mine)} quality problem(s)")
@@ -59,6 +62,8 @@ def run_check(args: argparse.Namespace) -> int:
 def _build_check(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("files", nargs="+", metavar="FILE", help="feed files (.csv or .xlsx)")
     sub.add_argument("--no-gx", action="store_true", help="only read the files; skip the Great Expectations suites")
+    sub.add_argument("--la", default="", help="the LA's code: rows for other LAs' schools are set aside (problems "
+                     "in them are warnings); with a GIAS file, the LA's schools are those GIAS lists for it")
     sub.set_defaults(func=run_check)
 
 

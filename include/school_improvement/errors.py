@@ -44,10 +44,13 @@ class RulesError(ValueError):
 class ValidationFailed(RuntimeError):
     """Critical validation problems: the run stops and nothing is published."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], where: str = ""):
         self.problems = problems
+        self.where = where  # the run's data_quality.csv, when it was written
         lines = [f"{len(problems)} critical data problem(s); nothing will be published:"]
         lines += [f"  - {p}" for p in problems[:50]]
         if len(problems) > 50:
             lines.append(f"  ... and {len(problems) - 50} more (see data_quality.csv)")
+        if where:
+            lines.append(f"Every problem found (critical and warnings) is listed in {where}")
         super().__init__("\n".join(lines))

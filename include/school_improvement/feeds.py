@@ -485,6 +485,39 @@ def _ees_level(row: dict):
     return {"national": "national", "local authority": "la", "regional": "region"}.get(g.lower(), g.lower() or "unknown"), None
 
 
+def _academic_year_of(d: dt.date) -> str:
+    start = d.year if d.month >= 9 else d.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def year_from_name(name: str) -> str | None:
+    """The academic year a file name states: `2018-19`, `2018-2019`, `2018_19`, `201819`, or a snapshot date
+    (`2022-04-20`, `20220420`, as GIAS names its extracts), else None."""
+    stem = Path(name).stem
+    for m in re.finditer(r"(?<!\d)(20\d\d)[-_/ ]?(20)?(\d\d)(?!\d)", stem):
+        if (int(m.group(1)) + 1) % 100 == int(m.group(3)) and (m.group(2) is None or int(m.group(1)) + 1 < 2100):
+            return f"{m.group(1)}-{m.group(3)}"
+    for m in re.finditer(r"(?<!\d)(20\d\d)[-_]?(\d\d)[-_]?(\d\d)(?!\d)", stem):
+        try:
+            return _academic_year_of(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        except ValueError:
+            continue
+    return None
+
+
+# The date that says how current a dated feed is: its latest inspection, visit, flag, letter or meeting.
+YEAR_DATE_COLUMNS = {"ofsted": "inspection_date", "adviser_judgements": "visit_date", "la_intelligence": "raised_on",
+                     "letters_log": "issued_on", "moderation": "approved_on", "laig_notes": "meeting_date"}
+
+
+def _year_from_dates(kind: str, schools: pd.DataFrame) -> str | None:
+    col = YEAR_DATE_COLUMNS.get(kind)
+    if not col or col not in schools or schools.empty:
+        return None
+    dates = [d for d in schools[col] if isinstance(d, dt.date)]
+    return _academic_year_of(max(dates)) if dates else None
+
+
 @dataclass
 class _Layout:
     cols: list[Col]
@@ -648,6 +681,7 @@ def read_feed(path) -> Feed:
     year = lay.year
     if "academic_year" in schools_df and schools_df["academic_year"].notna().any():
         year = max(schools_df["academic_year"].dropna())
+    year = year or year_from_name(source) or _year_from_dates(kind, schools_df)
     return Feed(kind=kind, source=source, path=str(path), sha256=sha, academic_year=year,
                 rows=len(raw.lines), schools=schools_df, comparators=comp_df, statuses=statuses,
                 warnings=warnings, history=history)

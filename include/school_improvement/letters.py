@@ -129,7 +129,7 @@ def _draft(school: dict, letter: str, title: str, inds: list, note: str, rules: 
             "chair_name": school.get("chair_name") or "[Chair of Governors' name]",
             "address_lines": [str(school[k]) for k in ("street", "town", "postcode") if school.get(k)],
             "concerns": concerns,
-            "actions": [{"action": a.action, "by_date": as_of + timedelta(days=a.within_days)}
+            "actions": [{"action": a.action, "by_date": _school_day(as_of + timedelta(days=a.within_days))}
                         for a in rules.letter_actions.get(letter, [])],
             "date": as_of}
 
@@ -238,3 +238,10 @@ def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, 
                          "email": m.get("email", ""), "urn": urn, "school_name": names.get(urn),
                          "reason": "; ".join(why)})
     return pd.DataFrame(rows, columns=MEMBER_COLUMNS)
+
+
+def _school_day(d):
+    """Due dates fall on school days (the term calendar; weekdays where it has no entry)."""
+    from .terms import TermCalendar
+
+    return TermCalendar.load().school_day_on_or_after(d)

@@ -47,7 +47,8 @@ class RunConfig:
         if self.as_of:
             return date.fromisoformat(self.as_of)
         t = self.term_obj
-        return TermCalendar.load().run_date(t) or t.dates()[0]
+        cal = TermCalendar.load()
+        return cal.run_date(t) or cal.school_day_on_or_after(t.dates()[0])  # a term not in the calendar: a weekday
 
     def name_of_la(self) -> str:
         return self.la_name or (DEMO_LA_NAME if self.la_code == DEMO_LA_CODE else f"LA {self.la_code}")
@@ -114,12 +115,24 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
             shutil.rmtree(dest)
         shutil.copytree(raw, dest)
     from .errors import FeedError
-    feeds, problems = [], []
+    from .links import is_links_file, read_links
+    from .termdata import read_without_other_schools, scope_urns
+    feeds, failed = [], []
     for p in files:
         try:
-            feeds.append(read_feed(raw / p.name))
+            # The GIAS links download is a feed of its own: predecessor URNs, so results follow a school.
+            feeds.append(read_links(raw / p.name) if is_links_file(raw / p.name) else read_feed(raw / p.name))
         except FeedError as exc:  # keep reading: the operator gets every broken file at once
+            failed.append((p, exc))
+    problems = []
+    urns = scope_urns(feeds, cfg.la_code)
+    for p, exc in failed:
+        # A whole-England download whose only unreadable rows are other LAs' schools: those rows are set aside.
+        feed = read_without_other_schools(raw / p.name, exc, urns, cfg.la_code)
+        if feed is None:
             problems.extend(exc.problems)
+        else:
+            feeds.append(feed)
     from .sources import merge_fetched  # copies fetched from the public sources; a landing file wins
     feeds, problems = merge_fetched(cfg, raw, feeds, problems, archive_dir)
     _save({"feeds": feeds, "read_problems": problems}, cfg.run_dir / "feeds.pkl")
@@ -127,11 +140,22 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
 
 
 def validate(cfg: RunConfig) -> dict:
-    from .errors import ValidationFailed
+    from .errors import RulesError, ValidationFailed
+    from .quality import EXPECTED_FEEDS, calendar_check, data_age, feed_presence, feed_set_checks, missing_file
     from .quality import validate as run_suites
+    from .rules import rule_set_for
 
     stage = _load(cfg.run_dir / "feeds.pkl")
-    report = run_suites(stage["feeds"])
+    feeds = stage["feeds"]
+    report = run_suites(feeds, la_code=cfg.la_code)
+    try:
+        published = rule_set_for(cfg.term_obj.reference_date).published_results
+    except RulesError:
+        published = {}  # categorise names the missing rule set
+    # Which files the run takes, which kinds are missing, how old the figures are: judged for the LA and term.
+    report.problems = (feed_presence(feeds, cfg.la_code) + feed_set_checks(feeds, cfg.la_code)
+                       + data_age(feeds, cfg.term_obj, published) + calendar_check(cfg.term_obj) + report.problems)
+    report._kinds.update({f.source: f.kind for f in feeds} | {missing_file(k): k for k in [*EXPECTED_FEEDS, "gias"]})
     problems = list(stage["read_problems"]) + list(report.problems)
     frame = report.to_frame()
     if stage["read_problems"]:
@@ -144,13 +168,15 @@ def validate(cfg: RunConfig) -> dict:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     frame.to_pickle(out / "data_quality.pkl")
+    # The evidence of a failed run: every problem, where the error message says (UTF-8 with BOM, for Excel).
+    frame.to_csv(out / "data_quality.csv", index=False, encoding="utf-8-sig")
     try:
         report.build_data_docs(out / "data_docs")
     except Exception as exc:  # data docs are a convenience; the checks themselves already ran
         (out / "data_docs_error.txt").write_text(str(exc))
     critical = [p for p in problems if p.severity == "critical"]
     if critical:
-        raise ValidationFailed(critical)
+        raise ValidationFailed(critical, where=str(out / "data_quality.csv"))
     return {"warnings": len(problems), "critical": 0}
 
 
@@ -168,7 +194,7 @@ def categorise(cfg: RunConfig) -> dict:
     data = _term_data(cfg)
     rules = rule_set_for(cfg.term_obj.reference_date, la_code=cfg.la_code)
     eng = history.engine_for(cfg.history_url)
-    prev = history.previous(eng, cfg.la_code, cfg.term_obj)
+    prev = data.carry_forward(history.previous(eng, cfg.la_code, cfg.term_obj))  # history follows a new URN
     result = place(data, rules, prev)
     acads = academies(data)
     for r in acads.to_dict("records"):  # academies are not categorised, but their figures feed next term's change
@@ -210,10 +236,23 @@ def report_inputs(cfg: RunConfig):
     letters = _load(cfg.run_dir / "letters.pkl")
     rules = load_rule_set(cat["rule_set"])
     eng = history.engine_for(cfg.history_url)
+    from .quality import age_notes, front_page_notes, with_data_age
+    from .sources import fetched_notes
+
     dq = pd.read_pickle(cfg.run_dir / "quality" / "data_quality.pkl")
     dq = with_rule_set_review(dq, rules, cfg.term_obj, cat.get("problems", []))
+    # Each letter's evidence says how old the figures it cites are.
+    ages = age_notes(dq)
+    for col in ("evidence", "evidence_general"):
+        if col in letters.letters and len(letters.letters):
+            letters.letters[col] = [with_data_age(e, ages) for e in letters.letters[col]]
+    if "evidence" in letters.academy_concerns and len(letters.academy_concerns):
+        letters.academy_concerns["evidence"] = [with_data_age(e, ages) for e in letters.academy_concerns["evidence"]]
+    for d in letters.drafts:
+        d["concerns"] = [with_data_age(c, ages) for c in d.get("concerns") or []]
     return ReportInputs(
-        la_code=cfg.la_code, la_name=cfg.name_of_la(), term=cfg.term, rule_set_id=rules.id,
+        la_code=cfg.la_code, la_name=cfg.la_name or data.la_name() or cfg.name_of_la(), term=cfg.term,
+        rule_set_id=rules.id, data_notes=front_page_notes(dq) + fetched_notes(cfg.run_dir),
         rule_set_title=rules.title, run_date=cfg.as_of_date(), categorisation=cat["table"],
         evidence=cat["evidence"], history=history.category_history(eng, cfg.la_code, cfg.term_obj),
         indicators=indicator_table(data, rules, cat["table"], cat["previous"]),

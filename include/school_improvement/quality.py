@@ -17,7 +17,8 @@ import pandas as pd
 
 from . import EXPECTATIONS_DIR
 from .errors import Problem, ValidationFailed
-from .feeds import Feed
+from .feeds import LA_HELD_KINDS, Feed
+from .termdata import LINKS_KIND, SCOPED_KINDS, in_scope_mask, la_gias, predecessor_map, predecessors, scope_urns
 
 DATE_COLUMNS = {
     "gias": ("open_date",), "ofsted": ("inspection_date", "oeif_date", "ungraded_date"),
@@ -167,8 +168,13 @@ def _problems(feed: Feed, result) -> list[Problem]:
     return out
 
 
-def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None) -> QualityReport:
-    """Validate every feed with its GX suite. `gias_urns` defaults to the URNs of a gias feed among `feeds`."""
+def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None, la_code: str | None = None) -> QualityReport:
+    """Validate every feed with its GX suite, judging each problem where it matters.
+
+    The run's schools are the LA's in GIAS (`la_code`; without it, every school in the GIAS extract). A DfE or
+    Ofsted row for another school is set aside and counted once per file; a problem in such a row is a warning
+    (no one can fix the DfE's file, and the run does not use the row). A URN unknown to GIAS is critical only
+    in an LA-held feed, where it is a typing error the LA can fix. `gias_urns` overrides the LA's URNs."""
     gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -178,14 +184,20 @@ def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None) ->
     today = today or dt.date.today()
     if gias_urns is None:
         gias = [f for f in feeds if f.kind == "gias"]
-        gias_urns = set().union(*(set(f.schools["urn"].astype(int)) for f in gias)) if gias else None
+        if la_code is not None:
+            gias_urns = scope_urns(feeds, la_code)
+        elif gias:
+            gias_urns = set().union(*(set(f.schools["urn"].astype(int)) for f in gias))
+            links = predecessor_map(feeds)  # and their predecessors, by the GIAS links
+            for u in list(gias_urns):
+                gias_urns.update(predecessors(links, u))
     gias_urns = None if gias_urns is None else sorted(int(u) for u in gias_urns)
 
     problems, results = [], []
     for n, feed in enumerate(feeds):
         name = f"{n:02d}_{feed.kind}_{Path(feed.source).stem}"[:120]
         extra = []
-        if gias_urns is not None and feed.kind not in ("gias", "ward_members"):
+        if gias_urns is not None and feed.kind in LA_HELD_KINDS and feed.kind != "ward_members":
             extra.append({"type": "expect_column_values_to_be_in_set", "severity": "critical",
                           "kwargs": {"column": "urn", "value_set": gias_urns}, "meta": {"check": "known_to_gias"}})
         for c in DATE_COLUMNS.get(feed.kind, ()):
@@ -199,11 +211,276 @@ def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None) ->
         checkpoint = ctx.checkpoints.add_or_update(gx.Checkpoint(
             name=name, validation_definitions=[vd],
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]}))
-        run = checkpoint.run(batch_parameters={"dataframe": _frame(feed)})
-        for vr in run.run_results.values():
-            problems.extend(_problems(feed, vr))
+        mask = in_scope_mask(feed, None if gias_urns is None else set(gias_urns), la_code)
+        frame = _frame(feed)
+        if feed.kind == LINKS_KIND and gias_urns is not None:
+            frame = frame[mask.values].reset_index(drop=True)  # all England: only the links of the run's schools matter
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        found = [p for vr in run.run_results.values() for p in _problems(feed, vr)]
+        problems.extend(_judged_where_they_matter(feed, found, mask))
         results.append(run)
         problems.extend(feed.warnings)
     report = QualityReport(problems=problems, results=results, _context=ctx)
     report._kinds = {f.source: f.kind for f in feeds}
     return report
+
+
+def _judged_where_they_matter(feed: Feed, found: list[Problem], mask: pd.Series) -> list[Problem]:
+    """Keep problems in the LA's rows as they are; set aside the other schools' rows, counted once per file,
+    with their problems summarised as one warning per check and column (naming the first row)."""
+    if feed.kind == LINKS_KIND:
+        return found  # GX saw only the run's schools' links; the other links are simply not needed
+    if feed.kind not in SCOPED_KINDS or bool(mask.all()):
+        return found
+    aside_rows = set(int(r) for r in feed.schools.loc[~mask.values, "_row"])
+    kept, elsewhere = [], {}
+    for p in found:
+        if p.row is not None and p.row in aside_rows:
+            elsewhere.setdefault((p.check, p.column), []).append(p)
+        else:
+            kept.append(p)
+    out = [Problem(feed.source, None, None,
+                   f"{len(aside_rows)} of {len(feed.schools)} school rows are for schools that are not this LA's "
+                   f"(not in its GIAS extract): set aside, not used", severity="info", check="set_aside")]
+    for (check, column), ps in elsewhere.items():
+        first = ps[0]
+        out.append(Problem(feed.source, first.row, column,
+                           f"{len(ps)} row(s) for other LAs' schools, which this run does not use, fail this check "
+                           f"(the first: {first.message})", severity="warning", check=check))
+    return out + kept
+
+
+# ------------------------------------------------------------------ which files the run takes
+# What the report cannot say when a kind of feed is missing: said plainly in data_quality.csv and on the front page.
+EXPECTED_FEEDS = {
+    "ks2": "no KS2 results file was supplied: KS2 attainment, progress and the disadvantaged gap are not judged",
+    "ks4": "no KS4 results file was supplied: Attainment 8, Progress 8 and the KS4 disadvantaged gap are not judged",
+    "absence": "no absence file was supplied: attendance is not judged",
+    "census": "no school census file was supplied: pupil numbers and the FSM, SEN and EAL shares are not known",
+    "ofsted": "no Ofsted file was supplied: inspection grades, safeguarding and 'good or better' are not known",
+    "adviser_judgements": "no adviser judgements were supplied: the categorisation rests on published data, "
+                          "LA intelligence and letters alone",
+    "la_intelligence": "no LA intelligence file was supplied: no LA intelligence flag is taken into account",
+    "letters_log": "no letters log was supplied: letters already issued are not known, so no escalation is flagged",
+    "moderation": "no moderation file was supplied: no category was changed at moderation",
+    "ward_members": "no ward members file was supplied: member alerts name no elected member",
+    "laig_notes": "no LAIG notes were supplied",
+}
+EMPTY_FEEDS = {
+    "adviser_judgements": "the adviser judgements file(s) hold no rows: the categorisation rests on published data, "
+                          "LA intelligence and letters alone",
+    "ward_members": "the ward members file(s) hold no rows: member alerts name no elected member",
+}
+FEED_LABELS = {"ks2": "KS2", "ks4": "KS4", "absence": "absence", "census": "census", "ofsted": "Ofsted",
+               "gias": "GIAS"}
+GIAS_DOWNLOAD = "https://get-information-schools.service.gov.uk/Downloads"
+
+
+def missing_file(kind: str) -> str:
+    """The `file` of a data-quality row about a kind of feed that was not supplied."""
+    return f"(no {kind} file)"
+
+
+def _p(file, message, severity="warning", check="", row=None, column=None) -> Problem:
+    return Problem(file, row, column, message, severity=severity, check=check)
+
+
+def feed_set_checks(feeds: list[Feed], la_code: str) -> list[Problem]:
+    """Which files the run takes: never a silent pick between two files that say different things.
+
+    Two GIAS extracts, two files of one DfE/Ofsted kind for the same academic year, and a row of an LA-held
+    feed repeated in another file (a stale copy beside the real one, or two moderation files that disagree)
+    are critical, naming every file involved."""
+    out = []
+    gias = [f for f in feeds if f.kind == "gias"]
+    if len(gias) > 1:
+        names = ", ".join(f.source for f in gias)
+        out.append(_p(gias[1].source, f"{len(gias)} GIAS establishment extracts ({names}): keep only the one for "
+                      "this term, so the run does not have to guess which list of schools is right",
+                      "critical", "feed_set"))
+    by_year: dict = {}
+    for f in feeds:
+        if f.kind in SCOPED_KINDS:
+            by_year.setdefault((f.kind, f.academic_year or "unknown"), []).append(f)
+    for (kind, year), fs in sorted(by_year.items()):
+        if len(fs) > 1:
+            names = ", ".join(f.source for f in fs)
+            out.append(_p(fs[1].source, f"{len(fs)} {FEED_LABELS.get(kind, kind)} files for academic year {year} "
+                          f"({names}): keep one (the run would otherwise have to pick one by its name)",
+                          "critical", "feed_set"))
+    for kind in LA_HELD_KINDS:
+        fs = [f for f in feeds if f.kind == kind and not f.schools.empty]
+        if len(fs) < 2:
+            continue
+        frame = pd.concat([f.schools.assign(_source=f.source) for f in fs], ignore_index=True)
+        key = [k for k in _la_held_key(kind) if k in frame]
+        content = [c for c in frame.columns if not c.startswith("_")]
+        dup = frame[frame.duplicated(key, keep=False)]
+        for _, grp in dup.groupby(key, sort=False, dropna=False):
+            if grp["_source"].nunique() < 2:
+                continue  # within one file: the reader's duplicate check names it
+            where = "; ".join(f"{r['_source']} row {r['_row']}" for r in grp.to_dict("records"))
+            what = " / ".join(f"{k} {grp.iloc[0][k]}" for k in key)
+            same = len(grp[content].astype(str).drop_duplicates()) == 1
+            msg = (f"the same {kind} row ({what}) is in more than one file ({where}): a stale copy beside the "
+                   "real file? Keep one file" if same else
+                   f"{kind} files disagree on {what} ({where}): keep the right one")
+            out.append(_p(grp.iloc[1]["_source"], msg, "critical", "feed_set", int(grp.iloc[1]["_row"]), key[0]))
+    return out
+
+
+def _la_held_key(kind: str) -> tuple[str, ...]:
+    from .feeds import UNIQUE_KEYS
+
+    keys = {"la_intelligence": ("urn", "flag", "raised_on"), "letters_log": ("urn", "letter", "issued_on"),
+            "ward_members": ("ward", "member_name"), "laig_notes": ("urn", "meeting_date")}
+    return UNIQUE_KEYS.get(kind) or keys[kind]
+
+
+def feed_presence(feeds: list[Feed], la_code: str) -> list[Problem]:
+    """GIAS is required; every other kind is expected, and its absence said plainly (never shown as 0%)."""
+    out = []
+    gias = [f for f in feeds if f.kind == "gias"]
+    if not gias:
+        return [_p(missing_file("gias"), "no GIAS establishment extract was supplied: it is required, as it says which "
+                   f"schools are the LA's. Download the LA's establishment fields CSV from {GIAS_DOWNLOAD} and put it "
+                   "in the landing folder as downloaded", "critical", "feed_missing")]
+    mine = la_gias(feeds, la_code)
+    if mine.empty:
+        las = sorted({str(x) for f in gias for x in f.schools["la_code"].dropna()})
+        return [_p(gias[0].source, f"the GIAS extract has no schools for LA {la_code} (it holds LA(s) "
+                   f"{', '.join(las[:10]) or 'none'}): is this the right LA or the right file?", "critical", "feed_missing")]
+    is_open = mine["status"].astype(str).str.startswith("Open")
+    if not (is_open & mine["is_la_maintained"].astype(bool)).any():
+        out.append(_p(gias[0].source, f"the GIAS extract lists no open LA-maintained school for LA {la_code}: the run "
+                      "would categorise 0 schools, so nothing is published", "critical", "no_schools"))
+    phases = mine.loc[is_open, "phase"].astype(str).str.lower()
+    has_secondary = phases.str.contains("secondary|all-through|16 plus").any()
+    kinds = {f.kind for f in feeds}
+    for kind, consequence in EXPECTED_FEEDS.items():
+        if kind == "ks4" and not has_secondary:
+            continue
+        if kind not in kinds:
+            out.append(_p(missing_file(kind), consequence[0].upper() + consequence[1:], "warning", "feed_missing"))
+        elif kind in SCOPED_KINDS:
+            urns = scope_urns(feeds, la_code)
+            if not any(in_scope_mask(f, urns, la_code).any() for f in feeds if f.kind == kind and not f.schools.empty):
+                names = ", ".join(f.source for f in feeds if f.kind == kind)
+                out.append(_p(names, f"the {FEED_LABELS.get(kind, kind)} file(s) hold no rows for LA {la_code}'s "
+                              f"schools: {consequence.split(': ', 1)[1]}", "warning", "feed_missing"))
+        elif kind in EMPTY_FEEDS and all(f.schools.empty for f in feeds if f.kind == kind):
+            names = ", ".join(f.source for f in feeds if f.kind == kind)
+            out.append(_p(names, EMPTY_FEEDS[kind][0].upper() + EMPTY_FEEDS[kind][1:], "warning", "feed_empty"))
+    return out
+
+
+def _year_start(year: str) -> int | None:
+    try:
+        return int(str(year)[:4])
+    except ValueError:
+        return None
+
+
+def _year(start: int) -> str:
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def data_age(feeds: list[Feed], term, published_results: dict) -> list[Problem]:
+    """How old each DfE feed's figures are for the term, against the newest that should exist.
+
+    `published_results` (rule-set data): per kind, the academic years with no published figures and how many
+    years before the term's own the newest figures are. Older than expected: a warning. As new as can be but
+    still years old (e.g. 2018-19 results in 2021-22, none published in between): said, as information."""
+    out = []
+    term_start = int(term.start_year)
+    for f in feeds:
+        if not f.academic_year and f.kind not in LA_HELD_KINDS and f.kind != "gias_links":
+            out.append(_p(f.source, f"the academic year of this {FEED_LABELS.get(f.kind, f.kind)} file is unknown "
+                          "(not in the file, its name or its data): its figures are used as this term's, unchecked",
+                          "warning", "data_age"))
+    for kind, spec in (published_results or {}).items():
+        fs = [f for f in feeds if f.kind == kind and f.academic_year]
+        if not fs:
+            continue
+        latest = max(fs, key=lambda f: f.academic_year)
+        have = _year_start(latest.academic_year)
+        if have is None:
+            continue
+        gaps = {str(y) for y in spec.get("not_published", [])}
+        lag = int((spec.get("lag_years") or {}).get(term.season, 1))
+        expect = term_start - lag
+        while _year(expect) in gaps:
+            expect -= 1
+        label = spec.get("label", kind)
+        age = term_start - have
+        skipped = sorted(y for y in gaps if have < _year_start(y) < term_start)
+        why = f"; none were published for {', '.join(skipped)}" if skipped else ""
+        if have < expect:
+            years = f"{age} year{'s' if age != 1 else ''}"
+            out.append(_p(latest.source, f"{label} are for {latest.academic_year}, {years} before {term.academic_year}, "
+                          f"but {_year(expect)} figures should exist for {term}: the evidence is out of date{why}",
+                          "warning", "data_age"))
+        elif age > 1:
+            out.append(_p(latest.source, f"{label} are for {latest.academic_year}, {age} years before {term.academic_year}: "
+                          f"the newest published{why}", "info", "data_age"))
+    return out
+
+
+def calendar_check(term) -> list[Problem]:
+    from .terms import TermCalendar
+
+    cal = TermCalendar.load()
+    if cal.term_dates(term) is None:
+        start, end = term.nominal_dates()
+        return [_p("include/calendar/term_dates.yaml", f"{term} is not in the term calendar: nominal dates "
+                   f"{start} to {end} are used (due dates are moved to weekdays); add the term's dates to the calendar",
+                   "warning", "term_calendar")]
+    return []
+
+
+# rule_set_review_date: the rule set is past its review date; fetched_*: a fetched copy's age or a skipped one.
+NOTE_CHECKS = ("feed_missing", "feed_empty", "feed_set", "data_age", "term_calendar", "rule_set_review_date",
+               "fetched_copy_age", "fetched_source")
+
+
+def _sentence(text: str) -> str:
+    text = str(text).strip()
+    text = text[0].upper() + text[1:] if text else text
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def front_page_notes(frame: pd.DataFrame) -> list[str]:
+    """Plain sentences for the report's front page: missing feeds, data age, files set aside, warnings."""
+    if frame is None or frame.empty:
+        return []
+    notes = [_sentence(m) for m in frame.loc[frame["check"].isin(NOTE_CHECKS), "message"].drop_duplicates()]
+    aside = frame[frame["check"].eq("set_aside")]
+    if len(aside):
+        n = sum(int(str(m).split(" ", 1)[0]) for m in aside["message"] if str(m).split(" ", 1)[0].isdigit())
+        notes.append(f"{n} rows for schools that are not this LA's were set aside from {len(aside)} file(s) "
+                     "(whole-England or neighbouring downloads) and not used.")
+    others = frame[~frame["check"].isin(NOTE_CHECKS + ("set_aside",)) & frame["severity"].ne("info")]
+    if len(others):
+        notes.append(f"{len(others)} other data-quality warning(s) are listed in Appendix A and data_quality.csv.")
+    return notes
+
+
+def age_notes(frame: pd.DataFrame) -> dict[str, str]:
+    """Feed kind -> how old its figures are (the data_age sentence), for each letter's evidence."""
+    if frame is None or frame.empty:
+        return {}
+    rows = frame[frame["check"].eq("data_age") & frame["feed_kind"].astype(str).ne("")]
+    return {str(r["feed_kind"]): _sentence(r["message"]) for r in rows.to_dict("records")}
+
+
+# Words in a letter's evidence that show which feed it rests on.
+EVIDENCE_WORDS = {"ks2": ("KS2",), "ks4": ("KS4", "Attainment 8", "Progress 8"), "absence": ("absence",),
+                  "census": ("census",)}
+
+
+def with_data_age(text: str, ages: dict[str, str]) -> str:
+    """The evidence, followed by how old the figures it cites are."""
+    text = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
+    extra = [ages[k] for k, words in EVIDENCE_WORDS.items()
+             if k in ages and any(w.lower() in text.lower() for w in words)]
+    return text + "".join(f" [Data age: {a}]" for a in extra) if extra else text

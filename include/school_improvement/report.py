@@ -118,6 +118,7 @@ class ReportInputs:
     # This term's LA-intelligence flags (urn, flag, severity, detail, raised_by_team, raised_on): restricted only.
     intelligence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["urn", "flag", "severity", "detail", "raised_by_team", "raised_on"]))
+    data_notes: list = field(default_factory=list)  # plain sentences for the front page: missing feeds, data age, warnings
 
 
 # --------------------------------------------------------------------------------------------
@@ -662,6 +663,8 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "n_schools": n,
         "level_rows": level_rows,
         "good": good,
+        "no_ofsted": "ofsted" not in set(inputs.provenance.get("kind", pd.Series(dtype=object)).astype(str)),
+        "data_notes": list(inputs.data_notes),
         "transitions": transitions,
         "letter_counts": letter_counts,
         "n_letters": len(letters),

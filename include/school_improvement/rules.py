@@ -234,8 +234,7 @@ class RuleSet(BaseModel):
     academy_concerns: AcademyRules
     escalation_bodies: list[Body]
     member_alerts: MemberAlerts
-    # Issue 10's block (years with no published KS2/KS4 results): read by the results indicators.
-    published_results: dict | None = None
+    published_results: dict[str, dict] = {}  # per feed kind: not_published years, lag_years by season, label
 
     @model_validator(mode="after")
     def _consistent(self):

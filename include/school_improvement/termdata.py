@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -20,6 +21,9 @@ class TermData:
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
+        # The LA's schools are those in its GIAS extract: DfE and Ofsted rows for other schools are set aside.
+        urns = scope_urns(self.feeds, self.la_code)
+        self.feeds = [in_scope(f, urns, self.la_code) for f in self.feeds]
         for f in self.feeds:
             self.by_kind.setdefault(f.kind, []).append(f)
         # Several files of one kind (e.g. KS2 for three years): the latest year is this term's.
@@ -48,7 +52,40 @@ class TermData:
 
     def row(self, kind: str, urn: int) -> dict | None:
         idx = self._index(kind)
-        return idx.get(urn)
+        found = idx.get(urn)
+        if found is None and kind in SCOPED_KINDS:
+            # A converter academy or amalgamated school keeps its predecessor's published results (GIAS links).
+            for prev in predecessors(self._links(), urn):
+                if prev in idx:
+                    return idx[prev]
+        return found
+
+    def _links(self) -> dict:
+        if "links" not in self._cache:  # built once per term: the links file is all England
+            self._cache["links"] = predecessor_map(self.feeds)
+        return self._cache["links"]
+
+    def carry_forward(self, previous: dict) -> dict:
+        """Earlier terms' records (category, measures) under each school's current URN: a converter academy or an
+        amalgamated school keeps its predecessor's history (GIAS links)."""
+        links = self._links()
+        if not links:
+            return previous
+        out = dict(previous)
+        for urn in la_gias(self.feeds, self.la_code)["urn"] if any(f.kind == "gias" for f in self.feeds) else []:
+            urn = int(urn)
+            if urn not in out:
+                prev = next((p for p in predecessors(links, urn) if p in previous), None)
+                if prev is not None:
+                    out[urn] = previous[prev]
+        return out
+
+    def la_name(self) -> str:
+        """The LA's name as GIAS gives it, or "" when the extract does not name it."""
+        gias = la_gias(self.feeds, self.la_code)
+        names = gias["la_name"].dropna().astype(str).str.strip() if "la_name" in gias else pd.Series(dtype=str)
+        names = names[names != ""]
+        return str(names.mode().iloc[0]) if len(names) else ""
 
     def _index(self, kind: str) -> dict:
         key = ("index", kind)
@@ -119,9 +156,156 @@ class TermData:
         return start, self.term.dates()[1]
 
 
+# DfE and Ofsted publications (often all England): only the LA's schools are used, the rest set aside and counted.
+SCOPED_KINDS = ("ks2", "ks4", "absence", "census", "ofsted")
+LINKS_KIND = "gias_links"
+
+
+def la_gias(feeds: list, la_code: str) -> pd.DataFrame:
+    """The LA's rows of the GIAS extract(s): every status (open or closed), maintained or academy."""
+    frames = [f.schools for f in feeds if f.kind == "gias" and not f.schools.empty]
+    if not frames:
+        return pd.DataFrame()
+    gias = pd.concat(frames, ignore_index=True)
+    return gias[gias["la_code"].astype(str).str.strip() == str(la_code)]
+
+
+def predecessor_map(feeds: list) -> dict[int, list[int]]:
+    """URN -> its direct predecessors' URNs by the GIAS links file(s), most recent link first."""
+    links = [f.schools for f in feeds if f.kind == LINKS_KIND and not f.schools.empty]
+    if not links:
+        return {}
+    df = pd.concat(links, ignore_index=True)
+    pred = df[df["link_type"].astype(str).str.startswith("Predecessor")]
+    by_urn: dict[int, list[int]] = {}
+    pred = pred.assign(_d=pd.to_datetime(pred["link_date"], errors="coerce"))
+    for u, p in zip(pred.sort_values("_d", na_position="first", kind="stable")["urn"],
+                    pred.sort_values("_d", na_position="first", kind="stable")["link_urn"]):
+        by_urn.setdefault(int(u), []).insert(0, int(p))
+    return by_urn
+
+
+def predecessors(by_urn: dict[int, list[int]], urn: int) -> list[int]:
+    """Predecessor URNs of a school, nearest first (a chain of conversions and amalgamations is followed)."""
+    out, todo = [], list(by_urn.get(int(urn), []))
+    while todo:
+        u = todo.pop(0)
+        if u not in out and u != int(urn):
+            out.append(u)
+            todo.extend(by_urn.get(u, []))
+    return out
+
+
+def scope_urns(feeds: list, la_code: str) -> set[int] | None:
+    """URNs whose DfE/Ofsted rows the run uses: the LA's GIAS schools and their predecessors. None without GIAS."""
+    gias = la_gias(feeds, la_code)
+    if not any(f.kind == "gias" for f in feeds):
+        return None
+    urns = {int(u) for u in gias["urn"]} if not gias.empty else set()
+    by_urn = predecessor_map(feeds)
+    for u in list(urns):
+        urns.update(predecessors(by_urn, u))
+    return urns
+
+
+def in_scope_mask(feed, urns: set[int] | None, la_code: str | None) -> pd.Series:
+    """True for the rows of `feed.schools` that are the LA's: URN in `urns`, else (no GIAS) the row's LA code."""
+    df = feed.schools
+    if feed.kind == LINKS_KIND and urns is not None and not df.empty:
+        return df["urn"].isin(list(urns)) | df["link_urn"].isin(list(urns))
+    if feed.kind not in SCOPED_KINDS or df.empty or "urn" not in df:
+        return pd.Series(True, index=df.index)
+    if urns is not None:
+        return df["urn"].astype("Int64").isin(list(urns)).fillna(False).astype(bool)
+    if la_code and "la_code" in df:
+        return df["la_code"].astype(str).str.strip().eq(str(la_code))
+    return pd.Series(True, index=df.index)
+
+
+def in_scope(feed, urns: set[int] | None, la_code: str):
+    """The feed with only the LA's school rows (and its own LA's comparator rows); the others are set aside."""
+    if feed.kind not in SCOPED_KINDS:
+        return feed
+    mask = in_scope_mask(feed, urns, la_code)
+    comps = feed.comparators
+    if comps is not None and not comps.empty and "level" in comps and "la_code" in comps:
+        other_la = comps["level"].eq("la") & comps["la_code"].astype(str).str.strip().ne(str(la_code))
+        comps = comps[~other_la]
+    if bool(mask.all()) and comps is feed.comparators:
+        return feed
+    return replace(feed, schools=feed.schools[mask].reset_index(drop=True), comparators=comps)
+
+
 # LA-held feeds may come as several files in a term (one per adviser, say): use them all.
 LA_HELD_CONCAT = {"adviser_judgements", "la_intelligence", "letters_log", "moderation", "ward_members", "laig_notes"}
 
 
 def months_before(d: date, months: int) -> date:
     return d - timedelta(days=round(months * 30.44))
+
+
+def read_without_other_schools(path, err, urns: set[int] | None, la_code: str):
+    """A DfE file whose only unreadable rows are other schools' (a whole-England download): those rows are set
+    aside with one warning, and the rest read, rows numbered as in the file. None when any problem is in the
+    header, a row of the LA's own schools, or the file is not a CSV: then the reader's error stands."""
+    import csv
+    import io
+    import tempfile
+    from pathlib import Path
+
+    from .errors import FeedError, Problem
+    from .feeds import detect_kind, read_feed
+
+    path = Path(path)
+    if path.suffix.lower() != ".csv" or any(p.row is None or p.row <= 1 for p in err.problems):
+        return None
+    data = path.read_bytes()
+    try:
+        text, encoding = data.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("cp1252"), "cp1252"
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records = []  # (first physical line, cells)
+    line = 1
+    for cells in reader:
+        records.append((line, cells))
+        line = reader.line_num + 1
+    if not records:
+        return None
+    header = [h.replace("\ufeff", "").strip().upper() for h in records[0][1]]
+    if detect_kind(records[0][1]) not in SCOPED_KINDS:
+        return None
+    urn_i = next((header.index(h) for h in ("URN", "SCHOOL_URN") if h in header), None)
+    la_i = next((header.index(h) for h in ("LA", "LEA", "OLD_LA_CODE") if h in header), None)
+
+    def others(cells) -> bool:
+        urn = cells[urn_i].strip() if urn_i is not None and urn_i < len(cells) else ""
+        la = cells[la_i].strip() if la_i is not None and la_i < len(cells) else ""
+        if urns is not None and urn.isdigit():
+            return int(urn) not in urns
+        return bool(la) and la != str(la_code)
+
+    by_line = {ln: cells for ln, cells in records[1:]}
+    bad = {p.row for p in err.problems}
+    if not all(r in by_line and others(by_line[r]) for r in bad):
+        return None
+    kept = [records[0]] + [(ln, c) for ln, c in records[1:] if ln not in bad]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(c for _, c in kept)
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_text(out.getvalue(), encoding=encoding)
+        try:
+            feed = read_feed(copy)
+        except FeedError:
+            return None  # still unreadable without those rows: the reader's error on the file stands
+    original = {i + 1: ln for i, (ln, _) in enumerate(kept)}  # line in the copy -> line in the file
+    for frame in (feed.schools, feed.comparators, feed.statuses):
+        if frame is not None and "_row" in frame and len(frame):
+            frame["_row"] = frame["_row"].map(lambda r: original.get(int(r), r))
+    first = min(err.problems, key=lambda p: p.row)
+    note = Problem(path.name, first.row, first.column,
+                   f"{len(bad)} row(s) for other LAs' schools, which this run does not use, could not be read and "
+                   f"were set aside (the first: {first.message})", severity="warning", check=first.check or "read")
+    return replace(feed, source=path.name, path=str(path), sha256=hashlib.sha256(data).hexdigest(),
+                   warnings=[note] + [replace(w, file=path.name, row=original.get(w.row, w.row)) for w in feed.warnings])

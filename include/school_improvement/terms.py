@@ -141,6 +141,24 @@ class TermCalendar:
     def terms(self) -> list[Term]:
         return sorted(self.windows)
 
+    def school_day_on_or_after(self, d: date) -> date:
+        """`d` if it is a school day, else the next one: a due date never falls on a weekend or in a holiday.
+
+        Within the calendar's years a holiday moves to the next term's first school day; outside them (a term
+        the calendar does not list) only weekends are known, so the next weekday."""
+        windows = sorted(self.windows.values(), key=lambda w: w.start)
+        if windows and windows[0].start <= d <= windows[-1].end:
+            for w in windows:
+                if d <= w.end:
+                    day = max(d, w.start)
+                    while day <= w.end and not w.is_school_day(day):
+                        day += timedelta(days=1)
+                    if day <= w.end:
+                        return day
+        while d.weekday() >= 5:
+            d += timedelta(days=1)
+        return d
+
 
 def _as_date(v) -> date:
     return v if isinstance(v, date) else date.fromisoformat(str(v))

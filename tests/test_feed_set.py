@@ -1,0 +1,199 @@
+"""Which files a run takes: never a silent pick; missing, empty and old feeds are said; problems judged where they matter."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from real_la import england_shaped
+from school_improvement import pipeline
+from school_improvement.__main__ import main
+from school_improvement.errors import ValidationFailed
+from school_improvement.feeds import read_feed, year_from_name
+from school_improvement.quality import data_age, feed_presence, feed_set_checks
+from school_improvement.rules import load_rule_set
+from school_improvement.terms import Term, TermCalendar
+
+GIAS = ('"URN","LA (code)","LA (name)","EstablishmentNumber","EstablishmentName","TypeOfEstablishment (name)",'
+        '"EstablishmentTypeGroup (name)","EstablishmentStatus (name)","OpenDate","CloseDate","PhaseOfEducation (name)",'
+        '"HeadTitle (name)","HeadFirstName","HeadLastName","HeadPreferredJobTitle","AdministrativeWard (name)","Trusts (name)"\n'
+        '"110001","999","Wealdshire","2001","Oak Primary","Community school","Local authority maintained schools","Open","","","Primary","Mrs","Ann","Lee","Headteacher","Oakley",""\n'
+        '"110003","999","Wealdshire","2003","Elm Infant","Community school","Local authority maintained schools","Open","","","Primary","Mr","Bo","Ng","Headteacher","Elmfield",""\n')
+KS2 = ("RECTYPE,LEA,ESTAB,URN,SCHNAME,NFTYPE,TELIG,PTRWM_EXP,PTRWM_EXP_18\n"
+       "1,999,2001,110001,Oak,CY,30,60%,55%\n1,999,2003,110003,Elm,CY,25,70%,65%\n")
+ADVISER = "urn,criterion_id,area,met,adviser,visit_date,note\n110001,LM-H1,leadership_management,yes,A Adviser,2025-10-01,ok\n"
+MODERATION = "urn,term,final_category,reason,approved_by,approved_on\n110001,2025-26-autumn,{cat},panel,Head of SI,2025-10-20\n"
+
+
+def _feeds(tmp: Path, files: dict[str, str]) -> list:
+    for name, text in files.items():
+        (tmp / name).write_text(text, encoding="utf-8")
+    return [read_feed(tmp / name) for name in files]
+
+
+def _critical(problems) -> list:
+    return [p for p in problems if p.severity == "critical"]
+
+
+def test_two_ks2_files_for_the_same_year_is_an_error_naming_both(tmp_path):
+    feeds = _feeds(tmp_path, {"gias.csv": GIAS, "999_ks2_2018-19.csv": KS2, "999_ks2_2018-19_copy.csv": KS2})
+    assert {f.academic_year for f in feeds if f.kind == "ks2"} == {"2018-19"}
+    [p] = _critical(feed_set_checks(feeds, "999"))
+    assert "999_ks2_2018-19.csv" in p.message and "999_ks2_2018-19_copy.csv" in p.message and "2018-19" in p.message
+    # Different years are each year's results: no error.
+    (tmp_path / "999_ks2_2017-18.csv").write_text(KS2.replace("PTRWM_EXP_18", "PTRWM_EXP_17"), encoding="utf-8")
+    two_years = [feeds[0], feeds[1], read_feed(tmp_path / "999_ks2_2017-18.csv")]
+    assert not _critical(feed_set_checks(two_years, "999"))
+
+
+def test_a_stale_copy_of_an_la_held_feed_is_an_error_naming_both_files(tmp_path):
+    stale = ADVISER.replace("ok", "ok (older note)")
+    feeds = _feeds(tmp_path, {"gias.csv": GIAS, "adviser_judgements.csv": ADVISER, "adviser_judgements_old.csv": stale})
+    [p] = _critical(feed_set_checks(feeds, "999"))
+    assert "adviser_judgements.csv row 2" in p.message and "adviser_judgements_old.csv row 2" in p.message
+    # An exact copy is named as such.
+    feeds = _feeds(tmp_path, {"gias.csv": GIAS, "adviser_judgements.csv": ADVISER, "adviser_judgements_old.csv": ADVISER})
+    [p] = _critical(feed_set_checks(feeds, "999"))
+    assert "stale copy" in p.message and "adviser_judgements_old.csv" in p.message
+
+
+def test_two_gias_files_is_an_error(tmp_path):
+    feeds = _feeds(tmp_path, {"gias_2025-09-01.csv": GIAS, "gias_2025-10-01.csv": GIAS})
+    [p] = _critical(feed_set_checks(feeds, "999"))
+    assert "gias_2025-09-01.csv" in p.message and "gias_2025-10-01.csv" in p.message and "GIAS" in p.message
+
+
+def test_two_moderation_files_that_disagree_is_an_error(tmp_path):
+    feeds = _feeds(tmp_path, {"gias.csv": GIAS, "moderation_a.csv": MODERATION.format(cat="low"),
+                              "moderation_b.csv": MODERATION.format(cat="high")})
+    [p] = _critical(feed_set_checks(feeds, "999"))
+    assert "disagree" in p.message and "moderation_a.csv" in p.message and "moderation_b.csv" in p.message
+
+
+def test_a_stale_copy_stops_the_run_and_reaches_data_quality_csv(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    _feeds(landing, {"gias.csv": GIAS, "999_ks2_2024-25.csv": KS2, "adviser_judgements.csv": ADVISER,
+                     "adviser_judgements_old.csv": ADVISER})
+    cfg = pipeline.RunConfig(la_code="999", term="2025-26-autumn", landing=str(landing), work_dir=str(tmp_path / "w"),
+                             history_url=f"sqlite:///{tmp_path / 'h.sqlite'}")
+    pipeline.extract(cfg)
+    with pytest.raises(ValidationFailed, match="adviser_judgements_old.csv"):
+        pipeline.validate(cfg)
+    dq = pd.read_csv(cfg.run_dir / "quality" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert (dq["check"].eq("feed_set") & dq["severity"].eq("critical")).sum() == 1
+
+
+def test_empty_ward_members_and_empty_adviser_judgements_are_said(tmp_path):
+    feeds = _feeds(tmp_path, {"gias.csv": GIAS, "ward_members.csv": "ward,member_name,party,email\n",
+                              "adviser_judgements.csv": ADVISER.splitlines()[0] + "\n"})
+    empty = [p for p in feed_presence(feeds, "999") if p.check == "feed_empty"]
+    msgs = " ".join(p.message for p in empty)
+    assert "ward members file(s) hold no rows" in msgs and "adviser judgements file(s) hold no rows" in msgs
+    assert len(empty) == 2 and all(p.severity == "warning" for p in empty)
+
+
+def test_no_open_maintained_school_never_publishes(tmp_path):
+    closed = GIAS.replace('"Open"', '"Closed"')
+    feeds = _feeds(tmp_path, {"gias.csv": closed})
+    [p] = _critical(feed_presence(feeds, "999"))
+    assert p.check == "no_schools" and "0 schools" in p.message
+
+
+def test_every_feeds_academic_year_is_known_from_file_name_or_data(shared_dfe):
+    s = shared_dfe / "samples"
+    assert read_feed(s / "936_abs_2018-19.csv").academic_year == "2018-19"
+    assert read_feed(s / "936_census_2019-20.csv").academic_year == "2019-20"
+    assert read_feed(s / "936_ks4provisional_2018-19.csv").academic_year == "2018-19"
+    assert read_feed(s / "936_ks2_2017-18.csv").academic_year == "2017-18"  # from its header's prior-year columns
+    assert read_feed(s / "873_ofsted_mi_latest_inspections_2026_sample.csv").academic_year  # from inspection dates
+    assert year_from_name("gias_850_936_extract_2022-04-20.csv") == "2021-22"
+    assert year_from_name("england_abs.csv") is None
+
+
+def test_data_age_follows_the_rule_sets_published_results(tmp_path):
+    published = load_rule_set("cambs-2021-23").published_results
+    assert {"2019-20", "2020-21"} <= set(published["ks2"]["not_published"])
+    ks2_1819 = _feeds(tmp_path, {"999_ks2_2018-19.csv": KS2})
+    # 2021-22: 2018-19 is the newest KS2 that exists; said as information, with how old it is.
+    [p] = data_age(ks2_1819, Term.parse("2021-22-autumn"), published)
+    assert p.severity == "info" and "3 years before 2021-22" in p.message and "2019-20, 2020-21" in p.message
+    # 2022-23: 2021-22 results exist, so 2018-19 is out of date: a warning.
+    [p] = data_age(ks2_1819, Term.parse("2022-23-autumn"), published)
+    assert p.severity == "warning" and "2021-22 figures should exist" in p.message
+    ks2_2425 = _feeds(tmp_path, {"999_ks2_2024-25.csv": KS2.replace("_18", "_24")})
+    assert data_age(ks2_2425, Term.parse("2025-26-autumn"), published) == []
+    nameless = _feeds(tmp_path, {"england_abs.csv": "LA,ESTAB,URN,PERCTOT,PPERSABS10\n999,2001,110001,5,9\n"})
+    [p] = data_age(nameless, Term.parse("2025-26-autumn"), published)
+    assert "unknown" in p.message and p.severity == "warning"
+
+
+def test_due_dates_fall_on_school_days():
+    cal = TermCalendar.load()
+    assert cal.school_day_on_or_after(date(2025, 10, 25)) == date(2025, 11, 3)  # Saturday in half term -> Monday after
+    assert cal.school_day_on_or_after(date(2021, 9, 11)) == date(2021, 9, 13)  # a term the calendar lacks: Monday
+    assert cal.school_day_on_or_after(date(2025, 12, 20)) == date(2026, 1, 5)  # Christmas -> first day of spring
+    assert cal.school_day_on_or_after(date(2025, 11, 12)) == date(2025, 11, 12)
+
+
+def _impossible_ehcp(rows, h):
+    rows[0][h["PSENELSE"]] = "104.17"  # as the real England census 2024-25 has, in another LA's school
+
+
+def test_check_an_impossible_value_in_another_las_row_is_a_warning(shared_dfe, tmp_path, capsys):
+    src = shared_dfe / "samples" / "936_census_2019-20.csv"
+    other = england_shaped(src, tmp_path / "england_census.csv", "LA", "URN", _impossible_ehcp)
+    assert main(["check", "--la", "936", str(other)]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING" in out and "pct_ehcp" in out and "104.17" in out and "RESULT: ok" in out
+
+
+def test_check_an_impossible_value_in_the_las_own_row_stops(shared_dfe, tmp_path, capsys):
+    src = shared_dfe / "samples" / "936_census_2019-20.csv"
+    text = src.read_bytes().decode("utf-8-sig").split("\n")
+    cells = text[2].split(",")  # a Surrey school's row
+    header = text[0].split(",")
+    cells[header.index("PSENELSE")] = "104.17"
+    text[2] = ",".join(cells)
+    own = tmp_path / "936_census.csv"
+    own.write_bytes(b"\xef\xbb\xbf" + "\n".join(text).encode())
+    assert main(["check", "--la", "936", str(own)]) == 1
+    out = capsys.readouterr().out
+    assert "CRITICAL" in out and "row 3" in out and "pct_ehcp" in out and "104.17" in out
+
+
+def test_a_converter_academy_keeps_its_predecessors_results(shared_dfe):
+    from school_improvement.links import read_links
+    from school_improvement.termdata import TermData
+
+    s = shared_dfe / "samples"
+    feeds = [read_feed(s / "gias_850_936_extract_2022-04-20.csv"), read_feed(s / "936_ks2_2018-19.csv"),
+             read_links(s / "gias_links_2024-01-29.csv")]
+    data = TermData("936", Term.parse("2021-22-autumn"), feeds)
+    ks2 = feeds[1].schools.set_index("urn")
+    # 146023 converted in 2018-19; its 2018-19 results are published under its predecessor, 125040.
+    assert 146023 not in ks2.index and 125040 in ks2.index
+    assert data.row("ks2", 146023)["rwm_exp"] == ks2.loc[125040, "rwm_exp"]
+    assert data.carry_forward({125040: {"category": "medium"}})[146023] == {"category": "medium"}
+    no_links = TermData("936", Term.parse("2021-22-autumn"), feeds[:2])
+    assert no_links.row("ks2", 146023) is None
+
+
+def test_ks4_is_expected_only_when_the_la_has_secondaries(tmp_path):
+    feeds = _feeds(tmp_path, {"gias.csv": GIAS})
+    missing = {p.message.split(" was supplied")[0] for p in feed_presence(feeds, "999") if p.check == "feed_missing"}
+    assert "No KS2 results file" in missing and "No KS4 results file" not in missing
+    secondary = GIAS.replace('"Primary","Mr"', '"Secondary","Mr"')
+    feeds = _feeds(tmp_path, {"gias.csv": secondary})
+    assert any(p.message.startswith("No KS4 results file") for p in feed_presence(feeds, "999"))
+
+
+def test_an_ofsted_file_for_another_la_is_said_to_hold_none_of_the_las_schools(shared_dfe):
+    s = shared_dfe / "samples"
+    feeds = [read_feed(s / "gias_850_936_extract_2022-04-20.csv"),
+             read_feed(s / "873_ofsted_mi_latest_inspections_2026_sample.csv")]  # Cambridgeshire's schools
+    [p] = [p for p in feed_presence(feeds, "936") if p.check == "feed_missing" and "Ofsted" in p.message]
+    assert "hold no rows for LA 936's schools" in p.message and p.severity == "warning"

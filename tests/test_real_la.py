@@ -1,0 +1,199 @@
+"""A real LA's downloads, as downloaded, give an honest edition (Surrey, LA 936, a 2021-22 term).
+
+The landing folder is built from the real files (tests/real_la.py); whole-England shaped absence, census and
+KS4 files make the run set other LAs aside. The whole run goes through Airflow once; the feed-presence cases
+run the stages in-process (pipeline.py), as the DAG's tasks do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from real_la import LA, build_landing, surrey_open_maintained
+from school_improvement import pipeline
+from school_improvement.errors import ValidationFailed
+
+REPO = Path(__file__).resolve().parents[1]
+TERM = "2021-22-autumn"
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def airflow_run(shared_dfe, tmp_path_factory):
+    """The DAG run by Airflow (`dag.test()`, in-process) for LA 936 on the real landing folder."""
+    root = tmp_path_factory.mktemp("surrey")
+    landing = build_landing(shared_dfe, root / "landing", links=True)
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}"}
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    saved = os.environ.get("SI_WORK_DIR")
+    os.environ["SI_WORK_DIR"] = str(root / "work")
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+
+        dag = DagBag(dag_folder=str(REPO / "dags")).dags["termly_school_improvement"]
+        dr = dag.test(run_conf={"la_code": LA, "term": TERM, "landing": str(landing),
+                                "shared_drive": str(root / "drive")})
+    finally:
+        if saved is None:
+            os.environ.pop("SI_WORK_DIR", None)
+        else:
+            os.environ["SI_WORK_DIR"] = saved
+    return root, dr
+
+
+def _edition(root: Path) -> Path:
+    folder = root / "drive" / LA / "2021-22" / "autumn"
+    current = json.loads((folder / "current.json").read_text())
+    return folder / current["edition"]
+
+
+def test_real_surrey_downloads_publish_through_airflow(airflow_run, shared_dfe):
+    root, dr = airflow_run
+    assert str(dr.state).endswith("success"), dr.state
+    ed = _edition(root)
+    cat = pd.read_csv(ed / "general" / "categorisation.csv", encoding="utf-8-sig")
+    # Every open maintained Surrey school in the GIAS rows is categorised; no other LA's school is.
+    assert set(cat["urn"]) == surrey_open_maintained(shared_dfe)
+    dq = pd.read_csv(ed / "general" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
+    missing = set(dq.loc[dq["check"] == "feed_missing", "feed_kind"])
+    assert missing == {"ofsted", "adviser_judgements", "la_intelligence", "letters_log", "moderation",
+                       "ward_members", "laig_notes"}
+    # Other LAs' rows were set aside, once per file, not one problem per row.
+    aside = dq[dq["check"] == "set_aside"]
+    assert set(aside["file"]) >= {"england_abs_2018-19.csv", "england_census_2019-20.csv",
+                                  "england_ks4provisional_2018-19.csv"}
+    assert aside["file"].is_unique
+    assert not (dq["severity"] == "critical").any()
+    # The age of the results: 2018-19 KS2, three years before 2021-22, none published in between.
+    ages = dq[dq["check"] == "data_age"].set_index("feed_kind")["message"]
+    assert "KS2 results are for 2018-19, 3 years before 2021-22" in ages["ks2"] and "2019-20, 2020-21" in ages["ks2"]
+    assert "2020-21 figures should exist" in ages["census"]  # January 2021 census was published: out of date
+    text = _pdf_text(ed / "general" / "report.pdf")
+    front = text[:text.index("Contents")]
+    assert "Surrey (936)" in front and "LA 936" not in text
+    assert "What you must know about the data" in front
+    flat = re.sub(r"\s+", " ", front)
+    assert "No Ofsted file was supplied" in flat and "KS2 results are for 2018-19, 3 years before 2021-22" in flat
+    assert "No adviser judgements were supplied" in flat
+    headline = re.sub(r"\s+", " ", text[text.index("Good or better"):text.index("Movement since last term")])
+    assert "no Ofsted file was supplied" in headline and "%" not in headline.split("aim")[0]
+    inputs = json.loads((ed / "inputs.json").read_text())
+    assert "gias_links_2024-01-29.csv" in {f["file"] for f in inputs["feeds"]}
+    letters = pd.read_csv(ed / "restricted" / "letters.csv", encoding="utf-8-sig", keep_default_na=False)
+    flagged = letters[letters["letter"] != "congratulations"]
+    assert len(flagged) and flagged["evidence"].str.contains(r"Data age: KS2 results are for 2018-19").all()
+
+
+def _cfg(landing: Path, tmp: Path, la: str = LA) -> pipeline.RunConfig:
+    return pipeline.RunConfig(la_code=la, term=TERM, landing=str(landing), work_dir=str(tmp / "work"),
+                              history_url=f"sqlite:///{tmp / 'history.sqlite'}", run_id="r1")
+
+
+def test_without_gias_the_run_fails_clearly_and_leaves_its_evidence(shared_dfe, tmp_path):
+    cfg = _cfg(build_landing(shared_dfe, tmp_path / "landing", leave_out=("gias",)), tmp_path)
+    pipeline.extract(cfg)
+    with pytest.raises(ValidationFailed) as err:
+        pipeline.validate(cfg)
+    msg = str(err.value)
+    assert "nothing will be published" in msg and "no GIAS establishment extract was supplied" in msg
+    where = Path(msg.rsplit(" in ", 1)[1].strip())
+    assert where == cfg.run_dir / "quality" / "data_quality.csv" and where.is_file()
+    dq = pd.read_csv(where, encoding="utf-8-sig", keep_default_na=False)
+    assert (dq["check"].eq("feed_missing") & dq["feed_kind"].eq("gias") & dq["severity"].eq("critical")).any()
+    assert not (cfg.run_dir / "staged").exists()
+
+
+def test_an_la_the_gias_extract_does_not_hold_categorises_nothing_and_stops(shared_dfe, tmp_path):
+    cfg = _cfg(build_landing(shared_dfe, tmp_path / "landing"), tmp_path, la="937")
+    pipeline.extract(cfg)
+    with pytest.raises(ValidationFailed, match="the GIAS extract has no schools for LA 937"):
+        pipeline.validate(cfg)
+
+
+def _render_front_and_headline(inputs) -> str:
+    from school_improvement import report
+
+    html = report._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.mark.parametrize("kind, said", [
+    ("ks2", "No KS2 results file was supplied"),
+    ("ks4", "No KS4 results file was supplied"),
+    ("absence", "No absence file was supplied"),
+    ("census", "No school census file was supplied"),
+])
+def test_each_expected_feed_removed_in_turn_is_said_never_zero(shared_dfe, tmp_path, kind, said):
+    cfg = _cfg(build_landing(shared_dfe, tmp_path / "landing", leave_out=(kind,)), tmp_path)
+    for stage in ("extract", "validate", "categorise", "flag_letters"):
+        getattr(pipeline, stage)(cfg)
+    inputs = pipeline.report_inputs(cfg)
+    dq = inputs.data_quality
+    row = dq[dq["check"].eq("feed_missing") & dq["feed_kind"].eq(kind)]
+    assert len(row) == 1 and row.iloc[0]["severity"] == "warning" and said in row.iloc[0]["message"]
+    assert any(n.startswith(said) for n in inputs.data_notes)
+    page = _render_front_and_headline(inputs)
+    assert "What you must know about the data" in page and said in page
+    assert "no Ofsted file was supplied" in page  # the headline figure that rests on Ofsted says so
+    assert not re.search(r"\(0(\.0)?%\) are judged good or better", page)
+    # The rest of the run still stands on what was supplied: every open maintained school is categorised.
+    assert set(inputs.categorisation["urn"].astype(int)) == surrey_open_maintained(shared_dfe)
+
+
+def _census_landing(shared_dfe, folder: Path, edit) -> Path:
+    from real_la import GIAS, england_shaped
+
+    folder.mkdir(parents=True)
+    (folder / GIAS).write_bytes((shared_dfe / "samples" / GIAS).read_bytes())
+    england_shaped(shared_dfe / "samples" / "936_census_2019-20.csv", folder / "england_census_2019-20.csv",
+                   "LA", "URN", edit)
+    return folder
+
+
+def _text_in_another_las_row(rows, h):
+    rows[5][h["PSENELSE"]] = "n/a"  # text in a number column, in another LA's row
+
+
+def test_an_unreadable_value_in_another_las_row_is_set_aside_with_a_warning(shared_dfe, tmp_path):
+    cfg = _cfg(_census_landing(shared_dfe, tmp_path / "landing", _text_in_another_las_row), tmp_path)
+    assert pipeline.extract(cfg)["unreadable"] == 0
+    pipeline.validate(cfg)
+    dq = pd.read_csv(cfg.run_dir / "quality" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
+    [w] = dq[dq["message"].str.contains("could not be read and were set aside")].to_dict("records")
+    assert w["severity"] == "warning" and "'n/a' is not a number" in w["message"] and w["column"] == "PSENELSE"
+    census = pipeline._term_data(cfg).frame("census")
+    assert len(census) and (census["la_code"].astype(str) == LA).all()
+    # Rows keep their line numbers in the file as downloaded, for any later message.
+    lines = (cfg.run_dir / "raw" / "england_census_2019-20.csv").read_bytes().decode("utf-8-sig").splitlines()
+    for r in census.tail(3).to_dict("records"):
+        assert lines[r["_row"] - 1].startswith(f"{r['urn']},{LA},")
+    nat = pipeline._term_data(cfg).latest("census").comparators  # after the set-aside row in the file
+    assert list(nat["_row"]) == [i + 1 for i, ln in enumerate(lines) if ln.startswith("NAT,")]
+
+
+def test_an_unreadable_value_in_the_las_own_row_stops_the_run(shared_dfe, tmp_path):
+    folder = _census_landing(shared_dfe, tmp_path / "landing", None)
+    census = folder / "england_census_2019-20.csv"
+    lines = census.read_bytes().decode("utf-8-sig").split("\n")
+    header = lines[0].split(",")
+    mine = surrey_open_maintained(shared_dfe)
+    i = next(i for i, ln in enumerate(lines) if ln.split(",")[0].isdigit() and int(ln.split(",")[0]) in mine)
+    cells = lines[i].split(",")  # an open maintained Surrey school
+    cells[header.index("PSENELSE")] = "n/a"
+    lines[i] = ",".join(cells)
+    census.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode())
+    cfg = _cfg(folder, tmp_path)
+    assert pipeline.extract(cfg)["unreadable"] == 1
+    with pytest.raises(ValidationFailed, match=rf"england_census_2019-20.csv, row {i + 1}, column 'PSENELSE'"):
+        pipeline.validate(cfg)
