@@ -438,9 +438,10 @@ def calendar_check(term) -> list[Problem]:
     return []
 
 
-# rule_set_review_date: the rule set is past its review date; fetched_*: a fetched copy's age or a skipped one.
+# rule_set_review_date: the rule set is past its review date; fetched_source: a fetched copy not used
+# (fetched_notes already gives each fetched copy's age).
 NOTE_CHECKS = ("feed_missing", "feed_empty", "feed_set", "data_age", "term_calendar", "rule_set_review_date",
-               "fetched_copy_age", "fetched_source")
+               "fetched_source")
 
 
 def _sentence(text: str) -> str:
