@@ -12,6 +12,7 @@ RUN_TERM := $(if $(filter command line,$(origin TERM)),$(TERM),2025-26-spring)
 DEMO_TERMS ?= 2025-26-autumn 2025-26-spring
 LANDING ?=
 SHARED_DRIVE ?= $(REPO)/shared-drive
+SI_REPORT_POOL_GIB ?= 8
 
 export AIRFLOW_HOME := $(REPO)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(REPO)/dags
@@ -51,6 +52,7 @@ venv: $(BIN)/.installed
 airflow-init: venv
 	mkdir -p $(AIRFLOW_HOME) $(SI_WORK_DIR)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+	$(BIN)/airflow pools set si_reports $(SI_REPORT_POOL_GIB) "report renders: GiB of memory, 2 per render" > /dev/null
 
 demo: venv
 	$(BIN)/python -m school_improvement demo --out $(REPO)/landing --la $(LA) --terms $(DEMO_TERMS)

@@ -17,7 +17,8 @@ from termly_tasks import DEFAULT_ARGS, params, reports_asset, termly_chain
 
 
 def build(la):
-    @dag(dag_id=la.dag_id, schedule=SchoolTermTimetable(), start_date=pendulum.datetime(2024, 9, 1, tz="Europe/London"),
+    # An LA in a region is scheduled by regional_school_improvement_<region>; its own DAG is for manual runs.
+    @dag(dag_id=la.dag_id, schedule=None if la.region else SchoolTermTimetable(), start_date=pendulum.datetime(2024, 9, 1, tz="Europe/London"),
          catchup=False, max_active_runs=1, default_args=DEFAULT_ARGS, tags=["school-improvement", la.la_code],
          doc_md=__doc__ + f"\n\nLA {la.la_code} {la.la_name}: feeds from `{la.landing}`, reports to `{la.shared_drive}`.",
          params=params())

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 REPO = Path(__file__).resolve().parents[1]
-LAS_FILE = REPO / "include" / "config" / "las.yaml"
+LAS_FILE = REPO / "include" / "config" / "las.yaml"  # SI_LAS_FILE names another (a deployment's own, or a test's)
 DEMO_LA_CODE = "999"  # the fictional demo LA (school_improvement.DEMO_LA_CODE)
 
 LA_CODE_PATTERN = r"^\d{3}$"  # a DfE "old" LA code, e.g. 873; the demo LA is 999
@@ -103,9 +103,13 @@ class LAConfig(BaseModel):
         return f"termly_school_improvement_{self.la_code}"
 
 
-def load_las(path: Path | str = LAS_FILE) -> list[LAConfig]:
+def las_file() -> Path:
+    return Path(os.environ.get("SI_LAS_FILE") or LAS_FILE)
+
+
+def load_las(path: Path | str | None = None) -> list[LAConfig]:
     """Every LA in the file, validated; a clear error naming the file, the entry and the field otherwise."""
-    path = Path(path)
+    path = Path(path) if path else las_file()
     with open(path, encoding="utf-8") as fh:
         raw = (yaml.safe_load(fh) or {}).get("las") or []
     defaults = {"landing": str(REPO / "landing"), "shared_drive": str(REPO / "shared-drive")}
@@ -128,14 +132,14 @@ def load_las(path: Path | str = LAS_FILE) -> list[LAConfig]:
     return out
 
 
-def la_by_code(la_code: str, path: Path | str = LAS_FILE) -> LAConfig:
+def la_by_code(la_code: str, path: Path | str | None = None) -> LAConfig:
     for la in load_las(path):
         if la.la_code == str(la_code):
             return la
-    raise ValueError(f"LA {la_code!r} is not configured in {path}")
+    raise ValueError(f"LA {la_code!r} is not configured in {path or las_file()}")
 
 
-def regions(path: Path | str = LAS_FILE) -> dict[str, list[str]]:
+def regions(path: Path | str | None = None) -> dict[str, list[str]]:
     """Region name -> the LA codes in it, in the file's order (LAs with no region are in no regional DAG)."""
     out: dict[str, list[str]] = {}
     for la in load_las(path):

@@ -73,6 +73,7 @@ def publish_and_announce(la_code: str, counts: dict, letters: dict, outlet) -> d
     la = la_by_code(la_code)
     drive = shared_drive_path(la.shared_drive, la.shared_drive_conn_id)
     result = run_task_stage("publish", la_code, shared_drive=drive)
+    result["files"] = len(result.get("files") or [])  # XCom: the count; the list is the edition's manifest.json
     published = {k: v for k, v in result.items() if k not in STAGE_KEYS}
     meta = edition_metadata(la_code, published, counts, letters)
     if isinstance(outlet, AssetAlias):

@@ -43,8 +43,12 @@ def reports_asset(la_code: str):
     return Asset(name=f"school_improvement_reports_{la_code}", uri=f"school-improvement://{la_code}/reports")
 
 
-def termly_chain(la_code, outlet):
-    """Wire the termly tasks for `la_code`; `outlet` is the LA's Asset, or an AssetAlias for a regional map."""
+def termly_chain(la_code, outlet, map_parts: bool = True):
+    """Wire the termly tasks for `la_code`; `outlet` is the LA's Asset, or an AssetAlias for a regional map.
+
+    The report parts are one task mapped over REPORT_PARTS; inside a task group that is itself mapped over
+    LAs (the regional DAG) Airflow 3.3 cannot map again, so there they are one task per part, side by side.
+    """
     from airflow.sdk import task
 
     @task(doc_md=DOCS["extract"])
@@ -83,5 +87,9 @@ def termly_chain(la_code, outlet):
 
     counted = categorise(la_code, validate(la_code, extract(la_code)))
     flagged = flag_letters(la_code, counted)
-    parts = build_reports.partial(la=la_code, flagged=flagged).expand(part=list(REPORT_PARTS))
+    if map_parts:
+        parts = build_reports.partial(la=la_code, flagged=flagged).expand(part=list(REPORT_PARTS))
+    else:
+        parts = [build_reports.override(task_id=f"build_reports_{p}", map_index_template=None)(la_code, flagged, p)
+                 for p in REPORT_PARTS]
     return publish(la_code, assemble_reports(la_code, parts), counted, flagged)
