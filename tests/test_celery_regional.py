@@ -12,12 +12,9 @@ Slow (many minutes): three LAs' reports are rendered.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
