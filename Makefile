@@ -12,6 +12,7 @@ RUN_TERM := $(if $(filter command line,$(origin TERM)),$(TERM),2025-26-spring)
 DEMO_TERMS ?= 2025-26-autumn 2025-26-spring
 LANDING ?=
 SHARED_DRIVE ?= $(REPO)/shared-drive
+SI_REPORT_POOL_GIB ?= 8
 
 export AIRFLOW_HOME := $(REPO)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(REPO)/dags
@@ -27,9 +28,9 @@ export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 .PHONY: run test airflow venv airflow-init demo clean system-deps bench
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
-# PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test). Installed when missing,
+# PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test), Redis (Celery test). Installed when missing,
 # if we are root (CI is); otherwise listed for the user to install.
-SYS_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql samba
+SYS_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql samba redis-server
 system-deps:
 	@missing=$$(for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -51,6 +52,7 @@ venv: $(BIN)/.installed
 airflow-init: venv
 	mkdir -p $(AIRFLOW_HOME) $(SI_WORK_DIR)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+	$(BIN)/airflow pools set si_reports $(SI_REPORT_POOL_GIB) "report renders: GiB of memory, 2 per render" > /dev/null
 
 demo: venv
 	$(BIN)/python -m school_improvement demo --out $(REPO)/landing --la $(LA) --terms $(DEMO_TERMS)

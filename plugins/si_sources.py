@@ -98,13 +98,11 @@ def fetch_source_task(source: str, context: dict) -> dict:
     return {"source": source, "files": [{k: g[k] for k in ("kind", "file", "sha256", "status")} for g in got]}
 
 
-def record_source_versions(context: dict, cfg: dict) -> dict:
+def record_source_versions(context: dict, run_dir: str) -> dict:
     """Write which version (latest event) of each source Asset the termly run saw, beside its raw feeds.
 
     The run's raw manifest already names each fetched file with its SHA-256; this ties those to the Asset events.
     Never fails the run: a term with only dropped files has no events to record."""
-    from school_improvement.pipeline import RunConfig
-
     seen = {}
     for source in SOURCES:
         try:
@@ -116,7 +114,7 @@ def record_source_versions(context: dict, cfg: dict) -> dict:
         seen[source] = None if last is None else {
             "event_id": getattr(last, "id", None), "timestamp": str(getattr(last, "timestamp", "")),
             "source_run_id": getattr(last, "source_run_id", None), "extra": getattr(last, "extra", None)}
-    out = Path(RunConfig(**cfg).run_dir) / "source_assets.json"
+    out = Path(run_dir) / "source_assets.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(seen, indent=2, sort_keys=True, default=str))
     log.info("source Asset versions seen by this run: %s", json.dumps(seen, default=str)[:2000])

@@ -179,3 +179,27 @@ def samba_server(share: str = "si", password: str = "si-Shared-Drive-1"):
         if proc is not None:
             _stop_group(proc)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def worker_name() -> str:
+    """[core] hostname_callable for test workers: each names itself by SI_TEST_WORKER (they share one host)."""
+    return os.environ.get("SI_TEST_WORKER") or socket.getfqdn()
+
+
+@contextmanager
+def redis_server():
+    """Yield a redis:// URL for a throwaway Debian redis-server on 127.0.0.1 (no persistence)."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.path.exists(binary):
+        raise RuntimeError("redis-server is not installed (Debian package 'redis-server')")
+    root = Path(tempfile.mkdtemp(prefix="si-redis-"))
+    port = free_port()
+    proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+                             "--dir", str(root), "--protected-mode", "yes"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for_port(port, timeout=30)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        _stop_group(proc)
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,14 +1,17 @@
-"""Failure alerts and the success summary (plugins/si_airflow.py) through real local servers.
+"""Failure alerts and the success summary (plugins/notifiers.py) through real local servers.
 
 A tiny SMTP server and a tiny HTTP server run on 127.0.0.1 (standard library only). The Connections
 si_smtp and si_webhook are defined the way a deployment can define them, as AIRFLOW_CONN_* environment
 variables in JSON form, which airflow.sdk's Connection.get reads outside a task as well as inside one.
+Email goes through the SMTP provider's SmtpNotifier (a plain relay: disable_ssl and disable_tls in the
+Connection's extra), the webhook through WebhookNotifier.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import html
 import json
 import socketserver
 import threading
@@ -119,7 +122,8 @@ def connections(monkeypatch, smtp_server, hook_server):
     hook_server.posts.clear()
     monkeypatch.setenv("AIRFLOW_CONN_SI_SMTP", json.dumps({
         "conn_type": "smtp", "host": "127.0.0.1", "port": smtp_server.server_address[1],
-        "extra": {"to": "si-team@la.example", "from_email": "airflow@la.example"}}))
+        "extra": {"to": "si-team@la.example", "from_email": "airflow@la.example", "disable_ssl": True,
+                  "disable_tls": True, "retry_limit": 0}}))
     port = hook_server.server_address[1]
     monkeypatch.setenv("AIRFLOW_CONN_SI_WEBHOOK", json.dumps({
         "conn_type": "http", "host": f"http://127.0.0.1:{port}/webhook/abc123"}))
@@ -129,6 +133,14 @@ def connections(monkeypatch, smtp_server, hook_server):
 def _email(server) -> email.message.EmailMessage:
     assert len(server.messages) == 1, server.messages
     return email.message_from_bytes(server.messages[0]["data"], policy=email.policy.default)
+
+
+def _text(msg: email.message.EmailMessage) -> str:
+    """The message's text: SmtpNotifier sends HTML, which we send as the escaped plain text in a <pre>."""
+    part = msg.get_body(preferencelist=("html", "plain"))
+    content = part.get_content()
+    assert content.startswith("<pre>") and content.rstrip().endswith("</pre>"), content[:200]
+    return html.unescape(content.strip()[len("<pre>"):-len("</pre>")])
 
 
 # ------------------------------------------------------------------ a failing task's context
@@ -169,7 +181,7 @@ def test_on_task_failure_sends_email_and_webhook(connections):
     assert msg["Subject"] == "[school improvement] FAILED: validate LA 999 term 2025-26-spring"
     assert msg["To"] == "si-team@la.example" and msg["From"] == "airflow@la.example"
     assert "si-team@la.example" in smtp.messages[0]["to"][0]
-    text = msg.get_content()
+    text = _text(msg)
     for expected in ("validate", "2025-26-spring", ERROR_LINES[0], ERROR_LINES[6], f"Log: {LOG_URL}"):
         assert expected in text, expected
     assert ERROR_LINES[7] not in text
@@ -202,7 +214,8 @@ def test_failure_alert_never_raises_when_the_mail_server_is_down(monkeypatch, ca
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
     monkeypatch.setenv("AIRFLOW_CONN_SI_SMTP", json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": dead,
-                                                           "extra": {"to": "x@la.example"}}))
+                                                           "extra": {"to": "x@la.example", "disable_ssl": True,
+                                                                     "retry_limit": 0}}))
     monkeypatch.delenv("AIRFLOW_CONN_SI_WEBHOOK", raising=False)
     si_airflow.on_task_failure(failure_context())  # the task's own error must stay the one reported
     assert "could not send the failure alert" in caplog.text
@@ -258,7 +271,7 @@ def test_send_success_summary_by_email_and_webhook(connections):
     assert si_airflow.send_success_summary(success_context(), PUBLISH_RESULT) == ["email", "webhook"]
     msg = _email(smtp)
     assert msg["Subject"] == "[school improvement] DONE: LA 999 term 2025-26-spring (edition-002)"
-    text = msg.get_content()
+    text = _text(msg)
     assert "high 23, medium 96, low 81" in text and "Letters flagged: 7" in text
     assert "/opt/airflow/shared-drive/999/2025-26/spring/edition-002" in text
     card = hook.posts[0]["json"]["text"]
@@ -270,3 +283,56 @@ def test_send_success_summary_never_raises(monkeypatch, caplog):
     monkeypatch.delenv("AIRFLOW_CONN_SI_SMTP", raising=False)
     assert si_airflow.send_success_summary(success_context(), PUBLISH_RESULT) == []
     assert "could not send the success summary" in caplog.text
+
+
+# ------------------------------------------------------------------ notifiers, not hand-written clients
+def test_alerts_go_through_airflow_notifiers(connections):
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+    from airflow.sdk import BaseNotifier
+
+    import notifiers
+
+    chosen = notifiers.notifiers("s", "b")
+    assert isinstance(chosen["email"], SmtpNotifier) and isinstance(chosen["webhook"], BaseNotifier)
+    assert isinstance(chosen["webhook"], notifiers.WebhookNotifier)
+    assert "smtplib" not in open(notifiers.__file__).read()
+
+
+def test_error_text_from_the_data_is_sent_as_it_is_never_rendered_as_a_template(connections):
+    smtp, hook = connections
+    exc = RuntimeError("validate failed: ks2.csv row 3 column school_name: {{ 7 * 7 }} <b>not bold</b>")
+    si_airflow.on_task_failure(failure_context(exception=exc))
+    msg = _email(smtp)
+    text = _text(msg)
+    assert "{{ 7 * 7 }} <b>not bold</b>" in text and "49" not in text
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in msg.get_body(preferencelist=("html",)).get_content()  # escaped HTML
+    assert "{{ 7 * 7 }} <b>not bold</b>" in hook.posts[0]["json"]["text"]
+
+
+def test_the_webhook_retries_a_server_error_then_delivers(hook_server, monkeypatch):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import notifiers
+
+    calls = []
+
+    class Flaky(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            calls.append(self.path)
+            self.send_response(503 if len(calls) == 1 else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = _serve(ThreadingHTTPServer(("127.0.0.1", 0), Flaky))
+    try:
+        monkeypatch.setenv("AIRFLOW_CONN_SI_WEBHOOK", json.dumps(
+            {"conn_type": "http", "host": f"http://127.0.0.1:{server.server_address[1]}/hook"}))
+        notifiers.WebhookNotifier("hello").notify({})
+        assert calls == ["/hook", "/hook"]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -21,7 +21,8 @@ COMPOSE = REPO / "docker-compose.yaml"
 DOCKERFILE = REPO / "Dockerfile"
 ENV_EXAMPLE = REPO / ".env.example"
 
-AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-worker",
+WORKERS = ("airflow-worker", "airflow-worker-2")
+AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", *WORKERS,
                     "airflow-triggerer", "airflow-init")
 LONG_RUNNING_AIRFLOW = tuple(s for s in AIRFLOW_SERVICES if s != "airflow-init")
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}; $${...} is an escaped dollar.
@@ -170,7 +171,7 @@ def test_services_are_the_airflow3_set(services):
     commands = {name: services[name].get("command") for name in LONG_RUNNING_AIRFLOW}
     assert commands == {"airflow-apiserver": "api-server", "airflow-scheduler": "scheduler",
                         "airflow-dag-processor": "dag-processor", "airflow-worker": "celery worker",
-                        "airflow-triggerer": "triggerer"}
+                        "airflow-worker-2": "celery worker", "airflow-triggerer": "triggerer"}
     assert not any("webserver" in str(s.get("command")) for s in services.values()), "Airflow 3 has no webserver"
 
 
@@ -201,7 +202,7 @@ def test_every_service_depends_on_what_it_needs(services):
         if name != "airflow-init":
             assert deps.get("airflow-init") == "service_completed_successfully", name
     # workers and the triggerer talk to the execution API of the api-server
-    for name in ("airflow-worker", "airflow-triggerer"):
+    for name in (*WORKERS, "airflow-triggerer"):
         assert conditions(name).get("airflow-apiserver") == "service_healthy", name
     for name in ("postgres", "redis"):
         assert not services[name].get("depends_on"), name
@@ -232,7 +233,8 @@ def test_airflow_services_share_one_configuration(services):
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
     assert urlsplit(resolve_defaults(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])).hostname == "postgres"
-    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
+    # the driver named: SQLAlchemy 2.1 takes a bare postgresql:// for psycopg 3, which is not installed
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql+psycopg2://")
     assert urlsplit(env["AIRFLOW__CELERY__BROKER_URL"]).hostname == "redis"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
@@ -361,3 +363,31 @@ def git_ignored(path: str) -> bool:
 def test_env_file_is_git_ignored():
     assert git_ignored(".env")
     assert not git_ignored(".env.example")
+
+
+# ------------------------------------------------------------------ scale-out: workers, artefact store, pool
+def test_two_workers_share_only_the_artefact_store(compose, services):
+    a, b = (services[w] for w in WORKERS)
+    assert env_of(a) == env_of(b) and a["volumes"] == b["volumes"] and a.get("command") == b.get("command")
+    assert not a.get("hostname") and not b.get("hostname"), "each worker needs its own host name (Celery node name)"
+    shared = [split_volume(v)[0] for v in a["volumes"] if isinstance(v, str)
+              and split_volume(v)[1] == env_of(a)["SI_WORK_DIR"]]
+    assert shared == ["si-artefacts"] and "si-artefacts" in compose["volumes"]
+    assert not any(split_volume(v)[1].startswith("/tmp") for v in a["volumes"] if isinstance(v, str)), \
+        "scratch space stays on each worker's own disk"
+    concurrency = resolve_defaults(env_of(a)["AIRFLOW__CELERY__WORKER_CONCURRENCY"])
+    assert int(concurrency) >= 1
+
+
+def test_airflow_init_creates_the_report_pool_sized_by_memory(services):
+    from termly_tasks import REPORT_POOL, REPORT_POOL_SLOTS
+
+    script = "\n".join(services["airflow-init"]["command"])
+    m = re.search(r'airflow pools set (\S+) "\$\{SI_REPORT_POOL_GIB:-(\d+)\}"', script)
+    assert m, script
+    assert m.group(1) == REPORT_POOL
+    # the default leaves room for more than one render, and .env.example documents the variable
+    assert int(m.group(2)) >= 2 * REPORT_POOL_SLOTS
+    assert int(env_example()["SI_REPORT_POOL_GIB"]) >= REPORT_POOL_SLOTS
+    assert script.index("/entrypoint airflow version") < script.index("airflow pools set"), \
+        "the pool is created after the migration"

@@ -21,24 +21,51 @@ def dagbag():
 
 def test_dagbag_has_no_import_errors_and_every_task_has_retries_and_a_doc(dagbag):
     assert dagbag.import_errors == {}
-    dag = dagbag.dags.get("termly_school_improvement")
+    dag = dagbag.dags.get("termly_school_improvement_999")
     assert dag is not None
     assert [t.task_id for t in dag.topological_sort()] == [
-        "extract", "validate", "categorise", "flag_letters", "build_reports", "publish"]
+        "extract", "validate", "categorise", "flag_letters", "build_reports", "assemble_reports", "publish"]
     for t in dag.tasks:
         for part in ("What it does", "Usual causes of failure", "Fix and re-run"):  # the operator's three questions
             assert part in (t.doc_md or ""), (t.task_id, part)
         # Transient faults retry; validate's data errors do not (they fail at once with the message).
         assert t.retries == 0 if t.task_id == "validate" else t.retries >= 1, t.task_id
         assert t.retry_exponential_backoff or t.task_id == "validate", t.task_id
-        assert t.on_failure_callback, t.task_id
+        assert t.on_failure_callback, t.task_id  # alerts from the task itself: DAG-level callbacks can be lost
     assert dag.get_task("publish").retries >= 2  # transient: the shared drive may be unreachable
     assert dag.get_task("validate").retries == 0  # data errors are not retried
     assert dag.max_active_runs == 1 and dag.catchup is False
-    assert set(dag.params.keys()) >= {"la_code", "term", "landing", "shared_drive"}
-    assert dag.params["la_code"] == "999"
-    for name in ("la_code", "term", "landing", "shared_drive"):
-        assert dag.params.get_param(name).description
+
+
+def test_one_dag_per_la_bound_to_its_la_with_term_and_as_of_the_only_params(dagbag):
+    from la_config import load_las
+
+    las = load_las()
+    termly = sorted(d for d in dagbag.dags if d.startswith("termly_school_improvement"))
+    assert termly == sorted(f"termly_school_improvement_{la.la_code}" for la in las)
+    for dag_id in termly:
+        dag = dagbag.dags[dag_id]
+        assert set(dag.params.keys()) == {"term", "as_of"}, dag_id  # la_code, landing, drive are not a run's choice
+        for name in ("term", "as_of"):
+            assert dag.params.get_param(name).description
+        assert dag.params.get_param("term").schema["pattern"].startswith("^")
+
+
+def test_the_editions_render_as_mapped_tasks_in_the_report_pool(dagbag):
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    dag = dagbag.dags["termly_school_improvement_999"]
+    parts = dag.get_task("build_reports")
+    assert isinstance(parts, MappedOperator)
+    assert parts._get_specified_expand_input().value == {"part": ["general", "restricted", "drafts"]}
+    assert parts.pool == "si_reports" and parts.pool_slots >= 1
+    assert {t.task_id for t in parts.downstream_list} == {"assemble_reports"}
+
+
+def test_publish_records_an_event_on_the_las_reports_asset(dagbag):
+    dag = dagbag.dags["termly_school_improvement_999"]
+    outlets = dag.get_task("publish").outlets
+    assert [o.uri for o in outlets] == ["school-improvement://999/reports"]
 
 
 def test_dag_files_are_wiring_only():

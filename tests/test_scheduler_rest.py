@@ -31,7 +31,7 @@ from servers import free_port, postgres_server, wait_for_port
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = REPO / ".venv" / "bin" / "airflow"
-DAG_ID = "termly_school_improvement"
+DAG_ID = "termly_school_improvement_999"  # the demo LA's DAG (include/config/las.yaml)
 TERM = "2025-26-autumn"
 TERM_DIR = ("999", "2025-26", "autumn")  # <shared_drive>/<la>/<academic year>/<season>/
 WAIT = 600  # seconds, per wait
@@ -134,8 +134,10 @@ def _env(root: Path, pg_url: str, port: int) -> dict[str, str]:
         "GX_ANALYTICS_ENABLED": "False",
         "SI_WORK_DIR": str(root / "si-work"),
         "SI_HISTORY_URL": f"sqlite:///{root / 'si-work' / 'history.sqlite'}",
-        "SI_LANDING": str(root / "landing-default"),  # the Params' defaults: never the repo's own folders
-        "SI_SHARED_DRIVE": str(root / "shared-drive-default"),
+        # The LA's folders (include/config/las.yaml reads these): never the repo's own folders. A run cannot
+        # change them: only `term` and `as_of` are Params.
+        "SI_LANDING": str(root / "landing"),
+        "SI_SHARED_DRIVE": str(root / "shared-drive"),
     })
     (root / "airflow-home").mkdir()
     (root / "si-work").mkdir()
@@ -201,6 +203,10 @@ def _start_airflow(root: Path, pg_url: str, procs: dict[str, subprocess.Popen]) 
     mig = subprocess.run([str(AIRFLOW), "db", "migrate"], env=env, cwd=root, capture_output=True, text=True,
                          timeout=WAIT)
     assert mig.returncode == 0, f"airflow db migrate failed:\n{mig.stdout[-5000:]}\n{mig.stderr[-5000:]}"
+    # The report renders' pool, as airflow-init creates it (a task in a missing pool is never scheduled).
+    pool = subprocess.run([str(AIRFLOW), "pools", "set", "si_reports", "4", "report renders (GiB)"], env=env, cwd=root,
+                          capture_output=True, text=True, timeout=WAIT)
+    assert pool.returncode == 0, pool.stdout[-3000:] + pool.stderr[-3000:]
     commands = {
         # --skip-serve-logs: the log server binds 0.0.0.0; the api-server reads the local log files anyway
         "scheduler": ["scheduler", "--skip-serve-logs"],
@@ -286,7 +292,7 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
     dag = airflow.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
     assert dag["is_paused"] is False
     t0 = time.monotonic()
-    run_id = airflow.trigger({"term": TERM, "landing": str(landing), "shared_drive": str(drive)})
+    run_id = airflow.trigger({"term": TERM})
 
     # validate fails (a data error: no retries); the run fails; downstream never runs
     def validate_failed():
@@ -296,7 +302,8 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
     assert states["extract"] == "success", states
     assert airflow.wait_run(run_id) == "failed"
     states = airflow.task_states(run_id)
-    assert all(states[t] == "upstream_failed" for t in ("categorise", "flag_letters", "build_reports", "publish")), states
+    assert all(states[t] == "upstream_failed" for t in ("categorise", "flag_letters", "build_reports",
+                                                        "assemble_reports", "publish")), states
     print(f"[broken feed: validate failed {time.monotonic() - t0:.0f}s after the trigger]")
 
     # the operator reads the log in the UI: it names the file, the row and the column
@@ -324,7 +331,7 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
              "only_failed": False, "reset_dag_runs": True}
     cleared = airflow.call("POST", f"/dags/{DAG_ID}/clearTaskInstances", json=clear)
     assert {ti["task_id"] for ti in cleared["task_instances"]} == {
-        "extract", "validate", "categorise", "flag_letters", "build_reports", "publish"}, cleared
+        "extract", "validate", "categorise", "flag_letters", "build_reports", "assemble_reports", "publish"}, cleared
     t1 = time.monotonic()
     assert airflow.wait_run(run_id, {"success", "failed"}) == "success", airflow.task_states(run_id)
     print(f"[fixed feed: run succeeded {time.monotonic() - t1:.0f}s after the clear]")
@@ -344,11 +351,11 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
 
 
 def test_second_trigger_waits_for_the_first(airflow):
-    landing, drive = airflow.root / "landing-twice", airflow.root / "shared-drive-twice"
-    drive.mkdir()
+    landing, drive = airflow.root / "landing", airflow.root / "shared-drive"  # the LA's folders (see _env)
+    shutil.rmtree(drive.joinpath(*TERM_DIR), ignore_errors=True)  # what an earlier test published
     _demo_landing(landing)
     airflow.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
-    conf = {"term": TERM, "landing": str(landing), "shared_drive": str(drive)}
+    conf = {"term": TERM}
     t0 = time.monotonic()
     first, second = airflow.trigger(conf), airflow.trigger(conf)
 

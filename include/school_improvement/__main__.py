@@ -95,14 +95,26 @@ def run_dag(args: argparse.Namespace) -> int:
     from .terms import Term
 
     term = str(Term.parse(args.term))
-    conf = {"la_code": args.la, "term": term, "landing": str(Path(args.landing).resolve()),
-            "shared_drive": str(Path(args.shared_drive).resolve())}
+    # The LA is bound to its DAG and its folders come from include/config/las.yaml, which reads SI_LANDING and
+    # SI_SHARED_DRIVE (the demo LA does): the run itself chooses only the term.
+    conf = {"term": term}
+    env = {**os.environ, "SI_LANDING": str(Path(args.landing).resolve()),
+           "SI_SHARED_DRIVE": str(Path(args.shared_drive).resolve())}
+    dag_id = args.dag_id or f"termly_school_improvement_{args.la}"
+    import yaml
+
+    las_file = Path(__file__).resolve().parents[1] / "config" / "las.yaml"
+    configured = {str(la.get("la_code")) for la in (yaml.safe_load(las_file.read_text()) or {}).get("las") or []}
+    if args.la not in configured:
+        print(f"LA {args.la} is not in {las_file}: add it there (landing: \"${{SI_LANDING}}\", shared_drive: "
+              f"\"${{SI_SHARED_DRIVE}}\") and it gets the DAG termly_school_improvement_{args.la}")
+        return 2
     airflow = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
-    cmd = [airflow, "dags", "test", args.dag_id, "-c", json.dumps(conf)]
+    cmd = [airflow, "dags", "test", dag_id, "-c", json.dumps(conf)]
     print(f"$ {' '.join(cmd)}", flush=True)
     log_file = Path(os.environ.get("AIRFLOW_HOME", ".")) / f"dags-test-{args.la}-{term}.log"
     with open(log_file, "w") as log:
-        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     tail = log_file.read_text(errors="replace").splitlines()
     finished = [ln for ln in tail if "DagRun Finished" in ln]
     if rc != 0 or not finished or "state=success" not in finished[-1]:
@@ -128,7 +140,7 @@ def _build_run_dag(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--term", required=True)
     sub.add_argument("--landing", required=True)
     sub.add_argument("--shared-drive", required=True)
-    sub.add_argument("--dag-id", default="termly_school_improvement")
+    sub.add_argument("--dag-id", default="", help="default: termly_school_improvement_<la>")
     sub.set_defaults(func=run_dag)
 
 

@@ -10,8 +10,9 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -29,10 +30,23 @@ class RunConfig:
     term: str
     landing: str
     work_dir: str
-    history_url: str
+    # A secret (it may hold a password): never in repr() or to_dict(), so never in a log or XCom. Blank: the
+    # SI_HISTORY_URL environment variable, else <work_dir>/history.sqlite.
+    history_url: str = field(default="", repr=False)
     run_id: str = "manual"
     la_name: str = ""
     as_of: str = ""  # ISO date the flags are dated; defaults to the term's scheduled run date
+
+    def __post_init__(self):
+        # Each of these becomes part of a path: refuse anything that could climb out of the work folder.
+        if not re.fullmatch(r"[0-9]{3}", str(self.la_code)):
+            raise ValueError(f"la_code must be a three-digit DfE LA code (e.g. 873), not {self.la_code!r}")
+        if str(Term.parse(self.term)) != self.term:
+            raise ValueError(f"term must be written as YYYY-YY-season, e.g. 2025-26-autumn, not {self.term!r}")
+        if self.as_of and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", self.as_of):
+            raise ValueError(f"as_of must be a date written YYYY-MM-DD, not {self.as_of!r}")
+        if not self.history_url:
+            self.history_url = os.environ.get("SI_HISTORY_URL") or f"sqlite:///{Path(self.work_dir) / 'history.sqlite'}"
 
     @property
     def term_obj(self) -> Term:
@@ -40,7 +54,8 @@ class RunConfig:
 
     @property
     def run_dir(self) -> Path:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.run_id)
+        safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in self.run_id)
+        safe = "run_" + safe if safe.strip(".") == "" else safe  # "." or ".." would climb out of the term folder
         return Path(self.work_dir) / self.la_code / self.term / safe
 
     def as_of_date(self) -> date:
@@ -54,7 +69,10 @@ class RunConfig:
         return self.la_name or (DEMO_LA_NAME if self.la_code == DEMO_LA_CODE else f"LA {self.la_code}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The settings a task may pass on (no secrets): the history URL is read again where it is needed."""
+        out = asdict(self)
+        del out["history_url"]
+        return out
 
 
 def landing_folder(cfg: RunConfig) -> Path:
@@ -295,23 +313,64 @@ def indicator_table(data, rules, table: pd.DataFrame, previous: dict) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def build_reports(cfg: RunConfig) -> dict:
-    from .report import build_edition
+# The report's parts, each built on its own (the DAG maps one task over them): the two editions, and the
+# draft letters, which go into the restricted edition's drafts/ when the parts are assembled.
+REPORT_PARTS = ("general", "restricted", "drafts")
 
+
+def build_report_part(cfg: RunConfig, part: str) -> dict:
+    """Build one part into <run>/parts/<part>/, replacing what an earlier attempt left there."""
+    from dataclasses import replace
+
+    from .report import _text, _urn_key, build_edition, render_drafts
+
+    if part not in REPORT_PARTS:
+        raise ValueError(f"report part must be one of {REPORT_PARTS}, not {part!r}")
     inputs = report_inputs(cfg)
+    out = cfg.run_dir / "parts" / part
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    if part == "drafts":
+        drafts = sorted(inputs.drafts, key=lambda d: (_urn_key(d.get("urn")), _text(d.get("letter"))))
+        files = render_drafts(inputs, drafts, out)
+    else:  # the restricted edition's drafts are the "drafts" part
+        files = build_edition(replace(inputs, drafts=[]), out, part)
+    (out / "part.json").write_text(json.dumps({"part": part, "rule_set": inputs.rule_set_id, "files": len(files)}))
+    return {"part": part, "path": str(out), "files": len(files)}
+
+
+def assemble_reports(cfg: RunConfig) -> dict:
+    """Put the built parts together as the staged edition that publish copies to the shared drive."""
+    parts = {p: cfg.run_dir / "parts" / p for p in REPORT_PARTS}
+    for p, folder in parts.items():
+        if not (folder / "part.json").exists():
+            raise FileNotFoundError(f"{folder} is missing: clear build_reports to rebuild the {p} part")
+    rule_set = json.loads((parts["general"] / "part.json").read_text())["rule_set"]
     staged = cfg.run_dir / "staged"
     if staged.exists():
         shutil.rmtree(staged)
-    # One after the other: a process pool inside an Airflow task re-imports Airflow in each child and fails.
-    files = [f for e in ("restricted", "general") for f in build_edition(inputs, staged / e, e)]
+    keep = shutil.ignore_patterns("part.json")
+    shutil.copytree(parts["general"], staged / "general", ignore=keep)
+    shutil.copytree(parts["restricted"], staged / "restricted", ignore=keep)
+    if any(p.name != "part.json" for p in parts["drafts"].iterdir()):
+        shutil.copytree(parts["drafts"], staged / "restricted" / "drafts", ignore=keep)
     docs = cfg.run_dir / "quality" / "data_docs"
     if docs.exists():  # GX Data Docs beside the report (restricted: they show failing values)
         shutil.copytree(docs, staged / "restricted" / "data_docs")
     raw_manifest = json.loads((cfg.run_dir / "raw" / "raw_manifest.json").read_text())
     (staged / "inputs.json").write_text(json.dumps(
-        {"la_code": cfg.la_code, "term": cfg.term, "rule_set": inputs.rule_set_id, "feeds": raw_manifest},
+        {"la_code": cfg.la_code, "term": cfg.term, "rule_set": rule_set, "feeds": raw_manifest},
         indent=2, sort_keys=True))
-    return {"staged": str(staged), "files": len(files)}
+    files = sum(1 for p in staged.rglob("*") if p.is_file())
+    return {"staged": str(staged), "files": files}
+
+
+def build_reports(cfg: RunConfig) -> dict:
+    """Every part, one after the other, then assembled (the in-process path; the DAG runs the parts as tasks)."""
+    for part in REPORT_PARTS:
+        build_report_part(cfg, part)
+    return assemble_reports(cfg)
 
 
 def publish(cfg: RunConfig, shared_drive) -> dict:

@@ -1,0 +1,158 @@
+"""The LAs this deployment serves (include/config/las.yaml), validated by pydantic before any DAG is built.
+
+Every value here becomes part of a path or a DAG id, so each is checked against a strict pattern: a bad entry
+stops the DAG file from loading with the file, the entry and the field named, rather than letting
+`la_code: "../../.."` copy the raw feeds (LAIG notes included) outside the work folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+REPO = Path(__file__).resolve().parents[1]
+LAS_FILE = REPO / "include" / "config" / "las.yaml"  # SI_LAS_FILE names another (a deployment's own, or a test's)
+DEMO_LA_CODE = "999"  # the fictional demo LA (school_improvement.DEMO_LA_CODE)
+
+LA_CODE_PATTERN = r"^\d{3}$"  # a DfE "old" LA code, e.g. 873; the demo LA is 999
+TERM_PATTERN = r"^(\d{4}-\d{2}-(autumn|spring|summer))?$"  # blank: the term of the run's date
+AS_OF_PATTERN = r"^(\d{4}-\d{2}-\d{2})?$"  # blank: the term's scheduled run date
+NAME_PATTERN = r"^[a-z0-9_]*$"  # region names and Connection ids: they end up in DAG ids and pool names
+CONN_ID_PATTERN = r"^[A-Za-z0-9_-]*$"
+
+
+def _expand(value: str) -> str:
+    """${VAR} from the environment (unset is blank, so the default applies)."""
+    return re.sub(r"\$\{(\w+)\}", lambda m: os.environ.get(m.group(1), ""), value or "")
+
+
+def safe_folder(value: str, what: str) -> str:
+    """An absolute local folder with no `..` part (a path that climbs out is refused, never normalised)."""
+    p = PurePosixPath(value)
+    if not p.is_absolute():
+        raise ValueError(f"{what} must be an absolute folder, not {value!r}")
+    if ".." in p.parts or "\x00" in value:
+        raise ValueError(f"{what} must not contain '..': {value!r}")
+    return str(p)
+
+
+def safe_drive(value: str, what: str = "shared_drive") -> str:
+    """A local folder (as safe_folder) or smb://host/share/path with no `..` part."""
+    if "://" not in value:
+        return safe_folder(value, what)
+    parts = urlsplit(value)
+    if parts.scheme.lower() != "smb" or not parts.hostname:
+        raise ValueError(f"{what} must be a folder or smb://host/share/path, not {value!r}")
+    if ".." in PurePosixPath(parts.path).parts or parts.query or parts.fragment or "@" in parts.netloc:
+        # credentials belong in the Airflow Connection, never in a URL that is shown in the UI
+        raise ValueError(f"{what} must be smb://host/share/path with no '..', query or credentials: {value!r}")
+    return value
+
+
+class LAConfig(BaseModel):
+    """One LA: its code and name, the region it belongs to, where its feeds land and where its reports go."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    la_code: str
+    la_name: str = ""
+    region: str = ""
+    landing: str
+    shared_drive: str
+    shared_drive_conn_id: str = ""
+    # A file the LA places once at the root of the real share: its absence means the drive is not the share
+    # (an unmounted share whose empty mount point still exists), so nothing is published there. Blank: no check.
+    shared_drive_sentinel: str = ""
+
+    @field_validator("la_code", mode="before")
+    @classmethod
+    def _code(cls, v):
+        v = str(v).strip() if isinstance(v, (str, int)) else v
+        if not isinstance(v, str) or not (re.fullmatch(LA_CODE_PATTERN, v) or v == DEMO_LA_CODE):
+            raise ValueError(f"la_code must be a three-digit DfE LA code (e.g. 873), not {v!r}")
+        return v
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if not re.fullmatch(NAME_PATTERN, v):
+            raise ValueError(f"region must be lower-case letters, digits and _ (it names a DAG), not {v!r}")
+        return v
+
+    @field_validator("shared_drive_conn_id")
+    @classmethod
+    def _conn(cls, v: str) -> str:
+        if not re.fullmatch(CONN_ID_PATTERN, v):
+            raise ValueError(f"shared_drive_conn_id must be an Airflow Connection id, not {v!r}")
+        return v
+
+    @field_validator("shared_drive_sentinel")
+    @classmethod
+    def _sentinel(cls, v: str) -> str:
+        if v and (not re.fullmatch(r"[A-Za-z0-9_.-]+", v) or v.strip(".") == ""):
+            raise ValueError(f"shared_drive_sentinel must be a file name (no folders), not {v!r}")
+        return v
+
+    @field_validator("landing")
+    @classmethod
+    def _landing(cls, v: str) -> str:
+        return safe_folder(v, "landing")
+
+    @field_validator("shared_drive")
+    @classmethod
+    def _drive(cls, v: str) -> str:
+        return safe_drive(v)
+
+    @property
+    def dag_id(self) -> str:
+        return f"termly_school_improvement_{self.la_code}"
+
+
+def las_file() -> Path:
+    return Path(os.environ.get("SI_LAS_FILE") or LAS_FILE)
+
+
+def load_las(path: Path | str | None = None) -> list[LAConfig]:
+    """Every LA in the file, validated; a clear error naming the file, the entry and the field otherwise."""
+    path = Path(path) if path else las_file()
+    with open(path, encoding="utf-8") as fh:
+        raw = (yaml.safe_load(fh) or {}).get("las") or []
+    defaults = {"landing": str(REPO / "landing"), "shared_drive": str(REPO / "shared-drive")}
+    out, seen = [], set()
+    for i, entry in enumerate(raw, start=1):
+        if not isinstance(entry, dict):
+            raise ValueError(f"{path}: LA entry {i} is not a mapping")
+        entry = {**entry}
+        for key in ("landing", "shared_drive"):
+            entry[key] = _expand(str(entry.get(key) or "")) or defaults[key]
+        try:
+            la = LAConfig(**entry)
+        except ValidationError as exc:
+            fields = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"{path}: LA entry {i} ({entry.get('la_code')!r}): {fields}") from None
+        if la.la_code in seen:
+            raise ValueError(f"{path}: LA {la.la_code} is listed twice")
+        seen.add(la.la_code)
+        out.append(la)
+    return out
+
+
+def la_by_code(la_code: str, path: Path | str | None = None) -> LAConfig:
+    for la in load_las(path):
+        if la.la_code == str(la_code):
+            return la
+    raise ValueError(f"LA {la_code!r} is not configured in {path or las_file()}")
+
+
+def regions(path: Path | str | None = None) -> dict[str, list[str]]:
+    """Region name -> the LA codes in it, in the file's order (LAs with no region are in no regional DAG)."""
+    out: dict[str, list[str]] = {}
+    for la in load_las(path):
+        if la.region:
+            out.setdefault(la.region, []).append(la.la_code)
+    return out

@@ -1,0 +1,112 @@
+"""Run one pipeline stage inside an Airflow task: the run's settings, the history secret, error mapping.
+
+A task's settings come from the LA its DAG is bound to (include/config/las.yaml), the run's declared Params
+(`term`, `as_of`) and the run id. The history database URL is a secret: it is read here, inside the task, from
+the `si_history` Connection or the SI_HISTORY_URL environment variable, registered with Airflow's log masker,
+and handed to the stage in memory only. It is never returned, logged or put in XCom.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from la_config import REPO, la_by_code
+
+log = logging.getLogger(__name__)
+HISTORY_CONN_ID = "si_history"
+
+
+def work_dir() -> str:
+    """The artefact store: each run's stage outputs live under <work_dir>/<la>/<term>/<run>/ (shared by all workers)."""
+    return os.environ.get("SI_WORK_DIR") or str(Path(os.environ.get("AIRFLOW_HOME", REPO / ".airflow")) / "si-work")
+
+
+def history_url() -> str:
+    """The history database URL (a secret), or "" for the stage's default SQLite file under the work folder."""
+    url = ""
+    try:
+        from airflow.sdk import Connection
+        url = Connection.get(HISTORY_CONN_ID).get_uri()
+    except Exception:  # no such Connection: the environment, else the default
+        url = os.environ.get("SI_HISTORY_URL", "")
+    if url:
+        _mask(url)
+    return url
+
+
+def _mask(url: str) -> None:
+    """Tell Airflow's secrets masker about the URL and its password, so neither can reach a task log."""
+    try:
+        from airflow.sdk.log import mask_secret
+        from sqlalchemy.engine import make_url
+
+        mask_secret(url)
+        password = make_url(url).password
+        if password:
+            mask_secret(str(password))
+    except Exception:  # masking is a second line of defence: the URL is never logged by our code anyway
+        log.debug("could not register the history URL with the secrets masker")
+
+
+def run_config(params: dict, context: dict, la_code: str | None = None) -> dict:
+    """The run's settings (no secrets): the LA is the DAG's own, never a Param a run can change.
+
+    The term comes from the `term` Param, else from the data interval (logical_date may be None on manual runs).
+    """
+    import pendulum
+    from school_improvement.pipeline import RunConfig
+    from school_improvement.terms import Term, term_for_date
+
+    la = la_by_code(la_code if la_code is not None else params["la_code"])
+    term = (params.get("term") or "").strip()
+    if not term:
+        when = context.get("data_interval_start") or context.get("logical_date")
+        if when is None:
+            dr = context.get("dag_run")
+            when = getattr(dr, "run_after", None)
+        # Data intervals are UTC: 1 September 00:00 in London is still 31 August in UTC.
+        term = str(term_for_date(pendulum.instance(when).in_timezone("Europe/London").date()))
+    Term.parse(term)  # fail fast on a malformed term
+    dr = context.get("dag_run")
+    run_id = getattr(dr, "run_id", None) or context.get("run_id") or "manual"
+    cfg = RunConfig(la_code=la.la_code, term=term, landing=la.landing, work_dir=work_dir(), run_id=run_id,
+                    la_name=la.la_name, as_of=(params.get("as_of") or "").strip())
+    return cfg.to_dict()
+
+
+def run_stage(stage: str, cfg: dict, **kwargs):
+    """Run one pipeline stage. Data errors fail at once without retries; anything else may be retried.
+
+    Publishing has no data errors: whatever stops it (an unreachable drive) is worth a retry.
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+    from school_improvement import pipeline
+    from school_improvement.errors import FeedError, RulesError, ValidationFailed
+
+    config = pipeline.RunConfig(**{**cfg, "history_url": history_url()})
+    data_errors = (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError) if stage != "publish" else ()
+    stage_fn = getattr(pipeline, stage)
+    try:
+        return stage_fn(config, **kwargs)
+    except data_errors as exc:
+        # Fixing these needs a person: retrying would only repeat the same message.
+        raise AirflowFailException(f"{stage} failed for LA {config.la_code} term {config.term}:\n{exc}") from exc
+
+
+def run_task_stage(stage: str, la_code: str, **kwargs) -> dict:
+    """What a DAG task does: settings from the task's context, the stage, and a small result for XCom.
+
+    The result holds paths and counts only: the LA, the term, the run folder and the stage's own counts.
+    """
+    from airflow.sdk import get_current_context
+
+    ctx = get_current_context()
+    cfg = run_config(ctx["params"], ctx, la_code)
+    from school_improvement.pipeline import RunConfig
+
+    if stage == "extract":  # a durable copy of the raw feeds, per LA/term/run
+        kwargs.setdefault("archive_dir", f"{work_dir()}/archive")
+    out = run_stage(stage, cfg, **kwargs) or {}
+    return {"la_code": cfg["la_code"], "term": cfg["term"], "run_dir": str(RunConfig(**cfg).run_dir), **out}

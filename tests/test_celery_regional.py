@@ -1,0 +1,174 @@
+"""The regional DAG on the CeleryExecutor, as docker-compose runs it: Redis (Debian's redis-server), PostgreSQL,
+the api-server, scheduler, dag-processor and two Celery workers, all started here on 127.0.0.1, over three LAs.
+
+Each worker has its own local scratch folder (its TMPDIR and working directory); the only folder they share is
+the artefact store (SI_WORK_DIR). A cluster policy puts consecutive tasks of the chain on alternate workers'
+queues, so every hand-off from one stage to the next crosses from one worker to the other. The run succeeding
+for all three LAs, with every hand-off crossing and nothing of the run in either worker's scratch folder, shows
+that no task reads another worker's local disk.
+
+Slow (many minutes): three LAs' reports are rendered.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from servers import free_port, postgres_server, redis_server, wait_for_port
+
+REPO = Path(__file__).resolve().parents[1]
+AIRFLOW = REPO / ".venv" / "bin" / "airflow"
+TERM = "2025-26-autumn"
+REGION = "demo_three"
+DAG_ID = f"regional_school_improvement_{REGION}"
+LAS = ("999", "998", "997")
+WORKERS = ("worker_a", "worker_b")
+CHAIN = ("la.extract", "la.validate", "la.categorise", "la.flag_letters", "la.build_reports_general",
+         "la.assemble_reports", "la.publish")
+# extract on a, validate on b, categorise on a, ...: every hand-off along the chain crosses workers.
+POLICY = f'''
+CHAIN = {list(CHAIN)!r}
+PARTS = ("la.build_reports_general", "la.build_reports_restricted", "la.build_reports_drafts")
+
+
+def task_policy(task):
+    if task.dag_id != {DAG_ID!r}:
+        return
+    tid = PARTS[0] if task.task_id in PARTS else task.task_id
+    if tid in CHAIN:
+        task.queue = ("worker_a", "worker_b")[CHAIN.index(tid) % 2]
+    elif task.task_id == "la_codes":
+        task.queue = "worker_b"
+'''
+
+pytestmark = [
+    pytest.mark.skipif(not AIRFLOW.exists(), reason=f"{AIRFLOW} not installed"),
+    pytest.mark.skipif(not any(os.path.exists(p) for p in ("/usr/bin/redis-server", "/usr/local/bin/redis-server")),
+                       reason="redis-server (Debian package) not installed"),
+]
+
+
+def _env(root: Path, pg_url: str, redis_url: str, port: int) -> dict:
+    from test_scheduler_rest import _env as rest_env
+
+    env = rest_env(root, pg_url, port)  # the real-scheduler test's settings (PostgreSQL, JWT, users, ...)
+    (root / "config").mkdir()
+    (root / "config" / "airflow_local_settings.py").write_text(POLICY)
+    env.update({
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": redis_url,
+        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + pg_url,  # postgresql+psycopg2: SQLAlchemy 2.1 would pick psycopg 3
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "servers.worker_name",
+        "PYTHONPATH": os.pathsep.join([str(root / "config"), str(REPO / "tests"), env["PYTHONPATH"]]),
+        "SI_LAS_FILE": str(root / "las.yaml"),
+    })
+    return env
+
+
+@pytest.fixture(scope="module")
+def celery_run():
+    from school_improvement.demo import generate_demo
+    from test_scheduler_rest import Airflow, _stop
+
+    root = Path(tempfile.mkdtemp(prefix="si-celery-"))
+    for code in LAS:
+        generate_demo(root / "landing", la_code=code, terms=[TERM])
+    (root / "las.yaml").write_text(yaml.safe_dump({"las": [
+        {"la_code": c, "la_name": f"LA {c} (demo)", "region": REGION, "landing": "${SI_LANDING}",
+         "shared_drive": "${SI_SHARED_DRIVE}"} for c in LAS]}))
+    procs: dict[str, subprocess.Popen] = {}
+    with postgres_server() as pg_url, redis_server() as redis_url:
+        port = free_port()
+        env = _env(root, pg_url, redis_url, port)
+        try:
+            for args in (["db", "migrate"], ["pools", "set", "si_reports", "4", "report renders (GiB)"]):
+                done = subprocess.run([str(AIRFLOW), *args], env=env, cwd=root, capture_output=True, text=True,
+                                      timeout=900)
+                assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            commands = {
+                "scheduler": ["scheduler", "--skip-serve-logs"],
+                "dag-processor": ["dag-processor"],
+                "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            }
+            cwd = {name: root for name in commands}
+            for w in WORKERS:  # each worker: its own queue, scratch folder (cwd and TMPDIR) and name
+                scratch = root / "scratch" / w
+                (scratch / "tmp").mkdir(parents=True)
+                commands[w] = ["celery", "worker", "--queues", w, "--concurrency", "2", "--skip-serve-logs",
+                               "--celery-hostname", f"{w}@%h", "--without-gossip", "--without-mingle"]
+                cwd[w] = scratch
+            for name, args in commands.items():
+                penv = {**env, "SI_TEST_WORKER": name, "TMPDIR": str(cwd[name] / "tmp")} if name in WORKERS else env
+                with open(root / f"{name}.log", "wb") as log:
+                    procs[name] = subprocess.Popen([str(AIRFLOW), *args], env=penv, cwd=cwd[name], stdout=log,
+                                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                                   start_new_session=True)
+            af = Airflow(root, port, procs)
+            wait_for_port(port, timeout=300)
+            af.wait("the api-server", lambda: _answers(af), timeout=300, every=1)
+            af.login()
+            af.wait(f"{DAG_ID} to be registered",
+                    lambda: af.call("GET", f"/dags/{DAG_ID}", expect=(200, 404)).get("dag_id"), timeout=600)
+            af.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
+            run = af.call("POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"term": TERM}})
+            run_id = run["dag_run_id"]
+
+            def finished():
+                state = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+                return state if state in ("success", "failed") else None
+            state = af.wait(f"run {run_id} to finish", finished, timeout=3600, every=5)
+            tis = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 200})
+            yield {"root": root, "state": state, "tis": tis["task_instances"], "logs": _logs(root)}
+        finally:
+            _stop(procs)
+    import shutil
+
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _answers(af) -> bool:
+    import requests
+
+    try:
+        return requests.get(f"{af.base}/api/v2/monitor/health", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _logs(root: Path) -> str:
+    out = []
+    for name in ("scheduler", *WORKERS):
+        f = root / f"{name}.log"
+        out.append(f"----- {name} -----\n" + "\n".join(f.read_text(errors="replace").splitlines()[-60:]))
+    return "\n".join(out)
+
+
+def test_the_region_runs_on_two_celery_workers(celery_run):
+    states = {(t["task_id"], t["map_index"]): t["state"] for t in celery_run["tis"]}
+    assert celery_run["state"] == "success", (states, celery_run["logs"][-6000:])
+    assert {t["hostname"] for t in celery_run["tis"]} == set(WORKERS)
+    for code in LAS:
+        assert (celery_run["root"] / "shared-drive" / code / "2025-26" / "autumn" / "current.json").is_file(), code
+
+
+def test_every_hand_off_crosses_workers_and_only_the_artefact_store_is_shared(celery_run):
+    by = {(t["task_id"], t["map_index"]): t for t in celery_run["tis"]}
+    assert sorted(m for (tid, m) in by if tid == "la.extract") == [0, 1, 2]
+    for i in range(len(LAS)):
+        hosts = [by[(tid, i)]["hostname"] for tid in CHAIN]
+        assert all(a != b for a, b in zip(hosts, hosts[1:])), (i, hosts)  # each stage read what the other wrote
+        assert by[("la.build_reports_restricted", i)]["hostname"] == by[("la.build_reports_general", i)]["hostname"]
+    # Nothing of the run was left in either worker's own scratch folder: every artefact is in the shared store.
+    for w in WORKERS:
+        scratch = celery_run["root"] / "scratch" / w
+        kept = [p for p in scratch.rglob("*") if p.is_file() and p.suffix in (".pkl", ".csv", ".pdf", ".json",
+                                                                            ".parquet")]
+        assert kept == [], (w, kept[:10])
+    work = celery_run["root"] / "si-work"
+    assert sorted(p.name for p in work.iterdir() if p.is_dir()) == sorted([*LAS, "archive"])

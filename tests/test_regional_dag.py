@@ -1,0 +1,152 @@
+"""The regional DAG: one task group mapped over the region's LAs (read from the LA config when the run starts).
+
+Parsed with a region of three LAs, and run (dag.test() in its own Python process) over two demo LAs of a region,
+one with a broken attendance feed: the good LA publishes and records an event on its own reports Asset
+(through the region's AssetAlias) carrying the edition's metadata; the broken LA stops at validate and
+publishes nothing; neither reads the other's folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TERM = "2025-26-autumn"
+REGION = "demo_east"
+
+RUNNER = r"""
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+assert not bag.import_errors, bag.import_errors
+dr = bag.dags[sys.argv[2]].test(run_conf=json.loads(sys.argv[3]))
+print(f"RUN STATE: {dr.state}", flush=True)
+"""
+
+
+def _las(path: Path, entries: list[dict]) -> Path:
+    path.write_text(yaml.safe_dump({"las": entries}))
+    return path
+
+
+def _entry(code: str, region: str = REGION) -> dict:
+    return {"la_code": code, "la_name": f"LA {code} (demo)", "region": region,
+            "landing": "${SI_LANDING}", "shared_drive": "${SI_SHARED_DRIVE}"}
+
+
+def _dagbag(las_file: Path):
+    from airflow.dag_processing.dagbag import DagBag
+
+    old = os.environ.get("SI_LAS_FILE")
+    os.environ["SI_LAS_FILE"] = str(las_file)
+    try:
+        return DagBag(dag_folder=str(REPO / "dags"))
+    finally:
+        if old is None:
+            del os.environ["SI_LAS_FILE"]
+        else:
+            os.environ["SI_LAS_FILE"] = old
+
+
+def test_one_regional_dag_per_region_mapping_a_task_group_over_its_las(tmp_path):
+    from airflow.sdk.definitions.taskgroup import MappedTaskGroup
+
+    las = _las(tmp_path / "las.yaml", [_entry("873"), _entry("874"), _entry("875"), _entry("876", region="")])
+    bag = _dagbag(las)
+    assert bag.import_errors == {}
+    assert sorted(d for d in bag.dags if d.startswith("regional_")) == [f"regional_school_improvement_{REGION}"]
+    dag = bag.dags[f"regional_school_improvement_{REGION}"]
+    assert set(dag.params.keys()) == {"term", "as_of"}
+    group = dag.task_group_dict["la"]
+    assert isinstance(group, MappedTaskGroup)
+    assert [t.task_id for t in dag.topological_sort()][0] == "la_codes"
+    renders = [t for t in dag.tasks if t.task_id.startswith("la.build_reports_")]
+    assert sorted(t.task_id for t in renders) == ["la.build_reports_drafts", "la.build_reports_general",
+                                                  "la.build_reports_restricted"]
+    assert {t.pool for t in renders} == {"si_reports"}
+    assert {t.downstream_task_ids == {"la.assemble_reports"} for t in renders} == {True}
+    # An LA in a region is scheduled by its region; its own DAG is for manual runs. 876 has no region.
+    assert bag.dags["termly_school_improvement_873"].timetable.__class__.__name__ == "NullTimetable"
+    assert bag.dags["termly_school_improvement_876"].timetable.__class__.__name__ == "SchoolTermTimetable"
+    for t in dag.tasks:
+        assert t.doc_md and "What it does" in t.doc_md, t.task_id
+        assert t.on_failure_callback, t.task_id
+
+
+def _break_attendance(term_folder: Path) -> None:
+    path = next(term_folder.glob("*_abs.csv"))
+    lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
+    cells = lines[3].split(",")
+    cells[3] = "abc"  # PERCTOT
+    lines[3] = ",".join(cells)
+    path.write_bytes(("\ufeff" + "\r\n".join(lines)).encode("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def regional_run(tmp_path_factory):
+    from school_improvement.demo import generate_demo
+
+    root = tmp_path_factory.mktemp("regional")
+    for code in ("999", "998"):
+        generate_demo(root / "landing", la_code=code, terms=[TERM])
+    _break_attendance(root / "landing" / "998" / TERM)
+    (root / "drive").mkdir()
+    las = _las(root / "las.yaml", [_entry("999"), _entry("998")])
+    home = root / "home"
+    home.mkdir()
+    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+           "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+           "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}", "GX_ANALYTICS_ENABLED": "False",
+           "SI_WORK_DIR": str(root / "work"), "SI_LANDING": str(root / "landing"), "SI_LAS_FILE": str(las),
+           "SI_SHARED_DRIVE": str(root / "drive"), "SI_HISTORY_URL": f"sqlite:///{root / 'history.sqlite'}"}
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    with open(root / "run.log", "w") as fh:
+        subprocess.run([sys.executable, "-c", RUNNER, str(REPO / "dags"), f"regional_school_improvement_{REGION}",
+                        json.dumps({"term": TERM})], env=env, stdout=fh, stderr=subprocess.STDOUT, timeout=2400)
+    with sqlite3.connect(home / "airflow.db") as con:
+        states = {(t, m): s for t, m, s in con.execute("select task_id, map_index, state from task_instance")}
+        events = [(uri, json.loads(extra)) for uri, extra in con.execute(
+            "select a.uri, e.extra from asset_event e join asset a on a.id = e.asset_id")]
+    return {"root": root, "log": (root / "run.log").read_text(errors="replace"), "states": states, "events": events}
+
+
+def test_each_la_runs_its_own_chain_one_broken_feed_stops_only_its_la(regional_run):
+    states, log = regional_run["states"], regional_run["log"]
+    assert "RUN STATE: failed" in log, log[-4000:]  # the region's run reports the broken LA
+    assert states[("la_codes", -1)] == "success"
+    # map index 0 is 999 (good), 1 is 998 (broken attendance feed)
+    for task in ("la.extract", "la.validate", "la.categorise", "la.flag_letters", "la.build_reports_general",
+                 "la.build_reports_restricted", "la.build_reports_drafts", "la.assemble_reports", "la.publish"):
+        assert states[(task, 0)] == "success", (task, states)
+    assert states[("la.extract", 1)] == "success" and states[("la.validate", 1)] == "failed"
+    for task in ("la.categorise", "la.flag_letters", "la.assemble_reports", "la.publish"):
+        assert states[(task, 1)] == "upstream_failed", (task, states)
+    drive = regional_run["root"] / "drive"
+    assert (drive / "999" / "2025-26" / "autumn" / "current.json").is_file()
+    assert not (drive / "998").exists()
+    assert "998_abs.csv" in log and "PERCTOT" in log
+
+
+def test_the_good_las_asset_event_carries_its_editions_metadata(regional_run):
+    events = regional_run["events"]
+    assert [uri for uri, _ in events] == ["school-improvement://999/reports"]
+    meta = events[0][1]
+    assert meta["la_code"] == "999" and meta["term"] == TERM and meta["edition"] == "edition-001"
+    assert meta["status"] == "published" and meta["edition_path"].endswith("999/2025-26/autumn/edition-001")
+    assert sum(meta["schools_per_level"].values()) == 200 and meta["rule_set"] == "cambs-2021-23"
+    assert meta["letters"] and "history" not in json.dumps(meta) and "sqlite" not in json.dumps(meta)
+
+
+def test_each_las_work_stays_in_its_own_folders(regional_run):
+    work = regional_run["root"] / "work"
+    assert sorted(p.name for p in work.iterdir()) == ["998", "999", "archive"]
+    assert (work / "999" / TERM).is_dir() and not list((work / "998" / TERM).rglob("staged"))
