@@ -134,7 +134,7 @@ def test_the_fetch_dags_are_documented_retried_alerting_and_on_their_own_schedul
         assert [o.name for o in t.outlets] == [f"si_source_{source}"]
         crons[source] = getattr(dag.timetable, "_expression", None) or getattr(dag.timetable, "expression", None)
     assert crons["gias"] == "0 6 * * 1" and crons["ofsted"] == "0 6 20 * *"  # weekly; monthly
-    extract = bag.dags["termly_school_improvement"].get_task("extract")
+    extract = bag.dags["termly_school_improvement_999"].get_task("extract")
     assert sorted(i.name for i in extract.inlets) == ["si_source_ees", "si_source_gias", "si_source_ofsted"]
 
 

@@ -36,19 +36,23 @@ def airflow_run(shared_dfe, tmp_path_factory):
     landing = build_landing(shared_dfe, root / "landing", links=True)
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}"}
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
-    saved = os.environ.get("SI_WORK_DIR")
-    os.environ["SI_WORK_DIR"] = str(root / "work")
+    # The LA is bound to its DAG: a deployment's las.yaml naming Surrey, its landing folder and shared drive.
+    las = root / "las.yaml"
+    las.write_text(f'las:\n  - la_code: "{LA}"\n    landing: "{landing}"\n    shared_drive: "{root / 'drive'}"\n')
+    keys = ("SI_WORK_DIR", "SI_LAS_FILE")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({"SI_WORK_DIR": str(root / "work"), "SI_LAS_FILE": str(las)})
     try:
         from airflow.dag_processing.dagbag import DagBag
 
-        dag = DagBag(dag_folder=str(REPO / "dags")).dags["termly_school_improvement"]
-        dr = dag.test(run_conf={"la_code": LA, "term": TERM, "landing": str(landing),
-                                "shared_drive": str(root / "drive")})
+        dag = DagBag(dag_folder=str(REPO / "dags")).dags[f"termly_school_improvement_{LA}"]
+        dr = dag.test(run_conf={"term": TERM})
     finally:
-        if saved is None:
-            os.environ.pop("SI_WORK_DIR", None)
-        else:
-            os.environ["SI_WORK_DIR"] = saved
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return root, dr
 
 
