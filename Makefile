@@ -57,7 +57,9 @@ demo: venv
 
 # The main job: the termly DAG run through Airflow itself. With no LANDING, demo feeds are generated and the
 # previous demo term is run first, so direction of travel has a term to compare with.
+# The default local shared-drive folder is marked as the share here; a real share is marked once by the LA (README).
 run: airflow-init
+	@if [ "$(SHARED_DRIVE)" = "$(REPO)/shared-drive" ]; then mkdir -p $(SHARED_DRIVE) && touch $(SHARED_DRIVE)/.school-improvement-share; fi
 	@if [ -z "$(LANDING)" ]; then \
 	  $(MAKE) --no-print-directory demo && \
 	  for t in $(DEMO_TERMS); do \

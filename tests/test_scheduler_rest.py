@@ -280,6 +280,7 @@ def test_listens_only_on_localhost(airflow):
 def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow):
     landing, drive = airflow.root / "landing", airflow.root / "shared-drive"
     drive.mkdir()
+    (drive / ".school-improvement-share").write_text("")  # the LA marks the real share once
     term_folder = _demo_landing(landing)
     row, urn = _break_attendance(term_folder)
 
@@ -346,6 +347,7 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
 def test_second_trigger_waits_for_the_first(airflow):
     landing, drive = airflow.root / "landing-twice", airflow.root / "shared-drive-twice"
     drive.mkdir()
+    (drive / ".school-improvement-share").write_text("")  # the LA marks the real share once
     _demo_landing(landing)
     airflow.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
     conf = {"term": TERM, "landing": str(landing), "shared_drive": str(drive)}
