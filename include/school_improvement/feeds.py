@@ -264,7 +264,10 @@ def _decode(data: bytes, source: str) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as utf_err:  # noqa: F841 (used below, or replaced by the cp1252 error)
         first_line = data.split(b"\n", 1)[0].decode("cp1252", errors="replace")
-        kind = detect_kind(next(csv.reader([first_line]), []))
+        try:
+            kind = detect_kind(next(csv.reader([first_line.rstrip("\r")]), []))
+        except csv.Error:  # a header line that is not CSV at all: no kind, the decode error below says why
+            kind = None
         if kind in CP1252_KINDS:
             try:
                 return data.decode("cp1252"), "cp1252"
@@ -308,6 +311,9 @@ def _read_csv(data: bytes, source: str) -> _Raw:
     for magic, what in _NOT_CSV.items():
         if data.startswith(magic):
             raise FeedError(Problem(source, None, None, f"this file is {what}", check="format"))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FeedError(Problem(source, None, None, "this file is UTF-16 text (Excel's 'Unicode Text'); save it as "
+                                "'CSV UTF-8' and re-run", check="encoding"))
     text, _ = _decode(data, source)
     if not text.strip():
         raise FeedError(Problem(source, None, None, "the file is empty (no header, no rows)", check="empty"))
@@ -676,7 +682,7 @@ def _read_feed(path: Path) -> Feed:
     kind = detect_kind(header)
     if kind is None and (near := _near_kind(header)):
         raise FeedError(Problem(source, 1, ", ".join(near[1]),
-                                f"this looks like a {near[0]} file but the required column(s) "
+                                f"this looks like the {near[0]} feed but the required column(s) "
                                 f"{', '.join(near[1])} are missing", check="required_column"))
     if kind is None:
         raise FeedError(Problem(source, 1, None,

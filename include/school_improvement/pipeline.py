@@ -199,7 +199,7 @@ def flag_letters(cfg: RunConfig) -> dict:
 def report_inputs(cfg: RunConfig):
     from . import history
     from .letters import whistleblowing_redirect
-    from .report import ReportInputs
+    from .report import ReportInputs, staff_names
     from .rules import load_rule_set
 
     data = _term_data(cfg)
@@ -216,7 +216,7 @@ def report_inputs(cfg: RunConfig):
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
         data_quality=dq, provenance=data.provenance(), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
         academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date),
-        intelligence=data.frame("la_intelligence"))
+        intelligence=data.frame("la_intelligence"), staff_names=staff_names(data.frame("gias")))
 
 
 def indicator_table(data, rules, table: pd.DataFrame, previous: dict) -> pd.DataFrame:

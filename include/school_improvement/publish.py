@@ -381,6 +381,7 @@ def _publish_locked(staged, files, chash, term_dir, la_code, term, published_at,
         warnings.append(f"{current_path} does not name an edition; ignored")
         current = None
     current_corrupt = current is None and len(warnings) > seen
+    highest = max(_existing_numbers(term_dir), default=0)  # an orphan's number is not reused after it is removed
     adopt = _tidy(term_dir, current, current_corrupt, chash, warnings)
     if current:
         current_dir = term_dir / current["edition"]
@@ -412,7 +413,7 @@ def _publish_locked(staged, files, chash, term_dir, la_code, term, published_at,
                              content_hash=chash, files=manifest.get("files", []),
                              message=f"published {final.name} (adopted)", warnings=warnings)
 
-    number = max(_existing_numbers(term_dir), default=0) + 1
+    number = max([highest, *_existing_numbers(term_dir)]) + 1
     edition = f"edition-{number:03d}"
     staging = term_dir / f".staging-{secrets.token_hex(8)}"
     final = term_dir / edition
