@@ -24,7 +24,7 @@ export PYTHONPATH := $(REPO)/include:$(REPO)/plugins
 export GX_ANALYTICS_ENABLED := False
 export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 
-.PHONY: run test airflow venv airflow-init demo clean system-deps bench
+.PHONY: run test airflow venv airflow-init demo clean system-deps bench corpus
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
 # PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test). Installed when missing,
@@ -78,6 +78,10 @@ airflow: airflow-init
 
 test: system-deps venv
 	$(BIN)/python -m pytest -q tests
+
+# The bad-input corpus as a table: cases tried, clear errors, warnings, accepted, crashes, wrong editions published.
+corpus: venv
+	$(BIN)/python tests/bad_input_table.py
 
 # Figures, not pass/fail: how long each stage takes for one demo term.
 bench: venv

@@ -52,6 +52,7 @@ class Case:
     demo_edit: Callable[[Path], None] | None = None  # damages a copy of the demo landing folder (term folder)
     pipeline: str = "blocked"  # blocked | warned | accepted
     pipeline_check: Callable | None = None  # for accepted: predicate on pipeline results (categorisation table)
+    pipeline_words: tuple[str, ...] = ()  # for blocked: words the stopping error must carry (default: `words`)
     needs_real: str = ""  # a file under ../shared/dfe/samples the case reads (skipped when absent)
     source: str = "issue-12"
 
@@ -134,7 +135,8 @@ def _dup_column(folder: Path) -> None:
 
 
 def _empty_gias(folder: Path) -> None:
-    _rewrite(folder, "edubasealldata.csv", lambda t: t.splitlines()[0] + "\r\n")
+    p = folder / "edubasealldata.csv"  # Windows-1252, as GIAS publishes it: keep the header's bytes
+    p.write_bytes(p.read_bytes().split(b"\n", 1)[0] + b"\n")
 
 
 def _met_supp(folder: Path) -> None:
@@ -168,6 +170,22 @@ def _legit_ragged_ks2(folder: Path) -> None:
     lines = t.splitlines()
     lines[0] += ",EXTRA1,EXTRA2,EXTRA3"
     p.write_text("\ufeff" + "\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+
+def _truncated_workbook(folder: Path) -> Path:
+    p = workbook("moderation.xlsx", [["urn", "term", "final_category", "reason", "approved_by", "approved_on"],
+                                     [100001, "2025-26-autumn", "high", "x", "y", "2025-10-01"]])(folder)
+    p.write_bytes(p.read_bytes()[:-200])  # an upload cut short: the zip's directory is gone
+    return p
+
+
+def _zip_not_workbook(folder: Path) -> Path:
+    import zipfile
+
+    p = folder / "moderation.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("hello.txt", "not a workbook")
+    return p
 
 
 def _moderation_applied(result: dict) -> bool:
@@ -211,7 +229,8 @@ CASES: list[Case] = [
     Case("empty_file", text("empty.csv", ""), ERROR, None, None, ("empty",), "empty"),
     Case("blank_lines_only", text("blank.csv", "\r\n \r\n"), ERROR, None, None, ("empty",), "empty"),
     Case("empty_gias", text("edubasealldata.csv", GIAS_HEADER), ERROR, None, None, ("the GIAS file has no schools",),
-         "empty", dangerous=True, demo_edit=_empty_gias),
+         "empty", dangerous=True, demo_edit=_empty_gias,
+         pipeline_words=("edubasealldata.csv", "the GIAS file has no schools")),
     Case("ks2_only_national_rows", text("ks2.csv", ks2([KS2_NATIONAL])), ERROR, None, None,
          ("the KS2 file has no schools", "comparator rows only"), "empty"),
     Case("absence_header_only", text("abs.csv", "LA,ESTAB,URN,PERCTOT,PPERSABS10\r\n"), ERROR, None, None,
@@ -228,7 +247,7 @@ CASES: list[Case] = [
     Case("ks2_cut_mid_row", text("ks2.csv", ks2([ks2_school(100000 + i) for i in range(1, 6)]
                                                + [ks2_school(100006, 7)])), ERROR, 7, None,
          ("last row has 7 fields", "truncated", "download it again"), "truncated", dangerous=True,
-         demo_edit=_cut_ks2),
+         demo_edit=_cut_ks2, pipeline_words=("999_ks2final.csv", "the file looks truncated")),
     Case("ks2_cut_mid_row_after_legit_short_rows",
          text("ks2.csv", ks2([ks2_school(100001, 12), ks2_school(100002, 12), ks2_school(100003, 5)])), ERROR, 4,
          None, ("last row has 5 fields", "truncated"), "truncated"),
@@ -346,7 +365,12 @@ CASES: list[Case] = [
     Case("xlsx_formula_without_value", workbook("moderation.xlsx", [
         ["urn", "term", "final_category", "reason", "approved_by", "approved_on"],
         ["=100000+1", "2025-26-autumn", "high", "x", "y", "2025-10-01"]]), ERROR, 2, "urn",
-        ("formula =100000+1", "no saved value"), "formula", dangerous=True, demo_edit=_formula_moderation),
+        ("formula =100000+1", "no saved value"), "formula", dangerous=True, demo_edit=_formula_moderation,
+        pipeline_words=("moderation.xlsx, row 2, column 'urn'", "formula =990000+1", "no saved value")),
+    Case("xlsx_truncated", lambda folder: _truncated_workbook(folder), ERROR, None, None,
+         ("cannot open as an Excel workbook",), "parse"),
+    Case("xlsx_zip_not_a_workbook", lambda folder: _zip_not_workbook(folder), ERROR, None, None,
+         ("cannot open as an Excel workbook",), "parse"),
     Case("xlsx_number_as_text_urn_accepted", workbook("moderation.xlsx", [
         ["urn", "term", "final_category", "reason", "approved_by", "approved_on"],
         ["100001", "Spring 2026", "high", "x", "y", "2026-01-10"]]), ACCEPTED,
