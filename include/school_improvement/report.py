@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+import markupsafe
 import matplotlib
 import pandas as pd
 
@@ -170,7 +171,8 @@ class TemplateOnlyFetcher(URLFetcher):
 def neutralise_bidi(value):
     """Bidi control characters become visible `[U+202E]` marks: nothing is lost, nothing is reordered."""
     if isinstance(value, str) and BIDI_CONTROLS.search(value):
-        return BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+        out = BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+        return markupsafe.Markup(out) if isinstance(value, markupsafe.Markup) else out  # an SVG chart stays markup
     return value
 
 
