@@ -370,8 +370,9 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         raise FeedError(Problem(source, None, None, f"cannot open as an Excel workbook: {err}", check="parse"))
     sheets, formulas = {}, {}
     for ws in wb.worksheets:
-        rows = [(i, [_cell_text(v) for v in r]) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
-        blanks = {(i, j) for i, r in rows for j, c in enumerate(r) if not c.strip()}
+        values = list(enumerate(ws.iter_rows(values_only=True), start=1))
+        blanks = {(i, j) for i, r in values for j, v in enumerate(r) if v is None}  # a cached "" is a value
+        rows = [(i, [_cell_text(v) for v in r]) for i, r in values]
         rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
         if rows:
             sheets[ws.title] = rows
