@@ -285,3 +285,29 @@ def test_general_edition_withholds_staff_names_and_neutralises_bidi(tmp_path):
     assert restricted is None and "Jo Bloggs" in (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     html = report._ENV.from_string("<p>{{ name }}</p>").render(name="a\u2066b\u200fc\u061c")
     assert html == "<p>a[U+2066]b[U+200F]c[U+061C]</p>"
+
+
+def test_run_dag_output_starts_with_the_error(tmp_path, monkeypatch, capsys):
+    import subprocess as sp
+
+    from school_improvement.__main__ import main
+
+    failing_log = "\n".join(["2026-11-26T03:21:40.1Z [info] starting"] * 100 + [
+        "airflow.sdk.exceptions.AirflowFailException: extract failed for LA 999 term 2025-26-autumn:",
+        "  - 999_ks2final.csv, row 144: the file looks truncated",
+        "2026-11-26T03:21:44.5Z [info] DagRun Finished: state=failed"] + ["2026-11-26T03:21:45Z [info] tail"] * 50)
+
+    def fake_call(cmd, stdout=None, stderr=None):
+        stdout.write(failing_log)
+        return 1
+
+    monkeypatch.setattr(sp, "call", fake_call)
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    rc = main(["run-dag", "--term", "2025-26-autumn", "--landing", str(tmp_path), "--shared-drive", str(tmp_path / "d")])
+    out = capsys.readouterr().out.splitlines()
+    assert rc == 1
+    assert out[1] == "The DAG run for 2025-26-autumn failed:"  # after the echoed command
+    assert out[2:4] == ["extract failed for LA 999 term 2025-26-autumn:",
+                        "  - 999_ks2final.csv, row 144: the file looks truncated"]
+    assert out.index("  - 999_ks2final.csv, row 144: the file looks truncated") < out.index(
+        "2026-11-26T03:21:45Z [info] tail")
