@@ -58,10 +58,17 @@ def main(argv: list[str] | None = None) -> int:
                 counts["pipeline"] += 1
                 counts["wrong_editions"] += pr.wrong_edition(case)
                 counts["pipeline_crashes"] += pr.crash
-                pipe = ("WRONG EDITION " if pr.wrong_edition(case) else "") + (
-                    f"stopped at {pr.stopped_at}" if pr.stopped_at else
-                    "published with the warning" if pr.warning_in_edition else
-                    "published" if pr.published else "ran (nothing published)")
+                understood = case.pipeline != "accepted" or (pr.stopped_at is None and case.pipeline_check(
+                    {"categorisation": pr.categorisation, "moderated_urn": pr.moderated_urn}))
+                counts["mismatch"] += not understood
+                if case.pipeline == "accepted":
+                    outcome = "categorised as expected" if understood else "NOT AS EXPECTED"
+                elif pr.stopped_at:
+                    outcome = f"stopped at {pr.stopped_at}"
+                else:
+                    outcome = "published with the warning" if pr.warning_in_edition else \
+                        "published" if pr.published else "ran (nothing published)"
+                pipe = ("WRONG EDITION: " if pr.wrong_edition(case) else "") + outcome
             detail = "; ".join(bad) if bad else str(res.problem or "")
             rows.append((case.name, case.outcome, res.outcome + ("" if not bad else " (MISMATCH)"), pipe, detail))
 
