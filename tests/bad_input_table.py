@@ -27,6 +27,7 @@ REAL_SAMPLES = REPO.parent / "shared" / "dfe" / "samples"
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-pipeline", action="store_true", help="skip running the dangerous cases through the stages")
+    ap.add_argument("--only", default="", help="only the cases whose name contains this text")
     args = ap.parse_args(argv)
 
     counts = {k: 0 for k in ("tried", ERROR, "unclear", WARNING, ACCEPTED, CRASH, "skipped", "mismatch",
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp)
         demo = None
         for i, case in enumerate(CASES):
+            if args.only not in case.name:
+                continue
             res = run_case(case, tmp / f"case-{i}", REAL_SAMPLES if REAL_SAMPLES.is_dir() else None)
             if res.outcome == "skipped":
                 counts["skipped"] += 1
