@@ -311,3 +311,15 @@ def test_run_dag_output_starts_with_the_error(tmp_path, monkeypatch, capsys):
                         "  - 999_ks2final.csv, row 144: the file looks truncated"]
     assert out.index("  - 999_ks2final.csv, row 144: the file looks truncated") < out.index(
         "2026-11-26T03:21:45Z [info] tail")
+
+
+def test_the_success_summary_lists_what_publish_tidied(drive, tmp_path):
+    pytest.importorskip("airflow")
+    import si_airflow
+
+    publish_edition(make_staged(tmp_path, "v1"), drive, LA, TERM)
+    (term_dir(drive) / ".staging-0123456789abcdef").mkdir()
+    res = publish_edition(make_staged(tmp_path, "v2"), drive, LA, TERM)
+    result = json.loads(json.dumps(vars(res), default=str))  # as the publish task's XCom carries it
+    _, body = si_airflow._summary_message({"params": {"la_code": LA}}, {"published": result})
+    assert "Note: removed .staging-0123456789abcdef, left by an interrupted publish" in body
