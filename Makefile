@@ -25,7 +25,7 @@ export PYTHONPATH := $(REPO)/include:$(REPO)/plugins
 export GX_ANALYTICS_ENABLED := False
 export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 
-.PHONY: run test airflow venv airflow-init demo clean system-deps bench
+.PHONY: run test airflow venv airflow-init demo clean system-deps bench corpus
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
 # PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test), Redis (Celery test). Installed when missing,
@@ -59,7 +59,9 @@ demo: venv
 
 # The main job: the termly DAG run through Airflow itself. With no LANDING, demo feeds are generated and the
 # previous demo term is run first, so direction of travel has a term to compare with.
+# The default local shared-drive folder is marked as the share here; a real share is marked once by the LA (README).
 run: airflow-init
+	@if [ "$(SHARED_DRIVE)" = "$(REPO)/shared-drive" ]; then mkdir -p $(SHARED_DRIVE) && touch $(SHARED_DRIVE)/.school-improvement-share; fi
 	@if [ -z "$(LANDING)" ]; then \
 	  $(MAKE) --no-print-directory demo && \
 	  for t in $(DEMO_TERMS); do \
@@ -78,6 +80,10 @@ airflow: airflow-init
 
 test: system-deps venv
 	$(BIN)/python -m pytest -q tests
+
+# The bad-input corpus as a table: cases tried, clear errors, warnings, accepted, crashes, wrong editions published.
+corpus: venv
+	$(BIN)/python tests/bad_input_table.py
 
 # Figures, not pass/fail: how long each stage takes for one demo term.
 bench: venv

@@ -179,6 +179,8 @@ def _summary_message(context: dict, summary: dict) -> tuple[str, str]:
         lines.append(f"Current edition: {str(where).rstrip('/').rsplit('/', 1)[0]}/current.json")
     if published.get("message"):
         lines.append(str(published["message"]))
+    for w in published.get("warnings") or []:  # leftovers tidied, corrupt JSON of an older edition
+        lines.append(f"Note: {w}")
     log_url = getattr(ti, "log_url", "") if ti else ""
     if log_url:
         lines.append(f"\nLog: {log_url}")

@@ -79,14 +79,17 @@ def run_config(params: dict, context: dict, la_code: str | None = None) -> dict:
 def run_stage(stage: str, cfg: dict, **kwargs):
     """Run one pipeline stage. Data errors fail at once without retries; anything else may be retried.
 
-    Publishing has no data errors: whatever stops it (an unreachable drive) is worth a retry.
+    Publishing's only data error is a conflict with the history (another run of the term overlapped); whatever
+    else stops it (an unreachable or unmounted drive, a lock held by another run) is worth a retry.
     """
     from airflow.sdk.exceptions import AirflowFailException
     from school_improvement import pipeline
     from school_improvement.errors import FeedError, RulesError, ValidationFailed
+    from school_improvement.publish import PublishConflict
 
     config = pipeline.RunConfig(**{**cfg, "history_url": history_url()})
-    data_errors = (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError) if stage != "publish" else ()
+    data_errors = (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError) if stage != "publish" \
+        else (PublishConflict,)
     stage_fn = getattr(pipeline, stage)
     try:
         return stage_fn(config, **kwargs)

@@ -32,6 +32,8 @@ def published(tmp_path_factory):
                     "--terms", *TERMS], env=env, check=True, capture_output=True)
     # The airflow CLI next to this interpreter: run-dag calls it as `make run` does.
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    (root / "drive").mkdir()
+    (root / "drive" / ".school-improvement-share").write_text("")  # the LA marks the real share once
     for term in TERMS:
         done = subprocess.run([sys.executable, "-m", "school_improvement", "run-dag", "--term", term,
                                "--landing", str(root / "landing"), "--shared-drive", str(root / "drive")],

@@ -34,9 +34,9 @@ def problems(path):
 # Each case: file name, content, expected (row, column, words in the message).
 CASES = {
     "wrong_encoding": ("abs.csv", ABS_OK.replace("919,2001", "919,2001").encode() + b"\r\n919,2002,117084,3.9,7.3 caf\xe9",
-                       (5, None, ["cannot decode", "row 5", "0xe9"])),
+                       (5, "PPERSABS10", ["cannot decode", "row 5", "0xe9"])),
     "gias_not_even_cp1252": ("g.csv", b'"URN","LA (code)","EstablishmentName","TypeOfEstablishment (name)"\r\n"100001","850","Bad \x81 name","Community school"',
-                             (2, None, ["cannot decode", "Windows-1252"])),
+                             (2, "EstablishmentName", ["cannot decode", "Windows-1252"])),
     "missing_required_column": ("abs.csv", "LA,ESTAB,PERCTOT,PPERSABS10\n919,2000,5.5,14\n",
                                 (1, "URN", ["required column URN is missing", "absence"])),
     "duplicate_urn": ("abs.csv", ABS_OK + "\r\n919,2009,117083,4.5,7.9\r\n", (5, "URN", ["duplicate urn 117083", "rows 2, 5"])),
@@ -54,7 +54,7 @@ CASES = {
     "unknown_severity": ("intel.csv", INTEL_HEADER + "110593,finance,urgent,deficit,Finance,10/01/2025\n",
                          (2, "severity", ["'urgent' is not a known severity", "low, medium, high"])),
     "moderation_reason_blank": ("mod.csv", "urn,term,final_category,reason,approved_by,approved_on\n"
-                                "110593,2025-spring,high, ,A Person,2025-03-01\n",
+                                "110593,2025-26-spring,high, ,A Person,2025-03-01\n",
                                 (2, "reason", ["reason must not be blank"])),
     "bad_met_value": ("adv.csv", "urn,criterion_id,area,met,adviser,visit_date,note\n"
                       "110593,LM1,leadership_management,maybe,J Smith,2025-02-03,n/a\n",
@@ -105,7 +105,7 @@ def _workbook(path, sheets: dict[str, list[list]]):
 
 def test_xlsx_with_extra_sheet_names_the_sheets(tmp_path):
     good = [["urn", "term", "final_category", "reason", "approved_by", "approved_on"],
-            [110593, "2025-spring", "High", "Falling outcomes", "A Person", "2025-03-01"]]
+            [110593, "2025-26-spring", "High", "Falling outcomes", "A Person", "2025-03-01"]]
     path = _workbook(tmp_path / "moderation.xlsx", {"Moderation": good, "Notes": [["scratch"]], "Empty": []})
     p = problems(path)[0]
     assert "more than one sheet holds data" in p.message and "'Moderation'" in p.message and "'Notes'" in p.message
@@ -116,8 +116,8 @@ def test_xlsx_single_sheet_reads_with_sheet_rows(tmp_path):
     import datetime as dt
 
     rows = [["urn", "term", "final_category", "reason", "approved_by", "approved_on"],
-            [110593, "2025-spring", "High", "Falling outcomes", "A Person", dt.datetime(2025, 3, 1)],
-            [110594, "2025-spring", "extreme", "x", "A Person", dt.datetime(2025, 3, 1)]]
+            [110593, "2025-26-spring", "High", "Falling outcomes", "A Person", dt.datetime(2025, 3, 1)],
+            [110594, "2025-26-spring", "extreme", "x", "A Person", dt.datetime(2025, 3, 1)]]
     path = _workbook(tmp_path / "moderation.xlsx", {"Sheet1": rows})
     p = problems(path)[0]
     assert (p.row, p.column) == (3, "final_category") and "'extreme'" in p.message

@@ -32,12 +32,15 @@ def snapshot(term_dir) -> dict[str, bytes]:
 @pytest.fixture(params=["local-path", "file-upath", "memory-upath"])
 def drive(request, tmp_path):
     if request.param == "local-path":
+        publish.mark_as_share(tmp_path / "shared")
         yield tmp_path / "shared"
         return
     if request.param == "file-upath":
+        publish.mark_as_share(UPath((tmp_path / "shared").as_uri()))
         yield UPath((tmp_path / "shared").as_uri())
         return
     root = UPath(f"memory://shared-{secrets.token_hex(4)}")
+    publish.mark_as_share(root)
     yield root
     root.fs.rm(root.path, recursive=True) if root.exists() else None
 

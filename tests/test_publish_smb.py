@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import servers
+from school_improvement import publish
 from school_improvement.publish import PublishError, publish_edition, read_current
 
 from publish_helpers import LA, TERM, inject_failure, make_staged
@@ -53,6 +54,8 @@ def drive(smb):
     from si_airflow import shared_drive_path
 
     path = shared_drive_path(f"smb://{smb['host']}/{smb['share']}/reports", conn_id=CONN_ID)
+    (smb["folder"] / "reports").mkdir(exist_ok=True)
+    (smb["folder"] / "reports" / publish.SHARE_SENTINEL).write_text("")  # what the LA places on the share once
     yield path
     shutil.rmtree(smb["folder"] / "reports", ignore_errors=True)
 

@@ -38,7 +38,10 @@ def airflow_run(shared_dfe, tmp_path_factory):
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     # The LA is bound to its DAG: a deployment's las.yaml naming Surrey, its landing folder and shared drive.
     las = root / "las.yaml"
-    las.write_text(f'las:\n  - la_code: "{LA}"\n    landing: "{landing}"\n    shared_drive: "{root / 'drive'}"\n')
+    drive = root / "drive"
+    drive.mkdir()
+    (drive / ".school-improvement-share").write_text("")  # the LA marks the real share once
+    las.write_text(f'las:\n  - la_code: "{LA}"\n    landing: "{landing}"\n    shared_drive: "{drive}"\n')
     keys = ("SI_WORK_DIR", "SI_LAS_FILE")
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.update({"SI_WORK_DIR": str(root / "work"), "SI_LAS_FILE": str(las)})

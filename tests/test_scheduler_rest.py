@@ -286,6 +286,7 @@ def test_listens_only_on_localhost(airflow):
 def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow):
     landing, drive = airflow.root / "landing", airflow.root / "shared-drive"
     drive.mkdir()
+    (drive / ".school-improvement-share").write_text("")  # the LA marks the real share once
     term_folder = _demo_landing(landing)
     row, urn = _break_attendance(term_folder)
 
@@ -322,7 +323,7 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
     term_dir = drive.joinpath(*TERM_DIR)
     assert not (term_dir / "current.json").exists()
     assert not list(term_dir.glob("edition-*"))
-    assert not any(drive.rglob("*")), sorted(drive.rglob("*"))
+    assert [p.name for p in drive.rglob("*")] == [".school-improvement-share"], sorted(drive.rglob("*"))
 
     # fix the file, then Clear `extract` with downstream (extract archived and read the broken file)
     _demo_landing(landing)

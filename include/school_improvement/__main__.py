@@ -7,6 +7,7 @@ argparse sub-parser and sets `func`, so new commands (e.g. `demo`) only add one 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Callable
@@ -118,8 +119,12 @@ def run_dag(args: argparse.Namespace) -> int:
     tail = log_file.read_text(errors="replace").splitlines()
     finished = [ln for ln in tail if "DagRun Finished" in ln]
     if rc != 0 or not finished or "state=success" not in finished[-1]:
-        print("\n".join(tail[-60:]))
-        print(f"The DAG run for {term} failed; full log: {log_file}")
+        message = error_message(tail)
+        print(f"The DAG run for {term} failed" + (":" if message else " (no error message found in the log):"))
+        print("\n".join(message))
+        print(f"\nLast lines of the Airflow log ({log_file}):")
+        print("\n".join(tail[-40:]))
+        print(f"\nThe DAG run for {term} failed; full log: {log_file}")
         return rc or 1
     drive = Path(args.shared_drive).resolve()
     current = read_current(drive, args.la, term)
@@ -133,6 +138,26 @@ def run_dag(args: argparse.Namespace) -> int:
     print(f"  restricted edition: {edition / 'restricted' / 'report.pdf'}, CSVs, drafts/ and data_docs/")
     print(f"  manifest:           {edition / 'manifest.json'}   Airflow log: {log_file}")
     return 0
+
+
+_LOG_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\[\d{4}-\d{2}-\d{2}|\s*File \"|Traceback )")
+_EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?(\w*(?:Exception|Error|Failed|Conflict|Busy|Share))(?:: (.*))?$")
+
+
+def error_message(lines: list[str], limit: int = 60) -> list[str]:
+    """The last exception's message in an Airflow task log (the line `SomethingError: ...` and the lines of the
+    message after it, up to the next log or traceback line), so an operator reads the cause before the log."""
+    for i in range(len(lines) - 1, -1, -1):
+        m = _EXCEPTION_LINE.match(lines[i].strip())
+        if not m:
+            continue
+        out = [m.group(2) or m.group(1)]
+        for ln in lines[i + 1:]:
+            if not ln.strip() or _LOG_LINE.match(ln):
+                break
+            out.append(ln)
+        return out[:limit]
+    return []
 
 
 def _build_run_dag(sub: argparse.ArgumentParser) -> None:

@@ -87,7 +87,7 @@ class Feed:
 class Col:
     name: str  # canonical
     sources: tuple[str, ...]  # accepted header spellings (compared upper-case, spaces collapsed)
-    type: str = "str"  # str | text | num | pct | date | grade | bool | code
+    type: str = "str"  # str | text | num | pct | date | grade | bool | code | term
     required: bool = False
     codes: tuple[str, ...] | None = None
 
@@ -190,10 +190,10 @@ LA_HELD_COLS = {
     "letters_log": [
         _c("letter", type="code", required=True, codes=LETTER_TYPES), _c("concern", type="text", required=True),
         _c("issued_on", type="date", required=True), _c("issued_by", type="text", required=True),
-        _c("term", required=True),
+        _c("term", type="term", required=True),
     ],
     "moderation": [
-        _c("term", required=True), _c("final_category", type="code", required=True, codes=MODERATION_CATEGORIES),
+        _c("term", type="term", required=True), _c("final_category", type="code", required=True, codes=MODERATION_CATEGORIES),
         _c("reason", type="text", required=True), _c("approved_by", type="text", required=True),
         _c("approved_on", type="date", required=True),
     ],
@@ -257,21 +257,56 @@ def _decode(data: bytes, source: str) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as utf_err:  # noqa: F841 (used below, or replaced by the cp1252 error)
         first_line = data.split(b"\n", 1)[0].decode("cp1252", errors="replace")
-        kind = detect_kind(next(csv.reader([first_line]), []))
+        try:
+            kind = detect_kind(next(csv.reader([first_line.rstrip("\r")]), []))
+        except csv.Error:  # a header line that is not CSV at all: no kind, the decode error below says why
+            kind = None
         if kind in CP1252_KINDS:
             try:
                 return data.decode("cp1252"), "cp1252"
             except UnicodeDecodeError as err:
                 utf_err = err
-        row = data[: utf_err.start].count(b"\n") + 1
+        # utf-8-sig counts positions after the BOM: add it back so the offset and the byte are the file's own.
+        at = utf_err.start + (3 if data.startswith(b"\xef\xbb\xbf") and utf_err.encoding == "utf-8" else 0)
+        row = data[:at].count(b"\n") + 1
+        column = _column_at(data, at)
         raise FeedError(Problem(
-            source, row, None,
-            f"cannot decode the file: byte 0x{data[utf_err.start]:02x} at row {row} is not UTF-8"
+            source, row, column,
+            f"cannot decode the file: byte 0x{data[at]:02x} at row {row} (byte offset {at}) is not UTF-8"
             + (" or Windows-1252" if kind in CP1252_KINDS else "")
             + "; save it as 'CSV UTF-8' and re-run", check="encoding"))
 
 
+def _column_at(data: bytes, at: int) -> str | None:
+    """The header name of the field holding byte `at` (best effort: None if the header cannot be read)."""
+    try:
+        text = data.decode("utf-8-sig", errors="replace")
+        header = next(csv.reader([text.split("\n", 1)[0]]), [])
+        line_start = data.rfind(b"\n", 0, at) + 1
+        if line_start == 0:
+            return None
+        prefix = data[line_start:at].decode("utf-8", errors="replace")
+        i = len(next(csv.reader([prefix + "x"]), [])) - 1
+        return header[i].replace("\ufeff", "").strip() if 0 <= i < len(header) else None
+    except (csv.Error, StopIteration):
+        return None
+
+
+_NOT_CSV = {  # leading bytes of files that are not CSV, whatever their name says
+    b"PK\x03\x04": "an Excel workbook (.xlsx) or another zip file saved with a .csv name; rename it to .xlsx "
+                    "or save it from Excel as 'CSV UTF-8'",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls) saved with a .csv name; save it from Excel as 'CSV UTF-8'",
+    b"%PDF": "a PDF document, not a CSV file",
+}
+
+
 def _read_csv(data: bytes, source: str) -> _Raw:
+    for magic, what in _NOT_CSV.items():
+        if data.startswith(magic):
+            raise FeedError(Problem(source, None, None, f"this file is {what}", check="format"))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FeedError(Problem(source, None, None, "this file is UTF-16 text (Excel's 'Unicode Text'); save it as "
+                                "'CSV UTF-8' and re-run", check="encoding"))
     text, _ = _decode(data, source)
     if not text.strip():
         raise FeedError(Problem(source, None, None, "the file is empty (no header, no rows)", check="empty"))
@@ -280,11 +315,19 @@ def _read_csv(data: bytes, source: str) -> _Raw:
     lines, lengths = [], []
     reader = csv.reader(io.StringIO(text))
     start = 1
-    for rec in reader:
-        if rec:
-            lines.append(start)
-            lengths.append(len(rec))
-        start = reader.line_num + 1
+    try:
+        for rec in reader:
+            if rec:
+                lines.append(start)
+                lengths.append(len(rec))
+            start = reader.line_num + 1
+    except csv.Error as err:
+        if "field larger than field limit" in str(err):
+            raise FeedError(Problem(source, start, None,
+                                    f"a cell on this row holds more than {csv.field_size_limit():,} characters: "
+                                    "no feed holds that much in one cell, so the file is damaged or not a feed "
+                                    "(often a quote mark that is never closed)", check="cell_size"))
+        raise FeedError(Problem(source, start, None, f"cannot parse as CSV: {err}", check="parse"))
     try:
         df = pd.read_csv(io.StringIO(text), header=None, names=range(max(lengths)), dtype=str,
                          keep_default_na=False, skip_blank_lines=True)
@@ -318,12 +361,15 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises several types for a damaged workbook
         raise FeedError(Problem(source, None, None, f"cannot open as an Excel workbook: {err}", check="parse"))
-    sheets = {}
+    sheets, formulas = {}, {}
     for ws in wb.worksheets:
-        rows = [(i, [_cell_text(v) for v in r]) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
+        values = list(enumerate(ws.iter_rows(values_only=True), start=1))
+        blanks = {(i, j) for i, r in values for j, v in enumerate(r) if v is None}  # a cached "" is a value
+        rows = [(i, [_cell_text(v) for v in r]) for i, r in values]
         rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
         if rows:
             sheets[ws.title] = rows
+            formulas[ws.title] = _uncalculated_formulas(path, ws.title, blanks) if blanks else {}
     wb.close()
     if not sheets:
         raise FeedError(Problem(source, None, None, "the workbook is empty (no sheet holds data)", check="empty"))
@@ -332,14 +378,37 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         raise FeedError(Problem(source, None, None,
                                 f"more than one sheet holds data ({names}); keep the data on one sheet",
                                 check="sheets"))
-    rows = next(iter(sheets.values()))
+    title, rows = next(iter(sheets.items()))
     (_, header), body = rows[0], rows[1:]
     while header and not header[-1].strip():
         header = header[:-1]
     n = len(header)
+    if formulas[title]:
+        # A workbook written by a program that does not calculate (a script, some exports) keeps the formula but
+        # no value: reading the blank would report a missing URN or, worse, treat a figure as not published.
+        raise FeedError([Problem(source, i, header[j] if j < n else None,
+                                 f"cell holds the formula {f} but no saved value; open the workbook in Excel and "
+                                 "save it (or paste the values) so the figures are stored", check="formula")
+                         for (i, j), f in sorted(formulas[title].items())])
     cells = pd.DataFrame([(r + [""] * n)[:n] for _, r in body], columns=range(n), dtype=str)
     lengths = [n] * len(body)  # a sheet has no ragged rows: empty cells are blanks
     return _Raw(header, cells, [i for i, _ in body], lengths)
+
+
+def _uncalculated_formulas(path: Path, title: str, blanks: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """(row, column index) -> formula, for the blank cells of a sheet that are formulas with no cached value."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        out = {}
+        for i, r in enumerate(wb[title].iter_rows(values_only=True), start=1):
+            for j, v in enumerate(r):
+                if (i, j) in blanks and isinstance(v, str) and v.startswith("="):
+                    out[(i, j)] = v
+        return out
+    finally:
+        wb.close()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -356,6 +425,37 @@ def _parse_date(s: str) -> dt.date | None:
             continue
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T][\d:.]+", s):  # xlsx/ISO timestamps
         return _parse_date(s[:10])
+    return None
+
+
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
+_SEASON_YEAR = re.compile(r"(autumn|spring|summer)\s*(?:term\s*)?(\d{4})(?:\s*[-/]\s*(\d{2,4}))?", re.I)
+_YEARS_SEASON = re.compile(r"(\d{4})\s*[-/]\s*(\d{2}|\d{4})\s*[- ]\s*(autumn|spring|summer)", re.I)
+
+
+def _parse_term(s: str) -> str | None:
+    """A term as `2025-26-spring` from the spellings an LA writes: 2025-26-spring, 2025/26 Spring, Spring 2026,
+    Autumn 2025. A calendar year names the term it falls in: autumn starts the academic year, spring and
+    summer end it. Anything else is None (the caller refuses it; an override is never dropped silently)."""
+    from .terms import Term
+
+    s = re.sub(r"\s+", " ", s.strip())
+    try:
+        return str(Term.parse(s.lower()))
+    except ValueError:
+        pass
+    if m := _YEARS_SEASON.fullmatch(s):
+        y1, y2 = int(m[1]), int(m[2]) % 100
+        if (y1 + 1) % 100 != y2:
+            return None
+        return f"{y1}-{y2:02d}-{m[3].lower()}"
+    if m := _SEASON_YEAR.fullmatch(s):
+        season, year = m[1].lower(), int(m[2])
+        if m[3]:  # "Spring 2025/26": the academic year written after the season
+            y2 = int(m[3]) % 100
+            return f"{year}-{y2:02d}-{season}" if (year + 1) % 100 == y2 else None
+        y1 = year if season == "autumn" else year - 1
+        return f"{y1}-{(y1 + 1) % 100:02d}-{season}"
     return None
 
 
@@ -389,13 +489,18 @@ class _Converter:
             if col.codes and s not in col.codes:
                 self.problem(row, header, f"{s!r} is not a known value; expected one of: {', '.join(col.codes)}", "known_codes")
             return s
-        if _is_status(raw) and not (col.type == "code" and s):
+        if _is_status(raw) and not (col.type in ("code", "bool", "term") and s):
             self.statuses.append(dict(urn=urn, column=col.name, code=raw, reason=STATUS_REASONS.get(raw, STATUS_REASONS[""]), _row=row))
             if col.name in NON_BLANK.get(self.kind, ()):
                 self.problem(row, header, f"{col.name} must not be blank", "not_blank")
             return None
         if col.type in ("num", "pct", "grade"):
             t = s[:-1].strip() if col.type == "pct" and s.endswith("%") else s
+            if "," in t and not _THOUSANDS.fullmatch(t):
+                # "4,1" is 4.1 written with a decimal comma, not 41: refuse rather than guess.
+                self.problem(row, header, f"{raw!r} has a comma that is not a thousands separator (a decimal comma?); "
+                             "write the figure with a decimal point, e.g. 4.1", "numeric")
+                return None
             try:
                 return float(t.replace(",", ""))
             except ValueError:
@@ -406,6 +511,11 @@ class _Converter:
             if d is None:
                 self.problem(row, header, f"{raw!r} is not a date (expected dd/mm/yyyy, dd-mm-yyyy or yyyy-mm-dd)", "date")
             return d
+        if col.type == "term":
+            t = _parse_term(s)
+            if t is None:
+                self.problem(row, header, f"{raw!r} is not a term (expected e.g. 2025-26-spring or Spring 2026)", "term")
+            return t
         if col.type == "bool":
             if s.lower() not in MET_VALUES:
                 self.problem(row, header, f"{raw!r} is not yes/no (expected one of: {', '.join(MET_VALUES)})", "known_codes")
@@ -552,8 +662,38 @@ def _layout(kind: str, header_n: set[str]) -> _Layout:
 
 # ---------------------------------------------------------------------------------------------------------
 def read_feed(path) -> Feed:
-    """Read one .csv/.xlsx feed; the kind comes from the header. Raises FeedError with every critical problem."""
+    """Read one .csv/.xlsx feed; the kind comes from the header. Raises FeedError with every critical problem.
+
+    Whatever goes wrong, the error names the file: a damaged file the checks below did not foresee still
+    becomes a FeedError (never a bare traceback, and never retried as if the drive had hiccupped).
+    """
     path = Path(path)
+    try:
+        return _read_feed(path)
+    except (FeedError, OSError):  # an unreadable drive is not a damaged file: the task may retry it
+        raise
+    except Exception as err:  # noqa: BLE001 -- a damaged zip/XML inside an xlsx raises almost anything
+        raise FeedError(Problem(path.name, None, None, f"cannot read the file ({type(err).__name__}: "
+                                f"{str(err)[:300]}); it is damaged or not a feed", check="parse")) from err
+
+
+def _near_kind(header: list[str]) -> tuple[str, list[str]] | None:
+    """The LA-held kind a header nearly matches (at least half its required columns, URN included), and what is missing."""
+    have = {_norm(h) for h in header}
+    best = None
+    for kind in LA_HELD_KINDS:
+        need = [c.sources[0] for c in LA_HELD_COLS[kind] if c.required]
+        if kind != "ward_members":
+            need = ["URN", *need]
+        found = [n for n in need if n in have]
+        if len(found) * 2 >= len(need) and len(found) >= 2:
+            score = len(found) / len(need)
+            if best is None or score > best[0]:
+                best = (score, kind, [n.lower() for n in need if n not in have])
+    return (best[1], best[2]) if best else None
+
+
+def _read_feed(path: Path) -> Feed:
     source = path.name
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
@@ -566,6 +706,10 @@ def read_feed(path) -> Feed:
 
     header = [h.replace("\ufeff", "").strip() for h in raw.header]
     kind = detect_kind(header)
+    if kind is None and (near := _near_kind(header)):
+        raise FeedError(Problem(source, 1, ", ".join(near[1]),
+                                f"this looks like the {near[0]} feed but the required column(s) "
+                                f"{', '.join(near[1])} are missing", check="required_column"))
     if kind is None:
         raise FeedError(Problem(source, 1, None,
                                 "cannot tell what this file is from its header; looked for " + _signature_text(),
@@ -575,6 +719,13 @@ def read_feed(path) -> Feed:
     pos = {h: i for i, h in reversed(list(enumerate(header_n)))}  # first occurrence wins
 
     problems = []
+    used = {s for c in lay.cols for s in c.sources} | ({lay.urn_header} if lay.urn_header else set())
+    for h in sorted({h for h in header_n if h in used and header_n.count(h) > 1}, key=header_n.index):
+        at = [i + 1 for i, x in enumerate(header_n) if x == h]
+        problems.append(Problem(source, 1, header[at[0] - 1],
+                                f"column {header[at[0] - 1]} appears {len(at)} times (columns "
+                                f"{', '.join(map(str, at))}); cannot tell which one holds the figures",
+                                check="duplicate_column"))
     for col in lay.cols:
         if col.required and not any(s in pos for s in col.sources):
             problems.append(Problem(source, 1, col.sources[0] if kind not in LA_HELD_KINDS else col.name,
@@ -598,6 +749,14 @@ def read_feed(path) -> Feed:
                                         f"row has {n} fields but the header has {len(header)}"
                                         + (": the file looks truncated" if last else ""),
                                         check="truncated" if last else "shape"))
+    if lay.ragged and raw.lengths and raw.lengths[-1] < len(header) and raw.lengths[-1] not in raw.lengths[:-1]:
+        # DfE downloads are legitimately ragged (a 2024-25 KS2 row holds 305 of 311 fields) but every short
+        # length recurs; a last row shorter than any before it is a download cut off mid-row.
+        problems.append(Problem(source, raw.lines[-1], None,
+                                f"the last row has {raw.lengths[-1]} fields where the other rows have "
+                                f"{max(raw.lengths[:-1], default=len(header))} and the header {len(header)}: "
+                                "the file looks truncated (a download cut off mid-row); download it again",
+                                check="truncated"))
     if problems:
         raise FeedError(problems)
 
@@ -659,6 +818,11 @@ def read_feed(path) -> Feed:
                 conv.problem(int(r), header[pos[lay.urn_header]], f"duplicate {what}: appears on rows {rows_txt}", "unique")
     if conv.problems:
         raise FeedError(sorted(conv.problems, key=lambda p: (p.row or 0)))
+    if kind not in LA_HELD_KINDS and schools_df.empty:
+        # An empty download would otherwise make every school "unknown to GIAS" or "missing from KS2".
+        label = {"gias": "GIAS", "ofsted": "Ofsted", "ks2": "KS2", "ks4": "KS4"}.get(kind, kind)
+        raise FeedError(Problem(source, None, None, f"the {label} file has no schools (a header"
+                                + (" and comparator rows" if len(comparators) else "") + " only)", check="empty"))
 
     if lay.urn_header and len(schools_df):
         schools_df["urn"] = schools_df["urn"].astype("int64")

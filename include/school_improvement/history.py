@@ -163,3 +163,11 @@ def flag_history(eng: Engine, la_code: str, before: Term) -> pd.DataFrame:
 
 def tables(eng: Engine) -> list[str]:
     return inspect(eng).get_table_names()
+
+
+def recorded_run(eng: Engine, la_code: str, term: Term) -> dict | None:
+    """The run whose results the history holds for this LA and term: run_id and feed_checksums, or None."""
+    with eng.connect() as conn:
+        row = conn.execute(select(runs.c.run_id, runs.c.feed_checksums)
+                           .where((runs.c.la_code == la_code) & (runs.c.term == str(term)))).first()
+    return None if row is None else {"run_id": row[0], "feed_checksums": row[1] or {}}

@@ -245,7 +245,7 @@ def flag_letters(cfg: RunConfig) -> dict:
 def report_inputs(cfg: RunConfig):
     from . import history
     from .letters import whistleblowing_redirect
-    from .report import ReportInputs
+    from .report import ReportInputs, staff_names
     from .rules import load_rule_set
     from .sources import with_origin
 
@@ -277,7 +277,7 @@ def report_inputs(cfg: RunConfig):
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
         data_quality=dq, provenance=with_origin(data.provenance(), cfg.run_dir), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
         academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date),
-        intelligence=data.frame("la_intelligence"))
+        intelligence=data.frame("la_intelligence"), staff_names=staff_names(data.frame("gias")))
 
 
 def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> pd.DataFrame:
@@ -373,6 +373,27 @@ def build_reports(cfg: RunConfig) -> dict:
     return assemble_reports(cfg)
 
 
+def history_agrees(cfg: RunConfig, staged: Path) -> None:
+    """Raise PublishConflict unless the history holds this run's results for the term, from the same feeds.
+
+    Two runs of one term (two operators, or two LAs sharing a history database) could otherwise leave the history
+    holding one run's inputs while current.json names the other's edition.
+    """
+    from . import history
+    from .publish import PublishConflict
+
+    held = history.recorded_run(history.engine_for(cfg.history_url), cfg.la_code, cfg.term_obj)
+    feeds = json.loads((staged / "inputs.json").read_text()).get("feeds", [])
+    mine = {f["file"]: f["sha256"] for f in feeds}
+    # Every feed the history used must be one this edition was built from (the edition may list more files).
+    if held is None or held["run_id"] != cfg.run_id or any(mine.get(f) != sha for f, sha in held["feed_checksums"].items()):
+        who = "nothing" if held is None else f"run {held['run_id']!r}"
+        raise PublishConflict(
+            f"the history database holds {who} for LA {cfg.la_code} term {cfg.term}, not this run ({cfg.run_id!r}) "
+            "with these feeds: another run of the term overlapped this one. Nothing new was published; re-run the "
+            "term from categorise so the history and the edition agree.")
+
+
 def publish(cfg: RunConfig, shared_drive) -> dict:
     from .publish import publish_edition
 
@@ -381,7 +402,8 @@ def publish(cfg: RunConfig, shared_drive) -> dict:
         raise FileNotFoundError(f"{staged} is missing: clear build_reports to rebuild the reports")
     if isinstance(shared_drive, str):
         shared_drive = Path(shared_drive)
-    result = asdict(publish_edition(staged, shared_drive, cfg.la_code, cfg.term))
+    result = asdict(publish_edition(staged, shared_drive, cfg.la_code, cfg.term,
+                                    check=lambda: history_agrees(cfg, staged), owner=f"run {cfg.run_id}"))
     # Plain JSON for the XCom and the summary: paths (local or ObjectStoragePath) become strings.
     return json.loads(json.dumps(result, default=str))
 

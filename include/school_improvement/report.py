@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+import markupsafe
 import matplotlib
 import pandas as pd
 
@@ -85,6 +86,9 @@ RESTRICTED_TEXT = "(detail restricted)"
 
 # Excel treats these leading characters as the start of a formula (OWASP CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Bidirectional controls reorder what a cell shows (a school name could read as another): shown as their code.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+NAME_WITHHELD = "(name withheld)"
 
 _MPL_RC = {
     "svg.hashsalt": "school-improvement",  # stable element ids
@@ -119,6 +123,8 @@ class ReportInputs:
     intelligence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["urn", "flag", "severity", "detail", "raised_by_team", "raised_on"]))
     data_notes: list = field(default_factory=list)  # plain sentences for the front page: missing feeds, data age, warnings
+    # Names of school staff (GIAS headteachers): the general edition withholds them wherever they appear.
+    staff_names: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,7 +165,16 @@ class TemplateOnlyFetcher(URLFetcher):
 # --------------------------------------------------------------------------------------------
 
 
+def neutralise_bidi(value):
+    """Bidi control characters become visible `[U+202E]` marks: nothing is lost, nothing is reordered."""
+    if isinstance(value, str) and BIDI_CONTROLS.search(value):
+        out = BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+        return markupsafe.Markup(out) if isinstance(value, markupsafe.Markup) else out  # an SVG chart stays markup
+    return value
+
+
 def _neutralise(value):
+    value = neutralise_bidi(value)
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
@@ -296,6 +311,32 @@ def _scrub_line(text: str, snippets: set[str], private_wordings: dict[str, str],
     return "; ".join(dict.fromkeys(out))  # keep order, drop repeats of the same generalised text
 
 
+def staff_names(gias: pd.DataFrame) -> list[str]:
+    """Headteachers' names as GIAS gives them, in the spellings a sentence may use (title + last, first + last)."""
+    out: set[str] = set()
+    for r in gias.to_dict("records") if not gias.empty else []:
+        title, first, last = (_text(r.get(k)).strip() for k in ("head_title", "head_first_name", "head_last_name"))
+        if first and last:
+            out.add(f"{first} {last}")
+        if title and last and title.lower() not in ("not applicable", "null"):
+            out.add(f"{title} {last}")
+    return sorted(out)
+
+
+def _withhold_names(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Replace every staff name in the text cells with NAME_WITHHELD (longest first: 'Mrs Jo Bloggs' before 'Jo Bloggs')."""
+    names = sorted({n for n in names if len(n.strip()) >= 4}, key=len, reverse=True)
+    if not names or df.empty:
+        return df
+    pattern = re.compile("|".join(re.escape(n) for n in names))
+    df = df.copy()
+    for col in df.columns:
+        if pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
+            continue
+        df[col] = df[col].map(lambda v: pattern.sub(NAME_WITHHELD, v) if isinstance(v, str) else v)
+    return df
+
+
 def _scrub_frame(df: pd.DataFrame, snippets: set[str], wordings_by_urn: dict, text_cols: list[str],
                  protected: frozenset = frozenset()) -> pd.DataFrame:
     df = df.copy()
@@ -353,6 +394,7 @@ def general_view(inputs: ReportInputs) -> ReportInputs:
                 wordings_by_urn.setdefault(_urn_key(row.get("urn")), {})[w] = general
     snippets = _confidential_snippets(inputs)
     protected = frozenset(_text(w) for w in ev["wording"].unique()) if "wording" in ev.columns else frozenset()
+    names = list(inputs.staff_names) + [_text(d.get(k)) for d in inputs.drafts for k in ("head_name", "chair_name")]
     text_cols = ["reasons", "overriding_condition", "override_reason", "evidence", "escalation_note", "reason",
                  "concerns", "next_step"]
 
@@ -360,7 +402,7 @@ def general_view(inputs: ReportInputs) -> ReportInputs:
         # Stages that know what is confidential write a `<column>_general` twin: use it, then scrub anyway.
         for col in [c for c in df.columns if f"{c}_general" in df.columns]:
             df = df.assign(**{col: df[f"{col}_general"]}).drop(columns=[f"{col}_general"])
-        return _scrub_frame(df, snippets, wordings_by_urn, text_cols, protected)
+        return _withhold_names(_scrub_frame(df, snippets, wordings_by_urn, text_cols, protected), names)
 
     return dataclasses.replace(
         inputs,
@@ -491,6 +533,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=neutralise_bidi,  # every {{ value }} in the PDF, as in the CSVs
     )
     env.filters["t"] = _text
     env.filters["pct"] = lambda v: "" if v is None or pd.isna(v) else f"{v:.0f}%"
