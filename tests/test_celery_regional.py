@@ -60,6 +60,8 @@ def _env(root: Path, pg_url: str, redis_url: str, port: int) -> dict:
     env = rest_env(root, pg_url, port)  # the real-scheduler test's settings (PostgreSQL, JWT, users, ...)
     (root / "config").mkdir()
     (root / "config" / "airflow_local_settings.py").write_text(POLICY)
+    (root / "shared-drive").mkdir(exist_ok=True)
+    (root / "shared-drive" / ".school-improvement-share").write_text("")  # the LA marks the real share once
     env.update({
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__CELERY__BROKER_URL": redis_url,

@@ -74,6 +74,7 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("secrets")
     generate_demo(root / "landing", terms=[TERM])
     (root / "drive").mkdir()
+    (root / "drive" / ".school-improvement-share").write_text("")  # the LA marks the real share once
     with postgres_server() as url:
         history_url = url.replace("postgresql+psycopg2://si@", f"postgresql+psycopg2://si:{PASSWORD}@")
         env = _env(root, history_url)

@@ -48,6 +48,8 @@ def world(tmp_path_factory):
     demo = root / "demo" / "999" / TERM
     landing = root / "landing" / "999" / TERM
     landing.mkdir(parents=True)
+    (root / "drive").mkdir()
+    (root / "drive" / ".school-improvement-share").write_text("")  # the LA marks the real share once
     for p in demo.iterdir():
         if p.name != "edubasealldata.csv":  # nobody dropped GIAS this term: the fetched copy must be used
             shutil.copy2(p, landing / p.name)

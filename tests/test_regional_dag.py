@@ -99,6 +99,7 @@ def regional_run(tmp_path_factory):
         generate_demo(root / "landing", la_code=code, terms=[TERM])
     _break_attendance(root / "landing" / "998" / TERM)
     (root / "drive").mkdir()
+    (root / "drive" / ".school-improvement-share").write_text("")  # the LA marks the real share once
     las = _las(root / "las.yaml", [_entry("999"), _entry("998")])
     home = root / "home"
     home.mkdir()
