@@ -217,7 +217,7 @@ def test_history_moving_on_during_the_copy_stops_current_json(drive, tmp_path, m
 
     def rename_then_history_moves(src, dst):
         real(src, dst)
-        _record(pipeline.RunConfig(**{**run_a.to_dict(), "run_id": "run-B"}), feeds)
+        _record(pipeline.RunConfig(**{**run_a.to_dict(), "run_id": "run-B", "history_url": run_a.history_url}), feeds)
 
     monkeypatch.setattr(publish, "_rename_dir", rename_then_history_moves)
     with pytest.raises(PublishConflict):
@@ -233,7 +233,7 @@ def test_publish_conflict_is_not_retried_but_an_unmounted_share_is(drive, tmp_pa
 
     feeds = {"999_abs.csv": "a" * 64}
     run_a = _run(tmp_path, "run-A", feeds)
-    _record(pipeline.RunConfig(**{**run_a.to_dict(), "run_id": "run-B"}), feeds)
+    _record(pipeline.RunConfig(**{**run_a.to_dict(), "run_id": "run-B", "history_url": run_a.history_url}), feeds)
     with pytest.raises(AirflowFailException, match="publish failed for LA 999"):
         run_stage("publish", run_a.to_dict(), shared_drive=drive)
     _record(run_a, feeds)
@@ -297,7 +297,7 @@ def test_run_dag_output_starts_with_the_error(tmp_path, monkeypatch, capsys):
         "  - 999_ks2final.csv, row 144: the file looks truncated",
         "2026-11-26T03:21:44.5Z [info] DagRun Finished: state=failed"] + ["2026-11-26T03:21:45Z [info] tail"] * 50)
 
-    def fake_call(cmd, stdout=None, stderr=None):
+    def fake_call(cmd, stdout=None, stderr=None, env=None):
         stdout.write(failing_log)
         return 1
 
