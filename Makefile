@@ -29,7 +29,7 @@ export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
 # PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test). Installed when missing,
 # if we are root (CI is); otherwise listed for the user to install.
-SYS_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql samba
+SYS_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql samba chromium
 system-deps:
 	@missing=$$(for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

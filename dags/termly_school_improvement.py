@@ -26,12 +26,13 @@ def build(la: dict, dag_id: str):
          catchup=False, max_active_runs=1, default_args=DEFAULT_ARGS, tags=["school-improvement", la["la_code"]],
          doc_md=__doc__, params={
              "la_code": Param(la["la_code"], type="string", description="The LA's DfE code, e.g. 873."),
-             "term": Param("", type="string", pattern=r"^(\d{4}-\d{2}-(autumn|spring|summer))?$",
+             # Optional Params are nullable: the UI's trigger form refuses a blank required field.
+             "term": Param(None, type=["null", "string"], pattern=r"^(\d{4}-\d{2}-(autumn|spring|summer))?$",
                            description="YYYY-YY-autumn|spring|summer, e.g. 2025-26-autumn. Blank: the term of the run's date."),
              "landing": Param(la["landing"], type="string", description="Folder holding this term's feeds "
                               "(or <landing>/<la_code>/<term>/)."),
              "shared_drive": Param(la["shared_drive"], type="string", description="Where reports go: a folder or smb://host/share/path."),
-             "shared_drive_conn_id": Param(la.get("shared_drive_conn_id", ""), type="string",
+             "shared_drive_conn_id": Param(la.get("shared_drive_conn_id") or None, type=["null", "string"],
                                            description="Airflow Connection for an SMB shared drive; blank for a folder."),
          })
     def termly():
