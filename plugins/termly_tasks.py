@@ -30,9 +30,10 @@ def params() -> dict:
     from airflow.sdk import Param
 
     return {
-        "term": Param("", type="string", pattern=TERM_PATTERN,
+        # Optional Params are nullable: the UI's trigger form refuses a blank required field.
+        "term": Param(None, type=["null", "string"], pattern=TERM_PATTERN,
                       description="YYYY-YY-autumn|spring|summer, e.g. 2025-26-autumn. Blank: the term of the run's date."),
-        "as_of": Param("", type="string", pattern=AS_OF_PATTERN,
+        "as_of": Param(None, type=["null", "string"], pattern=AS_OF_PATTERN,
                        description="YYYY-MM-DD the flags are dated. Blank: the term's scheduled run date."),
     }
 

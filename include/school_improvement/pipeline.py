@@ -309,8 +309,46 @@ def indicator_table(data, rules, table: pd.DataFrame, previous: dict) -> pd.Data
                      "rwm_exp": k2["value"] if k2 else None, "rwm_exp_national": k2["national"] if k2 else None,
                      "overall_absence": a.get("overall"), "overall_absence_national": a.get("nat_overall"),
                      "persistent_absence": a.get("persistent"), "persistent_absence_national": a.get("nat_persistent"),
-                     "disadv_gap": gap, "disadv_gap_national": nat_gap, "good_or_better": r["good_or_better"]})
+                     "disadv_gap": gap, "disadv_gap_national": nat_gap, "good_or_better": r["good_or_better"],
+                     **_profile_figures(ev.indicators, ks, a)})
     return pd.DataFrame(rows)
+
+
+def _profile_figures(ind, ks: list[dict], a: dict) -> dict:
+    """The school profile's figures: attainment over three years and progress with confidence intervals (KS2 or
+    KS4, whichever the school has; reasons when unpublished), absence, and Ofsted in both frameworks."""
+    e = next((x for x in ks if "reason" not in x), ks[0] if ks else None)
+    out = {"ks": e["ks"] if e else None, "att_label": e["label"] if e else None, "att_year": e["year"] if e else None,
+           "att_value": e.get("value") if e else None, "att_national": e.get("national") if e else None,
+           "att_prev1": e.get("prev1") if e else None, "att_prev2": e.get("prev2") if e else None,
+           "att_national_prev1": e.get("national_prev1") if e else None, "att_cohort": e.get("cohort") if e else None,
+           "att_reason": e.get("reason") if e else None, "absence_year": a.get("year"), "absence_prev": a.get("prev")}
+    progress = []
+    if e and e["ks"] == "KS2":
+        row = ind._ks2()[0] or {}
+        for s, name in (("read", "reading"), ("writ", "writing"), ("mat", "maths")):
+            progress.append((f"KS2 {name} progress", row.get(f"{s}_prog"), row.get(f"{s}_prog_lower"),
+                             row.get(f"{s}_prog_upper")))
+    elif e and e["ks"] == "KS4":
+        row = ind._ks4()[0] or {}
+        progress.append(("Progress 8", row.get("p8"), row.get("p8_lower"), row.get("p8_upper")))
+    out["progress"] = json.dumps([[label, *(None if pd.isna(v) else float(v) for v in vals)]
+                                  for label, *vals in progress if not all(v is None or pd.isna(v) for v in vals)])
+    o = ind._ofsted()
+    r = {k: v for k, v in (o.get("row") or {}).items() if not (v is None or (isinstance(v, float) and pd.isna(v)) or v == "")}
+    areas = [(k[3:].replace("_", " "), r[k]) for k in r if k.startswith("rc_")]
+    out["ofsted_report_card"] = ("; ".join(f"{k} {v}" for k, v in areas)
+                                 + f" ({r.get('inspection_date') or 'date n/a'})") if areas else None
+    grade = r.get("oeif_overall")
+    words = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
+    try:
+        out["ofsted_oeif"] = f"{words[int(float(grade))]} (grade {int(float(grade))}, {r.get('oeif_date') or 'date n/a'})"
+    except (TypeError, ValueError, KeyError):
+        out["ofsted_oeif"] = None
+    out["ofsted_ungraded"] = r.get("ungraded_outcome") or None
+    out["ofsted_category"] = o.get("category") or None
+    out["ofsted_previous_band"] = o.get("prev_band")
+    return out
 
 
 # The report's parts, each built on its own (the DAG maps one task over them): the two editions, and the

@@ -460,9 +460,7 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
         n = sum(int(str(m).split(" ", 1)[0]) for m in aside["message"] if str(m).split(" ", 1)[0].isdigit())
         notes.append(f"{n} rows for schools that are not this LA's were set aside from {len(aside)} file(s) "
                      "(whole-England or neighbouring downloads) and not used.")
-    others = frame[~frame["check"].isin(NOTE_CHECKS + ("set_aside",)) & frame["severity"].ne("info")]
-    if len(others):
-        notes.append(f"{len(others)} other data-quality warning(s) are listed in Appendix A and data_quality.csv.")
+    # The report lists the other warnings file by file (report.data_notes).
     return notes
 
 

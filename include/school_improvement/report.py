@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -70,6 +71,7 @@ CSV_SPECS: dict[str, tuple[list[str], list[str]]] = {
     "evidence.csv": (EVIDENCE_COLUMNS, ["urn", "criterion_id", "source", "measure"]),
 }
 RESTRICTED_ONLY_CSVS = {"evidence.csv"}
+WORKBOOK_NAME = "report.xlsx"  # one sheet per CSV, for Excel users; the CSVs stay for machines
 INTEGER_COLUMNS = {"urn", "row", "rows", "visits_planned"}
 
 LEVELS = ("high", "medium", "low")
@@ -422,7 +424,10 @@ def general_view(inputs: ReportInputs) -> ReportInputs:
 # Charts (SVG data: URIs, so the fetcher never needs the file system for them)
 # --------------------------------------------------------------------------------------------
 
+# Colour-blind safe (ColorBrewer RdBu: red and blue differ for every common colour-vision deficiency, and the
+# three differ in lightness, so they also survive greyscale printing). The level is always named in text too.
 LEVEL_COLOURS = {"high": "#b2182b", "medium": "#f4a582", "low": "#4393c3"}
+GAP_CHART_MAX_SCHOOLS = 25  # bars whose names still print at 8 pt on one page
 
 
 def _svg_uri(fig) -> str:
@@ -493,29 +498,31 @@ def chart_vs_national(ind: pd.DataFrame) -> tuple[str, str]:
 
 
 def chart_disadvantaged_gap(ind: pd.DataFrame) -> tuple[str, str]:
+    """The widest gaps only: one bar per school at 8 pt, at most GAP_CHART_MAX_SCHOOLS (a county has hundreds,
+    which would print in 3 pt); the alt text and the caption give the count for all schools."""
     d = ind[["school_name", "disadv_gap", "disadv_gap_national"]].dropna(subset=["disadv_gap"])
-    d = d.sort_values(["disadv_gap", "school_name"], kind="mergesort")
+    d = d.sort_values(["disadv_gap", "school_name"], ascending=[False, True], kind="mergesort")
     n = len(d)
     national = pd.to_numeric(d["disadv_gap_national"], errors="coerce").dropna()
+    nat = float(national.iloc[0]) if len(national) else None
+    shown = d.head(GAP_CHART_MAX_SCHOOLS).iloc[::-1]  # widest at the top
+    k = len(shown)
     with matplotlib.rc_context(_MPL_RC):
-        # One bar per school; the page is the limit, so shrink the labels rather than split the chart.
-        height = min(9.0, max(2.5, 0.16 * n + 1))
-        fig, ax = plt.subplots(figsize=(7, height))
-        colours = ["#b2182b" if (len(national) and g > national.iloc[0]) else "#4393c3" for g in d["disadv_gap"]]
-        ax.barh(range(n), d["disadv_gap"], color=colours)
-        ax.set_yticks(range(n), [_text(s) for s in d["school_name"]], fontsize=max(3, min(7, 400 / max(n, 1))))
-        if len(national):
-            ax.axvline(national.iloc[0], color="black", linestyle="--", linewidth=1,
-                       label=f"National gap ({national.iloc[0]:.1f} points)")
+        fig, ax = plt.subplots(figsize=(7, max(2.0, 0.19 * k + 0.9)))
+        colours = ["#b2182b" if (nat is not None and g > nat) else "#4393c3" for g in shown["disadv_gap"]]
+        ax.barh(range(k), shown["disadv_gap"], color=colours)
+        ax.set_yticks(range(k), [_text(s) for s in shown["school_name"]], fontsize=8)
+        if nat is not None:
+            ax.axvline(nat, color="black", linestyle="--", linewidth=1, label=f"National gap ({nat:.1f} points)")
             ax.legend(loc="lower right", frameon=False)
         ax.axvline(0, color="grey", linewidth=0.5)
-        ax.set_xlabel("Gap: other pupils minus disadvantaged pupils, % meeting expected RWM (points)")
+        ax.set_xlabel("Gap: other pupils minus disadvantaged pupils (points)")
         ax.spines[["top", "right"]].set_visible(False)
         uri = _svg_uri(fig)
-    wider = int((d["disadv_gap"] > national.iloc[0]).sum()) if len(national) else 0
+    wider = int((d["disadv_gap"] > nat).sum()) if nat is not None else 0
     alt = (
-        f"Horizontal bar chart of the disadvantaged attainment gap for {n} schools, smallest first. "
-        + (f"{wider} schools have a gap wider than the national gap of {national.iloc[0]:.1f} points." if len(national) else "")
+        f"Horizontal bar chart of the {k} widest disadvantaged gaps of {n} schools with a published gap, widest first. "
+        + (f"{wider} of the {n} schools have a gap wider than the national gap of {nat:.1f} points." if nat is not None else "")
     )
     return uri, alt
 
@@ -615,6 +622,252 @@ def _with_int_urn(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+# --------------------------------------------------------------------------------------------
+# The front page and the profiles: reasons in words, movers, data notes, small charts
+# --------------------------------------------------------------------------------------------
+
+LEVEL_RANK = {"low": 1, "medium": 2, "high": 3}
+FRONT_MOVERS = 6  # rows of movers that fit the front page with everything else; the rest follow on their own page
+FRONT_ACADEMIES = 4  # named per step of the route on the front page
+REASON_CHARS = 115  # at most two printed lines in the reason column
+
+
+def reason_items(line: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """Split one line of `reasons` ("<heading>: wording [id] (evidence); wording [id] (evidence)") into the
+    heading and (wording, id, evidence) items. Evidence may itself hold "; " and nested brackets, so the line is
+    scanned rather than split."""
+    head, sep, rest = line.partition(": ")
+    if not sep or " [" not in rest:
+        return line, []
+    items, i = [], 0
+    while i < len(rest):
+        j = rest.find(" [", i)
+        k = rest.find("]", j)
+        if j < 0 or k < 0:
+            break
+        wording, cid = rest[i:j], rest[j + 2:k]
+        evidence, i = "", k + 1
+        if rest.startswith(" (", i):
+            depth, start = 0, i + 1
+            for pos in range(start, len(rest)):
+                depth += {"(": 1, ")": -1}.get(rest[pos], 0)
+                if depth == 0:
+                    evidence, i = rest[start + 1:pos], pos + 1
+                    break
+            else:
+                evidence, i = rest[start + 1:], len(rest)
+        items.append((wording.strip(), cid, _without_id(evidence, cid)))
+        if rest.startswith("; ", i):
+            i += 2
+    return head, items
+
+
+def _without_id(text: str, cid: str) -> str:
+    """Evidence in words: "adviser: <id> (detail restricted)" reads "adviser (detail restricted)"."""
+    if not cid:
+        return text
+    return re.sub(r"\s+", " ", text.replace(f": {cid} ", " ").replace(cid, "")).strip(" :")
+
+
+def one_line_reason(school: dict) -> str:
+    """Why the school is at its level, in one line of words: moderation, else the overriding condition, else the
+    first Strategy bullet of an area that best fits the school's level, else (a level that is the mean of areas at
+    other levels) the areas and their levels."""
+    lines = [ln for ln in _text(school.get("reasons")).splitlines() if ln.strip()]
+    level = _text(school.get("category"))
+    pick = (next((ln for ln in lines if ln.startswith("Moderated ")), None)
+            or next((ln for ln in lines if ln.startswith("Overriding condition:")), None)
+            or next((ln for ln in lines if f" best fits {level} support:" in ln), None))
+    if pick is None:
+        areas = [reason_items(ln)[0] for ln in lines if " best fits " in ln]
+        pick = ("; ".join(areas) + f": {level} on balance") if areas else (lines[0] if lines else "")
+    head, items = reason_items(pick)
+    if items:
+        wording, _, evidence = items[0]
+        text = f"{head}: {wording}"
+        if evidence and len(text) + len(evidence) + 3 <= REASON_CHARS:
+            text += f" ({evidence})"
+        if len(items) > 1:
+            text += f" (+{len(items) - 1} more)"
+    else:
+        text = pick
+    return text if len(text) <= REASON_CHARS else text[:REASON_CHARS - 1].rstrip() + "…"
+
+
+def movers(cat: pd.DataFrame) -> list[dict]:
+    """Schools whose level changed since last term (previous_category vs category, as in categorisation.csv):
+    more support first, then by the new level, then by name."""
+    out = []
+    for school in _records(cat):
+        before, now = _text(school.get("previous_category")), _text(school.get("category"))
+        if before in LEVEL_RANK and now in LEVEL_RANK and before != now:
+            up = LEVEL_RANK[now] > LEVEL_RANK[before]
+            out.append({**school, "from": before, "to": now, "more_support": up, "reason": one_line_reason(school)})
+    return sorted(out, key=lambda m: (not m["more_support"], -LEVEL_RANK[m["to"]], _text(m["school_name"]), m["urn"]))
+
+
+def academies_by_step(academies: list[dict]) -> list[dict]:
+    """Academies of concern grouped by the next step on the Strategy's route, in route order of first appearance:
+    the step's wording once, then the academies (trust) it applies to."""
+    steps: dict[str, dict] = {}
+    for a in academies:
+        key = _text(a.get("next_step"))
+        step = steps.setdefault(key, {"step": key, "detail": _text(a.get("next_step_detail")) or key.replace("_", " "),
+                                      "academies": []})
+        step["academies"].append(f"{_text(a.get('school_name'))} ({_text(a.get('trust'))})" if _text(a.get("trust"))
+                                 else _text(a.get("school_name")))
+    for step in steps.values():
+        names = step["academies"]
+        step["shown"] = names[:FRONT_ACADEMIES]
+        step["more"] = len(names) - len(step["shown"])
+    return list(steps.values())
+
+
+def data_notes(inputs: ReportInputs) -> list[str]:
+    """What the reader must know about the data: the run's own notes (missing feeds, data age, rule-set review),
+    then the data-quality warnings, file by file, as in data_quality.csv."""
+    notes = [_text(n) for n in inputs.data_notes if _text(n).strip()]
+    dq = inputs.data_quality
+    if not dq.empty and "check" in dq.columns:
+        from .quality import NOTE_CHECKS
+
+        said = dq["check"].isin(NOTE_CHECKS + ("set_aside",))
+        dq = dq[~said & (dq["severity"] != "info")] if "severity" in dq.columns else dq[~said]
+    if not dq.empty and "file" in dq.columns:
+        files = dq["file"].map(_text)
+        for name in sorted(set(files)):
+            rows = dq[files == name]
+            first = _text(rows["message"].iloc[0]) if "message" in rows.columns else ""
+            n = len(rows)
+            notes.append(f"{name or 'A file'}: {n} data-quality warning{'s' if n != 1 else ''}"
+                         + (f", e.g. {first}" if first else "") + " (Appendix A).")
+    return notes
+
+
+def _years_before(year: str, k: int) -> str:
+    m = re.fullmatch(r"(\d{4})-(\d{2})", _text(year))
+    if not m:
+        return f"{k} year{'s' if k > 1 else ''} earlier"
+    start = int(m.group(1)) - k
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _fmt(v, unit: str = "", signed: bool = False) -> str:
+    if v is None or _is_na(v):
+        return "–"
+    return f"{v:+.1f}{unit}" if signed else f"{v:.1f}{unit}"
+
+
+def _progress_rows(raw) -> list[dict]:
+    """[label, score, lower, upper] -> a row with the verdict against national (0), from the CI."""
+    rows = []
+    for label, score, lower, upper in (json.loads(raw) if _text(raw) else []):
+        if upper is not None and upper < 0:
+            verdict = "significantly below national"
+        elif lower is not None and lower > 0:
+            verdict = "significantly above national"
+        elif score is None:
+            verdict = "not published"
+        else:
+            verdict = "not significantly different from national"
+        ci = f"{_fmt(lower, signed=True)} to {_fmt(upper, signed=True)}" if lower is not None and upper is not None else "–"
+        rows.append({"label": label, "score": _fmt(score, signed=True), "ci": ci, "verdict": verdict,
+                     "spark": _ci_svg(score, lower, upper)})
+    return rows
+
+
+# Small charts drawn as literal SVG: one matplotlib figure per school would cost about 0.1 s each, minutes for a
+# county's two editions; these are a few hundred bytes and no layout time.
+def _svg_data(body: str, w: int, h: int, title: str) -> str:
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
+           f"<title>{_xml(title)}</title>{body}</svg>")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _xml(t: str) -> str:
+    return _text(t).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _trend_svg(values: list, national: list, title: str) -> str | None:
+    """School (solid, dots) against national (dashed) over up to three years."""
+    pts = [(i, v) for i, v in enumerate(values) if v is not None and not _is_na(v)]
+    nat = [(i, v) for i, v in enumerate(national) if v is not None and not _is_na(v)]
+    if len(pts) < 2:
+        return None
+    w, h, pad = 90, 24, 4
+    allv = [v for _, v in pts + nat]
+    lo, hi = min(allv), max(allv)
+    span = (hi - lo) or 1.0
+    x = lambda i: pad + i * (w - 2 * pad) / max(len(values) - 1, 1)
+    y = lambda v: h - pad - (v - lo) * (h - 2 * pad) / span
+    path = lambda ps: " ".join(f"{'M' if n == 0 else 'L'}{x(i):.1f},{y(v):.1f}" for n, (i, v) in enumerate(ps))
+    body = ""
+    if len(nat) >= 2:
+        body += f'<path d="{path(nat)}" fill="none" stroke="#555" stroke-width="1" stroke-dasharray="3,2"/>'
+    elif nat:
+        body += f'<path d="M{pad},{y(nat[0][1]):.1f} H{w - pad}" stroke="#555" stroke-width="1" stroke-dasharray="3,2"/>'
+    body += f'<path d="{path(pts)}" fill="none" stroke="#1f3b5a" stroke-width="1.5"/>'
+    body += "".join(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2" fill="#1f3b5a"/>' for i, v in pts)
+    return _svg_data(body, w, h, title)
+
+
+def _ci_svg(score, lower, upper) -> str | None:
+    """A confidence interval against national (0) on a fixed -6..+6 scale."""
+    if lower is None or upper is None or score is None:
+        return None
+    w, h, lim = 90, 14, 6.0
+    x = lambda v: 3 + (max(-lim, min(lim, v)) + lim) * (w - 6) / (2 * lim)
+    colour = "#b2182b" if upper < 0 else "#4393c3" if lower > 0 else "#555"
+    body = (f'<path d="M{x(0):.1f},1 V{h - 1}" stroke="#999" stroke-width="0.8"/>'
+            f'<path d="M{x(lower):.1f},{h / 2} H{x(upper):.1f}" stroke="{colour}" stroke-width="2"/>'
+            f'<circle cx="{x(score):.1f}" cy="{h / 2}" r="2.5" fill="{colour}"/>')
+    return _svg_data(body, w, h, f"Progress {score:+.1f}, confidence interval {lower:+.1f} to {upper:+.1f}")
+
+
+def _figures(ind: dict | None) -> dict:
+    """A school's profile figures from the indicator table row (None: no figures for this school)."""
+    if not ind:
+        return {}
+    year = _text(ind.get("att_year"))
+    unit = "%" if ind.get("ks") == "KS2" else ""
+    att = None
+    if ind.get("ks"):
+        values = [ind.get("att_prev2"), ind.get("att_prev1"), ind.get("att_value")]
+        national = [None, ind.get("att_national_prev1"), ind.get("att_national")]
+        att = {"label": _text(ind.get("att_label")), "years": [_years_before(year, 2), _years_before(year, 1), year or "latest"],
+               "values": [_fmt(v, unit) for v in values], "national": _fmt(ind.get("att_national"), unit),
+               "reason": _text(ind.get("att_reason")),
+               "spark": _trend_svg(values, national, f"{_text(ind.get('att_label'))} over three years against national")}
+    absence = {"year": _text(ind.get("absence_year")),
+               "overall": _fmt(ind.get("overall_absence"), "%"), "overall_nat": _fmt(ind.get("overall_absence_national"), "%"),
+               "prev": _fmt(ind.get("absence_prev"), "%"),
+               "persistent": _fmt(ind.get("persistent_absence"), "%"),
+               "persistent_nat": _fmt(ind.get("persistent_absence_national"), "%")}
+    gap = {"gap": _fmt(ind.get("disadv_gap")), "national": _fmt(ind.get("disadv_gap_national"))}
+    ofsted = [t for t in (
+        f"Report card: {_text(ind.get('ofsted_report_card'))}" if _text(ind.get("ofsted_report_card")) else "",
+        f"Overall effectiveness (previous framework): {_text(ind.get('ofsted_oeif'))}" if _text(ind.get("ofsted_oeif")) else "",
+        f"Ungraded inspection: {_text(ind.get('ofsted_ungraded'))}" if _text(ind.get("ofsted_ungraded")) else "",
+        f"Category of concern: {_text(ind.get('ofsted_category'))}" if _text(ind.get("ofsted_category")) else "",
+    ) if t]
+    return {"ks": _text(ind.get("ks")), "attainment": att, "progress": _progress_rows(ind.get("progress")),
+            "absence": absence, "gap": gap, "ofsted": ofsted}
+
+
+def _bullets(school: dict) -> list[dict]:
+    """The Strategy's bullets behind the school's level, in words with their evidence, area by area. Bullets that
+    rest on the same evidence (one adviser visit, say) are listed under it once."""
+    out = []
+    for line in [ln for ln in _text(school.get("reasons")).splitlines() if ln.strip()]:
+        head, items = reason_items(line)
+        groups: dict[str, list[str]] = {}
+        for wording, _, evidence in items:
+            groups.setdefault(evidence, []).append(wording)
+        out.append({"heading": head, "groups": [{"evidence": e, "wordings": w} for e, w in groups.items()],
+                    "text": "" if items else line})
+    return out
+
+
 def _context(inputs: ReportInputs, edition: str) -> dict:
     inputs = dataclasses.replace(inputs, **{
         name: _with_int_urn(getattr(inputs, name))
@@ -638,6 +891,11 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     history = inputs.history.copy()
     history["term"] = history["term"].astype(str)
     prev = _previous_term(history, inputs.term)
+    if prev:  # last term's counts as last term's report showed them (whole LA, from the history)
+        last = history[history["term"] == prev].drop_duplicates("urn", keep="last")["category"].astype(object).map(_text)
+        for r in level_rows:
+            r["previous"] = int((last == r["level"]).sum())
+            r["change"] = r["count"] - r["previous"]
     transitions = None
     if prev:
         before = history[history["term"] == prev].drop_duplicates("urn", keep="last").set_index("urn")["category"]
@@ -665,33 +923,40 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         charts["gap"] = {"uri": uri, "alt": alt}
 
     by_level = [
-        {"level": c, "label": LEVEL_LABELS.get(c, c), "schools": _records(cat[cats == c])}
+        {"level": c, "label": LEVEL_LABELS.get(c, c),
+         "schools": [{**s, "short_reason": one_line_reason(s)} for s in _records(cat[cats == c])]}
         for c in levels if (cats == c).any()
     ]
+    moved = movers(cat)
+    new_schools = int(cat["previous_category"].map(lambda v: _text(v) not in LEVEL_RANK).sum()) \
+        if "previous_category" in cat.columns else 0
+    academies = _records(_sorted(inputs.academy_concerns, ["urn"]))
+    ind_by_urn = ({int(r["urn"]): r for r in _records(_with_int_urn(ind)) if r.get("urn") is not None}
+                  if not ind.empty and "urn" in ind.columns else {})
 
+    # Profiles in both editions; the general one is built from the general view, so the confidential detail
+    # (LAIG, LA intelligence, adviser notes) is already gone from what it is given.
+    terms = sorted(history["term"].unique(), key=_term_sort_key)
+    hist_by_urn = {u: g.set_index("term")["category"] for u, g in history.groupby("urn", sort=False)}
+    let_by_urn = {u: g for u, g in letters.groupby("urn", sort=False)} if not letters.empty else {}
+    laig = _sorted(inputs.laig_notes, ["urn", "meeting_date"])
+    laig_by_urn = {u: g for u, g in laig.groupby("urn", sort=False)} if not laig.empty else {}
+    intel = _sorted(inputs.intelligence, ["urn", "raised_on", "flag"])
+    intel_by_urn = {u: g for u, g in intel.groupby("urn", sort=False)} if not intel.empty else {}
+    empty = pd.DataFrame()
     profiles = []
-    if edition == "restricted":
-        ev = _sorted(inputs.evidence, ["urn", "criterion_id", "source", "measure"])
-        laig = _sorted(inputs.laig_notes, ["urn", "meeting_date"])
-        terms = sorted(history["term"].unique(), key=_term_sort_key)
-        hist_by_urn = {u: g.set_index("term")["category"] for u, g in history.groupby("urn", sort=False)}
-        ev_by_urn = {u: g for u, g in ev.groupby("urn", sort=False)} if not ev.empty else {}
-        let_by_urn = {u: g for u, g in letters.groupby("urn", sort=False)} if not letters.empty else {}
-        laig_by_urn = {u: g for u, g in laig.groupby("urn", sort=False)} if not laig.empty else {}
-        intel = _sorted(inputs.intelligence, ["urn", "raised_on", "flag"])
-        intel_by_urn = {u: g for u, g in intel.groupby("urn", sort=False)} if not intel.empty else {}
-        empty = pd.DataFrame()
-        for school in _records(cat):
-            u = school["urn"]
-            h = hist_by_urn.get(u, pd.Series(dtype=object))
-            profiles.append({
-                "school": school,
-                "trend": [{"term": t, "category": _text(h.get(t))} for t in terms],
-                "evidence": _records(ev_by_urn.get(u, empty)),
-                "letters": _records(let_by_urn.get(u, empty)),
-                "laig": _records(laig_by_urn.get(u, empty)),
-                "intelligence": _records(intel_by_urn.get(u, empty)),
-            })
+    for school in _records(cat):
+        u = school["urn"]
+        h = hist_by_urn.get(u, pd.Series(dtype=object))
+        profiles.append({
+            "school": school,
+            "trend": [{"term": t, "category": _text(h.get(t))} for t in terms[-6:]],
+            "figures": _figures(ind_by_urn.get(u)),
+            "bullets": _bullets(school),
+            "letters": _records(let_by_urn.get(u, empty)),
+            "laig": _records(laig_by_urn.get(u, empty)),
+            "intelligence": _records(intel_by_urn.get(u, empty)),
+        })
 
     return {
         "edition": edition,
@@ -705,16 +970,24 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "run_date_long": f"{inputs.run_date.day} {inputs.run_date:%B %Y}",
         "n_schools": n,
         "level_rows": level_rows,
+        "previous_term": prev,
+        "movers": moved,
+        "front_movers": moved[:FRONT_MOVERS],
+        "n_more_support": sum(m["more_support"] for m in moved),
+        "n_less_support": sum(not m["more_support"] for m in moved),
+        "n_new_schools": new_schools,
+        "academy_steps": academies_by_step(academies),
+        "data_notes": data_notes(inputs),
+        "gap_chart_max": GAP_CHART_MAX_SCHOOLS,
         "good": good,
         "no_ofsted": "ofsted" not in set(inputs.provenance.get("kind", pd.Series(dtype=object)).astype(str)),
-        "data_notes": list(inputs.data_notes),
         "transitions": transitions,
         "letter_counts": letter_counts,
         "n_letters": len(letters),
         "letters_table": _records(letters),
         "n_academy_concerns": int(inputs.academy_concerns["urn"].nunique()) if not inputs.academy_concerns.empty else 0,
         "academy_note": inputs.academy_note,
-        "academy_concerns": _records(_sorted(inputs.academy_concerns, ["urn"])),
+        "academy_concerns": academies,
         "charts": charts,
         "by_level": by_level,
         "profiles": profiles,
@@ -782,12 +1055,18 @@ def build_edition(inputs: ReportInputs, out_dir: Path, edition: str) -> list[Pat
         "academy_concerns.csv": view.academy_concerns, "member_alerts.csv": view.member_alerts,
         "data_quality.csv": view.data_quality, "evidence.csv": view.evidence,
     }
+    sheets = {}
     for name, (columns, keys) in CSV_SPECS.items():
         if name in RESTRICTED_ONLY_CSVS and edition != "restricted":
             continue
         path = out_dir / name
-        write_csv(_sorted(frames[name], keys), path, columns)
+        frame = _sorted(frames[name], keys)
+        write_csv(frame, path, columns)
         written.append(path)
+        sheets[name.removesuffix(".csv")] = (frame, columns)  # the workbook: the same frames as the CSVs
+    from .workbook import write_workbook
+
+    written.append(write_workbook(sheets, out_dir / WORKBOOK_NAME, inputs.run_date, LEVEL_COLOURS))
 
     path = out_dir / "report.pdf"
     render_pdf("report.html.j2", _context(view, edition), path)
