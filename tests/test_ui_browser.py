@@ -169,7 +169,8 @@ class Operator:
         affected = dialog.get_by_text(re.compile(r"^Affected Tasks: \d+$"))
         if affected.inner_text().strip() == "Affected Tasks: 1":  # Downstream not preselected: select it
             dialog.get_by_role("button", name="Downstream", exact=True).click()
-        dialog.get_by_text("Affected Tasks: 6").wait_for()
+        # extract, validate, categorise, flag_letters, build_reports x3 (general, restricted, drafts), assemble, publish
+        dialog.get_by_text("Affected Tasks: 9").wait_for()
         text = dialog.inner_text()
         self.shot("07-clear-extract-with-downstream")
         dialog.get_by_role("button", name="Confirm").click()
@@ -186,8 +187,9 @@ def test_operator_runbook_in_the_browser(airflow, browser):
     fix the file, clear extract with downstream, and see the run succeed."""
     import test_scheduler_rest as rest
 
-    landing, drive = airflow.root / "landing-ui", airflow.root / "shared-drive-ui"
+    landing, drive = airflow.root / "landing", airflow.root / "shared-drive"  # the LA's folders (las.yaml via _env)
     drive.mkdir()
+    (drive / ".school-improvement-share").write_text("")  # the LA marks the real share once
     term_folder = rest._demo_landing(landing)
     row, _ = rest._break_attendance(term_folder)
 
@@ -200,7 +202,7 @@ def test_operator_runbook_in_the_browser(airflow, browser):
     docs = op.read_docs()
     assert "extract" in docs and "validate" in docs, docs[:2000]
 
-    params = {"term": rest.TERM, "landing": str(landing), "shared_drive": str(drive)}
+    params = {"term": rest.TERM}  # the LA and its folders are bound to the DAG: only term (and as_of) are Params
     run_id = op.trigger(params)
     run = airflow.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
     for name, value in params.items():  # what the form sent is what the run got
@@ -223,7 +225,7 @@ def test_operator_runbook_in_the_browser(airflow, browser):
     assert "nothing will be published" in log
     page.get_by_text(expected).first.scroll_into_view_if_needed()
     op.shot("05-validate-failed-log")
-    assert not any(drive.rglob("*")), sorted(drive.rglob("*"))
+    assert [p.name for p in drive.rglob("*")] == [".school-improvement-share"], sorted(drive.rglob("*"))
 
     rest._demo_landing(landing)  # the operator puts the corrected file in the landing folder
     assert "abc" not in (term_folder / "999_abs.csv").read_text(encoding="utf-8-sig")
@@ -231,7 +233,7 @@ def test_operator_runbook_in_the_browser(airflow, browser):
     op.open_task(dag_id, run_id, "extract")
     op.shot("06-extract-task")
     cleared = op.clear_with_downstream()
-    for task in ("extract", "validate", "categorise", "flag_letters", "build_reports", "publish"):
+    for task in ("extract", "validate", "categorise", "flag_letters", "build_reports", "assemble_reports", "publish"):
         assert task in cleared, cleared
 
     done = {"success", "failed", "upstream_failed", "skipped"}  # cleared tasks have no state until they run again
