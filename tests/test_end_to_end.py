@@ -21,6 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 TERMS = ["2025-26-autumn", "2025-26-spring"]
 LETTERS = {"congratulations", "significant_concerns_letter", "warning_notice", "significant_concerns"}
+pytestmark = pytest.mark.slow  # two terms through `airflow dags test`
 
 
 @pytest.fixture(scope="module")

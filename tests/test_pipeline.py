@@ -15,10 +15,8 @@ TERM = "2025-26-autumn"
 
 
 @pytest.fixture(scope="module")
-def landing(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("landing")
-    generate_demo(root, terms=[TERM])
-    return root
+def landing(demo_landing) -> Path:
+    return demo_landing([TERM])[0]  # built once per session (tests/conftest.py); copied before any change
 
 
 def _cfg(landing: Path, tmp: Path, run_id: str = "r1") -> pipeline.RunConfig:

@@ -20,6 +20,10 @@ import pandas as pd
 
 from .errors import FeedError, Problem
 
+# pandas 3 keeps text in pyarrow when pyarrow is installed (it is, for the Parquet artefacts), and reading cell by
+# cell, as categorise does, then costs about twice the CPU. pandas' own storage behaves the same and is faster here.
+pd.set_option("mode.string_storage", "python")
+
 # ---------------------------------------------------------------------------------------------------------
 # Code lists for the LA-held feeds (the demo generator and the rules import these).
 ADVISER_AREAS = ("leadership_management", "quality_of_education", "behaviour_attitudes", "personal_development")

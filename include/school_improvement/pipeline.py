@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pickle
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -17,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import DEMO_LA_CODE, DEMO_LA_NAME
+from . import DEMO_LA_CODE, DEMO_LA_NAME, artefacts
 from .terms import Term, TermCalendar
 
 FEED_SUFFIXES = {".csv", ".xlsx"}
@@ -66,19 +64,57 @@ def landing_folder(cfg: RunConfig) -> Path:
     return folder
 
 
-def _save(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(obj, fh)
-    os.replace(tmp, path)  # a killed attempt never leaves a half-written stage output
+# Stage artefacts (Parquet tables, JSON facts; see artefacts.py), one folder per stage under the run folder.
+def _artefact_dir(cfg: RunConfig, stage: str):
+    return artefacts.location(cfg.run_dir) / stage
 
 
-def _load(path: Path):
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run the earlier task first (clear it in the UI to re-run)")
-    with open(path, "rb") as fh:
-        return pickle.load(fh)
+def _save_feeds(cfg: RunConfig, feeds: list, read_problems: list) -> dict:
+    return artefacts.write_feeds(_artefact_dir(cfg, "feeds"), feeds, read_problems)
+
+
+def _load_feeds(cfg: RunConfig) -> dict:
+    feeds, read_problems = artefacts.read_feeds(_artefact_dir(cfg, "feeds"))
+    return {"feeds": feeds, "read_problems": read_problems}
+
+
+def _save_categorisation(cfg: RunConfig, table: pd.DataFrame, evidence: pd.DataFrame, rule_set: str,
+                         previous: dict) -> None:
+    folder = _artefact_dir(cfg, "categorisation")
+    artefacts.remove_tree(folder)
+    artefacts.write_table(folder / "categorisation.parquet", table)
+    artefacts.write_table(folder / "evidence.parquet", evidence)
+    artefacts.write_json(folder / "previous.json", previous)  # last term's categories and figures, by URN
+    artefacts.write_json(folder / "categorisation.json", {"rule_set": rule_set, "schools": len(table)})
+
+
+def _load_categorisation(cfg: RunConfig) -> dict:
+    folder = _artefact_dir(cfg, "categorisation")
+    facts = artefacts.read_json(folder / "categorisation.json")
+    return {"table": artefacts.read_table(folder / "categorisation.parquet"),
+            "evidence": artefacts.read_table(folder / "evidence.parquet"), "rule_set": facts["rule_set"],
+            "previous": artefacts.read_json(folder / "previous.json")}
+
+
+LETTERS_TABLES = ("letters", "academy_concerns", "member_alerts")
+
+
+def _save_letters(cfg: RunConfig, out) -> None:
+    folder = _artefact_dir(cfg, "letters")
+    artefacts.remove_tree(folder)
+    for name in LETTERS_TABLES:
+        artefacts.write_table(folder / f"{name}.parquet", getattr(out, name))
+    artefacts.write_json(folder / "drafts.json", out.drafts)
+    artefacts.write_json(folder / "letters.json", {name: len(getattr(out, name)) for name in LETTERS_TABLES})
+
+
+def _load_letters(cfg: RunConfig):
+    from .letters import Letters
+
+    folder = _artefact_dir(cfg, "letters")
+    artefacts.read_json(folder / "letters.json")  # written last: the stage finished
+    return Letters(**{name: artefacts.read_table(folder / f"{name}.parquet") for name in LETTERS_TABLES},
+                   drafts=artefacts.read_json(folder / "drafts.json"))
 
 
 def sha256_file(path: Path) -> str:
@@ -120,7 +156,7 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
             feeds.append(read_feed(raw / p.name))
         except FeedError as exc:  # keep reading: the operator gets every broken file at once
             problems.extend(exc.problems)
-    _save({"feeds": feeds, "read_problems": problems}, cfg.run_dir / "feeds.pkl")
+    _save_feeds(cfg, feeds, problems)
     return {"files": len(files), "kinds": sorted({f.kind for f in feeds}), "unreadable": len({p.file for p in problems})}
 
 
@@ -128,7 +164,7 @@ def validate(cfg: RunConfig) -> dict:
     from .errors import ValidationFailed
     from .quality import validate as run_suites
 
-    stage = _load(cfg.run_dir / "feeds.pkl")
+    stage = _load_feeds(cfg)
     report = run_suites(stage["feeds"])
     problems = list(stage["read_problems"]) + list(report.problems)
     frame = report.to_frame()
@@ -141,7 +177,7 @@ def validate(cfg: RunConfig) -> dict:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    frame.to_pickle(out / "data_quality.pkl")
+    artefacts.write_table(out / "data_quality.parquet", frame)
     try:
         report.build_data_docs(out / "data_docs")
     except Exception as exc:  # data docs are a convenience; the checks themselves already ran
@@ -154,7 +190,7 @@ def validate(cfg: RunConfig) -> dict:
 
 def _term_data(cfg: RunConfig):
     from .termdata import TermData
-    stage = _load(cfg.run_dir / "feeds.pkl")
+    stage = _load_feeds(cfg)
     return TermData(cfg.la_code, cfg.term_obj, stage["feeds"])
 
 
@@ -174,8 +210,7 @@ def categorise(cfg: RunConfig) -> dict:
         result.measures[urn] = school_measures(SchoolEvidence(urn, data, rules, prev.get(urn, {}).get("prior")), r)
     history.record_term(eng, cfg.la_code, cfg.term_obj, cfg.run_id, rules.id, data.checksums(), result.table,
                         result.evidence, result.measures, acads)
-    _save({"table": result.table, "evidence": result.evidence, "rule_set": rules.id, "previous": prev},
-          cfg.run_dir / "categorisation.pkl")
+    _save_categorisation(cfg, result.table, result.evidence, rules.id, prev)
     return {"rule_set": rules.id, **result.table["category"].value_counts().to_dict()}
 
 
@@ -185,13 +220,13 @@ def flag_letters(cfg: RunConfig) -> dict:
     from .rules import load_rule_set
 
     data = _term_data(cfg)
-    cat = _load(cfg.run_dir / "categorisation.pkl")
+    cat = _load_categorisation(cfg)
     rules = load_rule_set(cat["rule_set"])
     out = flag(data, rules, cat["table"], cat["previous"], cfg.as_of_date())
     eng = history.engine_for(cfg.history_url)
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.letters, "letter")
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.academy_concerns, "next_step")
-    _save(out, cfg.run_dir / "letters.pkl")
+    _save_letters(cfg, out)
     return {"letters": out.letters["letter"].value_counts().to_dict(), "academies_of_concern": len(out.academy_concerns),
             "member_alerts": len(out.member_alerts)}
 
@@ -203,11 +238,11 @@ def report_inputs(cfg: RunConfig):
     from .rules import load_rule_set
 
     data = _term_data(cfg)
-    cat = _load(cfg.run_dir / "categorisation.pkl")
-    letters = _load(cfg.run_dir / "letters.pkl")
+    cat = _load_categorisation(cfg)
+    letters = _load_letters(cfg)
     rules = load_rule_set(cat["rule_set"])
     eng = history.engine_for(cfg.history_url)
-    dq = pd.read_pickle(cfg.run_dir / "quality" / "data_quality.pkl")
+    dq = artefacts.read_table(cfg.run_dir / "quality" / "data_quality.parquet")
     return ReportInputs(
         la_code=cfg.la_code, la_name=cfg.name_of_la(), term=cfg.term, rule_set_id=rules.id,
         rule_set_title=rules.title, run_date=cfg.as_of_date(), categorisation=cat["table"],
