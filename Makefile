@@ -24,7 +24,7 @@ export PYTHONPATH := $(REPO)/include:$(REPO)/plugins
 export GX_ANALYTICS_ENABLED := False
 export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 
-.PHONY: run test airflow venv airflow-init demo clean system-deps bench
+.PHONY: run test test-fast airflow venv airflow-init demo clean system-deps bench bench-growth
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
 # PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test). Installed when missing,
@@ -74,8 +74,13 @@ run: airflow-init
 airflow: airflow-init
 	PATH="$(REPO)/$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 $(BIN)/airflow standalone
 
+# Everything, as CI runs it (the 15 slowest printed, to see where the time goes as tests are added).
 test: system-deps venv
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=15 tests
+
+# The edit-test loop: all but the tests marked slow (real Airflow, PostgreSQL, Samba, browser, whole demo terms).
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not slow" tests
 
 # Figures, not pass/fail: how long each stage takes for one demo term.
 bench: venv
