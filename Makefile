@@ -82,9 +82,15 @@ test: system-deps venv
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow" tests
 
-# Figures, not pass/fail: how long each stage takes for one demo term.
+# Figures, not pass/fail: how long each stage takes for one demo term, then cost against county size (the demo
+# scaled to BENCH_SCHOOLS schools; per-stage CPU, peak memory, fitted exponent) and the county term against its floor.
+BENCH_SCHOOLS ?= 250 1000 4000
 bench: venv
 	$(BIN)/python benchmarks/bench_pipeline.py $(RUN_TERM)
+	$(BIN)/python benchmarks/bench_growth.py --term $(RUN_TERM) --schools $(BENCH_SCHOOLS)
+
+bench-growth: venv
+	$(BIN)/python benchmarks/bench_growth.py --term $(RUN_TERM) --schools $(BENCH_SCHOOLS)
 
 clean:
 	rm -rf .airflow .work landing shared-drive
