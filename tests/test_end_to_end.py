@@ -1,4 +1,5 @@
-"""The real DAG, run by Airflow (`airflow dags test`, as `make run` does) on generated demo feeds for two terms.
+"""The real DAG, run by Airflow on generated demo feeds for two terms: the first in-process with `dag.test()`, the
+second through `run-dag` (`airflow dags test`, as `make run` does).
 
 Asserts what a manager and an operator would check: the editions are published with a manifest, the counts
 per level equal what the rules give for the generated data, the PDF has its sections and figures, direction
@@ -31,12 +32,22 @@ def published(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "school_improvement", "demo", "--out", str(root / "landing"),
                     "--terms", *TERMS], env=env, check=True, capture_output=True)
-    # The airflow CLI next to this interpreter: run-dag calls it as `make run` does.
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    dag = next(d for d in bag.dags.values() if "999" in d.tags)  # the demo LA's DAG
+    conf = {"la_code": "999", "landing": str(root / "landing"), "shared_drive": str(root / "drive")}
+    # The first term in this process with dag.test() (no scheduler is under test here: it saves an Airflow start).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SI_WORK_DIR", str(root / "work"))
+        run = dag.test(run_conf={**conf, "term": TERMS[0]})
+    assert run.state == "success", run
+    # The second through `run-dag`, the airflow CLI next to this interpreter, as `make run` does.
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
-    for term in TERMS:
+    for term in TERMS[1:]:
         done = subprocess.run([sys.executable, "-m", "school_improvement", "run-dag", "--term", term,
-                               "--landing", str(root / "landing"), "--shared-drive", str(root / "drive")],
-                              env=env, capture_output=True, text=True)
+                               "--dag-id", dag.dag_id, "--landing", str(root / "landing"),
+                               "--shared-drive", str(root / "drive")], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
         assert "is current" in done.stdout
     return root
