@@ -25,7 +25,7 @@ export PYTHONPATH := $(REPO)/include:$(REPO)/plugins
 export GX_ANALYTICS_ENABLED := False
 export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 
-.PHONY: run test airflow venv airflow-init demo clean system-deps bench corpus
+.PHONY: run test test-fast airflow venv airflow-init demo clean system-deps bench bench-growth corpus
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
 # PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test), Redis (Celery test), Chromium (browser test).
@@ -79,16 +79,28 @@ run: airflow-init
 airflow: airflow-init
 	PATH="$(REPO)/$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 $(BIN)/airflow standalone
 
+# Everything, as CI runs it (the 15 slowest printed, to see where the time goes as tests are added).
 test: system-deps venv
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=15 tests
 
 # The bad-input corpus as a table: cases tried, clear errors, warnings, accepted, crashes, wrong editions published.
 corpus: venv
 	$(BIN)/python tests/bad_input_table.py
 
-# Figures, not pass/fail: how long each stage takes for one demo term.
+
+# The edit-test loop: all but the tests marked slow (real Airflow, PostgreSQL, Samba, browser, whole demo terms).
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not slow" tests
+
+# Figures, not pass/fail: how long each stage takes for one demo term, then cost against county size (the demo
+# scaled to BENCH_SCHOOLS schools; per-stage CPU, peak memory, fitted exponent) and the county term against its floor.
+BENCH_SCHOOLS ?= 250 1000 4000
 bench: venv
 	$(BIN)/python benchmarks/bench_pipeline.py $(RUN_TERM)
+	$(BIN)/python benchmarks/bench_growth.py --term $(RUN_TERM) --schools $(BENCH_SCHOOLS)
+
+bench-growth: venv
+	$(BIN)/python benchmarks/bench_growth.py --term $(RUN_TERM) --schools $(BENCH_SCHOOLS)
 
 clean:
 	rm -rf .airflow .work landing shared-drive

@@ -27,3 +27,23 @@ def shared_dfe() -> Path:
     if not SHARED_DFE.is_dir():
         pytest.skip(f"real DfE files not present at {SHARED_DFE}")
     return SHARED_DFE
+
+
+@pytest.fixture(scope="session")
+def demo_landing(tmp_path_factory):
+    """Demo feeds built once per test session for each term list: `root, summary = demo_landing([term, ...])`.
+
+    The folders are shared by every test that asks for the same terms: read them, never write into them (copy
+    first, as test_pipeline's broken-feed test does)."""
+    from school_improvement.demo import generate_demo
+
+    built: dict = {}
+
+    def build(terms=None, seed: int = 2025):
+        key = (tuple(terms) if terms else None, seed)
+        if key not in built:
+            root = tmp_path_factory.mktemp("demo-landing")
+            built[key] = (root, generate_demo(root, terms=list(terms) if terms else None, seed=seed))
+        return built[key]
+
+    return build

@@ -22,9 +22,8 @@ LAST = DEFAULT_TERMS[-1]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("landing")
-    return root, generate_demo(root)
+def demo(demo_landing):
+    return demo_landing()  # built once per session (tests/conftest.py)
 
 
 def rows(path: Path, encoding="utf-8-sig") -> list[dict]:

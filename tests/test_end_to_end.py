@@ -1,4 +1,5 @@
-"""The real DAG, run by Airflow (`airflow dags test`, as `make run` does) on generated demo feeds for two terms.
+"""The real DAG, run by Airflow on generated demo feeds for two terms: the first in-process with `dag.test()`, the
+second through `run-dag` (`airflow dags test`, as `make run` does).
 
 Asserts what a manager and an operator would check: the editions are published with a manifest, the counts
 per level equal what the rules give for the generated data, the PDF has its sections and figures, direction
@@ -21,6 +22,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 TERMS = ["2025-26-autumn", "2025-26-spring"]
 LETTERS = {"congratulations", "significant_concerns_letter", "warning_notice", "significant_concerns"}
+pytestmark = pytest.mark.slow  # two terms through `airflow dags test`
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +32,26 @@ def published(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "school_improvement", "demo", "--out", str(root / "landing"),
                     "--terms", *TERMS], env=env, check=True, capture_output=True)
-    # The airflow CLI next to this interpreter: run-dag calls it as `make run` does.
-    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    from airflow.dag_processing.dagbag import DagBag
+
     (root / "drive").mkdir()
     (root / "drive" / ".school-improvement-share").write_text("")  # the LA marks the real share once
-    for term in TERMS:
+    # The first term in this process with dag.test() (no scheduler is under test here: it saves an Airflow start).
+    # The demo LA's folders come from las.yaml's ${SI_LANDING} and ${SI_SHARED_DRIVE}, as run-dag sets them.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SI_WORK_DIR", str(root / "work"))
+        mp.setenv("SI_LANDING", str(root / "landing"))
+        mp.setenv("SI_SHARED_DRIVE", str(root / "drive"))
+        bag = DagBag(dag_folder=str(REPO / "dags"))
+        dag = next(d for d in bag.dags.values() if d.dag_id.startswith("termly_") and "999" in d.tags)  # the demo LA's
+        run = dag.test(run_conf={"term": TERMS[0]})
+    assert run.state == "success", run
+    # The second through `run-dag`, the airflow CLI next to this interpreter, as `make run` does.
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    for term in TERMS[1:]:
         done = subprocess.run([sys.executable, "-m", "school_improvement", "run-dag", "--term", term,
-                               "--landing", str(root / "landing"), "--shared-drive", str(root / "drive")],
-                              env=env, capture_output=True, text=True)
+                               "--dag-id", dag.dag_id, "--landing", str(root / "landing"),
+                               "--shared-drive", str(root / "drive")], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
         assert "is current" in done.stdout
     return root

@@ -133,6 +133,7 @@ def run_cli(*files):
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # a new interpreter importing Great Expectations
 def test_check_cli_reports_same_problems_and_exits_1(tmp_path):
     bad = {}
     for case in ("text_in_numeric", "duplicate_urn", "unknown_flag", "truncated_quote", "wrong_encoding"):
@@ -149,6 +150,7 @@ def test_check_cli_reports_same_problems_and_exits_1(tmp_path):
     assert "RESULT: critical problems found" in out
 
 
+@pytest.mark.slow  # a new interpreter importing Great Expectations
 def test_check_cli_exits_0_for_clean_file(tmp_path):
     res = run_cli(write(tmp_path, "abs.csv", ABS_OK), "--no-gx")
     assert res.returncode == 0, res.stdout + res.stderr

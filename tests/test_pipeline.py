@@ -15,10 +15,8 @@ TERM = "2025-26-autumn"
 
 
 @pytest.fixture(scope="module")
-def landing(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("landing")
-    generate_demo(root, terms=[TERM])
-    return root
+def landing(demo_landing) -> Path:
+    return demo_landing([TERM])[0]  # built once per session (tests/conftest.py); copied before any change
 
 
 def _cfg(landing: Path, tmp: Path, run_id: str = "r1") -> pipeline.RunConfig:
@@ -26,6 +24,7 @@ def _cfg(landing: Path, tmp: Path, run_id: str = "r1") -> pipeline.RunConfig:
                               history_url=f"sqlite:///{tmp / 'history.sqlite'}", run_id=run_id)
 
 
+@pytest.mark.slow  # a whole demo term through extract and validate
 def test_a_broken_attendance_feed_stops_the_run_naming_file_row_and_column(landing, tmp_path):
     broken = tmp_path / "landing"
     folder = broken / "999" / TERM
@@ -57,6 +56,7 @@ def test_a_missing_landing_folder_is_a_clear_error(tmp_path):
         pipeline.extract(_cfg(tmp_path / "nowhere", tmp_path))
 
 
+@pytest.mark.slow  # a whole demo term through the stages, twice
 def test_stages_are_idempotent_when_cleared_and_rerun(landing, tmp_path):
     cfg = _cfg(landing, tmp_path)
     first = pipeline.extract(cfg)

@@ -21,6 +21,7 @@ from school_improvement.publish import PublishError, publish_edition, read_curre
 
 from publish_helpers import LA, TERM, inject_failure, make_staged
 CONN_ID = "si_shared_drive"
+pytestmark = pytest.mark.slow  # a Samba server started by the test
 
 if servers._smbd_bin() is None:
     pytest.skip("Samba's smbd is not installed (Debian package 'samba'; .ci/run installs it)", allow_module_level=True)

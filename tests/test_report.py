@@ -247,6 +247,7 @@ def test_write_csv_numbers_stay_numbers(tmp_path):
     assert text.split("\r\n")[:3] == ["s,n,t,missing", "'-Academy,-2.5,'\tx,", "\"'=HYPERLINK(\"\"http://x\"\")\",3.0,ok,"]
 
 
+@pytest.mark.slow  # renders the general edition again
 def test_byte_identical_rebuild(built, tmp_path):
     inputs, eds = built
     again = build_edition(make_inputs(), tmp_path / "general", "general")
@@ -315,6 +316,7 @@ def test_every_page_renders_non_blank(built, edition, tmp_path):
         assert lo < 200, f"{png.name} looks blank"
 
 
+@pytest.mark.slow  # renders both editions again
 def test_rebuild_into_same_folder_drops_stale_restricted_files(tmp_path):
     inputs = make_inputs()
     build_edition(inputs, tmp_path / "x", "restricted")

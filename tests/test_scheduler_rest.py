@@ -38,7 +38,8 @@ WAIT = 600  # seconds, per wait
 ADMIN_PASSWORD = "si-admin-password"
 TERMINAL = {"success", "failed"}
 
-pytestmark = pytest.mark.skipif(not AIRFLOW.exists(), reason=f"{AIRFLOW} not installed (make venv)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not AIRFLOW.exists(), reason=f"{AIRFLOW} not installed (make venv)")]
 
 
 # ------------------------------------------------------------------ the Airflow deployment

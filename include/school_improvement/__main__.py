@@ -71,7 +71,8 @@ def _build_check(sub: argparse.ArgumentParser) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     from .demo import generate_demo
 
-    out = generate_demo(Path(args.out), la_code=args.la, terms=args.terms or None, seed=args.seed)
+    out = generate_demo(Path(args.out), la_code=args.la, terms=args.terms or None, seed=args.seed,
+                        schools=args.schools)
     print(f"demo feeds for LA {args.la} written under {Path(args.out) / args.la}: "
           f"{', '.join(sorted(str(t) for t in out.get('terms', args.terms or [])))}")
     return 0
@@ -82,6 +83,7 @@ def _build_demo(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--la", default="999", help="LA code (the demo LA is fictional)")
     sub.add_argument("--terms", nargs="*", help="terms to generate, e.g. 2025-26-autumn 2025-26-spring")
     sub.add_argument("--seed", type=int, default=2025)
+    sub.add_argument("--schools", type=int, help="scale the roster (250 schools) to about this many, for benchmarks")
     sub.set_defaults(func=run_demo)
 
 

@@ -396,9 +396,21 @@ def _place_names(rng, n: int) -> list[str]:
     return [combos[i] for i in idx]
 
 
-def _build_roster(seed: int, la: str = DEMO_LA_CODE) -> tuple[list[School], list[str], list[str]]:
+DEMO_SCHOOLS = 250  # the roster's size at scale 1
+SCALED_PLACE_PREFIXES = ("Upper", "Lower", "Great", "Little", "North", "South", "East", "West", "Nether", "High",
+                         "Old", "New")
+
+
+def _scaled(count: int, schools: int | None) -> int:
+    """A roster line's count when the demo is scaled to about `schools` schools (every line in proportion)."""
+    return count if not schools else max(1, round(count * schools / DEMO_SCHOOLS))
+
+
+def _build_roster(seed: int, la: str = DEMO_LA_CODE, schools_wanted: int | None = None
+                  ) -> tuple[list[School], list[str], list[str]]:
     rng = np.random.default_rng([seed, 0])
-    places = _place_names(rng, 320)
+    # A scaled roster needs more place names; the draw is one permutation either way, so scale 1 is unchanged.
+    places = _place_names(rng, 320 if not schools_wanted else len(_PLACE_A) * len(_PLACE_B))
     ward_names = [f"{places[i]} {_WARD_SUFFIX[i % len(_WARD_SUFFIX)]}" if i % 3 else places[i]
                   for i in range(16)]
     towns = places[16:30]
@@ -437,7 +449,10 @@ def _build_roster(seed: int, la: str = DEMO_LA_CODE) -> tuple[list[School], list
         ("Special", False, "Academy special converter", "Academies", "ACCS", "Academy Special Converter",
          "Does not apply", (5, 19), 3),
     ]
+    spec = [(*line[:-1], _scaled(line[-1], schools_wanted)) for line in spec]
     n_total = sum(s[-1] for s in spec)
+    if n_total > 9000:
+        raise ValueError(f"the demo roster holds at most 9,000 schools (fictional URNs 990001-999999), not {n_total}")
     urns = np.sort(rng.choice(np.arange(990001, 1000000), size=n_total, replace=False))
     urn_order = rng.permutation(n_total)
     schools: list[School] = []
@@ -446,7 +461,9 @@ def _build_roster(seed: int, la: str = DEMO_LA_CODE) -> tuple[list[School], list
     k = 0
     for phase, maint, gtype, group, nft, otype, relig, (lo, hi), count in spec:
         for _ in range(count):
-            place = school_places[k]
+            place = school_places[k % len(school_places)]
+            if k >= len(school_places):  # a scaled roster: "Upper Abbencombe", "Lower Abbencombe", ...
+                place = f"{SCALED_PLACE_PREFIXES[k // len(school_places) - 1]} {place}"  # 12 x 720 > 9,000
             name = _school_name(rng, place, phase, maint, gtype, relig, lo, hi)
             while name in used_names:
                 name = name.replace(place, place + "wood", 1)
@@ -1653,14 +1670,18 @@ def _moderation_rows(seed, plan, ti, term, levels) -> list[dict]:
 # Entry points
 
 
-def generate_demo(landing_root: Path, la_code: str = DEMO_LA_CODE, terms=None, seed: int = 2025) -> dict:
+def generate_demo(landing_root: Path, la_code: str = DEMO_LA_CODE, terms=None, seed: int = 2025,
+                  schools: int | None = None) -> dict:
     """Write demo landing folders `landing_root/<la_code>/<term>/` for each term. Returns a summary dict:
     la_code, la_name, terms, folders {term: path}, files {term: [names]}, schools, maintained, academies,
-    scenarios {name: urn}, levels {term: {urn: category}} (the intended best-fit level, for tests)."""
+    scenarios {name: urn}, levels {term: {urn: category}} (the intended best-fit level, for tests).
+
+    `schools` scales the roster (250 schools by default) to about that many, every kind of school in proportion,
+    so every feed grows with it: for benchmarks of cost against county size."""
     la_code = str(la_code)
     term_objs = sorted({Term.parse(str(t)) for t in (terms or DEFAULT_TERMS)})
     root = Path(landing_root) / la_code
-    schools, wards, _trusts = _build_roster(seed, la_code)
+    schools, wards, _trusts = _build_roster(seed, la_code, schools)
     scenarios, plan = _assign_scenarios(seed, schools, term_objs)
     levels_by_ti = {}
     files_by_term = {}

@@ -21,6 +21,10 @@ import pandas as pd
 from .errors import FeedError, Problem
 from .vocabulary import VOCAB
 
+# pandas 3 keeps text in pyarrow when pyarrow is installed (it is, for the Parquet artefacts), and reading cell by
+# cell, as categorise does, then costs about twice the CPU. pandas' own storage behaves the same and is faster here.
+pd.set_option("mode.string_storage", "python")
+
 # ---------------------------------------------------------------------------------------------------------
 # Code lists for the LA-held feeds (the demo generator and the rules import these).
 # The codes come from the product's one vocabulary (include/vocabulary.yaml); the rule sets use the same.

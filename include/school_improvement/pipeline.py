@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import re
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import DEMO_LA_CODE, DEMO_LA_NAME
+from . import DEMO_LA_CODE, DEMO_LA_NAME, artefacts
 from .terms import Term, TermCalendar
 
 FEED_SUFFIXES = {".csv", ".xlsx"}
@@ -85,19 +84,59 @@ def landing_folder(cfg: RunConfig) -> Path:
     return folder
 
 
-def _save(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(obj, fh)
-    os.replace(tmp, path)  # a killed attempt never leaves a half-written stage output
+# Stage artefacts (Parquet tables, JSON facts; see artefacts.py), one folder per stage under the run folder.
+def _artefact_dir(cfg: RunConfig, stage: str):
+    return artefacts.location(cfg.run_dir) / stage
 
 
-def _load(path: Path):
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run the earlier task first (clear it in the UI to re-run)")
-    with open(path, "rb") as fh:
-        return pickle.load(fh)
+def _save_feeds(cfg: RunConfig, feeds: list, read_problems: list) -> dict:
+    return artefacts.write_feeds(_artefact_dir(cfg, "feeds"), feeds, read_problems)
+
+
+def _load_feeds(cfg: RunConfig) -> dict:
+    feeds, read_problems = artefacts.read_feeds(_artefact_dir(cfg, "feeds"))
+    return {"feeds": feeds, "read_problems": read_problems}
+
+
+def _save_categorisation(cfg: RunConfig, table: pd.DataFrame, evidence: pd.DataFrame, rule_set: str,
+                         previous: dict, problems: list = ()) -> None:
+    folder = _artefact_dir(cfg, "categorisation")
+    artefacts.remove_tree(folder)
+    artefacts.write_table(folder / "categorisation.parquet", table)
+    artefacts.write_table(folder / "evidence.parquet", evidence)
+    artefacts.write_json(folder / "previous.json", previous)  # last term's categories and figures, by URN
+    artefacts.write_json(folder / "problems.json", artefacts.problems_to_json(list(problems)))  # e.g. unused judgements
+    artefacts.write_json(folder / "categorisation.json", {"rule_set": rule_set, "schools": len(table)})
+
+
+def _load_categorisation(cfg: RunConfig) -> dict:
+    folder = _artefact_dir(cfg, "categorisation")
+    facts = artefacts.read_json(folder / "categorisation.json")
+    return {"table": artefacts.read_table(folder / "categorisation.parquet"),
+            "evidence": artefacts.read_table(folder / "evidence.parquet"), "rule_set": facts["rule_set"],
+            "previous": artefacts.read_json(folder / "previous.json"),
+            "problems": artefacts.problems_from_json(artefacts.read_json(folder / "problems.json"))}
+
+
+LETTERS_TABLES = ("letters", "academy_concerns", "member_alerts")
+
+
+def _save_letters(cfg: RunConfig, out) -> None:
+    folder = _artefact_dir(cfg, "letters")
+    artefacts.remove_tree(folder)
+    for name in LETTERS_TABLES:
+        artefacts.write_table(folder / f"{name}.parquet", getattr(out, name))
+    artefacts.write_json(folder / "drafts.json", out.drafts)
+    artefacts.write_json(folder / "letters.json", {name: len(getattr(out, name)) for name in LETTERS_TABLES})
+
+
+def _load_letters(cfg: RunConfig):
+    from .letters import Letters
+
+    folder = _artefact_dir(cfg, "letters")
+    artefacts.read_json(folder / "letters.json")  # written last: the stage finished
+    return Letters(**{name: artefacts.read_table(folder / f"{name}.parquet") for name in LETTERS_TABLES},
+                   drafts=artefacts.read_json(folder / "drafts.json"))
 
 
 def sha256_file(path: Path) -> str:
@@ -153,7 +192,7 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
             feeds.append(feed)
     from .sources import merge_fetched  # copies fetched from the public sources; a landing file wins
     feeds, problems = merge_fetched(cfg, raw, feeds, problems, archive_dir)
-    _save({"feeds": feeds, "read_problems": problems}, cfg.run_dir / "feeds.pkl")
+    _save_feeds(cfg, feeds, problems)
     return {"files": len(files), "kinds": sorted({f.kind for f in feeds}), "unreadable": len({p.file for p in problems})}
 
 
@@ -163,7 +202,7 @@ def validate(cfg: RunConfig) -> dict:
     from .quality import validate as run_suites
     from .rules import rule_set_for
 
-    stage = _load(cfg.run_dir / "feeds.pkl")
+    stage = _load_feeds(cfg)
     feeds = stage["feeds"]
     report = run_suites(feeds, la_code=cfg.la_code)
     try:
@@ -185,7 +224,7 @@ def validate(cfg: RunConfig) -> dict:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    frame.to_pickle(out / "data_quality.pkl")
+    artefacts.write_table(out / "data_quality.parquet", frame)
     # The evidence of a failed run: every problem, where the error message says (UTF-8 with BOM, for Excel).
     frame.to_csv(out / "data_quality.csv", index=False, encoding="utf-8-sig")
     try:
@@ -200,7 +239,7 @@ def validate(cfg: RunConfig) -> dict:
 
 def _term_data(cfg: RunConfig):
     from .termdata import TermData
-    stage = _load(cfg.run_dir / "feeds.pkl")
+    stage = _load_feeds(cfg)
     return TermData(cfg.la_code, cfg.term_obj, stage["feeds"])
 
 
@@ -220,8 +259,7 @@ def categorise(cfg: RunConfig) -> dict:
         result.measures[urn] = school_measures(SchoolEvidence(urn, data, rules, prev.get(urn, {}).get("prior")), r)
     history.record_term(eng, cfg.la_code, cfg.term_obj, cfg.run_id, rules.id, data.checksums(), result.table,
                         result.evidence, result.measures, acads)
-    _save({"table": result.table, "evidence": result.evidence, "rule_set": rules.id, "previous": prev,
-           "problems": result.problems}, cfg.run_dir / "categorisation.pkl")
+    _save_categorisation(cfg, result.table, result.evidence, rules.id, prev, result.problems)
     return {"rule_set": rules.id, **result.table["category"].value_counts().to_dict()}
 
 
@@ -231,13 +269,13 @@ def flag_letters(cfg: RunConfig) -> dict:
     from .rules import load_rule_set
 
     data = _term_data(cfg)
-    cat = _load(cfg.run_dir / "categorisation.pkl")
+    cat = _load_categorisation(cfg)
     rules = load_rule_set(cat["rule_set"])
     out = flag(data, rules, cat["table"], cat["previous"], cfg.as_of_date())
     eng = history.engine_for(cfg.history_url)
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.letters, "letter")
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.academy_concerns, "next_step")
-    _save(out, cfg.run_dir / "letters.pkl")
+    _save_letters(cfg, out)
     return {"letters": out.letters["letter"].value_counts().to_dict(), "academies_of_concern": len(out.academy_concerns),
             "member_alerts": len(out.member_alerts)}
 
@@ -250,14 +288,14 @@ def report_inputs(cfg: RunConfig):
     from .sources import with_origin
 
     data = _term_data(cfg)
-    cat = _load(cfg.run_dir / "categorisation.pkl")
-    letters = _load(cfg.run_dir / "letters.pkl")
+    cat = _load_categorisation(cfg)
+    letters = _load_letters(cfg)
     rules = load_rule_set(cat["rule_set"])
     eng = history.engine_for(cfg.history_url)
     from .quality import age_notes, front_page_notes, with_data_age
     from .sources import fetched_notes
 
-    dq = pd.read_pickle(cfg.run_dir / "quality" / "data_quality.pkl")
+    dq = artefacts.read_table(cfg.run_dir / "quality" / "data_quality.parquet")
     dq = with_rule_set_review(dq, rules, cfg.term_obj, cat.get("problems", []))
     # Each letter's evidence says how old the figures it cites are.
     ages = age_notes(dq)

@@ -36,6 +36,7 @@ from weasyprint import HTML  # noqa: E402
 from weasyprint.urls import FatalURLFetchingError, URLFetcher  # noqa: E402
 
 from . import TEMPLATES_DIR  # noqa: E402
+from .pdf_pages import cached_page_references  # noqa: E402
 from .terms import Term  # noqa: E402
 from .vocabulary import VOCAB  # noqa: E402
 
@@ -570,7 +571,7 @@ def _write(doc, path: Path, identifier: bytes, run_date) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     epoch = datetime.datetime.fromisoformat(str(run_date)).replace(tzinfo=datetime.timezone.utc) if run_date else None
     # fontTools stamps subset fonts with "now" unless SOURCE_DATE_EPOCH is set (reproducible-builds spec).
-    with _source_date_epoch(int(epoch.timestamp()) if epoch else 0):
+    with _source_date_epoch(int(epoch.timestamp()) if epoch else 0), cached_page_references():
         doc.write_pdf(path, pdf_variant="pdf/ua-1", pdf_identifier=identifier)
 
 

@@ -1,0 +1,32 @@
+"""`generate_demo(schools=N)`: the benchmark's scaled demo grows every per-school feed in proportion."""
+
+from __future__ import annotations
+
+import pytest
+
+from school_improvement.demo import generate_demo
+from school_improvement.feeds import read_landing
+
+TERM = "2025-26-autumn"
+PER_SCHOOL_KINDS = ("gias", "ofsted", "census", "absence", "ks2", "ks4", "adviser_judgements", "la_intelligence")
+
+
+@pytest.mark.slow  # generates a 750-school demo
+def test_a_scaled_demo_grows_every_per_school_feed_in_proportion(demo_landing, tmp_path):
+    base_root, base = demo_landing([TERM])
+    big = generate_demo(tmp_path, terms=[TERM], schools=750)
+    assert base["schools"] == 250 and big["schools"] == 750
+    assert big["maintained"] / big["schools"] == pytest.approx(base["maintained"] / base["schools"], abs=0.01)
+    small = {f.kind: f for f in read_landing(base_root / "999" / TERM)}
+    large = {f.kind: f for f in read_landing(tmp_path / "999" / TERM)}
+    for kind in PER_SCHOOL_KINDS:
+        ratio = len(large[kind].schools) / len(small[kind].schools)
+        assert 2.4 <= ratio <= 3.6, (kind, ratio)
+    gias = large["gias"].schools
+    assert gias["urn"].is_unique and gias["school_name"].is_unique
+    assert gias["urn"].between(990001, 999999).all()  # fictional URNs only
+
+
+def test_a_roster_larger_than_the_fictional_urn_range_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="at most 9,000 schools"):
+        generate_demo(tmp_path, terms=[TERM], schools=20000)
