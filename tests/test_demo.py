@@ -94,7 +94,7 @@ def test_no_real_school_names(demo):
     real = set()
     for r in csv.DictReader(io.StringIO((samples / "gias_850_936_extract_2022-04-20.csv").read_bytes().decode("cp1252"))):
         real.add(r["EstablishmentName"].strip().lower())
-    for f in samples.glob("*ks*.csv"):
+    for f in samples.glob("*_ks*.csv"):
         for r in csv.DictReader(io.StringIO(f.read_bytes().decode("utf-8-sig"))):
             real.add((r.get("SCHNAME") or "").strip().lower())
     real.discard("")
