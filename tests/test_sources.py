@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import html as html_lib
 import json
 import shutil
 from datetime import date, timedelta
@@ -301,7 +302,9 @@ def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_e
     assert origin["999_ks2final.csv"] == "landing folder"
     html = report._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
     assert "Came from" in html and f"fetched from {url}" in html
-    assert "Feeds fetched from their public sources" in html
+    # The front page's data box says which feed was fetched, from where, and how old it was.
+    box = html_lib.unescape(html[html.index("What you must know about the data"):html.index('id="headline"')])
+    assert sources.fetched_notes(cfg.run_dir)[0] in box
     # A copy this fresh is not called old.
     dq = inputs.data_quality
     assert not (dq["check"] == "fetched_copy_age").any()
