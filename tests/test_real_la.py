@@ -101,6 +101,15 @@ def test_real_surrey_downloads_publish_through_airflow(airflow_run, shared_dfe):
     letters = pd.read_csv(ed / "restricted" / "letters.csv", encoding="utf-8-sig", keep_default_na=False)
     flagged = letters[letters["letter"] != "congratulations"]
     assert len(flagged) and flagged["evidence"].str.contains(r"Data age: KS2 results are for 2018-19").all()
+    # Academies named in the general edition carry the same caveat (written from the evidence's general twin).
+    acads = pd.read_csv(ed / "general" / "academy_concerns.csv", encoding="utf-8-sig", keep_default_na=False)
+    data_led = acads[acads["evidence"].str.contains("KS2|absence", regex=True)]
+    assert len(data_led) and data_led["evidence"].str.contains("Data age:").all()
+    # Without an Ofsted file no profile says a school was never inspected.
+    assert "no inspection on record" not in text and "not known: no Ofsted file was supplied" in re.sub(r"\s+", " ", text)
+    # The GIAS extract (April 2022) is later than the term: said, so missing or new schools are looked at.
+    assert (dq["check"] == "gias_after_term").any()
+    assert "is dated 20 April 2022, after 2021-22-autumn ended" in flat
 
 
 def _cfg(landing: Path, tmp: Path, la: str = LA) -> pipeline.RunConfig:
@@ -205,3 +214,31 @@ def test_an_unreadable_value_in_the_las_own_row_stops_the_run(shared_dfe, tmp_pa
     assert pipeline.extract(cfg)["unreadable"] == 1
     with pytest.raises(ValidationFailed, match=rf"england_census_2019-20.csv, row {i + 1}, column 'PSENELSE'"):
         pipeline.validate(cfg)
+
+
+def test_a_ks2_download_cut_at_a_row_boundary_stops_the_run(shared_dfe, tmp_path):
+    """Cut cleanly after a school row, the file has no LA or national rows: it must not pass as a smaller LA."""
+    from school_improvement.errors import FeedError
+    from school_improvement.feeds import read_feed
+
+    lines = (shared_dfe / "samples" / "936_ks2_2018-19.csv").read_bytes().split(b"\r\n")
+    cut = tmp_path / "936_ks2_2018-19.csv"
+    cut.write_bytes(b"\r\n".join(lines[:150]))
+    with pytest.raises(FeedError, match=r"936_ks2_2018-19.csv, row 150, column 'RECTYPE'.*no LA or national summary rows"):
+        read_feed(cut)
+    read_feed(shared_dfe / "samples" / "936_ks2_2018-19.csv")  # the whole file reads
+
+
+def test_the_las_own_rows_missing_from_gias_are_a_warning_on_the_front_page(shared_dfe, tmp_path):
+    """Rows the DfE file gives LA 936 but the GIAS extract lacks (a phase-limited or differently dated extract)."""
+    from school_improvement.quality import front_page_notes
+
+    cfg = _cfg(build_landing(shared_dfe, tmp_path / "landing"), tmp_path)
+    pipeline.extract(cfg)
+    pipeline.validate(cfg)
+    dq = pd.read_csv(cfg.run_dir / "quality" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
+    own = dq[dq["check"] == "own_schools_not_in_gias"]
+    assert set(own["severity"]) == {"warning"} and "england_census_2019-20.csv" in set(own["file"])
+    notes = " ".join(front_page_notes(dq))
+    assert "gives LA code 936 are for schools not in the GIAS extract" in notes
+    assert "not this LA's" not in notes

@@ -828,6 +828,13 @@ def _read_feed(path: Path) -> Feed:
         raise FeedError(Problem(source, None, None, f"the {label} file has no schools (a header"
                                 + (" and comparator rows" if len(comparators) else "") + " only)", check="empty"))
 
+    if kind in ("ks2", "ks4") and len(schools_df) and not comparators:
+        # A performance-tables download ends with its LA and national summary rows (RECTYPE 3-5 / 4, 5, 7): a file
+        # with neither was cut off at a row boundary, and judging schools on it would drop rows without a word.
+        raise FeedError(Problem(source, raw.lines[-1] if raw.lines else None, "RECTYPE",
+                                f"the {kind.upper()} file has school rows but no LA or national summary rows, which "
+                                "every performance-tables download ends with: it looks cut off; download it again",
+                                check="truncated"))
     if lay.urn_header and len(schools_df):
         schools_df["urn"] = schools_df["urn"].astype("int64")
     if kind == "gias":

@@ -478,7 +478,9 @@ class SchoolIndicators:
         r = self.data.row("ofsted", self.urn)
         feed = self.data.latest("ofsted")
         if r is None:
-            return {"band": None, "reason": "no Ofsted inspection record for this school", "source": feed.source if feed else ""}
+            # Without an Ofsted file nothing is known; "no inspection record" would read as never inspected.
+            reason = "no Ofsted inspection record for this school" if feed else "no Ofsted file was supplied"
+            return {"band": None, "reason": reason, "source": feed.source if feed else ""}
         o = {"source": feed.source, "row": r}
         o["category"] = _category_of_concern(r)
         o["safeguarding_not_met"] = str(r.get("safeguarding") or "").strip().lower() == "not met" or \

@@ -302,8 +302,9 @@ def report_inputs(cfg: RunConfig):
     for col in ("evidence", "evidence_general"):
         if col in letters.letters and len(letters.letters):
             letters.letters[col] = [with_data_age(e, ages) for e in letters.letters[col]]
-    if "evidence" in letters.academy_concerns and len(letters.academy_concerns):
-        letters.academy_concerns["evidence"] = [with_data_age(e, ages) for e in letters.academy_concerns["evidence"]]
+    for col in ("evidence", "evidence_general"):  # the general edition is written from the _general twin
+        if col in letters.academy_concerns and len(letters.academy_concerns):
+            letters.academy_concerns[col] = [with_data_age(e, ages) for e in letters.academy_concerns[col]]
     for d in letters.drafts:
         d["concerns"] = [with_data_age(c, ages) for c in d.get("concerns") or []]
     return ReportInputs(

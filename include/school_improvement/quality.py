@@ -219,7 +219,7 @@ def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None, la
             frame = frame[mask.values].reset_index(drop=True)  # all England: only the links of the run's schools matter
         run = checkpoint.run(batch_parameters={"dataframe": frame})
         found = [p for vr in run.run_results.values() for p in _problems(feed, vr)]
-        problems.extend(_judged_where_they_matter(feed, found, mask))
+        problems.extend(_judged_where_they_matter(feed, found, mask, la_code))
         results.append(run)
         problems.extend(feed.warnings)
     report = QualityReport(problems=problems, results=results, _context=ctx)
@@ -227,7 +227,8 @@ def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None, la
     return report
 
 
-def _judged_where_they_matter(feed: Feed, found: list[Problem], mask: pd.Series) -> list[Problem]:
+def _judged_where_they_matter(feed: Feed, found: list[Problem], mask: pd.Series, la_code: str | None = None
+                              ) -> list[Problem]:
     """Keep problems in the LA's rows as they are; set aside the other schools' rows, counted once per file,
     with their problems summarised as one warning per check and column (naming the first row)."""
     if feed.kind == LINKS_KIND:
@@ -242,8 +243,20 @@ def _judged_where_they_matter(feed: Feed, found: list[Problem], mask: pd.Series)
         else:
             kept.append(p)
     out = [Problem(feed.source, None, None,
-                   f"{len(aside_rows)} of {len(feed.schools)} school rows are for schools that are not this LA's "
-                   f"(not in its GIAS extract): set aside, not used", severity="info", check="set_aside")]
+                   f"{len(aside_rows)} of {len(feed.schools)} school rows are for schools not in this LA's GIAS "
+                   f"extract: set aside, not used", severity="info", check="set_aside")]
+    if la_code and "la_code" in feed.schools.columns:
+        # Rows the file itself gives this LA's code but the GIAS extract does not hold: an extract of one phase, or
+        # of another date, would otherwise drop the LA's own schools with only an "info" line.
+        aside = feed.schools.loc[~mask.values]
+        own = aside[aside["la_code"].astype(str).str.strip() == str(la_code)]
+        if len(own):
+            sample = ", ".join(str(int(u)) for u in own["urn"].dropna().head(5))
+            out.append(Problem(feed.source, None, "urn",
+                               f"{len(own)} row(s) that this file gives LA code {la_code} are for schools not in the "
+                               f"GIAS extract (e.g. URN {sample}), so they are not categorised: is the GIAS extract "
+                               "complete (every phase and type, open and closed) and of the right date?",
+                               severity="warning", check="own_schools_not_in_gias"))
     for (check, column), ps in elsewhere.items():
         first = ps[0]
         out.append(Problem(feed.source, first.row, column,
@@ -387,6 +400,29 @@ def _year(start: int) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
+def _gias_after_term(feeds: list[Feed], term) -> list[Problem]:
+    """A GIAS extract (or links file) dated after the term: schools that opened, closed or converted since are as
+    GIAS says now, not as they were in the term. Said, so the reader knows which schools may be missing or new."""
+    import re
+    from datetime import date
+
+    out, end = [], term.dates()[-1]
+    for f in feeds:
+        if f.kind not in ("gias", LINKS_KIND):
+            continue
+        m = re.search(r"(20\d\d)-?(\d\d)-?(\d\d)", Path(f.source).name)
+        try:
+            when = date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+        except ValueError:
+            when = None
+        if when and when > end:
+            out.append(_p(f.source, f"the GIAS file is dated {when:%d %B %Y}, after {term} ended ({end:%d %B %Y}): "
+                          "schools that opened, closed or became academies since then are listed as GIAS lists them "
+                          "now, not as they were in the term; check the schools categorised against your own records",
+                          "warning", "gias_after_term"))
+    return out
+
+
 def data_age(feeds: list[Feed], term, published_results: dict) -> list[Problem]:
     """How old each DfE feed's figures are for the term, against the newest that should exist.
 
@@ -400,6 +436,7 @@ def data_age(feeds: list[Feed], term, published_results: dict) -> list[Problem]:
             out.append(_p(f.source, f"the academic year of this {FEED_LABELS.get(f.kind, f.kind)} file is unknown "
                           "(not in the file, its name or its data): its figures are used as this term's, unchecked",
                           "warning", "data_age"))
+    out.extend(_gias_after_term(feeds, term))
     for kind, spec in (published_results or {}).items():
         fs = [f for f in feeds if f.kind == kind and f.academic_year]
         if not fs:
@@ -443,7 +480,7 @@ def calendar_check(term) -> list[Problem]:
 # rule_set_review_date: the rule set is past its review date; fetched_source: a fetched copy not used
 # (fetched_notes already gives each fetched copy's age).
 NOTE_CHECKS = ("feed_missing", "feed_empty", "feed_set", "data_age", "term_calendar", "rule_set_review_date",
-               "fetched_source")
+               "fetched_source", "own_schools_not_in_gias", "gias_after_term")
 
 
 def _sentence(text: str) -> str:
@@ -460,8 +497,8 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     aside = frame[frame["check"].eq("set_aside")]
     if len(aside):
         n = sum(int(str(m).split(" ", 1)[0]) for m in aside["message"] if str(m).split(" ", 1)[0].isdigit())
-        notes.append(f"{n} rows for schools that are not this LA's were set aside from {len(aside)} file(s) "
-                     "(whole-England or neighbouring downloads) and not used.")
+        notes.append(f"{n} rows for schools not in this LA's GIAS extract were set aside from {len(aside)} "
+                     "file(s) and not used.")
     # The report lists the other warnings file by file (report.data_notes).
     return notes
 
