@@ -513,6 +513,6 @@ def run_pipeline_case(case: Case, demo_landing: Path, tmp: Path) -> PipelineResu
         if dq.exists() and case.check:
             warned = case.check in set(pd.read_csv(dq, encoding="utf-8-sig", dtype=str, keep_default_na=False)["check"])
     table = None
-    if (cfg.run_dir / "categorisation.pkl").exists():
-        table = pd.read_pickle(cfg.run_dir / "categorisation.pkl")["table"]
+    if (cfg.run_dir / "categorisation" / "categorisation.json").exists():  # the categorise stage's artefacts
+        table = pipeline._load_categorisation(cfg)["table"]
     return PipelineResult(stopped, error, published, warned, table, moderated, crash)

@@ -326,7 +326,7 @@ def test_when_a_source_cannot_be_reached_the_run_uses_the_latest_good_copy_and_s
                                  sleep=lambda s: None)
     pipeline.extract(cfg)
     pipeline.validate(cfg)
-    dq = pd.read_pickle(cfg.run_dir / "quality" / "data_quality.pkl")
+    dq = pd.read_csv(cfg.run_dir / "quality" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
     age = dq[dq["check"] == "fetched_copy_age"]
     assert len(age) == 1
     assert "30 days before the run date" in age.iloc[0]["message"] and age.iloc[0]["severity"] == "warning"
