@@ -216,17 +216,24 @@ def test_an_unreadable_value_in_the_las_own_row_stops_the_run(shared_dfe, tmp_pa
         pipeline.validate(cfg)
 
 
-def test_a_ks2_download_cut_at_a_row_boundary_stops_the_run(shared_dfe, tmp_path):
-    """Cut cleanly after a school row, the file has no LA or national rows: it must not pass as a smaller LA."""
-    from school_improvement.errors import FeedError
+def test_a_ks2_download_cut_at_a_row_boundary_is_said_on_the_front_page(shared_dfe, tmp_path):
+    """Cut cleanly after a school row, the file has no LA or national rows: never passed off as a smaller LA."""
     from school_improvement.feeds import read_feed
+    from school_improvement.quality import front_page_notes
 
-    lines = (shared_dfe / "samples" / "936_ks2_2018-19.csv").read_bytes().split(b"\r\n")
-    cut = tmp_path / "936_ks2_2018-19.csv"
-    cut.write_bytes(b"\r\n".join(lines[:150]))
-    with pytest.raises(FeedError, match=r"936_ks2_2018-19.csv, row 150, column 'RECTYPE'.*no LA or national summary rows"):
-        read_feed(cut)
-    read_feed(shared_dfe / "samples" / "936_ks2_2018-19.csv")  # the whole file reads
+    landing = build_landing(shared_dfe, tmp_path / "landing")
+    lines = (landing / "936_ks2_2018-19.csv").read_bytes().split(b"\r\n")
+    (landing / "936_ks2_2018-19.csv").write_bytes(b"\r\n".join(lines[:150]))
+    (w,) = [p for p in read_feed(landing / "936_ks2_2018-19.csv").warnings if p.check == "no_summary_rows"]
+    assert (w.row, w.column) == (150, "RECTYPE") and "may have been cut off" in w.message
+    assert not [p for p in read_feed(shared_dfe / "samples" / "936_ks2_2018-19.csv").warnings
+                if p.check == "no_summary_rows"]  # the whole file has its LA and national rows
+    cfg = _cfg(landing, tmp_path)
+    pipeline.extract(cfg)
+    pipeline.validate(cfg)
+    dq = pd.read_csv(cfg.run_dir / "quality" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
+    notes = " ".join(front_page_notes(dq))
+    assert "936_ks2_2018-19.csv" in notes and "no LA or national summary rows" in notes
 
 
 def test_the_las_own_rows_missing_from_gias_are_a_warning_on_the_front_page(shared_dfe, tmp_path):

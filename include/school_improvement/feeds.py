@@ -794,6 +794,14 @@ def _read_feed(path: Path) -> Feed:
             comparators.append(rec)
 
     warnings: list[Problem] = []
+    if kind in ("ks2", "ks4") and schools and not comparators:
+        # A performance-tables download ends with its LA and national summary rows (RECTYPE 3-5 / 4, 5, 7): a file
+        # with neither may have been cut off at a row boundary, and nothing is judged against national without them.
+        warnings.append(Problem(source, raw.lines[-1] if raw.lines else None, "RECTYPE",
+                                f"the {kind.upper()} file has school rows but no LA or national summary rows, which a "
+                                "whole performance-tables download ends with: it may have been cut off (download it "
+                                "again), and no school's results can be compared with national from it",
+                                severity="warning", check="no_summary_rows"))
     short = [(line, n) for line, n in zip(raw.lines, raw.lengths) if n < len(header)]
     if short:  # only reachable for ragged formats (KS2/KS4 downloads); others were rejected above
         warnings.append(Problem(
@@ -828,13 +836,6 @@ def _read_feed(path: Path) -> Feed:
         raise FeedError(Problem(source, None, None, f"the {label} file has no schools (a header"
                                 + (" and comparator rows" if len(comparators) else "") + " only)", check="empty"))
 
-    if kind in ("ks2", "ks4") and len(schools_df) and not comparators:
-        # A performance-tables download ends with its LA and national summary rows (RECTYPE 3-5 / 4, 5, 7): a file
-        # with neither was cut off at a row boundary, and judging schools on it would drop rows without a word.
-        raise FeedError(Problem(source, raw.lines[-1] if raw.lines else None, "RECTYPE",
-                                f"the {kind.upper()} file has school rows but no LA or national summary rows, which "
-                                "every performance-tables download ends with: it looks cut off; download it again",
-                                check="truncated"))
     if lay.urn_header and len(schools_df):
         schools_df["urn"] = schools_df["urn"].astype("int64")
     if kind == "gias":

@@ -480,7 +480,7 @@ def calendar_check(term) -> list[Problem]:
 # rule_set_review_date: the rule set is past its review date; fetched_source: a fetched copy not used
 # (fetched_notes already gives each fetched copy's age).
 NOTE_CHECKS = ("feed_missing", "feed_empty", "feed_set", "data_age", "term_calendar", "rule_set_review_date",
-               "fetched_source", "own_schools_not_in_gias", "gias_after_term")
+               "fetched_source", "own_schools_not_in_gias", "gias_after_term", "no_summary_rows")
 
 
 def _sentence(text: str) -> str:
@@ -493,7 +493,11 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     """Plain sentences for the report's front page: missing feeds, data age, files set aside, warnings."""
     if frame is None or frame.empty:
         return []
-    notes = [_sentence(m) for m in frame.loc[frame["check"].isin(NOTE_CHECKS), "message"].drop_duplicates()]
+    # Checks about one file say which: the message alone ("the KS2 file has ...") would not tell the reader.
+    named = ("no_summary_rows", "own_schools_not_in_gias")
+    said = frame.loc[frame["check"].isin(NOTE_CHECKS)]
+    notes = list(dict.fromkeys(_sentence(f"{r['file']}: {r['message']}" if r["check"] in named else r["message"])
+                               for r in said.to_dict("records")))
     aside = frame[frame["check"].eq("set_aside")]
     if len(aside):
         n = sum(int(str(m).split(" ", 1)[0]) for m in aside["message"] if str(m).split(" ", 1)[0].isdigit())
