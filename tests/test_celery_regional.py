@@ -48,6 +48,7 @@ def task_policy(task):
 '''
 
 pytestmark = [
+    pytest.mark.slow,  # real Airflow services
     pytest.mark.skipif(not AIRFLOW.exists(), reason=f"{AIRFLOW} not installed"),
     pytest.mark.skipif(not any(os.path.exists(p) for p in ("/usr/bin/redis-server", "/usr/local/bin/redis-server")),
                        reason="redis-server (Debian package) not installed"),

@@ -91,11 +91,13 @@ def run(tmp_path_factory):
             "db": root / "home" / "airflow.db", "recorded": recorded}
 
 
+@pytest.mark.slow  # the DAG run on a real PostgreSQL
 def test_the_run_succeeds_and_records_history_in_the_password_protected_database(run):
     assert run["rc"] == 0 and "RUN STATE: success" in run["log"], run["log"][-4000:]
     assert [tuple(r) for r in run["recorded"]] == [("999", TERM)]
 
 
+@pytest.mark.slow  # the DAG run on a real PostgreSQL
 def test_the_password_is_in_no_log_no_xcom_and_no_file(run):
     assert PASSWORD not in run["log"]
     db = _database_text(run["db"])
@@ -107,6 +109,7 @@ def test_the_password_is_in_no_log_no_xcom_and_no_file(run):
         assert _files_containing(run["root"] / folder, PASSWORD.encode()) == [], folder
 
 
+@pytest.mark.slow  # the DAG run on a real PostgreSQL
 def test_xcom_carries_paths_and_counts_only(run):
     with sqlite3.connect(run["db"]) as con:
         rows = con.execute("select task_id, map_index, value from xcom where key = 'return_value'").fetchall()
@@ -120,6 +123,7 @@ def test_xcom_carries_paths_and_counts_only(run):
     assert {values[("build_reports", i)]["part"] for i in range(3)} == {"general", "restricted", "drafts"}
 
 
+@pytest.mark.slow  # the DAG run on a real PostgreSQL
 def test_the_conf_cannot_move_the_la_or_its_folders(run):
     root = run["root"]
     assert sorted(p.name for p in (root / "work").iterdir()) == ["999", "archive"]
@@ -129,6 +133,7 @@ def test_the_conf_cannot_move_the_la_or_its_folders(run):
     assert sorted(p.name for p in root.iterdir()) == ["drive", "home", "landing", "run.log", "work"]
 
 
+@pytest.mark.slow  # the DAG run on a real PostgreSQL
 def test_a_term_that_climbs_out_is_refused_before_any_task(run):
     root = run["root"]
     env = _env(root, "sqlite:///" + str(root / "unused.sqlite"))

@@ -22,6 +22,7 @@ from school_improvement.demo import generate_demo
 from source_server import Route, source_server
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # Airflow runs whole terms
 TERM = "2025-26-autumn"  # run date 2025-09-24
 GIAS = "/edubase/downloads/public/edubasealldata{:%Y%m%d}.csv"
 LINKS = "/edubase/downloads/public/links_edubasealldata{:%Y%m%d}.csv"

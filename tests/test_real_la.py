@@ -65,6 +65,7 @@ def _edition(root: Path) -> Path:
     return folder / current["edition"]
 
 
+@pytest.mark.slow  # the whole term through Airflow
 def test_real_surrey_downloads_publish_through_airflow(airflow_run, shared_dfe):
     root, dr = airflow_run
     assert str(dr.state).endswith("success"), dr.state

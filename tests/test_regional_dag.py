@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # Airflow runs whole terms
 TERM = "2025-26-autumn"
 REGION = "demo_east"
 

@@ -277,6 +277,7 @@ def test_a_file_dropped_in_the_landing_folder_wins_over_a_fetched_one(tmp_path, 
     assert not list((cfg.run_dir / "raw").glob("edubasealldata2*.csv"))
 
 
+@pytest.mark.slow  # a whole demo term's stages
 def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_each_file_came_from(
         tmp_path, demo, gias_bytes):
     from school_improvement import report

@@ -36,6 +36,7 @@ WAIT_MS = 600_000  # a run renders the whole demo report: minutes on a shared ma
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (make venv)")
 pytestmark = [
+    pytest.mark.slow,  # real Airflow services
     pytest.mark.skipif(not AIRFLOW.exists(), reason=f"{AIRFLOW} not installed (make venv)"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make system-deps)"),
 ]
