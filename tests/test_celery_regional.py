@@ -132,7 +132,8 @@ def celery_run():
             _stop(procs)
     import shutil
 
-    shutil.rmtree(root, ignore_errors=True)
+    if os.environ.get("SI_KEEP_TEST_ROOT") != "1":  # keep the folders (logs) for a look after a failure
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _answers(af) -> bool:

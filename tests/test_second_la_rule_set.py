@@ -12,7 +12,7 @@ from school_improvement.rules import load_rule_set, rule_set_for
 from school_improvement.terms import Term
 
 NM = load_rule_set("northmoor-2024-27")
-LA = "998"
+LA = "990"
 URN = 998001
 TERM = "2025-26-autumn"
 
