@@ -173,14 +173,14 @@ def _arrow_table(df: pd.DataFrame):
     json_cols = []
     try:
         table = pa.Table.from_pandas(df, preserve_index=None)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    except pa.ArrowException:  # ArrowInvalid, ArrowTypeError or not implemented: a column Arrow cannot type
         df = df.copy()
         for c in df.columns:
             if df[c].dtype != object:
                 continue
             try:
                 pa.array(df[c], from_pandas=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            except pa.ArrowException:
                 df[c] = [dumps(v) for v in df[c]]
                 json_cols.append(c)
         table = pa.Table.from_pandas(df, preserve_index=None)
