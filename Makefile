@@ -56,7 +56,7 @@ airflow-init: venv
 	$(BIN)/airflow pools set si_reports $(SI_REPORT_POOL_GIB) "report renders: GiB of memory, 2 per render" > /dev/null
 
 demo: venv
-	$(BIN)/python -m school_improvement demo --out $(REPO)/landing --la $(LA) --terms $(DEMO_TERMS)
+	$(BIN)/python -m demo_feeds --out $(REPO)/landing --la $(LA) --terms $(DEMO_TERMS)
 
 # The main job: the termly DAG run through Airflow itself. With no LANDING, demo feeds are generated and the
 # previous demo term is run first, so direction of travel has a term to compare with.

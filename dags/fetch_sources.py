@@ -1,6 +1,6 @@
 """Fetch the public sources (GIAS, Ofsted management information, Explore Education Statistics), each on its own schedule.
 
-Wiring only: the hook and task body live in plugins/si_sources.py, the fetching in school_improvement.sources.
+Wiring only: the hook and task body live in plugins/si_sources.py, the fetching in school_improvement.ingest.sources.
 One DAG per source, for the whole deployment (the sources are national): each updates one Asset, whose versions
 the termly DAGs record. Hosts come from the Connections si_gias, si_ofsted and si_ees.
 """

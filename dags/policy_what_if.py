@@ -2,14 +2,14 @@
 
 Writes which schools change category or letters, and why (compare.csv and compare.pdf), under
 `$SI_WORK_DIR/what-if/<la>/<term>/<a>-vs-<b>/`. It publishes nothing to the managers' editions on the shared drive.
-Wiring only: the comparison is school_improvement.what_if.run_what_if.
+Wiring only: the comparison is school_improvement.decisions.what_if, run by plugins/stage_runner.py.
 """
 
 from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-from si_airflow import configured_las, history_url, on_task_failure, work_dir
+from si_airflow import configured_las, on_task_failure, run_policy_what_if
 
 DOC = """### What it does
 Reads one term's feeds (as the termly DAG does), categorises and flags letters under rule set A and rule set B,
@@ -36,14 +36,8 @@ Correct the rule set (include/rules/) or the feed, then trigger the DAG again wi
 def policy_what_if():
     @task(doc_md=DOC, retries=0, on_failure_callback=on_task_failure)
     def compare() -> dict:
-        from school_improvement import what_if  # heavy imports inside the task
-
-        p = get_current_context()["params"]
-        la = next((x for x in configured_las() if x["la_code"] == p["la_code"]), None)
-        if la is None:
-            raise ValueError(f"LA {p['la_code']} is not in include/config/las.yaml: no landing folder is known for it")
-        return what_if.run_what_if(p["la_code"], p["term"], la["landing"], p["rules_a"], p["rules_b"],
-                                   f"{work_dir()}/what-if", history_url())  # paths and counts only in XCom
+        # paths and counts only in XCom
+        return run_policy_what_if(get_current_context()["params"], configured_las())
 
     compare()
 

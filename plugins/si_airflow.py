@@ -10,7 +10,8 @@ from la_config import LAS_FILE, REPO, LAConfig, la_by_code, load_las, regions  #
 from notifiers import (LEVELS, WebhookNotifier, _message, _summary_message, email_notifier,  # noqa: F401
                        notifiers, on_task_failure, send_alert, send_success_summary)
 from shared_drive import _attach_smb, shared_drive_path  # noqa: F401
-from stage_runner import history_url, run_config, run_stage, run_task_stage, work_dir  # noqa: F401
+from stage_runner import (history_url, run_config, run_policy_what_if, run_stage, run_task_stage,  # noqa: F401
+                          work_dir)
 
 
 def configured_las() -> list[dict]:

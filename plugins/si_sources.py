@@ -1,5 +1,5 @@
 """Airflow side of the public sources: a hook that reads the source's Connection, the fetch task, one Asset per source,
-and the record of which Asset versions a termly run used. The fetching itself is school_improvement.sources.
+and the record of which Asset versions a termly run used. The fetching itself is school_improvement.ingest.sources.
 
 Connections (HTTP type; host, and schema https): si_gias (ea-edubase-api-prod.azurewebsites.net), si_ofsted
 (www.gov.uk) and si_ees (api.education.gov.uk). Tests point them at 127.0.0.1.
@@ -60,7 +60,7 @@ class PublicSourceHook(BaseHook):
         return host, auth
 
     def fetch(self, work_dir: str, when: date) -> list[dict]:
-        from school_improvement.sources import fetch_source
+        from school_improvement.ingest.sources import fetch_source
 
         base, auth = self.base_url()
         return fetch_source(self.source, base, work_dir, when=when, auth=auth)
@@ -81,7 +81,7 @@ def fetch_source_task(source: str, context: dict) -> dict:
     keeps using the latest good copy. A missing Connection or configuration fails at once: retrying cannot fix it.
     """
     from airflow.sdk.exceptions import AirflowFailException
-    from school_improvement.sources import SourceError
+    from school_improvement.ingest.sources import SourceError
     from si_airflow import work_dir
 
     try:
@@ -124,7 +124,7 @@ def record_source_versions(context: dict, run_dir: str) -> dict:
 def release_dates() -> list:
     """EES release dates from include/config/sources.yaml, 09:30 London time (when DfE statistics are published)."""
     import pendulum
-    from school_improvement.sources import load_config
+    from school_improvement.ingest.sources import load_config
 
     days = (load_config().get("ees") or {}).get("release_dates") or []
     return [pendulum.parse(str(d), tz="Europe/London").replace(hour=9, minute=30) for d in days]

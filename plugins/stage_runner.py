@@ -85,7 +85,7 @@ def run_stage(stage: str, cfg: dict, **kwargs):
     from airflow.sdk.exceptions import AirflowFailException
     from school_improvement import pipeline
     from school_improvement.errors import FeedError, RulesError, ValidationFailed
-    from school_improvement.publish import PublishConflict
+    from school_improvement.publish.edition import PublishConflict
 
     config = pipeline.RunConfig(**{**cfg, "history_url": history_url()})
     data_errors = (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError) if stage != "publish" \
@@ -113,3 +113,14 @@ def run_task_stage(stage: str, la_code: str, **kwargs) -> dict:
         kwargs.setdefault("archive_dir", f"{work_dir()}/archive")
     out = run_stage(stage, cfg, **kwargs) or {}
     return {"la_code": cfg["la_code"], "term": cfg["term"], "run_dir": str(RunConfig(**cfg).run_dir), **out}
+
+
+def run_policy_what_if(params: dict, las: list[dict]) -> dict:
+    """The policy what-if task: one term of one configured LA under two rule sets; paths and counts for XCom."""
+    from school_improvement.decisions import what_if  # heavy imports inside the task
+
+    la = next((x for x in las if x["la_code"] == params["la_code"]), None)
+    if la is None:
+        raise ValueError(f"LA {params['la_code']} is not in include/config/las.yaml: no landing folder is known for it")
+    return what_if.run_what_if(params["la_code"], params["term"], la["landing"], params["rules_a"], params["rules_b"],
+                               f"{work_dir()}/what-if", history_url())

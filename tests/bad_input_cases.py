@@ -424,7 +424,7 @@ class Result:
 
 def run_case(case: Case, folder: Path, real_samples: Path | None = None) -> Result:
     from school_improvement.errors import FeedError
-    from school_improvement.feeds import read_feed
+    from school_improvement.ingest.feeds import read_feed
 
     folder.mkdir(parents=True, exist_ok=True)
     if case.needs_real:
@@ -475,7 +475,8 @@ def run_pipeline_case(case: Case, demo_landing: Path, tmp: Path) -> PipelineResu
     that already holds an edition. Stops at the first stage that raises."""
     import pandas as pd
 
-    from school_improvement import pipeline, publish
+    from school_improvement import pipeline
+    from school_improvement.publish import edition as publish
 
     landing = tmp / "landing"
     term_folder = landing / LA / TERM

@@ -35,7 +35,7 @@ def demo_landing(tmp_path_factory):
 
     The folders are shared by every test that asks for the same terms: read them, never write into them (copy
     first, as test_pipeline's broken-feed test does)."""
-    from school_improvement.demo import generate_demo
+    from demo_feeds.generate import generate_demo
 
     built: dict = {}
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import pandas as pd
 
-from school_improvement.feeds import Feed
-from school_improvement.termdata import TermData
+from school_improvement.ingest.feeds import Feed
+from school_improvement.ingest.termdata import TermData
 from school_improvement.terms import Term
 
 NATIONAL_KS2 = {"level": "national", "la_code": None, "phase": None, "rwm_exp": 61.0, "rwm_exp_prev1": 60.0,

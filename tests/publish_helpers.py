@@ -6,7 +6,7 @@ import json
 import secrets
 from pathlib import Path
 
-from school_improvement import publish
+from school_improvement.publish import edition as publish
 
 LA, TERM = "999", "2025-26-autumn"
 

@@ -13,7 +13,7 @@ import pytest
 
 from school_improvement import artefacts, pipeline
 from school_improvement.errors import Problem
-from school_improvement.feeds import read_feed, read_landing
+from school_improvement.ingest.feeds import read_feed, read_landing
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bad_input_cases import ACCEPTED, CASES, ERROR, WARNING, run_case, run_pipeline_case
-from school_improvement.demo import generate_demo
+from demo_feeds.generate import generate_demo
 
 REAL_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "dfe" / "samples"
 DANGEROUS = [c for c in CASES if c.dangerous]

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
-from school_improvement.categorise import best_fit, categorise, visits_planned
+from school_improvement.decisions.categorise import best_fit, categorise, visits_planned
 from school_improvement.errors import RulesError
 from school_improvement.rules import load_rule_set, rule_set_for
 from school_improvement.terms import Term

@@ -76,7 +76,7 @@ def _env(root: Path, pg_url: str, redis_url: str, port: int) -> dict:
 
 @pytest.fixture(scope="module")
 def celery_run():
-    from school_improvement.demo import generate_demo
+    from demo_feeds.generate import generate_demo
     from test_scheduler_rest import Airflow, _stop
 
     root = Path(tempfile.mkdtemp(prefix="si-celery-"))

@@ -78,13 +78,23 @@ def test_dag_files_are_wiring_only():
         assert not any(m and m.startswith("school_improvement.") for m in imported), f
 
 
-def test_domain_package_imports_nothing_from_airflow():
-    for f in (REPO / "include" / "school_improvement").rglob("*.py"):
+def test_domain_package_imports_nothing_from_airflow_nor_the_demo():
+    """The production package runs on an LA's downloads: it needs neither Airflow nor the demo generator."""
+    files = sorted((REPO / "include" / "school_improvement").rglob("*.py"))
+    assert len(files) > 20 and any(f.parent.name == "decisions" for f in files)
+    for f in files:
         tree = ast.parse(f.read_text())
         for n in ast.walk(tree):
             names = [a.name for a in n.names] if isinstance(n, ast.Import) else \
                 [n.module or ""] if isinstance(n, ast.ImportFrom) else []
-            assert not any(x.split(".")[0] == "airflow" for x in names), f
+            assert not any(x.split(".")[0] in ("airflow", "demo_feeds") for x in names), f
+
+
+def test_the_package_tree_shows_the_pipeline():
+    pkg = REPO / "include" / "school_improvement"
+    stages = ["ingest", "quality", "evidence", "decisions", "editions", "publish"]
+    assert all((pkg / s / "__init__.py").is_file() for s in stages)
+    assert not (pkg / "demo.py").exists() and (REPO / "include" / "demo_feeds" / "generate.py").is_file()
 
 
 def test_timetable_runs_once_per_term_on_the_calendar_dates():

@@ -69,7 +69,7 @@ def _files_containing(folder: Path, needle: bytes) -> list[str]:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from school_improvement.demo import generate_demo
+    from demo_feeds.generate import generate_demo
 
     root = tmp_path_factory.mktemp("secrets")
     generate_demo(root / "landing", terms=[TERM])

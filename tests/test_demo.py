@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from school_improvement import LA_TEMPLATES_DIR
-from school_improvement.demo import (
+from demo_feeds.generate import (
     CRITERION_IDS, DEFAULT_TERMS, INTEL_FLAGS, LA_FEED_COLUMNS, LETTER_CODES, generate_demo, write_templates,
 )
 
@@ -264,7 +264,7 @@ def test_templates(tmp_path):
 
 
 def test_feeds_reader_reads_every_demo_file_to_its_kind(demo):
-    feeds = pytest.importorskip("school_improvement.feeds")
+    feeds = pytest.importorskip("school_improvement.ingest.feeds")
     root, _ = demo
     expected = {"999_ks2final.csv": "ks2", "999_ks4final.csv": "ks4", "999_abs.csv": "absence",
                 "999_census.csv": "census", "edubasealldata.csv": "gias",
@@ -282,8 +282,8 @@ def test_feeds_reader_reads_every_demo_file_to_its_kind(demo):
 
 
 def test_code_lists_match_the_reader():
-    feeds = pytest.importorskip("school_improvement.feeds")
-    from school_improvement import demo as d
+    feeds = pytest.importorskip("school_improvement.ingest.feeds")
+    from demo_feeds import generate as d
 
     assert tuple(d.INTEL_FLAGS) == tuple(feeds.INTELLIGENCE_FLAGS)
     assert tuple(d.LETTER_CODES) == tuple(feeds.LETTER_TYPES)

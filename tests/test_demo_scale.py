@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from school_improvement.demo import generate_demo
-from school_improvement.feeds import read_landing
+from demo_feeds.generate import generate_demo
+from school_improvement.ingest.feeds import read_landing
 
 TERM = "2025-26-autumn"
 PER_SCHOOL_KINDS = ("gias", "ofsted", "census", "absence", "ks2", "ks4", "adviser_judgements", "la_intelligence")

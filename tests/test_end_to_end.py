@@ -30,7 +30,7 @@ def published(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     env = {**os.environ, "SI_WORK_DIR": str(root / "work"), "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}"}
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "school_improvement", "demo", "--out", str(root / "landing"),
+    subprocess.run([sys.executable, "-m", "demo_feeds", "--out", str(root / "landing"),
                     "--terms", *TERMS], env=env, check=True, capture_output=True)
     from airflow.dag_processing.dagbag import DagBag
 
@@ -88,10 +88,10 @@ def test_manifest_lists_every_file_with_its_sha256(published):
 
 def test_counts_per_level_equal_what_the_rules_give(published):
     from school_improvement import history
-    from school_improvement.categorise import categorise
-    from school_improvement.feeds import read_landing
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.ingest.feeds import read_landing
     from school_improvement.rules import rule_set_for
-    from school_improvement.termdata import TermData
+    from school_improvement.ingest.termdata import TermData
     from school_improvement.terms import Term
 
     term = Term.parse(TERMS[-1])

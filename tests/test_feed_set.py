@@ -12,8 +12,8 @@ from real_la import england_shaped
 from school_improvement import pipeline
 from school_improvement.__main__ import main
 from school_improvement.errors import ValidationFailed
-from school_improvement.feeds import read_feed, year_from_name
-from school_improvement.quality import data_age, feed_presence, feed_set_checks
+from school_improvement.ingest.feeds import read_feed, year_from_name
+from school_improvement.quality.checks import data_age, feed_presence, feed_set_checks
 from school_improvement.rules import load_rule_set
 from school_improvement.terms import Term, TermCalendar
 
@@ -166,8 +166,8 @@ def test_check_an_impossible_value_in_the_las_own_row_stops(shared_dfe, tmp_path
 
 
 def test_a_converter_academy_keeps_its_predecessors_results(shared_dfe):
-    from school_improvement.links import read_links
-    from school_improvement.termdata import TermData
+    from school_improvement.ingest.links import read_links
+    from school_improvement.ingest.termdata import TermData
 
     s = shared_dfe / "samples"
     feeds = [read_feed(s / "gias_850_936_extract_2022-04-20.csv"), read_feed(s / "936_ks2_2018-19.csv"),

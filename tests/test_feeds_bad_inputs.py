@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from school_improvement.errors import FeedError
-from school_improvement.feeds import INTELLIGENCE_FLAGS, read_feed
+from school_improvement.ingest.feeds import INTELLIGENCE_FLAGS, read_feed
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from school_improvement.feeds import FEED_KINDS, STATUS_REASONS, read_feed, read_landing
+from school_improvement.ingest.feeds import FEED_KINDS, STATUS_REASONS, read_feed, read_landing
 
 DFE = Path(__file__).resolve().parents[2] / "shared" / "dfe"
 SAMPLES = DFE / "samples"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from school_improvement.demo import generate_demo
+from demo_feeds.generate import generate_demo
 from source_server import Route, source_server
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from factories import gias, judgement, term_data
 from school_improvement import history
-from school_improvement.categorise import categorise
+from school_improvement.decisions.categorise import categorise
 from school_improvement.rules import load_rule_set
 from school_improvement.terms import Term
 from servers import postgres_server

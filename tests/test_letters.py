@@ -8,8 +8,8 @@ import pytest
 
 from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
 from school_improvement import history
-from school_improvement.categorise import categorise
-from school_improvement.letters import flag_letters, whistleblowing_redirect
+from school_improvement.decisions.categorise import categorise
+from school_improvement.decisions.letters import flag_letters, whistleblowing_redirect
 from school_improvement.rules import load_rule_set
 from school_improvement.terms import Term
 

@@ -8,7 +8,7 @@ import pydyf
 import pytest
 from weasyprint import HTML
 
-from school_improvement import pdf_pages
+from school_improvement.editions import pdf_pages
 
 PAGES = 12
 BOXES_PER_PAGE = 30

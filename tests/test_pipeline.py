@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from school_improvement import pipeline
-from school_improvement.demo import generate_demo
+from demo_feeds.generate import generate_demo
 from school_improvement.errors import ValidationFailed
 
 TERM = "2025-26-autumn"

@@ -9,8 +9,8 @@ import secrets
 import pytest
 from upath import UPath
 
-from school_improvement import publish
-from school_improvement.publish import PublishError, publish_edition, read_current
+from school_improvement.publish import edition as publish
+from school_improvement.publish.edition import PublishError, publish_edition, read_current
 
 from publish_helpers import LA, TERM, inject_failure, make_staged
 

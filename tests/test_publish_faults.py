@@ -19,8 +19,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from school_improvement import history, pipeline, publish
-from school_improvement.publish import NotTheShare, PublishBusy, PublishConflict, PublishError, publish_edition
+from school_improvement import history, pipeline
+from school_improvement.publish import edition as publish
+from school_improvement.publish.edition import NotTheShare, PublishBusy, PublishConflict, PublishError, publish_edition
 
 from publish_helpers import LA, TERM, make_staged
 
@@ -45,7 +46,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 KILLER = """
 import os, signal, sys
 from pathlib import Path
-from school_improvement import publish
+from school_improvement.publish import edition as publish
 where = sys.argv[3]
 if where == "copy":
     real, n = publish.shutil.copyfileobj, []
@@ -262,7 +263,7 @@ def test_run_dag_prints_the_error_before_the_log_tail():
 
 
 def test_general_edition_withholds_staff_names_and_neutralises_bidi(tmp_path):
-    from school_improvement import report
+    from school_improvement.editions import report
     from test_report import make_inputs
 
     inputs = make_inputs(4)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import servers
-from school_improvement import publish
-from school_improvement.publish import PublishError, publish_edition, read_current
+from school_improvement.publish import edition as publish
+from school_improvement.publish.edition import PublishError, publish_edition, read_current
 
 from publish_helpers import LA, TERM, inject_failure, make_staged
 CONN_ID = "si_shared_drive"

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from school_improvement.errors import ValidationFailed
-from school_improvement.feeds import read_feed
-from school_improvement.quality import FRAME_COLUMNS, load_suite_dict, validate
+from school_improvement.ingest.feeds import read_feed
+from school_improvement.quality.checks import FRAME_COLUMNS, load_suite_dict, validate
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "dfe" / "samples"
 TODAY = dt.date(2026, 1, 15)
@@ -54,7 +54,7 @@ def find(report, file, check, severity=None):
 
 
 def test_suites_are_json_files_one_per_kind():
-    from school_improvement.feeds import FEED_KINDS
+    from school_improvement.ingest.feeds import FEED_KINDS
 
     for kind in FEED_KINDS:
         suite = load_suite_dict(kind)

@@ -93,7 +93,7 @@ def _break_attendance(term_folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def regional_run(tmp_path_factory):
-    from school_improvement.demo import generate_demo
+    from demo_feeds.generate import generate_demo
 
     root = tmp_path_factory.mktemp("regional")
     for code in ("999", "998"):

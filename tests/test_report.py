@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from school_improvement import report
-from school_improvement.report import ReportInputs, build_edition, general_view, write_csv
+from school_improvement.editions import report
+from school_improvement.editions.report import ReportInputs, build_edition, general_view, write_csv
 
 TERM = "2025-26-autumn"
 HOSTILE_NAME = '<img src="http://x/y.png"><script>alert(1)</script> =HYPERLINK("http://evil","x") Primary'
@@ -267,8 +267,8 @@ def test_hostile_school_name_is_text(built):
 def test_url_fetcher_refuses_outside_templates(tmp_path):
     fetcher = report.TemplateOnlyFetcher()
     for url in ("http://example.org/x.png", "https://example.org/x.css", "file:///etc/passwd",
-                (report.TEMPLATES_DIR / ".." / ".." / "school_improvement" / "report.py").as_uri(),
-                "file://" + str(report.TEMPLATES_DIR) + "/../school_improvement/report.py", "ftp://x/y"):
+                (report.TEMPLATES_DIR / ".." / ".." / "school_improvement" / "editions" / "report.py").as_uri(),
+                "file://" + str(report.TEMPLATES_DIR) + "/../school_improvement/editions/report.py", "ftp://x/y"):
         with pytest.raises(report.RefusedURL):
             fetcher.fetch(url)
     ok = fetcher.fetch((report.TEMPLATES_DIR / "report.css").as_uri())

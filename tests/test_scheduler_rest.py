@@ -248,7 +248,7 @@ def _no_import_errors(af: Airflow) -> None:
 
 def _demo_landing(folder: Path) -> Path:
     """Demo feeds for TERM in folder/999/<term>/ (deterministic: regenerating restores the exact files)."""
-    from school_improvement.demo import generate_demo
+    from demo_feeds.generate import generate_demo
 
     generate_demo(folder, la_code="999", terms=[TERM])
     return folder / "999" / TERM

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
-from school_improvement.categorise import categorise, visits_planned
-from school_improvement.letters import flag_letters
+from school_improvement.decisions.categorise import categorise, visits_planned
+from school_improvement.decisions.letters import flag_letters
 from school_improvement.rules import load_rule_set, rule_set_for
 from school_improvement.terms import Term
 

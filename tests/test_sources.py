@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from school_improvement import pipeline, sources
-from school_improvement.demo import generate_demo
-from school_improvement.feeds import read_feed
+from school_improvement import pipeline
+from school_improvement.ingest import sources
+from demo_feeds.generate import generate_demo
+from school_improvement.ingest.feeds import read_feed
 from source_server import Route, source_server
 
 TERM = "2025-26-autumn"
@@ -280,7 +281,7 @@ def test_a_file_dropped_in_the_landing_folder_wins_over_a_fetched_one(tmp_path, 
 @pytest.mark.slow  # a whole demo term's stages
 def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_each_file_came_from(
         tmp_path, demo, gias_bytes):
-    from school_improvement import report
+    from school_improvement.editions import report
 
     cfg = _run_cfg(_landing_without(demo, tmp_path, "edubasealldata.csv"), tmp_path)
     day = cfg.as_of_date() - timedelta(days=3)

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from factories import absence, feed, flag, gias, judgement, ks2, letter, ofsted, term_data
-from school_improvement.categorise import categorise
+from school_improvement.decisions.categorise import categorise
 from school_improvement.errors import FeedError
-from school_improvement.letters import flag_letters
-from school_improvement.report import ReportInputs, general_view
+from school_improvement.decisions.letters import flag_letters
+from school_improvement.editions.report import ReportInputs, general_view
 from school_improvement.rules import load_rule_set, review_warning
 from school_improvement.terms import Term
 
@@ -267,8 +267,8 @@ def test_bad_criterion_ids_are_a_clear_critical_error(cid, area, column, says):
 def test_3_every_real_ofsted_record_gives_the_latest_judgement_with_its_date_and_framework(shared_dfe):
     """The real Ofsted MI sample (Cambridgeshire, spring 2026): graded, "Not judged" with key judgements, ungraded
     "School remains Good" and report-card rows all give a judgement; none is dropped."""
-    from school_improvement.feeds import read_feed
-    from school_improvement.indicators import latest_judgement
+    from school_improvement.ingest.feeds import read_feed
+    from school_improvement.evidence.indicators import latest_judgement
 
     feed = read_feed(shared_dfe / "samples" / "873_ofsted_mi_latest_inspections_2026_sample.csv")
     got = {int(r["urn"]): latest_judgement(r) for r in feed.schools.to_dict("records")}
@@ -284,7 +284,7 @@ def test_3_every_real_ofsted_record_gives_the_latest_judgement_with_its_date_and
 
 def test_adviser_judgements_are_looked_up_from_one_index_per_term(monkeypatch):
     """No per-school, per-criterion pandas filtering (it was 80% of categorise time): one pass per term."""
-    from school_improvement.termdata import TermData
+    from school_improvement.ingest.termdata import TermData
 
     data = term_data(gias=[gias(URN), gias(URN + 1)], adviser_judgements=LOWS + [judgement(URN + 1, "LM-H2")])
     real = TermData.rows_for
@@ -302,8 +302,8 @@ def test_adviser_judgements_are_looked_up_from_one_index_per_term(monkeypatch):
 def test_real_surrey_schools_get_their_results_and_a_reasoned_category(shared_dfe):
     """Surrey (LA 936), real DfE files: every maintained school with a KS2 row has its figures and how they
     compare in its reasons; ties are shown; no school is placed without a reason."""
-    from school_improvement.feeds import read_feed
-    from school_improvement.termdata import TermData
+    from school_improvement.ingest.feeds import read_feed
+    from school_improvement.ingest.termdata import TermData
 
     s = shared_dfe / "samples"
     names = ["936_ks2_2016-17.csv", "936_ks2_2017-18.csv", "936_ks2_2018-19.csv", "936_abs_2018-19.csv",

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from factories import gias, judgement, letter, term_data
 from school_improvement import __main__ as cli
 from school_improvement.rules import load_rule_set
-from school_improvement.what_if import compare_rule_sets, write_what_if
+from school_improvement.decisions.what_if import compare_rule_sets, write_what_if
 
 RULES = load_rule_set("cambs-2021-23")
 ROUND_UP = RULES.model_copy(update={"id": "draft-round-up", "best_fit": RULES.best_fit.model_copy(
@@ -54,7 +54,7 @@ def test_compare_command_needs_two_rule_sets_and_passes_them_in_order(monkeypatc
         seen.update(la=la, term=term, a=a, b=b, out=out)
         return {"folder": out, "schools": 3, "changed": 1, "category_changes": 1, "letter_changes": 0}
 
-    monkeypatch.setattr("school_improvement.what_if.run_what_if", fake)
+    monkeypatch.setattr("school_improvement.decisions.what_if.run_what_if", fake)
     assert cli.main(["compare", "--term", "2025-26-spring", "--rules", "cambs-2021-23"]) == 2
     assert cli.main(["compare", "--term", "2025-26-spring", "--rules", "A", "--rules", "B", "--out", "x"]) == 0
     assert (seen["a"], seen["b"], seen["term"]) == ("A", "B", "2025-26-spring")

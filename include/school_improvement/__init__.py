@@ -1,6 +1,7 @@
 """School improvement categorisation: the domain package behind the termly Airflow pipeline.
 
-Stages, one module each: feeds -> quality -> categorise -> letters -> report -> publish.
+Stages, one subpackage each: ingest -> quality -> evidence -> decisions -> editions -> publish.
+The demo feeds live apart, in `demo_feeds`, which this package never imports.
 Nothing here imports Airflow; the DAG in dags/ only wires these functions together.
 """
 

@@ -1,7 +1,7 @@
 """Operator commands: `python -m school_improvement check FILE...` (run from the repo root with PYTHONPATH=include).
 
 Subcommands are registered in SUBCOMMANDS: each entry maps a name to a function that configures its
-argparse sub-parser and sets `func`, so new commands (e.g. `demo`) only add one entry.
+argparse sub-parser and sets `func`, so new commands (e.g. `compare`) only add one entry.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ def _print_problem(p: Problem) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Read each file, validate the ones that parse together (so URNs are checked against a GIAS file given alongside)."""
-    from .feeds import read_feed
-    from .quality import validate
+    from .ingest.feeds import read_feed
+    from .quality.checks import validate
 
     feeds, critical = [], False
     for name in args.files:
@@ -33,7 +33,7 @@ def run_check(args: argparse.Namespace) -> int:
             critical = True
             continue
         try:
-            from .links import is_links_file, read_links
+            from .ingest.links import is_links_file, read_links
 
             feed = read_links(path) if is_links_file(path) else read_feed(path)
         except FeedError as err:
@@ -68,25 +68,6 @@ def _build_check(sub: argparse.ArgumentParser) -> None:
     sub.set_defaults(func=run_check)
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    from .demo import generate_demo
-
-    out = generate_demo(Path(args.out), la_code=args.la, terms=args.terms or None, seed=args.seed,
-                        schools=args.schools)
-    print(f"demo feeds for LA {args.la} written under {Path(args.out) / args.la}: "
-          f"{', '.join(sorted(str(t) for t in out.get('terms', args.terms or [])))}")
-    return 0
-
-
-def _build_demo(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--out", required=True, help="landing root; feeds go to <out>/<la>/<term>/")
-    sub.add_argument("--la", default="999", help="LA code (the demo LA is fictional)")
-    sub.add_argument("--terms", nargs="*", help="terms to generate, e.g. 2025-26-autumn 2025-26-spring")
-    sub.add_argument("--seed", type=int, default=2025)
-    sub.add_argument("--schools", type=int, help="scale the roster (250 schools) to about this many, for benchmarks")
-    sub.set_defaults(func=run_demo)
-
-
 def run_dag(args: argparse.Namespace) -> int:
     """Run the termly DAG for one term through Airflow itself (`airflow dags test`), then say where outputs are."""
     import json
@@ -94,7 +75,7 @@ def run_dag(args: argparse.Namespace) -> int:
     import shutil
     import subprocess
 
-    from .publish import read_current
+    from .publish.edition import read_current
     from .terms import Term
 
     term = str(Term.parse(args.term))
@@ -171,13 +152,13 @@ def _build_run_dag(sub: argparse.ArgumentParser) -> None:
     sub.set_defaults(func=run_dag)
 
 
-from .sources import cli_builder as _build_fetch  # noqa: E402 (the fetch command lives with the fetchers)
+from .ingest.sources import cli_builder as _build_fetch  # noqa: E402 (the fetch command lives with the fetchers)
 
 
 def run_compare(args: argparse.Namespace) -> int:
     """One term's feeds under two rule sets: which schools change category or letters, and why. Publishes nothing."""
     from .errors import FeedError, RulesError, ValidationFailed
-    from .what_if import run_what_if
+    from .decisions.what_if import run_what_if
 
     if len(args.rules) != 2:
         print("compare needs exactly two rule sets: --rules A --rules B")
@@ -208,7 +189,6 @@ def _build_compare(sub: argparse.ArgumentParser) -> None:
 # name -> (help, builder). Add new subcommands here.
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "check": ("read and validate feed files; exit 1 on any critical problem", _build_check),
-    "demo": ("generate the fictional demo LA's feeds in the real formats", _build_demo),
     "run-dag": ("run the termly DAG for one term through Airflow (airflow dags test)", _build_run_dag),
     "fetch": ("fetch GIAS, Ofsted MI or EES into the store of fetched copies", _build_fetch),
     "compare": ("policy what-if: one term under two rule sets; which schools change, and why", _build_compare),

@@ -233,7 +233,7 @@ def write_feed(folder, feed) -> dict:
 
 
 def read_feed_artefact(folder):
-    from .feeds import Feed
+    from .ingest.feeds import Feed
 
     folder = location(folder)
     meta = read_json(folder / "feed.json")

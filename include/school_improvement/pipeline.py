@@ -131,7 +131,7 @@ def _save_letters(cfg: RunConfig, out) -> None:
 
 
 def _load_letters(cfg: RunConfig):
-    from .letters import Letters
+    from .decisions.letters import Letters
 
     folder = _artefact_dir(cfg, "letters")
     artefacts.read_json(folder / "letters.json")  # written last: the stage finished
@@ -150,7 +150,7 @@ def sha256_file(path: Path) -> str:
 # ------------------------------------------------------------------ stages
 def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
     """Archive the raw feeds unchanged with their SHA-256, then read them."""
-    from .feeds import read_feed
+    from .ingest.feeds import read_feed
 
     folder = landing_folder(cfg)
     files = sorted(p for p in folder.iterdir()
@@ -172,8 +172,8 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
             shutil.rmtree(dest)
         shutil.copytree(raw, dest)
     from .errors import FeedError
-    from .links import is_links_file, read_links
-    from .termdata import read_without_other_schools, scope_urns
+    from .ingest.links import is_links_file, read_links
+    from .ingest.termdata import read_without_other_schools, scope_urns
     feeds, failed = [], []
     for p in files:
         try:
@@ -190,7 +190,7 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
             problems.extend(exc.problems)
         else:
             feeds.append(feed)
-    from .sources import merge_fetched  # copies fetched from the public sources; a landing file wins
+    from .ingest.sources import merge_fetched  # copies fetched from the public sources; a landing file wins
     feeds, problems = merge_fetched(cfg, raw, feeds, problems, archive_dir)
     _save_feeds(cfg, feeds, problems)
     return {"files": len(files), "kinds": sorted({f.kind for f in feeds}), "unreadable": len({p.file for p in problems})}
@@ -198,8 +198,8 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
 
 def validate(cfg: RunConfig) -> dict:
     from .errors import RulesError, ValidationFailed
-    from .quality import EXPECTED_FEEDS, calendar_check, data_age, feed_presence, feed_set_checks, missing_file
-    from .quality import validate as run_suites
+    from .quality.checks import EXPECTED_FEEDS, calendar_check, data_age, feed_presence, feed_set_checks, missing_file
+    from .quality.checks import validate as run_suites
     from .rules import rule_set_for
 
     stage = _load_feeds(cfg)
@@ -238,14 +238,14 @@ def validate(cfg: RunConfig) -> dict:
 
 
 def _term_data(cfg: RunConfig):
-    from .termdata import TermData
+    from .ingest.termdata import TermData
     stage = _load_feeds(cfg)
     return TermData(cfg.la_code, cfg.term_obj, stage["feeds"])
 
 
 def categorise(cfg: RunConfig) -> dict:
     from . import history
-    from .categorise import academies, categorise as place, SchoolEvidence, school_measures
+    from .decisions.categorise import academies, categorise as place, SchoolEvidence, school_measures
     from .rules import rule_set_for
 
     data = _term_data(cfg)
@@ -265,7 +265,7 @@ def categorise(cfg: RunConfig) -> dict:
 
 def flag_letters(cfg: RunConfig) -> dict:
     from . import history
-    from .letters import flag_letters as flag
+    from .decisions.letters import flag_letters as flag
     from .rules import load_rule_set
 
     data = _term_data(cfg)
@@ -282,18 +282,18 @@ def flag_letters(cfg: RunConfig) -> dict:
 
 def report_inputs(cfg: RunConfig):
     from . import history
-    from .letters import whistleblowing_redirect
-    from .report import ReportInputs, staff_names
+    from .decisions.letters import whistleblowing_redirect
+    from .editions.report import ReportInputs, staff_names
     from .rules import load_rule_set
-    from .sources import with_origin
+    from .ingest.sources import with_origin
 
     data = _term_data(cfg)
     cat = _load_categorisation(cfg)
     letters = _load_letters(cfg)
     rules = load_rule_set(cat["rule_set"])
     eng = history.engine_for(cfg.history_url)
-    from .quality import age_notes, front_page_notes, with_data_age
-    from .sources import fetched_notes
+    from .quality.checks import age_notes, front_page_notes, with_data_age
+    from .ingest.sources import fetched_notes
 
     dq = artefacts.read_table(cfg.run_dir / "quality" / "data_quality.parquet")
     dq = with_rule_set_review(dq, rules, cfg.term_obj, cat.get("problems", []))
@@ -335,7 +335,7 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
 
 def indicator_table(data, rules, table: pd.DataFrame, previous: dict) -> pd.DataFrame:
     """Per school figures against national, for the report's charts."""
-    from .categorise import SchoolEvidence
+    from .decisions.categorise import SchoolEvidence
 
     rows = []
     for r in table.to_dict("records"):
@@ -399,7 +399,7 @@ def build_report_part(cfg: RunConfig, part: str) -> dict:
     """Build one part into <run>/parts/<part>/, replacing what an earlier attempt left there."""
     from dataclasses import replace
 
-    from .report import _text, _urn_key, build_edition, render_drafts
+    from .editions.report import _text, _urn_key, build_edition, render_drafts
 
     if part not in REPORT_PARTS:
         raise ValueError(f"report part must be one of {REPORT_PARTS}, not {part!r}")
@@ -457,7 +457,7 @@ def history_agrees(cfg: RunConfig, staged: Path) -> None:
     holding one run's inputs while current.json names the other's edition.
     """
     from . import history
-    from .publish import PublishConflict
+    from .publish.edition import PublishConflict
 
     held = history.recorded_run(history.engine_for(cfg.history_url), cfg.la_code, cfg.term_obj)
     feeds = json.loads((staged / "inputs.json").read_text()).get("feeds", [])
@@ -472,7 +472,7 @@ def history_agrees(cfg: RunConfig, staged: Path) -> None:
 
 
 def publish(cfg: RunConfig, shared_drive) -> dict:
-    from .publish import publish_edition
+    from .publish.edition import publish_edition
 
     staged = cfg.run_dir / "staged"
     if not staged.exists():

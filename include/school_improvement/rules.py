@@ -413,7 +413,7 @@ def load_rule_set(rule_id: str, folder: Path = RULES_DIR) -> RuleSet:
         rs = RuleSet.model_validate(raw)
     except ValidationError as exc:
         raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) is invalid:\n{exc}") from exc
-    from .indicators import SchoolIndicators  # indicators import this module
+    from .evidence.indicators import SchoolIndicators  # indicators import this module
 
     named = ({e.indicator for _, ev in rs.all_evidence() for e in ev if e.indicator}
              | {o.indicator for o in rs.overriding.conditions if o.indicator}

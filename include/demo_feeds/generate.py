@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import DEMO_LA_CODE, DEMO_LA_NAME
-from .terms import Term
-from .vocabulary import VOCAB
+from school_improvement import DEMO_LA_CODE, DEMO_LA_NAME
+from school_improvement.terms import Term
+from school_improvement.vocabulary import VOCAB
 
 DEFAULT_TERMS = ["2024-25-spring", "2024-25-summer", "2025-26-autumn"]
 REPORT_CARD_START = date(2025, 11, 10)  # Ofsted report cards replace OEIF grades for inspections from here
@@ -1775,21 +1775,9 @@ def write_templates(folder: Path) -> list[Path]:
             ws.column_dimensions[chr(ord("A") + i)].width = max(12, len(name) + 4)
         ws.freeze_panes = "A2"
         x = folder / f"{kind}.xlsx"
-        wb.properties.creator = "school_improvement.demo"
+        wb.properties.creator = "demo_feeds.generate"
         buf = io.BytesIO()
         wb.save(buf)
         x.write_bytes(_stable_zip(buf.getvalue()))
         out.append(x)
     return out
-
-
-if __name__ == "__main__":  # python -m school_improvement.demo <landing_root> | --templates <folder>
-    import sys
-
-    if len(sys.argv) >= 3 and sys.argv[1] == "--templates":
-        for p in write_templates(Path(sys.argv[2])):
-            print(p)
-    else:
-        res = generate_demo(Path(sys.argv[1] if len(sys.argv) > 1 else "landing"))
-        print(json.dumps({k: res[k] for k in ("terms", "schools", "maintained", "academies", "scenarios")},
-                         indent=2))

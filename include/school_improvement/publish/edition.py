@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, Callable
 
-from .terms import Term
+from ..terms import Term
 
 EDITION_RE = re.compile(r"^edition-(\d{3,})$")
 MANIFEST = "manifest.json"

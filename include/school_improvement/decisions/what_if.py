@@ -16,9 +16,9 @@ import pandas as pd
 
 from .categorise import categorise
 from .letters import flag_letters
-from .rules import RuleSet, load_rule_set_arg, review_warning
-from .termdata import TermData
-from .terms import Term
+from ..rules import RuleSet, load_rule_set_arg, review_warning
+from ..ingest.termdata import TermData
+from ..terms import Term
 
 WHAT_IF_COLUMNS = ["urn", "school_name", "category_a", "category_b", "category_changed", "letter_a", "letter_b",
                    "letter_changed", "criteria_only_a", "criteria_only_b", "why"]
@@ -90,9 +90,9 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
 
 def read_term(la_code: str, term: Term, landing: Path) -> TermData:
     """Read and validate one term's feeds as the pipeline does; a critical problem stops the comparison."""
-    from .errors import FeedError, ValidationFailed
-    from .feeds import read_feed
-    from .quality import validate
+    from ..errors import FeedError, ValidationFailed
+    from ..ingest.feeds import read_feed
+    from ..quality.checks import validate
 
     folder = Path(landing) / la_code / str(term)
     folder = folder if folder.is_dir() else Path(landing)
@@ -116,7 +116,7 @@ def read_term(la_code: str, term: Term, landing: Path) -> TermData:
 
 def write_what_if(result: WhatIf, out_dir: Path) -> dict:
     """compare.csv and compare.pdf in `<out_dir>/<la>/<term>/<a>-vs-<b>/`, replaced whole (never half-written)."""
-    from .report import render_pdf, write_csv
+    from ..editions.report import render_pdf, write_csv
 
     dest = Path(out_dir) / result.la_code / str(result.term) / f"{result.rules_a.id}-vs-{result.rules_b.id}"
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -152,6 +152,6 @@ def run_what_if(la_code: str, term: str, landing: str, rules_a: str, rules_b: st
     data = read_term(str(la_code), t, Path(landing))
     history = None
     if history_url:
-        from . import history as hist
+        from .. import history as hist
         history = hist.previous(hist.engine_for(history_url), str(la_code), t)
     return write_what_if(compare_rule_sets(data, a, b, history), Path(out_dir))

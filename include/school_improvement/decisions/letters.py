@@ -15,9 +15,9 @@ from datetime import date, timedelta
 import pandas as pd
 
 from .categorise import SchoolEvidence, academies, issued_letters, maintained_schools
-from .rules import Indicator, RuleSet
-from .termdata import TermData
-from .vocabulary import VOCAB
+from ..rules import Indicator, RuleSet
+from ..ingest.termdata import TermData
+from ..vocabulary import VOCAB
 
 LETTER_COLUMNS = ["urn", "school_name", "letter", "letter_title", "indicators", "evidence", "evidence_general",
                   "escalation_note", "category", "flagged_on", "term"]
@@ -242,6 +242,6 @@ def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, 
 
 def _school_day(d):
     """Due dates fall on school days (the term calendar; weekdays where it has no entry)."""
-    from .terms import TermCalendar
+    from ..terms import TermCalendar
 
     return TermCalendar.load().school_day_on_or_after(d)

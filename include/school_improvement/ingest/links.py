@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import FeedError, Problem
+from ..errors import FeedError, Problem
 
 KIND = "gias_links"
 HEADER = ("URN", "LINKURN", "LINKTYPE")  # the columns that identify the file (case and spacing ignored)

@@ -22,12 +22,12 @@ from datetime import date
 
 import pandas as pd
 
-from .errors import FeedError, Problem
-from .indicators import Finding, SchoolIndicators
-from .rules import Evidence, RuleSet
-from .termdata import TermData, months_before
-from .terms import Term, term_for_date
-from .vocabulary import VOCAB
+from ..errors import FeedError, Problem
+from ..evidence.indicators import Finding, SchoolIndicators
+from ..rules import Evidence, RuleSet
+from ..ingest.termdata import TermData, months_before
+from ..terms import Term, term_for_date
+from ..vocabulary import VOCAB
 
 SEVERITY_RANK = {s: i for i, s in enumerate(VOCAB.severities)}
 # Intelligence about these flags is confidential in its specifics (left out of the general edition).

@@ -25,7 +25,7 @@ from typing import Callable
 
 import yaml
 
-from . import INCLUDE_DIR
+from .. import INCLUDE_DIR
 
 SOURCES_FILE = INCLUDE_DIR / "config" / "sources.yaml"
 SOURCES = ("gias", "ofsted", "ees")
@@ -485,7 +485,7 @@ def merge_fetched(cfg, raw: Path, feeds: list, problems: list, archive_dir: str 
     A landing file of the same kind and academic year (or with no year, like GIAS and Ofsted MI) wins: the fetched
     one is then not used. Each fetched file used is copied into the run's raw folder and its manifest entry says
     where it came from, when, and how old it is; a copy older than the source's max_age_days is a warning."""
-    from .errors import FeedError, Problem
+    from ..errors import FeedError, Problem
     from .feeds import detect_kind, read_feed
 
     choice = for_term(cfg.work_dir, cfg.as_of_date(), cfg.term_obj.academic_year)

@@ -35,10 +35,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 from weasyprint.urls import FatalURLFetchingError, URLFetcher  # noqa: E402
 
-from . import TEMPLATES_DIR  # noqa: E402
+from .. import TEMPLATES_DIR  # noqa: E402
 from .pdf_pages import cached_page_references  # noqa: E402
-from .terms import Term  # noqa: E402
-from .vocabulary import VOCAB  # noqa: E402
+from ..terms import Term  # noqa: E402
+from ..vocabulary import VOCAB  # noqa: E402
 
 EDITIONS = ("restricted", "general")
 
@@ -730,7 +730,7 @@ def data_notes(inputs: ReportInputs) -> list[str]:
     notes = [_text(n) for n in inputs.data_notes if _text(n).strip()]
     dq = inputs.data_quality
     if not dq.empty and "check" in dq.columns:
-        from .quality import NOTE_CHECKS
+        from ..quality.checks import NOTE_CHECKS
 
         said = dq["check"].isin(NOTE_CHECKS + ("set_aside",))
         dq = dq[~said & (dq["severity"] != "info")] if "severity" in dq.columns else dq[~said]

@@ -18,8 +18,8 @@ from typing import Callable
 
 import pandas as pd
 
-from .errors import FeedError, Problem
-from .vocabulary import VOCAB
+from ..errors import FeedError, Problem
+from ..vocabulary import VOCAB
 
 # pandas 3 keeps text in pyarrow when pyarrow is installed (it is, for the Parquet artefacts), and reading cell by
 # cell, as categorise does, then costs about twice the CPU. pandas' own storage behaves the same and is faster here.
@@ -441,7 +441,7 @@ def _parse_term(s: str) -> str | None:
     """A term as `2025-26-spring` from the spellings an LA writes: 2025-26-spring, 2025/26 Spring, Spring 2026,
     Autumn 2025. A calendar year names the term it falls in: autumn starts the academic year, spring and
     summer end it. Anything else is None (the caller refuses it; an override is never dropped silently)."""
-    from .terms import Term
+    from ..terms import Term
 
     s = re.sub(r"\s+", " ", s.strip())
     try:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from .terms import Term
+from ..terms import Term
 
 
 
@@ -253,7 +253,7 @@ def read_without_other_schools(path, err, urns: set[int] | None, la_code: str):
     import tempfile
     from pathlib import Path
 
-    from .errors import FeedError, Problem
+    from ..errors import FeedError, Problem
     from .feeds import detect_kind, read_feed
 
     path = Path(path)

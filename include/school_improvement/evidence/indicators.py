@@ -10,9 +10,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from .rules import RuleSet
-from .termdata import TermData
-from .vocabulary import VOCAB
+from ..rules import RuleSet
+from ..ingest.termdata import TermData
+from ..vocabulary import VOCAB
 
 SCALES = VOCAB.ofsted
 OFSTED_BANDS = {b: i for i, b in enumerate(SCALES.bands)}  # best first
@@ -556,7 +556,7 @@ class SchoolIndicators:
 
     def _inspected_recently(self, o) -> bool:
         """An inspection (graded, report card or ungraded) published in this term or the last."""
-        from .categorise import terms_window  # categorise imports this module
+        from ..decisions.categorise import terms_window  # categorise imports this module
 
         start, end = terms_window(self.data.term, self.rules.windows.evidence_terms)
         r = o.get("row") or {}

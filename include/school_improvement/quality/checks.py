@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import EXPECTATIONS_DIR
-from .errors import Problem, ValidationFailed
-from .feeds import LA_HELD_KINDS, Feed
-from .termdata import LINKS_KIND, SCOPED_KINDS, in_scope_mask, la_gias, predecessor_map, predecessors, scope_urns
+from .. import EXPECTATIONS_DIR
+from ..errors import Problem, ValidationFailed
+from ..ingest.feeds import LA_HELD_KINDS, Feed
+from ..ingest.termdata import LINKS_KIND, SCOPED_KINDS, in_scope_mask, la_gias, predecessor_map, predecessors, scope_urns
 
 DATE_COLUMNS = {
     "gias": ("open_date",), "ofsted": ("inspection_date", "oeif_date", "ungraded_date"),
@@ -345,7 +345,7 @@ def feed_set_checks(feeds: list[Feed], la_code: str) -> list[Problem]:
 
 
 def _la_held_key(kind: str) -> tuple[str, ...]:
-    from .feeds import UNIQUE_KEYS
+    from ..ingest.feeds import UNIQUE_KEYS
 
     keys = {"la_intelligence": ("urn", "flag", "raised_on"), "letters_log": ("urn", "letter", "issued_on"),
             "ward_members": ("ward", "member_name"), "laig_notes": ("urn", "meeting_date")}
@@ -466,7 +466,7 @@ def data_age(feeds: list[Feed], term, published_results: dict) -> list[Problem]:
 
 
 def calendar_check(term) -> list[Problem]:
-    from .terms import TermCalendar
+    from ..terms import TermCalendar
 
     cal = TermCalendar.load()
     if cal.term_dates(term) is None:

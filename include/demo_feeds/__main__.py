@@ -1,0 +1,39 @@
+"""`python -m demo_feeds`: write the fictional demo LA's feeds (or the blank LA-held templates)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .generate import generate_demo, write_templates
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m demo_feeds", description=__doc__.splitlines()[0])
+    p.add_argument("--out", help="landing root; feeds go to <out>/<la>/<term>/")
+    p.add_argument("--la", default="999", help="LA code (the demo LA is fictional)")
+    p.add_argument("--terms", nargs="*", help="terms to generate, e.g. 2025-26-autumn 2025-26-spring")
+    p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--schools", type=int, help="scale the roster (250 schools) to about this many, for benchmarks")
+    p.add_argument("--templates", metavar="FOLDER", help="write the blank LA-held feed templates here instead")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.templates:
+        for path in write_templates(Path(args.templates)):
+            print(path)
+        return 0
+    if not args.out:
+        build_parser().error("--out is required (or --templates FOLDER)")
+    out = generate_demo(Path(args.out), la_code=args.la, terms=args.terms or None, seed=args.seed,
+                        schools=args.schools)
+    print(f"demo feeds for LA {args.la} written under {Path(args.out) / args.la}: "
+          f"{', '.join(sorted(str(t) for t in out.get('terms', args.terms or [])))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
