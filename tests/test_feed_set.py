@@ -13,7 +13,8 @@ from school_improvement import pipeline
 from school_improvement.__main__ import main
 from school_improvement.errors import ValidationFailed
 from school_improvement.ingest.feeds import read_feed, year_from_name
-from school_improvement.quality.checks import data_age, feed_presence, feed_set_checks
+from school_improvement.quality.data_age import data_age
+from school_improvement.quality.feed_set import feed_presence, feed_set_checks
 from school_improvement.rules import load_rule_set
 from school_improvement.terms import Term, TermCalendar
 

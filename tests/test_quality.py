@@ -10,7 +10,7 @@ import pytest
 
 from school_improvement.errors import ValidationFailed
 from school_improvement.ingest.feeds import read_feed
-from school_improvement.quality.checks import FRAME_COLUMNS, load_suite_dict, validate
+from school_improvement.quality.suites import FRAME_COLUMNS, load_suite_dict, validate
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "dfe" / "samples"
 TODAY = dt.date(2026, 1, 15)

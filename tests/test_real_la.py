@@ -220,7 +220,7 @@ def test_an_unreadable_value_in_the_las_own_row_stops_the_run(shared_dfe, tmp_pa
 def test_a_ks2_download_cut_at_a_row_boundary_is_said_on_the_front_page(shared_dfe, tmp_path):
     """Cut cleanly after a school row, the file has no LA or national rows: never passed off as a smaller LA."""
     from school_improvement.ingest.feeds import read_feed
-    from school_improvement.quality.checks import front_page_notes
+    from school_improvement.quality.notes import front_page_notes
 
     landing = build_landing(shared_dfe, tmp_path / "landing")
     lines = (landing / "936_ks2_2018-19.csv").read_bytes().split(b"\r\n")
@@ -239,7 +239,7 @@ def test_a_ks2_download_cut_at_a_row_boundary_is_said_on_the_front_page(shared_d
 
 def test_the_las_own_rows_missing_from_gias_are_a_warning_on_the_front_page(shared_dfe, tmp_path):
     """Rows the DfE file gives LA 936 but the GIAS extract lacks (a phase-limited or differently dated extract)."""
-    from school_improvement.quality.checks import front_page_notes
+    from school_improvement.quality.notes import front_page_notes
 
     cfg = _cfg(build_landing(shared_dfe, tmp_path / "landing"), tmp_path)
     pipeline.extract(cfg)

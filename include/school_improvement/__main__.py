@@ -22,7 +22,7 @@ def _print_problem(p: Problem) -> None:
 def run_check(args: argparse.Namespace) -> int:
     """Read each file, validate the ones that parse together (so URNs are checked against a GIAS file given alongside)."""
     from .ingest.feeds import read_feed
-    from .quality.checks import validate
+    from .quality.suites import validate
 
     feeds, critical = [], False
     for name in args.files:

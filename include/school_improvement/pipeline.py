@@ -198,8 +198,9 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
 
 def validate(cfg: RunConfig) -> dict:
     from .errors import RulesError, ValidationFailed
-    from .quality.checks import EXPECTED_FEEDS, calendar_check, data_age, feed_presence, feed_set_checks, missing_file
-    from .quality.checks import validate as run_suites
+    from .quality.feed_set import EXPECTED_FEEDS, feed_presence, feed_set_checks, missing_file
+    from .quality.data_age import calendar_check, data_age
+    from .quality.suites import validate as run_suites
     from .rules import rule_set_for
 
     stage = _load_feeds(cfg)
@@ -292,7 +293,7 @@ def report_inputs(cfg: RunConfig):
     letters = _load_letters(cfg)
     rules = load_rule_set(cat["rule_set"])
     eng = history.engine_for(cfg.history_url)
-    from .quality.checks import age_notes, front_page_notes, with_data_age
+    from .quality.notes import age_notes, front_page_notes, with_data_age
     from .ingest.sources import fetched_notes
 
     dq = artefacts.read_table(cfg.run_dir / "quality" / "data_quality.parquet")

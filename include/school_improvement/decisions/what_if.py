@@ -92,7 +92,7 @@ def read_term(la_code: str, term: Term, landing: Path) -> TermData:
     """Read and validate one term's feeds as the pipeline does; a critical problem stops the comparison."""
     from ..errors import FeedError, ValidationFailed
     from ..ingest.feeds import read_feed
-    from ..quality.checks import validate
+    from ..quality.suites import validate
 
     folder = Path(landing) / la_code / str(term)
     folder = folder if folder.is_dir() else Path(landing)

@@ -730,7 +730,7 @@ def data_notes(inputs: ReportInputs) -> list[str]:
     notes = [_text(n) for n in inputs.data_notes if _text(n).strip()]
     dq = inputs.data_quality
     if not dq.empty and "check" in dq.columns:
-        from ..quality.checks import NOTE_CHECKS
+        from ..quality.notes import NOTE_CHECKS
 
         said = dq["check"].isin(NOTE_CHECKS + ("set_aside",))
         dq = dq[~said & (dq["severity"] != "info")] if "severity" in dq.columns else dq[~said]

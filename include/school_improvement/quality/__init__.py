@@ -1,4 +1,6 @@
-"""Quality: is the term's data fit to decide on? Great Expectations suites per feed, the feed set, data age.
+"""Quality: is the term's data fit to decide on?
 
-`checks` holds the suites' runner, the feed-set and data-age checks, and the notes they put on the front page.
+`suites` runs one Great Expectations suite per feed (critical stops the run, warnings go to data_quality.csv),
+`feed_set` says which files the run takes and which kinds are missing, `data_age` how old the figures are, and
+`notes` turns what the reader must know into the front page's sentences.
 """

@@ -1,0 +1,102 @@
+"""How old the term's data is: each DfE feed's academic year against the newest that should exist, a GIAS extract
+dated after the term, and a term missing from the calendar. Old data is used, and said (front page, evidence).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import Problem
+from ..ingest.feeds import LA_HELD_KINDS, Feed
+from ..ingest.termdata import LINKS_KIND
+from .feed_set import FEED_LABELS, problem
+
+
+def _year_start(year: str) -> int | None:
+    try:
+        return int(str(year)[:4])
+    except ValueError:
+        return None
+
+
+def _year(start: int) -> str:
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _gias_after_term(feeds: list[Feed], term) -> list[Problem]:
+    """A GIAS extract (or links file) dated after the term: schools that opened, closed or converted since are as
+    GIAS says now, not as they were in the term. Said, so the reader knows which schools may be missing or new."""
+    import re
+    from datetime import date
+
+    out, end = [], term.dates()[-1]
+    for f in feeds:
+        if f.kind not in ("gias", LINKS_KIND):
+            continue
+        m = re.search(r"(20\d\d)-?(\d\d)-?(\d\d)", Path(f.source).name)
+        try:
+            when = date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+        except ValueError:
+            when = None
+        if when and when > end:
+            out.append(problem(f.source, f"the GIAS file is dated {when:%d %B %Y}, after {term} ended ({end:%d %B %Y}): "
+                          "schools that opened, closed or became academies since then are listed as GIAS lists them "
+                          "now, not as they were in the term; check the schools categorised against your own records",
+                          "warning", "gias_after_term"))
+    return out
+
+
+def data_age(feeds: list[Feed], term, published_results: dict) -> list[Problem]:
+    """How old each DfE feed's figures are for the term, against the newest that should exist.
+
+    `published_results` (rule-set data): per kind, the academic years with no published figures and how many
+    years before the term's own the newest figures are. Older than expected: a warning. As new as can be but
+    still years old (e.g. 2018-19 results in 2021-22, none published in between): said, as information."""
+    out = []
+    term_start = int(term.start_year)
+    for f in feeds:
+        if not f.academic_year and f.kind not in LA_HELD_KINDS and f.kind != "gias_links":
+            out.append(problem(f.source, f"the academic year of this {FEED_LABELS.get(f.kind, f.kind)} file is unknown "
+                          "(not in the file, its name or its data): its figures are used as this term's, unchecked",
+                          "warning", "data_age"))
+    out.extend(_gias_after_term(feeds, term))
+    for kind, spec in (published_results or {}).items():
+        fs = [f for f in feeds if f.kind == kind and f.academic_year]
+        if not fs:
+            continue
+        latest = max(fs, key=lambda f: f.academic_year)
+        have = _year_start(latest.academic_year)
+        if have is None:
+            continue
+        gaps = {str(y) for y in spec.get("not_published", [])}
+        lag = int((spec.get("lag_years") or {}).get(term.season, 1))
+        expect = term_start - lag
+        while _year(expect) in gaps:
+            expect -= 1
+        label = spec.get("label", kind)
+        age = term_start - have
+        skipped = sorted(y for y in gaps if have < _year_start(y) < term_start)
+        why = f"; none were published for {', '.join(skipped)}" if skipped else ""
+        if have < expect:
+            years = f"{age} year{'s' if age != 1 else ''}"
+            out.append(problem(latest.source, f"{label} are for {latest.academic_year}, {years} before {term.academic_year}, "
+                          f"but {_year(expect)} figures should exist for {term}: the evidence is out of date{why}",
+                          "warning", "data_age"))
+        elif age > 1:
+            out.append(problem(latest.source, f"{label} are for {latest.academic_year}, {age} years before {term.academic_year}: "
+                          f"the newest published{why}", "info", "data_age"))
+    return out
+
+
+def calendar_check(term) -> list[Problem]:
+    from ..terms import TermCalendar
+
+    cal = TermCalendar.load()
+    if cal.term_dates(term) is None:
+        start, end = term.nominal_dates()
+        return [problem("include/calendar/term_dates.yaml", f"{term} is not in the term calendar: nominal dates "
+                   f"{start} to {end} are used (due dates are moved to weekdays); add the term's dates to the calendar",
+                   "warning", "term_calendar")]
+    return []
+
+

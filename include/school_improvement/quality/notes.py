@@ -1,0 +1,56 @@
+"""What the reader must know about the data, in sentences: the front page's notes and each letter's data age."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+# rule_set_review_date: the rule set is past its review date; fetched_source: a fetched copy not used
+# (fetched_notes already gives each fetched copy's age).
+NOTE_CHECKS = ("feed_missing", "feed_empty", "feed_set", "data_age", "term_calendar", "rule_set_review_date",
+               "fetched_source", "own_schools_not_in_gias", "gias_after_term", "no_summary_rows")
+
+
+def _sentence(text: str) -> str:
+    text = str(text).strip()
+    text = text[0].upper() + text[1:] if text else text
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def front_page_notes(frame: pd.DataFrame) -> list[str]:
+    """Plain sentences for the report's front page: missing feeds, data age, files set aside, warnings."""
+    if frame is None or frame.empty:
+        return []
+    # Checks about one file say which: the message alone ("the KS2 file has ...") would not tell the reader.
+    named = ("no_summary_rows", "own_schools_not_in_gias")
+    said = frame.loc[frame["check"].isin(NOTE_CHECKS)]
+    notes = list(dict.fromkeys(_sentence(f"{r['file']}: {r['message']}" if r["check"] in named else r["message"])
+                               for r in said.to_dict("records")))
+    aside = frame[frame["check"].eq("set_aside")]
+    if len(aside):
+        n = sum(int(str(m).split(" ", 1)[0]) for m in aside["message"] if str(m).split(" ", 1)[0].isdigit())
+        notes.append(f"{n} rows for schools not in this LA's GIAS extract were set aside from {len(aside)} "
+                     "file(s) and not used.")
+    # The report lists the other warnings file by file (report.data_notes).
+    return notes
+
+
+def age_notes(frame: pd.DataFrame) -> dict[str, str]:
+    """Feed kind -> how old its figures are (the data_age sentence), for each letter's evidence."""
+    if frame is None or frame.empty:
+        return {}
+    rows = frame[frame["check"].eq("data_age") & frame["feed_kind"].astype(str).ne("")]
+    return {str(r["feed_kind"]): _sentence(r["message"]) for r in rows.to_dict("records")}
+
+
+# Words in a letter's evidence that show which feed it rests on.
+EVIDENCE_WORDS = {"ks2": ("KS2",), "ks4": ("KS4", "Attainment 8", "Progress 8"), "absence": ("absence",),
+                  "census": ("census",)}
+
+
+def with_data_age(text: str, ages: dict[str, str]) -> str:
+    """The evidence, followed by how old the figures it cites are."""
+    text = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
+    extra = [ages[k] for k, words in EVIDENCE_WORDS.items()
+             if k in ages and any(w.lower() in text.lower() for w in words)]
+    return text + "".join(f" [Data age: {a}]" for a in extra) if extra else text

@@ -1,0 +1,265 @@
+"""Quality suites: run one Great Expectations suite per feed and turn the results into `Problem`s.
+
+Suites live as JSON in include/expectations/<kind>.json so data owners can read them; checks that depend on
+the run (URN known to GIAS, dates not in the future) are added here. Each expectation carries a GX
+severity: "critical" stops the run, "warning" goes to data_quality.csv.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .. import EXPECTATIONS_DIR
+from ..errors import Problem, ValidationFailed
+from ..ingest.feeds import LA_HELD_KINDS, Feed
+from ..ingest.termdata import LINKS_KIND, SCOPED_KINDS, in_scope_mask, predecessor_map, predecessors, scope_urns
+
+DATE_COLUMNS = {
+    "gias": ("open_date",), "ofsted": ("inspection_date", "oeif_date", "ungraded_date"),
+    "adviser_judgements": ("visit_date",), "la_intelligence": ("raised_on",), "letters_log": ("issued_on",),
+    "moderation": ("approved_on",), "laig_notes": ("meeting_date",),
+}
+MAX_ROWS_PER_CHECK = 500  # enough to fix a file; GX returns every unexpected row in COMPLETE mode
+FRAME_COLUMNS = ["file", "feed_kind", "row", "column", "severity", "check", "message"]
+
+
+def load_suite_dict(kind: str) -> dict:
+    return json.loads((Path(EXPECTATIONS_DIR) / f"{kind}.json").read_text(encoding="utf-8"))
+
+
+@dataclass
+class QualityReport:
+    problems: list[Problem]
+    results: list = field(default_factory=list, repr=False)  # GX CheckpointResult per feed
+    _context: object = field(default=None, repr=False)
+
+    @property
+    def critical(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "critical"]
+
+    def to_frame(self) -> pd.DataFrame:
+        kinds = getattr(self, "_kinds", {})
+        rows = [dict(file=p.file, feed_kind=kinds.get(p.file, ""), row=p.row, column=p.column, severity=p.severity,
+                     check=p.check, message=p.message) for p in self.problems]
+        df = pd.DataFrame(rows, columns=FRAME_COLUMNS)
+        df["row"] = df["row"].astype("Int64")
+        order = df.assign(_sev=df["severity"].ne("critical"))
+        return df.loc[order.sort_values(["_sev", "file", "row", "column", "check"], kind="stable",
+                                        na_position="first").index].reset_index(drop=True)
+
+    def raise_if_critical(self) -> None:
+        if self.critical:
+            raise ValidationFailed(self.critical)
+
+    def build_data_docs(self, target_dir) -> Path:
+        """Write GX's static HTML Data Docs for this report's validations; returns the index.html path."""
+        target = Path(target_dir).resolve()
+        target.mkdir(parents=True, exist_ok=True)
+        ctx = self._context
+        ctx.add_data_docs_site(site_name="school_improvement", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(target)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        ctx.build_data_docs(site_names=["school_improvement"])
+        return target / "index.html"
+
+
+def _gx():
+    os.environ["GX_ANALYTICS_ENABLED"] = "False"  # never phone home from a council server
+    import great_expectations as gx
+
+    return gx
+
+
+def _suite(gx, kind: str, name: str, extra: list[dict]):
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    spec = load_suite_dict(kind)
+    expectations = [
+        ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e.get("meta", {}),
+                                 severity=e.get("severity", "critical")).to_domain_obj()
+        for e in spec["expectations"] + extra
+    ]
+    return gx.ExpectationSuite(name=name, expectations=expectations, meta=spec.get("meta", {}))
+
+
+def _frame(feed: Feed) -> pd.DataFrame:
+    """The schools table as GX sees it: dates as timestamps so range checks work."""
+    df = feed.schools.copy()
+    for c in DATE_COLUMNS.get(feed.kind, ()):
+        if c in df:
+            df[c] = pd.to_datetime(df[c], errors="coerce")
+    for c in df.columns:  # GX pandas metrics want plain objects, not pandas' string extension dtype
+        if str(df[c].dtype) in ("str", "string"):
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df.reset_index(drop=True)
+
+
+def _message(cfg, value=None) -> str:
+    kw = cfg.kwargs
+    col = kw.get("column")
+    t = cfg.type
+    shown = "" if value is None else f"{value!r}: "
+    if t == "expect_column_to_exist":
+        return f"required column {col} is missing"
+    if t == "expect_column_values_to_not_be_null":
+        if kw.get("mostly") is not None:
+            return f"{col} has no figure for more than {100 - round(kw['mostly'] * 100)}% of schools (suppressed or blank)"
+        return f"{col} is blank"
+    if t == "expect_column_values_to_be_unique":
+        return f"{shown}{col} is duplicated"
+    if t == "expect_compound_columns_to_be_unique":
+        return f"{shown}duplicate {' + '.join(kw['column_list'])}"
+    if t == "expect_column_values_to_be_between":
+        if (cfg.meta or {}).get("check") == "date_not_future":
+            return f"{shown}{col} is in the future"
+        if col == "urn":
+            return f"{shown}URN must be 6 digits, 100000-999999"
+        lo, hi = (f"{v:g}" if isinstance(v, (int, float)) else v for v in (kw.get("min_value"), kw.get("max_value")))
+        return f"{shown}{col} is outside {lo}..{hi}"
+    if t == "expect_column_values_to_be_in_set":
+        if (cfg.meta or {}).get("check") == "known_to_gias":
+            return f"{shown}URN is not in the GIAS establishment extract"
+        allowed = ", ".join(str(v) for v in kw["value_set"])
+        return f"{shown}{col} is not a known code (allowed: {allowed})"
+    return f"{shown}failed {t}"
+
+
+def _problems(feed: Feed, result) -> list[Problem]:
+    out = []
+    for r in result.results:
+        if r.success:
+            continue
+        cfg = r.expectation_config
+        sev = getattr(cfg.severity, "value", str(cfg.severity)).lower()
+        severity = "critical" if sev == "critical" else "warning"
+        check = (cfg.meta or {}).get("check") or cfg.type
+        col = cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list", []) or []) or None
+        res = r.result or {}
+        idx = res.get("unexpected_index_list")
+        if cfg.kwargs.get("mostly") is not None or not idx:
+            if r.exception_info and r.exception_info.get("raised_exception"):
+                msg = f"check could not run: {r.exception_info.get('exception_message')}"
+            else:
+                msg = _message(cfg)
+            out.append(Problem(feed.source, None, col, msg, severity=severity, check=check))
+            continue
+        for item in idx[:MAX_ROWS_PER_CHECK]:
+            row = int(item["_row"]) if isinstance(item, dict) and "_row" in item else None
+            value = item.get(col) if isinstance(item, dict) and col in item else None
+            if isinstance(value, pd.Timestamp):
+                value = value.date().isoformat()
+            elif hasattr(value, "item"):  # numpy scalar -> plain Python for a readable message
+                value = value.item()
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            out.append(Problem(feed.source, row, col, _message(cfg, value), severity=severity, check=check))
+    return out
+
+
+def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None, la_code: str | None = None) -> QualityReport:
+    """Validate every feed with its GX suite, judging each problem where it matters.
+
+    The run's schools are the LA's in GIAS (`la_code`; without it, every school in the GIAS extract). A DfE or
+    Ofsted row for another school is set aside and counted once per file; a problem in such a row is a warning
+    (no one can fix the DfE's file, and the run does not use the row). A URN unknown to GIAS is critical only
+    in an LA-held feed, where it is a typing error the LA can fix. `gias_urns` overrides the LA's URNs."""
+    gx = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = ctx.data_sources.add_pandas("feeds")
+    today = today or dt.date.today()
+    if gias_urns is None:
+        gias = [f for f in feeds if f.kind == "gias"]
+        if la_code is not None:
+            gias_urns = scope_urns(feeds, la_code)
+        elif gias:
+            gias_urns = set().union(*(set(f.schools["urn"].astype(int)) for f in gias))
+            links = predecessor_map(feeds)  # and their predecessors, by the GIAS links
+            for u in list(gias_urns):
+                gias_urns.update(predecessors(links, u))
+    gias_urns = None if gias_urns is None else sorted(int(u) for u in gias_urns)
+
+    problems, results = [], []
+    for n, feed in enumerate(feeds):
+        name = f"{n:02d}_{feed.kind}_{Path(feed.source).stem}"[:120]
+        extra = []
+        if gias_urns is not None and feed.kind in LA_HELD_KINDS and feed.kind != "ward_members":
+            extra.append({"type": "expect_column_values_to_be_in_set", "severity": "critical",
+                          "kwargs": {"column": "urn", "value_set": gias_urns}, "meta": {"check": "known_to_gias"}})
+        for c in DATE_COLUMNS.get(feed.kind, ()):
+            extra.append({"type": "expect_column_values_to_be_between", "severity": "warning",
+                          "kwargs": {"column": c, "max_value": pd.Timestamp(today).isoformat()},
+                          "meta": {"check": "date_not_future"}})
+        # add, not add_or_update: the context is new, and add_or_update re-saves the suite at each level
+        # (checkpoint -> validation -> suite), comparing every expectation pairwise: most of validate's time.
+        suite = ctx.suites.add(_suite(gx, feed.kind, name, extra))
+        asset = source.add_dataframe_asset(name=name)
+        batch_def = asset.add_batch_definition_whole_dataframe(name)
+        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch_def, suite=suite))
+        checkpoint = ctx.checkpoints.add(gx.Checkpoint(
+            name=name, validation_definitions=[vd],
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]}))
+        mask = in_scope_mask(feed, None if gias_urns is None else set(gias_urns), la_code)
+        frame = _frame(feed)
+        if feed.kind == LINKS_KIND and gias_urns is not None:
+            frame = frame[mask.values].reset_index(drop=True)  # all England: only the links of the run's schools matter
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        found = [p for vr in run.run_results.values() for p in _problems(feed, vr)]
+        problems.extend(_judged_where_they_matter(feed, found, mask, la_code))
+        results.append(run)
+        problems.extend(feed.warnings)
+    report = QualityReport(problems=problems, results=results, _context=ctx)
+    report._kinds = {f.source: f.kind for f in feeds}
+    return report
+
+
+def _judged_where_they_matter(feed: Feed, found: list[Problem], mask: pd.Series, la_code: str | None = None
+                              ) -> list[Problem]:
+    """Keep problems in the LA's rows as they are; set aside the other schools' rows, counted once per file,
+    with their problems summarised as one warning per check and column (naming the first row)."""
+    if feed.kind == LINKS_KIND:
+        return found  # GX saw only the run's schools' links; the other links are simply not needed
+    if feed.kind not in SCOPED_KINDS or bool(mask.all()):
+        return found
+    aside_rows = set(int(r) for r in feed.schools.loc[~mask.values, "_row"])
+    kept, elsewhere = [], {}
+    for p in found:
+        if p.row is not None and p.row in aside_rows:
+            elsewhere.setdefault((p.check, p.column), []).append(p)
+        else:
+            kept.append(p)
+    out = [Problem(feed.source, None, None,
+                   f"{len(aside_rows)} of {len(feed.schools)} school rows are for schools not in this LA's GIAS "
+                   f"extract: set aside, not used", severity="info", check="set_aside")]
+    if la_code and "la_code" in feed.schools.columns:
+        # Rows the file itself gives this LA's code but the GIAS extract does not hold: an extract of one phase, or
+        # of another date, would otherwise drop the LA's own schools with only an "info" line.
+        aside = feed.schools.loc[~mask.values]
+        own = aside[aside["la_code"].astype(str).str.strip() == str(la_code)]
+        if len(own):
+            sample = ", ".join(str(int(u)) for u in own["urn"].dropna().head(5))
+            out.append(Problem(feed.source, None, "urn",
+                               f"{len(own)} row(s) that this file gives LA code {la_code} are for schools not in the "
+                               f"GIAS extract (e.g. URN {sample}), so they are not categorised: is the GIAS extract "
+                               "complete (every phase and type, open and closed) and of the right date?",
+                               severity="warning", check="own_schools_not_in_gias"))
+    for (check, column), ps in elsewhere.items():
+        first = ps[0]
+        out.append(Problem(feed.source, first.row, column,
+                           f"{len(ps)} row(s) for other LAs' schools, which this run does not use, fail this check "
+                           f"(the first: {first.message})", severity="warning", check=check))
+    return out + kept
