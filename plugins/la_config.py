@@ -65,9 +65,6 @@ class LAConfig(BaseModel):
     landing: str
     shared_drive: str
     shared_drive_conn_id: str = ""
-    # A file the LA places once at the root of the real share: its absence means the drive is not the share
-    # (an unmounted share whose empty mount point still exists), so nothing is published there. Blank: no check.
-    shared_drive_sentinel: str = ""
 
     @field_validator("la_code", mode="before")
     @classmethod
@@ -91,12 +88,6 @@ class LAConfig(BaseModel):
             raise ValueError(f"shared_drive_conn_id must be an Airflow Connection id, not {v!r}")
         return v
 
-    @field_validator("shared_drive_sentinel")
-    @classmethod
-    def _sentinel(cls, v: str) -> str:
-        if v and (not re.fullmatch(r"[A-Za-z0-9_.-]+", v) or v.strip(".") == ""):
-            raise ValueError(f"shared_drive_sentinel must be a file name (no folders), not {v!r}")
-        return v
 
     @field_validator("landing")
     @classmethod

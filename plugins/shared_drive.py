@@ -30,31 +30,20 @@ def _attach_smb(url: str, conn_id: str) -> None:
     attach(protocol="smb", conn_id=conn_id).fs = fs
 
 
-class NotTheShare(RuntimeError):
-    """The drive has no sentinel file: probably an unmounted share's empty mount point. Retried, never bypassed."""
-
-
-def shared_drive_path(url: str, conn_id: str = "", sentinel: str = ""):
+def shared_drive_path(url: str, conn_id: str = ""):
     """The shared drive as an ObjectStoragePath: a local folder, or smb://host/share/... through a Connection.
 
-    With `sentinel` (the LA's shared_drive_sentinel), the drive must hold that file at its root, which the LA
-    places there once: an unmounted share whose mount point still exists would otherwise take the reports.
+    Nothing is created here: whether it is the LA's share (its `.school-improvement-share` file) is publish's check
+    (school_improvement.publish.edition.check_is_share), so an unmounted share's mount point never takes reports.
     """
-    drive = _drive_path(url, conn_id, create=not sentinel)
-    if sentinel and not (drive / sentinel).exists():
-        raise NotTheShare(f"the shared drive {url} has no {sentinel} at its root, so it is not the LA's share "
-                          f"(is the share mounted?). Nothing was published; the current edition stays current.")
-    return drive
+    return _drive_path(url, conn_id)
 
 
-def _drive_path(url: str, conn_id: str = "", create: bool = True):
+def _drive_path(url: str, conn_id: str = ""):
     from airflow.sdk import ObjectStoragePath
 
     safe_drive(url)  # an absolute folder or smb://host/share/path, with no '..' part
     if "://" not in url:
-        # Never create the drive's parents: an unmounted share must fail (and retry), not fill the local disk.
-        if create:
-            Path(url).mkdir(exist_ok=True)
         url = "file://" + str(Path(url).resolve())
     elif url.lower().startswith("smb://"):
         if not conn_id:
@@ -88,7 +77,7 @@ def publish_and_announce(la_code: str, counts: dict, letters: dict, outlet) -> d
 
     ctx = get_current_context()
     la = la_by_code(la_code)
-    drive = shared_drive_path(la.shared_drive, la.shared_drive_conn_id, la.shared_drive_sentinel)
+    drive = shared_drive_path(la.shared_drive, la.shared_drive_conn_id)
     result = run_task_stage("publish", la_code, shared_drive=drive)
     result["files"] = len(result.get("files") or [])  # XCom: the count; the list is the edition's manifest.json
     published = {k: v for k, v in result.items() if k not in STAGE_KEYS}

@@ -223,29 +223,24 @@ def test_the_shared_drive_refuses_a_path_that_climbs_out(tmp_path):
     assert not (tmp_path / "drive").exists()
 
 
-def test_a_drive_without_the_las_sentinel_is_not_the_share(tmp_path):
-    from shared_drive import NotTheShare, shared_drive_path
+def test_a_drive_without_the_share_marker_is_not_the_share_and_nothing_is_created(tmp_path):
+    from shared_drive import shared_drive_path
+    from school_improvement.publish.edition import NotTheShare, publish_edition
 
+    staged = tmp_path / "staged"
+    (staged / "general").mkdir(parents=True)
+    (staged / "general" / "report.csv").write_text("urn\n1\n")
     mount = tmp_path / "mnt" / "reports"  # an unmounted share: the empty mount point is still there
     mount.mkdir(parents=True)
-    with pytest.raises(NotTheShare, match=r"has no \.si-share at its root.*Nothing was published"):
-        shared_drive_path(str(mount), sentinel=".si-share")
-    with pytest.raises(NotTheShare):  # nor is a mount point that is missing altogether created
-        shared_drive_path(str(tmp_path / "gone"), sentinel=".si-share")
+    for folder in (mount, tmp_path / "gone"):  # nor is a mount point that is missing altogether created
+        with pytest.raises(NotTheShare, match=r"does not hold the file \.school-improvement-share.*Nothing was published"):
+            publish_edition(staged, shared_drive_path(str(folder)), "873", "2025-26-spring")
     assert not (tmp_path / "gone").exists() and list(mount.iterdir()) == []
-    (mount / ".si-share").write_text("placed once by the LA\n")
-    assert str(shared_drive_path(str(mount), sentinel=".si-share")).endswith(str(mount))
-    # No sentinel configured (the demo): a folder is used as it is.
-    assert str(shared_drive_path(str(tmp_path / "demo-drive"))).endswith("demo-drive")
 
 
-@pytest.mark.parametrize("name", ["../x", "a/b", "..", ""])
-def test_the_sentinel_is_a_file_name(name):
+def test_an_old_per_la_sentinel_setting_is_refused_not_ignored():
+    """One marker for every LA (the domain's `.school-improvement-share`): a stale per-LA setting is an error."""
     from la_config import LAConfig
 
-    kwargs = {"la_code": "873", "landing": "/srv/l", "shared_drive": "/srv/d", "shared_drive_sentinel": name}
-    if name == "":
-        assert LAConfig(**kwargs).shared_drive_sentinel == ""
-    else:
-        with pytest.raises(ValueError, match="shared_drive_sentinel must be a file name"):
-            LAConfig(**kwargs)
+    with pytest.raises(ValueError, match="shared_drive_sentinel"):
+        LAConfig(la_code="873", landing="/srv/l", shared_drive="/srv/d", shared_drive_sentinel=".si-share")
