@@ -102,6 +102,8 @@ def in_process(root: Path, term: str) -> dict:
     env = base_env(root)
     cfg = {"la_code": LA, "term": term, "landing": str(root / "landing"), "work_dir": str(root / "work-inproc"),
            "history_url": f"sqlite:///{root / 'history-inproc.sqlite'}", "run_id": "bench"}
+    (root / "drive-inproc").mkdir(exist_ok=True)
+    (root / "drive-inproc" / ".school-improvement-share").write_text("")
     return measured(IN_PROCESS, [json.dumps(cfg), json.dumps(STAGES), str(root / "drive-inproc")], env,
                     root / "in-process.log")
 
