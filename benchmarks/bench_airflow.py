@@ -166,6 +166,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<20} workers {r['worker_cpu']:7.1f} s CPU, services {r['services_cpu']:7.1f} s, "
                   f"wall {r['wall']:7.1f} s", flush=True)
 
+    (root / "runs.json").write_text(json.dumps(runs, indent=1, default=str))
+    report(runs)
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        print(f"kept: {root}")
+    return 0
+
+
+def report(runs: dict) -> None:
     base = runs["in-process"]
     print()
     print(f"Through Airflow against in-process ({load_average()}); goal: CPU ratio <= {GOAL}")
@@ -188,8 +200,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'':<22}{r['worker_cpu'] + r['services_cpu']:9.1f}{'':9}"
               f"{(r['worker_cpu'] + r['services_cpu']) / base['cpu']:11.2f}{'':12}   "
               f"everything from a cold start: + scheduler, dag-processor, api-server ({r['services_cpu']:.1f} s)")
+    for name in ("Celery, preload", "Celery, no preload"):
+        if name in runs:
+            print(f"  {name}, CPU by process (all = start + run): " + ", ".join(
+                f"{p} {m['cpu']:.1f} = {m['start_cpu']:.1f} + {m['run_cpu']:.1f}"
+                for p, m in runs[name]["processes"].items()))
     if "Celery, preload" in runs and "Celery, no preload" in runs:
         on, off = runs["Celery, preload"], runs["Celery, no preload"]
+        print()
+        print("Task processes' CPU (sampled), by task: without and with the preload")
+        cpu = {}
+        for label, r in (("off", off), ("on", on)):
+            for t in r["tasks"]:
+                cpu.setdefault(t["task_id"], {})[label] = t["cpu"] or 0.0
+        for tid, v in cpu.items():
+            print(f"  {tid:<32}{v.get('off', 0):7.1f} s{v.get('on', 0):7.1f} s{v.get('off', 0) - v.get('on', 0):+8.1f} s")
         per_task = (off["task_cpu"] - on["task_cpu"]) / on["n_tasks"]
         print()
         print(f"Preloading in the worker (plugins/worker_preload.py): task processes {off['task_cpu']:.1f} s -> "
@@ -200,13 +225,6 @@ def main(argv: list[str] | None = None) -> int:
         peaks_off = [(t['peak_mib'] or 0) for t in off["tasks"]]
         print(f"  largest task peak RSS: {max(peaks_off):.0f} MiB without, {max(peaks):.0f} MiB with (preloaded pages "
               f"are shared copy-on-write with the worker, yet counted in each task's RSS)")
-    if not args.keep:
-        import shutil
-
-        shutil.rmtree(root, ignore_errors=True)
-    else:
-        print(f"kept: {root}")
-    return 0
 
 
 if __name__ == "__main__":
