@@ -159,7 +159,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
         port = free_port()
         env = _env(root, pg_url, redis_url, port)
         env.update({
-            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "worker_preload.CELERY_CONFIG",
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "worker_preload.CELERY_CONFIG",  # as the Celery test's
             "SI_WORKER_PRELOAD": "1" if preload else "0",
             "AIRFLOW__CORE__PARALLELISM": str(max(4, slots * 2)),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
