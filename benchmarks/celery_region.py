@@ -46,7 +46,9 @@ TASK_TITLE = "airflow worker -- "  # the task process's title (airflow.sdk task_
 def write_las(root: Path, las: list[dict]) -> Path:
     path = root / "las.yaml"
     path.write_text(yaml.safe_dump({"las": [
-        {"la_code": la["la_code"], "la_name": la["la_name"], "region": REGION, "landing": "${SI_LANDING}",
+        # A real LA's name on fictional schools' reports says so: no real school is ever labelled here.
+        {"la_code": la["la_code"], "la_name": la["la_name"] if "(demo" in la["la_name"] else
+         f"{la['la_name']} (demo schools)", "region": REGION, "landing": "${SI_LANDING}",
          "shared_drive": "${SI_SHARED_DRIVE}"} for la in las]}))
     return path
 
