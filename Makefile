@@ -25,7 +25,7 @@ export PYTHONPATH := $(REPO)/include:$(REPO)/plugins
 export GX_ANALYTICS_ENABLED := False
 export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 
-.PHONY: run test test-fast airflow venv airflow-init demo clean system-deps bench bench-growth corpus
+.PHONY: run test test-fast airflow venv airflow-init demo clean system-deps bench bench-growth bench-airflow bench-national corpus
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
 # PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test), Redis (Celery test), Chromium (browser test).
@@ -95,9 +95,21 @@ test-fast: venv
 # Figures, not pass/fail: how long each stage takes for one demo term, then cost against county size (the demo
 # scaled to BENCH_SCHOOLS schools; per-stage CPU, peak memory, fitted exponent) and the county term against its floor.
 BENCH_SCHOOLS ?= 250 1000 4000
-bench: venv
+bench: system-deps venv
 	$(BIN)/python benchmarks/bench_pipeline.py $(RUN_TERM)
 	$(BIN)/python benchmarks/bench_growth.py --term $(RUN_TERM) --schools $(BENCH_SCHOOLS)
+	$(BIN)/python benchmarks/bench_airflow.py --term $(RUN_TERM)
+
+# One demo county term in-process, through dag.test(), and on the CeleryExecutor with and without the workers'
+# preload (plugins/worker_preload.py): CPU and wall, and the ratios to in-process. Needs PostgreSQL and Redis.
+bench-airflow: system-deps venv
+	$(BIN)/python benchmarks/bench_airflow.py --term $(RUN_TERM)
+
+# England's LAs (real codes, names and school counts from ../shared/dfe/metadata) through the regional DAG on
+# the CeleryExecutor: BENCH_LAS LAs spread over the size range (or a list of codes), and the fitted cost of all 153.
+BENCH_LAS ?= 3
+bench-national: system-deps venv
+	$(BIN)/python benchmarks/bench_national.py --las $(BENCH_LAS)
 
 bench-growth: venv
 	$(BIN)/python benchmarks/bench_growth.py --term $(RUN_TERM) --schools $(BENCH_SCHOOLS)

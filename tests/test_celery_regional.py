@@ -68,6 +68,7 @@ def _env(root: Path, pg_url: str, redis_url: str, port: int) -> dict:
         "AIRFLOW__CELERY__BROKER_URL": redis_url,
         "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + pg_url,  # postgresql+psycopg2: SQLAlchemy 2.1 would pick psycopg 3
         "AIRFLOW__CORE__HOSTNAME_CALLABLE": "servers.worker_name",
+        "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "worker_preload.CELERY_CONFIG",  # as docker-compose's workers
         "PYTHONPATH": os.pathsep.join([str(root / "config"), str(REPO / "tests"), env["PYTHONPATH"]]),
         "SI_LAS_FILE": str(root / "las.yaml"),
     })

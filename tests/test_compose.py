@@ -236,6 +236,9 @@ def test_airflow_services_share_one_configuration(services):
     # the driver named: SQLAlchemy 2.1 takes a bare postgresql:// for psycopg 3, which is not installed
     assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql+psycopg2://")
     assert urlsplit(env["AIRFLOW__CELERY__BROKER_URL"]).hostname == "redis"
+    # the workers' Celery configuration preloads the heavy imports (a module of plugins/, on PYTHONPATH)
+    module, _, attr = env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"].rpartition(".")
+    assert (REPO / "plugins" / f"{module}.py").is_file() and attr == "CELERY_CONFIG"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
     assert env["GX_ANALYTICS_ENABLED"] == "False"

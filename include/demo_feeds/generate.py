@@ -406,8 +406,30 @@ def _scaled(count: int, schools: int | None) -> int:
     return count if not schools else max(1, round(count * schools / DEMO_SCHOOLS))
 
 
-def _build_roster(seed: int, la: str = DEMO_LA_CODE, schools_wanted: int | None = None
-                  ) -> tuple[list[School], list[str], list[str]]:
+def _by_phase(spec: list[tuple], phases: dict[str, int]) -> list[tuple]:
+    """The roster lines rescaled so each phase holds exactly `phases[phase]` schools (lines of a phase in
+    proportion, largest remainders first): an LA's real school counts per phase, for national benchmarks."""
+    unknown = set(phases) - {line[0] for line in spec}
+    if unknown:
+        raise ValueError(f"the demo roster has no phase {sorted(unknown)}; its phases: "
+                         f"{sorted({line[0] for line in spec})}")
+    counts = [0] * len(spec)
+    for phase, wanted in phases.items():
+        idx = [i for i, line in enumerate(spec) if line[0] == phase]
+        base = sum(spec[i][-1] for i in idx)
+        exact = {i: spec[i][-1] * wanted / base for i in idx}
+        for i in idx:
+            counts[i] = int(exact[i])
+        short = wanted - sum(counts[i] for i in idx)
+        for i in sorted(idx, key=lambda i: (-(exact[i] - int(exact[i])), i))[:short]:
+            counts[i] += 1
+    return [(*line[:-1], n) for line, n in zip(spec, counts)]
+
+
+def _build_roster(seed: int, la: str = DEMO_LA_CODE, schools_wanted: int | None = None,
+                  phases: dict[str, int] | None = None) -> tuple[list[School], list[str], list[str]]:
+    if phases:
+        schools_wanted = sum(phases.values())
     rng = np.random.default_rng([seed, 0])
     # A scaled roster needs more place names; the draw is one permutation either way, so scale 1 is unchanged.
     places = _place_names(rng, 320 if not schools_wanted else len(_PLACE_A) * len(_PLACE_B))
@@ -449,7 +471,7 @@ def _build_roster(seed: int, la: str = DEMO_LA_CODE, schools_wanted: int | None 
         ("Special", False, "Academy special converter", "Academies", "ACCS", "Academy Special Converter",
          "Does not apply", (5, 19), 3),
     ]
-    spec = [(*line[:-1], _scaled(line[-1], schools_wanted)) for line in spec]
+    spec = _by_phase(spec, phases) if phases else [(*line[:-1], _scaled(line[-1], schools_wanted)) for line in spec]
     n_total = sum(s[-1] for s in spec)
     if n_total > 9000:
         raise ValueError(f"the demo roster holds at most 9,000 schools (fictional URNs 990001-999999), not {n_total}")
@@ -1671,17 +1693,19 @@ def _moderation_rows(seed, plan, ti, term, levels) -> list[dict]:
 
 
 def generate_demo(landing_root: Path, la_code: str = DEMO_LA_CODE, terms=None, seed: int = 2025,
-                  schools: int | None = None) -> dict:
+                  schools: int | None = None, phases: dict[str, int] | None = None) -> dict:
     """Write demo landing folders `landing_root/<la_code>/<term>/` for each term. Returns a summary dict:
     la_code, la_name, terms, folders {term: path}, files {term: [names]}, schools, maintained, academies,
     scenarios {name: urn}, levels {term: {urn: category}} (the intended best-fit level, for tests).
 
     `schools` scales the roster (250 schools by default) to about that many, every kind of school in proportion,
-    so every feed grows with it: for benchmarks of cost against county size."""
+    so every feed grows with it: for benchmarks of cost against county size. `phases` ({"Primary": 210, ...})
+    instead sets the number of schools of each phase exactly (maintained and academies in the demo's
+    proportions): a real LA's counts, for the national benchmark."""
     la_code = str(la_code)
     term_objs = sorted({Term.parse(str(t)) for t in (terms or DEFAULT_TERMS)})
     root = Path(landing_root) / la_code
-    schools, wards, _trusts = _build_roster(seed, la_code, schools)
+    schools, wards, _trusts = _build_roster(seed, la_code, schools, phases)
     scenarios, plan = _assign_scenarios(seed, schools, term_objs)
     levels_by_ti = {}
     files_by_term = {}

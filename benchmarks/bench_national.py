@@ -1,0 +1,218 @@
+"""Benchmark: England's 153 LAs through the regional DAG on the CeleryExecutor. Prints figures; asserts nothing.
+
+    make bench-national                                  # BENCH_LAS=3 by default: three LAs across the size range
+    PYTHONPATH=include:plugins python benchmarks/bench_national.py --las 6
+    PYTHONPATH=include:plugins python benchmarks/bench_national.py --las 873 874 936 --workers 2 --concurrency 1
+    PYTHONPATH=include:plugins python benchmarks/bench_national.py --las 153     # all of England (hours)
+
+The LAs are England's real ones: codes and names from ../shared/dfe/metadata/la_and_region_codes_meta_2024-25.csv,
+and each LA's real number of state-funded schools per phase (primary, secondary, special, nursery; alternative
+provision counted as special, the demo having no AP roster) from ../shared/dfe/metadata/schools_per_la_census_2024-25.csv.
+The feeds are the demo's (fictional school names and URNs, include/demo_feeds) at those counts; an LA smaller than
+the demo's smallest roster (MIN_SCHOOLS, the schools its scenarios need) runs with that roster and is marked.
+`--las N` picks N LAs spread evenly over the size range (smallest to largest), so the fitted cost per school is
+not fitted to one size only; a list of codes picks those.
+
+The run is the Celery test's deployment (tests/test_celery_regional.py, tests/servers.py: PostgreSQL, Redis,
+scheduler, dag-processor, api-server, `--workers` Celery workers of `--concurrency` slots), measured by
+benchmarks/celery_region.py. Printed: total CPU (every process, exact), wall time of the DAG run, wall time per
+worker slot against CPU / slots, the peak resident memory of the largest task, per-LA task CPU, and the cost
+fitted to the LAs run (task CPU = a + b x schools) projected to all 153 LAs, beside the goals:
+
+- wall time within 1.2 x CPU / worker slots;
+- no task above 1.5 GiB;
+- all of England under 30 minutes of wall time on this machine.
+
+Figures from a shared machine drift (the load average is printed): compare ratios, not absolute seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from celery_region import load_average, run_region  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "dfe" / "metadata"
+LA_FILE = "la_and_region_codes_meta_2024-25.csv"
+COUNTS_FILE = "schools_per_la_census_2024-25.csv"
+# The census's state-funded school types, as the demo roster's phases.
+PHASE_OF_TYPE = {"State-funded primary": "Primary", "State-funded secondary": "Secondary",
+                 "State-funded special school": "Special", "State-funded AP school": "Special",
+                 "State-funded nursery": "Nursery"}
+MIN_SCHOOLS = 34  # the demo's smallest roster that holds every scenario (generate_demo(schools=30) -> 34)
+GIB = 1024
+GOAL_TASK_MIB = 1.5 * GIB
+GOAL_WALL_S = 30 * 60
+GOAL_WALL_RATIO = 1.2
+
+
+def england(metadata: Path = SHARED) -> list[dict]:
+    """The 153 LAs: code, name, region name, schools per demo phase and in all (state-funded only)."""
+    la_file, counts_file = metadata / LA_FILE, metadata / COUNTS_FILE
+    if not la_file.exists() or not counts_file.exists():
+        raise SystemExit(f"the DfE metadata is not here: {la_file}, {counts_file} (read from ../shared/dfe)")
+    with open(la_file, newline="", encoding="utf-8-sig") as fh:
+        las = {r["LEA"].strip(): {"la_code": r["LEA"].strip(), "la_name": r["LA Name"].strip(),
+                                  "region_name": r["REGION NAME"].strip(), "phases": defaultdict(int)}
+               for r in csv.DictReader(fh)}
+    with open(counts_file, newline="", encoding="utf-8-sig") as fh:
+        for r in csv.DictReader(fh):
+            phase = PHASE_OF_TYPE.get(r["SCHOOLTYPE"].strip())
+            code = r["LA"].strip()
+            if phase and code in las:
+                las[code]["phases"][phase] += int(r["schools"])
+    out = []
+    for la in las.values():
+        la["phases"] = dict(la["phases"])
+        la["schools"] = sum(la["phases"].values())
+        out.append(la)
+    return sorted(out, key=lambda la: la["la_code"])
+
+
+def choose(las: list[dict], wanted: list[str]) -> list[dict]:
+    """`--las N`: N LAs evenly spread over the size range; `--las 873 936`: those codes."""
+    if len(wanted) == 1 and not (len(wanted[0]) == 3 and wanted[0] in {la["la_code"] for la in las}):
+        n = int(wanted[0])
+        if n >= len(las):
+            return las
+        by_size = sorted(las, key=lambda la: (la["schools"], la["la_code"]))
+        if n == 1:
+            return [by_size[len(by_size) // 2]]
+        picks = sorted({round(i * (len(by_size) - 1) / (n - 1)) for i in range(n)})
+        return [by_size[i] for i in picks]
+    by_code = {la["la_code"]: la for la in las}
+    missing = [c for c in wanted if c not in by_code]
+    if missing:
+        raise SystemExit(f"not England LA codes (in {LA_FILE}): {missing}")
+    return [by_code[c] for c in wanted]
+
+
+def generate(root: Path, la: dict, term: str) -> dict:
+    """The demo's feeds for `la` at its real counts per phase (the demo's smallest roster if it is smaller)."""
+    from demo_feeds.generate import generate_demo
+
+    if la["schools"] >= MIN_SCHOOLS:
+        try:
+            demo = generate_demo(root / "landing", la_code=la["la_code"], terms=[term], phases=la["phases"])
+            return {**la, "ran_schools": demo["schools"], "maintained": demo["maintained"], "padded": False}
+        except ValueError:  # a phase mix the scenarios cannot be placed in: the smallest whole roster instead
+            pass
+    demo = generate_demo(root / "landing", la_code=la["la_code"], terms=[term], schools=max(la["schools"], 30))
+    return {**la, "ran_schools": demo["schools"], "maintained": demo["maintained"], "padded": True}
+
+
+def fit_line(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least squares y = a + b x (b through the origin when there is one point)."""
+    if len(xs) == 1:
+        return 0.0, ys[0] / xs[0]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else my / mx
+    return my - b * mx, b
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--las", nargs="+", default=["3"], help="N (LAs spread over the size range) or LA codes")
+    ap.add_argument("--term", default="2025-26-autumn")
+    ap.add_argument("--workers", type=int, default=2, help="Celery workers")
+    ap.add_argument("--concurrency", type=int, default=1, help="slots per worker")
+    ap.add_argument("--no-preload", action="store_true", help="workers without plugins/worker_preload.py")
+    ap.add_argument("--keep", action="store_true", help="keep the run's folder (logs, feeds, editions)")
+    args = ap.parse_args(argv)
+
+    everyone = england()
+    chosen = choose(everyone, args.las)
+    root = Path(tempfile.mkdtemp(prefix="si-bench-national-"))
+    print(f"England: {len(everyone)} LAs, {sum(la['schools'] for la in everyone):,} state-funded schools "
+          f"(census January 2025). Running {len(chosen)}: "
+          + ", ".join(f"{la['la_code']} {la['la_name']} ({la['schools']})" for la in chosen), flush=True)
+    t0 = time.perf_counter()
+    ran = [generate(root, la, args.term) for la in chosen]
+    print(f"  demo feeds at the real counts: {time.perf_counter() - t0:.0f} s; {load_average()}", flush=True)
+    res = run_region(root, ran, args.term, workers=args.workers, concurrency=args.concurrency,
+                     preload=not args.no_preload)
+    report(res, ran, everyone)
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        print(f"kept: {root}")
+    return 0 if res["state"] == "success" else 1
+
+
+def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
+    tasks = res["tasks"]
+    failed = [t for t in tasks if t["state"] != "success"]
+    total_cpu = res["worker_cpu"] + res["services_cpu"]
+    run_cpu = res["worker_run_cpu"] + res["services_run_cpu"]
+    slots = res["slots"]
+    print()
+    print(f"Run: {res['state']}, {len(tasks)} tasks ({len(failed)} not successful: "
+          f"{sorted({(t['task_id'], t['state']) for t in failed})[:6]}); {load_average()}")
+    print(f"  CPU, all processes (exact): {total_cpu:8.1f} s, of which {total_cpu - run_cpu:.1f} s starting them "
+          f"(before the trigger: imports, the workers' preload, DAG parsing) and {run_cpu:.1f} s the run")
+    print(f"  {'process':<16}{'all':>8}{'start':>8}{'run':>8}")
+    for name, m in res["processes"].items():
+        print(f"  {name:<16}{m['cpu']:8.1f}{m['start_cpu']:8.1f}{m['run_cpu']:8.1f}"
+              f"{'  (killed after the grace period)' if m['killed'] else ''}")
+    print(f"  wall, DAG run:              {res['wall']:8.1f} s on {slots} worker slot(s) "
+          f"({res['workers']} x {res['concurrency']})")
+    ratio = res["wall"] / (run_cpu / slots)
+    print(f"  wall / (run CPU / slots):   {ratio:8.2f}   goal <= {GOAL_WALL_RATIO} (1.0: every slot busy for the "
+          f"whole run; against the workers' run CPU alone: {res['wall'] / (res['worker_run_cpu'] / slots):.2f})")
+    sampled = [t for t in tasks if t["peak_mib"]]
+    if sampled:
+        big = max(sampled, key=lambda t: t["peak_mib"])
+        print(f"  largest task, peak RSS:     {big['peak_mib']:8.0f} MiB ({big['task_id']} map {big['map_index']}, "
+              f"LA {ran[big['map_index']]['la_code'] if 0 <= big['map_index'] < len(ran) else '-'})   "
+              f"goal <= {GOAL_TASK_MIB:.0f} MiB")
+    print(f"  task CPU sampled:           {sum(t['cpu'] or 0 for t in tasks):8.1f} s over {len(sampled)} task "
+          f"processes (every {0.5} s; the rest of the workers' CPU is the supervisors and Celery)")
+
+    print()
+    print("Per LA: task CPU seconds by task (sampled; general, restricted, drafts: the report parts), peak RSS")
+    stages = sorted({t["task_id"].split(".", 1)[-1] for t in tasks if t["map_index"] >= 0})
+    short = {s: s.removeprefix("build_reports_").removesuffix("_reports") for s in stages}
+    print(f"{'LA':<5}{'name':<24}{'schools':>8}{'ran':>6}" + "".join(f"{short[s][:11]:>12}" for s in stages)
+          + f"{'total':>9}{'peak MiB':>10}")
+    per_la = []
+    for i, la in enumerate(ran):
+        mine = [t for t in tasks if t["map_index"] == i]
+        cpu = {s: sum(t["cpu"] or 0 for t in mine if t["task_id"].endswith("." + s)) for s in stages}
+        peak = max((t["peak_mib"] or 0 for t in mine), default=0)
+        total = sum(cpu.values())
+        per_la.append((la["ran_schools"], total))
+        print(f"{la['la_code']:<5}{la['la_name'][:23]:<24}{la['schools']:>8}{la['ran_schools']:>6}"
+              + "".join(f"{cpu[s]:12.1f}" for s in stages) + f"{total:9.1f}{peak:10.0f}"
+              + ("  (padded to the demo's smallest roster)" if la["padded"] else ""))
+
+    print()
+    a, b = fit_line([x for x, _ in per_la], [y for _, y in per_la])
+    print(f"Fitted task CPU per LA = {a:.1f} s + {1000 * b:.1f} ms x schools (over {len(per_la)} LA(s); "
+          f"{'a line needs at least two sizes: proportional to schools' if len(per_la) == 1 else 'least squares'})")
+    overhead = (run_cpu / sum(y for _, y in per_la)) if sum(y for _, y in per_la) else float("nan")
+    proj_tasks = sum(a + b * max(la["schools"], MIN_SCHOOLS) for la in everyone)
+    proj_cpu = proj_tasks * overhead + (total_cpu - run_cpu)
+    proj_wall = (proj_cpu - (total_cpu - run_cpu)) / slots * max(ratio, 1.0)
+    print(f"All {len(everyone)} LAs ({sum(la['schools'] for la in everyone):,} schools), projected:")
+    print(f"  task CPU {proj_tasks:8.0f} s x {overhead:.2f} (the run's CPU, all processes / task CPU, as measured "
+          f"here) + {total_cpu - run_cpu:.0f} s starting the services = {proj_cpu:8.0f} s CPU ({proj_cpu / 3600:.1f} h)")
+    best = (proj_cpu - (total_cpu - run_cpu)) / slots
+    print(f"  wall on {slots} slot(s): {best:8.0f} s ({best / 60:.0f} min) with every slot busy throughout, "
+          f"{proj_wall:8.0f} s ({proj_wall / 60:.0f} min) at the wall / (CPU / slots) ratio measured here "
+          f"({ratio:.2f}: this run's critical path and the machine's other load)   goal < {GOAL_WALL_S / 60:.0f} min")
+    print(f"  cores needed for 30 minutes at this cost: {proj_cpu / GOAL_WALL_S:.1f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""A region's termly run on the CeleryExecutor, measured: the harness of bench_national.py and bench_airflow.py.
+
+The deployment is the Celery test's (tests/test_celery_regional.py: PostgreSQL, Redis, api-server, scheduler,
+dag-processor, Celery workers on 127.0.0.1, started with tests/servers.py), imported from there, not copied.
+What this adds is measurement:
+
+- total CPU: every service and worker is a direct child of this process and is stopped gracefully (a Celery
+  worker's warm shutdown reaps its pool, each pool process has reaped the task processes it forked), so
+  `os.wait4` returns the CPU seconds of that process and of every process below it, exactly;
+- per task: a sampler reads each task process (`airflow worker -- <ti id>`) every SAMPLE_S seconds: its CPU
+  seconds (user + system) and its peak resident memory (VmHWM, the kernel's own high-water mark), keeping the
+  last reading. A task's last fraction of a second can be missed; the totals above cannot;
+- the run's own CPU: the same less what each process had used when the run was triggered (starting the services
+  and workers: imports, the workers' preload, parsing the DAGs), read from /proc (psutil) at that moment;
+- wall: the DAG run's own start and end dates.
+
+Workers preload Great Expectations, pandas, WeasyPrint and the stages before forking (plugins/worker_preload.py,
+through AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS); `preload=False` runs the same workers without it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+for p in (REPO / "tests", REPO / "include", REPO / "plugins"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+AIRFLOW = REPO / ".venv" / "bin" / "airflow"
+SAMPLE_S = 0.5
+REGION = "bench"
+DAG_ID = f"regional_school_improvement_{REGION}"
+TASK_TITLE = "airflow worker -- "  # the task process's title (airflow.sdk task_runner)
+
+
+def write_las(root: Path, las: list[dict]) -> Path:
+    path = root / "las.yaml"
+    path.write_text(yaml.safe_dump({"las": [
+        # A real LA's name on fictional schools' reports says so: no real school is ever labelled here.
+        {"la_code": la["la_code"], "la_name": la["la_name"] if "(demo" in la["la_name"] else
+         f"{la['la_name']} (demo schools)", "region": REGION, "landing": "${SI_LANDING}",
+         "shared_drive": "${SI_SHARED_DRIVE}"} for la in las]}))
+    return path
+
+
+class Sampler(threading.Thread):
+    """Every SAMPLE_S seconds: CPU seconds and peak RSS of each task process below the workers."""
+
+    def __init__(self, roots: list[int]):
+        super().__init__(daemon=True)
+        self.roots, self.tasks, self.stop_flag = roots, {}, threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        while not self.stop_flag.is_set():
+            for pid in self.roots:
+                try:
+                    procs = psutil.Process(pid).children(recursive=True)
+                except psutil.NoSuchProcess:
+                    continue
+                for p in procs:
+                    try:
+                        title = " ".join(p.cmdline())
+                        if not title.startswith(TASK_TITLE):
+                            continue
+                        ti_id = title[len(TASK_TITLE):].split()[0]
+                        t = p.cpu_times()
+                        hwm = _vm_hwm_kib(p.pid)
+                    except (psutil.NoSuchProcess, psutil.AccessDenied, IndexError):
+                        continue
+                    seen = self.tasks.setdefault(ti_id, {"cpu": 0.0, "peak_mib": 0.0})
+                    seen["cpu"] = max(seen["cpu"], t.user + t.system)
+                    seen["peak_mib"] = max(seen["peak_mib"], hwm / 1024)
+            self.stop_flag.wait(SAMPLE_S)
+
+
+def _vm_hwm_kib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1])
+    return 0.0
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds so far of a process and everything below it: the live ones' own, and those they reaped."""
+    import psutil
+
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _stop_measured(proc: subprocess.Popen, grace: float = 180) -> dict:
+    """SIGTERM the process (a Celery worker finishes its warm shutdown, reaping its pool), then wait4 it:
+    its CPU seconds and those of every descendant it reaped. SIGKILL to the group after `grace` seconds."""
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + grace
+    killed = False
+    while True:
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline and not killed:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            killed = True
+        time.sleep(0.2)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    try:  # anything of its group still alive (it should not be) is stopped too
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return {"cpu": ru.ru_utime + ru.ru_stime, "maxrss_mib": ru.ru_maxrss / 1024, "killed": killed}
+
+
+def _parse(ts: str | None) -> datetime | None:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")) if ts else None
+
+
+def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurrency: int = 1,
+               preload: bool = True, timeout: float = 6 * 3600, log=print) -> dict:
+    """Run DAG_ID over `las` (dicts with la_code, la_name; their feeds already under root/landing) on
+    `workers` Celery workers of `concurrency` slots each. Returns the figures (see the module doc)."""
+    import requests
+    from servers import free_port, postgres_server, redis_server, wait_for_port
+    from test_celery_regional import _env
+    from test_scheduler_rest import Airflow
+
+    write_las(root, las)
+    slots = workers * concurrency
+    procs: dict[str, subprocess.Popen] = {}
+    measured: dict[str, dict] = {}
+    with postgres_server() as pg_url, redis_server() as redis_url:
+        port = free_port()
+        env = _env(root, pg_url, redis_url, port)
+        env.update({
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "worker_preload.CELERY_CONFIG",  # as the Celery test's
+            "SI_WORKER_PRELOAD": "1" if preload else "0",
+            "AIRFLOW__CORE__PARALLELISM": str(max(4, slots * 2)),
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(16, slots * 4)),
+        })
+        t_setup = time.perf_counter()
+        for args in (["db", "migrate"], ["pools", "set", "si_reports", str(2 * slots), "report renders (GiB)"]):
+            done = subprocess.run([str(AIRFLOW), *args], env=env, cwd=root, capture_output=True, text=True,
+                                  timeout=900)
+            if done.returncode != 0:
+                raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        commands = {
+            "scheduler": ["scheduler", "--skip-serve-logs"],
+            "dag-processor": ["dag-processor"],
+            "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        }
+        cwd = {name: root for name in commands}
+        names = [f"worker_{i}" for i in range(workers)]
+        for w in names:
+            scratch = root / "scratch" / w
+            (scratch / "tmp").mkdir(parents=True)
+            commands[w] = ["celery", "worker", "--concurrency", str(concurrency), "--skip-serve-logs",
+                           "--celery-hostname", f"{w}@%h", "--without-gossip", "--without-mingle"]
+            cwd[w] = scratch
+        try:
+            for name, args in commands.items():
+                penv = {**env, "SI_TEST_WORKER": name, "TMPDIR": str(cwd[name] / "tmp")} if name in names else env
+                with open(root / f"{name}.log", "wb") as out:
+                    procs[name] = subprocess.Popen([str(AIRFLOW), *args], env=penv, cwd=cwd[name], stdout=out,
+                                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                                   start_new_session=True)
+            af = Airflow(root, port, procs)
+            wait_for_port(port, timeout=300)
+
+            def until(what, ready, limit, every=2.0):
+                deadline = time.monotonic() + limit
+                while time.monotonic() < deadline:
+                    for n, p in procs.items():
+                        if p.poll() is not None:
+                            raise RuntimeError(f"{n} exited ({p.returncode}) while waiting for {what}: "
+                                               f"see {root / (n + '.log')}")
+                    try:
+                        value = ready()
+                    except (requests.RequestException, AssertionError):
+                        value = None
+                    if value:
+                        return value
+                    time.sleep(every)
+                raise TimeoutError(f"timed out waiting for {what} (logs in {root})")
+
+            until("the api-server", lambda: requests.get(f"{af.base}/api/v2/monitor/health", timeout=5).ok, 300, 1)
+            af.login()
+            until(f"{DAG_ID} to be registered",
+                  lambda: af.call("GET", f"/dags/{DAG_ID}", expect=(200, 404)).get("dag_id"), 900)
+            setup_s = time.perf_counter() - t_setup
+            # What starting the services and workers cost (imports, preload, DAG parsing), before any task:
+            # subtracted to get the run's own cost.
+            at_trigger = {name: tree_cpu(p.pid) for name, p in procs.items()}
+            sampler = Sampler([procs[w].pid for w in names])
+            sampler.start()
+            af.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
+            run_id = af.call("POST", f"/dags/{DAG_ID}/dagRuns",
+                             json={"logical_date": None, "conf": {"term": term}})["dag_run_id"]
+            log(f"  triggered {run_id} over {len(las)} LA(s) on {workers} worker(s) x {concurrency} slot(s), "
+                f"preload {'on' if preload else 'off'} (set-up took {setup_s:.0f} s)")
+
+            def finished():
+                run = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
+                return run if run["state"] in ("success", "failed") else None
+            run = until(f"run {run_id} to finish", finished, timeout, 5)
+            sampler.stop_flag.set()
+            sampler.join()
+            tis = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
+                          params={"limit": 1000})["task_instances"]
+        finally:
+            for name in [*(n for n in procs if n.startswith("worker_")), "scheduler", "dag-processor", "api-server"]:
+                if name in procs:
+                    measured[name] = _stop_measured(procs[name])
+    wall = (_parse(run["end_date"]) - _parse(run["start_date"])).total_seconds()
+    tasks = []
+    for ti in tis:
+        seen = sampler.tasks.get(ti["id"], {})
+        start, end = _parse(ti.get("start_date")), _parse(ti.get("end_date"))
+        tasks.append({"task_id": ti["task_id"], "map_index": ti["map_index"], "state": ti["state"],
+                      "hostname": ti.get("hostname"), "wall": (end - start).total_seconds() if start and end else None,
+                      "cpu": seen.get("cpu"), "peak_mib": seen.get("peak_mib")})
+    for name, m in measured.items():
+        m["start_cpu"] = at_trigger.get(name, 0.0)
+        m["run_cpu"] = m["cpu"] - m["start_cpu"]
+    return {"state": run["state"], "wall": wall, "slots": slots, "workers": workers, "concurrency": concurrency,
+            "preload": preload, "processes": measured, "tasks": tasks, "root": str(root),
+            "worker_cpu": sum(v["cpu"] for k, v in measured.items() if k.startswith("worker_")),
+            "services_cpu": sum(v["cpu"] for k, v in measured.items() if not k.startswith("worker_")),
+            "worker_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if k.startswith("worker_")),
+            "services_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if not k.startswith("worker_"))}
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"

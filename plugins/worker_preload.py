@@ -1,0 +1,73 @@
+"""Pay the heavy imports once per Celery worker, not once per task: the worker's Celery configuration.
+
+Every Airflow task on a Celery worker runs in a process forked from the worker (the worker's pool process
+forks the task supervisor, which forks the task). A module imported in the worker's main process before its
+pool starts is therefore already in every task's memory, shared copy-on-write: Great Expectations (several
+seconds of import per process), pandas, pyarrow, WeasyPrint and the domain package's stages are then imported
+once per worker instead of once per task. Airflow's Celery provider does the same for its own modules
+(`on_celery_import_modules`); this adds ours through the option Airflow provides for the worker's Celery
+configuration:
+
+    AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS=worker_preload.CELERY_CONFIG
+
+(the module is on the worker's path as a plugin: plugins/ is on PYTHONPATH). The configuration itself is
+Airflow's default, unchanged. The scheduler imports this module too (it builds the same Celery app to send
+work) but Celery sends `import_modules` only in a worker, so the scheduler stays light.
+
+Only imports happen here: no Great Expectations context, no file handles, no database connections, nothing
+that would be unsafe to share across a fork. The domain package stays free of Airflow and Celery.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import logging
+import os
+
+log = logging.getLogger(__name__)
+
+# The modules every task of the termly chain would otherwise import for itself, heaviest first.
+PRELOAD = (
+    "great_expectations",
+    "pandas",
+    "pyarrow.parquet",
+    "weasyprint",
+    "school_improvement.pipeline",
+    "school_improvement.quality.checks",
+)
+
+
+def preload() -> list[str]:
+    """Import PRELOAD (skipping any that fail: the task then imports it itself and reports the real error)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # as the tasks run it: no analytics threads
+    done = []
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+            done.append(name)
+        except Exception:  # a broken install must fail the task that needs it, with its own traceback
+            log.warning("worker preload: could not import %s; tasks will import it themselves", name, exc_info=True)
+    return done
+
+
+def __getattr__(name: str):
+    """`CELERY_CONFIG`, built when Airflow's Celery app asks for it: Airflow loads every file of plugins/ in
+    every process (api-server, dag-processor, tasks), and only a Celery process should import Celery."""
+    if name != "CELERY_CONFIG":
+        raise AttributeError(name)
+    from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
+    from celery.signals import import_modules
+
+    import_modules.connect(_preload_before_the_pool_forks, weak=False)
+    return dict(DEFAULT_CELERY_CONFIG)
+
+
+def _preload_before_the_pool_forks(*args, **kwargs) -> None:
+    if os.environ.get("SI_WORKER_PRELOAD", "1") == "0":  # the benchmark's "without" arm
+        return
+    done = preload()
+    # As Airflow's own preload does: keep the imported objects out of the collector's reach, so a forked task
+    # does not copy the pages of every object by touching their reference counts during collection.
+    gc.freeze()
+    log.info("worker preload: imported %s before forking the pool", ", ".join(done))
