@@ -34,7 +34,7 @@ PRELOAD = (
     "pyarrow.parquet",
     "weasyprint",
     "school_improvement.pipeline",
-    "school_improvement.quality.checks",
+    "school_improvement.quality.suites",
 )
 
 
