@@ -198,3 +198,21 @@ def test_an_ofsted_file_for_another_la_is_said_to_hold_none_of_the_las_schools(s
              read_feed(s / "873_ofsted_mi_latest_inspections_2026_sample.csv")]  # Cambridgeshire's schools
     [p] = [p for p in feed_presence(feeds, "936") if p.check == "feed_missing" and "Ofsted" in p.message]
     assert "hold no rows for LA 936's schools" in p.message and p.severity == "warning"
+
+
+def test_check_judges_the_files_together_as_the_run_does(shared_dfe, tmp_path, capsys):
+    """`check` passing files the run would refuse would tell an officer they are fine when they are not."""
+    s = shared_dfe / "samples"
+    gias, ks2, ofsted = (s / "gias_850_936_extract_2022-04-20.csv", s / "936_ks2_2018-19.csv",
+                         s / "873_ofsted_mi_latest_inspections_2026_sample.csv")
+    copy = tmp_path / "936_ks2_2018-19 (1).csv"
+    copy.write_bytes(ks2.read_bytes())
+    assert main(["check", "--no-gx", "--la", "936", str(gias), str(ks2), str(copy)]) == 1
+    assert "2 KS2 files for academic year 2018-19" in capsys.readouterr().out
+    assert main(["check", "--no-gx", "--la", "873", str(gias), str(ks2)]) == 1
+    assert "the GIAS extract has no schools for LA 873" in capsys.readouterr().out
+    # Another LA's Ofsted sample beside Surrey's GIAS: not critical, but said (the run's front page says it too).
+    assert main(["check", "--no-gx", "--la", "936", str(gias), str(ks2), str(ofsted)]) == 0
+    out = capsys.readouterr().out
+    assert "the Ofsted file(s) hold no rows for LA 936's schools" in out and "RESULT: ok" in out
+    assert "no absence file" not in out  # kinds not given to check are not 'missing'

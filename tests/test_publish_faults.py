@@ -314,6 +314,25 @@ def test_run_dag_output_starts_with_the_error(tmp_path, monkeypatch, capsys):
         "2026-11-26T03:21:45Z [info] tail")
 
 
+def test_run_dag_reads_the_deployments_las_file(tmp_path, monkeypatch, capsys):
+    """SI_LAS_FILE names the deployment's LA list for the DAGs; run-dag must read the same one, not the repo's."""
+    import subprocess as sp
+
+    from school_improvement.__main__ import main
+
+    own = tmp_path / "las.yaml"
+    own.write_text('las:\n  - la_code: "936"\n    landing: "${SI_LANDING}"\n    shared_drive: "${SI_SHARED_DRIVE}"\n')
+    calls = []
+    monkeypatch.setattr(sp, "call", lambda cmd, **kw: calls.append(cmd) or 0)
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    monkeypatch.setenv("SI_LAS_FILE", str(own))
+    args = ["--term", "2021-22-autumn", "--landing", str(tmp_path), "--shared-drive", str(tmp_path / "d")]
+    main(["run-dag", "--la", "936", *args])
+    assert calls and "termly_school_improvement_936" in calls[0]
+    assert main(["run-dag", "--la", "999", *args]) == 2  # not in the deployment's file
+    assert f"LA 999 is not in {own}" in capsys.readouterr().out
+
+
 def test_the_success_summary_lists_what_publish_tidied(drive, tmp_path):
     pytest.importorskip("airflow")
     import si_airflow

@@ -56,6 +56,20 @@ def run_check(args: argparse.Namespace) -> int:
             for p in sorted(mine, key=lambda p: (p.severity != "critical", p.row or 0)):
                 _print_problem(p)
         critical = critical or bool(report.critical)
+    if feeds:
+        # What the run checks of the files together: which files it takes, and whether the LA's schools are there.
+        from .quality.feed_set import feed_presence, feed_set_checks, missing_file
+
+        together = feed_set_checks(feeds, args.la or "")
+        if args.la and any(f.kind == "gias" for f in feeds):
+            # Kinds not given to `check` are not missing from the run: only what is said of the files given counts.
+            together += [p for p in feed_presence(feeds, args.la)
+                         if p.severity == "critical" or p.file != missing_file(p.file[4:-6])]
+        if together:
+            print("the files together:")
+            for p in together:
+                _print_problem(p)
+        critical = critical or any(p.severity == "critical" for p in together)
     print("RESULT: critical problems found" if critical else "RESULT: ok (no critical problems)")
     return 1 if critical else 0
 
@@ -87,7 +101,8 @@ def run_dag(args: argparse.Namespace) -> int:
     dag_id = args.dag_id or f"termly_school_improvement_{args.la}"
     import yaml
 
-    las_file = Path(__file__).resolve().parents[1] / "config" / "las.yaml"
+    # The same file the DAGs read: SI_LAS_FILE names a deployment's own (plugins/la_config.py).
+    las_file = Path(os.environ.get("SI_LAS_FILE") or Path(__file__).resolve().parents[1] / "config" / "las.yaml")
     configured = {str(la.get("la_code")) for la in (yaml.safe_load(las_file.read_text()) or {}).get("las") or []}
     if args.la not in configured:
         print(f"LA {args.la} is not in {las_file}: add it there (landing: \"${{SI_LANDING}}\", shared_drive: "
