@@ -216,3 +216,21 @@ def test_check_judges_the_files_together_as_the_run_does(shared_dfe, tmp_path, c
     out = capsys.readouterr().out
     assert "the Ofsted file(s) hold no rows for LA 936's schools" in out and "RESULT: ok" in out
     assert "no absence file" not in out  # kinds not given to check are not 'missing'
+
+
+def test_a_gias_extract_long_before_the_term_is_said(shared_dfe):
+    """Surrey's extract of April 2022 used for 2025-26: schools, conversions and headteachers three years old."""
+    from school_improvement.rules import rule_set_for
+
+    gias = read_feed(shared_dfe / "samples" / "gias_850_936_extract_2022-04-20.csv")
+    for term, expect in (("2025-26-autumn", True), ("2021-22-spring", False)):
+        t = Term.parse(term)
+        rules = rule_set_for(t.reference_date)
+        assert rules.extract_max_age_days == {"gias": 120}  # in every rule set in force, extended ones too
+        said = [p for p in data_age([gias], t, rules.published_results, rules.extract_max_age_days)
+                if p.check == "gias_old"]
+        assert bool(said) == expect, (term, said)
+    old = data_age([gias], Term.parse("2025-26-autumn"), {}, {"gias": 120})
+    msg = next(p.message for p in old if p.check == "gias_old")
+    assert "dated 20 April 2022, 3 years before" in msg and "headteachers" in msg
+    assert not [p for p in data_age([gias], Term.parse("2025-26-autumn"), {}, {}) if p.check == "gias_old"]

@@ -235,6 +235,7 @@ class RuleSet(BaseModel):
     escalation_bodies: list[Body]
     member_alerts: MemberAlerts
     published_results: dict[str, dict] = {}  # per feed kind: not_published years, lag_years by season, label
+    extract_max_age_days: dict[str, int] = {}  # per dated extract (gias): older than this when the term starts is said
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -23,13 +23,15 @@ def _year(start: int) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-def _gias_after_term(feeds: list[Feed], term) -> list[Problem]:
-    """A GIAS extract (or links file) dated after the term: schools that opened, closed or converted since are as
-    GIAS says now, not as they were in the term. Said, so the reader knows which schools may be missing or new."""
+def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int]) -> list[Problem]:
+    """A GIAS extract (or links file) dated after the term, or long before it: schools that opened, closed or
+    converted in between are as GIAS said on that day, not as they were in the term. Said, so the reader knows
+    which schools may be missing or new and that headteachers' names may be out of date."""
     import re
     from datetime import date
 
-    out, end = [], term.dates()[-1]
+    out, (start, end) = [], term.dates()
+    oldest = (max_age_days or {}).get("gias")
     for f in feeds:
         if f.kind not in ("gias", LINKS_KIND):
             continue
@@ -43,10 +45,18 @@ def _gias_after_term(feeds: list[Feed], term) -> list[Problem]:
                           "schools that opened, closed or became academies since then are listed as GIAS lists them "
                           "now, not as they were in the term; check the schools categorised against your own records",
                           "warning", "gias_after_term"))
+        elif when and f.kind == "gias" and oldest is not None and (start - when).days > int(oldest):
+            days = (start - when).days
+            age = f"{days // 365} year{'s' if days // 365 != 1 else ''}" if days >= 365 else f"{days} days"
+            out.append(problem(f.source, f"the GIAS extract is dated {when:%d %B %Y}, {age} before {term} began "
+                          f"({start:%d %B %Y}): schools that opened, closed or became academies since then, and "
+                          "new headteachers, are not in it; download this term's extract, or check the schools "
+                          "categorised and the letters' addressees against your own records", "warning", "gias_old"))
     return out
 
 
-def data_age(feeds: list[Feed], term, published_results: dict) -> list[Problem]:
+def data_age(feeds: list[Feed], term, published_results: dict, max_age_days: dict | None = None
+             ) -> list[Problem]:
     """How old each DfE feed's figures are for the term, against the newest that should exist.
 
     `published_results` (rule-set data): per kind, the academic years with no published figures and how many
@@ -59,7 +69,7 @@ def data_age(feeds: list[Feed], term, published_results: dict) -> list[Problem]:
             out.append(problem(f.source, f"the academic year of this {FEED_LABELS.get(f.kind, f.kind)} file is unknown "
                           "(not in the file, its name or its data): its figures are used as this term's, unchecked",
                           "warning", "data_age"))
-    out.extend(_gias_after_term(feeds, term))
+    out.extend(_gias_dated(feeds, term, max_age_days or {}))
     for kind, spec in (published_results or {}).items():
         fs = [f for f in feeds if f.kind == kind and f.academic_year]
         if not fs:
