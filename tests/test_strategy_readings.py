@@ -322,3 +322,27 @@ def test_real_surrey_schools_get_their_results_and_a_reasoned_category(shared_df
     assert all("Borderline, for moderation" in r for r in tied["reasons"])
     # evidence.csv keeps the checks judged and not met
     assert (cat.evidence["met"] == False).sum() > 0  # noqa: E712
+
+
+def test_last_years_gap_of_a_small_disadvantaged_cohort_is_not_counted_as_persistent(shared_dfe):
+    """Surrey trial: a 'persistently wide' gap (a Significant Concerns letter) rested on 2017-18 gaps of 7-10
+    disadvantaged pupils. The rule set's small_cohort applies to every year a test reads, not only the latest."""
+    from school_improvement.evidence.indicators import SchoolIndicators
+    from school_improvement.ingest.feeds import read_feed
+    from school_improvement.ingest.termdata import TermData
+    from school_improvement.rules import rule_set_for
+    from school_improvement.terms import Term
+
+    s = shared_dfe / "samples"
+    term = Term.parse("2021-22-autumn")
+    rules = rule_set_for(term.reference_date)
+    gias, ks2_18, ks2_19 = (read_feed(s / n) for n in ("gias_850_936_extract_2022-04-20.csv", "936_ks2_2017-18.csv",
+                                                         "936_ks2_2018-19.csv"))
+    last_year = {int(r["urn"]): r for r in ks2_18.schools.to_dict("records")}
+    assert last_year[124953]["disadv_cohort"] < rules.thresholds["small_cohort"]  # Manorcroft: 7 pupils
+    alone = SchoolIndicators(124953, TermData("936", term, [gias, ks2_19]), rules)
+    both = SchoolIndicators(124953, TermData("936", term, [gias, ks2_18, ks2_19]), rules)
+    assert alone.get("disadvantaged_gap_persistently_wide").met is True  # last year's cohort not known: as before
+    f = both.get("disadvantaged_gap_persistently_wide")
+    assert f.met is False and "small disadvantaged cohort in 2017-18 (7 pupils)" in f.value
+    assert both.get("disadvantaged_gap_wide").met == alone.get("disadvantaged_gap_wide").met  # this year unchanged

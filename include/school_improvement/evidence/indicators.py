@@ -109,6 +109,12 @@ def _yr(year: str) -> str:
     return f" ({year})" if year else ""
 
 
+def _year_before(year: str) -> str:
+    """'2018-19' -> '2017-18'."""
+    start = int(str(year)[:4]) - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
 def _fmt(v: float | None, unit: str = "") -> str:
     return "n/a" if v is None else f"{v:.1f}{unit}"
 
@@ -342,6 +348,14 @@ class SchoolIndicators:
                  "nat_gap": None if nd is None or no is None else no - nd,
                  "nat_gap_prev1": None if nd1 is None or no1 is None else no1 - nd1,
                  "label": "KS2 RWM expected standard", "unit": " points"}
+            # Last year's gap counts towards "persistently wide" only if last year's cohort was big enough to judge
+            # (the small-cohort rule applies to every year it reads, not only this one).
+            last = self.data.row_in_year("ks2", self.urn, _year_before(feed.academic_year)) if feed.academic_year else None
+            c1 = _num(last.get("disadv_cohort")) if last else None
+            if c1 is not None and c1 < small and g["gap_prev1"] is not None:
+                g["gap_prev1"], g["disadv_prev1"] = None, None
+                g["prev1_note"] = (f"previous year not counted: small disadvantaged cohort in "
+                                   f"{_year_before(feed.academic_year)} ({int(c1)} pupils)")
             if g["cohort"] is not None and g["cohort"] < small:
                 g["reason"] = f"small disadvantaged cohort ({int(g['cohort'])} pupils): not judged"
             elif g["gap"] is None:
@@ -377,6 +391,8 @@ class SchoolIndicators:
              f"gap {_fmt(g['gap'])} points vs national gap {_fmt(g['nat_gap'])}{_yr(g['year'])}")
         if g["gap_prev1"] is not None:
             s += f"; previous year gap {_fmt(g['gap_prev1'])}"
+        elif g.get("prev1_note"):
+            s += f"; {g['prev1_note']}"
         return Finding(bool(test(g)), value=s, source=g["source"], measures={"disadv_gap": (g["gap"], g["year"])})
 
     def disadvantaged_gap(self) -> tuple[float | None, float | None]:

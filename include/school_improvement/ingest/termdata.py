@@ -95,6 +95,16 @@ class TermData:
                 int(r["urn"]): r for r in df.to_dict("records")}
         return self._cache[key]
 
+    def row_in_year(self, kind: str, urn: int, academic_year: str) -> dict | None:
+        """The school's row in the file of that academic year (e.g. last year's KS2), indexed once per term."""
+        key = ("year_index", kind, academic_year)
+        if key not in self._cache:
+            f = next((f for f in self.by_kind.get(kind) or [] if f.academic_year == academic_year), None)
+            df = None if f is None else f.schools
+            self._cache[key] = {} if df is None or df.empty or "urn" not in df else {
+                int(r["urn"]): r for r in df.to_dict("records") if pd.notna(r["urn"])}
+        return self._cache[key].get(urn)
+
     def national(self, kind: str, phase: str | None = None) -> dict:
         """The national comparator row, for the school's phase where the feed splits by phase."""
         key = ("national", kind, phase)
