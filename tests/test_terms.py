@@ -43,3 +43,19 @@ def test_the_schedule_uses_london_time_not_utc():
     cfg = run_config({"la_code": "999", "term": "", "landing": "/tmp"},
                      {"data_interval_start": interval.start, "run_id": "scheduled__x"})
     assert cfg["term"] == "2026-27-autumn" and cfg["la_name"] == "Wealdshire (demo)"
+
+
+def test_a_term_not_in_the_calendar_runs_its_school_days_after_the_nominal_start_not_on_it():
+    """Surrey trial: 2021-22 autumn (not in the calendar) ran 'as of' 1 September, so letters were flagged that day."""
+    from datetime import date
+
+    from school_improvement.pipeline import RunConfig
+    from school_improvement.terms import TermCalendar
+
+    cal = TermCalendar.load()
+    assert cal.term_dates(Term.parse("2021-22-autumn")) is None
+    run = RunConfig(la_code="936", term="2021-22-autumn", landing="/x", work_dir="/y").as_of_date()
+    assert run == date(2021, 9, 22)  # 1 Sep 2021 is a Wednesday: 15 weekdays later
+    assert run.weekday() < 5 and run > date(2021, 9, 1)
+    listed = next(iter(cal.terms()))
+    assert RunConfig(la_code="936", term=str(listed), landing="/x", work_dir="/y").as_of_date() == cal.run_date(listed)

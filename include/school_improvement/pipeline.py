@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import DEMO_LA_CODE, DEMO_LA_NAME, artefacts
-from .terms import Term, TermCalendar
+from .terms import Term, TermCalendar, TermWindow
 
 FEED_SUFFIXES = {".csv", ".xlsx"}
 
@@ -62,7 +62,9 @@ class RunConfig:
             return date.fromisoformat(self.as_of)
         t = self.term_obj
         cal = TermCalendar.load()
-        return cal.run_date(t) or cal.school_day_on_or_after(t.dates()[0])  # a term not in the calendar: a weekday
+        # A term not in the calendar (warned on the front page) runs as a listed one does, the calendar's number of
+        # school days after its nominal start, counting weekdays only: not on its first day.
+        return cal.run_date(t) or TermWindow(t, *t.nominal_dates(), ()).nth_school_day(cal.run_after_school_days)
 
     def name_of_la(self) -> str:
         return self.la_name or (DEMO_LA_NAME if self.la_code == DEMO_LA_CODE else f"LA {self.la_code}")
