@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-STAGES = ("extract", "validate", "categorise", "flag_letters", "build_reports", "publish")
+STAGES = ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports", "publish")
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO / "plugins"),
                                                      os.environ.get("PYTHONPATH", "")]),
        "GX_ANALYTICS_ENABLED": "False"}

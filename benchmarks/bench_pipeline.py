@@ -22,7 +22,7 @@ def main(term: str = "2025-26-spring") -> None:
     cfg = pipeline.RunConfig(la_code="999", term=term, landing=str(root / "landing"), work_dir=str(root / "work"),
                              history_url=f"sqlite:///{root / 'history.sqlite'}", run_id="bench")
     total = 0.0
-    for stage in ("extract", "validate", "categorise", "flag_letters", "build_reports", "publish"):
+    for stage in ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports", "publish"):
         kwargs = {"shared_drive": str(root / "drive")} if stage == "publish" else {}
         t0 = time.perf_counter()
         out = getattr(pipeline, stage)(cfg, **kwargs)

@@ -1,4 +1,4 @@
-"""Termly school improvement, one DAG per LA: extract -> validate -> categorise -> flag letters -> build reports
+"""Termly school improvement, one DAG per LA: extract -> validate -> assess evidence -> categorise -> flag letters -> build reports
 (general, restricted and drafts side by side) -> assemble -> publish.
 
 Wiring only: the rules live in include/school_improvement, the Airflow glue in plugins/ (termly_tasks wires the

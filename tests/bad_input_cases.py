@@ -462,7 +462,7 @@ class PipelineResult:
         return False
 
 
-STAGES = ("extract", "validate", "categorise", "flag_letters", "build_reports", "publish")
+STAGES = ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports", "publish")
 CLEAR_ERRORS = ("FeedError", "ValidationFailed", "PublishConflict", "NotTheShare")
 
 
