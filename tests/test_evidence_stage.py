@@ -23,7 +23,8 @@ from school_improvement.rules import load_rule_set
 RULES = load_rule_set("cambs-2021-23")
 URN, OTHER, ACADEMY = 990301, 990302, 990303
 AS_OF = date(2025, 10, 6)
-HISTORY = {URN: {"previous_category": "medium", "prior": {"ofsted_band": ("good", ""), "head": ("Bea Before", "2024-25-summer")}}}
+HISTORY = {URN: {"previous_category": "medium",
+                 "prior": {"ofsted_band": ("good", ""), "head": ("Bea Before", "2024-25-summer")}}}
 
 
 def _data(schools=(URN, OTHER, ACADEMY)):

@@ -127,7 +127,8 @@ def test_each_la_runs_its_own_chain_one_broken_feed_stops_only_its_la(regional_r
     assert states[("la_codes", -1)] == "success"
     # map index 0 is 999 (good), 1 is 998 (broken attendance feed)
     for task in ("la.extract", "la.validate", "la.assess_evidence", "la.categorise", "la.flag_letters",
-                 "la.build_reports_general", "la.build_reports_restricted", "la.build_reports_drafts", "la.assemble_reports", "la.publish"):
+                 "la.build_reports_general", "la.build_reports_restricted", "la.build_reports_drafts",
+                 "la.assemble_reports", "la.publish"):
         assert states[(task, 0)] == "success", (task, states)
     assert states[("la.extract", 1)] == "success" and states[("la.validate", 1)] == "failed"
     for task in ("la.assess_evidence", "la.categorise", "la.flag_letters", "la.assemble_reports", "la.publish"):

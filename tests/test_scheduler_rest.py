@@ -304,8 +304,8 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
     assert states["extract"] == "success", states
     assert airflow.wait_run(run_id) == "failed"
     states = airflow.task_states(run_id)
-    assert all(states[t] == "upstream_failed" for t in ("assess_evidence", "categorise", "flag_letters", "build_reports",
-                                                        "assemble_reports", "publish")), states
+    assert all(states[t] == "upstream_failed" for t in ("assess_evidence", "categorise", "flag_letters",
+                                                        "build_reports", "assemble_reports", "publish")), states
     print(f"[broken feed: validate failed {time.monotonic() - t0:.0f}s after the trigger]")
 
     # the operator reads the log in the UI: it names the file, the row and the column

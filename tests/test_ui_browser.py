@@ -170,7 +170,8 @@ class Operator:
         affected = dialog.get_by_text(re.compile(r"^Affected Tasks: \d+$"))
         if affected.inner_text().strip() == "Affected Tasks: 1":  # Downstream not preselected: select it
             dialog.get_by_role("button", name="Downstream", exact=True).click()
-        # extract, validate, assess_evidence, categorise, flag_letters, build_reports x3 (general, restricted, drafts), assemble, publish
+        # extract, validate, assess_evidence, categorise, flag_letters, build_reports x3 (general, restricted,
+        # drafts), assemble, publish
         dialog.get_by_text("Affected Tasks: 10").wait_for()
         text = dialog.inner_text()
         self.shot("07-clear-extract-with-downstream")
