@@ -435,19 +435,22 @@ class TermEvidence:
             else:
                 s._questions = {}
         rows = self.checks[(self.checks["question"] == CRITERION) == criteria] if len(self.checks) else self.checks
-        last: tuple | None = None
-        for (urn, question, cid, area, level, wording, _n, measure, met, value, _general, comparator, reason, source,
-             detail, confidential) in _rows(rows, CHECK_COLUMNS):
-            # value_general is Check.general_value, derived again from the same fields
+        # value_general is not read: it is Check.general_value, derived again from the same fields.
+        columns = ["urn", "question", "criterion_id", "area", "level", "wording", "measure", "met", "value",
+                   "comparator", "reason", "source", "detail", "confidential"]
+        last_urn, last_id, school = None, None, None
+        for (urn, question, cid, area, level, wording, measure, met, value, comparator, reason, source, detail,
+             confidential) in _rows(rows, columns):
             c = Check(met, measure, value, reason, source, detail, bool(confidential), comparator)
-            s = schools[int(urn)]
-            if criteria:
-                if last != (urn, cid):
-                    s._criteria.append(CriterionEvidence(cid, area, level, wording, []))
-                    last = (urn, cid)
-                s._criteria[-1].checks.append(c)
+            if urn != last_urn:
+                school, last_urn, last_id = schools[int(urn)], urn, None
+            if not criteria:
+                school._questions.setdefault((question, cid), []).append(c)
+            elif cid == last_id:
+                school._criteria[-1].checks.append(c)
             else:
-                s._questions.setdefault((question, cid), []).append(c)
+                school._criteria.append(CriterionEvidence(cid, area, level, wording, [c]))
+                last_id = cid
 
 
 def _check_row(urn: int, question: str, cid: str, area: str, level: str, wording: str, n: int, c: Check) -> tuple:
