@@ -303,6 +303,7 @@ def report_inputs(cfg: RunConfig):
     from . import history
     from .decisions.letters import whistleblowing_redirect
     from .editions.report import ReportInputs, staff_names
+    from .evidence.assess import read_figures
     from .rules import load_rule_set
     from .ingest.sources import with_origin
 
@@ -331,7 +332,7 @@ def report_inputs(cfg: RunConfig):
         rule_set_id=rules.id, data_notes=front_page_notes(dq) + fetched_notes(cfg.run_dir),
         rule_set_title=rules.title, run_date=cfg.as_of_date(), categorisation=cat["table"],
         evidence=cat["evidence"], history=history.category_history(eng, cfg.la_code, cfg.term_obj),
-        indicators=indicator_table(cat["table"], _load_evidence(cfg)[0].figures),
+        indicators=indicator_table(cat["table"], read_figures(_artefact_dir(cfg, "evidence"))),
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
         data_quality=dq, provenance=with_origin(data.provenance(), cfg.run_dir), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
         academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date),

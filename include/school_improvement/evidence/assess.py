@@ -369,6 +369,9 @@ FLAG_COLUMNS = {"met", "confidential", "good_or_better"}
 def _column(s: pd.Series) -> list:
     """A column as Python values: text with "" for missing, flags as bool or None (never numpy's bool)."""
     if s.name in TEXT_COLUMNS:
+        if isinstance(s.dtype, pd.CategoricalDtype):  # read as categories: each distinct text is one object
+            return ["" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+                    for v in s.astype(object).tolist()]
         return s.fillna("").astype(str).tolist()  # whole column at once: no per-cell call
     if s.name in FLAG_COLUMNS:
         return s.tolist() if s.dtype == bool else [_bool(v) for v in s.tolist()]
@@ -598,8 +601,19 @@ def read_evidence(folder) -> tuple[TermEvidence, dict]:
 
     folder = artefacts.location(folder)
     facts = artefacts.read_json(folder / "evidence.json")  # written last: the stage finished
-    tables = {name: artefacts.read_table(folder / f"{name}.parquet")
+    # Checks and findings repeat their wordings, ids and reasons school after school: read each text once.
+    text = {"checks": sorted(TEXT_COLUMNS & set(CHECK_COLUMNS)), "findings": sorted(TEXT_COLUMNS & set(FINDING_COLUMNS))}
+    tables = {name: artefacts.read_table(folder / f"{name}.parquet", text.get(name))
               for name in ("schools", "checks", "findings", "measures", "figures")}
     ev = TermEvidence(facts["rule_set"], facts["term"], **tables,
                       problems=artefacts.problems_from_json(artefacts.read_json(folder / "problems.json")))
     return ev, artefacts.read_json(folder / "previous.json")
+
+
+def read_figures(folder) -> pd.DataFrame:
+    """The report's figures per school alone (the report needs no checks: categorise and the letters read those)."""
+    from .. import artefacts
+
+    folder = artefacts.location(folder)
+    artefacts.read_json(folder / "evidence.json")  # written last: the stage finished
+    return artefacts.read_table(folder / "figures.parquet")
