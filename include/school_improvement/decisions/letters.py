@@ -241,10 +241,13 @@ def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, 
     rows = []
     wards = dict(zip(categorisation["urn"], categorisation["ward"])) if not categorisation.empty else {}
     names = dict(zip(categorisation["urn"], categorisation["school_name"])) if not categorisation.empty else {}
+    by_ward: dict[str, list[dict]] = {}  # indexed once: not a filter of the whole list per school
+    if not members.empty:
+        for ward, m in zip(members["ward"].astype(str).str.casefold(), members.to_dict("records")):
+            by_ward.setdefault(ward, []).append(m)
     for urn, why in sorted(reasons.items()):
         ward = wards.get(urn)
-        mine = members[members["ward"].astype(str).str.casefold() == str(ward).casefold()] if not members.empty else members
-        for m in (mine.to_dict("records") if not mine.empty else [{"member_name": "[no member listed for this ward]"}]):
+        for m in by_ward.get(str(ward).casefold()) or [{"member_name": "[no member listed for this ward]"}]:
             rows.append({"ward": ward, "member_name": m.get("member_name"), "party": m.get("party", ""),
                          "email": m.get("email", ""), "urn": urn, "school_name": names.get(urn),
                          "reason": "; ".join(why)})
