@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
 from school_improvement import artefacts
@@ -130,3 +131,30 @@ def test_a_cleared_stage_replaces_its_folder_whole(tmp_path):
     ev, previous = read_evidence(folder)
     assert previous == {} and counts["schools"] == 1
     assert set(ev.checks["urn"]) == set(ev.schools["urn"]) == {OTHER}
+
+
+@pytest.mark.slow  # a demo term through the stages
+def test_the_stages_after_it_read_the_evidence_and_never_ask_again(demo_landing, tmp_path, monkeypatch):
+    from school_improvement import pipeline
+    from school_improvement.evidence.indicators import SchoolIndicators
+
+    root, _ = demo_landing(["2025-26-autumn"])
+    cfg = pipeline.RunConfig(la_code="999", term="2025-26-autumn", landing=str(root), work_dir=str(tmp_path / "w"),
+                             history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", run_id="r1")
+    pipeline.extract(cfg)
+    pipeline.validate(cfg)
+    counts = pipeline.assess_evidence(cfg)
+    assert counts["maintained"] == 200 and counts["academies"] == 50
+    assert artefacts.read_json(cfg.run_dir / "evidence" / "evidence.json") == {"format": artefacts.FORMAT, **counts}
+
+    def asked(*_a, **_k):
+        raise AssertionError("evidence asked again after the evidence stage")
+
+    monkeypatch.setattr(SchoolEvidence, "check", asked)
+    monkeypatch.setattr(SchoolIndicators, "get", asked)
+    monkeypatch.setattr(SchoolIndicators, "_attainment", asked)
+    pipeline.categorise(cfg)
+    pipeline.flag_letters(cfg)
+    inputs = pipeline.report_inputs(cfg)
+    assert len(inputs.categorisation) == len(inputs.indicators) == 200
+    assert inputs.indicators["urn"].tolist() == inputs.categorisation["urn"].tolist()
