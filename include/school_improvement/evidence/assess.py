@@ -48,7 +48,7 @@ def _as_date(v) -> date | None:
         return None
 
 
-@dataclass
+@dataclass(slots=True)  # a county holds a few hundred thousand of these: no per-instance dict
 class Check:
     """The outcome of one piece of evidence for one school."""
 
