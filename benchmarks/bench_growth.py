@@ -29,7 +29,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-STAGES = ("extract", "validate", "categorise", "flag_letters", "build_reports", "publish")
+sys.path.insert(0, str(REPO / "include"))
+from school_improvement.pipeline import STAGES  # noqa: E402  (the stages in order, one process each here)
+
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO / "plugins"),
                                                      os.environ.get("PYTHONPATH", "")]),
        "GX_ANALYTICS_ENABLED": "False"}

@@ -24,7 +24,7 @@ def main(term: str = "2025-26-spring") -> None:
     total = 0.0
     (root / "drive").mkdir(exist_ok=True)  # the LA marks the real share once: publish refuses a drive without it
     (root / "drive" / ".school-improvement-share").write_text("")
-    for stage in ("extract", "validate", "categorise", "flag_letters", "build_reports", "publish"):
+    for stage in pipeline.STAGES:
         kwargs = {"shared_drive": str(root / "drive")} if stage == "publish" else {}
         t0 = time.perf_counter()
         out = getattr(pipeline, stage)(cfg, **kwargs)

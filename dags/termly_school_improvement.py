@@ -1,5 +1,5 @@
-"""Termly school improvement, one DAG per LA: extract -> validate -> categorise -> flag letters -> build reports
-(general, restricted and drafts side by side) -> assemble -> publish.
+"""Termly school improvement, one DAG per LA: extract -> validate -> assess evidence -> categorise -> flag letters
+-> build reports (general, restricted and drafts side by side) -> assemble -> publish.
 
 Wiring only: the rules live in include/school_improvement, the Airflow glue in plugins/ (termly_tasks wires the
 tasks). Each LA in include/config/las.yaml gets the DAG `termly_school_improvement_<la_code>`, bound to that LA:

@@ -1,6 +1,6 @@
 """The termly run as Airflow tasks, wired once and used by the per-LA DAGs and the regional DAGs alike.
 
-extract -> validate -> categorise -> flag_letters -> build_reports (mapped: general, restricted, drafts)
+extract -> validate -> assess_evidence -> categorise -> flag_letters -> build_reports (mapped: general, restricted, drafts)
 -> assemble_reports -> publish. Each task runs one stage of school_improvement.pipeline for the LA it is given
 (a constant in a per-LA DAG, the map's LA code in a regional DAG) and returns paths and counts only.
 """
@@ -66,8 +66,12 @@ def termly_chain(la_code, outlet, map_parts: bool = True):
     def validate(la: str, extracted: dict) -> dict:
         return run_task_stage("validate", la)
 
+    @task(doc_md=DOCS["assess_evidence"])
+    def assess_evidence(la: str, validated: dict) -> dict:
+        return run_task_stage("assess_evidence", la)
+
     @task(doc_md=DOCS["categorise"])
-    def categorise(la: str, validated: dict) -> dict:
+    def categorise(la: str, assessed: dict) -> dict:
         return run_task_stage("categorise", la)
 
     @task(doc_md=DOCS["flag_letters"])
@@ -92,7 +96,7 @@ def termly_chain(la_code, outlet, map_parts: bool = True):
 
         return publish_and_announce(la, counts, letters, outlet)
 
-    counted = categorise(la_code, validate(la_code, extract(la_code)))
+    counted = categorise(la_code, assess_evidence(la_code, validate(la_code, extract(la_code))))
     flagged = flag_letters(la_code, counted)
     if map_parts:
         parts = build_reports.partial(la=la_code, flagged=flagged).expand(part=list(REPORT_PARTS))

@@ -462,7 +462,7 @@ class PipelineResult:
         return False
 
 
-STAGES = ("extract", "validate", "categorise", "flag_letters", "build_reports", "publish")
+STAGES = ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports", "publish")
 CLEAR_ERRORS = ("FeedError", "ValidationFailed", "PublishConflict", "NotTheShare")
 
 
@@ -496,7 +496,7 @@ def run_pipeline_case(case: Case, demo_landing: Path, tmp: Path) -> PipelineResu
     before = _snapshot(drive)
     cfg = pipeline.RunConfig(la_code=LA, term=TERM, landing=str(landing), work_dir=str(tmp / "work"),
                              history_url=f"sqlite:///{tmp / 'history.sqlite'}", run_id=f"corpus-{case.name}")
-    stages = STAGES if case.pipeline != "accepted" else STAGES[:3]
+    stages = STAGES if case.pipeline != "accepted" else STAGES[:4]  # through categorise
     stopped, error, crash = None, "", False
     for stage in stages:
         try:

@@ -103,13 +103,15 @@ def test_stages_write_parquet_and_json_only(demo_landing, tmp_path):
                              history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", run_id="r1")
     pipeline.extract(cfg)
     pipeline.validate(cfg)
+    pipeline.assess_evidence(cfg)
     pipeline.categorise(cfg)
     pipeline.flag_letters(cfg)
     written = {p.relative_to(cfg.run_dir).as_posix() for p in cfg.run_dir.rglob("*") if p.is_file()
                and not p.relative_to(cfg.run_dir).as_posix().startswith(("raw/", "quality/data_docs"))}
     # quality/data_quality.csv is the operator's copy, written even when validation fails (the error names it).
     assert not [p for p in written if not p.endswith((".parquet", ".json")) and p != "quality/data_quality.csv"], written
-    assert {"categorisation/categorisation.parquet", "categorisation/evidence.parquet", "letters/drafts.json",
+    assert {"evidence/checks.parquet", "evidence/evidence.json", "categorisation/categorisation.parquet",
+            "categorisation/evidence.parquet", "letters/drafts.json",
             "letters/letters.parquet", "quality/data_quality.parquet", "feeds/index.json"} <= written
     # The next stage reads them back as the objects it used to get.
     cat = pipeline._load_categorisation(cfg)

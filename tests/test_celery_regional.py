@@ -29,9 +29,9 @@ REGION = "demo_three"
 DAG_ID = f"regional_school_improvement_{REGION}"
 LAS = ("999", "998", "997")
 WORKERS = ("worker_a", "worker_b")
-CHAIN = ("la.extract", "la.validate", "la.categorise", "la.flag_letters", "la.build_reports_general",
-         "la.assemble_reports", "la.publish")
-# extract on a, validate on b, categorise on a, ...: every hand-off along the chain crosses workers.
+CHAIN = ("la.extract", "la.validate", "la.assess_evidence", "la.categorise", "la.flag_letters",
+         "la.build_reports_general", "la.assemble_reports", "la.publish")
+# extract on a, validate on b, assess_evidence on a, ...: every hand-off along the chain crosses workers.
 POLICY = f'''
 CHAIN = {list(CHAIN)!r}
 PARTS = ("la.build_reports_general", "la.build_reports_restricted", "la.build_reports_drafts")

@@ -24,7 +24,8 @@ def test_dagbag_has_no_import_errors_and_every_task_has_retries_and_a_doc(dagbag
     dag = dagbag.dags.get("termly_school_improvement_999")
     assert dag is not None
     assert [t.task_id for t in dag.topological_sort()] == [
-        "extract", "validate", "categorise", "flag_letters", "build_reports", "assemble_reports", "publish"]
+        "extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports", "assemble_reports",
+        "publish"]
     for t in dag.tasks:
         for part in ("What it does", "Usual causes of failure", "Fix and re-run"):  # the operator's three questions
             assert part in (t.doc_md or ""), (t.task_id, part)

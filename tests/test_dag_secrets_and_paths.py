@@ -114,8 +114,8 @@ def test_xcom_carries_paths_and_counts_only(run):
     with sqlite3.connect(run["db"]) as con:
         rows = con.execute("select task_id, map_index, value from xcom where key = 'return_value'").fetchall()
     values = {(t, m): json.loads(v) if isinstance(v, str) else json.loads(v.decode()) for t, m, v in rows}
-    assert {t for t, _ in values} == {"extract", "validate", "categorise", "flag_letters", "build_reports",
-                                      "assemble_reports", "publish"}
+    assert {t for t, _ in values} == {"extract", "validate", "assess_evidence", "categorise", "flag_letters",
+                                      "build_reports", "assemble_reports", "publish"}
     for (task, _), value in values.items():
         assert value["la_code"] == "999" and value["term"] == TERM, task
         assert not ({"history_url", "landing", "cfg"} & set(value)), (task, sorted(value))

@@ -62,6 +62,8 @@ def test_stages_are_idempotent_when_cleared_and_rerun(landing, tmp_path):
     first = pipeline.extract(cfg)
     assert pipeline.extract(cfg) == first  # a cleared task replaces its output, never appends
     pipeline.validate(cfg)
+    assessed = pipeline.assess_evidence(cfg)
+    assert pipeline.assess_evidence(cfg) == assessed
     counts = pipeline.categorise(cfg)
     assert pipeline.categorise(cfg) == counts
     assert counts["rule_set"] == "cambs-2021-23" and sum(v for k, v in counts.items() if k != "rule_set") == 200

@@ -154,7 +154,7 @@ def _render_front_and_headline(inputs) -> str:
 ])
 def test_each_expected_feed_removed_in_turn_is_said_never_zero(shared_dfe, tmp_path, kind, said):
     cfg = _cfg(build_landing(shared_dfe, tmp_path / "landing", leave_out=(kind,)), tmp_path)
-    for stage in ("extract", "validate", "categorise", "flag_letters"):
+    for stage in ("extract", "validate", "assess_evidence", "categorise", "flag_letters"):
         getattr(pipeline, stage)(cfg)
     inputs = pipeline.report_inputs(cfg)
     dq = inputs.data_quality

@@ -126,11 +126,12 @@ def test_each_la_runs_its_own_chain_one_broken_feed_stops_only_its_la(regional_r
     assert "RUN STATE: failed" in log, log[-4000:]  # the region's run reports the broken LA
     assert states[("la_codes", -1)] == "success"
     # map index 0 is 999 (good), 1 is 998 (broken attendance feed)
-    for task in ("la.extract", "la.validate", "la.categorise", "la.flag_letters", "la.build_reports_general",
-                 "la.build_reports_restricted", "la.build_reports_drafts", "la.assemble_reports", "la.publish"):
+    for task in ("la.extract", "la.validate", "la.assess_evidence", "la.categorise", "la.flag_letters",
+                 "la.build_reports_general", "la.build_reports_restricted", "la.build_reports_drafts",
+                 "la.assemble_reports", "la.publish"):
         assert states[(task, 0)] == "success", (task, states)
     assert states[("la.extract", 1)] == "success" and states[("la.validate", 1)] == "failed"
-    for task in ("la.categorise", "la.flag_letters", "la.assemble_reports", "la.publish"):
+    for task in ("la.assess_evidence", "la.categorise", "la.flag_letters", "la.assemble_reports", "la.publish"):
         assert states[(task, 1)] == "upstream_failed", (task, states)
     drive = regional_run["root"] / "drive"
     assert (drive / "999" / "2025-26" / "autumn" / "current.json").is_file()

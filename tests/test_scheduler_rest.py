@@ -304,8 +304,8 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
     assert states["extract"] == "success", states
     assert airflow.wait_run(run_id) == "failed"
     states = airflow.task_states(run_id)
-    assert all(states[t] == "upstream_failed" for t in ("categorise", "flag_letters", "build_reports",
-                                                        "assemble_reports", "publish")), states
+    assert all(states[t] == "upstream_failed" for t in ("assess_evidence", "categorise", "flag_letters",
+                                                        "build_reports", "assemble_reports", "publish")), states
     print(f"[broken feed: validate failed {time.monotonic() - t0:.0f}s after the trigger]")
 
     # the operator reads the log in the UI: it names the file, the row and the column
@@ -333,7 +333,8 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
              "only_failed": False, "reset_dag_runs": True}
     cleared = airflow.call("POST", f"/dags/{DAG_ID}/clearTaskInstances", json=clear)
     assert {ti["task_id"] for ti in cleared["task_instances"]} == {
-        "extract", "validate", "categorise", "flag_letters", "build_reports", "assemble_reports", "publish"}, cleared
+        "extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports", "assemble_reports",
+        "publish"}, cleared
     t1 = time.monotonic()
     assert airflow.wait_run(run_id, {"success", "failed"}) == "success", airflow.task_states(run_id)
     print(f"[fixed feed: run succeeded {time.monotonic() - t1:.0f}s after the clear]")

@@ -296,7 +296,7 @@ def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_e
     assert manifest[name]["age_days"] == 3 and manifest[name]["data_date"] == day.isoformat()
     assert (archive / "999" / TERM / cfg.run_dir.name / name).read_bytes() == gias_bytes
     assert f"links_{name}" not in manifest  # no reader for the links file yet: archived in the store, not read
-    for stage in (pipeline.validate, pipeline.categorise, pipeline.flag_letters):
+    for stage in (pipeline.validate, pipeline.assess_evidence, pipeline.categorise, pipeline.flag_letters):
         stage(cfg)
     inputs = pipeline.report_inputs(cfg)
     origin = dict(zip(inputs.provenance["file"], inputs.provenance["origin"]))

@@ -170,8 +170,9 @@ class Operator:
         affected = dialog.get_by_text(re.compile(r"^Affected Tasks: \d+$"))
         if affected.inner_text().strip() == "Affected Tasks: 1":  # Downstream not preselected: select it
             dialog.get_by_role("button", name="Downstream", exact=True).click()
-        # extract, validate, categorise, flag_letters, build_reports x3 (general, restricted, drafts), assemble, publish
-        dialog.get_by_text("Affected Tasks: 9").wait_for()
+        # extract, validate, assess_evidence, categorise, flag_letters, build_reports x3 (general, restricted,
+        # drafts), assemble, publish
+        dialog.get_by_text("Affected Tasks: 10").wait_for()
         text = dialog.inner_text()
         self.shot("07-clear-extract-with-downstream")
         dialog.get_by_role("button", name="Confirm").click()
@@ -234,7 +235,8 @@ def test_operator_runbook_in_the_browser(airflow, browser):
     op.open_task(dag_id, run_id, "extract")
     op.shot("06-extract-task")
     cleared = op.clear_with_downstream()
-    for task in ("extract", "validate", "categorise", "flag_letters", "build_reports", "assemble_reports", "publish"):
+    for task in ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports",
+                 "assemble_reports", "publish"):
         assert task in cleared, cleared
 
     done = {"success", "failed", "upstream_failed", "skipped"}  # cleared tasks have no state until they run again

@@ -197,10 +197,12 @@ def write_table(path, df: pd.DataFrame) -> None:
     _write_bytes(path, buf.getvalue())
 
 
-def read_table(path) -> pd.DataFrame:
+def read_table(path, categories: "list[str] | None" = None) -> pd.DataFrame:
+    """The table as written. `categories`: text columns to read as pandas categoricals, each distinct value held
+    once in memory (a long table repeating a few wordings per school would otherwise hold a copy per row)."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(io.BytesIO(_read_bytes(path)))
+    table = pq.read_table(io.BytesIO(_read_bytes(path)), read_dictionary=categories)
     json_cols = json.loads((table.schema.metadata or {}).get(_JSON_COLUMNS_KEY, b"[]"))
     df = table.to_pandas()
     for c in json_cols:

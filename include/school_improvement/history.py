@@ -72,8 +72,9 @@ def record_term(eng: Engine, la_code: str, term: Term, run_id: str, rule_set: st
                 academies: pd.DataFrame | None = None) -> None:
     """Replace this LA's rows for this term with this run's results."""
     t = str(term)
-    ev_by_urn = {int(u): g.drop(columns=["urn"]).to_dict("records") for u, g in evidence.groupby("urn")} \
-        if not evidence.empty else {}
+    ev_by_urn: dict[int, list[dict]] = {}
+    for r in evidence.to_dict("records") if not evidence.empty else []:  # one pass: no frame per school
+        ev_by_urn.setdefault(int(r.pop("urn")), []).append(r)
     rows = []
     for r in table.to_dict("records"):
         urn = int(r["urn"])

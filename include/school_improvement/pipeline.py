@@ -23,6 +23,9 @@ from .terms import Term, TermCalendar, TermWindow
 FEED_SUFFIXES = {".csv", ".xlsx"}
 
 
+# The stages of a term, in order: the DAGs' task chain (plugins/termly_tasks.py) and the in-process runners.
+STAGES = ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports", "publish")
+
 @dataclass
 class RunConfig:
     la_code: str
@@ -100,13 +103,19 @@ def _load_feeds(cfg: RunConfig) -> dict:
     return {"feeds": feeds, "read_problems": read_problems}
 
 
+def _load_evidence(cfg: RunConfig):
+    """The evidence stage's artefact: (TermEvidence, the history it was assessed against)."""
+    from .evidence.assess import read_evidence
+
+    return read_evidence(_artefact_dir(cfg, "evidence"))
+
+
 def _save_categorisation(cfg: RunConfig, table: pd.DataFrame, evidence: pd.DataFrame, rule_set: str,
-                         previous: dict, problems: list = ()) -> None:
+                         problems: list = ()) -> None:
     folder = _artefact_dir(cfg, "categorisation")
     artefacts.remove_tree(folder)
     artefacts.write_table(folder / "categorisation.parquet", table)
     artefacts.write_table(folder / "evidence.parquet", evidence)
-    artefacts.write_json(folder / "previous.json", previous)  # last term's categories and figures, by URN
     artefacts.write_json(folder / "problems.json", artefacts.problems_to_json(list(problems)))  # e.g. unused judgements
     artefacts.write_json(folder / "categorisation.json", {"rule_set": rule_set, "schools": len(table)})
 
@@ -116,7 +125,6 @@ def _load_categorisation(cfg: RunConfig) -> dict:
     facts = artefacts.read_json(folder / "categorisation.json")
     return {"table": artefacts.read_table(folder / "categorisation.parquet"),
             "evidence": artefacts.read_table(folder / "evidence.parquet"), "rule_set": facts["rule_set"],
-            "previous": artefacts.read_json(folder / "previous.json"),
             "problems": artefacts.problems_from_json(artefacts.read_json(folder / "problems.json"))}
 
 
@@ -247,23 +255,36 @@ def _term_data(cfg: RunConfig):
     return TermData(cfg.la_code, cfg.term_obj, stage["feeds"])
 
 
-def categorise(cfg: RunConfig) -> dict:
+def assess_evidence(cfg: RunConfig) -> dict:
+    """The evidence stage: every school's indicators, checks, results and measures, once per term."""
     from . import history
-    from .decisions.categorise import academies, categorise as place, SchoolEvidence, school_measures
+    from .evidence.assess import assess, write_evidence
     from .rules import rule_set_for
 
     data = _term_data(cfg)
     rules = rule_set_for(cfg.term_obj.reference_date, la_code=cfg.la_code)
     eng = history.engine_for(cfg.history_url)
     prev = data.carry_forward(history.previous(eng, cfg.la_code, cfg.term_obj))  # history follows a new URN
-    result = place(data, rules, prev)
+    return write_evidence(_artefact_dir(cfg, "evidence"), assess(data, rules, prev), prev)
+
+
+def categorise(cfg: RunConfig) -> dict:
+    from . import history
+    from .decisions.categorise import academies, categorise as place
+    from .rules import load_rule_set
+
+    data = _term_data(cfg)
+    evidence, prev = _load_evidence(cfg)
+    rules = load_rule_set(evidence.rule_set)
+    result = place(data, rules, prev, evidence)
     acads = academies(data)
     for r in acads.to_dict("records"):  # academies are not categorised, but their figures feed next term's change
         urn = int(r["urn"])
-        result.measures[urn] = school_measures(SchoolEvidence(urn, data, rules, prev.get(urn, {}).get("prior")), r)
+        result.measures[urn] = evidence.school(urn).measures
+    eng = history.engine_for(cfg.history_url)
     history.record_term(eng, cfg.la_code, cfg.term_obj, cfg.run_id, rules.id, data.checksums(), result.table,
                         result.evidence, result.measures, acads)
-    _save_categorisation(cfg, result.table, result.evidence, rules.id, prev, result.problems)
+    _save_categorisation(cfg, result.table, result.evidence, rules.id, result.problems)
     return {"rule_set": rules.id, **result.table["category"].value_counts().to_dict()}
 
 
@@ -274,8 +295,9 @@ def flag_letters(cfg: RunConfig) -> dict:
 
     data = _term_data(cfg)
     cat = _load_categorisation(cfg)
+    evidence, prev = _load_evidence(cfg)
     rules = load_rule_set(cat["rule_set"])
-    out = flag(data, rules, cat["table"], cat["previous"], cfg.as_of_date())
+    out = flag(data, rules, cat["table"], prev, cfg.as_of_date(), evidence)
     eng = history.engine_for(cfg.history_url)
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.letters, "letter")
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.academy_concerns, "next_step")
@@ -288,6 +310,7 @@ def report_inputs(cfg: RunConfig):
     from . import history
     from .decisions.letters import whistleblowing_redirect
     from .editions.report import ReportInputs, staff_names
+    from .evidence.assess import read_figures
     from .rules import load_rule_set
     from .ingest.sources import with_origin
 
@@ -316,7 +339,7 @@ def report_inputs(cfg: RunConfig):
         rule_set_id=rules.id, data_notes=front_page_notes(dq) + fetched_notes(cfg.run_dir),
         rule_set_title=rules.title, run_date=cfg.as_of_date(), categorisation=cat["table"],
         evidence=cat["evidence"], history=history.category_history(eng, cfg.la_code, cfg.term_obj),
-        indicators=indicator_table(data, rules, cat["table"], cat["previous"]),
+        indicators=indicator_table(cat["table"], read_figures(_artefact_dir(cfg, "evidence"))),
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
         data_quality=dq, provenance=with_origin(data.provenance(), cfg.run_dir), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
         academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date),
@@ -337,61 +360,18 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
     return pd.concat([dq, rows], ignore_index=True) if not dq.empty else rows
 
 
-def indicator_table(data, rules, table: pd.DataFrame, previous: dict) -> pd.DataFrame:
-    """Per school figures against national, for the report's charts."""
-    from .decisions.categorise import SchoolEvidence
+def indicator_table(table: pd.DataFrame, figures: pd.DataFrame) -> pd.DataFrame:
+    """Per school figures against national, for the report's charts (the evidence stage's figures)."""
+    from .evidence.assess import FIGURE_COLUMNS
 
+    by_urn = {int(r["urn"]): r for r in figures.to_dict("records")} if len(figures) else {}
     rows = []
     for r in table.to_dict("records"):
-        ev = SchoolEvidence(int(r["urn"]), data, rules, previous.get(int(r["urn"]), {}).get("prior"))
-        ks = ev.indicators._attainment()
-        k2 = next((e for e in ks if e["ks"] == "KS2" and "reason" not in e), None)
-        a = ev.indicators.absence_figures()
-        gap, nat_gap = ev.indicators.disadvantaged_gap()
-        rows.append({"urn": r["urn"], "school_name": r["school_name"],
-                     "rwm_exp": k2["value"] if k2 else None, "rwm_exp_national": k2["national"] if k2 else None,
-                     "overall_absence": a.get("overall"), "overall_absence_national": a.get("nat_overall"),
-                     "persistent_absence": a.get("persistent"), "persistent_absence_national": a.get("nat_persistent"),
-                     "disadv_gap": gap, "disadv_gap_national": nat_gap, "good_or_better": r["good_or_better"],
-                     **_profile_figures(ev.indicators, ks, a)})
+        f = dict(by_urn[int(r["urn"])])
+        del f["urn"]
+        rows.append({"urn": r["urn"], "school_name": r["school_name"], **{k: f.pop(k) for k in FIGURE_COLUMNS},
+                     "good_or_better": r["good_or_better"], **f})
     return pd.DataFrame(rows)
-
-
-def _profile_figures(ind, ks: list[dict], a: dict) -> dict:
-    """The school profile's figures: attainment over three years and progress with confidence intervals (KS2 or
-    KS4, whichever the school has; reasons when unpublished), absence, and Ofsted in both frameworks."""
-    e = next((x for x in ks if "reason" not in x), ks[0] if ks else None)
-    out = {"ks": e["ks"] if e else None, "att_label": e["label"] if e else None, "att_year": e["year"] if e else None,
-           "att_value": e.get("value") if e else None, "att_national": e.get("national") if e else None,
-           "att_prev1": e.get("prev1") if e else None, "att_prev2": e.get("prev2") if e else None,
-           "att_national_prev1": e.get("national_prev1") if e else None, "att_cohort": e.get("cohort") if e else None,
-           "att_reason": e.get("reason") if e else None, "absence_year": a.get("year"), "absence_prev": a.get("prev")}
-    progress = []
-    if e and e["ks"] == "KS2":
-        row = ind._ks2()[0] or {}
-        for s, name in (("read", "reading"), ("writ", "writing"), ("mat", "maths")):
-            progress.append((f"KS2 {name} progress", row.get(f"{s}_prog"), row.get(f"{s}_prog_lower"),
-                             row.get(f"{s}_prog_upper")))
-    elif e and e["ks"] == "KS4":
-        row = ind._ks4()[0] or {}
-        progress.append(("Progress 8", row.get("p8"), row.get("p8_lower"), row.get("p8_upper")))
-    out["progress"] = json.dumps([[label, *(None if pd.isna(v) else float(v) for v in vals)]
-                                  for label, *vals in progress if not all(v is None or pd.isna(v) for v in vals)])
-    o = ind._ofsted()
-    r = {k: v for k, v in (o.get("row") or {}).items() if not (v is None or (isinstance(v, float) and pd.isna(v)) or v == "")}
-    areas = [(k[3:].replace("_", " "), r[k]) for k in r if k.startswith("rc_")]
-    out["ofsted_report_card"] = ("; ".join(f"{k} {v}" for k, v in areas)
-                                 + f" ({r.get('inspection_date') or 'date n/a'})") if areas else None
-    grade = r.get("oeif_overall")
-    words = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
-    try:
-        out["ofsted_oeif"] = f"{words[int(float(grade))]} (grade {int(float(grade))}, {r.get('oeif_date') or 'date n/a'})"
-    except (TypeError, ValueError, KeyError):
-        out["ofsted_oeif"] = None
-    out["ofsted_ungraded"] = r.get("ungraded_outcome") or None
-    out["ofsted_category"] = o.get("category") or None
-    out["ofsted_previous_band"] = o.get("prev_band")
-    return out
 
 
 # The report's parts, each built on its own (the DAG maps one task over them): the two editions, and the

@@ -14,7 +14,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from .categorise import SchoolEvidence, academies, issued_letters, maintained_schools
+from ..evidence.assess import (ACADEMY_CONCERN, SchoolAnswers, TermEvidence, academies, assess, issued_letters,
+                               letter_question, maintained_schools)
 from ..rules import Indicator, RuleSet
 from ..ingest.termdata import TermData
 from ..vocabulary import VOCAB
@@ -34,15 +35,18 @@ class Letters:
     drafts: list[dict]
 
 
-def _met(indicators: list[Indicator], ev: SchoolEvidence, on: date, category: str | None = None
+def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: date, category: str | None = None
          ) -> list[tuple[Indicator, str, str]]:
-    """Indicators in force and met: (indicator, evidence, evidence as the general edition may show it)."""
+    """Indicators in force and met: (indicator, evidence, evidence as the general edition may show it).
+
+    The checks are the evidence stage's answers to `question`, one per piece of the indicator's evidence."""
     out = []
     for ind in indicators:
         if not ind.in_force_on(on):
             continue  # e.g. the floor standard, dated out of force
-        usable = [e for e in ind.evidence if not e.with_category or category in e.with_category]
-        hits = [c for c in (ev.check(e) for e in usable) if c.met]
+        checks = school.answers(question, ind.id)
+        usable = [c for e, c in zip(ind.evidence, checks) if not e.with_category or category in e.with_category]
+        hits = [c for c in usable if c.met]
         if hits:
             out.append((ind, "; ".join(c.value for c in hits), "; ".join(c.general_value for c in hits)))
     return out
@@ -64,8 +68,11 @@ def _title(rules: RuleSet, letter: str) -> str:
 
 
 def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, history: dict[int, dict],
-                 as_of: date) -> Letters:
+                 as_of: date, evidence: TermEvidence | None = None) -> Letters:
+    """`evidence` is the term's assessed evidence (the evidence stage's artefact); without it, assessed here."""
     on = data.term.reference_date
+    if evidence is None:
+        evidence = assess(data, rules, history)
     category = dict(zip(categorisation["urn"], categorisation["category"])) if not categorisation.empty else {}
     by_urn = {int(r["urn"]): r for r in categorisation.to_dict("records")}
     ladder = rules.ladder()
@@ -74,8 +81,9 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
     rows, drafts = [], []
     gias = {int(r["urn"]): r for r in maintained_schools(data).to_dict("records")}
     for urn, school in gias.items():
-        ev = SchoolEvidence(urn, data, rules, history.get(urn, {}).get("prior"))
-        met = {name: _met(rule.indicators, ev, on, category.get(urn)) for name, rule in rules.letters.items()}
+        answers = evidence.school(urn)
+        met = {name: _met(rule.indicators, answers, letter_question(name), on, category.get(urn))
+               for name, rule in rules.letters.items()}
         # "Concerns remain" is judged on this term's evidence, never on a letter already issued.
         row = by_urn.get(urn, {})
         concerns_remain = row.get("best_fit_category") in cr.best_fit_levels or (
@@ -114,7 +122,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                      "flagged_on": as_of, "term": str(data.term)})
         drafts.append(_draft(school, letter, rule.title, inds, note, rules, as_of))
     letters = pd.DataFrame(rows, columns=LETTER_COLUMNS)
-    concerns = academy_concerns(data, rules, history, as_of)
+    concerns = academy_concerns(data, rules, history, as_of, evidence)
     alerts = member_alerts(data, rules, categorisation, letters)
     return Letters(letters, concerns, alerts, drafts)
 
@@ -170,16 +178,19 @@ def route_position(data: TermData, rules: RuleSet, urn: int, concern_ids: list[s
     return taken, notes
 
 
-def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], as_of: date) -> pd.DataFrame:
+def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], as_of: date,
+                     evidence: TermEvidence | None = None) -> pd.DataFrame:
     """Each of the Strategy's concerns about an academy, with the next step on its route, per concern."""
     on = data.term.reference_date
+    if evidence is None:
+        evidence = assess(data, rules, history)
     bodies = rules.bodies_on(on)
     ac = rules.academy_concerns
     rows = []
     for school in academies(data).to_dict("records"):
         urn = int(school["urn"])
-        ev = SchoolEvidence(urn, data, rules, history.get(urn, {}).get("prior"))
-        met = _met(ac.indicators, ev, on)
+        answers = evidence.school(urn)
+        met = _met(ac.indicators, answers, ACADEMY_CONCERN, on)
         if not met:
             continue
         ids = [m[0].id for m in met]
@@ -195,7 +206,7 @@ def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], a
         if safeguarding:
             parts = []
             for rcp in ac.safeguarding_route:
-                if rcp.when_indicator and not ev.indicators.get(rcp.when_indicator).met:
+                if rcp.when_indicator and not answers.finding(rcp.when_indicator).met:
                     continue
                 name = (f"the academy trust ({school.get('trust') or 'trust not recorded'})"
                         if rcp.body == "academy_trust" else bodies.get(rcp.body, ""))
@@ -230,10 +241,13 @@ def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, 
     rows = []
     wards = dict(zip(categorisation["urn"], categorisation["ward"])) if not categorisation.empty else {}
     names = dict(zip(categorisation["urn"], categorisation["school_name"])) if not categorisation.empty else {}
+    by_ward: dict[str, list[dict]] = {}  # indexed once: not a filter of the whole list per school
+    if not members.empty:
+        for ward, m in zip(members["ward"].astype(str).str.casefold(), members.to_dict("records")):
+            by_ward.setdefault(ward, []).append(m)
     for urn, why in sorted(reasons.items()):
         ward = wards.get(urn)
-        mine = members[members["ward"].astype(str).str.casefold() == str(ward).casefold()] if not members.empty else members
-        for m in (mine.to_dict("records") if not mine.empty else [{"member_name": "[no member listed for this ward]"}]):
+        for m in by_ward.get(str(ward).casefold()) or [{"member_name": "[no member listed for this ward]"}]:
             rows.append({"ward": ward, "member_name": m.get("member_name"), "party": m.get("party", ""),
                          "email": m.get("email", ""), "urn": urn, "school_name": names.get(urn),
                          "reason": "; ".join(why)})

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .categorise import categorise
+from ..evidence.assess import assess
 from .letters import flag_letters
 from ..rules import RuleSet, load_rule_set_arg, review_warning
 from ..ingest.termdata import TermData
@@ -47,8 +48,9 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
     as_of = as_of or data.term.reference_date
     out = {}
     for key, rules in (("a", rules_a), ("b", rules_b)):
-        cat = categorise(data, rules, history)
-        letters = flag_letters(data, rules, cat.table, history, as_of).letters
+        evidence = assess(data, rules, history)  # the evidence stage, once per rule set: both decisions read it
+        cat = categorise(data, rules, history, evidence)
+        letters = flag_letters(data, rules, cat.table, history, as_of, evidence).letters
         out[key] = (cat.table.set_index("urn"), dict(zip(letters["urn"], letters["letter"])),
                     dict(zip(letters["urn"], letters["indicators"])))
     (ta, la, ia), (tb, lb, ib) = out["a"], out["b"]

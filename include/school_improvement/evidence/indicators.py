@@ -434,16 +434,26 @@ class SchoolIndicators:
              "threshold": _num(r.get("persistent_threshold")) or 10}
         prior = self.prior.get("overall_absence")
         a["prev"] = _num(prior[0]) if prior and prior[1] != a["year"] else None
-        hist = getattr(feed, "history", None)
-        if a["prev"] is None and hist is not None and not hist.empty:
-            earlier = hist[(hist["urn"] == self.urn)].sort_values("academic_year")
-            if not earlier.empty:
-                a["prev"] = _num(earlier.iloc[-1]["overall_absence"])
+        if a["prev"] is None:
+            a["prev"] = _num(self._absence_history(feed).get(self.urn))
         if a["overall"] is None:
             a["reason"] = f"overall absence not available: {self.data.status('absence', self.urn, 'overall_absence') or 'no figure'}"
         elif a["nat_overall"] is None:
             a["reason"] = "no national absence comparator in the feed"
         return a
+
+    def _absence_history(self, feed) -> dict:
+        """Each school's overall absence in the feed's latest earlier year, indexed once per term (not per school)."""
+        key = ("absence_history", feed.source)
+        if key not in self.data._cache:
+            hist = getattr(feed, "history", None)
+            latest: dict = {}
+            if hist is not None and not hist.empty:
+                hist = hist.sort_values("academic_year", kind="stable")
+                for urn, v in zip(hist["urn"], hist["overall_absence"]):
+                    latest[urn] = v  # sorted by year: the latest year's figure wins
+            self.data._cache[key] = latest
+        return self.data._cache[key]
 
     def _absence_finding(self, test) -> Finding:
         a = self._absence()
@@ -572,7 +582,7 @@ class SchoolIndicators:
 
     def _inspected_recently(self, o) -> bool:
         """An inspection (graded, report card or ungraded) published in this term or the last."""
-        from ..decisions.categorise import terms_window  # categorise imports this module
+        from .assess import terms_window  # the evidence stage imports this module
 
         start, end = terms_window(self.data.term, self.rules.windows.evidence_terms)
         r = o.get("row") or {}

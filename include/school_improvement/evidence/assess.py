@@ -1,0 +1,619 @@
+"""The evidence stage: every school's indicators and evidence, computed once per term.
+
+The rule set asks questions of each school (a criterion's bullets, a letter's indicators, an academy concern),
+and each question is answered by evidence: a data indicator, an adviser judgement, an LA-intelligence flag or a
+letter in the letters log. This module answers them all, once, for every open school of the LA, and keeps the
+answers (`TermEvidence`) as the run's `evidence/` artefact; categorise, the letters and the report read the
+answers instead of asking again. Nothing here decides a level or a letter: that is `decisions/`.
+
+A check is met, not met, or not judged (met None, with the reason). Its evidence is kept in both wordings: in
+full (restricted edition) and as the general edition may show it (confidential evidence named by kind only).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from ..errors import FeedError, Problem
+from .indicators import Finding, SchoolIndicators
+from ..rules import Evidence, RuleSet
+from ..ingest.termdata import TermData, months_before
+from ..terms import Term, term_for_date
+from ..vocabulary import VOCAB
+
+SEVERITY_RANK = {s: i for i, s in enumerate(VOCAB.severities)}
+# Intelligence about these flags is confidential in its specifics (left out of the general edition).
+CONFIDENTIAL_FLAGS = VOCAB.restricted_flags
+
+
+def _is_blank(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) or v is pd.NaT
+
+
+def _as_date(v) -> date | None:
+    if _is_blank(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v)[:10])
+    except ValueError:
+        return None
+
+
+@dataclass(slots=True)  # a county holds a few hundred thousand of these: no per-instance dict
+class Check:
+    """The outcome of one piece of evidence for one school."""
+
+    met: bool | None
+    measure: str
+    value: str = ""
+    reason: str = ""
+    source: str = ""
+    detail: str = ""  # confidential specifics (LA intelligence detail, adviser note)
+    confidential: bool = False
+    comparator: str = ""  # what the figure was compared with, e.g. "national 61.0%"
+
+    @property
+    def general_value(self) -> str:
+        """What the general edition may say: confidential evidence is named by kind only."""
+        return f"{self.measure} (detail restricted)" if self.confidential else self.value
+
+
+class SchoolEvidence:
+    """Answers the rule set's evidence questions for one school in one term."""
+
+    def __init__(self, urn: int, data: TermData, rules: RuleSet, prior: dict | None = None):
+        self.urn, self.data, self.rules = urn, data, rules
+        self.indicators = SchoolIndicators(urn, data, rules, prior)
+        self.start, self.end = terms_window(data.term, rules.windows.evidence_terms)
+        self.term_start = data.term.dates()[0]
+
+    def check(self, ev: Evidence) -> Check:
+        return getattr(self, f"_{ev.kind}")(ev)
+
+    def _indicator(self, ev: Evidence) -> Check:
+        f: Finding = self.indicators.get(ev.indicator)
+        return Check(f.met, f"data: {ev.indicator}", f.value, f.reason, f.source)
+
+    def _adviser(self, ev: Evidence) -> Check:
+        measure = f"adviser: {ev.adviser}"
+        found = adviser_lookup(self.data, self.rules)
+        latest = found["current"].get((self.urn, ev.adviser))
+        if latest is None:
+            stale = found["stale"].get((self.urn, ev.adviser))
+            return Check(None, measure, reason=stale or "no current adviser judgement on this criterion")
+        met = bool(latest["met"])
+        note = "" if _is_blank(latest.get("note")) else str(latest["note"])
+        return Check(met, measure,
+                     f"adviser judgement on {ev.adviser} ({latest.get('adviser')}, visit {latest['_date']}): "
+                     f"{'met' if met else 'not met'}", source=str(latest.get("_source", "adviser judgements")),
+                     detail=note, confidential=bool(note))
+
+    def _intelligence(self, ev: Evidence) -> Check:
+        rows = records_for(self.data, "la_intelligence", self.urn)
+        measure = f"LA intelligence: {', '.join(ev.intelligence)}"
+        if not rows:
+            return Check(False, measure, "no LA intelligence flag raised", source="LA intelligence")
+        since = months_before(self.term_start, ev.within_months) if ev.within_months else self.start
+        lo, hi = SEVERITY_RANK[ev.min_severity], SEVERITY_RANK[ev.max_severity]
+        hits = []
+        for r in rows:
+            raised = _as_date(r.get("raised_on"))
+            sev = SEVERITY_RANK.get(str(r.get("severity", "")).lower(), -1)
+            if r.get("flag") in ev.intelligence and lo <= sev <= hi and raised and since <= raised <= self.end:
+                hits.append(r)
+        flags = sorted({h["flag"] for h in hits})
+        if len(flags) < ev.min_count:
+            return Check(False, measure, "no matching LA intelligence flag in the evidence window",
+                         source="LA intelligence")
+        value = "; ".join(f"{h['flag'].replace('_', ' ')} ({h['severity']}) raised by {h.get('raised_by_team')} on "
+                          f"{_as_date(h['raised_on'])}" for h in hits)
+        detail = "; ".join(str(h.get("detail")) for h in hits if not _is_blank(h.get("detail")))
+        return Check(True, measure, value, source=str(hits[0].get("_source", "LA intelligence")),
+                     detail=detail, confidential=bool(set(flags) & CONFIDENTIAL_FLAGS) or bool(detail))
+
+    def _letter_issued(self, ev: Evidence) -> Check:
+        measure = f"letters log: {', '.join(ev.letter_issued)}"
+        hits = issued_letters(self.data, self.urn, ev.letter_issued, ev.within_terms)
+        if not hits:
+            return Check(False, measure, "no such letter in the letters log", source="letters log")
+        value = "; ".join(f"{h['letter'].replace('_', ' ')} issued {h['issued_on']}" for h in hits)
+        return Check(True, measure, value, source="letters log")
+
+
+def records_for(data: TermData, kind: str, urn: int) -> list[dict]:
+    """One school's rows of an LA-held feed as records, grouped once per term (every criterion asks)."""
+    key = ("records", kind)
+    if key not in data._cache:
+        df = data.frame(kind)
+        groups: dict[int, list[dict]] = {}
+        if not df.empty and "urn" in df:
+            for r in df.to_dict("records"):
+                groups.setdefault(int(r["urn"]), []).append(r)
+        data._cache[key] = groups
+    return data._cache[key].get(int(urn), [])
+
+
+def terms_window(term: Term, n_terms: int) -> tuple[date, date]:
+    """From the start of the term (n_terms - 1) before this one to the end of this one."""
+    first = term
+    for _ in range(max(n_terms - 1, 0)):
+        first = first.previous()
+    return first.dates()[0], term.dates()[1]
+
+
+def check_adviser_judgements(data: TermData, rules: RuleSet) -> None:
+    """Every adviser judgement names a criterion of the rule set, in its area: else a critical error.
+
+    A mistyped id (`lm-h1`, `LMH1`, `LM-H10`) would otherwise make the judgement vanish without a word.
+    """
+    df = data.frame("adviser_judgements")
+    if df.empty or "criterion_id" not in df:
+        return
+    area_of = {c.id: c.area for c in rules.criteria}
+    squash = {c.replace("-", "").replace(" ", "").upper(): c for c in area_of}
+    problems = []
+    for r in df.to_dict("records"):
+        cid, area = str(r.get("criterion_id") or "").strip(), str(r.get("area") or "").strip()
+        where = dict(file=str(r.get("_source") or data.latest("adviser_judgements").source),
+                     row=int(r["_row"]) if not _is_blank(r.get("_row")) else None, check="known_criterion")
+        if cid not in area_of:
+            guess = squash.get(cid.replace("-", "").replace(" ", "").upper())
+            problems.append(Problem(**where, column="criterion_id", message=(
+                f"criterion {cid!r} is not a criterion of rule set {rules.id}"
+                + (f" (did you mean {guess!r}? ids are case-sensitive)" if guess else
+                   f"; its criteria run {min(area_of)} to {max(area_of)}"))))
+        elif area and area != area_of[cid]:
+            problems.append(Problem(**where, column="area", message=(
+                f"criterion {cid} belongs to area {area_of[cid]!r}, not {area!r}")))
+    if problems:
+        raise FeedError(problems)
+
+
+def check_moderation(data: TermData, rules: RuleSet) -> None:
+    """A moderation decision for this term names one of the rule set's levels: else a critical error."""
+    df = data.frame("moderation")
+    if df.empty or "final_category" not in df:
+        return
+    problems = [Problem(str(r.get("_source") or data.latest("moderation").source),
+                        int(r["_row"]) if not _is_blank(r.get("_row")) else None, "final_category",
+                        f"{r['final_category']!r} is not a level of rule set {rules.id} ({', '.join(rules.levels)})",
+                        check="known_level")
+                for r in df.to_dict("records")
+                if str(r.get("term")) == str(data.term) and str(r["final_category"]) not in rules.levels]
+    if problems:
+        raise FeedError(problems)
+
+
+def adviser_lookup(data: TermData, rules: RuleSet) -> dict:
+    """The latest current adviser judgement per (urn, criterion), built once per term.
+
+    Current: dated within the rule set's `windows.adviser_judgement_terms` up to the end of this term. An
+    undated or older judgement is not evidence; the reason is kept for the evidence table.
+    """
+    key = ("adviser_lookup", rules.id, rules.windows.adviser_judgement_terms)
+    if key in data._cache:
+        return data._cache[key]
+    start, end = terms_window(data.term, rules.windows.adviser_judgement_terms)
+    current: dict = {}
+    stale: dict = {}
+    latest_adviser: dict = {}
+    problems: list[Problem] = []
+    df = data.frame("adviser_judgements")
+    if not df.empty and "criterion_id" in df:
+        for r in df.to_dict("records"):
+            k = (int(r["urn"]), r["criterion_id"])
+            d = _as_date(r.get("visit_date"))
+            if d is None or d < start:
+                why = ("adviser judgement has no visit date: not current evidence" if d is None else
+                       f"adviser judgement of {d} is older than the rule set's window (from {start}): "
+                       "not current evidence")
+                stale.setdefault(k, why)
+                problems.append(Problem(str(r.get("_source") or data.latest("adviser_judgements").source),
+                                        int(r["_row"]) if not _is_blank(r.get("_row")) else None, "visit_date",
+                                        f"{k[1]} for URN {k[0]}: {why}", "warning", "adviser_judgement_not_current"))
+                continue
+            if d > end:
+                continue
+            r["_date"] = d
+            if k not in current or current[k]["_date"] <= d:
+                current[k] = r
+            if k[0] not in latest_adviser or latest_adviser[k[0]][0] <= d:
+                latest_adviser[k[0]] = (d, r.get("adviser"))
+    data._cache[key] = {"current": current, "stale": stale, "problems": problems,
+                        "adviser": {u: str(a) for u, (_, a) in latest_adviser.items()}}
+    return data._cache[key]
+
+
+def issued_letters(data: TermData, urn: int, letters: list[str], within_terms: int) -> list[dict]:
+    """Letters of these kinds issued to the school in this term or the (within_terms - 1) before it."""
+    rows = records_for(data, "letters_log", urn)
+    if not rows:
+        return []
+    first = data.term
+    for _ in range(max(within_terms - 1, 0)):
+        first = first.previous()
+    out = []
+    for r in rows:
+        d = _as_date(r.get("issued_on"))
+        try:  # the log says which term a letter belongs to; its date decides only when it does not
+            t = Term.parse(str(r.get("term") or ""))
+        except ValueError:
+            t = term_for_date(d) if d else None
+        if r.get("letter") in letters and d and t and first <= t <= data.term:
+            out.append({**r, "issued_on": d, "_term": t})
+    return sorted(out, key=lambda r: (r["issued_on"], r["letter"]))
+
+
+
+
+def _open_schools(data: TermData, kind: str) -> pd.DataFrame:
+    """The LA's open schools of one kind (`is_la_maintained` or `is_academy` in GIAS), by URN."""
+    gias = data.frame("gias")
+    if gias.empty:
+        return gias
+    open_ = gias["status"].astype(str).str.startswith("Open")
+    mine = gias["la_code"].astype(str) == str(data.la_code)
+    return gias[open_ & mine & gias[kind].astype(bool)].sort_values("urn")
+
+
+def maintained_schools(data: TermData) -> pd.DataFrame:
+    return _open_schools(data, "is_la_maintained")
+
+
+def academies(data: TermData) -> pd.DataFrame:
+    return _open_schools(data, "is_academy")
+
+
+def school_measures(ev: SchoolEvidence, school: dict) -> dict:
+    """Figures kept in the history so next term can see change (Ofsted band, absence, attainment)."""
+    for name in ("ofsted_good_or_better", "attainment_consistently_below", "disadvantaged_gap_wide",
+                 "attendance_low_not_improving"):
+        ev.indicators.get(name)
+    out = {k: [v[0], v[1]] for k, v in ev.indicators.measures.items()}
+    out["head"] = [ev.indicators.head_now(), ev.indicators.head_since()]
+    return out
+
+
+def intelligence_flags(data: TermData, urn: int) -> set[str]:
+    """The school's LA-intelligence flags: a rule-set exception to the support plan may apply (no Primary Offer)."""
+    return {str(r["flag"]) for r in records_for(data, "la_intelligence", urn) if "flag" in r}
+
+
+# ------------------------------------------------------------------ the term's evidence, as tables
+CHECK_COLUMNS = ["urn", "question", "criterion_id", "area", "level", "wording", "n", "measure", "met", "value",
+                 "value_general", "comparator", "reason", "source", "detail", "confidential"]
+FINDING_COLUMNS = ["urn", "indicator", "met", "value", "reason", "source"]
+SCHOOL_COLUMNS = ["urn", "school_name", "kind", "adviser", "good_or_better", "results_summary", "flags"]
+MEASURE_COLUMNS = ["urn", "measure", "figure"]  # figure: [value, data year] as typed JSON text (None stays None)
+CRITERION = "criterion"  # the question a criterion's bullet asks; letters and academy concerns are named below
+ACADEMY_CONCERN = "academy concern"
+
+
+def letter_question(letter: str) -> str:
+    return f"letter {letter}"
+
+
+@dataclass
+class CriterionEvidence:
+    """One criterion (bullet) in force, and its checks in the rule set's order of evidence."""
+
+    id: str
+    area: str
+    level: str
+    wording: str
+    checks: list[Check]
+
+
+@dataclass
+class SchoolAnswers:
+    """What the evidence says about one school: read back from the evidence artefact, never recomputed."""
+
+    urn: int
+    school_name: object = None
+    kind: str = ""
+    adviser: str = ""
+    good_or_better: bool | None = None
+    results_summary: list[str] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
+    measures: dict = field(default_factory=dict)
+    findings: dict = field(default_factory=dict)  # indicator -> Finding
+    # The checks, read from the artefact when first asked for (categorise asks for criteria, the letters the rest).
+    _criteria: list | None = field(default=None, repr=False)
+    _questions: dict | None = field(default=None, repr=False)
+    _owner: "TermEvidence | None" = field(default=None, repr=False, compare=False)
+
+    @property
+    def criteria(self) -> list[CriterionEvidence]:
+        """The criteria in force, each with its checks in the rule set's order of evidence."""
+        if self._criteria is None:
+            self._owner._read_checks(criteria=True)
+        return self._criteria
+
+    def answers(self, question: str, indicator_id: str) -> list[Check]:
+        """The checks of one indicator of a letter or academy concern, in the rule set's order of evidence."""
+        if self._questions is None:
+            self._owner._read_checks(criteria=False)
+        return self._questions.get((question, indicator_id), [])
+
+    def finding(self, name: str) -> Finding:
+        if name not in self.findings:
+            raise KeyError(f"indicator {name!r} was not assessed for URN {self.urn}: re-run assess_evidence")
+        return self.findings[name]
+
+
+def _bool(v) -> bool | None:
+    """A nullable flag as Python's own bool (numpy's would not survive the history's JSON)."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return bool(v)
+
+
+def _text(v) -> str:
+    return "" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
+TEXT_COLUMNS = {"question", "criterion_id", "area", "level", "wording", "measure", "value", "value_general",
+                "comparator", "reason", "source", "detail", "indicator", "adviser", "kind"}
+FLAG_COLUMNS = {"met", "confidential", "good_or_better"}
+
+
+def _column(s: pd.Series) -> list:
+    """A column as Python values: text with "" for missing, flags as bool or None (never numpy's bool)."""
+    if s.name in TEXT_COLUMNS:
+        if isinstance(s.dtype, pd.CategoricalDtype):  # read as categories: each distinct text is one object
+            return ["" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+                    for v in s.astype(object).tolist()]
+        return s.fillna("").astype(str).tolist()  # whole column at once: no per-cell call
+    if s.name in FLAG_COLUMNS:
+        return s.tolist() if s.dtype == bool else [_bool(v) for v in s.tolist()]
+    return s.tolist()
+
+
+def _rows(df: pd.DataFrame, columns: list[str]):
+    """The frame's rows as tuples, column by column (one pass, no per-row pandas objects)."""
+    if df.empty:
+        return iter(())
+    return zip(*(_column(df[c]) for c in columns))
+
+
+@dataclass
+class TermEvidence:
+    """Every school's checks, indicator findings, results summary, measures and report figures for one term."""
+
+    rule_set: str
+    term: str
+    schools: pd.DataFrame  # SCHOOL_COLUMNS
+    checks: pd.DataFrame  # CHECK_COLUMNS
+    findings: pd.DataFrame  # FINDING_COLUMNS
+    measures: pd.DataFrame  # MEASURE_COLUMNS
+    figures: pd.DataFrame  # urn and the report's figures per maintained school (report_figures)
+    problems: list = field(default_factory=list)  # warnings for data_quality.csv (adviser judgements not current)
+    _by_urn: dict | None = field(default=None, repr=False)
+
+    def school(self, urn: int) -> SchoolAnswers:
+        if self._by_urn is None:
+            self._by_urn = self._index()
+        return self._by_urn[int(urn)]
+
+    def counts(self) -> dict:
+        kinds = self.schools["kind"].value_counts().to_dict() if len(self.schools) else {}
+        met = self.checks["met"].tolist() if len(self.checks) else []
+        return {"rule_set": self.rule_set, "term": self.term, "schools": len(self.schools),
+                "maintained": int(kinds.get("maintained", 0)), "academies": int(kinds.get("academy", 0)),
+                "checks": len(self.checks), "met": sum(m is True for m in met),
+                "not_met": sum(m is False for m in met), "not_judged": sum(m is None for m in met),
+                "findings": len(self.findings)}
+
+    def _index(self) -> dict[int, SchoolAnswers]:
+        """One pass over each table, grouped by URN: the cost is linear in the schools."""
+        out: dict[int, SchoolAnswers] = {}
+        for urn, name, kind, adviser, good, summary, flags in _rows(self.schools, SCHOOL_COLUMNS):
+            out[int(urn)] = SchoolAnswers(int(urn), name, kind, adviser, good, json.loads(summary),
+                                          set(json.loads(flags)), _owner=self)
+        for urn, name, met, value, reason, source in _rows(self.findings, FINDING_COLUMNS):
+            out[int(urn)].findings[name] = Finding(met, value, source, reason)
+        from ..artefacts import loads
+
+        for urn, measure, figure in _rows(self.measures, MEASURE_COLUMNS):
+            out[int(urn)].measures[measure] = loads(figure)
+        return out
+
+    def _read_checks(self, criteria: bool) -> None:
+        """Every school's criterion checks, or every school's other checks, in one pass over those rows."""
+        if self._by_urn is None:
+            self._by_urn = self._index()
+        schools = self._by_urn
+        for s in schools.values():
+            if criteria:
+                s._criteria = []
+            else:
+                s._questions = {}
+        rows = self.checks[(self.checks["question"] == CRITERION) == criteria] if len(self.checks) else self.checks
+        # value_general is not read: it is Check.general_value, derived again from the same fields.
+        columns = ["urn", "question", "criterion_id", "area", "level", "wording", "measure", "met", "value",
+                   "comparator", "reason", "source", "detail", "confidential"]
+        last_urn, last_id, school = None, None, None
+        for (urn, question, cid, area, level, wording, measure, met, value, comparator, reason, source, detail,
+             confidential) in _rows(rows, columns):
+            c = Check(met, measure, value, reason, source, detail, bool(confidential), comparator)
+            if urn != last_urn:
+                school, last_urn, last_id = schools[int(urn)], urn, None
+            if not criteria:
+                school._questions.setdefault((question, cid), []).append(c)
+            elif cid == last_id:
+                school._criteria[-1].checks.append(c)
+            else:
+                school._criteria.append(CriterionEvidence(cid, area, level, wording, [c]))
+                last_id = cid
+
+
+def _check_row(urn: int, question: str, cid: str, area: str, level: str, wording: str, n: int, c: Check) -> tuple:
+    return (urn, question, cid, area, level, wording, n, c.measure, c.met, c.value, c.general_value, c.comparator,
+            c.reason, c.source, c.detail, c.confidential)
+
+
+def named_indicators(rules: RuleSet) -> list[str]:
+    """Every data indicator the rule set names: in evidence, overriding conditions and the safeguarding route."""
+    return sorted({e.indicator for _, ev in rules.all_evidence() for e in ev if e.indicator}
+                  | {o.indicator for o in rules.overriding.conditions if o.indicator}
+                  | {r.when_indicator for r in rules.academy_concerns.safeguarding_route if r.when_indicator})
+
+
+def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = None) -> TermEvidence:
+    """Answer every question of the rule set for every open maintained school and academy of the LA.
+
+    `history` maps urn -> {'prior': measures of earlier terms, ...} (the history, carried forward to new URNs).
+    Maintained schools answer the criteria in force and the letters' indicators; academies the academy concerns.
+    """
+    history = history or {}
+    check_adviser_judgements(data, rules)
+    check_moderation(data, rules)
+    on = data.term.reference_date
+    criteria = rules.criteria_in_force(on)
+    indicators = named_indicators(rules)
+    advisers = adviser_lookup(data, rules)["adviser"]
+    schools, checks, findings, measures, figures = [], [], [], [], []
+    for kind, frame in (("maintained", maintained_schools(data)), ("academy", academies(data))):
+        for school in frame.to_dict("records"):
+            urn = int(school["urn"])
+            ev = SchoolEvidence(urn, data, rules, history.get(urn, {}).get("prior"))
+            if kind == "maintained":
+                for c in criteria:
+                    for n, e in enumerate(c.evidence):
+                        checks.append(_check_row(urn, CRITERION, c.id, c.area, c.level, c.wording, n, ev.check(e)))
+            # The measures as the history has always kept them: those the criteria computed, then the four asked for.
+            m = school_measures(ev, school)
+            measures.extend((urn, k, _dumps(v)) for k, v in m.items())
+            if kind == "maintained":
+                for letter, rule in rules.letters.items():
+                    for ind in rule.indicators:
+                        for n, e in enumerate(ind.evidence):
+                            checks.append(_check_row(urn, letter_question(letter), ind.id, "", "", ind.wording, n,
+                                                     ev.check(e)))
+            else:
+                for ind in rules.academy_concerns.indicators:
+                    for n, e in enumerate(ind.evidence):
+                        checks.append(_check_row(urn, ACADEMY_CONCERN, ind.id, "", "", ind.wording, n, ev.check(e)))
+            for name in indicators:
+                f = ev.indicators.get(name)
+                findings.append((urn, name, f.met, f.value, f.reason, f.source))
+            schools.append((urn, school.get("school_name"), kind, advisers.get(urn, ""),
+                            ev.indicators.latest_judgement_good_or_better(),
+                            json.dumps(ev.indicators.results_summary(), ensure_ascii=False),
+                            json.dumps(sorted(intelligence_flags(data, urn)), ensure_ascii=False)))
+            if kind == "maintained":
+                figures.append({"urn": urn, **report_figures(ev.indicators)})
+    return TermEvidence(
+        rules.id, str(data.term), pd.DataFrame(schools, columns=SCHOOL_COLUMNS),
+        pd.DataFrame(checks, columns=CHECK_COLUMNS), pd.DataFrame(findings, columns=FINDING_COLUMNS),
+        pd.DataFrame(measures, columns=MEASURE_COLUMNS), pd.DataFrame(figures),
+        list(adviser_lookup(data, rules)["problems"]))
+
+
+def _dumps(v) -> str:
+    from ..artefacts import dumps
+
+    return dumps(v)
+
+
+# ------------------------------------------------------------------ the report's figures per school
+FIGURE_COLUMNS = ["rwm_exp", "rwm_exp_national", "overall_absence", "overall_absence_national", "persistent_absence",
+                  "persistent_absence_national", "disadv_gap", "disadv_gap_national"]
+
+
+def report_figures(ind: SchoolIndicators) -> dict:
+    """Per school figures against national (the report's charts) and the school profile's figures."""
+    ks = ind._attainment()
+    k2 = next((e for e in ks if e["ks"] == "KS2" and "reason" not in e), None)
+    a = ind.absence_figures()
+    gap, nat_gap = ind.disadvantaged_gap()
+    return {"rwm_exp": k2["value"] if k2 else None, "rwm_exp_national": k2["national"] if k2 else None,
+            "overall_absence": a.get("overall"), "overall_absence_national": a.get("nat_overall"),
+            "persistent_absence": a.get("persistent"), "persistent_absence_national": a.get("nat_persistent"),
+            "disadv_gap": gap, "disadv_gap_national": nat_gap, **_profile_figures(ind, ks, a)}
+
+
+def _profile_figures(ind, ks: list[dict], a: dict) -> dict:
+    """The school profile's figures: attainment over three years and progress with confidence intervals (KS2 or
+    KS4, whichever the school has; reasons when unpublished), absence, and Ofsted in both frameworks."""
+    e = next((x for x in ks if "reason" not in x), ks[0] if ks else None)
+    out = {"ks": e["ks"] if e else None, "att_label": e["label"] if e else None, "att_year": e["year"] if e else None,
+           "att_value": e.get("value") if e else None, "att_national": e.get("national") if e else None,
+           "att_prev1": e.get("prev1") if e else None, "att_prev2": e.get("prev2") if e else None,
+           "att_national_prev1": e.get("national_prev1") if e else None, "att_cohort": e.get("cohort") if e else None,
+           "att_reason": e.get("reason") if e else None, "absence_year": a.get("year"), "absence_prev": a.get("prev")}
+    progress = []
+    if e and e["ks"] == "KS2":
+        row = ind._ks2()[0] or {}
+        for s, name in (("read", "reading"), ("writ", "writing"), ("mat", "maths")):
+            progress.append((f"KS2 {name} progress", row.get(f"{s}_prog"), row.get(f"{s}_prog_lower"),
+                             row.get(f"{s}_prog_upper")))
+    elif e and e["ks"] == "KS4":
+        row = ind._ks4()[0] or {}
+        progress.append(("Progress 8", row.get("p8"), row.get("p8_lower"), row.get("p8_upper")))
+    out["progress"] = json.dumps([[label, *(None if pd.isna(v) else float(v) for v in vals)]
+                                  for label, *vals in progress if not all(v is None or pd.isna(v) for v in vals)])
+    o = ind._ofsted()
+    r = {k: v for k, v in (o.get("row") or {}).items() if not (v is None or (isinstance(v, float) and pd.isna(v)) or v == "")}
+    areas = [(k[3:].replace("_", " "), r[k]) for k in r if k.startswith("rc_")]
+    out["ofsted_report_card"] = ("; ".join(f"{k} {v}" for k, v in areas)
+                                 + f" ({r.get('inspection_date') or 'date n/a'})") if areas else None
+    grade = r.get("oeif_overall")
+    words = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
+    try:
+        out["ofsted_oeif"] = f"{words[int(float(grade))]} (grade {int(float(grade))}, {r.get('oeif_date') or 'date n/a'})"
+    except (TypeError, ValueError, KeyError):
+        out["ofsted_oeif"] = None
+    out["ofsted_ungraded"] = r.get("ungraded_outcome") or None
+    out["ofsted_category"] = o.get("category") or None
+    out["ofsted_previous_band"] = o.get("prev_band")
+    return out
+
+
+# ------------------------------------------------------------------ the artefact
+def write_evidence(folder, ev: TermEvidence, previous: dict) -> dict:
+    """The evidence stage's output, replacing what an earlier attempt left; `evidence.json` (counts) last."""
+    from .. import artefacts
+
+    folder = artefacts.location(folder)
+    artefacts.remove_tree(folder)
+    for name in ("schools", "checks", "findings", "measures", "figures"):
+        artefacts.write_table(folder / f"{name}.parquet", getattr(ev, name))
+    artefacts.write_json(folder / "problems.json", artefacts.problems_to_json(list(ev.problems)))
+    artefacts.write_json(folder / "previous.json", previous)  # earlier terms' categories and figures, by URN
+    counts = ev.counts()
+    artefacts.write_json(folder / "evidence.json", {"format": artefacts.FORMAT, **counts})
+    return counts
+
+
+def read_evidence(folder) -> tuple[TermEvidence, dict]:
+    """The evidence artefact and the history it was assessed against (urn -> previous category and figures)."""
+    from .. import artefacts
+
+    folder = artefacts.location(folder)
+    facts = artefacts.read_json(folder / "evidence.json")  # written last: the stage finished
+    # Checks and findings repeat their wordings, ids and reasons school after school: read each text once.
+    text = {"checks": sorted(TEXT_COLUMNS & set(CHECK_COLUMNS)), "findings": sorted(TEXT_COLUMNS & set(FINDING_COLUMNS))}
+    tables = {name: artefacts.read_table(folder / f"{name}.parquet", text.get(name))
+              for name in ("schools", "checks", "findings", "measures", "figures")}
+    ev = TermEvidence(facts["rule_set"], facts["term"], **tables,
+                      problems=artefacts.problems_from_json(artefacts.read_json(folder / "problems.json")))
+    return ev, artefacts.read_json(folder / "previous.json")
+
+
+def read_figures(folder) -> pd.DataFrame:
+    """The report's figures per school alone (the report needs no checks: categorise and the letters read those)."""
+    from .. import artefacts
+
+    folder = artefacts.location(folder)
+    artefacts.read_json(folder / "evidence.json")  # written last: the stage finished
+    return artefacts.read_table(folder / "figures.parquet")
