@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from datetime import date, datetime
 from pathlib import Path
 
 LA = "936"
@@ -82,12 +83,25 @@ def build_landing(shared_dfe: Path, folder: Path, leave_out: tuple[str, ...] = (
     return folder
 
 
-def surrey_open_maintained(shared_dfe: Path) -> set[int]:
-    """URNs of the open LA-maintained Surrey schools in the real GIAS rows (read as GIAS states them)."""
+def surrey_open_maintained(shared_dfe: Path, term_start: "date | None" = None) -> set[int]:
+    """URNs of the LA-maintained Surrey schools in the real GIAS rows: open as GIAS states them, or, given the
+    term's first day, open on that day by GIAS's OpenDate and CloseDate (dd-mm-yyyy), whatever the status now."""
     with open(shared_dfe / "samples" / GIAS, encoding="cp1252", newline="") as fh:
         rows = list(csv.DictReader(fh))
     maintained = ("Local authority maintained schools",)
     special = ("Community special school", "Foundation special school")
+
+    def day(text: str):
+        return datetime.strptime(text, "%d-%m-%Y").date() if text.strip() else None
+
+    def open_then(r) -> bool:
+        status, opened, closed = r["EstablishmentStatus (name)"], day(r["OpenDate"]), day(r["CloseDate"])
+        if term_start is None:
+            return status.startswith("Open")
+        if (opened and opened > term_start) or (closed and closed < term_start):
+            return False
+        return status.startswith("Open") or (status.startswith("Closed") and closed is not None)
+
     return {int(r["URN"]) for r in rows
-            if r["LA (code)"] == LA and r["EstablishmentStatus (name)"].startswith("Open")
+            if r["LA (code)"] == LA and open_then(r)
             and (r["EstablishmentTypeGroup (name)"] in maintained or r["TypeOfEstablishment (name)"] in special)}

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from real_la import LA, build_landing, surrey_open_maintained
+from school_improvement.terms import Term
 from school_improvement import pipeline
 from school_improvement.errors import ValidationFailed
 
@@ -72,7 +73,7 @@ def test_real_surrey_downloads_publish_through_airflow(airflow_run, shared_dfe):
     ed = _edition(root)
     cat = pd.read_csv(ed / "general" / "categorisation.csv", encoding="utf-8-sig")
     # Every open maintained Surrey school in the GIAS rows is categorised; no other LA's school is.
-    assert set(cat["urn"]) == surrey_open_maintained(shared_dfe)
+    assert set(cat["urn"]) == surrey_open_maintained(shared_dfe, Term.parse(TERM).dates()[0])
     dq = pd.read_csv(ed / "general" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
     missing = set(dq.loc[dq["check"] == "feed_missing", "feed_kind"])
     assert missing == {"ofsted", "adviser_judgements", "la_intelligence", "letters_log", "moderation",
@@ -166,7 +167,7 @@ def test_each_expected_feed_removed_in_turn_is_said_never_zero(shared_dfe, tmp_p
     assert "no Ofsted file was supplied" in page  # the headline figure that rests on Ofsted says so
     assert not re.search(r"\(0(\.0)?%\) are judged good or better", page)
     # The rest of the run still stands on what was supplied: every open maintained school is categorised.
-    assert set(inputs.categorisation["urn"].astype(int)) == surrey_open_maintained(shared_dfe)
+    assert set(inputs.categorisation["urn"].astype(int)) == surrey_open_maintained(shared_dfe, Term.parse(TERM).dates()[0])
 
 
 def _census_landing(shared_dfe, folder: Path, edit) -> Path:
@@ -205,7 +206,7 @@ def test_an_unreadable_value_in_the_las_own_row_stops_the_run(shared_dfe, tmp_pa
     census = folder / "england_census_2019-20.csv"
     lines = census.read_bytes().decode("utf-8-sig").split("\n")
     header = lines[0].split(",")
-    mine = surrey_open_maintained(shared_dfe)
+    mine = surrey_open_maintained(shared_dfe, Term.parse(TERM).dates()[0])
     i = next(i for i, ln in enumerate(lines) if ln.split(",")[0].isdigit() and int(ln.split(",")[0]) in mine)
     cells = lines[i].split(",")  # an open maintained Surrey school
     cells[header.index("PSENELSE")] = "n/a"

@@ -346,3 +346,24 @@ def test_last_years_gap_of_a_small_disadvantaged_cohort_is_not_counted_as_persis
     f = both.get("disadvantaged_gap_persistently_wide")
     assert f.met is False and "small disadvantaged cohort in 2017-18 (7 pupils)" in f.value
     assert both.get("disadvantaged_gap_wide").met == alone.get("disadvantaged_gap_wide").met  # this year unchanged
+
+
+def test_schools_are_those_open_when_the_term_began_by_gias_dates_not_todays_status(shared_dfe):
+    """Surrey trial: with an extract dated after the term, six maintained schools open all of 2021-22 autumn
+    (closed in 2022 to become academies) were left out, and two of their academies, opened in March and April
+    2022, were flagged as academies of concern for autumn 2021."""
+    from school_improvement.evidence.assess import academies, maintained_schools
+    from school_improvement.ingest.feeds import read_feed
+    from school_improvement.ingest.termdata import TermData
+    from school_improvement.terms import Term
+
+    gias = read_feed(shared_dfe / "samples" / "gias_850_936_extract_2022-04-20.csv")
+    converted = {125005: 148882, 125069: 148954}  # Shawley, Holland Junior -> their academies (GIAS links)
+    before = TermData("936", Term.parse("2021-22-autumn"), [gias])
+    after = TermData("936", Term.parse("2022-23-autumn"), [gias])
+    m0, a0 = set(maintained_schools(before)["urn"]), set(academies(before)["urn"])
+    m1, a1 = set(maintained_schools(after)["urn"]), set(academies(after)["urn"])
+    for school, academy in converted.items():
+        assert school in m0 and academy not in a0
+        assert school not in m1 and academy in a1
+    assert len(m0) - len(m1) >= 6  # every school closed between the two terms

@@ -256,13 +256,24 @@ def issued_letters(data: TermData, urn: int, letters: list[str], within_terms: i
 
 
 def _open_schools(data: TermData, kind: str) -> pd.DataFrame:
-    """The LA's open schools of one kind (`is_la_maintained` or `is_academy` in GIAS), by URN."""
+    """The LA's schools of one kind (`is_la_maintained` or `is_academy` in GIAS) open when the term began, by URN.
+
+    GIAS's open and close dates say it, not only its status today: an extract downloaded after the term lists a
+    school that closed since (to become an academy, say) as closed, and the academy that replaced it as open,
+    though in the term the school was the LA's to categorise and the academy did not yet exist."""
     gias = data.frame("gias")
     if gias.empty:
         return gias
-    open_ = gias["status"].astype(str).str.startswith("Open")
+    start = data.term.dates()[0]
+    status = gias["status"].astype(str)
+    opened = [d if isinstance(d, date) else None for d in gias.get("open_date", pd.Series(None, index=gias.index))]
+    closed = [d if isinstance(d, date) else None for d in gias.get("close_date", pd.Series(None, index=gias.index))]
+    open_then = pd.Series([
+        (s.startswith("Open") or (s.startswith("Closed") and c is not None and c >= start))
+        and not (o is not None and o > start) and not (c is not None and c < start)
+        for s, o, c in zip(status, opened, closed)], index=gias.index)
     mine = gias["la_code"].astype(str) == str(data.la_code)
-    return gias[open_ & mine & gias[kind].astype(bool)].sort_values("urn")
+    return gias[open_then & mine & gias[kind].astype(bool)].sort_values("urn")
 
 
 def maintained_schools(data: TermData) -> pd.DataFrame:

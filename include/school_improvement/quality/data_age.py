@@ -42,8 +42,9 @@ def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int]) -> list[P
             when = None
         if when and when > end:
             out.append(problem(f.source, f"the GIAS file is dated {when:%d %B %Y}, after {term} ended ({end:%d %B %Y}): "
-                          "schools that opened, closed or became academies since then are listed as GIAS lists them "
-                          "now, not as they were in the term; check the schools categorised against your own records",
+                          "schools are taken as they were when the term began from its open and close dates, but "
+                          "names, types and headteachers are as GIAS lists them now; check the schools categorised "
+                          "against your own records",
                           "warning", "gias_after_term"))
         elif when and f.kind == "gias" and oldest is not None and (start - when).days > int(oldest):
             days = (start - when).days
