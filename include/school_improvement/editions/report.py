@@ -251,6 +251,37 @@ def _generalised_reason(row) -> str:
     return f"{label}: {topic.replace('_', ' ').lower()} concern {RESTRICTED_TEXT}"
 
 
+SNIPPET_MIN = 6  # shorter or numeric strings ("12", "Yes") would match innocent text; they are not detail anyway
+
+
+class Snippets:
+    """The confidential snippets, found in a text as `any(s in text for s in snippets)` would find them, but by
+    looking up each position's first SNIPPET_MIN characters: a county has over a thousand snippets and tens of
+    thousands of cells, and the plain scan cost seconds per general edition."""
+
+    def __init__(self, snippets):
+        self.all = frozenset(snippets)
+        self._short = [s for s in self.all if len(s) < SNIPPET_MIN]  # only when a caller passes its own set
+        self._by_head: dict[str, list[str]] = {}
+        for s in self.all:
+            if len(s) >= SNIPPET_MIN:
+                self._by_head.setdefault(s[:SNIPPET_MIN], []).append(s)
+
+    def found_in(self, text: str) -> bool:
+        if any(s in text for s in self._short):
+            return True
+        heads = self._by_head
+        for i in range(len(text) - SNIPPET_MIN + 1):
+            found = heads.get(text[i:i + SNIPPET_MIN])
+            if found and any(text.startswith(s, i) for s in found):
+                return True
+        return False
+
+
+def _as_snippets(snippets) -> Snippets:
+    return snippets if isinstance(snippets, Snippets) else Snippets(snippets)
+
+
 def _confidential_snippets(inputs: ReportInputs) -> set[str]:
     """Every piece of text that must not leave the restricted edition."""
     snippets: set[str] = set()
@@ -273,8 +304,7 @@ def _confidential_snippets(inputs: ReportInputs) -> set[str]:
         snippets.update(_text(v) for v in inputs.intelligence["detail"])
     for d in inputs.drafts:
         snippets.update(_text(d.get(k)) for k in ("head_name", "chair_name"))
-    # Short or numeric strings ("12", "Yes") would match innocent text; they are not detail anyway.
-    return {s.strip() for s in snippets if len(s.strip()) >= 6 and not _looks_numeric(s)}
+    return {s.strip() for s in snippets if len(s.strip()) >= SNIPPET_MIN and not _looks_numeric(s)}
 
 
 def _looks_numeric(s: str) -> bool:
@@ -293,10 +323,11 @@ def _scrub_parts(text: str, snippets: set[str], private_wordings: dict[str, str]
     """
     if not text:
         return text
+    snippets = _as_snippets(snippets)
     return "\n".join(_scrub_line(line, snippets, private_wordings, protected) for line in text.split("\n"))
 
 
-def _scrub_line(text: str, snippets: set[str], private_wordings: dict[str, str], protected: frozenset) -> str:
+def _scrub_line(text: str, snippets: Snippets, private_wordings: dict[str, str], protected: frozenset) -> str:
     guard = "\x1f"
     for w in sorted({w for w in (*protected, *private_wordings) if w and "; " in w}, key=len, reverse=True):
         if w in text:
@@ -308,7 +339,7 @@ def _scrub_line(text: str, snippets: set[str], private_wordings: dict[str, str],
             if wording and (part == wording or part.startswith(wording)):
                 replacement = general
                 break
-        if replacement is None and any(s in part for s in snippets):
+        if replacement is None and snippets.found_in(part):
             replacement = f"LA information {RESTRICTED_TEXT}"
         out.append(replacement or part)
     return "; ".join(dict.fromkeys(out))  # keep order, drop repeats of the same generalised text
@@ -343,6 +374,7 @@ def _withhold_names(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 def _scrub_frame(df: pd.DataFrame, snippets: set[str], wordings_by_urn: dict, text_cols: list[str],
                  protected: frozenset = frozenset()) -> pd.DataFrame:
     df = df.copy()
+    snippets = _as_snippets(snippets)
     for col in df.columns:
         if pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
             continue
@@ -351,7 +383,7 @@ def _scrub_frame(df: pd.DataFrame, snippets: set[str], wordings_by_urn: dict, te
             t = _text(v)
             if col in text_cols:
                 t2 = _scrub_parts(t, snippets, wordings_by_urn.get(_urn_key(urn), {}), protected)
-            elif any(s in t for s in snippets):
+            elif snippets.found_in(t):
                 t2 = RESTRICTED_TEXT
             else:
                 values.append(v)
@@ -395,7 +427,7 @@ def general_view(inputs: ReportInputs) -> ReportInputs:
             w = _text(row.get(key))
             if w:
                 wordings_by_urn.setdefault(_urn_key(row.get("urn")), {})[w] = general
-    snippets = _confidential_snippets(inputs)
+    snippets = Snippets(_confidential_snippets(inputs))
     protected = frozenset(_text(w) for w in ev["wording"].unique()) if "wording" in ev.columns else frozenset()
     names = list(inputs.staff_names) + [_text(d.get(k)) for d in inputs.drafts for k in ("head_name", "chair_name")]
     text_cols = ["reasons", "overriding_condition", "override_reason", "evidence", "escalation_note", "reason",
