@@ -11,8 +11,11 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from school_improvement.editions import report
-from school_improvement.editions.report import ReportInputs, build_edition, general_view, write_csv
+from school_improvement import TEMPLATES_DIR
+from school_improvement.editions import cells, charts, front_page, render, report, tables
+from school_improvement.editions.confidentiality import general_view
+from school_improvement.editions.report import ReportInputs, build_edition
+from school_improvement.editions.tables import write_csv
 
 TERM = "2025-26-autumn"
 HOSTILE_NAME = '<img src="http://x/y.png"><script>alert(1)</script> =HYPERLINK("http://evil","x") Primary'
@@ -158,8 +161,8 @@ def test_pdf_content(built, edition):
     assert "ab" * 32 in "".join(text.split())  # SHA-256 wraps in its cell
     counts = inputs.categorisation["category"].value_counts()
     before = inputs.history[inputs.history["term"] == "2024-25-summer"]["category"].value_counts()
-    for level in report.LEVELS:  # the seed's levels; LEVEL_LABELS also labels other LAs' levels
-        label = report.LEVEL_LABELS[level]
+    for level in cells.LEVELS:  # the seed's levels; LEVEL_LABELS also labels other LAs' levels
+        label = cells.LEVEL_LABELS[level]
         n, was = int(counts.get(level, 0)), int(before.get(level, 0))
         change = f"{n - was:+d}" if n != was else "no change"
         assert f"{label} {n} {round(100 * n / len(inputs.categorisation))}% {was} {change}" in t
@@ -224,11 +227,11 @@ def test_csv_bom_order_and_formula_neutralisation(built):
     raw = (eds["restricted"][0] / "evidence.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw[3:].decode("utf-8").split("\r\n")
-    assert lines[0] == ",".join(report.EVIDENCE_COLUMNS)
+    assert lines[0] == ",".join(tables.EVIDENCE_COLUMNS)
     ev = pd.read_csv(eds["restricted"][0] / "evidence.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert "'=1+1" in set(ev["comparator"])
     cat = pd.read_csv(eds["general"][0] / "categorisation.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    assert list(cat.columns) == report.CATEGORISATION_COLUMNS
+    assert list(cat.columns) == tables.CATEGORISATION_COLUMNS
     assert list(cat["urn"]) == sorted(cat["urn"])
     assert "'-Academy Road Infant" in set(cat["school_name"])
     hostile = cat.loc[cat["urn"] == "100001", "school_name"].item()
@@ -265,13 +268,13 @@ def test_hostile_school_name_is_text(built):
 
 
 def test_url_fetcher_refuses_outside_templates(tmp_path):
-    fetcher = report.TemplateOnlyFetcher()
+    fetcher = render.TemplateOnlyFetcher()
     for url in ("http://example.org/x.png", "https://example.org/x.css", "file:///etc/passwd",
-                (report.TEMPLATES_DIR / ".." / ".." / "school_improvement" / "editions" / "report.py").as_uri(),
-                "file://" + str(report.TEMPLATES_DIR) + "/../school_improvement/editions/report.py", "ftp://x/y"):
-        with pytest.raises(report.RefusedURL):
+                (TEMPLATES_DIR / ".." / ".." / "school_improvement" / "editions" / "report.py").as_uri(),
+                "file://" + str(TEMPLATES_DIR) + "/../school_improvement/editions/report.py", "ftp://x/y"):
+        with pytest.raises(render.RefusedURL):
             fetcher.fetch(url)
-    ok = fetcher.fetch((report.TEMPLATES_DIR / "report.css").as_uri())
+    ok = fetcher.fetch((TEMPLATES_DIR / "report.css").as_uri())
     assert b"@page" in ok.read()
     ok.close()
     assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
@@ -283,9 +286,9 @@ def test_render_refuses_external_resource(tmp_path):
 
     for src in ("http://127.0.0.1:9/x.png", "file:///etc/passwd"):
         html = f'<html lang="en-GB"><head><title>t</title></head><body><img src="{src}" alt="x"></body></html>'
-        with pytest.raises(report.RefusedURL):
-            HTML(string=html, base_url=report.TEMPLATES_DIR.as_uri() + "/",
-                 url_fetcher=report.TemplateOnlyFetcher()).write_pdf(tmp_path / "x.pdf")
+        with pytest.raises(render.RefusedURL):
+            HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/",
+                 url_fetcher=render.TemplateOnlyFetcher()).write_pdf(tmp_path / "x.pdf")
 
 
 @pytest.mark.parametrize("edition", report.EDITIONS)
@@ -404,12 +407,12 @@ def test_one_line_reason_in_words():
     school = {"category": "high", "reasons": "Overriding condition: Safeguarding not met (Ofsted)\n"
               "Leadership and management best fits high support: Leaders lack capacity [LM-H2] (adviser judgement "
               "(A Adviser, visit 2026-01-19): met); Governance is weak [LM-H7] (adviser: LM-H7 (detail restricted))"}
-    assert report.one_line_reason(school) == "Overriding condition: Safeguarding not met (Ofsted)"
+    assert front_page.one_line_reason(school) == "Overriding condition: Safeguarding not met (Ofsted)"
     school["reasons"] = school["reasons"].split("\n", 1)[1]
-    reason = report.one_line_reason(school)
+    reason = front_page.one_line_reason(school)
     assert reason.startswith("Leadership and management best fits high support: Leaders lack capacity")
     assert "[" not in reason and "(+1 more)" in reason
-    head, items = report.reason_items(school["reasons"])
+    head, items = front_page.reason_items(school["reasons"])
     assert head == "Leadership and management best fits high support"
     assert items == [("Leaders lack capacity", "LM-H2", "adviser judgement (A Adviser, visit 2026-01-19): met"),
                      ("Governance is weak", "LM-H7", "adviser (detail restricted)")]
@@ -453,7 +456,7 @@ def test_workbook_sheets_match_the_csvs(built, edition):
     cat = wb["categorisation"]
     col = [c.value for c in cat[1]].index("category") + 1
     for (cell,) in cat.iter_rows(min_row=2, min_col=col, max_col=col):
-        assert cell.fill.fgColor.rgb.endswith(report.LEVEL_COLOURS[cell.value].lstrip("#").upper()), cell.value
+        assert cell.fill.fgColor.rgb.endswith(charts.LEVEL_COLOURS[cell.value].lstrip("#").upper()), cell.value
     names = [c.value for c in cat["B"][1:]]
     assert "'-Academy Road Infant" in names
 
