@@ -44,7 +44,9 @@ def _met(indicators: list[Indicator], ev: SchoolEvidence, on: date, category: st
         usable = [e for e in ind.evidence if not e.with_category or category in e.with_category]
         hits = [c for c in (ev.check(e) for e in usable) if c.met]
         if hits:
-            out.append((ind, "; ".join(c.value for c in hits), "; ".join(c.general_value for c in hits)))
+            # Several evidence items can rest on one finding (AC-2's three absence tests read the same figures): once.
+            out.append((ind, "; ".join(dict.fromkeys(c.value for c in hits)),
+                        "; ".join(dict.fromkeys(c.general_value for c in hits))))
     return out
 
 
