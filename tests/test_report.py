@@ -466,3 +466,40 @@ def test_workbook_is_reproducible(built, tmp_path):
     again = build_edition(make_inputs(), tmp_path / "general", "general")
     assert (tmp_path / "general" / "report.xlsx") in again
     assert (tmp_path / "general" / "report.xlsx").read_bytes() == (eds["general"][0] / "report.xlsx").read_bytes()
+
+
+def test_general_one_line_reason_names_restricted_evidence_in_words():
+    """The general edition's reason for a mover says in words what rests on confidential evidence: no criterion id,
+    no flag code (seen by a new user: "adviser: LM-H8 (detail restricted)")."""
+    from school_improvement.rules import load_rule_set
+
+    ids = {c.id for c in load_rule_set("cambs-2025-report-cards").criteria}
+    cid = sorted(ids)[0]
+    school = {"category": "high", "reasons": "Overriding condition: Substantive leadership is not in place "
+              f"(adviser: {cid} (detail restricted); LA intelligence: no_substantive_leadership, new_head (detail restricted))"}
+    reason = front_page.one_line_reason(school)
+    assert not any(i in reason for i in ids) and "_" not in reason, reason
+    assert "adviser (detail restricted)" in reason
+    assert "LA intelligence: no substantive leadership, new headteacher (detail restricted)" in \
+        front_page.evidence_in_words(school["reasons"])
+    head, items = front_page.reason_items(f"Leadership best fits high support: Leaders lack capacity [{cid}] "
+                                          f"(adviser: {cid} (detail restricted); adviser: {sorted(ids)[1]} (detail restricted))")
+    assert not any(i in items[0][2] for i in ids), items
+
+
+def test_front_page_counts_schools_placed_by_default(tmp_path):
+    """Schools at the rule set's no-evidence level because nothing could be judged get their own line on the front
+    page, apart from those placed there by evidence."""
+    from school_improvement.decisions.categorise import NO_EVIDENCE_PLACEMENT
+
+    inputs = make_inputs()
+    medium = inputs.categorisation.index[inputs.categorisation["category"] == "medium"]
+    for i in medium[:2]:
+        inputs.categorisation.loc[i, "reasons"] = ("No criterion could be judged from the evidence available: "
+                                                   + NO_EVIDENCE_PLACEMENT.format(level="medium"))
+    ctx = report._context(inputs, "general")
+    rows = {r["level"]: r for r in ctx["level_rows"]}
+    assert rows["medium"]["by_default"] == 2 and rows["high"]["by_default"] == 0 and rows["low"]["by_default"] == 0
+    build_edition(inputs, tmp_path, "general")
+    front = flat(pdf_pages(tmp_path / "report.pdf")[0])
+    assert "of which placed by the Strategy's default (no evidence either way, until an adviser visit) 2" in front

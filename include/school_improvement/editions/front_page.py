@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..decisions.categorise import NO_EVIDENCE_PLACEMENT
+from ..vocabulary import VOCAB
 from .cells import _records, _text
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ def reason_items(line: str) -> tuple[str, list[tuple[str, str, str]]]:
                     break
             else:
                 evidence, i = rest[start + 1:], len(rest)
-        items.append((wording.strip(), cid, _without_id(evidence, cid)))
+        items.append((wording.strip(), cid, evidence_in_words(_without_id(evidence, cid))))
         if rest.startswith("; ", i):
             i += 2
     return head, items
@@ -55,6 +57,31 @@ def _without_id(text: str, cid: str) -> str:
     if not cid:
         return text
     return re.sub(r"\s+", " ", text.replace(f": {cid} ", " ").replace(cid, "")).strip(" :")
+
+
+# How the general edition names confidential evidence by kind (categorise's `Check.general_value`): the measure,
+# then "(detail restricted)". An adviser's measure carries the criterion the adviser judged, a code no reader
+# knows; intelligence carries flag codes. In words: "adviser (detail restricted)", the flags' labels.
+_ADVISER_MEASURE = re.compile(r"\badviser: [^\s();]+ (?=\(detail restricted\))")
+_INTELLIGENCE_MEASURE = re.compile(r"\bLA intelligence: ([a-z0-9_]+(?:, [a-z0-9_]+)*) (?=\(detail restricted\))")
+_FLAG_LABELS = {code: flag.label for code, flag in VOCAB.intelligence_flags.items()}
+
+
+def evidence_in_words(text: str) -> str:
+    """Restricted evidence named in words, without criterion ids or flag codes."""
+    text = _ADVISER_MEASURE.sub("adviser ", text)
+    return _INTELLIGENCE_MEASURE.sub(
+        lambda m: "LA intelligence: " + ", ".join(_FLAG_LABELS.get(c, c.replace("_", " "))
+                                                   for c in m.group(1).split(", ")) + " ", text)
+
+
+def placed_by_default(school: dict) -> bool:
+    """Placed at the rule set's no-evidence level because no area could be judged (no evidence either way), and
+    still there (not moved by an overriding condition or moderation)."""
+    level = _text(school.get("category"))
+    return bool(level) and any(ln.endswith(NO_EVIDENCE_PLACEMENT.format(level=level))
+                               for ln in _text(school.get("reasons")).splitlines()) \
+        and not any(ln.startswith(("Overriding condition:", "Moderated ")) for ln in _text(school.get("reasons")).splitlines())
 
 
 def one_line_reason(school: dict) -> str:
@@ -79,6 +106,7 @@ def one_line_reason(school: dict) -> str:
             text += f" (+{len(items) - 1} more)"
     else:
         text = pick
+    text = evidence_in_words(text)
     return text if len(text) <= REASON_CHARS else text[:REASON_CHARS - 1].rstrip() + "…"
 
 

@@ -25,7 +25,8 @@ from .charts import (GAP_CHART_MAX_SCHOOLS, LEVEL_COLOURS, chart_disadvantaged_g
                      chart_vs_national)
 from .confidentiality import general_view
 from .drafts import render_drafts
-from .front_page import FRONT_MOVERS, LEVEL_RANK, academies_by_step, data_notes, movers, one_line_reason
+from .front_page import (FRONT_MOVERS, LEVEL_RANK, academies_by_step, data_notes, movers, one_line_reason,
+                         placed_by_default)
 from .profiles import _bullets, _figures
 from .render import render_pdf
 from .tables import CSV_SPECS, RESTRICTED_ONLY_CSVS, WORKBOOK_NAME, _sorted, write_csv
@@ -81,6 +82,12 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
          "pct": (100.0 * (cats == c).sum() / n) if n else None}
         for c in levels
     ]
+
+    # The Strategy's default (no evidence either way) is not a judgement: its schools are counted on a line of their own.
+    default = pd.Series([placed_by_default(s) for s in _records(cat)], index=cat.index, dtype=bool) if n else \
+        pd.Series(dtype=bool)
+    for r in level_rows:
+        r["by_default"] = int((default & (cats == r["level"])).sum()) if n else 0
 
     gob = cat["good_or_better"] if "good_or_better" in cat.columns else pd.Series(dtype=object)
     gob_known = gob[gob.map(lambda v: not _is_na(v))]
