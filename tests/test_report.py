@@ -503,3 +503,23 @@ def test_front_page_counts_schools_placed_by_default(tmp_path):
     build_edition(inputs, tmp_path, "general")
     front = flat(pdf_pages(tmp_path / "report.pdf")[0])
     assert "of which placed by the Strategy's default (no evidence either way, until an adviser visit) 2" in front
+
+
+def test_urns_and_words_do_not_break_in_narrow_columns(tmp_path):
+    """Seen by a new user in the PDF's narrow columns: URNs split across lines and words cut anywhere ("Secondar|y").
+    A URN is never split; a word is split only at a syllable, with a hyphen."""
+    inputs = make_inputs()
+    cat = inputs.categorisation
+    cat["phase"] = ["Secondary", "Not applicable", "Primary", "All-through"] * (len(cat) // 4)
+    cat["ward"] = "Jesselthorpe Rural"
+    cat["school_name"] = [f"Wendleholt Community Primary and Nursery School {i}" for i in range(len(cat))]
+    build_edition(inputs, tmp_path, "general")
+    lines = [ln.strip() for p in PdfReader(tmp_path / "report.pdf").pages for ln in (p.extract_text() or "").splitlines()]
+    text = "\n".join(lines)
+    for urn in cat["urn"].astype(str):
+        assert f"({urn})" in text and f"URN {urn}" in text, urn
+        assert not any(ln.endswith(("(" + urn[:k], "URN " + urn[:k])) or ln.startswith(urn[k:] + ")")
+                       for k in range(1, 5) for ln in lines), urn
+    for word in ("Secondary", "Jesselthorpe"):
+        cut = [ln for ln in lines if any(ln.endswith(word[:k]) for k in range(2, len(word)))]
+        assert not cut, cut
