@@ -523,3 +523,16 @@ def test_urns_and_words_do_not_break_in_narrow_columns(tmp_path):
     for word in ("Secondary", "Jesselthorpe"):
         cut = [ln for ln in lines if any(ln.endswith(word[:k]) for k in range(2, len(word)))]
         assert not cut, cut
+
+
+def test_html_parser_finds_its_scan_regexes_in_its_cache():
+    """WeasyPrint's parser (tinyhtml5) stored each scan's regex under the wrong key and compiled it on every scan;
+    the render module's cache answers under the key looked up, with the same regex."""
+    import tinyhtml5
+    import tinyhtml5.inputstream as stream
+
+    assert render._CharsUntilRegexes  # imported with the report
+    tinyhtml5.parse("<p class='a'>x &amp; y</p>" * 3)
+    cached = stream.characters_until_regex
+    assert (("&", "<", "\u0000"), False) in cached
+    assert cached[(("&", "<", "\u0000"), False)].pattern == "[^\\x26\\x3c\\x00]+"
