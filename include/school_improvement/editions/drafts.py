@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 import datetime
 import hashlib
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cells import _text, _urn_key

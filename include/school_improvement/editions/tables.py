@@ -3,8 +3,8 @@ visible marks (Excel or a PDF would otherwise reorder what a cell shows), a stab
 
 from __future__ import annotations
 
-from pathlib import Path
 import re
+from pathlib import Path
 
 import markupsafe
 import pandas as pd
