@@ -536,3 +536,17 @@ def test_html_parser_finds_its_scan_regexes_in_its_cache():
     cached = stream.characters_until_regex
     assert (("&", "<", "\u0000"), False) in cached
     assert cached[(("&", "<", "\u0000"), False)].pattern == "[^\\x26\\x3c\\x00]+"
+
+
+def test_front_page_academy_steps_in_words_and_also_met_bullets():
+    """The front page names each step of the route once, in its wording: not the first academy's steps per concern
+    (concern ids, and true of that academy alone). A bullet met at another level reads "Also met: ...", not ". Also"."""
+    academies = [{"urn": 1, "school_name": "Fen Academy", "trust": "Fen Trust", "next_step": "academy_meeting",
+                  "next_step_detail": "The Director meets the CEO. Per concern: AC-9 academy meeting"},
+                 {"urn": 2, "school_name": "Marsh Academy", "trust": "", "next_step": "academy_meeting",
+                  "next_step_detail": "The Director meets the CEO. Per concern: AC-2 academy meeting"}]
+    (step,) = front_page.academies_by_step(academies)
+    assert step["detail"] == "The Director meets the CEO" and step["shown"] == ["Fen Academy (Fen Trust)", "Marsh Academy"]
+    head, items = front_page.reason_items("Quality best fits low support: Teaching is good [Q-L1] (data). Also met: "
+                                          "(medium) Attainment is broadly in line [Q-M3] (KS2 59.0%)")
+    assert [w for w, _, _ in items] == ["Teaching is good", "Also met: (medium) Attainment is broadly in line"]

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 
 LEVEL_RANK = {"low": 1, "medium": 2, "high": 3}
-FRONT_MOVERS = 6  # rows of movers that fit the front page with everything else; the rest follow on their own page
-FRONT_ACADEMIES = 4  # named per step of the route on the front page
+FRONT_MOVERS = 4  # rows of movers that fit the front page with everything else; the rest follow on their own page
+FRONT_ACADEMIES = 3  # named per step of the route on the front page
 REASON_CHARS = 115  # at most two printed lines in the reason column
 
 
@@ -46,7 +46,10 @@ def reason_items(line: str) -> tuple[str, list[tuple[str, str, str]]]:
                     break
             else:
                 evidence, i = rest[start + 1:], len(rest)
-        items.append((wording.strip(), cid, evidence_in_words(_without_id(evidence, cid))))
+        wording = wording.strip()
+        if wording.startswith(". Also met: "):  # bullets of an area's other levels follow the winning level's
+            wording = "Also met: " + wording[len(". Also met: "):]
+        items.append((wording, cid, evidence_in_words(_without_id(evidence, cid))))
         if rest.startswith("; ", i):
             i += 2
     return head, items
@@ -128,8 +131,10 @@ def academies_by_step(academies: list[dict]) -> list[dict]:
     steps: dict[str, dict] = {}
     for a in academies:
         key = _text(a.get("next_step"))
-        step = steps.setdefault(key, {"step": key, "detail": _text(a.get("next_step_detail")) or key.replace("_", " "),
-                                      "academies": []})
+        # The step's wording only: the detail goes on to each academy's own steps per concern (ids, and true of the
+        # first academy alone), which the academies table and the CSV give academy by academy.
+        detail = _text(a.get("next_step_detail")).split(". Per concern: ")[0]
+        step = steps.setdefault(key, {"step": key, "detail": detail or key.replace("_", " "), "academies": []})
         step["academies"].append(f"{_text(a.get('school_name'))} ({_text(a.get('trust'))})" if _text(a.get("trust"))
                                  else _text(a.get("school_name")))
     for step in steps.values():
