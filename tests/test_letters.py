@@ -188,3 +188,15 @@ def test_the_letters_log_term_decides_which_term_a_letter_belongs_to():
     kinds["letters_log"] = [{**early, "term": "2025-26-autumn"}]  # the log says it was this term's
     out, _ = _flag(kinds, {})
     assert out.letters.empty
+
+
+def test_academy_absence_evidence_is_said_once():
+    """AC-2 rests on several absence tests that read the same figures: the evidence says them once, not per test."""
+    out, _ = _flag({"gias": [_academy(URN)], "absence": [absence(URN, overall_absence=9.5, persistent_absence=35.0)]}, {})
+    row = out.academy_concerns.iloc[0]
+    ac2 = next(i for i in RULES.academy_concerns.indicators if len(i.evidence) > 1
+               and all(e.indicator and "absence" in e.indicator or e.indicator and "attendance" in e.indicator
+                       for e in i.evidence))
+    assert ac2.id in row["concerns"]
+    for col in ("evidence", "evidence_general"):
+        assert row[col].count("overall absence 9.5%") == 1, row[col]

@@ -263,7 +263,9 @@ def test_run_dag_prints_the_error_before_the_log_tail():
 
 
 def test_general_edition_withholds_staff_names_and_neutralises_bidi(tmp_path):
-    from school_improvement.editions import report
+    import dataclasses
+
+    from school_improvement.editions import confidentiality, render, tables
     from test_report import make_inputs
 
     inputs = make_inputs(4)
@@ -273,18 +275,18 @@ def test_general_edition_withholds_staff_names_and_neutralises_bidi(tmp_path):
     cat.loc[1, "reasons"] = "Headteacher changed: GIAS headteacher Jo Bloggs, in post since 2025-26-autumn"
     cat.loc[2, "reasons"] = "Letter to Mr Okonkwo about KS2"
     cat.loc[3, "school_name"] = "Oak\u202eloohcS yrammirP\u202c field"
-    inputs = report.dataclasses.replace(inputs, categorisation=cat, staff_names=report.staff_names(gias))
-    view = report.general_view(inputs)
+    inputs = dataclasses.replace(inputs, categorisation=cat, staff_names=confidentiality.staff_names(gias))
+    view = confidentiality.general_view(inputs)
     text = view.categorisation.to_csv()
     for name in ("Jo Bloggs", "Okonkwo", "Bloggs"):
         assert name not in text
     assert "GIAS headteacher (name withheld)" in text and "Letter to (name withheld) about KS2" in text
-    report.write_csv(view.categorisation, tmp_path / "c.csv", report.CATEGORISATION_COLUMNS)
+    tables.write_csv(view.categorisation, tmp_path / "c.csv", tables.CATEGORISATION_COLUMNS)
     written = (tmp_path / "c.csv").read_text(encoding="utf-8-sig")
     assert "\u202e" not in written and "Oak[U+202E]loohcS yrammirP[U+202C] field" in written
-    restricted = report.write_csv(inputs.categorisation, tmp_path / "r.csv", report.CATEGORISATION_COLUMNS)
+    restricted = tables.write_csv(inputs.categorisation, tmp_path / "r.csv", tables.CATEGORISATION_COLUMNS)
     assert restricted is None and "Jo Bloggs" in (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
-    html = report._ENV.from_string("<p>{{ name }}</p>").render(name="a\u2066b\u200fc\u061c")
+    html = render._ENV.from_string("<p>{{ name }}</p>").render(name="a\u2066b\u200fc\u061c")
     assert html == "<p>a[U+2066]b[U+200F]c[U+061C]</p>"
 
 

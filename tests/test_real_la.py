@@ -141,9 +141,9 @@ def test_an_la_the_gias_extract_does_not_hold_categorises_nothing_and_stops(shar
 
 
 def _render_front_and_headline(inputs) -> str:
-    from school_improvement.editions import report
+    from school_improvement.editions import render, report
 
-    html = report._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    html = render._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 

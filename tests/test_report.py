@@ -11,8 +11,11 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from school_improvement.editions import report
-from school_improvement.editions.report import ReportInputs, build_edition, general_view, write_csv
+from school_improvement import TEMPLATES_DIR
+from school_improvement.editions import cells, charts, front_page, render, report, tables
+from school_improvement.editions.confidentiality import general_view
+from school_improvement.editions.report import ReportInputs, build_edition
+from school_improvement.editions.tables import write_csv
 
 TERM = "2025-26-autumn"
 HOSTILE_NAME = '<img src="http://x/y.png"><script>alert(1)</script> =HYPERLINK("http://evil","x") Primary'
@@ -158,8 +161,8 @@ def test_pdf_content(built, edition):
     assert "ab" * 32 in "".join(text.split())  # SHA-256 wraps in its cell
     counts = inputs.categorisation["category"].value_counts()
     before = inputs.history[inputs.history["term"] == "2024-25-summer"]["category"].value_counts()
-    for level in report.LEVELS:  # the seed's levels; LEVEL_LABELS also labels other LAs' levels
-        label = report.LEVEL_LABELS[level]
+    for level in cells.LEVELS:  # the seed's levels; LEVEL_LABELS also labels other LAs' levels
+        label = cells.LEVEL_LABELS[level]
         n, was = int(counts.get(level, 0)), int(before.get(level, 0))
         change = f"{n - was:+d}" if n != was else "no change"
         assert f"{label} {n} {round(100 * n / len(inputs.categorisation))}% {was} {change}" in t
@@ -224,11 +227,11 @@ def test_csv_bom_order_and_formula_neutralisation(built):
     raw = (eds["restricted"][0] / "evidence.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw[3:].decode("utf-8").split("\r\n")
-    assert lines[0] == ",".join(report.EVIDENCE_COLUMNS)
+    assert lines[0] == ",".join(tables.EVIDENCE_COLUMNS)
     ev = pd.read_csv(eds["restricted"][0] / "evidence.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert "'=1+1" in set(ev["comparator"])
     cat = pd.read_csv(eds["general"][0] / "categorisation.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    assert list(cat.columns) == report.CATEGORISATION_COLUMNS
+    assert list(cat.columns) == tables.CATEGORISATION_COLUMNS
     assert list(cat["urn"]) == sorted(cat["urn"])
     assert "'-Academy Road Infant" in set(cat["school_name"])
     hostile = cat.loc[cat["urn"] == "100001", "school_name"].item()
@@ -265,13 +268,13 @@ def test_hostile_school_name_is_text(built):
 
 
 def test_url_fetcher_refuses_outside_templates(tmp_path):
-    fetcher = report.TemplateOnlyFetcher()
+    fetcher = render.TemplateOnlyFetcher()
     for url in ("http://example.org/x.png", "https://example.org/x.css", "file:///etc/passwd",
-                (report.TEMPLATES_DIR / ".." / ".." / "school_improvement" / "editions" / "report.py").as_uri(),
-                "file://" + str(report.TEMPLATES_DIR) + "/../school_improvement/editions/report.py", "ftp://x/y"):
-        with pytest.raises(report.RefusedURL):
+                (TEMPLATES_DIR / ".." / ".." / "school_improvement" / "editions" / "report.py").as_uri(),
+                "file://" + str(TEMPLATES_DIR) + "/../school_improvement/editions/report.py", "ftp://x/y"):
+        with pytest.raises(render.RefusedURL):
             fetcher.fetch(url)
-    ok = fetcher.fetch((report.TEMPLATES_DIR / "report.css").as_uri())
+    ok = fetcher.fetch((TEMPLATES_DIR / "report.css").as_uri())
     assert b"@page" in ok.read()
     ok.close()
     assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
@@ -283,9 +286,9 @@ def test_render_refuses_external_resource(tmp_path):
 
     for src in ("http://127.0.0.1:9/x.png", "file:///etc/passwd"):
         html = f'<html lang="en-GB"><head><title>t</title></head><body><img src="{src}" alt="x"></body></html>'
-        with pytest.raises(report.RefusedURL):
-            HTML(string=html, base_url=report.TEMPLATES_DIR.as_uri() + "/",
-                 url_fetcher=report.TemplateOnlyFetcher()).write_pdf(tmp_path / "x.pdf")
+        with pytest.raises(render.RefusedURL):
+            HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/",
+                 url_fetcher=render.TemplateOnlyFetcher()).write_pdf(tmp_path / "x.pdf")
 
 
 @pytest.mark.parametrize("edition", report.EDITIONS)
@@ -404,12 +407,12 @@ def test_one_line_reason_in_words():
     school = {"category": "high", "reasons": "Overriding condition: Safeguarding not met (Ofsted)\n"
               "Leadership and management best fits high support: Leaders lack capacity [LM-H2] (adviser judgement "
               "(A Adviser, visit 2026-01-19): met); Governance is weak [LM-H7] (adviser: LM-H7 (detail restricted))"}
-    assert report.one_line_reason(school) == "Overriding condition: Safeguarding not met (Ofsted)"
+    assert front_page.one_line_reason(school) == "Overriding condition: Safeguarding not met (Ofsted)"
     school["reasons"] = school["reasons"].split("\n", 1)[1]
-    reason = report.one_line_reason(school)
+    reason = front_page.one_line_reason(school)
     assert reason.startswith("Leadership and management best fits high support: Leaders lack capacity")
     assert "[" not in reason and "(+1 more)" in reason
-    head, items = report.reason_items(school["reasons"])
+    head, items = front_page.reason_items(school["reasons"])
     assert head == "Leadership and management best fits high support"
     assert items == [("Leaders lack capacity", "LM-H2", "adviser judgement (A Adviser, visit 2026-01-19): met"),
                      ("Governance is weak", "LM-H7", "adviser (detail restricted)")]
@@ -453,7 +456,7 @@ def test_workbook_sheets_match_the_csvs(built, edition):
     cat = wb["categorisation"]
     col = [c.value for c in cat[1]].index("category") + 1
     for (cell,) in cat.iter_rows(min_row=2, min_col=col, max_col=col):
-        assert cell.fill.fgColor.rgb.endswith(report.LEVEL_COLOURS[cell.value].lstrip("#").upper()), cell.value
+        assert cell.fill.fgColor.rgb.endswith(charts.LEVEL_COLOURS[cell.value].lstrip("#").upper()), cell.value
     names = [c.value for c in cat["B"][1:]]
     assert "'-Academy Road Infant" in names
 
@@ -463,3 +466,87 @@ def test_workbook_is_reproducible(built, tmp_path):
     again = build_edition(make_inputs(), tmp_path / "general", "general")
     assert (tmp_path / "general" / "report.xlsx") in again
     assert (tmp_path / "general" / "report.xlsx").read_bytes() == (eds["general"][0] / "report.xlsx").read_bytes()
+
+
+def test_general_one_line_reason_names_restricted_evidence_in_words():
+    """The general edition's reason for a mover says in words what rests on confidential evidence: no criterion id,
+    no flag code (seen by a new user: "adviser: LM-H8 (detail restricted)")."""
+    from school_improvement.rules import load_rule_set
+
+    ids = {c.id for c in load_rule_set("cambs-2025-report-cards").criteria}
+    cid = sorted(ids)[0]
+    school = {"category": "high", "reasons": "Overriding condition: Substantive leadership is not in place "
+              f"(adviser: {cid} (detail restricted); LA intelligence: no_substantive_leadership, new_head (detail restricted))"}
+    reason = front_page.one_line_reason(school)
+    assert not any(i in reason for i in ids) and "_" not in reason, reason
+    assert "adviser (detail restricted)" in reason
+    assert "LA intelligence: no substantive leadership, new headteacher (detail restricted)" in \
+        front_page.evidence_in_words(school["reasons"])
+    head, items = front_page.reason_items(f"Leadership best fits high support: Leaders lack capacity [{cid}] "
+                                          f"(adviser: {cid} (detail restricted); adviser: {sorted(ids)[1]} (detail restricted))")
+    assert not any(i in items[0][2] for i in ids), items
+
+
+def test_front_page_counts_schools_placed_by_default(tmp_path):
+    """Schools at the rule set's no-evidence level because nothing could be judged get their own line on the front
+    page, apart from those placed there by evidence."""
+    from school_improvement.decisions.categorise import NO_EVIDENCE_PLACEMENT
+
+    inputs = make_inputs()
+    medium = inputs.categorisation.index[inputs.categorisation["category"] == "medium"]
+    for i in medium[:2]:
+        inputs.categorisation.loc[i, "reasons"] = ("No criterion could be judged from the evidence available: "
+                                                   + NO_EVIDENCE_PLACEMENT.format(level="medium"))
+    ctx = report._context(inputs, "general")
+    rows = {r["level"]: r for r in ctx["level_rows"]}
+    assert rows["medium"]["by_default"] == 2 and rows["high"]["by_default"] == 0 and rows["low"]["by_default"] == 0
+    build_edition(inputs, tmp_path, "general")
+    front = flat(pdf_pages(tmp_path / "report.pdf")[0])
+    assert "of which placed by the Strategy's default (no evidence either way, until an adviser visit) 2" in front
+
+
+def test_urns_and_words_do_not_break_in_narrow_columns(tmp_path):
+    """Seen by a new user in the PDF's narrow columns: URNs split across lines and words cut anywhere ("Secondar|y").
+    A URN is never split; a word is split only at a syllable, with a hyphen."""
+    inputs = make_inputs()
+    cat = inputs.categorisation
+    cat["phase"] = ["Secondary", "Not applicable", "Primary", "All-through"] * (len(cat) // 4)
+    cat["ward"] = "Jesselthorpe Rural"
+    cat["school_name"] = [f"Wendleholt Community Primary and Nursery School {i}" for i in range(len(cat))]
+    build_edition(inputs, tmp_path, "general")
+    lines = [ln.strip() for p in PdfReader(tmp_path / "report.pdf").pages for ln in (p.extract_text() or "").splitlines()]
+    text = "\n".join(lines)
+    for urn in cat["urn"].astype(str):
+        assert f"({urn})" in text and f"URN {urn}" in text, urn
+        assert not any(ln.endswith(("(" + urn[:k], "URN " + urn[:k])) or ln.startswith(urn[k:] + ")")
+                       for k in range(1, 5) for ln in lines), urn
+    for word in ("Secondary", "Jesselthorpe"):
+        cut = [ln for ln in lines if any(ln.endswith(word[:k]) for k in range(2, len(word)))]
+        assert not cut, cut
+
+
+def test_html_parser_finds_its_scan_regexes_in_its_cache():
+    """WeasyPrint's parser (tinyhtml5) stored each scan's regex under the wrong key and compiled it on every scan;
+    the render module's cache answers under the key looked up, with the same regex."""
+    import tinyhtml5
+    import tinyhtml5.inputstream as stream
+
+    assert render._CharsUntilRegexes  # imported with the report
+    tinyhtml5.parse("<p class='a'>x &amp; y</p>" * 3)
+    cached = stream.characters_until_regex
+    assert (("&", "<", "\u0000"), False) in cached
+    assert cached[(("&", "<", "\u0000"), False)].pattern == "[^\\x26\\x3c\\x00]+"
+
+
+def test_front_page_academy_steps_in_words_and_also_met_bullets():
+    """The front page names each step of the route once, in its wording: not the first academy's steps per concern
+    (concern ids, and true of that academy alone). A bullet met at another level reads "Also met: ...", not ". Also"."""
+    academies = [{"urn": 1, "school_name": "Fen Academy", "trust": "Fen Trust", "next_step": "academy_meeting",
+                  "next_step_detail": "The Director meets the CEO. Per concern: AC-9 academy meeting"},
+                 {"urn": 2, "school_name": "Marsh Academy", "trust": "", "next_step": "academy_meeting",
+                  "next_step_detail": "The Director meets the CEO. Per concern: AC-2 academy meeting"}]
+    (step,) = front_page.academies_by_step(academies)
+    assert step["detail"] == "The Director meets the CEO" and step["shown"] == ["Fen Academy (Fen Trust)", "Marsh Academy"]
+    head, items = front_page.reason_items("Quality best fits low support: Teaching is good [Q-L1] (data). Also met: "
+                                          "(medium) Attainment is broadly in line [Q-M3] (KS2 59.0%)")
+    assert [w for w, _, _ in items] == ["Teaching is good", "Also met: (medium) Attainment is broadly in line"]

@@ -144,7 +144,7 @@ def test_code_under_include_names_no_rule_id_flag_or_letter():
 def test_feed_specs_demo_expectations_and_labels_take_codes_from_the_vocabulary():
     from demo_feeds import generate as demo
     from school_improvement.ingest import feeds
-    from school_improvement.editions import report
+    from school_improvement.editions import cells
 
     assert feeds.INTELLIGENCE_FLAGS == tuple(VOCAB.intelligence_flags)
     assert feeds.LETTER_TYPES == tuple(VOCAB.letters)
@@ -160,9 +160,9 @@ def test_feed_specs_demo_expectations_and_labels_take_codes_from_the_vocabulary(
                 if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == column]
         assert sets == [expected], f"{kind}.json value set for {column} differs from include/vocabulary.yaml"
     for code, label in VOCAB.support_levels.items():
-        assert report.LEVEL_LABELS[code] == label
+        assert cells.LEVEL_LABELS[code] == label
     for code, label in VOCAB.letters.items():
-        assert report.LETTER_LABELS[code] == label
+        assert cells.LETTER_LABELS[code] == label
 
 
 def test_every_rule_set_uses_only_vocabulary_codes():

@@ -281,7 +281,7 @@ def test_a_file_dropped_in_the_landing_folder_wins_over_a_fetched_one(tmp_path, 
 @pytest.mark.slow  # a whole demo term's stages
 def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_each_file_came_from(
         tmp_path, demo, gias_bytes):
-    from school_improvement.editions import report
+    from school_improvement.editions import render, report
 
     cfg = _run_cfg(_landing_without(demo, tmp_path, "edubasealldata.csv"), tmp_path)
     day = cfg.as_of_date() - timedelta(days=3)
@@ -302,7 +302,7 @@ def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_e
     origin = dict(zip(inputs.provenance["file"], inputs.provenance["origin"]))
     assert origin[name] == f"fetched from {url} on {manifest[name]['fetched_at'][:10]} (dated {day}, 3 days old at the run date)"
     assert origin["999_ks2final.csv"] == "landing folder"
-    html = report._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    html = render._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
     assert "Came from" in html and f"fetched from {url}" in html
     # The front page's data box says which feed was fetched, from where, and how old it was.
     box = html_lib.unescape(html[html.index("What you must know about the data"):html.index('id="headline"')])

@@ -15,7 +15,8 @@ from factories import absence, feed, flag, gias, judgement, ks2, letter, ofsted,
 from school_improvement.decisions.categorise import categorise
 from school_improvement.errors import FeedError
 from school_improvement.decisions.letters import flag_letters
-from school_improvement.editions.report import ReportInputs, general_view
+from school_improvement.editions.confidentiality import general_view
+from school_improvement.editions.report import ReportInputs
 from school_improvement.rules import load_rule_set, review_warning
 from school_improvement.terms import Term
 

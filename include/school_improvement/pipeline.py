@@ -309,7 +309,8 @@ def flag_letters(cfg: RunConfig) -> dict:
 def report_inputs(cfg: RunConfig):
     from . import history
     from .decisions.letters import whistleblowing_redirect
-    from .editions.report import ReportInputs, staff_names
+    from .editions.confidentiality import staff_names
+    from .editions.report import ReportInputs
     from .evidence.assess import read_figures
     from .rules import load_rule_set
     from .ingest.sources import with_origin
@@ -383,7 +384,9 @@ def build_report_part(cfg: RunConfig, part: str) -> dict:
     """Build one part into <run>/parts/<part>/, replacing what an earlier attempt left there."""
     from dataclasses import replace
 
-    from .editions.report import _text, _urn_key, build_edition, render_drafts
+    from .editions.cells import _text, _urn_key
+    from .editions.drafts import render_drafts
+    from .editions.report import build_edition
 
     if part not in REPORT_PARTS:
         raise ValueError(f"report part must be one of {REPORT_PARTS}, not {part!r}")

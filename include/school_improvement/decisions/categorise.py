@@ -136,6 +136,10 @@ class Categorisation:
     problems: list = field(default_factory=list)  # warnings for data_quality.csv (e.g. adviser judgements not used)
 
 
+# The reason a school with no judged area carries; the front page counts these schools apart by it.
+NO_EVIDENCE_PLACEMENT = "placed at {level} until an adviser visit provides evidence"
+
+
 def _bullet(r: CriterionResult, general: bool) -> str:
     return f"{r.wording.rstrip('.')} [{r.id}] ({r.evidence_text(general)})"
 
@@ -176,7 +180,7 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
             text = ("No bullet was met by the evidence judged" if judged else
                     "No criterion could be judged from the evidence available")
             for out in (reasons, general):
-                out.append(f"{text}: placed at {computed} until an adviser visit provides evidence")
+                out.append(f"{text}: {NO_EVIDENCE_PLACEMENT.format(level=computed)}")
         best_fit_level = computed
         ov_id, ov_text, ov_general = overriding_condition(results, answers, rules)
         if ov_id:

@@ -48,7 +48,9 @@ def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: 
         usable = [c for e, c in zip(ind.evidence, checks) if not e.with_category or category in e.with_category]
         hits = [c for c in usable if c.met]
         if hits:
-            out.append((ind, "; ".join(c.value for c in hits), "; ".join(c.general_value for c in hits)))
+            # Several evidence items can rest on one finding (AC-2's three absence tests read the same figures): once.
+            out.append((ind, "; ".join(dict.fromkeys(c.value for c in hits)),
+                        "; ".join(dict.fromkeys(c.general_value for c in hits))))
     return out
 
 

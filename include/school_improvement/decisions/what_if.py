@@ -118,7 +118,8 @@ def read_term(la_code: str, term: Term, landing: Path) -> TermData:
 
 def write_what_if(result: WhatIf, out_dir: Path) -> dict:
     """compare.csv and compare.pdf in `<out_dir>/<la>/<term>/<a>-vs-<b>/`, replaced whole (never half-written)."""
-    from ..editions.report import render_pdf, write_csv
+    from ..editions.render import render_pdf
+    from ..editions.tables import write_csv
 
     dest = Path(out_dir) / result.la_code / str(result.term) / f"{result.rules_a.id}-vs-{result.rules_b.id}"
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ HEADER_FILL = PatternFill("solid", fgColor="E8EEF5")
 
 def sheet_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The frame as the CSV writer lays it out: `columns` in order, whole numbers as integers, text neutralised."""
-    from .report import INTEGER_COLUMNS, _neutralise
+    from .tables import INTEGER_COLUMNS, _neutralise
 
     out = df.reindex(columns=columns).copy()
     for col in out.columns:

@@ -1,0 +1,61 @@
+"""The draft letters for the Director's review: laid out once, then one PDF per school cut from that layout."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cells import _text, _urn_key
+from .render import _layout, _write
+
+if TYPE_CHECKING:
+    from .report import ReportInputs
+
+
+def _draft_context(inputs: ReportInputs, draft: dict) -> dict:
+    d = dict(draft)
+    when = d.get("date") or inputs.run_date
+    d["date_long"] = f"{when.day} {when:%B %Y}" if isinstance(when, datetime.date) else _text(when)
+    d["actions"] = [
+        {"action": _text(a.get("action")), "by_date": (f"{a['by_date'].day} {a['by_date']:%B %Y}"
+                                                       if isinstance(a.get("by_date"), datetime.date) else _text(a.get("by_date")))}
+        for a in d.get("actions") or []
+    ]
+    return d
+
+
+def render_drafts(inputs: ReportInputs, drafts: list[dict], folder: Path) -> list[Path]:
+    """One PDF per flagged school, plus `draft_letters.pdf` with them all for the Director's review.
+
+    The letters are laid out once and each school's pages written from that layout: a layout per
+    letter would cost seconds each, minutes for a county.
+    """
+    if not drafts:
+        return []
+    context = {"la_name": inputs.la_name, "la_code": inputs.la_code, "term": inputs.term,
+               "rule_set_id": inputs.rule_set_id, "run_date": inputs.run_date.isoformat(),
+               "drafts": [_draft_context(inputs, d) for d in drafts]}
+    doc, identifier = _layout("letter.html.j2", context)
+    combined = folder / "draft_letters.pdf"
+    _write(doc, combined, identifier, context["run_date"])
+    starts = {}
+    for i, page in enumerate(doc.pages):
+        for name in page.anchors:
+            starts.setdefault(name, i)
+    bounds = [starts[f"letter-{i}"] for i in range(len(drafts))] + [len(doc.pages)]
+    written = [combined]
+    for i, d in enumerate(drafts):
+        path = folder / f"{_urn_key(d['urn'])}-{_safe_name(_text(d['letter']))}.pdf"
+        part = doc.copy(doc.pages[bounds[i]:bounds[i + 1]])
+        part.metadata.title = f"DRAFT {_text(d.get('letter_title'))}: {_text(d.get('school_name'))}"
+        _write(part, path, hashlib.sha256(identifier + path.name.encode()).hexdigest()[:32].encode("ascii"),
+               context["run_date"])
+        written.append(path)
+    return written
+
+
+def _safe_name(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", s) or "letter"

@@ -1,0 +1,165 @@
+"""The front page: what a director reads first. Reasons in one line of words, the movers against last term, the
+academies by their next step on the route, and what the reader must know about the data."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..decisions.categorise import NO_EVIDENCE_PLACEMENT
+from ..vocabulary import VOCAB
+from .cells import _records, _text
+
+if TYPE_CHECKING:
+    from .report import ReportInputs
+
+
+LEVEL_RANK = {"low": 1, "medium": 2, "high": 3}
+FRONT_MOVERS = 4  # rows of movers that fit the front page with everything else; the rest follow on their own page
+FRONT_ACADEMIES = 3  # named per step of the route on the front page
+REASON_CHARS = 115  # at most two printed lines in the reason column
+
+
+def reason_items(line: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """Split one line of `reasons` ("<heading>: wording [id] (evidence); wording [id] (evidence)") into the
+    heading and (wording, id, evidence) items. Evidence may itself hold "; " and nested brackets, so the line is
+    scanned rather than split."""
+    head, sep, rest = line.partition(": ")
+    if not sep or " [" not in rest:
+        return line, []
+    items, i = [], 0
+    while i < len(rest):
+        j = rest.find(" [", i)
+        k = rest.find("]", j)
+        if j < 0 or k < 0:
+            break
+        wording, cid = rest[i:j], rest[j + 2:k]
+        evidence, i = "", k + 1
+        if rest.startswith(" (", i):
+            depth, start = 0, i + 1
+            for pos in range(start, len(rest)):
+                depth += {"(": 1, ")": -1}.get(rest[pos], 0)
+                if depth == 0:
+                    evidence, i = rest[start + 1:pos], pos + 1
+                    break
+            else:
+                evidence, i = rest[start + 1:], len(rest)
+        wording = wording.strip()
+        if wording.startswith(". Also met: "):  # bullets of an area's other levels follow the winning level's
+            wording = "Also met: " + wording[len(". Also met: "):]
+        items.append((wording, cid, evidence_in_words(_without_id(evidence, cid))))
+        if rest.startswith("; ", i):
+            i += 2
+    return head, items
+
+
+def _without_id(text: str, cid: str) -> str:
+    """Evidence in words: "adviser: <id> (detail restricted)" reads "adviser (detail restricted)"."""
+    if not cid:
+        return text
+    return re.sub(r"\s+", " ", text.replace(f": {cid} ", " ").replace(cid, "")).strip(" :")
+
+
+# How the general edition names confidential evidence by kind (categorise's `Check.general_value`): the measure,
+# then "(detail restricted)". An adviser's measure carries the criterion the adviser judged, a code no reader
+# knows; intelligence carries flag codes. In words: "adviser (detail restricted)", the flags' labels.
+_ADVISER_MEASURE = re.compile(r"\badviser: [^\s();]+ (?=\(detail restricted\))")
+_INTELLIGENCE_MEASURE = re.compile(r"\bLA intelligence: ([a-z0-9_]+(?:, [a-z0-9_]+)*) (?=\(detail restricted\))")
+_FLAG_LABELS = {code: flag.label for code, flag in VOCAB.intelligence_flags.items()}
+
+
+def evidence_in_words(text: str) -> str:
+    """Restricted evidence named in words, without criterion ids or flag codes."""
+    text = _ADVISER_MEASURE.sub("adviser ", text)
+    return _INTELLIGENCE_MEASURE.sub(
+        lambda m: "LA intelligence: " + ", ".join(_FLAG_LABELS.get(c, c.replace("_", " "))
+                                                   for c in m.group(1).split(", ")) + " ", text)
+
+
+def placed_by_default(school: dict) -> bool:
+    """Placed at the rule set's no-evidence level because no area could be judged (no evidence either way), and
+    still there (not moved by an overriding condition or moderation)."""
+    level = _text(school.get("category"))
+    return bool(level) and any(ln.endswith(NO_EVIDENCE_PLACEMENT.format(level=level))
+                               for ln in _text(school.get("reasons")).splitlines()) \
+        and not any(ln.startswith(("Overriding condition:", "Moderated ")) for ln in _text(school.get("reasons")).splitlines())
+
+
+def one_line_reason(school: dict) -> str:
+    """Why the school is at its level, in one line of words: moderation, else the overriding condition, else the
+    first Strategy bullet of an area that best fits the school's level, else (a level that is the mean of areas at
+    other levels) the areas and their levels."""
+    lines = [ln for ln in _text(school.get("reasons")).splitlines() if ln.strip()]
+    level = _text(school.get("category"))
+    pick = (next((ln for ln in lines if ln.startswith("Moderated ")), None)
+            or next((ln for ln in lines if ln.startswith("Overriding condition:")), None)
+            or next((ln for ln in lines if f" best fits {level} support:" in ln), None))
+    if pick is None:
+        areas = [reason_items(ln)[0] for ln in lines if " best fits " in ln]
+        pick = ("; ".join(areas) + f": {level} on balance") if areas else (lines[0] if lines else "")
+    head, items = reason_items(pick)
+    if items:
+        wording, _, evidence = items[0]
+        text = f"{head}: {wording}"
+        if evidence and len(text) + len(evidence) + 3 <= REASON_CHARS:
+            text += f" ({evidence})"
+        if len(items) > 1:
+            text += f" (+{len(items) - 1} more)"
+    else:
+        text = pick
+    text = evidence_in_words(text)
+    return text if len(text) <= REASON_CHARS else text[:REASON_CHARS - 1].rstrip() + "…"
+
+
+def movers(cat: pd.DataFrame) -> list[dict]:
+    """Schools whose level changed since last term (previous_category vs category, as in categorisation.csv):
+    more support first, then by the new level, then by name."""
+    out = []
+    for school in _records(cat):
+        before, now = _text(school.get("previous_category")), _text(school.get("category"))
+        if before in LEVEL_RANK and now in LEVEL_RANK and before != now:
+            up = LEVEL_RANK[now] > LEVEL_RANK[before]
+            out.append({**school, "from": before, "to": now, "more_support": up, "reason": one_line_reason(school)})
+    return sorted(out, key=lambda m: (not m["more_support"], -LEVEL_RANK[m["to"]], _text(m["school_name"]), m["urn"]))
+
+
+def academies_by_step(academies: list[dict]) -> list[dict]:
+    """Academies of concern grouped by the next step on the Strategy's route, in route order of first appearance:
+    the step's wording once, then the academies (trust) it applies to."""
+    steps: dict[str, dict] = {}
+    for a in academies:
+        key = _text(a.get("next_step"))
+        # The step's wording only: the detail goes on to each academy's own steps per concern (ids, and true of the
+        # first academy alone), which the academies table and the CSV give academy by academy.
+        detail = _text(a.get("next_step_detail")).split(". Per concern: ")[0]
+        step = steps.setdefault(key, {"step": key, "detail": detail or key.replace("_", " "), "academies": []})
+        step["academies"].append(f"{_text(a.get('school_name'))} ({_text(a.get('trust'))})" if _text(a.get("trust"))
+                                 else _text(a.get("school_name")))
+    for step in steps.values():
+        names = step["academies"]
+        step["shown"] = names[:FRONT_ACADEMIES]
+        step["more"] = len(names) - len(step["shown"])
+    return list(steps.values())
+
+
+def data_notes(inputs: ReportInputs) -> list[str]:
+    """What the reader must know about the data: the run's own notes (missing feeds, data age, rule-set review),
+    then the data-quality warnings, file by file, as in data_quality.csv."""
+    notes = [_text(n) for n in inputs.data_notes if _text(n).strip()]
+    dq = inputs.data_quality
+    if not dq.empty and "check" in dq.columns:
+        from ..quality.notes import NOTE_CHECKS
+
+        said = dq["check"].isin(NOTE_CHECKS + ("set_aside",))
+        dq = dq[~said & (dq["severity"] != "info")] if "severity" in dq.columns else dq[~said]
+    if not dq.empty and "file" in dq.columns:
+        files = dq["file"].map(_text)
+        for name in sorted(set(files)):
+            rows = dq[files == name]
+            first = _text(rows["message"].iloc[0]) if "message" in rows.columns else ""
+            n = len(rows)
+            notes.append(f"{name or 'A file'}: {n} data-quality warning{'s' if n != 1 else ''}"
+                         + (f", e.g. {first}" if first else "") + " (Appendix A).")
+    return notes

@@ -1,0 +1,87 @@
+"""Each school's profile: three years of results against national, progress with its confidence interval, absence,
+the disadvantaged gap, Ofsted in both frameworks and the Strategy's bullets with their evidence."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .cells import _is_na, _text
+from .charts import _ci_svg, _trend_svg
+from .front_page import reason_items
+
+
+def _years_before(year: str, k: int) -> str:
+    m = re.fullmatch(r"(\d{4})-(\d{2})", _text(year))
+    if not m:
+        return f"{k} year{'s' if k > 1 else ''} earlier"
+    start = int(m.group(1)) - k
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _fmt(v, unit: str = "", signed: bool = False) -> str:
+    if v is None or _is_na(v):
+        return "–"
+    return f"{v:+.1f}{unit}" if signed else f"{v:.1f}{unit}"
+
+
+def _progress_rows(raw) -> list[dict]:
+    """[label, score, lower, upper] -> a row with the verdict against national (0), from the CI."""
+    rows = []
+    for label, score, lower, upper in (json.loads(raw) if _text(raw) else []):
+        if upper is not None and upper < 0:
+            verdict = "significantly below national"
+        elif lower is not None and lower > 0:
+            verdict = "significantly above national"
+        elif score is None:
+            verdict = "not published"
+        else:
+            verdict = "not significantly different from national"
+        ci = f"{_fmt(lower, signed=True)} to {_fmt(upper, signed=True)}" if lower is not None and upper is not None else "–"
+        rows.append({"label": label, "score": _fmt(score, signed=True), "ci": ci, "verdict": verdict,
+                     "spark": _ci_svg(score, lower, upper)})
+    return rows
+
+
+def _figures(ind: dict | None) -> dict:
+    """A school's profile figures from the indicator table row (None: no figures for this school)."""
+    if not ind:
+        return {}
+    year = _text(ind.get("att_year"))
+    unit = "%" if ind.get("ks") == "KS2" else ""
+    att = None
+    if ind.get("ks"):
+        values = [ind.get("att_prev2"), ind.get("att_prev1"), ind.get("att_value")]
+        national = [None, ind.get("att_national_prev1"), ind.get("att_national")]
+        att = {"label": _text(ind.get("att_label")), "years": [_years_before(year, 2), _years_before(year, 1), year or "latest"],
+               "values": [_fmt(v, unit) for v in values], "national": _fmt(ind.get("att_national"), unit),
+               "reason": _text(ind.get("att_reason")),
+               "spark": _trend_svg(values, national, f"{_text(ind.get('att_label'))} over three years against national")}
+    absence = {"year": _text(ind.get("absence_year")),
+               "overall": _fmt(ind.get("overall_absence"), "%"), "overall_nat": _fmt(ind.get("overall_absence_national"), "%"),
+               "prev": _fmt(ind.get("absence_prev"), "%"),
+               "persistent": _fmt(ind.get("persistent_absence"), "%"),
+               "persistent_nat": _fmt(ind.get("persistent_absence_national"), "%")}
+    gap = {"gap": _fmt(ind.get("disadv_gap")), "national": _fmt(ind.get("disadv_gap_national"))}
+    ofsted = [t for t in (
+        f"Report card: {_text(ind.get('ofsted_report_card'))}" if _text(ind.get("ofsted_report_card")) else "",
+        f"Overall effectiveness (previous framework): {_text(ind.get('ofsted_oeif'))}" if _text(ind.get("ofsted_oeif")) else "",
+        f"Ungraded inspection: {_text(ind.get('ofsted_ungraded'))}" if _text(ind.get("ofsted_ungraded")) else "",
+        f"Category of concern: {_text(ind.get('ofsted_category'))}" if _text(ind.get("ofsted_category")) else "",
+    ) if t]
+    return {"ks": _text(ind.get("ks")), "attainment": att, "progress": _progress_rows(ind.get("progress")),
+            "absence": absence, "gap": gap, "ofsted": ofsted}
+
+
+def _bullets(school: dict) -> list[dict]:
+    """The Strategy's bullets behind the school's level, in words with their evidence, area by area. Bullets that
+    rest on the same evidence (one adviser visit, say) are listed under it once."""
+    out = []
+    for line in [ln for ln in _text(school.get("reasons")).splitlines() if ln.strip()]:
+        head, items = reason_items(line)
+        groups: dict[str, list[str]] = {}
+        for wording, _, evidence in items:
+            groups.setdefault(evidence, []).append(wording)
+        out.append({"heading": head, "groups": [{"evidence": e, "wordings": w} for e, w in groups.items()],
+                    "text": "" if items else line})
+    return out

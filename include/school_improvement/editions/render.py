@@ -1,0 +1,134 @@
+"""Jinja2 to a tagged PDF/UA-1 through WeasyPrint: autoescaped templates, resources only through a fetcher that
+refuses anything outside the templates folder, reproducible bytes (content-derived identifier, fixed dates)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import os
+import re
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+import pandas as pd
+import tinyhtml5.inputstream
+from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+from .. import TEMPLATES_DIR
+from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
+from .pdf_pages import cached_page_references
+from .tables import neutralise_bidi
+
+
+class _CharsUntilRegexes(dict):
+    """tinyhtml5 (WeasyPrint's HTML parser) caches the regex for each set of characters its tokenizer scans to, but
+    stores it under the regex instead of the characters (`characters = cache[(characters, opposite)] = regex`
+    assigns left to right), so every scan compiles its key again: about 5% of a report's render. Building the
+    missing entry here, under the key looked up, gives the same regex once."""
+
+    def __missing__(self, key):
+        characters, opposite = key
+        regex = "".join(f"\\x{ord(c):02x}" for c in characters)
+        self[key] = regex = re.compile(f"[{regex}]+" if opposite else f"[^{regex}]+")
+        return regex
+
+
+if not isinstance(tinyhtml5.inputstream.characters_until_regex, _CharsUntilRegexes):
+    tinyhtml5.inputstream.characters_until_regex = _CharsUntilRegexes(tinyhtml5.inputstream.characters_until_regex)
+
+
+class RefusedURL(FatalURLFetchingError):
+    """A URL outside the templates folder. Fatal on purpose: a report silently missing a resource
+    (or one that reached out to the network) is worse than a failed task."""
+
+
+class TemplateOnlyFetcher(URLFetcher):
+    """Lets WeasyPrint read data: URLs and files inside the templates folder, and nothing else."""
+
+    def __init__(self, root: Path = TEMPLATES_DIR, **kwargs):
+        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False, **kwargs)
+        self.root = Path(root).resolve()
+
+    def fetch(self, url, headers=None):
+        scheme = urlsplit(url).scheme.lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            parts = urlsplit(url)
+            if parts.netloc not in ("", "localhost"):
+                raise RefusedURL(f"refused remote file URL {url!r}")
+            # resolve() collapses ../ and symlinks, so an escape cannot hide behind either.
+            target = Path(unquote(parts.path)).resolve()
+            if target == self.root or self.root in target.parents:
+                return super().fetch(target.as_uri(), headers)
+            raise RefusedURL(f"refused file outside {self.root}: {url!r}")
+        raise RefusedURL(f"refused URL {url!r}: only data: and template files may be loaded")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        # Our templates end in .html.j2, which the default select_autoescape() would leave unescaped.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "j2"), default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=neutralise_bidi,  # every {{ value }} in the PDF, as in the CSVs
+    )
+    env.filters["t"] = _text
+    env.filters["pct"] = lambda v: "" if v is None or pd.isna(v) else f"{v:.0f}%"
+    env.filters["level_label"] = lambda c: LEVEL_LABELS.get(_text(c), _text(c))
+    env.filters["letter_label"] = lambda c: LETTER_LABELS.get(_text(c), _text(c).replace("_", " "))
+    env.filters["source_label"] = lambda c: SOURCE_LABELS.get(_text(c), _text(c).replace("_", " "))
+    env.filters["split_reasons"] = lambda s: [p for p in _text(s).split("; ") if p]
+    env.filters["split_lines"] = lambda s: [p for p in _text(s).splitlines() if p.strip()]
+    return env
+
+
+_ENV = _environment()
+
+
+def _layout(template_name: str, context: dict):
+    """Jinja2 (autoescaped) -> a laid-out WeasyPrint document; resources only via TemplateOnlyFetcher."""
+    html = _ENV.get_template(template_name).render(**context)
+    doc = HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/", url_fetcher=TemplateOnlyFetcher()).render(
+        pdf_variant="pdf/ua-1")
+    # A content-derived identifier keeps re-runs byte-identical (WeasyPrint would otherwise hash the time).
+    return doc, hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+
+
+def _write(doc, path: Path, identifier: bytes, run_date) -> None:
+    """Write a tagged PDF/UA-1, reproducibly."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    epoch = datetime.datetime.fromisoformat(str(run_date)).replace(tzinfo=datetime.timezone.utc) if run_date else None
+    # fontTools stamps subset fonts with "now" unless SOURCE_DATE_EPOCH is set (reproducible-builds spec).
+    with _source_date_epoch(int(epoch.timestamp()) if epoch else 0), cached_page_references():
+        doc.write_pdf(path, pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+
+
+def render_pdf(template_name: str, context: dict, path: Path) -> None:
+    """Jinja2 (autoescaped) -> WeasyPrint tagged PDF/UA-1, resources only via TemplateOnlyFetcher."""
+    doc, identifier = _layout(template_name, context)
+    _write(doc, path, identifier, context.get("run_date"))
+
+
+_EPOCH_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _source_date_epoch(seconds: int):
+    with _EPOCH_LOCK:
+        old = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = str(seconds)
+        try:
+            yield
+        finally:
+            if old is None:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = old
