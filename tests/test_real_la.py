@@ -108,7 +108,7 @@ def test_real_surrey_downloads_publish_through_airflow(airflow_run, shared_dfe):
     data_led = acads[acads["evidence"].str.contains("KS2|absence", regex=True)]
     assert len(data_led) and data_led["evidence"].str.contains("Data age:").all()
     # Without an Ofsted file no profile says a school was never inspected.
-    assert "no inspection on record" not in text and "not known: no Ofsted file was supplied" in re.sub(r"\s+", " ", text)
+    assert "no inspection on record" not in text and "not known, because no Ofsted file was supplied" in re.sub(r"\s+", " ", text)
     # The GIAS extract (April 2022) is later than the term: said, so missing or new schools are looked at.
     assert (dq["check"] == "gias_after_term").any()
     assert "is dated 20 April 2022, after 2021-22-autumn ended" in flat

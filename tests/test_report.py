@@ -550,3 +550,40 @@ def test_front_page_academy_steps_in_words_and_also_met_bullets():
     head, items = front_page.reason_items("Quality best fits low support: Teaching is good [Q-L1] (data). Also met: "
                                           "(medium) Attainment is broadly in line [Q-M3] (KS2 59.0%)")
     assert [w for w, _, _ in items] == ["Teaching is good", "Also met: (medium) Attainment is broadly in line"]
+
+
+def test_the_front_page_says_what_it_compares_with_what_it_cannot_know_and_what_rests_on_old_data():
+    """Surrey trial: 'since last term' compared with a term four years earlier; '0 of them (0%) are good or better'
+    from an Ofsted file with none of the LA's schools; letters awaiting approval on 7-year-old results, uncaveated."""
+    import dataclasses
+
+    inputs = make_inputs()
+    ofsted = {"file": "ofsted.csv", "kind": "ofsted", "academic_year": "2025-26", "rows": 9, "sha256": "ef" * 32}
+    inputs = dataclasses.replace(inputs, provenance=pd.concat([inputs.provenance, pd.DataFrame([ofsted])],
+                                                              ignore_index=True))
+    ctx = report._context(inputs, "general")
+    assert ctx["since"] == "since last term" and ctx["no_ofsted"] is None and not ctx["letters_on_old_data"]
+
+    hist = inputs.history.copy()
+    hist = hist[hist["term"] != "2024-25-summer"]  # the history skips the term before this one
+    ctx = report._context(dataclasses.replace(inputs, history=hist), "general")
+    assert ctx["previous_term"] == "2024-25-spring"
+    assert ctx["since"] == "since 2024-25-spring, the last term on record (not the term before this one)"
+
+    none_known = inputs.categorisation.assign(good_or_better=pd.array([None] * len(inputs.categorisation), dtype="boolean"))
+    ctx = report._context(dataclasses.replace(inputs, categorisation=none_known), "general")
+    assert ctx["no_ofsted"] == "because the Ofsted file holds no judgement for any of the LA's schools"
+    no_file = inputs.provenance[inputs.provenance["kind"] != "ofsted"]
+    assert report._context(dataclasses.replace(inputs, provenance=no_file), "general")["no_ofsted"] == \
+        "because no Ofsted file was supplied"
+
+    old = pd.concat([inputs.data_quality, pd.DataFrame([{
+        "file": "ks2.csv", "feed_kind": "ks2", "row": None, "column": None, "severity": "warning", "check": "data_age",
+        "message": "KS2 results are for 2018-19, 7 years before 2025-26: the evidence is out of date"}])],
+        ignore_index=True)
+    ctx = report._context(dataclasses.replace(inputs, data_quality=old), "general")
+    assert ctx["letters_on_old_data"]
+    html = render._ENV.get_template("report.html.j2").render(**ctx)
+    assert "Before approving:" in html
+    assert "Before approving:" not in render._ENV.get_template("report.html.j2").render(
+        **report._context(inputs, "general"))

@@ -30,6 +30,7 @@ from .front_page import (FRONT_MOVERS, LEVEL_RANK, academies_by_step, data_notes
 from .profiles import _bullets, _figures
 from .render import render_pdf
 from .tables import CSV_SPECS, RESTRICTED_ONLY_CSVS, WORKBOOK_NAME, _sorted, write_csv
+from ..terms import Term
 
 
 EDITIONS = ("restricted", "general")
@@ -113,6 +114,20 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         transitions = {"previous_term": prev, "columns": col_order,
                        "rows": [{"from": r, "cells": [int(tab.at[r, c]) for c in col_order]} for r in row_order]}
 
+    # "Since last term" only when it was last term: a history that skips terms is compared with, and says, its last.
+    since = "since last term"
+    if prev and prev != str(Term.parse(inputs.term).previous()):
+        since = f"since {prev}, the last term on record (not the term before this one)"
+    # Good or better is not known without an Ofsted file, nor when the file holds none of the LA's schools.
+    no_file = "ofsted" not in set(inputs.provenance.get("kind", pd.Series(dtype=object)).astype(str))
+    ofsted_unknown = ("because no Ofsted file was supplied" if no_file else
+                      "because the Ofsted file holds no judgement for any of the LA's schools" if n and not good["known"]
+                      else None)
+    # Letters that rest on figures the data box calls out of date say so where the Director approves them.
+    dq = inputs.data_quality
+    letters_on_old_data = bool(len(dq)) and bool(
+        (dq["check"].astype(str).eq("data_age") & dq["severity"].astype(str).eq("warning")).any())
+
     letters = _sorted(inputs.letters, ["urn", "letter"])
     letter_counts = (
         [{"letter": k, "count": int(v)} for k, v in letters["letter"].value_counts().sort_index().items()]
@@ -186,7 +201,9 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "data_notes": data_notes(inputs),
         "gap_chart_max": GAP_CHART_MAX_SCHOOLS,
         "good": good,
-        "no_ofsted": "ofsted" not in set(inputs.provenance.get("kind", pd.Series(dtype=object)).astype(str)),
+        "no_ofsted": ofsted_unknown,
+        "since": since,
+        "letters_on_old_data": letters_on_old_data,
         "transitions": transitions,
         "letter_counts": letter_counts,
         "n_letters": len(letters),
