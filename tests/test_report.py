@@ -587,3 +587,15 @@ def test_the_front_page_says_what_it_compares_with_what_it_cannot_know_and_what_
     assert "Before approving:" in html
     assert "Before approving:" not in render._ENV.get_template("report.html.j2").render(
         **report._context(inputs, "general"))
+
+
+def test_a_progress_verdict_is_never_printed_under_earlier_years_columns():
+    """Surrey trial: the latest year's 'significantly below national' sat in a cell spanning the two earlier years'
+    columns, so it read as 2016-17's. The verdict goes with the row's label, the score in the latest year's column."""
+    import re
+
+    template = (TEMPLATES_DIR / "report.html.j2").read_text(encoding="utf-8")
+    row = next(ln for ln in template.splitlines() if "r.label }} (confidence interval)" in ln)
+    cells = re.findall(r"<(th|td)[^>]*>(.*?)</\1>", row)
+    assert "r.verdict" in cells[0][1] and all("r.verdict" not in c for _, c in cells[1:])
+    assert "colspan" not in row
