@@ -1,10 +1,10 @@
 """The demo LA at the size a test of the machinery needs: Airflow's scheduler, REST API, UI, Celery hand-offs,
 secrets, the regional fan-out and the bad-input corpus prove how a run is driven, not how big a county is.
 
-40 schools (about 42: 32 maintained, 10 academies) is enough because the generator still places every one of the
-demo's 21 scenarios (every letter type, moderation, suppressed cohorts, academies causing concern) among them;
-it refuses a roster too small for that (test_demo_scale checks the small demo keeps them all). The report is
-still rendered in full for every school, at about a sixth of the 250-school demo's pages.
+40 schools (42: 32 maintained, 10 academies) is enough because the generator still places every one of the
+demo's 21 scenarios (every letter type, moderation, suppressed cohorts, academies causing concern) among them
+(test_demo_scale checks it for each demo LA code the tests use; at 20 schools the generator cannot place them).
+The report is still rendered whole, with every section and a profile for each school, in about a fifth of the time.
 
 Scale is tested elsewhere: the real Surrey download (test_real_la) and the 250-school demo feeds
 (test_demo, test_artefacts, test_pipeline); cost against size is for `make bench`, never a test."""
