@@ -81,7 +81,8 @@ airflow: airflow-init
 
 # Everything, as CI runs it (the 15 slowest printed, to see where the time goes as tests are added), on
 # TEST_WORKERS processes (pytest-xdist): a test module stays on one process with its fixtures; each process has its
-# own Airflow home, demo feeds and free ports (tests/conftest.py orders the longest modules first).
+# own Airflow home, demo feeds and free ports (tests/conftest.py orders the longest modules first). TEST_WORKERS=0
+# runs everything in this one process.
 TEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: system-deps venv
