@@ -79,18 +79,26 @@ run: airflow-init
 airflow: airflow-init
 	PATH="$(REPO)/$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 $(BIN)/airflow standalone
 
-# Everything, as CI runs it (the 15 slowest printed, to see where the time goes as tests are added).
+# Everything, as CI runs it (the 15 slowest printed, to see where the time goes as tests are added), on
+# TEST_WORKERS processes (pytest-xdist): a test module stays on one process with its fixtures; each process has its
+# own Airflow home, demo feeds and free ports (tests/conftest.py orders the longest modules first). TEST_WORKERS=0
+# runs everything in this one process.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: system-deps venv
-	$(BIN)/python -m pytest -q --durations=15 tests
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=15 tests
 
 # The bad-input corpus as a table: cases tried, clear errors, warnings, accepted, crashes, wrong editions published.
 corpus: venv
 	$(BIN)/python tests/bad_input_table.py
 
 
-# The edit-test loop: all but the tests marked slow (real Airflow, PostgreSQL, Samba, browser, whole demo terms).
+# The edit-test loop: all but the tests marked slow. It leaves out every Airflow run (scheduler, REST API, UI in a
+# browser, Celery workers, `dag.test()` and `airflow dags test`), PostgreSQL, Samba, whole demo or Surrey terms
+# through the stages and the reports they render, and the bad-input corpus's cases run through the stages (each
+# case's own outcome is still checked). `make test` runs all of them.
 test-fast: venv
-	$(BIN)/python -m pytest -q -m "not slow" tests
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not slow" tests
 
 # Figures, not pass/fail: how long each stage takes for one demo term, then cost against county size (the demo
 # scaled to BENCH_SCHOOLS schools; per-stage CPU, peak memory, fitted exponent) and the county term against its floor.

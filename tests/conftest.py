@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -20,6 +23,19 @@ os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_home / 'airflow.db'}"
 os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "include"), str(REPO / "plugins"), os.environ.get("PYTHONPATH", "")])
+
+
+# The longest modules first (each starts Airflow, PostgreSQL or a browser, or renders reports), so that the two
+# processes of `make test` (-n 2 --dist loadfile --no-loadscope-reorder: a module stays on one process, with its
+# module-scoped fixtures) start them at once and finish together. The order within a module is kept.
+LONGEST_FIRST = ("test_celery_regional.py", "test_end_to_end.py", "test_scheduler_rest.py", "test_ui_browser.py",
+                 "test_regional_dag.py", "test_dag_secrets_and_paths.py", "test_fetch_sources_dag.py",
+                 "test_real_la.py", "test_bad_input_corpus.py", "test_report.py", "test_sources.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # a stable sort
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +63,37 @@ def demo_landing(tmp_path_factory):
         return built[key]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def airflow_db(tmp_path_factory):
+    """`airflow db migrate` once per test session (once per xdist worker): the migrated SQLite file is a template.
+
+    Returns `copy_to(home)`, which puts a fresh copy of it at `home/airflow.db` for a test that runs Airflow with
+    its own AIRFLOW_HOME; called with no argument it readies this session's own home (the in-process `dag.test()`
+    runs). A copy is a database exactly as `airflow db migrate` leaves it, without paying the migration again."""
+    template = tmp_path_factory.mktemp("airflow-db-template")
+    env = {**os.environ, "AIRFLOW_HOME": str(template),
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{template / 'airflow.db'}"}
+    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    own: list[Path] = []
+
+    def copy_to(home: Path | None = None) -> Path:
+        if home is None:  # the session's own home: readied once, shared by the in-process runs as before
+            if not own:
+                if (_home / "airflow.db").exists():  # something opened it already: migrate it in place
+                    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True,
+                                   capture_output=True)
+                else:
+                    shutil.copyfile(template / "airflow.db", _home / "airflow.db")
+                own.append(_home / "airflow.db")
+            return own[0]
+        home = Path(home)
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template / "airflow.db", home / "airflow.db")
+        return home / "airflow.db"
+
+    return copy_to

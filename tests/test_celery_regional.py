@@ -7,7 +7,7 @@ queues, so every hand-off from one stage to the next crosses from one worker to 
 for all three LAs, with every hand-off crossing and nothing of the run in either worker's scratch folder, shows
 that no task reads another worker's local disk.
 
-Slow (many minutes): three LAs' reports are rendered.
+Slow (minutes): three LAs' reports are rendered (the 40-school demo of tests/small_demo.py).
 """
 
 from __future__ import annotations
@@ -77,12 +77,12 @@ def _env(root: Path, pg_url: str, redis_url: str, port: int) -> dict:
 
 @pytest.fixture(scope="module")
 def celery_run():
-    from demo_feeds.generate import generate_demo
+    from small_demo import small_demo  # the hand-offs are under test, not the county's size
     from test_scheduler_rest import Airflow, _stop
 
     root = Path(tempfile.mkdtemp(prefix="si-celery-"))
     for code in LAS:
-        generate_demo(root / "landing", la_code=code, terms=[TERM])
+        small_demo(root / "landing", la_code=code, terms=[TERM])
     (root / "las.yaml").write_text(yaml.safe_dump({"las": [
         {"la_code": c, "la_name": f"LA {c} (demo)", "region": REGION, "landing": "${SI_LANDING}",
          "shared_drive": "${SI_SHARED_DRIVE}"} for c in LAS]}))

@@ -68,17 +68,17 @@ def _files_containing(folder: Path, needle: bytes) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    from demo_feeds.generate import generate_demo
+def run(tmp_path_factory, airflow_db):
+    from small_demo import small_demo  # where the secret goes is under test, not the county's size
 
     root = tmp_path_factory.mktemp("secrets")
-    generate_demo(root / "landing", terms=[TERM])
+    small_demo(root / "landing", terms=[TERM])
     (root / "drive").mkdir()
     (root / "drive" / ".school-improvement-share").write_text("")  # the LA marks the real share once
     with postgres_server() as url:
         history_url = url.replace("postgresql+psycopg2://si@", f"postgresql+psycopg2://si:{PASSWORD}@")
         env = _env(root, history_url)
-        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+        airflow_db(root / "home")  # a copy of the session's migrated database (tests/conftest.py)
         # The conf tries to move the LA and its folders: none of these is a Param of the DAG.
         attack = {"term": TERM, "la_code": "../../..", "landing": str(root / "landing" / ".." / ".."),
                   "shared_drive": str(root / "evil-drive")}

@@ -30,3 +30,18 @@ def test_a_scaled_demo_grows_every_per_school_feed_in_proportion(demo_landing, t
 def test_a_roster_larger_than_the_fictional_urn_range_is_refused(tmp_path):
     with pytest.raises(ValueError, match="at most 9,000 schools"):
         generate_demo(tmp_path, terms=[TERM], schools=20000)
+
+
+@pytest.mark.parametrize("la_code", ["999", "998", "997"])
+def test_the_small_demo_of_the_machinery_tests_keeps_every_scenario(demo_landing, tmp_path, la_code):
+    """tests/small_demo.py: the scheduler, UI, Celery, regional and corpus tests run a 40-school demo because it
+    still holds every scenario of the full demo (each letter type, moderation, academies, suppression)."""
+    from small_demo import SCHOOLS, small_demo
+
+    full_root, full = demo_landing([TERM])
+    small = small_demo(tmp_path, la_code=la_code, terms=[TERM])
+    assert small["schools"] < full["schools"] / 5 and abs(small["schools"] - SCHOOLS) <= 5
+    assert sorted(small["scenarios"]) == sorted(full["scenarios"])
+    assert len(set(small["scenarios"].values())) == len(small["scenarios"])  # a school each
+    kinds = {f.kind for f in read_landing(tmp_path / la_code / TERM)}
+    assert kinds == {f.kind for f in read_landing(full_root / "999" / TERM)}

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -31,12 +30,11 @@ def _pdf_text(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def airflow_run(shared_dfe, tmp_path_factory):
+def airflow_run(shared_dfe, tmp_path_factory, airflow_db):
     """The DAG run by Airflow (`dag.test()`, in-process) for LA 936 on the real landing folder."""
     root = tmp_path_factory.mktemp("surrey")
     landing = build_landing(shared_dfe, root / "landing", links=True)
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}"}
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    airflow_db()  # this session's Airflow database, migrated once (tests/conftest.py)
     # The LA is bound to its DAG: a deployment's las.yaml naming Surrey, its landing folder and shared drive.
     las = root / "las.yaml"
     drive = root / "drive"
@@ -119,6 +117,7 @@ def _cfg(landing: Path, tmp: Path, la: str = LA) -> pipeline.RunConfig:
                               history_url=f"sqlite:///{tmp / 'history.sqlite'}", run_id="r1")
 
 
+@pytest.mark.slow  # a whole real Surrey term through the stages (GX validation of every feed)
 def test_without_gias_the_run_fails_clearly_and_leaves_its_evidence(shared_dfe, tmp_path):
     cfg = _cfg(build_landing(shared_dfe, tmp_path / "landing", leave_out=("gias",)), tmp_path)
     pipeline.extract(cfg)
@@ -133,6 +132,7 @@ def test_without_gias_the_run_fails_clearly_and_leaves_its_evidence(shared_dfe, 
     assert not (cfg.run_dir / "staged").exists()
 
 
+@pytest.mark.slow  # a whole real Surrey term through the stages (GX validation of every feed)
 def test_an_la_the_gias_extract_does_not_hold_categorises_nothing_and_stops(shared_dfe, tmp_path):
     cfg = _cfg(build_landing(shared_dfe, tmp_path / "landing"), tmp_path, la="937")
     pipeline.extract(cfg)
@@ -147,6 +147,7 @@ def _render_front_and_headline(inputs) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+@pytest.mark.slow  # a whole real Surrey term through the stages (GX validation of every feed)
 @pytest.mark.parametrize("kind, said", [
     ("ks2", "No KS2 results file was supplied"),
     ("ks4", "No KS4 results file was supplied"),
@@ -218,6 +219,7 @@ def test_an_unreadable_value_in_the_las_own_row_stops_the_run(shared_dfe, tmp_pa
         pipeline.validate(cfg)
 
 
+@pytest.mark.slow  # a whole real Surrey term through the stages (GX validation of every feed)
 def test_a_ks2_download_cut_at_a_row_boundary_is_said_on_the_front_page(shared_dfe, tmp_path):
     """Cut cleanly after a school row, the file has no LA or national rows: never passed off as a smaller LA."""
     from school_improvement.ingest.feeds import read_feed
@@ -238,6 +240,7 @@ def test_a_ks2_download_cut_at_a_row_boundary_is_said_on_the_front_page(shared_d
     assert "936_ks2_2018-19.csv" in notes and "no LA or national summary rows" in notes
 
 
+@pytest.mark.slow  # a whole real Surrey term through the stages (GX validation of every feed)
 def test_the_las_own_rows_missing_from_gias_are_a_warning_on_the_front_page(shared_dfe, tmp_path):
     """Rows the DfE file gives LA 936 but the GIAS extract lacks (a phase-limited or differently dated extract)."""
     from school_improvement.quality.notes import front_page_notes

@@ -247,10 +247,11 @@ def _no_import_errors(af: Airflow) -> None:
 
 
 def _demo_landing(folder: Path) -> Path:
-    """Demo feeds for TERM in folder/999/<term>/ (deterministic: regenerating restores the exact files)."""
-    from demo_feeds.generate import generate_demo
+    """Demo feeds for TERM in folder/999/<term>/ (deterministic: regenerating restores the exact files).
+    The small demo (tests/small_demo.py): the scheduler and the UI are under test here, not the county's size."""
+    from small_demo import small_demo
 
-    generate_demo(folder, la_code="999", terms=[TERM])
+    small_demo(folder, la_code="999", terms=[TERM])
     return folder / "999" / TERM
 
 
