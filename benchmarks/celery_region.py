@@ -150,7 +150,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
     `workers` Celery workers of `concurrency` slots each. Returns the figures (see the module doc)."""
     import requests
     from servers import free_port, postgres_server, redis_server, wait_for_port
-    from test_celery_regional import _env
+    from test_celery_regional import _env, start_deployment
     from test_scheduler_rest import Airflow
 
     write_las(root, las)
@@ -173,26 +173,9 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
                                   timeout=900)
             if done.returncode != 0:
                 raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-        commands = {
-            "scheduler": ["scheduler", "--skip-serve-logs"],
-            "dag-processor": ["dag-processor"],
-            "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        }
-        cwd = {name: root for name in commands}
         names = [f"worker_{i}" for i in range(workers)]
-        for w in names:
-            scratch = root / "scratch" / w
-            (scratch / "tmp").mkdir(parents=True)
-            commands[w] = ["celery", "worker", "--concurrency", str(concurrency), "--skip-serve-logs",
-                           "--celery-hostname", f"{w}@%h", "--without-gossip", "--without-mingle"]
-            cwd[w] = scratch
         try:
-            for name, args in commands.items():
-                penv = {**env, "SI_TEST_WORKER": name, "TMPDIR": str(cwd[name] / "tmp")} if name in names else env
-                with open(root / f"{name}.log", "wb") as out:
-                    procs[name] = subprocess.Popen([str(AIRFLOW), *args], env=penv, cwd=cwd[name], stdout=out,
-                                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                                   start_new_session=True)
+            start_deployment(procs, root, env, port, names, concurrency=concurrency, own_queues=False)
             af = Airflow(root, port, procs)
             wait_for_port(port, timeout=300)
 

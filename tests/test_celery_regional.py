@@ -75,6 +75,32 @@ def _env(root: Path, pg_url: str, redis_url: str, port: int) -> dict:
     return env
 
 
+def start_deployment(procs: dict, root: Path, env: dict, port: int, workers, concurrency: int,
+                     own_queues: bool) -> None:
+    """Start the scheduler, the dag-processor, the api-server (127.0.0.1:`port`) and one Celery worker per name into
+    `procs` (so whoever started them can stop them, even if a later start fails). Each worker has its own scratch
+    folder (its cwd and TMPDIR), so no task can read another worker's local disk; with `own_queues` each also
+    listens on a queue of its own name (the cluster policy routes tasks there), else all share the default queue."""
+    commands = {
+        "scheduler": ["scheduler", "--skip-serve-logs"],
+        "dag-processor": ["dag-processor"],
+        "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+    }
+    cwd = {name: root for name in commands}
+    for w in workers:
+        scratch = root / "scratch" / w
+        (scratch / "tmp").mkdir(parents=True)
+        commands[w] = ["celery", "worker", *(["--queues", w] if own_queues else []), "--concurrency",
+                       str(concurrency), "--skip-serve-logs", "--celery-hostname", f"{w}@%h", "--without-gossip",
+                       "--without-mingle"]
+        cwd[w] = scratch
+    for name, args in commands.items():
+        penv = {**env, "SI_TEST_WORKER": name, "TMPDIR": str(cwd[name] / "tmp")} if name in workers else env
+        with open(root / f"{name}.log", "wb") as log:
+            procs[name] = subprocess.Popen([str(AIRFLOW), *args], env=penv, cwd=cwd[name], stdout=log,
+                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
 @pytest.fixture(scope="module")
 def celery_run():
     from small_demo import small_demo  # the hand-offs are under test, not the county's size
@@ -95,24 +121,7 @@ def celery_run():
                 done = subprocess.run([str(AIRFLOW), *args], env=env, cwd=root, capture_output=True, text=True,
                                       timeout=900)
                 assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-            commands = {
-                "scheduler": ["scheduler", "--skip-serve-logs"],
-                "dag-processor": ["dag-processor"],
-                "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            }
-            cwd = {name: root for name in commands}
-            for w in WORKERS:  # each worker: its own queue, scratch folder (cwd and TMPDIR) and name
-                scratch = root / "scratch" / w
-                (scratch / "tmp").mkdir(parents=True)
-                commands[w] = ["celery", "worker", "--queues", w, "--concurrency", "2", "--skip-serve-logs",
-                               "--celery-hostname", f"{w}@%h", "--without-gossip", "--without-mingle"]
-                cwd[w] = scratch
-            for name, args in commands.items():
-                penv = {**env, "SI_TEST_WORKER": name, "TMPDIR": str(cwd[name] / "tmp")} if name in WORKERS else env
-                with open(root / f"{name}.log", "wb") as log:
-                    procs[name] = subprocess.Popen([str(AIRFLOW), *args], env=penv, cwd=cwd[name], stdout=log,
-                                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                                   start_new_session=True)
+            start_deployment(procs, root, env, port, WORKERS, concurrency=2, own_queues=True)
             af = Airflow(root, port, procs)
             wait_for_port(port, timeout=300)
             af.wait("the api-server", lambda: _answers(af), timeout=300, every=1)

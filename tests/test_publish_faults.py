@@ -306,6 +306,8 @@ def test_run_dag_output_starts_with_the_error(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(sp, "call", fake_call)
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / ".school-improvement-share").write_text("")
     rc = main(["run-dag", "--term", "2025-26-autumn", "--landing", str(tmp_path), "--shared-drive", str(tmp_path / "d")])
     out = capsys.readouterr().out.splitlines()
     assert rc == 1
@@ -329,6 +331,10 @@ def test_run_dag_reads_the_deployments_las_file(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
     monkeypatch.setenv("SI_LAS_FILE", str(own))
     args = ["--term", "2021-22-autumn", "--landing", str(tmp_path), "--shared-drive", str(tmp_path / "d")]
+    (tmp_path / "d").mkdir()
+    assert main(["run-dag", "--la", "936", *args]) == 2 and not calls  # an unmarked drive: said before any run
+    assert "does not hold the file .school-improvement-share" in capsys.readouterr().out
+    (tmp_path / "d" / ".school-improvement-share").write_text("")
     main(["run-dag", "--la", "936", *args])
     assert calls and "termly_school_improvement_936" in calls[0]
     assert main(["run-dag", "--la", "999", *args]) == 2  # not in the deployment's file

@@ -108,6 +108,15 @@ def run_dag(args: argparse.Namespace) -> int:
         print(f"LA {args.la} is not in {las_file}: add it there (landing: \"${{SI_LANDING}}\", shared_drive: "
               f"\"${{SI_SHARED_DRIVE}}\") and it gets the DAG termly_school_improvement_{args.la}")
         return 2
+    # Publish would refuse an unmarked drive only at the end, after retries that leave the terminal silent for many
+    # minutes (a share that is briefly unmounted deserves them; a folder never marked does not): say it now.
+    from .publish.edition import SHARE_SENTINEL
+
+    if not (Path(args.shared_drive) / SHARE_SENTINEL).is_file():
+        print(f"{Path(args.shared_drive).resolve()} does not hold the file {SHARE_SENTINEL}, so it is not the shared "
+              f"drive: nothing was run. If it is the right folder, place an empty {SHARE_SENTINEL} file at its root "
+              "once (README, Mark the shared drive once).")
+        return 2
     airflow = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
     cmd = [airflow, "dags", "test", dag_id, "-c", json.dumps(conf)]
     print(f"$ {' '.join(cmd)}", flush=True)
