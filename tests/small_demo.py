@@ -21,3 +21,10 @@ def small_demo(landing_root: Path, la_code: str = "999", terms=None, seed: int =
     from demo_feeds.generate import generate_demo
 
     return generate_demo(landing_root, la_code=la_code, terms=terms, seed=seed, schools=SCHOOLS)
+
+
+def demo_file(folder: Path, prefix: str) -> Path:
+    """A demo DfE file in a landing folder by the start of its name ("999_abs"): the names carry the results' year."""
+    found = sorted(Path(folder).glob(f"{prefix}_*.csv"))
+    assert len(found) == 1, (folder, prefix, found)
+    return found[0]

@@ -10,14 +10,27 @@ from pathlib import Path
 import pytest
 
 from school_improvement import LA_TEMPLATES_DIR
+from school_improvement.terms import Term
 from demo_feeds.generate import (
-    CRITERION_IDS, DEFAULT_TERMS, INTEL_FLAGS, LA_FEED_COLUMNS, LETTER_CODES, generate_demo, write_templates,
+    CRITERION_IDS, DEFAULT_TERMS, INTEL_FLAGS, LA_FEED_COLUMNS, LETTER_CODES, dfe_file_names, generate_demo,
+    write_templates,
 )
 
 DFE = Path(__file__).resolve().parents[2] / "shared" / "dfe"
-PERF_FILES = ["999_ks2final.csv", "999_ks4final.csv", "999_abs.csv", "999_census.csv"]
 CP1252_FILES = ["edubasealldata.csv", "management_information_latest_inspections.csv"]
-EXPECTED_FILES = sorted(PERF_FILES + CP1252_FILES + [f"{k}.csv" for k in LA_FEED_COLUMNS])
+
+
+def perf(term: str, kind: str) -> str:
+    """The demo's file name for a DfE results file of the term: it carries the results' academic year."""
+    return dfe_file_names("999", Term.parse(term))[kind]
+
+
+def perf_files(term: str) -> list[str]:
+    return [perf(term, k) for k in ("ks2", "ks4", "absence", "census")]
+
+
+def expected_files(term: str) -> list[str]:
+    return sorted(perf_files(term) + CP1252_FILES + [f"{k}.csv" for k in LA_FEED_COLUMNS])
 LAST = DEFAULT_TERMS[-1]
 
 
@@ -44,8 +57,8 @@ def test_deterministic_byte_identical(demo, tmp_path):
 def test_other_seed_differs(demo, tmp_path):
     root, _ = demo
     generate_demo(tmp_path, terms=[LAST], seed=7)
-    a = (root / "999" / LAST / "999_ks2final.csv").read_bytes()
-    assert a != (tmp_path / "999" / LAST / "999_ks2final.csv").read_bytes()
+    a = (root / "999" / LAST / perf(LAST, "ks2")).read_bytes()
+    assert a != (tmp_path / "999" / LAST / perf(LAST, "ks2")).read_bytes()
 
 
 def test_folders_and_files_per_term(demo):
@@ -53,15 +66,15 @@ def test_folders_and_files_per_term(demo):
     assert result["terms"] == DEFAULT_TERMS
     for term in DEFAULT_TERMS:
         folder = root / "999" / term
-        assert sorted(p.name for p in folder.iterdir()) == EXPECTED_FILES
-        assert sorted(result["files"][term]) == EXPECTED_FILES
+        assert sorted(p.name for p in folder.iterdir()) == expected_files(term)
+        assert sorted(result["files"][term]) == expected_files(term)
     assert json.loads((root / "999" / "demo_scenarios.json").read_text()) == result["scenarios"]
 
 
 def test_any_term_list(tmp_path):
     res = generate_demo(tmp_path, terms=["2025-26-spring"])
     assert res["terms"] == ["2025-26-spring"]
-    assert sorted(p.name for p in (tmp_path / "999" / "2025-26-spring").iterdir()) == EXPECTED_FILES
+    assert sorted(p.name for p in (tmp_path / "999" / "2025-26-spring").iterdir()) == expected_files("2025-26-spring")
 
 
 def test_school_counts_and_fictional_urns(demo):
@@ -78,7 +91,7 @@ def test_school_counts_and_fictional_urns(demo):
     assert all(r["LA (code)"] == "999" and r["LA (name)"] == "Wealdshire (demo)" for r in gias)
     assert 12 <= len({r["AdministrativeWard (name)"] for r in gias}) <= 20
     for term in DEFAULT_TERMS:  # every URN in every file is one of ours
-        for name in PERF_FILES:
+        for name in perf_files(term):
             for r in rows(root / "999" / term / name):
                 u = r.get("URN", "")
                 if u.isdigit():
@@ -106,7 +119,7 @@ def test_no_real_school_names(demo):
 def test_performance_files_bom_crlf(demo):
     root, _ = demo
     for term in DEFAULT_TERMS:
-        for name in PERF_FILES:
+        for name in perf_files(term):
             data = (root / "999" / term / name).read_bytes()
             assert data.startswith(b"\xef\xbb\xbf"), name
             assert b"\r\n" in data and data.count(b"\n") == data.count(b"\r\n"), name
@@ -129,8 +142,8 @@ def test_gias_and_ofsted_are_cp1252(demo):
 
 def test_ks2_format_by_year(demo):
     root, _ = demo
-    old = rows(root / "999" / "2024-25-spring" / "999_ks2final.csv")  # 2023/24 results
-    new_raw = (root / "999" / LAST / "999_ks2final.csv").read_bytes().decode("utf-8-sig")
+    old = rows(root / "999" / "2024-25-spring" / perf("2024-25-spring", "ks2"))  # 2023/24 results
+    new_raw = (root / "999" / LAST / perf(LAST, "ks2")).read_bytes().decode("utf-8-sig")
     new = list(csv.reader(io.StringIO(new_raw)))
     header = new[0]
     for col in ["RECTYPE", "LEA", "ESTAB", "URN", "SCHNAME", "NFTYPE", "TELIG", "TFSM6CLA1A", "TNOTFSM6CLA1A",
@@ -151,7 +164,7 @@ def test_ks2_format_by_year(demo):
 
 def test_distributions_plausible(demo):
     root, result = demo
-    ks2 = [r for r in rows(root / "999" / LAST / "999_ks2final.csv") if r["RECTYPE"] == "1"]
+    ks2 = [r for r in rows(root / "999" / LAST / perf(LAST, "ks2")) if r["RECTYPE"] == "1"]
     vals = [float(r["PTRWM_EXP"].rstrip("%")) for r in ks2 if r["PTRWM_EXP"].endswith("%")]
     mean = sum(vals) / len(vals)
     assert 52 <= mean <= 66
@@ -159,7 +172,7 @@ def test_distributions_plausible(demo):
             for r in ks2 if r["PTRWM_EXP_FSM6CLA1A"].endswith("%") and r["PTRWM_EXP_NotFSM6CLA1A"].endswith("%")]
     assert 14 <= sum(gaps) / len(gaps) <= 26
     assert any(r["PTRWM_EXP"] == "SUPP" for r in ks2)
-    absence = rows(root / "999" / LAST / "999_abs.csv")
+    absence = rows(root / "999" / LAST / perf(LAST, "absence"))
     la_pri = next(r for r in absence if r["LA"] == "999" and r["ESTAB"] == "PRI")
     assert 4.5 <= float(la_pri["PERCTOT"]) <= 6.5 and 10 <= float(la_pri["PPERSABS10"]) <= 20
     assert {r["ESTAB"] for r in absence if r["LA"] == "NAT"} == {"PRI", "SEC", "SPE"}
@@ -233,7 +246,7 @@ def test_scenarios_exist_and_tell_their_story(demo):
     override = next(r for r in mod if int(r["urn"]) == sc["moderation_override"])
     assert override["reason"] and override["final_category"] in ("low", "medium", "high")
 
-    ks2 = {int(r["URN"]): r for r in rows(folder / "999_ks2final.csv") if r["URN"]}
+    ks2 = {int(r["URN"]): r for r in rows(folder / perf(LAST, "ks2")) if r["URN"]}
     assert int(ks2[sc["small_cohort"]]["TELIG"]) <= 5 and ks2[sc["small_cohort"]]["PTRWM_EXP"] == "SUPP"
     sd = ks2[sc["suppressed_disadvantaged"]]
     assert int(sd["TFSM6CLA1A"]) <= 5 and sd["PTRWM_EXP_FSM6CLA1A"] == "SUPP" and sd["PTRWM_EXP"].endswith("%")
@@ -266,13 +279,16 @@ def test_templates(tmp_path):
 def test_feeds_reader_reads_every_demo_file_to_its_kind(demo):
     feeds = pytest.importorskip("school_improvement.ingest.feeds")
     root, _ = demo
-    expected = {"999_ks2final.csv": "ks2", "999_ks4final.csv": "ks4", "999_abs.csv": "absence",
-                "999_census.csv": "census", "edubasealldata.csv": "gias",
-                "management_information_latest_inspections.csv": "ofsted",
-                **{f"{k}.csv": k for k in LA_FEED_COLUMNS}}
     for term in DEFAULT_TERMS:
+        expected = {perf(term, "ks2"): "ks2", perf(term, "ks4"): "ks4", perf(term, "absence"): "absence",
+                    perf(term, "census"): "census", "edubasealldata.csv": "gias",
+                    "management_information_latest_inspections.csv": "ofsted",
+                    **{f"{k}.csv": k for k in LA_FEED_COLUMNS}}
         for name, kind in expected.items():
-            assert feeds.read_feed(root / "999" / term / name).kind == kind, (term, name)
+            feed = feeds.read_feed(root / "999" / term / name)
+            assert feed.kind == kind, (term, name)
+            if kind in ("ks2", "ks4", "absence", "census"):  # the year is known, so no front-page 'unknown' note
+                assert feed.academic_year == name.rsplit("_", 1)[1][:-4], (term, name, feed.academic_year)
     for kind in LA_FEED_COLUMNS:
         for ext in ("csv", "xlsx"):
             assert feeds.read_feed(LA_TEMPLATES_DIR / f"{kind}.{ext}").kind == kind

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from small_demo import demo_file
 from school_improvement import pipeline
 from demo_feeds.generate import generate_demo
 from school_improvement.errors import ValidationFailed
@@ -31,21 +32,22 @@ def test_a_broken_attendance_feed_stops_the_run_naming_file_row_and_column(landi
     folder.mkdir(parents=True)
     for p in (landing / "999" / TERM).iterdir():
         (folder / p.name).write_bytes(p.read_bytes())
-    lines = (folder / "999_abs.csv").read_text(encoding="utf-8-sig").splitlines()
+    absence = demo_file(folder, "999_abs")  # 999_abs_<year>.csv
+    lines = absence.read_text(encoding="utf-8-sig").splitlines()
     cells = lines[3].split(",")
     cells[3] = "abc"  # PERCTOT
     lines[3] = ",".join(cells)
-    (folder / "999_abs.csv").write_text("\n".join(lines), encoding="utf-8")
+    absence.write_text("\n".join(lines), encoding="utf-8")
     cfg = _cfg(broken, tmp_path)
     pipeline.extract(cfg, archive_dir=str(tmp_path / "archive"))
     with pytest.raises(ValidationFailed) as err:
         pipeline.validate(cfg)
-    assert "999_abs.csv, row 4, column 'PERCTOT'" in str(err.value)
+    assert f"{absence.name}, row 4, column 'PERCTOT'" in str(err.value)
     # The raw feeds were archived unchanged, with their SHA-256, for tracing the run.
     archived = tmp_path / "archive" / "999" / TERM / "r1"
     manifest = json.loads((archived / "raw_manifest.json").read_text())
     assert {m["file"] for m in manifest} == {p.name for p in folder.iterdir()}
-    assert (archived / "999_abs.csv").read_bytes() == (folder / "999_abs.csv").read_bytes()
+    assert (archived / absence.name).read_bytes() == absence.read_bytes()
     # The later stages refuse to run on what validation rejected: there is nothing to categorise.
     with pytest.raises(FileNotFoundError):
         pipeline.flag_letters(cfg)

@@ -28,6 +28,7 @@ import pytest
 import requests
 
 from servers import free_port, postgres_server, wait_for_port
+from small_demo import demo_file
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = REPO / ".venv" / "bin" / "airflow"
@@ -257,7 +258,7 @@ def _demo_landing(folder: Path) -> Path:
 
 def _break_attendance(term_folder: Path) -> tuple[int, str]:
     """Put text in a PERCTOT cell of the attendance feed; returns (spreadsheet row, URN) of the broken cell."""
-    path = term_folder / "999_abs.csv"
+    path = demo_file(term_folder, "999_abs")
     text = path.read_bytes().decode("utf-8-sig")
     lines = text.split("\r\n")
     header = lines[0].split(",")
@@ -312,7 +313,7 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
     # the operator reads the log in the UI: it names the file, the row and the column
     ti = airflow.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/validate")
     assert ti["try_number"] == 1, ti
-    expected = f"999_abs.csv, row {row}, column 'PERCTOT'"
+    expected = f"{demo_file(term_folder, '999_abs').name}, row {row}, column 'PERCTOT'"
 
     def log_names_the_cell():
         text = airflow.task_log(run_id, "validate", ti["try_number"])
@@ -329,7 +330,7 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
 
     # fix the file, then Clear `extract` with downstream (extract archived and read the broken file)
     _demo_landing(landing)
-    assert "abc" not in (term_folder / "999_abs.csv").read_text(encoding="utf-8-sig")
+    assert "abc" not in demo_file(term_folder, "999_abs").read_text(encoding="utf-8-sig")
     clear = {"dry_run": False, "dag_run_id": run_id, "task_ids": ["extract"], "include_downstream": True,
              "only_failed": False, "reset_dag_runs": True}
     cleared = airflow.call("POST", f"/dags/{DAG_ID}/clearTaskInstances", json=clear)
@@ -350,8 +351,8 @@ def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow)
     assert (edition / "general" / "report.pdf").is_file() and (edition / "restricted" / "report.pdf").is_file()
     # the archive of the run's inputs now holds the fixed file
     archived = airflow.root / "si-work" / "archive" / "999" / TERM
-    assert [p for p in archived.rglob("999_abs.csv")], sorted(archived.rglob("*"))
-    assert all("abc" not in p.read_text(encoding="utf-8-sig") for p in archived.rglob("999_abs.csv"))
+    assert [p for p in archived.rglob("999_abs_*.csv")], sorted(archived.rglob("*"))
+    assert all("abc" not in p.read_text(encoding="utf-8-sig") for p in archived.rglob("999_abs_*.csv"))
 
 
 def test_second_trigger_waits_for_the_first(airflow):

@@ -18,6 +18,7 @@ from school_improvement.ingest import sources
 from demo_feeds.generate import generate_demo
 from school_improvement.ingest.feeds import read_feed
 from source_server import Route, source_server
+from small_demo import demo_file
 
 TERM = "2025-26-autumn"
 GIAS_PATH = "/edubase/downloads/public/edubasealldata{:%Y%m%d}.csv"
@@ -50,7 +51,7 @@ def _links_bytes(gias: bytes) -> bytes:
 
 def _ees_bytes(demo: Path, time_period: str) -> bytes:
     """The demo's absence figures in EES's long school-level layout (one row per school and year, a national row)."""
-    rows = list(csv.DictReader(io.StringIO((demo / "999_abs.csv").read_text(encoding="utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(demo_file(demo, "999_abs").read_text(encoding="utf-8-sig"))))
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["time_period", "time_identifier", "geographic_level", "country_code", "old_la_code", "estab",
@@ -301,7 +302,7 @@ def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_e
     inputs = pipeline.report_inputs(cfg)
     origin = dict(zip(inputs.provenance["file"], inputs.provenance["origin"]))
     assert origin[name] == f"fetched from {url} on {manifest[name]['fetched_at'][:10]} (dated {day}, 3 days old at the run date)"
-    assert origin["999_ks2final.csv"] == "landing folder"
+    assert origin[demo_file(demo, "999_ks2final").name] == "landing folder"
     html = render._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
     assert "Came from" in html and f"fetched from {url}" in html
     # The front page's data box says which feed was fetched, from where, and how old it was.

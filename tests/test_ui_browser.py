@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from servers import postgres_server
+from small_demo import demo_file
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = REPO / ".venv" / "bin" / "airflow"
@@ -220,7 +221,7 @@ def test_operator_runbook_in_the_browser(airflow, browser):
     assert states()["validate"] == "failed", states()
 
     op.open_task(dag_id, run_id, "validate")
-    expected = f"999_abs.csv, row {row}, column 'PERCTOT'"
+    expected = f"{demo_file(term_folder, '999_abs').name}, row {row}, column 'PERCTOT'"
     log = op.wait_for_log_text(expected)
     assert expected in log, log[-3000:]
     assert "'abc' is not a number" in log
@@ -230,7 +231,7 @@ def test_operator_runbook_in_the_browser(airflow, browser):
     assert [p.name for p in drive.rglob("*")] == [".school-improvement-share"], sorted(drive.rglob("*"))
 
     rest._demo_landing(landing)  # the operator puts the corrected file in the landing folder
-    assert "abc" not in (term_folder / "999_abs.csv").read_text(encoding="utf-8-sig")
+    assert "abc" not in demo_file(term_folder, "999_abs").read_text(encoding="utf-8-sig")
 
     op.open_task(dag_id, run_id, "extract")
     op.shot("06-extract-task")

@@ -374,6 +374,18 @@ def perf_year(term: Term) -> int:
     return term.start_year
 
 
+def dfe_file_names(la_code: str, term: Term) -> dict[str, str]:
+    """Feed kind -> the name the demo gives a term's DfE, GIAS and Ofsted file, as an officer saves the downloads:
+    the results' academic year in the name (the DfE's zips name it only in their folder), so a run knows how old
+    each file is instead of warning that it cannot tell. GIAS keeps the undated name: the tests tell a landing
+    folder's extract from a fetched copy (edubasealldataYYYYMMDD.csv) by it."""
+    y = perf_year(term)
+    year = f"{y - 1}-{y % 100:02d}"
+    return {"ks2": f"{la_code}_ks2final_{year}.csv", "ks4": f"{la_code}_ks4final_{year}.csv",
+            "absence": f"{la_code}_abs_{year}.csv", "census": f"{la_code}_census_{year}.csv",
+            "gias": "edubasealldata.csv", "ofsted": "management_information_latest_inspections.csv"}
+
+
 def _results_published(year: int) -> bool:
     return year not in (2020, 2021)  # no tests during the pandemic
 
@@ -1721,18 +1733,17 @@ def generate_demo(landing_root: Path, la_code: str = DEMO_LA_CODE, terms=None, s
         levels = levels_by_ti[ti]
         written = []
 
+        names = dfe_file_names(la_code, term)
         h, rows, ragged = _ks2_rows(seed, schools, year)
-        _write_perf(folder / f"{la_code}_ks2final.csv", h, rows, ragged_to=ragged)
+        _write_perf(folder / names["ks2"], h, rows, ragged_to=ragged)
         h, rows = _ks4_rows(seed, schools, year)
-        _write_perf(folder / f"{la_code}_ks4final.csv", h, rows)
-        _write_perf(folder / f"{la_code}_abs.csv", ABS_HEADER, _abs_rows(seed, schools, year))
+        _write_perf(folder / names["ks4"], h, rows)
+        _write_perf(folder / names["absence"], ABS_HEADER, _abs_rows(seed, schools, year))
         h, rows = _census_rows(seed, schools, year)
-        _write_perf(folder / f"{la_code}_census.csv", h, rows)
-        _write_cp1252(folder / "edubasealldata.csv", GIAS_HEADER, _gias_rows(schools, term, cutoff), quote_all=True)
-        _write_cp1252(folder / "management_information_latest_inspections.csv", OFSTED_HEADER,
-                      _ofsted_rows(schools, cutoff))
-        written += [f"{la_code}_ks2final.csv", f"{la_code}_ks4final.csv", f"{la_code}_abs.csv",
-                    f"{la_code}_census.csv", "edubasealldata.csv", "management_information_latest_inspections.csv"]
+        _write_perf(folder / names["census"], h, rows)
+        _write_cp1252(folder / names["gias"], GIAS_HEADER, _gias_rows(schools, term, cutoff), quote_all=True)
+        _write_cp1252(folder / names["ofsted"], OFSTED_HEADER, _ofsted_rows(schools, cutoff))
+        written += list(names.values())
 
         la_feeds = {
             "adviser_judgements": _adviser_rows(seed, schools, plan, ti, term, levels),
