@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args(argv)
 
-    from demo_feeds.generate import generate_demo
+    from demo_feeds.demo_generator import generate_demo
 
     root = Path(tempfile.mkdtemp(prefix="si-bench-airflow-"))
     demo = generate_demo(root / "landing", la_code=LA, terms=[args.term], schools=args.schools)

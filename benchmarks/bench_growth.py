@@ -131,7 +131,7 @@ def pdf_pages(folder: Path) -> int:
 
 
 def one_size(root: Path, schools: int, term: str) -> dict:
-    from demo_feeds.generate import generate_demo
+    from demo_feeds.demo_generator import generate_demo
 
     t0 = time.perf_counter()
     demo = generate_demo(root / "landing", terms=[term], schools=schools)

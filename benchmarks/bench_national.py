@@ -97,7 +97,7 @@ def choose(las: list[dict], wanted: list[str]) -> list[dict]:
 
 def generate(root: Path, la: dict, term: str) -> dict:
     """The demo's feeds for `la` at its real counts per phase (the demo's smallest roster if it is smaller)."""
-    from demo_feeds.generate import generate_demo
+    from demo_feeds.demo_generator import generate_demo
 
     if la["schools"] >= MIN_SCHOOLS:
         try:

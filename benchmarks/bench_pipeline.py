@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from school_improvement import pipeline
-from demo_feeds.generate import generate_demo
+from demo_feeds.demo_generator import generate_demo
 
 
 def main(term: str = "2025-26-spring") -> None:

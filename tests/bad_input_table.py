@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             pipe = ""
             if case.dangerous and not args.no_pipeline:
                 if demo is None:
-                    from demo_feeds.generate import generate_demo
+                    from demo_feeds.demo_generator import generate_demo
 
                     demo = tmp / "demo-landing"
                     generate_demo(demo, terms=["2025-26-autumn"])

@@ -51,7 +51,7 @@ def demo_landing(tmp_path_factory):
 
     The folders are shared by every test that asks for the same terms: read them, never write into them (copy
     first, as test_pipeline's broken-feed test does)."""
-    from demo_feeds.generate import generate_demo
+    from demo_feeds.demo_generator import generate_demo
 
     built: dict = {}
 

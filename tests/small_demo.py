@@ -18,7 +18,7 @@ SCHOOLS = 40
 
 def small_demo(landing_root: Path, la_code: str = "999", terms=None, seed: int = 2025) -> dict:
     """generate_demo at SCHOOLS schools; same arguments and summary."""
-    from demo_feeds.generate import generate_demo
+    from demo_feeds.demo_generator import generate_demo
 
     return generate_demo(landing_root, la_code=la_code, terms=terms, seed=seed, schools=SCHOOLS)
 

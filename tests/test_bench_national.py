@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 import bench_national  # noqa: E402
-from demo_feeds.generate import generate_demo  # noqa: E402
+from demo_feeds.demo_generator import generate_demo  # noqa: E402
 from school_improvement.ingest.feeds import read_landing  # noqa: E402
 
 TERM = "2025-26-autumn"

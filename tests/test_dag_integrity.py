@@ -95,7 +95,7 @@ def test_the_package_tree_shows_the_pipeline():
     pkg = REPO / "include" / "school_improvement"
     stages = ["ingest", "quality", "evidence", "decisions", "editions", "publish"]
     assert all((pkg / s / "__init__.py").is_file() for s in stages)
-    assert not (pkg / "demo.py").exists() and (REPO / "include" / "demo_feeds" / "generate.py").is_file()
+    assert not (pkg / "demo.py").exists() and (REPO / "include" / "demo_feeds" / "demo_generator.py").is_file()
 
 
 def test_timetable_runs_once_per_term_on_the_calendar_dates():

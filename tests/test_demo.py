@@ -11,7 +11,7 @@ import pytest
 
 from school_improvement import LA_TEMPLATES_DIR
 from school_improvement.terms import Term
-from demo_feeds.generate import (
+from demo_feeds.demo_generator import (
     CRITERION_IDS, DEFAULT_TERMS, INTEL_FLAGS, LA_FEED_COLUMNS, LETTER_CODES, dfe_file_names, generate_demo,
     write_templates,
 )
@@ -299,7 +299,7 @@ def test_feeds_reader_reads_every_demo_file_to_its_kind(demo):
 
 def test_code_lists_match_the_reader():
     feeds = pytest.importorskip("school_improvement.ingest.feeds")
-    from demo_feeds import generate as d
+    from demo_feeds import demo_generator as d
 
     assert tuple(d.INTEL_FLAGS) == tuple(feeds.INTELLIGENCE_FLAGS)
     assert tuple(d.LETTER_CODES) == tuple(feeds.LETTER_TYPES)

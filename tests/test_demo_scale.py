@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from demo_feeds.generate import generate_demo
+from demo_feeds.demo_generator import generate_demo
 from school_improvement.ingest.feeds import read_landing
 
 TERM = "2025-26-autumn"

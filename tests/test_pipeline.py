@@ -9,7 +9,7 @@ import pytest
 
 from small_demo import demo_file
 from school_improvement import pipeline
-from demo_feeds.generate import generate_demo
+from demo_feeds.demo_generator import generate_demo
 from school_improvement.errors import ValidationFailed
 
 TERM = "2025-26-autumn"

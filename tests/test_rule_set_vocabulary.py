@@ -142,7 +142,7 @@ def test_code_under_include_names_no_rule_id_flag_or_letter():
 
 
 def test_feed_specs_demo_expectations_and_labels_take_codes_from_the_vocabulary():
-    from demo_feeds import generate as demo
+    from demo_feeds import demo_generator as demo
     from school_improvement.ingest import feeds
     from school_improvement.editions import cells
 

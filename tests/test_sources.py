@@ -15,7 +15,7 @@ import pytest
 
 from school_improvement import pipeline
 from school_improvement.ingest import sources
-from demo_feeds.generate import generate_demo
+from demo_feeds.demo_generator import generate_demo
 from school_improvement.ingest.feeds import read_feed
 from source_server import Route, source_server
 from small_demo import demo_file

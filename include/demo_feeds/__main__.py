@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .generate import generate_demo, write_templates
+from .demo_generator import generate_demo, write_templates
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1810,7 +1810,7 @@ def write_templates(folder: Path) -> list[Path]:
             ws.column_dimensions[chr(ord("A") + i)].width = max(12, len(name) + 4)
         ws.freeze_panes = "A2"
         x = folder / f"{kind}.xlsx"
-        wb.properties.creator = "demo_feeds.generate"
+        wb.properties.creator = "demo_feeds.demo_generator"
         buf = io.BytesIO()
         wb.save(buf)
         x.write_bytes(_stable_zip(buf.getvalue()))
