@@ -583,6 +583,11 @@ def test_the_front_page_says_what_it_compares_with_what_it_cannot_know_and_what_
         ignore_index=True)
     ctx = report._context(dataclasses.replace(inputs, data_quality=old), "general")
     assert ctx["letters_on_old_data"]
+    unknown = pd.concat([inputs.data_quality, pd.DataFrame([{
+        "file": "gias.csv", "feed_kind": "gias", "row": None, "column": None, "severity": "warning", "check": "data_age",
+        "message": "the academic year of this GIAS file is unknown (not in the file, its name or its data)"}])],
+        ignore_index=True)  # an unknown year is not known to be old: no caveat over the letters
+    assert not report._context(dataclasses.replace(inputs, data_quality=unknown), "general")["letters_on_old_data"]
     html = render._ENV.get_template("report.html.j2").render(**ctx)
     assert "Before approving:" in html
     assert "Before approving:" not in render._ENV.get_template("report.html.j2").render(

@@ -123,10 +123,14 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     ofsted_unknown = ("because no Ofsted file was supplied" if no_file else
                       "because the Ofsted file holds no judgement for any of the LA's schools" if n and not good["known"]
                       else None)
-    # Letters that rest on figures the data box calls out of date say so where the Director approves them.
+    # Letters that rest on figures the data box calls out of date say so where the Director approves them (results
+    # of an unknown year are said in the data box, but are not known to be old).
+    from ..quality.data_age import OUT_OF_DATE
+
     dq = inputs.data_quality
     letters_on_old_data = bool(len(dq)) and bool(
-        (dq["check"].astype(str).eq("data_age") & dq["severity"].astype(str).eq("warning")).any())
+        (dq["check"].astype(str).eq("data_age") & dq["severity"].astype(str).eq("warning")
+         & dq["message"].astype(str).str.contains(OUT_OF_DATE, regex=False)).any())
 
     letters = _sorted(inputs.letters, ["urn", "letter"])
     letter_counts = (

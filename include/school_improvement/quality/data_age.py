@@ -12,6 +12,10 @@ from ..ingest.termdata import LINKS_KIND
 from .feed_set import FEED_LABELS, problem
 
 
+# The words that mark results older than the newest that should exist (not merely of an unknown year): the front
+# page's caveat above the letters awaiting approval looks for them.
+OUT_OF_DATE = "the evidence is out of date"
+
 def _year_start(year: str) -> int | None:
     try:
         return int(str(year)[:4])
@@ -91,7 +95,7 @@ def data_age(feeds: list[Feed], term, published_results: dict, max_age_days: dic
         if have < expect:
             years = f"{age} year{'s' if age != 1 else ''}"
             out.append(problem(latest.source, f"{label} are for {latest.academic_year}, {years} before {term.academic_year}, "
-                          f"but {_year(expect)} figures should exist for {term}: the evidence is out of date{why}",
+                          f"but {_year(expect)} figures should exist for {term}: {OUT_OF_DATE}{why}",
                           "warning", "data_age"))
         elif age > 1:
             out.append(problem(latest.source, f"{label} are for {latest.academic_year}, {age} years before {term.academic_year}: "
