@@ -379,12 +379,43 @@ def test_front_page_data_warnings_match_data_quality_csv(built, edition):
     _, eds = built
     folder = eds[edition][0]
     dq = read_csv(folder / "data_quality.csv")
-    front = pdf_pages(folder / "report.pdf")[0]
+    pages = pdf_pages(folder / "report.pdf")
+    front = pages[0]
     assert len(dq)
-    for name, rows in dq.groupby("file"):
-        n = len(rows)
-        assert f"{name}: {n} data-quality warning{'s' if n != 1 else ''}" in front, name
+    # The front page counts the warnings of data_quality.csv (less the run's own notes, said as sentences, and the
+    # information lines) in one line, file by file; Appendix A lists them all.
+    from school_improvement.quality.notes import NOTE_CHECKS
+
+    warned = dq[~dq["check"].isin(NOTE_CHECKS + ("set_aside",)) & dq["severity"].ne("info")]
+    counts = warned["file"].value_counts()
+    assert len(counts)
+    total, files = int(counts.sum()), len(counts)
+    assert f"{total} data-quality warning{'s' if total != 1 else ''} in {files} file{'s' if files != 1 else ''}:" in front
+    for name, n in sorted(counts.items())[:front_page.FRONT_WARNING_FILES]:
+        assert f"{name} ({n})" in front, name
+    appendix = " ".join(p for p in pages if "Appendix A: data quality" in p)
+    for name in counts.index:
+        assert name in appendix, name
     assert "Nothing to report" not in front
+
+
+def test_the_front_page_holds_the_most_important_notes_and_appendix_a_all_of_them(tmp_path):
+    import dataclasses
+
+    notes = [f"Note number {i} about the data." for i in range(front_page.FRONT_DATA_NOTES + 3)]
+    inputs = dataclasses.replace(make_inputs(), data_notes=notes)
+    build_edition(inputs, tmp_path / "many", "general")
+    pages = pdf_pages(tmp_path / "many" / "report.pdf")
+    box = pages[0][pages[0].index("What you must know about the data"):pages[0].index("Schools at each level")]
+    for note in notes[:front_page.FRONT_DATA_NOTES]:
+        assert note in box, note
+    for note in notes[front_page.FRONT_DATA_NOTES:]:
+        assert note not in box, note
+    assert "3 more notes about the data: Appendix A lists every note." in box
+    appendix = " ".join(p for p in pages if "Every note about the data" in p)
+    for note in notes:
+        assert note in appendix, note
+    assert pages[1].startswith("Contents") or "Contents" in pages[1][:40]
 
 
 def test_front_page_data_notes_and_none(tmp_path):
@@ -604,3 +635,17 @@ def test_a_progress_verdict_is_never_printed_under_earlier_years_columns():
     cells = re.findall(r"<(th|td)[^>]*>(.*?)</\1>", row)
     assert "r.verdict" in cells[0][1] and all("r.verdict" not in c for _, c in cells[1:])
     assert "colspan" not in row
+
+
+def test_front_page_notes_come_most_important_first():
+    from school_improvement.quality.notes import front_page_notes
+
+    frame = pd.DataFrame([
+        {"file": "t.yaml", "check": "term_calendar", "severity": "warning", "message": "the term is not in the calendar"},
+        {"file": "ks2.csv", "check": "data_age", "severity": "info", "message": "KS2 results are the newest published"},
+        {"file": "abs.csv", "check": "data_age", "severity": "warning", "message": "absence figures are out of date"},
+        {"file": "(none)", "check": "feed_missing", "severity": "warning", "message": "no adviser judgements"},
+        {"file": "x.csv", "check": "ragged_rows", "severity": "warning", "message": "not a note"},
+    ])
+    assert front_page_notes(frame) == ["Absence figures are out of date.", "KS2 results are the newest published.",
+                                       "No adviser judgements.", "The term is not in the calendar."]

@@ -144,9 +144,19 @@ def academies_by_step(academies: list[dict]) -> list[dict]:
     return list(steps.values())
 
 
-def data_notes(inputs: ReportInputs) -> list[str]:
-    """What the reader must know about the data: the run's own notes (missing feeds, data age, rule-set review),
-    then the data-quality warnings, file by file, as in data_quality.csv."""
+# How many of the run's notes the front page's data box holds before it points to Appendix A, which lists them all:
+# a county with every LA-held feed missing and old results has 15-20, and the box must leave the page to the levels,
+# movers, letters and academies. The notes come most important first (quality.notes.NOTE_CHECKS).
+FRONT_DATA_NOTES = 12
+FRONT_WARNING_FILES = 4  # files named in the one line that counts the data-quality warnings
+
+
+def data_notes(inputs: ReportInputs) -> tuple[list[str], list[str]]:
+    """What the reader must know about the data: (the front page's box, everything for Appendix A).
+
+    The box: the run's own notes (missing feeds, data age, rule-set review), most important first, as many as
+    FRONT_DATA_NOTES; then one line counting the data-quality warnings of data_quality.csv by file; then, if
+    notes did not fit, how many more Appendix A lists. Appendix A: every note, then the warnings table."""
     notes = [_text(n) for n in inputs.data_notes if _text(n).strip()]
     dq = inputs.data_quality
     if not dq.empty and "check" in dq.columns:
@@ -154,12 +164,19 @@ def data_notes(inputs: ReportInputs) -> list[str]:
 
         said = dq["check"].isin(NOTE_CHECKS + ("set_aside",))
         dq = dq[~said & (dq["severity"] != "info")] if "severity" in dq.columns else dq[~said]
+    warnings = ""
     if not dq.empty and "file" in dq.columns:
-        files = dq["file"].map(_text)
-        for name in sorted(set(files)):
-            rows = dq[files == name]
-            first = _text(rows["message"].iloc[0]) if "message" in rows.columns else ""
-            n = len(rows)
-            notes.append(f"{name or 'A file'}: {n} data-quality warning{'s' if n != 1 else ''}"
-                         + (f", e.g. {first}" if first else "") + " (Appendix A).")
-    return notes
+        counts = dq["file"].map(_text).replace("", "a file").value_counts(sort=False)
+        counts = counts.reindex(sorted(counts.index))
+        named = [f"{name} ({n})" for name, n in counts.head(FRONT_WARNING_FILES).items()]
+        if len(counts) > FRONT_WARNING_FILES:
+            named.append(f"{len(counts) - FRONT_WARNING_FILES} more")
+        total = int(counts.sum())
+        warnings = (f"{total} data-quality warning{'s' if total != 1 else ''} in {len(counts)} "
+                    f"file{'s' if len(counts) != 1 else ''}: {', '.join(named)} (Appendix A).")
+    shown = notes[:FRONT_DATA_NOTES]
+    box = shown + ([warnings] if warnings else [])
+    if len(notes) > len(shown):
+        more = len(notes) - len(shown)
+        box.append(f"{more} more note{'s' if more != 1 else ''} about the data: Appendix A lists every note.")
+    return box, notes

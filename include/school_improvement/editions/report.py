@@ -25,7 +25,7 @@ from .charts import (GAP_CHART_MAX_SCHOOLS, LEVEL_COLOURS, chart_disadvantaged_g
                      chart_vs_national)
 from .confidentiality import general_view
 from .drafts import render_drafts
-from .front_page import (FRONT_MOVERS, LEVEL_RANK, academies_by_step, data_notes, movers, one_line_reason,
+from .front_page import (FRONT_DATA_NOTES, FRONT_MOVERS, LEVEL_RANK, academies_by_step, data_notes, movers, one_line_reason,
                          placed_by_default)
 from .profiles import _bullets, _figures
 from .render import render_pdf
@@ -76,6 +76,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     })
     cat = _sorted(inputs.categorisation, ["urn"])
     n = len(cat)
+    box_notes, all_notes = data_notes(inputs)
     cats = cat["category"].astype(object).map(_text) if n else pd.Series(dtype=object)
     levels = [c for c in LEVELS] + sorted(set(cats) - set(LEVELS) - {""})
     level_rows = [
@@ -202,7 +203,9 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "n_less_support": sum(not m["more_support"] for m in moved),
         "n_new_schools": new_schools,
         "academy_steps": academies_by_step(academies),
-        "data_notes": data_notes(inputs),
+        "data_notes": box_notes,
+        "data_notes_all": all_notes,
+        "data_notes_shown": min(len(all_notes), FRONT_DATA_NOTES),
         "gap_chart_max": GAP_CHART_MAX_SCHOOLS,
         "good": good,
         "no_ofsted": ofsted_unknown,

@@ -44,7 +44,12 @@ def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int]) -> list[P
             when = date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
         except ValueError:
             when = None
-        if when and when > end:
+        if when and when > end and f.kind == LINKS_KIND:
+            # Links only join a school to its predecessors; what a school was in the term comes from the extract.
+            out.append(problem(f.source, f"the GIAS links file is dated {when:%d %B %Y}, after {term} ended: it also "
+                          "holds links made since (amalgamations, conversions), so a school's predecessors are as GIAS "
+                          "links them now", "info", "gias_after_term"))
+        elif when and when > end:
             out.append(problem(f.source, f"the GIAS file is dated {when:%d %B %Y}, after {term} ended ({end:%d %B %Y}): "
                           "schools are taken as they were when the term began from its open and close dates, but "
                           "names, types and headteachers are as GIAS lists them now; check the schools categorised "

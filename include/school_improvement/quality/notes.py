@@ -7,8 +7,13 @@ import pandas as pd
 
 # rule_set_review_date: the rule set is past its review date; fetched_source: a fetched copy not used
 # (fetched_notes already gives each fetched copy's age).
-NOTE_CHECKS = ("feed_missing", "feed_empty", "feed_set", "data_age", "term_calendar", "rule_set_review_date",
-               "fetched_source", "own_schools_not_in_gias", "gias_after_term", "gias_old", "no_summary_rows")
+# In the order the front page says them: what changes how far the reader may rely on the edition comes first
+# (how old the results are, feeds missing, a list of schools of the wrong day, a rule set past its review), so that a
+# front page which can hold only the first few still says those (editions.front_page.data_notes).
+NOTE_CHECKS = ("data_age", "feed_missing", "feed_empty", "feed_set", "gias_after_term", "gias_old",
+               "rule_set_review_date", "own_schools_not_in_gias", "term_calendar", "fetched_source", "no_summary_rows")
+# Within a check, warnings before the information lines (e.g. results out of date before the newest published).
+_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
 def _sentence(text: str) -> str:
@@ -23,9 +28,10 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
         return []
     # Checks about one file say which: the message alone ("the KS2 file has ...") would not tell the reader.
     named = ("no_summary_rows", "own_schools_not_in_gias")
-    said = frame.loc[frame["check"].isin(NOTE_CHECKS)]
+    said = frame.loc[frame["check"].isin(NOTE_CHECKS)].to_dict("records")
+    said.sort(key=lambda r: (NOTE_CHECKS.index(r["check"]), _SEVERITY_ORDER.get(str(r.get("severity", "")), 1)))
     notes = list(dict.fromkeys(_sentence(f"{r['file']}: {r['message']}" if r["check"] in named else r["message"])
-                               for r in said.to_dict("records")))
+                               for r in said))
     aside = frame[frame["check"].eq("set_aside")]
     if len(aside):
         n = sum(int(str(m).split(" ", 1)[0]) for m in aside["message"] if str(m).split(" ", 1)[0].isdigit())
