@@ -25,7 +25,7 @@ export PYTHONPATH := $(REPO)/include:$(REPO)/plugins
 export GX_ANALYTICS_ENABLED := False
 export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 
-.PHONY: run test test-fast airflow venv airflow-init demo clean system-deps bench bench-growth bench-airflow bench-national corpus
+.PHONY: run test test-fast screenshots airflow venv airflow-init demo clean system-deps bench bench-growth bench-airflow bench-national corpus
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
 # PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test), Redis (Celery test), Chromium (browser test).
@@ -87,6 +87,11 @@ TEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: system-deps venv
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=15 tests
+
+# The README runbook's screenshots, refreshed: the browser test (Airflow UI in Chromium) writing them into
+# docs/screenshots. `make test` runs the same test but keeps its screenshots out of the repository.
+screenshots: system-deps venv
+	SI_SCREENSHOTS_DIR=$(REPO)/docs/screenshots $(BIN)/python -m pytest -q tests/test_ui_browser.py
 
 # The bad-input corpus as a table: cases tried, clear errors, warnings, accepted, crashes, wrong editions published.
 corpus: venv
