@@ -22,7 +22,7 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     if frame is None or frame.empty:
         return []
     # Checks about one file say which: the message alone ("the KS2 file has ...") would not tell the reader.
-    named = ("no_summary_rows", "own_schools_not_in_gias")
+    named = ("no_summary_rows",)  # own_schools_not_in_gias names its files itself
     said = frame.loc[frame["check"].isin(NOTE_CHECKS)]
     notes = list(dict.fromkeys(_sentence(f"{r['file']}: {r['message']}" if r["check"] in named else r["message"])
                                for r in said.to_dict("records")))
