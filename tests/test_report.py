@@ -487,6 +487,37 @@ def test_general_one_line_reason_names_restricted_evidence_in_words():
     assert not any(i in items[0][2] for i in ids), items
 
 
+def test_restricted_reasons_and_bullets_read_in_words_without_criterion_ids():
+    """The restricted edition's adviser evidence reads "adviser judgement (<adviser>, visit <date>): met" under the
+    Strategy's wording, on the front page, the level tables and the profiles: no criterion id a reader cannot use
+    (seen on the demo: "adviser judgement on LM-H8 (Ruth ..."). categorisation.csv and evidence.csv keep the ids."""
+    from school_improvement.editions.profiles import _bullets
+    from school_improvement.rules import load_rule_set
+
+    ids = sorted(c.id for c in load_rule_set("cambs-2025-report-cards").criteria)
+    a, b = ids[0], ids[1]
+    reasons = (f"Overriding condition: Substantive leadership is not in place (adviser judgement on {a} (R Adviser, "
+               f"visit 2026-01-26): met; no substantive leadership (high) raised by Governor Services on 2026-01-23)\n"
+               f"Leadership and management best fits high support: Leaders lack capacity [{a}] (adviser judgement "
+               f"on {a} (R Adviser, visit 2026-01-26): met); Governance is weak [{b}] (adviser judgement on {b} "
+               f"(R Adviser, visit 2026-01-26): met)")
+    school = {"category": "high", "reasons": reasons}
+    reason = front_page.one_line_reason(school)
+    assert not any(i in reason for i in ids), reason
+    assert reason.startswith("Overriding condition: Substantive leadership is not in place (adviser judgement "
+                             "(R Adviser, visit 2026-01-26): met")
+    bullets = _bullets(school)
+    assert bullets[0]["text"].startswith("Overriding condition: Substantive leadership is not in place "
+                                         "(adviser judgement (R Adviser, visit 2026-01-26): met;")
+    assert bullets[1]["groups"] == [{"evidence": "adviser judgement (R Adviser, visit 2026-01-26): met",
+                                     "wordings": ["Leaders lack capacity", "Governance is weak"]}]
+    assert not any(i in str(bullets) for i in ids), bullets
+    school["reasons"] = reasons.split("\n", 1)[1]
+    reason = front_page.one_line_reason(school)
+    assert reason.startswith("Leadership and management best fits high support: Leaders lack capacity")
+    assert not any(i in reason for i in ids), reason
+
+
 def test_front_page_counts_schools_placed_by_default(tmp_path):
     """Schools at the rule set's no-evidence level because nothing could be judged get their own line on the front
     page, apart from those placed there by evidence."""
