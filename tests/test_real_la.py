@@ -185,6 +185,7 @@ def _text_in_another_las_row(rows, h):
     rows[5][h["PSENELSE"]] = "n/a"  # text in a number column, in another LA's row
 
 
+@pytest.mark.slow  # the real whole-England census through extract and validate
 def test_an_unreadable_value_in_another_las_row_is_set_aside_with_a_warning(shared_dfe, tmp_path):
     cfg = _cfg(_census_landing(shared_dfe, tmp_path / "landing", _text_in_another_las_row), tmp_path)
     assert pipeline.extract(cfg)["unreadable"] == 0
@@ -202,6 +203,8 @@ def test_an_unreadable_value_in_another_las_row_is_set_aside_with_a_warning(shar
     assert list(nat["_row"]) == [i + 1 for i, ln in enumerate(lines) if ln.startswith("NAT,")]
 
 
+@pytest.mark.slow  # the real whole-England census through extract and validate (the check command's case of it
+# stays in the fast tier: test_feed_set's impossible value in the LA's own row)
 def test_an_unreadable_value_in_the_las_own_row_stops_the_run(shared_dfe, tmp_path):
     folder = _census_landing(shared_dfe, tmp_path / "landing", None)
     census = folder / "england_census_2019-20.csv"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
 import subprocess
 from pathlib import Path
@@ -121,8 +122,20 @@ def make_inputs(n: int = 12) -> ReportInputs:
     )
 
 
+def _page_texts(path: Path) -> tuple[str, ...]:
+    """Each page's text, extracted once per file as written (pypdf's extraction is most of a read): the editions
+    built once per module are read by many tests."""
+    stat = Path(path).stat()
+    return _page_texts_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _page_texts_of(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    return tuple(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
 def pdf_text(path: Path) -> str:
-    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    return "\n".join(_page_texts(path))
 
 
 def flat(text: str) -> str:
@@ -329,7 +342,7 @@ def test_rebuild_into_same_folder_drops_stale_restricted_files(tmp_path):
 
 # ------------------------------------------------------------------ the front page and the workbook
 def pdf_pages(path: Path) -> list[str]:
-    return [flat(p.extract_text() or "") for p in PdfReader(path).pages]
+    return [flat(t) for t in _page_texts(path)]
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -387,6 +400,7 @@ def test_front_page_data_warnings_match_data_quality_csv(built, edition):
     assert "Nothing to report" not in front
 
 
+@pytest.mark.slow  # renders the general edition twice
 def test_front_page_data_notes_and_none(tmp_path):
     import dataclasses
 
@@ -461,6 +475,7 @@ def test_workbook_sheets_match_the_csvs(built, edition):
     assert "'-Academy Road Infant" in names
 
 
+@pytest.mark.slow  # renders the general edition again
 def test_workbook_is_reproducible(built, tmp_path):
     _, eds = built
     again = build_edition(make_inputs(), tmp_path / "general", "general")
@@ -518,6 +533,7 @@ def test_restricted_reasons_and_bullets_read_in_words_without_criterion_ids():
     assert not any(i in reason for i in ids), reason
 
 
+@pytest.mark.slow  # renders the general edition
 def test_front_page_counts_schools_placed_by_default(tmp_path):
     """Schools at the rule set's no-evidence level because nothing could be judged get their own line on the front
     page, apart from those placed there by evidence."""
@@ -536,6 +552,7 @@ def test_front_page_counts_schools_placed_by_default(tmp_path):
     assert "of which placed by the Strategy's default (no evidence either way, until an adviser visit) 2" in front
 
 
+@pytest.mark.slow  # renders the general edition
 def test_urns_and_words_do_not_break_in_narrow_columns(tmp_path):
     """Seen by a new user in the PDF's narrow columns: URNs split across lines and words cut anywhere ("Secondar|y").
     A URN is never split; a word is split only at a syllable, with a hyphen."""
@@ -583,6 +600,7 @@ def test_front_page_academy_steps_in_words_and_also_met_bullets():
     assert [w for w, _, _ in items] == ["Teaching is good", "Also met: (medium) Attainment is broadly in line"]
 
 
+@pytest.mark.slow  # the report's context (charts and all) built seven times
 def test_the_front_page_says_what_it_compares_with_what_it_cannot_know_and_what_rests_on_old_data():
     """Surrey trial: 'since last term' compared with a term four years earlier; '0 of them (0%) are good or better'
     from an Ofsted file with none of the LA's schools; letters awaiting approval on 7-year-old results, uncaveated."""

@@ -316,6 +316,7 @@ def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_e
     assert note.endswith("3 days old at the run date).") and "older than" not in note
 
 
+@pytest.mark.slow  # a whole demo term through extract and validate
 def test_when_a_source_cannot_be_reached_the_run_uses_the_latest_good_copy_and_says_how_old(
         tmp_path, demo, gias_bytes):
     cfg = _run_cfg(_landing_without(demo, tmp_path, demo_file(demo, "edubasealldata").name), tmp_path)
