@@ -62,8 +62,9 @@ def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int]) -> list[P
             days = (when - start).days
             age = ("the day" if days == 0 else f"{abs(days)} day{'s' if abs(days) != 1 else ''} "
                    + ("after" if days > 0 else "before"))
-            out.append(problem(f.source, f"the GIAS extract is dated {when:%d %B %Y}, {age} {term} began "
-                          f"({start:%d %B %Y}): schools, their types and headteachers are as GIAS listed them that day",
+            out.append(problem(f.source, f"the GIAS extract is dated {when.day} {when:%B %Y}, {age} {term} began "
+                          f"({start.day} {start:%B %Y}): schools, their types and headteachers are as GIAS listed them "
+                          "that day",
                           "info", "gias_date"))
     return out
 
