@@ -181,9 +181,14 @@ def test_the_las_own_rows_missing_from_gias_are_said_once_naming_each_file(tmp_p
     report = validate([read_feed(tmp_path / n) for n in files], today=TODAY, la_code="999")
     [p] = [p for p in report.problems if p.check == "own_schools_not_in_gias"]
     assert p.severity == "warning" and p.file == "absence.csv, ks4.csv"
-    assert p.message.startswith("3 row(s) that 2 files give LA code 999 (absence.csv: 1; ks4.csv: 2) are for "
+    assert p.message.startswith("3 rows that 2 files give LA code 999 (absence.csv: 1; ks4.csv: 2) are for "
                                 "schools not in the GIAS extract (e.g. URN 110008, 110009, 110010)")
     dq = report.to_frame()
     assert (dq["check"] == "own_schools_not_in_gias").sum() == 1
     said = [n for n in front_page_notes(dq) if "not in the GIAS extract" in n]
-    assert len(said) == 1 and said[0].startswith("3 row(s) that 2 files give LA code 999")
+    assert len(said) == 1 and said[0].startswith("3 rows that 2 files give LA code 999")
+    one = validate([read_feed(tmp_path / n) for n in ("gias.csv", "absence.csv")], today=TODAY, la_code="999")
+    [p] = [p for p in one.problems if p.check == "own_schools_not_in_gias"]
+    assert p.file == "absence.csv" and p.message.startswith(
+        "1 row that absence.csv gives LA code 999 is for a school not in the GIAS extract (URN 110009), so it is not "
+        "categorised")

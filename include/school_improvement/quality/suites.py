@@ -253,10 +253,11 @@ def _own_schools_not_in_gias(own_rows: list[tuple[str, pd.DataFrame]], la_code: 
     else:
         whose = (f"{len(hit)} files give LA code {la_code} ("
                  + "; ".join(f"{name}: {len(own)}" for name, own in hit) + ")")
+    what = (f"{total} rows that {whose} are for schools not in the GIAS extract (e.g. URN {sample}), so they are"
+            if total != 1 else f"1 row that {whose} is for a school not in the GIAS extract (URN {sample}), so it is")
     return [Problem(", ".join(name for name, _ in hit), None, "urn",
-                    f"{total} row(s) that {whose} are for schools not in the GIAS extract (e.g. URN {sample}), so "
-                    "they are not categorised: is the GIAS extract complete (every phase and type, open and "
-                    "closed) and of the right date?", severity="warning", check="own_schools_not_in_gias")]
+                    f"{what} not categorised: is the GIAS extract complete (every phase and type, open and closed) "
+                    "and of the right date?", severity="warning", check="own_schools_not_in_gias")]
 
 
 def _judged_where_they_matter(feed: Feed, found: list[Problem], mask: pd.Series, la_code: str | None = None
