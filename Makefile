@@ -103,7 +103,7 @@ corpus: venv
 # through the stages and the reports they render, report renders beyond one of each edition, the real census
 # through extract and validate, and the bad-input corpus's cases run through the stages (each case's own outcome is
 # still checked). `make test` runs all of them. Kept under 60 s on a 2-core machine with one core busy elsewhere:
-# about 45 s of CPU in all; a test that needs more than 2 s of real pipeline work is marked slow.
+# about 50 s of CPU in all (measured: time make test-fast); a test needing over 2 s of real pipeline work is slow.
 test-fast: venv
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not slow" tests
 
