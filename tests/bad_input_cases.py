@@ -20,12 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from demo_feeds.demo_generator import dfe_file_names
+from school_improvement.terms import Term
 from small_demo import demo_file
 
 ERROR, WARNING, ACCEPTED, CRASH = "error", "warning", "accepted", "crash"
 ANY_ROW = "any row"
 TERM = "2025-26-autumn"
 LA = "999"
+DEMO_GIAS = dfe_file_names(LA, Term.parse(TERM))["gias"]  # the demo's extract, named with the day it was taken
 
 ABS = "LA,ESTAB,URN,PERCTOT,PPERSABS10\r\n919,2000,117083,5.5,14\r\n919,2001,139545,5.4,11\r\n919,PRI,,5.4,13.4"
 CENSUS = "URN,LA,ESTAB,NOR,PNUMFSMEVER,PSENELK,PSENELSE,PNUMEAL\n"
@@ -138,7 +141,7 @@ def _dup_column(folder: Path) -> None:
 
 
 def _empty_gias(folder: Path) -> None:
-    p = folder / "edubasealldata.csv"  # Windows-1252, as GIAS publishes it: keep the header's bytes
+    p = demo_file(folder, "edubasealldata")  # Windows-1252, as GIAS publishes it: keep the header's bytes
     p.write_bytes(p.read_bytes().split(b"\n", 1)[0] + b"\n")
 
 
@@ -239,7 +242,7 @@ CASES: list[Case] = [
     Case("blank_lines_only", text("blank.csv", "\r\n \r\n"), ERROR, None, None, ("empty",), "empty"),
     Case("empty_gias", text("edubasealldata.csv", GIAS_HEADER), ERROR, None, None, ("the GIAS file has no schools",),
          "empty", dangerous=True, demo_edit=_empty_gias,
-         pipeline_words=("edubasealldata.csv", "the GIAS file has no schools")),
+         pipeline_words=(DEMO_GIAS, "the GIAS file has no schools")),
     Case("ks2_only_national_rows", text("ks2.csv", ks2([KS2_NATIONAL])), ERROR, None, None,
          ("the KS2 file has no schools", "comparator rows only"), "empty"),
     Case("absence_header_only", text("abs.csv", "LA,ESTAB,URN,PERCTOT,PPERSABS10\r\n"), ERROR, None, None,

@@ -24,7 +24,8 @@ def small_demo(landing_root: Path, la_code: str = "999", terms=None, seed: int =
 
 
 def demo_file(folder: Path, prefix: str) -> Path:
-    """A demo DfE file in a landing folder by the start of its name ("999_abs"): the names carry the results' year."""
-    found = sorted(Path(folder).glob(f"{prefix}_*.csv"))
+    """A demo DfE or GIAS file in a landing folder by the start of its name ("999_abs", "edubasealldata"): the
+    names carry the results' year, or the day the GIAS extract was taken."""
+    found = sorted(Path(folder).glob(f"{prefix}*.csv"))
     assert len(found) == 1, (folder, prefix, found)
     return found[0]

@@ -17,7 +17,7 @@ from demo_feeds.demo_generator import (
 )
 
 DFE = Path(__file__).resolve().parents[2] / "shared" / "dfe"
-CP1252_FILES = ["edubasealldata.csv", "management_information_latest_inspections.csv"]
+OFSTED_MI = "management_information_latest_inspections.csv"
 
 
 def perf(term: str, kind: str) -> str:
@@ -29,8 +29,17 @@ def perf_files(term: str) -> list[str]:
     return [perf(term, k) for k in ("ks2", "ks4", "absence", "census")]
 
 
+def gias_name(term: str) -> str:
+    """The demo's GIAS extract of the term: named, as GIAS names it, with the day it was taken."""
+    return perf(term, "gias")
+
+
+def cp1252_files(term: str) -> list[str]:
+    return [gias_name(term), OFSTED_MI]
+
+
 def expected_files(term: str) -> list[str]:
-    return sorted(perf_files(term) + CP1252_FILES + [f"{k}.csv" for k in LA_FEED_COLUMNS])
+    return sorted(perf_files(term) + cp1252_files(term) + [f"{k}.csv" for k in LA_FEED_COLUMNS])
 LAST = DEFAULT_TERMS[-1]
 
 
@@ -81,7 +90,7 @@ def test_school_counts_and_fictional_urns(demo):
     root, result = demo
     assert 240 <= result["schools"] <= 260
     assert 190 <= result["maintained"] <= 210 and 45 <= result["academies"] <= 55
-    gias = rows(root / "999" / LAST / "edubasealldata.csv", "cp1252")
+    gias = rows(root / "999" / LAST / gias_name(LAST), "cp1252")
     assert len(gias) == result["schools"]
     groups = {r["EstablishmentTypeGroup (name)"] for r in gias}
     assert {"Local authority maintained schools", "Academies", "Free Schools"} <= groups
@@ -112,7 +121,7 @@ def test_no_real_school_names(demo):
             real.add((r.get("SCHNAME") or "").strip().lower())
     real.discard("")
     ours = {r["EstablishmentName"].strip().lower()
-            for r in rows(root / "999" / LAST / "edubasealldata.csv", "cp1252")}
+            for r in rows(root / "999" / LAST / gias_name(LAST), "cp1252")}
     assert not ours & real
 
 
@@ -128,11 +137,11 @@ def test_performance_files_bom_crlf(demo):
 
 def test_gias_and_ofsted_are_cp1252(demo):
     root, _ = demo
-    for name in CP1252_FILES:
+    for name in cp1252_files(LAST):
         data = (root / "999" / LAST / name).read_bytes()
         assert not data.startswith(b"\xef\xbb\xbf")
         data.decode("cp1252")
-    gias = (root / "999" / LAST / "edubasealldata.csv").read_bytes()
+    gias = (root / "999" / LAST / gias_name(LAST)).read_bytes()
     with pytest.raises(UnicodeDecodeError):  # accented heads' names are single cp1252 bytes
         gias.decode("utf-8")
     header = rows(root / "999" / LAST / "management_information_latest_inspections.csv", "cp1252")[0]
@@ -213,7 +222,7 @@ def test_scenarios_exist_and_tell_their_story(demo):
                 "new_head", "no_primary_offer", "moderation_override", "small_cohort", "suppressed_disadvantaged"]:
         assert key in sc, key
     folder = root / "999" / LAST
-    gias = {int(r["URN"]): r for r in rows(folder / "edubasealldata.csv", "cp1252")}
+    gias = {int(r["URN"]): r for r in rows(folder / gias_name(LAST), "cp1252")}
     for name, urn in sc.items():
         assert urn in gias, name
     maintained = {u for u, r in gias.items() if r["EstablishmentTypeGroup (name)"] != "Academies"
@@ -252,7 +261,7 @@ def test_scenarios_exist_and_tell_their_story(demo):
     assert int(sd["TFSM6CLA1A"]) <= 5 and sd["PTRWM_EXP_FSM6CLA1A"] == "SUPP" and sd["PTRWM_EXP"].endswith("%")
 
     # The new head is new in the last term's GIAS.
-    earlier = {int(r["URN"]): r for r in rows(root / "999" / DEFAULT_TERMS[0] / "edubasealldata.csv", "cp1252")}
+    earlier = {int(r["URN"]): r for r in rows(root / "999" / DEFAULT_TERMS[0] / gias_name(DEFAULT_TERMS[0]), "cp1252")}
     u = sc["new_head"]
     assert (earlier[u]["HeadFirstName"], earlier[u]["HeadLastName"]) != (gias[u]["HeadFirstName"],
                                                                           gias[u]["HeadLastName"])
@@ -281,7 +290,7 @@ def test_feeds_reader_reads_every_demo_file_to_its_kind(demo):
     root, _ = demo
     for term in DEFAULT_TERMS:
         expected = {perf(term, "ks2"): "ks2", perf(term, "ks4"): "ks4", perf(term, "absence"): "absence",
-                    perf(term, "census"): "census", "edubasealldata.csv": "gias",
+                    perf(term, "census"): "census", gias_name(term): "gias",
                     "management_information_latest_inspections.csv": "ofsted",
                     **{f"{k}.csv": k for k in LA_FEED_COLUMNS}}
         for name, kind in expected.items():
@@ -289,11 +298,13 @@ def test_feeds_reader_reads_every_demo_file_to_its_kind(demo):
             assert feed.kind == kind, (term, name)
             if kind in ("ks2", "ks4", "absence", "census"):  # the year is known, so no front-page 'unknown' note
                 assert feed.academic_year == name.rsplit("_", 1)[1][:-4], (term, name, feed.academic_year)
+            if kind == "gias":  # dated as GIAS dates its extracts, within the term's academic year: its age is known
+                assert feed.academic_year == Term.parse(term).academic_year, (term, name, feed.academic_year)
     for kind in LA_FEED_COLUMNS:
         for ext in ("csv", "xlsx"):
             assert feeds.read_feed(LA_TEMPLATES_DIR / f"{kind}.{ext}").kind == kind
     # Maintained special schools (GIAS group "Special schools") count as LA-maintained: 200 in all.
-    gias = feeds.read_feed(root / "999" / DEFAULT_TERMS[-1] / "edubasealldata.csv").schools
+    gias = feeds.read_feed(root / "999" / DEFAULT_TERMS[-1] / gias_name(DEFAULT_TERMS[-1])).schools
     assert gias["is_la_maintained"].sum() == 200 and gias["is_academy"].sum() == 50
 
 

@@ -160,6 +160,11 @@ def test_pdf_has_the_sections_and_figures_of_the_csvs(published):
     assert f"{len(cat)} LA-maintained schools categorised for {TERMS[-1]}" in " ".join(lines)
     restricted = pdf_text(ed / "restricted" / "report.pdf")
     assert "School profiles" in restricted and "School profiles" in text  # the general one without confidential detail
+    # The demo's GIAS extract is named as GIAS names it, with its day: the front page says which day's list of
+    # schools the term rests on, not that its year is unknown.
+    front = " ".join(text.split("\f")[0].split())
+    assert "The GIAS extract is dated 25 January 2026, 20 days after 2025-26-spring began" in front, front
+    assert "GIAS file is unknown" not in " ".join(text.split())
 
 
 def test_general_edition_keeps_confidential_detail_out(published):

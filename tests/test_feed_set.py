@@ -234,3 +234,22 @@ def test_a_gias_extract_long_before_the_term_is_said(shared_dfe):
     msg = next(p.message for p in old if p.check == "gias_old")
     assert "dated 20 April 2022, 3 years before" in msg and "headteachers" in msg
     assert not [p for p in data_age([gias], Term.parse("2025-26-autumn"), {}, {}) if p.check == "gias_old"]
+
+
+def test_a_dated_gias_extract_is_said_with_its_day_and_an_undated_one_as_of_unknown_year(tmp_path):
+    """GIAS names its extracts with the day they were taken: the front page says which day's list of schools the
+    edition rests on. An extract saved under another name is still read, and its year said to be unknown."""
+    from school_improvement.quality.notes import front_page_notes
+    from school_improvement.quality.suites import QualityReport
+
+    spring = Term.parse("2025-26-spring")  # began 5 January 2026
+    (dated,) = _feeds(tmp_path, {"edubasealldata20260125.csv": GIAS})
+    assert dated.academic_year == "2025-26"
+    said = data_age([dated], spring, {}, {"gias": 120})
+    assert [(p.check, p.severity) for p in said] == [("gias_date", "info")]
+    assert "dated 25 January 2026, 20 days after 2025-26-spring began" in said[0].message
+    assert any("dated 25 January 2026" in n for n in front_page_notes(QualityReport(said).to_frame()))
+    (undated,) = _feeds(tmp_path, {"edubasealldata.csv": GIAS})
+    assert undated.kind == "gias" and undated.academic_year is None
+    [p] = data_age([undated], spring, {}, {"gias": 120})
+    assert p.check == "data_age" and "academic year of this GIAS file is unknown" in p.message

@@ -50,15 +50,16 @@ def world(tmp_path_factory, airflow_db):
     landing.mkdir(parents=True)
     (root / "drive").mkdir()
     (root / "drive" / ".school-improvement-share").write_text("")  # the LA marks the real share once
+    gias = demo_file(demo, "edubasealldata")
     for p in demo.iterdir():
-        if p.name != "edubasealldata.csv":  # nobody dropped GIAS this term: the fetched copy must be used
+        if p != gias:  # nobody dropped GIAS this term: the fetched copy must be used
             shutil.copy2(p, landing / p.name)
     with source_server() as srv:
         env["AIRFLOW_CONN_SI_GIAS"] = json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": srv.port,
                                                   "schema": "http"})
         env["AIRFLOW_CONN_SI_WEBHOOK"] = json.dumps({"conn_type": "http", "host": f"{srv.base}/webhook/si"})
         env.pop("AIRFLOW_CONN_SI_SMTP", None)
-        yield {"root": root, "env": env, "srv": srv, "gias": (demo / "edubasealldata.csv").read_bytes(),
+        yield {"root": root, "env": env, "srv": srv, "gias": gias.read_bytes(),
                "db": home / "airflow.db"}
 
 

@@ -165,3 +165,30 @@ def test_real_surrey_ks2_against_real_gias():
     [aside] = find(report, "936_ks2_2018-19.csv", "set_aside")
     assert missing and aside.message.startswith(f"{len(missing)} of {len(ks2.schools)} school rows")
     assert not report.critical
+
+
+def test_the_las_own_rows_missing_from_gias_are_said_once_naming_each_file(tmp_path):
+    """A GIAS extract of one phase (here primary schools only) misses the LA's other schools in every results file
+    alike: one row of data_quality.csv and one front-page sentence for the run, naming each file, not one per file."""
+    from school_improvement.quality.notes import front_page_notes
+
+    files = {"gias.csv": FILES["gias.csv"], "absence.csv": FILES["absence.csv"],  # 110009: LA 999, not in GIAS
+             "ks4.csv": KS4_HEADER + "1,999,4009,110008,Beech High,CY,150,50,0.1,0,0.2,65%\n"
+                        "1,999,4010,110010,Yew High,CY,120,48,0.2,0,0.3,60%\n"
+                        "1,888,4011,120011,Elsewhere High,CY,120,48,0.2,0,0.3,60%\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    report = validate([read_feed(tmp_path / n) for n in files], today=TODAY, la_code="999")
+    [p] = [p for p in report.problems if p.check == "own_schools_not_in_gias"]
+    assert p.severity == "warning" and p.file == "absence.csv, ks4.csv"
+    assert p.message.startswith("3 rows that 2 files give LA code 999 (absence.csv: 1; ks4.csv: 2) are for "
+                                "schools not in the GIAS extract (e.g. URN 110008, 110009, 110010)")
+    dq = report.to_frame()
+    assert (dq["check"] == "own_schools_not_in_gias").sum() == 1
+    said = [n for n in front_page_notes(dq) if "not in the GIAS extract" in n]
+    assert len(said) == 1 and said[0].startswith("3 rows that 2 files give LA code 999")
+    one = validate([read_feed(tmp_path / n) for n in ("gias.csv", "absence.csv")], today=TODAY, la_code="999")
+    [p] = [p for p in one.problems if p.check == "own_schools_not_in_gias"]
+    assert p.file == "absence.csv" and p.message.startswith(
+        "1 row that absence.csv gives LA code 999 is for a school not in the GIAS extract (URN 110009), so it is not "
+        "categorised")

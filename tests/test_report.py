@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
 import subprocess
 from pathlib import Path
@@ -121,8 +122,20 @@ def make_inputs(n: int = 12) -> ReportInputs:
     )
 
 
+def _page_texts(path: Path) -> tuple[str, ...]:
+    """Each page's text, extracted once per file as written (pypdf's extraction is most of a read): the editions
+    built once per module are read by many tests."""
+    stat = Path(path).stat()
+    return _page_texts_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _page_texts_of(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    return tuple(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
 def pdf_text(path: Path) -> str:
-    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    return "\n".join(_page_texts(path))
 
 
 def flat(text: str) -> str:
@@ -329,7 +342,7 @@ def test_rebuild_into_same_folder_drops_stale_restricted_files(tmp_path):
 
 # ------------------------------------------------------------------ the front page and the workbook
 def pdf_pages(path: Path) -> list[str]:
-    return [flat(p.extract_text() or "") for p in PdfReader(path).pages]
+    return [flat(t) for t in _page_texts(path)]
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -399,6 +412,7 @@ def test_front_page_data_warnings_match_data_quality_csv(built, edition):
     assert "Nothing to report" not in front
 
 
+@pytest.mark.slow  # renders an edition
 def test_the_front_page_holds_the_most_important_notes_and_appendix_a_all_of_them(tmp_path):
     import dataclasses
 
@@ -418,6 +432,7 @@ def test_the_front_page_holds_the_most_important_notes_and_appendix_a_all_of_the
     assert pages[1].startswith("Contents") or "Contents" in pages[1][:40]
 
 
+@pytest.mark.slow  # renders the general edition twice
 def test_front_page_data_notes_and_none(tmp_path):
     import dataclasses
 
@@ -492,6 +507,7 @@ def test_workbook_sheets_match_the_csvs(built, edition):
     assert "'-Academy Road Infant" in names
 
 
+@pytest.mark.slow  # renders the general edition again
 def test_workbook_is_reproducible(built, tmp_path):
     _, eds = built
     again = build_edition(make_inputs(), tmp_path / "general", "general")
@@ -518,6 +534,38 @@ def test_general_one_line_reason_names_restricted_evidence_in_words():
     assert not any(i in items[0][2] for i in ids), items
 
 
+def test_restricted_reasons_and_bullets_read_in_words_without_criterion_ids():
+    """The restricted edition's adviser evidence reads "adviser judgement (<adviser>, visit <date>): met" under the
+    Strategy's wording, on the front page, the level tables and the profiles: no criterion id a reader cannot use
+    (seen on the demo: "adviser judgement on LM-H8 (Ruth ..."). categorisation.csv and evidence.csv keep the ids."""
+    from school_improvement.editions.profiles import _bullets
+    from school_improvement.rules import load_rule_set
+
+    ids = sorted(c.id for c in load_rule_set("cambs-2025-report-cards").criteria)
+    a, b = ids[0], ids[1]
+    reasons = (f"Overriding condition: Substantive leadership is not in place (adviser judgement on {a} (R Adviser, "
+               f"visit 2026-01-26): met; no substantive leadership (high) raised by Governor Services on 2026-01-23)\n"
+               f"Leadership and management best fits high support: Leaders lack capacity [{a}] (adviser judgement "
+               f"on {a} (R Adviser, visit 2026-01-26): met); Governance is weak [{b}] (adviser judgement on {b} "
+               f"(R Adviser, visit 2026-01-26): met)")
+    school = {"category": "high", "reasons": reasons}
+    reason = front_page.one_line_reason(school)
+    assert not any(i in reason for i in ids), reason
+    assert reason.startswith("Overriding condition: Substantive leadership is not in place (adviser judgement "
+                             "(R Adviser, visit 2026-01-26): met")
+    bullets = _bullets(school)
+    assert bullets[0]["text"].startswith("Overriding condition: Substantive leadership is not in place "
+                                         "(adviser judgement (R Adviser, visit 2026-01-26): met;")
+    assert bullets[1]["groups"] == [{"evidence": "adviser judgement (R Adviser, visit 2026-01-26): met",
+                                     "wordings": ["Leaders lack capacity", "Governance is weak"]}]
+    assert not any(i in str(bullets) for i in ids), bullets
+    school["reasons"] = reasons.split("\n", 1)[1]
+    reason = front_page.one_line_reason(school)
+    assert reason.startswith("Leadership and management best fits high support: Leaders lack capacity")
+    assert not any(i in reason for i in ids), reason
+
+
+@pytest.mark.slow  # renders the general edition
 def test_front_page_counts_schools_placed_by_default(tmp_path):
     """Schools at the rule set's no-evidence level because nothing could be judged get their own line on the front
     page, apart from those placed there by evidence."""
@@ -536,6 +584,7 @@ def test_front_page_counts_schools_placed_by_default(tmp_path):
     assert "of which placed by the Strategy's default (no evidence either way, until an adviser visit) 2" in front
 
 
+@pytest.mark.slow  # renders the general edition
 def test_urns_and_words_do_not_break_in_narrow_columns(tmp_path):
     """Seen by a new user in the PDF's narrow columns: URNs split across lines and words cut anywhere ("Secondar|y").
     A URN is never split; a word is split only at a syllable, with a hyphen."""
@@ -583,6 +632,7 @@ def test_front_page_academy_steps_in_words_and_also_met_bullets():
     assert [w for w, _, _ in items] == ["Teaching is good", "Also met: (medium) Attainment is broadly in line"]
 
 
+@pytest.mark.slow  # the report's context (charts and all) built seven times
 def test_the_front_page_says_what_it_compares_with_what_it_cannot_know_and_what_rests_on_old_data():
     """Surrey trial: 'since last term' compared with a term four years earlier; '0 of them (0%) are good or better'
     from an Ofsted file with none of the LA's schools; letters awaiting approval on 7-year-old results, uncaveated."""

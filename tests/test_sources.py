@@ -35,7 +35,7 @@ def demo(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def gias_bytes(demo) -> bytes:
-    data = (demo / "edubasealldata.csv").read_bytes()
+    data = demo_file(demo, "edubasealldata").read_bytes()
     data.decode("cp1252")  # as GIAS publishes it
     return data
 
@@ -275,8 +275,9 @@ def test_a_file_dropped_in_the_landing_folder_wins_over_a_fetched_one(tmp_path, 
     pipeline.extract(cfg)
     manifest = json.loads((cfg.run_dir / "raw" / "raw_manifest.json").read_text())
     assert not any(m.get("origin") == "fetched" for m in manifest)
-    assert (cfg.run_dir / "raw" / "edubasealldata.csv").read_bytes() == gias_bytes
-    assert not list((cfg.run_dir / "raw").glob("edubasealldata2*.csv"))
+    landing_gias = demo_file(demo, "edubasealldata").name  # dated the day before the run date
+    assert (cfg.run_dir / "raw" / landing_gias).read_bytes() == gias_bytes
+    assert [p.name for p in (cfg.run_dir / "raw").glob("*edubasealldata*.csv")] == [landing_gias]
 
 
 @pytest.mark.slow  # a whole demo term's stages
@@ -284,7 +285,7 @@ def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_e
         tmp_path, demo, gias_bytes):
     from school_improvement.editions import render, report
 
-    cfg = _run_cfg(_landing_without(demo, tmp_path, "edubasealldata.csv"), tmp_path)
+    cfg = _run_cfg(_landing_without(demo, tmp_path, demo_file(demo, "edubasealldata").name), tmp_path)
     day = cfg.as_of_date() - timedelta(days=3)
     with source_server() as srv:
         _fetch_gias(srv, cfg.work_dir, gias_bytes, day)
@@ -315,9 +316,10 @@ def test_a_fetched_gias_is_used_when_none_is_dropped_and_the_report_says_where_e
     assert note.endswith("3 days old at the run date).") and "older than" not in note
 
 
+@pytest.mark.slow  # a whole demo term through extract and validate
 def test_when_a_source_cannot_be_reached_the_run_uses_the_latest_good_copy_and_says_how_old(
         tmp_path, demo, gias_bytes):
-    cfg = _run_cfg(_landing_without(demo, tmp_path, "edubasealldata.csv"), tmp_path)
+    cfg = _run_cfg(_landing_without(demo, tmp_path, demo_file(demo, "edubasealldata").name), tmp_path)
     old_day = cfg.as_of_date() - timedelta(days=30)
     with source_server() as srv:
         _fetch_gias(srv, cfg.work_dir, gias_bytes, old_day)
@@ -339,7 +341,7 @@ def test_when_a_source_cannot_be_reached_the_run_uses_the_latest_good_copy_and_s
 
 
 def test_fetched_copies_dated_after_the_run_date_are_not_used(tmp_path, demo, gias_bytes):
-    cfg = _run_cfg(_landing_without(demo, tmp_path, "edubasealldata.csv"), tmp_path)
+    cfg = _run_cfg(_landing_without(demo, tmp_path, demo_file(demo, "edubasealldata").name), tmp_path)
     with source_server() as srv:
         _fetch_gias(srv, cfg.work_dir, gias_bytes, cfg.as_of_date() + timedelta(days=40))
     choice = sources.for_term(cfg.work_dir, cfg.as_of_date(), "2025-26")

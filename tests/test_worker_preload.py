@@ -59,5 +59,6 @@ def test_the_scheduler_building_the_same_app_imports_none_of_them(tmp_path):
     assert out["same_config"] and out["before"] == [] and out["after"] == []
 
 
+@pytest.mark.slow  # Airflow's Celery app in a fresh interpreter (the scheduler's case stays in the fast tier)
 def test_the_preload_can_be_switched_off_for_the_benchmarks_other_arm(tmp_path):
     assert _run("worker", preload="0", tmp_path=tmp_path)["after"] == []

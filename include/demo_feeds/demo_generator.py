@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from school_improvement import DEMO_LA_CODE, DEMO_LA_NAME
-from school_improvement.terms import Term
+from school_improvement.terms import Term, TermCalendar, TermWindow
 from school_improvement.vocabulary import VOCAB
 
 DEFAULT_TERMS = ["2024-25-spring", "2024-25-summer", "2025-26-autumn"]
@@ -374,16 +374,26 @@ def perf_year(term: Term) -> int:
     return term.start_year
 
 
+def gias_extract_date(term: Term) -> date:
+    """The day the demo's GIAS extract is dated: the day before the term's scheduled run (the calendar's run date,
+    or for a term the calendar does not list the run date the pipeline takes from its nominal dates), as an
+    officer downloads it for the run."""
+    cal = TermCalendar.load()
+    run = cal.run_date(term) or TermWindow(term, *term.nominal_dates(), ()).nth_school_day(cal.run_after_school_days)
+    return run - timedelta(days=1)
+
+
 def dfe_file_names(la_code: str, term: Term) -> dict[str, str]:
     """Feed kind -> the name the demo gives a term's DfE, GIAS and Ofsted file, as an officer saves the downloads:
     the results' academic year in the name (the DfE's zips name it only in their folder), so a run knows how old
-    each file is instead of warning that it cannot tell. GIAS keeps the undated name: the tests tell a landing
-    folder's extract from a fetched copy (edubasealldataYYYYMMDD.csv) by it."""
+    each file is instead of warning that it cannot tell. GIAS names its extracts with the day they were taken
+    (edubasealldataYYYYMMDD.csv), so the run can say how old the list of schools is."""
     y = perf_year(term)
     year = f"{y - 1}-{y % 100:02d}"
     return {"ks2": f"{la_code}_ks2final_{year}.csv", "ks4": f"{la_code}_ks4final_{year}.csv",
             "absence": f"{la_code}_abs_{year}.csv", "census": f"{la_code}_census_{year}.csv",
-            "gias": "edubasealldata.csv", "ofsted": "management_information_latest_inspections.csv"}
+            "gias": f"edubasealldata{gias_extract_date(term):%Y%m%d}.csv",
+            "ofsted": "management_information_latest_inspections.csv"}
 
 
 def _results_published(year: int) -> bool:

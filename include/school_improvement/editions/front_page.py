@@ -28,7 +28,7 @@ def reason_items(line: str) -> tuple[str, list[tuple[str, str, str]]]:
     scanned rather than split."""
     head, sep, rest = line.partition(": ")
     if not sep or " [" not in rest:
-        return line, []
+        return evidence_in_words(line), []
     items, i = [], 0
     while i < len(rest):
         j = rest.find(" [", i)
@@ -68,10 +68,17 @@ def _without_id(text: str, cid: str) -> str:
 _ADVISER_MEASURE = re.compile(r"\badviser: [^\s();]+ (?=\(detail restricted\))")
 _INTELLIGENCE_MEASURE = re.compile(r"\bLA intelligence: ([a-z0-9_]+(?:, [a-z0-9_]+)*) (?=\(detail restricted\))")
 _FLAG_LABELS = {code: flag.label for code, flag in VOCAB.intelligence_flags.items()}
+# The restricted edition's adviser evidence, "adviser judgement on <criterion id> (<adviser>, visit <date>): met",
+# in words: the judgement stands under the Strategy's wording of the bullet it supports, so the id adds nothing a
+# reader can use (evidence.csv keeps it, in its criterion_id column and its value). Also the form left when the
+# bullet's own id was taken out ("adviser judgement on (...").
+_ADVISER_JUDGEMENT = re.compile(r"\badviser judgement on (?:[^\s();]+ )?(?=\()")
 
 
 def evidence_in_words(text: str) -> str:
-    """Restricted evidence named in words, without criterion ids or flag codes."""
+    """Evidence named in words, without criterion ids or flag codes: the general edition's restricted evidence
+    and the restricted edition's adviser judgements."""
+    text = _ADVISER_JUDGEMENT.sub("adviser judgement ", text)
     text = _ADVISER_MEASURE.sub("adviser ", text)
     return _INTELLIGENCE_MEASURE.sub(
         lambda m: "LA intelligence: " + ", ".join(_FLAG_LABELS.get(c, c.replace("_", " "))

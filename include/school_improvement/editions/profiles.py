@@ -83,5 +83,5 @@ def _bullets(school: dict) -> list[dict]:
         for wording, _, evidence in items:
             groups.setdefault(evidence, []).append(wording)
         out.append({"heading": head, "groups": [{"evidence": e, "wordings": w} for e, w in groups.items()],
-                    "text": "" if items else line})
+                    "text": "" if items else head})  # a line of its own (e.g. the overriding condition), in words
     return out

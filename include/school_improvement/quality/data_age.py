@@ -62,6 +62,15 @@ def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int]) -> list[P
                           f"({start:%d %B %Y}): schools that opened, closed or became academies since then, and "
                           "new headteachers, are not in it; download this term's extract, or check the schools "
                           "categorised and the letters' addressees against your own records", "warning", "gias_old"))
+        elif when and f.kind == "gias":
+            # In date: still said, so the reader knows which day's list of schools the edition rests on.
+            days = (when - start).days
+            age = ("the day" if days == 0 else f"{abs(days)} day{'s' if abs(days) != 1 else ''} "
+                   + ("after" if days > 0 else "before"))
+            out.append(problem(f.source, f"the GIAS extract is dated {when.day} {when:%B %Y}, {age} {term} began "
+                          f"({start.day} {start:%B %Y}): schools, their types and headteachers are as GIAS listed them "
+                          "that day",
+                          "info", "gias_date"))
     return out
 
 

@@ -11,7 +11,8 @@ import pandas as pd
 # (how old the results are, feeds missing, a list of schools of the wrong day, a rule set past its review), so that a
 # front page which can hold only the first few still says those (editions.front_page.data_notes).
 NOTE_CHECKS = ("data_age", "feed_missing", "feed_empty", "feed_set", "gias_after_term", "gias_old",
-               "rule_set_review_date", "own_schools_not_in_gias", "term_calendar", "fetched_source", "no_summary_rows")
+               "rule_set_review_date", "own_schools_not_in_gias", "term_calendar", "fetched_source", "gias_date",
+               "no_summary_rows")
 # Within a check, warnings before the information lines (e.g. results out of date before the newest published).
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -27,7 +28,7 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     if frame is None or frame.empty:
         return []
     # Checks about one file say which: the message alone ("the KS2 file has ...") would not tell the reader.
-    named = ("no_summary_rows", "own_schools_not_in_gias")
+    named = ("no_summary_rows",)  # own_schools_not_in_gias names its files itself
     said = frame.loc[frame["check"].isin(NOTE_CHECKS)].to_dict("records")
     said.sort(key=lambda r: (NOTE_CHECKS.index(r["check"]), _SEVERITY_ORDER.get(str(r.get("severity", "")), 1)))
     notes = list(dict.fromkeys(_sentence(f"{r['file']}: {r['message']}" if r["check"] in named else r["message"])

@@ -193,7 +193,7 @@ def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None, la
                 gias_urns.update(predecessors(links, u))
     gias_urns = None if gias_urns is None else sorted(int(u) for u in gias_urns)
 
-    problems, results = [], []
+    problems, results, own_rows = [], [], []
     for n, feed in enumerate(feeds):
         name = f"{n:02d}_{feed.kind}_{Path(feed.source).stem}"[:120]
         extra = []
@@ -222,9 +222,42 @@ def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None, la
         problems.extend(_judged_where_they_matter(feed, found, mask, la_code))
         results.append(run)
         problems.extend(feed.warnings)
+        own_rows.append(_own_rows_not_in_gias(feed, mask, la_code))
+    problems.extend(_own_schools_not_in_gias(own_rows, la_code))
     report = QualityReport(problems=problems, results=results, _context=ctx)
     report._kinds = {f.source: f.kind for f in feeds}
     return report
+
+
+def _own_rows_not_in_gias(feed: Feed, mask: pd.Series, la_code: str | None) -> tuple[str, pd.DataFrame]:
+    """The rows a DfE or Ofsted file itself gives this LA's code but the GIAS extract does not hold."""
+    if (not la_code or feed.kind == LINKS_KIND or feed.kind not in SCOPED_KINDS or bool(mask.all())
+            or "la_code" not in feed.schools.columns):
+        return feed.source, feed.schools.iloc[0:0]
+    aside = feed.schools.loc[~mask.values]
+    return feed.source, aside[aside["la_code"].astype(str).str.strip() == str(la_code)]
+
+
+def _own_schools_not_in_gias(own_rows: list[tuple[str, pd.DataFrame]], la_code: str | None) -> list[Problem]:
+    """The LA's own rows missing from GIAS, said once for the run (one row of data_quality.csv, one sentence on
+    the front page), naming each file: an extract of one phase, or of another date, misses them in every results
+    file alike, and would otherwise drop the LA's own schools with only an "info" line."""
+    hit = [(name, own) for name, own in own_rows if len(own)]
+    if not hit:
+        return []
+    total = sum(len(own) for _, own in hit)
+    urns = sorted({int(u) for _, own in hit for u in own["urn"].dropna()})
+    sample = ", ".join(str(u) for u in urns[:5])
+    if len(hit) == 1:
+        whose = f"{hit[0][0]} gives LA code {la_code}"
+    else:
+        whose = (f"{len(hit)} files give LA code {la_code} ("
+                 + "; ".join(f"{name}: {len(own)}" for name, own in hit) + ")")
+    what = (f"{total} rows that {whose} are for schools not in the GIAS extract (e.g. URN {sample}), so they are"
+            if total != 1 else f"1 row that {whose} is for a school not in the GIAS extract (URN {sample}), so it is")
+    return [Problem(", ".join(name for name, _ in hit), None, "urn",
+                    f"{what} not categorised: is the GIAS extract complete (every phase and type, open and closed) "
+                    "and of the right date?", severity="warning", check="own_schools_not_in_gias")]
 
 
 def _judged_where_they_matter(feed: Feed, found: list[Problem], mask: pd.Series, la_code: str | None = None
@@ -245,18 +278,6 @@ def _judged_where_they_matter(feed: Feed, found: list[Problem], mask: pd.Series,
     out = [Problem(feed.source, None, None,
                    f"{len(aside_rows)} of {len(feed.schools)} school rows are for schools not in this LA's GIAS "
                    f"extract: set aside, not used", severity="info", check="set_aside")]
-    if la_code and "la_code" in feed.schools.columns:
-        # Rows the file itself gives this LA's code but the GIAS extract does not hold: an extract of one phase, or
-        # of another date, would otherwise drop the LA's own schools with only an "info" line.
-        aside = feed.schools.loc[~mask.values]
-        own = aside[aside["la_code"].astype(str).str.strip() == str(la_code)]
-        if len(own):
-            sample = ", ".join(str(int(u)) for u in own["urn"].dropna().head(5))
-            out.append(Problem(feed.source, None, "urn",
-                               f"{len(own)} row(s) that this file gives LA code {la_code} are for schools not in the "
-                               f"GIAS extract (e.g. URN {sample}), so they are not categorised: is the GIAS extract "
-                               "complete (every phase and type, open and closed) and of the right date?",
-                               severity="warning", check="own_schools_not_in_gias"))
     for (check, column), ps in elsewhere.items():
         first = ps[0]
         out.append(Problem(feed.source, first.row, column,
