@@ -25,6 +25,11 @@ INDICATOR_DATA = {
     "attendance_low_not_improving": {"absence": [absence(URN, overall_absence=6.5, persistent_absence=15.0)]},
     "attendance_consistently_low": {"absence": [absence(URN, overall_absence=8.0, persistent_absence=25.0)]},
 }
+# The trend readings need last year's figure ("not showing sustained improvement", "consistently low").
+INDICATOR_HISTORY = {
+    "attendance_low_not_improving": {URN: {"prior": {"overall_absence": (6.6, "2023-24")}}},
+    "attendance_consistently_low": {URN: {"prior": {"overall_absence": (8.2, "2023-24")}}},
+}
 
 
 def _kinds_meeting(criterion) -> dict:
@@ -44,7 +49,8 @@ def _kinds_meeting(criterion) -> dict:
 
 @pytest.mark.parametrize("criterion", RULES.criteria, ids=[c.id for c in RULES.criteria])
 def test_each_strategy_bullet_places_the_school_as_the_strategy_says(criterion):
-    result = categorise(term_data(**_kinds_meeting(criterion)), RULES)
+    ev = criterion.evidence[0]
+    result = categorise(term_data(**_kinds_meeting(criterion)), RULES, INDICATOR_HISTORY.get(ev.indicator))
     row = result.table.iloc[0]
     assert row["category"] == criterion.level
     assert criterion.id in row["criteria_met"].split("; ")

@@ -581,7 +581,9 @@ def test_front_page_counts_schools_placed_by_default(tmp_path):
     assert rows["medium"]["by_default"] == 2 and rows["high"]["by_default"] == 0 and rows["low"]["by_default"] == 0
     build_edition(inputs, tmp_path, "general")
     front = flat(pdf_pages(tmp_path / "report.pdf")[0])
-    assert "of which placed by the Strategy's default (no evidence either way, until an adviser visit) 2" in front
+    # True of schools with evidence judged and none met as well as of those with nothing judged (Surrey trial).
+    assert "of which placed by the Strategy's default (no bullet met, until an adviser visit) 2" in front
+    assert "no evidence either way" not in front
 
 
 @pytest.mark.slow  # renders the general edition

@@ -7,7 +7,8 @@ Best fit, as the Strategy says ("a school does not have to meet all bullet point
    An area with no bullet met has no judgement.
 3. The school's level is the mean of its judged areas (1 for the least support, rising), rounded to the
    nearest level; a mean exactly halfway follows `best_fit.school_ties`. Ties and near-ties are reported as
-   borderline for moderation. A school with no judged area is placed at `best_fit.no_evidence_level`.
+   borderline for moderation. A school with no bullet met (nothing judged, or every check judged not met) has
+   no judged area and is placed at `best_fit.no_evidence_level`; its reasons say which of the two it is.
 4. An overriding condition of the rule set (e.g. safeguarding not met) places the school at
    `overriding.places_at`.
 5. A moderation override sets the final category; both computed and final are reported.
@@ -137,7 +138,8 @@ class Categorisation:
 
 
 # The reason a school with no judged area carries; the front page counts these schools apart by it.
-NO_EVIDENCE_PLACEMENT = "placed at {level} until an adviser visit provides evidence"
+# Said of schools with evidence judged and none met as well as of schools with nothing judged: true of both.
+NO_EVIDENCE_PLACEMENT = "placed at {level}, the rule set's level when no bullet is met, until an adviser visit"
 
 
 def _bullet(r: CriterionResult, general: bool) -> str:
@@ -176,8 +178,8 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
         if computed is None:
             computed = rules.best_fit.no_evidence_level
             # Judged: a figure or an adviser judgement was weighed (absent intelligence or letters judge nothing).
-            judged = any(c.met is not None and c.measure.startswith(("data", "adviser")) for r in results for c in r.checks)
-            text = ("No bullet was met by the evidence judged" if judged else
+            judged = sum(c.met is not None and c.measure.startswith(("data", "adviser")) for r in results for c in r.checks)
+            text = (f"No bullet was met by the evidence judged ({judged} data or adviser check(s), none met)" if judged else
                     "No criterion could be judged from the evidence available")
             for out in (reasons, general):
                 out.append(f"{text}: {NO_EVIDENCE_PLACEMENT.format(level=computed)}")

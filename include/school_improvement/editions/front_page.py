@@ -86,7 +86,8 @@ def evidence_in_words(text: str) -> str:
 
 
 def placed_by_default(school: dict) -> bool:
-    """Placed at the rule set's no-evidence level because no area could be judged (no evidence either way), and
+    """Placed at the rule set's no-evidence level because no bullet was met (by the evidence judged, or none could
+    be judged), and
     still there (not moved by an overriding condition or moderation)."""
     level = _text(school.get("category"))
     return bool(level) and any(ln.endswith(NO_EVIDENCE_PLACEMENT.format(level=level))

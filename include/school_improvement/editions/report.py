@@ -85,7 +85,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         for c in levels
     ]
 
-    # The Strategy's default (no evidence either way) is not a judgement: its schools are counted on a line of their own.
+    # The Strategy's default (no bullet met) is not a judgement: its schools are counted on a line of their own.
     default = pd.Series([placed_by_default(s) for s in _records(cat)], index=cat.index, dtype=bool) if n else \
         pd.Series(dtype=bool)
     for r in level_rows:

@@ -115,6 +115,10 @@ def _year_before(year: str) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
+# Why a trend (declining, consistently, sustained, improving) is not judged from one year's figures.
+_ONE_YEAR = "one year's figures only, no trend: not judged"
+
+
 def _fmt(v: float | None, unit: str = "") -> str:
     return "n/a" if v is None else f"{v:.1f}{unit}"
 
@@ -243,9 +247,14 @@ class SchoolIndicators:
         judged = [e for e in stages if "reason" not in e]
         if not judged:
             return Finding(None, reason="; ".join(e["reason"] for e in stages), source=stages[0]["source"])
-        hits = [e for e in judged if test(e)]
+        # A test answers True, False, or the reason it cannot judge (e.g. a trend with one year's figures only).
+        answers = [(e, test(e)) for e in judged]
+        hits = [e for e, a in answers if a is True]
         e = hits[0] if hits else judged[0]
         measures = {("rwm_exp" if x["ks"] == "KS2" else "att8"): (x["value"], x["year"]) for x in judged}
+        if not hits and all(isinstance(a, str) for _, a in answers):
+            return Finding(None, value=describe(e), source=e["source"], measures=measures,
+                           reason="; ".join(f"{x['label']}: {a}" for x, a in answers))
         return Finding(bool(hits), value=describe(e), source=e["source"], measures=measures)
 
     @staticmethod
@@ -271,8 +280,10 @@ class SchoolIndicators:
 
     def _i_attainment_consistently_below(self) -> Finding:
         def test(e):
-            if not self._below(e) or e.get("prev1") is None:
-                return False  # "consistently": this year and the year before
+            if not self._below(e):
+                return False
+            if e.get("prev1") is None:  # "consistently": this year and the year before
+                return _ONE_YEAR
             nat1 = e.get("national_prev1") or e["national"]
             return e["prev1"] < nat1 - e["below_points"]
         return self._attainment_finding(test, self._describe)
@@ -303,11 +314,11 @@ class SchoolIndicators:
         return self._attainment_finding(
             lambda e: e["value"] >= e["national"] and not e["sig_below"], self._describe)
 
-    def _declining(self, e) -> bool:
+    def _declining(self, e) -> "bool | str":
         """A trend: lower than the year before, which was lower than the year before that, by `points` in all."""
         p1, p2 = e.get("prev1"), e.get("prev2")
         if p1 is None:
-            return False
+            return _ONE_YEAR
         if p2 is None:  # only one earlier year (e.g. KS4 from the history): a single fall of the full size
             return e["value"] <= p1 - self.t("attainment_declining_points")
         return e["value"] < p1 < p2 and e["value"] <= p2 - self.t("attainment_declining_points")
@@ -317,14 +328,19 @@ class SchoolIndicators:
 
     def _i_attainment_declining_sharply(self) -> Finding:
         # The high-support bullet: declining, and now below national.
-        return self._attainment_finding(lambda e: self._declining(e) and self._below(e), self._describe)
+        return self._attainment_finding(lambda e: self._below(e) and self._declining(e), self._describe)
 
     def _i_attainment_significant_improvement(self) -> Finding:
         pts = self.t("attainment_improvement_points")
 
+        # The rule set's reading: an improvement over time, above the better of the earlier years by `pts`, and
+        # never while any subject's progress is significantly below average. Progress above average alone is not
+        # an improvement (it is one year's figure), so it is not read here.
         def test(e):
             earlier = [p for p in (e.get("prev1"), e.get("prev2")) if p is not None]
-            return (bool(earlier) and e["value"] >= max(earlier) + pts) or (e["sig_above"] and e["value"] >= e["national"])
+            if not earlier:
+                return _ONE_YEAR
+            return e["value"] >= max(earlier) + pts and not e["sig_below"]
         return self._attainment_finding(test, self._describe)
 
     def _i_below_floor_standard(self) -> Finding:
@@ -393,7 +409,10 @@ class SchoolIndicators:
             s += f"; previous year gap {_fmt(g['gap_prev1'])}"
         elif g.get("prev1_note"):
             s += f"; {g['prev1_note']}"
-        return Finding(bool(test(g)), value=s, source=g["source"], measures={"disadv_gap": (g["gap"], g["year"])})
+        met, measures = test(g), {"disadv_gap": (g["gap"], g["year"])}
+        if isinstance(met, str):  # a trend with one year's gap only: not judged, with the figures shown
+            return Finding(None, value=s, source=g["source"], reason=f"disadvantaged gap: {met}", measures=measures)
+        return Finding(bool(met), value=s, source=g["source"], measures=measures)
 
     def disadvantaged_gap(self) -> tuple[float | None, float | None]:
         g = self._gap()
@@ -403,20 +422,34 @@ class SchoolIndicators:
         w = self.t("disadvantaged_gap_wide_points")
         return self._gap_finding(lambda g: g["gap"] - g["nat_gap"] > w)
 
+    @staticmethod
+    def _persistently(g, now_over: bool, w: float) -> "bool | str":
+        """Wide this year and last ("persistently"); last year's gap unknown: no trend, not judged."""
+        if not now_over:
+            return False
+        if g["gap_prev1"] is None:
+            return _ONE_YEAR
+        return g["gap_prev1"] - (g["nat_gap_prev1"] or g["nat_gap"]) > w
+
     def _i_disadvantaged_gap_persistently_wide(self) -> Finding:
         w = self.t("disadvantaged_gap_wide_points")
-        return self._gap_finding(lambda g: g["gap"] - g["nat_gap"] > w and g["gap_prev1"] is not None
-                                 and g["gap_prev1"] - (g["nat_gap_prev1"] or g["nat_gap"]) > w)
+        return self._gap_finding(lambda g: self._persistently(g, g["gap"] - g["nat_gap"] > w, w))
 
     def _i_disadvantaged_gap_persistently_very_wide(self) -> Finding:
         w, vw = self.t("disadvantaged_gap_wide_points"), self.t("disadvantaged_gap_very_wide_points")
-        return self._gap_finding(lambda g: g["gap"] - g["nat_gap"] > vw and g["gap_prev1"] is not None
-                                 and g["gap_prev1"] - (g["nat_gap_prev1"] or g["nat_gap"]) > w)
+        return self._gap_finding(lambda g: self._persistently(g, g["gap"] - g["nat_gap"] > vw, w))
 
     def _i_disadvantaged_accelerated(self) -> Finding:
+        # "Significantly accelerated the achievement of disadvantaged groups": the gap narrowed by `w` AND the
+        # disadvantaged pupils' own figure rose by `w` (a gap can narrow because the others' results fell).
+        # Without last year's disadvantaged figure (and gap) there is no acceleration to see: not judged.
         w = self.t("disadvantaged_gap_wide_points")
-        return self._gap_finding(lambda g: g["gap_prev1"] is not None and g["gap"] <= g["gap_prev1"] - w
-                                 and (g["disadv_prev1"] is None or g["disadv"] >= g["disadv_prev1"] + w))
+
+        def test(g):
+            if g["gap_prev1"] is None or g["disadv_prev1"] is None:
+                return _ONE_YEAR
+            return g["gap"] <= g["gap_prev1"] - w and g["disadv"] >= g["disadv_prev1"] + w
+        return self._gap_finding(test)
 
     # ---------------------------------------------------------------- attendance
     def _absence(self) -> dict:
@@ -464,8 +497,12 @@ class SchoolIndicators:
              f"{_fmt(a['nat_persistent'], '%')}{_yr(a['year'])}")
         if a["prev"] is not None:
             s += f"; previous year overall absence {_fmt(a['prev'], '%')}"
-        return Finding(bool(test(a)), value=s, source=a["source"],
-                       measures={"overall_absence": (a["overall"], a["year"])})
+        else:
+            s += "; one year only, no trend"
+        met, measures = test(a), {"overall_absence": (a["overall"], a["year"])}
+        if isinstance(met, str):  # a trend asked of one year's figures: not judged, with the figures shown
+            return Finding(None, value=s, source=a["source"], reason=f"absence: {met}", measures=measures)
+        return Finding(bool(met), value=s, source=a["source"], measures=measures)
 
     def absence_figures(self) -> dict:
         a = self._absence()
@@ -475,18 +512,37 @@ class SchoolIndicators:
         return a["prev"] is not None and a["overall"] <= a["prev"] - self.t("attendance_rapid_improvement_points")
 
     def _i_attendance_high_or_rapidly_improving(self) -> Finding:
-        return self._absence_finding(lambda a: a["overall"] <= a["nat_overall"] or self._improving(a))
+        def test(a):
+            if a["overall"] <= a["nat_overall"]:
+                return True
+            return _ONE_YEAR if a["prev"] is None else self._improving(a)
+        return self._absence_finding(test)
 
     def _i_attendance_low_not_improving(self) -> Finding:
-        return self._absence_finding(
-            lambda a: a["overall"] > a["nat_overall"] + self.t("attendance_low_points") and not self._improving(a))
+        # "Not showing sustained improvement" needs a trend. With one year's figures the rule set decides: judged
+        # only against its (higher) `attendance_low_one_year_points` when it names one, else not judged.
+        def test(a):
+            if not a["overall"] > a["nat_overall"] + self.t("attendance_low_points"):
+                return False
+            if a["prev"] is None:
+                if "attendance_low_one_year_points" not in self.rules.thresholds:
+                    return _ONE_YEAR
+                return a["overall"] > a["nat_overall"] + self.t("attendance_low_one_year_points")
+            return not self._improving(a)
+        return self._absence_finding(test)
 
     def _i_attendance_consistently_low(self) -> Finding:
+        # "Consistently low": this year and the year before (the feed has no earlier national figure: this year's
+        # stands in), not improving; one year's figures: not judged.
         def test(a):
-            high = a["overall"] > a["nat_overall"] + self.t("attendance_consistently_low_points")
+            bar = a["nat_overall"] + self.t("attendance_consistently_low_points")
             pa = a["persistent"] is not None and a["nat_persistent"] is not None and \
                 a["persistent"] > a["nat_persistent"] + self.t("persistent_absence_low_points")
-            return high and pa and not self._improving(a)
+            if not (a["overall"] > bar and pa):
+                return False
+            if a["prev"] is None:
+                return _ONE_YEAR
+            return a["prev"] > bar and not self._improving(a)
         return self._absence_finding(test)
 
     def _i_persistent_absence_high(self) -> Finding:
@@ -496,8 +552,8 @@ class SchoolIndicators:
             and a["persistent"] > a["nat_persistent"] + self.t("persistent_absence_low_points"))
 
     def _i_absence_rising(self) -> Finding:
-        return self._absence_finding(lambda a: a["prev"] is not None and a["overall"] > a["nat_overall"]
-                                     and a["overall"] >= a["prev"] + self.t("attendance_low_points"))
+        return self._absence_finding(lambda a: False if a["overall"] <= a["nat_overall"] else _ONE_YEAR
+                                     if a["prev"] is None else a["overall"] >= a["prev"] + self.t("attendance_low_points"))
 
     # ---------------------------------------------------------------- Ofsted
     def _ofsted(self) -> dict:
@@ -505,7 +561,10 @@ class SchoolIndicators:
         feed = self.data.latest("ofsted")
         if r is None:
             # Without an Ofsted file nothing is known; "no inspection record" would read as never inspected.
-            reason = "no Ofsted inspection record for this school" if feed else "no Ofsted file was supplied"
+            # A file that holds none of the LA's schools (another LA's, or a sample) says nothing of this school.
+            reason = ("no Ofsted file was supplied" if not feed else
+                      f"not known: the Ofsted file ({feed.source}) holds no judgement for any of the LA's schools"
+                      if self.data.frame("ofsted").empty else "no Ofsted inspection record for this school")
             return {"band": None, "reason": reason, "source": feed.source if feed else ""}
         o = {"source": feed.source, "row": r}
         o["category"] = _category_of_concern(r)
