@@ -118,8 +118,9 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
         rule = rules.letters[letter]
         rows.append({"urn": urn, "school_name": school.get("school_name"), "letter": letter,
                      "letter_title": rule.title, "indicators": "; ".join(m[0].id for m in inds),
-                     "evidence": " | ".join(f"{i.id}: {text}" for i, text, _ in inds) or note,
-                     "evidence_general": " | ".join(f"{i.id}: {g}" for i, _, g in inds) or note,
+                     # The Strategy's words first, the id after for the adviser (the ids alone are in `indicators`).
+                     "evidence": " | ".join(f"{i.wording} ({i.id}): {text}" for i, text, _ in inds) or note,
+                     "evidence_general": " | ".join(f"{i.wording} ({i.id}): {g}" for i, _, g in inds) or note,
                      "escalation_note": note, "category": category.get(urn, ""),
                      "flagged_on": as_of, "term": str(data.term)})
         drafts.append(_draft(school, letter, rule.title, inds, note, rules, as_of))
@@ -216,8 +217,8 @@ def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], a
             sg_route = "Report safeguarding concerns to " + ", ".join(p for p in parts if p)
         escalate_to = ", ".join(bodies[k] for k in route.escalate_to if k in bodies)
         rows.append({"urn": urn, "school_name": school.get("school_name"), "trust": school.get("trust") or "",
-                     "concerns": "; ".join(ids), "evidence": " | ".join(f"{i.id} {i.wording}: {t}" for i, t, _ in met),
-                     "evidence_general": " | ".join(f"{i.id} {i.wording}: {g}" for i, _, g in met),
+                     "concerns": "; ".join(ids), "evidence": " | ".join(f"{i.wording} ({i.id}): {t}" for i, t, _ in met),
+                     "evidence_general": " | ".join(f"{i.wording} ({i.id}): {g}" for i, _, g in met),
                      "next_step": route.step, "next_step_detail": detail, "escalate_to": escalate_to,
                      "safeguarding_route": sg_route, "flagged_on": as_of, "term": str(data.term)})
     return pd.DataFrame(rows, columns=ACADEMY_COLUMNS)
