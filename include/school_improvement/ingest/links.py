@@ -26,9 +26,9 @@ def is_links_file(path) -> bool:
     path = Path(path)
     if path.suffix.lower() != ".csv":
         return False
-    with open(path, "rb") as fh:
-        first = fh.readline().decode("cp1252", errors="replace").lstrip("\ufeff").lstrip("ï»¿")
-    cols = {re.sub(r"\s+", "", c).upper() for c in next(csv.reader([first]), [])}
+    from .feeds import header_of  # never raises on a file that is not CSV text: read_feed then says what it is
+
+    cols = {re.sub(r"\s+", "", c).upper() for c in header_of(path)}
     return set(HEADER) <= cols
 
 

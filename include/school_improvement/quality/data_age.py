@@ -115,3 +115,74 @@ def calendar_check(term) -> list[Problem]:
     return []
 
 
+
+
+def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None = None
+                  ) -> tuple[list[Feed], list[Problem]]:
+    """The feeds as they could have been known when the term began, and a warning for each thing left out.
+
+    `rule` (rule-set data, `results_known`): `year_ended`, the kinds whose file of academic year Y counts only for
+    terms that begin after Y ended (a later file in the landing folder is not used, and said); `dated_rows`, per
+    kind, the date columns of a file of latest events (Ofsted MI): a row with any of them on or after the term's
+    first day is set aside, counted and said. A kind left with no file is then missing, as if never supplied."""
+    rule = rule or {}
+    start = term.dates()[0]
+    when = f"{start.day} {start:%B %Y}"
+    year_ended = set(rule.get("year_ended") or [])
+    dated_rows = dict(rule.get("dated_rows") or {})
+    kept, out = [], []
+    for f in feeds:
+        if f.kind in year_ended and f.academic_year and (_year_start(f.academic_year) or 0) >= term.start_year:
+            out.append(f)
+        else:
+            kept.append(f)
+    problems = []
+    for f in out:
+        label = FEED_LABELS.get(f.kind, f.kind)
+        used = [k for k in kept if k.kind == f.kind]
+        instead = (f"the run uses {', '.join(k.source for k in used)} instead" if used else
+                   f"no earlier {label} file is in the landing folder, so this term has no {label} figures")
+        problems.append(problem(f.source, f"{f.source} holds {label} results for {f.academic_year}, which were not "
+                                f"known when {term} began ({when}): results of an academic year count only "
+                                f"for terms that begin after it ends, so this file is not used; {instead}",
+                                "warning", "after_term"))
+    result = []
+    for f in kept:
+        cols = [c for c in dated_rows.get(f.kind) or [] if c in f.schools]
+        if not cols or f.schools.empty:
+            result.append(f)
+            continue
+        from dataclasses import replace
+        from datetime import date
+
+        def later(row) -> bool:
+            return any(isinstance(row[c], date) and row[c] >= start for c in cols)
+
+        mask = f.schools.apply(later, axis=1).astype(bool)
+        if not mask.any():
+            result.append(f)
+            continue
+        aside = f.schools[mask]
+        mine = len(aside) if la_urns is None else int(aside["urn"].isin(list(la_urns)).sum()) if "urn" in aside else 0
+        schools = f.schools[~mask].reset_index(drop=True)
+        from ..ingest.feeds import _academic_year_of
+
+        # The file's year is now that of the latest inspection it still holds (it was that of one set aside).
+        dates = [d for c in cols for d in schools[c] if isinstance(d, date)]
+        year = _academic_year_of(max(dates)) if dates else f.academic_year
+        result.append(replace(f, schools=schools, academic_year=year))
+        whose = (f"{mine} of this LA's schools ({len(aside)} rows in all)" if la_urns is not None
+                 else f"{len(aside)} schools")
+        label = FEED_LABELS.get(f.kind, f.kind)
+        if la_urns is not None and not mine:  # only other LAs' schools: said once, as a file from after the term
+            problems.append(problem(f.source, f"{f.source}: {len(aside)} rows, none for this LA's schools, hold an "
+                                    f"{label} inspection dated on or after {when}, when {term} began, so "
+                                    "not known at the term: set aside, not used", "warning", "after_term"))
+            continue
+        problems.append(problem(f.source, f"{f.source}: the latest {label} inspection of {whose} is dated on or after "
+                                f"{when}, when {term} began, so it was not known at the term; the file holds "
+                                "only each school's latest inspections, so these schools are judged with no "
+                                f"{label} evidence this term (their rows are set aside, not used): an {label} file "
+                                f"downloaded before {when} would give their inspections then",
+                                "warning", "after_term"))
+    return result, problems

@@ -8,7 +8,8 @@ import pandas as pd
 # rule_set_review_date: the rule set is past its review date; fetched_source: a fetched copy not used
 # (fetched_notes already gives each fetched copy's age).
 NOTE_CHECKS = ("feed_missing", "feed_empty", "feed_set", "data_age", "term_calendar", "rule_set_review_date",
-               "fetched_source", "own_schools_not_in_gias", "gias_after_term", "gias_old", "no_summary_rows")
+               "fetched_source", "own_schools_not_in_gias", "gias_after_term", "gias_old", "no_summary_rows",
+               "after_term")
 
 
 def _sentence(text: str) -> str:

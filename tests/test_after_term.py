@@ -1,0 +1,140 @@
+"""Files from after the term, and files an officer's Excel saved in the wrong form (the Surrey trial's findings).
+
+An officer re-running a past term with every download left in the landing folder must get the term as it could
+have been known then: later results are not used, and that is said (data_quality.csv, the front page). A file saved
+as Excel's "Unicode Text" (UTF-16) is a clear error naming it, never a traceback.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from factories import feed, ofsted
+from real_la import GIAS, KS2, LA, build_landing
+from school_improvement import pipeline
+from school_improvement.__main__ import main
+from school_improvement.errors import FeedError, ValidationFailed
+from school_improvement.ingest.feeds import header_of, read_feed
+from school_improvement.ingest.links import is_links_file
+from school_improvement.ingest.termdata import TermData, read_files, scope_urns
+from school_improvement.quality.data_age import known_at_term
+from school_improvement.quality.feed_set import feed_presence
+from school_improvement.quality.notes import front_page_notes
+from school_improvement.rules import load_rule_set
+from school_improvement.terms import Term
+
+KNOWN = load_rule_set("cambs-2021-23").results_known  # the rule set's own reading, not one written here
+
+
+def _real(shared_dfe, names):
+    return [read_feed(shared_dfe / "samples" / n) for n in names]
+
+
+def test_the_rule_sets_say_which_results_count_for_a_term():
+    for rid in ("cambs-2021-23", "cambs-2025-report-cards", "northmoor-2024-27"):
+        known = load_rule_set(rid).results_known
+        assert set(known["year_ended"]) >= {"ks2", "ks4", "absence", "census"}, rid
+        assert "ofsted" in known["dated_rows"], rid
+
+
+def test_results_from_after_the_term_are_not_used_and_said_real_surrey(shared_dfe):
+    """2017-18 autumn with KS2 of 2016-17, 2017-18 and 2018-19 in the folder: 2016-17 is the term's; the 2018-19
+    absence, 2019-20 census and 2018-19 KS4 were not known then, so those kinds are missing, as if not supplied."""
+    feeds = _real(shared_dfe, [*KS2, GIAS, "936_abs_2018-19.csv", "936_census_2019-20.csv",
+                               "936_ks4provisional_2018-19.csv"])
+    term = Term.parse("2017-18-autumn")
+    kept, said = known_at_term(feeds, term, KNOWN, scope_urns(feeds, LA))
+    assert sorted(f.academic_year for f in kept if f.kind == "ks2") == ["2016-17"]
+    assert {f.kind for f in kept} == {"ks2", "gias"}
+    assert {p.file for p in said} == {"936_ks2_2017-18.csv", "936_ks2_2018-19.csv", "936_abs_2018-19.csv",
+                                      "936_census_2019-20.csv", "936_ks4provisional_2018-19.csv"}
+    assert all(p.check == "after_term" and p.severity == "warning" for p in said)
+    ks2 = next(p for p in said if p.file == "936_ks2_2018-19.csv")
+    assert "not known when 2017-18-autumn began" in ks2.message and "936_ks2_2016-17.csv" in ks2.message
+    data = TermData(LA, term, kept)
+    assert data.latest("ks2").academic_year == "2016-17"
+    missing = {p.file for p in feed_presence(kept, LA) if p.check == "feed_missing"}
+    assert {"(no absence file)", "(no census file)"} <= missing
+    # A term after all of them ended uses the latest of each, and says nothing of the kind.
+    kept, said = known_at_term(feeds, Term.parse("2021-22-autumn"), KNOWN, scope_urns(feeds, LA))
+    assert len(kept) == len(feeds) and said == []
+
+
+def test_a_later_file_in_the_landing_folder_is_not_used_by_the_run_and_is_on_the_front_page(shared_dfe, tmp_path):
+    """The real Surrey run of 2021-22 autumn, with a census saved as 2021-22 beside the 2019-20 one (an officer
+    leaves every download in the folder): the run uses 2019-20 and says why the other is not used."""
+    landing = build_landing(shared_dfe, tmp_path / "landing", leave_out=("ks4",))
+    (landing / "936_census_2021-22.csv").write_bytes((shared_dfe / "samples" / "936_census_2019-20.csv").read_bytes())
+    cfg = pipeline.RunConfig(la_code=LA, term="2021-22-autumn", landing=str(landing), work_dir=str(tmp_path / "work"),
+                             history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", run_id="r1")
+    pipeline.extract(cfg)
+    pipeline.validate(cfg)
+    data = pipeline._term_data(cfg)
+    assert [f.academic_year for f in data.by_kind["census"]] == ["2019-20"]
+    assert "936_census_2021-22.csv" not in set(data.provenance()["file"])
+    dq = pd.read_csv(cfg.run_dir / "quality" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
+    [row] = dq[dq["check"] == "after_term"].to_dict("records")
+    assert row["file"] == "936_census_2021-22.csv" and row["severity"] == "warning"
+    notes = " ".join(front_page_notes(dq))
+    assert "936_census_2021-22.csv holds census results for 2021-22, which were not known" in notes
+    assert "england_census_2019-20.csv instead" in notes
+
+
+def test_inspections_dated_after_the_term_began_are_set_aside_counted_and_said():
+    term = Term.parse("2021-22-autumn")  # began 1 September 2021
+    rows = [ofsted(100001, oeif_date=date(2019, 3, 1)), ofsted(100002, oeif_date=date(2021, 9, 1)),
+            ofsted(100003, oeif_date=date(2018, 1, 1), ungraded_date=date(2023, 5, 2)),
+            ofsted(900001, oeif_date=date(2024, 1, 1))]  # another LA's school
+    mi = feed("ofsted", rows, year="2023-24", source="ofsted_mi.csv")
+    [kept], [said] = known_at_term([mi], term, KNOWN, {100001, 100002, 100003})
+    assert list(kept.schools["urn"]) == [100001]
+    assert kept.academic_year == "2018-19"  # the latest inspection it still holds
+    assert said.file == "ofsted_mi.csv" and said.check == "after_term" and said.severity == "warning"
+    assert "2 of this LA's schools (3 rows in all)" in said.message and "on or after 1 September 2021" in said.message
+    # No inspection after the term began: the file is used as it is, nothing said.
+    [same], none = known_at_term([mi], Term.parse("2024-25-autumn"), KNOWN, None)
+    assert len(same.schools) == 4 and none == []
+
+
+def _utf16(src: Path, dest: Path) -> Path:
+    """A CSV as Excel saves it as 'Unicode Text': UTF-16 with a BOM, tab-separated, CRLF."""
+    data = src.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # GIAS downloads are Windows-1252
+        text = data.decode("cp1252")
+    text = text.replace(",", "\t")
+    dest.write_bytes(text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-16"))
+    return dest
+
+
+def test_a_utf16_file_is_a_clear_error_naming_it_everywhere_it_is_sniffed(shared_dfe, tmp_path, capsys):
+    bad = _utf16(shared_dfe / "samples" / "936_census_2019-20.csv", tmp_path / "936_census_2019-20.csv")
+    assert header_of(bad) == [] and is_links_file(bad) is False  # no csv.Error from the links detection
+    feeds, problems = read_files([bad, shared_dfe / "samples" / GIAS], LA)
+    [p] = problems
+    assert p.file == bad.name and "UTF-16" in p.message and "CSV UTF-8" in p.message
+    assert main(["check", "--no-gx", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "936_census_2019-20.csv: this file is UTF-16 text" in out and "Traceback" not in out
+    # The run: extract reads on (no exception to retry), validate stops naming the file.
+    landing = build_landing(shared_dfe, tmp_path / "landing", leave_out=("census", "ks4", "absence"))
+    _utf16(shared_dfe / "samples" / "936_census_2019-20.csv", landing / "936_census_2019-20.csv")
+    cfg = pipeline.RunConfig(la_code=LA, term="2021-22-autumn", landing=str(landing), work_dir=str(tmp_path / "w"),
+                             history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", run_id="r1")
+    assert pipeline.extract(cfg)["unreadable"] == 1
+    with pytest.raises(ValidationFailed) as err:
+        pipeline.validate(cfg)
+    assert "936_census_2019-20.csv" in str(err.value) and "UTF-16" in str(err.value)
+
+
+def test_a_utf16_links_file_is_the_same_clear_error(shared_dfe, tmp_path):
+    bad = _utf16(shared_dfe / "samples" / "gias_links_2024-01-29.csv", tmp_path / "gias_links_2024-01-29.csv")
+    assert is_links_file(bad) is False
+    with pytest.raises(FeedError) as err:
+        read_feed(bad)
+    assert "UTF-16" in str(err.value) and bad.name in str(err.value)
