@@ -138,3 +138,31 @@ def test_a_utf16_links_file_is_the_same_clear_error(shared_dfe, tmp_path):
     with pytest.raises(FeedError) as err:
         read_feed(bad)
     assert "UTF-16" in str(err.value) and bad.name in str(err.value)
+
+
+def test_compare_reads_the_term_as_the_run_does_links_file_and_all(shared_dfe, tmp_path):
+    """`compare` on the real Surrey folder with the real (Windows-1252) GIAS links file: read by the links reader,
+    predecessors followed, other LAs' rows set aside, as the edition's run reads them (it stopped with 'not UTF-8')."""
+    from school_improvement.decisions.what_if import read_term
+
+    landing = build_landing(shared_dfe, tmp_path / "landing", links=True)
+    term = Term.parse("2021-22-autumn")
+    data = read_term(LA, term, landing, KNOWN)
+    assert [f.source for f in data.by_kind["gias_links"]] == ["gias_links_2024-01-29.csv"]
+    assert data._links()  # predecessors known, so a converter academy keeps its results, as in the run
+    cfg = pipeline.RunConfig(la_code=LA, term=str(term), landing=str(landing), work_dir=str(tmp_path / "w"),
+                             history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", run_id="r1")
+    pipeline.extract(cfg)
+    run = pipeline._term_data(cfg)
+    assert {k: sorted(f.source for f in fs) for k, fs in data.by_kind.items()} == \
+        {k: sorted(f.source for f in fs) for k, fs in run.by_kind.items()}
+    assert {k: len(data.frame(k)) for k in data.by_kind} == {k: len(run.frame(k)) for k in run.by_kind}
+
+
+def test_compare_leaves_out_files_from_after_the_term_as_the_run_does(shared_dfe, tmp_path):
+    from school_improvement.decisions.what_if import read_term
+
+    landing = build_landing(shared_dfe, tmp_path / "landing", leave_out=("ks4",))
+    (landing / "936_census_2021-22.csv").write_bytes((shared_dfe / "samples" / "936_census_2019-20.csv").read_bytes())
+    data = read_term(LA, Term.parse("2021-22-autumn"), landing, KNOWN)
+    assert [f.academic_year for f in data.by_kind["census"]] == ["2019-20"]
