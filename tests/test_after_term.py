@@ -84,20 +84,41 @@ def test_a_later_file_in_the_landing_folder_is_not_used_by_the_run_and_is_on_the
     assert "england_census_2019-20.csv instead" in notes
 
 
-def test_inspections_dated_after_the_term_began_are_set_aside_counted_and_said():
-    term = Term.parse("2021-22-autumn")  # began 1 September 2021
-    rows = [ofsted(100001, oeif_date=date(2019, 3, 1)), ofsted(100002, oeif_date=date(2021, 9, 1)),
-            ofsted(100003, oeif_date=date(2018, 1, 1), ungraded_date=date(2023, 5, 2)),
+def test_inspections_dated_after_the_term_are_set_aside_counted_and_said():
+    term = Term.parse("2021-22-autumn")  # 1 September to 31 December 2021 (nominal dates)
+    rows = [ofsted(100001, oeif_date=date(2019, 3, 1)), ofsted(100002, oeif_date=date(2022, 1, 4)),
+            ofsted(100003, oeif_date=date(2018, 1, 1), ungraded_date=date(2025, 5, 2)),
+            ofsted(100004, oeif_date=date(2021, 10, 5)),  # during the term: the term's own (known_by: term_end)
             ofsted(900001, oeif_date=date(2024, 1, 1))]  # another LA's school
-    mi = feed("ofsted", rows, year="2023-24", source="ofsted_mi.csv")
-    [kept], [said] = known_at_term([mi], term, KNOWN, {100001, 100002, 100003})
-    assert list(kept.schools["urn"]) == [100001]
-    assert kept.academic_year == "2018-19"  # the latest inspection it still holds
+    mi = feed("ofsted", rows, year="2024-25", source="ofsted_mi.csv")
+    mine = {100001, 100002, 100003, 100004}
+    assert KNOWN["dated_rows"]["ofsted"]["known_by"] == "term_end"
+    [kept], [said] = known_at_term([mi], term, KNOWN, mine)
+    assert sorted(kept.schools["urn"]) == [100001, 100004]
+    assert kept.academic_year == "2021-22"  # the latest inspection it still holds
     assert said.file == "ofsted_mi.csv" and said.check == "after_term" and said.severity == "warning"
-    assert "2 of this LA's schools (3 rows in all)" in said.message and "on or after 1 September 2021" in said.message
-    # No inspection after the term began: the file is used as it is, nothing said.
-    [same], none = known_at_term([mi], Term.parse("2024-25-autumn"), KNOWN, None)
-    assert len(same.schools) == 4 and none == []
+    assert "2 of this LA's schools (3 rows in all)" in said.message
+    assert "after 31 December 2021, when 2021-22-autumn ended" in said.message
+    # The stricter readings a rule set may choose: known when the term began, or by the run date.
+    strict = {"dated_rows": {"ofsted": {**KNOWN["dated_rows"]["ofsted"], "known_by": "term_start"}}}
+    [kept], [said] = known_at_term([mi], term, strict, mine)
+    assert sorted(kept.schools["urn"]) == [100001] and "on or after 1 September 2021" in said.message
+    by_run = {"dated_rows": {"ofsted": {**KNOWN["dated_rows"]["ofsted"], "known_by": "run_date"}}}
+    [kept], _ = known_at_term([mi], term, by_run, mine, as_of=date(2021, 10, 20))
+    assert sorted(kept.schools["urn"]) == [100001, 100004]
+    # No inspection after the term: the file is used as it is, nothing said.
+    [same], none = known_at_term([mi], Term.parse("2025-26-autumn"), KNOWN, None)
+    assert len(same.schools) == 5 and none == []
+
+
+def test_the_real_ofsted_sample_is_set_aside_for_an_earlier_term(shared_dfe):
+    """The 2025-26 Ofsted MI sample beside Surrey's 2021-22 files: its inspections were not known then."""
+    feeds = _real(shared_dfe, [GIAS, "873_ofsted_mi_latest_inspections_2026_sample.csv"])
+    kept, said = known_at_term(feeds, Term.parse("2021-22-autumn"), KNOWN, scope_urns(feeds, LA))
+    [mi] = [f for f in kept if f.kind == "ofsted"]
+    assert mi.schools.empty
+    [p] = said
+    assert p.file == "873_ofsted_mi_latest_inspections_2026_sample.csv" and "none for this LA's schools" in p.message
 
 
 def _utf16(src: Path, dest: Path) -> Path:

@@ -192,7 +192,7 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
         known = rule_set_for(cfg.term_obj.reference_date, la_code=cfg.la_code).results_known
     except RulesError:
         known = {}  # categorise names the missing rule set
-    feeds, later = known_at_term(feeds, cfg.term_obj, known, scope_urns(feeds, cfg.la_code))
+    feeds, later = known_at_term(feeds, cfg.term_obj, known, scope_urns(feeds, cfg.la_code), cfg.as_of_date())
     _save_feeds(cfg, feeds, problems + later)
     return {"files": len(files), "kinds": sorted({f.kind for f in feeds}), "unreadable": unreadable}
 

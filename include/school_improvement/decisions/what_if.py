@@ -109,7 +109,7 @@ def read_term(la_code: str, term: Term, landing: Path, known: dict | None = None
     feeds, problems = read_files(files, la_code)
     if problems:
         raise FeedError(problems)
-    feeds, _ = known_at_term(feeds, term, known or {}, scope_urns(feeds, la_code))
+    feeds, _ = known_at_term(feeds, term, known or {}, scope_urns(feeds, la_code), term.reference_date)
     report = validate(feeds, la_code=la_code)
     if report.critical:
         raise ValidationFailed(report.critical)

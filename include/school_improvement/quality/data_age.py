@@ -117,16 +117,20 @@ def calendar_check(term) -> list[Problem]:
 
 
 
-def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None = None
-                  ) -> tuple[list[Feed], list[Problem]]:
-    """The feeds as they could have been known when the term began, and a warning for each thing left out.
+def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None = None,
+                  as_of=None) -> tuple[list[Feed], list[Problem]]:
+    """The feeds as they could have been known for the term, and a warning for each thing left out.
 
     `rule` (rule-set data, `results_known`): `year_ended`, the kinds whose file of academic year Y counts only for
     terms that begin after Y ended (a later file in the landing folder is not used, and said); `dated_rows`, per
-    kind, the date columns of a file of latest events (Ofsted MI): a row with any of them on or after the term's
-    first day is set aside, counted and said. A kind left with no file is then missing, as if never supplied."""
+    kind, the date columns of a file of latest events (Ofsted MI) and `known_by` (term_start, run_date or
+    term_end): a row with any of them after that day is set aside, counted and said. A kind left with no file is
+    then missing, as if never supplied. `as_of`: the run date (for `known_by: run_date`)."""
+    from dataclasses import replace
+    from datetime import date, timedelta
+
     rule = rule or {}
-    start = term.dates()[0]
+    start, end = term.dates()
     when = f"{start.day} {start:%B %Y}"
     year_ended = set(rule.get("year_ended") or [])
     dated_rows = dict(rule.get("dated_rows") or {})
@@ -148,15 +152,24 @@ def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None 
                                 "warning", "after_term"))
     result = []
     for f in kept:
-        cols = [c for c in dated_rows.get(f.kind) or [] if c in f.schools]
+        spec = dated_rows.get(f.kind) or {}
+        cols = [c for c in spec.get("columns") or [] if c in f.schools]
         if not cols or f.schools.empty:
             result.append(f)
             continue
-        from dataclasses import replace
-        from datetime import date
+        known_by = spec.get("known_by", "term_start")
+        if known_by not in ("term_start", "run_date", "term_end"):
+            raise ValueError(f"results_known.dated_rows.{f.kind}.known_by must be term_start, run_date or term_end, "
+                             f"not {known_by!r}")
+        # The last day whose events count: before the term's first day, the run date, or the term's last day.
+        last = {"term_start": start - timedelta(days=1), "run_date": as_of or start - timedelta(days=1),
+                "term_end": end}[known_by]
+        after = {"term_start": f"on or after {when}, when {term} began",
+                 "run_date": f"after {last.day} {last:%B %Y}, the run date of {term}",
+                 "term_end": f"after {end.day} {end:%B %Y}, when {term} ended"}[known_by]
 
         def later(row) -> bool:
-            return any(isinstance(row[c], date) and row[c] >= start for c in cols)
+            return any(isinstance(row[c], date) and row[c] > last for c in cols)
 
         mask = f.schools.apply(later, axis=1).astype(bool)
         if not mask.any():
@@ -176,13 +189,12 @@ def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None 
         label = FEED_LABELS.get(f.kind, f.kind)
         if la_urns is not None and not mine:  # only other LAs' schools: said once, as a file from after the term
             problems.append(problem(f.source, f"{f.source}: {len(aside)} rows, none for this LA's schools, hold an "
-                                    f"{label} inspection dated on or after {when}, when {term} began, so "
-                                    "not known at the term: set aside, not used", "warning", "after_term"))
+                                    f"{label} inspection dated {after}, so not known for the term: set aside, "
+                                    "not used", "warning", "after_term"))
             continue
-        problems.append(problem(f.source, f"{f.source}: the latest {label} inspection of {whose} is dated on or after "
-                                f"{when}, when {term} began, so it was not known at the term; the file holds "
-                                "only each school's latest inspections, so these schools are judged with no "
-                                f"{label} evidence this term (their rows are set aside, not used): an {label} file "
-                                f"downloaded before {when} would give their inspections then",
-                                "warning", "after_term"))
+        problems.append(problem(f.source, f"{f.source}: the latest {label} inspection of {whose} is dated {after}, "
+                                "so it was not known for the term; the file holds only each school's latest "
+                                f"inspections, so these schools are judged with no {label} evidence this term (their "
+                                f"rows are set aside, not used): an {label} file downloaded by then would give "
+                                "their inspections for the term", "warning", "after_term"))
     return result, problems
