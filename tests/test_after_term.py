@@ -187,3 +187,19 @@ def test_compare_leaves_out_files_from_after_the_term_as_the_run_does(shared_dfe
     (landing / "936_census_2021-22.csv").write_bytes((shared_dfe / "samples" / "936_census_2019-20.csv").read_bytes())
     data = read_term(LA, Term.parse("2021-22-autumn"), landing, KNOWN)
     assert [f.academic_year for f in data.by_kind["census"]] == ["2019-20"]
+
+
+def test_a_rule_set_that_does_not_say_which_results_count_is_said(shared_dfe, tmp_path, monkeypatch):
+    """A deployment's own rule set without results_known: every file is used, and the front page says so."""
+    from school_improvement import rules
+
+    bare = rules.load_rule_set("cambs-2021-23").model_copy(update={"results_known": {}})
+    monkeypatch.setattr(rules, "rule_set_for", lambda *a, **k: bare)
+    landing = build_landing(shared_dfe, tmp_path / "landing", leave_out=("ks4", "absence", "census"))
+    cfg = pipeline.RunConfig(la_code=LA, term="2017-18-autumn", landing=str(landing), work_dir=str(tmp_path / "w"),
+                             history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", run_id="r1")
+    pipeline.extract(cfg)
+    stage = pipeline._load_feeds(cfg)
+    assert len([f for f in stage["feeds"] if f.kind == "ks2"]) == 3
+    [p] = [p for p in stage["read_problems"] if p.check == "after_term"]
+    assert "does not say which results could be known" in p.message and p.severity == "warning"

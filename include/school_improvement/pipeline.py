@@ -179,7 +179,7 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
         if dest.exists():
             shutil.rmtree(dest)
         shutil.copytree(raw, dest)
-    from .errors import RulesError
+    from .errors import Problem, RulesError
     from .ingest.termdata import read_files, scope_urns
     feeds, problems = read_files([raw / p.name for p in files], cfg.la_code)
     from .ingest.sources import merge_fetched  # copies fetched from the public sources; a landing file wins
@@ -188,11 +188,19 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
     # Files and rows from after the term (results not yet known when it began) are set aside, and said.
     from .quality.data_age import known_at_term
     from .rules import rule_set_for
+    later = []
     try:
-        known = rule_set_for(cfg.term_obj.reference_date, la_code=cfg.la_code).results_known
+        rule_set = rule_set_for(cfg.term_obj.reference_date, la_code=cfg.la_code)
+        known = rule_set.results_known
+        if not known:  # never silently: every file would be used, however late
+            later.append(Problem("(rule set)", None, None, f"rule set {rule_set.id} does not say which results could "
+                                 "be known for a term (results_known): every file in the landing folder is used, "
+                                 "whatever its academic year or date; add results_known as cambs-2021-23.yaml has it",
+                                 severity="warning", check="after_term"))
     except RulesError:
-        known = {}  # categorise names the missing rule set
-    feeds, later = known_at_term(feeds, cfg.term_obj, known, scope_urns(feeds, cfg.la_code), cfg.as_of_date())
+        known = {}  # the evidence stage names the missing rule set
+    feeds, aside = known_at_term(feeds, cfg.term_obj, known, scope_urns(feeds, cfg.la_code), cfg.as_of_date())
+    later += aside
     _save_feeds(cfg, feeds, problems + later)
     return {"files": len(files), "kinds": sorted({f.kind for f in feeds}), "unreadable": unreadable}
 
