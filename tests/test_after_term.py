@@ -203,3 +203,13 @@ def test_a_rule_set_that_does_not_say_which_results_count_is_said(shared_dfe, tm
     assert len([f for f in stage["feeds"] if f.kind == "ks2"]) == 3
     [p] = [p for p in stage["read_problems"] if p.check == "after_term"]
     assert "does not say which results could be known" in p.message and p.severity == "warning"
+
+
+def test_a_damaged_links_file_is_an_error_naming_it(shared_dfe, tmp_path):
+    """A links file cut off inside a quoted name: a FeedError naming the file, not a pandas traceback."""
+    data = (shared_dfe / "samples" / "gias_links_2024-01-29.csv").read_bytes()
+    bad = tmp_path / "gias_links_2024-01-29.csv"
+    bad.write_bytes(data[:2000] + b'\n100000,100001,"A name never closed,Predecessor,01-01-2020\n')
+    assert is_links_file(bad)
+    feeds, problems = read_files([bad], LA)
+    assert feeds == [] and [p.file for p in problems] == [bad.name]
