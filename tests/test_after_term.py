@@ -213,3 +213,13 @@ def test_a_damaged_links_file_is_an_error_naming_it(shared_dfe, tmp_path):
     assert is_links_file(bad)
     feeds, problems = read_files([bad], LA)
     assert feeds == [] and [p.file for p in problems] == [bad.name]
+
+
+def test_compare_says_what_it_left_out(shared_dfe, tmp_path):
+    from school_improvement.decisions.what_if import read_term
+
+    landing = build_landing(shared_dfe, tmp_path / "landing", leave_out=("ks4",))
+    (landing / "936_census_2021-22.csv").write_bytes((shared_dfe / "samples" / "936_census_2019-20.csv").read_bytes())
+    notes: list[str] = []
+    read_term(LA, Term.parse("2021-22-autumn"), landing, KNOWN, notes)
+    assert len(notes) == 1 and notes[0].startswith("936_census_2021-22.csv holds census results for 2021-22")

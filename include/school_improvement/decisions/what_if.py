@@ -91,10 +91,11 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
                   data.term, data.la_code, warnings)
 
 
-def read_term(la_code: str, term: Term, landing: Path, known: dict | None = None) -> TermData:
+def read_term(la_code: str, term: Term, landing: Path, known: dict | None = None,
+              notes: list | None = None) -> TermData:
     """Read and validate one term's feeds as the pipeline does (the same readers: the GIAS links file followed,
     other LAs' unreadable rows set aside, files from after the term not used); a critical problem stops the
-    comparison. `known`: the rule set's `results_known`."""
+    comparison. `known`: the rule set's `results_known`; `notes` gets a sentence for each file or row left out."""
     from ..errors import FeedError, ValidationFailed
     from ..ingest.termdata import read_files, scope_urns
     from ..quality.data_age import known_at_term
@@ -109,7 +110,9 @@ def read_term(la_code: str, term: Term, landing: Path, known: dict | None = None
     feeds, problems = read_files(files, la_code)
     if problems:
         raise FeedError(problems)
-    feeds, _ = known_at_term(feeds, term, known or {}, scope_urns(feeds, la_code), term.reference_date)
+    feeds, aside = known_at_term(feeds, term, known or {}, scope_urns(feeds, la_code), term.reference_date)
+    if notes is not None:
+        notes.extend(p.message for p in aside)
     report = validate(feeds, la_code=la_code)
     if report.critical:
         raise ValidationFailed(report.critical)
@@ -156,9 +159,12 @@ def run_what_if(la_code: str, term: str, landing: str, rules_a: str, rules_b: st
         known = rule_set_for(t.reference_date, la_code=str(la_code)).results_known
     except RulesError:
         known = a.results_known
-    data = read_term(str(la_code), t, Path(landing), known)
+    notes: list[str] = []
+    data = read_term(str(la_code), t, Path(landing), known, notes)
     history = None
     if history_url:
         from .. import history as hist
         history = hist.previous(hist.engine_for(history_url), str(la_code), t)
-    return write_what_if(compare_rule_sets(data, a, b, history), Path(out_dir))
+    result = compare_rule_sets(data, a, b, history)
+    result.warnings.extend(notes)  # as the edition's front page says them
+    return write_what_if(result, Path(out_dir))
