@@ -223,3 +223,25 @@ def test_compare_says_what_it_left_out(shared_dfe, tmp_path):
     notes: list[str] = []
     read_term(LA, Term.parse("2021-22-autumn"), landing, KNOWN, notes)
     assert len(notes) == 1 and notes[0].startswith("936_census_2021-22.csv holds census results for 2021-22")
+
+
+def test_an_ees_file_of_several_years_keeps_the_years_known_at_the_term():
+    """An EES absence download (a row per school and year): the years from the term on are not used, the latest
+    earlier year is each school's current figure, and the file is not dropped whole."""
+    current = [absence_row(100001, "2022-23", 7.0), absence_row(100002, "2022-23", 8.0)]
+    history = pd.DataFrame([absence_row(100001, "2020-21", 5.0), absence_row(100001, "2021-22", 6.0),
+                            absence_row(100002, "2020-21", 4.0)])
+    ees = feed("absence", current, year="2022-23", source="ees_absence.csv")
+    ees.history = history
+    [kept], [said] = known_at_term([ees], Term.parse("2021-22-spring"), KNOWN)
+    assert kept.academic_year == "2020-21"
+    assert dict(zip(kept.schools["urn"], kept.schools["overall_absence"])) == {100001: 5.0, 100002: 4.0}
+    assert "also holds absence results for 2021-22, 2022-23" in said.message and "2020-21 figures" in said.message
+    # No earlier year at all: not used, and said, as a file of one year.
+    kept, [said] = known_at_term([ees], Term.parse("2020-21-autumn"), KNOWN)
+    assert kept == [] and "this file is not used" in said.message
+
+
+def absence_row(urn: int, year: str, overall: float) -> dict:
+    return {"urn": urn, "la_code": "999", "overall_absence": overall, "persistent_absence": 10.0,
+            "academic_year": year, "_row": 2}

@@ -117,6 +117,32 @@ def calendar_check(term) -> list[Problem]:
 
 
 
+def _years_before(f: Feed, start_year: int):
+    """An EES file of several academic years (a row per school and year) cut to the years before `start_year`, its
+    latest per school current as the reader makes it; None when it has no such year or is not such a file."""
+    import pandas as pd
+    from dataclasses import replace
+
+    if "academic_year" not in f.schools:
+        return None
+    rows = pd.concat([f.schools, f.history], ignore_index=True) if f.history is not None and len(f.history) else f.schools
+
+    def before(frame):
+        return frame[frame["academic_year"].map(lambda y: (_year_start(y) or 0) < start_year if y else True)]
+
+    rows = before(rows)
+    if rows.empty or rows["academic_year"].dropna().empty:
+        return None
+    ordered = rows.sort_values(["urn", "academic_year"], kind="stable")
+    latest = ordered.groupby("urn", dropna=False).tail(1).index
+    comps = f.comparators
+    if comps is not None and "academic_year" in comps and len(comps):
+        comps = before(comps).reset_index(drop=True)
+    return replace(f, schools=rows.loc[sorted(latest)].reset_index(drop=True),
+                   history=rows.drop(index=latest).reset_index(drop=True), comparators=comps,
+                   academic_year=max(rows["academic_year"].dropna()))
+
+
 def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None = None,
                   as_of=None) -> tuple[list[Feed], list[Problem]]:
     """The feeds as they could have been known for the term, and a warning for each thing left out.
@@ -134,13 +160,23 @@ def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None 
     when = f"{start.day} {start:%B %Y}"
     year_ended = set(rule.get("year_ended") or [])
     dated_rows = dict(rule.get("dated_rows") or {})
-    kept, out = [], []
+    kept, out, problems = [], [], []
     for f in feeds:
         if f.kind in year_ended and f.academic_year and (_year_start(f.academic_year) or 0) >= term.start_year:
-            out.append(f)
-        else:
-            kept.append(f)
-    problems = []
+            earlier = _years_before(f, term.start_year)  # an EES file of several years keeps its earlier ones
+            if earlier is None:
+                out.append(f)
+                continue
+            label = FEED_LABELS.get(f.kind, f.kind)
+            held = [f.schools] + ([f.history] if f.history is not None and len(f.history) else [])
+            later_years = sorted({str(y) for h in held for y in h["academic_year"].dropna()
+                                  if (_year_start(y) or 0) >= term.start_year})
+            problems.append(problem(f.source, f"{f.source} also holds {label} results for {', '.join(later_years)}, which "
+                                    f"were not known when {term} began ({when}): results of an academic year count "
+                                    f"only for terms that begin after it ends, so those rows are not used; the run "
+                                    f"uses the file's {earlier.academic_year} figures", "warning", "after_term"))
+            f = earlier
+        kept.append(f)
     for f in out:
         label = FEED_LABELS.get(f.kind, f.kind)
         used = [k for k in kept if k.kind == f.kind]
