@@ -245,3 +245,19 @@ def test_an_ees_file_of_several_years_keeps_the_years_known_at_the_term():
 def absence_row(urn: int, year: str, overall: float) -> dict:
     return {"urn": urn, "la_code": "999", "overall_absence": overall, "persistent_absence": 10.0,
             "academic_year": year, "_row": 2}
+
+
+def test_check_with_a_term_says_which_files_the_run_would_not_use(shared_dfe, tmp_path, capsys):
+    s = shared_dfe / "samples"
+    later = tmp_path / "936_census_2021-22.csv"
+    later.write_bytes((s / "936_census_2019-20.csv").read_bytes())
+    files = [str(s / GIAS), str(s / "936_census_2019-20.csv"), str(later)]
+    assert main(["check", "--no-gx", "--la", LA, "--term", "2021-22-autumn", *files]) == 0
+    out = capsys.readouterr().out
+    assert "936_census_2021-22.csv holds census results for 2021-22, which were not known" in out
+    assert "936_census_2019-20.csv holds" not in out
+    assert main(["check", "--no-gx", "--la", LA, *files]) == 0
+    assert "not known" not in capsys.readouterr().out  # no term: nothing judged against one
+    # A term no rule set serves: said, as the run would stop on it.
+    assert main(["check", "--no-gx", "--la", LA, "--term", "2017-18-autumn", *files]) == 1
+    assert "no rule set is in force on 2017-09-01" in capsys.readouterr().out

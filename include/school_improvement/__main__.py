@@ -56,11 +56,27 @@ def run_check(args: argparse.Namespace) -> int:
             for p in sorted(mine, key=lambda p: (p.severity != "critical", p.row or 0)):
                 _print_problem(p)
         critical = critical or bool(report.critical)
+    later = []
+    if feeds and args.term:
+        # As the run for that term: files and rows from after it are not used (the rule set's results_known).
+        from .errors import RulesError
+        from .ingest.termdata import scope_urns
+        from .quality.data_age import known_at_term
+        from .rules import rule_set_for
+        from .terms import Term
+
+        term = Term.parse(args.term)
+        try:
+            known = rule_set_for(term.reference_date, la_code=args.la or None).results_known
+        except RulesError as err:
+            print(f"  CRITICAL {err}")
+            critical, known = True, {}
+        feeds, later = known_at_term(feeds, term, known, scope_urns(feeds, args.la) if args.la else None)
     if feeds:
         # What the run checks of the files together: which files it takes, and whether the LA's schools are there.
         from .quality.feed_set import EXPECTED_FEEDS, feed_presence, feed_set_checks, missing_file
 
-        together = feed_set_checks(feeds, args.la or "")
+        together = later + feed_set_checks(feeds, args.la or "")
         if args.la and any(f.kind == "gias" for f in feeds):
             # Kinds not given to `check` are not missing from the run: only what is said of the files given counts.
             not_given = {missing_file(kind) for kind in EXPECTED_FEEDS}
@@ -80,6 +96,8 @@ def _build_check(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--no-gx", action="store_true", help="only read the files; skip the Great Expectations suites")
     sub.add_argument("--la", default="", help="the LA's code: rows for other LAs' schools are set aside (problems "
                      "in them are warnings); with a GIAS file, the LA's schools are those GIAS lists for it")
+    sub.add_argument("--term", default="", help="e.g. 2021-22-autumn: say which files and rows the run of that term "
+                     "would not use, being from after it")
     sub.set_defaults(func=run_check)
 
 
