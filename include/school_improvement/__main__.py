@@ -56,11 +56,27 @@ def run_check(args: argparse.Namespace) -> int:
             for p in sorted(mine, key=lambda p: (p.severity != "critical", p.row or 0)):
                 _print_problem(p)
         critical = critical or bool(report.critical)
+    later = []
+    if feeds and args.term:
+        # As the run for that term: files and rows from after it are not used (the rule set's results_known).
+        from .errors import RulesError
+        from .ingest.termdata import scope_urns
+        from .quality.data_age import known_at_term
+        from .rules import rule_set_for
+        from .terms import Term
+
+        term = Term.parse(args.term)
+        try:
+            known = rule_set_for(term.reference_date, la_code=args.la or None).results_known
+        except RulesError as err:
+            print(f"  CRITICAL {err}")
+            critical, known = True, {}
+        feeds, later = known_at_term(feeds, term, known, scope_urns(feeds, args.la) if args.la else None)
     if feeds:
         # What the run checks of the files together: which files it takes, and whether the LA's schools are there.
         from .quality.feed_set import EXPECTED_FEEDS, feed_presence, feed_set_checks, missing_file
 
-        together = feed_set_checks(feeds, args.la or "")
+        together = later + feed_set_checks(feeds, args.la or "")
         if args.la and any(f.kind == "gias" for f in feeds):
             # Kinds not given to `check` are not missing from the run: only what is said of the files given counts.
             not_given = {missing_file(kind) for kind in EXPECTED_FEEDS}
@@ -80,6 +96,8 @@ def _build_check(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--no-gx", action="store_true", help="only read the files; skip the Great Expectations suites")
     sub.add_argument("--la", default="", help="the LA's code: rows for other LAs' schools are set aside (problems "
                      "in them are warnings); with a GIAS file, the LA's schools are those GIAS lists for it")
+    sub.add_argument("--term", default="", help="e.g. 2021-22-autumn: say which files and rows the run of that term "
+                     "would not use, being from after it")
     sub.set_defaults(func=run_check)
 
 
@@ -97,27 +115,55 @@ def run_dag(args: argparse.Namespace) -> int:
     # The LA is bound to its DAG and its folders come from include/config/las.yaml, which reads SI_LANDING and
     # SI_SHARED_DRIVE (the demo LA does): the run itself chooses only the term.
     conf = {"term": term}
-    env = {**os.environ, "SI_LANDING": str(Path(args.landing).resolve()),
-           "SI_SHARED_DRIVE": str(Path(args.shared_drive).resolve())}
+    env = dict(os.environ)
+    if args.landing:
+        env["SI_LANDING"] = str(Path(args.landing).resolve())
+    if args.shared_drive:
+        env["SI_SHARED_DRIVE"] = str(Path(args.shared_drive).resolve())
     dag_id = args.dag_id or f"termly_school_improvement_{args.la}"
     import yaml
 
     # The same file the DAGs read: SI_LAS_FILE names a deployment's own (plugins/la_config.py).
     las_file = Path(os.environ.get("SI_LAS_FILE") or Path(__file__).resolve().parents[1] / "config" / "las.yaml")
-    configured = {str(la.get("la_code")) for la in (yaml.safe_load(las_file.read_text()) or {}).get("las") or []}
-    if args.la not in configured:
+    entries = {str(la.get("la_code")): la for la in (yaml.safe_load(las_file.read_text()) or {}).get("las") or []
+               if isinstance(la, dict)}
+    if args.la not in entries:
         print(f"LA {args.la} is not in {las_file}: add it there (landing: \"${{SI_LANDING}}\", shared_drive: "
               f"\"${{SI_SHARED_DRIVE}}\") and it gets the DAG termly_school_improvement_{args.la}")
         return 2
+    # The folders the DAG will use, as plugins/la_config.py reads them: a flag the LA's entry does not take (a
+    # literal folder there) would be silently ignored, and the run would read and publish elsewhere.
+    repo = Path(__file__).resolve().parents[2]
+    folders = {}
+    for key, flag, var, default in (("landing", args.landing, "SI_LANDING", repo / "landing"),
+                                    ("shared_drive", args.shared_drive, "SI_SHARED_DRIVE", repo / "shared-drive")):
+        raw = str(entries[args.la].get(key) or "")
+        value = re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), ""), raw) or str(default)
+        option = "--" + key.replace("_", "-")
+        if flag and ("://" in value or Path(flag).resolve() != Path(value).resolve()):
+            print(f"{option} {flag} would be ignored: {las_file} sets LA {args.la}'s {key} to {raw!r} ({value}), "
+                  f"and the DAG uses that: nothing was run. Run with {option} {value} (or without {option}), or "
+                  f"set {key}: \"${{{var}}}\" for LA {args.la} in {las_file}.")
+            return 2
+        if not flag and f"${{{var}}}" in raw and not os.environ.get(var):
+            print(f"{las_file} takes LA {args.la}'s {key} from {option} ({raw!r}): give {option}; nothing was run.")
+            return 2
+        folders[key] = value
     # Publish would refuse an unmarked drive only at the end, after retries that leave the terminal silent for many
     # minutes (a share that is briefly unmounted deserves them; a folder never marked does not): say it now.
     from .publish.edition import SHARE_SENTINEL
 
-    if not (Path(args.shared_drive) / SHARE_SENTINEL).is_file():
-        print(f"{Path(args.shared_drive).resolve()} does not hold the file {SHARE_SENTINEL}, so it is not the shared "
+    local_drive = "://" not in folders["shared_drive"]
+    drive = Path(folders["shared_drive"]).resolve() if local_drive else None
+    if local_drive and not (drive / SHARE_SENTINEL).is_file():
+        print(f"{drive} does not hold the file {SHARE_SENTINEL}, so it is not the shared "
               f"drive: nothing was run. If it is the right folder, place an empty {SHARE_SENTINEL} file at its root "
               "once (README, Mark the shared drive once).")
         return 2
+    try:
+        before = read_current(drive, args.la, term) if local_drive else None
+    except Exception:  # noqa: BLE001 -- a corrupt current.json: the publish replaces it, and it is read after
+        before = None
     airflow = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
     cmd = [airflow, "dags", "test", dag_id, "-c", json.dumps(conf)]
     print(f"$ {' '.join(cmd)}", flush=True)
@@ -134,14 +180,26 @@ def run_dag(args: argparse.Namespace) -> int:
         print("\n".join(tail[-40:]))
         print(f"\nThe DAG run for {term} failed; full log: {log_file}")
         return rc or 1
-    drive = Path(args.shared_drive).resolve()
+    if not local_drive:
+        print(f"Term {term} for LA {args.la}: the DAG run succeeded and published to {folders['shared_drive']} "
+              f"(its current.json there names the edition); landing folder {folders['landing']}; log: {log_file}")
+        return 0
     current = read_current(drive, args.la, term)
     if not current:
         print(f"The DAG run for {term} succeeded but no current edition was found under {drive}; log: {log_file}")
         return 1
     t = Term.parse(term)
     edition = drive / args.la / t.academic_year / t.season / current["edition"]
-    print(f"Term {term} for LA {args.la}: {current['edition']} is current (published {current.get('published_at')}).")
+    if before and (before.get("edition"), before.get("published_at")) == (current.get("edition"),
+                                                                          current.get("published_at")):
+        # Publish keeps the current edition when this run's reports are the same as it (read from the drive the
+        # run published to, so never an edition of another drive).
+        print(f"Term {term} for LA {args.la}: unchanged, {current['edition']} stays current (this run's reports "
+              f"are the same as it; published {current.get('published_at')}).")
+    else:
+        print(f"Term {term} for LA {args.la}: {current['edition']} is current (published {current.get('published_at')}), "
+              "published by this run.")
+    print(f"  landing folder:     {folders['landing']}")
     print(f"  general edition:    {edition / 'general' / 'report.pdf'} and CSVs beside it")
     print(f"  restricted edition: {edition / 'restricted' / 'report.pdf'}, CSVs, drafts/ and data_docs/")
     print(f"  manifest:           {edition / 'manifest.json'}   Airflow log: {log_file}")
@@ -171,8 +229,10 @@ def error_message(lines: list[str], limit: int = 60) -> list[str]:
 def _build_run_dag(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--la", default="999")
     sub.add_argument("--term", required=True)
-    sub.add_argument("--landing", required=True)
-    sub.add_argument("--shared-drive", required=True)
+    sub.add_argument("--landing", default="",
+                     help="the feeds' folder, for an LA whose landing in las.yaml is ${SI_LANDING}; default: las.yaml's")
+    sub.add_argument("--shared-drive", default="",
+                     help="for an LA whose shared_drive in las.yaml is ${SI_SHARED_DRIVE}; default: las.yaml's")
     sub.add_argument("--dag-id", default="", help="default: termly_school_improvement_<la>")
     sub.set_defaults(func=run_dag)
 

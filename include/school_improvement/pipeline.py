@@ -160,8 +160,6 @@ def sha256_file(path: Path) -> str:
 # ------------------------------------------------------------------ stages
 def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
     """Archive the raw feeds unchanged with their SHA-256, then read them."""
-    from .ingest.feeds import read_feed
-
     folder = landing_folder(cfg)
     files = sorted(p for p in folder.iterdir()
                    if p.is_file() and p.suffix.lower() in FEED_SUFFIXES and not p.name.startswith((".", "~$")))
@@ -181,29 +179,30 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
         if dest.exists():
             shutil.rmtree(dest)
         shutil.copytree(raw, dest)
-    from .errors import FeedError
-    from .ingest.links import is_links_file, read_links
-    from .ingest.termdata import read_without_other_schools, scope_urns
-    feeds, failed = [], []
-    for p in files:
-        try:
-            # The GIAS links download is a feed of its own: predecessor URNs, so results follow a school.
-            feeds.append(read_links(raw / p.name) if is_links_file(raw / p.name) else read_feed(raw / p.name))
-        except FeedError as exc:  # keep reading: the operator gets every broken file at once
-            failed.append((p, exc))
-    problems = []
-    urns = scope_urns(feeds, cfg.la_code)
-    for p, exc in failed:
-        # A whole-England download whose only unreadable rows are other LAs' schools: those rows are set aside.
-        feed = read_without_other_schools(raw / p.name, exc, urns, cfg.la_code)
-        if feed is None:
-            problems.extend(exc.problems)
-        else:
-            feeds.append(feed)
+    from .errors import Problem, RulesError
+    from .ingest.termdata import read_files, scope_urns
+    feeds, problems = read_files([raw / p.name for p in files], cfg.la_code)
     from .ingest.sources import merge_fetched  # copies fetched from the public sources; a landing file wins
     feeds, problems = merge_fetched(cfg, raw, feeds, problems, archive_dir)
-    _save_feeds(cfg, feeds, problems)
-    return {"files": len(files), "kinds": sorted({f.kind for f in feeds}), "unreadable": len({p.file for p in problems})}
+    unreadable = len({p.file for p in problems})
+    # Files and rows from after the term (results not yet known when it began) are set aside, and said.
+    from .quality.data_age import known_at_term
+    from .rules import rule_set_for
+    later = []
+    try:
+        rule_set = rule_set_for(cfg.term_obj.reference_date, la_code=cfg.la_code)
+        known = rule_set.results_known
+        if not known:  # never silently: every file would be used, however late
+            later.append(Problem("(rule set)", None, None, f"rule set {rule_set.id} does not say which results could "
+                                 "be known for a term (results_known): every file in the landing folder is used, "
+                                 "whatever its academic year or date; add results_known as cambs-2021-23.yaml has it",
+                                 severity="warning", check="after_term"))
+    except RulesError:
+        known = {}  # the evidence stage names the missing rule set
+    feeds, aside = known_at_term(feeds, cfg.term_obj, known, scope_urns(feeds, cfg.la_code), cfg.as_of_date())
+    later += aside
+    _save_feeds(cfg, feeds, problems + later)
+    return {"files": len(files), "kinds": sorted({f.kind for f in feeds}), "unreadable": unreadable}
 
 
 def validate(cfg: RunConfig) -> dict:

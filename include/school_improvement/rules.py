@@ -236,6 +236,7 @@ class RuleSet(BaseModel):
     member_alerts: MemberAlerts
     published_results: dict[str, dict] = {}  # per feed kind: not_published years, lag_years by season, label
     extract_max_age_days: dict[str, int] = {}  # per dated extract (gias): older than this when the term starts is said
+    results_known: dict = {}  # which files/rows could have been known when the term began (quality/data_age.known_at_term)
 
     @model_validator(mode="after")
     def _consistent(self):

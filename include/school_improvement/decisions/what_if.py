@@ -17,7 +17,8 @@ import pandas as pd
 from .categorise import categorise
 from ..evidence.assess import assess
 from .letters import flag_letters
-from ..rules import RuleSet, load_rule_set_arg, review_warning
+from ..errors import RulesError
+from ..rules import RuleSet, load_rule_set_arg, review_warning, rule_set_for
 from ..ingest.termdata import TermData
 from ..terms import Term
 
@@ -90,10 +91,14 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
                   data.term, data.la_code, warnings)
 
 
-def read_term(la_code: str, term: Term, landing: Path) -> TermData:
-    """Read and validate one term's feeds as the pipeline does; a critical problem stops the comparison."""
+def read_term(la_code: str, term: Term, landing: Path, known: dict | None = None,
+              notes: list | None = None) -> TermData:
+    """Read and validate one term's feeds as the pipeline does (the same readers: the GIAS links file followed,
+    other LAs' unreadable rows set aside, files from after the term not used); a critical problem stops the
+    comparison. `known`: the rule set's `results_known`; `notes` gets a sentence for each file or row left out."""
     from ..errors import FeedError, ValidationFailed
-    from ..ingest.feeds import read_feed
+    from ..ingest.termdata import read_files, scope_urns
+    from ..quality.data_age import known_at_term
     from ..quality.suites import validate
 
     folder = Path(landing) / la_code / str(term)
@@ -102,15 +107,13 @@ def read_term(la_code: str, term: Term, landing: Path) -> TermData:
                    and not p.name.startswith((".", "~$")))
     if not files:
         raise FileNotFoundError(f"no .csv or .xlsx feed files in {folder}")
-    feeds, problems = [], []
-    for p in files:
-        try:
-            feeds.append(read_feed(p))
-        except FeedError as exc:
-            problems.extend(exc.problems)
+    feeds, problems = read_files(files, la_code)
     if problems:
         raise FeedError(problems)
-    report = validate(feeds)
+    feeds, aside = known_at_term(feeds, term, known or {}, scope_urns(feeds, la_code), term.reference_date)
+    if notes is not None:
+        notes.extend(p.message for p in aside)
+    report = validate(feeds, la_code=la_code)
     if report.critical:
         raise ValidationFailed(report.critical)
     return TermData(la_code, term, feeds)
@@ -152,9 +155,16 @@ def run_what_if(la_code: str, term: str, landing: str, rules_a: str, rules_b: st
     """The domain entry point (CLI `compare` and the policy_what_if DAG): read, compare, write; publish nothing."""
     t = Term.parse(term)
     a, b = load_rule_set_arg(rules_a), load_rule_set_arg(rules_b)
-    data = read_term(str(la_code), t, Path(landing))
+    try:  # files from after the term are left out as the run leaves them: by the rule set in force for the term
+        known = rule_set_for(t.reference_date, la_code=str(la_code)).results_known
+    except RulesError:
+        known = a.results_known
+    notes: list[str] = []
+    data = read_term(str(la_code), t, Path(landing), known, notes)
     history = None
     if history_url:
         from .. import history as hist
         history = hist.previous(hist.engine_for(history_url), str(la_code), t)
-    return write_what_if(compare_rule_sets(data, a, b, history), Path(out_dir))
+    result = compare_rule_sets(data, a, b, history)
+    result.warnings.extend(notes)  # as the edition's front page says them
+    return write_what_if(result, Path(out_dir))

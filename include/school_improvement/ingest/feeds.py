@@ -242,6 +242,24 @@ def detect_kind(header: list[str]) -> str | None:
     return None
 
 
+def header_of(path) -> list[str]:
+    """The first line's fields, to tell a file's kind before reading it (the links file, a fetched copy); never
+    raises on a file that is not CSV text (UTF-16 "Unicode Text", a workbook, binary): [] then, and the file's
+    reader says plainly what it is, naming it."""
+    with open(path, "rb") as fh:
+        first = fh.readline(1 << 20)
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first:
+        return []  # UTF-16 (or binary): read_feed's error says "save it as CSV UTF-8"
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = first.decode("cp1252", errors="replace")
+    try:
+        return next(csv.reader([text.lstrip("\ufeff").rstrip("\r\n")]), [])
+    except csv.Error:
+        return []
+
+
 def _signature_text() -> str:
     return "; ".join(f"{k}: " + " or ".join("+".join(sorted(s)) for s in sigs) for k, sigs in SIGNATURES.items())
 

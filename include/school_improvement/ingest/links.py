@@ -26,17 +26,31 @@ def is_links_file(path) -> bool:
     path = Path(path)
     if path.suffix.lower() != ".csv":
         return False
-    with open(path, "rb") as fh:
-        first = fh.readline().decode("cp1252", errors="replace").lstrip("\ufeff").lstrip("ï»¿")
-    cols = {re.sub(r"\s+", "", c).upper() for c in next(csv.reader([first]), [])}
+    from .feeds import header_of  # never raises on a file that is not CSV text: read_feed then says what it is
+
+    cols = {re.sub(r"\s+", "", c).upper() for c in header_of(path)}
     return set(HEADER) <= cols
 
 
 def read_links(path):
-    """Read the links file into a Feed of kind `gias_links` (urn, link_urn, link_name, link_type, link_date)."""
+    """Read the links file into a Feed of kind `gias_links` (urn, link_urn, link_name, link_type, link_date).
+
+    Whatever goes wrong, the error names the file (as read_feed's): a damaged file is never a bare traceback that
+    the task retries as if the drive had hiccupped."""
+    path = Path(path)
+    try:
+        return _read_links(path)
+    except (FeedError, OSError):  # an unreadable drive is not a damaged file: the task may retry it
+        raise
+    except Exception as err:  # noqa: BLE001 -- a damaged download raises almost anything in pandas
+        raise FeedError(Problem(path.name, None, None, f"cannot read the GIAS links file ({type(err).__name__}: "
+                                f"{str(err)[:300]}); it is damaged, or not saved as CSV: download it again",
+                                check="parse")) from err
+
+
+def _read_links(path: Path):
     from .feeds import Feed
 
-    path = Path(path)
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")

@@ -486,7 +486,7 @@ def merge_fetched(cfg, raw: Path, feeds: list, problems: list, archive_dir: str 
     one is then not used. Each fetched file used is copied into the run's raw folder and its manifest entry says
     where it came from, when, and how old it is; a copy older than the source's max_age_days is a warning."""
     from ..errors import FeedError, Problem
-    from .feeds import detect_kind, read_feed
+    from .feeds import detect_kind, header_of, read_feed
 
     choice = for_term(cfg.work_dir, cfg.as_of_date(), cfg.term_obj.academic_year)
     if not choice.chosen and not choice.notes:
@@ -499,10 +499,9 @@ def merge_fetched(cfg, raw: Path, feeds: list, problems: list, archive_dir: str 
                                  for k, n in choice.notes if k not in landing_kinds]  # moot when a file was dropped
     added = []
     for ch in choice.chosen:
-        with open(ch.path, "rb") as fh:
-            first = fh.readline().decode("cp1252", errors="replace")
-        kind = detect_kind(next(csv.reader([first]), []))
-        if kind is None:  # e.g. the GIAS links file before a reader for it exists: archived, not read
+        header = header_of(ch.path)  # [] for a copy that is not CSV text: read below, so its error is said
+        kind = detect_kind(header)
+        if kind is None and header:  # e.g. the GIAS links file before a reader for it exists: archived, not read
             continue
         year = ch.copy.academic_year or None
         if any(k == kind and (y == year or y is None or year is None) for k, y in landing):

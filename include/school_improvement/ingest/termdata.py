@@ -319,3 +319,30 @@ def read_without_other_schools(path, err, urns: set[int] | None, la_code: str):
                    f"were set aside (the first: {first.message})", severity="warning", check=first.check or "read")
     return replace(feed, source=path.name, path=str(path), sha256=hashlib.sha256(data).hexdigest(),
                    warnings=[note] + [replace(w, file=path.name, row=original.get(w.row, w.row)) for w in feed.warnings])
+
+
+def read_files(paths: list, la_code: str) -> tuple[list, list]:
+    """Read a term's files as the run does (the `extract` stage, and `compare`): the GIAS links download by its own
+    reader, every other file by its kind's; a whole-England download whose only unreadable rows are other LAs'
+    schools is read without them. Returns (feeds, problems of the files that could not be read)."""
+    from ..errors import FeedError
+    from .feeds import read_feed
+    from .links import is_links_file, read_links
+
+    feeds, failed = [], []
+    for p in paths:
+        try:
+            # The GIAS links download is a feed of its own: predecessor URNs, so results follow a school.
+            feeds.append(read_links(p) if is_links_file(p) else read_feed(p))
+        except FeedError as exc:  # keep reading: the operator gets every broken file at once
+            failed.append((p, exc))
+    problems = []
+    urns = scope_urns(feeds, la_code)
+    for p, exc in failed:
+        # A whole-England download whose only unreadable rows are other LAs' schools: those rows are set aside.
+        feed = read_without_other_schools(p, exc, urns, la_code)
+        if feed is None:
+            problems.extend(exc.problems)
+        else:
+            feeds.append(feed)
+    return feeds, problems

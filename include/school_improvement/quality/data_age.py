@@ -129,3 +129,122 @@ def calendar_check(term) -> list[Problem]:
     return []
 
 
+
+
+def _years_before(f: Feed, start_year: int):
+    """An EES file of several academic years (a row per school and year) cut to the years before `start_year`, its
+    latest per school current as the reader makes it; None when it has no such year or is not such a file."""
+    import pandas as pd
+    from dataclasses import replace
+
+    if "academic_year" not in f.schools:
+        return None
+    rows = pd.concat([f.schools, f.history], ignore_index=True) if f.history is not None and len(f.history) else f.schools
+
+    def before(frame):
+        return frame[frame["academic_year"].map(lambda y: (_year_start(y) or 0) < start_year if y else True)]
+
+    rows = before(rows)
+    if rows.empty or rows["academic_year"].dropna().empty:
+        return None
+    ordered = rows.sort_values(["urn", "academic_year"], kind="stable")
+    latest = ordered.groupby("urn", dropna=False).tail(1).index
+    comps = f.comparators
+    if comps is not None and "academic_year" in comps and len(comps):
+        comps = before(comps).reset_index(drop=True)
+    return replace(f, schools=rows.loc[sorted(latest)].reset_index(drop=True),
+                   history=rows.drop(index=latest).reset_index(drop=True), comparators=comps,
+                   academic_year=max(rows["academic_year"].dropna()))
+
+
+def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None = None,
+                  as_of=None) -> tuple[list[Feed], list[Problem]]:
+    """The feeds as they could have been known for the term, and a warning for each thing left out.
+
+    `rule` (rule-set data, `results_known`): `year_ended`, the kinds whose file of academic year Y counts only for
+    terms that begin after Y ended (a later file in the landing folder is not used, and said); `dated_rows`, per
+    kind, the date columns of a file of latest events (Ofsted MI) and `known_by` (term_start, run_date or
+    term_end): a row with any of them after that day is set aside, counted and said. A kind left with no file is
+    then missing, as if never supplied. `as_of`: the run date (for `known_by: run_date`)."""
+    from dataclasses import replace
+    from datetime import date, timedelta
+
+    rule = rule or {}
+    start, end = term.dates()
+    when = f"{start.day} {start:%B %Y}"
+    year_ended = set(rule.get("year_ended") or [])
+    dated_rows = dict(rule.get("dated_rows") or {})
+    kept, out, problems = [], [], []
+    for f in feeds:
+        if f.kind in year_ended and f.academic_year and (_year_start(f.academic_year) or 0) >= term.start_year:
+            earlier = _years_before(f, term.start_year)  # an EES file of several years keeps its earlier ones
+            if earlier is None:
+                out.append(f)
+                continue
+            label = FEED_LABELS.get(f.kind, f.kind)
+            held = [f.schools] + ([f.history] if f.history is not None and len(f.history) else [])
+            later_years = sorted({str(y) for h in held for y in h["academic_year"].dropna()
+                                  if (_year_start(y) or 0) >= term.start_year})
+            problems.append(problem(f.source, f"{f.source} also holds {label} results for {', '.join(later_years)}, which "
+                                    f"were not known when {term} began ({when}): results of an academic year count "
+                                    f"only for terms that begin after it ends, so those rows are not used; the run "
+                                    f"uses the file's {earlier.academic_year} figures", "warning", "after_term"))
+            f = earlier
+        kept.append(f)
+    for f in out:
+        label = FEED_LABELS.get(f.kind, f.kind)
+        used = [k for k in kept if k.kind == f.kind]
+        instead = (f"the run uses {', '.join(k.source for k in used)} instead" if used else
+                   f"no earlier {label} file is in the landing folder, so this term has no {label} figures")
+        problems.append(problem(f.source, f"{f.source} holds {label} results for {f.academic_year}, which were not "
+                                f"known when {term} began ({when}): results of an academic year count only "
+                                f"for terms that begin after it ends, so this file is not used; {instead}",
+                                "warning", "after_term"))
+    result = []
+    for f in kept:
+        spec = dated_rows.get(f.kind) or {}
+        cols = [c for c in spec.get("columns") or [] if c in f.schools]
+        if not cols or f.schools.empty:
+            result.append(f)
+            continue
+        known_by = spec.get("known_by", "term_start")
+        if known_by not in ("term_start", "run_date", "term_end"):
+            raise ValueError(f"results_known.dated_rows.{f.kind}.known_by must be term_start, run_date or term_end, "
+                             f"not {known_by!r}")
+        # The last day whose events count: before the term's first day, the run date, or the term's last day.
+        last = {"term_start": start - timedelta(days=1), "run_date": as_of or start - timedelta(days=1),
+                "term_end": end}[known_by]
+        after = {"term_start": f"on or after {when}, when {term} began",
+                 "run_date": f"after {last.day} {last:%B %Y}, the run date of {term}",
+                 "term_end": f"after {end.day} {end:%B %Y}, when {term} ended"}[known_by]
+
+        def later(row) -> bool:
+            return any(isinstance(row[c], date) and row[c] > last for c in cols)
+
+        mask = f.schools.apply(later, axis=1).astype(bool)
+        if not mask.any():
+            result.append(f)
+            continue
+        aside = f.schools[mask]
+        mine = len(aside) if la_urns is None else int(aside["urn"].isin(list(la_urns)).sum()) if "urn" in aside else 0
+        schools = f.schools[~mask].reset_index(drop=True)
+        from ..ingest.feeds import _academic_year_of
+
+        # The file's year is now that of the latest inspection it still holds (it was that of one set aside).
+        dates = [d for c in cols for d in schools[c] if isinstance(d, date)]
+        year = _academic_year_of(max(dates)) if dates else f.academic_year
+        result.append(replace(f, schools=schools, academic_year=year))
+        whose = (f"{mine} of this LA's schools ({len(aside)} rows in all)" if la_urns is not None
+                 else f"{len(aside)} schools")
+        label = FEED_LABELS.get(f.kind, f.kind)
+        if la_urns is not None and not mine:  # only other LAs' schools: said once, as a file from after the term
+            problems.append(problem(f.source, f"{f.source}: {len(aside)} rows, none for this LA's schools, hold an "
+                                    f"{label} inspection dated {after}, so not known for the term: set aside, "
+                                    "not used", "warning", "after_term"))
+            continue
+        problems.append(problem(f.source, f"{f.source}: the latest {label} inspection of {whose} is dated {after}, "
+                                "so it was not known for the term; the file holds only each school's latest "
+                                f"inspections, so these schools are judged with no {label} evidence this term (their "
+                                f"rows are set aside, not used): an {label} file downloaded by then would give "
+                                "their inspections for the term", "warning", "after_term"))
+    return result, problems
