@@ -161,6 +161,21 @@ def test_support_plan_visits_follow_the_strategy():
     assert visits_planned("low", autumn, RULES, no_offer)[0] == 1  # annual monitoring visit, in the autumn
     assert visits_planned("low", Term.parse("2025-26-spring"), RULES, no_offer)[0] == 0
     assert visits_planned("medium", Term.parse("2025-26-spring"), RULES, no_offer)[0] == 2
+    # The Primary Offer "is available to Primary Maintained schools": a secondary school's plan does not offer it.
+    assert "Primary School Improvement Offer" in visits_planned("low", autumn, RULES, phase="Primary")[2]
+    visits, _, plan = visits_planned("low", autumn, RULES, phase="Secondary")
+    assert visits == 1 and plan.endswith("(the Primary School Improvement Offer is for primary schools)")
+    assert "check whether the school buys into it" in visits_planned("low", autumn, RULES, phase="All-through")[2]
+    assert visits_planned("medium", autumn, RULES, phase="Secondary")[2] == RULES.support_plan["medium"].summary
+
+
+def test_a_support_plan_exception_names_whom_it_is_for():
+    from pydantic import ValidationError
+
+    from school_improvement.rules import PlanException
+
+    with pytest.raises(ValidationError, match="names a flag, phases, or both"):
+        PlanException(levels=["low"], summary="x", visits="termly")
 
 
 def test_best_fit_with_no_evidence_is_medium_pending_a_visit():

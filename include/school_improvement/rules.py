@@ -159,10 +159,18 @@ class PlanLevel(BaseModel):
 
 
 class PlanException(PlanLevel):
-    """A different plan for schools at `levels` carrying an LA-intelligence `flag` (e.g. no Primary Offer)."""
+    """A different plan for schools at `levels` carrying an LA-intelligence `flag` (e.g. no Primary Offer), or of
+    one of `phases` (GIAS PhaseOfEducation, e.g. an offer only primary schools can buy into), or both."""
 
-    flag: str
+    flag: str | None = None
+    phases: list[str] = []
     levels: list[str]
+
+    @model_validator(mode="after")
+    def _says_whom(self):
+        if self.flag is None and not self.phases:
+            raise ValueError("a support plan exception names a flag, phases, or both")
+        return self
 
 
 class Action(BaseModel):
@@ -328,7 +336,7 @@ def _vocabulary_problems(rs: "RuleSet") -> list[str]:
             [*(r.escalates_from for r in rs.letters.values() if r.escalates_from), *rs.concerns_remain.letters_met]
             if x not in rs.letters]
     out += [f"support plan exception: unknown intelligence flag {e.flag!r}" for e in rs.support_plan_exceptions
-            if e.flag not in flags]
+            if e.flag is not None and e.flag not in flags]
     keys = {b.key for b in rs.escalation_bodies}
     out += [f"academy route: unknown escalation body {k!r}" for s in rs.academy_concerns.route
             for k in s.escalate_to if k not in keys]

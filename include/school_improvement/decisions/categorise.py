@@ -105,15 +105,18 @@ def overriding_condition(results: list[CriterionResult], school: SchoolAnswers, 
     return "", "", ""
 
 
-def visits_planned(level: str, term: Term, rules: RuleSet, flags: "set[str] | frozenset[str]" = frozenset()
-                   ) -> tuple[int, int, str]:
+def visits_planned(level: str, term: Term, rules: RuleSet, flags: "set[str] | frozenset[str]" = frozenset(),
+                   phase: str | None = None) -> tuple[int, int, str]:
     """School Improvement Adviser visits this term, LAIG reviews, and the plan in the Strategy's words.
 
-    `flags` are the school's LA-intelligence flags: a rule-set exception (e.g. no Primary Offer) may apply.
+    `flags` are the school's LA-intelligence flags and `phase` its GIAS phase: a rule-set exception (e.g. no
+    Primary Offer, or a phase the offer is not for) may apply. The first exception that fits is the plan.
     """
     plan = rules.support_plan[level]
+    phase = str(phase or "").strip().lower()
     for exc in rules.support_plan_exceptions:
-        if level in exc.levels and exc.flag in flags:
+        if (level in exc.levels and (exc.flag is None or exc.flag in flags)
+                and (not exc.phases or phase in {p.lower() for p in exc.phases})):
             plan = exc
             break
     start, end = term.dates()
@@ -210,7 +213,7 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
                   "override_on": _as_date(m["approved_on"])}
             for out in (reasons, general):
                 out.append(f"Moderated from {computed} to {final}: {m['reason']} (approved by {m['approved_by']})")
-        visits, laig, plan = visits_planned(final, data.term, rules, answers.flags)
+        visits, laig, plan = visits_planned(final, data.term, rules, answers.flags, school.get("phase"))
         prev = h.get("previous_category")
         rows.append({
             "urn": urn, "school_name": school.get("school_name"), "phase": school.get("phase"),
