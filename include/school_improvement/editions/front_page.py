@@ -125,6 +125,32 @@ def movers(cat: pd.DataFrame) -> list[dict]:
     return sorted(out, key=lambda m: (not m["more_support"], -LEVEL_RANK[m["to"]], _text(m["school_name"]), m["urn"]))
 
 
+FRONT_MEMBERSHIP = 8  # schools named per list (left, joined) on the front page; all are in Appendix A
+# How the front page counts the schools that left, by the words of their data_quality row (evidence.assess).
+LEFT_KINDS = (("converted to an academy", "converted to an academy"), ("amalgamated", "amalgamated"),
+              ("GIAS proposed it to close", "closed or converted after a proposal to close"), ("closed", "closed"),
+              ("not in the GIAS extract", "not in the GIAS extract"))
+
+
+def membership(dq: pd.DataFrame) -> dict:
+    """The schools categorised last term and not this term (with why), and those new to categorisation, from the
+    data_quality rows the evidence stage writes for them: counted by reason, and named."""
+    out = {"left": [], "joined": [], "left_by_reason": []}
+    if dq is None or dq.empty or "check" not in dq.columns:
+        return out
+    for check, key in (("school_left", "left"), ("school_joined", "joined")):
+        out[key] = [_text(m) for m in dq.loc[dq["check"].astype(str).eq(check), "message"]]
+    counts: dict[str, int] = {}
+    for m in out["left"]:
+        why = m.split(": ", 1)[-1]
+        label = next((label for words, label in LEFT_KINDS if why.startswith(words)), "other reasons")
+        counts[label] = counts.get(label, 0) + 1
+    out["left_by_reason"] = [f"{n} {label}" for label, n in counts.items()]
+    for key in ("left", "joined"):
+        out[f"front_{key}"] = out[key][:FRONT_MEMBERSHIP]
+    return out
+
+
 def academies_by_step(academies: list[dict]) -> list[dict]:
     """Academies of concern grouped by the next step on the Strategy's route, in route order of first appearance:
     the step's wording once, then the academies (trust) it applies to."""

@@ -76,8 +76,8 @@ class TermData:
             urn = int(urn)
             if urn not in out:
                 prev = next((p for p in predecessors(links, urn) if p in previous), None)
-                if prev is not None:
-                    out[urn] = previous[prev]
+                if prev is not None:  # marked, so the history comparison does not count it as a school that left
+                    out[urn] = {**previous[prev], "carried_from": prev}
         return out
 
     def la_name(self) -> str:
