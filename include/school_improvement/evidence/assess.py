@@ -81,7 +81,17 @@ class SchoolEvidence:
 
     def _indicator(self, ev: Evidence) -> Check:
         f: Finding = self.indicators.get(ev.indicator)
-        return Check(f.met, f"data: {ev.indicator}", f.value, f.reason, f.source)
+        value, reason = f.value, f.reason
+        kind = self.data.kind_of_source(f.source) if f.source else None
+        if kind and f.met is not None:  # figures of a predecessor school (GIAS links): the evidence says whose
+            row = self.data.row(kind, self.urn) or {}
+            if row.get("_predecessor") is not None:
+                value = f"{value} (figures of predecessor URN {row['_predecessor']}, GIAS links)"
+        elif f.met is None:  # not judged: a school formed from several with figures says so, naming them
+            notes = [n for n in (self.data.predecessor_note(k, self.urn) for k in PREDECESSOR_KINDS) if n]
+            if notes and notes[0] not in reason:
+                reason = f"{reason}; {notes[0]}" if reason else notes[0]
+        return Check(f.met, f"data: {ev.indicator}", value, reason, f.source)
 
     def _adviser(self, ev: Evidence) -> Check:
         measure = f"adviser: {ev.adviser}"
@@ -127,6 +137,10 @@ class SchoolEvidence:
             return Check(False, measure, "no such letter in the letters log", source="letters log")
         value = "; ".join(f"{h['letter'].replace('_', ' ')} issued {h['issued_on']}" for h in hits)
         return Check(True, measure, value, source="letters log")
+
+
+# The published feeds a new URN may take from its predecessors (ingest.termdata.SCOPED_KINDS).
+PREDECESSOR_KINDS = ("ks2", "ks4", "absence", "census", "ofsted")
 
 
 def records_for(data: TermData, kind: str, urn: int) -> list[dict]:
@@ -620,6 +634,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     Maintained schools answer the criteria in force and the letters' indicators; academies the academy concerns.
     """
     history = history or {}
+    data.predecessor_results = dict(rules.predecessor_results)  # whose figures a new URN is judged on
     check_adviser_judgements(data, rules)
     check_moderation(data, rules)
     on = data.term.reference_date

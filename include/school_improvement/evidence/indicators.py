@@ -185,13 +185,14 @@ class SchoolIndicators:
         small = self.t("small_cohort")
         r, feed = self._ks2()
         if r is not None:
-            nat = self.data.national("ks2")
+            nat = self.data.national("ks2", scope=self.rules.national_comparator.get("ks2"))
             e = {"ks": "KS2", "source": feed.source, "year": feed.academic_year or ""}
             cohort = _num(r.get("cohort"))
             v, n = _num(r.get("rwm_exp")), _num(nat.get("rwm_exp"))
             p1, p2 = _num(r.get("rwm_exp_prev1")), _num(r.get("rwm_exp_prev2"))
             n1 = _num(nat.get("rwm_exp_prev1"))
             e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, cohort=cohort)
+            e["national_label"] = nat.get("_label") or "national"
             if cohort is not None and cohort < small:
                 e["reason"] = f"small cohort ({int(cohort)} pupils at KS2): reported as small, not judged"
             elif v is None:
@@ -210,11 +211,12 @@ class SchoolIndicators:
             out.append(e)
         r, feed = self._ks4()
         if r is not None:
-            nat = self.data.national("ks4")
+            nat = self.data.national("ks4", scope=self.rules.national_comparator.get("ks4"))
             e = {"ks": "KS4", "source": feed.source, "year": feed.academic_year or ""}
             cohort = _num(r.get("cohort"))
             v, n = _num(r.get("att8")), _num(nat.get("att8"))
             e.update(value=v, national=n, prev1=None, prev2=None, national_prev1=None, cohort=cohort)
+            e["national_label"] = nat.get("_label") or "national"
             if cohort is not None and cohort < small:
                 e["reason"] = f"small cohort ({int(cohort)} pupils at KS4): reported as small, not judged"
             elif v is None:
@@ -251,7 +253,7 @@ class SchoolIndicators:
     @staticmethod
     def _describe(e) -> str:
         u = e["unit"]
-        s = f"{e['label']} {_fmt(e['value'], u)} vs national {_fmt(e['national'], u)}{_yr(e['year'])}"
+        s = f"{e['label']} {_fmt(e['value'], u)} vs {e.get('national_label') or 'national'} {_fmt(e['national'], u)}{_yr(e['year'])}"
         if e.get("prev1") is not None:
             s += f"; previous year {_fmt(e['prev1'], u)}"
             if e.get("national_prev1") is not None:
@@ -335,7 +337,7 @@ class SchoolIndicators:
         small = self.t("small_cohort")
         r, feed = self._ks2()
         if r is not None:
-            nat = self.data.national("ks2")
+            nat = self.data.national("ks2", scope=self.rules.national_comparator.get("ks2"))
             d, o = _num(r.get("rwm_exp_disadv")), _num(r.get("rwm_exp_other"))
             d1, o1 = _num(r.get("rwm_exp_disadv_prev1")), _num(r.get("rwm_exp_other_prev1"))
             nd, no = _num(nat.get("rwm_exp_disadv")), _num(nat.get("rwm_exp_other"))
@@ -366,7 +368,7 @@ class SchoolIndicators:
             return g
         r, feed = self._ks4()
         if r is not None:
-            nat = self.data.national("ks4")
+            nat = self.data.national("ks4", scope=self.rules.national_comparator.get("ks4"))
             d, o = _num(r.get("att8_disadv")), _num(r.get("att8_other"))
             nd, no = _num(nat.get("att8_disadv")), _num(nat.get("att8_other"))
             g = {"ks": "KS4", "source": feed.source, "year": feed.academic_year or "", "disadv": d, "other": o,
