@@ -100,9 +100,12 @@ def test_front_page_counts_and_names_the_schools_that_left(tmp_path):
                         "check": "school_left", "message": m} for m in left])
     inputs = report.ReportInputs(**{**inputs.__dict__, "history": history, "data_quality": dq})
     m = front_page.membership(dq)
-    assert m["left_by_reason"] == ["1 converted to an academy", "1 not in the GIAS extract"]
+    assert [(g["n"], g["label"], g["schools"]) for g in m["left_groups"]] == [
+        (1, "converted to an academy", ["Gone School 1 (URN 999001)"]),
+        (1, "not in the GIAS extract", ["Gone School 2 (URN 999002)"])]
     for edition in ("general", "restricted"):
         html = render._environment().get_template("report.html.j2").render(**report._context(inputs, edition))
         front = " ".join(re.sub(r"<[^>]+>", " ", html[:html.index('id="front-letters"')]).split())
-        assert "2 schools categorised in 2024-25-summer are not categorised now" in front
+        assert ("2 schools categorised in 2024-25-summer are not categorised now: 1 converted to an academy (Gone "
+                "School 1 (URN 999001)); 1 not in the GIAS extract (Gone School 2 (URN 999002))") in front
         assert "Gone School 1 (URN 999001)" in front and "Gone School 2 (URN 999002)" in front

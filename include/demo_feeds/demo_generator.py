@@ -1122,7 +1122,8 @@ def _ks2_rows(seed: int, schools: list[School], year: int) -> tuple[list[str], l
         rows.append(row)
         if s.phase == "Primary":
             agg.append(r)
-    # LA row (RECTYPE 3) and national row (RECTYPE 5, state-funded schools, the rule sets' national comparator).
+    # LA row (RECTYPE 3) and national rows, as the real download: RECTYPE 4 all schools, 5 state-funded schools (the
+    # rule sets' national comparator).
     tot = sum(a["cohort"] for a in agg)
     nd = sum(a["nd"] for a in agg)
     la = [""] * len(header)
@@ -1133,7 +1134,7 @@ def _ks2_rows(seed: int, schools: list[School], year: int) -> tuple[list[str], l
     la[col["PTRWM_EXP_FSM6CLA1A"]] = _pct(sum((a["rwm_d"] or 0) * a["nd"] for a in agg) / max(nd, 1))
     la[col["PTRWM_EXP_NotFSM6CLA1A"]] = _pct(sum((a["rwm_o"] or 0) * a["no"] for a in agg) / max(tot - nd, 1))
     nat = [""] * len(header)
-    nat[col["RECTYPE"]] = "5"
+    nat[col["RECTYPE"]] = "4"
     nat[col["PTRWM_EXP"]], nat[col["PTRWM_HIGH"]] = _pct(nat_rwm), _pct(nat_h)
     nat[col["PTRWM_EXP_FSM6CLA1A"]], nat[col["PTRWM_EXP_NotFSM6CLA1A"]] = _pct(nat_d), _pct(nat_o)
     for py in (year - 1, year - 2):
@@ -1143,7 +1144,9 @@ def _ks2_rows(seed: int, schools: list[School], year: int) -> tuple[list[str], l
         for code in ("READ", "WRIT", "MAT"):
             la[col[f"{code}PROG"]] = "0.3"
             nat[col[f"{code}PROG"]] = "0.0"
-    rows += [la, nat]
+    state_funded = list(nat)
+    state_funded[col["RECTYPE"]] = "5"
+    rows += [la, nat, state_funded]
     return header, rows, ragged
 
 
@@ -1231,10 +1234,13 @@ def _ks4_rows(seed: int, schools: list[School], year: int) -> tuple[list[str], l
     la[col["PTL2BASICS_94"]] = f"{sum(a['b94'] * a['cohort'] for a in agg) / tot:.1f}%"
     la[col["P8MEA"]] = f"{sum(a['p8'] * a['cohort'] for a in agg) / tot:.2f}" if p8_ok else "NA"
     nat = [""] * len(header)
-    # National row: RECTYPE 7, state-funded ("maintained") schools, the rule sets' national comparator.
-    nat[col["RECTYPE"]], nat[col["ATT8SCR"]], nat[col["PTL2BASICS_94"]] = "7", "45.9", "64.9%"
-    nat[col["P8MEA"]] = "-0.03" if p8_ok else "NA"
-    rows += [la, nat]
+    # National rows, as the real download: RECTYPE 5 all schools (independent schools too), 7 state-funded
+    # ("maintained") schools, the rule sets' national comparator.
+    nat[col["RECTYPE"]], nat[col["ATT8SCR"]], nat[col["PTL2BASICS_94"]] = "5", "44.1", "61.8%"
+    state_funded = [""] * len(header)
+    state_funded[col["RECTYPE"]], state_funded[col["ATT8SCR"]], state_funded[col["PTL2BASICS_94"]] = "7", "45.9", "64.9%"
+    state_funded[col["P8MEA"]] = "-0.03" if p8_ok else "NA"
+    rows += [la, nat, state_funded]
     return header, rows
 
 

@@ -125,29 +125,39 @@ def movers(cat: pd.DataFrame) -> list[dict]:
     return sorted(out, key=lambda m: (not m["more_support"], -LEVEL_RANK[m["to"]], _text(m["school_name"]), m["urn"]))
 
 
-FRONT_MEMBERSHIP = 8  # schools named per list (left, joined) on the front page; all are in Appendix A
-# How the front page counts the schools that left, by the words of their data_quality row (evidence.assess).
+FRONT_MEMBERSHIP = 12  # schools named (left, joined) on the front page; all are in Appendix A
+# How the front page groups the schools that left, by the words of their data_quality row (evidence.assess).
 LEFT_KINDS = (("converted to an academy", "converted to an academy"), ("amalgamated", "amalgamated"),
               ("GIAS proposed it to close", "closed or converted after a proposal to close"), ("closed", "closed"),
               ("not in the GIAS extract", "not in the GIAS extract"))
+_LEFT = re.compile(r"^(?P<school>.*\(URN \d+\)), \S+ support in \S+, is not categorised in \S+: (?P<why>.*)$")
+_JOINED = re.compile(r"^(?P<school>.*\(URN \d+\)) is categorised for the first time[^:]*: (?P<why>.*)$")
 
 
 def membership(dq: pd.DataFrame) -> dict:
-    """The schools categorised last term and not this term (with why), and those new to categorisation, from the
-    data_quality rows the evidence stage writes for them: counted by reason, and named."""
-    out = {"left": [], "joined": [], "left_by_reason": []}
+    """The schools categorised last term and not this term, grouped by why (converted to an academy, closed, not in
+    the GIAS extract), and those categorised for the first time, from the data_quality rows the evidence stage
+    writes for them (evidence.assess.membership_changes): counted and named, the first FRONT_MEMBERSHIP of each."""
+    out = {"left": [], "joined": [], "left_groups": [], "joined_named": [], "left_more": 0, "joined_more": 0}
     if dq is None or dq.empty or "check" not in dq.columns:
         return out
     for check, key in (("school_left", "left"), ("school_joined", "joined")):
         out[key] = [_text(m) for m in dq.loc[dq["check"].astype(str).eq(check), "message"]]
-    counts: dict[str, int] = {}
+    groups: dict[str, list[str]] = {}
     for m in out["left"]:
-        why = m.split(": ", 1)[-1]
+        found = _LEFT.match(m)
+        school, why = (found["school"], found["why"]) if found else (m, "")
         label = next((label for words, label in LEFT_KINDS if why.startswith(words)), "other reasons")
-        counts[label] = counts.get(label, 0) + 1
-    out["left_by_reason"] = [f"{n} {label}" for label, n in counts.items()]
-    for key in ("left", "joined"):
-        out[f"front_{key}"] = out[key][:FRONT_MEMBERSHIP]
+        groups.setdefault(label, []).append(school)
+    room = FRONT_MEMBERSHIP
+    for label, schools in groups.items():
+        out["left_groups"].append({"label": label, "n": len(schools), "schools": schools[:max(room, 0)]})
+        room -= len(schools)
+    out["left_more"] = max(-room, 0)
+    for m in out["joined"][:FRONT_MEMBERSHIP]:
+        found = _JOINED.match(m)
+        out["joined_named"].append(f"{found['school']}, {found['why']}" if found else m)
+    out["joined_more"] = max(len(out["joined"]) - FRONT_MEMBERSHIP, 0)
     return out
 
 
