@@ -77,4 +77,11 @@ def test_without_the_chosen_row_the_school_is_not_judged_against_another(shared_
     cut.write_text("".join(kept), encoding="utf-8")
     data = TermData("936", Term.parse("2021-22-autumn"), [read_feed(cut)])
     assert data.national("ks4", scope="state_funded") == {}
+    from school_improvement.evidence.assess import comparator_problems
+
+    warned = comparator_problems(data, load_rule_set("cambs-2021-23"))
+    assert [(p.file, p.severity, p.check) for p in warned] == [(cut.name, "warning", "national_comparator")]
+    assert "national (state-funded schools) row (RECTYPE 7)" in warned[0].message
+    whole = TermData("936", Term.parse("2021-22-autumn"), [read_feed(src)])
+    assert comparator_problems(whole, load_rule_set("cambs-2021-23")) == []
     assert data.national("ks4", scope="all_schools")["att8"] == _national_in_file(src, "5", "ATT8SCR")

@@ -139,6 +139,27 @@ class SchoolEvidence:
         return Check(True, measure, value, source="letters log")
 
 
+def comparator_problems(data: TermData, rules: RuleSet) -> list[Problem]:
+    """A warning when a results file has national rows but none of the kind the rule set compares with (its
+    `national_comparator`): no school of that key stage is compared with national, rather than with another average."""
+    from ..ingest.termdata import NATIONAL_LABELS, NATIONAL_RECTYPES
+
+    out = []
+    for kind, scope in rules.national_comparator.items():
+        f = data.latest(kind)
+        comps = f.comparators if f is not None else None
+        if comps is None or comps.empty or "level" not in comps or "rectype" not in comps:
+            continue
+        if (comps["level"] == "national").any() and not data.national(kind, scope=scope):
+            types = NATIONAL_RECTYPES.get(kind, {})
+            code = next((r for r, s in types.items() if s == scope), "?")
+            out.append(Problem(f.source, None, "RECTYPE", (
+                f"the {kind.upper()} file has no {NATIONAL_LABELS.get(scope, scope)} row (RECTYPE {code}), the national "
+                f"figure rule set {rules.id} compares with: no school's {kind.upper()} results are compared with national"),
+                "warning", "national_comparator"))
+    return out
+
+
 # The published feeds a new URN may take from its predecessors (ingest.termdata.SCOPED_KINDS).
 PREDECESSOR_KINDS = ("ks2", "ks4", "absence", "census", "ofsted")
 
@@ -676,7 +697,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
         rules.id, str(data.term), pd.DataFrame(schools, columns=SCHOOL_COLUMNS),
         pd.DataFrame(checks, columns=CHECK_COLUMNS), pd.DataFrame(findings, columns=FINDING_COLUMNS),
         pd.DataFrame(measures, columns=MEASURE_COLUMNS), pd.DataFrame(figures),
-        list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data)
+        list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data) + comparator_problems(data, rules)
         + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
 
 
