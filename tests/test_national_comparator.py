@@ -85,3 +85,12 @@ def test_without_the_chosen_row_the_school_is_not_judged_against_another(shared_
     whole = TermData("936", Term.parse("2021-22-autumn"), [read_feed(src)])
     assert comparator_problems(whole, load_rule_set("cambs-2021-23")) == []
     assert data.national("ks4", scope="all_schools")["att8"] == _national_in_file(src, "5", "ATT8SCR")
+
+
+def test_the_disadvantaged_gap_names_its_national_comparator(shared_dfe):
+    s = shared_dfe / "samples"
+    rules = load_rule_set("cambs-2021-23")
+    data = TermData("936", Term.parse("2021-22-autumn"), [read_feed(s / GIAS), read_feed(s / "936_ks2_2018-19.csv")])
+    values = [SchoolIndicators(int(u), data, rules).get("disadvantaged_gap_wide") for u in maintained_schools(data)["urn"]]
+    judged = [f for f in values if f.met is not None]
+    assert judged and all("vs national (state-funded schools) gap" in f.value for f in judged)

@@ -349,7 +349,7 @@ class SchoolIndicators:
                  "disadv_prev1": d1,
                  "nat_gap": None if nd is None or no is None else no - nd,
                  "nat_gap_prev1": None if nd1 is None or no1 is None else no1 - nd1,
-                 "label": "KS2 RWM expected standard", "unit": " points"}
+                 "label": "KS2 RWM expected standard", "unit": " points", "national_label": nat.get("_label") or "national"}
             # Last year's gap counts towards "persistently wide" only if last year's cohort was big enough to judge
             # (the small-cohort rule applies to every year it reads, not only this one).
             last = self.data.row_in_year("ks2", self.urn, _year_before(feed.academic_year)) if feed.academic_year else None
@@ -374,7 +374,7 @@ class SchoolIndicators:
             g = {"ks": "KS4", "source": feed.source, "year": feed.academic_year or "", "disadv": d, "other": o,
                  "cohort": None, "gap": None if d is None or o is None else o - d, "gap_prev1": None,
                  "disadv_prev1": None, "nat_gap": None if nd is None or no is None else no - nd,
-                 "nat_gap_prev1": None, "label": "KS4 Attainment 8", "unit": ""}
+                 "nat_gap_prev1": None, "label": "KS4 Attainment 8", "unit": "", "national_label": nat.get("_label") or "national"}
             prior = self.prior.get("disadv_gap")
             if prior and prior[1] != g["year"]:
                 g["gap_prev1"] = _num(prior[0])
@@ -390,7 +390,7 @@ class SchoolIndicators:
         if "reason" in g:
             return Finding(None, reason=g["reason"], source=g.get("source", ""))
         s = (f"{g['label']}: disadvantaged {_fmt(g['disadv'], '%')} vs others {_fmt(g['other'], '%')}, "
-             f"gap {_fmt(g['gap'])} points vs national gap {_fmt(g['nat_gap'])}{_yr(g['year'])}")
+             f"gap {_fmt(g['gap'])} points vs {g.get('national_label') or 'national'} gap {_fmt(g['nat_gap'])}{_yr(g['year'])}")
         if g["gap_prev1"] is not None:
             s += f"; previous year gap {_fmt(g['gap_prev1'])}"
         elif g.get("prev1_note"):
