@@ -97,7 +97,11 @@ def test_front_page_counts_and_names_the_schools_that_left(tmp_path):
             f"2025-26-autumn: {why}" for i, why in ((1, "converted to an academy (31 August 2025)"),
                                                    (2, "not in the GIAS extract"))]
     dq = pd.DataFrame([{"file": "gias.csv", "feed_kind": "gias", "row": None, "column": "URN", "severity": "info",
-                        "check": "school_left", "message": m} for m in left])
+                        "check": "school_left", "message": m} for m in left]
+                      + [{"file": "gias.csv", "feed_kind": "gias", "row": 5, "column": "EstablishmentStatus (name)",
+                          "severity": "warning", "check": "gias_proposed_to_close",
+                          "message": "Staying School (URN 999003) is listed as 'Open, but proposed to close' on 31 May "
+                                     "2025: a proposal, not a closure, so it is categorised as still LA-maintained"}])
     inputs = report.ReportInputs(**{**inputs.__dict__, "history": history, "data_quality": dq})
     m = front_page.membership(dq)
     assert [(g["n"], g["label"], g["schools"]) for g in m["left_groups"]] == [
@@ -108,4 +112,5 @@ def test_front_page_counts_and_names_the_schools_that_left(tmp_path):
         front = " ".join(re.sub(r"<[^>]+>", " ", html[:html.index('id="front-letters"')]).split())
         assert ("2 schools categorised in 2024-25-summer are not categorised now: 1 converted to an academy (Gone "
                 "School 1 (URN 999001)); 1 not in the GIAS extract (Gone School 2 (URN 999002))") in front
+        assert "proposed to close\" (a proposed date is not a closure; check against your records): Staying School (URN 999003)." in front.replace("&#34;", '"')
         assert "Gone School 1 (URN 999001)" in front and "Gone School 2 (URN 999002)" in front

@@ -138,9 +138,13 @@ def membership(dq: pd.DataFrame) -> dict:
     """The schools categorised last term and not this term, grouped by why (converted to an academy, closed, not in
     the GIAS extract), and those categorised for the first time, from the data_quality rows the evidence stage
     writes for them (evidence.assess.membership_changes): counted and named, the first FRONT_MEMBERSHIP of each."""
-    out = {"left": [], "joined": [], "left_groups": [], "joined_named": [], "left_more": 0, "joined_more": 0}
+    out = {"left": [], "joined": [], "left_groups": [], "joined_named": [], "left_more": 0, "joined_more": 0,
+           "proposed": []}
     if dq is None or dq.empty or "check" not in dq.columns:
         return out
+    # Schools GIAS proposed to close and this run still categorises: named, so the reader can check them.
+    out["proposed"] = [m.split(" is listed as ", 1)[0] for m in
+                       dq.loc[dq["check"].astype(str).eq("gias_proposed_to_close"), "message"].map(_text)]
     for check, key in (("school_left", "left"), ("school_joined", "joined")):
         out[key] = [_text(m) for m in dq.loc[dq["check"].astype(str).eq(check), "message"]]
     groups: dict[str, list[str]] = {}
