@@ -94,3 +94,15 @@ def test_the_disadvantaged_gap_names_its_national_comparator(shared_dfe):
     values = [SchoolIndicators(int(u), data, rules).get("disadvantaged_gap_wide") for u in maintained_schools(data)["urn"]]
     judged = [f for f in values if f.met is not None]
     assert judged and all("vs national (state-funded schools) gap" in f.value for f in judged)
+
+
+def test_a_rule_set_that_does_not_choose_is_told_and_the_row_used_is_named(shared_dfe):
+    from school_improvement.evidence.assess import comparator_problems
+
+    src = shared_dfe / "samples" / "936_ks4provisional_2018-19.csv"
+    data = TermData("936", Term.parse("2021-22-autumn"), [read_feed(src)])
+    rules = load_rule_set("cambs-2021-23").model_copy(update={"national_comparator": {}})
+    warned = comparator_problems(data, rules)
+    assert [(p.file, p.check) for p in warned] == [(src.name, "national_comparator")]
+    assert "does not say which national average" in warned[0].message
+    assert data.national("ks4")["_label"] in warned[0].message

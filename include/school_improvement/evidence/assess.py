@@ -145,6 +145,18 @@ def comparator_problems(data: TermData, rules: RuleSet) -> list[Problem]:
     from ..ingest.termdata import NATIONAL_LABELS, NATIONAL_RECTYPES
 
     out = []
+    for kind in NATIONAL_RECTYPES:  # a file with several national rows and a rule set that does not choose
+        f = data.latest(kind)
+        comps = f.comparators if f is not None else None
+        if kind in rules.national_comparator or comps is None or comps.empty or "rectype" not in comps:
+            continue
+        types = set(comps.loc[comps["level"] == "national", "rectype"].astype(str).str.strip())
+        if len(types) > 1:
+            used = data.national(kind).get("_label") or "the file's first national row"
+            out.append(Problem(f.source, None, "RECTYPE", (
+                f"the {kind.upper()} file has {len(types)} national rows and rule set {rules.id} does not say which "
+                f"national average its schools are compared with (national_comparator): compared with {used}"),
+                "warning", "national_comparator"))
     for kind, scope in rules.national_comparator.items():
         f = data.latest(kind)
         comps = f.comparators if f is not None else None

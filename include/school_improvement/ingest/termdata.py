@@ -165,6 +165,10 @@ class TermData:
                 raise ValueError(f"national comparator {scope!r} for {kind}: not one of {', '.join(types.values())}")
             same = nat[nat["rectype"].astype(str).str.strip() == rectype]
             return {**same.iloc[0].to_dict(), "_label": NATIONAL_LABELS[scope]} if len(same) else {}
+        if types and "rectype" in nat:  # no choice given (a rule set without one): the row used is named by its type
+            first = nat.iloc[0].to_dict()
+            scope_of = types.get(str(first.get("rectype") or "").strip())
+            return {**first, "_label": NATIONAL_LABELS[scope_of]} if scope_of else first
         if phase and "phase" in nat:
             same = nat[nat["phase"].astype(str).str.upper() == phase.upper()]
             if not same.empty:
