@@ -162,7 +162,7 @@ def test_ks2_format_by_year(demo):
                 "PTRWM_EXP_3YR"]:
         assert col in header, col
     assert "TNotFSM6CLA1A" in old[0] and "PTRWM_EXP_23" in old[0] and "PTRWM_EXP_3YR" not in old[0]
-    assert {r[0] for r in new[1:]} == {"1", "2", "3", "4"}
+    assert {r[0] for r in new[1:]} == {"1", "2", "3", "4", "5"}  # national rows: all schools, state-funded
     # 2024/25 rows are ragged (the last header columns have no cells), as in the real download.
     assert all(len(r) < len(header) for r in new[1:])
     school = [dict(zip(header, r)) for r in new[1:] if r[0] == "1"]

@@ -178,7 +178,7 @@ def test_a_converter_academy_keeps_its_predecessors_results(shared_dfe):
     # 146023 converted in 2018-19; its 2018-19 results are published under its predecessor, 125040.
     assert 146023 not in ks2.index and 125040 in ks2.index
     assert data.row("ks2", 146023)["rwm_exp"] == ks2.loc[125040, "rwm_exp"]
-    assert data.carry_forward({125040: {"category": "medium"}})[146023] == {"category": "medium"}
+    assert data.carry_forward({125040: {"category": "medium"}})[146023] == {"category": "medium", "carried_from": 125040}
     no_links = TermData("936", Term.parse("2021-22-autumn"), feeds[:2])
     assert no_links.row("ks2", 146023) is None
 

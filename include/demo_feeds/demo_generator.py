@@ -1132,7 +1132,8 @@ def _ks2_rows(seed: int, schools: list[School], year: int) -> tuple[list[str], l
         rows.append(row)
         if s.phase == "Primary":
             agg.append(r)
-    # LA row (RECTYPE 3) and national row (RECTYPE 4).
+    # LA row (RECTYPE 3) and national rows, as the real download: RECTYPE 4 all schools, 5 state-funded schools (the
+    # rule sets' national comparator).
     tot = sum(a["cohort"] for a in agg)
     nd = sum(a["nd"] for a in agg)
     la = [""] * len(header)
@@ -1153,7 +1154,9 @@ def _ks2_rows(seed: int, schools: list[School], year: int) -> tuple[list[str], l
         for code in ("READ", "WRIT", "MAT"):
             la[col[f"{code}PROG"]] = "0.3"
             nat[col[f"{code}PROG"]] = "0.0"
-    rows += [la, nat]
+    state_funded = list(nat)
+    state_funded[col["RECTYPE"]] = "5"
+    rows += [la, nat, state_funded]
     return header, rows, ragged
 
 
@@ -1241,9 +1244,13 @@ def _ks4_rows(seed: int, schools: list[School], year: int) -> tuple[list[str], l
     la[col["PTL2BASICS_94"]] = f"{sum(a['b94'] * a['cohort'] for a in agg) / tot:.1f}%"
     la[col["P8MEA"]] = f"{sum(a['p8'] * a['cohort'] for a in agg) / tot:.2f}" if p8_ok else "NA"
     nat = [""] * len(header)
-    nat[col["RECTYPE"]], nat[col["ATT8SCR"]], nat[col["PTL2BASICS_94"]] = "5", "45.9", "64.9%"
-    nat[col["P8MEA"]] = "-0.03" if p8_ok else "NA"
-    rows += [la, nat]
+    # National rows, as the real download: RECTYPE 5 all schools (independent schools too), 7 state-funded
+    # ("maintained") schools, the rule sets' national comparator.
+    nat[col["RECTYPE"]], nat[col["ATT8SCR"]], nat[col["PTL2BASICS_94"]] = "5", "44.1", "61.8%"
+    state_funded = [""] * len(header)
+    state_funded[col["RECTYPE"]], state_funded[col["ATT8SCR"]], state_funded[col["PTL2BASICS_94"]] = "7", "45.9", "64.9%"
+    state_funded[col["P8MEA"]] = "-0.03" if p8_ok else "NA"
+    rows += [la, nat, state_funded]
     return header, rows
 
 

@@ -354,7 +354,9 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
     extra = [p for p in [*problems, review_problem(rules, term)] if p is not None]
     if not extra:
         return dq
-    rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else "adviser_judgements",
+    rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
+                          "gias" if str(p.check).startswith(("gias", "school_")) else
+                          "results" if p.check == "national_comparator" else "adviser_judgements",
                           "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,
                           "message": p.message} for p in extra])
     return pd.concat([dq, rows], ignore_index=True) if not dq.empty else rows

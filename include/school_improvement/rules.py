@@ -245,6 +245,12 @@ class RuleSet(BaseModel):
     published_results: dict[str, dict] = {}  # per feed kind: not_published years, lag_years by season, label
     extract_max_age_days: dict[str, int] = {}  # per dated extract (gias): older than this when the term starts is said
     results_known: dict = {}  # which files/rows could have been known when the term began (quality/data_age.known_at_term)
+    # Per feed kind with several national rows (ks2, ks4): which the school is compared with, state_funded or all_schools.
+    national_comparator: dict[str, Literal["state_funded", "all_schools"]] = {}
+    # A new URN (converter academy, amalgamation) with no published figures of its own: "one" predecessor's figures
+    # are its own ("use", named as the predecessor's in the evidence) or not ("not_used"). Two or more predecessors
+    # with figures are never reduced to one: not judged. Unset: "use".
+    predecessor_results: dict[Literal["one"], Literal["use", "not_used"]] = {}
 
     @model_validator(mode="after")
     def _consistent(self):

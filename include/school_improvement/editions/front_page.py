@@ -133,6 +133,46 @@ def movers(cat: pd.DataFrame) -> list[dict]:
     return sorted(out, key=lambda m: (not m["more_support"], -LEVEL_RANK[m["to"]], _text(m["school_name"]), m["urn"]))
 
 
+FRONT_MEMBERSHIP = 12  # schools named (left, joined) on the front page; all are in Appendix A
+# How the front page groups the schools that left, by the words of their data_quality row (evidence.assess).
+LEFT_KINDS = (("converted to an academy", "converted to an academy"), ("amalgamated", "amalgamated"),
+              ("GIAS proposed it to close", "closed or converted after a proposal to close"), ("closed", "closed"),
+              ("not in the GIAS extract", "not in the GIAS extract"))
+_LEFT = re.compile(r"^(?P<school>.*\(URN \d+\)), \S+ support in \S+, is not categorised in \S+: (?P<why>.*)$")
+_JOINED = re.compile(r"^(?P<school>.*\(URN \d+\)) is categorised for the first time[^:]*: (?P<why>.*)$")
+
+
+def membership(dq: pd.DataFrame) -> dict:
+    """The schools categorised last term and not this term, grouped by why (converted to an academy, closed, not in
+    the GIAS extract), and those categorised for the first time, from the data_quality rows the evidence stage
+    writes for them (evidence.assess.membership_changes): counted and named, the first FRONT_MEMBERSHIP of each."""
+    out = {"left": [], "joined": [], "left_groups": [], "joined_named": [], "left_more": 0, "joined_more": 0,
+           "proposed": []}
+    if dq is None or dq.empty or "check" not in dq.columns:
+        return out
+    # Schools GIAS proposed to close and this run still categorises: named, so the reader can check them.
+    out["proposed"] = [m.split(" is listed as ", 1)[0] for m in
+                       dq.loc[dq["check"].astype(str).eq("gias_proposed_to_close"), "message"].map(_text)]
+    for check, key in (("school_left", "left"), ("school_joined", "joined")):
+        out[key] = [_text(m) for m in dq.loc[dq["check"].astype(str).eq(check), "message"]]
+    groups: dict[str, list[str]] = {}
+    for m in out["left"]:
+        found = _LEFT.match(m)
+        school, why = (found["school"], found["why"]) if found else (m, "")
+        label = next((label for words, label in LEFT_KINDS if why.startswith(words)), "other reasons")
+        groups.setdefault(label, []).append(school)
+    room = FRONT_MEMBERSHIP
+    for label, schools in groups.items():
+        out["left_groups"].append({"label": label, "n": len(schools), "schools": schools[:max(room, 0)]})
+        room -= len(schools)
+    out["left_more"] = max(-room, 0)
+    for m in out["joined"][:FRONT_MEMBERSHIP]:
+        found = _JOINED.match(m)
+        out["joined_named"].append(f"{found['school']}, {found['why']}" if found else m)
+    out["joined_more"] = max(len(out["joined"]) - FRONT_MEMBERSHIP, 0)
+    return out
+
+
 def academies_by_step(academies: list[dict]) -> list[dict]:
     """Academies of concern grouped by the next step on the Strategy's route, in route order of first appearance:
     the step's wording once, then the academies (trust) it applies to."""

@@ -25,8 +25,8 @@ from .charts import (GAP_CHART_MAX_SCHOOLS, LEVEL_COLOURS, chart_disadvantaged_g
                      chart_vs_national)
 from .confidentiality import general_view
 from .drafts import render_drafts
-from .front_page import (FRONT_DATA_NOTES, FRONT_MOVERS, LEVEL_RANK, academies_by_step, data_notes, movers, one_line_reason,
-                         placed_by_default)
+from .front_page import (FRONT_DATA_NOTES, FRONT_MOVERS, LEVEL_RANK, academies_by_step, data_notes, membership,
+                         movers, one_line_reason, placed_by_default)
 from .profiles import _bullets, _figures
 from .render import render_pdf
 from .tables import CSV_SPECS, RESTRICTED_ONLY_CSVS, WORKBOOK_NAME, _sorted, write_csv
@@ -202,6 +202,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "n_more_support": sum(m["more_support"] for m in moved),
         "n_less_support": sum(not m["more_support"] for m in moved),
         "n_new_schools": new_schools,
+        "membership": membership(inputs.data_quality),
         "academy_steps": academies_by_step(academies),
         "data_notes": box_notes,
         "data_notes_all": all_notes,

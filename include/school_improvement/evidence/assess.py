@@ -81,7 +81,17 @@ class SchoolEvidence:
 
     def _indicator(self, ev: Evidence) -> Check:
         f: Finding = self.indicators.get(ev.indicator)
-        return Check(f.met, f"data: {ev.indicator}", f.value, f.reason, f.source)
+        value, reason = f.value, f.reason
+        kind = self.data.kind_of_source(f.source) if f.source else None
+        if kind and f.met is not None:  # figures of a predecessor school (GIAS links): the evidence says whose
+            row = self.data.row(kind, self.urn) or {}
+            if row.get("_predecessor") is not None:
+                value = f"{value} (figures of predecessor URN {row['_predecessor']}, GIAS links)"
+        elif f.met is None:  # not judged: a school formed from several with figures says so, naming them
+            notes = [n for n in (self.data.predecessor_note(k, self.urn) for k in PREDECESSOR_KINDS) if n]
+            if notes and notes[0] not in reason:
+                reason = f"{reason}; {notes[0]}" if reason else notes[0]
+        return Check(f.met, f"data: {ev.indicator}", value, reason, f.source)
 
     def _adviser(self, ev: Evidence) -> Check:
         measure = f"adviser: {ev.adviser}"
@@ -127,6 +137,43 @@ class SchoolEvidence:
             return Check(False, measure, "no such letter in the letters log", source="letters log")
         value = "; ".join(f"{h['letter'].replace('_', ' ')} issued {h['issued_on']}" for h in hits)
         return Check(True, measure, value, source="letters log")
+
+
+def comparator_problems(data: TermData, rules: RuleSet) -> list[Problem]:
+    """A warning when a results file has national rows but none of the kind the rule set compares with (its
+    `national_comparator`): no school of that key stage is compared with national, rather than with another average."""
+    from ..ingest.termdata import NATIONAL_LABELS, NATIONAL_RECTYPES
+
+    out = []
+    for kind in NATIONAL_RECTYPES:  # a file with several national rows and a rule set that does not choose
+        f = data.latest(kind)
+        comps = f.comparators if f is not None else None
+        if kind in rules.national_comparator or comps is None or comps.empty or "rectype" not in comps:
+            continue
+        types = set(comps.loc[comps["level"] == "national", "rectype"].astype(str).str.strip())
+        if len(types) > 1:
+            used = data.national(kind).get("_label") or "the file's first national row"
+            out.append(Problem(f.source, None, "RECTYPE", (
+                f"the {kind.upper()} file has {len(types)} national rows and rule set {rules.id} does not say which "
+                f"national average its schools are compared with (national_comparator): compared with {used}"),
+                "warning", "national_comparator"))
+    for kind, scope in rules.national_comparator.items():
+        f = data.latest(kind)
+        comps = f.comparators if f is not None else None
+        if comps is None or comps.empty or "level" not in comps or "rectype" not in comps:
+            continue
+        if (comps["level"] == "national").any() and not data.national(kind, scope=scope):
+            types = NATIONAL_RECTYPES.get(kind, {})
+            code = next((r for r, s in types.items() if s == scope), "?")
+            out.append(Problem(f.source, None, "RECTYPE", (
+                f"the {kind.upper()} file has no {NATIONAL_LABELS.get(scope, scope)} row (RECTYPE {code}), the national "
+                f"figure rule set {rules.id} compares with: no school's {kind.upper()} results are compared with national"),
+                "warning", "national_comparator"))
+    return out
+
+
+# The published feeds a new URN may take from its predecessors (ingest.termdata.SCOPED_KINDS).
+PREDECESSOR_KINDS = ("ks2", "ks4", "absence", "census", "ofsted")
 
 
 def records_for(data: TermData, kind: str, urn: int) -> list[dict]:
@@ -260,7 +307,11 @@ def _open_schools(data: TermData, kind: str) -> pd.DataFrame:
 
     GIAS's open and close dates say it, not only its status today: an extract downloaded after the term lists a
     school that closed since (to become an academy, say) as closed, and the academy that replaced it as open,
-    though in the term the school was the LA's to categorise and the academy did not yet exist."""
+    though in the term the school was the LA's to categorise and the academy did not yet exist.
+
+    "Open, but proposed to close" is GIAS's word that the school was open on the extract's day: its CloseDate is a
+    proposal, not a closure (a conversion date often slips). Such a school is open unless the GIAS links file
+    records its successor from before the term began; `proposed_closures` names each one for data_quality.csv."""
     gias = data.frame("gias")
     if gias.empty:
         return gias
@@ -268,12 +319,142 @@ def _open_schools(data: TermData, kind: str) -> pd.DataFrame:
     status = gias["status"].astype(str)
     opened = [d if isinstance(d, date) else None for d in gias.get("open_date", pd.Series(None, index=gias.index))]
     closed = [d if isinstance(d, date) else None for d in gias.get("close_date", pd.Series(None, index=gias.index))]
+    succeeded = successor_dates(data)
     open_then = pd.Series([
-        (s.startswith("Open") or (s.startswith("Closed") and c is not None and c >= start))
-        and not (o is not None and o > start) and not (c is not None and c < start)
-        for s, o, c in zip(status, opened, closed)], index=gias.index)
+        (not (o is not None and o > start)) and (
+            not (succeeded.get(int(u)) is not None and succeeded[int(u)] < start) if s.startswith(PROPOSED_TO_CLOSE)
+            else (s.startswith("Open") or (s.startswith("Closed") and c is not None and c >= start))
+            and not (c is not None and c < start))
+        for u, s, o, c in zip(gias["urn"], status, opened, closed)], index=gias.index)
     mine = gias["la_code"].astype(str) == str(data.la_code)
     return gias[open_then & mine & gias[kind].astype(bool)].sort_values("urn")
+
+
+PROPOSED_TO_CLOSE = "Open, but proposed to close"
+
+
+def successor_dates(data: TermData) -> dict[int, date]:
+    """URN -> the earliest date the GIAS links file gives a successor of the school (it closed then, or the day
+    before its successor opened)."""
+    key = ("successor_dates",)
+    if key not in data._cache:
+        out: dict[int, date] = {}
+        for f in data.by_kind.get("gias_links") or []:
+            df = f.schools
+            if df.empty or "link_type" not in df:
+                continue
+            for u, t, d in zip(df["urn"], df["link_type"].astype(str), df["link_date"]):
+                d = _as_date(d)
+                if t.startswith("Successor") and d is not None and (int(u) not in out or d < out[int(u)]):
+                    out[int(u)] = d
+        data._cache[key] = out
+    return data._cache[key]
+
+
+def proposed_closures(data: TermData) -> list[Problem]:
+    """A warning per LA school GIAS lists as "Open, but proposed to close" and this run takes as still open: the
+    proposed date is not a closure, so the reader can check the school against the LA's own records."""
+    gias = data.frame("gias")
+    if gias.empty:
+        return []
+    f = data.latest("gias")
+    when = extract_date(f.source)
+    taken = maintained_schools(data)
+    succeeded = successor_dates(data)
+    out = []
+    for r in taken[taken["status"].astype(str).str.startswith(PROPOSED_TO_CLOSE)].to_dict("records"):
+        c, s = _as_date(r.get("close_date")), succeeded.get(int(r["urn"]))
+        out.append(Problem(
+            f.source, int(r["_row"]) if not _is_blank(r.get("_row")) else None, "EstablishmentStatus (name)",
+            f"{r.get('school_name')} (URN {int(r['urn'])}) is listed as {PROPOSED_TO_CLOSE!r}"
+            + (f" on {c:%d %B %Y}" if c else "") + (f" in the extract of {when:%d %B %Y}" if when else "")
+            + f": a proposal, not a closure, so it is categorised as still LA-maintained in {data.term}"
+            + (f" (the GIAS links file gives its successor from {s:%d %B %Y})" if s else
+               "; check whether it has closed or converted (no GIAS links file says so)"),
+            "warning", "gias_proposed_to_close"))
+    return out
+
+
+def extract_date(name: str) -> date | None:
+    """The day a GIAS download was taken, from its file name (GIAS names its extracts by date)."""
+    import re
+    from pathlib import Path
+
+    m = re.search(r"(20\d\d)-?(\d\d)-?(\d\d)", Path(str(name)).name)
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    except ValueError:
+        return None
+
+
+# Why a school categorised last term is not categorised in this one: GIAS's reason for closing, in words.
+LEFT_REASONS = {"Academy Converter": "converted to an academy", "Academy Sponsor Led": "converted to an academy",
+                "Result of Amalgamation/Merger": "amalgamated", "Closure": "closed",
+                "Result of Amalgamation": "amalgamated"}
+MEMBERSHIP_CHECKS = ("school_left", "school_joined")
+
+
+def membership_changes(data: TermData, history: dict, maintained: set[int]) -> list[Problem]:
+    """The schools categorised in the last term on record and not in this one (and why: converted to an academy,
+    closed, amalgamated, not in the GIAS extract), and those categorised now that were not then, one info row each
+    for data_quality.csv; the front page counts and names them."""
+    prev_terms = {h.get("previous_term") for h in history.values() if h.get("previous_category")}
+    prev_terms.discard(None)
+    if not prev_terms:
+        return []
+    prev = max(prev_terms, key=Term.parse)
+    before = {int(u): h["previous_category"] for u, h in history.items()
+              if h.get("previous_category") and h.get("previous_term") == prev and not h.get("carried_from")}
+    carried = {int(u): h["carried_from"] for u, h in history.items() if h.get("carried_from")}
+    gias = data.frame("gias")
+    rows = {int(r["urn"]): r for r in gias.to_dict("records")} if not gias.empty else {}
+    source = data.latest("gias").source if data.latest("gias") is not None else "GIAS"
+    start = data.term.dates()[0]
+    succ = {}
+    for f in data.by_kind.get("gias_links") or []:
+        for u, lu, t in zip(f.schools.get("urn", []), f.schools.get("link_urn", []), f.schools.get("link_type", [])):
+            if str(t).startswith("Successor"):
+                succ.setdefault(int(u), int(lu))
+    out = []
+    for urn in sorted(set(before) - maintained):
+        r = rows.get(urn)
+        if r is None:
+            why, name = "not in the GIAS extract", f"URN {urn}"
+        else:
+            name = f"{r.get('school_name')} (URN {urn})"
+            c = _as_date(r.get("close_date"))
+            if str(r.get("la_code")) != str(data.la_code):
+                why = f"in another LA ({r.get('la_code')}) in the GIAS extract"
+            elif str(r.get("status")).startswith(PROPOSED_TO_CLOSE) and successor_dates(data).get(urn):
+                why = (f"GIAS proposed it to close ({_text(r.get('close_reason')).lower() or 'reason not given'}) and "
+                       f"the GIAS links file gives its successor from {successor_dates(data)[urn]:%d %B %Y}")
+            elif c is not None and c < start:
+                why = LEFT_REASONS.get(_text(r.get("close_reason")), "closed") + f" ({c:%d %B %Y})"
+            elif bool(r.get("is_academy")):
+                why = "converted to an academy"
+            elif not bool(r.get("is_la_maintained")):
+                why = f"no longer LA-maintained (GIAS: {r.get('type')})"
+            else:
+                why = f"GIAS status {r.get('status')!r}"
+            if urn in succ:
+                s = rows.get(succ[urn])
+                why += f"; successor URN {succ[urn]}" + (f" {s.get('school_name')}" if s else "")
+        out.append(Problem(source, None, "URN", f"{name}, {before[urn]} support in {prev}, is not categorised in "
+                           f"{data.term}: {why}", "info", "school_left"))
+    for urn in sorted(maintained - set(before) | (maintained & set(carried))):
+        r = rows.get(urn) or {}
+        o = _as_date(r.get("open_date"))
+        if urn in carried:
+            out.append(Problem(source, None, "URN", f"{r.get('school_name')} (URN {urn}) is categorised for the first "
+                               f"time under this URN: it succeeds URN {carried[urn]}, whose {prev} level is its last "
+                               "level (GIAS links)", "info", "school_joined"))
+            continue
+        why = (f"opened {o:%d %B %Y}" + (f" ({_text(r.get('open_reason')).lower()})" if _text(r.get("open_reason"))
+                                         and _text(r.get("open_reason")) != "Not applicable" else "")
+               if o is not None and o > Term.parse(prev).dates()[0] else f"not categorised in {prev}")
+        out.append(Problem(source, None, "URN", f"{r.get('school_name')} (URN {urn}) is categorised for the first "
+                           f"time since {prev}: {why}", "info", "school_joined"))
+    return out
 
 
 def maintained_schools(data: TermData) -> pd.DataFrame:
@@ -486,6 +667,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     Maintained schools answer the criteria in force and the letters' indicators; academies the academy concerns.
     """
     history = history or {}
+    data.predecessor_results = dict(rules.predecessor_results)  # whose figures a new URN is judged on
     check_adviser_judgements(data, rules)
     check_moderation(data, rules)
     on = data.term.reference_date
@@ -527,7 +709,8 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
         rules.id, str(data.term), pd.DataFrame(schools, columns=SCHOOL_COLUMNS),
         pd.DataFrame(checks, columns=CHECK_COLUMNS), pd.DataFrame(findings, columns=FINDING_COLUMNS),
         pd.DataFrame(measures, columns=MEASURE_COLUMNS), pd.DataFrame(figures),
-        list(adviser_lookup(data, rules)["problems"]))
+        list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data) + comparator_problems(data, rules)
+        + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
 
 
 def _dumps(v) -> str:

@@ -189,13 +189,14 @@ class SchoolIndicators:
         small = self.t("small_cohort")
         r, feed = self._ks2()
         if r is not None:
-            nat = self.data.national("ks2")
+            nat = self.data.national("ks2", scope=self.rules.national_comparator.get("ks2"))
             e = {"ks": "KS2", "source": feed.source, "year": feed.academic_year or ""}
             cohort = _num(r.get("cohort"))
             v, n = _num(r.get("rwm_exp")), _num(nat.get("rwm_exp"))
             p1, p2 = _num(r.get("rwm_exp_prev1")), _num(r.get("rwm_exp_prev2"))
             n1 = _num(nat.get("rwm_exp_prev1"))
             e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, cohort=cohort)
+            e["national_label"] = nat.get("_label") or "national"
             if cohort is not None and cohort < small:
                 e["reason"] = f"small cohort ({int(cohort)} pupils at KS2): reported as small, not judged"
             elif v is None:
@@ -214,11 +215,12 @@ class SchoolIndicators:
             out.append(e)
         r, feed = self._ks4()
         if r is not None:
-            nat = self.data.national("ks4")
+            nat = self.data.national("ks4", scope=self.rules.national_comparator.get("ks4"))
             e = {"ks": "KS4", "source": feed.source, "year": feed.academic_year or ""}
             cohort = _num(r.get("cohort"))
             v, n = _num(r.get("att8")), _num(nat.get("att8"))
             e.update(value=v, national=n, prev1=None, prev2=None, national_prev1=None, cohort=cohort)
+            e["national_label"] = nat.get("_label") or "national"
             if cohort is not None and cohort < small:
                 e["reason"] = f"small cohort ({int(cohort)} pupils at KS4): reported as small, not judged"
             elif v is None:
@@ -260,7 +262,7 @@ class SchoolIndicators:
     @staticmethod
     def _describe(e) -> str:
         u = e["unit"]
-        s = f"{e['label']} {_fmt(e['value'], u)} vs national {_fmt(e['national'], u)}{_yr(e['year'])}"
+        s = f"{e['label']} {_fmt(e['value'], u)} vs {e.get('national_label') or 'national'} {_fmt(e['national'], u)}{_yr(e['year'])}"
         if e.get("prev1") is not None:
             s += f"; previous year {_fmt(e['prev1'], u)}"
             if e.get("national_prev1") is not None:
@@ -351,7 +353,7 @@ class SchoolIndicators:
         small = self.t("small_cohort")
         r, feed = self._ks2()
         if r is not None:
-            nat = self.data.national("ks2")
+            nat = self.data.national("ks2", scope=self.rules.national_comparator.get("ks2"))
             d, o = _num(r.get("rwm_exp_disadv")), _num(r.get("rwm_exp_other"))
             d1, o1 = _num(r.get("rwm_exp_disadv_prev1")), _num(r.get("rwm_exp_other_prev1"))
             nd, no = _num(nat.get("rwm_exp_disadv")), _num(nat.get("rwm_exp_other"))
@@ -363,7 +365,7 @@ class SchoolIndicators:
                  "disadv_prev1": d1,
                  "nat_gap": None if nd is None or no is None else no - nd,
                  "nat_gap_prev1": None if nd1 is None or no1 is None else no1 - nd1,
-                 "label": "KS2 RWM expected standard", "unit": " points"}
+                 "label": "KS2 RWM expected standard", "unit": " points", "national_label": nat.get("_label") or "national"}
             # Last year's gap counts towards "persistently wide" only if last year's cohort was big enough to judge
             # (the small-cohort rule applies to every year it reads, not only this one).
             last = self.data.row_in_year("ks2", self.urn, _year_before(feed.academic_year)) if feed.academic_year else None
@@ -382,13 +384,13 @@ class SchoolIndicators:
             return g
         r, feed = self._ks4()
         if r is not None:
-            nat = self.data.national("ks4")
+            nat = self.data.national("ks4", scope=self.rules.national_comparator.get("ks4"))
             d, o = _num(r.get("att8_disadv")), _num(r.get("att8_other"))
             nd, no = _num(nat.get("att8_disadv")), _num(nat.get("att8_other"))
             g = {"ks": "KS4", "source": feed.source, "year": feed.academic_year or "", "disadv": d, "other": o,
                  "cohort": None, "gap": None if d is None or o is None else o - d, "gap_prev1": None,
                  "disadv_prev1": None, "nat_gap": None if nd is None or no is None else no - nd,
-                 "nat_gap_prev1": None, "label": "KS4 Attainment 8", "unit": ""}
+                 "nat_gap_prev1": None, "label": "KS4 Attainment 8", "unit": "", "national_label": nat.get("_label") or "national"}
             prior = self.prior.get("disadv_gap")
             if prior and prior[1] != g["year"]:
                 g["gap_prev1"] = _num(prior[0])
@@ -404,7 +406,7 @@ class SchoolIndicators:
         if "reason" in g:
             return Finding(None, reason=g["reason"], source=g.get("source", ""))
         s = (f"{g['label']}: disadvantaged {_fmt(g['disadv'], '%')} vs others {_fmt(g['other'], '%')}, "
-             f"gap {_fmt(g['gap'])} points vs national gap {_fmt(g['nat_gap'])}{_yr(g['year'])}")
+             f"gap {_fmt(g['gap'])} points vs {g.get('national_label') or 'national'} gap {_fmt(g['nat_gap'])}{_yr(g['year'])}")
         if g["gap_prev1"] is not None:
             s += f"; previous year gap {_fmt(g['gap_prev1'])}"
         elif g.get("prev1_note"):

@@ -153,6 +153,7 @@ GIAS_COLS = [
     _c("head_last_name", "HeadLastName", type="text"), _c("head_job_title", "HeadPreferredJobTitle", type="text"),
     _c("open_date", "OpenDate", type="date"), _c("close_date", "CloseDate", type="date"),
     _c("pupils", "NumberOfPupils", type="num"),
+    _c("open_reason", "ReasonEstablishmentOpened (name)"), _c("close_reason", "ReasonEstablishmentClosed (name)"),
 ]
 OFSTED_COLS = [
     _c("school_name", "School name", type="text", required=True), _c("phase", "Ofsted phase", required=True),

@@ -19,6 +19,9 @@ class TermData:
     feeds: list  # list[feeds.Feed]
     by_kind: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
+    # The rule set's `predecessor_results`: whether a new URN is given its one predecessor's figures ("one": "use"
+    # or "not_used"); several predecessors with figures are never reduced to one. Set by the evidence stage.
+    predecessor_results: dict = field(default_factory=dict)
 
     def __post_init__(self):
         # The LA's schools are those in its GIAS extract: DfE and Ofsted rows for other schools are set aside.
@@ -51,14 +54,45 @@ class TermData:
         return pd.concat([x.schools.assign(_source=x.source) for x in self.by_kind[kind]], ignore_index=True)
 
     def row(self, kind: str, urn: int) -> dict | None:
+        """The school's row of a feed. A school with none (a new URN: academy converter, amalgamation) may be given
+        its predecessor's published row (GIAS links) as the rule set's `predecessor_results` says: with one
+        predecessor holding figures, that row, marked `_predecessor` (its URN) so the evidence names it; with two or
+        more, none (judging the school on one of them would be a guess): `predecessor_note` says why."""
         idx = self._index(kind)
         found = idx.get(urn)
         if found is None and kind in SCOPED_KINDS:
-            # A converter academy or amalgamated school keeps its predecessor's published results (GIAS links).
-            for prev in predecessors(self._links(), urn):
-                if prev in idx:
-                    return idx[prev]
+            held = self.predecessors_holding(kind, urn)
+            if len(held) == 1 and self.predecessor_results.get("one", "use") == "use":
+                return {**idx[held[0]], "_predecessor": held[0]}
         return found
+
+    def predecessors_holding(self, kind: str, urn: int) -> list[int]:
+        """The nearest generation of the school's predecessors (GIAS links) that holds a row of this feed: one URN
+        (a converter, or the one predecessor of an amalgamation with figures), several, or none. [] when the school
+        has a row of its own."""
+        idx = self._index(kind)
+        if int(urn) in idx:
+            return []
+        links, seen, generation = self._links(), {int(urn)}, list(self._links().get(int(urn), []))
+        while generation:
+            held = [u for u in dict.fromkeys(generation) if u in idx]
+            if held:
+                return held
+            seen.update(generation)
+            generation = [p for u in generation for p in links.get(u, []) if p not in seen]
+        return []
+
+    def predecessor_note(self, kind: str, urn: int) -> str:
+        """Why a school with several predecessors holding figures is not judged on them ("" otherwise)."""
+        held = self.predecessors_holding(kind, urn)
+        if len(held) < 2:
+            return ""
+        return (f"formed from {len(held)} schools with their own figures (predecessor URNs "
+                f"{', '.join(map(str, sorted(held)))}, GIAS links): not judged on one of them")
+
+    def kind_of_source(self, source: str) -> str | None:
+        """The kind of the feed file named `source` (an indicator's evidence names its file)."""
+        return next((f.kind for f in self.feeds if f.source == source), None)
 
     def _links(self) -> dict:
         if "links" not in self._cache:  # built once per term: the links file is all England
@@ -75,9 +109,9 @@ class TermData:
         for urn in la_gias(self.feeds, self.la_code)["urn"] if any(f.kind == "gias" for f in self.feeds) else []:
             urn = int(urn)
             if urn not in out:
-                prev = next((p for p in predecessors(links, urn) if p in previous), None)
-                if prev is not None:
-                    out[urn] = previous[prev]
+                prev = _one_predecessor_in(links, urn, previous)
+                if prev is not None:  # marked, so the history comparison does not count it as a school that left
+                    out[urn] = {**previous[prev], "carried_from": prev}
         return out
 
     def la_name(self) -> str:
@@ -105,20 +139,36 @@ class TermData:
                 int(r["urn"]): r for r in df.to_dict("records") if pd.notna(r["urn"])}
         return self._cache[key].get(urn)
 
-    def national(self, kind: str, phase: str | None = None) -> dict:
-        """The national comparator row, for the school's phase where the feed splits by phase."""
-        key = ("national", kind, phase)
+    def national(self, kind: str, phase: str | None = None, scope: str | None = None) -> dict:
+        """The national comparator row, for the school's phase where the feed splits by phase.
+
+        `scope` (the rule set's `national_comparator` for the kind: "state_funded" or "all_schools") picks among the
+        performance tables' national rows by their record type; the row carries its words in `_label`, e.g.
+        "national (state-funded schools)", for the evidence. No row of that scope: {} (not judged against national).
+        """
+        key = ("national", kind, phase, scope)
         if key not in self._cache:
-            self._cache[key] = self._national(kind, phase)
+            self._cache[key] = self._national(kind, phase, scope)
         return self._cache[key]
 
-    def _national(self, kind: str, phase: str | None) -> dict:
+    def _national(self, kind: str, phase: str | None, scope: str | None = None) -> dict:
         f = self.latest(kind)
         if f is None or f.comparators is None or f.comparators.empty:
             return {}
         nat = f.comparators[f.comparators["level"] == "national"]
         if nat.empty:
             return {}
+        types = NATIONAL_RECTYPES.get(kind)
+        if scope and types and "rectype" in nat:
+            rectype = {s: r for r, s in types.items()}.get(scope)
+            if rectype is None:
+                raise ValueError(f"national comparator {scope!r} for {kind}: not one of {', '.join(types.values())}")
+            same = nat[nat["rectype"].astype(str).str.strip() == rectype]
+            return {**same.iloc[0].to_dict(), "_label": NATIONAL_LABELS[scope]} if len(same) else {}
+        if types and "rectype" in nat:  # no choice given (a rule set without one): the row used is named by its type
+            first = nat.iloc[0].to_dict()
+            scope_of = types.get(str(first.get("rectype") or "").strip())
+            return {**first, "_label": NATIONAL_LABELS[scope_of]} if scope_of else first
         if phase and "phase" in nat:
             same = nat[nat["phase"].astype(str).str.upper() == phase.upper()]
             if not same.empty:
@@ -166,6 +216,13 @@ class TermData:
         return start, self.term.dates()[1]
 
 
+# The performance tables' national rows by record type (DfE's coding in the files' metadata, not a policy): KS2
+# RECTYPE 4 "National (all schools)", 5 "National (state-funded schools only)"; KS4 RECTYPE 5 "National (all
+# schools)", 7 "National (maintained schools)", the state-funded figure DfE headlines. Which one a school is
+# compared with is the rule set's `national_comparator`.
+NATIONAL_RECTYPES = {"ks2": {"4": "all_schools", "5": "state_funded"}, "ks4": {"5": "all_schools", "7": "state_funded"}}
+NATIONAL_LABELS = {"all_schools": "national (all schools)", "state_funded": "national (state-funded schools)"}
+
 # DfE and Ofsted publications (often all England): only the LA's schools are used, the rest set aside and counted.
 SCOPED_KINDS = ("ks2", "ks4", "absence", "census", "ofsted")
 LINKS_KIND = "gias_links"
@@ -193,6 +250,19 @@ def predecessor_map(feeds: list) -> dict[int, list[int]]:
                     pred.sort_values("_d", na_position="first", kind="stable")["link_urn"]):
         by_urn.setdefault(int(u), []).insert(0, int(p))
     return by_urn
+
+
+def _one_predecessor_in(links: dict[int, list[int]], urn: int, held) -> int | None:
+    """The predecessor in `held` of the nearest generation that has any there; None when that generation has two
+    or more (an amalgamation: no one school's record is the new school's)."""
+    seen, generation = {int(urn)}, list(links.get(int(urn), []))
+    while generation:
+        found = [u for u in dict.fromkeys(generation) if u in held]
+        if found:
+            return found[0] if len(found) == 1 else None
+        seen.update(generation)
+        generation = [p for u in generation for p in links.get(u, []) if p not in seen]
+    return None
 
 
 def predecessors(by_urn: dict[int, list[int]], urn: int) -> list[int]:

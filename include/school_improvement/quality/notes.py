@@ -11,9 +11,9 @@ import pandas as pd
 # (how old the results are, files from after the term left unused, feeds missing, a list of schools of the wrong
 # day, a rule set past its review), so that a front page which can hold only the first few still says those
 # (editions.front_page.data_notes).
-NOTE_CHECKS = ("data_age", "after_term", "feed_missing", "feed_empty", "feed_set", "gias_after_term", "gias_old",
-               "rule_set_review_date", "own_schools_not_in_gias", "term_calendar", "fetched_source", "gias_date",
-               "no_summary_rows")
+NOTE_CHECKS = ("data_age", "after_term", "feed_missing", "feed_empty", "feed_set", "national_comparator",
+               "gias_after_term", "gias_old", "rule_set_review_date", "own_schools_not_in_gias", "term_calendar",
+               "fetched_source", "gias_date", "no_summary_rows")
 # Within a check, warnings before the information lines (e.g. results out of date before the newest published).
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 

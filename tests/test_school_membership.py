@@ -1,0 +1,116 @@
+"""Which schools are in a term: GIAS's "Open, but proposed to close", and the schools that left or joined since
+the last term on record, said in data_quality.csv and named on the front page."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+
+from factories import feed, gias, term_data
+from school_improvement.evidence.assess import (assess, maintained_schools, membership_changes,
+                                                proposed_closures)
+from school_improvement.ingest.feeds import read_feed
+from school_improvement.ingest.links import read_links
+from school_improvement.ingest.termdata import TermData
+from school_improvement.terms import Term
+
+GIAS = "gias_850_936_extract_2022-04-20.csv"
+LINKS = "gias_links_2024-01-29.csv"
+
+
+def _surrey(shared_dfe, term: str, links: bool = True) -> TermData:
+    feeds = [read_feed(shared_dfe / "samples" / GIAS)]
+    if links:
+        feeds.append(read_links(shared_dfe / "samples" / LINKS))
+    return TermData("936", Term.parse(term), feeds)
+
+
+def test_a_proposed_close_date_is_not_a_closure_on_the_real_surrey_extract(shared_dfe):
+    """Trial: a school GIAS listed on 20 April 2022 as "Open, but proposed to close" on 31 May 2022, whose successor
+    the links file dates 31 October 2022, was in no output of 2022-23-autumn. The two such Surrey schools: one
+    still maintained when that term began (successor later), one not (successor from June 2022)."""
+    raw = read_feed(shared_dfe / "samples" / GIAS).schools
+    proposed = raw[(raw["la_code"].astype(str) == "936") & raw["status"].eq("Open, but proposed to close")]
+    assert len(proposed) == 2 and all(d < date(2022, 9, 1) for d in proposed["close_date"])
+    data = _surrey(shared_dfe, "2022-23-autumn")
+    taken = set(maintained_schools(data)["urn"]) & set(proposed["urn"])
+    assert len(taken) == 1  # the one whose successor opened after the term began
+    notes = proposed_closures(data)
+    assert len(notes) == 1 and notes[0].check == "gias_proposed_to_close" and notes[0].severity == "warning"
+    assert f"URN {taken.pop()}" in notes[0].message and "31 October 2022" in notes[0].message
+    # Without a links file nothing says they closed: both are taken as open, and both are named.
+    alone = _surrey(shared_dfe, "2022-23-autumn", links=False)
+    assert set(proposed["urn"]) <= set(maintained_schools(alone)["urn"])
+    assert len(proposed_closures(alone)) == 2
+    assert all("check whether it has closed" in p.message for p in proposed_closures(alone))
+
+
+def test_the_schools_that_left_between_two_real_surrey_terms_are_named_with_why(shared_dfe):
+    """Trial: eight schools left between 2021-22-autumn and 2022-23-autumn and none was named."""
+    before = _surrey(shared_dfe, "2021-22-autumn")
+    after = _surrey(shared_dfe, "2022-23-autumn")
+    m0 = {int(u) for u in maintained_schools(before)["urn"]}
+    m1 = {int(u) for u in maintained_schools(after)["urn"]}
+    history = after.carry_forward({u: {"previous_category": "low", "previous_term": "2021-22-autumn", "prior": {}}
+                                   for u in m0})
+    rows = membership_changes(after, history, m1)
+    left = [p for p in rows if p.check == "school_left"]
+    joined = [p for p in rows if p.check == "school_joined"]
+    assert len(left) == len(m0 - m1) >= 6
+    assert sum(": converted to an academy" in p.message for p in left) >= 5
+    assert all("successor URN" in p.message for p in left)  # the links file names each one's successor
+    assert len(joined) == len(m1 - m0)
+    # An academy that carries its predecessor's record forward did not "leave": only the LA's schools of last term.
+    assert not any(f"URN {u})" in p.message for p in left for u in m1 | (set(history) - m0))
+
+
+def test_membership_on_generated_data_reasons_and_new_schools():
+    d = term_data("2025-26-spring", gias=[
+        gias(1), gias(2, status="Closed", close_date=date(2025, 12, 31), close_reason="Closure"),
+        gias(3, open_date=date(2025, 11, 1), open_reason="New Provision")])
+    history = {1: {"previous_category": "low", "previous_term": "2025-26-autumn"},
+               2: {"previous_category": "medium", "previous_term": "2025-26-autumn"},
+               4: {"previous_category": "high", "previous_term": "2025-26-autumn"},
+               5: {"previous_category": None, "previous_term": "2025-26-autumn"}}  # an academy: not categorised
+    rows = membership_changes(d, history, {int(u) for u in maintained_schools(d)["urn"]})
+    msgs = {p.check: [] for p in rows}
+    for p in rows:
+        msgs[p.check].append(p.message)
+    assert len(msgs["school_left"]) == 2
+    assert any("URN 2" in m and ": closed (31 December 2025)" in m for m in msgs["school_left"])
+    assert any(m.startswith("URN 4") and m.endswith(": not in the GIAS extract") for m in msgs["school_left"])
+    assert msgs["school_joined"] == ["Test School 3 (URN 3) is categorised for the first time since 2025-26-autumn: "
+                                     "opened 01 November 2025 (new provision)"]
+    assert membership_changes(d, {}, {1, 3}) == []  # no earlier term: nothing to compare
+
+
+def test_front_page_counts_and_names_the_schools_that_left(tmp_path):
+    from school_improvement.editions import front_page, render, report
+    from test_report import make_inputs
+
+    inputs = make_inputs(6)
+    history = pd.DataFrame({"urn": [*inputs.categorisation["urn"], 999001, 999002], "term": "2024-25-summer",
+                            "category": ["low"] * 8})
+    left = [f"Gone School {i} (URN {999000 + i}), low support in 2024-25-summer, is not categorised in "
+            f"2025-26-autumn: {why}" for i, why in ((1, "converted to an academy (31 August 2025)"),
+                                                   (2, "not in the GIAS extract"))]
+    dq = pd.DataFrame([{"file": "gias.csv", "feed_kind": "gias", "row": None, "column": "URN", "severity": "info",
+                        "check": "school_left", "message": m} for m in left]
+                      + [{"file": "gias.csv", "feed_kind": "gias", "row": 5, "column": "EstablishmentStatus (name)",
+                          "severity": "warning", "check": "gias_proposed_to_close",
+                          "message": "Staying School (URN 999003) is listed as 'Open, but proposed to close' on 31 May "
+                                     "2025: a proposal, not a closure, so it is categorised as still LA-maintained"}])
+    inputs = report.ReportInputs(**{**inputs.__dict__, "history": history, "data_quality": dq})
+    m = front_page.membership(dq)
+    assert [(g["n"], g["label"], g["schools"]) for g in m["left_groups"]] == [
+        (1, "converted to an academy", ["Gone School 1 (URN 999001)"]),
+        (1, "not in the GIAS extract", ["Gone School 2 (URN 999002)"])]
+    for edition in ("general", "restricted"):
+        html = render._environment().get_template("report.html.j2").render(**report._context(inputs, edition))
+        front = " ".join(re.sub(r"<[^>]+>", " ", html[:html.index('id="front-letters"')]).split())
+        assert ("2 schools categorised in 2024-25-summer are not categorised now: 1 converted to an academy (Gone "
+                "School 1 (URN 999001)); 1 not in the GIAS extract (Gone School 2 (URN 999002))") in front
+        assert "proposed to close\" (a proposed date is not a closure; check against your records): Staying School (URN 999003)." in front.replace("&#34;", '"')
+        assert "Gone School 1 (URN 999001)" in front and "Gone School 2 (URN 999002)" in front
