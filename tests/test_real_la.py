@@ -95,7 +95,7 @@ def test_real_surrey_downloads_publish_through_airflow(airflow_run, shared_dfe):
     assert "What you must know about the data" in front
     flat = re.sub(r"\s+", " ", front)
     assert "No Ofsted file was supplied" in flat and "KS2 results are for 2018-19, 3 years before 2021-22" in flat
-    assert "No adviser judgements were supplied" in flat
+    assert "Not supplied, of the LA's own files: adviser judgements (the categorisation rests on published data" in flat
     headline = flat[flat.index("LA-maintained schools categorised for"):]
     headline = headline[:headline.index("aim")]
     assert "Good or better: not known, because no Ofsted file was supplied" in headline and "%" not in headline
@@ -261,3 +261,20 @@ def test_the_las_own_rows_missing_from_gias_are_a_warning_on_the_front_page(shar
     assert len(said) == 1 and "give LA code 936 (" in said[0] and "england_census_2019-20.csv: " in said[0]
     notes = " ".join(front_page_notes(dq))
     assert "not this LA's" not in notes
+
+
+@pytest.mark.slow  # two real Surrey terms through the stages and the general edition rendered
+def test_the_front_page_of_a_second_real_term_with_schools_that_left_fits_one_page(shared_dfe, tmp_path):
+    """2022-23 autumn after 2021-22 autumn: old results, missing LA-held files, schools that converted or closed
+    and one proposed to close, all on the front page, which still ends with the academies of concern."""
+    landing = build_landing(shared_dfe, tmp_path / "landing", links=True)
+    for term in (TERM, "2022-23-autumn"):
+        cfg = pipeline.RunConfig(la_code=LA, term=term, landing=str(landing), work_dir=str(tmp_path / "work"),
+                                 history_url=f"sqlite:///{tmp_path / 'history.sqlite'}", run_id="r1")
+        for stage in pipeline.STAGES[:pipeline.STAGES.index("build_reports")]:
+            getattr(pipeline, stage)(cfg)
+    out = pipeline.build_report_part(cfg, "general")
+    pages = _pdf_text(Path(out["path"]) / "report.pdf").split("\f")
+    first = re.sub(r"\s+", " ", pages[0])
+    assert "not categorised now" in first and "converted to an academy" in first  # the schools that left
+    assert "Academies of concern" in first and "Contents" in pages[1], first[-400:]

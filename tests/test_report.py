@@ -701,3 +701,22 @@ def test_front_page_notes_come_most_important_first():
     ])
     assert front_page_notes(frame) == ["Absence figures are out of date.", "KS2 results are the newest published.",
                                        "No adviser judgements.", "The term is not in the calendar."]
+
+
+def test_the_las_own_files_not_supplied_are_one_sentence_on_the_front_page():
+    from school_improvement.quality.feed_set import EXPECTED_FEEDS, missing_file
+    from school_improvement.quality.notes import front_page_notes
+
+    kinds = ["adviser_judgements", "la_intelligence", "letters_log", "moderation"]
+    frame = pd.DataFrame([{"file": "ks2.csv", "feed_kind": "ks2", "check": "data_age", "severity": "info",
+                           "message": "KS2 results are the newest published"},
+                          {"file": missing_file("ofsted"), "feed_kind": "ofsted", "check": "feed_missing",
+                           "severity": "warning", "message": EXPECTED_FEEDS["ofsted"]}]
+                         + [{"file": missing_file(k), "feed_kind": k, "check": "feed_missing", "severity": "warning",
+                             "message": EXPECTED_FEEDS[k]} for k in kinds])
+    notes = front_page_notes(frame)
+    assert len(notes) == 3 and notes[1].startswith("No Ofsted file was supplied")
+    assert notes[2].startswith("Not supplied, of the LA's own files: adviser judgements (the categorisation rests on")
+    assert "letters log (letters already issued are not known, so no escalation is flagged)" in notes[2]
+    # Two are said one by one.
+    assert len(front_page_notes(frame.iloc[:4])) == 4

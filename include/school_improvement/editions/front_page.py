@@ -133,7 +133,7 @@ def movers(cat: pd.DataFrame) -> list[dict]:
     return sorted(out, key=lambda m: (not m["more_support"], -LEVEL_RANK[m["to"]], _text(m["school_name"]), m["urn"]))
 
 
-FRONT_MEMBERSHIP = 12  # schools named (left, joined) on the front page; all are in Appendix A
+FRONT_MEMBERSHIP = 5  # schools named (left, joined) on the front page; all are in Appendix A
 # How the front page groups the schools that left, by the words of their data_quality row (evidence.assess).
 LEFT_KINDS = (("converted to an academy", "converted to an academy"), ("amalgamated", "amalgamated"),
               ("GIAS proposed it to close", "closed or converted after a proposal to close"), ("closed", "closed"),
@@ -195,7 +195,7 @@ def academies_by_step(academies: list[dict]) -> list[dict]:
 # How many of the run's notes the front page's data box holds before it points to Appendix A, which lists them all:
 # a county with every LA-held feed missing and old results has 15-20, and the box must leave the page to the levels,
 # movers, letters and academies. The notes come most important first (quality.notes.NOTE_CHECKS).
-FRONT_DATA_NOTES = 12
+FRONT_DATA_NOTES = 8
 FRONT_WARNING_FILES = 4  # files named in the one line that counts the data-quality warnings
 
 

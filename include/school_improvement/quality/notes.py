@@ -32,6 +32,7 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     named = ("no_summary_rows",)  # own_schools_not_in_gias names its files itself
     said = frame.loc[frame["check"].isin(NOTE_CHECKS)].to_dict("records")
     said.sort(key=lambda r: (NOTE_CHECKS.index(r["check"]), _SEVERITY_ORDER.get(str(r.get("severity", "")), 1)))
+    said = _not_supplied_together(said)
     notes = list(dict.fromkeys(_sentence(f"{r['file']}: {r['message']}" if r["check"] in named else r["message"])
                                for r in said))
     aside = frame[frame["check"].eq("set_aside")]
@@ -41,6 +42,32 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
                      "file(s) and not used.")
     # The report lists the other warnings file by file (report.data_notes).
     return notes
+
+
+# How the front page names a kind of LA-held file in the one sentence that lists those not supplied.
+_KIND_NAMES = {"adviser_judgements": "adviser judgements", "la_intelligence": "LA intelligence",
+               "letters_log": "letters log", "moderation": "moderation", "ward_members": "ward members",
+               "laig_notes": "LAIG notes"}
+
+
+def _not_supplied_together(said: list[dict]) -> list[dict]:
+    """Three or more LA-held files not supplied at all (a county running on published data alone) are one sentence,
+    each with what it leaves unjudged, where the first of them stood: six separate lines would push the notes
+    that follow them (the list of schools' day, the rule set's review) off the front page."""
+    gone = [r for r in said if r["check"] == "feed_missing" and str(r.get("file", "")).startswith("(no ")
+            and str(r.get("feed_kind", "")) in _KIND_NAMES]
+    if len(gone) < 3:
+        return said
+
+    def part(r):
+        _, sep, then = str(r["message"]).partition(": ")
+        name = _KIND_NAMES[str(r["feed_kind"])]
+        return f"{name} ({then.strip().rstrip('.')})" if sep else name
+
+    one = {**gone[0], "message": "Not supplied, of the LA's own files: " + "; ".join(part(r) for r in gone)}
+    first = said.index(gone[0])
+    rest = [r for r in said if r not in gone]
+    return rest[:first] + [one] + rest[first:]
 
 
 def age_notes(frame: pd.DataFrame) -> dict[str, str]:
