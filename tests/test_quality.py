@@ -153,6 +153,7 @@ def test_data_docs_written(synthetic, tmp_path):
     assert index.is_file() and "<html" in index.read_text().lower()
     pages = list((tmp_path / "docs" / "validations").rglob("*.html"))
     assert len(pages) == 6
+    assert len(list((tmp_path / "docs" / "expectations").glob("*.html"))) == 6  # each feed's suite, as checked
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="real DfE samples not present")
