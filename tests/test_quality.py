@@ -166,3 +166,24 @@ def test_real_surrey_ks2_against_real_gias():
     [aside] = find(report, "936_ks2_2018-19.csv", "set_aside")
     assert missing and aside.message.startswith(f"{len(missing)} of {len(ks2.schools)} school rows")
     assert not report.critical
+
+
+def test_configurations_built_once_changes_no_result_and_restores_gx(synthetic, monkeypatch):
+    import contextlib
+
+    from great_expectations.expectations.expectation import Expectation
+
+    from school_improvement.quality import suites
+    from school_improvement.quality.gx_speed import configurations_built_once
+
+    feeds, report = synthetic
+    original = Expectation.__dict__["configuration"]
+    monkeypatch.setattr(suites, "configurations_built_once", contextlib.nullcontext)  # GX's own property throughout
+    plain = validate(list(feeds.values()), today=TODAY)
+    assert [p.__dict__ for p in plain.problems] == [p.__dict__ for p in report.problems]
+    assert [len(r.results) for r in plain.results] == [len(r.results) for r in report.results]
+    assert Expectation.__dict__["configuration"] is original
+    with pytest.raises(RuntimeError), configurations_built_once():
+        assert Expectation.__dict__["configuration"] is not original
+        raise RuntimeError("a check that fails mid-way")
+    assert Expectation.__dict__["configuration"] is original

@@ -18,6 +18,7 @@ import pandas as pd
 from .. import EXPECTATIONS_DIR
 from ..errors import Problem, ValidationFailed
 from ..ingest.feeds import LA_HELD_KINDS, Feed
+from .gx_speed import configurations_built_once
 from ..ingest.termdata import LINKS_KIND, SCOPED_KINDS, in_scope_mask, predecessor_map, predecessors, scope_urns
 
 DATE_COLUMNS = {
@@ -235,8 +236,9 @@ def validate(feeds: list[Feed], gias_urns=None, today: dt.date | None = None, la
         frame = _frame(feed)
         if feed.kind == LINKS_KIND and gias_urns is not None:
             frame = frame[mask.values].reset_index(drop=True)  # all England: only the links of the run's schools matter
-        result = Validator(batch_definition=batch_def, result_format=result_format,
-                           batch_parameters={"dataframe": frame}).validate_expectation_suite(suite)
+        with configurations_built_once():
+            result = Validator(batch_definition=batch_def, result_format=result_format,
+                               batch_parameters={"dataframe": frame}).validate_expectation_suite(suite)
         result.meta.update(run_id=run_id, validation_time=run_id.run_time, batch_parameters={"dataframe": "<DATAFRAME>"})
         problems.extend(_judged_where_they_matter(feed, _problems(feed, result), mask, la_code))
         results.append(result)
