@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-celery", action="store_true", help="in-process and dag.test() only")
     ap.add_argument("--celery-workers", type=int, default=2)
     ap.add_argument("--celery-concurrency", type=int, default=1)
+    ap.add_argument("--preload-only", action="store_true", help="the CeleryExecutor with the preload only")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args(argv)
 
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     runs["dag.test()"] = dag_test(root, args.term)
     print(f"  dag.test()   {runs['dag.test()']['cpu']:7.1f} s CPU {runs['dag.test()']['wall']:7.1f} s wall", flush=True)
     if not args.no_celery:
-        for preload in (True, False):
+        for preload in (True,) if args.preload_only else (True, False):
             name = "Celery, preload" if preload else "Celery, no preload"
             r = runs[name] = celery(root, args.term, preload, args.celery_workers, args.celery_concurrency)
             print(f"  {name:<20} workers {r['worker_cpu']:7.1f} s CPU, services {r['services_cpu']:7.1f} s, "
