@@ -17,7 +17,9 @@ system) of every process involved, children included, and wall time:
 4. the same without the preload: each task process imports them itself.
 
 Printed: CPU and wall of each, the ratio of each to in-process (goal for "through Airflow": at most 1.1), and for
-the Celery runs the task processes' own CPU (sampled) and the CPU per task the preload saves. The Celery
+the Celery runs the task processes' own CPU (sampled) and the CPU per task the preload saves. Each task logs its
+CPU before its stage and in it (plugins/stage_runner.py): the Celery runs also print the stages' CPU in their task
+processes against the same stages in one process, and each task's start-up (parsing the DAG file, the Task SDK). The Celery
 figures split into the tasks' processes (what the run costs per term) and the Airflow services (scheduler,
 dag-processor, api-server: running whether or not a term is running; their CPU over the run is printed apart).
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -48,15 +51,19 @@ GOAL = 1.1
 from school_improvement.pipeline import STAGES  # noqa: E402
 
 IN_PROCESS = """
-import json, sys
+import json, sys, time
 from school_improvement import pipeline
 cfg = pipeline.RunConfig(**json.loads(sys.argv[1]))
 stages = json.loads(sys.argv[2])
+t0 = time.process_time()
 for stage in stages:
     kwargs = {"shared_drive": sys.argv[3]} if stage == "publish" else {}
     getattr(pipeline, stage)(cfg, **kwargs)
+print(f"STAGES CPU {time.process_time() - t0:.3f}")
 print("done")
 """
+# Each task logs its CPU before its stage (start-up) and in it (plugins/stage_runner.py).
+TASK_CPU = re.compile(r"stage (\w+): ([0-9.]+) s CPU in this task process before the stage, ([0-9.]+) s in it")
 
 DAG_TEST = """
 import json, sys
@@ -79,7 +86,19 @@ def measured(code: str, args: list[str], env: dict, log: Path) -> dict:
     text = log.read_text(errors="replace")
     if child.returncode != 0 or ("RUN STATE" in text and "RUN STATE: success" not in text):
         raise RuntimeError(f"run failed ({child.returncode}); last lines of {log}:\n{text[-3000:]}")
-    return {"cpu": ru.ru_utime + ru.ru_stime, "wall": wall, "peak_mib": ru.ru_maxrss / 1024}
+    stages = re.search(r"STAGES CPU ([0-9.]+)", text)
+    return {"cpu": ru.ru_utime + ru.ru_stime, "wall": wall, "peak_mib": ru.ru_maxrss / 1024,
+            **({"stages_cpu": float(stages.group(1))} if stages else {})}
+
+
+def task_split(airflow_home: Path) -> dict:
+    """From the task logs: the task processes' CPU before their stage (start-up) and in it, summed."""
+    before = within = 0.0
+    n = 0
+    for log in Path(airflow_home, "logs").glob("dag_id=*/run_id=*/task_id=*/**/attempt=*.log"):
+        for m in TASK_CPU.finditer(log.read_text(errors="replace")):
+            before, within, n = before + float(m.group(2)), within + float(m.group(3)), n + 1
+    return {"startup_cpu": before, "stage_cpu": within, "stage_tasks": n}
 
 
 def base_env(root: Path) -> dict:
@@ -135,6 +154,7 @@ def celery(root: Path, term: str, preload: bool, workers: int, concurrency: int)
     la_tasks = [t for t in res["tasks"] if t["map_index"] >= 0]
     res["task_cpu"] = sum(t["cpu"] or 0 for t in la_tasks)
     res["n_tasks"] = len(la_tasks)
+    res.update(task_split(sub / "airflow-home"))
     return res
 
 
@@ -145,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-celery", action="store_true", help="in-process and dag.test() only")
     ap.add_argument("--celery-workers", type=int, default=2)
     ap.add_argument("--celery-concurrency", type=int, default=1)
+    ap.add_argument("--preload-only", action="store_true", help="the CeleryExecutor with the preload only")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args(argv)
 
@@ -160,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     runs["dag.test()"] = dag_test(root, args.term)
     print(f"  dag.test()   {runs['dag.test()']['cpu']:7.1f} s CPU {runs['dag.test()']['wall']:7.1f} s wall", flush=True)
     if not args.no_celery:
-        for preload in (True, False):
+        for preload in (True,) if args.preload_only else (True, False):
             name = "Celery, preload" if preload else "Celery, no preload"
             r = runs[name] = celery(root, args.term, preload, args.celery_workers, args.celery_concurrency)
             print(f"  {name:<20} workers {r['worker_cpu']:7.1f} s CPU, services {r['services_cpu']:7.1f} s, "
@@ -200,6 +221,14 @@ def report(runs: dict) -> None:
         print(f"{'':<22}{r['worker_cpu'] + r['services_cpu']:9.1f}{'':9}"
               f"{(r['worker_cpu'] + r['services_cpu']) / base['cpu']:11.2f}{'':12}   "
               f"everything from a cold start: + scheduler, dag-processor, api-server ({r['services_cpu']:.1f} s)")
+    for name in ("Celery, preload", "Celery, no preload"):
+        r = runs.get(name)
+        if r and r.get("stage_tasks") and base.get("stages_cpu"):
+            print(f"  {name}: the stages in their task processes {r['stage_cpu']:.1f} s CPU against "
+                  f"{base['stages_cpu']:.1f} s in one process ({r['stage_cpu'] / base['stages_cpu']:.2f}); "
+                  f"each task's start-up before its stage {r['startup_cpu'] / r['stage_tasks']:.2f} s "
+                  f"({r['stage_tasks']} tasks); supervisors, Celery and the unsampled remainder "
+                  f"{r['worker_run_cpu'] - r['task_cpu']:.1f} s")
     for name in ("Celery, preload", "Celery, no preload"):
         if name in runs:
             print(f"  {name}, CPU by process (all = start + run): " + ", ".join(

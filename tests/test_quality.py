@@ -153,6 +153,7 @@ def test_data_docs_written(synthetic, tmp_path):
     assert index.is_file() and "<html" in index.read_text().lower()
     pages = list((tmp_path / "docs" / "validations").rglob("*.html"))
     assert len(pages) == 6
+    assert len(list((tmp_path / "docs" / "expectations").glob("*.html"))) == 6  # each feed's suite, as checked
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="real DfE samples not present")
@@ -192,3 +193,24 @@ def test_the_las_own_rows_missing_from_gias_are_said_once_naming_each_file(tmp_p
     assert p.file == "absence.csv" and p.message.startswith(
         "1 row that absence.csv gives LA code 999 is for a school not in the GIAS extract (URN 110009), so it is not "
         "categorised")
+
+
+def test_configurations_built_once_changes_no_result_and_restores_gx(synthetic, monkeypatch):
+    import contextlib
+
+    from great_expectations.expectations.expectation import Expectation
+
+    from school_improvement.quality import suites
+    from school_improvement.quality.gx_speed import configurations_built_once
+
+    feeds, report = synthetic
+    original = Expectation.__dict__["configuration"]
+    monkeypatch.setattr(suites, "configurations_built_once", contextlib.nullcontext)  # GX's own property throughout
+    plain = validate(list(feeds.values()), today=TODAY)
+    assert [p.__dict__ for p in plain.problems] == [p.__dict__ for p in report.problems]
+    assert [len(r.results) for r in plain.results] == [len(r.results) for r in report.results]
+    assert Expectation.__dict__["configuration"] is original
+    with pytest.raises(RuntimeError), configurations_built_once():
+        assert Expectation.__dict__["configuration"] is not original
+        raise RuntimeError("a check that fails mid-way")
+    assert Expectation.__dict__["configuration"] is original
