@@ -108,6 +108,15 @@ def test_real_surrey_downloads_publish_through_airflow(airflow_run, shared_dfe):
     acads = pd.read_csv(ed / "general" / "academy_concerns.csv", encoding="utf-8-sig", keep_default_na=False)
     data_led = acads[acads["evidence"].str.contains("KS2|absence", regex=True)]
     assert len(data_led) and data_led["evidence"].str.contains("Data age:").all()
+    # The all-through schools with KS4 results show them in their profile's figures table, not KS2 alone.
+    ks4 = pd.read_csv(ed / "restricted" / "evidence.csv", encoding="utf-8-sig", keep_default_na=False)
+    with_ks4 = set(ks4.loc[ks4["value"].str.contains("KS4 Attainment 8"), "urn"])
+    restricted = re.sub(r"\s+", " ", _pdf_text(ed / "restricted" / "report.pdf"))
+    assert with_ks4
+    for urn in with_ks4:
+        profile = restricted[restricted.index(f"(URN {urn})"):]
+        profile = profile[:profile.index("Why this level")]
+        assert "KS4 Attainment 8" in profile and "Progress 8" in profile, urn
     # Without an Ofsted file no profile says a school was never inspected.
     assert "no inspection on record" not in text and "not known, because no Ofsted file was supplied" in re.sub(r"\s+", " ", text)
     # The GIAS extract (April 2022) is later than the term: said, so missing or new schools are looked at.

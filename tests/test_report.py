@@ -720,3 +720,23 @@ def test_the_las_own_files_not_supplied_are_one_sentence_on_the_front_page():
     assert "letters log (letters already issued are not known, so no escalation is flagged)" in notes[2]
     # Two are said one by one.
     assert len(front_page_notes(frame.iloc[:4])) == 4
+
+
+def test_an_all_through_schools_profile_shows_both_key_stages():
+    import json
+
+    from school_improvement.editions.profiles import _figures
+
+    ind = {"ks": "KS2", "att_label": "KS2 RWM", "att_year": "2018-19", "att_value": 65.0, "att_national": 65.0,
+           "att_prev1": 58.0, "att_prev2": 67.0, "att_national_prev1": 64.0,
+           "att_other": json.dumps([{"ks": "KS4", "label": "KS4 Attainment 8", "year": "2018-19", "value": 51.6,
+                                     "national": 46.5, "prev1": None, "prev2": None},
+                                    {"ks": "KS4", "label": "KS4 Attainment 8", "year": "2017-18", "value": 50.0,
+                                     "national": 46.0, "prev1": None, "prev2": None}]),
+           "progress": json.dumps([["KS2 maths progress", -1.3, -2.9, 0.3], ["Progress 8", 0.43, 0.17, 0.69]])}
+    f = _figures(ind)
+    same, other = f["attainment_more"]
+    assert same == {"label": "KS4 Attainment 8", "values": ["–", "–", "51.6"], "national": "46.5"}
+    assert other["label"] == "KS4 Attainment 8 (2017-18)" and other["values"][-1] == "50.0"
+    assert [r["label"] for r in f["progress"]] == ["KS2 maths progress", "Progress 8"]
+    assert f["progress"][1]["verdict"] == "significantly above national"

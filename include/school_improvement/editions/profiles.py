@@ -57,6 +57,15 @@ def _figures(ind: dict | None) -> dict:
                "values": [_fmt(v, unit) for v in values], "national": _fmt(ind.get("att_national"), unit),
                "reason": _text(ind.get("att_reason")),
                "spark": _trend_svg(values, national, f"{_text(ind.get('att_label'))} over three years against national")}
+    more = []  # the other key stage's attainment (an all-through school), under the same year columns
+    for o in json.loads(_text(ind.get("att_other")) or "[]"):
+        unit_o = "%" if o.get("ks") == "KS2" else ""
+        label = _text(o.get("label"))
+        if att and _text(o.get("year")) == att["years"][-1]:
+            values = [_fmt(o.get("prev2"), unit_o), _fmt(o.get("prev1"), unit_o), _fmt(o.get("value"), unit_o)]
+        else:  # another year than the columns': the latest only, its year in the label
+            label, values = f"{label} ({_text(o.get('year')) or 'latest'})", ["–", "–", _fmt(o.get("value"), unit_o)]
+        more.append({"label": label, "values": values, "national": _fmt(o.get("national"), unit_o)})
     absence = {"year": _text(ind.get("absence_year")),
                "overall": _fmt(ind.get("overall_absence"), "%"), "overall_nat": _fmt(ind.get("overall_absence_national"), "%"),
                "prev": _fmt(ind.get("absence_prev"), "%"),
@@ -69,8 +78,8 @@ def _figures(ind: dict | None) -> dict:
         f"Ungraded inspection: {_text(ind.get('ofsted_ungraded'))}" if _text(ind.get("ofsted_ungraded")) else "",
         f"Category of concern: {_text(ind.get('ofsted_category'))}" if _text(ind.get("ofsted_category")) else "",
     ) if t]
-    return {"ks": _text(ind.get("ks")), "attainment": att, "progress": _progress_rows(ind.get("progress")),
-            "absence": absence, "gap": gap, "ofsted": ofsted}
+    return {"ks": _text(ind.get("ks")), "attainment": att, "attainment_more": more,
+            "progress": _progress_rows(ind.get("progress")), "absence": absence, "gap": gap, "ofsted": ofsted}
 
 
 def _bullets(school: dict) -> list[dict]:

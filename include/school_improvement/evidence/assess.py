@@ -745,15 +745,21 @@ def _profile_figures(ind, ks: list[dict], a: dict) -> dict:
            "att_prev1": e.get("prev1") if e else None, "att_prev2": e.get("prev2") if e else None,
            "att_national_prev1": e.get("national_prev1") if e else None, "att_cohort": e.get("cohort") if e else None,
            "att_reason": e.get("reason") if e else None, "absence_year": a.get("year"), "absence_prev": a.get("prev")}
+    # A school with results at both key stages (an all-through school): the other one's attainment too, so the
+    # profile shows every figure its evidence rests on.
+    others = [x for x in ks if x is not e and "reason" not in x]
+    out["att_other"] = json.dumps([{k: x.get(k) for k in ("ks", "label", "year", "value", "national", "prev1", "prev2")}
+                                   for x in others], default=float)
     progress = []
-    if e and e["ks"] == "KS2":
-        row = ind._ks2()[0] or {}
-        for s, name in (("read", "reading"), ("writ", "writing"), ("mat", "maths")):
-            progress.append((f"KS2 {name} progress", row.get(f"{s}_prog"), row.get(f"{s}_prog_lower"),
-                             row.get(f"{s}_prog_upper")))
-    elif e and e["ks"] == "KS4":
-        row = ind._ks4()[0] or {}
-        progress.append(("Progress 8", row.get("p8"), row.get("p8_lower"), row.get("p8_upper")))
+    for stage in [x["ks"] for x in ([e] if e else []) + others]:
+        if stage == "KS2":
+            row = ind._ks2()[0] or {}
+            for s, name in (("read", "reading"), ("writ", "writing"), ("mat", "maths")):
+                progress.append((f"KS2 {name} progress", row.get(f"{s}_prog"), row.get(f"{s}_prog_lower"),
+                                 row.get(f"{s}_prog_upper")))
+        elif stage == "KS4":
+            row = ind._ks4()[0] or {}
+            progress.append(("Progress 8", row.get("p8"), row.get("p8_lower"), row.get("p8_upper")))
     out["progress"] = json.dumps([[label, *(None if pd.isna(v) else float(v) for v in vals)]
                                   for label, *vals in progress if not all(v is None or pd.isna(v) for v in vals)])
     o = ind._ofsted()
