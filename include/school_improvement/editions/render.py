@@ -24,7 +24,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 from .. import TEMPLATES_DIR
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
-from .pdf_pages import cached_page_references
+from .pdf_pages import cached_page_references, cached_stream_data
 from .tables import neutralise_bidi
 
 
@@ -127,7 +127,7 @@ def _write(doc, path: Path, identifier: bytes, run_date, release_layout: bool = 
                 if isinstance(obj, Stream):
                     obj._tags = None
             gc.collect()  # the boxes hold reference cycles: freed now, the write reuses their memory
-        with open(path, "wb") as fd:
+        with open(path, "wb") as fd, cached_stream_data():  # each stream compressed once, not twice
             pdf.write(fd, options["pdf_version"], identifier, not options["uncompressed_pdf"])
 
 
