@@ -11,7 +11,10 @@ the slope of log CPU against log schools: 1.0 is linear; the goal is at most 1.0
 
 County term against the floor: the in-process stages of the largest size against what any implementation must
 at least do: pandas reading the same feed bytes, and WeasyPrint laying out and writing the same number of plain
-(untagged, text-only) pages as the term's PDFs. The goal is at most 1.3 times the floor.
+(untagged, text-only) pages as the term's PDFs. The goal is at most 1.3 times the floor. Beside it, the floor
+made honest: the same pages written as the brief requires them (tagged PDF/UA-1), and pages holding what the
+issue's school profile holds (tables, sparklines; fixed synthetic content, no project code), so the ratio splits
+into what those requirements cost and what is the project's own overhead.
 
 Figures from a shared machine drift: compare ratios and exponents, not absolute seconds.
 """
@@ -66,6 +69,83 @@ doc = HTML(string=html).render()
 doc.write_pdf(out)
 print(json.dumps({"pages": len(doc.pages), "read_cpu": t1 - t0, "render_cpu": time.process_time() - t1}))
 """
+# The floor made honest (printed beside the plain one above, which stays as it was): the same feed reading, and
+# the same number of pages written as the brief requires them, tagged PDF/UA-1, either (a) the plain text pages
+# above or (b) pages holding what a school profile holds (the issue's profile page: a heading, the level's line,
+# a six-column table of figures with two sparkline SVGs, bullets with evidence, a confidential box), fixed
+# synthetic content and no project code. WeasyPrint as installed, plus the library fix that any PDF/UA writer of
+# this size needs (pydyf's page references built once per page count instead of once per tagged box: reported
+# upstream, see docs/upstream/), inlined here so that the floor does not run the project's own code.
+FLOOR_UA_CODE = """
+import io, json, sys, time
+from pathlib import Path
+import pandas as pd
+import pydyf
+from weasyprint import HTML
+folder, pages, out, kind = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+_refs = pydyf.PDF.page_references.fget
+def _cached(pdf):
+    key = len(pdf.pages["Kids"])
+    hit = pdf.__dict__.get("_floor_refs")
+    if hit is None or hit[0] != key:
+        hit = pdf.__dict__["_floor_refs"] = (key, _refs(pdf))
+    return hit[1]
+pydyf.PDF.page_references = property(_cached)
+t0 = time.process_time()
+for p in sorted(folder.iterdir()):
+    if p.suffix == ".csv":
+        pd.read_csv(io.BytesIO(p.read_bytes()), dtype=str, keep_default_na=False, encoding="latin-1")
+t1 = time.process_time()
+if kind == "plain":
+    line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. "
+    page = "<section style='break-after: page'>" + "".join(f"<p>{line}{i}</p>" for i in range(24)) + "</section>"
+    html = "<html lang='en'><head><title>Floor</title></head><body style='font: 9pt sans-serif'>" + page * pages + "</body></html>"
+else:
+    import base64
+    def svg(body, w, h):
+        s = f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><title>t</title>{body}</svg>'
+        return "data:image/svg+xml;base64," + base64.b64encode(s.encode()).decode()
+    trend = svg('<path d="M4,18 L45,10 L86,6" fill="none" stroke="#555" stroke-dasharray="3,2"/>'
+                '<path d="M4,20 L45,12 L86,4" fill="none" stroke="#1f3b5a"/><circle cx="45" cy="12" r="2"/>', 90, 24)
+    ci = svg('<path d="M45,1 V13" stroke="#999"/><path d="M30,7 H60" stroke="#4393c3" stroke-width="2"/>'
+             '<circle cx="45" cy="7" r="2.5"/>', 90, 14)
+    css = ("@page { size: A4; margin: 15mm; @bottom-right { content: 'Page ' counter(page) } }"
+           "body { font: 9pt sans-serif } h3 { font-size: 11pt } .muted { color: #555 }"
+           ".badge { padding: 0 1mm; font-weight: bold; background: #fde0c5 } .term { border: 0.5pt solid #999; margin-right: 1mm }"
+           "table { border-collapse: collapse; width: 100%; font-size: 8pt; table-layout: fixed }"
+           "th, td { border: 0.5pt solid #999; padding: 1mm 1.5mm; text-align: left; vertical-align: top }"
+           "th { background: #e8eef5 } td.num { text-align: right } img.spark { width: 22mm }"
+           ".conf { border: 1pt solid #8b0000; padding: 1mm 2mm } section { break-after: page }")
+    row = lambda label, spark: (f"<tr><th scope='row'>{label}</th><td class='num'>61</td><td class='num'>64</td>"
+                                f"<td class='num'>66</td><td class='num'>61</td><td>{spark}</td></tr>")
+    def profile(n):
+        bullets = "".join(
+            f"<div><p><strong>Area {a}</strong></p><ul>" + "".join(
+                f"<li>Criterion {a}.{b} of the Strategy, as written, for school {n} "
+                f"<span class='muted'>(evidence: figure {b} below the national figure in 2024-25)</span></li>"
+                for b in range(2)) + "</ul></div>" for a in range(2))
+        return (f"<section><h3>Fictional School {n} <span class='muted'>(URN {100000 + n})</span></h3>"
+                f"<p><span class='badge'>Medium support</span> · last term: low (more support) · Primary · ward W{n % 40} "
+                f"· adviser A{n % 12} · visits this term 3</p><p class='muted'>Support plan: termly visits and a review.</p>"
+                "<p><strong>Level over recent terms:</strong> " + "".join(
+                    f"<span class='term'>2025-26-{t}: medium</span>" for t in ("autumn", "spring", "summer")) + "</p>"
+                "<table><thead><tr><th scope='col'>Measure</th><th scope='col'>2022-23</th><th scope='col'>2023-24</th>"
+                "<th scope='col'>2024-25</th><th scope='col'>National</th><th scope='col'>Trend / interval</th></tr></thead><tbody>"
+                + row("Reading, writing and maths expected standard", f"<img class='spark' src='{trend}' alt='Trend: 61, 64, 66'>")
+                + row("Reading progress (confidence interval)", f"<img class='spark' src='{ci}' alt='Progress +0.4'>")
+                + row("Overall absence", "") + row("Persistent absence", "") + row("Disadvantaged gap (points)", "")
+                + "</tbody></table><p><strong>Ofsted:</strong> Good (2019); report card 2025: secure.</p>"
+                "<p><strong>Why this level: the Strategy's bullets, with the evidence</strong></p>" + bullets
+                + "<p><strong>Letters flagged:</strong> none.</p><div class='conf'><p><strong>LA intelligence (confidential)</strong></p>"
+                "<p>2025-09-12 · staffing (medium) · HR: two vacancies at the start of term.</p></div></section>")
+    html = (f"<html lang='en'><head><title>Floor</title><style>{css}</style></head><body>"
+            + "".join(profile(n) for n in range(pages)) + "</body></html>")
+doc = HTML(string=html).render(pdf_variant="pdf/ua-1")
+doc.write_pdf(out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+print(json.dumps({"pages": len(doc.pages), "read_cpu": t1 - t0, "render_cpu": time.process_time() - t1,
+                  "elements_per_page": round((html.count("<") - html.count("</")) / max(len(doc.pages), 1))}))
+"""
+
 # build_reports profiled: its own CPU by the package that spent it (self time), to show what to cut.
 PROFILE_CODE = """
 import cProfile, json, pstats, sys, time
@@ -166,6 +246,9 @@ def main(argv: list[str] | None = None) -> None:
             res = one_size(Path(tmp), n, args.term)
             if n == args.schools[-1]:
                 res["floor"] = measured(FLOOR_CODE, str(res["landing"]), str(res["pages"]), str(Path(tmp) / "floor.pdf"))
+                for kind in ("plain", "profile"):
+                    res[f"floor_ua_{kind}"] = measured(FLOOR_UA_CODE, str(res["landing"]), str(res["pages"]),
+                                                       str(Path(tmp) / f"floor-ua-{kind}.pdf"), kind)
                 res["profile"] = measured(PROFILE_CODE, json.dumps(res["cfg"]))
             results.append(res)
 
@@ -200,6 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  floor:  {floor['cpu']:.1f} s CPU, peak {floor['peak_mib']:.0f} MiB ({floor['out']})")
     print(f"  ratio stages / floor: {county / floor['cpu']:.2f} "
           f"(without the starts: {(county - (len(STAGES) - 1) * base['cpu']) / floor['cpu']:.2f}); goal <= 1.3")
+    honest_floor(last, floor, county, base)
     above_floor(last, floor, base)
     if "profile" in last:
         spent = json.loads(last["profile"]["out"])
@@ -209,6 +293,39 @@ def main(argv: list[str] | None = None) -> None:
               f"self time by package, the {len(spent)} largest")
         for key, t in spent:
             print(f"    {key:<44}{t:8.1f} s {100 * t / total:5.0f}%")
+
+
+def honest_floor(last: dict, floor: dict, county: float, base: dict) -> None:
+    """The floor as the brief requires the pages (tagged PDF/UA-1) and as the issue asks for them (profile pages),
+    beside the plain one: how much of the ratio is those requirements and how much the project's own overhead."""
+    if "floor_ua_plain" not in last:
+        return
+    plain, ua, prof = floor, last["floor_ua_plain"], last["floor_ua_profile"]
+    starts = (len(STAGES) - 1) * base["cpu"]  # the stages' extra interpreter+import starts (the floor pays one)
+    print()
+    print(f"  The floor made honest ({last['pages']:,} pages, the same feed reading, each floor in its own process):")
+    print(f"  {'floor':<58}{'CPU s':>8}{'peak MiB':>10}{'pages':>7}{'elements/page':>14}{'stages / floor':>16}"
+          f"{'without starts':>16}")
+    rows = [("plain, untagged text pages (the goal line above)", plain),
+            ("(a) plain text pages, tagged PDF/UA-1 (the brief)", ua),
+            ("(b) profile pages (tables, sparklines), tagged PDF/UA-1", prof)]
+    for label, f in rows:
+        out = json.loads(f["out"]) if f["out"].startswith("{") else {}
+        print(f"  {label:<58}{f['cpu']:8.1f}{f['peak_mib']:10.0f}{out.get('pages', ''):>7}"
+              f"{out.get('elements_per_page', ''):>14}{county / f['cpu']:16.2f}"
+              f"{(county - starts) / f['cpu']:16.2f}")
+    gap = county - plain["cpu"]
+    if gap > 0:
+        parts = [("PDF/UA-1 tagging, (a) - plain", ua["cpu"] - plain["cpu"]),
+                 ("profile content, (b) - (a)", prof["cpu"] - ua["cpu"]),
+                 ("the stages' extra interpreter+import starts", starts),
+                 ("the project's own overhead, stages - (b) - starts", county - prof["cpu"] - starts)]
+        print(f"  The {gap:.1f} s of stage CPU above the plain floor:")
+        for label, v in parts:
+            print(f"    {label:<56}{v:8.1f} s {100 * v / gap:5.0f}%")
+        print("  (b) is a synthetic profile on every page, laid out with the library's own user-agent sheet (the report "
+              "uses editions/lean_ua.py): an estimate of what the content costs, not a bound; the report's own pages "
+              "average about 70 elements (735 pages, ~52,000 elements in the restricted report at 627 schools).")
 
 
 def above_floor(last: dict, floor: dict, base: dict) -> None:

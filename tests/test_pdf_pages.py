@@ -72,3 +72,26 @@ def test_a_page_added_after_a_read_is_seen():
             pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
             assert len(pdf.page_references) == n + 1
         assert pdf.page_references == pdf_pages._references(pdf)
+
+
+def test_cached_stream_data_is_byte_identical_and_compresses_each_stream_once(doc, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    plain = _write(doc)
+    computed = []
+    library = pdf_pages._ORIGINAL_STREAM_DATA
+    monkeypatch.setattr(pdf_pages, "_ORIGINAL_STREAM_DATA",
+                        property(lambda s: computed.append(id(s)) or library.fget(s)))
+    with pdf_pages.cached_stream_data():
+        cached = _write(doc)
+    assert cached == plain
+    assert computed and len(computed) == len(set(computed))  # every stream's bytes built once (twice without)
+    assert pydyf.Stream.__dict__["data"] is pdf_pages._ORIGINAL_STREAM_DATA  # restored after the block
+
+
+def test_stream_bytes_kept_in_one_block_are_not_served_in_the_next():
+    stream = pydyf.Stream([b"0 0 m"], compress=False)
+    with pdf_pages.cached_stream_data():
+        first = stream.data
+    stream.stream.append(b"1 1 l")
+    with pdf_pages.cached_stream_data():
+        assert stream.data != first and stream.data.endswith(b"0 0 m\n1 1 l\nendstream")

@@ -50,3 +50,37 @@ def cached_page_references():
             _depth -= 1
             if _depth == 0:
                 pydyf.PDF.page_references = _ORIGINAL
+
+
+# pydyf computes a stream's bytes (joined and compressed at level 9) each time `Stream.data` is read, and
+# `PDF.write` reads every object's data twice when the file has an identifier (every PDF/UA file here does:
+# once to write it, once more to hash the whole file for the identifier), so every page's content stream was
+# compressed twice. Within `cached_stream_data()` a stream's bytes are computed once and kept on the stream; only
+# around `PDF.write`, when no object changes any more, so the bytes written are the same.
+_ORIGINAL_STREAM_DATA = pydyf.Stream.__dict__["data"]
+_stream_depth = 0
+_block = object()  # a new token per outermost block: bytes kept in an earlier block are never served again
+
+
+def _stream_data(stream) -> bytes:
+    cached = stream.__dict__.get("_data_cache")
+    if cached is None or cached[0] is not _block:
+        cached = stream.__dict__["_data_cache"] = (_block, _ORIGINAL_STREAM_DATA.fget(stream))
+    return cached[1]
+
+
+@contextlib.contextmanager
+def cached_stream_data():
+    """Serve `pydyf.Stream.data` once per stream while the block runs (nestable; other writers wait)."""
+    global _stream_depth, _block
+    with _LOCK:
+        if _stream_depth == 0:
+            _block = object()
+            pydyf.Stream.data = property(_stream_data, doc=_ORIGINAL_STREAM_DATA.__doc__)
+        _stream_depth += 1
+        try:
+            yield
+        finally:
+            _stream_depth -= 1
+            if _stream_depth == 0:
+                pydyf.Stream.data = _ORIGINAL_STREAM_DATA

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import gc
 import hashlib
 import os
 import re
@@ -15,12 +16,15 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 import pandas as pd
 import tinyhtml5.inputstream
-from weasyprint import HTML
+from weasyprint import DEFAULT_OPTIONS
+from weasyprint.pdf import VARIANTS, generate_pdf
+from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from .. import TEMPLATES_DIR
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
-from .pdf_pages import cached_page_references
+from .lean_ua import LeanHTML
+from .pdf_pages import cached_page_references, cached_stream_data
 from .tables import neutralise_bidi
 
 
@@ -95,26 +99,42 @@ _ENV = _environment()
 def _layout(template_name: str, context: dict):
     """Jinja2 (autoescaped) -> a laid-out WeasyPrint document; resources only via TemplateOnlyFetcher."""
     html = _ENV.get_template(template_name).render(**context)
-    doc = HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/", url_fetcher=TemplateOnlyFetcher()).render(
+    # LeanHTML: the library's user-agent sheet without six pseudo-element styles for every element (lean_ua.py).
+    doc = LeanHTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/", url_fetcher=TemplateOnlyFetcher()).render(
         pdf_variant="pdf/ua-1")
     # A content-derived identifier keeps re-runs byte-identical (WeasyPrint would otherwise hash the time).
     return doc, hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
-def _write(doc, path: Path, identifier: bytes, run_date) -> None:
-    """Write a tagged PDF/UA-1, reproducibly."""
+def _write(doc, path: Path, identifier: bytes, run_date, release_layout: bool = False) -> None:
+    """Write a tagged PDF/UA-1, reproducibly: `doc.write_pdf`'s two steps (build the PDF's objects, then write
+    them), so that with `release_layout` the laid-out pages (boxes, styles, text layouts: most of the memory)
+    are released between the two, when only the PDF's objects are still needed. The caller must not use `doc`
+    afterwards (its pages are emptied). Same bytes as `doc.write_pdf` (tests/test_lean_ua.py)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     epoch = datetime.datetime.fromisoformat(str(run_date)).replace(tzinfo=datetime.timezone.utc) if run_date else None
+    options = {**DEFAULT_OPTIONS, "pdf_variant": "pdf/ua-1", "pdf_identifier": identifier}
+    for key, value in VARIANTS["pdf/ua-1"][1].items():  # as write_pdf fills in the variant's defaults
+        if options.get(key) is None:
+            options[key] = value
     # fontTools stamps subset fonts with "now" unless SOURCE_DATE_EPOCH is set (reproducible-builds spec).
     with _source_date_epoch(int(epoch.timestamp()) if epoch else 0), cached_page_references():
-        doc.write_pdf(path, pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+        pdf = generate_pdf(doc, path, 1, **options)
+        if release_layout:
+            doc.pages.clear()
+            for obj in pdf.objects:  # each page's content stream maps its tagged boxes to marked content
+                if isinstance(obj, Stream):
+                    obj._tags = None
+            gc.collect()  # the boxes hold reference cycles: freed now, the write reuses their memory
+        with open(path, "wb") as fd, cached_stream_data():  # each stream compressed once, not twice
+            pdf.write(fd, options["pdf_version"], identifier, not options["uncompressed_pdf"])
 
 
 def render_pdf(template_name: str, context: dict, path: Path) -> None:
     """Jinja2 (autoescaped) -> WeasyPrint tagged PDF/UA-1, resources only via TemplateOnlyFetcher."""
     doc, identifier = _layout(template_name, context)
-    _write(doc, path, identifier, context.get("run_date"))
+    _write(doc, path, identifier, context.get("run_date"), release_layout=True)
 
 
 _EPOCH_LOCK = threading.Lock()
