@@ -69,3 +69,29 @@ def test_stages_are_idempotent_when_cleared_and_rerun(landing, tmp_path):
     counts = pipeline.categorise(cfg)
     assert pipeline.categorise(cfg) == counts
     assert counts["rule_set"] == "cambs-2021-23" and sum(v for k, v in counts.items() if k != "rule_set") == 200
+
+
+def test_build_reports_reads_the_report_inputs_once_for_all_its_parts(tmp_path, monkeypatch):
+    """In one process the three parts share one reading of their inputs; a part run on its own (a DAG task)
+    still reads them itself."""
+    cfg = _cfg(tmp_path, tmp_path)
+    calls, given = [], []
+    monkeypatch.setattr(pipeline, "report_inputs", lambda c: calls.append(c) or object())
+    monkeypatch.setattr(pipeline, "assemble_reports", lambda c: {"staged": "", "files": 0})
+    real_part = pipeline.build_report_part
+
+    def part(c, name, inputs=None):
+        given.append((name, inputs))
+        return {"part": name}
+
+    monkeypatch.setattr(pipeline, "build_report_part", part)
+    pipeline.build_reports(cfg)
+    assert len(calls) == 1
+    assert [n for n, _ in given] == list(pipeline.REPORT_PARTS)
+    assert all(i is given[0][1] and i is not None for _, i in given)
+
+    # The part on its own: no inputs given, so it reads them (and fails here on the stub's object, after reading).
+    calls.clear()
+    with pytest.raises(AttributeError):
+        real_part(cfg, "drafts")
+    assert len(calls) == 1

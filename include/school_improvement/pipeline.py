@@ -381,8 +381,10 @@ def indicator_table(table: pd.DataFrame, figures: pd.DataFrame) -> pd.DataFrame:
 REPORT_PARTS = ("general", "restricted", "drafts")
 
 
-def build_report_part(cfg: RunConfig, part: str) -> dict:
-    """Build one part into <run>/parts/<part>/, replacing what an earlier attempt left there."""
+def build_report_part(cfg: RunConfig, part: str, inputs=None) -> dict:
+    """Build one part into <run>/parts/<part>/, replacing what an earlier attempt left there. `inputs`: the
+    term's `report_inputs(cfg)` when the caller has them already (build_reports reads them once for all parts);
+    a task of its own reads them itself."""
     from dataclasses import replace
 
     from .editions.cells import _text, _urn_key
@@ -391,7 +393,8 @@ def build_report_part(cfg: RunConfig, part: str) -> dict:
 
     if part not in REPORT_PARTS:
         raise ValueError(f"report part must be one of {REPORT_PARTS}, not {part!r}")
-    inputs = report_inputs(cfg)
+    if inputs is None:
+        inputs = report_inputs(cfg)
     out = cfg.run_dir / "parts" / part
     if out.exists():
         shutil.rmtree(out)
@@ -432,9 +435,11 @@ def assemble_reports(cfg: RunConfig) -> dict:
 
 
 def build_reports(cfg: RunConfig) -> dict:
-    """Every part, one after the other, then assembled (the in-process path; the DAG runs the parts as tasks)."""
+    """Every part, one after the other, then assembled (the in-process path; the DAG runs the parts as tasks).
+    The parts only read their inputs, so one reading of them serves all three."""
+    inputs = report_inputs(cfg)
     for part in REPORT_PARTS:
-        build_report_part(cfg, part)
+        build_report_part(cfg, part, inputs)
     return assemble_reports(cfg)
 
 

@@ -10,11 +10,13 @@ import hashlib
 import os
 import re
 import threading
+import zlib
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
 import pandas as pd
+import pydyf
 import tinyhtml5.inputstream
 from weasyprint import DEFAULT_OPTIONS
 from weasyprint.pdf import VARIANTS, generate_pdf
@@ -43,6 +45,26 @@ class _CharsUntilRegexes(dict):
 
 if not isinstance(tinyhtml5.inputstream.characters_until_regex, _CharsUntilRegexes):
     tinyhtml5.inputstream.characters_until_regex = _CharsUntilRegexes(tinyhtml5.inputstream.characters_until_regex)
+
+
+PDF_ZLIB_LEVEL = 6  # zlib's own default
+
+
+class _StreamZlib:
+    """pydyf deflates every content stream at zlib level 9 (`zlib.compressobj(level=9)`), about a fifth of a
+    report's write for files 4% smaller than at zlib's default level 6. pydyf reads `zlib` from its module, so
+    this stand-in gives it the same zlib at level 6: still deflate, still byte-reproducible."""
+
+    def __getattr__(self, name):
+        return getattr(zlib, name)
+
+    @staticmethod
+    def compressobj(level=PDF_ZLIB_LEVEL, *args, **kwargs):
+        return zlib.compressobj(PDF_ZLIB_LEVEL, *args, **kwargs)
+
+
+if not isinstance(pydyf.zlib, _StreamZlib):
+    pydyf.zlib = _StreamZlib()
 
 
 class RefusedURL(FatalURLFetchingError):
