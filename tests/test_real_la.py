@@ -109,8 +109,8 @@ def test_real_surrey_downloads_publish_through_airflow(airflow_run, shared_dfe):
     data_led = acads[acads["evidence"].str.contains("KS2|absence", regex=True)]
     assert len(data_led) and data_led["evidence"].str.contains("Data age:").all()
     # The all-through schools with KS4 results show them in their profile's figures table, not KS2 alone.
-    ks4 = pd.read_csv(ed / "restricted" / "evidence.csv", encoding="utf-8-sig", keep_default_na=False)
-    with_ks4 = set(ks4.loc[ks4["value"].str.contains("KS4 Attainment 8"), "urn"])
+    cats = pd.read_csv(ed / "restricted" / "categorisation.csv", encoding="utf-8-sig", keep_default_na=False)
+    with_ks4 = set(cats.loc[cats["reasons"].str.contains(r"KS4 Attainment 8 \d", regex=True), "urn"])
     restricted = re.sub(r"\s+", " ", _pdf_text(ed / "restricted" / "report.pdf"))
     assert with_ks4
     for urn in with_ks4:

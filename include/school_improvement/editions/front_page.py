@@ -195,7 +195,7 @@ def academies_by_step(academies: list[dict]) -> list[dict]:
 # How many of the run's notes the front page's data box holds before it points to Appendix A, which lists them all:
 # a county with every LA-held feed missing and old results has 15-20, and the box must leave the page to the levels,
 # movers, letters and academies. The notes come most important first (quality.notes.NOTE_CHECKS).
-FRONT_DATA_NOTES = 8
+FRONT_DATA_NOTES = 7
 FRONT_WARNING_FILES = 4  # files named in the one line that counts the data-quality warnings
 
 
