@@ -158,3 +158,18 @@ def test_the_stages_after_it_read_the_evidence_and_never_ask_again(demo_landing,
     inputs = pipeline.report_inputs(cfg)
     assert len(inputs.categorisation) == len(inputs.indicators) == 200
     assert inputs.indicators["urn"].tolist() == inputs.categorisation["urn"].tolist()
+
+
+def test_data_checks_say_what_their_figure_was_compared_with():
+    """evidence.csv's comparator column: the national figure each data check was judged against, never blank when
+    the check was judged from results, absence or the gap."""
+    ev = assess(_data(), RULES, HISTORY)
+    checks = ev.checks
+    judged = checks[checks["measure"].str.startswith("data: attainment") & checks["met"].notna()
+                    & checks["urn"].eq(URN)]
+    assert len(judged) and judged["comparator"].str.startswith("national").all(), judged["comparator"].tolist()
+    assert judged["comparator"].str.contains("%").all()
+    absence_checks = checks[checks["measure"].str.startswith("data: attendance") & checks["urn"].eq(URN)]
+    assert len(absence_checks) and absence_checks["comparator"].str.startswith("national overall absence").all()
+    others = checks[~checks["measure"].str.startswith("data")]
+    assert (others["comparator"].fillna("") == "").all()  # adviser and LA intelligence evidence: no national figure

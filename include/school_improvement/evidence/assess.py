@@ -91,7 +91,7 @@ class SchoolEvidence:
             notes = [n for n in (self.data.predecessor_note(k, self.urn) for k in PREDECESSOR_KINDS) if n]
             if notes and notes[0] not in reason:
                 reason = f"{reason}; {notes[0]}" if reason else notes[0]
-        return Check(f.met, f"data: {ev.indicator}", value, reason, f.source)
+        return Check(f.met, f"data: {ev.indicator}", value, reason, f.source, comparator=f.comparator)
 
     def _adviser(self, ev: Evidence) -> Check:
         measure = f"adviser: {ev.adviser}"

@@ -29,6 +29,7 @@ class Finding:
     source: str = ""  # the feed file it came from
     reason: str = ""  # why no judgement was made (met is None)
     measures: dict | None = None  # figures to store in the history
+    comparator: str = ""  # what the figure was compared with, e.g. "national (state-funded schools) 61.0%"
 
 
 def _num(v) -> float | None:
@@ -254,10 +255,11 @@ class SchoolIndicators:
         hits = [e for e, a in answers if a is True]
         e = hits[0] if hits else judged[0]
         measures = {("rwm_exp" if x["ks"] == "KS2" else "att8"): (x["value"], x["year"]) for x in judged}
+        versus = f"{e.get('national_label') or 'national'} {_fmt(e.get('national'), e.get('unit', ''))}"
         if not hits and all(isinstance(a, str) for _, a in answers):
-            return Finding(None, value=describe(e), source=e["source"], measures=measures,
+            return Finding(None, value=describe(e), source=e["source"], measures=measures, comparator=versus,
                            reason="; ".join(f"{x['label']}: {a}" for x, a in answers))
-        return Finding(bool(hits), value=describe(e), source=e["source"], measures=measures)
+        return Finding(bool(hits), value=describe(e), source=e["source"], measures=measures, comparator=versus)
 
     @staticmethod
     def _describe(e) -> str:
@@ -412,9 +414,11 @@ class SchoolIndicators:
         elif g.get("prev1_note"):
             s += f"; {g['prev1_note']}"
         met, measures = test(g), {"disadv_gap": (g["gap"], g["year"])}
+        versus = f"{g.get('national_label') or 'national'} gap {_fmt(g['nat_gap'])} points"
         if isinstance(met, str):  # a trend with one year's gap only: not judged, with the figures shown
-            return Finding(None, value=s, source=g["source"], reason=f"disadvantaged gap: {met}", measures=measures)
-        return Finding(bool(met), value=s, source=g["source"], measures=measures)
+            return Finding(None, value=s, source=g["source"], reason=f"disadvantaged gap: {met}", measures=measures,
+                           comparator=versus)
+        return Finding(bool(met), value=s, source=g["source"], measures=measures, comparator=versus)
 
     def disadvantaged_gap(self) -> tuple[float | None, float | None]:
         g = self._gap()
@@ -502,9 +506,12 @@ class SchoolIndicators:
         else:
             s += "; one year only, no trend"
         met, measures = test(a), {"overall_absence": (a["overall"], a["year"])}
+        versus = (f"national overall absence {_fmt(a['nat_overall'], '%')}, "
+                  f"persistent absence {_fmt(a['nat_persistent'], '%')}")
         if isinstance(met, str):  # a trend asked of one year's figures: not judged, with the figures shown
-            return Finding(None, value=s, source=a["source"], reason=f"absence: {met}", measures=measures)
-        return Finding(bool(met), value=s, source=a["source"], measures=measures)
+            return Finding(None, value=s, source=a["source"], reason=f"absence: {met}", measures=measures,
+                           comparator=versus)
+        return Finding(bool(met), value=s, source=a["source"], measures=measures, comparator=versus)
 
     def absence_figures(self) -> dict:
         a = self._absence()
