@@ -505,6 +505,12 @@ def test_workbook_sheets_match_the_csvs(built, edition):
         assert cell.fill.fgColor.rgb.endswith(charts.LEVEL_COLOURS[cell.value].lstrip("#").upper()), cell.value
     names = [c.value for c in cat["B"][1:]]
     assert "'-Academy Road Infant" in names
+    if "evidence" in wb.sheetnames:  # the level of the bullet each check is for, filled as the schools' levels
+        ev = wb["evidence"]
+        col = [c.value for c in ev[1]].index("level") + 1
+        cells = [cell for (cell,) in ev.iter_rows(min_row=2, min_col=col, max_col=col)]
+        assert cells and all(c.fill.fgColor.rgb.endswith(charts.LEVEL_COLOURS[c.value].lstrip("#").upper())
+                             for c in cells if c.value in charts.LEVEL_COLOURS)
 
 
 @pytest.mark.slow  # renders the general edition again

@@ -22,7 +22,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-LEVEL_COLUMNS = {"category", "computed_category", "best_fit_category", "previous_category"}
+# Columns holding a level of support: the schools' levels, and in the evidence sheet the level of the bullet a check is for.
+LEVEL_COLUMNS = {"category", "computed_category", "best_fit_category", "previous_category", "level"}
 MAX_WIDTH = 60  # characters: longer text wraps in the formula bar rather than making a sheet unreadable
 HEADER_FILL = PatternFill("solid", fgColor="E8EEF5")
 
