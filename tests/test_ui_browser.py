@@ -242,6 +242,11 @@ def test_operator_runbook_in_the_browser(airflow, browser):
         assert task in cleared, cleared
 
     done = {"success", "failed", "upstream_failed", "skipped"}  # cleared tasks have no state until they run again
+    # The dialog closes before the API shows the clear: until it does, the run still reads as failed with every task
+    # finished, which the wait below would take for the end of the re-run.
+    _wait(f"run {run_id} to show the clear",
+          lambda: airflow.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"] != "failed"
+          or not set(states().values()) <= done, airflow)
     _wait(f"run {run_id} to finish after the clear",
           lambda: airflow.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"] in ("success", "failed")
           and set(states().values()) <= done, airflow)
