@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
 from school_improvement.decisions.categorise import categorise, visits_planned
 from school_improvement.decisions.letters import flag_letters
@@ -91,3 +93,20 @@ def test_a_moderation_decision_must_name_one_of_its_levels():
     p = err.value.problems[0]
     assert (p.file, p.row, p.column) == ("moderation_autumn.csv", 2, "final_category")
     assert "not a level of rule set northmoor-2024-27" in p.message
+
+
+def test_a_drafted_rule_set_with_a_typo_is_refused_naming_file_line_and_column(tmp_path):
+    from school_improvement.errors import RulesError
+    from school_improvement.rules import load_rule_set_arg
+
+    draft = tmp_path / "surrey-draft.yaml"
+    draft.write_text("id: surrey-draft\nextends: cambs-2021-23\nreview_by: 2027-08-31\nthresholds:\n"
+                     "  small_cohort: [11\n", encoding="utf-8")
+    with pytest.raises(RulesError, match=r"surrey-draft\.yaml: line \d+, column \d+: not valid YAML"):
+        load_rule_set_arg(str(draft))
+    draft.write_text("id: surrey-2026\nextends: cambs-2021-23\nreview_by: 2027-08-31\n", encoding="utf-8")
+    with pytest.raises(RulesError, match=r"does not match the file name .*'surrey-draft'"):
+        load_rule_set_arg(str(draft))
+    draft.write_text("- a list, not a rule set\n", encoding="utf-8")
+    with pytest.raises(RulesError, match="a rule set is a YAML mapping"):
+        load_rule_set_arg(str(draft))

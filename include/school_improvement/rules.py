@@ -411,10 +411,21 @@ def _load_raw(rule_id: str, folder: Path, seen: tuple[str, ...] = ()) -> dict:
         raise RulesError(f"rule set {rule_id!r} not found in {folder}")
     if rule_id in seen:
         raise RulesError(f"rule set {rule_id!r} extends itself via {' -> '.join(seen)}")
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh) or {}
+    except yaml.YAMLError as err:  # a typo in a drafted rule set: where it is, in the LA officer's terms
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        what = " ".join(str(x) for x in (getattr(err, "context", None), getattr(err, "problem", None)) if x) or str(err)
+        raise RulesError(f"{path}: {where}not valid YAML ({what})") from None
+    except UnicodeDecodeError as err:
+        raise RulesError(f"{path}: not UTF-8 text at byte {err.start}: save it as UTF-8") from None
+    if not isinstance(raw, dict):
+        raise RulesError(f"{path}: a rule set is a YAML mapping (id:, title:, criteria: ...), not {type(raw).__name__}")
     if raw.get("id") != rule_id:
-        raise RulesError(f"{path}: id {raw.get('id')!r} does not match the file name")
+        raise RulesError(f"{path}: id {raw.get('id')!r} does not match the file name (a rule set's id is its file's "
+                         f"name without .yaml: {path.stem!r})")
     if not raw.get("review_by"):
         raise RulesError(f"{path}: every rule set states its own `review_by` date (when the LA reviews it)")
     if raw.get("extends"):
