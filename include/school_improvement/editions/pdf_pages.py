@@ -17,7 +17,7 @@ import pydyf
 
 _ORIGINAL = pydyf.PDF.__dict__["page_references"]  # the library's own property, restored after each write
 _LOCK = threading.RLock()
-_depth = 0
+_depths: dict[tuple, int] = {}  # (class, property) -> how many blocks are serving it
 
 
 def _references(pdf) -> tuple:
@@ -36,29 +36,36 @@ def _cached(pdf) -> tuple:
 
 
 @contextlib.contextmanager
-def cached_page_references():
-    """Serve `pydyf.PDF.page_references` from a per-document cache while the block runs (nestable; PDF writes
-    in other threads wait, as they share the class)."""
-    global _depth
+def _serving(owner, name: str, original: property, getter, on_first=None):
+    """`owner.<name>` read through `getter` while the block runs, the library's `original` property after it.
+    Nestable (the outermost block swaps the property in and out); writes in other threads wait, as they share the
+    class."""
+    key = (owner, name)
     with _LOCK:
-        if _depth == 0:
-            pydyf.PDF.page_references = property(_cached, doc=_ORIGINAL.__doc__)
-        _depth += 1
+        if not _depths.get(key):
+            if on_first is not None:
+                on_first()
+            setattr(owner, name, property(getter, doc=original.__doc__))
+        _depths[key] = _depths.get(key, 0) + 1
         try:
             yield
         finally:
-            _depth -= 1
-            if _depth == 0:
-                pydyf.PDF.page_references = _ORIGINAL
+            _depths[key] -= 1
+            if not _depths[key]:
+                setattr(owner, name, original)
 
 
-# pydyf computes a stream's bytes (joined and compressed at level 9) each time `Stream.data` is read, and
+def cached_page_references():
+    """Serve `pydyf.PDF.page_references` from a per-document cache while the block runs."""
+    return _serving(pydyf.PDF, "page_references", _ORIGINAL, _cached)
+
+
+# pydyf computes a stream's bytes (joined and compressed) each time `Stream.data` is read, and
 # `PDF.write` reads every object's data twice when the file has an identifier (every PDF/UA file here does:
 # once to write it, once more to hash the whole file for the identifier), so every page's content stream was
 # compressed twice. Within `cached_stream_data()` a stream's bytes are computed once and kept on the stream; only
 # around `PDF.write`, when no object changes any more, so the bytes written are the same.
 _ORIGINAL_STREAM_DATA = pydyf.Stream.__dict__["data"]
-_stream_depth = 0
 _block = object()  # a new token per outermost block: bytes kept in an earlier block are never served again
 
 
@@ -69,18 +76,11 @@ def _stream_data(stream) -> bytes:
     return cached[1]
 
 
-@contextlib.contextmanager
+def _new_block() -> None:
+    global _block
+    _block = object()
+
+
 def cached_stream_data():
-    """Serve `pydyf.Stream.data` once per stream while the block runs (nestable; other writers wait)."""
-    global _stream_depth, _block
-    with _LOCK:
-        if _stream_depth == 0:
-            _block = object()
-            pydyf.Stream.data = property(_stream_data, doc=_ORIGINAL_STREAM_DATA.__doc__)
-        _stream_depth += 1
-        try:
-            yield
-        finally:
-            _stream_depth -= 1
-            if _stream_depth == 0:
-                pydyf.Stream.data = _ORIGINAL_STREAM_DATA
+    """Serve `pydyf.Stream.data` once per stream while the block runs."""
+    return _serving(pydyf.Stream, "data", _ORIGINAL_STREAM_DATA, _stream_data, on_first=_new_block)
