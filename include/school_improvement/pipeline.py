@@ -389,6 +389,7 @@ def build_report_part(cfg: RunConfig, part: str, inputs=None) -> dict:
 
     from .editions.cells import _text, _urn_key
     from .editions.drafts import render_drafts
+    from .editions.render import few_full_collections
     from .editions.report import build_edition
 
     if part not in REPORT_PARTS:
@@ -399,11 +400,12 @@ def build_report_part(cfg: RunConfig, part: str, inputs=None) -> dict:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    if part == "drafts":
-        drafts = sorted(inputs.drafts, key=lambda d: (_urn_key(d.get("urn")), _text(d.get("letter"))))
-        files = render_drafts(inputs, drafts, out)
-    else:  # the restricted edition's drafts are the "drafts" part
-        files = build_edition(replace(inputs, drafts=[]), out, part)
+    with few_full_collections():
+        if part == "drafts":
+            drafts = sorted(inputs.drafts, key=lambda d: (_urn_key(d.get("urn")), _text(d.get("letter"))))
+            files = render_drafts(inputs, drafts, out)
+        else:  # the restricted edition's drafts are the "drafts" part
+            files = build_edition(replace(inputs, drafts=[]), out, part)
     (out / "part.json").write_text(json.dumps({"part": part, "rule_set": inputs.rule_set_id, "files": len(files)}))
     return {"part": part, "path": str(out), "files": len(files)}
 
