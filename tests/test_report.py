@@ -761,3 +761,59 @@ def test_pdf_streams_are_deflated_at_zlib_default_level():
     assert zlib.decompress(body) == data
     assert body == zlib.compress(data, render.PDF_ZLIB_LEVEL)
     assert render.PDF_ZLIB_LEVEL == 6
+
+
+@pytest.mark.slow  # lays the general edition out twice
+def test_a_front_page_overfilled_by_a_busy_term_is_laid_out_again_naming_less(tmp_path):
+    """Every kind of front-page item at once, and long: movers beyond the usual room, long notes, schools that left,
+    joined and are proposed to close, academies at several steps. The front page still ends on page 1 with the
+    academies of concern, and what it no longer names is pointed to."""
+    import dataclasses
+
+    base = make_inputs(n=40)
+    cat = base.categorisation.copy()
+    long = "Longwater-under-Edge Church of England Voluntary Controlled Primary School and Nursery"
+    cat["school_name"] = [f"{long} {i:02d}" for i in range(len(cat))]
+    cat["previous_category"] = cat["category"].map({"high": "low", "medium": "high", "low": "medium"})
+    cat["reasons"] = [f"{'Leadership and management' if i % 2 else 'Quality of education'} best fits {c} support: "
+                      "Leaders have not secured improvement in the quality of teaching across the school since the "
+                      f"last inspection [LM-H{i}] (KS2 reading, writing and maths at expected standard 41.0% vs national "
+                      "61.0% (2024-25); previous year 43.0%)" for i, c in enumerate(cat["category"])]
+    dq = [{"file": f"feed_{i}.csv", "feed_kind": "ks2", "row": i, "column": "c", "severity": "warning",
+           "check": "range", "message": "a suppressed value"} for i in range(9)]
+    for i in range(12):
+        dq.append({"file": "gias.csv", "feed_kind": "gias", "row": None, "column": "URN", "severity": "info",
+                   "check": "school_left", "message": f"{long} L{i} (URN {300000 + i}), medium support in 2025-26-summer, "
+                   f"is not categorised in {TERM}: {'converted to an academy' if i % 2 else 'closed'} (GIAS)"})
+        dq.append({"file": "gias.csv", "feed_kind": "gias", "row": None, "column": "URN", "severity": "info",
+                   "check": "school_joined", "message": f"{long} J{i} (URN {310000 + i}) is categorised for the first "
+                   "time since 2025-26-summer: opened 01 September 2025 (new provision)"})
+        dq.append({"file": "gias.csv", "feed_kind": "gias", "row": i, "column": "EstablishmentStatus (name)",
+                   "severity": "warning", "check": "gias_proposed_to_close",
+                   "message": f"{long} P{i} (URN {320000 + i}) is listed as 'Open, but proposed to close'"})
+    notes = [f"Note {i}: the KS2 results this term rests on are from 2023-24, a year older than the rule set expects, "
+             "because the 2024-25 file was not in the landing folder; every letter drafted on them says so, and the "
+             "data checks that need a newer year are not judged." for i in range(12)]
+    academies = pd.DataFrame([{"urn": 200000 + i, "school_name": f"{long} Academy {i}", "trust": "Fenland Learning Trust",
+                               "concerns": "A2", "evidence": "high persistent absence",
+                               "next_step": f"step_{i % 4}", "next_step_detail": f"Step {i % 4}: the Director of "
+                               "Education writes to the trust's chief executive and the Regional Director, asking "
+                               "for a meeting within 20 school days", "escalate_to": "RD",
+                               "flagged_on": dt.date(2025, 11, 3), "term": TERM} for i in range(16)])
+    busy = dataclasses.replace(base, categorisation=cat, data_quality=pd.DataFrame(dq), data_notes=notes,
+                               academy_concerns=academies)
+    build_edition(busy, tmp_path / "busy", "general")
+    pages = pdf_pages(tmp_path / "busy" / "report.pdf")
+    front = pages[0]
+    assert "Academies of concern (16)" in front and pages[1].startswith("Contents"), front[-300:]
+    tight = front_page.FRONT_ROOMS[-1]
+    assert tight.movers == tight.named == tight.academies == 0  # the last room names nobody: counts and pointers
+    assert "They are listed, with why, on page" in front
+    assert "12 schools categorised in" in front and "6 closed; 6 converted to an academy. Each is in Appendix A" in front
+    assert "check against your records): 12 schools, listed in Appendix A" in front
+    assert "12 schools are categorised for the first time, listed in Appendix A" in front
+    assert front.count("Listed on page") == 4  # each step of the route, its academies in the table
+    assert f"{12 - tight.notes} more notes about the data: Appendix A lists every note." in front
+    assert long not in front
+    for note in notes:  # every note is still in the edition
+        assert flat(note) in " ".join(pages[2:]), note

@@ -4,6 +4,7 @@ academies by their next step on the route, and what the reader must know about t
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -17,9 +18,28 @@ if TYPE_CHECKING:
 
 
 LEVEL_RANK = {"low": 1, "medium": 2, "high": 3}
-FRONT_MOVERS = 4  # rows of movers that fit the front page with everything else; the rest follow on their own page
-FRONT_ACADEMIES = 3  # named per step of the route on the front page
 REASON_CHARS = 115  # at most two printed lines in the reason column
+
+
+@dataclass(frozen=True)
+class FrontRoom:
+    """How much the front page names before it points to the pages that list everything (nothing is left out of
+    the edition: the movers have their own page, the academies their table, the notes and the schools that left,
+    joined or are proposed to close Appendix A)."""
+    movers: int = 4  # rows of movers
+    academies: int = 3  # academies named per step of the route
+    named: int = 5  # schools named that left, joined, or GIAS proposes to close
+    notes: int = 7  # the run's notes in the data box (most important first)
+    warning_files: int = 4  # files named in the one line that counts the data-quality warnings
+
+
+# The usual room, then tighter ones: a term with many movers, long notes and schools leaving and joining at once can
+# overfill the page, and the edition is then laid out again with the next room (report.build_edition), so the front
+# page stays one page and ends with the academies of concern. The last names nobody: counts, and where the list is.
+FRONT_ROOMS = (FrontRoom(), FrontRoom(movers=2, academies=1, named=2, notes=3, warning_files=2),
+               FrontRoom(movers=0, academies=0, named=0, notes=2, warning_files=1))
+FRONT_MOVERS = FRONT_ROOMS[0].movers
+FRONT_ACADEMIES = FRONT_ROOMS[0].academies
 
 
 def reason_items(line: str) -> tuple[str, list[tuple[str, str, str]]]:
@@ -133,7 +153,7 @@ def movers(cat: pd.DataFrame) -> list[dict]:
     return sorted(out, key=lambda m: (not m["more_support"], -LEVEL_RANK[m["to"]], _text(m["school_name"]), m["urn"]))
 
 
-FRONT_MEMBERSHIP = 5  # schools named (left, joined) on the front page; all are in Appendix A
+FRONT_MEMBERSHIP = FRONT_ROOMS[0].named  # schools named (left, joined) on the front page; all are in Appendix A
 # How the front page groups the schools that left, by the words of their data_quality row (evidence.assess).
 LEFT_KINDS = (("converted to an academy", "converted to an academy"), ("amalgamated", "amalgamated"),
               ("GIAS proposed it to close", "closed or converted after a proposal to close"), ("closed", "closed"),
@@ -142,17 +162,19 @@ _LEFT = re.compile(r"^(?P<school>.*\(URN \d+\)), \S+ support in \S+, is not cate
 _JOINED = re.compile(r"^(?P<school>.*\(URN \d+\)) is categorised for the first time[^:]*: (?P<why>.*)$")
 
 
-def membership(dq: pd.DataFrame) -> dict:
+def membership(dq: pd.DataFrame, room: FrontRoom = FRONT_ROOMS[0]) -> dict:
     """The schools categorised last term and not this term, grouped by why (converted to an academy, closed, not in
     the GIAS extract), and those categorised for the first time, from the data_quality rows the evidence stage
-    writes for them (evidence.assess.membership_changes): counted and named, the first FRONT_MEMBERSHIP of each."""
+    writes for them (evidence.assess.membership_changes): counted and named, the first `room.named` of each."""
     out = {"left": [], "joined": [], "left_groups": [], "joined_named": [], "left_more": 0, "joined_more": 0,
-           "proposed": []}
+           "proposed": [], "proposed_named": [], "proposed_more": 0}
     if dq is None or dq.empty or "check" not in dq.columns:
         return out
     # Schools GIAS proposed to close and this run still categorises: named, so the reader can check them.
     out["proposed"] = [m.split(" is listed as ", 1)[0] for m in
                        dq.loc[dq["check"].astype(str).eq("gias_proposed_to_close"), "message"].map(_text)]
+    out["proposed_named"] = out["proposed"][:room.named]
+    out["proposed_more"] = len(out["proposed"]) - len(out["proposed_named"])
     for check, key in (("school_left", "left"), ("school_joined", "joined")):
         out[key] = [_text(m) for m in dq.loc[dq["check"].astype(str).eq(check), "message"]]
     groups: dict[str, list[str]] = {}
@@ -161,19 +183,19 @@ def membership(dq: pd.DataFrame) -> dict:
         school, why = (found["school"], found["why"]) if found else (m, "")
         label = next((label for words, label in LEFT_KINDS if why.startswith(words)), "other reasons")
         groups.setdefault(label, []).append(school)
-    room = FRONT_MEMBERSHIP
+    left = room.named
     for label, schools in groups.items():
-        out["left_groups"].append({"label": label, "n": len(schools), "schools": schools[:max(room, 0)]})
-        room -= len(schools)
-    out["left_more"] = max(-room, 0)
-    for m in out["joined"][:FRONT_MEMBERSHIP]:
+        out["left_groups"].append({"label": label, "n": len(schools), "schools": schools[:max(left, 0)]})
+        left -= len(schools)
+    out["left_more"] = max(-left, 0) if room.named else 0  # none named: the counts by why, and Appendix A
+    for m in out["joined"][:room.named]:
         found = _JOINED.match(m)
         out["joined_named"].append(f"{found['school']}, {found['why']}" if found else m)
-    out["joined_more"] = max(len(out["joined"]) - FRONT_MEMBERSHIP, 0)
+    out["joined_more"] = max(len(out["joined"]) - room.named, 0)
     return out
 
 
-def academies_by_step(academies: list[dict]) -> list[dict]:
+def academies_by_step(academies: list[dict], room: FrontRoom = FRONT_ROOMS[0]) -> list[dict]:
     """Academies of concern grouped by the next step on the Strategy's route, in route order of first appearance:
     the step's wording once, then the academies (trust) it applies to."""
     steps: dict[str, dict] = {}
@@ -187,7 +209,7 @@ def academies_by_step(academies: list[dict]) -> list[dict]:
                                  else _text(a.get("school_name")))
     for step in steps.values():
         names = step["academies"]
-        step["shown"] = names[:FRONT_ACADEMIES]
+        step["shown"] = names[:room.academies]
         step["more"] = len(names) - len(step["shown"])
     return list(steps.values())
 
@@ -195,15 +217,15 @@ def academies_by_step(academies: list[dict]) -> list[dict]:
 # How many of the run's notes the front page's data box holds before it points to Appendix A, which lists them all:
 # a county with every LA-held feed missing and old results has 15-20, and the box must leave the page to the levels,
 # movers, letters and academies. The notes come most important first (quality.notes.NOTE_CHECKS).
-FRONT_DATA_NOTES = 7
-FRONT_WARNING_FILES = 4  # files named in the one line that counts the data-quality warnings
+FRONT_DATA_NOTES = FRONT_ROOMS[0].notes
+FRONT_WARNING_FILES = FRONT_ROOMS[0].warning_files
 
 
-def data_notes(inputs: ReportInputs) -> tuple[list[str], list[str]]:
+def data_notes(inputs: ReportInputs, room: FrontRoom = FRONT_ROOMS[0]) -> tuple[list[str], list[str]]:
     """What the reader must know about the data: (the front page's box, everything for Appendix A).
 
     The box: the run's own notes (missing feeds, data age, rule-set review), most important first, as many as
-    FRONT_DATA_NOTES; then one line counting the data-quality warnings of data_quality.csv by file; then, if
+    `room.notes`; then one line counting the data-quality warnings of data_quality.csv by file; then, if
     notes did not fit, how many more Appendix A lists. Appendix A: every note, then the warnings table."""
     notes = [_text(n) for n in inputs.data_notes if _text(n).strip()]
     dq = inputs.data_quality
@@ -216,15 +238,28 @@ def data_notes(inputs: ReportInputs) -> tuple[list[str], list[str]]:
     if not dq.empty and "file" in dq.columns:
         counts = dq["file"].map(_text).replace("", "a file").value_counts(sort=False)
         counts = counts.reindex(sorted(counts.index))
-        named = [f"{name} ({n})" for name, n in counts.head(FRONT_WARNING_FILES).items()]
-        if len(counts) > FRONT_WARNING_FILES:
-            named.append(f"{len(counts) - FRONT_WARNING_FILES} more")
+        named = [f"{name} ({n})" for name, n in counts.head(room.warning_files).items()]
+        if len(counts) > room.warning_files:
+            named.append(f"{len(counts) - room.warning_files} more")
         total = int(counts.sum())
         warnings = (f"{total} data-quality warning{'s' if total != 1 else ''} in {len(counts)} "
                     f"file{'s' if len(counts) != 1 else ''}: {', '.join(named)} (Appendix A).")
-    shown = notes[:FRONT_DATA_NOTES]
+    shown = notes[:room.notes]
     box = shown + ([warnings] if warnings else [])
     if len(notes) > len(shown):
         more = len(notes) - len(shown)
         box.append(f"{more} more note{'s' if more != 1 else ''} about the data: Appendix A lists every note.")
     return box, notes
+
+
+def front_keys(inputs: ReportInputs, moved: list[dict], academies: list[dict], room: FrontRoom) -> dict:
+    """The template's front-page names that depend on the room (report._context gives the rest)."""
+    box_notes, all_notes = data_notes(inputs, room)
+    return {"front_movers": moved[:room.movers], "membership": membership(inputs.data_quality, room),
+            "academy_steps": academies_by_step(academies, room), "data_notes": box_notes,
+            "data_notes_all": all_notes, "data_notes_shown": min(len(all_notes), room.notes)}
+
+
+def fits_one_page(doc) -> bool:
+    """Whether a laid-out edition's front page ended on page 1: the contents (anchor `contents`) start page 2."""
+    return len(doc.pages) < 2 or "contents" in doc.pages[1].anchors

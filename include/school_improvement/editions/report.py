@@ -25,10 +25,10 @@ from .charts import (GAP_CHART_MAX_SCHOOLS, LEVEL_COLOURS, chart_disadvantaged_g
                      chart_vs_national)
 from .confidentiality import general_view
 from .drafts import render_drafts
-from .front_page import (FRONT_DATA_NOTES, FRONT_MOVERS, LEVEL_RANK, academies_by_step, data_notes, membership,
-                         movers, one_line_reason, placed_by_default)
+from .front_page import (FRONT_ROOMS, LEVEL_RANK, fits_one_page, front_keys, movers, one_line_reason,
+                         placed_by_default)
 from .profiles import _bullets, _figures
-from .render import render_pdf
+from .render import _layout, _write
 from .tables import CSV_SPECS, RESTRICTED_ONLY_CSVS, WORKBOOK_NAME, _sorted, write_csv
 from ..terms import Term
 
@@ -76,7 +76,6 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     })
     cat = _sorted(inputs.categorisation, ["urn"])
     n = len(cat)
-    box_notes, all_notes = data_notes(inputs)
     cats = cat["category"].astype(object).map(_text) if n else pd.Series(dtype=object)
     levels = [c for c in LEVELS] + sorted(set(cats) - set(LEVELS) - {""})
     level_rows = [
@@ -198,15 +197,10 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "level_rows": level_rows,
         "previous_term": prev,
         "movers": moved,
-        "front_movers": moved[:FRONT_MOVERS],
         "n_more_support": sum(m["more_support"] for m in moved),
         "n_less_support": sum(not m["more_support"] for m in moved),
         "n_new_schools": new_schools,
-        "membership": membership(inputs.data_quality),
-        "academy_steps": academies_by_step(academies),
-        "data_notes": box_notes,
-        "data_notes_all": all_notes,
-        "data_notes_shown": min(len(all_notes), FRONT_DATA_NOTES),
+        **front_keys(inputs, moved, academies, FRONT_ROOMS[0]),
         "gap_chart_max": GAP_CHART_MAX_SCHOOLS,
         "good": good,
         "no_ofsted": ofsted_unknown,
@@ -258,7 +252,15 @@ def build_edition(inputs: ReportInputs, out_dir: Path, edition: str) -> list[Pat
     written.append(write_workbook(sheets, out_dir / WORKBOOK_NAME, inputs.run_date, LEVEL_COLOURS))
 
     path = out_dir / "report.pdf"
-    render_pdf("report.html.j2", _context(view, edition), path)
+    context = _context(view, edition)
+    doc, identifier = _layout("report.html.j2", context)
+    for room in FRONT_ROOMS[1:]:
+        if fits_one_page(doc):
+            break
+        # Rare (many movers, long notes, schools leaving and joining at once): laid out again, naming less.
+        context.update(front_keys(view, context["movers"], context["academy_concerns"], room))
+        doc, identifier = _layout("report.html.j2", context)
+    _write(doc, path, identifier, context["run_date"], release_layout=True)
     written.append(path)
 
     if edition == "restricted":
