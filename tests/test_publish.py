@@ -132,3 +132,53 @@ def test_read_current_none_before_first_publish(drive):
 def test_rejects_unsafe_la_code(tmp_path):
     with pytest.raises(ValueError):
         publish_edition(make_staged(tmp_path), tmp_path / "shared", "../999", TERM)
+
+
+def test_an_edition_that_only_new_code_changes_is_published_anew(drive, tmp_path):
+    """The PDF is left out of the content hash (it carries its run date), so inputs.json names the software that made
+    the edition: a re-run whose CSVs are the same but whose code changed (a profile's wording, a chart) is a new
+    edition, not "unchanged" with the old PDF kept."""
+    from school_improvement.pipeline import software_fingerprint
+
+    def staged(name, software):
+        s = make_staged(tmp_path / name)
+        (s / "inputs.json").write_text(json.dumps({"run_date": "2025-11-10", "term": TERM, "software": software}))
+        return s
+
+    first = publish_edition(staged("a", software_fingerprint()), drive, LA, TERM)
+    same = publish_edition(staged("b", software_fingerprint()), drive, LA, TERM)
+    assert same.status == "unchanged" and same.content_hash == first.content_hash
+    newer = publish_edition(staged("c", "0" * 64), drive, LA, TERM)
+    assert newer.status == "published" and newer.edition == "edition-002"
+
+
+def test_the_software_fingerprint_follows_the_code_and_templates(tmp_path):
+    from school_improvement.pipeline import software_fingerprint
+
+    code, templates = tmp_path / "code", tmp_path / "templates"
+    (code / "sub" / "__pycache__").mkdir(parents=True)
+    templates.mkdir()
+    (code / "sub" / "stage.py").write_text("X = 1\n")
+    (templates / "report.html.j2").write_text("<p>{{ x }}</p>")
+    folders = ((code, "*.py"), (templates, "*"))
+    before = software_fingerprint(folders)
+    (code / "sub" / "__pycache__" / "stage.cpython-311.py").write_text("compiled")  # not the source
+    assert software_fingerprint(folders) == before
+    (templates / "report.html.j2").write_text("<p>{{ x }} </p>")
+    assert software_fingerprint(folders) != before
+    assert len(software_fingerprint()) == 64  # the installed package's own
+
+
+def test_assemble_writes_the_software_into_inputs_json(tmp_path):
+    from school_improvement import pipeline
+
+    cfg = pipeline.RunConfig(la_code=LA, term=TERM, landing=str(tmp_path), work_dir=str(tmp_path / "w"),
+                             history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", run_id="sw")
+    for part in pipeline.REPORT_PARTS:
+        (cfg.run_dir / "parts" / part).mkdir(parents=True)
+        (cfg.run_dir / "parts" / part / "part.json").write_text(json.dumps({"part": part, "rule_set": "r", "files": 0}))
+    (cfg.run_dir / "raw").mkdir()
+    (cfg.run_dir / "raw" / "raw_manifest.json").write_text("[]")
+    staged = pipeline.assemble_reports(cfg)["staged"]
+    written = json.loads((tmp_path / staged / "inputs.json").read_text())
+    assert written["software"] == pipeline.software_fingerprint()

@@ -410,6 +410,21 @@ def build_report_part(cfg: RunConfig, part: str, inputs=None) -> dict:
     return {"part": part, "path": str(out), "files": len(files)}
 
 
+def software_fingerprint(folders=None) -> str:
+    """A hash of the code and templates that made an edition (the package's .py files, include/templates/, the
+    GX suites). inputs.json carries it, so an edition that only the new code changes (a profile's wording, a
+    fixed chart: the PDF alone, which publish cannot compare because it carries its run date) is published as a new
+    edition when the term is re-run, rather than judged "unchanged" on its CSVs and left as the old PDF."""
+    from . import EXPECTATIONS_DIR, PACKAGE_DIR, TEMPLATES_DIR
+
+    digest = hashlib.sha256()
+    for folder, pattern in folders or ((PACKAGE_DIR, "*.py"), (TEMPLATES_DIR, "*"), (EXPECTATIONS_DIR, "*.json")):
+        for p in sorted(Path(folder).rglob(pattern)):
+            if p.is_file() and "__pycache__" not in p.parts:
+                digest.update(f"{p.relative_to(folder).as_posix()}\0".encode() + p.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def assemble_reports(cfg: RunConfig) -> dict:
     """Put the built parts together as the staged edition that publish copies to the shared drive."""
     parts = {p: cfg.run_dir / "parts" / p for p in REPORT_PARTS}
@@ -430,7 +445,8 @@ def assemble_reports(cfg: RunConfig) -> dict:
         shutil.copytree(docs, staged / "restricted" / "data_docs")
     raw_manifest = json.loads((cfg.run_dir / "raw" / "raw_manifest.json").read_text())
     (staged / "inputs.json").write_text(json.dumps(
-        {"la_code": cfg.la_code, "term": cfg.term, "rule_set": rule_set, "feeds": raw_manifest},
+        {"la_code": cfg.la_code, "term": cfg.term, "rule_set": rule_set, "feeds": raw_manifest,
+         "software": software_fingerprint()},
         indent=2, sort_keys=True))
     files = sum(1 for p in staged.rglob("*") if p.is_file())
     return {"staged": str(staged), "files": files}
