@@ -287,3 +287,7 @@ def test_the_front_page_of_a_second_real_term_with_schools_that_left_fits_one_pa
     first = re.sub(r"\s+", " ", pages[0])
     assert "not categorised now" in first and "converted to an academy" in first  # the schools that left
     assert "Academies of concern" in first and "Contents" in pages[1], first[-400:]
+    # The results name schools the GIAS extract lacks (it holds one phase of Surrey's): the reader is told on the
+    # front page, not in the appendix, since such schools are not categorised at all.
+    box = first[first.index("What you must know about the data"):first.index("Schools at each level")]
+    assert "are for schools not in the GIAS extract" in box, box
