@@ -356,7 +356,7 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
         return dq
     rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
                           "gias" if str(p.check).startswith(("gias", "school_")) else
-                          "results" if p.check == "national_comparator" else "adviser_judgements",
+                          "results" if p.check in ("national_comparator", "results_too_old") else "adviser_judgements",
                           "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,
                           "message": p.message} for p in extra])
     return pd.concat([dq, rows], ignore_index=True) if not dq.empty else rows
