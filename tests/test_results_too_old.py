@@ -109,9 +109,10 @@ def test_results_older_than_the_rule_set_allows_are_not_judged_and_said_first():
     assert {p.file for p in problems} == {"999_ks2_2018-19.csv", "999_abs_2018-19.csv"}
     dq = with_rule_set_review(pd.DataFrame(), rules, Term.parse(TERM), problems)
     notes = front_page_notes(dq)
-    assert notes[0].startswith("KS2 results are for 2018-19, 7 years before 2025-26: older than rule set "
-                               f"{rules.id} allows")
+    assert notes[0].startswith("KS2 results and absence figures are for 2018-19, 7 years before 2025-26: older than "
+                               f"rule set {rules.id} allows (3 years), so not judged"), notes
     assert "no level, letter or academy concern rests on them" in notes[0]
+    assert sum("older than rule set" in n for n in notes) == 1  # one sentence for both kinds
     assert set(dq.loc[dq["check"].eq("results_too_old"), "feed_kind"]) == {"results"}
 
 
@@ -133,3 +134,45 @@ def test_a_rule_set_without_the_key_judges_everything_and_says_so():
     silent = rules.model_copy(update={"oldest_results": None})
     [p] = too_old_problems(_data("2018-19"), silent)
     assert p.severity == "warning" and "does not say how old" in p.message and "oldest_results" in p.message
+
+
+@pytest.mark.slow  # a whole real Surrey term through the stages (GX validation of every feed)
+def test_real_surrey_2018_19_results_in_2025_26_draft_no_letter(shared_dfe, tmp_path):
+    """The real Surrey downloads (KS2 to 2018-19, absence and KS4 2018-19) run for spring 2026: no congratulations
+    or significant concerns letter, and no academy concern, rests on them; the front page says why, first.
+    (test_real_la runs the same folder for 2021-22 autumn, three years on, where those letters are drafted.)"""
+    import re
+
+    from real_la import LA, build_landing
+    from school_improvement import pipeline
+    from school_improvement.editions import render, report
+
+    cfg = pipeline.RunConfig(la_code=LA, term=TERM, landing=str(build_landing(shared_dfe, tmp_path / "landing")),
+                             work_dir=str(tmp_path / "work"), history_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+                             run_id="r1")
+    for stage in ("extract", "validate", "assess_evidence", "categorise", "flag_letters"):
+        getattr(pipeline, stage)(cfg)
+    inputs = pipeline.report_inputs(cfg)
+    letters = inputs.letters
+    assert not letters["letter"].isin(["congratulations", "significant_concerns_letter"]).any(), \
+        letters[["urn", "letter", "evidence"]].to_dict("records")
+    assert not letters["evidence"].astype(str).str.contains("KS2|KS4|absence", regex=True).any()
+    acads = inputs.academy_concerns
+    assert acads.empty or not acads["evidence"].astype(str).str.contains("KS2|KS4|absence", regex=True).any()
+    # Every school is categorised, none on its 2018-19 results: each data check on them says why.
+    ev = inputs.evidence
+    on_ks2 = ev[ev["measure"].str.startswith("data: attainment") & ev["source"].eq("936_ks2_2018-19.csv")]
+    assert len(on_ks2) and on_ks2["met"].isna().all()
+    assert on_ks2["reason"].str.contains("not judged: KS2 results from 2018-19 are older than the rule set allows "
+                                         "(7 years before 2025-26; at most 3 years)", regex=False).all()
+    dq = inputs.data_quality
+    assert set(dq.loc[dq["check"].eq("results_too_old"), "file"]) == {
+        "936_ks2_2018-19.csv", "england_abs_2018-19.csv", "england_ks4provisional_2018-19.csv"}
+    first = ("KS2 results, KS4 results and absence figures are for 2018-19, 7 years before 2025-26: older than rule set "
+             "cambs-2025-report-cards allows (3 years), so not judged")
+    assert inputs.data_notes[0].startswith(first), inputs.data_notes[:2]
+    assert sum("older than rule set" in n for n in inputs.data_notes) == 1
+    html = render._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    box = page[page.index("What you must know about the data"):]
+    assert box.index(first) < 200, box[:600]

@@ -292,8 +292,6 @@ def too_old_problems(data, rules) -> list[Problem]:
         label = (rules.published_results.get(kind) or {}).get("label") or f"{FEED_LABELS.get(kind, kind)} results"
         age, n = years_before_term(f.academic_year, data.term), rule.years_before_term
         out.append(problem(f.source, f"{label} are for {f.academic_year}, {age} years before {data.term.academic_year}: "
-                      f"older than rule set {rules.id} allows a check to rest on (at most {n} year"
-                      f"{'s' if n != 1 else ''}), so they are not judged and no level, letter or academy concern "
-                      "rests on them; each school is placed on its other evidence (or at the rule set's default "
-                      "level, said as such, where it has none)", "warning", "results_too_old"))
+                      f"older than rule set {rules.id} allows ({n} year{'s' if n != 1 else ''}), so not "
+                      "judged: no level, letter or academy concern rests on them", "warning", "results_too_old"))
     return out
