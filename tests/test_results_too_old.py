@@ -165,6 +165,11 @@ def test_real_surrey_2018_19_results_in_2025_26_draft_no_letter(shared_dfe, tmp_
     assert len(on_ks2) and on_ks2["met"].isna().all()
     assert on_ks2["reason"].str.contains("not judged: KS2 results from 2018-19 are older than the rule set allows "
                                          "(7 years before 2025-26; at most 3 years)", regex=False).all()
+    # The letters' own checks on those results (evidence.csv's letter rows) say the same.
+    dec = inputs.decision_evidence
+    cg2 = dec[dec["decision"].eq("letter: congratulations") & dec["source"].eq("936_ks2_2018-19.csv")]
+    assert len(cg2) and cg2["met"].isna().all() and cg2["reason"].str.contains(
+        "not judged: KS2 results from 2018-19", regex=False).all()
     dq = inputs.data_quality
     assert set(dq.loc[dq["check"].eq("results_too_old"), "file"]) == {
         "936_ks2_2018-19.csv", "england_abs_2018-19.csv", "england_ks4provisional_2018-19.csv"}
