@@ -159,7 +159,12 @@ def test_real_surrey_2018_19_results_in_2025_26_draft_no_letter(shared_dfe, tmp_
     assert not letters["evidence"].astype(str).str.contains("KS2|KS4|absence", regex=True).any()
     acads = inputs.academy_concerns
     assert acads.empty or not acads["evidence"].astype(str).str.contains("KS2|KS4|absence", regex=True).any()
-    # Every school is categorised, none on its 2018-19 results: each data check on them says why.
+    # Every school open on the term's first day is categorised (GIAS read as the run reads it), none on its 2018-19
+    # results: each data check on them says why.
+    from real_la import surrey_open_maintained
+
+    assert set(inputs.categorisation["urn"].astype(int)) == surrey_open_maintained(
+        shared_dfe, Term.parse(TERM).dates()[0])
     ev = inputs.evidence
     on_ks2 = ev[ev["measure"].str.startswith("data: attainment") & ev["source"].eq("936_ks2_2018-19.csv")]
     assert len(on_ks2) and on_ks2["met"].isna().all()
