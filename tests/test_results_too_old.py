@@ -186,3 +186,18 @@ def test_real_surrey_2018_19_results_in_2025_26_draft_no_letter(shared_dfe, tmp_
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     box = page[page.index("What you must know about the data"):]
     assert box.index(first) < 200, box[:600]
+
+
+def test_the_demo_term_of_make_run_has_results_recent_enough(tmp_path):
+    """`make run` runs the demo for 2025-26 spring: its results are judged (none older than the rule set allows)."""
+    from small_demo import small_demo
+    from school_improvement.ingest.termdata import read_files
+
+    small_demo(tmp_path, terms=[TERM])
+    folder = tmp_path / "999" / TERM
+    feeds, problems = read_files(sorted(folder.glob("*.csv")), "999")
+    assert not problems
+    data = TermData("999", Term.parse(TERM), feeds)
+    rules = rule_set_for(Term.parse(TERM).reference_date)
+    assert {"ks2", "ks4", "absence"} <= {f.kind for f in feeds}
+    assert too_old_problems(data, rules) == []
