@@ -1,5 +1,6 @@
 """How old the term's data is: each DfE feed's academic year against the newest that should exist, a GIAS extract
-dated after the term, and a term missing from the calendar. Old data is used, and said (front page, evidence).
+dated after the term, and a term missing from the calendar. Old data is used, and said (front page, evidence);
+results older than the rule set's `oldest_results` allows are not judged at all (`too_old`), and said first.
 """
 
 from __future__ import annotations
