@@ -8,6 +8,7 @@ and handed to the stage in memory only. It is never returned, logged or put in X
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
 import sys
@@ -89,8 +90,10 @@ def run_stage(stage: str, cfg: dict, **kwargs):
     from school_improvement.publish.edition import PublishConflict
 
     config = pipeline.RunConfig(**{**cfg, "history_url": history_url()})
-    data_errors = (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError) if stage != "publish" \
-        else (PublishConflict,)
+    # csv.Error (a cell over the field limit, a NUL byte) is the file's fault as much as a FeedError: retried, it
+    # would fail three times and show the operator a traceback instead of the file to fix.
+    data_errors = (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError, csv.Error) \
+        if stage != "publish" else (PublishConflict,)
     stage_fn = getattr(pipeline, stage)
     try:
         return stage_fn(config, **kwargs)

@@ -83,13 +83,32 @@ def build_landing(shared_dfe: Path, folder: Path, leave_out: tuple[str, ...] = (
     return folder
 
 
-def surrey_open_maintained(shared_dfe: Path, term_start: "date | None" = None) -> set[int]:
+def _successor_dates(shared_dfe: Path) -> dict[int, date]:
+    """URN -> the earliest date the real GIAS links file gives the school a successor (dd-mm-yyyy)."""
+    out: dict[int, date] = {}
+    with open(shared_dfe / "samples" / LINKS, encoding="cp1252", newline="") as fh:  # as GIAS writes it
+        for r in csv.DictReader(fh):
+            if r["LinkType"].startswith("Successor") and r["LinkEstablishedDate"].strip():
+                d = datetime.strptime(r["LinkEstablishedDate"].strip(), "%d-%m-%Y").date()
+                urn = int(r["URN"])
+                out[urn] = min(d, out.get(urn, d))
+    return out
+
+
+def surrey_open_maintained(shared_dfe: Path, term_start: "date | None" = None, links: bool = False) -> set[int]:
     """URNs of the LA-maintained Surrey schools in the real GIAS rows: open as GIAS states them, or, given the
-    term's first day, open on that day by GIAS's OpenDate and CloseDate (dd-mm-yyyy), whatever the status now."""
+    term's first day, open on that day by GIAS's OpenDate and CloseDate (dd-mm-yyyy), whatever the status now.
+
+    "Open, but proposed to close" is read as the pipeline reads it (evidence.assess._open_schools): open, its
+    CloseDate a proposal, unless the GIAS links file (`links`: the landing folder holds it) gives the school a
+    successor before the term began."""
+    from school_improvement.evidence.assess import PROPOSED_TO_CLOSE
+
     with open(shared_dfe / "samples" / GIAS, encoding="cp1252", newline="") as fh:
         rows = list(csv.DictReader(fh))
     maintained = ("Local authority maintained schools",)
     special = ("Community special school", "Foundation special school")
+    succeeded = _successor_dates(shared_dfe) if links else {}
 
     def day(text: str):
         return datetime.strptime(text, "%d-%m-%Y").date() if text.strip() else None
@@ -98,7 +117,12 @@ def surrey_open_maintained(shared_dfe: Path, term_start: "date | None" = None) -
         status, opened, closed = r["EstablishmentStatus (name)"], day(r["OpenDate"]), day(r["CloseDate"])
         if term_start is None:
             return status.startswith("Open")
-        if (opened and opened > term_start) or (closed and closed < term_start):
+        if opened and opened > term_start:
+            return False
+        if status.startswith(PROPOSED_TO_CLOSE):
+            successor = succeeded.get(int(r["URN"]))
+            return not (successor is not None and successor < term_start)
+        if closed and closed < term_start:
             return False
         return status.startswith("Open") or (status.startswith("Closed") and closed is not None)
 

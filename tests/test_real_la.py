@@ -71,7 +71,7 @@ def test_real_surrey_downloads_publish_through_airflow(airflow_run, shared_dfe):
     ed = _edition(root)
     cat = pd.read_csv(ed / "general" / "categorisation.csv", encoding="utf-8-sig")
     # Every open maintained Surrey school in the GIAS rows is categorised; no other LA's school is.
-    assert set(cat["urn"]) == surrey_open_maintained(shared_dfe, Term.parse(TERM).dates()[0])
+    assert set(cat["urn"]) == surrey_open_maintained(shared_dfe, Term.parse(TERM).dates()[0], links=True)
     dq = pd.read_csv(ed / "general" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
     missing = set(dq.loc[dq["check"] == "feed_missing", "feed_kind"])
     assert missing == {"ofsted", "adviser_judgements", "la_intelligence", "letters_log", "moderation",

@@ -119,6 +119,11 @@ def make_inputs(n: int = 12) -> ReportInputs:
         rule_set_title="School Improvement Strategy 2022", run_date=dt.date(2025, 11, 10),
         categorisation=cat, evidence=evidence, history=history, indicators=indicators, letters=letters,
         academy_concerns=academy, member_alerts=alerts, data_quality=dq, provenance=prov, drafts=drafts, laig_notes=laig,
+        decision_evidence=pd.DataFrame([  # the letters' checks, beside the bullets' in evidence.csv
+            {"urn": urns[2], "decision": "letter: congratulations", "criterion_id": "CG-2", "area": "", "level": "",
+             "wording": "Significant improvement in attainment", "measure": "data: attainment_significant_improvement",
+             "met": True, "value": "KS2 78.0% vs national 61.0%", "comparator": "national 61.0%", "reason": "",
+             "source": "ks2", "detail": "", "confidential": False}]),
     )
 
 

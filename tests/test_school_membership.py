@@ -114,3 +114,21 @@ def test_front_page_counts_and_names_the_schools_that_left(tmp_path):
                 "School 1 (URN 999001)); 1 not in the GIAS extract (Gone School 2 (URN 999002))") in front
         assert "proposed to close\" (a proposed date is not a closure; check against your records): Staying School (URN 999003)." in front.replace("&#34;", '"')
         assert "Gone School 1 (URN 999001)" in front and "Gone School 2 (URN 999002)" in front
+
+
+def test_the_tests_helper_reads_gias_as_the_pipeline_does(shared_dfe):
+    """tests/real_la.surrey_open_maintained, which real-Surrey tests compare the categorised schools with, reads
+    "Open, but proposed to close" as the run does: open, unless the links file gives a successor before the term.
+    Two Surrey schools were proposed to close on 31 May 2022; the links give them successors from 30 June 2022 (The
+    Dawnay School, URN 130397) and 31 October 2022 (Thames Ditton Junior School, URN 124967)."""
+    from real_la import surrey_open_maintained
+
+    for term in ("2021-22-autumn", "2022-23-autumn", "2023-24-spring", "2025-26-spring"):
+        start = Term.parse(term).dates()[0]
+        for links in (True, False):
+            run = {int(u) for u in maintained_schools(_surrey(shared_dfe, term, links))["urn"]}
+            assert run == surrey_open_maintained(shared_dfe, start, links), (term, links)
+    autumn = surrey_open_maintained(shared_dfe, Term.parse("2022-23-autumn").dates()[0], links=True)
+    assert 130397 not in autumn and 124967 in autumn  # the successor from 30 June 2022; the one from 31 October
+    alone = surrey_open_maintained(shared_dfe, Term.parse("2022-23-autumn").dates()[0])
+    assert {130397, 124967} <= alone  # without a links file a proposed date is no closure

@@ -412,3 +412,28 @@ def test_real_downloads_served_as_the_sources_are_archived_byte_for_byte_and_rea
     assert read_feed(store.root / "ofsted" / store.copies("ofsted")[0].file).kind == "ofsted"
     absence = read_feed(store.root / "ees" / store.copies("ees")[0].file)
     assert absence.kind == "absence" and kinds["absence"]["academic_year"] == "2020-21"
+
+
+def test_a_landing_gias_of_another_academic_year_wins_and_a_newer_fetched_one_is_said(tmp_path, demo, gias_bytes):
+    """Surrey trial: the landing folder's GIAS extract was dated in August (the previous academic year by its date)
+    and the fetch DAG had a September one: both were read and the run stopped on "2 GIAS establishment extracts".
+    The file dropped by hand wins, as it does within a year, and the newer fetched copy is said."""
+    landing = _landing_without(demo, tmp_path, demo_file(demo, "edubasealldata").name)
+    dropped = landing / "999" / TERM / "edubasealldata20250815.csv"
+    dropped.write_bytes(gias_bytes)
+    cfg = _run_cfg(landing, tmp_path)
+    day = cfg.as_of_date() - timedelta(days=2)
+    with source_server() as srv:
+        _fetch_gias(srv, cfg.work_dir, gias_bytes, day)
+    pipeline.extract(cfg)
+    data = pipeline._term_data(cfg)
+    assert [f.source for f in data.by_kind["gias"]] == ["edubasealldata20250815.csv"]
+    pipeline.validate(cfg)  # one GIAS extract: no feed_set stop
+    dq = pd.read_csv(cfg.run_dir / "quality" / "data_quality.csv", encoding="utf-8-sig", keep_default_na=False)
+    [said] = dq[dq["check"].eq("fetched_source") & dq["file"].eq(dropped.name)].to_dict("records")
+    assert said["severity"] == "warning"
+    assert f"edubasealldata{day:%Y%m%d}.csv, dated {day:%d %B %Y}" in said["message"]
+    assert "dated 15 August 2025) is used" in said["message"] and "remove it from the landing folder" in said["message"]
+    from school_improvement.quality.notes import front_page_notes
+
+    assert any("a file dropped by hand wins" in n for n in front_page_notes(dq))

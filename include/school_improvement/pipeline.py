@@ -128,7 +128,7 @@ def _load_categorisation(cfg: RunConfig) -> dict:
             "problems": artefacts.problems_from_json(artefacts.read_json(folder / "problems.json"))}
 
 
-LETTERS_TABLES = ("letters", "academy_concerns", "member_alerts")
+LETTERS_TABLES = ("letters", "academy_concerns", "member_alerts", "evidence")  # evidence: the letters' checks
 
 
 def _save_letters(cfg: RunConfig, out) -> None:
@@ -338,7 +338,7 @@ def report_inputs(cfg: RunConfig):
         la_code=cfg.la_code, la_name=cfg.la_name or data.la_name() or cfg.name_of_la(), term=cfg.term,
         rule_set_id=rules.id, data_notes=front_page_notes(dq) + fetched_notes(cfg.run_dir),
         rule_set_title=rules.title, run_date=cfg.as_of_date(), categorisation=cat["table"],
-        evidence=cat["evidence"], history=history.category_history(eng, cfg.la_code, cfg.term_obj),
+        evidence=cat["evidence"], decision_evidence=letters.evidence, history=history.category_history(eng, cfg.la_code, cfg.term_obj),
         indicators=indicator_table(cat["table"], read_figures(_artefact_dir(cfg, "evidence"))),
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
         data_quality=dq, provenance=with_origin(data.provenance(), cfg.run_dir), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
@@ -356,7 +356,7 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
         return dq
     rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
                           "gias" if str(p.check).startswith(("gias", "school_")) else
-                          "results" if p.check == "national_comparator" else "adviser_judgements",
+                          "results" if p.check in ("national_comparator", "results_too_old") else "adviser_judgements",
                           "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,
                           "message": p.message} for p in extra])
     return pd.concat([dq, rows], ignore_index=True) if not dq.empty else rows

@@ -219,6 +219,15 @@ class MemberAlerts(BaseModel):
     issued_within_terms: int = Field(ge=1)
 
 
+class OldestResults(BaseModel):
+    """The oldest results a data check may rest on: results of `kinds` whose academic year is more than
+    `years_before_term` academic years before the term's (2018-19 in 2025-26: 7) are not judged."""
+
+    model_config = ConfigDict(extra="forbid")
+    years_before_term: int = Field(ge=1, description="at least 1: results of the term's own year are never out yet")
+    kinds: list[Literal["ks2", "ks4", "absence", "census"]] = Field(min_length=1)
+
+
 class RuleSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -245,6 +254,9 @@ class RuleSet(BaseModel):
     published_results: dict[str, dict] = {}  # per feed kind: not_published years, lag_years by season, label
     extract_max_age_days: dict[str, int] = {}  # per dated extract (gias): older than this when the term starts is said
     results_known: dict = {}  # which files/rows could have been known when the term began (quality/data_age.known_at_term)
+    # Results too old to judge for the term (quality/data_age.too_old). Unset: every result is judged, however old,
+    # and data_quality.csv says the rule set does not say.
+    oldest_results: OldestResults | None = None
     # Per feed kind with several national rows (ks2, ks4): which the school is compared with, state_funded or all_schools.
     national_comparator: dict[str, Literal["state_funded", "all_schools"]] = {}
     # A new URN (converter academy, amalgamation) with no published figures of its own: "one" predecessor's figures

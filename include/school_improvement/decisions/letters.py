@@ -9,12 +9,12 @@ concern. Every letter, step and window is rule-set data.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pandas as pd
 
-from ..evidence.assess import (ACADEMY_CONCERN, SchoolAnswers, TermEvidence, academies, assess, issued_letters,
+from ..evidence.assess import (ACADEMY_CONCERN, CRITERION, SchoolAnswers, TermEvidence, academies, assess, issued_letters,
                                letter_question, maintained_schools)
 from ..rules import Indicator, RuleSet
 from ..ingest.termdata import TermData
@@ -27,12 +27,19 @@ ACADEMY_COLUMNS = ["urn", "school_name", "trust", "concerns", "evidence", "evide
 MEMBER_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason"]
 
 
+# The letters' and academy concerns' checks, as the categorisation's evidence table has the bullets' (evidence.csv):
+# the same columns, and `decision` saying which decision a check belongs to.
+DECISION_EVIDENCE_COLUMNS = ["urn", "decision", "criterion_id", "area", "level", "wording", "measure", "met", "value",
+                             "comparator", "reason", "source", "detail", "confidential"]
+
+
 @dataclass
 class Letters:
     letters: pd.DataFrame
     academy_concerns: pd.DataFrame
     member_alerts: pd.DataFrame
     drafts: list[dict]
+    evidence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECISION_EVIDENCE_COLUMNS))
 
 
 def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: date, category: str | None = None
@@ -127,7 +134,45 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
     letters = pd.DataFrame(rows, columns=LETTER_COLUMNS)
     concerns = academy_concerns(data, rules, history, as_of, evidence)
     alerts = member_alerts(data, rules, categorisation, letters)
-    return Letters(letters, concerns, alerts, drafts)
+    return Letters(letters, concerns, alerts, drafts, decision_evidence(evidence, rules, category, on))
+
+
+def decision_evidence(evidence: TermEvidence, rules: RuleSet, category: dict, on: date) -> pd.DataFrame:
+    """Every letter's and academy concern's check that was judged (met or not), and why a data or adviser check
+    could not be: which subject's figures made a letter due, or kept one from being due, in one table beside the
+    bullets'. A check that does not count for the school (evidence limited to some levels of support, an indicator
+    out of force) says so in its reason."""
+    checks = evidence.checks
+    if checks is None or not len(checks):
+        return pd.DataFrame(columns=DECISION_EVIDENCE_COLUMNS)
+    checks = checks[checks["question"].astype(str) != CRITERION]
+    # question -> (decision words, {indicator id: indicator})
+    questions = {letter_question(name): (f"letter: {name}", {i.id: i for i in rule.indicators})
+                 for name, rule in rules.letters.items()}
+    questions[ACADEMY_CONCERN] = ("academy concern", {i.id: i for i in rules.academy_concerns.indicators})
+    rows = []
+    for (urn, question, cid, wording, n, measure, met, value, comparator, reason, source, detail,
+         confidential) in zip(*(checks[c] for c in ("urn", "question", "criterion_id", "wording", "n", "measure",
+                                                     "met", "value", "comparator", "reason", "source", "detail",
+                                                     "confidential"))):
+        judged = met is not None and not (isinstance(met, float) and pd.isna(met))
+        reason = "" if reason is None or (isinstance(reason, float) and pd.isna(reason)) else str(reason)
+        if not judged and not (reason and (str(measure).startswith(("data", "adviser")) or "not current" in reason)):
+            continue  # as the bullets' table: nothing to say of an absent flag that was never raised
+        decision, indicators = questions.get(str(question), (str(question), {}))
+        ind = indicators.get(str(cid))
+        ev = ind.evidence[int(n)] if ind is not None and int(n) < len(ind.evidence) else None
+        notes = []
+        if ind is not None and not ind.in_force_on(on):
+            notes.append(f"not counted: {ind.id} is not in force on {on}")
+        if ev is not None and ev.with_category and category.get(int(urn)) not in ev.with_category:
+            notes.append(f"not counted: this evidence counts only for schools at {', '.join(ev.with_category)} "
+                         f"support (this school: {category.get(int(urn)) or 'not categorised'})")
+        rows.append({"urn": int(urn), "decision": decision, "criterion_id": cid, "area": "", "level": "",
+                     "wording": wording, "measure": measure, "met": bool(met) if judged else None, "value": value,
+                     "comparator": comparator, "reason": "; ".join(filter(None, [reason, *notes])),
+                     "source": source, "detail": detail, "confidential": bool(confidential)})
+    return pd.DataFrame(rows, columns=DECISION_EVIDENCE_COLUMNS)
 
 
 def _draft(school: dict, letter: str, title: str, inds: list, note: str, rules: RuleSet, as_of: date) -> dict:

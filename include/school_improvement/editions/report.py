@@ -29,7 +29,7 @@ from .front_page import (FRONT_ROOMS, LEVEL_RANK, fits_one_page, front_keys, mov
                          placed_by_default)
 from .profiles import _bullets, _figures
 from .render import _layout, _write
-from .tables import CSV_SPECS, RESTRICTED_ONLY_CSVS, WORKBOOK_NAME, _sorted, write_csv
+from .tables import CSV_SPECS, RESTRICTED_ONLY_CSVS, WORKBOOK_NAME, _sorted, with_decisions, write_csv
 from ..terms import Term
 
 
@@ -62,6 +62,8 @@ class ReportInputs:
     data_notes: list = field(default_factory=list)  # plain sentences for the front page: missing feeds, data age, warnings
     # Names of school staff (GIAS headteachers): the general edition withholds them wherever they appear.
     staff_names: list[str] = field(default_factory=list)
+    # The letters' and academy concerns' checks (decisions.letters.decision_evidence): evidence.csv, restricted only.
+    decision_evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _previous_term(history: pd.DataFrame, term: str) -> str | None:
@@ -236,7 +238,7 @@ def build_edition(inputs: ReportInputs, out_dir: Path, edition: str) -> list[Pat
     frames = {
         "categorisation.csv": view.categorisation, "letters.csv": view.letters,
         "academy_concerns.csv": view.academy_concerns, "member_alerts.csv": view.member_alerts,
-        "data_quality.csv": view.data_quality, "evidence.csv": view.evidence,
+        "data_quality.csv": view.data_quality, "evidence.csv": with_decisions(view.evidence, view.decision_evidence),
     }
     sheets = {}
     for name, (columns, keys) in CSV_SPECS.items():

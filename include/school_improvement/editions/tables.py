@@ -25,10 +25,11 @@ ACADEMY_CONCERNS_COLUMNS = [
 ]
 MEMBER_ALERTS_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason"]
 DATA_QUALITY_COLUMNS = ["file", "feed_kind", "row", "column", "severity", "check", "message"]
-EVIDENCE_COLUMNS = [  # restricted edition only
-    "urn", "criterion_id", "area", "level", "wording", "measure", "met", "value", "comparator", "reason", "source",
-    "detail", "confidential",
+EVIDENCE_COLUMNS = [  # restricted edition only; `decision`: level bullet, letter: <letter>, academy concern
+    "urn", "decision", "criterion_id", "area", "level", "wording", "measure", "met", "value", "comparator", "reason",
+    "source", "detail", "confidential",
 ]
+LEVEL_BULLET = "level bullet"  # evidence.csv's `decision` for a check of the Strategy's bullets (the level)
 # file name -> (columns, stable sort keys)
 CSV_SPECS: dict[str, tuple[list[str], list[str]]] = {
     "categorisation.csv": (CATEGORISATION_COLUMNS, ["urn"]),
@@ -36,7 +37,7 @@ CSV_SPECS: dict[str, tuple[list[str], list[str]]] = {
     "academy_concerns.csv": (ACADEMY_CONCERNS_COLUMNS, ["urn"]),
     "member_alerts.csv": (MEMBER_ALERTS_COLUMNS, ["ward", "member_name", "urn"]),
     "data_quality.csv": (DATA_QUALITY_COLUMNS, ["file", "row", "column", "check", "message"]),
-    "evidence.csv": (EVIDENCE_COLUMNS, ["urn", "criterion_id", "source", "measure"]),
+    "evidence.csv": (EVIDENCE_COLUMNS, ["urn", "decision", "criterion_id", "source", "measure"]),
 }
 RESTRICTED_ONLY_CSVS = {"evidence.csv"}
 WORKBOOK_NAME = "report.xlsx"  # one sheet per CSV, for Excel users; the CSVs stay for machines
@@ -79,6 +80,15 @@ def write_csv(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n", na_rep="")
+
+
+def with_decisions(bullets: pd.DataFrame, decisions: "pd.DataFrame | None") -> pd.DataFrame:
+    """evidence.csv's rows: the bullets' checks (the level) and the letters' and academy concerns' checks, each
+    saying which decision it belongs to, so one file shows which figures made a letter due as well as a level."""
+    bullets = bullets.assign(decision=LEVEL_BULLET)
+    if decisions is None or decisions.empty:
+        return bullets
+    return pd.concat([bullets, decisions], ignore_index=True)
 
 
 def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

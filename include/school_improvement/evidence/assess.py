@@ -23,6 +23,7 @@ from ..errors import FeedError, Problem
 from .indicators import Finding, SchoolIndicators
 from ..rules import Evidence, RuleSet
 from ..ingest.termdata import TermData, months_before
+from ..quality.data_age import too_old_problems
 from ..terms import Term, term_for_date
 from ..vocabulary import VOCAB
 
@@ -710,6 +711,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
         pd.DataFrame(checks, columns=CHECK_COLUMNS), pd.DataFrame(findings, columns=FINDING_COLUMNS),
         pd.DataFrame(measures, columns=MEASURE_COLUMNS), pd.DataFrame(figures),
         list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data) + comparator_problems(data, rules)
+        + too_old_problems(data, rules)
         + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
 
 

@@ -176,6 +176,14 @@ class SchoolIndicators:
                        source=self.data.latest("gias").source)
 
     # ---------------------------------------------------------------- attainment
+    def _too_old(self, kind: str, r: dict, feed) -> str | None:
+        """The reason results older than the rule set's `oldest_results` allows are not judged (None: recent)."""
+        from ..quality.data_age import too_old
+
+        year = r.get("academic_year")  # an EES file of several years: the school's own latest year
+        year = year if isinstance(year, str) and year.strip() else feed.academic_year
+        return too_old(kind, year, self.data.term, self.rules.oldest_results)
+
     def _ks2(self):
         r = self.data.row("ks2", self.urn)
         return (r, self.data.latest("ks2")) if r else (None, None)
@@ -198,7 +206,10 @@ class SchoolIndicators:
             n1 = _num(nat.get("rwm_exp_prev1"))
             e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, cohort=cohort)
             e["national_label"] = nat.get("_label") or "national"
-            if cohort is not None and cohort < small:
+            old = self._too_old("ks2", r, feed)
+            if old:
+                e["reason"] = old
+            elif cohort is not None and cohort < small:
                 e["reason"] = f"small cohort ({int(cohort)} pupils at KS2): reported as small, not judged"
             elif v is None:
                 e["reason"] = f"KS2 RWM expected standard not available: {self.data.status('ks2', self.urn, 'rwm_exp') or 'no figure'}"
@@ -222,7 +233,10 @@ class SchoolIndicators:
             v, n = _num(r.get("att8")), _num(nat.get("att8"))
             e.update(value=v, national=n, prev1=None, prev2=None, national_prev1=None, cohort=cohort)
             e["national_label"] = nat.get("_label") or "national"
-            if cohort is not None and cohort < small:
+            old = self._too_old("ks4", r, feed)
+            if old:
+                e["reason"] = old
+            elif cohort is not None and cohort < small:
                 e["reason"] = f"small cohort ({int(cohort)} pupils at KS4): reported as small, not judged"
             elif v is None:
                 e["reason"] = f"Attainment 8 not available: {self.data.status('ks4', self.urn, 'att8') or 'no figure'}"
@@ -376,7 +390,10 @@ class SchoolIndicators:
                 g["gap_prev1"], g["disadv_prev1"] = None, None
                 g["prev1_note"] = (f"previous year not counted: small disadvantaged cohort in "
                                    f"{_year_before(feed.academic_year)} ({int(c1)} pupils)")
-            if g["cohort"] is not None and g["cohort"] < small:
+            old = self._too_old("ks2", r, feed)
+            if old:
+                g["reason"] = old
+            elif g["cohort"] is not None and g["cohort"] < small:
                 g["reason"] = f"small disadvantaged cohort ({int(g['cohort'])} pupils): not judged"
             elif g["gap"] is None:
                 g["reason"] = ("disadvantaged gap not available: "
@@ -396,7 +413,10 @@ class SchoolIndicators:
             prior = self.prior.get("disadv_gap")
             if prior and prior[1] != g["year"]:
                 g["gap_prev1"] = _num(prior[0])
-            if g["gap"] is None:
+            old = self._too_old("ks4", r, feed)
+            if old:
+                g["reason"] = old
+            elif g["gap"] is None:
                 g["reason"] = f"disadvantaged Attainment 8 not available: {self.data.status('ks4', self.urn, 'att8_disadv') or 'no figure'}"
             elif g["nat_gap"] is None:
                 g["reason"] = "no national disadvantaged gap in the feed"
@@ -475,7 +495,10 @@ class SchoolIndicators:
         a["prev"] = _num(prior[0]) if prior and prior[1] != a["year"] else None
         if a["prev"] is None:
             a["prev"] = _num(self._absence_history(feed).get(self.urn))
-        if a["overall"] is None:
+        old = self._too_old("absence", r, feed)
+        if old:
+            a["reason"] = old
+        elif a["overall"] is None:
             a["reason"] = f"overall absence not available: {self.data.status('absence', self.urn, 'overall_absence') or 'no figure'}"
         elif a["nat_overall"] is None:
             a["reason"] = "no national absence comparator in the feed"

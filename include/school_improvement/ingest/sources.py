@@ -498,12 +498,19 @@ def merge_fetched(cfg, raw: Path, feeds: list, problems: list, archive_dir: str 
     problems = list(problems) + [Problem("(fetched sources)", None, None, n, severity="warning", check="fetched_source")
                                  for k, n in choice.notes if k not in landing_kinds]  # moot when a file was dropped
     added = []
+    # A dated extract (GIAS, Ofsted MI) is one list as at a day, whatever academic year its date falls in: a landing
+    # file of the kind wins over a fetched copy of any date (two would stop the run, feed_set), and a newer fetched
+    # copy left unused is said, so the operator can remove the dropped file to use it.
+    dropped = {f.kind: f for f in feeds if f.kind in DATED_EXTRACT_KINDS}
     for ch in choice.chosen:
         header = header_of(ch.path)  # [] for a copy that is not CSV text: read below, so its error is said
         kind = detect_kind(header)
         if kind is None and header:  # e.g. the GIAS links file before a reader for it exists: archived, not read
             continue
         year = ch.copy.academic_year or None
+        if kind in dropped:
+            problems.extend(_newer_not_used(dropped[kind], ch))
+            continue
         if any(k == kind and (y == year or y is None or year is None) for k, y in landing):
             continue  # a file dropped by hand wins
         dest = copy_into(ch, raw, taken)
@@ -531,6 +538,29 @@ def merge_fetched(cfg, raw: Path, feeds: list, problems: list, archive_dir: str 
         for p in added + [raw / "raw_manifest.json"]:
             shutil.copy2(p, dest_dir / p.name)
     return feeds, problems
+
+
+DATED_EXTRACT_KINDS = ("gias", "ofsted")  # one file as at a day: never two in a run
+
+
+def _newer_not_used(landing_feed, ch: Chosen) -> list:
+    """A warning when a fetched copy newer than the landing folder's file of its kind was not used."""
+    from ..errors import Problem
+
+    m = re.search(r"(20\d\d)-?(\d\d)-?(\d\d)", Path(landing_feed.source).name)
+    try:
+        dropped_on = date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    except ValueError:
+        dropped_on = None
+    fetched_on = date.fromisoformat(ch.copy.data_date) if ch.copy.data_date else None
+    if fetched_on is None or (dropped_on is not None and fetched_on <= dropped_on):
+        return []
+    when = f"dated {dropped_on:%d %B %Y}" if dropped_on else "of no date in its name"
+    return [Problem(landing_feed.source, None, None,
+                    f"the {landing_feed.kind.upper() if landing_feed.kind == 'gias' else 'Ofsted'} file in the landing "
+                    f"folder ({when}) is used, not the newer copy fetched from {SOURCE_TITLES[ch.copy.source]} "
+                    f"({ch.copy.name}, dated {fetched_on:%d %B %Y}): a file dropped by hand wins; remove it from the "
+                    "landing folder to use the fetched one", severity="warning", check="fetched_source")]
 
 
 # ------------------------------------------------------------------ command line: `python -m school_improvement fetch`

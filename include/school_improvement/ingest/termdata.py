@@ -347,9 +347,12 @@ def read_without_other_schools(path, err, urns: set[int] | None, la_code: str):
     reader = csv.reader(io.StringIO(text, newline=""))
     records = []  # (first physical line, cells)
     line = 1
-    for cells in reader:
-        records.append((line, cells))
-        line = reader.line_num + 1
+    try:
+        for cells in reader:
+            records.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error:  # a cell over the field limit, a stray NUL: the reader's error (file, row) stands
+        return None
     if not records:
         return None
     header = [h.replace("\ufeff", "").strip().upper() for h in records[0][1]]

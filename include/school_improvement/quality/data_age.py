@@ -1,5 +1,6 @@
 """How old the term's data is: each DfE feed's academic year against the newest that should exist, a GIAS extract
-dated after the term, and a term missing from the calendar. Old data is used, and said (front page, evidence).
+dated after the term, and a term missing from the calendar. Old data is used, and said (front page, evidence);
+results older than the rule set's `oldest_results` allows are not judged at all (`too_old`), and said first.
 """
 
 from __future__ import annotations
@@ -248,3 +249,50 @@ def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None 
                                 f"rows are set aside, not used): an {label} file downloaded by then would give "
                                 "their inspections for the term", "warning", "after_term"))
     return result, problems
+
+
+def years_before_term(academic_year, term) -> int | None:
+    """How many academic years the results' year is before the term's ('2018-19' in 2025-26: 7), as the data_age
+    sentence counts them ("3 years before 2021-22"); None when the year is unknown."""
+    start = _year_start(academic_year) if academic_year else None
+    return None if start is None else int(term.start_year) - start
+
+
+# How the "not judged" reason names each kind of results.
+RESULT_WORDS = {"ks2": "KS2 results", "ks4": "KS4 results", "absence": "absence figures", "census": "census figures"}
+
+
+def too_old(kind: str, academic_year, term, rule) -> str | None:
+    """Why a data check on these results is not judged: older than the rule set's `oldest_results` allows for the
+    term. None when they are recent enough, of a kind the rule does not name, or of an unknown year (said apart)."""
+    if rule is None or kind not in rule.kinds:
+        return None
+    age = years_before_term(academic_year, term)
+    if age is None or age <= rule.years_before_term:
+        return None
+    n = rule.years_before_term
+    return (f"not judged: {RESULT_WORDS.get(kind, kind)} from {academic_year} are older than the rule set allows "
+            f"({age} years before "
+            f"{term.academic_year}; at most {n} year{'s' if n != 1 else ''})")
+
+
+def too_old_problems(data, rules) -> list[Problem]:
+    """One warning per kind of results too old to judge (the rule set's `oldest_results`), for data_quality.csv and
+    the front page: the reader learns once, near the top, that no level, letter or academy concern rests on them."""
+    rule = rules.oldest_results
+    if rule is None:  # never silently: results of any age are judged
+        kinds = [k for k in RESULT_WORDS if data.latest(k) is not None]
+        return [problem(f"rules/{rules.id}.yaml", f"rule set {rules.id} does not say how old the results a check "
+                        "rests on may be (oldest_results): results of any year are judged, however old; add "
+                        "oldest_results as cambs-2021-23.yaml has it", "warning", "results_too_old")] if kinds else []
+    out = []
+    for kind in rule.kinds:
+        f = data.latest(kind)
+        if f is None or too_old(kind, f.academic_year, data.term, rule) is None:
+            continue
+        label = (rules.published_results.get(kind) or {}).get("label") or f"{FEED_LABELS.get(kind, kind)} results"
+        age, n = years_before_term(f.academic_year, data.term), rule.years_before_term
+        out.append(problem(f.source, f"{label} are for {f.academic_year}, {age} years before {data.term.academic_year}: "
+                      f"older than rule set {rules.id} allows ({n} year{'s' if n != 1 else ''}), so not "
+                      "judged: no level, letter or academy concern rests on them", "warning", "results_too_old"))
+    return out

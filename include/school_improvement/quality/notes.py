@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 
 # rule_set_review_date: the rule set is past its review date; fetched_source: a fetched copy not used
 # (fetched_notes already gives each fetched copy's age).
 # In the order the front page says them: what changes how far the reader may rely on the edition comes first
-# (how old the results are, files from after the term left unused, the LA's own schools in the results but not in
-# the GIAS extract (a partial extract leaves schools uncategorised), feeds missing, a list of schools of the wrong
-# day, a rule set past its review), so that a front page which can hold only the first few still says those
-# (editions.front_page.data_notes).
-NOTE_CHECKS = ("data_age", "after_term", "own_schools_not_in_gias", "feed_missing", "feed_empty", "feed_set",
-               "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "term_calendar",
+# (results too old to judge, how old the results are, files from after the term left unused, the LA's own schools in
+# the results but not in the GIAS extract (a partial extract leaves schools uncategorised), feeds missing, a list of
+# schools of the wrong day, a rule set past its review), so that a front page which can hold only the first few still
+# says those (editions.front_page.data_notes).
+NOTE_CHECKS = ("results_too_old", "data_age", "after_term", "own_schools_not_in_gias", "feed_missing", "feed_empty",
+               "feed_set", "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "term_calendar",
                "fetched_source", "gias_date", "no_summary_rows")
 # Within a check, warnings before the information lines (e.g. results out of date before the newest published).
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
@@ -33,7 +35,7 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     named = ("no_summary_rows",)  # own_schools_not_in_gias names its files itself
     said = frame.loc[frame["check"].isin(NOTE_CHECKS)].to_dict("records")
     said.sort(key=lambda r: (NOTE_CHECKS.index(r["check"]), _SEVERITY_ORDER.get(str(r.get("severity", "")), 1)))
-    said = _not_supplied_together(said)
+    said = _not_supplied_together(_too_old_together(said))
     notes = list(dict.fromkeys(_sentence(f"{r['file']}: {r['message']}" if r["check"] in named else r["message"])
                                for r in said))
     aside = frame[frame["check"].eq("set_aside")]
@@ -43,6 +45,43 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
                      "file(s) and not used.")
     # The report lists the other warnings file by file (report.data_notes).
     return notes
+
+
+_TOO_OLD = re.compile(r"^(?P<label>.+?) are for (?P<year>\d{4}-\d\d), (?P<age>\d+ years? before \S+): (?P<rest>older than .+)$")
+
+
+_SHOULD_EXIST = re.compile(r"but (?P<year>\d{4}-\d\d) figures should exist")
+
+
+def _too_old_together(said: list[dict]) -> list[dict]:
+    """The kinds of results too old to judge (quality.data_age.too_old_problems, one row per file in
+    data_quality.csv) are one sentence on the front page, where the first stood: "KS2 results, KS4 results and
+    absence figures are for 2018-19, 7 years before 2025-26: older than ...". The same files' data_age sentences
+    (how old, and which newer figures should exist) are folded into it: said once, so the box keeps its room."""
+    rows = [(r, _TOO_OLD.match(str(r["message"]))) for r in said if r["check"] == "results_too_old"]
+    rows = [(r, m) for r, m in rows if m]
+    if not rows or len({m["rest"] for _, m in rows}) != 1:
+        return said
+    m0 = rows[0][1]
+    labels = [m["label"] for _, m in rows]
+    if len({(m["year"], m["age"]) for _, m in rows}) == 1:  # of one year, as a landing folder usually is
+        named = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+        text = f"{named} are for {m0['year']}, {m0['age']}: {m0['rest']}"
+    else:
+        parts = [f"{m['label']} ({m['year']}, {m['age']})" for _, m in rows]
+        text = f"{', '.join(parts[:-1])} and {parts[-1]} are {m0['rest']}"
+    label_of = {str(r["file"]): m["label"] for r, m in rows}
+    ages = [r for r in said if r["check"] == "data_age" and str(r["file"]) in label_of]
+    newer = [f"{label_of[str(r['file'])]} {m['year']}" for r in ages
+             for m in [_SHOULD_EXIST.search(str(r["message"]))] if m]
+    if newer:  # the data_age sentences' "but 2021-22 figures should exist", in a few words
+        text = f"{text.rstrip('.')} (newer: {', '.join(newer)})"
+    one = {**rows[0][0], "message": text}
+    gone = [r for r, _ in rows] + ages
+    first = said.index(rows[0][0])
+    rest = [r for r in said if r not in gone]
+    first = len([r for r in said[:first] if r not in gone])
+    return rest[:first] + [one] + rest[first:]
 
 
 # How the front page names a kind of LA-held file in the one sentence that lists those not supplied.
