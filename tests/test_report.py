@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import shutil
@@ -822,3 +823,21 @@ def test_a_front_page_overfilled_by_a_busy_term_is_laid_out_again_naming_less(tm
     assert long not in front
     for note in notes:  # every note is still in the edition
         assert flat(note) in " ".join(pages[2:]), note
+
+
+def test_schools_moved_only_to_the_default_level_are_counted_apart_from_those_moved_on_evidence():
+    """Results too old to judge can send many schools to the Strategy's default level (no bullet met): the front page
+    must not say they "now need more support" as if their evidence showed it (found on real Surrey 2022-23)."""
+    from school_improvement.decisions.categorise import NO_EVIDENCE_PLACEMENT
+
+    inputs = make_inputs()
+    cat = inputs.categorisation.copy()
+    cat["previous_category"] = cat["category"]
+    cat.loc[0, ["previous_category", "category"]] = ["low", "high"]  # moved on evidence
+    for i in (1, 2):  # moved only to the default level
+        cat.loc[i, ["previous_category", "category"]] = ["low", "medium"]
+        cat.loc[i, "reasons"] = "Quality of education: " + NO_EVIDENCE_PLACEMENT.format(level="medium")
+    context = report._context(dataclasses.replace(inputs, categorisation=cat), "general")
+    assert (context["n_more_support"], context["n_less_support"], context["n_moved_by_default"]) == (1, 0, 2)
+    assert [m["by_default"] for m in context["movers"]] == [False, True, True]  # moved on evidence first
+    assert [m["urn"] for m in context["front_movers"]] == [cat.loc[0, "urn"]]  # the sentence counts the others

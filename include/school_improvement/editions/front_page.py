@@ -144,14 +144,18 @@ def one_line_reason(school: dict) -> str:
 
 def movers(cat: pd.DataFrame) -> list[dict]:
     """Schools whose level changed since last term (previous_category vs category, as in categorisation.csv):
-    more support first, then by the new level, then by name."""
+    those moved on evidence first (more support first, then by the new level, then by name), then those that moved
+    only to the Strategy's default level because no bullet was met (`by_default`): often because results became too
+    old to judge, which says nothing about the school itself."""
     out = []
     for school in _records(cat):
         before, now = _text(school.get("previous_category")), _text(school.get("category"))
         if before in LEVEL_RANK and now in LEVEL_RANK and before != now:
             up = LEVEL_RANK[now] > LEVEL_RANK[before]
-            out.append({**school, "from": before, "to": now, "more_support": up, "reason": one_line_reason(school)})
-    return sorted(out, key=lambda m: (not m["more_support"], -LEVEL_RANK[m["to"]], _text(m["school_name"]), m["urn"]))
+            out.append({**school, "from": before, "to": now, "more_support": up, "reason": one_line_reason(school),
+                        "by_default": placed_by_default(school)})
+    return sorted(out, key=lambda m: (m["by_default"], not m["more_support"], -LEVEL_RANK[m["to"]],
+                                      _text(m["school_name"]), m["urn"]))
 
 
 FRONT_MEMBERSHIP = FRONT_ROOMS[0].named  # schools named (left, joined) on the front page; all are in Appendix A
@@ -256,7 +260,9 @@ def data_notes(inputs: ReportInputs, room: FrontRoom = FRONT_ROOMS[0]) -> tuple[
 def front_keys(inputs: ReportInputs, moved: list[dict], academies: list[dict], room: FrontRoom) -> dict:
     """The template's front-page names that depend on the room (report._context gives the rest)."""
     box_notes, all_notes = data_notes(inputs, room)
-    return {"front_movers": moved[:room.movers], "membership": membership(inputs.data_quality, room),
+    # Those moved only to the default level are counted in the sentence above the table, not given its rows.
+    return {"front_movers": [m for m in moved if not m["by_default"]][:room.movers],
+            "membership": membership(inputs.data_quality, room),
             "academy_steps": academies_by_step(academies, room), "data_notes": box_notes,
             "data_notes_all": all_notes, "data_notes_shown": min(len(all_notes), room.notes)}
 
