@@ -110,3 +110,19 @@ def test_a_drafted_rule_set_with_a_typo_is_refused_naming_file_line_and_column(t
     draft.write_text("- a list, not a rule set\n", encoding="utf-8")
     with pytest.raises(RulesError, match="a rule set is a YAML mapping"):
         load_rule_set_arg(str(draft))
+
+
+def test_validate_judges_the_results_age_by_the_las_own_rule_set(tmp_path, monkeypatch):
+    """The data-age check (which years of results should exist) reads the rule set in force for this LA, as
+    categorise does: before, it read the seed's whatever the LA (found by helper D)."""
+    from school_improvement import pipeline, rules
+    from small_demo import small_demo
+
+    small_demo(tmp_path / "landing", la_code=LA, terms=[TERM])
+    cfg = pipeline.RunConfig(la_code=LA, term=TERM, landing=str(tmp_path / "landing"), work_dir=str(tmp_path / "w"),
+                             history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", run_id="age")
+    pipeline.extract(cfg)
+    asked, real = [], rules.rule_set_for
+    monkeypatch.setattr(rules, "rule_set_for", lambda d, *a, **k: asked.append(real(d, *a, **k).id) or real(d, *a, **k))
+    pipeline.validate(cfg)
+    assert asked == ["northmoor-2024-27"]

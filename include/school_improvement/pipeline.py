@@ -216,7 +216,7 @@ def validate(cfg: RunConfig) -> dict:
     feeds = stage["feeds"]
     report = run_suites(feeds, la_code=cfg.la_code)
     try:
-        rules = rule_set_for(cfg.term_obj.reference_date)
+        rules = rule_set_for(cfg.term_obj.reference_date, la_code=cfg.la_code)  # the LA's own, as categorise's
         published, max_age = rules.published_results, rules.extract_max_age_days
     except RulesError:
         published, max_age = {}, {}  # categorise names the missing rule set
