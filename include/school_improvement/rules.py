@@ -219,6 +219,13 @@ class MemberAlerts(BaseModel):
     issued_within_terms: int = Field(ge=1)
 
 
+class ResultsNotCompared(BaseModel):
+    """Schools (GIAS TypeOfEstablishment) whose KS2/KS4 results are not judged against national: the reason is said."""
+    model_config = ConfigDict(extra="forbid")
+    school_types: list[str]
+    reason: str
+
+
 class RuleSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -251,6 +258,8 @@ class RuleSet(BaseModel):
     # are its own ("use", named as the predecessor's in the evidence) or not ("not_used"). Two or more predecessors
     # with figures are never reduced to one: not judged. Unset: "use".
     predecessor_results: dict[Literal["one"], Literal["use", "not_used"]] = {}
+    # Special schools and alternative provision: their results are shown, never judged (attainment, trend, gap).
+    results_not_compared: ResultsNotCompared | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
