@@ -39,3 +39,16 @@ def test_a_moderation_reason_stays_in_the_restricted_edition():
     assert "sick leave" not in text and "deputy acting up" not in text
     assert general["category"] == "medium" and general["override_reason"] == "(detail restricted)"
     assert "Moderated from low to medium" in general["reasons"] and "Moderation panel" in general["reasons"]
+
+
+def test_a_special_school_at_low_support_is_not_given_the_primary_offer_as_its_plan():
+    """GIAS gives special schools and PRUs the phase "Not applicable"; "The Offer is available to Primary Maintained
+    schools and academies", so the plan says to check, as for an all-through school."""
+    from school_improvement.decisions.categorise import visits_planned
+    from school_improvement.terms import Term
+
+    autumn = Term.parse("2025-26-autumn")
+    primary = visits_planned("low", autumn, RULES, phase="Primary")[2]
+    visits, _, plan = visits_planned("low", autumn, RULES, phase="Not applicable")
+    assert "Primary School Improvement Offer" in primary and plan != primary
+    assert visits == 1 and "check whether" in plan
