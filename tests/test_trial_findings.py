@@ -52,3 +52,12 @@ def test_a_special_school_at_low_support_is_not_given_the_primary_offer_as_its_p
     visits, _, plan = visits_planned("low", autumn, RULES, phase="Not applicable")
     assert "Primary School Improvement Offer" in primary and plan != primary
     assert visits == 1 and "check whether" in plan
+
+
+def test_a_moderation_that_keeps_the_computed_level_says_it_confirmed_it():
+    data = term_data(gias=[gias(URN)], adviser_judgements=[judgement(URN, "LM-L2")], moderation=[
+        {"urn": URN, "term": "2025-26-autumn", "final_category": "low", "reason": "Panel agreed",
+         "approved_by": "Moderation panel", "approved_on": dt.date(2025, 10, 20)}])
+    row = categorise(data, RULES).table.iloc[0]
+    assert row["category"] == row["computed_category"] == "low"
+    assert "Moderation confirmed low: Panel agreed" in row["reasons"] and "from low to low" not in row["reasons"]
