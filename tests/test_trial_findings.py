@@ -91,3 +91,34 @@ def test_the_front_page_box_says_every_warning_before_information_lines():
     infos = [i for i, n in enumerate(notes) if "newest published" in n or "links file" in n]
     assert infos and min(infos) > max(i for i, n in enumerate(notes) if "out of date" in n or "GIAS extract" in n
                                       or "calendar" in n or "Ofsted" in n)
+
+
+def _letters_for(ks2_row: dict, year: str, log: list[dict], term: str = "2023-24-autumn"):
+    from factories import NATIONAL_KS2, feed
+    from school_improvement.decisions.letters import flag_letters
+
+    data = term_data(term, gias=[gias(URN)], ks2=feed("ks2", [ks2_row], [NATIONAL_KS2], year=year,
+                                                        source=f"ks2_{year}.csv"), letters_log=log)
+    table = categorise(data, RULES).table
+    return flag_letters(data, RULES, table, {}, dt.date(2023, 9, 25)).letters
+
+
+def test_results_from_before_a_letter_neither_escalate_it_nor_flag_it_again():
+    """The trial: a Significant Concerns letter sent in 2022-23 on 2018-19's KS2 decline, and a congratulations letter
+    on 2018-19's improvement, were flagged again (and the first escalated to a Warning Notice, "concerns remain") the
+    next term, on the same 2018-19 figures. Results of a year that ended before the letter show what it answered."""
+    from factories import ks2, letter
+
+    declining = ks2(URN, rwm_exp=56.0, rwm_exp_prev1=62.0, rwm_exp_prev2=68.0)  # SCL-1 at medium
+    scl = [letter(URN, "significant_concerns_letter", dt.date(2023, 3, 1), "SCL-1")]
+    before = _letters_for(declining, "2021-22", scl)  # results of 2021-22, ended before the letter
+    assert before.empty, before[["letter", "indicators", "escalation_note"]].to_dict("records")
+    after = _letters_for(declining, "2022-23", scl)  # a new year's results: the decline remains
+    assert list(after["letter"]) == ["warning_notice"] and "concerns remain" in after.iloc[0]["escalation_note"]
+    # No letter in the log: the old results still flag the first letter, as before.
+    assert list(_letters_for(declining, "2021-22", [])["letter"]) == ["significant_concerns_letter"]
+
+    improved = ks2(URN, rwm_exp=78.0, rwm_exp_prev1=62.0, rwm_exp_prev2=60.0)  # CG-2
+    thanks = [letter(URN, "congratulations", dt.date(2023, 3, 1))]
+    assert _letters_for(improved, "2021-22", thanks).empty
+    assert list(_letters_for(improved, "2022-23", thanks)["letter"]) == ["congratulations"]

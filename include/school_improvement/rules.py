@@ -149,6 +149,9 @@ class ConcernsRemain(BaseModel):
     best_fit_levels: list[str]
     overriding: bool
     letters_met: list[str]
+    # Results (the `results_known.year_ended` kinds) of an academic year that ended before the earlier letter was
+    # issued show what that letter answered: they neither show concerns remaining nor flag the same letter again.
+    evidence_after_letter: bool = False
 
 
 class PlanLevel(BaseModel):

@@ -35,18 +35,19 @@ class Letters:
     drafts: list[dict]
 
 
-def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: date, category: str | None = None
-         ) -> list[tuple[Indicator, str, str]]:
+def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: date, category: str | None = None,
+         counts=None) -> list[tuple[Indicator, str, str]]:
     """Indicators in force and met: (indicator, evidence, evidence as the general edition may show it).
 
-    The checks are the evidence stage's answers to `question`, one per piece of the indicator's evidence."""
+    The checks are the evidence stage's answers to `question`, one per piece of the indicator's evidence; `counts`,
+    when given, says which met checks may count (e.g. only evidence newer than a letter already issued)."""
     out = []
     for ind in indicators:
         if not ind.in_force_on(on):
             continue  # e.g. the floor standard, dated out of force
         checks = school.answers(question, ind.id)
         usable = [c for e, c in zip(ind.evidence, checks) if not e.with_category or category in e.with_category]
-        hits = [c for c in usable if c.met]
+        hits = [c for c in usable if c.met and (counts is None or counts(c))]
         if hits:
             # Several evidence items can rest on one finding (AC-2's three absence tests read the same figures): once.
             out.append((ind, "; ".join(dict.fromkeys(c.value for c in hits)),
@@ -63,6 +64,15 @@ def _issued_this_term(data: TermData, urn: int, letter: str, indicator_ids: list
 
 def _earlier(data: TermData, urn: int, letter: str, within_terms: int) -> list[dict]:
     return [r for r in issued_letters(data, urn, [letter], within_terms) if r["_term"] < data.term]
+
+
+def _newer_than(data: TermData, rules: RuleSet, issued_on: date):
+    """A check counts after a letter issued on `issued_on` unless it rests on results of an academic year that ended
+    before that day (the letter was written on them, or could have been)."""
+    dated = set(rules.results_known.get("year_ended") or [])
+    ended = {f.source: date(int(f.academic_year[:4]) + 1, 8, 31) for f in data.feeds
+             if f.kind in dated and re.fullmatch(r"[0-9]{4}-[0-9]{2}", str(f.academic_year or ""))}
+    return lambda c: not (c.source in ended and ended[c.source] < issued_on)
 
 
 def _title(rules: RuleSet, letter: str) -> str:
@@ -90,6 +100,17 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
         row = by_urn.get(urn, {})
         concerns_remain = row.get("best_fit_category") in cr.best_fit_levels or (
             cr.overriding and bool(row.get("overriding_condition", ""))) or any(met[x] for x in cr.letters_met)
+        if cr.evidence_after_letter:
+            def since(letter: str, ms: dict = met) -> dict:
+                """The indicators met on evidence newer than the latest `letter` issued in the lookback."""
+                issued = _earlier(data, urn, letter, lookback)
+                if not issued:
+                    return ms
+                counts = _newer_than(data, rules, issued[-1]["issued_on"])
+                return {n: _met(r.indicators, answers, letter_question(n), on, category.get(urn), counts)
+                        for n, r in rules.letters.items()}
+            # The same letter again: only on evidence newer than the one issued.
+            met = {n: since(n)[n] for n in met}
         due: list[tuple[str, list, str]] = []
         for name in ladder:
             rule = rules.letters[name]
@@ -97,6 +118,12 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                 continue
             earlier = _earlier(data, urn, rule.escalates_from, lookback) if rule.escalates_from else []
             escalates = bool(earlier) and concerns_remain
+            if escalates and cr.evidence_after_letter and not (
+                    row.get("best_fit_category") in cr.best_fit_levels
+                    or (cr.overriding and bool(row.get("overriding_condition", "")))):
+                # Remaining after the letter: shown by evidence newer than it, not by what it was written on.
+                newer = since(rule.escalates_from)
+                escalates = any(newer[x] for x in cr.letters_met)
             if rule.requires_escalation and not earlier:
                 continue
             if met[name] or escalates:
