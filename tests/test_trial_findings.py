@@ -115,6 +115,10 @@ def test_results_from_before_a_letter_neither_escalate_it_nor_flag_it_again():
     assert before.empty, before[["letter", "indicators", "escalation_note"]].to_dict("records")
     after = _letters_for(declining, "2022-23", scl)  # a new year's results: the decline remains
     assert list(after["letter"]) == ["warning_notice"] and "concerns remain" in after.iloc[0]["escalation_note"]
+    # Sent longer ago than the ladder looks back (a year): still not flagged again on results it was written on.
+    long_ago = [letter(URN, "significant_concerns_letter", dt.date(2022, 3, 1), "SCL-1")]
+    assert _letters_for(declining, "2020-21", long_ago).empty
+    assert list(_letters_for(declining, "2022-23", long_ago)["letter"]) == ["significant_concerns_letter"]
     # No letter in the log: the old results still flag the first letter, as before.
     assert list(_letters_for(declining, "2021-22", [])["letter"]) == ["significant_concerns_letter"]
 

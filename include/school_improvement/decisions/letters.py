@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from ..evidence.assess import (ACADEMY_CONCERN, SchoolAnswers, TermEvidence, academies, assess, issued_letters,
-                               letter_question, maintained_schools)
+from ..evidence.assess import (ACADEMY_CONCERN, SchoolAnswers, TermEvidence, _as_date, academies, assess,
+                               issued_letters, letter_question, maintained_schools, records_for)
 from ..rules import Indicator, RuleSet
 from ..ingest.termdata import TermData
 from ..vocabulary import VOCAB
@@ -75,6 +75,13 @@ def _newer_than(data: TermData, rules: RuleSet, issued_on: date):
     return lambda c: not (c.source in ended and ended[c.source] < issued_on)
 
 
+def _last_issued_before(data: TermData, urn: int, letter: str) -> "date | None":
+    """The day the school was last sent `letter` before this term began (the whole letters log)."""
+    start = data.term.dates()[0]
+    days = [_as_date(r.get("issued_on")) for r in records_for(data, "letters_log", urn) if r.get("letter") == letter]
+    return max((d for d in days if d and d < start), default=None)
+
+
 def _title(rules: RuleSet, letter: str) -> str:
     return rules.letters[letter].title if letter in rules.letters else VOCAB.letters.get(letter, letter)
 
@@ -101,16 +108,15 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
         concerns_remain = row.get("best_fit_category") in cr.best_fit_levels or (
             cr.overriding and bool(row.get("overriding_condition", ""))) or any(met[x] for x in cr.letters_met)
         if cr.evidence_after_letter:
-            def since(letter: str, ms: dict = met) -> dict:
-                """The indicators met on evidence newer than the latest `letter` issued in the lookback."""
-                issued = _earlier(data, urn, letter, lookback)
-                if not issued:
+            def since(issued_on: "date | None", ms: dict = met) -> dict:
+                """The indicators met on evidence newer than a letter issued on `issued_on`."""
+                if issued_on is None:
                     return ms
-                counts = _newer_than(data, rules, issued[-1]["issued_on"])
+                counts = _newer_than(data, rules, issued_on)
                 return {n: _met(r.indicators, answers, letter_question(n), on, category.get(urn), counts)
                         for n, r in rules.letters.items()}
-            # The same letter again: only on evidence newer than the one issued.
-            met = {n: since(n)[n] for n in met}
+            # The same letter again, however long ago it was sent: only on evidence newer than it.
+            met = {n: since(_last_issued_before(data, urn, n))[n] for n in met}
         due: list[tuple[str, list, str]] = []
         for name in ladder:
             rule = rules.letters[name]
@@ -122,7 +128,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                     row.get("best_fit_category") in cr.best_fit_levels
                     or (cr.overriding and bool(row.get("overriding_condition", "")))):
                 # Remaining after the letter: shown by evidence newer than it, not by what it was written on.
-                newer = since(rule.escalates_from)
+                newer = since(earlier[-1]["issued_on"])
                 escalates = any(newer[x] for x in cr.letters_met)
             if rule.requires_escalation and not earlier:
                 continue
