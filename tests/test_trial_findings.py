@@ -119,6 +119,11 @@ def test_results_from_before_a_letter_neither_escalate_it_nor_flag_it_again():
     long_ago = [letter(URN, "significant_concerns_letter", dt.date(2022, 3, 1), "SCL-1")]
     assert _letters_for(declining, "2020-21", long_ago).empty
     assert list(_letters_for(declining, "2022-23", long_ago)["letter"]) == ["significant_concerns_letter"]
+    # At high on those results alone (consistently below national, and falling): no more "concerns remain".
+    below = ks2(URN, rwm_exp=40.0, rwm_exp_prev1=45.0, rwm_exp_prev2=60.0)
+    assert _letters_for(below, "2021-22", scl).empty
+    assert list(_letters_for(below, "2022-23", scl)["category"]) == ["high"]
+    assert list(_letters_for(below, "2022-23", scl)["letter"]) == ["warning_notice"]
     # No letter in the log: the old results still flag the first letter, as before.
     assert list(_letters_for(declining, "2021-22", [])["letter"]) == ["significant_concerns_letter"]
 

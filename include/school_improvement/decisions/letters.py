@@ -124,12 +124,18 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                 continue
             earlier = _earlier(data, urn, rule.escalates_from, lookback) if rule.escalates_from else []
             escalates = bool(earlier) and concerns_remain
-            if escalates and cr.evidence_after_letter and not (
-                    row.get("best_fit_category") in cr.best_fit_levels
-                    or (cr.overriding and bool(row.get("overriding_condition", "")))):
-                # Remaining after the letter: shown by evidence newer than it, not by what it was written on.
+            if escalates and cr.evidence_after_letter and not (cr.overriding and bool(row.get("overriding_condition", ""))):
+                # Remaining after the letter: shown by evidence newer than it, not by what it was written on (a best
+                # fit at high counts when a bullet met at that level rests on something newer, the letter itself
+                # (LM-H4's kind of evidence) not counting).
+                counts = _newer_than(data, rules, earlier[-1]["issued_on"])
                 newer = since(earlier[-1]["issued_on"])
-                escalates = any(newer[x] for x in cr.letters_met)
+                kinds = {c.id: [e.kind for e in c.evidence] for c in rules.criteria}
+                escalates = any(newer[x] for x in cr.letters_met) or (
+                    row.get("best_fit_category") in cr.best_fit_levels
+                    and any(c.met and counts(c) and kinds.get(b.id, [])[i:i + 1] != ["letter_issued"]
+                            for b in answers.criteria if b.level in cr.best_fit_levels
+                            for i, c in enumerate(b.checks)))
             if rule.requires_escalation and not earlier:
                 continue
             if met[name] or escalates:
