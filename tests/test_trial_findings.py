@@ -131,3 +131,17 @@ def test_results_from_before_a_letter_neither_escalate_it_nor_flag_it_again():
     thanks = [letter(URN, "congratulations", dt.date(2023, 3, 1))]
     assert _letters_for(improved, "2021-22", thanks).empty
     assert list(_letters_for(improved, "2022-23", thanks)["letter"]) == ["congratulations"]
+
+
+def test_a_figure_missing_from_a_short_row_is_said_without_an_empty_code():
+    """The trial's infant schools in Surrey's KS2 file (rows cut short after the school's details) read
+    "not available:  (Blank: ...)"; the reason alone is said."""
+    from factories import NATIONAL_KS2, feed, ks2
+    from school_improvement.evidence.indicators import SchoolIndicators
+    from school_improvement.ingest.feeds import SHORT_ROW_REASON
+
+    f = feed("ks2", [ks2(URN, rwm_exp=None)], [NATIONAL_KS2],
+             statuses=[{"urn": URN, "column": "rwm_exp", "code": "", "reason": SHORT_ROW_REASON, "_row": 7}])
+    data = term_data(gias=[gias(URN)], ks2=f)
+    reason = SchoolIndicators(URN, data, RULES).get("attainment_consistently_below").reason
+    assert reason == f"KS2 RWM expected standard not available: {SHORT_ROW_REASON}"
