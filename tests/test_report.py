@@ -705,8 +705,8 @@ def test_front_page_notes_come_most_important_first():
         {"file": "(none)", "check": "feed_missing", "severity": "warning", "message": "no adviser judgements"},
         {"file": "x.csv", "check": "ragged_rows", "severity": "warning", "message": "not a note"},
     ])
-    assert front_page_notes(frame) == ["Absence figures are out of date.", "No adviser judgements.",
-                                       "The term is not in the calendar.", "KS2 results are the newest published."]
+    assert front_page_notes(frame) == ["Absence figures are out of date.", "KS2 results are the newest published.",
+                                       "No adviser judgements.", "The term is not in the calendar."]
 
 
 def test_the_las_own_files_not_supplied_are_one_sentence_on_the_front_page():

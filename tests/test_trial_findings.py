@@ -63,36 +63,6 @@ def test_a_moderation_that_keeps_the_computed_level_says_it_confirmed_it():
     assert "Moderation confirmed low: Panel agreed" in row["reasons"] and "from low to low" not in row["reasons"]
 
 
-def test_the_front_page_box_says_every_warning_before_information_lines():
-    """The real Surrey 2022-23-autumn run's notes: results of three feeds out of date, KS4 the newest published (info),
-    no Ofsted and no LA-held files, a links file dated after the term (info), the GIAS extract older than a term and
-    450 of the LA's own rows missing from it (its secondary and special schools), the term not in the calendar.
-    The box holds FRONT_DATA_NOTES: the warnings about the list of schools were in Appendix A only."""
-    from school_improvement.editions.front_page import FRONT_DATA_NOTES
-    from school_improvement.quality.feed_set import EXPECTED_FEEDS, missing_file
-    from school_improvement.quality.notes import front_page_notes
-
-    def row(check, severity, message, kind=""):
-        return {"file": "f.csv", "feed_kind": kind, "check": check, "severity": severity, "message": message}
-
-    frame = pd.DataFrame(
-        [row("data_age", "warning", f"{k} figures are for 2018-19: out of date", k) for k in ("absence", "census", "ks2")]
-        + [row("data_age", "info", "KS4 results are the newest published", "ks4"),
-           row("gias_after_term", "info", "the GIAS links file is dated after the term"),
-           row("gias_old", "warning", "the GIAS extract is dated 134 days before the term began"),
-           row("own_schools_not_in_gias", "warning", "450 rows are for schools not in the GIAS extract"),
-           row("term_calendar", "warning", "the term is not in the term calendar")]
-        + [{"file": missing_file(k), "feed_kind": k, "check": "feed_missing", "severity": "warning",
-            "message": EXPECTED_FEEDS[k]} for k in ("ofsted", "adviser_judgements", "la_intelligence", "letters_log",
-                                                      "moderation", "ward_members", "laig_notes")])
-    notes = front_page_notes(frame)
-    box = " ".join(notes[:FRONT_DATA_NOTES])
-    assert "134 days before the term began" in box and "450 rows are for schools not in the GIAS extract" in box
-    infos = [i for i, n in enumerate(notes) if "newest published" in n or "links file" in n]
-    assert infos and min(infos) > max(i for i, n in enumerate(notes) if "out of date" in n or "GIAS extract" in n
-                                      or "calendar" in n or "Ofsted" in n)
-
-
 def _letters_for(ks2_row: dict, year: str, log: list[dict], term: str = "2023-24-autumn"):
     from factories import NATIONAL_KS2, feed
     from school_improvement.decisions.letters import flag_letters

@@ -14,9 +14,7 @@ import pandas as pd
 NOTE_CHECKS = ("data_age", "after_term", "feed_missing", "feed_empty", "feed_set", "national_comparator",
                "gias_after_term", "gias_old", "rule_set_review_date", "own_schools_not_in_gias", "term_calendar",
                "fetched_source", "gias_date", "no_summary_rows")
-# Every warning before the information lines (e.g. results out of date, the LA's own schools missing from the GIAS
-# extract, before "the newest published" or a links file dated after the term): the box holds FRONT_DATA_NOTES, and a
-# county with old results and no LA-held files filled it with information lines while warnings went to Appendix A.
+# Within a check, warnings before the information lines (e.g. results out of date before the newest published).
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -33,8 +31,7 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     # Checks about one file say which: the message alone ("the KS2 file has ...") would not tell the reader.
     named = ("no_summary_rows",)  # own_schools_not_in_gias names its files itself
     said = frame.loc[frame["check"].isin(NOTE_CHECKS)].to_dict("records")
-    said.sort(key=lambda r: (_SEVERITY_ORDER.get(str(r.get("severity", "")), 1) == 2, NOTE_CHECKS.index(r["check"]),
-                             _SEVERITY_ORDER.get(str(r.get("severity", "")), 1)))
+    said.sort(key=lambda r: (NOTE_CHECKS.index(r["check"]), _SEVERITY_ORDER.get(str(r.get("severity", "")), 1)))
     said = _not_supplied_together(said)
     notes = list(dict.fromkeys(_sentence(f"{r['file']}: {r['message']}" if r["check"] in named else r["message"])
                                for r in said))
