@@ -144,3 +144,25 @@ def test_the_share_of_schools_with_no_figure_is_the_las_own(shared_dfe):
     census.schools.loc[census.schools["urn"].isin(mine), "pct_fsm_ever"] = float("nan")
     problems = validate(feeds, la_code="936").problems
     assert [p.column for p in problems if p.check == "suppressed_share"] == ["pct_fsm_ever"]
+
+
+def test_an_academy_concern_taken_up_does_not_move_on_to_its_next_step_on_the_same_results():
+    """The academy route (meet the principal/CEO; "Should that not be the case", a formal letter to the Chair): a
+    meeting about a decline seen in a year's results does not make the formal letter due on those same results."""
+    from factories import NATIONAL_KS2, feed, ks2, letter
+    from school_improvement.decisions.letters import academy_concerns
+
+    def concerns(year: str, log: list[dict]):
+        school = gias(URN, is_academy=True, is_la_maintained=False, type_group="Academies", type="Academy converter",
+                      trust="Example Learning Trust")
+        declining = ks2(URN, rwm_exp=56.0, rwm_exp_prev1=62.0, rwm_exp_prev2=68.0)  # AC-1
+        data = term_data("2023-24-autumn", gias=[school], letters_log=log,
+                         ks2=feed("ks2", [declining], [NATIONAL_KS2], year=year, source=f"ks2_{year}.csv"))
+        return academy_concerns(data, RULES, {}, dt.date(2023, 9, 25))
+
+    first = concerns("2021-22", [])
+    assert list(first["concerns"]) == ["AC-1"] and list(first["next_step"]) == ["academy_meeting"]
+    met = [letter(URN, "academy_meeting", dt.date(2023, 3, 1), "AC-1")]
+    assert concerns("2021-22", met).empty  # the meeting was about these results
+    again = concerns("2022-23", met)  # a new year's results: the decline remains
+    assert list(again["next_step"]) == ["academy_formal_letter"]

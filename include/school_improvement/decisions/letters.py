@@ -220,6 +220,20 @@ def route_position(data: TermData, rules: RuleSet, urn: int, concern_ids: list[s
     return taken, notes
 
 
+def _last_step_on(data: TermData, rules: RuleSet, urn: int, concern_ids: list[str]) -> dict[str, date]:
+    """For each concern, the day of the latest route step taken for it before this term (none once resolved)."""
+    ac = rules.academy_concerns
+    known = {i.id for i in ac.indicators}
+    out: dict[str, date] = {}
+    for r in issued_letters(data, urn, [s.step for s in ac.route] + [ac.resolved_letter], ac.route_lookback_terms):
+        for c in _concern_ids(r.get("concern"), known) & set(concern_ids):
+            if r["letter"] == ac.resolved_letter:
+                out.pop(c, None)
+            elif r["_term"] < data.term:
+                out[c] = r["issued_on"]
+    return out
+
+
 def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], as_of: date,
                      evidence: TermEvidence | None = None) -> pd.DataFrame:
     """Each of the Strategy's concerns about an academy, with the next step on its route, per concern."""
@@ -233,6 +247,13 @@ def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], a
         urn = int(school["urn"])
         answers = evidence.school(urn)
         met = _met(ac.indicators, answers, ACADEMY_CONCERN, on)
+        if met and rules.concerns_remain.evidence_after_letter:
+            # A concern already taken up (a meeting, a letter) stays where it is on results from before that step:
+            # they cannot show that "should that not be the case", so neither the concern nor its next step is due.
+            last = _last_step_on(data, rules, urn, [m[0].id for m in met])
+            met = [again for m in met for again in (
+                [m] if m[0].id not in last else
+                _met([m[0]], answers, ACADEMY_CONCERN, on, counts=_newer_than(data, rules, last[m[0].id])))]
         if not met:
             continue
         ids = [m[0].id for m in met]
