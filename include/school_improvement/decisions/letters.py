@@ -127,7 +127,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
             if escalates and cr.evidence_after_letter and not (cr.overriding and bool(row.get("overriding_condition", ""))):
                 # Remaining after the letter: shown by evidence newer than it, not by what it was written on (a best
                 # fit at high counts when a bullet met at that level rests on something newer, the letter itself
-                # (LM-H4's kind of evidence) not counting).
+                # (evidence of the letter_issued kind) not counting).
                 counts = _newer_than(data, rules, earlier[-1]["issued_on"])
                 newer = since(earlier[-1]["issued_on"])
                 kinds = {c.id: [e.kind for e in c.evidence] for c in rules.criteria}
