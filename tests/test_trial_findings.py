@@ -166,3 +166,21 @@ def test_an_academy_concern_taken_up_does_not_move_on_to_its_next_step_on_the_sa
     assert concerns("2021-22", met).empty  # the meeting was about these results
     again = concerns("2022-23", met)  # a new year's results: the decline remains
     assert list(again["next_step"]) == ["academy_formal_letter"]
+
+
+def test_la_intelligence_raised_before_a_letter_does_not_show_concerns_remaining_after_it():
+    """The same rule for the LA's own evidence: the finance concern a Significant Concerns letter was written on does
+    not, a term later, escalate it to a Warning Notice; a concern raised after the letter does."""
+    from factories import flag, letter
+    from school_improvement.decisions.letters import flag_letters
+
+    def letters(intel: list[dict]):
+        log = [letter(URN, "significant_concerns_letter", dt.date(2025, 10, 1), "SCL-3")]
+        data = term_data("2025-26-spring", gias=[gias(URN)], la_intelligence=intel, letters_log=log)
+        return flag_letters(data, RULES, categorise(data, RULES).table, {}, dt.date(2026, 1, 27)).letters
+
+    before = flag(URN, "finance", "medium", raised=dt.date(2025, 9, 10), detail="Deficit recovery plan not agreed")
+    assert letters([before]).empty
+    after = flag(URN, "finance", "medium", raised=dt.date(2026, 1, 12), detail="Deficit grew again")
+    out = letters([before, after])
+    assert list(out["letter"]) == ["warning_notice"] and "concerns remain" in out.iloc[0]["escalation_note"]

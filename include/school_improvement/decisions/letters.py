@@ -46,8 +46,8 @@ def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: 
         if not ind.in_force_on(on):
             continue  # e.g. the floor standard, dated out of force
         checks = school.answers(question, ind.id)
-        usable = [c for e, c in zip(ind.evidence, checks) if not e.with_category or category in e.with_category]
-        hits = [c for c in usable if c.met and (counts is None or counts(c))]
+        usable = [(e, c) for e, c in zip(ind.evidence, checks) if not e.with_category or category in e.with_category]
+        hits = [c for e, c in usable if c.met and (counts is None or counts(e, c))]
         if hits:
             # Several evidence items can rest on one finding (AC-2's three absence tests read the same figures): once.
             out.append((ind, "; ".join(dict.fromkeys(c.value for c in hits)),
@@ -66,13 +66,30 @@ def _earlier(data: TermData, urn: int, letter: str, within_terms: int) -> list[d
     return [r for r in issued_letters(data, urn, [letter], within_terms) if r["_term"] < data.term]
 
 
-def _newer_than(data: TermData, rules: RuleSet, issued_on: date):
-    """A check counts after a letter issued on `issued_on` unless it rests on results of an academic year that ended
-    before that day (the letter was written on them, or could have been)."""
+def _newer_than(data: TermData, rules: RuleSet, issued_on: date, urn: int):
+    """`counts(evidence, check)`: whether a met check rests on something newer than a letter issued on `issued_on`
+    (the letter was written on the rest, or could have been): results of an academic year that ended after that day,
+    an LA-intelligence flag raised or an adviser judgement made after it; other evidence (Ofsted) counts."""
     dated = set(rules.results_known.get("year_ended") or [])
     ended = {f.source: date(int(f.academic_year[:4]) + 1, 8, 31) for f in data.feeds
              if f.kind in dated and re.fullmatch(r"[0-9]{4}-[0-9]{2}", str(f.academic_year or ""))}
-    return lambda c: not (c.source in ended and ended[c.source] < issued_on)
+    intel = records_for(data, "la_intelligence", urn)
+    visits = records_for(data, "adviser_judgements", urn)
+
+    def after(v) -> bool:
+        d = _as_date(v)
+        return d is not None and d > issued_on
+
+    def counts(e, c) -> bool:
+        if c.source in ended:
+            return ended[c.source] >= issued_on
+        kind = e.kind if e is not None else ""
+        if kind == "intelligence":
+            return any(r.get("flag") in e.intelligence and after(r.get("raised_on")) for r in intel)
+        if kind == "adviser":
+            return any(r.get("criterion_id") == e.adviser and after(r.get("visit_date")) for r in visits)
+        return kind != "letter_issued"  # the letter itself is never evidence that concerns remain after it
+    return counts
 
 
 def _last_issued_before(data: TermData, urn: int, letter: str) -> "date | None":
@@ -112,7 +129,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                 """The indicators met on evidence newer than a letter issued on `issued_on`."""
                 if issued_on is None:
                     return ms
-                counts = _newer_than(data, rules, issued_on)
+                counts = _newer_than(data, rules, issued_on, urn)
                 return {n: _met(r.indicators, answers, letter_question(n), on, category.get(urn), counts)
                         for n, r in rules.letters.items()}
             # The same letter again, however long ago it was sent: only on evidence newer than it.
@@ -128,14 +145,13 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                 # Remaining after the letter: shown by evidence newer than it, not by what it was written on (a best
                 # fit at high counts when a bullet met at that level rests on something newer, the letter itself
                 # (evidence of the letter_issued kind) not counting).
-                counts = _newer_than(data, rules, earlier[-1]["issued_on"])
+                counts = _newer_than(data, rules, earlier[-1]["issued_on"], urn)
                 newer = since(earlier[-1]["issued_on"])
-                kinds = {c.id: [e.kind for e in c.evidence] for c in rules.criteria}
+                items = {c.id: c.evidence for c in rules.criteria}
                 escalates = any(newer[x] for x in cr.letters_met) or (
                     row.get("best_fit_category") in cr.best_fit_levels
-                    and any(c.met and counts(c) and kinds.get(b.id, [])[i:i + 1] != ["letter_issued"]
-                            for b in answers.criteria if b.level in cr.best_fit_levels
-                            for i, c in enumerate(b.checks)))
+                    and any(c.met and counts(e, c) for b in answers.criteria if b.level in cr.best_fit_levels
+                            for e, c in zip(items.get(b.id, []), b.checks)))
             if rule.requires_escalation and not earlier:
                 continue
             if met[name] or escalates:
@@ -253,7 +269,7 @@ def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], a
             last = _last_step_on(data, rules, urn, [m[0].id for m in met])
             met = [again for m in met for again in (
                 [m] if m[0].id not in last else
-                _met([m[0]], answers, ACADEMY_CONCERN, on, counts=_newer_than(data, rules, last[m[0].id])))]
+                _met([m[0]], answers, ACADEMY_CONCERN, on, counts=_newer_than(data, rules, last[m[0].id], urn)))]
         if not met:
             continue
         ids = [m[0].id for m in met]
