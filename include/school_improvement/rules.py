@@ -149,6 +149,9 @@ class ConcernsRemain(BaseModel):
     best_fit_levels: list[str]
     overriding: bool
     letters_met: list[str]
+    # Results (the `results_known.year_ended` kinds) of an academic year that ended before the earlier letter was
+    # issued show what that letter answered: they neither show concerns remaining nor flag the same letter again.
+    evidence_after_letter: bool = False
 
 
 class PlanLevel(BaseModel):
@@ -228,6 +231,13 @@ class OldestResults(BaseModel):
     kinds: list[Literal["ks2", "ks4", "absence", "census"]] = Field(min_length=1)
 
 
+class ResultsNotCompared(BaseModel):
+    """Schools (GIAS TypeOfEstablishment) whose KS2/KS4 results are not judged against national: the reason is said."""
+    model_config = ConfigDict(extra="forbid")
+    school_types: list[str]
+    reason: str
+
+
 class RuleSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -263,6 +273,8 @@ class RuleSet(BaseModel):
     # are its own ("use", named as the predecessor's in the evidence) or not ("not_used"). Two or more predecessors
     # with figures are never reduced to one: not judged. Unset: "use".
     predecessor_results: dict[Literal["one"], Literal["use", "not_used"]] = {}
+    # Special schools and alternative provision: their results are shown, never judged (attainment, trend, gap).
+    results_not_compared: ResultsNotCompared | None = None
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -211,8 +211,10 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
             final = str(m["final_category"])
             ov = {"override_reason": m["reason"], "override_by": m["approved_by"],
                   "override_on": _as_date(m["approved_on"])}
-            for out in (reasons, general):
-                out.append(f"Moderated from {computed} to {final}: {m['reason']} (approved by {m['approved_by']})")
+            said = f"Moderated from {computed} to {final}" if final != computed else f"Moderation confirmed {final}"
+            reasons.append(f"{said}: {m['reason']} (approved by {m['approved_by']})")
+            # The panel's reason is free text about the school's people (a head's leave, a complaint): restricted.
+            general.append(f"{said}: reason restricted (approved by {m['approved_by']})")
         visits, laig, plan = visits_planned(final, data.term, rules, answers.flags, school.get("phase"))
         prev = h.get("previous_category")
         rows.append({

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from ..evidence.assess import (ACADEMY_CONCERN, CRITERION, SchoolAnswers, TermEvidence, academies, assess, issued_letters,
-                               letter_question, maintained_schools)
+from ..evidence.assess import (ACADEMY_CONCERN, CRITERION, SchoolAnswers, TermEvidence, _as_date, academies, assess,
+                               issued_letters, letter_question, maintained_schools, records_for)
 from ..rules import Indicator, RuleSet
 from ..ingest.termdata import TermData
 from ..vocabulary import VOCAB
@@ -42,18 +42,19 @@ class Letters:
     evidence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECISION_EVIDENCE_COLUMNS))
 
 
-def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: date, category: str | None = None
-         ) -> list[tuple[Indicator, str, str]]:
+def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: date, category: str | None = None,
+         counts=None) -> list[tuple[Indicator, str, str]]:
     """Indicators in force and met: (indicator, evidence, evidence as the general edition may show it).
 
-    The checks are the evidence stage's answers to `question`, one per piece of the indicator's evidence."""
+    The checks are the evidence stage's answers to `question`, one per piece of the indicator's evidence; `counts`,
+    when given, says which met checks may count (e.g. only evidence newer than a letter already issued)."""
     out = []
     for ind in indicators:
         if not ind.in_force_on(on):
             continue  # e.g. the floor standard, dated out of force
         checks = school.answers(question, ind.id)
-        usable = [c for e, c in zip(ind.evidence, checks) if not e.with_category or category in e.with_category]
-        hits = [c for c in usable if c.met]
+        usable = [(e, c) for e, c in zip(ind.evidence, checks) if not e.with_category or category in e.with_category]
+        hits = [c for e, c in usable if c.met and (counts is None or counts(e, c))]
         if hits:
             # Several evidence items can rest on one finding (AC-2's three absence tests read the same figures): once.
             out.append((ind, "; ".join(dict.fromkeys(c.value for c in hits)),
@@ -70,6 +71,39 @@ def _issued_this_term(data: TermData, urn: int, letter: str, indicator_ids: list
 
 def _earlier(data: TermData, urn: int, letter: str, within_terms: int) -> list[dict]:
     return [r for r in issued_letters(data, urn, [letter], within_terms) if r["_term"] < data.term]
+
+
+def _newer_than(data: TermData, rules: RuleSet, issued_on: date, urn: int):
+    """`counts(evidence, check)`: whether a met check rests on something newer than a letter issued on `issued_on`
+    (the letter was written on the rest, or could have been): results of an academic year that ended after that day,
+    an LA-intelligence flag raised or an adviser judgement made after it; other evidence (Ofsted) counts."""
+    dated = set(rules.results_known.get("year_ended") or [])
+    ended = {f.source: date(int(f.academic_year[:4]) + 1, 8, 31) for f in data.feeds
+             if f.kind in dated and re.fullmatch(r"[0-9]{4}-[0-9]{2}", str(f.academic_year or ""))}
+    intel = records_for(data, "la_intelligence", urn)
+    visits = records_for(data, "adviser_judgements", urn)
+
+    def after(v) -> bool:
+        d = _as_date(v)
+        return d is not None and d > issued_on
+
+    def counts(e, c) -> bool:
+        if c.source in ended:
+            return ended[c.source] >= issued_on
+        kind = e.kind if e is not None else ""
+        if kind == "intelligence":
+            return any(r.get("flag") in e.intelligence and after(r.get("raised_on")) for r in intel)
+        if kind == "adviser":
+            return any(r.get("criterion_id") == e.adviser and after(r.get("visit_date")) for r in visits)
+        return kind != "letter_issued"  # the letter itself is never evidence that concerns remain after it
+    return counts
+
+
+def _last_issued_before(data: TermData, urn: int, letter: str) -> "date | None":
+    """The day the school was last sent `letter` before this term began (the whole letters log)."""
+    start = data.term.dates()[0]
+    days = [_as_date(r.get("issued_on")) for r in records_for(data, "letters_log", urn) if r.get("letter") == letter]
+    return max((d for d in days if d and d < start), default=None)
 
 
 def _title(rules: RuleSet, letter: str) -> str:
@@ -97,6 +131,16 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
         row = by_urn.get(urn, {})
         concerns_remain = row.get("best_fit_category") in cr.best_fit_levels or (
             cr.overriding and bool(row.get("overriding_condition", ""))) or any(met[x] for x in cr.letters_met)
+        if cr.evidence_after_letter:
+            def since(issued_on: "date | None", ms: dict = met) -> dict:
+                """The indicators met on evidence newer than a letter issued on `issued_on`."""
+                if issued_on is None:
+                    return ms
+                counts = _newer_than(data, rules, issued_on, urn)
+                return {n: _met(r.indicators, answers, letter_question(n), on, category.get(urn), counts)
+                        for n, r in rules.letters.items()}
+            # The same letter again, however long ago it was sent: only on evidence newer than it.
+            met = {n: since(_last_issued_before(data, urn, n))[n] for n in met}
         due: list[tuple[str, list, str]] = []
         for name in ladder:
             rule = rules.letters[name]
@@ -104,6 +148,17 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                 continue
             earlier = _earlier(data, urn, rule.escalates_from, lookback) if rule.escalates_from else []
             escalates = bool(earlier) and concerns_remain
+            if escalates and cr.evidence_after_letter and not (cr.overriding and bool(row.get("overriding_condition", ""))):
+                # Remaining after the letter: shown by evidence newer than it, not by what it was written on (a best
+                # fit at high counts when a bullet met at that level rests on something newer, the letter itself
+                # (evidence of the letter_issued kind) not counting).
+                counts = _newer_than(data, rules, earlier[-1]["issued_on"], urn)
+                newer = since(earlier[-1]["issued_on"])
+                items = {c.id: c.evidence for c in rules.criteria}
+                escalates = any(newer[x] for x in cr.letters_met) or (
+                    row.get("best_fit_category") in cr.best_fit_levels
+                    and any(c.met and counts(e, c) for b in answers.criteria if b.level in cr.best_fit_levels
+                            for e, c in zip(items.get(b.id, []), b.checks)))
             if rule.requires_escalation and not earlier:
                 continue
             if met[name] or escalates:
@@ -226,6 +281,20 @@ def route_position(data: TermData, rules: RuleSet, urn: int, concern_ids: list[s
     return taken, notes
 
 
+def _last_step_on(data: TermData, rules: RuleSet, urn: int, concern_ids: list[str]) -> dict[str, date]:
+    """For each concern, the day of the latest route step taken for it before this term (none once resolved)."""
+    ac = rules.academy_concerns
+    known = {i.id for i in ac.indicators}
+    out: dict[str, date] = {}
+    for r in issued_letters(data, urn, [s.step for s in ac.route] + [ac.resolved_letter], ac.route_lookback_terms):
+        for c in _concern_ids(r.get("concern"), known) & set(concern_ids):
+            if r["letter"] == ac.resolved_letter:
+                out.pop(c, None)
+            elif r["_term"] < data.term:
+                out[c] = r["issued_on"]
+    return out
+
+
 def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], as_of: date,
                      evidence: TermEvidence | None = None) -> pd.DataFrame:
     """Each of the Strategy's concerns about an academy, with the next step on its route, per concern."""
@@ -239,6 +308,13 @@ def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], a
         urn = int(school["urn"])
         answers = evidence.school(urn)
         met = _met(ac.indicators, answers, ACADEMY_CONCERN, on)
+        if met and rules.concerns_remain.evidence_after_letter:
+            # A concern already taken up (a meeting, a letter) stays where it is on results from before that step:
+            # they cannot show that "should that not be the case", so neither the concern nor its next step is due.
+            last = _last_step_on(data, rules, urn, [m[0].id for m in met])
+            met = [again for m in met for again in (
+                [m] if m[0].id not in last else
+                _met([m[0]], answers, ACADEMY_CONCERN, on, counts=_newer_than(data, rules, last[m[0].id], urn)))]
         if not met:
             continue
         ids = [m[0].id for m in met]

@@ -80,6 +80,8 @@ def _confidential_snippets(inputs: ReportInputs) -> set[str]:
         snippets.update(_text(v) for v in inputs.intelligence["detail"])
     for d in inputs.drafts:
         snippets.update(_text(d.get(k)) for k in ("head_name", "chair_name"))
+    if "override_reason" in inputs.categorisation.columns:  # the moderation panel's reason
+        snippets.update(_text(v) for v in inputs.categorisation["override_reason"])
     return {s.strip() for s in snippets if len(s.strip()) >= SNIPPET_MIN and not _looks_numeric(s)}
 
 
@@ -210,9 +212,13 @@ def general_view(inputs: ReportInputs) -> ReportInputs:
             df = df.assign(**{col: df[f"{col}_general"]}).drop(columns=[f"{col}_general"])
         return _withhold_names(_scrub_frame(df, snippets, wordings_by_urn, text_cols, protected), names)
 
+    categorisation = scrub(inputs.categorisation)
+    if "override_reason" in categorisation.columns:  # moderated: said, the reason restricted
+        given = categorisation["override_reason"].map(lambda v: bool(_text(v).strip()))
+        categorisation["override_reason"] = categorisation["override_reason"].where(~given, RESTRICTED_TEXT)
     return dataclasses.replace(
         inputs,
-        categorisation=scrub(inputs.categorisation),
+        categorisation=categorisation,
         evidence=scrub(ev[~conf_mask]).reset_index(drop=True),
         letters=scrub(inputs.letters),
         academy_concerns=scrub(inputs.academy_concerns),

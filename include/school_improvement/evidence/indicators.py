@@ -255,7 +255,16 @@ class SchoolIndicators:
             if prior and prior[1] != e["year"]:
                 e["prev1"] = _num(prior[0])
             out.append(e)
-        return out
+        return self._not_compared(out)
+
+    def _not_compared(self, entries: list[dict]) -> list[dict]:
+        """A school of a type the rule set does not compare with national (a special school): every figure is
+        shown with the rule set's reason and none is judged, whatever its cohort."""
+        rule = self.rules.results_not_compared
+        if rule and str(self.gias.get("type") or "") in rule.school_types:
+            for e in entries:
+                e["reason"] = f"{self.gias.get('type')}: {rule.reason}"
+        return entries
 
     def _attainment_finding(self, test, describe) -> Finding:
         stages = self._attainment()
@@ -400,7 +409,7 @@ class SchoolIndicators:
                                f"{self.data.status('ks2', self.urn, 'rwm_exp_disadv') or self.data.status('ks2', self.urn, 'rwm_exp_other') or 'no figure'}")
             elif g["nat_gap"] is None:
                 g["reason"] = "no national disadvantaged gap in the feed"
-            return g
+            return self._not_compared([g])[0]
         r, feed = self._ks4()
         if r is not None:
             nat = self.data.national("ks4", scope=self.rules.national_comparator.get("ks4"))
@@ -420,7 +429,7 @@ class SchoolIndicators:
                 g["reason"] = f"disadvantaged Attainment 8 not available: {self.data.status('ks4', self.urn, 'att8_disadv') or 'no figure'}"
             elif g["nat_gap"] is None:
                 g["reason"] = "no national disadvantaged gap in the feed"
-            return g
+            return self._not_compared([g])[0]
         return {"reason": "no KS2 or KS4 results for this school", "source": ""}
 
     def _gap_finding(self, test) -> Finding:

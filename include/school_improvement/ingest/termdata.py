@@ -187,8 +187,9 @@ class TermData:
             st = f.statuses if f is not None and f.statuses is not None else pd.DataFrame()
             found: dict = {}
             for r in st.to_dict("records"):
+                code = str(r.get("code") or "").strip()  # a blank cell has no code: its reason alone
                 found.setdefault((r.get("urn"), r.get("column")),
-                                 f"{r['code']} ({r['reason']})" if r.get("reason") else str(r["code"]))
+                                 (f"{code} ({r['reason']})" if code else str(r["reason"])) if r.get("reason") else code)
             self._cache[key] = found
         return self._cache[key].get((urn, column))
 
