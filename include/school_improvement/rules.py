@@ -7,13 +7,14 @@ is a small file. The rule set in force is recorded with every result.
 from __future__ import annotations
 
 import copy
+import difflib
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
 
 from . import RULES_DIR
 from .errors import RulesError
@@ -22,6 +23,17 @@ from .vocabulary import VOCAB
 LEVELS: tuple[str, ...] = ("low", "medium", "high")  # the seed Strategy's; a rule set's own are `rules.levels`
 SEVERITIES = tuple(VOCAB.severities)
 Severity = Literal["low", "medium", "high"]
+# The thresholds the data indicators read (evidence/indicators.py), by name. Their values are each rule set's; a
+# name outside this list is read by nothing, so a rule set naming one (a typo, or a reading the indicators do not
+# have) is refused when it loads rather than loaded and silently not applied.
+THRESHOLD_NAMES = frozenset({
+    "small_cohort", "attainment_in_line_points", "attainment_below_points", "attainment8_below_points",
+    "attainment_declining_points", "attainment_improvement_points", "attendance_low_points",
+    "attendance_low_one_year_points", "attendance_consistently_low_points", "persistent_absence_low_points",
+    "attendance_rapid_improvement_points", "absence_rising_points", "disadvantaged_gap_wide_points",
+    "disadvantaged_gap_very_wide_points", "disadvantaged_accelerated_points"})
+# Evidence keys that only the intelligence kind reads: on another kind they would be loaded and ignored.
+INTELLIGENCE_ONLY = ("min_severity", "max_severity", "min_count", "within_months")
 
 
 class DateRange(BaseModel):
@@ -59,6 +71,18 @@ class Evidence(BaseModel):
             raise ValueError(f"evidence must have exactly one of adviser/intelligence/indicator/letter_issued, got {kinds}")
         if (self.letter_issued is not None) != (self.within_terms is not None):
             raise ValueError("within_terms goes with letter_issued, and letter_issued needs within_terms")
+        stray = [k for k in INTELLIGENCE_ONLY if k in self.model_fields_set and not self.intelligence]
+        if stray:
+            raise ValueError(f"{' and '.join(stray)} {'applies' if len(stray) == 1 else 'apply'} to `intelligence:` "
+                             f"evidence only; on {kinds[0]} evidence {'it' if len(stray) == 1 else 'they'} would be "
+                             f"ignored")
+        if self.intelligence:
+            if SEVERITIES.index(self.min_severity) > SEVERITIES.index(self.max_severity):
+                raise ValueError(f"min_severity {self.min_severity} is above max_severity {self.max_severity}: "
+                                 f"no flag could ever meet it")
+            if not 1 <= self.min_count <= len(set(self.intelligence)):
+                raise ValueError(f"min_count {self.min_count} must be between 1 and the number of flags named "
+                                 f"({len(set(self.intelligence))}): otherwise it could never be met")
         return self
 
     @property
@@ -72,7 +96,7 @@ class Criterion(BaseModel):
     area: str
     level: str
     wording: str
-    evidence: list[Evidence]
+    evidence: list[Evidence] = Field(min_length=1)  # no evidence: a bullet that could never be met
     in_force: DateRange | None = None
     note: str | None = None
 
@@ -83,7 +107,7 @@ class Indicator(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     wording: str
-    evidence: list[Evidence]
+    evidence: list[Evidence] = Field(min_length=1)  # no evidence: an indicator that could never apply
     in_force: DateRange | None = None
     note: str | None = None
 
@@ -227,7 +251,8 @@ class RuleSet(BaseModel):
     in_force: DateRange
     review_by: date
     la_codes: list[str] | None = None  # None: any LA without a rule set of its own
-    thresholds: dict[str, float | int]
+    # Numbers, never negative (points, pupils); yes/no or text is refused rather than read as 1 or 0.
+    thresholds: dict[str, Annotated[StrictInt | StrictFloat, Field(ge=0)]]
     levels: list[str]
     areas: dict[str, str]
     best_fit: BestFit
@@ -256,7 +281,7 @@ class RuleSet(BaseModel):
     def _consistent(self):
         problems = _vocabulary_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise RuleSetProblems(problems)
         return self
 
     def level_score(self, level: str) -> int:
@@ -271,7 +296,9 @@ class RuleSet(BaseModel):
         try:
             return float(self.thresholds[name])
         except KeyError:
-            raise RulesError(f"rule set {self.id}: threshold {name!r} is not defined") from None
+            raise RulesError(f"rule set {self.id}: threshold {name!r} is not defined: an indicator it names reads it; "
+                             f"add it under `thresholds:` (include/rules/cambs-2021-23.yaml says what each one "
+                             f"means)") from None
 
     def criteria_in_force(self, d: date) -> list[Criterion]:
         return [c for c in self.criteria if c.in_force is None or c.in_force.covers(d)]
@@ -301,57 +328,116 @@ class RuleSet(BaseModel):
             yield f"academy indicator {i.id}", i.evidence
 
 
-def _vocabulary_problems(rs: "RuleSet") -> list[str]:
-    """Everything the rule set names must be in the vocabulary and in the rule set itself."""
+class RuleSetProblems(ValueError):
+    """The rule set's own inconsistencies, each with where it is (a key path, e.g. ("criteria", 3, "area"))."""
+
+    def __init__(self, problems: list[tuple[tuple, str]]):
+        self.problems = problems
+        super().__init__("; ".join(m for _, m in problems))
+
+
+def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
+    """Everything the rule set names must be in the vocabulary and in the rule set itself: (where, problem)."""
     v, out = VOCAB, []
     levels, letters, flags = set(rs.levels), set(v.letters), set(v.intelligence_flags)
-    out += [f"level {lv!r} is not a support level of the vocabulary" for lv in rs.levels if lv not in v.support_levels]
-    out += [f"area {a!r} is not in the vocabulary" for a in rs.areas if a not in v.areas]
+    out += [(("levels", i), f"level {lv!r} is not a support level of the vocabulary")
+            for i, lv in enumerate(rs.levels) if lv not in v.support_levels]
+    out += [(("areas", a), f"area {a!r} is not in the vocabulary") for a in rs.areas if a not in v.areas]
+    for name in rs.thresholds:
+        if name not in THRESHOLD_NAMES:
+            near = difflib.get_close_matches(name, sorted(THRESHOLD_NAMES), n=1)
+            out.append((("thresholds", name), f"threshold {name!r} is read by nothing"
+                        + (f" (did you mean {near[0]!r}?)" if near else "")
+                        + f"; the thresholds are: {', '.join(sorted(THRESHOLD_NAMES))}"))
     if set(rs.support_plan) != levels:
-        out.append(f"support_plan must have exactly the levels {rs.levels}, has {sorted(rs.support_plan)}")
-    for lv in [rs.best_fit.no_evidence_level, rs.overriding.places_at, *rs.concerns_remain.best_fit_levels,
-               *rs.member_alerts.categories, *(x for e in rs.support_plan_exceptions for x in e.levels),
-               *(x for r in rs.letters.values() for x in r.not_for_categories)]:
+        out.append((("support_plan",), f"support_plan must have exactly the levels {rs.levels}, has {sorted(rs.support_plan)}"))
+    named_levels = [(("best_fit", "no_evidence_level"), rs.best_fit.no_evidence_level),
+                    (("overriding", "places_at"), rs.overriding.places_at),
+                    *((("concerns_remain", "best_fit_levels"), x) for x in rs.concerns_remain.best_fit_levels),
+                    *((("member_alerts", "categories"), x) for x in rs.member_alerts.categories),
+                    *((("support_plan_exceptions", i, "levels"), x) for i, e in enumerate(rs.support_plan_exceptions)
+                      for x in e.levels),
+                    *((("letters", k, "not_for_categories"), x) for k, r in rs.letters.items() for x in r.not_for_categories)]
+    for where, lv in named_levels:
         if lv not in levels:
-            out.append(f"level {lv!r} is not one of this rule set's levels {rs.levels}")
+            out.append((where, f"level {lv!r} is not one of this rule set's levels {rs.levels}"))
     ids = [c.id for c in rs.criteria]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
-        out.append(f"duplicate criterion ids: {sorted(dupes)}")
-    for c in rs.criteria:
+        out.append((("criteria",), f"duplicate criterion ids: {sorted(dupes)}"))
+    for n, c in enumerate(rs.criteria):
         if c.area not in rs.areas:
-            out.append(f"criterion {c.id}: unknown area {c.area!r}")
+            out.append((("criteria", n, "area"), f"criterion {c.id}: unknown area {c.area!r}"))
         if c.level not in levels:
-            out.append(f"criterion {c.id}: level {c.level!r} is not one of {rs.levels}")
-    for o in rs.overriding.conditions:
+            out.append((("criteria", n, "level"), f"criterion {c.id}: level {c.level!r} is not one of {rs.levels}"))
+        for k, e in enumerate(c.evidence):
+            if e.with_category:  # the categorisation is what the criteria decide: it cannot be their evidence
+                out.append((("criteria", n, "evidence", k, "with_category"),
+                            f"criterion {c.id}: with_category applies to letter indicators only (a criterion decides "
+                            f"the category, so it cannot depend on it)"))
+    used = {c.area for c in rs.criteria}
+    out += [(("areas", a), f"area {a!r} has no criteria: it could never be judged (remove it, or give it bullets)")
+            for a in rs.areas if a not in used]
+    for n, o in enumerate(rs.overriding.conditions):
         missing = set(o.criteria) - set(ids)
         if missing:
-            out.append(f"overriding condition {o.id} names unknown criteria {sorted(missing)}")
-    for where, evidence in rs.all_evidence():
-        for e in evidence:
+            out.append((("overriding", "conditions", n, "criteria"),
+                        f"overriding condition {o.id} names unknown criteria {sorted(missing)}"))
+        if not o.criteria and not o.indicator:
+            out.append((("overriding", "conditions", n), f"overriding condition {o.id} names no criteria and no "
+                        f"indicator: it could never hold"))
+    for n, i in enumerate(rs.academy_concerns.indicators):
+        for k, e in enumerate(i.evidence):
+            if e.with_category:
+                out.append((("academy_concerns", "indicators", n, "evidence", k, "with_category"),
+                            f"academy indicator {i.id}: with_category applies to maintained schools' letters only "
+                            f"(an academy has no categorisation, so the evidence would never count)"))
+    for where, label, evidence in _evidence_paths(rs):
+        for k, e in enumerate(evidence):
+            at = (*where, "evidence", k)
             if e.adviser and e.adviser not in ids:
-                out.append(f"{where}: adviser judgement on unknown criterion {e.adviser!r}")
-            out += [f"{where}: unknown intelligence flag {f!r}" for f in e.intelligence or [] if f not in flags]
-            out += [f"{where}: unknown letter {x!r}" for x in e.letter_issued or [] if x not in letters]
-            out += [f"{where}: unknown level {x!r}" for x in e.with_category or [] if x not in levels]
-    named_letters = [*rs.letters, *(r.escalates_from for r in rs.letters.values() if r.escalates_from),
-                     *rs.concerns_remain.letters_met, *rs.member_alerts.letters_issued, *rs.letter_actions,
-                     *(s.step for s in rs.academy_concerns.route), rs.academy_concerns.resolved_letter]
-    out += [f"letter {x!r} is not in the vocabulary" for x in named_letters if x not in letters]
-    out += [f"{x!r} is named but is not a letter of this rule set" for x in
-            [*(r.escalates_from for r in rs.letters.values() if r.escalates_from), *rs.concerns_remain.letters_met]
+                out.append(((*at, "adviser"), f"{label}: adviser judgement on unknown criterion {e.adviser!r}"))
+            out += [((*at, "intelligence"), f"{label}: unknown intelligence flag {f!r}")
+                    for f in e.intelligence or [] if f not in flags]
+            out += [((*at, "letter_issued"), f"{label}: unknown letter {x!r}") for x in e.letter_issued or []
+                    if x not in letters]
+            out += [((*at, "with_category"), f"{label}: unknown level {x!r}") for x in e.with_category or []
+                    if x not in levels]
+    named_letters = [*((("letters", k), k) for k in rs.letters),
+                     *((("letters", k, "escalates_from"), r.escalates_from) for k, r in rs.letters.items() if r.escalates_from),
+                     *((("concerns_remain", "letters_met"), x) for x in rs.concerns_remain.letters_met),
+                     *((("member_alerts", "letters_issued"), x) for x in rs.member_alerts.letters_issued),
+                     *((("letter_actions", x), x) for x in rs.letter_actions),
+                     *((("academy_concerns", "route", i, "step"), s.step) for i, s in enumerate(rs.academy_concerns.route)),
+                     (("academy_concerns", "resolved_letter"), rs.academy_concerns.resolved_letter)]
+    out += [(w, f"letter {x!r} is not in the vocabulary") for w, x in named_letters if x not in letters]
+    out += [(w, f"{x!r} is named but is not a letter of this rule set") for w, x in
+            [*((("letters", k, "escalates_from"), r.escalates_from) for k, r in rs.letters.items() if r.escalates_from),
+             *((("concerns_remain", "letters_met"), x) for x in rs.concerns_remain.letters_met)]
             if x not in rs.letters]
-    out += [f"support plan exception: unknown intelligence flag {e.flag!r}" for e in rs.support_plan_exceptions
-            if e.flag is not None and e.flag not in flags]
+    out += [(("support_plan_exceptions", i, "flag"), f"support plan exception: unknown intelligence flag {e.flag!r}")
+            for i, e in enumerate(rs.support_plan_exceptions) if e.flag is not None and e.flag not in flags]
     keys = {b.key for b in rs.escalation_bodies}
-    out += [f"academy route: unknown escalation body {k!r}" for s in rs.academy_concerns.route
-            for k in s.escalate_to if k not in keys]
-    out += [f"safeguarding route: unknown body {r.body!r}" for r in rs.academy_concerns.safeguarding_route
+    out += [(("academy_concerns", "route", i, "escalate_to"), f"academy route: unknown escalation body {k!r}")
+            for i, s in enumerate(rs.academy_concerns.route) for k in s.escalate_to if k not in keys]
+    out += [(("academy_concerns", "safeguarding_route", i, "body"), f"safeguarding route: unknown body {r.body!r}")
+            for i, r in enumerate(rs.academy_concerns.safeguarding_route)
             if r.body != "academy_trust" and r.body not in keys]
     acad_ids = {i.id for i in rs.academy_concerns.indicators}
-    out += [f"safeguarding indicator {i!r} is not an academy indicator" for i in
-            rs.academy_concerns.safeguarding_indicators if i not in acad_ids]
+    out += [(("academy_concerns", "safeguarding_indicators"), f"safeguarding indicator {i!r} is not an academy indicator")
+            for i in rs.academy_concerns.safeguarding_indicators if i not in acad_ids]
     return out
+
+
+def _evidence_paths(rs: "RuleSet"):
+    """(where in the file, label, evidence list) for every evidence list: the same lists as `all_evidence`."""
+    for n, c in enumerate(rs.criteria):
+        yield ("criteria", n), f"criterion {c.id}", c.evidence
+    for name, rule in rs.letters.items():
+        for n, i in enumerate(rule.indicators):
+            yield ("letters", name, "indicators", n), f"letter {name} indicator {i.id}", i.evidence
+    for n, i in enumerate(rs.academy_concerns.indicators):
+        yield ("academy_concerns", "indicators", n), f"academy indicator {i.id}", i.evidence
 
 
 def review_warning(rules: RuleSet, term) -> str | None:
@@ -379,9 +465,85 @@ def review_problem(rules: RuleSet, term):
                                             "rule_set_review_date")
 
 
+class _Located(dict):
+    """A mapping read from a rule-set file that knows where each of its keys is (file, line), for errors."""
+
+    file: str = ""
+    line: int = 0
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.where: dict = {}
+
+
+class _RuleSetLoader(yaml.SafeLoader):
+    """YAML as yaml.safe_load reads it, but a key given twice in one mapping is refused: YAML keeps the last, so
+    the first would be loaded and silently not applied (a duplicated threshold, a second `best_fit:`)."""
+
+
+def _located_mapping(loader: _RuleSetLoader, node) -> _Located:
+    loader.flatten_mapping(node)
+    out = _Located()
+    out.file, out.line = loader.name, node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in out.where:
+            raise RulesError(f"{loader.name}: line {line}: key {key!r} is given twice in the same block (first on "
+                             f"line {out.where[key][1]}); YAML would keep only the last and silently drop the other")
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.where[key] = (loader.name, line)
+    return out
+
+
+_RuleSetLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _located_mapping)
+
+
+def _where(raw, loc) -> tuple[str, str]:
+    """'file, line N' and a readable key path (with the ids met on the way) for a position in the merged rule set."""
+    node, found, path = raw, None, []
+    for part in loc:
+        if isinstance(node, _Located):
+            found = node.where.get(part, found or (node.file, node.line))
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(str(part))
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            ident = node.get("id") if isinstance(node, dict) else None
+            path[-1:] = [f"{path[-1] if path else ''}[{part}]" + (f" ({ident})" if ident else "")]
+            if isinstance(node, _Located):
+                found = (node.file, node.line)
+        else:
+            break
+    where = f"{found[0]}, line {found[1]}" if found else ""
+    return where, ".".join(path) or "(the rule set as a whole)"
+
+
+def _messages(exc: ValidationError, raw: dict) -> list[str]:
+    """Each problem of a rule set that failed validation, as 'file, line N: key: what is wrong'."""
+    out = []
+    for e in exc.errors():
+        err = (e.get("ctx") or {}).get("error")
+        problems = err.problems if isinstance(err, RuleSetProblems) else [(tuple(e["loc"]), e["msg"])]
+        for loc, msg in problems:
+            where, key = _where(raw, loc)
+            if e["type"] == "extra_forbidden":
+                msg = "not a key a rule set has here (a typo?): it would be read by nothing"
+            elif e["type"] == "missing":
+                msg = f"`{loc[-1]}` is required here and missing"
+            elif loc and loc[0] == "thresholds" and e["type"] in ("int_type", "float_type", "int_parsing",
+                                                                   "float_parsing"):
+                msg = f"a threshold is a number (points, or pupils), not {e.get('input')!r}"
+            msg = msg.removeprefix("Value error, ")
+            out.append(f"{where + ': ' if where else ''}{key}: {msg}")
+    return list(dict.fromkeys(out))
+
+
 def _merge(base: dict, child: dict) -> dict:
     """Apply a child rule set over its parent: dicts merge (in_force is replaced), `*_replace` lists swap items by id."""
     out = copy.deepcopy(base)
+    place = f"{getattr(child, 'file', 'the rule set')}"
     for key, value in child.items():
         if key == "extends":
             continue
@@ -389,17 +551,34 @@ def _merge(base: dict, child: dict) -> dict:
             by_id = {c["id"]: c for c in value}
             unknown = set(by_id) - {c["id"] for c in out["criteria"]}
             if unknown:
-                raise RulesError(f"criteria_replace names unknown criteria {sorted(unknown)}")
+                raise RulesError(f"{place}: criteria_replace names unknown criteria {sorted(unknown)} (it replaces "
+                                 f"criteria of {base.get('id')} by id; a new bullet goes in a full `criteria:` list)")
             out["criteria"] = [by_id.get(c["id"], c) for c in out["criteria"]]
         elif key == "letters_replace":
             for letter, indicators in value.items():
+                if letter not in out.get("letters", {}):
+                    raise RulesError(f"{place}: letters_replace names letter {letter!r}, which {base.get('id')} does not "
+                                     f"have (its letters: {', '.join(out.get('letters', {}))})")
                 by_id = {i["id"]: i for i in indicators}
                 existing = out["letters"][letter]["indicators"]
+                unknown = set(by_id) - {i["id"] for i in existing}
+                if unknown:
+                    raise RulesError(f"{place}: letters_replace {letter} names unknown indicators {sorted(unknown)} "
+                                     f"(it replaces indicators of {base.get('id')} by id: "
+                                     f"{', '.join(i['id'] for i in existing)})")
                 out["letters"][letter]["indicators"] = [by_id.get(i["id"], i) for i in existing]
         elif key != "in_force" and isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = {**out[key], **value}
+            merged = _Located({**out[key], **value})
+            merged.where = {**getattr(out[key], "where", {}), **getattr(value, "where", {})}
+            merged.file, merged.line = getattr(value, "file", ""), getattr(value, "line", 0)
+            out[key] = merged
         else:
             out[key] = value
+    if isinstance(child, _Located):  # a key the child sets is reported at the child's line
+        located = _Located(out)
+        located.where = {**getattr(out, "where", {}), **{k: v for k, v in child.where.items() if k in out}}
+        located.file, located.line = child.file, child.line
+        out = located
     return out
 
 
@@ -413,7 +592,7 @@ def _load_raw(rule_id: str, folder: Path, seen: tuple[str, ...] = ()) -> dict:
         raise RulesError(f"rule set {rule_id!r} extends itself via {' -> '.join(seen)}")
     try:
         with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh) or {}
+            raw = yaml.load(fh, Loader=_RuleSetLoader) or {}
     except yaml.YAMLError as err:  # a typo in a drafted rule set: where it is, in the LA officer's terms
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -439,15 +618,29 @@ def load_rule_set(rule_id: str, folder: Path = RULES_DIR) -> RuleSet:
     try:
         rs = RuleSet.model_validate(raw)
     except ValidationError as exc:
-        raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) is invalid:\n{exc}") from exc
+        problems = _messages(exc, raw)
+        raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) is invalid ({len(problems)} "
+                         f"problem(s)):\n  " + "\n  ".join(problems)) from None
     from .evidence.indicators import SchoolIndicators  # indicators import this module
 
-    named = ({e.indicator for _, ev in rs.all_evidence() for e in ev if e.indicator}
-             | {o.indicator for o in rs.overriding.conditions if o.indicator}
-             | {r.when_indicator for r in rs.academy_concerns.safeguarding_route if r.when_indicator})
-    unknown = sorted(named - {n[3:] for n in dir(SchoolIndicators) if n.startswith("_i_")})
+    known = {n[3:] for n in dir(SchoolIndicators) if n.startswith("_i_")}
+    places = [(("overriding", "conditions", n, "indicator"), o.indicator) for n, o in enumerate(rs.overriding.conditions)
+              if o.indicator]
+    places += [(("academy_concerns", "safeguarding_route", n, "when_indicator"), r.when_indicator)
+               for n, r in enumerate(rs.academy_concerns.safeguarding_route) if r.when_indicator]
+    places += [((*where, "evidence", k, "indicator"), e.indicator) for where, _, ev in _evidence_paths(rs)
+               for k, e in enumerate(ev) if e.indicator]
+    unknown = [(loc, name) for loc, name in places if name not in known]
     if unknown:
-        raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) names unknown indicators {unknown}")
+        lines = []
+        for loc, name in unknown:
+            where, key = _where(raw, loc)
+            near = difflib.get_close_matches(name, sorted(known), n=1)
+            lines.append(f"{where + ': ' if where else ''}{key}: unknown indicator {name!r}"
+                         + (f" (did you mean {near[0]!r}?)" if near else ""))
+        raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) names unknown indicators "
+                         f"{sorted({n for _, n in unknown})}:\n  " + "\n  ".join(lines)
+                         + f"\n  The indicators are: {', '.join(sorted(known))}")
     return rs
 
 

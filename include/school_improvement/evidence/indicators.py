@@ -449,7 +449,8 @@ class SchoolIndicators:
         # "Significantly accelerated the achievement of disadvantaged groups": the gap narrowed by `w` AND the
         # disadvantaged pupils' own figure rose by `w` (a gap can narrow because the others' results fell).
         # Without last year's disadvantaged figure (and gap) there is no acceleration to see: not judged.
-        w = self.t("disadvantaged_gap_wide_points")
+        # Its own threshold: a reading of "wide" (SCL-8) must not move "significantly accelerated" (CG-3) unsaid.
+        w = self.t("disadvantaged_accelerated_points")
 
         def test(g):
             if g["gap_prev1"] is None or g["disadv_prev1"] is None:
@@ -561,8 +562,10 @@ class SchoolIndicators:
             and a["persistent"] > a["nat_persistent"] + self.t("persistent_absence_low_points"))
 
     def _i_absence_rising(self) -> Finding:
+        # "High/increasing absence rates" (WN-2): above national and up on the year before by `absence_rising_points`
+        # (its own threshold: a reading of "low" attendance, BA-M1's line, must not move WN-2 unsaid).
         return self._absence_finding(lambda a: False if a["overall"] <= a["nat_overall"] else _ONE_YEAR
-                                     if a["prev"] is None else a["overall"] >= a["prev"] + self.t("attendance_low_points"))
+                                     if a["prev"] is None else a["overall"] >= a["prev"] + self.t("absence_rising_points"))
 
     # ---------------------------------------------------------------- Ofsted
     def _ofsted(self) -> dict:

@@ -1,0 +1,163 @@
+"""An LA's own reading of the Strategy, written as a rule set: a mistake in it is refused when it loads, naming the
+file, the line and the key, never loaded and silently not applied (helper F's trial of unseen readings).
+
+Each case is the shipped Cambridgeshire rule set (or a draft that `extends:` it, as the README tells an LA to write
+one) with one mistake an adviser could make. Before this, every case below loaded: the reading was not applied,
+or applied only in part, and nothing said so.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from factories import absence, gias, ks2, term_data
+from school_improvement import RULES_DIR
+from school_improvement.errors import RulesError
+from school_improvement.evidence.indicators import SchoolIndicators
+from school_improvement.rules import load_rule_set, load_rule_set_arg
+
+SHIPPED = (RULES_DIR / "cambs-2021-23.yaml").read_text(encoding="utf-8")
+
+
+def _line_of(text: str, needle: str) -> int:
+    return text[:text.index(needle)].count("\n") + 1
+
+
+def _draft(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text.replace("id: cambs-2021-23", f"id: {name}", 1), encoding="utf-8")
+    return path
+
+
+def _edit(old: str, new: str) -> str:
+    assert SHIPPED.count(old) >= 1, old
+    return SHIPPED.replace(old, new, 1)
+
+
+QE_M5 = "{id: QE-M5, area: quality_of_education, level: medium"
+IN_LINE = "{indicator: attainment_broadly_in_line}"
+
+# (case, edited text, the line the error must name (the text there), what the error must say)
+FULL_COPY = [
+    ("threshold-typo", _edit("  attainment_below_points: 10.0", "  attainment_below_pionts: 10.0"),
+     "attainment_below_pionts", ["thresholds.attainment_below_pionts", "read by nothing",
+                                 "did you mean 'attainment_below_points'"]),
+    ("threshold-yes", _edit("attainment_below_points: 10.0", "attainment_below_points: yes"),
+     "attainment_below_points: yes", ["thresholds.attainment_below_points", "is a number", "not True"]),
+    ("threshold-negative", _edit("attainment_below_points: 10.0", "attainment_below_points: -10.0"),
+     "attainment_below_points: -10.0", ["thresholds.attainment_below_points", "greater than or equal to 0"]),
+    ("key-twice", _edit("  attainment_below_points: 10.0", "  attainment_below_points: 10.0\n  attainment_below_points: 3.0"),
+     "attainment_below_points: 3.0", ["'attainment_below_points' is given twice", "first on line"]),
+    ("empty-area", SHIPPED.replace("area: personal_development", "area: behaviour_attitudes"),
+     "  personal_development: Personal", ["areas.personal_development", "has no criteria"]),
+    ("no-evidence", _edit(f"evidence: [{IN_LINE}]", "evidence: []"),
+     QE_M5, ["criteria[27] (QE-M5).evidence", "at least 1 item"]),
+    ("with-category-on-a-criterion", _edit(IN_LINE, "{indicator: attainment_broadly_in_line, with_category: [high]}"),
+     QE_M5, ["(QE-M5).evidence[0].with_category", "letter indicators only"]),
+    ("window-on-an-indicator", _edit(IN_LINE, "{indicator: attainment_broadly_in_line, within_months: 6}"),
+     QE_M5, ["(QE-M5).evidence[0]", "within_months applies to `intelligence:` evidence only"]),
+    ("severity-on-an-indicator", _edit(IN_LINE, "{indicator: attainment_broadly_in_line, min_severity: high}"),
+     QE_M5, ["(QE-M5).evidence[0]", "min_severity applies to `intelligence:` evidence only"]),
+    ("severities-crossed", _edit("intelligence: [finance], min_severity: medium",
+                                 "intelligence: [finance], min_severity: high, max_severity: low"),
+     "{id: SCL-3", ["significant_concerns_letter.indicators[2] (SCL-3).evidence[0]", "no flag could ever meet it"]),
+    ("count-above-flags", _edit("intelligence: [finance], min_severity: medium",
+                                "intelligence: [finance], min_severity: medium, min_count: 2"),
+     "{id: SCL-3", ["(SCL-3).evidence[0]", "min_count 2"]),
+    ("with-category-on-an-academy", _edit("{id: AC-1, wording: \"declining trend in pupil performance\", evidence: "
+                                          "[{indicator: attainment_declining}]}",
+                                          "{id: AC-1, wording: \"declining trend in pupil performance\", evidence: "
+                                          "[{indicator: attainment_declining, with_category: [high]}]}"),
+     "{id: AC-1", ["academy_concerns.indicators[0] (AC-1).evidence[0].with_category", "would never count"]),
+    ("indicator-typo", _edit(IN_LINE, "{indicator: attainment_broadly_inline}"),
+     QE_M5, ["criteria[27] (QE-M5).evidence[0].indicator", "unknown indicator 'attainment_broadly_inline'",
+             "did you mean 'attainment_broadly_in_line'"]),
+    ("key-typo", _edit(IN_LINE, "{indicator: attainment_broadly_in_line, min_severty: high}"),
+     QE_M5, ["(QE-M5).evidence[0].min_severty", "not a key a rule set has here"]),
+    ("area-typo", _edit(f"{QE_M5}", "{id: QE-M5, area: quality_education, level: medium"),
+     "{id: QE-M5, area: quality_education", ["criteria[27] (QE-M5).area", "unknown area 'quality_education'"]),
+]
+
+
+@pytest.mark.parametrize("case, text, at, says", FULL_COPY, ids=[c[0] for c in FULL_COPY])
+def test_a_mistake_in_a_drafted_rule_set_is_refused_naming_file_line_and_key(tmp_path, case, text, at, says):
+    path = _draft(tmp_path, case, text)
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    msg = str(err.value)
+    assert f"{path}" in msg and f"line {_line_of(text, at)}" in msg, msg
+    for s in says:
+        assert s in msg, msg
+    assert "errors.pydantic.dev" not in msg and "Traceback" not in msg
+
+
+CHILD = "id: {name}\ntitle: A reading\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+CHILDREN = [
+    # The worst: the parent's 10 points applied, the reading's 15 loaded and ignored.
+    ("child-threshold-typo", "thresholds: {attainment_below_pionts: 15.0}\n",
+     ["line 5", "thresholds.attainment_below_pionts", "read by nothing"]),
+    ("child-replaces-an-unknown-indicator", "letters_replace:\n  significant_concerns_letter:\n"
+     "    - {id: SCL-88, wording: x, evidence: [{indicator: ofsted_dropped}]}\n",
+     ["letters_replace significant_concerns_letter names unknown indicators ['SCL-88']", "SCL-1, SCL-2"]),
+    ("child-replaces-an-unknown-letter", "letters_replace:\n  significant_concern_letter:\n"
+     "    - {id: SCL-8, wording: x, evidence: [{indicator: ofsted_dropped}]}\n",
+     ["names letter 'significant_concern_letter', which cambs-2021-23 does not have"]),
+    ("child-letter-without-title", "letters:\n  congratulations: {not_for_categories: []}\n",
+     ["line 6", "letters.congratulations: `title` is required here and missing"]),
+]
+
+
+@pytest.mark.parametrize("case, body, says", CHILDREN, ids=[c[0] for c in CHILDREN])
+def test_a_mistake_in_a_reading_that_extends_the_strategy_is_refused(tmp_path, case, body, says):
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(CHILD.format(name=case) + body, encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    msg = str(err.value)
+    assert str(path) in msg, msg
+    for s in says:
+        assert s in msg, msg
+
+
+def test_a_reading_that_extends_the_strategy_and_is_right_loads_and_is_applied(tmp_path):
+    path = tmp_path / "cambs-strict.yaml"
+    path.write_text(CHILD.format(name="cambs-strict") + "best_fit: {area_ties: less_support}\n"
+                    "thresholds: {attainment_below_points: 15.0}\n", encoding="utf-8")
+    rs = load_rule_set_arg(str(path))
+    assert rs.best_fit.area_ties == "less_support" and rs.best_fit.school_ties == "less_support"
+    assert rs.threshold("attainment_below_points") == 15.0 and rs.threshold("attainment8_below_points") == 4.0
+
+
+URN = 990501
+
+
+def test_a_reading_of_wide_gaps_does_not_move_acceleration_nor_low_attendance_rising_absence():
+    """Each reading moves what it names: "wide" (SCL-8) and "significantly accelerated" (CG-3), "low attendance"
+    (BA-M1) and "increasing absence rates" (WN-2) were one threshold each, so a reading of one changed the other."""
+    base = load_rule_set("cambs-2021-23")
+    narrow = base.model_copy(update={"thresholds": {**base.thresholds, "disadvantaged_gap_wide_points": 3.0,
+                                                    "attendance_low_points": 2.0}})
+    # Gap 20 -> 16 (narrowed by 4), disadvantaged 50 -> 54 (up 4): not "significantly accelerated" at 5 points.
+    kinds = {"gias": [gias(URN)], "ks2": [ks2(URN, rwm_exp_disadv=54.0, rwm_exp_other=70.0, rwm_exp_disadv_prev1=50.0,
+                                                 rwm_exp_other_prev1=70.0)],
+             # 0.6 above last year's 6.3 and above national: rising by the 0.5 points of WN-2.
+             "absence": [absence(URN, overall_absence=6.9)]}
+    prior = {"overall_absence": (6.3, "2023-24")}
+    for rules in (base, narrow):
+        ind = SchoolIndicators(URN, term_data(**kinds), rules, prior)
+        assert ind.get("disadvantaged_accelerated").met is False, rules.thresholds
+        assert ind.get("absence_rising").met is True, rules.thresholds
+    # and each moves with its own threshold
+    own = base.model_copy(update={"thresholds": {**base.thresholds, "disadvantaged_accelerated_points": 3.0,
+                                                 "absence_rising_points": 1.0}})
+    ind = SchoolIndicators(URN, term_data(**kinds), own, prior)
+    assert ind.get("disadvantaged_accelerated").met is True and ind.get("absence_rising").met is False
+
+
+def test_every_shipped_rule_set_still_loads():
+    for rid in ("cambs-2021-23", "cambs-2025-report-cards", "northmoor-2024-27"):
+        assert load_rule_set(rid).id == rid
+    assert re.search(r"absence_rising_points: 0\.5", SHIPPED) and "disadvantaged_accelerated_points: 5.0" in SHIPPED
