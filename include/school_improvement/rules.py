@@ -154,6 +154,14 @@ class BestFit(BaseModel):
     near_tie_margin: float = 0.0
     # With no area judged at all.
     no_evidence_level: str
+    # How many bullets make a level in an area: at least `min_bullets` of them met (default 1), and at least
+    # `min_share` of the level's bullets in that area (default 0; 0.5: half of them). A level short of its minimum
+    # does not place the area; an area with no level at its minimum is not judged (said, for moderation).
+    min_bullets: dict[str, int] = {}
+    min_share: dict[str, float] = {}
+    # How the judged areas make the school's level: "mean" (to the nearest level, ties by `school_ties`), or
+    # "most_support" (the school is at its area of most support: one area at high places the school at high).
+    combine_areas: Literal["mean", "most_support"] = "mean"
 
 
 class Windows(BaseModel):
@@ -358,6 +366,12 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                     *((("support_plan_exceptions", i, "levels"), x) for i, e in enumerate(rs.support_plan_exceptions)
                       for x in e.levels),
                     *((("letters", k, "not_for_categories"), x) for k, r in rs.letters.items() for x in r.not_for_categories)]
+    named_levels += [(("best_fit", "min_bullets", lv), lv) for lv in rs.best_fit.min_bullets]
+    named_levels += [(("best_fit", "min_share", lv), lv) for lv in rs.best_fit.min_share]
+    out += [(("best_fit", "min_bullets", lv), f"best_fit.min_bullets for {lv}: {n} is below 1 (a level with no "
+             f"bullet met is never placed)") for lv, n in rs.best_fit.min_bullets.items() if n < 1]
+    out += [(("best_fit", "min_share", lv), f"best_fit.min_share for {lv}: {x} is not a share between 0 and 1")
+            for lv, x in rs.best_fit.min_share.items() if not 0 <= x <= 1]
     for where, lv in named_levels:
         if lv not in levels:
             out.append((where, f"level {lv!r} is not one of this rule set's levels {rs.levels}"))

@@ -4,9 +4,11 @@ Best fit, as the Strategy says ("a school does not have to meet all bullet point
 1. Each criterion (one bullet) is met when any of its evidence is met.
 2. Each area (Leadership and management, Quality of education, Behaviour and attitudes, Personal development)
    is placed at the level with the most bullets met; a tie follows the rule set's `best_fit.area_ties`.
-   An area with no bullet met has no judgement.
+   A level short of the rule set's `best_fit.min_bullets` / `min_share` (how many bullets make a level) does not
+   place the area. An area with no bullet met (or none at its minimum) has no judgement.
 3. The school's level is the mean of its judged areas (1 for the least support, rising), rounded to the
-   nearest level; a mean exactly halfway follows `best_fit.school_ties`. Ties and near-ties are reported as
+   nearest level; a mean exactly halfway follows `best_fit.school_ties`. With `best_fit.combine_areas:
+   most_support` it is the level of its area of most support instead. Ties and near-ties are reported as
    borderline for moderation. A school with no bullet met (nothing judged, or every check judged not met) has
    no judged area and is placed at `best_fit.no_evidence_level`; its reasons say which of the two it is.
 4. An overriding condition of the rule set (e.g. safeguarding not met) places the school at
@@ -62,21 +64,38 @@ def _pick(levels: list[str], rule: str, rules: RuleSet) -> str:
     return (max if rule == "more_support" else min)(levels, key=rules.level_score)
 
 
+def _minimum(bf, level: str) -> str:
+    parts = [f"at least {bf.min_bullets[level]}" for _ in [0] if level in bf.min_bullets]
+    parts += [f"at least {bf.min_share[level]:.0%} of them" for _ in [0] if level in bf.min_share]
+    return " and ".join(parts)
+
+
 def best_fit(results: list[CriterionResult], rules: RuleSet) -> tuple[str | None, dict[str, str | None], list[str]]:
     """Area levels by the most bullets met, then the mean of areas; ties by the rule set. Also the borderlines."""
     areas: dict[str, str | None] = {}
     borderline: list[str] = []
+    bf = rules.best_fit
     for area in rules.areas:
         counts = {lv: sum(r.met for r in results if r.area == area and r.level == lv) for lv in rules.levels}
+        listed = {lv: sum(1 for r in results if r.area == area and r.level == lv) for lv in rules.levels}
+        # How many bullets make a level (the rule set's minimums; by default one bullet met is enough).
+        short = {lv: n for lv, n in counts.items() if n and (n < bf.min_bullets.get(lv, 1)
+                                                            or n < bf.min_share.get(lv, 0.0) * listed[lv])}
+        for lv, n in short.items():
+            borderline.append(f"{rules.areas[area]}: {n} of {listed[lv]} {lv} bullet(s) met, fewer than the rule set "
+                              f"asks for a level ({_minimum(bf, lv)}): not placed at {lv}")
+        counts = {lv: (0 if lv in short else n) for lv, n in counts.items()}
         best = max(counts.values())
         tied = [lv for lv, n in counts.items() if n == best]
-        areas[area] = None if best == 0 else _pick(tied, rules.best_fit.area_ties, rules)
+        areas[area] = None if best == 0 else _pick(tied, bf.area_ties, rules)
         if best and len(tied) > 1:
             borderline.append(f"{rules.areas[area]}: a tie between {' and '.join(tied)} ({best} bullet(s) each), "
-                              f"resolved to {areas[area]} ({rules.best_fit.area_ties.replace('_', ' ')})")
+                              f"resolved to {areas[area]} ({bf.area_ties.replace('_', ' ')})")
     judged = [rules.level_score(v) for v in areas.values() if v]
     if not judged:
         return None, areas, borderline
+    if bf.combine_areas == "most_support":  # the school is at its area of most support
+        return rules.levels[max(judged) - 1], areas, borderline
     mean = sum(judged) / len(judged)
     frac = mean - math.floor(mean)
     lower, upper = rules.levels[math.floor(mean) - 1], rules.levels[min(math.ceil(mean), len(rules.levels)) - 1]

@@ -1,0 +1,90 @@
+"""Readings of "best fit" an adviser may take, as rule-set data (helper F's trial of unseen readings).
+
+The Strategy: the criteria "are 'best fit', i.e., a school does not have to meet all bullet points listed to be
+judged in any one category". It does not say how many bullets make a level, nor how the four areas make one level.
+A rule set says both (`best_fit.min_bullets`, `min_share`, `combine_areas`); left out, today's reading stands: one
+bullet met is enough, and the school is the mean of its areas.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from school_improvement.decisions.categorise import CriterionResult, best_fit
+from school_improvement.errors import RulesError
+from school_improvement.rules import load_rule_set, load_rule_set_arg
+
+BASE = load_rule_set("cambs-2021-23")
+
+
+def _results(met: dict[tuple[str, str], int]) -> list[CriterionResult]:
+    """Every criterion of the rule set, the first n of each (area, level) met."""
+    out, seen = [], {}
+    for c in BASE.criteria:
+        k = (c.area, c.level)
+        seen[k] = seen.get(k, 0) + 1
+        out.append(CriterionResult(c.id, c.area, c.level, c.wording, seen[k] <= met.get(k, 0)))
+    return out
+
+
+def _with(**best_fit_keys):
+    return BASE.model_copy(update={"best_fit": BASE.best_fit.model_copy(update=best_fit_keys)})
+
+
+# Leadership: 2 of 9 high bullets met, 1 medium; quality of education: 3 low bullets; behaviour: 1 medium.
+SCHOOL = {("leadership_management", "high"): 2, ("leadership_management", "medium"): 1,
+          ("quality_of_education", "low"): 3, ("behaviour_attitudes", "medium"): 1}
+
+
+def test_by_default_one_bullet_makes_a_level_and_the_school_is_the_mean_of_its_areas():
+    level, areas, _ = best_fit(_results(SCHOOL), BASE)
+    assert areas == {"leadership_management": "high", "quality_of_education": "low",
+                     "behaviour_attitudes": "medium", "personal_development": None}
+    assert level == "medium"  # (3 + 1 + 2) / 3 = 2
+
+
+def test_a_level_can_need_half_of_its_bullets():
+    """The strict reading: "most bullets" of a level in an area. 2 of 9 high bullets do not make leadership high;
+    its one medium bullet (1 of 5) does not reach half either, so leadership is not judged, and says why."""
+    rules = _with(min_share={"high": 0.5, "medium": 0.5})
+    level, areas, borderline = best_fit(_results(SCHOOL), rules)
+    assert areas["leadership_management"] is None and areas["behaviour_attitudes"] is None
+    assert areas["quality_of_education"] == "low" and level == "low"
+    assert any("2 of 9 high bullet(s) met" in b and "at least 50% of them" in b for b in borderline), borderline
+
+
+def test_a_level_can_need_two_bullets():
+    rules = _with(min_bullets={"high": 2})
+    _, areas, _ = best_fit(_results({("leadership_management", "high"): 1, ("leadership_management", "medium"): 1}), rules)
+    assert areas["leadership_management"] == "medium"  # one high bullet is not enough; the medium one places it
+    _, areas, _ = best_fit(_results({("leadership_management", "high"): 2}), rules)
+    assert areas["leadership_management"] == "high"
+
+
+def test_the_school_can_be_at_its_area_of_most_support():
+    level, _, _ = best_fit(_results(SCHOOL), _with(combine_areas="most_support"))
+    assert level == "high"
+
+
+@pytest.mark.parametrize("body, says", [
+    ("best_fit: {min_share: {hihg: 0.5}}\n", "level 'hihg' is not one of this rule set's levels"),
+    ("best_fit: {min_share: {high: 50}}\n", "is not a share between 0 and 1"),
+    ("best_fit: {min_bullets: {high: 0}}\n", "is below 1"),
+    ("best_fit: {combine_areas: worst}\n", "best_fit.combine_areas"),
+])
+def test_a_best_fit_reading_with_a_mistake_is_refused(tmp_path, body, says):
+    path = tmp_path / "cambs-reading.yaml"
+    path.write_text("id: cambs-reading\ntitle: A reading\nextends: cambs-2021-23\nreview_by: 2026-08-31\n" + body,
+                    encoding="utf-8")
+    with pytest.raises(RulesError, match=r"line 5") as err:
+        load_rule_set_arg(str(path))
+    assert says in str(err.value), str(err.value)
+
+
+def test_a_reading_written_as_the_readme_says_loads_and_is_applied(tmp_path):
+    path = tmp_path / "cambs-strict.yaml"
+    path.write_text("id: cambs-strict\ntitle: Strict\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+                    "best_fit: {min_share: {high: 0.5}, combine_areas: most_support}\n", encoding="utf-8")
+    rs = load_rule_set_arg(str(path))
+    assert rs.best_fit.min_share == {"high": 0.5} and rs.best_fit.combine_areas == "most_support"
+    assert rs.best_fit.area_ties == BASE.best_fit.area_ties  # the rest of best_fit is the parent's
