@@ -107,6 +107,15 @@ CHILDREN = [
      ["names letter 'significant_concern_letter', which cambs-2021-23 does not have"]),
     ("child-letter-without-title", "letters:\n  congratulations: {not_for_categories: []}\n",
      ["line 6", "letters.congratulations: `title` is required here and missing"]),
+    # "KS2" is not the key the indicators read ("ks2"): the comparator would silently stay the default.
+    ("child-comparator-key", "national_comparator: {KS2: all_schools}\n", ["line 5", "national_comparator.KS2"]),
+    ("child-list-and-replace", "criteria_replace:\n  - {id: QE-M5, area: quality_of_education, level: medium, "
+     "wording: x, evidence: [{indicator: ofsted_dropped}]}\ncriteria: []\n", ["both `criteria:`", "`criteria_replace:`"]),
+    ("child-letter-and-replace", "letters_replace:\n  congratulations:\n    - {id: CG-2, wording: x, evidence: "
+     "[{indicator: ofsted_dropped}]}\nletters:\n  congratulations: {title: T, recognition: true, indicators: "
+     "[{id: CG-1, wording: x, evidence: [{indicator: ofsted_improved}]}]}\n", ["['congratulations']", "give one"]),
+    ("child-actions-for-no-letter", "letter_actions:\n  academy_meeting: [{action: Meet, within_days: 5}]\n",
+     ["letter_actions.academy_meeting", "would never be drafted"]),
 ]
 
 
@@ -161,3 +170,25 @@ def test_every_shipped_rule_set_still_loads():
     for rid in ("cambs-2021-23", "cambs-2025-report-cards", "northmoor-2024-27"):
         assert load_rule_set(rid).id == rid
     assert re.search(r"absence_rising_points: 0\.5", SHIPPED) and "disadvantaged_accelerated_points: 5.0" in SHIPPED
+
+
+def _front_and_appendix(inputs) -> str:
+    from school_improvement.editions import render, report
+
+    html = render._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.mark.parametrize("review_by, past", [("2026-08-31", False), ("2024-08-31", True)])
+def test_the_front_page_names_the_rule_sets_review_date_and_says_when_it_is_past(review_by, past):
+    import dataclasses
+    from datetime import date
+
+    from test_report import make_inputs
+
+    inputs = dataclasses.replace(make_inputs(4), rule_set_review_by=date.fromisoformat(review_by))
+    page = _front_and_appendix(inputs)
+    front = page[:page.index("What you must know")] if "What you must know" in page else page[:2000]
+    assert f"(review by {review_by}" in front, front[:600]
+    assert ("past its review date" in front) is past
+    assert f"to be reviewed by {review_by}" in page

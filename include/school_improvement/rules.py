@@ -279,7 +279,7 @@ class RuleSet(BaseModel):
     extract_max_age_days: dict[str, int] = {}  # per dated extract (gias): older than this when the term starts is said
     results_known: dict = {}  # which files/rows could have been known when the term began (quality/data_age.known_at_term)
     # Per feed kind with several national rows (ks2, ks4): which the school is compared with, state_funded or all_schools.
-    national_comparator: dict[str, Literal["state_funded", "all_schools"]] = {}
+    national_comparator: dict[Literal["ks2", "ks4"], Literal["state_funded", "all_schools"]] = {}
     # A new URN (converter academy, amalgamation) with no published figures of its own: "one" predecessor's figures
     # are its own ("use", named as the predecessor's in the evidence) or not ("not_used"). Two or more predecessors
     # with figures are never reduced to one: not judged. Unset: "use".
@@ -425,6 +425,8 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                      *((("academy_concerns", "route", i, "step"), s.step) for i, s in enumerate(rs.academy_concerns.route)),
                      (("academy_concerns", "resolved_letter"), rs.academy_concerns.resolved_letter)]
     out += [(w, f"letter {x!r} is not in the vocabulary") for w, x in named_letters if x not in letters]
+    out += [(("letter_actions", x), f"letter_actions for {x!r}, which is not a letter of this rule set: its actions "
+             f"would never be drafted") for x in rs.letter_actions if x in letters and x not in rs.letters]
     out += [(w, f"{x!r} is named but is not a letter of this rule set") for w, x in
             [*((("letters", k, "escalates_from"), r.escalates_from) for k, r in rs.letters.items() if r.escalates_from),
              *((("concerns_remain", "letters_met"), x) for x in rs.concerns_remain.letters_met)]
@@ -558,6 +560,13 @@ def _merge(base: dict, child: dict) -> dict:
     """Apply a child rule set over its parent: dicts merge (in_force is replaced), `*_replace` lists swap items by id."""
     out = copy.deepcopy(base)
     place = f"{getattr(child, 'file', 'the rule set')}"
+    # A whole list and replacements in it in one file: one would silently undo the other, whichever came last.
+    if "criteria" in child and "criteria_replace" in child:
+        raise RulesError(f"{place}: gives both `criteria:` (the whole list) and `criteria_replace:`; give one")
+    both = set(child.get("letters_replace") or {}) & set(child.get("letters") or {})
+    if both:
+        raise RulesError(f"{place}: gives letter(s) {sorted(both)} whole under `letters:` and replaces their indicators "
+                         f"under `letters_replace:`; give one")
     for key, value in child.items():
         if key == "extends":
             continue
