@@ -192,3 +192,68 @@ def test_the_front_page_names_the_rule_sets_review_date_and_says_when_it_is_past
     assert f"(review by {review_by}" in front, front[:600]
     assert ("past its review date" in front) is past
     assert f"to be reviewed by {review_by}" in page
+
+
+def test_a_threshold_no_named_indicator_reads_is_refused_and_one_they_read_must_be_given(tmp_path):
+    """"Consistently wide" read as a very wide gap: the threshold alone changes nothing unless an indicator that
+    reads it is named; before, it loaded and was not applied."""
+    path = tmp_path / "cambs-very-wide.yaml"
+    path.write_text(CHILD.format(name="cambs-very-wide") + "thresholds: {disadvantaged_gap_very_wide_points: 10.0}\n",
+                    encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    msg = str(err.value)
+    assert f"{path}, line 5: thresholds.disadvantaged_gap_very_wide_points" in msg
+    assert "read only by the indicator(s) disadvantaged_gap_persistently_very_wide" in msg
+    # Named, it is applied.
+    path.write_text(CHILD.format(name="cambs-very-wide") + "thresholds: {disadvantaged_gap_very_wide_points: 10.0}\n"
+                    "letters_replace:\n  significant_concerns_letter:\n    - {id: SCL-8, wording: w, evidence: "
+                    "[{indicator: disadvantaged_gap_persistently_very_wide}]}\n", encoding="utf-8")
+    assert load_rule_set_arg(str(path)).threshold("disadvantaged_gap_very_wide_points") == 10.0
+    # A full copy without a threshold its indicators read is refused when it loads, not when a term runs.
+    text = _edit("  attainment_in_line_points: 5.0     # KS2", "  # KS2")
+    with pytest.raises(RulesError, match=r"'attainment_in_line_points' is missing; attainment_broadly_in_line read it"):
+        load_rule_set_arg(str(_draft(tmp_path, "cambs-no-band", text)))
+
+
+def test_the_thresholds_each_indicator_reads_are_those_the_code_reads(monkeypatch):
+    """THRESHOLDS_READ (which the check above relies on) against the code: every threshold an indicator reads,
+    on schools whose figures take every branch, is listed for it."""
+    from factories import feed
+    from school_improvement.evidence import indicators as ind_mod
+    from school_improvement.rules import THRESHOLD_NAMES
+
+    assert set().union(*ind_mod.THRESHOLDS_READ.values()) == THRESHOLD_NAMES
+    methods = {n[3:] for n in dir(SchoolIndicators) if n.startswith("_i_")}
+    assert set(ind_mod.THRESHOLDS_READ) <= methods
+    rules = load_rule_set("cambs-2021-23")
+    rules = rules.model_copy(update={"thresholds": {**rules.thresholds, "attendance_low_one_year_points": 2.0,
+                                                    "disadvantaged_gap_very_wide_points": 10.0}})
+    read: list[str] = []
+    real_t = SchoolIndicators.t
+    monkeypatch.setattr(SchoolIndicators, "t", lambda self, name: (read.append(name), real_t(self, name))[1])
+    schools = [
+        {"ks2": [ks2(URN, rwm_exp=40.0, rwm_exp_prev1=45.0, rwm_exp_prev2=60.0, rwm_exp_disadv=20.0,
+                     rwm_exp_other=60.0, rwm_exp_disadv_prev1=20.0, rwm_exp_other_prev1=62.0)],
+         "absence": [absence(URN, overall_absence=9.0, persistent_absence=30.0)]},
+        {"ks2": [ks2(URN, rwm_exp=80.0, rwm_exp_prev1=60.0, rwm_exp_prev2=58.0, rwm_exp_disadv=70.0,
+                     rwm_exp_other=72.0, rwm_exp_disadv_prev1=50.0, rwm_exp_other_prev1=70.0)],
+         "absence": [absence(URN, overall_absence=6.5)]},
+        {"ks4": feed("ks4", [{"urn": URN, "cohort": 100, "att8": 30.0, "att8_disadv": 20.0, "att8_other": 40.0,
+                              "p8_upper": 0.1, "p8_lower": -0.5}],
+                     [{"level": "national", "la_code": None, "phase": None, "att8": 46.5, "att8_disadv": 35.0,
+                       "att8_other": 50.0}])},
+    ]
+    priors = [{}, {"overall_absence": (9.5, "2023-24")}, {"overall_absence": (5.0, "2023-24")}]
+    covered: set[str] = set()
+    for name in sorted(methods):
+        seen: set[str] = set()
+        for kinds in schools:
+            for prior in priors:
+                read.clear()
+                SchoolIndicators(URN, term_data(gias=[gias(URN)], **kinds), rules, prior).get(name)
+                seen |= set(read)
+        assert seen <= set(ind_mod.THRESHOLDS_READ.get(name, ())), (name, seen)
+        covered |= seen
+    # The schools above take the branches that read every threshold (else the check would prove little).
+    assert covered == THRESHOLD_NAMES, THRESHOLD_NAMES - covered

@@ -32,6 +32,9 @@ THRESHOLD_NAMES = frozenset({
     "attendance_low_one_year_points", "attendance_consistently_low_points", "persistent_absence_low_points",
     "attendance_rapid_improvement_points", "absence_rising_points", "disadvantaged_gap_wide_points",
     "disadvantaged_gap_very_wide_points", "disadvantaged_accelerated_points"})
+# Thresholds a rule set may leave out, and the reading that follows (attendance_low_one_year_points: "not improving"
+# is not judged on one year's figures).
+OPTIONAL_THRESHOLDS = frozenset({"attendance_low_one_year_points"})
 # Evidence keys that only the intelligence kind reads: on another kind they would be loaded and ignored.
 INTELLIGENCE_ONLY = ("min_severity", "max_severity", "min_count", "within_months")
 
@@ -664,7 +667,44 @@ def load_rule_set(rule_id: str, folder: Path = RULES_DIR) -> RuleSet:
         raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) names unknown indicators "
                          f"{sorted({n for _, n in unknown})}:\n  " + "\n  ".join(lines)
                          + f"\n  The indicators are: {', '.join(sorted(known))}")
+    _threshold_problems(rs, raw, rule_id, folder)
     return rs
+
+
+def _threshold_problems(rs: RuleSet, raw: dict, rule_id: str, folder: Path) -> None:
+    """Every threshold the named indicators read is given; none is given that they do not read (it would change
+    nothing: a reading loaded and silently not applied, e.g. a "very wide" gap with no indicator naming it)."""
+    from .evidence.assess import MEASURE_INDICATORS
+    from .evidence.indicators import THRESHOLDS_READ
+
+    # The history's figures are computed for every school, so their indicators' thresholds must be given too.
+    named: dict[str, list[str]] = {i: ["the history's figures"] for i in MEASURE_INDICATORS}
+    for _, label, evidence in _evidence_paths(rs):
+        for e in evidence:
+            if e.indicator:
+                named.setdefault(e.indicator, []).append(label)
+    for o in rs.overriding.conditions:
+        if o.indicator:
+            named.setdefault(o.indicator, []).append(f"overriding condition {o.id}")
+    reads: dict[str, set[str]] = {}
+    for ind in named:
+        for t in THRESHOLDS_READ.get(ind, ()):
+            reads.setdefault(t, set()).add(ind)
+    lines = []
+    for t in rs.thresholds:
+        if t in THRESHOLD_NAMES and t not in reads:
+            readers = sorted(i for i, ts in THRESHOLDS_READ.items() if t in ts)
+            where, key = _where(raw, ("thresholds", t))
+            lines.append(f"{where + ': ' if where else ''}{key}: read only by the indicator(s) {', '.join(readers)}, "
+                         f"which this rule set does not name: it would change nothing (remove it, or name one of them "
+                         f"in a criterion's or letter's evidence)")
+    for t in sorted(set(reads) - set(rs.thresholds) - OPTIONAL_THRESHOLDS):
+        users = sorted({label for i in reads[t] for label in named[i]})
+        lines.append(f"thresholds: {t!r} is missing; {', '.join(sorted(reads[t]))} read it (named by "
+                     f"{', '.join(users[:3])}{' ...' if len(users) > 3 else ''})")
+    if lines:
+        raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) has thresholds that do not fit the "
+                         f"indicators it names:\n  " + "\n  ".join(lines))
 
 
 def load_rule_set_arg(arg: str) -> RuleSet:

@@ -465,10 +465,14 @@ def academies(data: TermData) -> pd.DataFrame:
     return _open_schools(data, "is_academy")
 
 
+# The indicators computed for every school whatever the rule set names: their figures are kept in the history.
+MEASURE_INDICATORS = ("ofsted_good_or_better", "attainment_consistently_below", "disadvantaged_gap_wide",
+                      "attendance_low_not_improving")
+
+
 def school_measures(ev: SchoolEvidence, school: dict) -> dict:
     """Figures kept in the history so next term can see change (Ofsted band, absence, attainment)."""
-    for name in ("ofsted_good_or_better", "attainment_consistently_below", "disadvantaged_gap_wide",
-                 "attendance_low_not_improving"):
+    for name in MEASURE_INDICATORS:
         ev.indicators.get(name)
     out = {k: [v[0], v[1]] for k, v in ev.indicators.measures.items()}
     out["head"] = [ev.indicators.head_now(), ev.indicators.head_since()]

@@ -124,6 +124,31 @@ def _fmt(v: float | None, unit: str = "") -> str:
     return "n/a" if v is None else f"{v:.1f}{unit}"
 
 
+_ATTAINMENT = ("small_cohort", "attainment_below_points", "attainment8_below_points")  # every attainment figure
+_GAP = ("small_cohort", "disadvantaged_gap_wide_points")
+# Which thresholds each indicator reads (tests/test_rule_set_mistakes.py checks it against what the code reads): a
+# rule set's threshold that no indicator it names reads would change nothing, so it is refused when it loads.
+THRESHOLDS_READ: dict[str, tuple[str, ...]] = {
+    "attainment_consistently_below": _ATTAINMENT,
+    "attainment_broadly_in_line": _ATTAINMENT + ("attainment_in_line_points",),
+    "attainment_at_or_above_national": _ATTAINMENT,
+    "attainment_declining": _ATTAINMENT + ("attainment_declining_points",),
+    "attainment_declining_sharply": _ATTAINMENT + ("attainment_declining_points",),
+    "attainment_significant_improvement": _ATTAINMENT + ("attainment_improvement_points",),
+    "disadvantaged_gap_wide": _GAP,
+    "disadvantaged_gap_persistently_wide": _GAP,
+    "disadvantaged_gap_persistently_very_wide": _GAP + ("disadvantaged_gap_very_wide_points",),
+    "disadvantaged_accelerated": ("small_cohort", "disadvantaged_accelerated_points"),
+    "attendance_high_or_rapidly_improving": ("attendance_rapid_improvement_points",),
+    "attendance_low_not_improving": ("attendance_low_points", "attendance_low_one_year_points",
+                                     "attendance_rapid_improvement_points"),
+    "attendance_consistently_low": ("attendance_consistently_low_points", "persistent_absence_low_points",
+                                    "attendance_rapid_improvement_points"),
+    "persistent_absence_high": ("persistent_absence_low_points",),
+    "absence_rising": ("absence_rising_points",),
+}
+
+
 class SchoolIndicators:
     """Computes the indicators of one school for one term, caching each one."""
 
