@@ -135,6 +135,8 @@ THRESHOLDS_READ: dict[str, tuple[str, ...]] = {
     "attainment_declining": _ATTAINMENT + ("attainment_declining_points",),
     "attainment_declining_sharply": _ATTAINMENT + ("attainment_declining_points",),
     "attainment_significant_improvement": _ATTAINMENT + ("attainment_improvement_points",),
+    "progress_significantly_below": _ATTAINMENT,
+    "progress_significantly_above": _ATTAINMENT,
     "disadvantaged_gap_wide": _GAP,
     "disadvantaged_gap_persistently_wide": _GAP,
     "disadvantaged_gap_persistently_very_wide": _GAP + ("disadvantaged_gap_very_wide_points",),
@@ -342,6 +344,20 @@ class SchoolIndicators:
     def _i_attainment_at_or_above_national(self) -> Finding:
         return self._attainment_finding(
             lambda e: e["value"] >= e["national"] and not e["sig_below"], self._describe)
+
+    # Progress, for a reading that judges achievement by progress rather than attainment ("achieve well", "persistent
+    # concerns about achievement", "attainment/progress gaps"): a subject's KS2 progress score, or KS4 Progress 8,
+    # significantly below (above) average, i.e. its confidence interval wholly below (above) 0. Not published: not
+    # judged. The shipped rule set reports progress beside attainment and names neither.
+    def _i_progress_significantly_below(self) -> Finding:
+        return self._attainment_finding(
+            lambda e: e["sig_below"] if e.get("progress_published") else "progress not published: not judged",
+            self._describe)
+
+    def _i_progress_significantly_above(self) -> Finding:
+        return self._attainment_finding(
+            lambda e: (e["sig_above"] and not e["sig_below"]) if e.get("progress_published")
+            else "progress not published: not judged", self._describe)
 
     def _declining(self, e) -> "bool | str":
         """A trend: lower than the year before, which was lower than the year before that, by `points` in all."""

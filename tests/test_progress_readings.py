@@ -1,0 +1,51 @@
+"""A reading that judges achievement by progress, not attainment (helper F's trial of unseen readings).
+
+"Pupils ... achieve well", "persistent concerns about achievement ... in one or more key stages", "attainment/
+progress gaps": an adviser may read these as progress. The shipped rule set judges attainment and reports progress
+beside it; a rule set may name `progress_significantly_below` / `progress_significantly_above` instead or as well.
+"""
+
+from __future__ import annotations
+
+from factories import gias, ks2, term_data
+from school_improvement.decisions.categorise import categorise
+from school_improvement.evidence.indicators import SchoolIndicators
+from school_improvement.rules import load_rule_set, load_rule_set_arg
+
+RULES = load_rule_set("cambs-2021-23")
+URN = 990601
+# Attainment at national (61%), writing progress significantly below average.
+WRITING_BELOW = dict(rwm_exp=61.0, read_prog=0.5, read_prog_lower=-1.0, read_prog_upper=2.0, writ_prog=-3.0,
+                     writ_prog_lower=-5.0, writ_prog_upper=-1.0, mat_prog=0.2, mat_prog_lower=-1.2, mat_prog_upper=1.6)
+ALL_ABOVE = dict(rwm_exp=61.0, read_prog=2.5, read_prog_lower=0.5, read_prog_upper=4.5, writ_prog=1.5,
+                 writ_prog_lower=0.2, writ_prog_upper=2.8, mat_prog=2.0, mat_prog_lower=0.3, mat_prog_upper=3.7)
+
+
+def _ind(row, rules=RULES):
+    return SchoolIndicators(URN, term_data(gias=[gias(URN)], ks2=[row]), rules)
+
+
+def test_progress_indicators_read_the_confidence_intervals():
+    below = _ind(ks2(URN, **WRITING_BELOW))
+    assert below.get("progress_significantly_below").met is True
+    assert below.get("progress_significantly_above").met is False
+    above = _ind(ks2(URN, **ALL_ABOVE))
+    assert above.get("progress_significantly_below").met is False
+    assert above.get("progress_significantly_above").met is True
+    unpublished = _ind(ks2(URN, rwm_exp=61.0)).get("progress_significantly_below")
+    assert unpublished.met is None and "progress not published" in unpublished.reason
+
+
+def test_a_progress_reading_written_as_data_moves_the_school(tmp_path):
+    path = tmp_path / "cambs-progress.yaml"
+    path.write_text(
+        "id: cambs-progress\ntitle: Progress reading\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+        "criteria_replace:\n"
+        "  - {id: QE-H6, area: quality_of_education, level: high, wording: \"Attainment is consistently below national "
+        "averages at the end of each Key Stage\", evidence: [{indicator: attainment_consistently_below}, "
+        "{indicator: progress_significantly_below}]}\n", encoding="utf-8")
+    reading = load_rule_set_arg(str(path))
+    data = term_data(gias=[gias(URN)], ks2=[ks2(URN, **WRITING_BELOW)])
+    base, alt = categorise(data, RULES).table.iloc[0], categorise(data, reading).table.iloc[0]
+    assert "QE-H6" not in base["criteria_met"].split("; ") and "QE-H6" in alt["criteria_met"].split("; ")
+    assert alt["category"] == "high" and base["category"] != "high"
