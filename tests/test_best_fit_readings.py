@@ -88,3 +88,53 @@ def test_a_reading_written_as_the_readme_says_loads_and_is_applied(tmp_path):
     rs = load_rule_set_arg(str(path))
     assert rs.best_fit.min_share == {"high": 0.5} and rs.best_fit.combine_areas == "most_support"
     assert rs.best_fit.area_ties == BASE.best_fit.area_ties  # the rest of best_fit is the parent's
+
+
+def test_an_area_can_weigh_more_in_the_mean():
+    """The peer review's emphasis on outcomes: quality of education counted twice. Leadership high (3), quality of
+    education and behaviour low (1): a mean of 5/3, medium; with quality of education weighed twice,
+    (3 + 2 + 1) / 4 = 1.5, halfway, which the rule set's tie rule (less support) sends to low."""
+    school = {("leadership_management", "high"): 1, ("quality_of_education", "low"): 1,
+              ("behaviour_attitudes", "low"): 1}
+    assert best_fit(_results(school), BASE)[0] == "medium"  # (3 + 1 + 1) / 3
+    level, _, borderline = best_fit(_results(school), _with(area_weights={"quality_of_education": 2.0}))
+    assert level == "low" and any("(1.50) is halfway between low and medium" in b for b in borderline), borderline
+
+
+@pytest.mark.parametrize("body, says", [
+    ("best_fit: {area_weights: {quality_of_educaton: 2}}\n", "best_fit.area_weights names 'quality_of_educaton'"),
+    ("best_fit: {area_weights: {quality_of_education: 0}}\n", "is not above 0"),
+    ("member_alerts: {letters_flagged: [warning_notise]}\n", "member_alerts.letters_flagged"),
+])
+def test_a_weighting_or_alert_reading_with_a_mistake_is_refused(tmp_path, body, says):
+    path = tmp_path / "cambs-reading.yaml"
+    path.write_text("id: cambs-reading\ntitle: A reading\nextends: cambs-2021-23\nreview_by: 2026-08-31\n" + body,
+                    encoding="utf-8")
+    with pytest.raises(RulesError, match=r"line 5") as err:
+        load_rule_set_arg(str(path))
+    assert says in str(err.value), str(err.value)
+
+
+def test_members_can_be_alerted_for_a_letter_flagged_not_only_issued():
+    """"Elected Members are alerted if a school in their ward is causing significant concern": the shipped reading
+    alerts for a letter issued (in the letters log); another reading alerts when a Warning Notice is due."""
+    from datetime import date
+
+    from factories import flag, gias, letter, term_data
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.decisions.letters import flag_letters
+
+    urn = 990701
+    # A Significant Concerns letter issued last year, and a new concern this term: the Warning Notice is due.
+    data = term_data(gias=[gias(urn)], letters_log=[letter(urn, "significant_concerns_letter", date(2025, 3, 10))],
+                     la_intelligence=[flag(urn, "leaders_not_acting", "high"), flag(urn, "finance", "high")])
+    flagged = BASE.model_copy(update={"member_alerts": BASE.member_alerts.model_copy(
+        update={"letters_flagged": ["warning_notice"], "categories": []})})
+    for rules, alerted in ((BASE.model_copy(update={"member_alerts": BASE.member_alerts.model_copy(
+            update={"categories": []})}), False), (flagged, True)):
+        cat = categorise(data, rules).table
+        out = flag_letters(data, rules, cat, {}, date(2025, 9, 24))
+        assert list(out.letters["letter"]) == ["warning_notice"], out.letters
+        assert (urn in set(out.member_alerts["urn"])) is alerted
+        if alerted:
+            assert "Warning Notice due this term (flagged)" in out.member_alerts.iloc[0]["reason"]

@@ -165,6 +165,9 @@ class BestFit(BaseModel):
     # How the judged areas make the school's level: "mean" (to the nearest level, ties by `school_ties`), or
     # "most_support" (the school is at its area of most support: one area at high places the school at high).
     combine_areas: Literal["mean", "most_support"] = "mean"
+    # The weight of each area in the mean (default 1 each): e.g. quality of education counted twice, for a reading that
+    # puts outcomes first (Priority 3, the peer review).
+    area_weights: dict[str, float] = {}
 
 
 class Windows(BaseModel):
@@ -252,6 +255,8 @@ class MemberAlerts(BaseModel):
     categories: list[str]
     letters_issued: list[str]
     issued_within_terms: int = Field(ge=1)
+    # Letters flagged this term (due, before the Director's decision) that alert members too; none by default.
+    letters_flagged: list[str] = []
 
 
 class RuleSet(BaseModel):
@@ -369,6 +374,12 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                     *((("support_plan_exceptions", i, "levels"), x) for i, e in enumerate(rs.support_plan_exceptions)
                       for x in e.levels),
                     *((("letters", k, "not_for_categories"), x) for k, r in rs.letters.items() for x in r.not_for_categories)]
+    out += [(("best_fit", "area_weights", a), f"best_fit.area_weights names {a!r}, which is not an area of this rule "
+             f"set {sorted(rs.areas)}") for a in rs.best_fit.area_weights if a not in rs.areas]
+    out += [(("best_fit", "area_weights", a), f"best_fit.area_weights for {a}: {w} is not above 0")
+            for a, w in rs.best_fit.area_weights.items() if not w > 0]
+    out += [(("member_alerts", "letters_flagged"), f"member_alerts.letters_flagged: {x!r} is not a letter of this rule "
+             f"set") for x in rs.member_alerts.letters_flagged if x not in rs.letters]
     named_levels += [(("best_fit", "min_bullets", lv), lv) for lv in rs.best_fit.min_bullets]
     named_levels += [(("best_fit", "min_share", lv), lv) for lv in rs.best_fit.min_share]
     out += [(("best_fit", "min_bullets", lv), f"best_fit.min_bullets for {lv}: {n} is below 1 (a level with no "

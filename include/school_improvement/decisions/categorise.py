@@ -96,7 +96,8 @@ def best_fit(results: list[CriterionResult], rules: RuleSet) -> tuple[str | None
         return None, areas, borderline
     if bf.combine_areas == "most_support":  # the school is at its area of most support
         return rules.levels[max(judged) - 1], areas, borderline
-    mean = sum(judged) / len(judged)
+    weights = {a: bf.area_weights.get(a, 1.0) for a, v in areas.items() if v}
+    mean = sum(weights[a] * rules.level_score(v) for a, v in areas.items() if v) / sum(weights.values())
     frac = mean - math.floor(mean)
     lower, upper = rules.levels[math.floor(mean) - 1], rules.levels[min(math.ceil(mean), len(rules.levels)) - 1]
     if frac == 0.5:
