@@ -49,3 +49,39 @@ def test_a_progress_reading_written_as_data_moves_the_school(tmp_path):
     base, alt = categorise(data, RULES).table.iloc[0], categorise(data, reading).table.iloc[0]
     assert "QE-H6" not in base["criteria_met"].split("; ") and "QE-H6" in alt["criteria_met"].split("; ")
     assert alt["category"] == "high" and base["category"] != "high"
+
+
+def test_disadvantaged_pupils_own_results_against_national_are_indicators():
+    """The peer review's reading: the group's own results. National (factories): disadvantaged 46%, others 68%."""
+    from factories import feed
+
+    rules = RULES.model_copy(update={"thresholds": {**RULES.thresholds, "disadvantaged_below_points": 5.0}})
+    low = _ind(ks2(URN, rwm_exp_disadv=38.0, rwm_exp_other=60.0), rules)
+    f = low.get("disadvantaged_below_national_disadvantaged")
+    assert f.met is True and "disadvantaged pupils 38.0%" in f.value and "disadvantaged pupils 46.0%" in f.comparator
+    assert low.get("disadvantaged_below_national_other").met is True  # 38 < 68 - 5
+    close = _ind(ks2(URN, rwm_exp_disadv=44.0, rwm_exp_other=60.0), rules)
+    assert close.get("disadvantaged_below_national_disadvantaged").met is False  # 44 is within 5 of 46
+    assert close.get("disadvantaged_below_national_other").met is True
+    small = _ind(ks2(URN, rwm_exp_disadv=10.0, disadv_cohort=4), rules).get("disadvantaged_below_national_other")
+    assert small.met is None and "small disadvantaged cohort" in small.reason
+    # KS4: Attainment 8 of disadvantaged pupils against the national figure.
+    ks4 = feed("ks4", [{"urn": URN, "cohort": 100, "att8": 40.0, "att8_disadv": 28.0, "att8_other": 45.0}],
+               [{"level": "national", "la_code": None, "phase": None, "att8": 46.5, "att8_disadv": 35.0, "att8_other": 50.0}])
+    k = SchoolIndicators(URN, term_data(gias=[gias(URN)], ks4=ks4), rules).get("disadvantaged_below_national_disadvantaged")
+    assert k.met is True and "KS4 Attainment 8" in k.value
+
+
+def test_a_reading_naming_them_needs_its_threshold(tmp_path):
+    body = ("letters_replace:\n  significant_concerns_letter:\n    - {id: SCL-8, wording: w, evidence: "
+            "[{indicator: disadvantaged_gap_persistently_wide}, {indicator: disadvantaged_below_national_other}]}\n")
+    path = tmp_path / "cambs-dis.yaml"
+    head = "id: cambs-dis\ntitle: t\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+    path.write_text(head + body, encoding="utf-8")
+    import pytest
+    from school_improvement.errors import RulesError
+
+    with pytest.raises(RulesError, match="'disadvantaged_below_points' is missing"):
+        load_rule_set_arg(str(path))
+    path.write_text(head + "thresholds: {disadvantaged_below_points: 10.0}\n" + body, encoding="utf-8")
+    assert load_rule_set_arg(str(path)).threshold("disadvantaged_below_points") == 10.0

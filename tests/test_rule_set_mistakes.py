@@ -228,7 +228,8 @@ def test_the_thresholds_each_indicator_reads_are_those_the_code_reads(monkeypatc
     assert set(ind_mod.THRESHOLDS_READ) <= methods
     rules = load_rule_set("cambs-2021-23")
     rules = rules.model_copy(update={"thresholds": {**rules.thresholds, "attendance_low_one_year_points": 2.0,
-                                                    "disadvantaged_gap_very_wide_points": 10.0}})
+                                                    "disadvantaged_gap_very_wide_points": 10.0,
+                                                    "disadvantaged_below_points": 5.0}})
     read: list[str] = []
     real_t = SchoolIndicators.t
     monkeypatch.setattr(SchoolIndicators, "t", lambda self, name: (read.append(name), real_t(self, name))[1])

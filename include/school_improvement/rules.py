@@ -31,7 +31,7 @@ THRESHOLD_NAMES = frozenset({
     "attainment_declining_points", "attainment_improvement_points", "attendance_low_points",
     "attendance_low_one_year_points", "attendance_consistently_low_points", "persistent_absence_low_points",
     "attendance_rapid_improvement_points", "absence_rising_points", "disadvantaged_gap_wide_points",
-    "disadvantaged_gap_very_wide_points", "disadvantaged_accelerated_points"})
+    "disadvantaged_gap_very_wide_points", "disadvantaged_accelerated_points", "disadvantaged_below_points"})
 # Thresholds a rule set may leave out, and the reading that follows (attendance_low_one_year_points: "not improving"
 # is not judged on one year's figures).
 OPTIONAL_THRESHOLDS = frozenset({"attendance_low_one_year_points"})

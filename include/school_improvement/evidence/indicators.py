@@ -141,6 +141,8 @@ THRESHOLDS_READ: dict[str, tuple[str, ...]] = {
     "disadvantaged_gap_persistently_wide": _GAP,
     "disadvantaged_gap_persistently_very_wide": _GAP + ("disadvantaged_gap_very_wide_points",),
     "disadvantaged_accelerated": ("small_cohort", "disadvantaged_accelerated_points"),
+    "disadvantaged_below_national_disadvantaged": ("small_cohort", "disadvantaged_below_points"),
+    "disadvantaged_below_national_other": ("small_cohort", "disadvantaged_below_points"),
     "attendance_high_or_rapidly_improving": ("attendance_rapid_improvement_points",),
     "attendance_low_not_improving": ("attendance_low_points", "attendance_low_one_year_points",
                                      "attendance_rapid_improvement_points"),
@@ -408,6 +410,7 @@ class SchoolIndicators:
                  "disadv_prev1": d1,
                  "nat_gap": None if nd is None or no is None else no - nd,
                  "nat_gap_prev1": None if nd1 is None or no1 is None else no1 - nd1,
+                 "nat_disadv": nd, "nat_other": no, "unit_of": "%",
                  "label": "KS2 RWM expected standard", "unit": " points", "national_label": nat.get("_label") or "national"}
             # Last year's gap counts towards "persistently wide" only if last year's cohort was big enough to judge
             # (the small-cohort rule applies to every year it reads, not only this one).
@@ -433,7 +436,8 @@ class SchoolIndicators:
             g = {"ks": "KS4", "source": feed.source, "year": feed.academic_year or "", "disadv": d, "other": o,
                  "cohort": None, "gap": None if d is None or o is None else o - d, "gap_prev1": None,
                  "disadv_prev1": None, "nat_gap": None if nd is None or no is None else no - nd,
-                 "nat_gap_prev1": None, "label": "KS4 Attainment 8", "unit": "", "national_label": nat.get("_label") or "national"}
+                 "nat_gap_prev1": None, "nat_disadv": nd, "nat_other": no, "unit_of": "",
+                 "label": "KS4 Attainment 8", "unit": "", "national_label": nat.get("_label") or "national"}
             prior = self.prior.get("disadv_gap")
             if prior and prior[1] != g["year"]:
                 g["gap_prev1"] = _num(prior[0])
@@ -485,6 +489,28 @@ class SchoolIndicators:
     def _i_disadvantaged_gap_persistently_very_wide(self) -> Finding:
         w, vw = self.t("disadvantaged_gap_wide_points"), self.t("disadvantaged_gap_very_wide_points")
         return self._gap_finding(lambda g: self._persistently(g, g["gap"] - g["nat_gap"] > vw, w))
+
+    def _disadvantaged_vs(self, key: str, whom: str) -> Finding:
+        """The school's disadvantaged pupils' own figure below a national one by more than
+        `disadvantaged_below_points` (the same points on the KS4 Attainment 8 scale, as the gap thresholds)."""
+        g, pts = self._gap(), self.t("disadvantaged_below_points")
+        if "reason" in g:
+            return Finding(None, reason=g["reason"], source=g.get("source", ""))
+        u = g["unit_of"]
+        versus = f"{g.get('national_label') or 'national'}, {whom} {_fmt(g[key], u)}"
+        s = f"{g['label']}: disadvantaged pupils {_fmt(g['disadv'], u)} vs {versus}{_yr(g['year'])}"
+        return Finding(g["disadv"] < g[key] - pts, value=s, source=g["source"],
+                       measures={"disadv_gap": (g["gap"], g["year"])}, comparator=versus)
+
+    # Priority 3 ("improve outcomes for disadvantaged and vulnerable groups ... and close the gaps between them and
+    # other pupils in the country") and the peer review ("a pattern of low achievement in many of the more
+    # vulnerable groups"): the group's own results, for a reading that weighs them beside the in-school gap.
+    def _i_disadvantaged_below_national_disadvantaged(self) -> Finding:
+        return self._disadvantaged_vs("nat_disadv", "disadvantaged pupils")
+
+    def _i_disadvantaged_below_national_other(self) -> Finding:
+        # DfE's measure of the gap: the school's disadvantaged pupils against other pupils nationally.
+        return self._disadvantaged_vs("nat_other", "other pupils")
 
     def _i_disadvantaged_accelerated(self) -> Finding:
         # "Significantly accelerated the achievement of disadvantaged groups": the gap narrowed by `w` AND the
