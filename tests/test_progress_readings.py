@@ -1,4 +1,6 @@
-"""A reading that judges achievement by progress, not attainment (helper F's trial of unseen readings).
+"""Readings of the Strategy's data bullets an adviser may take, as rule-set data (helper F's trial).
+
+Progress: a reading that judges achievement by progress, not attainment.
 
 "Pupils ... achieve well", "persistent concerns about achievement ... in one or more key stages", "attainment/
 progress gaps": an adviser may read these as progress. The shipped rule set judges attainment and reports progress
@@ -6,6 +8,8 @@ beside it; a rule set may name `progress_significantly_below` / `progress_signif
 """
 
 from __future__ import annotations
+
+import pytest
 
 from factories import gias, ks2, term_data
 from school_improvement.decisions.categorise import categorise
@@ -78,10 +82,41 @@ def test_a_reading_naming_them_needs_its_threshold(tmp_path):
     path = tmp_path / "cambs-dis.yaml"
     head = "id: cambs-dis\ntitle: t\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
     path.write_text(head + body, encoding="utf-8")
-    import pytest
     from school_improvement.errors import RulesError
 
     with pytest.raises(RulesError, match="'disadvantaged_below_points' is missing"):
         load_rule_set_arg(str(path))
     path.write_text(head + "thresholds: {disadvantaged_below_points: 10.0}\n" + body, encoding="utf-8")
     assert load_rule_set_arg(str(path)).threshold("disadvantaged_below_points") == 10.0
+
+
+@pytest.mark.parametrize("years, below_once, below_twice, below_thrice", [
+    (1, True, True, True),    # "consistently" read as this year's figure alone
+    (2, None, True, True),    # the shipped reading: this year and the last (one year's figures: not judged)
+    (3, None, False, True),   # three years running: KS2 holds three
+])
+def test_consistently_is_the_rule_sets_number_of_years(years, below_once, below_twice, below_thrice):
+    rules = RULES.model_copy(update={"thresholds": {**RULES.thresholds, "consistently_years": years}})
+
+    def met(**figures):
+        return _ind(ks2(URN, **figures), rules).get(
+            "attainment_consistently_below").met
+    # National 61% (60% the year before): 45% is more than 10 points below.
+    assert met(rwm_exp=45.0, rwm_exp_prev1=None, rwm_exp_prev2=None) is below_once
+    assert met(rwm_exp=45.0, rwm_exp_prev1=44.0, rwm_exp_prev2=62.0) is below_twice
+    assert met(rwm_exp=45.0, rwm_exp_prev1=44.0, rwm_exp_prev2=40.0) is below_thrice
+
+
+def test_three_years_of_gaps_are_not_held_so_not_judged_and_a_bad_number_is_refused(tmp_path):
+    from school_improvement.errors import RulesError
+
+    rules = RULES.model_copy(update={"thresholds": {**RULES.thresholds, "consistently_years": 3}})
+    wide = ks2(URN, rwm_exp_disadv=30.0, rwm_exp_other=75.0, rwm_exp_disadv_prev1=31.0, rwm_exp_other_prev1=76.0)
+    f = _ind(wide, rules).get("disadvantaged_gap_persistently_wide")
+    assert f.met is None and "3 years asked for by the rule set (consistently_years), the feeds hold 2" in f.reason
+    assert _ind(wide).get("disadvantaged_gap_persistently_wide").met is True  # two years: wide both
+    path = tmp_path / "cambs-years.yaml"
+    path.write_text("id: cambs-years\ntitle: t\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+                    "thresholds: {consistently_years: 4}\n", encoding="utf-8")
+    with pytest.raises(RulesError, match=r"line 5: thresholds.consistently_years: consistently_years is 1, 2 or 3"):
+        load_rule_set_arg(str(path))

@@ -31,7 +31,8 @@ THRESHOLD_NAMES = frozenset({
     "attainment_declining_points", "attainment_improvement_points", "attendance_low_points",
     "attendance_low_one_year_points", "attendance_consistently_low_points", "persistent_absence_low_points",
     "attendance_rapid_improvement_points", "absence_rising_points", "disadvantaged_gap_wide_points",
-    "disadvantaged_gap_very_wide_points", "disadvantaged_accelerated_points", "disadvantaged_below_points"})
+    "disadvantaged_gap_very_wide_points", "disadvantaged_accelerated_points", "disadvantaged_below_points",
+    "consistently_years"})
 # Thresholds a rule set may leave out, and the reading that follows (attendance_low_one_year_points: "not improving"
 # is not judged on one year's figures).
 OPTIONAL_THRESHOLDS = frozenset({"attendance_low_one_year_points"})
@@ -365,6 +366,10 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
             out.append((("thresholds", name), f"threshold {name!r} is read by nothing"
                         + (f" (did you mean {near[0]!r}?)" if near else "")
                         + f"; the thresholds are: {', '.join(sorted(THRESHOLD_NAMES))}"))
+    years = rs.thresholds.get("consistently_years")
+    if years is not None and years not in (1, 2, 3):
+        out.append((("thresholds", "consistently_years"), f"consistently_years is 1, 2 or 3 (years of figures that "
+                    f"must all show it), not {years!r}"))
     if set(rs.support_plan) != levels:
         out.append((("support_plan",), f"support_plan must have exactly the levels {rs.levels}, has {sorted(rs.support_plan)}"))
     named_levels = [(("best_fit", "no_evidence_level"), rs.best_fit.no_evidence_level),

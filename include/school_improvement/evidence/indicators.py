@@ -120,6 +120,10 @@ def _year_before(year: str) -> str:
 _ONE_YEAR = "one year's figures only, no trend: not judged"
 
 
+def _not_held(years: int, held: int) -> str:
+    return f"{years} years asked for by the rule set (consistently_years), the feeds hold {held}: not judged"
+
+
 def _fmt(v: float | None, unit: str = "") -> str:
     return "n/a" if v is None else f"{v:.1f}{unit}"
 
@@ -129,7 +133,7 @@ _GAP = ("small_cohort", "disadvantaged_gap_wide_points")
 # Which thresholds each indicator reads (tests/test_rule_set_mistakes.py checks it against what the code reads): a
 # rule set's threshold that no indicator it names reads would change nothing, so it is refused when it loads.
 THRESHOLDS_READ: dict[str, tuple[str, ...]] = {
-    "attainment_consistently_below": _ATTAINMENT,
+    "attainment_consistently_below": _ATTAINMENT + ("consistently_years",),
     "attainment_broadly_in_line": _ATTAINMENT + ("attainment_in_line_points",),
     "attainment_at_or_above_national": _ATTAINMENT,
     "attainment_declining": _ATTAINMENT + ("attainment_declining_points",),
@@ -138,8 +142,8 @@ THRESHOLDS_READ: dict[str, tuple[str, ...]] = {
     "progress_significantly_below": _ATTAINMENT,
     "progress_significantly_above": _ATTAINMENT,
     "disadvantaged_gap_wide": _GAP,
-    "disadvantaged_gap_persistently_wide": _GAP,
-    "disadvantaged_gap_persistently_very_wide": _GAP + ("disadvantaged_gap_very_wide_points",),
+    "disadvantaged_gap_persistently_wide": _GAP + ("consistently_years",),
+    "disadvantaged_gap_persistently_very_wide": _GAP + ("disadvantaged_gap_very_wide_points", "consistently_years"),
     "disadvantaged_accelerated": ("small_cohort", "disadvantaged_accelerated_points"),
     "disadvantaged_below_national_disadvantaged": ("small_cohort", "disadvantaged_below_points"),
     "disadvantaged_below_national_other": ("small_cohort", "disadvantaged_below_points"),
@@ -147,7 +151,7 @@ THRESHOLDS_READ: dict[str, tuple[str, ...]] = {
     "attendance_low_not_improving": ("attendance_low_points", "attendance_low_one_year_points",
                                      "attendance_rapid_improvement_points"),
     "attendance_consistently_low": ("attendance_consistently_low_points", "persistent_absence_low_points",
-                                    "attendance_rapid_improvement_points"),
+                                    "attendance_rapid_improvement_points", "consistently_years"),
     "persistent_absence_high": ("persistent_absence_low_points",),
     "absence_rising": ("absence_rising_points",),
 }
@@ -224,8 +228,8 @@ class SchoolIndicators:
             cohort = _num(r.get("cohort"))
             v, n = _num(r.get("rwm_exp")), _num(nat.get("rwm_exp"))
             p1, p2 = _num(r.get("rwm_exp_prev1")), _num(r.get("rwm_exp_prev2"))
-            n1 = _num(nat.get("rwm_exp_prev1"))
-            e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, cohort=cohort)
+            n1, n2 = _num(nat.get("rwm_exp_prev1")), _num(nat.get("rwm_exp_prev2"))
+            e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, national_prev2=n2, cohort=cohort)
             e["national_label"] = nat.get("_label") or "national"
             if cohort is not None and cohort < small:
                 e["reason"] = f"small cohort ({int(cohort)} pupils at KS2): reported as small, not judged"
@@ -311,14 +315,28 @@ class SchoolIndicators:
         # Progress (significance from its confidence intervals) is evidence too, and is reported beside it.
         return e["value"] < e["national"] - e["below_points"]
 
+    def _years(self) -> int:
+        """How many years "consistently" / "persistently" asks for: the rule set's `consistently_years` (1, 2 or 3)."""
+        return int(self.t("consistently_years"))
+
     def _i_attainment_consistently_below(self) -> Finding:
         def test(e):
             if not self._below(e):
                 return False
-            if e.get("prev1") is None:  # "consistently": this year and the year before
+            years = self._years()
+            if years == 1:
+                return True
+            if e.get("prev1") is None:  # "consistently": this year and the year before (and before that)
                 return _ONE_YEAR
             nat1 = e.get("national_prev1") or e["national"]
-            return e["prev1"] < nat1 - e["below_points"]
+            if not e["prev1"] < nat1 - e["below_points"]:
+                return False
+            if years == 2:
+                return True
+            if e.get("prev2") is None:
+                return _not_held(years, 2)
+            nat2 = e.get("national_prev2") or nat1  # no national figure two years back: last year's stands in
+            return e["prev2"] < nat2 - e["below_points"]
         return self._attainment_finding(test, self._describe)
 
     def _i_attainment_broadly_in_line(self) -> Finding:
@@ -473,14 +491,16 @@ class SchoolIndicators:
         w = self.t("disadvantaged_gap_wide_points")
         return self._gap_finding(lambda g: g["gap"] - g["nat_gap"] > w)
 
-    @staticmethod
-    def _persistently(g, now_over: bool, w: float) -> "bool | str":
-        """Wide this year and last ("persistently"); last year's gap unknown: no trend, not judged."""
-        if not now_over:
-            return False
+    def _persistently(self, g, now_over: bool, w: float) -> "bool | str":
+        """Wide this year and last ("persistently", `consistently_years` 2); last year's gap unknown: no trend, not
+        judged. One year: this year's gap alone. Three: the feeds hold two years' gaps, so not judged."""
+        years = self._years()
+        if not now_over or years == 1:
+            return now_over
         if g["gap_prev1"] is None:
             return _ONE_YEAR
-        return g["gap_prev1"] - (g["nat_gap_prev1"] or g["nat_gap"]) > w
+        wide_before = g["gap_prev1"] - (g["nat_gap_prev1"] or g["nat_gap"]) > w
+        return wide_before if (years == 2 or not wide_before) else _not_held(years, 2)
 
     def _i_disadvantaged_gap_persistently_wide(self) -> Finding:
         w = self.t("disadvantaged_gap_wide_points")
@@ -617,9 +637,13 @@ class SchoolIndicators:
                 a["persistent"] > a["nat_persistent"] + self.t("persistent_absence_low_points")
             if not (a["overall"] > bar and pa):
                 return False
+            years = self._years()
+            if years == 1:
+                return True
             if a["prev"] is None:
                 return _ONE_YEAR
-            return a["prev"] > bar and not self._improving(a)
+            before = a["prev"] > bar and not self._improving(a)
+            return before if (years == 2 or not before) else _not_held(years, 2)
         return self._absence_finding(test)
 
     def _i_persistent_absence_high(self) -> Finding:
