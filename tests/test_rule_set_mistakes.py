@@ -77,6 +77,8 @@ FULL_COPY = [
              "did you mean 'attainment_broadly_in_line'"]),
     ("key-typo", _edit(IN_LINE, "{indicator: attainment_broadly_in_line, min_severty: high}"),
      QE_M5, ["(QE-M5).evidence[0].min_severty", "not a key a rule set has here"]),
+    ("phase-typo", _edit("{phases: [All-through], levels: [low]", "{phases: [All through], levels: [low]"),
+     "{phases: [All through]", ["support_plan_exceptions[2].phases", "'All through' is not a GIAS phase"]),
     ("area-typo", _edit(f"{QE_M5}", "{id: QE-M5, area: quality_education, level: medium"),
      "{id: QE-M5, area: quality_education", ["criteria[27] (QE-M5).area", "unknown area 'quality_education'"]),
 ]

@@ -36,6 +36,10 @@ THRESHOLD_NAMES = frozenset({
 # Thresholds a rule set may leave out, and the reading that follows (attendance_low_one_year_points: "not improving"
 # is not judged on one year's figures).
 OPTIONAL_THRESHOLDS = frozenset({"attendance_low_one_year_points"})
+# GIAS's PhaseOfEducation names (DfE's code list), which a support-plan exception's `phases` are matched against:
+# a misspelt phase would match no school, and the exception would silently never apply.
+GIAS_PHASES = ("Not applicable", "Nursery", "Primary", "Middle deemed primary", "Secondary", "Middle deemed secondary",
+               "16 plus", "All-through")
 # Evidence keys that only the intelligence kind reads: on another kind they would be loaded and ignored.
 INTELLIGENCE_ONLY = ("min_severity", "max_severity", "min_count", "within_months")
 
@@ -450,6 +454,10 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
             [*((("letters", k, "escalates_from"), r.escalates_from) for k, r in rs.letters.items() if r.escalates_from),
              *((("concerns_remain", "letters_met"), x) for x in rs.concerns_remain.letters_met)]
             if x not in rs.letters]
+    out += [(("support_plan_exceptions", i, "phases"), f"support plan exception: {ph!r} is not a GIAS phase of "
+             f"education ({', '.join(GIAS_PHASES)}): it would match no school")
+            for i, e in enumerate(rs.support_plan_exceptions) for ph in e.phases
+            if ph.strip().lower() not in {g.lower() for g in GIAS_PHASES}]
     out += [(("support_plan_exceptions", i, "flag"), f"support plan exception: unknown intelligence flag {e.flag!r}")
             for i, e in enumerate(rs.support_plan_exceptions) if e.flag is not None and e.flag not in flags]
     keys = {b.key for b in rs.escalation_bodies}
