@@ -85,3 +85,10 @@ def test_a_reading_of_academy_concerns_or_member_alerts_shows_in_the_what_if():
     assert row["member_alert_a"] == "" and "medium level of support" in row["member_alert_b"].lower(), row.to_dict()
     totals = {t["what"]: (t["a"], t["b"]) for t in result.totals}
     assert totals["schools whose members are alerted"] == (0, 1)
+
+
+def test_a_rule_set_dated_for_other_terms_is_said():
+    later = load_rule_set("cambs-2025-report-cards")  # from 2025-11-10; the term's reference date is in September
+    warnings = compare_rule_sets(_data(), RULES, later).warnings
+    assert any("cambs-2025-report-cards is in force 2025-11-10 to open, not on" in w for w in warnings), warnings
+    assert not any("cambs-2021-23 is in force" in w for w in warnings)

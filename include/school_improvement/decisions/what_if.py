@@ -117,6 +117,9 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
     totals.append({"what": "schools whose members are alerted", "a": int(raw["a"][3]["urn"].nunique()),
                    "b": int(raw["b"][3]["urn"].nunique())})
     warnings = [w for w in (review_warning(rules_a, data.term), review_warning(rules_b, data.term)) if w]
+    on = data.term.reference_date
+    warnings += [f"The rule set {r.id} is in force {r.in_force}, not on {on} ({data.term}): this term is judged by "
+                 f"rules dated for other terms" for r in (rules_a, rules_b) if not r.in_force.covers(on)]
     return WhatIf(pd.DataFrame(rows, columns=WHAT_IF_COLUMNS), len(set(ta.index) | set(tb.index)), rules_a, rules_b,
                   data.term, data.la_code, warnings, totals)
 
