@@ -228,8 +228,8 @@ class SchoolIndicators:
             cohort = _num(r.get("cohort"))
             v, n = _num(r.get("rwm_exp")), _num(nat.get("rwm_exp"))
             p1, p2 = _num(r.get("rwm_exp_prev1")), _num(r.get("rwm_exp_prev2"))
-            n1, n2 = _num(nat.get("rwm_exp_prev1")), _num(nat.get("rwm_exp_prev2"))
-            e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, national_prev2=n2, cohort=cohort)
+            n1 = _num(nat.get("rwm_exp_prev1"))
+            e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, cohort=cohort)
             e["national_label"] = nat.get("_label") or "national"
             if cohort is not None and cohort < small:
                 e["reason"] = f"small cohort ({int(cohort)} pupils at KS2): reported as small, not judged"
@@ -315,6 +315,11 @@ class SchoolIndicators:
         # Progress (significance from its confidence intervals) is evidence too, and is reported beside it.
         return e["value"] < e["national"] - e["below_points"]
 
+    def _national_two_years_back(self, e) -> float | None:
+        if e["ks"] != "KS2":
+            return None
+        return _num(self.data.national("ks2", scope=self.rules.national_comparator.get("ks2")).get("rwm_exp_prev2"))
+
     def _years(self) -> int:
         """How many years "consistently" / "persistently" asks for: the rule set's `consistently_years` (1, 2 or 3)."""
         return int(self.t("consistently_years"))
@@ -335,7 +340,7 @@ class SchoolIndicators:
                 return True
             if e.get("prev2") is None:
                 return _not_held(years, 2)
-            nat2 = e.get("national_prev2") or nat1  # no national figure two years back: last year's stands in
+            nat2 = self._national_two_years_back(e) or nat1  # none in the feed: last year's stands in
             return e["prev2"] < nat2 - e["below_points"]
         return self._attainment_finding(test, self._describe)
 
