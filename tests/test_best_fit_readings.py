@@ -138,3 +138,48 @@ def test_members_can_be_alerted_for_a_letter_flagged_not_only_issued():
         assert (urn in set(out.member_alerts["urn"])) is alerted
         if alerted:
             assert "Warning Notice due this term (flagged)" in out.member_alerts.iloc[0]["reason"]
+
+
+ALL_OF_HEAD = "id: cambs-confirmed\ntitle: Data confirmed by the adviser\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+# "Attainment is declining (See data)" at high only when the adviser confirms it on a visit (QE-H5 judged met).
+CONFIRMED = ("criteria_replace:\n  - {id: QE-H7, area: quality_of_education, level: high, wording: \"Attainment is "
+             "declining (See data)\", evidence: [{all_of: [{indicator: attainment_declining_sharply}, "
+             "{adviser: QE-H5}]}]}\n")
+
+
+def test_evidence_can_need_the_data_and_the_advisers_confirmation(tmp_path):
+    from factories import gias, judgement, ks2, term_data
+    from school_improvement.decisions.categorise import categorise
+
+    path = tmp_path / "cambs-confirmed.yaml"
+    path.write_text(ALL_OF_HEAD + CONFIRMED, encoding="utf-8")
+    rules = load_rule_set_arg(str(path))
+    urn = 990801
+    falling = ks2(urn, rwm_exp=40.0, rwm_exp_prev1=48.0, rwm_exp_prev2=55.0)  # down 15 points, well below 61%
+
+    def qe_h7(*judgements):
+        data = term_data(gias=[gias(urn)], ks2=[falling], adviser_judgements=list(judgements))
+        cat = categorise(data, rules)
+        row = cat.evidence[(cat.evidence["criterion_id"] == "QE-H7")].iloc[0]
+        return row["met"], row["measure"], row["reason"]
+    met, measure, reason = qe_h7()
+    assert met is None and measure == "data: attainment_declining_sharply + adviser: QE-H5"
+    assert "no current adviser judgement" in reason
+    assert qe_h7(judgement(urn, "QE-H5", met=True))[0] is True
+    assert qe_h7(judgement(urn, "QE-H5", met=False))[0] is False
+    assert "QE-H7" in categorise(term_data(gias=[gias(urn)], ks2=[falling]), BASE).table.iloc[0]["criteria_met"]
+
+
+@pytest.mark.parametrize("body, says", [
+    (CONFIRMED.replace("attainment_declining_sharply", "attainment_declining_sharp"),
+     "criteria[35] (QE-H7).evidence[0].all_of[0].indicator: unknown indicator 'attainment_declining_sharp'"),
+    (CONFIRMED.replace("{adviser: QE-H5}", "{adviser: QE-H55}"), "adviser judgement on unknown criterion 'QE-H55'"),
+    (CONFIRMED.replace("{adviser: QE-H5}", "{indicator: disadvantaged_below_national_other}"),
+     "'disadvantaged_below_points' is missing"),
+])
+def test_a_mistake_inside_all_of_is_refused(tmp_path, body, says):
+    path = tmp_path / "cambs-confirmed.yaml"
+    path.write_text(ALL_OF_HEAD + body, encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    assert says in str(err.value), str(err.value)

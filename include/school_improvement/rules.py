@@ -57,7 +57,7 @@ class DateRange(BaseModel):
 
 
 class Evidence(BaseModel):
-    """One way a criterion can be met. Exactly one of adviser / intelligence / indicator / letter_issued."""
+    """One way a criterion can be met. Exactly one of adviser / intelligence / indicator / letter_issued / all_of."""
 
     model_config = ConfigDict(extra="forbid")
     adviser: str | None = None
@@ -71,12 +71,17 @@ class Evidence(BaseModel):
     within_terms: int | None = None  # letter_issued: how many terms back (this term included) a letter counts
     # Letters only: the evidence counts when the school's categorisation (the LA's risk assessment) is one of these.
     with_category: list[str] | None = None
+    # Met only when every one of these is met, e.g. the data and the adviser's confirmation of it.
+    all_of: list[Evidence] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self):
-        kinds = [k for k in ("adviser", "intelligence", "indicator", "letter_issued") if getattr(self, k)]
+        kinds = [k for k in ("adviser", "intelligence", "indicator", "letter_issued", "all_of") if getattr(self, k)]
         if len(kinds) != 1:
-            raise ValueError(f"evidence must have exactly one of adviser/intelligence/indicator/letter_issued, got {kinds}")
+            raise ValueError(f"evidence must have exactly one of adviser/intelligence/indicator/letter_issued/all_of, "
+                             f"got {kinds}")
+        if self.all_of and any(e.with_category for e in self.all_of):
+            raise ValueError("with_category goes on the all_of, not on one of its parts (it is read only there)")
         if (self.letter_issued is not None) != (self.within_terms is not None):
             raise ValueError("within_terms goes with letter_issued, and letter_issued needs within_terms")
         stray = [k for k in INTELLIGENCE_ONLY if k in self.model_fields_set and not self.intelligence]
@@ -95,7 +100,19 @@ class Evidence(BaseModel):
 
     @property
     def kind(self) -> str:
-        return next(k for k in ("adviser", "intelligence", "indicator", "letter_issued") if getattr(self, k))
+        return next(k for k in ("adviser", "intelligence", "indicator", "letter_issued", "all_of") if getattr(self, k))
+
+
+def _leaves(evidence: list[Evidence], where: tuple = (), key: str = "evidence"):
+    """(where in the file, evidence) for each piece of evidence that names something, inside all_of too."""
+    for k, e in enumerate(evidence):
+        if e.all_of:
+            yield from _leaves(e.all_of, (*where, key, k), "all_of")
+        else:
+            yield (*where, key, k), e
+
+
+Evidence.model_rebuild()
 
 
 class Criterion(BaseModel):
@@ -340,13 +357,9 @@ class RuleSet(BaseModel):
         return order + [k for k in concern if k not in order]
 
     def all_evidence(self):
-        for c in self.criteria:
-            yield f"criterion {c.id}", c.evidence
-        for name, rule in self.letters.items():
-            for i in rule.indicators:
-                yield f"letter {name} indicator {i.id}", i.evidence
-        for i in self.academy_concerns.indicators:
-            yield f"academy indicator {i.id}", i.evidence
+        """Every piece of evidence that names something (the parts of an all_of included), by where it is."""
+        for where, label, evidence in _evidence_paths(self):
+            yield label, [e for _, e in _leaves(evidence)]
 
 
 class RuleSetProblems(ValueError):
@@ -430,8 +443,7 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                             f"academy indicator {i.id}: with_category applies to maintained schools' letters only "
                             f"(an academy has no categorisation, so the evidence would never count)"))
     for where, label, evidence in _evidence_paths(rs):
-        for k, e in enumerate(evidence):
-            at = (*where, "evidence", k)
+        for at, e in _leaves(evidence, where):
             if e.adviser and e.adviser not in ids:
                 out.append(((*at, "adviser"), f"{label}: adviser judgement on unknown criterion {e.adviser!r}"))
             out += [((*at, "intelligence"), f"{label}: unknown intelligence flag {f!r}")
@@ -678,8 +690,8 @@ def load_rule_set(rule_id: str, folder: Path = RULES_DIR) -> RuleSet:
               if o.indicator]
     places += [(("academy_concerns", "safeguarding_route", n, "when_indicator"), r.when_indicator)
                for n, r in enumerate(rs.academy_concerns.safeguarding_route) if r.when_indicator]
-    places += [((*where, "evidence", k, "indicator"), e.indicator) for where, _, ev in _evidence_paths(rs)
-               for k, e in enumerate(ev) if e.indicator]
+    places += [((*at, "indicator"), e.indicator) for where, _, ev in _evidence_paths(rs)
+               for at, e in _leaves(ev, where) if e.indicator]
     unknown = [(loc, name) for loc, name in places if name not in known]
     if unknown:
         lines = []
@@ -704,7 +716,7 @@ def _threshold_problems(rs: RuleSet, raw: dict, rule_id: str, folder: Path) -> N
     # The history's figures are computed for every school, so their indicators' thresholds must be given too.
     named: dict[str, list[str]] = {i: ["the history's figures"] for i in MEASURE_INDICATORS}
     for _, label, evidence in _evidence_paths(rs):
-        for e in evidence:
+        for _, e in _leaves(evidence):
             if e.indicator:
                 named.setdefault(e.indicator, []).append(label)
     for o in rs.overriding.conditions:
