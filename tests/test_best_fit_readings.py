@@ -105,6 +105,7 @@ def test_an_area_can_weigh_more_in_the_mean():
     ("best_fit: {area_weights: {quality_of_educaton: 2}}\n", "best_fit.area_weights names 'quality_of_educaton'"),
     ("best_fit: {area_weights: {quality_of_education: 0}}\n", "is not above 0"),
     ("member_alerts: {letters_flagged: [warning_notise]}\n", "member_alerts.letters_flagged"),
+    ("best_fit: {combine_areas: most_support, area_weights: {quality_of_education: 2}}\n", "there is no mean"),
 ])
 def test_a_weighting_or_alert_reading_with_a_mistake_is_refused(tmp_path, body, says):
     path = tmp_path / "cambs-reading.yaml"

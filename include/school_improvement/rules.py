@@ -400,6 +400,9 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
              f"set {sorted(rs.areas)}") for a in rs.best_fit.area_weights if a not in rs.areas]
     out += [(("best_fit", "area_weights", a), f"best_fit.area_weights for {a}: {w} is not above 0")
             for a, w in rs.best_fit.area_weights.items() if not w > 0]
+    if rs.best_fit.area_weights and rs.best_fit.combine_areas != "mean":
+        out.append((("best_fit", "area_weights"), f"best_fit.area_weights weigh the mean of the areas; with "
+                    f"combine_areas: {rs.best_fit.combine_areas} there is no mean, so they would change nothing"))
     out += [(("member_alerts", "letters_flagged"), f"member_alerts.letters_flagged: {x!r} is not a letter of this rule "
              f"set") for x in rs.member_alerts.letters_flagged if x not in rs.letters]
     named_levels += [(("best_fit", "min_bullets", lv), lv) for lv in rs.best_fit.min_bullets]
