@@ -106,12 +106,16 @@ def test_an_area_can_weigh_more_in_the_mean():
     ("best_fit: {area_weights: {quality_of_education: 0}}\n", "is not above 0"),
     ("member_alerts: {letters_flagged: [warning_notise]}\n", "member_alerts.letters_flagged"),
     ("best_fit: {combine_areas: most_support, area_weights: {quality_of_education: 2}}\n", "there is no mean"),
+    ("member_alerts: {letters_flagged: [congratulations]}\n", "is a recognition letter"),
+    ("concerns_remain: {letters_met: [congratulations]}\n", "its indicators are not concerns"),
+    ("letters:\n  significant_concerns:\n    title: SC\n    requires_escalation: true\n    indicators: [{id: SC-1, "
+     "wording: w, evidence: [{indicator: ofsted_inadequate}]}]\n", "requires_escalation without escalates_from"),
 ])
 def test_a_weighting_or_alert_reading_with_a_mistake_is_refused(tmp_path, body, says):
     path = tmp_path / "cambs-reading.yaml"
     path.write_text("id: cambs-reading\ntitle: A reading\nextends: cambs-2021-23\nreview_by: 2026-08-31\n" + body,
                     encoding="utf-8")
-    with pytest.raises(RulesError, match=r"line 5") as err:
+    with pytest.raises(RulesError, match=r"line [5-8]") as err:
         load_rule_set_arg(str(path))
     assert says in str(err.value), str(err.value)
 

@@ -405,6 +405,18 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                     f"combine_areas: {rs.best_fit.combine_areas} there is no mean, so they would change nothing"))
     out += [(("member_alerts", "letters_flagged"), f"member_alerts.letters_flagged: {x!r} is not a letter of this rule "
              f"set") for x in rs.member_alerts.letters_flagged if x not in rs.letters]
+    recognition = {k for k, r in rs.letters.items() if r.recognition}
+    out += [(("member_alerts", "letters_flagged"), f"member_alerts.letters_flagged: {x!r} is a recognition letter, not "
+             f"a school causing concern") for x in rs.member_alerts.letters_flagged if x in recognition]
+    out += [(("concerns_remain", "letters_met"), f"concerns_remain.letters_met: {x!r} is a recognition letter: its "
+             f"indicators are not concerns") for x in rs.concerns_remain.letters_met if x in recognition]
+    for k, r in rs.letters.items():
+        if r.requires_escalation and not r.escalates_from:
+            out.append((("letters", k, "requires_escalation"), f"letter {k}: requires_escalation without escalates_from "
+                        f"(the rung below): it could never be due"))
+        if r.recognition and r.escalates_from:
+            out.append((("letters", k, "escalates_from"), f"letter {k}: a recognition letter is not on the ladder of "
+                        f"concern letters, so escalates_from would be ignored"))
     named_levels += [(("best_fit", "min_bullets", lv), lv) for lv in rs.best_fit.min_bullets]
     named_levels += [(("best_fit", "min_share", lv), lv) for lv in rs.best_fit.min_share]
     out += [(("best_fit", "min_bullets", lv), f"best_fit.min_bullets for {lv}: {n} is below 1 (a level with no "
