@@ -188,3 +188,36 @@ def test_a_mistake_inside_all_of_is_refused(tmp_path, body, says):
     with pytest.raises(RulesError) as err:
         load_rule_set_arg(str(path))
     assert says in str(err.value), str(err.value)
+
+
+def test_an_overriding_condition_can_place_at_its_own_level(tmp_path):
+    """"Substantive leadership (HT or governance) is not in place" read as a reason for medium support (an interim
+    head may be sound), safeguarding and a category of concern still at high."""
+    from factories import flag, gias, judgement, term_data
+    from school_improvement.decisions.categorise import categorise
+
+    path = tmp_path / "cambs-leadership.yaml"
+    path.write_text(
+        "id: cambs-leadership\ntitle: t\nextends: cambs-2021-23\nreview_by: 2026-08-31\noverriding:\n  places_at: high\n"
+        "  conditions:\n"
+        "    - {id: OV-LEADERSHIP, wording: \"Substantive leadership (HT or governance) is not in place\", "
+        "criteria: [LM-H8], places_at: medium}\n"
+        "    - {id: OV-SAFEGUARDING, wording: \"Safeguarding statutory requirements are not met\", criteria: [LM-H1]}\n",
+        encoding="utf-8")
+    rules = load_rule_set_arg(str(path))
+    urn = 990901
+    good = [judgement(urn, c) for c in ("LM-L2", "LM-L3", "QE-L1", "QE-L2", "BA-L2", "BA-L3")]
+    leaderless = term_data(gias=[gias(urn)], adviser_judgements=good,
+                           la_intelligence=[flag(urn, "no_substantive_leadership", "medium")])
+    row = categorise(leaderless, rules).table.iloc[0]
+    assert (row["best_fit_category"], row["category"], row["overriding_condition"]) == ("low", "medium", "OV-LEADERSHIP")
+    assert categorise(leaderless, BASE).table.iloc[0]["category"] == "high"
+    # Both conditions met: the one that places at more support decides, whatever the order.
+    both = term_data(gias=[gias(urn)], adviser_judgements=good + [judgement(urn, "LM-H1")],
+                     la_intelligence=[flag(urn, "no_substantive_leadership", "medium")])
+    row = categorise(both, rules).table.iloc[0]
+    assert (row["category"], row["overriding_condition"]) == ("high", "OV-SAFEGUARDING")
+    # The same draft edited in the same process: read again, not served from the cache.
+    path.write_text(path.read_text().replace("places_at: medium}", "places_at: meduim}"), encoding="utf-8")
+    with pytest.raises(RulesError, match=r"line 8: overriding.conditions\[0\] \(OV-LEADERSHIP\).places_at: level 'meduim'"):
+        load_rule_set_arg(str(path))

@@ -160,6 +160,9 @@ class Overriding(BaseModel):
     wording: str
     criteria: list[str] = []
     indicator: str | None = None
+    # The level this condition places the school at, when not `overriding.places_at` (e.g. no substantive
+    # leadership at medium, safeguarding at high).
+    places_at: str | None = None
 
 
 class OverridingRules(BaseModel):
@@ -391,6 +394,8 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
         out.append((("support_plan",), f"support_plan must have exactly the levels {rs.levels}, has {sorted(rs.support_plan)}"))
     named_levels = [(("best_fit", "no_evidence_level"), rs.best_fit.no_evidence_level),
                     (("overriding", "places_at"), rs.overriding.places_at),
+                    *((("overriding", "conditions", i, "places_at"), o.places_at)
+                      for i, o in enumerate(rs.overriding.conditions) if o.places_at),
                     *((("concerns_remain", "best_fit_levels"), x) for x in rs.concerns_remain.best_fit_levels),
                     *((("member_alerts", "categories"), x) for x in rs.member_alerts.categories),
                     *((("support_plan_exceptions", i, "levels"), x) for i, e in enumerate(rs.support_plan_exceptions)
@@ -689,8 +694,19 @@ def _load_raw(rule_id: str, folder: Path, seen: tuple[str, ...] = ()) -> dict:
     return raw
 
 
-@lru_cache(maxsize=32)
 def load_rule_set(rule_id: str, folder: Path = RULES_DIR) -> RuleSet:
+    """The rule set `rule_id` of `folder` (a draft may extend one of RULES_DIR). Cached, but read again when a
+    rule-set file there has changed: a draft edited between two what-ifs in one process is never served stale."""
+    return _load_rule_set(rule_id, Path(folder), _files_signature(Path(folder)))
+
+
+def _files_signature(folder: Path) -> tuple:
+    files = sorted({*folder.glob("*.yaml"), *RULES_DIR.glob("*.yaml")})
+    return tuple((str(f), st.st_mtime_ns, st.st_size) for f in files for st in [f.stat()])
+
+
+@lru_cache(maxsize=32)
+def _load_rule_set(rule_id: str, folder: Path, signature: tuple) -> RuleSet:
     raw = _load_raw(rule_id, Path(folder))
     try:
         rs = RuleSet.model_validate(raw)

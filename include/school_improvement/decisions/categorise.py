@@ -12,7 +12,7 @@ Best fit, as the Strategy says ("a school does not have to meet all bullet point
    borderline for moderation. A school with no bullet met (nothing judged, or every check judged not met) has
    no judged area and is placed at `best_fit.no_evidence_level`; its reasons say which of the two it is.
 4. An overriding condition of the rule set (e.g. safeguarding not met) places the school at
-   `overriding.places_at`.
+   `overriding.places_at` (or the condition's own `places_at`).
 5. A moderation override sets the final category; both computed and final are reported.
 Every level, window and tie rule is rule-set data; nothing here names a criterion, flag or letter.
 """
@@ -112,17 +112,22 @@ def best_fit(results: list[CriterionResult], rules: RuleSet) -> tuple[str | None
 
 
 def overriding_condition(results: list[CriterionResult], school: SchoolAnswers, rules: RuleSet) -> tuple[str, str, str]:
-    """The first overriding condition met: its id, and the reason in full and for the general edition."""
+    """The overriding condition met that places the school at the most support (the first such): its id, and the
+    reason in full and for the general edition."""
     met = {r.id: r for r in results if r.met}
+    found = []
     for o in rules.overriding.conditions:
         hit = [met[c] for c in o.criteria if c in met]
         if hit:
-            return o.id, f"{o.wording} ({hit[0].evidence_text()})", f"{o.wording} ({hit[0].evidence_text(True)})"
-        if o.indicator:
+            found.append((o, f"{o.wording} ({hit[0].evidence_text()})", f"{o.wording} ({hit[0].evidence_text(True)})"))
+        elif o.indicator:
             f = school.finding(o.indicator)
             if f.met:
-                return o.id, f"{o.wording} ({f.value})", f"{o.wording} ({f.value})"
-    return "", "", ""
+                found.append((o, f"{o.wording} ({f.value})", f"{o.wording} ({f.value})"))
+    if not found:
+        return "", "", ""
+    o, text, general = max(found, key=lambda x: rules.level_score(x[0].places_at or rules.overriding.places_at))
+    return o.id, text, general
 
 
 def visits_planned(level: str, term: Term, rules: RuleSet, flags: "set[str] | frozenset[str]" = frozenset(),
@@ -209,7 +214,8 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
         best_fit_level = computed
         ov_id, ov_text, ov_general = overriding_condition(results, answers, rules)
         if ov_id:
-            computed = max(computed, rules.overriding.places_at, key=rules.level_score)
+            cond = next(o for o in rules.overriding.conditions if o.id == ov_id)
+            computed = max(computed, cond.places_at or rules.overriding.places_at, key=rules.level_score)
             reasons.insert(0, f"Overriding condition: {ov_text}")
             general.insert(0, f"Overriding condition: {ov_general}")
         results_text = answers.results_summary
