@@ -337,12 +337,12 @@ def report_inputs(cfg: RunConfig):
     return ReportInputs(
         la_code=cfg.la_code, la_name=cfg.la_name or data.la_name() or cfg.name_of_la(), term=cfg.term,
         rule_set_id=rules.id, data_notes=front_page_notes(dq) + fetched_notes(cfg.run_dir),
-        rule_set_title=rules.title, rule_set_review_by=rules.review_by, run_date=cfg.as_of_date(), categorisation=cat["table"],
+        rule_set_title=rules.title, run_date=cfg.as_of_date(), categorisation=cat["table"],
         evidence=cat["evidence"], history=history.category_history(eng, cfg.la_code, cfg.term_obj),
         indicators=indicator_table(cat["table"], read_figures(_artefact_dir(cfg, "evidence"))),
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
         data_quality=dq, provenance=with_origin(data.provenance(), cfg.run_dir), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
-        academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date),
+        academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date), rule_set_review_by=rules.review_by,
         intelligence=data.frame("la_intelligence"), staff_names=staff_names(data.frame("gias")))
 
 
