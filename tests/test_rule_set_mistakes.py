@@ -260,3 +260,16 @@ def test_the_thresholds_each_indicator_reads_are_those_the_code_reads(monkeypatc
         covered |= seen
     # The schools above take the branches that read every threshold (else the check would prove little).
     assert covered == THRESHOLD_NAMES, THRESHOLD_NAMES - covered
+
+
+def test_the_what_if_command_stops_on_a_mistaken_draft_naming_file_line_and_key(tmp_path, capsys):
+    from school_improvement import __main__ as cli
+
+    path = tmp_path / "cambs-typo.yaml"
+    path.write_text(CHILD.format(name="cambs-typo") + "thresholds: {attainment_below_pionts: 15.0}\n", encoding="utf-8")
+    rc = cli.main(["compare", "--term", "2025-26-autumn", "--rules", "cambs-2021-23", "--rules", str(path),
+                   "--landing", str(tmp_path), "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert rc == 1 and out.startswith("compare stopped:") and "Traceback" not in out
+    assert f"{path}, line 5: thresholds.attainment_below_pionts" in out
+    assert not (tmp_path / "out").exists()
