@@ -110,7 +110,9 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
                      "academy_concerns_a": ca, "academy_concerns_b": cb, "member_alert_a": "", "member_alert_b": ""})
     totals = []
     for what, count in (("schools at", lambda v: v[0]["category"]), ("letter", lambda v: v[1]["letter"])):
-        kinds = sorted(set(count(raw["a"])) | set(count(raw["b"])), key=str)
+        order = [*rules_a.levels, *rules_b.levels]  # levels least support first; letters by name
+        kinds = sorted(set(count(raw["a"])) | set(count(raw["b"])),
+                       key=lambda k: (order.index(k) if k in order else len(order), str(k)))
         totals += [{"what": f"{what} {k}".replace("_", " "), "a": int((count(raw["a"]) == k).sum()),
                     "b": int((count(raw["b"]) == k).sum())} for k in kinds]
     totals.append({"what": "academies of concern", "a": len(raw["a"][2]), "b": len(raw["b"][2])})
