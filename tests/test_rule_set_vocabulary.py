@@ -29,7 +29,9 @@ DOCUMENTATION_FIELDS = {"note", "source", "description"}
 OPTIONAL_FREE_BLOCKS = {"published_results"}
 # Validation-only functions do not count as reading a key: a key only validated changes nothing.
 VALIDATION_ONLY = {"_vocabulary_problems", "_consistent", "_one_kind", "all_evidence", "_bands_known",
-                   "_classes_known", "load_rule_set", "_load_raw", "_merge"}
+                   "_classes_known", "load_rule_set", "_load_raw", "_merge", "_where", "_messages",
+                   "_located_mapping", "_evidence_paths", "_load_rule_set", "_threshold_problems", "_files_signature",
+                   "_leaves"}
 
 
 def _code_corpus() -> str:

@@ -59,3 +59,36 @@ def test_compare_command_needs_two_rule_sets_and_passes_them_in_order(monkeypatc
     assert cli.main(["compare", "--term", "2025-26-spring", "--rules", "A", "--rules", "B", "--out", "x"]) == 0
     assert (seen["a"], seen["b"], seen["term"]) == ("A", "B", "2025-26-spring")
     assert "1 change category" in capsys.readouterr().out
+
+
+def test_a_reading_of_academy_concerns_or_member_alerts_shows_in_the_what_if():
+    """Before, compare.csv listed only category and letter changes: a reading of "concerns about an academy" or
+    of members' alerts changed the edition and the what-if said nothing changed."""
+    from factories import absence
+
+    acad = 990401
+    data = term_data(gias=[gias(URN), gias(acad, type="Academy converter", type_group="Academies", trust="Test Trust",
+                                                   is_academy=True, is_la_maintained=False)],
+                     absence=[absence(acad, overall_absence=9.0, persistent_absence=30.0)])
+    no_absence_concern = RULES.model_copy(update={"id": "draft-no-absence", "academy_concerns": RULES.academy_concerns
+                                                  .model_copy(update={"indicators": [i for i in RULES.academy_concerns.indicators
+                                                                                     if i.id != "AC-2"]})})
+    # "Causing significant concern" read as any school offered more than low support.
+    wider_alerts = RULES.model_copy(update={"id": "draft-alerts", "member_alerts": RULES.member_alerts.model_copy(
+        update={"categories": ["medium", "high"]})})
+    t = compare_rule_sets(data, RULES, no_absence_concern).table
+    row = t[t["urn"] == acad].iloc[0]
+    assert row["academy_concerns_a"] == "AC-2" and row["academy_concerns_b"] == "" and "academy concerns" in row["why"]
+    result = compare_rule_sets(data, RULES, wider_alerts)
+    row = result.table[result.table["urn"] == URN].iloc[0]  # no bullet met: placed at medium under both
+    assert (row["category_a"], row["category_b"]) == ("medium", "medium") and not row["letter_changed"]
+    assert row["member_alert_a"] == "" and "medium level of support" in row["member_alert_b"].lower(), row.to_dict()
+    totals = {t["what"]: (t["a"], t["b"]) for t in result.totals}
+    assert totals["schools whose members are alerted"] == (0, 1)
+
+
+def test_a_rule_set_dated_for_other_terms_is_said():
+    later = load_rule_set("cambs-2025-report-cards")  # from 2025-11-10; the term's reference date is in September
+    warnings = compare_rule_sets(_data(), RULES, later).warnings
+    assert any("cambs-2025-report-cards is in force 2025-11-10 to open, not on" in w for w in warnings), warnings
+    assert not any("cambs-2021-23 is in force" in w for w in warnings)

@@ -342,7 +342,7 @@ def report_inputs(cfg: RunConfig):
         indicators=indicator_table(cat["table"], read_figures(_artefact_dir(cfg, "evidence"))),
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
         data_quality=dq, provenance=with_origin(data.provenance(), cfg.run_dir), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
-        academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date),
+        academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date), rule_set_review_by=rules.review_by,
         intelligence=data.frame("la_intelligence"), staff_names=staff_names(data.frame("gias")))
 
 

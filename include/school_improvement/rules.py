@@ -7,13 +7,14 @@ is a small file. The rule set in force is recorded with every result.
 from __future__ import annotations
 
 import copy
+import difflib
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
 
 from . import RULES_DIR
 from .errors import RulesError
@@ -22,6 +23,25 @@ from .vocabulary import VOCAB
 LEVELS: tuple[str, ...] = ("low", "medium", "high")  # the seed Strategy's; a rule set's own are `rules.levels`
 SEVERITIES = tuple(VOCAB.severities)
 Severity = Literal["low", "medium", "high"]
+# The thresholds the data indicators read (evidence/indicators.py), by name. Their values are each rule set's; a
+# name outside this list is read by nothing, so a rule set naming one (a typo, or a reading the indicators do not
+# have) is refused when it loads rather than loaded and silently not applied.
+THRESHOLD_NAMES = frozenset({
+    "small_cohort", "attainment_in_line_points", "attainment_below_points", "attainment8_below_points",
+    "attainment_declining_points", "attainment_improvement_points", "attendance_low_points",
+    "attendance_low_one_year_points", "attendance_consistently_low_points", "persistent_absence_low_points",
+    "attendance_rapid_improvement_points", "absence_rising_points", "disadvantaged_gap_wide_points",
+    "disadvantaged_gap_very_wide_points", "disadvantaged_accelerated_points", "disadvantaged_below_points",
+    "consistently_years"})
+# Thresholds a rule set may leave out, and the reading that follows (attendance_low_one_year_points: "not improving"
+# is not judged on one year's figures).
+OPTIONAL_THRESHOLDS = frozenset({"attendance_low_one_year_points"})
+# GIAS's PhaseOfEducation names (DfE's code list), which a support-plan exception's `phases` are matched against:
+# a misspelt phase would match no school, and the exception would silently never apply.
+GIAS_PHASES = ("Not applicable", "Nursery", "Primary", "Middle deemed primary", "Secondary", "Middle deemed secondary",
+               "16 plus", "All-through")
+# Evidence keys that only the intelligence kind reads: on another kind they would be loaded and ignored.
+INTELLIGENCE_ONLY = ("min_severity", "max_severity", "min_count", "within_months")
 
 
 class DateRange(BaseModel):
@@ -37,7 +57,7 @@ class DateRange(BaseModel):
 
 
 class Evidence(BaseModel):
-    """One way a criterion can be met. Exactly one of adviser / intelligence / indicator / letter_issued."""
+    """One way a criterion can be met. Exactly one of adviser / intelligence / indicator / letter_issued / all_of."""
 
     model_config = ConfigDict(extra="forbid")
     adviser: str | None = None
@@ -51,19 +71,48 @@ class Evidence(BaseModel):
     within_terms: int | None = None  # letter_issued: how many terms back (this term included) a letter counts
     # Letters only: the evidence counts when the school's categorisation (the LA's risk assessment) is one of these.
     with_category: list[str] | None = None
+    # Met only when every one of these is met, e.g. the data and the adviser's confirmation of it.
+    all_of: list[Evidence] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self):
-        kinds = [k for k in ("adviser", "intelligence", "indicator", "letter_issued") if getattr(self, k)]
+        kinds = [k for k in ("adviser", "intelligence", "indicator", "letter_issued", "all_of") if getattr(self, k)]
         if len(kinds) != 1:
-            raise ValueError(f"evidence must have exactly one of adviser/intelligence/indicator/letter_issued, got {kinds}")
+            raise ValueError(f"evidence must have exactly one of adviser/intelligence/indicator/letter_issued/all_of, "
+                             f"got {kinds}")
+        if self.all_of and any(e.with_category for e in self.all_of):
+            raise ValueError("with_category goes on the all_of, not on one of its parts (it is read only there)")
         if (self.letter_issued is not None) != (self.within_terms is not None):
             raise ValueError("within_terms goes with letter_issued, and letter_issued needs within_terms")
+        stray = [k for k in INTELLIGENCE_ONLY if k in self.model_fields_set and not self.intelligence]
+        if stray:
+            raise ValueError(f"{' and '.join(stray)} {'applies' if len(stray) == 1 else 'apply'} to `intelligence:` "
+                             f"evidence only; on {kinds[0]} evidence {'it' if len(stray) == 1 else 'they'} would be "
+                             f"ignored")
+        if self.intelligence:
+            if SEVERITIES.index(self.min_severity) > SEVERITIES.index(self.max_severity):
+                raise ValueError(f"min_severity {self.min_severity} is above max_severity {self.max_severity}: "
+                                 f"no flag could ever meet it")
+            if not 1 <= self.min_count <= len(set(self.intelligence)):
+                raise ValueError(f"min_count {self.min_count} must be between 1 and the number of flags named "
+                                 f"({len(set(self.intelligence))}): otherwise it could never be met")
         return self
 
     @property
     def kind(self) -> str:
-        return next(k for k in ("adviser", "intelligence", "indicator", "letter_issued") if getattr(self, k))
+        return next(k for k in ("adviser", "intelligence", "indicator", "letter_issued", "all_of") if getattr(self, k))
+
+
+def _leaves(evidence: list[Evidence], where: tuple = (), key: str = "evidence"):
+    """(where in the file, evidence) for each piece of evidence that names something, inside all_of too."""
+    for k, e in enumerate(evidence):
+        if e.all_of:
+            yield from _leaves(e.all_of, (*where, key, k), "all_of")
+        else:
+            yield (*where, key, k), e
+
+
+Evidence.model_rebuild()
 
 
 class Criterion(BaseModel):
@@ -72,7 +121,7 @@ class Criterion(BaseModel):
     area: str
     level: str
     wording: str
-    evidence: list[Evidence]
+    evidence: list[Evidence] = Field(min_length=1)  # no evidence: a bullet that could never be met
     in_force: DateRange | None = None
     note: str | None = None
 
@@ -83,7 +132,7 @@ class Indicator(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     wording: str
-    evidence: list[Evidence]
+    evidence: list[Evidence] = Field(min_length=1)  # no evidence: an indicator that could never apply
     in_force: DateRange | None = None
     note: str | None = None
 
@@ -111,6 +160,9 @@ class Overriding(BaseModel):
     wording: str
     criteria: list[str] = []
     indicator: str | None = None
+    # The level this condition places the school at, when not `overriding.places_at` (e.g. no substantive
+    # leadership at medium, safeguarding at high).
+    places_at: str | None = None
 
 
 class OverridingRules(BaseModel):
@@ -130,6 +182,17 @@ class BestFit(BaseModel):
     near_tie_margin: float = 0.0
     # With no area judged at all.
     no_evidence_level: str
+    # How many bullets make a level in an area: at least `min_bullets` of them met (default 1), and at least
+    # `min_share` of the level's bullets in that area (default 0; 0.5: half of them). A level short of its minimum
+    # does not place the area; an area with no level at its minimum is not judged (said, for moderation).
+    min_bullets: dict[str, int] = {}
+    min_share: dict[str, float] = {}
+    # How the judged areas make the school's level: "mean" (to the nearest level, ties by `school_ties`), or
+    # "most_support" (the school is at its area of most support: one area at high places the school at high).
+    combine_areas: Literal["mean", "most_support"] = "mean"
+    # The weight of each area in the mean (default 1 each): e.g. quality of education counted twice, for a reading that
+    # puts outcomes first (Priority 3, the peer review).
+    area_weights: dict[str, float] = {}
 
 
 class Windows(BaseModel):
@@ -220,6 +283,8 @@ class MemberAlerts(BaseModel):
     categories: list[str]
     letters_issued: list[str]
     issued_within_terms: int = Field(ge=1)
+    # Letters flagged this term (due, before the Director's decision) that alert members too; none by default.
+    letters_flagged: list[str] = []
 
 
 class OldestResults(BaseModel):
@@ -246,7 +311,8 @@ class RuleSet(BaseModel):
     in_force: DateRange
     review_by: date
     la_codes: list[str] | None = None  # None: any LA without a rule set of its own
-    thresholds: dict[str, float | int]
+    # Numbers, never negative (points, pupils); yes/no or text is refused rather than read as 1 or 0.
+    thresholds: dict[str, Annotated[StrictInt | StrictFloat, Field(ge=0)]]
     levels: list[str]
     areas: dict[str, str]
     best_fit: BestFit
@@ -268,7 +334,7 @@ class RuleSet(BaseModel):
     # and data_quality.csv says the rule set does not say.
     oldest_results: OldestResults | None = None
     # Per feed kind with several national rows (ks2, ks4): which the school is compared with, state_funded or all_schools.
-    national_comparator: dict[str, Literal["state_funded", "all_schools"]] = {}
+    national_comparator: dict[Literal["ks2", "ks4"], Literal["state_funded", "all_schools"]] = {}
     # A new URN (converter academy, amalgamation) with no published figures of its own: "one" predecessor's figures
     # are its own ("use", named as the predecessor's in the evidence) or not ("not_used"). Two or more predecessors
     # with figures are never reduced to one: not judged. Unset: "use".
@@ -280,7 +346,7 @@ class RuleSet(BaseModel):
     def _consistent(self):
         problems = _vocabulary_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise RuleSetProblems(problems)
         return self
 
     def level_score(self, level: str) -> int:
@@ -295,7 +361,9 @@ class RuleSet(BaseModel):
         try:
             return float(self.thresholds[name])
         except KeyError:
-            raise RulesError(f"rule set {self.id}: threshold {name!r} is not defined") from None
+            raise RulesError(f"rule set {self.id}: threshold {name!r} is not defined: an indicator it names reads it; "
+                             f"add it under `thresholds:` (include/rules/cambs-2021-23.yaml says what each one "
+                             f"means)") from None
 
     def criteria_in_force(self, d: date) -> list[Criterion]:
         return [c for c in self.criteria if c.in_force is None or c.in_force.covers(d)]
@@ -316,66 +384,159 @@ class RuleSet(BaseModel):
         return order + [k for k in concern if k not in order]
 
     def all_evidence(self):
-        for c in self.criteria:
-            yield f"criterion {c.id}", c.evidence
-        for name, rule in self.letters.items():
-            for i in rule.indicators:
-                yield f"letter {name} indicator {i.id}", i.evidence
-        for i in self.academy_concerns.indicators:
-            yield f"academy indicator {i.id}", i.evidence
+        """Every piece of evidence that names something (the parts of an all_of included), by where it is."""
+        for where, label, evidence in _evidence_paths(self):
+            yield label, [e for _, e in _leaves(evidence)]
 
 
-def _vocabulary_problems(rs: "RuleSet") -> list[str]:
-    """Everything the rule set names must be in the vocabulary and in the rule set itself."""
+class RuleSetProblems(ValueError):
+    """The rule set's own inconsistencies, each with where it is (a key path, e.g. ("criteria", 3, "area"))."""
+
+    def __init__(self, problems: list[tuple[tuple, str]]):
+        self.problems = problems
+        super().__init__("; ".join(m for _, m in problems))
+
+
+def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
+    """Everything the rule set names must be in the vocabulary and in the rule set itself: (where, problem)."""
     v, out = VOCAB, []
     levels, letters, flags = set(rs.levels), set(v.letters), set(v.intelligence_flags)
-    out += [f"level {lv!r} is not a support level of the vocabulary" for lv in rs.levels if lv not in v.support_levels]
-    out += [f"area {a!r} is not in the vocabulary" for a in rs.areas if a not in v.areas]
+    out += [(("levels", i), f"level {lv!r} is not a support level of the vocabulary")
+            for i, lv in enumerate(rs.levels) if lv not in v.support_levels]
+    out += [(("areas", a), f"area {a!r} is not in the vocabulary") for a in rs.areas if a not in v.areas]
+    for name in rs.thresholds:
+        if name not in THRESHOLD_NAMES:
+            near = difflib.get_close_matches(name, sorted(THRESHOLD_NAMES), n=1)
+            out.append((("thresholds", name), f"threshold {name!r} is read by nothing"
+                        + (f" (did you mean {near[0]!r}?)" if near else "")
+                        + f"; the thresholds are: {', '.join(sorted(THRESHOLD_NAMES))}"))
+    years = rs.thresholds.get("consistently_years")
+    if years is not None and years not in (1, 2, 3):
+        out.append((("thresholds", "consistently_years"), f"consistently_years is 1, 2 or 3 (years of figures that "
+                    f"must all show it), not {years!r}"))
     if set(rs.support_plan) != levels:
-        out.append(f"support_plan must have exactly the levels {rs.levels}, has {sorted(rs.support_plan)}")
-    for lv in [rs.best_fit.no_evidence_level, rs.overriding.places_at, *rs.concerns_remain.best_fit_levels,
-               *rs.member_alerts.categories, *(x for e in rs.support_plan_exceptions for x in e.levels),
-               *(x for r in rs.letters.values() for x in r.not_for_categories)]:
+        out.append((("support_plan",), f"support_plan must have exactly the levels {rs.levels}, has {sorted(rs.support_plan)}"))
+    named_levels = [(("best_fit", "no_evidence_level"), rs.best_fit.no_evidence_level),
+                    (("overriding", "places_at"), rs.overriding.places_at),
+                    *((("overriding", "conditions", i, "places_at"), o.places_at)
+                      for i, o in enumerate(rs.overriding.conditions) if o.places_at),
+                    *((("concerns_remain", "best_fit_levels"), x) for x in rs.concerns_remain.best_fit_levels),
+                    *((("member_alerts", "categories"), x) for x in rs.member_alerts.categories),
+                    *((("support_plan_exceptions", i, "levels"), x) for i, e in enumerate(rs.support_plan_exceptions)
+                      for x in e.levels),
+                    *((("letters", k, "not_for_categories"), x) for k, r in rs.letters.items() for x in r.not_for_categories)]
+    out += [(("best_fit", "area_weights", a), f"best_fit.area_weights names {a!r}, which is not an area of this rule "
+             f"set {sorted(rs.areas)}") for a in rs.best_fit.area_weights if a not in rs.areas]
+    out += [(("best_fit", "area_weights", a), f"best_fit.area_weights for {a}: {w} is not above 0")
+            for a, w in rs.best_fit.area_weights.items() if not w > 0]
+    if rs.best_fit.area_weights and rs.best_fit.combine_areas != "mean":
+        out.append((("best_fit", "area_weights"), f"best_fit.area_weights weigh the mean of the areas; with "
+                    f"combine_areas: {rs.best_fit.combine_areas} there is no mean, so they would change nothing"))
+    out += [(("member_alerts", "letters_flagged"), f"member_alerts.letters_flagged: {x!r} is not a letter of this rule "
+             f"set") for x in rs.member_alerts.letters_flagged if x not in rs.letters]
+    recognition = {k for k, r in rs.letters.items() if r.recognition}
+    out += [(("member_alerts", "letters_flagged"), f"member_alerts.letters_flagged: {x!r} is a recognition letter, not "
+             f"a school causing concern") for x in rs.member_alerts.letters_flagged if x in recognition]
+    out += [(("concerns_remain", "letters_met"), f"concerns_remain.letters_met: {x!r} is a recognition letter: its "
+             f"indicators are not concerns") for x in rs.concerns_remain.letters_met if x in recognition]
+    for k, r in rs.letters.items():
+        if r.requires_escalation and not r.escalates_from:
+            out.append((("letters", k, "requires_escalation"), f"letter {k}: requires_escalation without escalates_from "
+                        f"(the rung below): it could never be due"))
+        if r.recognition and r.escalates_from:
+            out.append((("letters", k, "escalates_from"), f"letter {k}: a recognition letter is not on the ladder of "
+                        f"concern letters, so escalates_from would be ignored"))
+    named_levels += [(("best_fit", "min_bullets", lv), lv) for lv in rs.best_fit.min_bullets]
+    named_levels += [(("best_fit", "min_share", lv), lv) for lv in rs.best_fit.min_share]
+    out += [(("best_fit", "min_bullets", lv), f"best_fit.min_bullets for {lv}: {n} is below 1 (a level with no "
+             f"bullet met is never placed)") for lv, n in rs.best_fit.min_bullets.items() if n < 1]
+    out += [(("best_fit", "min_share", lv), f"best_fit.min_share for {lv}: {x} is not a share between 0 and 1")
+            for lv, x in rs.best_fit.min_share.items() if not 0 <= x <= 1]
+    for where, lv in named_levels:
         if lv not in levels:
-            out.append(f"level {lv!r} is not one of this rule set's levels {rs.levels}")
+            out.append((where, f"level {lv!r} is not one of this rule set's levels {rs.levels}"))
     ids = [c.id for c in rs.criteria]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
-        out.append(f"duplicate criterion ids: {sorted(dupes)}")
-    for c in rs.criteria:
+        out.append((("criteria",), f"duplicate criterion ids: {sorted(dupes)}"))
+    for n, c in enumerate(rs.criteria):
         if c.area not in rs.areas:
-            out.append(f"criterion {c.id}: unknown area {c.area!r}")
+            out.append((("criteria", n, "area"), f"criterion {c.id}: unknown area {c.area!r}"))
         if c.level not in levels:
-            out.append(f"criterion {c.id}: level {c.level!r} is not one of {rs.levels}")
-    for o in rs.overriding.conditions:
+            out.append((("criteria", n, "level"), f"criterion {c.id}: level {c.level!r} is not one of {rs.levels}"))
+        for k, e in enumerate(c.evidence):
+            if e.with_category:  # the categorisation is what the criteria decide: it cannot be their evidence
+                out.append((("criteria", n, "evidence", k, "with_category"),
+                            f"criterion {c.id}: with_category applies to letter indicators only (a criterion decides "
+                            f"the category, so it cannot depend on it)"))
+    used = {c.area for c in rs.criteria}
+    out += [(("areas", a), f"area {a!r} has no criteria: it could never be judged (remove it, or give it bullets)")
+            for a in rs.areas if a not in used]
+    for n, o in enumerate(rs.overriding.conditions):
         missing = set(o.criteria) - set(ids)
         if missing:
-            out.append(f"overriding condition {o.id} names unknown criteria {sorted(missing)}")
-    for where, evidence in rs.all_evidence():
-        for e in evidence:
+            out.append((("overriding", "conditions", n, "criteria"),
+                        f"overriding condition {o.id} names unknown criteria {sorted(missing)}"))
+        if not o.criteria and not o.indicator:
+            out.append((("overriding", "conditions", n), f"overriding condition {o.id} names no criteria and no "
+                        f"indicator: it could never hold"))
+    for n, i in enumerate(rs.academy_concerns.indicators):
+        for k, e in enumerate(i.evidence):
+            if e.with_category:
+                out.append((("academy_concerns", "indicators", n, "evidence", k, "with_category"),
+                            f"academy indicator {i.id}: with_category applies to maintained schools' letters only "
+                            f"(an academy has no categorisation, so the evidence would never count)"))
+    for where, label, evidence in _evidence_paths(rs):
+        for at, e in _leaves(evidence, where):
             if e.adviser and e.adviser not in ids:
-                out.append(f"{where}: adviser judgement on unknown criterion {e.adviser!r}")
-            out += [f"{where}: unknown intelligence flag {f!r}" for f in e.intelligence or [] if f not in flags]
-            out += [f"{where}: unknown letter {x!r}" for x in e.letter_issued or [] if x not in letters]
-            out += [f"{where}: unknown level {x!r}" for x in e.with_category or [] if x not in levels]
-    named_letters = [*rs.letters, *(r.escalates_from for r in rs.letters.values() if r.escalates_from),
-                     *rs.concerns_remain.letters_met, *rs.member_alerts.letters_issued, *rs.letter_actions,
-                     *(s.step for s in rs.academy_concerns.route), rs.academy_concerns.resolved_letter]
-    out += [f"letter {x!r} is not in the vocabulary" for x in named_letters if x not in letters]
-    out += [f"{x!r} is named but is not a letter of this rule set" for x in
-            [*(r.escalates_from for r in rs.letters.values() if r.escalates_from), *rs.concerns_remain.letters_met]
+                out.append(((*at, "adviser"), f"{label}: adviser judgement on unknown criterion {e.adviser!r}"))
+            out += [((*at, "intelligence"), f"{label}: unknown intelligence flag {f!r}")
+                    for f in e.intelligence or [] if f not in flags]
+            out += [((*at, "letter_issued"), f"{label}: unknown letter {x!r}") for x in e.letter_issued or []
+                    if x not in letters]
+            out += [((*at, "with_category"), f"{label}: unknown level {x!r}") for x in e.with_category or []
+                    if x not in levels]
+    named_letters = [*((("letters", k), k) for k in rs.letters),
+                     *((("letters", k, "escalates_from"), r.escalates_from) for k, r in rs.letters.items() if r.escalates_from),
+                     *((("concerns_remain", "letters_met"), x) for x in rs.concerns_remain.letters_met),
+                     *((("member_alerts", "letters_issued"), x) for x in rs.member_alerts.letters_issued),
+                     *((("letter_actions", x), x) for x in rs.letter_actions),
+                     *((("academy_concerns", "route", i, "step"), s.step) for i, s in enumerate(rs.academy_concerns.route)),
+                     (("academy_concerns", "resolved_letter"), rs.academy_concerns.resolved_letter)]
+    out += [(w, f"letter {x!r} is not in the vocabulary") for w, x in named_letters if x not in letters]
+    out += [(("letter_actions", x), f"letter_actions for {x!r}, which is not a letter of this rule set: its actions "
+             f"would never be drafted") for x in rs.letter_actions if x in letters and x not in rs.letters]
+    out += [(w, f"{x!r} is named but is not a letter of this rule set") for w, x in
+            [*((("letters", k, "escalates_from"), r.escalates_from) for k, r in rs.letters.items() if r.escalates_from),
+             *((("concerns_remain", "letters_met"), x) for x in rs.concerns_remain.letters_met)]
             if x not in rs.letters]
-    out += [f"support plan exception: unknown intelligence flag {e.flag!r}" for e in rs.support_plan_exceptions
-            if e.flag is not None and e.flag not in flags]
+    out += [(("support_plan_exceptions", i, "phases"), f"support plan exception: {ph!r} is not a GIAS phase of "
+             f"education ({', '.join(GIAS_PHASES)}): it would match no school")
+            for i, e in enumerate(rs.support_plan_exceptions) for ph in e.phases
+            if ph.strip().lower() not in {g.lower() for g in GIAS_PHASES}]
+    out += [(("support_plan_exceptions", i, "flag"), f"support plan exception: unknown intelligence flag {e.flag!r}")
+            for i, e in enumerate(rs.support_plan_exceptions) if e.flag is not None and e.flag not in flags]
     keys = {b.key for b in rs.escalation_bodies}
-    out += [f"academy route: unknown escalation body {k!r}" for s in rs.academy_concerns.route
-            for k in s.escalate_to if k not in keys]
-    out += [f"safeguarding route: unknown body {r.body!r}" for r in rs.academy_concerns.safeguarding_route
+    out += [(("academy_concerns", "route", i, "escalate_to"), f"academy route: unknown escalation body {k!r}")
+            for i, s in enumerate(rs.academy_concerns.route) for k in s.escalate_to if k not in keys]
+    out += [(("academy_concerns", "safeguarding_route", i, "body"), f"safeguarding route: unknown body {r.body!r}")
+            for i, r in enumerate(rs.academy_concerns.safeguarding_route)
             if r.body != "academy_trust" and r.body not in keys]
     acad_ids = {i.id for i in rs.academy_concerns.indicators}
-    out += [f"safeguarding indicator {i!r} is not an academy indicator" for i in
-            rs.academy_concerns.safeguarding_indicators if i not in acad_ids]
+    out += [(("academy_concerns", "safeguarding_indicators"), f"safeguarding indicator {i!r} is not an academy indicator")
+            for i in rs.academy_concerns.safeguarding_indicators if i not in acad_ids]
     return out
+
+
+def _evidence_paths(rs: "RuleSet"):
+    """(where in the file, label, evidence list) for every evidence list: the same lists as `all_evidence`."""
+    for n, c in enumerate(rs.criteria):
+        yield ("criteria", n), f"criterion {c.id}", c.evidence
+    for name, rule in rs.letters.items():
+        for n, i in enumerate(rule.indicators):
+            yield ("letters", name, "indicators", n), f"letter {name} indicator {i.id}", i.evidence
+    for n, i in enumerate(rs.academy_concerns.indicators):
+        yield ("academy_concerns", "indicators", n), f"academy indicator {i.id}", i.evidence
 
 
 def review_warning(rules: RuleSet, term) -> str | None:
@@ -403,9 +564,92 @@ def review_problem(rules: RuleSet, term):
                                             "rule_set_review_date")
 
 
+class _Located(dict):
+    """A mapping read from a rule-set file that knows where each of its keys is (file, line), for errors."""
+
+    file: str = ""
+    line: int = 0
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.where: dict = {}
+
+
+class _RuleSetLoader(yaml.SafeLoader):
+    """YAML as yaml.safe_load reads it, but a key given twice in one mapping is refused: YAML keeps the last, so
+    the first would be loaded and silently not applied (a duplicated threshold, a second `best_fit:`)."""
+
+
+def _located_mapping(loader: _RuleSetLoader, node) -> _Located:
+    loader.flatten_mapping(node)
+    out = _Located()
+    out.file, out.line = loader.name, node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in out.where:
+            raise RulesError(f"{loader.name}: line {line}: key {key!r} is given twice in the same block (first on "
+                             f"line {out.where[key][1]}); YAML would keep only the last and silently drop the other")
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.where[key] = (loader.name, line)
+    return out
+
+
+_RuleSetLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _located_mapping)
+
+
+def _where(raw, loc) -> tuple[str, str]:
+    """'file, line N' and a readable key path (with the ids met on the way) for a position in the merged rule set."""
+    node, found, path = raw, None, []
+    for part in loc:
+        if isinstance(node, _Located):
+            found = node.where.get(part, found or (node.file, node.line))
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(str(part))
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            ident = node.get("id") if isinstance(node, dict) else None
+            path[-1:] = [f"{path[-1] if path else ''}[{part}]" + (f" ({ident})" if ident else "")]
+            if isinstance(node, _Located):
+                found = (node.file, node.line)
+        else:
+            break
+    where = f"{found[0]}, line {found[1]}" if found else ""
+    return where, ".".join(path) or "(the rule set as a whole)"
+
+
+def _messages(exc: ValidationError, raw: dict) -> list[str]:
+    """Each problem of a rule set that failed validation, as 'file, line N: key: what is wrong'."""
+    out = []
+    for e in exc.errors():
+        err = (e.get("ctx") or {}).get("error")
+        problems = err.problems if isinstance(err, RuleSetProblems) else [(tuple(e["loc"]), e["msg"])]
+        for loc, msg in problems:
+            where, key = _where(raw, loc)
+            if e["type"] == "extra_forbidden":
+                msg = "not a key a rule set has here (a typo?): it would be read by nothing"
+            elif e["type"] == "missing":
+                msg = f"`{loc[-1]}` is required here and missing"
+            elif loc and loc[0] == "thresholds" and e["type"] in ("int_type", "float_type", "int_parsing",
+                                                                   "float_parsing"):
+                msg = f"a threshold is a number (points, or pupils), not {e.get('input')!r}"
+            msg = msg.removeprefix("Value error, ")
+            out.append(f"{where + ': ' if where else ''}{key}: {msg}")
+    return list(dict.fromkeys(out))
+
+
 def _merge(base: dict, child: dict) -> dict:
     """Apply a child rule set over its parent: dicts merge (in_force is replaced), `*_replace` lists swap items by id."""
     out = copy.deepcopy(base)
+    place = f"{getattr(child, 'file', 'the rule set')}"
+    # A whole list and replacements in it in one file: one would silently undo the other, whichever came last.
+    if "criteria" in child and "criteria_replace" in child:
+        raise RulesError(f"{place}: gives both `criteria:` (the whole list) and `criteria_replace:`; give one")
+    both = set(child.get("letters_replace") or {}) & set(child.get("letters") or {})
+    if both:
+        raise RulesError(f"{place}: gives letter(s) {sorted(both)} whole under `letters:` and replaces their indicators "
+                         f"under `letters_replace:`; give one")
     for key, value in child.items():
         if key == "extends":
             continue
@@ -413,17 +657,34 @@ def _merge(base: dict, child: dict) -> dict:
             by_id = {c["id"]: c for c in value}
             unknown = set(by_id) - {c["id"] for c in out["criteria"]}
             if unknown:
-                raise RulesError(f"criteria_replace names unknown criteria {sorted(unknown)}")
+                raise RulesError(f"{place}: criteria_replace names unknown criteria {sorted(unknown)} (it replaces "
+                                 f"criteria of {base.get('id')} by id; a new bullet goes in a full `criteria:` list)")
             out["criteria"] = [by_id.get(c["id"], c) for c in out["criteria"]]
         elif key == "letters_replace":
             for letter, indicators in value.items():
+                if letter not in out.get("letters", {}):
+                    raise RulesError(f"{place}: letters_replace names letter {letter!r}, which {base.get('id')} does not "
+                                     f"have (its letters: {', '.join(out.get('letters', {}))})")
                 by_id = {i["id"]: i for i in indicators}
                 existing = out["letters"][letter]["indicators"]
+                unknown = set(by_id) - {i["id"] for i in existing}
+                if unknown:
+                    raise RulesError(f"{place}: letters_replace {letter} names unknown indicators {sorted(unknown)} "
+                                     f"(it replaces indicators of {base.get('id')} by id: "
+                                     f"{', '.join(i['id'] for i in existing)})")
                 out["letters"][letter]["indicators"] = [by_id.get(i["id"], i) for i in existing]
         elif key != "in_force" and isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = {**out[key], **value}
+            merged = _Located({**out[key], **value})
+            merged.where = {**getattr(out[key], "where", {}), **getattr(value, "where", {})}
+            merged.file, merged.line = getattr(value, "file", ""), getattr(value, "line", 0)
+            out[key] = merged
         else:
             out[key] = value
+    if isinstance(child, _Located):  # a key the child sets is reported at the child's line
+        located = _Located(out)
+        located.where = {**getattr(out, "where", {}), **{k: v for k, v in child.where.items() if k in out}}
+        located.file, located.line = child.file, child.line
+        out = located
     return out
 
 
@@ -437,7 +698,7 @@ def _load_raw(rule_id: str, folder: Path, seen: tuple[str, ...] = ()) -> dict:
         raise RulesError(f"rule set {rule_id!r} extends itself via {' -> '.join(seen)}")
     try:
         with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh) or {}
+            raw = yaml.load(fh, Loader=_RuleSetLoader) or {}
     except yaml.YAMLError as err:  # a typo in a drafted rule set: where it is, in the LA officer's terms
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -457,22 +718,84 @@ def _load_raw(rule_id: str, folder: Path, seen: tuple[str, ...] = ()) -> dict:
     return raw
 
 
-@lru_cache(maxsize=32)
 def load_rule_set(rule_id: str, folder: Path = RULES_DIR) -> RuleSet:
+    """The rule set `rule_id` of `folder` (a draft may extend one of RULES_DIR). Cached, but read again when a
+    rule-set file there has changed: a draft edited between two what-ifs in one process is never served stale."""
+    return _load_rule_set(rule_id, Path(folder), _files_signature(Path(folder)))
+
+
+def _files_signature(folder: Path) -> tuple:
+    files = sorted({*folder.glob("*.yaml"), *RULES_DIR.glob("*.yaml")})
+    return tuple((str(f), st.st_mtime_ns, st.st_size) for f in files for st in [f.stat()])
+
+
+@lru_cache(maxsize=32)
+def _load_rule_set(rule_id: str, folder: Path, signature: tuple) -> RuleSet:
     raw = _load_raw(rule_id, Path(folder))
     try:
         rs = RuleSet.model_validate(raw)
     except ValidationError as exc:
-        raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) is invalid:\n{exc}") from exc
+        problems = _messages(exc, raw)
+        raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) is invalid ({len(problems)} "
+                         f"problem(s)):\n  " + "\n  ".join(problems)) from None
     from .evidence.indicators import SchoolIndicators  # indicators import this module
 
-    named = ({e.indicator for _, ev in rs.all_evidence() for e in ev if e.indicator}
-             | {o.indicator for o in rs.overriding.conditions if o.indicator}
-             | {r.when_indicator for r in rs.academy_concerns.safeguarding_route if r.when_indicator})
-    unknown = sorted(named - {n[3:] for n in dir(SchoolIndicators) if n.startswith("_i_")})
+    known = {n[3:] for n in dir(SchoolIndicators) if n.startswith("_i_")}
+    places = [(("overriding", "conditions", n, "indicator"), o.indicator) for n, o in enumerate(rs.overriding.conditions)
+              if o.indicator]
+    places += [(("academy_concerns", "safeguarding_route", n, "when_indicator"), r.when_indicator)
+               for n, r in enumerate(rs.academy_concerns.safeguarding_route) if r.when_indicator]
+    places += [((*at, "indicator"), e.indicator) for where, _, ev in _evidence_paths(rs)
+               for at, e in _leaves(ev, where) if e.indicator]
+    unknown = [(loc, name) for loc, name in places if name not in known]
     if unknown:
-        raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) names unknown indicators {unknown}")
+        lines = []
+        for loc, name in unknown:
+            where, key = _where(raw, loc)
+            near = difflib.get_close_matches(name, sorted(known), n=1)
+            lines.append(f"{where + ': ' if where else ''}{key}: unknown indicator {name!r}"
+                         + (f" (did you mean {near[0]!r}?)" if near else ""))
+        raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) names unknown indicators "
+                         f"{sorted({n for _, n in unknown})}:\n  " + "\n  ".join(lines)
+                         + f"\n  The indicators are: {', '.join(sorted(known))}")
+    _threshold_problems(rs, raw, rule_id, folder)
     return rs
+
+
+def _threshold_problems(rs: RuleSet, raw: dict, rule_id: str, folder: Path) -> None:
+    """Every threshold the named indicators read is given; none is given that they do not read (it would change
+    nothing: a reading loaded and silently not applied, e.g. a "very wide" gap with no indicator naming it)."""
+    from .evidence.assess import MEASURE_INDICATORS
+    from .evidence.indicators import THRESHOLDS_READ
+
+    # The history's figures are computed for every school, so their indicators' thresholds must be given too.
+    named: dict[str, list[str]] = {i: ["the history's figures"] for i in MEASURE_INDICATORS}
+    for _, label, evidence in _evidence_paths(rs):
+        for _, e in _leaves(evidence):
+            if e.indicator:
+                named.setdefault(e.indicator, []).append(label)
+    for o in rs.overriding.conditions:
+        if o.indicator:
+            named.setdefault(o.indicator, []).append(f"overriding condition {o.id}")
+    reads: dict[str, set[str]] = {}
+    for ind in named:
+        for t in THRESHOLDS_READ.get(ind, ()):
+            reads.setdefault(t, set()).add(ind)
+    lines = []
+    for t in rs.thresholds:
+        if t in THRESHOLD_NAMES and t not in reads:
+            readers = sorted(i for i, ts in THRESHOLDS_READ.items() if t in ts)
+            where, key = _where(raw, ("thresholds", t))
+            lines.append(f"{where + ': ' if where else ''}{key}: read only by the indicator(s) {', '.join(readers)}, "
+                         f"which this rule set does not name: it would change nothing (remove it, or name one of them "
+                         f"in a criterion's or letter's evidence)")
+    for t in sorted(set(reads) - set(rs.thresholds) - OPTIONAL_THRESHOLDS):
+        users = sorted({label for i in reads[t] for label in named[i]})
+        lines.append(f"thresholds: {t!r} is missing; {', '.join(sorted(reads[t]))} read it (named by "
+                     f"{', '.join(users[:3])}{' ...' if len(users) > 3 else ''})")
+    if lines:
+        raise RulesError(f"rule set {rule_id} ({folder / (rule_id + '.yaml')}) has thresholds that do not fit the "
+                         f"indicators it names:\n  " + "\n  ".join(lines))
 
 
 def load_rule_set_arg(arg: str) -> RuleSet:

@@ -4,13 +4,15 @@ Best fit, as the Strategy says ("a school does not have to meet all bullet point
 1. Each criterion (one bullet) is met when any of its evidence is met.
 2. Each area (Leadership and management, Quality of education, Behaviour and attitudes, Personal development)
    is placed at the level with the most bullets met; a tie follows the rule set's `best_fit.area_ties`.
-   An area with no bullet met has no judgement.
+   A level short of the rule set's `best_fit.min_bullets` / `min_share` (how many bullets make a level) does not
+   place the area. An area with no bullet met (or none at its minimum) has no judgement.
 3. The school's level is the mean of its judged areas (1 for the least support, rising), rounded to the
-   nearest level; a mean exactly halfway follows `best_fit.school_ties`. Ties and near-ties are reported as
+   nearest level; a mean exactly halfway follows `best_fit.school_ties`. With `best_fit.combine_areas:
+   most_support` it is the level of its area of most support instead. Ties and near-ties are reported as
    borderline for moderation. A school with no bullet met (nothing judged, or every check judged not met) has
    no judged area and is placed at `best_fit.no_evidence_level`; its reasons say which of the two it is.
 4. An overriding condition of the rule set (e.g. safeguarding not met) places the school at
-   `overriding.places_at`.
+   `overriding.places_at` (or the condition's own `places_at`).
 5. A moderation override sets the final category; both computed and final are reported.
 Every level, window and tie rule is rule-set data; nothing here names a criterion, flag or letter.
 """
@@ -62,22 +64,40 @@ def _pick(levels: list[str], rule: str, rules: RuleSet) -> str:
     return (max if rule == "more_support" else min)(levels, key=rules.level_score)
 
 
+def _minimum(bf, level: str) -> str:
+    parts = [f"at least {bf.min_bullets[level]}" for _ in [0] if level in bf.min_bullets]
+    parts += [f"at least {bf.min_share[level]:.0%} of them" for _ in [0] if level in bf.min_share]
+    return " and ".join(parts)
+
+
 def best_fit(results: list[CriterionResult], rules: RuleSet) -> tuple[str | None, dict[str, str | None], list[str]]:
     """Area levels by the most bullets met, then the mean of areas; ties by the rule set. Also the borderlines."""
     areas: dict[str, str | None] = {}
     borderline: list[str] = []
+    bf = rules.best_fit
     for area in rules.areas:
         counts = {lv: sum(r.met for r in results if r.area == area and r.level == lv) for lv in rules.levels}
+        listed = {lv: sum(1 for r in results if r.area == area and r.level == lv) for lv in rules.levels}
+        # How many bullets make a level (the rule set's minimums; by default one bullet met is enough).
+        short = {lv: n for lv, n in counts.items() if n and (n < bf.min_bullets.get(lv, 1)
+                                                            or n < bf.min_share.get(lv, 0.0) * listed[lv])}
+        for lv, n in short.items():
+            borderline.append(f"{rules.areas[area]}: {n} of {listed[lv]} {lv} bullet(s) met, fewer than the rule set "
+                              f"asks for a level ({_minimum(bf, lv)}): not placed at {lv}")
+        counts = {lv: (0 if lv in short else n) for lv, n in counts.items()}
         best = max(counts.values())
         tied = [lv for lv, n in counts.items() if n == best]
-        areas[area] = None if best == 0 else _pick(tied, rules.best_fit.area_ties, rules)
+        areas[area] = None if best == 0 else _pick(tied, bf.area_ties, rules)
         if best and len(tied) > 1:
             borderline.append(f"{rules.areas[area]}: a tie between {' and '.join(tied)} ({best} bullet(s) each), "
-                              f"resolved to {areas[area]} ({rules.best_fit.area_ties.replace('_', ' ')})")
+                              f"resolved to {areas[area]} ({bf.area_ties.replace('_', ' ')})")
     judged = [rules.level_score(v) for v in areas.values() if v]
     if not judged:
         return None, areas, borderline
-    mean = sum(judged) / len(judged)
+    if bf.combine_areas == "most_support":  # the school is at its area of most support
+        return rules.levels[max(judged) - 1], areas, borderline
+    weights = {a: bf.area_weights.get(a, 1.0) for a, v in areas.items() if v}
+    mean = sum(weights[a] * rules.level_score(v) for a, v in areas.items() if v) / sum(weights.values())
     frac = mean - math.floor(mean)
     lower, upper = rules.levels[math.floor(mean) - 1], rules.levels[min(math.ceil(mean), len(rules.levels)) - 1]
     if frac == 0.5:
@@ -92,17 +112,22 @@ def best_fit(results: list[CriterionResult], rules: RuleSet) -> tuple[str | None
 
 
 def overriding_condition(results: list[CriterionResult], school: SchoolAnswers, rules: RuleSet) -> tuple[str, str, str]:
-    """The first overriding condition met: its id, and the reason in full and for the general edition."""
+    """The overriding condition met that places the school at the most support (the first such): its id, and the
+    reason in full and for the general edition."""
     met = {r.id: r for r in results if r.met}
+    found = []
     for o in rules.overriding.conditions:
         hit = [met[c] for c in o.criteria if c in met]
         if hit:
-            return o.id, f"{o.wording} ({hit[0].evidence_text()})", f"{o.wording} ({hit[0].evidence_text(True)})"
-        if o.indicator:
+            found.append((o, f"{o.wording} ({hit[0].evidence_text()})", f"{o.wording} ({hit[0].evidence_text(True)})"))
+        elif o.indicator:
             f = school.finding(o.indicator)
             if f.met:
-                return o.id, f"{o.wording} ({f.value})", f"{o.wording} ({f.value})"
-    return "", "", ""
+                found.append((o, f"{o.wording} ({f.value})", f"{o.wording} ({f.value})"))
+    if not found:
+        return "", "", ""
+    o, text, general = max(found, key=lambda x: rules.level_score(x[0].places_at or rules.overriding.places_at))
+    return o.id, text, general
 
 
 def visits_planned(level: str, term: Term, rules: RuleSet, flags: "set[str] | frozenset[str]" = frozenset(),
@@ -189,7 +214,8 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
         best_fit_level = computed
         ov_id, ov_text, ov_general = overriding_condition(results, answers, rules)
         if ov_id:
-            computed = max(computed, rules.overriding.places_at, key=rules.level_score)
+            cond = next(o for o in rules.overriding.conditions if o.id == ov_id)
+            computed = max(computed, cond.places_at or rules.overriding.places_at, key=rules.level_score)
             reasons.insert(0, f"Overriding condition: {ov_text}")
             general.insert(0, f"Overriding condition: {ov_general}")
         results_text = answers.results_summary

@@ -362,6 +362,10 @@ def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, 
             reasons.setdefault(urn, []).append(VOCAB.support_levels.get(r["category"], r["category"]).lower())
         for x in issued_letters(data, urn, ma.letters_issued, ma.issued_within_terms):
             reasons.setdefault(urn, []).append(f"{_title(rules, x['letter'])} issued {x['issued_on']}")
+    # A rule set may alert members for letters flagged this term too (due, before the Director's decision).
+    for r in letters.to_dict("records") if ma.letters_flagged and not letters.empty else []:
+        if r["letter"] in ma.letters_flagged:
+            reasons.setdefault(int(r["urn"]), []).append(f"{_title(rules, r['letter'])} due this term (flagged)")
     rows = []
     wards = dict(zip(categorisation["urn"], categorisation["ward"])) if not categorisation.empty else {}
     names = dict(zip(categorisation["urn"], categorisation["school_name"])) if not categorisation.empty else {}

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from .categorise import categorise
-from ..evidence.assess import assess
+from ..evidence.assess import academies, assess
 from .letters import flag_letters
 from ..errors import RulesError
 from ..rules import RuleSet, load_rule_set_arg, review_warning, rule_set_for
@@ -23,18 +23,22 @@ from ..ingest.termdata import TermData
 from ..terms import Term
 
 WHAT_IF_COLUMNS = ["urn", "school_name", "category_a", "category_b", "category_changed", "letter_a", "letter_b",
-                   "letter_changed", "criteria_only_a", "criteria_only_b", "why"]
+                   "letter_changed", "criteria_only_a", "criteria_only_b", "why",
+                   # A reading of "concerns about an academy" or of members' alerts changes these, not a category.
+                   "academy_concerns_a", "academy_concerns_b", "member_alert_a", "member_alert_b"]
 
 
 @dataclass
 class WhatIf:
-    table: pd.DataFrame  # WHAT_IF_COLUMNS, one row per school whose category or letter changes
+    table: pd.DataFrame  # WHAT_IF_COLUMNS, one row per school whose category, letter, academy concerns or alert changes
     schools: int  # schools compared
     rules_a: RuleSet
     rules_b: RuleSet
     term: Term
     la_code: str
     warnings: list[str]
+    # How many under each rule set: schools per level, letters per kind, academies of concern, schools alerted.
+    totals: list[dict] = field(default_factory=list)
 
 
 def _wording(rules: RuleSet, ids: list[str]) -> str:
@@ -47,14 +51,18 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
     """Categorise and flag letters for one term under both rule sets; keep the schools where either changes."""
     history = history or {}
     as_of = as_of or data.term.reference_date
-    out = {}
+    out, raw = {}, {}
     for key, rules in (("a", rules_a), ("b", rules_b)):
         evidence = assess(data, rules, history)  # the evidence stage, once per rule set: both decisions read it
         cat = categorise(data, rules, history, evidence)
-        letters = flag_letters(data, rules, cat.table, history, as_of, evidence).letters
+        flagged = flag_letters(data, rules, cat.table, history, as_of, evidence)
+        letters = flagged.letters
         out[key] = (cat.table.set_index("urn"), dict(zip(letters["urn"], letters["letter"])),
                     dict(zip(letters["urn"], letters["indicators"])))
+        raw[key] = (cat.table, letters, flagged.academy_concerns, flagged.member_alerts)
     (ta, la, ia), (tb, lb, ib) = out["a"], out["b"]
+    acad = {k: {int(u): c for u, c in zip(v[2]["urn"], v[2]["concerns"])} for k, v in raw.items()}
+    alert = {k: {int(u): r for u, r in zip(v[3]["urn"], v[3]["reason"])} for k, v in raw.items()}
     rows = []
     for urn in sorted(set(ta.index) | set(tb.index)):
         a, b = ta.loc[urn], tb.loc[urn]
@@ -63,7 +71,8 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
         only_a, only_b = [c for c in met_a if c not in met_b], [c for c in met_b if c not in met_a]
         cat_changed = a["category"] != b["category"]
         letter_changed = la.get(urn, "") != lb.get(urn, "")
-        if not (cat_changed or letter_changed):
+        alert_a, alert_b = alert["a"].get(int(urn), ""), alert["b"].get(int(urn), "")
+        if not (cat_changed or letter_changed or alert_a != alert_b):
             continue
         why = []
         if only_a:
@@ -81,14 +90,40 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
         if letter_changed:
             why.append(f"letter {la.get(urn) or 'none'} ({ia.get(urn, '')}) under {rules_a.id}, "
                        f"{lb.get(urn) or 'none'} ({ib.get(urn, '')}) under {rules_b.id}")
+        if alert_a != alert_b:
+            why.append(f"members alerted under {rules_a.id}: {alert_a or 'no'}; under {rules_b.id}: {alert_b or 'no'}")
         rows.append({"urn": urn, "school_name": a["school_name"], "category_a": a["category"],
                      "category_b": b["category"], "category_changed": cat_changed, "letter_a": la.get(urn, ""),
                      "letter_b": lb.get(urn, ""), "letter_changed": letter_changed,
                      "criteria_only_a": "; ".join(only_a), "criteria_only_b": "; ".join(only_b),
-                     "why": " | ".join(why)})
+                     "why": " | ".join(why), "academy_concerns_a": "", "academy_concerns_b": "",
+                     "member_alert_a": alert_a, "member_alert_b": alert_b})
+    names = {int(r["urn"]): r.get("school_name") for r in academies(data).to_dict("records")}
+    for urn in sorted(set(acad["a"]) | set(acad["b"])):
+        ca, cb = acad["a"].get(urn, ""), acad["b"].get(urn, "")
+        if ca == cb:
+            continue
+        rows.append({"urn": urn, "school_name": names.get(urn, ""), "category_a": "", "category_b": "",
+                     "category_changed": False, "letter_a": "", "letter_b": "", "letter_changed": False,
+                     "criteria_only_a": "", "criteria_only_b": "",
+                     "why": f"academy concerns under {rules_a.id}: {ca or 'none'}; under {rules_b.id}: {cb or 'none'}",
+                     "academy_concerns_a": ca, "academy_concerns_b": cb, "member_alert_a": "", "member_alert_b": ""})
+    totals = []
+    for what, count in (("schools at", lambda v: v[0]["category"]), ("letter", lambda v: v[1]["letter"])):
+        order = [*rules_a.levels, *rules_b.levels]  # levels least support first; letters by name
+        kinds = sorted(set(count(raw["a"])) | set(count(raw["b"])),
+                       key=lambda k: (order.index(k) if k in order else len(order), str(k)))
+        totals += [{"what": f"{what} {k}".replace("_", " "), "a": int((count(raw["a"]) == k).sum()),
+                    "b": int((count(raw["b"]) == k).sum())} for k in kinds]
+    totals.append({"what": "academies of concern", "a": len(raw["a"][2]), "b": len(raw["b"][2])})
+    totals.append({"what": "schools whose members are alerted", "a": int(raw["a"][3]["urn"].nunique()),
+                   "b": int(raw["b"][3]["urn"].nunique())})
     warnings = [w for w in (review_warning(rules_a, data.term), review_warning(rules_b, data.term)) if w]
+    on = data.term.reference_date
+    warnings += [f"The rule set {r.id} is in force {r.in_force}, not on {on} ({data.term}): this term is judged by "
+                 f"rules dated for other terms" for r in (rules_a, rules_b) if not r.in_force.covers(on)]
     return WhatIf(pd.DataFrame(rows, columns=WHAT_IF_COLUMNS), len(set(ta.index) | set(tb.index)), rules_a, rules_b,
-                  data.term, data.la_code, warnings)
+                  data.term, data.la_code, warnings, totals)
 
 
 def read_term(la_code: str, term: Term, landing: Path, known: dict | None = None,
@@ -138,6 +173,8 @@ def write_what_if(result: WhatIf, out_dir: Path) -> dict:
             "category_changes": int(t["category_changed"].sum()) if not t.empty else 0,
             "letter_changes": int(t["letter_changed"].sum()) if not t.empty else 0,
             "moves": moves, "warnings": result.warnings, "run_date": result.term.reference_date,
+            "academy_changes": _changed(t, "academy_concerns"), "alert_changes": _changed(t, "member_alert"),
+            "totals": result.totals,
         }, staging / "compare.pdf")
         if dest.exists():
             shutil.rmtree(dest)
@@ -147,7 +184,14 @@ def write_what_if(result: WhatIf, out_dir: Path) -> dict:
             shutil.rmtree(staging, ignore_errors=True)
     return {"folder": str(dest), "schools": result.schools, "changed": len(result.table),
             "category_changes": int(result.table["category_changed"].sum()) if len(result.table) else 0,
-            "letter_changes": int(result.table["letter_changed"].sum()) if len(result.table) else 0}
+            "letter_changes": int(result.table["letter_changed"].sum()) if len(result.table) else 0,
+            "academy_changes": _changed(result.table, "academy_concerns"),
+            "alert_changes": _changed(result.table, "member_alert")}
+
+
+def _changed(t: pd.DataFrame, col: str) -> int:
+    """Rows whose `<col>_a` and `<col>_b` differ (academies whose concerns change, schools whose alert changes)."""
+    return int((t[f"{col}_a"].astype(str) != t[f"{col}_b"].astype(str)).sum()) if len(t) else 0
 
 
 def run_what_if(la_code: str, term: str, landing: str, rules_a: str, rules_b: str, out_dir: str,

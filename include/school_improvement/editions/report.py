@@ -56,6 +56,9 @@ class ReportInputs:
     drafts: list[dict] = field(default_factory=list)
     laig_notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["urn", "meeting_date", "key_points", "notes"]))
     academy_note: str = ""  # e.g. where whistleblowing about an academy is redirected
+    # The rule set's own review date: the front page says it, and that the rule set is past it when the term starts
+    # after it (the Strategy may no longer be the LA's policy).
+    rule_set_review_by: datetime.date | None = None
     # This term's LA-intelligence flags (urn, flag, severity, detail, raised_by_team, raised_on): restricted only.
     intelligence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["urn", "flag", "severity", "detail", "raised_by_team", "raised_on"]))
@@ -193,6 +196,9 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "term": inputs.term,
         "rule_set_id": inputs.rule_set_id,
         "rule_set_title": inputs.rule_set_title,
+        "rule_set_review_by": inputs.rule_set_review_by.isoformat() if inputs.rule_set_review_by else "",
+        "rule_set_past_review": bool(inputs.rule_set_review_by
+                                     and Term.parse(inputs.term).dates()[0] > inputs.rule_set_review_by),
         "run_date": inputs.run_date.isoformat(),
         "run_date_long": f"{inputs.run_date.day} {inputs.run_date:%B %Y}",
         "n_schools": n,

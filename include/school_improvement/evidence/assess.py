@@ -131,6 +131,16 @@ class SchoolEvidence:
         return Check(True, measure, value, source=str(hits[0].get("_source", "LA intelligence")),
                      detail=detail, confidential=bool(set(flags) & CONFIDENTIAL_FLAGS) or bool(detail))
 
+    def _all_of(self, ev: Evidence) -> Check:
+        """Met when every part is met (e.g. the data and the adviser's confirmation); not met when any part is not;
+        otherwise not judged, with the parts' reasons."""
+        parts = [self.check(e) for e in ev.all_of]
+        met = False if any(p.met is False for p in parts) else True if all(p.met for p in parts) else None
+        return Check(met, " + ".join(p.measure for p in parts), "; ".join(p.value for p in parts if p.value),
+                     "; ".join(p.reason for p in parts if p.met is None and p.reason),
+                     next((p.source for p in parts if p.source), ""), "; ".join(p.detail for p in parts if p.detail),
+                     any(p.confidential for p in parts), "; ".join(p.comparator for p in parts if p.comparator))
+
     def _letter_issued(self, ev: Evidence) -> Check:
         measure = f"letters log: {', '.join(ev.letter_issued)}"
         hits = issued_letters(self.data, self.urn, ev.letter_issued, ev.within_terms)
@@ -466,10 +476,14 @@ def academies(data: TermData) -> pd.DataFrame:
     return _open_schools(data, "is_academy")
 
 
+# The indicators computed for every school whatever the rule set names: their figures are kept in the history.
+MEASURE_INDICATORS = ("ofsted_good_or_better", "attainment_consistently_below", "disadvantaged_gap_wide",
+                      "attendance_low_not_improving")
+
+
 def school_measures(ev: SchoolEvidence, school: dict) -> dict:
     """Figures kept in the history so next term can see change (Ofsted band, absence, attainment)."""
-    for name in ("ofsted_good_or_better", "attainment_consistently_below", "disadvantaged_gap_wide",
-                 "attendance_low_not_improving"):
+    for name in MEASURE_INDICATORS:
         ev.indicators.get(name)
     out = {k: [v[0], v[1]] for k, v in ev.indicators.measures.items()}
     out["head"] = [ev.indicators.head_now(), ev.indicators.head_since()]

@@ -120,8 +120,41 @@ def _year_before(year: str) -> str:
 _ONE_YEAR = "one year's figures only, no trend: not judged"
 
 
+def _not_held(years: int, held: int) -> str:
+    return f"{years} years asked for by the rule set (consistently_years), the feeds hold {held}: not judged"
+
+
 def _fmt(v: float | None, unit: str = "") -> str:
     return "n/a" if v is None else f"{v:.1f}{unit}"
+
+
+_ATTAINMENT = ("small_cohort", "attainment_below_points", "attainment8_below_points")  # every attainment figure
+_GAP = ("small_cohort", "disadvantaged_gap_wide_points")
+# Which thresholds each indicator reads (tests/test_rule_set_mistakes.py checks it against what the code reads): a
+# rule set's threshold that no indicator it names reads would change nothing, so it is refused when it loads.
+THRESHOLDS_READ: dict[str, tuple[str, ...]] = {
+    "attainment_consistently_below": _ATTAINMENT + ("consistently_years",),
+    "attainment_broadly_in_line": _ATTAINMENT + ("attainment_in_line_points",),
+    "attainment_at_or_above_national": _ATTAINMENT,
+    "attainment_declining": _ATTAINMENT + ("attainment_declining_points",),
+    "attainment_declining_sharply": _ATTAINMENT + ("attainment_declining_points",),
+    "attainment_significant_improvement": _ATTAINMENT + ("attainment_improvement_points",),
+    "progress_significantly_below": _ATTAINMENT,
+    "progress_significantly_above": _ATTAINMENT,
+    "disadvantaged_gap_wide": _GAP,
+    "disadvantaged_gap_persistently_wide": _GAP + ("consistently_years",),
+    "disadvantaged_gap_persistently_very_wide": _GAP + ("disadvantaged_gap_very_wide_points", "consistently_years"),
+    "disadvantaged_accelerated": ("small_cohort", "disadvantaged_accelerated_points"),
+    "disadvantaged_below_national_disadvantaged": ("small_cohort", "disadvantaged_below_points"),
+    "disadvantaged_below_national_other": ("small_cohort", "disadvantaged_below_points"),
+    "attendance_high_or_rapidly_improving": ("attendance_rapid_improvement_points",),
+    "attendance_low_not_improving": ("attendance_low_points", "attendance_low_one_year_points",
+                                     "attendance_rapid_improvement_points"),
+    "attendance_consistently_low": ("attendance_consistently_low_points", "persistent_absence_low_points",
+                                    "attendance_rapid_improvement_points", "consistently_years"),
+    "persistent_absence_high": ("persistent_absence_low_points",),
+    "absence_rising": ("absence_rising_points",),
+}
 
 
 class SchoolIndicators:
@@ -305,14 +338,33 @@ class SchoolIndicators:
         # Progress (significance from its confidence intervals) is evidence too, and is reported beside it.
         return e["value"] < e["national"] - e["below_points"]
 
+    def _national_two_years_back(self, e) -> float | None:
+        if e["ks"] != "KS2":
+            return None
+        return _num(self.data.national("ks2", scope=self.rules.national_comparator.get("ks2")).get("rwm_exp_prev2"))
+
+    def _years(self) -> int:
+        """How many years "consistently" / "persistently" asks for: the rule set's `consistently_years` (1, 2 or 3)."""
+        return int(self.t("consistently_years"))
+
     def _i_attainment_consistently_below(self) -> Finding:
         def test(e):
             if not self._below(e):
                 return False
-            if e.get("prev1") is None:  # "consistently": this year and the year before
+            years = self._years()
+            if years == 1:
+                return True
+            if e.get("prev1") is None:  # "consistently": this year and the year before (and before that)
                 return _ONE_YEAR
             nat1 = e.get("national_prev1") or e["national"]
-            return e["prev1"] < nat1 - e["below_points"]
+            if not e["prev1"] < nat1 - e["below_points"]:
+                return False
+            if years == 2:
+                return True
+            if e.get("prev2") is None:
+                return _not_held(years, 2)
+            nat2 = self._national_two_years_back(e) or nat1  # none in the feed: last year's stands in
+            return e["prev2"] < nat2 - e["below_points"]
         return self._attainment_finding(test, self._describe)
 
     def _i_attainment_broadly_in_line(self) -> Finding:
@@ -340,6 +392,20 @@ class SchoolIndicators:
     def _i_attainment_at_or_above_national(self) -> Finding:
         return self._attainment_finding(
             lambda e: e["value"] >= e["national"] and not e["sig_below"], self._describe)
+
+    # Progress, for a reading that judges achievement by progress rather than attainment ("achieve well", "persistent
+    # concerns about achievement", "attainment/progress gaps"): a subject's KS2 progress score, or KS4 Progress 8,
+    # significantly below (above) average, i.e. its confidence interval wholly below (above) 0. Not published: not
+    # judged. The shipped rule set reports progress beside attainment and names neither.
+    def _i_progress_significantly_below(self) -> Finding:
+        return self._attainment_finding(
+            lambda e: e["sig_below"] if e.get("progress_published") else "progress not published: not judged",
+            self._describe)
+
+    def _i_progress_significantly_above(self) -> Finding:
+        return self._attainment_finding(
+            lambda e: (e["sig_above"] and not e["sig_below"]) if e.get("progress_published")
+            else "progress not published: not judged", self._describe)
 
     def _declining(self, e) -> "bool | str":
         """A trend: lower than the year before, which was lower than the year before that, by `points` in all."""
@@ -390,6 +456,7 @@ class SchoolIndicators:
                  "disadv_prev1": d1,
                  "nat_gap": None if nd is None or no is None else no - nd,
                  "nat_gap_prev1": None if nd1 is None or no1 is None else no1 - nd1,
+                 "nat_disadv": nd, "nat_other": no, "unit_of": "%",
                  "label": "KS2 RWM expected standard", "unit": " points", "national_label": nat.get("_label") or "national"}
             # Last year's gap counts towards "persistently wide" only if last year's cohort was big enough to judge
             # (the small-cohort rule applies to every year it reads, not only this one).
@@ -418,7 +485,8 @@ class SchoolIndicators:
             g = {"ks": "KS4", "source": feed.source, "year": feed.academic_year or "", "disadv": d, "other": o,
                  "cohort": None, "gap": None if d is None or o is None else o - d, "gap_prev1": None,
                  "disadv_prev1": None, "nat_gap": None if nd is None or no is None else no - nd,
-                 "nat_gap_prev1": None, "label": "KS4 Attainment 8", "unit": "", "national_label": nat.get("_label") or "national"}
+                 "nat_gap_prev1": None, "nat_disadv": nd, "nat_other": no, "unit_of": "",
+                 "label": "KS4 Attainment 8", "unit": "", "national_label": nat.get("_label") or "national"}
             prior = self.prior.get("disadv_gap")
             if prior and prior[1] != g["year"]:
                 g["gap_prev1"] = _num(prior[0])
@@ -457,14 +525,16 @@ class SchoolIndicators:
         w = self.t("disadvantaged_gap_wide_points")
         return self._gap_finding(lambda g: g["gap"] - g["nat_gap"] > w)
 
-    @staticmethod
-    def _persistently(g, now_over: bool, w: float) -> "bool | str":
-        """Wide this year and last ("persistently"); last year's gap unknown: no trend, not judged."""
-        if not now_over:
-            return False
+    def _persistently(self, g, now_over: bool, w: float) -> "bool | str":
+        """Wide this year and last ("persistently", `consistently_years` 2); last year's gap unknown: no trend, not
+        judged. One year: this year's gap alone. Three: the feeds hold two years' gaps, so not judged."""
+        years = self._years()
+        if not now_over or years == 1:
+            return now_over
         if g["gap_prev1"] is None:
             return _ONE_YEAR
-        return g["gap_prev1"] - (g["nat_gap_prev1"] or g["nat_gap"]) > w
+        wide_before = g["gap_prev1"] - (g["nat_gap_prev1"] or g["nat_gap"]) > w
+        return wide_before if (years == 2 or not wide_before) else _not_held(years, 2)
 
     def _i_disadvantaged_gap_persistently_wide(self) -> Finding:
         w = self.t("disadvantaged_gap_wide_points")
@@ -474,11 +544,34 @@ class SchoolIndicators:
         w, vw = self.t("disadvantaged_gap_wide_points"), self.t("disadvantaged_gap_very_wide_points")
         return self._gap_finding(lambda g: self._persistently(g, g["gap"] - g["nat_gap"] > vw, w))
 
+    def _disadvantaged_vs(self, key: str, whom: str) -> Finding:
+        """The school's disadvantaged pupils' own figure below a national one by more than
+        `disadvantaged_below_points` (the same points on the KS4 Attainment 8 scale, as the gap thresholds)."""
+        g, pts = self._gap(), self.t("disadvantaged_below_points")
+        if "reason" in g:
+            return Finding(None, reason=g["reason"], source=g.get("source", ""))
+        u = g["unit_of"]
+        versus = f"{g.get('national_label') or 'national'}, {whom} {_fmt(g[key], u)}"
+        s = f"{g['label']}: disadvantaged pupils {_fmt(g['disadv'], u)} vs {versus}{_yr(g['year'])}"
+        return Finding(g["disadv"] < g[key] - pts, value=s, source=g["source"],
+                       measures={"disadv_gap": (g["gap"], g["year"])}, comparator=versus)
+
+    # Priority 3 ("improve outcomes for disadvantaged and vulnerable groups ... and close the gaps between them and
+    # other pupils in the country") and the peer review ("a pattern of low achievement in many of the more
+    # vulnerable groups"): the group's own results, for a reading that weighs them beside the in-school gap.
+    def _i_disadvantaged_below_national_disadvantaged(self) -> Finding:
+        return self._disadvantaged_vs("nat_disadv", "disadvantaged pupils")
+
+    def _i_disadvantaged_below_national_other(self) -> Finding:
+        # DfE's measure of the gap: the school's disadvantaged pupils against other pupils nationally.
+        return self._disadvantaged_vs("nat_other", "other pupils")
+
     def _i_disadvantaged_accelerated(self) -> Finding:
         # "Significantly accelerated the achievement of disadvantaged groups": the gap narrowed by `w` AND the
         # disadvantaged pupils' own figure rose by `w` (a gap can narrow because the others' results fell).
         # Without last year's disadvantaged figure (and gap) there is no acceleration to see: not judged.
-        w = self.t("disadvantaged_gap_wide_points")
+        # Its own threshold: a reading of "wide" (SCL-8) must not move "significantly accelerated" (CG-3) unsaid.
+        w = self.t("disadvantaged_accelerated_points")
 
         def test(g):
             if g["gap_prev1"] is None or g["disadv_prev1"] is None:
@@ -581,9 +674,13 @@ class SchoolIndicators:
                 a["persistent"] > a["nat_persistent"] + self.t("persistent_absence_low_points")
             if not (a["overall"] > bar and pa):
                 return False
+            years = self._years()
+            if years == 1:
+                return True
             if a["prev"] is None:
                 return _ONE_YEAR
-            return a["prev"] > bar and not self._improving(a)
+            before = a["prev"] > bar and not self._improving(a)
+            return before if (years == 2 or not before) else _not_held(years, 2)
         return self._absence_finding(test)
 
     def _i_persistent_absence_high(self) -> Finding:
@@ -593,8 +690,10 @@ class SchoolIndicators:
             and a["persistent"] > a["nat_persistent"] + self.t("persistent_absence_low_points"))
 
     def _i_absence_rising(self) -> Finding:
+        # "High/increasing absence rates" (WN-2): above national and up on the year before by `absence_rising_points`
+        # (its own threshold: a reading of "low" attendance, BA-M1's line, must not move WN-2 unsaid).
         return self._absence_finding(lambda a: False if a["overall"] <= a["nat_overall"] else _ONE_YEAR
-                                     if a["prev"] is None else a["overall"] >= a["prev"] + self.t("attendance_low_points"))
+                                     if a["prev"] is None else a["overall"] >= a["prev"] + self.t("absence_rising_points"))
 
     # ---------------------------------------------------------------- Ofsted
     def _ofsted(self) -> dict:
