@@ -110,7 +110,7 @@ def _scrub_line(text: str, snippets: Snippets, private_wordings: dict[str, str],
     for w in sorted({w for w in (*protected, *private_wordings) if w and "; " in w}, key=len, reverse=True):
         if w in text:
             text = text.replace(w, w.replace("; ", guard))
-    out = []
+    out, said = [], set()
     for part in (p.replace(guard, "; ") for p in text.split("; ")):
         replacement = None
         for wording, general in private_wordings.items():
@@ -119,8 +119,12 @@ def _scrub_line(text: str, snippets: Snippets, private_wordings: dict[str, str],
                 break
         if replacement is None and snippets.found_in(part):
             replacement = f"LA information {RESTRICTED_TEXT}"
-        out.append(replacement or part)
-    return "; ".join(dict.fromkeys(out))  # keep order, drop repeats of the same generalised text
+        if replacement is None:
+            out.append(part)  # the text as written, repeated or not: two bullets may give the same figures
+        elif replacement not in said:  # a generalised text once
+            said.add(replacement)
+            out.append(replacement)
+    return "; ".join(out)
 
 
 def staff_names(gias: pd.DataFrame) -> list[str]:
@@ -150,7 +154,12 @@ def _withhold_names(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 
 def _scrub_frame(df: pd.DataFrame, snippets: set[str], wordings_by_urn: dict, text_cols: list[str],
-                 protected: frozenset = frozenset()) -> pd.DataFrame:
+                 protected: frozenset = frozenset(), written_general: frozenset = frozenset()) -> pd.DataFrame:
+    """`written_general`: columns the stage wrote in their general form (a `<column>_general` twin). Their bullets
+    already say "(detail restricted)" where the evidence is confidential, and a bullet's Strategy wording is public:
+    only leaked snippets are looked for there. Replacing each bullet whose wording has confidential evidence
+    somewhere would put "<source>: <area> concern (detail restricted)" for a met low-support bullet, once per area,
+    losing the others (found by a trial: 191 of 200 demo schools' general reasons)."""
     df = df.copy()
     snippets = _as_snippets(snippets)
     for col in df.columns:
@@ -160,7 +169,8 @@ def _scrub_frame(df: pd.DataFrame, snippets: set[str], wordings_by_urn: dict, te
         for urn, v in zip(df["urn"] if "urn" in df.columns else [None] * len(df), df[col]):
             t = _text(v)
             if col in text_cols:
-                t2 = _scrub_parts(t, snippets, wordings_by_urn.get(_urn_key(urn), {}), protected)
+                wordings = {} if col in written_general else wordings_by_urn.get(_urn_key(urn), {})
+                t2 = _scrub_parts(t, snippets, wordings, protected)
             elif snippets.found_in(t):
                 t2 = RESTRICTED_TEXT
             else:
@@ -208,9 +218,10 @@ def general_view(inputs: ReportInputs) -> ReportInputs:
 
     def scrub(df: pd.DataFrame) -> pd.DataFrame:
         # Stages that know what is confidential write a `<column>_general` twin: use it, then scrub anyway.
-        for col in [c for c in df.columns if f"{c}_general" in df.columns]:
+        twins = frozenset(c for c in df.columns if f"{c}_general" in df.columns)
+        for col in twins:
             df = df.assign(**{col: df[f"{col}_general"]}).drop(columns=[f"{col}_general"])
-        return _withhold_names(_scrub_frame(df, snippets, wordings_by_urn, text_cols, protected), names)
+        return _withhold_names(_scrub_frame(df, snippets, wordings_by_urn, text_cols, protected, twins), names)
 
     categorisation = scrub(inputs.categorisation)
     if "override_reason" in categorisation.columns:  # moderated: said, the reason restricted
