@@ -66,6 +66,16 @@ def test_direction_of_travel_across_two_terms_and_reruns_replace(engine):
     assert list(hist["term"].unique()) == ["2025-26-autumn", "2025-26-spring"]
 
 
+def test_a_move_to_the_default_level_is_not_called_declining(engine):
+    """No bullet met this term (no evidence could be judged): the school is at the rule set's default level, which
+    says nothing of whether it got worse (found on real Surrey 2022-23, whose results became too old to judge)."""
+    _run(engine, "2025-26-autumn", [judgement(A, "LM-L2"), judgement(B, "LM-H2")])
+    second = _run(engine, "2025-26-spring", [])
+    assert (second.loc[A, "previous_category"], second.loc[A, "category"]) == ("low", RULES.best_fit.no_evidence_level)
+    assert second.loc[A, "direction_of_travel"] == "default"
+    assert second.loc[B, "direction_of_travel"] == "default"  # high to the default, the other way
+
+
 def test_schema_is_created_and_versioned(engine):
     assert {"school_terms", "runs", "flags", "schema_version"} <= set(history.tables(engine))
     history.migrate(engine)  # idempotent

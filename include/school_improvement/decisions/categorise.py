@@ -150,10 +150,14 @@ def visits_planned(level: str, term: Term, rules: RuleSet, flags: "set[str] | fr
     return visits[plan.visits], plan.laig_reviews_per_term, plan.summary
 
 
-def direction(previous: str | None, current: str, rules: RuleSet) -> str:
+def direction(previous: str | None, current: str, rules: RuleSet, by_default: bool = False) -> str:
+    """improving / declining / stable against last term; "new"; "default" when the school moved only
+    because no bullet was met (e.g. its results became too old to judge): that says nothing of the school itself."""
     if not previous or previous not in rules.levels:
         return "new"
     d = rules.level_score(current) - rules.level_score(previous)
+    if d and by_default:
+        return "default"
     return "improving" if d < 0 else "declining" if d > 0 else "stable"
 
 
@@ -203,6 +207,7 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
                 if also:
                     line += ". Also met: " + "; ".join(f"({r.level}) {_bullet(r, g)}" for r in also)
                 out.append(line)
+        by_default = computed is None
         if computed is None:
             computed = rules.best_fit.no_evidence_level
             # Judged: a figure or an adviser judgement was weighed (absent intelligence or letters judge nothing).
@@ -248,7 +253,7 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
             "school_type": school.get("type"), "ward": school.get("ward"), "adviser": answers.adviser,
             "category": final, "computed_category": computed, "best_fit_category": best_fit_level,
             "previous_category": prev or "",
-            "direction_of_travel": direction(prev, final, rules),
+            "direction_of_travel": direction(prev, final, rules, by_default and final == computed and not ov_id),
             "override_reason": ov.get("override_reason", ""), "override_by": ov.get("override_by", ""),
             "override_on": ov.get("override_on") or "",
             "criteria_met": "; ".join(r.id for r in results if r.met),
