@@ -38,6 +38,13 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     said = _not_supplied_together(_too_old_together(said))
     notes = list(dict.fromkeys(_sentence(f"{r['file']}: {r['message']}" if r["check"] in named else r["message"])
                                for r in said))
+    # The results' ages, one sentence per kind (KS2, KS4, absence, census): one note, so that the notes after them
+    # (the GIAS extract's date, the LA's schools it lacks) still fit the front page's box.
+    ages = list(dict.fromkeys(_sentence(r["message"]) for r in said if r["check"] == "data_age"))
+    if len(ages) > 1:
+        first = notes.index(ages[0])
+        notes = [n for n in notes if n not in ages]
+        notes.insert(first, " ".join(ages))
     aside = frame[frame["check"].eq("set_aside")]
     if len(aside):
         n = sum(int(str(m).split(" ", 1)[0]) for m in aside["message"] if str(m).split(" ", 1)[0].isdigit())
