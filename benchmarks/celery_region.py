@@ -145,9 +145,10 @@ def _parse(ts: str | None) -> datetime | None:
 
 
 def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurrency: int = 1,
-               preload: bool = True, timeout: float = 6 * 3600, log=print) -> dict:
+               preload: bool = True, fresh_stack: bool = True, timeout: float = 6 * 3600, log=print) -> dict:
     """Run DAG_ID over `las` (dicts with la_code, la_name; their feeds already under root/landing) on
-    `workers` Celery workers of `concurrency` slots each. Returns the figures (see the module doc)."""
+    `workers` Celery workers of `concurrency` slots each; `fresh_stack=False` runs the stages without
+    plugins/fresh_stack.py (the "before" arm). Returns the figures (see the module doc)."""
     import requests
     from servers import free_port, postgres_server, redis_server, wait_for_port
     from test_celery_regional import _env, start_deployment
@@ -163,6 +164,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
         env.update({
             "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "worker_preload.CELERY_CONFIG",  # as the Celery test's
             "SI_WORKER_PRELOAD": "1" if preload else "0",
+            "SI_FRESH_STACK": "1" if fresh_stack else "0",
             "AIRFLOW__CORE__PARALLELISM": str(max(4, slots * 2)),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(16, slots * 4)),
@@ -209,7 +211,8 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
             run_id = af.call("POST", f"/dags/{DAG_ID}/dagRuns",
                              json={"logical_date": None, "conf": {"term": term}})["dag_run_id"]
             log(f"  triggered {run_id} over {len(las)} LA(s) on {workers} worker(s) x {concurrency} slot(s), "
-                f"preload {'on' if preload else 'off'} (set-up took {setup_s:.0f} s)")
+                f"preload {'on' if preload else 'off'}, fresh stack {'on' if fresh_stack else 'off'} "
+                f"(set-up took {setup_s:.0f} s)")
 
             def finished():
                 run = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
@@ -235,7 +238,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
         m["start_cpu"] = at_trigger.get(name, 0.0)
         m["run_cpu"] = m["cpu"] - m["start_cpu"]
     return {"state": run["state"], "wall": wall, "slots": slots, "workers": workers, "concurrency": concurrency,
-            "preload": preload, "processes": measured, "tasks": tasks, "root": str(root),
+            "preload": preload, "fresh_stack": fresh_stack, "processes": measured, "tasks": tasks, "root": str(root),
             "worker_cpu": sum(v["cpu"] for k, v in measured.items() if k.startswith("worker_")),
             "services_cpu": sum(v["cpu"] for k, v in measured.items() if not k.startswith("worker_")),
             "worker_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if k.startswith("worker_")),
