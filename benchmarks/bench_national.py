@@ -173,15 +173,21 @@ def occupancy(res: dict) -> dict:
         return {}
     busy = sum((e - s).total_seconds() for s, e in spans)
     wall = (t1 - t0).total_seconds()
-    events = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
-    running, last, intervals = 0, spans[0][0], []
+    # (time, change in running tasks, change in tasks queued but not started)
+    events = sorted([(s, 1, 0) for s, _ in spans] + [(e, -1, 0) for _, e in spans]
+                    + [(t["queued"], 0, 1) for t in res["tasks"] if t.get("queued") and t.get("start")]
+                    + [(t["start"], 0, -1) for t in res["tasks"] if t.get("queued") and t.get("start")])
+    running = waiting = 0
+    last, intervals = spans[0][0], []
     full_until = spans[0][0]  # the end of the last stretch with every slot busy (the first start if never)
-    for at, step in events:
+    idle_queued = 0.0  # idle slot time while a task was already queued: the worker's side (receive, fork, start-up)
+    for at, step, queued in events:
         if at > last:
             intervals.append((last, at, running))
             if running >= slots:
                 full_until = at
-        running, last = running + step, at
+            idle_queued += (at - last).total_seconds() * min(max(0, slots - running), waiting)
+        running, waiting, last = running + step, waiting + queued, at
     intervals.append((last, t1, 0))
     head = (spans[0][0] - t0).total_seconds() * slots
     tail = sum((b - max(a, full_until)).total_seconds() * max(0, slots - n) for a, b, n in intervals if b > full_until)
@@ -192,7 +198,11 @@ def occupancy(res: dict) -> dict:
     print(f"  idle slot time {idle:7.1f} s: before the first task {head:.1f} s, between tasks {middle:.1f} s "
           f"({middle / max(1, len(spans)):.2f} s per task: scheduling), the tail {tail:.1f} s "
           f"(after {(full_until - t0).total_seconds():.0f} s no longer every slot busy)")
-    return {"busy": busy, "idle": idle, "head": head, "middle": middle, "tail": tail}
+    if any(t.get("queued") for t in res["tasks"]):
+        print(f"  of the idle slot time, {idle_queued:.1f} s with a task already queued (the worker's side: Celery "
+              f"receiving it, the fork, the task's start-up) and {idle - idle_queued:.1f} s with none (the scheduler's "
+              f"side, or nothing ready: the chains' own dependencies)")
+    return {"busy": busy, "idle": idle, "head": head, "middle": middle, "tail": tail, "idle_queued": idle_queued}
 
 
 def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:

@@ -241,6 +241,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
         start, end = _parse(ti.get("start_date")), _parse(ti.get("end_date"))
         tasks.append({"task_id": ti["task_id"], "map_index": ti["map_index"], "state": ti["state"],
                       "hostname": ti.get("hostname"), "start": start, "end": end,
+                      "queued": _parse(ti.get("queued_when")),
                       "wall": (end - start).total_seconds() if start and end else None,
                       "cpu": seen.get("cpu"), "peak_mib": seen.get("peak_mib")})
     for name, m in measured.items():

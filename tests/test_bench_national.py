@@ -85,4 +85,9 @@ def test_idle_slot_time_is_split_into_before_between_and_the_tail():
     at = lambda s: datetime(2026, 1, 1) + timedelta(seconds=s)  # noqa: E731
     tasks = [{"start": at(a), "end": at(b)} for a, b in ((2, 50), (3, 40), (42, 60), (52, 95))]
     got = bench_national.occupancy({"slots": 2, "run_start": at(0), "run_end": at(100), "tasks": tasks})
-    assert got == {"busy": 146.0, "idle": 54.0, "head": 4.0, "middle": 5.0, "tail": 45.0}
+    assert got == {"busy": 146.0, "idle": 54.0, "head": 4.0, "middle": 5.0, "tail": 45.0, "idle_queued": 0.0}
+    # The third task queued at 39 s: of its slot's 2 s idle before it started, all was the worker's side; the
+    # fourth queued at 51.5 s: half a second of the 2 s.
+    tasks[2]["queued"], tasks[3]["queued"] = at(39), at(51.5)
+    got = bench_national.occupancy({"slots": 2, "run_start": at(0), "run_end": at(100), "tasks": tasks})
+    assert got["idle_queued"] == 2.5 and got["middle"] == 5.0
