@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     for fresh in (True, False) if args.compare_fresh_stack else (True,):
         name = DAG_TEST_RUN if fresh else DAG_TEST_RUN + NO_FRESH
         runs[name] = dag_test(root, args.term, fresh_stack=fresh)
-        print(f"  {name:<20} {runs[name]['cpu']:7.1f} s CPU {runs[name]['wall']:7.1f} s wall", flush=True)
+        print(f"  {name:<28} {runs[name]['cpu']:7.1f} s CPU {runs[name]['wall']:7.1f} s wall", flush=True)
     if not args.no_celery:
         arms = [(True, True)] + ([(True, False)] if args.compare_fresh_stack else []) \
             + ([] if args.preload_only else [(False, True)])
@@ -225,7 +225,9 @@ def report(runs: dict) -> None:
         if name not in runs:
             continue
         d = runs[name]
-        print(f"{name:<22}{d['cpu']:9.1f}{d['wall']:9.1f}{d['cpu'] / base['cpu']:11.2f}{d['wall'] / base['wall']:12.2f}"
+        if len(name) >= 22:
+            print(name)
+        print(f"{name if len(name) < 22 else '':<22}{d['cpu']:9.1f}{d['wall']:9.1f}{d['cpu'] / base['cpu']:11.2f}{d['wall'] / base['wall']:12.2f}"
               f"   one process: Airflow, DAG parse, scheduling, every task in-process")
     celery_runs = [name for name in runs if name.startswith("Celery")]
     for name in celery_runs:
@@ -235,6 +237,9 @@ def report(runs: dict) -> None:
         print(f"{name if len(name) < 22 else '':<22}{r['worker_cpu']:9.1f}{r['wall']:9.1f}{r['worker_cpu'] / base['cpu']:11.2f}"
               f"{r['wall'] / base['wall']:12.2f}   the workers: {r['n_tasks']} task processes "
               f"({r['task_cpu']:.1f} s sampled), their supervisors, Celery")
+        print(f"{'':<22}{r['worker_run_cpu']:9.1f}{'':9}{r['worker_run_cpu'] / base['cpu']:11.2f}{'':12}   the workers' "
+              f"run alone: the above less their start ({r['worker_cpu'] - r['worker_run_cpu']:.1f} s, paid once per "
+              f"worker, not per term)")
         run = r["worker_run_cpu"] + r["services_run_cpu"]
         print(f"{'':<22}{run:9.1f}{'':9}{run / base['cpu']:11.2f}{'':12}   the run alone, every process: the "
               f"above less the workers' start ({r['worker_cpu'] - r['worker_run_cpu']:.1f} s, preload included), "
