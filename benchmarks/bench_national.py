@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="Celery workers")
     ap.add_argument("--concurrency", type=int, default=1, help="slots per worker")
     ap.add_argument("--no-preload", action="store_true", help="workers without plugins/worker_preload.py")
+    ap.add_argument("--heartbeat", type=int, default=1, metavar="S",
+                    help="the workers' [workers] min_heartbeat_interval (Airflow's default 5: the 'before' arm)")
     ap.add_argument("--file-order", action="store_true",
                     help="leave the LAs' school counts out of las.yaml: the regional DAG runs them in the order chosen "
                          "(smallest first for --las N), not largest first (the 'before' of that ordering)")
@@ -149,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     ran = [generate(root, la, args.term) for la in chosen]
     print(f"  demo feeds at the real counts: {time.perf_counter() - t0:.0f} s; {load_average()}", flush=True)
     res = run_region(root, ran, args.term, workers=args.workers, concurrency=args.concurrency,
-                     preload=not args.no_preload, sizes=not args.file_order)
-    print(f"  LAs mapped {'in the order chosen (--file-order)' if args.file_order else 'largest first (schools in las.yaml)'}")
+                     preload=not args.no_preload, sizes=not args.file_order, heartbeat_s=args.heartbeat)
+    print(f"  LAs mapped {'in the order chosen (--file-order)' if args.file_order else 'largest first (schools in las.yaml)'}"
+          f"; workers' min_heartbeat_interval {args.heartbeat} s")
     report(res, ran, everyone)
     if not args.keep:
         import shutil

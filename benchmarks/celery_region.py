@@ -148,8 +148,8 @@ def _parse(ts: str | None) -> datetime | None:
 
 
 def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurrency: int = 1,
-               preload: bool = True, fresh_stack: bool = True, sizes: bool = True, timeout: float = 6 * 3600,
-               log=print) -> dict:
+               preload: bool = True, fresh_stack: bool = True, sizes: bool = True, heartbeat_s: int = 1,
+               timeout: float = 6 * 3600, log=print) -> dict:
     """Run DAG_ID over `las` (dicts with la_code, la_name; their feeds already under root/landing) on
     `workers` Celery workers of `concurrency` slots each; `fresh_stack=False` runs the stages without
     plugins/fresh_stack.py, `sizes=False` leaves the LAs' school counts out of las.yaml (the regional DAG then runs
@@ -173,6 +173,11 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
             "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "worker_preload.CELERY_CONFIG",  # as the Celery test's
             "SI_WORKER_PRELOAD": "1" if preload else "0",
             "SI_FRESH_STACK": "1" if fresh_stack else "0",
+            # As docker-compose's workers: the Task SDK supervisor can wait this long after its task has finished
+            # (its last select() before it reaps the process), holding the worker slot; Airflow's default is 5 s.
+            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": str(heartbeat_s),
+            # the same 15 s of an unreachable api-server tolerated as Airflow's defaults (3 failures x 5 s)
+            "AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS": str(max(3, 15 // heartbeat_s)),
             "AIRFLOW__CORE__PARALLELISM": str(max(4, slots * 2)),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(16, slots * 4)),
