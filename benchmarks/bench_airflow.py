@@ -3,6 +3,7 @@
     make bench-airflow                       # in-process, dag.test(), and the CeleryExecutor with/without preload
     PYTHONPATH=include:plugins python benchmarks/bench_airflow.py [--term 2025-26-spring] [--schools 250]
                                              [--no-celery] [--celery-workers 2] [--celery-concurrency 1]
+                                             [--preload-only] [--compare-fresh-stack]
 
 The same demo term (LA 999, `--schools` schools) is run four ways, each measured as total CPU seconds (user +
 system) of every process involved, children included, and wall time:
@@ -22,6 +23,9 @@ CPU before its stage and in it (plugins/stage_runner.py): the Celery runs also p
 processes against the same stages in one process, and each task's start-up (parsing the DAG file, the Task SDK). The Celery
 figures split into the tasks' processes (what the run costs per term) and the Airflow services (scheduler,
 dag-processor, api-server: running whether or not a term is running; their CPU over the run is printed apart).
+
+`--compare-fresh-stack` adds the dag.test() and preloaded Celery runs with the stages called directly, not through
+plugins/fresh_stack.py (SI_FRESH_STACK=0): the "before" of that fix, measured side by side with the "after".
 
 Figures from a shared machine drift (the load average is printed): compare ratios, not absolute seconds.
 """
@@ -46,6 +50,8 @@ from celery_region import load_average, run_region  # noqa: E402
 
 LA = "999"
 GOAL = 1.1
+DAG_TEST_RUN = "dag.test()"
+NO_FRESH = ", no fresh stack"  # the arms of --compare-fresh-stack
 # The stages in the DAG's order; the DAG renders the report parts as three tasks and assembles them, which
 # pipeline.build_reports does one after the other.
 from school_improvement.pipeline import STAGES  # noqa: E402
@@ -63,7 +69,8 @@ print(f"STAGES CPU {time.process_time() - t0:.3f}")
 print("done")
 """
 # Each task logs its CPU before its stage (start-up) and in it (plugins/stage_runner.py).
-TASK_CPU = re.compile(r"stage (\w+): ([0-9.]+) s CPU in this task process before the stage, ([0-9.]+) s in it")
+TASK_CPU = re.compile(r"stage (\w+): ([0-9.]+) s CPU in this task process before the stage, ([0-9.]+) s in it "
+                      r"\([0-9.]+ s system, (\d+) page faults")
 
 DAG_TEST = """
 import json, sys
@@ -94,11 +101,12 @@ def measured(code: str, args: list[str], env: dict, log: Path) -> dict:
 def task_split(airflow_home: Path) -> dict:
     """From the task logs: the task processes' CPU before their stage (start-up) and in it, summed."""
     before = within = 0.0
-    n = 0
+    n = faults = 0
     for log in Path(airflow_home, "logs").glob("dag_id=*/run_id=*/task_id=*/**/attempt=*.log"):
         for m in TASK_CPU.finditer(log.read_text(errors="replace")):
             before, within, n = before + float(m.group(2)), within + float(m.group(3)), n + 1
-    return {"startup_cpu": before, "stage_cpu": within, "stage_tasks": n}
+            faults += int(m.group(4))
+    return {"startup_cpu": before, "stage_cpu": within, "stage_tasks": n, "stage_faults": faults}
 
 
 def base_env(root: Path) -> dict:
@@ -127,27 +135,29 @@ def in_process(root: Path, term: str) -> dict:
                     root / "in-process.log")
 
 
-def dag_test(root: Path, term: str) -> dict:
+def dag_test(root: Path, term: str, fresh_stack: bool = True) -> dict:
     env = base_env(root)
-    env.update({"SI_WORK_DIR": str(root / "work-dagtest"),
-                "SI_HISTORY_URL": f"sqlite:///{root / 'history-dagtest.sqlite'}"})
-    (root / "drive-dagtest").mkdir(exist_ok=True)
-    (root / "drive-dagtest" / ".school-improvement-share").write_text("")
-    env["SI_SHARED_DRIVE"] = str(root / "drive-dagtest")
+    name = "dagtest" if fresh_stack else "dagtest-no-fresh-stack"
+    env.update({"SI_WORK_DIR": str(root / f"work-{name}"), "SI_FRESH_STACK": "1" if fresh_stack else "0",
+                "SI_HISTORY_URL": f"sqlite:///{root / f'history-{name}.sqlite'}"})
+    (root / f"drive-{name}").mkdir(exist_ok=True)
+    (root / f"drive-{name}" / ".school-improvement-share").write_text("")
+    env["SI_SHARED_DRIVE"] = str(root / f"drive-{name}")
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     migrate = time.perf_counter() - t0
     out = measured(DAG_TEST, [str(REPO / "dags"), f"termly_school_improvement_{LA}", json.dumps({"term": term})],
-                   env, root / "dag-test.log")
+                   env, root / f"{name}.log")
     return {**out, "migrate_wall": migrate}
 
 
-def celery(root: Path, term: str, preload: bool, workers: int, concurrency: int) -> dict:
-    sub = root / ("celery-preload" if preload else "celery-no-preload")
+def celery(root: Path, term: str, preload: bool, workers: int, concurrency: int, fresh_stack: bool = True) -> dict:
+    sub = root / (("celery-preload" if preload else "celery-no-preload") + ("" if fresh_stack else "-no-fresh-stack"))
     sub.mkdir()
     os.symlink(root / "landing", sub / "landing")
     res = run_region(sub, [{"la_code": LA, "la_name": "Wealdshire (demo)"}], term, workers=workers,
-                     concurrency=concurrency, preload=preload, log=lambda m: print(m, flush=True))
+                     concurrency=concurrency, preload=preload, fresh_stack=fresh_stack,
+                     log=lambda m: print(m, flush=True))
     if res["state"] != "success":
         bad = sorted({(t["task_id"], t["state"]) for t in res["tasks"] if t["state"] != "success"})
         raise RuntimeError(f"the Celery run did not succeed: {bad}; logs under {sub}")
@@ -166,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--celery-workers", type=int, default=2)
     ap.add_argument("--celery-concurrency", type=int, default=1)
     ap.add_argument("--preload-only", action="store_true", help="the CeleryExecutor with the preload only")
+    ap.add_argument("--compare-fresh-stack", action="store_true",
+                    help="also dag.test() and the preloaded Celery run without plugins/fresh_stack.py")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args(argv)
 
@@ -178,12 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, dict] = {}
     runs["in-process"] = in_process(root, args.term)
     print(f"  in-process   {runs['in-process']['cpu']:7.1f} s CPU {runs['in-process']['wall']:7.1f} s wall", flush=True)
-    runs["dag.test()"] = dag_test(root, args.term)
-    print(f"  dag.test()   {runs['dag.test()']['cpu']:7.1f} s CPU {runs['dag.test()']['wall']:7.1f} s wall", flush=True)
+    for fresh in (True, False) if args.compare_fresh_stack else (True,):
+        name = DAG_TEST_RUN if fresh else DAG_TEST_RUN + NO_FRESH
+        runs[name] = dag_test(root, args.term, fresh_stack=fresh)
+        print(f"  {name:<28} {runs[name]['cpu']:7.1f} s CPU {runs[name]['wall']:7.1f} s wall", flush=True)
     if not args.no_celery:
-        for preload in (True,) if args.preload_only else (True, False):
-            name = "Celery, preload" if preload else "Celery, no preload"
-            r = runs[name] = celery(root, args.term, preload, args.celery_workers, args.celery_concurrency)
+        arms = [(True, True)] + ([(True, False)] if args.compare_fresh_stack else []) \
+            + ([] if args.preload_only else [(False, True)])
+        for preload, fresh in arms:
+            name = ("Celery, preload" if preload else "Celery, no preload") + ("" if fresh else NO_FRESH)
+            r = runs[name] = celery(root, args.term, preload, args.celery_workers, args.celery_concurrency,
+                                    fresh_stack=fresh)
             print(f"  {name:<20} workers {r['worker_cpu']:7.1f} s CPU, services {r['services_cpu']:7.1f} s, "
                   f"wall {r['wall']:7.1f} s", flush=True)
 
@@ -204,16 +221,25 @@ def report(runs: dict) -> None:
     print(f"Through Airflow against in-process ({load_average()}); goal: CPU ratio <= {GOAL}")
     print(f"{'run':<22}{'CPU s':>9}{'wall s':>9}{'CPU ratio':>11}{'wall ratio':>12}   what the CPU counts")
     print(f"{'in-process':<22}{base['cpu']:9.1f}{base['wall']:9.1f}{1:11.2f}{1:12.2f}   one Python process: imports + stages")
-    d = runs["dag.test()"]
-    print(f"{'dag.test()':<22}{d['cpu']:9.1f}{d['wall']:9.1f}{d['cpu'] / base['cpu']:11.2f}{d['wall'] / base['wall']:12.2f}"
-          f"   one process: Airflow, DAG parse, scheduling, every task in-process")
-    for name in ("Celery, preload", "Celery, no preload"):
+    for name in (DAG_TEST_RUN, DAG_TEST_RUN + NO_FRESH):
         if name not in runs:
             continue
+        d = runs[name]
+        if len(name) >= 22:
+            print(name)
+        print(f"{name if len(name) < 22 else '':<22}{d['cpu']:9.1f}{d['wall']:9.1f}{d['cpu'] / base['cpu']:11.2f}{d['wall'] / base['wall']:12.2f}"
+              f"   one process: Airflow, DAG parse, scheduling, every task in-process")
+    celery_runs = [name for name in runs if name.startswith("Celery")]
+    for name in celery_runs:
         r = runs[name]
-        print(f"{name:<22}{r['worker_cpu']:9.1f}{r['wall']:9.1f}{r['worker_cpu'] / base['cpu']:11.2f}"
+        if len(name) >= 22:
+            print(name)
+        print(f"{name if len(name) < 22 else '':<22}{r['worker_cpu']:9.1f}{r['wall']:9.1f}{r['worker_cpu'] / base['cpu']:11.2f}"
               f"{r['wall'] / base['wall']:12.2f}   the workers: {r['n_tasks']} task processes "
               f"({r['task_cpu']:.1f} s sampled), their supervisors, Celery")
+        print(f"{'':<22}{r['worker_run_cpu']:9.1f}{'':9}{r['worker_run_cpu'] / base['cpu']:11.2f}{'':12}   the workers' "
+              f"run alone: the above less their start ({r['worker_cpu'] - r['worker_run_cpu']:.1f} s, paid once per "
+              f"worker, not per term)")
         run = r["worker_run_cpu"] + r["services_run_cpu"]
         print(f"{'':<22}{run:9.1f}{'':9}{run / base['cpu']:11.2f}{'':12}   the run alone, every process: the "
               f"above less the workers' start ({r['worker_cpu'] - r['worker_run_cpu']:.1f} s, preload included), "
@@ -221,15 +247,16 @@ def report(runs: dict) -> None:
         print(f"{'':<22}{r['worker_cpu'] + r['services_cpu']:9.1f}{'':9}"
               f"{(r['worker_cpu'] + r['services_cpu']) / base['cpu']:11.2f}{'':12}   "
               f"everything from a cold start: + scheduler, dag-processor, api-server ({r['services_cpu']:.1f} s)")
-    for name in ("Celery, preload", "Celery, no preload"):
+    for name in celery_runs:
         r = runs.get(name)
         if r and r.get("stage_tasks") and base.get("stages_cpu"):
             print(f"  {name}: the stages in their task processes {r['stage_cpu']:.1f} s CPU against "
                   f"{base['stages_cpu']:.1f} s in one process ({r['stage_cpu'] / base['stages_cpu']:.2f}); "
                   f"each task's start-up before its stage {r['startup_cpu'] / r['stage_tasks']:.2f} s "
                   f"({r['stage_tasks']} tasks); supervisors, Celery and the unsampled remainder "
-                  f"{r['worker_run_cpu'] - r['task_cpu']:.1f} s")
-    for name in ("Celery, preload", "Celery, no preload"):
+                  f"{r['worker_run_cpu'] - r['task_cpu']:.1f} s; minor page faults in the stages "
+                  f"{r['stage_faults']:,}")
+    for name in celery_runs:
         if name in runs:
             print(f"  {name}, CPU by process (all = start + run): " + ", ".join(
                 f"{p} {m['cpu']:.1f} = {m['start_cpu']:.1f} + {m['run_cpu']:.1f}"

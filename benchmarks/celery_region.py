@@ -43,13 +43,16 @@ DAG_ID = f"regional_school_improvement_{REGION}"
 TASK_TITLE = "airflow worker -- "  # the task process's title (airflow.sdk task_runner)
 
 
-def write_las(root: Path, las: list[dict]) -> Path:
+def write_las(root: Path, las: list[dict], sizes: bool = True) -> Path:
+    """The region's las.yaml, in the order given; with `sizes`, each LA's `schools` (the roster the demo generated
+    for it), from which the regional DAG orders its LAs largest first (plugins/la_config.regions)."""
     path = root / "las.yaml"
     path.write_text(yaml.safe_dump({"las": [
         # A real LA's name on fictional schools' reports says so: no real school is ever labelled here.
         {"la_code": la["la_code"], "la_name": la["la_name"] if "(demo" in la["la_name"] else
          f"{la['la_name']} (demo schools)", "region": REGION, "landing": "${SI_LANDING}",
-         "shared_drive": "${SI_SHARED_DRIVE}"} for la in las]}))
+         "shared_drive": "${SI_SHARED_DRIVE}", **({"schools": la["ran_schools"]} if sizes and "ran_schools" in la
+                                                 else {})} for la in las]}, sort_keys=False))
     return path
 
 
@@ -145,15 +148,21 @@ def _parse(ts: str | None) -> datetime | None:
 
 
 def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurrency: int = 1,
-               preload: bool = True, timeout: float = 6 * 3600, log=print) -> dict:
+               preload: bool = True, fresh_stack: bool = True, sizes: bool = True, heartbeat_s: int = 1,
+               timeout: float = 6 * 3600, log=print) -> dict:
     """Run DAG_ID over `las` (dicts with la_code, la_name; their feeds already under root/landing) on
-    `workers` Celery workers of `concurrency` slots each. Returns the figures (see the module doc)."""
+    `workers` Celery workers of `concurrency` slots each; `fresh_stack=False` runs the stages without
+    plugins/fresh_stack.py, `sizes=False` leaves the LAs' school counts out of las.yaml (the regional DAG then runs
+    them in the given order): the "before" arms. Returns the figures (see the module doc)."""
     import requests
     from servers import free_port, postgres_server, redis_server, wait_for_port
     from test_celery_regional import _env, start_deployment
     from test_scheduler_rest import Airflow
 
-    write_las(root, las)
+    from la_config import regions
+
+    # The LAs in the order the regional DAG maps them (its la_codes task returns this): map index i is map_order[i].
+    map_order = regions(write_las(root, las, sizes=sizes))[REGION]
     slots = workers * concurrency
     procs: dict[str, subprocess.Popen] = {}
     measured: dict[str, dict] = {}
@@ -163,6 +172,12 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
         env.update({
             "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "worker_preload.CELERY_CONFIG",  # as the Celery test's
             "SI_WORKER_PRELOAD": "1" if preload else "0",
+            "SI_FRESH_STACK": "1" if fresh_stack else "0",
+            # As docker-compose's workers: the Task SDK supervisor can wait this long after its task has finished
+            # (its last select() before it reaps the process), holding the worker slot; Airflow's default is 5 s.
+            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": str(heartbeat_s),
+            # the same 15 s of an unreachable api-server tolerated as Airflow's defaults (3 failures x 5 s)
+            "AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS": str(max(3, 15 // heartbeat_s)),
             "AIRFLOW__CORE__PARALLELISM": str(max(4, slots * 2)),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(16, slots * 4)),
@@ -209,7 +224,8 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
             run_id = af.call("POST", f"/dags/{DAG_ID}/dagRuns",
                              json={"logical_date": None, "conf": {"term": term}})["dag_run_id"]
             log(f"  triggered {run_id} over {len(las)} LA(s) on {workers} worker(s) x {concurrency} slot(s), "
-                f"preload {'on' if preload else 'off'} (set-up took {setup_s:.0f} s)")
+                f"preload {'on' if preload else 'off'}, fresh stack {'on' if fresh_stack else 'off'} "
+                f"(set-up took {setup_s:.0f} s)")
 
             def finished():
                 run = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
@@ -229,13 +245,16 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
         seen = sampler.tasks.get(ti["id"], {})
         start, end = _parse(ti.get("start_date")), _parse(ti.get("end_date"))
         tasks.append({"task_id": ti["task_id"], "map_index": ti["map_index"], "state": ti["state"],
-                      "hostname": ti.get("hostname"), "wall": (end - start).total_seconds() if start and end else None,
+                      "hostname": ti.get("hostname"), "start": start, "end": end,
+                      "queued": _parse(ti.get("queued_when")),
+                      "wall": (end - start).total_seconds() if start and end else None,
                       "cpu": seen.get("cpu"), "peak_mib": seen.get("peak_mib")})
     for name, m in measured.items():
         m["start_cpu"] = at_trigger.get(name, 0.0)
         m["run_cpu"] = m["cpu"] - m["start_cpu"]
-    return {"state": run["state"], "wall": wall, "slots": slots, "workers": workers, "concurrency": concurrency,
-            "preload": preload, "processes": measured, "tasks": tasks, "root": str(root),
+    return {"state": run["state"], "wall": wall, "map_order": map_order, "run_start": _parse(run["start_date"]),
+            "run_end": _parse(run["end_date"]), "slots": slots, "workers": workers, "concurrency": concurrency,
+            "preload": preload, "fresh_stack": fresh_stack, "processes": measured, "tasks": tasks, "root": str(root),
             "worker_cpu": sum(v["cpu"] for k, v in measured.items() if k.startswith("worker_")),
             "services_cpu": sum(v["cpu"] for k, v in measured.items() if not k.startswith("worker_")),
             "worker_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if k.startswith("worker_")),

@@ -2,8 +2,10 @@
 
 Wiring only (the tasks are plugins/termly_tasks.py's, as in the per-LA DAGs). Each region named in
 include/config/las.yaml (`region:` on its LAs) gets the DAG `regional_school_improvement_<region>`:
-`la_codes` reads the region's LA codes from the config when the run starts, and the termly task group is
-expanded over them, so each LA runs its own chain (one LA's bad feed stops only that LA). The report parts
+`la_codes` reads the region's LA codes from the config when the run starts, largest first by each LA's stated
+`schools` (plugins/la_config.regions: the scheduler starts equal-priority tasks in map-index order, so the longest
+chain starts first), and the termly task group is expanded over them, so each LA runs its own chain (one LA's bad
+feed stops only that LA). The report parts
 (general, restricted, drafts) render side by side as three tasks per LA (Airflow cannot map again inside a
 mapped group), all in the `si_reports` pool, sized by memory, so a region never starts every render at once. Each LA's
 publish records an event on that LA's reports Asset through the region's AssetAlias.

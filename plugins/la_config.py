@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 REPO = Path(__file__).resolve().parents[1]
 LAS_FILE = REPO / "include" / "config" / "las.yaml"  # SI_LAS_FILE names another (a deployment's own, or a test's)
@@ -65,6 +65,9 @@ class LAConfig(BaseModel):
     landing: str
     shared_drive: str
     shared_drive_conn_id: str = ""
+    # How many schools the LA's reports cover (its GIAS or census count; 0: not stated). Data, not a priority: a
+    # regional run starts its largest LAs first (regions()), so the longest chain is not the one left running alone.
+    schools: int = Field(default=0, ge=0)
 
     @field_validator("la_code", mode="before")
     @classmethod
@@ -141,9 +144,16 @@ def la_by_code(la_code: str, path: Path | str | None = None) -> LAConfig:
 
 
 def regions(path: Path | str | None = None) -> dict[str, list[str]]:
-    """Region name -> the LA codes in it, in the file's order (LAs with no region are in no regional DAG)."""
-    out: dict[str, list[str]] = {}
+    """Region name -> the LA codes in it, largest first by their stated `schools` (ties, and LAs whose count is
+    not stated, in the file's order). LAs with no region are in no regional DAG.
+
+    Why largest first: the regional DAG maps its task group over this list, and Airflow's scheduler starts ready
+    tasks of equal priority in map-index order, so the largest LA's chain (the longest: its renders grow with its
+    schools) starts first and the small LAs fill the slots around it and at the end. In the file's order a large
+    LA listed last ran its renders alone while the other slots stood idle (longest processing time first).
+    """
+    out: dict[str, list[LAConfig]] = {}
     for la in load_las(path):
         if la.region:
-            out.setdefault(la.region, []).append(la.la_code)
-    return out
+            out.setdefault(la.region, []).append(la)
+    return {region: [la.la_code for la in sorted(las, key=lambda la: -la.schools)] for region, las in out.items()}

@@ -107,24 +107,32 @@ def run_task_stage(stage: str, la_code: str, **kwargs) -> dict:
 
     The result holds paths and counts only: the LA, the term, the run folder and the stage's own counts.
     """
+    import gc
     import resource
+
     from airflow.sdk import get_current_context
 
     before = resource.getrusage(resource.RUSAGE_SELF)  # the task process's CPU so far: its start-up
     preloaded = "great_expectations" in sys.modules  # the Celery worker's preload reached this task
+    frozen = gc.get_freeze_count()  # objects the worker froze before forking (plugins/worker_preload.py)
     ctx = get_current_context()
     cfg = run_config(ctx["params"], ctx, la_code)
     from school_improvement.pipeline import RunConfig
 
     if stage == "extract":  # a durable copy of the raw feeds, per LA/term/run
         kwargs.setdefault("archive_dir", f"{work_dir()}/archive")
-    out = run_stage(stage, cfg, **kwargs) or {}
+    if os.environ.get("SI_FRESH_STACK", "1") == "0":  # the benchmark's "before" arm
+        out = run_stage(stage, cfg, **kwargs) or {}
+    else:  # deep under Celery's and the Task SDK's frames: see plugins/fresh_stack.py
+        from fresh_stack import call_on_fresh_stack
+
+        out = call_on_fresh_stack(run_stage, stage, cfg, **kwargs) or {}
     after = resource.getrusage(resource.RUSAGE_SELF)
     # What the task costs beyond its stage (parsing the DAG file, imports, the Task SDK), for the benchmarks.
     log.info("stage %s: %.2f s CPU in this task process before the stage, %.2f s in it (%.2f s system, %d page "
-             "faults; preloaded: %s)", stage, before.ru_utime + before.ru_stime,
+             "faults; preloaded: %s; frozen objects: %d)", stage, before.ru_utime + before.ru_stime,
              after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, after.ru_stime - before.ru_stime,
-             after.ru_minflt - before.ru_minflt, preloaded)
+             after.ru_minflt - before.ru_minflt, preloaded, frozen)
     return {"la_code": cfg["la_code"], "term": cfg["term"], "run_dir": str(RunConfig(**cfg).run_dir), **out}
 
 

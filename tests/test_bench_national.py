@@ -54,3 +54,40 @@ def test_the_demo_at_an_las_real_counts_holds_exactly_those_schools_per_phase(tm
     assert gias["urn"].between(990001, 999999).all()  # fictional URNs only
     with pytest.raises(ValueError, match="no phase"):
         generate_demo(tmp_path / "x", la_code="857", terms=[TERM], phases={"All-through": 3})
+
+
+def test_a_region_maps_its_largest_las_first_from_their_stated_school_counts(tmp_path, monkeypatch):
+    """The bench states each LA's roster in las.yaml; regions() (what the regional DAG's la_codes returns, so the map
+    indexes) puts the largest first, ties and unstated counts in the file's order; without the counts, the file's."""
+    from celery_region import REGION, write_las
+    from la_config import load_las, regions
+
+    monkeypatch.setenv("SI_LANDING", str(tmp_path / "landing"))
+    monkeypatch.setenv("SI_SHARED_DRIVE", str(tmp_path / "drive"))
+    las = [{"la_code": c, "la_name": f"LA {c}", "ran_schools": n}
+           for c, n in (("201", 34), ("888", 627), ("839", 120), ("202", 120))]
+    assert regions(write_las(tmp_path, las))[REGION] == ["888", "839", "202", "201"]
+    assert [la.schools for la in load_las(tmp_path / "las.yaml")] == [34, 627, 120, 120]
+    assert regions(write_las(tmp_path, las, sizes=False))[REGION] == ["201", "888", "839", "202"]
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((tmp_path / "las.yaml").read_text() + "- {la_code: '203', landing: /x, shared_drive: /y, "
+                   "region: bench, schools: -5}\n")
+    with pytest.raises(ValueError, match=r"LA entry 5 \('203'\): schools"):
+        load_las(bad)
+
+
+def test_idle_slot_time_is_split_into_before_between_and_the_tail():
+    """Two slots, a 100 s run: idle 0-2 s (both slots: before), 2-3, 40-42 and 50-52 s (one slot: between tasks),
+    then one task alone from 60 s and none after 95 s (the tail)."""
+    from datetime import datetime, timedelta
+
+    at = lambda s: datetime(2026, 1, 1) + timedelta(seconds=s)  # noqa: E731
+    tasks = [{"start": at(a), "end": at(b)} for a, b in ((2, 50), (3, 40), (42, 60), (52, 95))]
+    got = bench_national.occupancy({"slots": 2, "run_start": at(0), "run_end": at(100), "tasks": tasks})
+    assert got == {"busy": 146.0, "idle": 54.0, "head": 4.0, "middle": 5.0, "tail": 45.0, "idle_queued": 0.0}
+    # The third task queued at 39 s: of its slot's 2 s idle before it started, all was the worker's side; the
+    # fourth queued at 51.5 s: half a second of the 2 s.
+    tasks[2]["queued"], tasks[3]["queued"] = at(39), at(51.5)
+    got = bench_national.occupancy({"slots": 2, "run_start": at(0), "run_end": at(100), "tasks": tasks})
+    assert got["idle_queued"] == 2.5 and got["middle"] == 5.0

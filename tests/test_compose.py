@@ -382,6 +382,18 @@ def test_two_workers_share_only_the_artefact_store(compose, services):
     assert int(concurrency) >= 1
 
 
+def test_a_finished_task_releases_its_worker_slot_within_a_second_without_losing_outage_tolerance(services):
+    """The Task SDK supervisor may sleep one heartbeat interval after its task ends (benchmarks/bench_national.py
+    measured 5.1 s on about half the tasks at Airflow's default 5): the workers cap it at 1 s, and allow as many
+    seconds of failed heartbeats (interval x failures) as the defaults do, so an api-server restart kills no task."""
+    for w in WORKERS:
+        env = env_of(services[w])
+        interval = int(env["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"])
+        failures = int(env["AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS"])
+        assert interval == 1
+        assert interval * failures >= 5 * 3
+
+
 def test_airflow_init_creates_the_report_pool_sized_by_memory(services):
     from termly_tasks import REPORT_POOL, REPORT_POOL_SLOTS
 
