@@ -134,3 +134,19 @@ def test_the_profiles_in_print(term):
                     assert "and the draft letter" in said
                 else:
                     assert "draft letter" not in said
+
+
+def test_the_restricted_edition_is_laid_out_once(term, monkeypatch):
+    """A page reference to another page from every profile made WeasyPrint lay out a third of the pages again;
+    the edition's pages are laid out once each, bar the few the front page's and contents' references re-make."""
+    import weasyprint.layout.page as page_layout
+
+    from school_improvement.editions import render
+
+    _, _, contexts = term
+    calls = []
+    library = page_layout.make_page
+    monkeypatch.setattr(page_layout, "make_page", lambda *a, **k: calls.append(1) or library(*a, **k))
+    doc, _ = render._layout("report.html.j2", contexts["restricted"][1])
+    assert len(doc.pages) > len(contexts["restricted"][1]["profiles"])
+    assert len(calls) <= len(doc.pages) + 5, (len(calls), len(doc.pages))
