@@ -71,26 +71,83 @@ def _figures(ind: dict | None) -> dict:
                "prev": _fmt(ind.get("absence_prev"), "%"),
                "persistent": _fmt(ind.get("persistent_absence"), "%"),
                "persistent_nat": _fmt(ind.get("persistent_absence_national"), "%")}
-    gap = {"gap": _fmt(ind.get("disadv_gap")), "national": _fmt(ind.get("disadv_gap_national"))}
+    gap = {"gap": _fmt(ind.get("disadv_gap")), "national": _fmt(ind.get("disadv_gap_national")), "detail": _gap_detail(ind)}
     ofsted = [t for t in (
         f"Report card: {_text(ind.get('ofsted_report_card'))}" if _text(ind.get("ofsted_report_card")) else "",
         f"Overall effectiveness (previous framework): {_text(ind.get('ofsted_oeif'))}" if _text(ind.get("ofsted_oeif")) else "",
         f"Ungraded inspection: {_text(ind.get('ofsted_ungraded'))}" if _text(ind.get("ofsted_ungraded")) else "",
         f"Category of concern: {_text(ind.get('ofsted_category'))}" if _text(ind.get("ofsted_category")) else "",
     ) if t]
-    return {"ks": _text(ind.get("ks")), "attainment": att, "attainment_more": more,
+    more_reasons = json.loads(_text(ind.get("att_other_reasons")) or "[]")  # the other key stage, not judged
+    return {"ks": _text(ind.get("ks")), "attainment": att, "attainment_more": more, "attainment_more_reasons": more_reasons,
             "progress": _progress_rows(ind.get("progress")), "absence": absence, "gap": gap, "ofsted": ofsted}
 
 
-def _bullets(school: dict) -> list[dict]:
+def _gap_detail(ind: dict) -> str:
+    """The gap row's line beneath it: the disadvantaged pupils' and the other pupils' own figures and last year's
+    gap, or why the gap is not judged (a small cohort, a figure not published). Empty for figures from before these
+    were kept (the table then shows the gap alone)."""
+    reason = _text(ind.get("gap_reason"))
+    if reason:
+        return f"Disadvantaged gap: {reason}"
+    if _is_na(ind.get("gap_disadv")) or _is_na(ind.get("gap_other")):
+        return ""
+    unit = "%" if _text(ind.get("gap_ks")) == "KS2" else ""
+    text = (f"Disadvantaged pupils {_fmt(ind.get('gap_disadv'), unit)}, other pupils {_fmt(ind.get('gap_other'), unit)}"
+            f" ({_text(ind.get('gap_label'))})")
+    if not _is_na(ind.get("gap_prev1")):
+        text += f"; previous year's gap {_fmt(ind.get('gap_prev1'))} points"
+    elif _text(ind.get("gap_note")):
+        text += f"; {_text(ind.get('gap_note'))}"
+    return text
+
+
+# Lines of `reasons` (decisions/categorise.py) the profile does not repeat: "Results: ..." restates the figures
+# table's attainment and gap (the table shows them, and the gap's detail, beneath it).
+RESULTS_LINE = "Results: "
+NOT_JUDGED_LINE = "Not judged from data: "
+
+
+def _bullets(school: dict, shown: tuple[str, ...] = ()) -> list[dict]:
     """The Strategy's bullets behind the school's level, in words with their evidence, area by area. Bullets that
-    rest on the same evidence (one adviser visit, say) are listed under it once."""
+    rest on the same evidence (one adviser visit, say) are listed under it once. The "Results:" line is left out (the
+    figures table shows it), and so are the reasons for not judging that `shown` (the figures table) already says."""
     out = []
     for line in [ln for ln in _text(school.get("reasons")).splitlines() if ln.strip()]:
+        if line.startswith(RESULTS_LINE):
+            continue
+        if line.startswith(NOT_JUDGED_LINE):
+            items = [r for r in line[len(NOT_JUDGED_LINE):].split(" | ") if not any(r and r in t for t in shown)]
+            if not items:
+                continue
+            line = NOT_JUDGED_LINE + " | ".join(items)
         head, items = reason_items(line)
         groups: dict[str, list[str]] = {}
         for wording, _, evidence in items:
             groups.setdefault(evidence, []).append(wording)
         out.append({"heading": head, "groups": [{"evidence": e, "wordings": w} for e, w in groups.items()],
                     "text": "" if items else head})  # a line of its own (e.g. the overriding condition), in words
+    return out
+
+
+def table_reasons(figures: dict) -> tuple[str, ...]:
+    """The reasons for not judging that the figures table shows (for `_bullets` not to say them again)."""
+    if not figures:
+        return ()
+    att = figures.get("attainment") or {}
+    return tuple(t for t in (att.get("reason", ""), figures["gap"]["detail"], *figures.get("attainment_more_reasons", []))
+                 if t)
+
+
+def letter_triggers(letter: dict) -> list[str]:
+    """The Strategy's wording of each indicator a letter was flagged on, from its evidence ("<wording> (<id>):
+    <figures> | ..."): the profile names the trigger and points to the letters table for the figures, rather than
+    printing the whole evidence a second time. Taken from the evidence cell itself, so the general edition shows
+    only what its letters table shows."""
+    evidence = _text(letter.get("evidence"))
+    out = []
+    for cid in [c.strip() for c in _text(letter.get("indicators")).split(";") if c.strip()]:
+        pos = evidence.find(f" ({cid}): ")
+        if pos >= 0:
+            out.append(evidence[:pos].rsplit(" | ", 1)[-1])
     return out

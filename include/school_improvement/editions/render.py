@@ -19,6 +19,7 @@ import pandas as pd
 import pydyf
 import tinyhtml5.inputstream
 from weasyprint import DEFAULT_OPTIONS
+from weasyprint.formatting_structure.boxes import Box
 from weasyprint.pdf import VARIANTS, generate_pdf
 from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
@@ -28,6 +29,9 @@ from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
 from .pdf_pages import cached_page_references, cached_stream_data
 from .tables import neutralise_bidi
+from ..vocabulary import VOCAB
+
+FLAG_LABELS = {code: flag.label for code, flag in VOCAB.intelligence_flags.items()}
 
 
 class _CharsUntilRegexes(dict):
@@ -45,6 +49,26 @@ class _CharsUntilRegexes(dict):
 
 if not isinstance(tinyhtml5.inputstream.characters_until_regex, _CharsUntilRegexes):
     tinyhtml5.inputstream.characters_until_regex = _CharsUntilRegexes(tinyhtml5.inputstream.characters_until_regex)
+
+
+# WeasyPrint asks every inline child, several times per line it lays out, whether it is in normal flow:
+# `Box.is_in_normal_flow` calls five methods that read the style's `float` twice and `position` three times, about
+# 5% of a report's CPU. The same test, each property read once, in one function; it answers as the library's does
+# for every value (tests/test_render_patches.py), so the layout, and the PDF, are the same.
+LIBRARY_IS_IN_NORMAL_FLOW = getattr(Box.is_in_normal_flow, "library", Box.is_in_normal_flow)
+_OUT_OF_FLOW_FLOATS = ("left", "right", "inline-start", "inline-end", "footnote")  # is_floated, is_footnote
+
+
+def _is_in_normal_flow(self):
+    style = self.style
+    if style["float"] in _OUT_OF_FLOW_FLOATS:
+        return False
+    position = style["position"]  # is_absolutely_positioned, is_running, is_note
+    return not (position in ("absolute", "fixed") or position[0] in ("running()", "note()"))
+
+
+_is_in_normal_flow.library = LIBRARY_IS_IN_NORMAL_FLOW
+Box.is_in_normal_flow = _is_in_normal_flow
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default
@@ -110,6 +134,7 @@ def _environment() -> jinja2.Environment:
     env.filters["level_label"] = lambda c: LEVEL_LABELS.get(_text(c), _text(c))
     env.filters["letter_label"] = lambda c: LETTER_LABELS.get(_text(c), _text(c).replace("_", " "))
     env.filters["source_label"] = lambda c: SOURCE_LABELS.get(_text(c), _text(c).replace("_", " "))
+    env.filters["flag_label"] = lambda c: FLAG_LABELS.get(_text(c), _text(c).replace("_", " "))  # in words, not codes
     env.filters["split_reasons"] = lambda s: [p for p in _text(s).split("; ") if p]
     env.filters["split_lines"] = lambda s: [p for p in _text(s).splitlines() if p.strip()]
     return env

@@ -27,7 +27,7 @@ from .confidentiality import general_view
 from .drafts import render_drafts
 from .front_page import (FRONT_ROOMS, LEVEL_RANK, fits_one_page, front_keys, movers, one_line_reason,
                          placed_by_default)
-from .profiles import _bullets, _figures
+from .profiles import _bullets, _figures, letter_triggers, table_reasons
 from .render import _layout, _write
 from .tables import CSV_SPECS, RESTRICTED_ONLY_CSVS, WORKBOOK_NAME, _sorted, with_decisions, write_csv
 from ..terms import Term
@@ -178,12 +178,13 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     for school in _records(cat):
         u = school["urn"]
         h = hist_by_urn.get(u, pd.Series(dtype=object))
+        figures = _figures(ind_by_urn.get(u))
         profiles.append({
             "school": school,
             "trend": [{"term": t, "category": _text(h.get(t))} for t in terms[-6:]],
-            "figures": _figures(ind_by_urn.get(u)),
-            "bullets": _bullets(school),
-            "letters": _records(let_by_urn.get(u, empty)),
+            "figures": figures,
+            "bullets": _bullets(school, table_reasons(figures)),
+            "letters": [{**r, "triggers": letter_triggers(r)} for r in _records(let_by_urn.get(u, empty))],
             "laig": _records(laig_by_urn.get(u, empty)),
             "intelligence": _records(intel_by_urn.get(u, empty)),
         })

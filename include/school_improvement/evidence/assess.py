@@ -766,6 +766,13 @@ def _profile_figures(ind, ks: list[dict], a: dict) -> dict:
     others = [x for x in ks if x is not e and "reason" not in x]
     out["att_other"] = json.dumps([{k: x.get(k) for k in ("ks", "label", "year", "value", "national", "prev1", "prev2")}
                                    for x in others], default=float)
+    # The other key stage's results that are not judged (a small cohort, a figure not published), and why.
+    out["att_other_reasons"] = json.dumps([f"{x['label']}: {x['reason']}" for x in ks if x is not e and "reason" in x])
+    # The disadvantaged gap row: both groups' figures and last year's gap, or why the gap is not judged.
+    g = ind._gap()
+    out.update({"gap_ks": g.get("ks"), "gap_label": g.get("label"), "gap_disadv": g.get("disadv"),
+                "gap_other": g.get("other"), "gap_prev1": g.get("gap_prev1"),
+                "gap_reason": g.get("reason") if g.get("source") else None, "gap_note": g.get("prev1_note")})
     progress = []
     for stage in [x["ks"] for x in ([e] if e else []) + others]:
         if stage == "KS2":

@@ -1,0 +1,54 @@
+"""The render module's stand-ins for WeasyPrint hot paths answer as the library's own code does, so the PDFs are
+the same bytes: each is checked against the library's code on every value it can meet, and on a document."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from types import SimpleNamespace
+
+import pytest
+from weasyprint import HTML
+from weasyprint.formatting_structure.boxes import Box
+
+from school_improvement.editions import render
+
+FLOATS = ("none", "left", "right", "inline-start", "inline-end", "footnote")
+POSITIONS = ("static", "relative", "absolute", "fixed", "sticky", ("running()", "header"), ("note()", "aside"))
+
+
+def test_is_in_normal_flow_answers_as_the_librarys_for_every_float_and_position():
+    assert Box.is_in_normal_flow is render._is_in_normal_flow  # in force once the report is imported
+    library = render.LIBRARY_IS_IN_NORMAL_FLOW
+    assert library is not render._is_in_normal_flow and library.__qualname__ == "Box.is_in_normal_flow"
+    answers = set()
+    for fl, position in itertools.product(FLOATS, POSITIONS):
+        box = SimpleNamespace(style={"float": fl, "position": position})
+        # The library's composition of its five tests, bound to a stand-in box with those methods.
+        for name in ("is_floated", "is_absolutely_positioned", "is_running", "is_footnote", "is_note"):
+            setattr(box, name, getattr(Box, name).__get__(box))
+        want = library(box)
+        assert render._is_in_normal_flow(box) is want, (fl, position)
+        answers.add(want)
+    assert answers == {True, False}
+
+
+def _document_bytes() -> bytes:
+    # Floats, absolute and running elements beside normal flow, inline children on many lines.
+    html = ("<html lang='en'><head><title>t</title><style>@page { @top-center { content: element(head) } }"
+            ".h { position: running(head) } .f { float: left; width: 20mm } .a { position: absolute; top: 0 }"
+            "</style></head><body><div class='h'>Running head</div>"
+            + "".join(f"<p><span class='f'>float {i}</span>Text <b>bold {i}</b> <i>and</i> more words to wrap "
+                      f"across lines of the page {'word ' * 30}<span class='a'>abs {i}</span></p>" for i in range(40))
+            + "</body></html>")
+    doc = HTML(string=html).render(pdf_variant="pdf/ua-1")
+    out = io.BytesIO()
+    doc.write_pdf(out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+    return out.getvalue()
+
+
+def test_a_document_is_the_same_bytes_with_the_librarys_is_in_normal_flow(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    ours = _document_bytes()
+    monkeypatch.setattr(Box, "is_in_normal_flow", render.LIBRARY_IS_IN_NORMAL_FLOW)
+    assert _document_bytes() == ours
