@@ -173,3 +173,19 @@ def test_data_checks_say_what_their_figure_was_compared_with():
     assert len(absence_checks) and absence_checks["comparator"].str.startswith("national overall absence").all()
     others = checks[~checks["measure"].str.startswith("data")]
     assert (others["comparator"].fillna("") == "").all()  # adviser and LA intelligence evidence: no national figure
+
+
+def test_a_file_not_supplied_is_not_judged_rather_than_read_as_nothing_raised():
+    """No LA intelligence file, no letters log: their checks are not judged (said why), not "no flag raised" or "no
+    such letter" for every school, as if the LA had looked and found nothing (real Surrey has neither file)."""
+    without = term_data(gias=[gias(URN), gias(OTHER)], ks2=[ks2(URN), ks2(OTHER)], absence=[absence(URN)])
+    checks = assess(without, RULES, HISTORY).checks
+    for kind, reason in (("LA intelligence", "no LA intelligence file was supplied"),
+                         ("letters log", "no letters log was supplied")):
+        rows = checks[checks["measure"].str.startswith(kind)]
+        assert len(rows) and rows["met"].isna().all(), kind
+        assert rows["reason"].str.contains(reason).all(), rows["reason"].unique()
+    # Supplied and empty for the school: judged, nothing raised.
+    supplied = assess(_data(), RULES, HISTORY).checks
+    other = supplied[supplied["measure"].str.startswith("LA intelligence") & supplied["urn"].eq(OTHER)]
+    assert len(other) and other["met"].eq(False).all()

@@ -111,6 +111,9 @@ class SchoolEvidence:
     def _intelligence(self, ev: Evidence) -> Check:
         rows = records_for(self.data, "la_intelligence", self.urn)
         measure = f"LA intelligence: {', '.join(ev.intelligence)}"
+        if not self.data.by_kind.get("la_intelligence"):  # no file is not "no flag raised": said, not judged
+            return Check(None, measure, reason="not judged: no LA intelligence file was supplied",
+                         source="LA intelligence")
         if not rows:
             return Check(False, measure, "no LA intelligence flag raised", source="LA intelligence")
         since = months_before(self.term_start, ev.within_months) if ev.within_months else self.start
@@ -143,6 +146,8 @@ class SchoolEvidence:
 
     def _letter_issued(self, ev: Evidence) -> Check:
         measure = f"letters log: {', '.join(ev.letter_issued)}"
+        if not self.data.by_kind.get("letters_log"):  # no file is not "no letter": said, not judged
+            return Check(None, measure, reason="not judged: no letters log was supplied", source="letters log")
         hits = issued_letters(self.data, self.urn, ev.letter_issued, ev.within_terms)
         if not hits:
             return Check(False, measure, "no such letter in the letters log", source="letters log")
