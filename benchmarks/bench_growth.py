@@ -50,6 +50,15 @@ print(json.dumps(out, default=str))
 
 IMPORT_CODE = "from school_improvement import pipeline\n"
 
+# Every floor reads the same feed bytes with pandas first (its read_cpu), the collector set as the report stage's.
+READ_FEEDS_CODE = """gc.freeze(); gc.set_threshold(50_000, 20, 100)  # the collector as the report stage runs it (GC_AS_THE_STAGES)
+t0 = time.process_time()
+for p in sorted(folder.iterdir()):
+    if p.suffix == ".csv":
+        pd.read_csv(io.BytesIO(p.read_bytes()), dtype=str, keep_default_na=False, encoding="latin-1")
+t1 = time.process_time()
+"""
+
 FLOOR_CODE = """
 import io, json, os, sys
 from pathlib import Path
@@ -57,13 +66,7 @@ import pandas as pd
 from weasyprint import HTML
 folder, pages, out = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
 import gc, time
-gc.freeze(); gc.set_threshold(50_000, 20, 100)  # the collector as the report stage runs it (GC_AS_THE_STAGES)
-t0 = time.process_time()
-for p in sorted(folder.iterdir()):
-    if p.suffix == ".csv":
-        pd.read_csv(io.BytesIO(p.read_bytes()), dtype=str, keep_default_na=False, encoding="latin-1")
-t1 = time.process_time()
-line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. "
+""" + READ_FEEDS_CODE + """line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. "
 page = "<section style='break-after: page'>" + "".join(f"<p>{line}{i}</p>" for i in range(24)) + "</section>"
 html = "<html lang='en'><body style='font: 9pt sans-serif'>" + page * pages + "</body></html>"
 doc = HTML(string=html).render()
@@ -93,13 +96,7 @@ def _cached(pdf):
     return hit[1]
 pydyf.PDF.page_references = property(_cached)
 import gc
-gc.freeze(); gc.set_threshold(50_000, 20, 100)  # the collector as the report stage runs it (GC_AS_THE_STAGES)
-t0 = time.process_time()
-for p in sorted(folder.iterdir()):
-    if p.suffix == ".csv":
-        pd.read_csv(io.BytesIO(p.read_bytes()), dtype=str, keep_default_na=False, encoding="latin-1")
-t1 = time.process_time()
-if kind == "plain":
+""" + READ_FEEDS_CODE + """if kind == "plain":
     line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. "
     page = "<section style='break-after: page'>" + "".join(f"<p>{line}{i}</p>" for i in range(24)) + "</section>"
     html = "<html lang='en'><head><title>Floor</title></head><body style='font: 9pt sans-serif'>" + page * pages + "</body></html>"

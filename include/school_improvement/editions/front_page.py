@@ -39,8 +39,6 @@ class FrontRoom:
 # without its caveat); the last room names no school: counts, and where each list is.
 FRONT_ROOMS = (FrontRoom(), FrontRoom(movers=2, academies=1, named=2, notes=7, warning_files=2),
                FrontRoom(movers=0, academies=0, named=0, notes=5, warning_files=1))
-FRONT_MOVERS = FRONT_ROOMS[0].movers
-FRONT_ACADEMIES = FRONT_ROOMS[0].academies
 
 
 def reason_items(line: str) -> tuple[str, list[tuple[str, str, str]]]:
@@ -158,7 +156,6 @@ def movers(cat: pd.DataFrame) -> list[dict]:
                                       _text(m["school_name"]), m["urn"]))
 
 
-FRONT_MEMBERSHIP = FRONT_ROOMS[0].named  # schools named (left, joined) on the front page; all are in Appendix A
 # How the front page groups the schools that left, by the words of their data_quality row (evidence.assess).
 LEFT_KINDS = (("converted to an academy", "converted to an academy"), ("amalgamated", "amalgamated"),
               ("GIAS proposed it to close", "closed or converted after a proposal to close"), ("closed", "closed"),
