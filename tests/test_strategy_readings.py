@@ -369,3 +369,27 @@ def test_schools_are_those_open_when_the_term_began_by_gias_dates_not_todays_sta
         assert school in m0 and academy not in a0
         assert school not in m1 and academy in a1
     assert len(m0) - len(m1) >= 6  # every school closed between the two terms
+
+
+def test_a_cohort_with_no_disadvantaged_pupils_is_said_so_not_called_small(shared_dfe):
+    """Surrey trial: KS2 rows with TFSM6CLA1A 0 (every pupil counted as not disadvantaged) read "small disadvantaged
+    cohort (0 pupils)". There is no gap to judge because there is no group, which the reason now says."""
+    from school_improvement.evidence.indicators import SchoolIndicators
+    from school_improvement.ingest.feeds import read_feed
+    from school_improvement.ingest.termdata import TermData
+    from school_improvement.rules import rule_set_for
+    from school_improvement.terms import Term
+
+    s = shared_dfe / "samples"
+    term = Term.parse("2021-22-autumn")
+    rules = rule_set_for(term.reference_date)
+    gias, ks2 = (read_feed(s / n) for n in ("gias_850_936_extract_2022-04-20.csv", "936_ks2_2018-19.csv"))
+    rows = ks2.schools
+    none, few = (rows[rows["disadv_cohort"] == 0], rows[(rows["disadv_cohort"] > 0)
+                                                         & (rows["disadv_cohort"] < rules.thresholds["small_cohort"])])
+    assert len(none) and len(few)
+    data = TermData("936", term, [gias, ks2])
+    reasons = {k: [SchoolIndicators(int(u), data, rules).get("disadvantaged_gap_wide").reason for u in f["urn"][:3]]
+               for k, f in (("none", none), ("few", few))}
+    assert all("no disadvantaged pupils" in r and "small" not in r for r in reasons["none"]), reasons
+    assert all("small disadvantaged cohort" in r for r in reasons["few"]), reasons

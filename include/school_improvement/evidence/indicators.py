@@ -464,13 +464,16 @@ class SchoolIndicators:
             c1 = _num(last.get("disadv_cohort")) if last else None
             if c1 is not None and c1 < small and g["gap_prev1"] is not None:
                 g["gap_prev1"], g["disadv_prev1"] = None, None
-                g["prev1_note"] = (f"previous year not counted: small disadvantaged cohort in "
+                g["prev1_note"] = (f"previous year not counted: no disadvantaged pupils in {_year_before(feed.academic_year)}"
+                                   if c1 == 0 else f"previous year not counted: small disadvantaged cohort in "
                                    f"{_year_before(feed.academic_year)} ({int(c1)} pupils)")
             old = self._too_old("ks2", r, feed)
             if old:
                 g["reason"] = old
             elif g["cohort"] is not None and g["cohort"] < small:
-                g["reason"] = f"small disadvantaged cohort ({int(g['cohort'])} pupils): not judged"
+                # No disadvantaged pupils at all is not a small group of them (real KS2 rows: TFSM6CLA1A 0).
+                g["reason"] = ("no disadvantaged pupils in this cohort: no gap to judge" if g["cohort"] == 0
+                               else f"small disadvantaged cohort ({int(g['cohort'])} pupils): not judged")
             elif g["gap"] is None:
                 g["reason"] = ("disadvantaged gap not available: "
                                f"{self.data.status('ks2', self.urn, 'rwm_exp_disadv') or self.data.status('ks2', self.urn, 'rwm_exp_other') or 'no figure'}")
