@@ -1,0 +1,70 @@
+"""Checks across the columns of the LA's own files that a single cell's type cannot make (ingest.feeds reads each
+cell; these compare cells of one row with the term being run).
+
+A letters-log or moderation row names the term it belongs to and carries a date. The term column decides
+(evidence.assess.issued_letters, decisions.categorise._moderation), so a mistyped term moves a letter or an
+override to another term without a word: a significant-concerns letter logged as "2022-23-spring" but dated
+20 January 2022 is not an earlier letter when 2021-22-summer is run, and the run drafts a second one instead of the
+warning notice that follows it. So the term and the date must agree. A date in the holidays belongs to the term
+before (terms.term_for_date, from the term calendar), so one term apart is said and the term column kept (a letter
+signed on the last day of a term for the next is possible); further apart, no holiday explains it and the run
+stops, naming the file, row and column.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..errors import FeedError, Problem
+from ..ingest.termdata import TermData
+from ..terms import Term, term_for_date
+
+# kind -> (the term column, the date column, what a row is, in words)
+TERM_AND_DATE = {"letters_log": ("term", "issued_on", "letter"), "moderation": ("term", "approved_on", "decision")}
+
+
+def _index(t: Term) -> int:
+    return t.start_year * 3 + t.season_index
+
+
+def _when(d: date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+def term_date_problems(data: TermData) -> list[Problem]:
+    """Warnings for LA-held rows whose term and date are one term apart; raises FeedError (critical, every such row)
+    when they are further apart."""
+    warnings, critical = [], []
+    for kind, (term_col, date_col, what) in TERM_AND_DATE.items():
+        df = data.frame(kind)
+        if df.empty or term_col not in df or date_col not in df:
+            continue
+        for r in df.to_dict("records"):
+            d, stated = r.get(date_col), r.get(term_col)
+            if not isinstance(d, date) or not stated:
+                continue
+            try:
+                t = Term.parse(str(stated))
+            except ValueError:
+                continue  # the reader refused a term it could not read
+            by_date = term_for_date(d)
+            apart = abs(_index(by_date) - _index(t))
+            if apart == 0:
+                continue
+            row = int(r["_row"]) if r.get("_row") is not None and r.get("_row") == r.get("_row") else None
+            source = str(r.get("_source") or data.latest(kind).source)
+            label = (f"{str(r.get('letter')).replace('_', ' ')} for URN {r.get('urn')}" if kind == "letters_log" else
+                     f"moderation decision ({r.get('final_category')}) for URN {r.get('urn')}")
+            if apart == 1:
+                warnings.append(Problem(source, row, term_col, (
+                    f"row {row}: the {label} is for term {t} but dated {_when(d)}, in {by_date}: the run takes it as {t}'s, "
+                    f"as its {term_col} says; if the {term_col} or the {date_col} is mistyped, correct it and re-run"),
+                    "warning", "term_date"))
+            else:
+                critical.append(Problem(source, row, term_col, (
+                    f"the {label} is for term {t} but dated {_when(d)}, in {by_date}, {apart} terms apart: one of "
+                    f"{term_col} and {date_col} is mistyped, and the run cannot tell which term the {what} belongs "
+                    f"to; correct the row and re-run"), "critical", "term_date"))
+    if critical:
+        raise FeedError(critical)
+    return warnings

@@ -1,0 +1,134 @@
+"""The LA's own files as people fill them in, in Excel: workbooks written as Excel saves them (date cells, numbers,
+TRUE/FALSE), read by the real reader, then judged for a term. Fictional schools (URNs 99xxxx) and people."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from factories import gias, term_data
+from school_improvement.errors import FeedError
+from school_improvement.evidence.assess import assess
+from school_improvement.ingest.feeds import read_feed
+from school_improvement.quality.notes import front_page_notes
+from school_improvement.rules import rule_set_for
+from school_improvement.terms import Term
+
+URN = 990411
+D = dt.datetime
+HEADERS = {
+    "letters_log": ["urn", "letter", "concern", "issued_on", "issued_by", "term"],
+    "moderation": ["urn", "term", "final_category", "reason", "approved_by", "approved_on"],
+    "adviser_judgements": ["urn", "criterion_id", "area", "met", "adviser", "visit_date", "note"],
+    "la_intelligence": ["urn", "flag", "severity", "detail", "raised_by_team", "raised_on"],
+    "laig_notes": ["urn", "meeting_date", "key_points", "notes"],
+    "ward_members": ["ward", "member_name", "party", "email"],
+}
+
+
+def workbook(path: Path, kind: str, rows: list[list], header: list[str] | None = None) -> Path:
+    """A workbook as Excel saves one: bold header, dates as date cells shown dd/mm/yyyy, the header frozen."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    header = header or HEADERS[kind]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = kind
+    ws.append(header)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for r in rows:
+        ws.append(r)
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            if isinstance(c.value, dt.datetime):
+                c.number_format = "dd/mm/yyyy"
+    ws.freeze_panes = "A2"
+    wb.save(path)
+    return path
+
+
+def run_term(term: str, tmp_path: Path, **files):
+    """The term's evidence from generated workbooks (kind -> rows) beside a one-school GIAS."""
+    feeds = [read_feed(workbook(tmp_path / f"{kind}.xlsx", kind, rows)) for kind, rows in files.items()]
+    data = term_data(term, gias=[gias(URN)], **{f.kind: f for f in feeds})
+    return assess(data, rule_set_for(Term.parse(term).reference_date, la_code="999"))
+
+
+def scl(term: str, issued: dt.datetime) -> list:
+    return [URN, "significant_concerns_letter", "SCL-4 leadership capacity", issued, "Head of School Improvement", term]
+
+
+def test_a_letter_logged_under_a_term_far_from_its_date_stops_the_run_naming_file_row_and_column(tmp_path):
+    # Typed 2026-27 for 2025-26: as written, the letter of 20 November 2025 would be from a later term, not the
+    # earlier letter a warning notice follows, and the run would draft a second significant-concerns letter.
+    with pytest.raises(FeedError) as err:
+        run_term("2025-26-spring", tmp_path, letters_log=[scl("2025-26-autumn", D(2025, 10, 2)),
+                                                          scl("2026-27-autumn", D(2025, 11, 20))])
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.column, p.severity) == ("letters_log.xlsx", 3, "term", "critical")
+    assert "2026-27-autumn" in p.message and "20 November 2025" in p.message
+
+
+def test_a_moderation_decision_one_term_from_its_date_is_kept_as_written_and_said_on_the_front_page(tmp_path):
+    # The spring panel's decision typed as autumn: one term apart (a holiday could explain it), so the term column
+    # decides, and the front page says so with the file and row.
+    ev = run_term("2025-26-spring", tmp_path, moderation=[
+        [URN, "2025-26-autumn", "high", "Fictional: head absent, no cover", "Moderation panel", D(2026, 1, 20)]])
+    (p,) = [p for p in ev.problems if p.check == "term_date"]
+    assert (p.file, p.row, p.column, p.severity) == ("moderation.xlsx", 2, "term", "warning")
+    import pandas as pd
+
+    frame = pd.DataFrame([{"file": p.file, "feed_kind": "moderation", "row": p.row, "column": p.column,
+                           "severity": p.severity, "check": p.check, "message": p.message}])
+    (note,) = front_page_notes(frame)
+    assert note.startswith("moderation.xlsx: row 2: ") and "2025-26-autumn" in note and "20 January 2026" in note
+
+
+def test_rows_whose_term_and_date_agree_raise_nothing(tmp_path):
+    ev = run_term("2025-26-spring", tmp_path, letters_log=[scl("2025-26-autumn", D(2025, 10, 2))], moderation=[
+        [URN, "2025-26-spring", "medium", "Fictional: new head", "Moderation panel", D(2026, 1, 20)]])
+    assert not [p for p in ev.problems if p.check == "term_date"]
+
+
+def test_an_adviser_judgement_dated_after_the_term_is_set_aside_and_said_with_its_rows(tmp_path):
+    # A summer visit typed with next year's date: the run cannot use it for 2025-26-summer, and used to drop it
+    # without a word. Now it is set aside with its file, rows and dates, and the front page says so.
+    from school_improvement.quality.data_age import known_at_term
+
+    term = Term.parse("2025-26-summer")
+    rows = [[URN, "LM-H2", "leadership_management", True, "Fictional Adviser", D(2026, 5, 12), "Fictional note"],
+            [URN, "QE-H5", "quality_of_education", True, "Fictional Adviser", D(2027, 5, 12), "Fictional note"],
+            [URN, "BA-H4", "behaviour_attitudes", True, "Fictional Adviser", D(2027, 5, 12), "Fictional note"]]
+    feeds = [read_feed(workbook(tmp_path / "adviser visits (summer).xlsx", "adviser_judgements", rows))]
+    known = rule_set_for(term.reference_date, la_code="999").results_known
+    kept, said = known_at_term(feeds, term, known, {URN})
+    assert list(kept[0].schools["criterion_id"]) == ["LM-H2"]
+    (p,) = said
+    assert (p.file, p.row, p.column, p.check, p.severity) == (
+        "adviser visits (summer).xlsx", 3, "visit_date", "after_term", "warning")
+    assert "2 adviser judgements" in p.message and "rows 3, 4" in p.message and "12 May 2027" in p.message
+    import pandas as pd
+
+    (note,) = front_page_notes(pd.DataFrame([{"file": p.file, "feed_kind": "adviser_judgements", "row": p.row,
+                                              "column": p.column, "severity": p.severity, "check": p.check,
+                                              "message": p.message}]))
+    assert note.startswith("adviser visits (summer).xlsx: 2 adviser judgements dated after")
+
+
+@pytest.mark.parametrize("kind, row", [
+    ("la_intelligence", [URN, "finance", "medium", "Fictional detail", "Schools Finance", D(2026, 9, 15)]),
+    ("laig_notes", [URN, D(2026, 9, 15), "Fictional key points", "Fictional notes"]),
+])
+def test_the_las_other_dated_rows_after_the_term_are_set_aside_and_said(tmp_path, kind, row):
+    from school_improvement.quality.data_age import known_at_term
+
+    term = Term.parse("2025-26-summer")
+    feeds = [read_feed(workbook(tmp_path / f"{kind}.xlsx", kind, [row]))]
+    kept, said = known_at_term(feeds, term, rule_set_for(term.reference_date, la_code="999").results_known, {URN})
+    assert kept[0].schools.empty
+    (p,) = said
+    assert (p.file, p.row, p.check) == (f"{kind}.xlsx", 2, "after_term") and "15 September 2026" in p.message
