@@ -132,3 +132,19 @@ def test_the_las_other_dated_rows_after_the_term_are_set_aside_and_said(tmp_path
     assert kept[0].schools.empty
     (p,) = said
     assert (p.file, p.row, p.check) == (f"{kind}.xlsx", 2, "after_term") and "15 September 2026" in p.message
+
+
+def test_a_ward_spelt_otherwise_than_in_gias_is_said_with_the_gias_spelling(tmp_path):
+    # Democratic Services write "and" where GIAS writes "&": the high-support school's member alert would name no
+    # member, and nothing said so. A ward with none of the LA's schools in it is not a mistake.
+    feeds = [read_feed(workbook(tmp_path / "ward_members.xlsx", "ward_members", [
+        ["Northgate and Rowtown", "Cllr Fictional One", "Independent", "one@example.org"],
+        ["Northgate & Rowtown", "Cllr Fictional Two", "Independent", "two@example.org"],
+        ["Eastfield Moor", "Cllr Fictional Three", "Independent", "three@example.org"],
+        ["Hill Top", "Cllr Fictional Four", "Independent", "four@example.org"]]))]
+    data = term_data("2025-26-spring", gias=[gias(URN, ward="Northgate & Rowtown"), gias(URN + 1, ward="Eastfield")],
+                     ward_members=feeds[0])
+    ev = assess(data, rule_set_for(Term.parse("2025-26-spring").reference_date, la_code="999"))
+    said = [p for p in ev.problems if p.check == "ward_spelling"]
+    assert [(p.file, p.row, p.column) for p in said] == [("ward_members.xlsx", 2, "ward")]
+    assert "'Northgate & Rowtown'" in said[0].message and "Cllr Fictional One" in said[0].message

@@ -13,6 +13,8 @@ stops, naming the file, row and column.
 
 from __future__ import annotations
 
+import difflib
+import re
 from datetime import date
 
 from ..errors import FeedError, Problem
@@ -68,3 +70,41 @@ def term_date_problems(data: TermData) -> list[Problem]:
     if critical:
         raise FeedError(critical)
     return warnings
+
+
+def _ward_key(name: str) -> str:
+    """A ward name with case, '&'/'and', punctuation and spacing set aside: how two spellings of one ward compare."""
+    s = re.sub(r"\s*&\s*", " and ", str(name).casefold())
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", s)).strip()
+
+
+def ward_problems(data: TermData) -> list[Problem]:
+    """A warning for each ward-members row whose ward is not spelt as GIAS spells any of the LA's schools' wards but
+    nearly is ("Woodham and Rowtown" for GIAS "Woodham & Rowtown"): member alerts match wards by GIAS's spelling
+    (case aside), so that ward's schools' alerts would name no member, with nothing said. Not matched for the LA: a
+    near spelling may be another ward; the warning names the row and the GIAS spelling to copy."""
+    members = data.frame("ward_members")
+    gias = data.frame("gias")
+    if members.empty or gias.empty or "ward" not in members or "ward" not in gias:
+        return []
+    if "la_code" in gias:
+        gias = gias[gias["la_code"].astype(str) == str(data.la_code)]
+    spelt = {str(w).casefold(): str(w) for w in gias["ward"].dropna() if str(w).strip()}
+    by_key: dict[str, set[str]] = {}
+    for w in spelt.values():
+        by_key.setdefault(_ward_key(w), set()).add(w)
+    out = []
+    for r in members.to_dict("records"):
+        ward = str(r.get("ward") or "").strip()
+        if not ward or ward.casefold() in spelt:
+            continue
+        near = sorted(by_key.get(_ward_key(ward), set())) or \
+            difflib.get_close_matches(ward, sorted(spelt.values()), n=1, cutoff=0.85)
+        if not near:
+            continue  # a ward with none of the LA's schools in it (a members list covers every ward)
+        row = int(r["_row"]) if r.get("_row") is not None and r.get("_row") == r.get("_row") else None
+        out.append(Problem(str(r.get("_source") or data.latest("ward_members").source), row, "ward", (
+            f"row {row}: ward {ward!r} ({r.get('member_name')}) is not spelt as in GIAS, which has {near[0]!r}: "
+            "member alerts for schools in that ward name no member until the ward is written as GIAS writes it"),
+            "warning", "ward_spelling"))
+    return out
