@@ -148,3 +148,25 @@ def test_a_ward_spelt_otherwise_than_in_gias_is_said_with_the_gias_spelling(tmp_
     said = [p for p in ev.problems if p.check == "ward_spelling"]
     assert [(p.file, p.row, p.column) for p in said] == [("ward_members.xlsx", 2, "ward")]
     assert "'Northgate & Rowtown'" in said[0].message and "Cllr Fictional One" in said[0].message
+
+
+def test_a_workbook_left_open_in_excel_is_said_on_the_front_page(tmp_path, monkeypatch):
+    # Excel's owner file beside an open workbook: "~$" and the name with its first two letters replaced (long names).
+    # The run reads the last saved copy, so what the adviser is still typing is not in the edition: said, by name.
+    import pandas as pd
+
+    from school_improvement import pipeline
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    workbook(landing / "adviser_judgements.xlsx", "adviser_judgements", [
+        [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note"]])
+    (landing / "~$viser_judgements.xlsx").write_bytes(b"\x10Fictional Adviser" + b"\x20" * 37 + b"\x00" * 110)
+    cfg = pipeline.RunConfig(la_code="999", term="2025-26-autumn", landing=str(landing), work_dir=str(tmp_path / "w"))
+    pipeline.extract(cfg)
+    said = [p for p in pipeline._load_feeds(cfg)["read_problems"] if p.check == "file_open"]
+    assert [(p.file, p.severity) for p in said] == [("adviser_judgements.xlsx", "warning")]
+    frame = pd.DataFrame([{"file": p.file, "feed_kind": "", "row": p.row, "column": p.column, "severity": p.severity,
+                           "check": p.check, "message": p.message} for p in said])
+    (note,) = front_page_notes(frame)
+    assert note.startswith("adviser_judgements.xlsx was open in Excel") and "~$viser_judgements.xlsx" in note

@@ -882,6 +882,24 @@ def _read_feed(path: Path) -> Feed:
                 warnings=warnings, history=history)
 
 
+def open_in_excel(folder) -> list[Problem]:
+    """A warning for each feed that Excel had open when the run read the folder: Excel keeps an owner file beside an
+    open workbook, named `~$` and the workbook's name (its first two letters replaced when the name is long). The
+    run reads what was last saved, so changes still being typed are not in it; said on the front page."""
+    folder = Path(folder)
+    names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(("~$", "."))]
+    out = []
+    for lock in sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.startswith("~$")):
+        rest = lock[2:]
+        for name in names:
+            if name == rest or (len(name) > 2 and name[2:] == rest):
+                out.append(Problem(name, None, None, (
+                    f"{name} was open in Excel when the run read it (Excel's lock file {lock} is beside it): the run "
+                    "used the copy last saved, so changes not yet saved are not in this edition; save and close "
+                    "the file, then re-run the term"), severity="warning", check="file_open"))
+    return out
+
+
 def read_landing(folder) -> list[Feed]:
     """Read every .csv/.xlsx in a landing folder (not dotfiles or README*). All problems from all files are raised together."""
     feeds, problems = [], []
