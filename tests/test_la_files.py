@@ -170,3 +170,25 @@ def test_a_workbook_left_open_in_excel_is_said_on_the_front_page(tmp_path, monke
                            "check": p.check, "message": p.message} for p in said])
     (note,) = front_page_notes(frame)
     assert note.startswith("adviser_judgements.xlsx was open in Excel") and "~$viser_judgements.xlsx" in note
+
+
+def test_judgements_and_decisions_about_a_school_not_categorised_are_said_not_dropped(tmp_path):
+    # An adviser's visit to an academy and a panel's decision on it: only maintained schools are categorised, so the
+    # rows are not used, and the run says which rows and why.
+    academy = URN + 7
+    feeds = [read_feed(workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+        [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note"],
+        [academy, "LM-H2", "leadership_management", True, "Fictional Adviser", D(2025, 10, 9), "Fictional note"],
+        [academy, "QE-H5", "quality_of_education", True, "Fictional Adviser", D(2025, 10, 9), "Fictional note"]])),
+        read_feed(workbook(tmp_path / "moderation.xlsx", "moderation", [
+            [academy, "2025-26-autumn", "high", "Fictional reason", "Moderation panel", D(2025, 10, 20)],
+            [academy, "2024-25-summer", "high", "Fictional reason", "Moderation panel", D(2025, 5, 20)]]))]
+    data = term_data("2025-26-autumn", gias=[gias(URN), gias(academy, type="Academy converter", type_group="Academies",
+                                                             is_academy=True, is_la_maintained=False)],
+                     **{f.kind: f for f in feeds})
+    ev = assess(data, rule_set_for(Term.parse("2025-26-autumn").reference_date, la_code="999"))
+    said = sorted((p.file, p.row, p.column, p.message.split(" (")[0]) for p in ev.problems
+                  if p.check == "not_categorised")
+    assert said == [("adviser_judgements.xlsx", 3, "urn", f"2 adviser judgements for URN {academy}"),
+                    ("moderation.xlsx", 2, "urn", f"1 moderation decision for URN {academy}")]
+    assert all("an academy" in p.message for p in ev.problems if p.check == "not_categorised")

@@ -690,8 +690,9 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     data.predecessor_results = dict(rules.predecessor_results)  # whose figures a new URN is judged on
     check_adviser_judgements(data, rules)
     check_moderation(data, rules)
-    from .la_files import term_date_problems, ward_problems  # a letter's term and date agree; wards as GIAS spells
-    term_dates = term_date_problems(data) + ward_problems(data)
+    from .la_files import not_categorised_problems, term_date_problems, ward_problems  # the LA's own files, said
+    term_dates = term_date_problems(data) + ward_problems(data) + not_categorised_problems(
+        data, {int(u) for u in maintained_schools(data).get("urn", [])})
     on = data.term.reference_date
     criteria = rules.criteria_in_force(on)
     indicators = named_indicators(rules)

@@ -108,3 +108,44 @@ def ward_problems(data: TermData) -> list[Problem]:
             "member alerts for schools in that ward name no member until the ward is written as GIAS writes it"),
             "warning", "ward_spelling"))
     return out
+
+
+# kind -> what its rows are, for the LA-held files that only a maintained school's categorisation reads.
+CATEGORISATION_ONLY = {"adviser_judgements": "adviser judgement", "moderation": "moderation decision",
+                       "laig_notes": "LAIG note"}
+
+
+def not_categorised_problems(data: TermData, maintained: set[int]) -> list[Problem]:
+    """A warning, per file and school, for rows of the files only categorisation reads (adviser judgements, this
+    term's moderation, LAIG notes) about a school the run does not categorise: an academy, a school GIAS lists as
+    closed, or one not maintained by the LA. The rows are not used; that was said nowhere, so an adviser's
+    judgement of an academy, or a panel's decision on one, vanished."""
+    gias = data.frame("gias")
+    info = {int(r["urn"]): r for r in gias.to_dict("records")} if not gias.empty and "urn" in gias else {}
+    out = []
+    for kind, what in CATEGORISATION_ONLY.items():
+        df = data.frame(kind)
+        if df.empty or "urn" not in df:
+            continue
+        if kind == "moderation" and "term" in df:
+            df = df[df["term"].astype(str) == str(data.term)]
+        by_school: dict[tuple[str, int], list[int]] = {}
+        for r in df.to_dict("records"):
+            urn = int(r["urn"])
+            if urn in maintained:
+                continue
+            row = int(r["_row"]) if r.get("_row") is not None and r.get("_row") == r.get("_row") else 0
+            by_school.setdefault((str(r.get("_source") or data.latest(kind).source), urn), []).append(row)
+        for (source, urn), rows in sorted(by_school.items()):
+            g = info.get(urn, {})
+            is_open = g["is_open"] if "is_open" in g else str(g.get("status") or "").startswith("Open")
+            why = ("an academy" if g.get("is_academy") else
+                   f"{str(g.get('status') or '').lower() or 'not open'} in GIAS" if not is_open else
+                   "not maintained by the LA")
+            name = f" ({g['school_name']})" if g.get("school_name") else ""
+            n = len(rows)
+            out.append(Problem(source, rows[0] or None, "urn", (
+                f"{n} {what}{'s' if n != 1 else ''} for URN {urn}{name} (row{'s' if n != 1 else ''} "
+                f"{', '.join(map(str, rows[:8]))}{' ...' if n > 8 else ''}) not used: the school is {why}, and only "
+                "the LA's open maintained schools are categorised"), "warning", "not_categorised"))
+    return out
