@@ -192,3 +192,31 @@ def test_judgements_and_decisions_about_a_school_not_categorised_are_said_not_dr
     assert said == [("adviser_judgements.xlsx", 3, "urn", f"2 adviser judgements for URN {academy}"),
                     ("moderation.xlsx", 2, "urn", f"1 moderation decision for URN {academy}")]
     assert all("an academy" in p.message for p in ev.problems if p.check == "not_categorised")
+
+
+def test_an_excel_date_shown_as_a_number_is_refused_saying_which_date_it_is(tmp_path):
+    path = workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+        [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", 45938, "Fictional note"]])
+    with pytest.raises(FeedError) as err:
+        read_feed(path)
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.column) == ("adviser_judgements.xlsx", 2, "visit_date")
+    assert "45938 is 8 October 2025" in p.message and "format the column as a date" in p.message
+
+
+def test_a_title_typed_above_the_header_is_refused_naming_the_header_row(tmp_path):
+    import openpyxl
+
+    path = tmp_path / "adviser_judgements.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Adviser visits - autumn 2025 (Fictional LA)"])
+    ws.append([])
+    ws.append(HEADERS["adviser_judgements"])
+    ws.append([URN, "LM-M2", "leadership_management", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note"])
+    wb.save(path)
+    with pytest.raises(FeedError) as err:
+        read_feed(path)
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.check) == ("adviser_judgements.xlsx", 3, "header_row")
+    assert "adviser_judgements file is on row 3" in p.message and "Adviser visits - autumn 2025" in p.message

@@ -273,6 +273,7 @@ class _Raw:
     cells: pd.DataFrame  # str cells, columns = positions
     lines: list[int]  # 1-based file row of each data row
     lengths: list[int]  # fields actually present in each data row
+    head: list[list[str]] | None = None  # a workbook's first rows in full (cells are cut to the header's width)
 
 
 def _decode(data: bytes, source: str) -> tuple[str, str]:
@@ -415,7 +416,7 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
                          for (i, j), f in sorted(formulas[title].items())])
     cells = pd.DataFrame([(r + [""] * n)[:n] for _, r in body], columns=range(n), dtype=str)
     lengths = [n] * len(body)  # a sheet has no ragged rows: empty cells are blanks
-    return _Raw(header, cells, [i for i, _ in body], lengths)
+    return _Raw(header, cells, [i for i, _ in body], lengths, head=[r for _, r in body[:10]])
 
 
 def _uncalculated_formulas(path: Path, title: str, blanks: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
@@ -449,6 +450,16 @@ def _parse_date(s: str) -> dt.date | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T][\d:.]+", s):  # xlsx/ISO timestamps
         return _parse_date(s[:10])
     return None
+
+
+def _serial_hint(s: str) -> str:
+    """What a whole number in a date cell most likely is: Excel's day count, shown as a number because the cell is
+    formatted General or Number (not read as a date: the run does not guess what a number means)."""
+    if re.fullmatch(r"\d{5}", s) and 20000 <= int(s) <= 80000:
+        day = dt.date(1899, 12, 30) + dt.timedelta(days=int(s))
+        return (f"; {s} looks like an Excel date shown as a number ({s} is {day.day} {day:%B %Y}): format the column "
+                "as a date (Format Cells, Date, dd/mm/yyyy), check the dates and save")
+    return ""
 
 
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
@@ -532,7 +543,8 @@ class _Converter:
         if col.type == "date":
             d = _parse_date(s)
             if d is None:
-                self.problem(row, header, f"{raw!r} is not a date (expected dd/mm/yyyy, dd-mm-yyyy or yyyy-mm-dd)", "date")
+                self.problem(row, header, f"{raw!r} is not a date (expected dd/mm/yyyy, dd-mm-yyyy or yyyy-mm-dd)"
+                             + _serial_hint(s), "date")
             return d
         if col.type == "term":
             t = _parse_term(s)
@@ -716,6 +728,21 @@ def _near_kind(header: list[str]) -> tuple[str, list[str]] | None:
     return (best[1], best[2]) if best else None
 
 
+def _header_lower_down(raw: _Raw, source: str, look: int = 10) -> None:
+    """Raise a clear error when the header is not on the first row but a few rows down (a title typed above it, as
+    people do in Excel): the run does not skip rows it cannot read, it says where the header is."""
+    head = raw.head if raw.head is not None else raw.cells.head(look).to_numpy(dtype=object).tolist()
+    for i, rec in enumerate(head[:look]):
+        cells = [str(c).replace("\ufeff", "").strip() for c in rec if c is not None]
+        kind = detect_kind(cells) or (_near_kind(cells) or (None,))[0]
+        if kind:
+            first = raw.header[0].strip() if raw.header else ""
+            raise FeedError(Problem(source, raw.lines[i], None, (
+                f"the header of this {kind} file is on row {raw.lines[i]}, not the first row"
+                + (f" (the first holds {first[:60]!r})" if first else "")
+                + ": delete the rows above the header, so the header is row 1, and save"), check="header_row"))
+
+
 def _read_feed(path: Path) -> Feed:
     source = path.name
     data = path.read_bytes()
@@ -729,6 +756,8 @@ def _read_feed(path: Path) -> Feed:
 
     header = [h.replace("\ufeff", "").strip() for h in raw.header]
     kind = detect_kind(header)
+    if kind is None:
+        _header_lower_down(raw, source)
     if kind is None and (near := _near_kind(header)):
         raise FeedError(Problem(source, 1, ", ".join(near[1]),
                                 f"this looks like the {near[0]} feed but the required column(s) "
