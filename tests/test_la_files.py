@@ -220,3 +220,37 @@ def test_a_title_typed_above_the_header_is_refused_naming_the_header_row(tmp_pat
     (p,) = err.value.problems
     assert (p.file, p.row, p.check) == ("adviser_judgements.xlsx", 3, "header_row")
     assert "adviser_judgements file is on row 3" in p.message and "Adviser visits - autumn 2025" in p.message
+
+
+def test_merged_cells_in_a_column_the_run_reads_are_refused_naming_the_range(tmp_path):
+    # An adviser merges a school's URN cell down over its rows: Excel saves the URN in the first cell only, and the
+    # run used to report "URN is missing" on every other row without saying why.
+    path = workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+        [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note"],
+        [URN, "QE-M4", "quality_of_education", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note"],
+        [URN, "BA-M2", "behaviour_attitudes", False, "Fictional Adviser", D(2025, 10, 8), "Fictional note"]],
+        header=HEADERS["adviser_judgements"] + ["comments"])
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    wb.active.merge_cells("A2:A4")
+    wb.active.merge_cells("H2:H4")  # a column the run does not read: harmless
+    wb.save(path)
+    with pytest.raises(FeedError) as err:
+        read_feed(path)
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.column, p.check) == ("adviser_judgements.xlsx", 2, "urn", "merged_cells")
+    assert "A2:A4 are merged" in p.message
+
+
+def test_merged_cells_only_where_the_run_does_not_read_are_harmless(tmp_path):
+    path = workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+        [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note", "x"],
+        [URN, "QE-M4", "quality_of_education", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note", ""]],
+        header=HEADERS["adviser_judgements"] + ["comments"])
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    wb.active.merge_cells("H2:H3")
+    wb.save(path)
+    assert list(read_feed(path).schools["criterion_id"]) == ["LM-M2", "QE-M4"]

@@ -274,6 +274,7 @@ class _Raw:
     lines: list[int]  # 1-based file row of each data row
     lengths: list[int]  # fields actually present in each data row
     head: list[list[str]] | None = None  # a workbook's first rows in full (cells are cut to the header's width)
+    merged: list[tuple[str, int, int, int, int]] = field(default_factory=list)  # a sheet's merged cells: ref, rows, columns
 
 
 def _decode(data: bytes, source: str) -> tuple[str, str]:
@@ -385,7 +386,7 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises several types for a damaged workbook
         raise FeedError(Problem(source, None, None, f"cannot open as an Excel workbook: {err}", check="parse"))
-    sheets, formulas = {}, {}
+    sheets, formulas, paths = {}, {}, {}
     for ws in wb.worksheets:
         values = list(enumerate(ws.iter_rows(values_only=True), start=1))
         blanks = {(i, j) for i, r in values for j, v in enumerate(r) if v is None}  # a cached "" is a value
@@ -393,6 +394,7 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
         if rows:
             sheets[ws.title] = rows
+            paths[ws.title] = getattr(ws, "_worksheet_path", None)
             formulas[ws.title] = _uncalculated_formulas(path, ws.title, blanks) if blanks else {}
     wb.close()
     if not sheets:
@@ -416,7 +418,32 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
                          for (i, j), f in sorted(formulas[title].items())])
     cells = pd.DataFrame([(r + [""] * n)[:n] for _, r in body], columns=range(n), dtype=str)
     lengths = [n] * len(body)  # a sheet has no ragged rows: empty cells are blanks
-    return _Raw(header, cells, [i for i, _ in body], lengths, head=[r for _, r in body[:10]])
+    return _Raw(header, cells, [i for i, _ in body], lengths, head=[r for _, r in body[:10]],
+                merged=_merged_cells(path, paths.get(title)))
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _merged_cells(path: Path, sheet_path: str | None) -> list[tuple[str, int, int, int, int]]:
+    """The sheet's merged ranges (ref, first row, last row, first column, last column; 1-based). Read from the sheet's
+    XML: openpyxl's read-only sheets do not keep them, and Excel saves a merged range's value in its first cell only."""
+    import zipfile
+
+    from openpyxl.utils import column_index_from_string
+
+    if not sheet_path:
+        return []
+    with zipfile.ZipFile(path) as z:
+        try:
+            xml = z.read(sheet_path.lstrip("/"))
+        except KeyError:
+            return []
+    out = []
+    for m in _MERGE.finditer(xml):
+        c1, r1, c2, r2 = m.group(1).decode(), int(m.group(2)), m.group(3).decode(), int(m.group(4))
+        out.append((f"{c1}{r1}:{c2}{r2}", r1, r2, column_index_from_string(c1), column_index_from_string(c2)))
+    return out
 
 
 def _uncalculated_formulas(path: Path, title: str, blanks: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
@@ -789,6 +816,18 @@ def _read_feed(path: Path) -> Feed:
     if problems:
         raise FeedError(problems)
 
+    read_at = {pos[h] for h in used if h in pos}
+    for ref, r1, r2, c1, c2 in raw.merged:
+        cols = [j for j in range(c1 - 1, c2) if j in read_at]
+        if cols and r2 > 1 and (r2 > r1 or c2 > c1):
+            # Excel keeps a merged range's value in its first cell: the other rows (or columns) read as blank, and
+            # each would be reported as a missing URN or date without saying why.
+            problems.append(Problem(source, max(r1, 2), header[cols[0]], (
+                f"cells {ref} are merged: Excel keeps the value only in {ref.split(':')[0]}, so the other cells of the "
+                "range read as blank; unmerge them (Home, Merge & Center) and fill the value into every row"),
+                check="merged_cells"))
+    if problems:
+        raise FeedError(problems)
     for line, n in zip(raw.lines, raw.lengths):
         if n > len(header) and kind != "gias":  # GIAS lists extra linked establishments past the header
             problems.append(Problem(source, line, None, f"row has {n} fields but the header has {len(header)}",
