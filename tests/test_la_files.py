@@ -254,3 +254,22 @@ def test_merged_cells_only_where_the_run_does_not_read_are_harmless(tmp_path):
     wb.active.merge_cells("H2:H3")
     wb.save(path)
     assert list(read_feed(path).schools["criterion_id"]) == ["LM-M2", "QE-M4"]
+
+
+def test_a_urn_of_another_las_school_is_refused_saying_so(tmp_path, shared_dfe):
+    # The real GIAS extract holds Surrey's (936) and Hampshire's (850) schools: a Hampshire URN typed in Surrey's
+    # adviser file is in the extract, so "not in the GIAS extract" sent the officer looking in the wrong place.
+    from school_improvement.quality.suites import validate
+
+    gias_feed = read_feed(shared_dfe / "samples" / "gias_850_936_extract_2022-04-20.csv")
+    hants = gias_feed.schools[(gias_feed.schools["la_code"] == "850") & gias_feed.schools["is_open"]]
+    other = int(hants["urn"].iloc[0])
+    ours = int(gias_feed.schools.loc[gias_feed.schools["la_code"] == "936", "urn"].iloc[0])
+    feeds = [gias_feed, read_feed(workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+        [ours, "LM-L2", "leadership_management", True, "Fictional Adviser", D(2022, 3, 9), "Fictional note"],
+        [other, "LM-L2", "leadership_management", True, "Fictional Adviser", D(2022, 3, 9), "Fictional note"]]))]
+    report = validate(feeds, la_code="936")
+    (p,) = [p for p in report.problems if p.check == "known_to_gias"]
+    assert (p.file, p.row, p.column, p.severity) == ("adviser_judgements.xlsx", 3, "urn", "critical")
+    assert p.message == (f"{other}: URN is not one of this LA's schools in the GIAS establishment extract "
+                         "(mistyped, or another LA's)")
