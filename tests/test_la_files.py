@@ -273,3 +273,27 @@ def test_a_urn_of_another_las_school_is_refused_saying_so(tmp_path, shared_dfe):
     assert (p.file, p.row, p.column, p.severity) == ("adviser_judgements.xlsx", 3, "urn", "critical")
     assert p.message == (f"{other}: URN is not one of this LA's schools in the GIAS establishment extract "
                          "(mistyped, or another LA's)")
+
+
+def test_a_macro_enabled_workbook_is_read_and_an_old_excel_file_stops_the_run(tmp_path):
+    # Saved as .xlsm (a template with a button) or as Excel 97-2003 .xls: both were passed over without a word, and
+    # the front page said no adviser judgements were supplied while the schools' levels moved without them.
+    from school_improvement import pipeline
+    from school_improvement.errors import ValidationFailed
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    workbook(landing / "adviser_judgements.xlsm", "adviser_judgements", [
+        [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note"]])
+    cfg = pipeline.RunConfig(la_code="999", term="2025-26-autumn", landing=str(landing), work_dir=str(tmp_path / "w"))
+    pipeline.extract(cfg)
+    feeds = pipeline._load_feeds(cfg)["feeds"]
+    assert [(f.source, f.kind, len(f.schools)) for f in feeds] == [("adviser_judgements.xlsm", "adviser_judgements", 1)]
+
+    (landing / "la_intelligence.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    pipeline.extract(cfg)
+    (p,) = [p for p in pipeline._load_feeds(cfg)["read_problems"] if p.file == "la_intelligence.xls"]
+    assert p.severity == "critical" and "Excel 97-2003" in p.message and "save it as 'Excel Workbook (.xlsx)'" in p.message
+    with pytest.raises(ValidationFailed) as err:
+        pipeline.validate(cfg)
+    assert "la_intelligence.xls" in {p.file for p in err.value.problems}

@@ -774,12 +774,12 @@ def _read_feed(path: Path) -> Feed:
     source = path.name
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    if path.suffix.lower() == ".xlsx":
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
         raw = _read_xlsx(path, source)
     elif path.suffix.lower() == ".csv":
         raw = _read_csv(data, source)
     else:
-        raise FeedError(Problem(source, None, None, "only .csv and .xlsx files can be read", check="format"))
+        raise FeedError(Problem(source, None, None, "only .csv and .xlsx (or .xlsm) files can be read", check="format"))
 
     header = [h.replace("\ufeff", "").strip() for h in raw.header]
     kind = detect_kind(header)
@@ -950,6 +950,23 @@ def _read_feed(path: Path) -> Feed:
                 warnings=warnings, history=history)
 
 
+# Excel workbooks the reader opens: .xlsm is an .xlsx that may also hold macros (a template with buttons), read alike.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# Spreadsheets the run cannot read. Left in the landing folder, such a file used to be passed over without a word,
+# and the front page then said the LA's file "was not supplied" while its rows changed schools' levels: stop instead.
+NOT_READ = {".xls": "an Excel 97-2003 workbook (.xls)", ".xlsb": "an Excel binary workbook (.xlsb)",
+            ".ods": "an OpenDocument spreadsheet (.ods)", ".numbers": "a Numbers spreadsheet"}
+
+
+def spreadsheets_not_read(folder) -> list[Problem]:
+    """A critical problem for each spreadsheet in the landing folder in a format the run cannot read."""
+    return [Problem(p.name, None, None, (
+        f"{p.name} is {NOT_READ[p.suffix.lower()]}, which the run cannot read, so none of its rows would be used: "
+        "open it in Excel and save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8', then re-run"), check="format")
+        for p in sorted(Path(folder).iterdir())
+        if p.is_file() and p.suffix.lower() in NOT_READ and not p.name.startswith((".", "~$"))]
+
+
 def open_in_excel(folder) -> list[Problem]:
     """A warning for each feed that Excel had open when the run read the folder: Excel keeps an owner file beside an
     open workbook, named `~$` and the workbook's name (its first two letters replaced when the name is long). The
@@ -973,7 +990,7 @@ def read_landing(folder) -> list[Feed]:
     feeds, problems = [], []
     for path in sorted(Path(folder).iterdir()):
         if (not path.is_file() or path.name.startswith(".") or path.name.upper().startswith("README")
-                or path.suffix.lower() not in (".csv", ".xlsx") or path.name.startswith("~$")):
+                or path.suffix.lower() not in (".csv", *WORKBOOK_SUFFIXES) or path.name.startswith("~$")):
             continue
         try:
             feeds.append(read_feed(path))
