@@ -297,3 +297,25 @@ def test_a_macro_enabled_workbook_is_read_and_an_old_excel_file_stops_the_run(tm
     with pytest.raises(ValidationFailed) as err:
         pipeline.validate(cfg)
     assert "la_intelligence.xls" in {p.file for p in err.value.problems}
+
+
+
+def test_a_hidden_sheet_of_drop_down_lists_is_named_as_hidden(tmp_path):
+    # A template with drop-downs keeps their lists on another sheet, often hidden: the run keeps to one sheet of data
+    # (docs/LA_FEEDS.md), and the error now says the other sheet is hidden, or the officer cannot find it.
+    import openpyxl
+
+    path = workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+        [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note"]])
+    wb = openpyxl.load_workbook(path)
+    lists = wb.create_sheet("Lists")
+    for r in (["criterion_id", "area"], ["LM-L1", "leadership_management"], ["QE-L1", "quality_of_education"]):
+        lists.append(r)
+    lists.sheet_state = "hidden"
+    wb.save(path)
+    with pytest.raises(FeedError) as err:
+        read_feed(path)
+    (p,) = err.value.problems
+    assert (p.file, p.check) == ("adviser_judgements.xlsx", "sheets")
+    assert "more than one sheet holds data ('adviser_judgements', 'Lists')" in p.message
+    assert "'Lists' is hidden: right-click a sheet tab, Unhide" in p.message

@@ -386,7 +386,7 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises several types for a damaged workbook
         raise FeedError(Problem(source, None, None, f"cannot open as an Excel workbook: {err}", check="parse"))
-    sheets, formulas, paths = {}, {}, {}
+    sheets, formulas, paths, hidden = {}, {}, {}, []
     for ws in wb.worksheets:
         values = list(enumerate(ws.iter_rows(values_only=True), start=1))
         blanks = {(i, j) for i, r in values for j, v in enumerate(r) if v is None}  # a cached "" is a value
@@ -394,6 +394,8 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
         if rows:
             sheets[ws.title] = rows
+            if ws.sheet_state != "visible":
+                hidden.append(ws.title)
             paths[ws.title] = getattr(ws, "_worksheet_path", None)
             formulas[ws.title] = _uncalculated_formulas(path, ws.title, blanks) if blanks else {}
     wb.close()
@@ -401,9 +403,12 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         raise FeedError(Problem(source, None, None, "the workbook is empty (no sheet holds data)", check="empty"))
     if len(sheets) > 1:
         names = ", ".join(repr(s) for s in sheets)
+        # A sheet of drop-down lists is usually hidden: the person who reads the error would not see it.
+        unseen = [t for t in hidden if t in sheets]
         raise FeedError(Problem(source, None, None,
-                                f"more than one sheet holds data ({names}); keep the data on one sheet",
-                                check="sheets"))
+                                f"more than one sheet holds data ({names}); keep the data on one sheet"
+                                + (f" ({', '.join(map(repr, unseen))} {'is' if len(unseen) == 1 else 'are'} hidden: "
+                                   "right-click a sheet tab, Unhide)" if unseen else ""), check="sheets"))
     title, rows = next(iter(sheets.items()))
     (_, header), body = rows[0], rows[1:]
     while header and not header[-1].strip():
