@@ -319,3 +319,17 @@ def test_a_hidden_sheet_of_drop_down_lists_is_named_as_hidden(tmp_path):
     assert (p.file, p.check) == ("adviser_judgements.xlsx", "sheets")
     assert "more than one sheet holds data ('adviser_judgements', 'Lists')" in p.message
     assert "'Lists' is hidden: right-click a sheet tab, Unhide" in p.message
+
+
+@pytest.mark.parametrize("kind, row, column", [
+    ("letters_log", [URN, "significant_concerns_letter", "SCL-4", None, "Head of School Improvement", "2025-26-autumn"],
+     "issued_on"),
+    ("la_intelligence", [URN, "safeguarding", "high", "Fictional detail", "Education Safeguarding", None], "raised_on"),
+])
+def test_a_letter_or_flag_with_no_date_stops_the_run_naming_the_cell(tmp_path, kind, row, column):
+    # Undated, a logged letter was not an earlier letter (the run drafted it again instead of the warning notice)
+    # and a flag was outside every evidence window: both were passed over without a word.
+    with pytest.raises(FeedError) as err:
+        read_feed(workbook(tmp_path / f"{kind}.xlsx", kind, [row]))
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.column, p.check) == (f"{kind}.xlsx", 2, column, "not_blank")

@@ -211,10 +211,12 @@ LA_HELD_COLS = {
         _c("notes", type="text", required=True),
     ],
 }
-# Columns that must hold a value in every LA-held row (blank = critical).
+# Columns that must hold a value in every LA-held row (blank = critical). A flag's or a letter's date decides whether
+# it counts for the term (the evidence window, an earlier letter a warning notice follows): undated, it was passed
+# over without a word (a logged significant-concerns letter with no issued_on made the run draft it again).
 NON_BLANK = {
-    "adviser_judgements": {"criterion_id", "area", "met"}, "la_intelligence": {"flag", "severity"},
-    "letters_log": {"letter"}, "moderation": {"term", "final_category", "reason"},
+    "adviser_judgements": {"criterion_id", "area", "met"}, "la_intelligence": {"flag", "severity", "raised_on"},
+    "letters_log": {"letter", "issued_on"}, "moderation": {"term", "final_category", "reason"},
     "ward_members": {"ward", "member_name"}, "laig_notes": {"meeting_date"},
 }
 # Keys that must be unique (LA-held feeds legitimately hold several rows per school).
