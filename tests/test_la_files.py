@@ -333,3 +333,25 @@ def test_a_letter_or_flag_with_no_date_stops_the_run_naming_the_cell(tmp_path, k
         read_feed(workbook(tmp_path / f"{kind}.xlsx", kind, [row]))
     (p,) = err.value.problems
     assert (p.file, p.row, p.column, p.check) == (f"{kind}.xlsx", 2, column, "not_blank")
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("3 October 2025", dt.date(2025, 10, 3)), ("03-Oct-25", dt.date(2025, 10, 3)), ("3rd Oct 2025", dt.date(2025, 10, 3)),
+    ("3/10/25", dt.date(2025, 10, 3)), ("2025-10-03 ", dt.date(2025, 10, 3)), ("03/10/2025", dt.date(2025, 10, 3)),
+])
+def test_dates_typed_as_text_that_cannot_be_misread_are_read(tmp_path, typed, read):
+    feed = read_feed(workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+        [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", typed, "Fictional note"]]))
+    assert feed.schools["visit_date"].tolist() == [read]
+
+
+@pytest.mark.parametrize("typed, says", [
+    ("10/13/2025", "month/day order (US): dates are read day first, so write 13/10/2025"),
+    ("3rd Oct", "it has no year"),
+])
+def test_dates_that_cannot_be_read_say_why(tmp_path, typed, says):
+    with pytest.raises(FeedError) as err:
+        read_feed(workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+            [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", typed, "Fictional note"]]))
+    (p,) = err.value.problems
+    assert (p.row, p.column, p.check) == (2, "visit_date", "date") and says in p.message

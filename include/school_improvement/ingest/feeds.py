@@ -471,11 +471,15 @@ def _uncalculated_formulas(path: Path, title: str, blanks: set[tuple[int, int]])
 
 # ---------------------------------------------------------------------------------------------------------
 # Cell conversion.
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d", "%b %d %Y %I:%M%p", "%d/%m/%y")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d", "%b %d %Y %I:%M%p", "%d/%m/%y",
+                 # A date with its month in words cannot be misread: Excel writes a cell formatted "d-mmm-yy" or
+                 # "d mmmm yyyy" into a CSV as shown ("03-Oct-25", "3 October 2025"), and people type "3rd Oct 2025".
+                 "%d %B %Y", "%d %b %Y", "%d-%b-%y", "%d-%b-%Y", "%d-%B-%Y", "%d %b %y", "%d %B %y")
 
 
 def _parse_date(s: str) -> dt.date | None:
     s = re.sub(r"\s+", " ", s.strip())
+    s = re.sub(r"(?<=\d)(st|nd|rd|th)\b", "", s, flags=re.I)  # "3rd Oct 2025"; a day without its year still fails
     for fmt in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(s, fmt).date()
@@ -484,6 +488,17 @@ def _parse_date(s: str) -> dt.date | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T][\d:.]+", s):  # xlsx/ISO timestamps
         return _parse_date(s[:10])
     return None
+
+
+def _date_hint(s: str) -> str:
+    """Why a date-like text was refused, where it can be told: the month first (US order), or no year."""
+    if m := re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})", s):
+        if int(m[1]) <= 12 < int(m[2]) <= 31:
+            return (f"; it looks like month/day order (US): dates are read day first, so write {m[2]}/{m[1]}/{m[3]} "
+                    "(and check the other dates the same person typed, which may have been read the wrong way round)")
+    if re.fullmatch(r"\d{1,2}(st|nd|rd|th)?[ /-]([a-z]+|\d{1,2})", s, flags=re.I):
+        return "; it has no year: write the full date"
+    return ""
 
 
 def _serial_hint(s: str) -> str:
@@ -578,7 +593,7 @@ class _Converter:
             d = _parse_date(s)
             if d is None:
                 self.problem(row, header, f"{raw!r} is not a date (expected dd/mm/yyyy, dd-mm-yyyy or yyyy-mm-dd)"
-                             + _serial_hint(s), "date")
+                             + _serial_hint(s) + _date_hint(s), "date")
             return d
         if col.type == "term":
             t = _parse_term(s)
