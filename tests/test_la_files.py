@@ -355,3 +355,20 @@ def test_dates_that_cannot_be_read_say_why(tmp_path, typed, says):
             [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", typed, "Fictional note"]]))
     (p,) = err.value.problems
     assert (p.row, p.column, p.check) == (2, "visit_date", "date") and says in p.message
+
+
+@pytest.mark.parametrize("typed, met", [("Met", True), ("Not met", False), ("not  met ", False), ("YES", True),
+                                        (True, True), (False, False)])
+def test_met_written_in_the_columns_own_words_is_read(tmp_path, typed, met):
+    feed = read_feed(workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+        [URN, "LM-M2", "leadership_management", typed, "Fictional Adviser", D(2025, 10, 8), "Fictional note"]]))
+    assert feed.schools["met"].tolist() == [met]
+
+
+@pytest.mark.parametrize("typed", ["Partly", "N/A"])
+def test_met_neither_yes_nor_no_is_refused_saying_what_to_do(tmp_path, typed):
+    with pytest.raises(FeedError) as err:
+        read_feed(workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+            [URN, "LM-M2", "leadership_management", typed, "Fictional Adviser", D(2025, 10, 8), "Fictional note"]]))
+    (p,) = err.value.problems
+    assert (p.row, p.column) == (2, "met") and "decide met or not met, or leave its row out" in p.message

@@ -29,7 +29,9 @@ pd.set_option("mode.string_storage", "python")
 # Code lists for the LA-held feeds (the demo generator and the rules import these).
 # The codes come from the product's one vocabulary (include/vocabulary.yaml); the rule sets use the same.
 ADVISER_AREAS = tuple(VOCAB.areas)
-MET_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False, "1": True, "0": False}
+MET_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False, "1": True, "0": False,
+              "met": True, "not met": False}  # the column's own word: an adviser writes "Met" / "Not met"
+NOT_JUDGED_WORDS = {"n/a", "na", "not judged", "not applicable", "-", "tbc", "unknown", "partly", "partially"}
 INTELLIGENCE_FLAGS = tuple(VOCAB.intelligence_flags)
 SEVERITIES = tuple(VOCAB.severities)
 LETTER_TYPES = tuple(VOCAB.letters)
@@ -601,10 +603,14 @@ class _Converter:
                 self.problem(row, header, f"{raw!r} is not a term (expected e.g. 2025-26-spring or Spring 2026)", "term")
             return t
         if col.type == "bool":
-            if s.lower() not in MET_VALUES:
-                self.problem(row, header, f"{raw!r} is not yes/no (expected one of: {', '.join(MET_VALUES)})", "known_codes")
+            v = re.sub(r"\s+", " ", s.lower())
+            if v not in MET_VALUES:
+                why = ("; for a criterion partly met or not judged, decide met or not met, or leave its row out"
+                       if v in NOT_JUDGED_WORDS else "")
+                self.problem(row, header, f"{raw!r} is not yes/no (expected one of: {', '.join(MET_VALUES)}){why}",
+                             "known_codes")
                 return None
-            return MET_VALUES[s.lower()]
+            return MET_VALUES[v]
         if col.type == "code":
             v = s.lower()
             if v not in col.codes:
