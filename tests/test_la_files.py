@@ -372,3 +372,28 @@ def test_met_neither_yes_nor_no_is_refused_saying_what_to_do(tmp_path, typed):
             [URN, "LM-M2", "leadership_management", typed, "Fictional Adviser", D(2025, 10, 8), "Fictional note"]]))
     (p,) = err.value.problems
     assert (p.row, p.column) == (2, "met") and "decide met or not met, or leave its row out" in p.message
+
+
+def test_feed_files_in_a_folder_inside_the_landing_folder_are_said_not_read(tmp_path):
+    # "LA files" made to keep the landing folder tidy: its workbooks were passed over and the front page said the
+    # LA's files were not supplied. An LA-code folder (the <landing>/<la>/<term>/ layout) is not such a folder.
+    import pandas as pd
+
+    from school_improvement import pipeline
+
+    landing = tmp_path / "landing"
+    (landing / "LA files").mkdir(parents=True)
+    (landing / "999").mkdir()
+    workbook(landing / "moderation.xlsx", "moderation", [
+        [URN, "2025-26-autumn", "medium", "Fictional reason", "Moderation panel", D(2025, 10, 20)]])
+    workbook(landing / "LA files" / "adviser_judgements.xlsx", "adviser_judgements", [
+        [URN, "LM-M2", "leadership_management", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note"]])
+    workbook(landing / "999" / "ward_members.xlsx", "ward_members", [["Northgate", "Cllr Fictional", "Independent", ""]])
+    cfg = pipeline.RunConfig(la_code="998", term="2025-26-autumn", landing=str(landing), work_dir=str(tmp_path / "w"))
+    pipeline.extract(cfg)
+    said = [p for p in pipeline._load_feeds(cfg)["read_problems"] if p.check == "folder_not_read"]
+    assert [(p.file, p.severity) for p in said] == [("LA files", "warning")]
+    (note,) = front_page_notes(pd.DataFrame([{"file": p.file, "feed_kind": "", "row": p.row, "column": p.column,
+                                              "severity": p.severity, "check": p.check, "message": p.message}
+                                             for p in said]))
+    assert "'LA files'" in note and "adviser_judgements.xlsx" in note and "move them up a level" in note

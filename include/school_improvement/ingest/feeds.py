@@ -995,6 +995,25 @@ def spreadsheets_not_read(folder) -> list[Problem]:
         if p.is_file() and p.suffix.lower() in NOT_READ and not p.name.startswith((".", "~$"))]
 
 
+def folders_not_read(folder) -> list[Problem]:
+    """A warning for each folder inside the landing folder that holds feed files: only the files directly in the
+    landing folder are read, so an "LA files" folder made to keep things tidy was passed over, and the front page
+    said its files were not supplied. An LA-code folder (the `<landing>/<la>/<term>/` layout) is not one."""
+    out = []
+    for sub in sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith((".", "~$"))):
+        if re.fullmatch(r"\d{3}", sub.name):
+            continue
+        inside = sorted(p.relative_to(sub).as_posix() for p in sub.rglob("*") if p.is_file()
+                        and p.suffix.lower() in (".csv", *WORKBOOK_SUFFIXES, *NOT_READ) and not p.name.startswith("~$"))
+        if inside:
+            shown = ", ".join(inside[:4]) + (f" and {len(inside) - 4} more" if len(inside) > 4 else "")
+            out.append(Problem(sub.name, None, None, (
+                f"the folder '{sub.name}' in the landing folder holds {len(inside)} file(s) the run does not read "
+                f"({shown}): only files directly in the landing folder are read; move them up a level and re-run"),
+                severity="warning", check="folder_not_read"))
+    return out
+
+
 def open_in_excel(folder) -> list[Problem]:
     """A warning for each feed that Excel had open when the run read the folder: Excel keeps an owner file beside an
     open workbook, named `~$` and the workbook's name (its first two letters replaced when the name is long). The

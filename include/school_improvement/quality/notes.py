@@ -14,9 +14,10 @@ import pandas as pd
 # the results but not in the GIAS extract (a partial extract leaves schools uncategorised), feeds missing, a list of
 # schools of the wrong day, a rule set past its review), so that a front page which can hold only the first few still
 # says those (editions.front_page.data_notes).
-NOTE_CHECKS = ("results_too_old", "data_age", "after_term", "term_date", "file_open", "own_schools_not_in_gias",
-               "feed_missing", "feed_empty", "feed_set", "ward_spelling", "national_comparator", "gias_after_term",
-               "gias_old", "rule_set_review_date", "term_calendar", "fetched_source", "gias_date", "no_summary_rows")
+NOTE_CHECKS = ("results_too_old", "data_age", "after_term", "term_date", "file_open", "folder_not_read",
+               "own_schools_not_in_gias", "feed_missing", "feed_empty", "feed_set", "ward_spelling",
+               "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "term_calendar",
+               "fetched_source", "gias_date", "no_summary_rows")
 # Within a check, warnings before the information lines (e.g. results out of date before the newest published).
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
