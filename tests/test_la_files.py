@@ -397,3 +397,19 @@ def test_feed_files_in_a_folder_inside_the_landing_folder_are_said_not_read(tmp_
                                               "severity": p.severity, "check": p.check, "message": p.message}
                                              for p in said]))
     assert "'LA files'" in note and "adviser_judgements.xlsx" in note and "move them up a level" in note
+
+
+def test_real_surrey_wards_written_as_gias_writes_them_raise_nothing_and_and_for_ampersand_is_said(tmp_path, shared_dfe):
+    # Every ward of Surrey's schools in the real GIAS extract, once as GIAS spells it and once with "&" written "and"
+    # (as a members list from Democratic Services may): the exact names raise nothing, each respelt one is said.
+    from school_improvement.evidence.la_files import ward_problems
+    from school_improvement.ingest.termdata import TermData
+
+    gias_feed = read_feed(shared_dfe / "samples" / "gias_850_936_extract_2022-04-20.csv")
+    wards = sorted({w for w in gias_feed.schools.loc[gias_feed.schools["la_code"] == "936", "ward"].dropna()})
+    respelt = [w.replace(" & ", " and ") for w in wards if " & " in w]
+    assert len(wards) > 100 and respelt
+    rows = [[w, f"Cllr Fictional {i}", "Independent", ""] for i, w in enumerate(wards + respelt)]
+    members = read_feed(workbook(tmp_path / "ward_members.xlsx", "ward_members", rows))
+    said = ward_problems(TermData("936", Term.parse("2022-23-autumn"), [gias_feed, members]))
+    assert sorted(p.row for p in said) == list(range(len(wards) + 2, len(wards) + len(respelt) + 2))
