@@ -171,6 +171,12 @@ def test_a_workbook_left_open_in_excel_is_said_on_the_front_page(tmp_path, monke
     (note,) = front_page_notes(frame)
     assert note.startswith("adviser_judgements.xlsx was open in Excel") and "~$viser_judgements.xlsx" in note
 
+    (landing / "~$viser_judgements.xlsx").unlink()
+    (landing / ".~lock.adviser_judgements.xlsx#").write_text(",Fictional Adviser,PC,26.11.2026 10:00,file:///C:/")
+    pipeline.extract(cfg)
+    said = [p for p in pipeline._load_feeds(cfg)["read_problems"] if p.check == "file_open"]
+    assert [p.file for p in said] == ["adviser_judgements.xlsx"] and ".~lock.adviser_judgements.xlsx#" in said[0].message
+
 
 def test_judgements_and_decisions_about_a_school_not_categorised_are_said_not_dropped(tmp_path):
     # An adviser's visit to an academy and a panel's decision on it: only maintained schools are categorised, so the

@@ -1021,12 +1021,15 @@ def open_in_excel(folder) -> list[Problem]:
     folder = Path(folder)
     names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(("~$", "."))]
     out = []
-    for lock in sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.startswith("~$")):
-        rest = lock[2:]
+    for lock in sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.startswith(("~$", ".~lock."))):
+        if lock.startswith(".~lock."):  # LibreOffice's: .~lock.<name>#
+            rest, whole = lock[len(".~lock."):].rstrip("#"), True
+        else:
+            rest, whole = lock[2:], False
         for name in names:
-            if name == rest or (len(name) > 2 and name[2:] == rest):
+            if name == rest or (not whole and len(name) > 2 and name[2:] == rest):
                 out.append(Problem(name, None, None, (
-                    f"{name} was open in Excel when the run read it (Excel's lock file {lock} is beside it): the run "
+                    f"{name} was open in Excel when the run read it (the lock file {lock} is beside it): the run "
                     "used the copy last saved, so changes not yet saved are not in this edition; save and close "
                     "the file, then re-run the term"), severity="warning", check="file_open"))
     return out
