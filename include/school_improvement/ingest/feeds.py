@@ -1016,8 +1016,9 @@ def folders_not_read(folder) -> list[Problem]:
 
 def open_in_excel(folder) -> list[Problem]:
     """A warning for each feed that Excel had open when the run read the folder: Excel keeps an owner file beside an
-    open workbook, named `~$` and the workbook's name (its first two letters replaced when the name is long). The
-    run reads what was last saved, so changes still being typed are not in it; said on the front page."""
+    open workbook, named `~$` and the workbook's name (its first two letters replaced when the name is long);
+    LibreOffice `.~lock.<name>#`. The run reads what was last saved, so changes still being typed are not in it;
+    said on the front page."""
     folder = Path(folder)
     names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(("~$", "."))]
     out = []
