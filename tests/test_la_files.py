@@ -419,3 +419,13 @@ def test_real_surrey_wards_written_as_gias_writes_them_raise_nothing_and_and_for
     members = read_feed(workbook(tmp_path / "ward_members.xlsx", "ward_members", rows))
     said = ward_problems(TermData("936", Term.parse("2022-23-autumn"), [gias_feed, members]))
     assert sorted(p.row for p in said) == list(range(len(wards) + 2, len(wards) + len(respelt) + 2))
+
+
+@pytest.mark.parametrize("typed, says", [(f"{URN}.0", "remove the decimal part"),
+                                         (f"{str(URN)[:3]} {str(URN)[3:]}", "remove the space")])
+def test_a_urn_typed_with_a_decimal_or_a_space_is_refused_saying_what_to_remove(tmp_path, typed, says):
+    with pytest.raises(FeedError) as err:
+        read_feed(workbook(tmp_path / "adviser_judgements.xlsx", "adviser_judgements", [
+            [typed, "LM-M2", "leadership_management", True, "Fictional Adviser", D(2025, 10, 8), "Fictional note"]]))
+    (p,) = err.value.problems
+    assert (p.row, p.column, p.check) == (2, "urn", "urn_format") and says in p.message

@@ -624,7 +624,11 @@ def _check_urn(conv: _Converter, raw: str | None, row: int, header: str):
     s = (raw or "").strip()
     if re.fullmatch(r"\d{6}", s) and 100000 <= int(s) <= 999999:
         return int(s)
-    conv.problem(row, header, f"URN {s!r} is malformed: a URN is 6 digits, 100000-999999" if s else "URN is missing", "urn_format")
+    hint = ("; remove the decimal part (format the column as Number with 0 decimal places, or as Text)"
+            if re.fullmatch(r"\d{6}\.0+", s) else "; remove the space" if re.fullmatch(r"\d[\d ]+\d", s)
+            and len(s.replace(" ", "")) == 6 else "")
+    conv.problem(row, header, f"URN {s!r} is malformed: a URN is 6 digits, 100000-999999{hint}" if s else "URN is missing",
+                 "urn_format")
     return None
 
 
