@@ -20,7 +20,7 @@ import pandas as pd
 from . import DEMO_LA_CODE, DEMO_LA_NAME, artefacts
 from .terms import Term, TermCalendar, TermWindow
 
-FEED_SUFFIXES = {".csv", ".xlsx"}
+FEED_SUFFIXES = {".csv", ".xlsx", ".xlsm"}  # ingest.feeds reads these; other spreadsheets stop the run (NOT_READ)
 
 
 # The stages of a term, in order: the DAGs' task chain (plugins/termly_tasks.py) and the in-process runners.
@@ -182,6 +182,8 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
     from .errors import Problem, RulesError
     from .ingest.termdata import read_files, scope_urns
     feeds, problems = read_files([raw / p.name for p in files], cfg.la_code)
+    from .ingest.feeds import folders_not_read, open_in_excel, spreadsheets_not_read  # said, never passed over
+    problems = problems + open_in_excel(folder) + spreadsheets_not_read(folder) + folders_not_read(folder)
     from .ingest.sources import merge_fetched  # copies fetched from the public sources; a landing file wins
     feeds, problems = merge_fetched(cfg, raw, feeds, problems, archive_dir)
     unreadable = len({p.file for p in problems})

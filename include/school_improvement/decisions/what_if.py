@@ -138,7 +138,7 @@ def read_term(la_code: str, term: Term, landing: Path, known: dict | None = None
 
     folder = Path(landing) / la_code / str(term)
     folder = folder if folder.is_dir() else Path(landing)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".xlsx")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".xlsm")
                    and not p.name.startswith((".", "~$")))
     if not files:
         raise FileNotFoundError(f"no .csv or .xlsx feed files in {folder}")

@@ -690,6 +690,9 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     data.predecessor_results = dict(rules.predecessor_results)  # whose figures a new URN is judged on
     check_adviser_judgements(data, rules)
     check_moderation(data, rules)
+    from .la_files import not_categorised_problems, term_date_problems, ward_problems  # the LA's own files, said
+    term_dates = term_date_problems(data) + ward_problems(data) + not_categorised_problems(
+        data, {int(u) for u in maintained_schools(data).get("urn", [])})
     on = data.term.reference_date
     criteria = rules.criteria_in_force(on)
     indicators = named_indicators(rules)
@@ -730,7 +733,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
         pd.DataFrame(checks, columns=CHECK_COLUMNS), pd.DataFrame(findings, columns=FINDING_COLUMNS),
         pd.DataFrame(measures, columns=MEASURE_COLUMNS), pd.DataFrame(figures),
         list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data) + comparator_problems(data, rules)
-        + too_old_problems(data, rules)
+        + too_old_problems(data, rules) + term_dates
         + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
 
 

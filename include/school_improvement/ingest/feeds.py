@@ -29,7 +29,9 @@ pd.set_option("mode.string_storage", "python")
 # Code lists for the LA-held feeds (the demo generator and the rules import these).
 # The codes come from the product's one vocabulary (include/vocabulary.yaml); the rule sets use the same.
 ADVISER_AREAS = tuple(VOCAB.areas)
-MET_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False, "1": True, "0": False}
+MET_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False, "1": True, "0": False,
+              "met": True, "not met": False}  # the column's own word: an adviser writes "Met" / "Not met"
+NOT_JUDGED_WORDS = {"n/a", "na", "not judged", "not applicable", "-", "tbc", "unknown", "partly", "partially"}
 INTELLIGENCE_FLAGS = tuple(VOCAB.intelligence_flags)
 SEVERITIES = tuple(VOCAB.severities)
 LETTER_TYPES = tuple(VOCAB.letters)
@@ -211,10 +213,12 @@ LA_HELD_COLS = {
         _c("notes", type="text", required=True),
     ],
 }
-# Columns that must hold a value in every LA-held row (blank = critical).
+# Columns that must hold a value in every LA-held row (blank = critical). A flag's or a letter's date decides whether
+# it counts for the term (the evidence window, an earlier letter a warning notice follows): undated, it was passed
+# over without a word (a logged significant-concerns letter with no issued_on made the run draft it again).
 NON_BLANK = {
-    "adviser_judgements": {"criterion_id", "area", "met"}, "la_intelligence": {"flag", "severity"},
-    "letters_log": {"letter"}, "moderation": {"term", "final_category", "reason"},
+    "adviser_judgements": {"criterion_id", "area", "met"}, "la_intelligence": {"flag", "severity", "raised_on"},
+    "letters_log": {"letter", "issued_on"}, "moderation": {"term", "final_category", "reason"},
     "ward_members": {"ward", "member_name"}, "laig_notes": {"meeting_date"},
 }
 # Keys that must be unique (LA-held feeds legitimately hold several rows per school).
@@ -273,6 +277,8 @@ class _Raw:
     cells: pd.DataFrame  # str cells, columns = positions
     lines: list[int]  # 1-based file row of each data row
     lengths: list[int]  # fields actually present in each data row
+    head: list[list[str]] | None = None  # a workbook's first rows in full (cells are cut to the header's width)
+    merged: list[tuple[str, int, int, int, int]] = field(default_factory=list)  # a sheet's merged cells: ref, rows, columns
 
 
 def _decode(data: bytes, source: str) -> tuple[str, str]:
@@ -384,7 +390,7 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises several types for a damaged workbook
         raise FeedError(Problem(source, None, None, f"cannot open as an Excel workbook: {err}", check="parse"))
-    sheets, formulas = {}, {}
+    sheets, formulas, paths, hidden = {}, {}, {}, []
     for ws in wb.worksheets:
         values = list(enumerate(ws.iter_rows(values_only=True), start=1))
         blanks = {(i, j) for i, r in values for j, v in enumerate(r) if v is None}  # a cached "" is a value
@@ -392,15 +398,21 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
         if rows:
             sheets[ws.title] = rows
+            if ws.sheet_state != "visible":
+                hidden.append(ws.title)
+            paths[ws.title] = getattr(ws, "_worksheet_path", None)
             formulas[ws.title] = _uncalculated_formulas(path, ws.title, blanks) if blanks else {}
     wb.close()
     if not sheets:
         raise FeedError(Problem(source, None, None, "the workbook is empty (no sheet holds data)", check="empty"))
     if len(sheets) > 1:
         names = ", ".join(repr(s) for s in sheets)
+        # A sheet of drop-down lists is usually hidden: the person who reads the error would not see it.
+        unseen = [t for t in hidden if t in sheets]
         raise FeedError(Problem(source, None, None,
-                                f"more than one sheet holds data ({names}); keep the data on one sheet",
-                                check="sheets"))
+                                f"more than one sheet holds data ({names}); keep the data on one sheet"
+                                + (f" ({', '.join(map(repr, unseen))} {'is' if len(unseen) == 1 else 'are'} hidden: "
+                                   "right-click a sheet tab, Unhide)" if unseen else ""), check="sheets"))
     title, rows = next(iter(sheets.items()))
     (_, header), body = rows[0], rows[1:]
     while header and not header[-1].strip():
@@ -415,7 +427,32 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
                          for (i, j), f in sorted(formulas[title].items())])
     cells = pd.DataFrame([(r + [""] * n)[:n] for _, r in body], columns=range(n), dtype=str)
     lengths = [n] * len(body)  # a sheet has no ragged rows: empty cells are blanks
-    return _Raw(header, cells, [i for i, _ in body], lengths)
+    return _Raw(header, cells, [i for i, _ in body], lengths, head=[r for _, r in body[:10]],
+                merged=_merged_cells(path, paths.get(title)))
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _merged_cells(path: Path, sheet_path: str | None) -> list[tuple[str, int, int, int, int]]:
+    """The sheet's merged ranges (ref, first row, last row, first column, last column; 1-based). Read from the sheet's
+    XML: openpyxl's read-only sheets do not keep them, and Excel saves a merged range's value in its first cell only."""
+    import zipfile
+
+    from openpyxl.utils import column_index_from_string
+
+    if not sheet_path:
+        return []
+    with zipfile.ZipFile(path) as z:
+        try:
+            xml = z.read(sheet_path.lstrip("/"))
+        except KeyError:
+            return []
+    out = []
+    for m in _MERGE.finditer(xml):
+        c1, r1, c2, r2 = m.group(1).decode(), int(m.group(2)), m.group(3).decode(), int(m.group(4))
+        out.append((f"{c1}{r1}:{c2}{r2}", r1, r2, column_index_from_string(c1), column_index_from_string(c2)))
+    return out
 
 
 def _uncalculated_formulas(path: Path, title: str, blanks: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
@@ -436,11 +473,15 @@ def _uncalculated_formulas(path: Path, title: str, blanks: set[tuple[int, int]])
 
 # ---------------------------------------------------------------------------------------------------------
 # Cell conversion.
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d", "%b %d %Y %I:%M%p", "%d/%m/%y")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d", "%b %d %Y %I:%M%p", "%d/%m/%y",
+                 # A date with its month in words cannot be misread: Excel writes a cell formatted "d-mmm-yy" or
+                 # "d mmmm yyyy" into a CSV as shown ("03-Oct-25", "3 October 2025"), and people type "3rd Oct 2025".
+                 "%d %B %Y", "%d %b %Y", "%d-%b-%y", "%d-%b-%Y", "%d-%B-%Y", "%d %b %y", "%d %B %y")
 
 
 def _parse_date(s: str) -> dt.date | None:
     s = re.sub(r"\s+", " ", s.strip())
+    s = re.sub(r"(?<=\d)(st|nd|rd|th)\b", "", s, flags=re.I)  # "3rd Oct 2025"; a day without its year still fails
     for fmt in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(s, fmt).date()
@@ -449,6 +490,27 @@ def _parse_date(s: str) -> dt.date | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T][\d:.]+", s):  # xlsx/ISO timestamps
         return _parse_date(s[:10])
     return None
+
+
+def _date_hint(s: str) -> str:
+    """Why a date-like text was refused, where it can be told: the month first (US order), or no year."""
+    if m := re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})", s):
+        if int(m[1]) <= 12 < int(m[2]) <= 31:
+            return (f"; it looks like month/day order (US): dates are read day first, so write {m[2]}/{m[1]}/{m[3]} "
+                    "(and check the other dates the same person typed, which may have been read the wrong way round)")
+    if re.fullmatch(r"\d{1,2}(st|nd|rd|th)?[ /-]([a-z]+|\d{1,2})", s, flags=re.I):
+        return "; it has no year: write the full date"
+    return ""
+
+
+def _serial_hint(s: str) -> str:
+    """What a whole number in a date cell most likely is: Excel's day count, shown as a number because the cell is
+    formatted General or Number (not read as a date: the run does not guess what a number means)."""
+    if re.fullmatch(r"\d{5}", s) and 20000 <= int(s) <= 80000:
+        day = dt.date(1899, 12, 30) + dt.timedelta(days=int(s))
+        return (f"; {s} looks like an Excel date shown as a number ({s} is {day.day} {day:%B %Y}): format the column "
+                "as a date (Format Cells, Date, dd/mm/yyyy), check the dates and save")
+    return ""
 
 
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
@@ -532,7 +594,8 @@ class _Converter:
         if col.type == "date":
             d = _parse_date(s)
             if d is None:
-                self.problem(row, header, f"{raw!r} is not a date (expected dd/mm/yyyy, dd-mm-yyyy or yyyy-mm-dd)", "date")
+                self.problem(row, header, f"{raw!r} is not a date (expected dd/mm/yyyy, dd-mm-yyyy or yyyy-mm-dd)"
+                             + _serial_hint(s) + _date_hint(s), "date")
             return d
         if col.type == "term":
             t = _parse_term(s)
@@ -540,10 +603,14 @@ class _Converter:
                 self.problem(row, header, f"{raw!r} is not a term (expected e.g. 2025-26-spring or Spring 2026)", "term")
             return t
         if col.type == "bool":
-            if s.lower() not in MET_VALUES:
-                self.problem(row, header, f"{raw!r} is not yes/no (expected one of: {', '.join(MET_VALUES)})", "known_codes")
+            v = re.sub(r"\s+", " ", s.lower())
+            if v not in MET_VALUES:
+                why = ("; for a criterion partly met or not judged, decide met or not met, or leave its row out"
+                       if v in NOT_JUDGED_WORDS else "")
+                self.problem(row, header, f"{raw!r} is not yes/no (expected one of: {', '.join(MET_VALUES)}){why}",
+                             "known_codes")
                 return None
-            return MET_VALUES[s.lower()]
+            return MET_VALUES[v]
         if col.type == "code":
             v = s.lower()
             if v not in col.codes:
@@ -557,7 +624,11 @@ def _check_urn(conv: _Converter, raw: str | None, row: int, header: str):
     s = (raw or "").strip()
     if re.fullmatch(r"\d{6}", s) and 100000 <= int(s) <= 999999:
         return int(s)
-    conv.problem(row, header, f"URN {s!r} is malformed: a URN is 6 digits, 100000-999999" if s else "URN is missing", "urn_format")
+    hint = ("; remove the decimal part (format the column as Number with 0 decimal places, or as Text)"
+            if re.fullmatch(r"\d{6}\.0+", s) else "; remove the space" if re.fullmatch(r"\d[\d ]+\d", s)
+            and len(s.replace(" ", "")) == 6 else "")
+    conv.problem(row, header, f"URN {s!r} is malformed: a URN is 6 digits, 100000-999999{hint}" if s else "URN is missing",
+                 "urn_format")
     return None
 
 
@@ -716,19 +787,36 @@ def _near_kind(header: list[str]) -> tuple[str, list[str]] | None:
     return (best[1], best[2]) if best else None
 
 
+def _header_lower_down(raw: _Raw, source: str, look: int = 10) -> None:
+    """Raise a clear error when the header is not on the first row but a few rows down (a title typed above it, as
+    people do in Excel): the run does not skip rows it cannot read, it says where the header is."""
+    head = raw.head if raw.head is not None else raw.cells.head(look).to_numpy(dtype=object).tolist()
+    for i, rec in enumerate(head[:look]):
+        cells = [str(c).replace("\ufeff", "").strip() for c in rec if c is not None]
+        kind = detect_kind(cells) or (_near_kind(cells) or (None,))[0]
+        if kind:
+            first = raw.header[0].strip() if raw.header else ""
+            raise FeedError(Problem(source, raw.lines[i], None, (
+                f"the header of this {kind} file is on row {raw.lines[i]}, not the first row"
+                + (f" (the first holds {first[:60]!r})" if first else "")
+                + ": delete the rows above the header, so the header is row 1, and save"), check="header_row"))
+
+
 def _read_feed(path: Path) -> Feed:
     source = path.name
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    if path.suffix.lower() == ".xlsx":
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
         raw = _read_xlsx(path, source)
     elif path.suffix.lower() == ".csv":
         raw = _read_csv(data, source)
     else:
-        raise FeedError(Problem(source, None, None, "only .csv and .xlsx files can be read", check="format"))
+        raise FeedError(Problem(source, None, None, "only .csv and .xlsx (or .xlsm) files can be read", check="format"))
 
     header = [h.replace("\ufeff", "").strip() for h in raw.header]
     kind = detect_kind(header)
+    if kind is None:
+        _header_lower_down(raw, source)
     if kind is None and (near := _near_kind(header)):
         raise FeedError(Problem(source, 1, ", ".join(near[1]),
                                 f"this looks like the {near[0]} feed but the required column(s) "
@@ -760,6 +848,18 @@ def _read_feed(path: Path) -> Feed:
     if problems:
         raise FeedError(problems)
 
+    read_at = {pos[h] for h in used if h in pos}
+    for ref, r1, r2, c1, c2 in raw.merged:
+        cols = [j for j in range(c1 - 1, c2) if j in read_at]
+        if cols and r2 > 1 and (r2 > r1 or c2 > c1):
+            # Excel keeps a merged range's value in its first cell: the other rows (or columns) read as blank, and
+            # each would be reported as a missing URN or date without saying why.
+            problems.append(Problem(source, max(r1, 2), header[cols[0]], (
+                f"cells {ref} are merged: Excel keeps the value only in {ref.split(':')[0]}, so the other cells of the "
+                "range read as blank; unmerge them (Home, Merge & Center) and fill the value into every row"),
+                check="merged_cells"))
+    if problems:
+        raise FeedError(problems)
     for line, n in zip(raw.lines, raw.lengths):
         if n > len(header) and kind != "gias":  # GIAS lists extra linked establishments past the header
             problems.append(Problem(source, line, None, f"row has {n} fields but the header has {len(header)}",
@@ -882,12 +982,70 @@ def _read_feed(path: Path) -> Feed:
                 warnings=warnings, history=history)
 
 
+# Excel workbooks the reader opens: .xlsm is an .xlsx that may also hold macros (a template with buttons), read alike.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# Spreadsheets the run cannot read. Left in the landing folder, such a file used to be passed over without a word,
+# and the front page then said the LA's file "was not supplied" while its rows changed schools' levels: stop instead.
+NOT_READ = {".xls": "an Excel 97-2003 workbook (.xls)", ".xlsb": "an Excel binary workbook (.xlsb)",
+            ".ods": "an OpenDocument spreadsheet (.ods)", ".numbers": "a Numbers spreadsheet"}
+
+
+def spreadsheets_not_read(folder) -> list[Problem]:
+    """A critical problem for each spreadsheet in the landing folder in a format the run cannot read."""
+    return [Problem(p.name, None, None, (
+        f"{p.name} is {NOT_READ[p.suffix.lower()]}, which the run cannot read, so none of its rows would be used: "
+        "open it in Excel and save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8', then re-run"), check="format")
+        for p in sorted(Path(folder).iterdir())
+        if p.is_file() and p.suffix.lower() in NOT_READ and not p.name.startswith((".", "~$"))]
+
+
+def folders_not_read(folder) -> list[Problem]:
+    """A warning for each folder inside the landing folder that holds feed files: only the files directly in the
+    landing folder are read, so an "LA files" folder made to keep things tidy was passed over, and the front page
+    said its files were not supplied. An LA-code folder (the `<landing>/<la>/<term>/` layout) is not one."""
+    out = []
+    for sub in sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith((".", "~$"))):
+        if re.fullmatch(r"\d{3}", sub.name):
+            continue
+        inside = sorted(p.relative_to(sub).as_posix() for p in sub.rglob("*") if p.is_file()
+                        and p.suffix.lower() in (".csv", *WORKBOOK_SUFFIXES, *NOT_READ) and not p.name.startswith("~$"))
+        if inside:
+            shown = ", ".join(inside[:4]) + (f" and {len(inside) - 4} more" if len(inside) > 4 else "")
+            out.append(Problem(sub.name, None, None, (
+                f"the folder '{sub.name}' in the landing folder holds {len(inside)} file(s) the run does not read "
+                f"({shown}): only files directly in the landing folder are read; move them up a level and re-run"),
+                severity="warning", check="folder_not_read"))
+    return out
+
+
+def open_in_excel(folder) -> list[Problem]:
+    """A warning for each feed that Excel had open when the run read the folder: Excel keeps an owner file beside an
+    open workbook, named `~$` and the workbook's name (its first two letters replaced when the name is long);
+    LibreOffice `.~lock.<name>#`. The run reads what was last saved, so changes still being typed are not in it;
+    said on the front page."""
+    folder = Path(folder)
+    names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(("~$", "."))]
+    out = []
+    for lock in sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.startswith(("~$", ".~lock."))):
+        if lock.startswith(".~lock."):  # LibreOffice's: .~lock.<name>#
+            rest, whole = lock[len(".~lock."):].rstrip("#"), True
+        else:
+            rest, whole = lock[2:], False
+        for name in names:
+            if name == rest or (not whole and len(name) > 2 and name[2:] == rest):
+                out.append(Problem(name, None, None, (
+                    f"{name} was open in Excel when the run read it (the lock file {lock} is beside it): the run "
+                    "used the copy last saved, so changes not yet saved are not in this edition; save and close "
+                    "the file, then re-run the term"), severity="warning", check="file_open"))
+    return out
+
+
 def read_landing(folder) -> list[Feed]:
     """Read every .csv/.xlsx in a landing folder (not dotfiles or README*). All problems from all files are raised together."""
     feeds, problems = [], []
     for path in sorted(Path(folder).iterdir()):
         if (not path.is_file() or path.name.startswith(".") or path.name.upper().startswith("README")
-                or path.suffix.lower() not in (".csv", ".xlsx") or path.name.startswith("~$")):
+                or path.suffix.lower() not in (".csv", *WORKBOOK_SUFFIXES) or path.name.startswith("~$")):
             continue
         try:
             feeds.append(read_feed(path))

@@ -235,6 +235,9 @@ def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None 
         dates = [d for c in cols for d in schools[c] if isinstance(d, date)]
         year = _academic_year_of(max(dates)) if dates else f.academic_year
         result.append(replace(f, schools=schools, academic_year=year))
+        if f.kind in LA_HELD_KINDS:  # the LA's own rows: each a visit, flag or meeting, said by row
+            problems.append(_la_rows_after(f, aside, cols, after))
+            continue
         whose = (f"{mine} of this LA's schools ({len(aside)} rows in all)" if la_urns is not None
                  else f"{len(aside)} schools")
         label = FEED_LABELS.get(f.kind, f.kind)
@@ -249,6 +252,27 @@ def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None 
                                 f"rows are set aside, not used): an {label} file downloaded by then would give "
                                 "their inspections for the term", "warning", "after_term"))
     return result, problems
+
+
+_LA_ROWS = {"adviser_judgements": "adviser judgement", "la_intelligence": "LA intelligence flag",
+            "laig_notes": "LAIG note", "letters_log": "letter", "moderation": "moderation decision"}
+
+
+def _la_rows_after(f: Feed, aside, cols: list[str], after: str) -> Problem:
+    """One warning for an LA-held file's rows dated after the term: which rows, which dates. The run does not use
+    them; a date typed a year out (2023 for 2022) is the usual cause, so the message says how to put it right."""
+    from datetime import date
+
+    rows = [int(r) for r in aside["_row"]] if "_row" in aside else []
+    dates = sorted({d for c in cols for d in aside[c] if isinstance(d, date)})
+    what = _LA_ROWS.get(f.kind, "row")
+    shown = ", ".join(map(str, rows[:8])) + (f" and {len(rows) - 8} more" if len(rows) > 8 else "")
+    return problem(f.source, (
+        f"{f.source}: {len(aside)} {what}{'s' if len(aside) != 1 else ''} dated {after} (row{'s' if len(rows) != 1 else ''} "
+        f"{shown}; {', '.join(f'{d.day} {d:%B %Y}' for d in dates[:3])}{' ...' if len(dates) > 3 else ''}), "
+        f"{'were' if len(aside) != 1 else 'was'} not known for the term: set aside, not used; if a date is mistyped, "
+        "correct it and re-run"),
+        "warning", "after_term", row=rows[0] if rows else None, column=cols[0])
 
 
 def years_before_term(academic_year, term) -> int | None:

@@ -14,8 +14,9 @@ import pandas as pd
 # the results but not in the GIAS extract (a partial extract leaves schools uncategorised), feeds missing, a list of
 # schools of the wrong day, a rule set past its review), so that a front page which can hold only the first few still
 # says those (editions.front_page.data_notes).
-NOTE_CHECKS = ("results_too_old", "data_age", "after_term", "own_schools_not_in_gias", "feed_missing", "feed_empty",
-               "feed_set", "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "term_calendar",
+NOTE_CHECKS = ("results_too_old", "data_age", "after_term", "term_date", "file_open", "folder_not_read",
+               "own_schools_not_in_gias", "feed_missing", "feed_empty", "feed_set", "ward_spelling",
+               "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "term_calendar",
                "fetched_source", "gias_date", "no_summary_rows")
 # Within a check, warnings before the information lines (e.g. results out of date before the newest published).
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
@@ -23,7 +24,8 @@ _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 def _sentence(text: str) -> str:
     text = str(text).strip()
-    text = text[0].upper() + text[1:] if text else text
+    if text and not re.match(r"[^:\s]+\.(csv|xlsx)\b|[^:]+\.(csv|xlsx):", text):  # a file's name keeps its case
+        text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
@@ -32,7 +34,7 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     if frame is None or frame.empty:
         return []
     # Checks about one file say which: the message alone ("the KS2 file has ...") would not tell the reader.
-    named = ("no_summary_rows",)  # own_schools_not_in_gias names its files itself
+    named = ("no_summary_rows", "term_date", "ward_spelling")  # own_schools_not_in_gias names its files itself
     said = frame.loc[frame["check"].isin(NOTE_CHECKS)].to_dict("records")
     said.sort(key=lambda r: (NOTE_CHECKS.index(r["check"]), _SEVERITY_ORDER.get(str(r.get("severity", "")), 1)))
     said = _not_supplied_together(_too_old_together(said))

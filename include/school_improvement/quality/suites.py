@@ -149,7 +149,9 @@ def _message(cfg, value=None) -> str:
         return f"{shown}{col} is outside {lo}..{hi}"
     if t == "expect_column_values_to_be_in_set":
         if (cfg.meta or {}).get("check") == "known_to_gias":
-            return f"{shown}URN is not in the GIAS establishment extract"
+            # The run's URNs are the LA's: a URN GIAS lists under another LA is as unknown here as a mistyped one.
+            return (f"{shown}URN is not one of this LA's schools in the GIAS establishment extract "
+                    "(mistyped, or another LA's)")
         allowed = ", ".join(str(v) for v in kw["value_set"])
         return f"{shown}{col} is not a known code (allowed: {allowed})"
     return f"{shown}failed {t}"
