@@ -200,3 +200,58 @@ def test_academy_absence_evidence_is_said_once():
     assert ac2.id in row["concerns"]
     for col in ("evidence", "evidence_general"):
         assert row[col].count("overall absence 9.5%") == 1, row[col]
+
+
+# Found running a school year of real-Surrey terms in a row, the letters log fed back each term (helper U, s20):
+# the ladder's steps are taken on evidence after the letter before them, and a step taken is not drafted again.
+SW_RISK = flag(URN, "sw_sm_risk", "high", raised=date(2025, 9, 10))
+LADDER_LOG = [letter(URN, "significant_concerns_letter", date(2025, 6, 1), "SCL-9"),
+              letter(URN, "warning_notice", date(2025, 10, 6), "WN-5")]
+
+
+def test_significant_concerns_is_not_flagged_on_what_the_warning_notice_was_issued_on():
+    """The Warning Notice was issued (autumn) on the risk of special measures; in spring nothing newer: neither the
+    formal Significant Concerns (whose SC-1 reads the same flag) nor the Warning Notice again."""
+    kinds = {"gias": [gias(URN)], "la_intelligence": [SW_RISK], "letters_log": LADDER_LOG}
+    out, _ = _flag(kinds, {}, "2025-26-spring", as_of=date(2026, 1, 27))
+    assert out.letters.empty, out.letters[["letter", "indicators", "escalation_note"]].to_dict("records")
+    # A new concern after the Warning Notice: the formal step is due, on that concern alone.
+    kinds["la_intelligence"] = [SW_RISK, flag(URN, "ri_monitoring_insufficient_progress", "high",
+                                              raised=date(2026, 1, 12))]
+    out, _ = _flag(kinds, {}, "2025-26-spring", as_of=date(2026, 1, 27))
+    assert list(out.letters["letter"]) == ["significant_concerns"]
+    assert list(out.letters["indicators"]) == ["SC-2"]
+
+
+def test_significant_concerns_already_sent_is_not_drafted_again_on_the_same_evidence():
+    """Sent in spring on a flag raised after the Warning Notice; in summer, with nothing newer, neither the formal step
+    (the escalation from the Warning Notice rests on evidence the formal letter was written on) nor the Warning Notice
+    again (its WN-6 reads that flag too) is due."""
+    ri_slow = flag(URN, "ri_monitoring_insufficient_progress", "high", raised=date(2026, 1, 12))
+    log = LADDER_LOG + [letter(URN, "significant_concerns", date(2026, 2, 2), "SC-2")]
+    kinds = {"gias": [gias(URN)], "la_intelligence": [SW_RISK, ri_slow], "letters_log": log,
+             "adviser_judgements": [judgement(URN, "LM-H2", visit=date(2026, 1, 20)),
+                                    judgement(URN, "QE-H5", visit=date(2026, 1, 20))]}
+    out, table = _flag(kinds, {}, "2025-26-summer", as_of=date(2026, 5, 5))
+    assert table.iloc[0]["category"] == "high"  # concerns remain, on evidence older than the letter
+    assert out.letters.empty, out.letters[["letter", "indicators", "escalation_note"]].to_dict("records")
+    # Evidence newer than the formal letter: due again.
+    kinds["adviser_judgements"].append(judgement(URN, "LM-H7", visit=date(2026, 4, 28)))
+    out, _ = _flag(kinds, {}, "2025-26-summer", as_of=date(2026, 5, 5))
+    assert list(out.letters["letter"]) == ["significant_concerns"]
+
+
+@pytest.mark.parametrize("concern", ["SCL-3 finances", "SCL-3: deficit budget", "Deficit budget not recovering", ""])
+def test_a_letter_sent_this_term_is_not_flagged_again_whatever_words_the_log_adds(concern):
+    """docs/LA_FEEDS.md: `concern` names the concerns "with their indicator ids where known (e.g. `SCL-3 finances`)"."""
+    kinds = {"gias": [gias(URN)], "la_intelligence": [flag(URN, "finance", "medium", raised=date(2025, 9, 10))],
+             "letters_log": [letter(URN, "significant_concerns_letter", date(2025, 9, 20), concern)]}
+    out, _ = _flag(kinds, {})
+    assert out.letters.empty
+
+
+def test_a_letter_sent_this_term_for_another_concern_leaves_the_new_one_due():
+    kinds = {"gias": [gias(URN)], "la_intelligence": [flag(URN, "finance", "medium", raised=date(2025, 9, 10))],
+             "letters_log": [letter(URN, "significant_concerns_letter", date(2025, 9, 20), "SCL-5 governance")]}
+    out, _ = _flag(kinds, {})
+    assert list(out.letters["indicators"]) == ["SCL-3"]

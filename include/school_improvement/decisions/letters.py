@@ -62,11 +62,19 @@ def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: 
     return out
 
 
-def _issued_this_term(data: TermData, urn: int, letter: str, indicator_ids: list[str]) -> bool:
-    """A letter already issued for the same concern in the same term is not flagged again."""
+def _issued_this_term(data: TermData, rules: RuleSet, urn: int, letter: str, indicator_ids: list[str]) -> bool:
+    """A letter already issued for the same concern in the same term is not flagged again.
+
+    The log's `concern` names the indicators with their ids where known, beside words ("SCL-3 finances", as
+    docs/LA_FEEDS.md shows): the ids are read out of it. A letter sent this term whose concern names none of the
+    letter's ids (blank, or in words only) was sent for what was due; one that names ids was sent for those, so an
+    indicator it does not name makes the letter due again."""
     rows = issued_letters(data, urn, [letter], 1)
-    issued_for = {c.strip() for r in rows for c in str(r.get("concern") or "").replace(";", ",").split(",")}
-    return bool(rows) and (not indicator_ids or set(indicator_ids) <= issued_for or "" in issued_for and len(issued_for) == 1)
+    if not rows:
+        return False
+    known = {i.id for i in rules.letters[letter].indicators} if letter in rules.letters else set()
+    named = set().union(*(_concern_ids(r.get("concern"), known) for r in rows))
+    return not indicator_ids or not named or set(indicator_ids) <= named
 
 
 def _earlier(data: TermData, urn: int, letter: str, within_terms: int) -> list[dict]:
@@ -139,8 +147,13 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                 counts = _newer_than(data, rules, issued_on, urn)
                 return {n: _met(r.indicators, answers, letter_question(n), on, category.get(urn), counts)
                         for n, r in rules.letters.items()}
-            # The same letter again, however long ago it was sent: only on evidence newer than it.
-            met = {n: since(_last_issued_before(data, urn, n))[n] for n in met}
+            # The same letter again, however long ago it was sent: only on evidence newer than it; and a rung of the
+            # ladder below one sent since (a Warning Notice after the formal Significant Concerns): only on evidence
+            # newer than that one, which was written on what made the lower rung due.
+            sent = {n: _last_issued_before(data, urn, n) for n in met}
+            step_after = {n: max((sent[k] for k in (ladder[ladder.index(n):] if n in ladder else [n]) if sent[k]),
+                                 default=None) for n in met}
+            met = {n: since(step_after[n])[n] for n in met}
         due: list[tuple[str, list, str]] = []
         for name in ladder:
             rule = rules.letters[name]
@@ -148,12 +161,22 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                 continue
             earlier = _earlier(data, urn, rule.escalates_from, lookback) if rule.escalates_from else []
             escalates = bool(earlier) and concerns_remain
-            if escalates and cr.evidence_after_letter and not (cr.overriding and bool(row.get("overriding_condition", ""))):
+            # This rung (or one above it) already taken since the one it escalates from (a Significant Concerns sent
+            # after the Warning Notice): the step is not due again on what it was taken on, only on newer evidence.
+            own = step_after[name] if earlier and cr.evidence_after_letter else None
+            taken = own is not None and own >= earlier[-1]["issued_on"]
+            after = own if taken else (earlier[-1]["issued_on"] if earlier else None)
+            if rule.requires_escalation and earlier and cr.evidence_after_letter:
+                # A rung reached only by escalation is due when concerns remain after the letter before it: its own
+                # indicators count on evidence newer than that letter, not on what that letter was written on.
+                met[name] = since(after)[name]
+            if escalates and cr.evidence_after_letter and (
+                    taken or not (cr.overriding and bool(row.get("overriding_condition", "")))):
                 # Remaining after the letter: shown by evidence newer than it, not by what it was written on (a best
                 # fit at high counts when a bullet met at that level rests on something newer, the letter itself
                 # (evidence of the letter_issued kind) not counting).
-                counts = _newer_than(data, rules, earlier[-1]["issued_on"], urn)
-                newer = since(earlier[-1]["issued_on"])
+                counts = _newer_than(data, rules, after, urn)
+                newer = since(after)
                 items = {c.id: c.evidence for c in rules.criteria}
                 escalates = any(newer[x] for x in cr.letters_met) or (
                     row.get("best_fit_category") in cr.best_fit_levels
@@ -167,13 +190,13 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                     note = (f"{_title(rules, rule.escalates_from)} issued {earlier[-1]['issued_on']}; concerns remain "
                             f"(level of support: {category.get(urn, 'n/a')})")
                 due.append((name, met[name], note))
-        due = [d for d in due if not _issued_this_term(data, urn, d[0], [m[0].id for m in d[1]])]
+        due = [d for d in due if not _issued_this_term(data, rules, urn, d[0], [m[0].id for m in d[1]])]
         if due:
             letter, inds, note = max(due, key=lambda d: ladder.index(d[0]))
         else:
             thanks = [(k, met[k]) for k in recognition if met[k]
                       and category.get(urn) not in rules.letters[k].not_for_categories
-                      and not _issued_this_term(data, urn, k, [m[0].id for m in met[k]])]
+                      and not _issued_this_term(data, rules, urn, k, [m[0].id for m in met[k]])]
             if not thanks:
                 continue
             (letter, inds), note = thanks[0], ""
