@@ -172,3 +172,40 @@ def recorded_run(eng: Engine, la_code: str, term: Term) -> dict | None:
         row = conn.execute(select(runs.c.run_id, runs.c.feed_checksums)
                            .where((runs.c.la_code == la_code) & (runs.c.term == str(term)))).first()
     return None if row is None else {"run_id": row[0], "feed_checksums": row[1] or {}}
+
+
+def later_terms_problem(eng: Engine, la_code: str, term: Term, table: pd.DataFrame) -> "Problem | None":
+    """A warning when terms after this one are already in the history and took, as their previous level of support,
+    another level than this run gives (this term run after them, out of order, or re-run with other results): their
+    change since last term, movers and direction of travel are out of date until they are run again, in term order.
+    Call it before record_term replaces this term's rows. None when no later term is held or they all agree."""
+    from .errors import Problem
+
+    with eng.connect() as conn:
+        found = conn.execute(select(runs.c.term).where(runs.c.la_code == la_code)).scalars().all()
+    later = sorted((t for t in found if Term.parse(t) > term), key=Term.parse)
+    if not later:
+        return None
+    with eng.connect() as conn:
+        at = dict(conn.execute(select(runs.c.term, runs.c.recorded_at).where(
+            (runs.c.la_code == la_code) & runs.c.term.in_([str(term), later[0]]))).all())
+        held = conn.execute(select(runs.c.run_id).where((runs.c.la_code == la_code)
+                                                        & (runs.c.term == str(term)))).scalar()
+        took = dict(conn.execute(select(school_terms.c.urn, school_terms.c.previous_category).where(
+            (school_terms.c.la_code == la_code) & (school_terms.c.term == later[0])
+            & (school_terms.c.maintained == 1))).all())
+    ours = dict(zip(table["urn"].astype(int), table["category"])) if not table.empty else {}
+    differ = sorted(u for u in set(took) & set(ours) if took[u] != ours[u])
+    if not differ:
+        return None
+    e = differ[0]
+    how = ("before this term was run (the terms were run out of order)"
+           if held is None or at.get(later[0]) and at.get(str(term)) and at[later[0]] < at[str(term)]
+           else f"after an earlier run of this term (run {held})")
+    rest = f" and the {len(later) - 1} term(s) after it" if len(later) > 1 else ""
+    return Problem("history database", None, None,
+                   f"{later[0]}{rest} {'are' if rest else 'is'} already in the history. {later[0]} was categorised "
+                   f"{how} and took another previous level of support than this run gives for {len(differ)} "
+                   f"school(s) (e.g. URN {e}: {took[e] or 'none'} there, {ours[e]} here): its change since last "
+                   f"term, movers and direction of travel are out of date. Re-run {', '.join(later)}, in term order.",
+                   "warning", "history_order")

@@ -281,9 +281,11 @@ def categorise(cfg: RunConfig) -> dict:
         urn = int(r["urn"])
         result.measures[urn] = evidence.school(urn).measures
     eng = history.engine_for(cfg.history_url)
+    # Later terms decided against another level for this term (run out of order, or re-run with other results).
+    stale = history.later_terms_problem(eng, cfg.la_code, cfg.term_obj, result.table)
     history.record_term(eng, cfg.la_code, cfg.term_obj, cfg.run_id, rules.id, data.checksums(), result.table,
                         result.evidence, result.measures, acads)
-    _save_categorisation(cfg, result.table, result.evidence, rules.id, result.problems)
+    _save_categorisation(cfg, result.table, result.evidence, rules.id, [*result.problems, *filter(None, [stale])])
     return {"rule_set": rules.id, **result.table["category"].value_counts().to_dict()}
 
 
@@ -355,6 +357,7 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
     if not extra:
         return dq
     rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
+                          "history" if p.check == "history_order" else
                           "gias" if str(p.check).startswith(("gias", "school_")) else
                           "results" if p.check in ("national_comparator", "results_too_old") else "adviser_judgements",
                           "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,
