@@ -132,3 +132,20 @@ def test_the_tests_helper_reads_gias_as_the_pipeline_does(shared_dfe):
     assert 130397 not in autumn and 124967 in autumn  # the successor from 30 June 2022; the one from 31 October
     alone = surrey_open_maintained(shared_dfe, Term.parse("2022-23-autumn").dates()[0])
     assert {130397, 124967} <= alone  # without a links file a proposed date is no closure
+
+
+def test_a_school_closed_for_academy_is_said_to_have_converted_on_real_surrey(shared_dfe):
+    """Trial of terms in a row (helper U, s20): between 2021-22 spring and summer, a school GIAS closed with the reason
+    "For Academy" (its successor a sponsored academy) was counted on the front page as "closed"."""
+    raw = read_feed(shared_dfe / "samples" / GIAS).schools
+    for_academy = set(raw.loc[(raw["la_code"].astype(str) == "936") & raw["close_reason"].eq("For Academy"), "urn"])
+    assert for_academy
+    before, after = _surrey(shared_dfe, "2021-22-spring"), _surrey(shared_dfe, "2021-22-summer")
+    m0 = {int(u) for u in maintained_schools(before)["urn"]}
+    m1 = {int(u) for u in maintained_schools(after)["urn"]}
+    history = after.carry_forward({u: {"previous_category": "low", "previous_term": "2021-22-spring", "prior": {}}
+                                   for u in m0})
+    left = [p.message for p in membership_changes(after, history, m1) if p.check == "school_left"]
+    said = [m for m in left if any(f"(URN {u})" in m for u in for_academy)]
+    assert said and all(": converted to an academy (" in m for m in said)
+    assert not any(": closed (" in m for m in left)  # every school that left this spring became an academy

@@ -404,7 +404,9 @@ def extract_date(name: str) -> date | None:
 
 
 # Why a school categorised last term is not categorised in this one: GIAS's reason for closing, in words.
+# GIAS's ReasonEstablishmentClosed: "For Academy" is a school closed to reopen as an academy (a sponsored one).
 LEFT_REASONS = {"Academy Converter": "converted to an academy", "Academy Sponsor Led": "converted to an academy",
+                "For Academy": "converted to an academy",
                 "Result of Amalgamation/Merger": "amalgamated", "Closure": "closed",
                 "Result of Amalgamation": "amalgamated"}
 MEMBERSHIP_CHECKS = ("school_left", "school_joined")
