@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
@@ -255,3 +256,41 @@ def test_a_letter_sent_this_term_for_another_concern_leaves_the_new_one_due():
              "letters_log": [letter(URN, "significant_concerns_letter", date(2025, 9, 20), "SCL-5 governance")]}
     out, _ = _flag(kinds, {})
     assert list(out.letters["indicators"]) == ["SCL-3"]
+
+
+def test_ward_members_are_not_told_again_each_term_for_the_same_thing(tmp_path):
+    """Trial of real-Surrey terms in a row (helper U, s20): a school at high support from the first term was in every
+    term's member_alerts.csv with nothing to say its members had been told. Now the row names the term they were
+    first told; a new reason (a letter issued) is news again; the rule set may tell them each term."""
+    eng = history.engine_for(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    members = [{"ward": "Northgate", "member_name": "Cllr A. Member", "party": "Independent", "email": "a@example.org"}]
+
+    def term(name: str, log=(), rules=RULES) -> pd.DataFrame:
+        t = Term.parse(name)
+        safeguarding = flag(URN, "safeguarding", "high", raised=t.dates()[0])  # raised again each term
+        data = term_data(name, gias=[gias(URN)], ward_members=members, la_intelligence=[safeguarding],
+                         letters_log=list(log))
+        prev = history.previous(eng, "999", t)
+        table = categorise(data, rules, prev).table
+        history.record_term(eng, "999", t, "r", rules.id, {}, table, pd.DataFrame(columns=["urn"]), {})
+        out = flag_letters(data, rules, table, prev, t.reference_date, told=history.members_told(eng, "999", t))
+        history.record_flags(eng, "999", t, "r", out.letters, "letter")
+        told = out.member_alerts.drop_duplicates("urn").rename(columns={"reason": "indicators", "told_in": "evidence"})
+        history.record_flags(eng, "999", t, "r", told.assign(alert="member_alert"), "alert")
+        history.record_flags(eng, "999", t, "r", out.academy_concerns, "next_step")  # leaves the alerts alone
+        return out.member_alerts
+
+    first = term("2025-26-autumn")
+    assert list(first["reason"]) == ["high level of support"] and list(first["told_in"]) == [""]
+    again = term("2025-26-spring")
+    assert list(again["reason"]) == ["high level of support"] and list(again["told_in"]) == ["2025-26-autumn"]
+    assert list(term("2025-26-summer")["told_in"]) == ["2025-26-autumn"]  # first told then, not last term
+    # A letter issued since: news, told again with it.
+    log = [letter(URN, "significant_concerns_letter", date(2026, 9, 10), "SCL-2")]
+    news = term("2026-27-autumn", log)
+    assert "Significant Concerns letter issued 2026-09-10" in news.iloc[0]["reason"]
+    assert list(news["told_in"]) == [""]
+    assert list(term("2026-27-spring", log)["told_in"]) == ["2026-27-autumn"]
+    # A reading that tells members every term.
+    each = RULES.model_copy(update={"member_alerts": RULES.member_alerts.model_copy(update={"again_each_term": True})})
+    assert list(term("2026-27-summer", log, each)["told_in"]) == [""]

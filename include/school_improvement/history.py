@@ -101,14 +101,20 @@ def record_term(eng: Engine, la_code: str, term: Term, run_id: str, rule_set: st
                                          feed_checksums=checksums, recorded_at=datetime.now(timezone.utc)))
 
 
+# The flags' kinds by what they record: a letter (no prefix), an academy's next step, an alert to ward members.
+FLAG_PREFIXES = {"next_step": "academy:", "alert": "member:"}
+
+
 def record_flags(eng: Engine, la_code: str, term: Term, run_id: str, frame: pd.DataFrame, kind_col: str) -> None:
-    """Replace this term's letter or academy flags (kind_col names the letter or 'academy:<step>')."""
+    """Replace this term's letter, academy or member-alert flags (kind_col names the letter, 'academy:<step>' or
+    'member:<alert>')."""
     t = str(term)
     kinds = set(frame[kind_col]) if not frame.empty else set()
     with eng.begin() as conn:
-        prefix = "academy:" if kind_col == "next_step" else ""
+        prefix = FLAG_PREFIXES.get(kind_col, "")
         q = delete(flags).where((flags.c.la_code == la_code) & (flags.c.term == t))
-        q = q.where(flags.c.kind.like("academy:%")) if prefix else q.where(~flags.c.kind.like("academy:%"))
+        q = q.where(flags.c.kind.like(f"{prefix}%")) if prefix else q.where(
+            *(~flags.c.kind.like(f"{p}%") for p in FLAG_PREFIXES.values()))
         conn.execute(q)
         if kinds:
             conn.execute(insert(flags), [
@@ -209,3 +215,16 @@ def later_terms_problem(eng: Engine, la_code: str, term: Term, table: pd.DataFra
                    f"school(s) (e.g. URN {e}: {took[e] or 'none'} there, {ours[e]} here): its change since last "
                    f"term, movers and direction of travel are out of date. Re-run {', '.join(later)}, in term order.",
                    "warning", "history_order")
+
+
+def members_told(eng: Engine, la_code: str, term: Term) -> dict[int, tuple[set[str], str]]:
+    """The alerts ward members had in the last term on record before `term`: urn -> (the reasons they were told, the
+    term they were first told them in, when told the same again in a row)."""
+    earlier = _terms_before(eng, la_code, term)
+    if not earlier:
+        return {}
+    with eng.connect() as conn:
+        rows = conn.execute(select(flags.c.urn, flags.c.indicators, flags.c.evidence).where(
+            (flags.c.la_code == la_code) & (flags.c.term == earlier[0])
+            & flags.c.kind.like(f"{FLAG_PREFIXES['alert']}%"))).all()
+    return {int(u): ({r for r in str(why or "").split("; ") if r}, told or earlier[0]) for u, why, told in rows}

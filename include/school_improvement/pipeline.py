@@ -298,10 +298,14 @@ def flag_letters(cfg: RunConfig) -> dict:
     cat = _load_categorisation(cfg)
     evidence, prev = _load_evidence(cfg)
     rules = load_rule_set(cat["rule_set"])
-    out = flag(data, rules, cat["table"], prev, cfg.as_of_date(), evidence)
     eng = history.engine_for(cfg.history_url)
+    out = flag(data, rules, cat["table"], prev, cfg.as_of_date(), evidence,
+               told=history.members_told(eng, cfg.la_code, cfg.term_obj))
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.letters, "letter")
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.academy_concerns, "next_step")
+    # What members were told, per school (reasons, and the term first told when told again), for next term's told_in.
+    told = out.member_alerts.drop_duplicates("urn").rename(columns={"reason": "indicators", "told_in": "evidence"})
+    history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, told.assign(alert="member_alert"), "alert")
     _save_letters(cfg, out)
     return {"letters": out.letters["letter"].value_counts().to_dict(), "academies_of_concern": len(out.academy_concerns),
             "member_alerts": len(out.member_alerts)}

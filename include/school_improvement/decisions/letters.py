@@ -24,7 +24,7 @@ LETTER_COLUMNS = ["urn", "school_name", "letter", "letter_title", "indicators", 
                   "escalation_note", "category", "flagged_on", "term"]
 ACADEMY_COLUMNS = ["urn", "school_name", "trust", "concerns", "evidence", "evidence_general", "next_step",
                    "next_step_detail", "escalate_to", "safeguarding_route", "flagged_on", "term"]
-MEMBER_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason"]
+MEMBER_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason", "told_in"]
 
 
 # The letters' and academy concerns' checks, as the categorisation's evidence table has the bullets' (evidence.csv):
@@ -65,7 +65,7 @@ def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: 
 def _issued_this_term(data: TermData, rules: RuleSet, urn: int, letter: str, indicator_ids: list[str]) -> bool:
     """A letter already issued for the same concern in the same term is not flagged again.
 
-    The log's `concern` names the indicators with their ids where known, beside words ("SCL-3 finances", as
+    The log's `concern` names the indicators with their ids where known, beside words (an id then "finances", as
     docs/LA_FEEDS.md shows): the ids are read out of it. A letter sent this term whose concern names none of the
     letter's ids (blank, or in words only) was sent for what was due; one that names ids was sent for those, so an
     indicator it does not name makes the letter due again."""
@@ -119,8 +119,10 @@ def _title(rules: RuleSet, letter: str) -> str:
 
 
 def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, history: dict[int, dict],
-                 as_of: date, evidence: TermEvidence | None = None) -> Letters:
-    """`evidence` is the term's assessed evidence (the evidence stage's artefact); without it, assessed here."""
+                 as_of: date, evidence: TermEvidence | None = None,
+                 told: "dict[int, tuple[set[str], str]] | None" = None) -> Letters:
+    """`evidence` is the term's assessed evidence (the evidence stage's artefact); without it, assessed here.
+    `told`: what ward members were alerted to last term on record (history.members_told), for `told_in`."""
     on = data.term.reference_date
     if evidence is None:
         evidence = assess(data, rules, history)
@@ -211,7 +213,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
         drafts.append(_draft(school, letter, rule.title, inds, note, rules, as_of))
     letters = pd.DataFrame(rows, columns=LETTER_COLUMNS)
     concerns = academy_concerns(data, rules, history, as_of, evidence)
-    alerts = member_alerts(data, rules, categorisation, letters)
+    alerts = member_alerts(data, rules, categorisation, letters, told)
     return Letters(letters, concerns, alerts, drafts, decision_evidence(evidence, rules, category, on))
 
 
@@ -372,9 +374,12 @@ def whistleblowing_redirect(rules: RuleSet, on: date) -> str:
     return rules.academy_concerns.whistleblowing.format(**rules.bodies_on(on))
 
 
-def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, letters: pd.DataFrame) -> pd.DataFrame:
+def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, letters: pd.DataFrame,
+                  told: "dict[int, tuple[set[str], str]] | None" = None) -> pd.DataFrame:
     """Members for the ward of each school causing significant concern: at the rule set's alert levels, or issued
     one of its alert letters (in the letters log). A letter merely flagged does not alert. Only what members are told.
+    `told_in` names the term members were first told every one of these reasons, when they were told them last term
+    on record too (`told`) and the rule set does not tell them again each term: not news, not to be sent again.
     """
     ma = rules.member_alerts
     members = data.frame("ward_members")
@@ -398,10 +403,12 @@ def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, 
             by_ward.setdefault(ward, []).append(m)
     for urn, why in sorted(reasons.items()):
         ward = wards.get(urn)
+        before = (told or {}).get(urn)
+        told_in = before[1] if before and not ma.again_each_term and set(why) <= before[0] else ""
         for m in by_ward.get(str(ward).casefold()) or [{"member_name": "[no member listed for this ward]"}]:
             rows.append({"ward": ward, "member_name": m.get("member_name"), "party": m.get("party", ""),
                          "email": m.get("email", ""), "urn": urn, "school_name": names.get(urn),
-                         "reason": "; ".join(why)})
+                         "reason": "; ".join(why), "told_in": told_in})
     return pd.DataFrame(rows, columns=MEMBER_COLUMNS)
 
 
