@@ -193,10 +193,6 @@ def later_terms_problem(eng: Engine, la_code: str, term: Term, table: pd.DataFra
     if not later:
         return None
     with eng.connect() as conn:
-        at = dict(conn.execute(select(runs.c.term, runs.c.recorded_at).where(
-            (runs.c.la_code == la_code) & runs.c.term.in_([str(term), later[0]]))).all())
-        held = conn.execute(select(runs.c.run_id).where((runs.c.la_code == la_code)
-                                                        & (runs.c.term == str(term)))).scalar()
         took = dict(conn.execute(select(school_terms.c.urn, school_terms.c.previous_category).where(
             (school_terms.c.la_code == la_code) & (school_terms.c.term == later[0])
             & (school_terms.c.maintained == 1))).all())
@@ -205,15 +201,15 @@ def later_terms_problem(eng: Engine, la_code: str, term: Term, table: pd.DataFra
     if not differ:
         return None
     e = differ[0]
-    how = ("before this term was run (the terms were run out of order)"
-           if held is None or at.get(later[0]) and at.get(str(term)) and at[later[0]] < at[str(term)]
-           else f"after an earlier run of this term (run {held})")
     rest = f" and the {len(later) - 1} term(s) after it" if len(later) > 1 else ""
     return Problem("history database", None, None,
-                   f"{later[0]}{rest} {'are' if rest else 'is'} already in the history. {later[0]} was categorised "
-                   f"{how} and took another previous level of support than this run gives for {len(differ)} "
-                   f"school(s) (e.g. URN {e}: {took[e] or 'none'} there, {ours[e]} here): its change since last "
-                   f"term, movers and direction of travel are out of date. Re-run {', '.join(later)}, in term order.",
+                   # Nothing of the run itself (its id, when): a repeat of this run says the same, so its edition
+                   # is the same and nothing new is published.
+                   f"{later[0]}{rest} {'are' if rest else 'is'} already in the history. {later[0]} took another "
+                   f"previous level of support than this run gives for {len(differ)} school(s) (e.g. URN {e}: "
+                   f"{took[e] or 'none'} there, {ours[e]} here), being categorised before this term was, or after "
+                   f"a run of it with other results: its change since last term, movers and direction of travel are "
+                   f"out of date. Re-run {', '.join(later)}, in term order.",
                    "warning", "history_order")
 
 
