@@ -294,3 +294,26 @@ def test_ward_members_are_not_told_again_each_term_for_the_same_thing(tmp_path):
     # A reading that tells members every term.
     each = RULES.model_copy(update={"member_alerts": RULES.member_alerts.model_copy(update={"again_each_term": True})})
     assert list(term("2026-27-summer", log, each)["told_in"]) == [""]
+
+
+def test_an_academy_met_last_term_with_nothing_newer_is_said_open_not_dropped():
+    """Trial of real-Surrey terms in a row (helper U, s20): an academy whose CEO the Director met in autumn, its
+    concerns resting on results older than the meeting, was in no output of spring: not an academy of concern (right:
+    no step is due), and no word that its route was open."""
+    intel = [flag(URN, "exclusions", "medium", raised=date(2025, 5, 10))]
+    log = [letter(URN, "academy_meeting", date(2025, 6, 10), concern="AC-3 exclusions")]
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": intel, "letters_log": log}, {})
+    assert out.academy_concerns.empty
+    assert [p.check for p in out.problems] == ["academy_route_open"] and out.problems[0].severity == "info"
+    assert f"(URN {URN})" in out.problems[0].message and "AC-3: academy meeting on 10 June 2025" in out.problems[0].message
+    # Resolved: nothing to say, and the concern is not raised again on what was resolved; raised again on newer
+    # evidence, it starts with a meeting.
+    resolved = log + [letter(URN, "academy_concern_resolved", date(2025, 7, 1), concern="AC-3")]
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": intel, "letters_log": resolved}, {})
+    assert out.problems == [] and out.academy_concerns.empty
+    again = intel + [flag(URN, "exclusions", "high", raised=date(2025, 9, 12))]
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": again, "letters_log": resolved}, {})
+    assert out.problems == [] and list(out.academy_concerns["next_step"]) == ["academy_meeting"]
+    newer = intel + [flag(URN, "exclusions", "high", raised=date(2025, 9, 12))]
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": newer, "letters_log": log}, {})
+    assert out.problems == [] and list(out.academy_concerns["next_step"]) == ["academy_formal_letter"]

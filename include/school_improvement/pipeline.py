@@ -137,6 +137,7 @@ def _save_letters(cfg: RunConfig, out) -> None:
     for name in LETTERS_TABLES:
         artefacts.write_table(folder / f"{name}.parquet", getattr(out, name))
     artefacts.write_json(folder / "drafts.json", out.drafts)
+    artefacts.write_json(folder / "problems.json", artefacts.problems_to_json(list(out.problems)))
     artefacts.write_json(folder / "letters.json", {name: len(getattr(out, name)) for name in LETTERS_TABLES})
 
 
@@ -145,8 +146,10 @@ def _load_letters(cfg: RunConfig):
 
     folder = _artefact_dir(cfg, "letters")
     artefacts.read_json(folder / "letters.json")  # written last: the stage finished
+    problems = folder / "problems.json"  # absent from a letters stage of an older release: none
     return Letters(**{name: artefacts.read_table(folder / f"{name}.parquet") for name in LETTERS_TABLES},
-                   drafts=artefacts.read_json(folder / "drafts.json"))
+                   drafts=artefacts.read_json(folder / "drafts.json"),
+                   problems=artefacts.problems_from_json(artefacts.read_json(problems)) if problems.exists() else [])
 
 
 def sha256_file(path: Path) -> str:
@@ -329,7 +332,7 @@ def report_inputs(cfg: RunConfig):
     from .ingest.sources import fetched_notes
 
     dq = artefacts.read_table(cfg.run_dir / "quality" / "data_quality.parquet")
-    dq = with_rule_set_review(dq, rules, cfg.term_obj, cat.get("problems", []))
+    dq = with_rule_set_review(dq, rules, cfg.term_obj, [*cat.get("problems", []), *letters.problems])
     # Each letter's evidence says how old the figures it cites are.
     ages = age_notes(dq)
     for col in ("evidence", "evidence_general"):
@@ -362,6 +365,7 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
         return dq
     rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
                           "history" if p.check == "history_order" else
+                          "letters_log" if p.check == "academy_route_open" else
                           "gias" if str(p.check).startswith(("gias", "school_")) else
                           "results" if p.check in ("national_comparator", "results_too_old") else "adviser_judgements",
                           "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,

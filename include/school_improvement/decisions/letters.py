@@ -40,6 +40,7 @@ class Letters:
     member_alerts: pd.DataFrame
     drafts: list[dict]
     evidence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECISION_EVIDENCE_COLUMNS))
+    problems: list = field(default_factory=list)  # info rows for data_quality.csv (academies' open routes)
 
 
 def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: date, category: str | None = None,
@@ -214,7 +215,8 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
     letters = pd.DataFrame(rows, columns=LETTER_COLUMNS)
     concerns = academy_concerns(data, rules, history, as_of, evidence)
     alerts = member_alerts(data, rules, categorisation, letters, told)
-    return Letters(letters, concerns, alerts, drafts, decision_evidence(evidence, rules, category, on))
+    return Letters(letters, concerns, alerts, drafts, decision_evidence(evidence, rules, category, on),
+                   academy_routes_open(data, rules, evidence, on))
 
 
 def decision_evidence(evidence: TermEvidence, rules: RuleSet, category: dict, on: date) -> pd.DataFrame:
@@ -307,15 +309,14 @@ def route_position(data: TermData, rules: RuleSet, urn: int, concern_ids: list[s
 
 
 def _last_step_on(data: TermData, rules: RuleSet, urn: int, concern_ids: list[str]) -> dict[str, date]:
-    """For each concern, the day of the latest route step taken for it before this term (none once resolved)."""
+    """For each concern, the day of the latest route step taken for it before this term, or of its resolution: the
+    same concern raised again (a meeting first) is raised on evidence newer than that, not on what was resolved."""
     ac = rules.academy_concerns
     known = {i.id for i in ac.indicators}
     out: dict[str, date] = {}
     for r in issued_letters(data, urn, [s.step for s in ac.route] + [ac.resolved_letter], ac.route_lookback_terms):
         for c in _concern_ids(r.get("concern"), known) & set(concern_ids):
-            if r["letter"] == ac.resolved_letter:
-                out.pop(c, None)
-            elif r["_term"] < data.term:
+            if r["letter"] == ac.resolved_letter or r["_term"] < data.term:
                 out[c] = r["issued_on"]
     return out
 
@@ -368,6 +369,40 @@ def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], a
                      "next_step": route.step, "next_step_detail": detail, "escalate_to": escalate_to,
                      "safeguarding_route": sg_route, "flagged_on": as_of, "term": str(data.term)})
     return pd.DataFrame(rows, columns=ACADEMY_COLUMNS)
+
+
+def academy_routes_open(data: TermData, rules: RuleSet, evidence: TermEvidence, on: date) -> list:
+    """Concerns about an academy taken up on its route (a meeting, a letter) and not resolved, that nothing newer than
+    that step shows remain: no step is due this term ("Should that not be the case" is not shown), but the route is
+    open. One info row per academy for data_quality.csv (Appendix A), so that an academy whose leaders the Director
+    met last term does not vanish from the edition without a word."""
+    from ..errors import Problem
+
+    ac = rules.academy_concerns
+    if not rules.concerns_remain.evidence_after_letter:
+        return []  # every concern met is due again: academy_concerns lists it
+    log = data.latest("letters_log")
+    out = []
+    for school in academies(data).to_dict("records"):
+        urn = int(school["urn"])
+        answers = evidence.school(urn)
+        met = _met(ac.indicators, answers, ACADEMY_CONCERN, on)
+        last = _last_step_on(data, rules, urn, [m[0].id for m in met]) if met else {}
+        quiet = [m[0].id for m in met if m[0].id in last and not _met(
+            [m[0]], answers, ACADEMY_CONCERN, on, counts=_newer_than(data, rules, last[m[0].id], urn))]
+        if not quiet:
+            continue
+        taken, _ = route_position(data, rules, urn, quiet)
+        steps = "; ".join(f"{c}: {ac.route[taken[c]].step.replace('_', ' ')} on {last[c]:%d %B %Y}" for c in quiet
+                          if taken[c] >= 0)  # a resolved concern's route is closed, not open
+        if not steps:
+            continue
+        out.append(Problem(log.source if log is not None else "letters log", None, "concern",
+                           f"{school.get('school_name')} (URN {urn}), an academy: concerns taken up on the route and "
+                           f"not resolved ({steps}); nothing newer than that step shows them remaining, so no further "
+                           f"step is due this term. Record {ac.resolved_letter} in the letters log once resolved.",
+                           "info", "academy_route_open"))
+    return out
 
 
 def whistleblowing_redirect(rules: RuleSet, on: date) -> str:
