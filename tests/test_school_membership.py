@@ -149,3 +149,20 @@ def test_a_school_closed_for_academy_is_said_to_have_converted_on_real_surrey(sh
     said = [m for m in left if any(f"(URN {u})" in m for u in for_academy)]
     assert said and all(": converted to an academy (" in m for m in said)
     assert not any(": closed (" in m for m in left)  # every school that left this spring became an academy
+
+
+def test_a_school_that_converted_says_its_letters_stay_with_it():
+    """Trial of terms in a row (helper U, s20): a school at high support, sent a Significant Concerns letter, converted
+    mid-year; the next term said only that it converted, not that its letter does not follow the academy."""
+    d = term_data("2025-26-spring", gias=[
+        gias(2, status="Closed", close_date=date(2025, 12, 31), close_reason="Academy Converter"),
+        gias(3, is_academy=True, is_la_maintained=False, type="Academy converter", open_date=date(2026, 1, 1))],
+        gias_links=[{"urn": 2, "link_urn": 3, "link_name": "Test School 3", "link_type": "Successor",
+                     "link_date": date(2026, 1, 1)}],
+        letters_log=[{"urn": 2, "letter": "significant_concerns_letter", "concern": "", "issued_on": date(2025, 10, 1),
+                      "issued_by": "Director", "term": "2025-26-autumn"}])
+    history = {2: {"previous_category": "high", "previous_term": "2025-26-autumn"}}
+    left = [p.message for p in membership_changes(d, history, set()) if p.check == "school_left"]
+    assert len(left) == 1 and ": converted to an academy (31 December 2025); successor URN 3" in left[0]
+    assert left[0].endswith("; its letters (Significant Concerns letter, 01 October 2025) stay with URN 2, not the "
+                            "successor")
