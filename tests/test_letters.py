@@ -317,3 +317,21 @@ def test_an_academy_met_last_term_with_nothing_newer_is_said_open_not_dropped():
     newer = intel + [flag(URN, "exclusions", "high", raised=date(2025, 9, 12))]
     out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": newer, "letters_log": log}, {})
     assert out.problems == [] and list(out.academy_concerns["next_step"]) == ["academy_formal_letter"]
+
+
+def test_an_inspection_from_before_the_letter_does_not_escalate_it_again():
+    """Read in the code during the trial (helper U, s20; real Surrey's Ofsted file holds none of its schools): Ofsted
+    evidence counted as newer than any letter, whatever the inspection's date, so the Warning Notice's own inspection
+    made the formal Significant Concerns due, and due again every term after it was sent."""
+    log = LADDER_LOG[:1] + [letter(URN, "warning_notice", date(2025, 10, 6), "WN-5")]
+
+    def spring(inspected: date, log=log, term="2025-26-spring", as_of=date(2026, 1, 27)):
+        out, _ = _flag({"gias": [gias(URN)], "ofsted": [ofsted(URN, oeif_overall=4, oeif_date=inspected)],
+                        "letters_log": log}, {}, term, as_of=as_of)
+        return list(out.letters["letter"])
+
+    assert spring(date(2025, 9, 15)) == []  # the inspection the notice was issued on
+    assert spring(date(2025, 12, 1)) == ["significant_concerns"]  # inadequate again, after the notice
+    sent = log + [letter(URN, "significant_concerns", date(2026, 2, 2), "SC-1")]
+    assert spring(date(2025, 12, 1), sent, "2025-26-summer", date(2026, 5, 5)) == []
+    assert spring(date(2026, 4, 20), sent, "2025-26-summer", date(2026, 5, 5)) == ["significant_concerns"]

@@ -24,6 +24,7 @@ LETTER_COLUMNS = ["urn", "school_name", "letter", "letter_title", "indicators", 
                   "escalation_note", "category", "flagged_on", "term"]
 ACADEMY_COLUMNS = ["urn", "school_name", "trust", "concerns", "evidence", "evidence_general", "next_step",
                    "next_step_detail", "escalate_to", "safeguarding_route", "flagged_on", "term"]
+OFSTED_DATES = ("inspection_date", "oeif_date", "ungraded_date")  # the Ofsted reader's dates of an inspection
 MEMBER_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason", "told_in"]
 
 
@@ -85,12 +86,17 @@ def _earlier(data: TermData, urn: int, letter: str, within_terms: int) -> list[d
 def _newer_than(data: TermData, rules: RuleSet, issued_on: date, urn: int):
     """`counts(evidence, check)`: whether a met check rests on something newer than a letter issued on `issued_on`
     (the letter was written on the rest, or could have been): results of an academic year that ended after that day,
-    an LA-intelligence flag raised or an adviser judgement made after it; other evidence (Ofsted) counts."""
+    an LA-intelligence flag raised or an adviser judgement made after it, an Ofsted inspection after it (an undated
+    one counts); other evidence counts."""
     dated = set(rules.results_known.get("year_ended") or [])
     ended = {f.source: date(int(f.academic_year[:4]) + 1, 8, 31) for f in data.feeds
              if f.kind in dated and re.fullmatch(r"[0-9]{4}-[0-9]{2}", str(f.academic_year or ""))}
     intel = records_for(data, "la_intelligence", urn)
     visits = records_for(data, "adviser_judgements", urn)
+    # An Ofsted finding is as new as the school's latest inspection in the file (graded, report card or ungraded).
+    inspected = {f.source: max((d for r in records_for(data, "ofsted", urn) for k in OFSTED_DATES
+                                if (d := _as_date(r.get(k))) is not None), default=None)
+                 for f in data.feeds if f.kind == "ofsted"}
 
     def after(v) -> bool:
         d = _as_date(v)
@@ -99,6 +105,8 @@ def _newer_than(data: TermData, rules: RuleSet, issued_on: date, urn: int):
     def counts(e, c) -> bool:
         if c.source in ended:
             return ended[c.source] >= issued_on
+        if inspected.get(c.source) is not None:
+            return inspected[c.source] > issued_on
         kind = e.kind if e is not None else ""
         if kind == "intelligence":
             return any(r.get("flag") in e.intelligence and after(r.get("raised_on")) for r in intel)
