@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -81,3 +82,47 @@ def test_schema_is_created_and_versioned(engine):
     history.migrate(engine)  # idempotent
     with engine.connect() as conn:
         assert conn.execute(select(history.schema_version.c.version)).scalars().all() == [history.SCHEMA_VERSION]
+
+
+def _spring_table(eng, judgements):
+    t = Term.parse("2025-26-spring")
+    data = term_data("2025-26-spring", gias=[gias(A), gias(B)], adviser_judgements=judgements)
+    return categorise(data, RULES, history.previous(eng, "999", t)).table
+
+
+def test_a_term_run_after_later_terms_says_they_are_out_of_date(engine):
+    """Found running real Surrey terms in a row (helper U, s20): spring run after summer, or re-run with other
+    results, published with no word that summer's change since last term was decided without it."""
+    from school_improvement.quality.notes import front_page_notes
+
+    spring_term = Term.parse("2025-26-spring")
+    _run(engine, "2025-26-autumn", [judgement(A, "LM-L2"), judgement(B, "LM-L2")])
+    _run(engine, "2025-26-summer", [judgement(A, "LM-L2", visit=date(2026, 5, 1)),
+                                    judgement(B, "LM-L2", visit=date(2026, 5, 1))])  # spring skipped
+    spring = [judgement(A, "LM-H2", visit=date(2026, 2, 1)), judgement(B, "LM-L2", visit=date(2026, 2, 1))]
+    problem = history.later_terms_problem(engine, "999", spring_term, _spring_table(engine, spring))
+    assert problem is not None and problem.severity == "warning" and problem.check == "history_order"
+    assert "2025-26-summer is already in the history" in problem.message
+    assert f"for 1 school(s) (e.g. URN {A}: low there, high here)" \
+        in problem.message and "Re-run 2025-26-summer, in term order" in problem.message
+    # The front page says it first.
+    dq = pd.DataFrame([{"file": "x.csv", "check": "data_age", "severity": "warning", "message": "KS2 is old"},
+                       {"file": problem.file, "check": problem.check, "severity": "warning", "message": problem.message}])
+    assert front_page_notes(dq)[0].startswith("2025-26-summer is already in the history")
+    # Spring recorded now, after summer: re-run again with other results, summer is still the one out of date.
+    _run(engine, "2025-26-spring", spring)
+    calm = [judgement(A, "LM-L2", visit=date(2026, 2, 1)), judgement(B, "LM-H3", visit=date(2026, 2, 1))]
+    again = history.later_terms_problem(engine, "999", spring_term, _spring_table(engine, calm))
+    assert again is not None and f"(e.g. URN {B}: low there, high here)" in again.message
+    _run(engine, "2025-26-spring", calm)  # the same again: the same words (nothing of the run), the same edition
+    assert history.later_terms_problem(engine, "999", spring_term, _spring_table(engine, calm)) == again
+    # Summer run again, in order after spring: nothing to say; a re-run of spring with the same results neither.
+    _run(engine, "2025-26-spring", spring)
+    _run(engine, "2025-26-summer", [judgement(A, "LM-L2", visit=date(2026, 5, 1)),
+                                    judgement(B, "LM-L2", visit=date(2026, 5, 1))])
+    assert history.later_terms_problem(engine, "999", spring_term, _spring_table(engine, spring)) is None
+    # A re-run of spring with other results: summer took the earlier run's level.
+    calm = [judgement(A, "LM-L2", visit=date(2026, 2, 1)), judgement(B, "LM-L2", visit=date(2026, 2, 1))]
+    problem = history.later_terms_problem(engine, "999", spring_term, _spring_table(engine, calm))
+    assert problem is not None and "being categorised before this term was, or after a run of it" in problem.message
+    assert f"(e.g. URN {A}: high there, low here)" in problem.message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
@@ -200,3 +201,137 @@ def test_academy_absence_evidence_is_said_once():
     assert ac2.id in row["concerns"]
     for col in ("evidence", "evidence_general"):
         assert row[col].count("overall absence 9.5%") == 1, row[col]
+
+
+# Found running a school year of real-Surrey terms in a row, the letters log fed back each term (helper U, s20):
+# the ladder's steps are taken on evidence after the letter before them, and a step taken is not drafted again.
+SW_RISK = flag(URN, "sw_sm_risk", "high", raised=date(2025, 9, 10))
+LADDER_LOG = [letter(URN, "significant_concerns_letter", date(2025, 6, 1), "SCL-9"),
+              letter(URN, "warning_notice", date(2025, 10, 6), "WN-5")]
+
+
+def test_significant_concerns_is_not_flagged_on_what_the_warning_notice_was_issued_on():
+    """The Warning Notice was issued (autumn) on the risk of special measures; in spring nothing newer: neither the
+    formal Significant Concerns (whose SC-1 reads the same flag) nor the Warning Notice again."""
+    kinds = {"gias": [gias(URN)], "la_intelligence": [SW_RISK], "letters_log": LADDER_LOG}
+    out, _ = _flag(kinds, {}, "2025-26-spring", as_of=date(2026, 1, 27))
+    assert out.letters.empty, out.letters[["letter", "indicators", "escalation_note"]].to_dict("records")
+    # A new concern after the Warning Notice: the formal step is due, on that concern alone.
+    kinds["la_intelligence"] = [SW_RISK, flag(URN, "ri_monitoring_insufficient_progress", "high",
+                                              raised=date(2026, 1, 12))]
+    out, _ = _flag(kinds, {}, "2025-26-spring", as_of=date(2026, 1, 27))
+    assert list(out.letters["letter"]) == ["significant_concerns"]
+    assert list(out.letters["indicators"]) == ["SC-2"]
+
+
+def test_significant_concerns_already_sent_is_not_drafted_again_on_the_same_evidence():
+    """Sent in spring on a flag raised after the Warning Notice; in summer, with nothing newer, neither the formal step
+    (the escalation from the Warning Notice rests on evidence the formal letter was written on) nor the Warning Notice
+    again (its WN-6 reads that flag too) is due."""
+    ri_slow = flag(URN, "ri_monitoring_insufficient_progress", "high", raised=date(2026, 1, 12))
+    log = LADDER_LOG + [letter(URN, "significant_concerns", date(2026, 2, 2), "SC-2")]
+    kinds = {"gias": [gias(URN)], "la_intelligence": [SW_RISK, ri_slow], "letters_log": log,
+             "adviser_judgements": [judgement(URN, "LM-H2", visit=date(2026, 1, 20)),
+                                    judgement(URN, "QE-H5", visit=date(2026, 1, 20))]}
+    out, table = _flag(kinds, {}, "2025-26-summer", as_of=date(2026, 5, 5))
+    assert table.iloc[0]["category"] == "high"  # concerns remain, on evidence older than the letter
+    assert out.letters.empty, out.letters[["letter", "indicators", "escalation_note"]].to_dict("records")
+    # Evidence newer than the formal letter: due again.
+    kinds["adviser_judgements"].append(judgement(URN, "LM-H7", visit=date(2026, 4, 28)))
+    out, _ = _flag(kinds, {}, "2025-26-summer", as_of=date(2026, 5, 5))
+    assert list(out.letters["letter"]) == ["significant_concerns"]
+
+
+@pytest.mark.parametrize("concern", ["SCL-3 finances", "SCL-3: deficit budget", "Deficit budget not recovering", ""])
+def test_a_letter_sent_this_term_is_not_flagged_again_whatever_words_the_log_adds(concern):
+    """docs/LA_FEEDS.md: `concern` names the concerns "with their indicator ids where known (e.g. `SCL-3 finances`)"."""
+    kinds = {"gias": [gias(URN)], "la_intelligence": [flag(URN, "finance", "medium", raised=date(2025, 9, 10))],
+             "letters_log": [letter(URN, "significant_concerns_letter", date(2025, 9, 20), concern)]}
+    out, _ = _flag(kinds, {})
+    assert out.letters.empty
+
+
+def test_a_letter_sent_this_term_for_another_concern_leaves_the_new_one_due():
+    kinds = {"gias": [gias(URN)], "la_intelligence": [flag(URN, "finance", "medium", raised=date(2025, 9, 10))],
+             "letters_log": [letter(URN, "significant_concerns_letter", date(2025, 9, 20), "SCL-5 governance")]}
+    out, _ = _flag(kinds, {})
+    assert list(out.letters["indicators"]) == ["SCL-3"]
+
+
+def test_ward_members_are_not_told_again_each_term_for_the_same_thing(tmp_path):
+    """Trial of real-Surrey terms in a row (helper U, s20): a school at high support from the first term was in every
+    term's member_alerts.csv with nothing to say its members had been told. Now the row names the term they were
+    first told; a new reason (a letter issued) is news again; the rule set may tell them each term."""
+    eng = history.engine_for(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    members = [{"ward": "Northgate", "member_name": "Cllr A. Member", "party": "Independent", "email": "a@example.org"}]
+
+    def term(name: str, log=(), rules=RULES) -> pd.DataFrame:
+        t = Term.parse(name)
+        safeguarding = flag(URN, "safeguarding", "high", raised=t.dates()[0])  # raised again each term
+        data = term_data(name, gias=[gias(URN)], ward_members=members, la_intelligence=[safeguarding],
+                         letters_log=list(log))
+        prev = history.previous(eng, "999", t)
+        table = categorise(data, rules, prev).table
+        history.record_term(eng, "999", t, "r", rules.id, {}, table, pd.DataFrame(columns=["urn"]), {})
+        out = flag_letters(data, rules, table, prev, t.reference_date, told=history.members_told(eng, "999", t))
+        history.record_flags(eng, "999", t, "r", out.letters, "letter")
+        told = out.member_alerts.drop_duplicates("urn").rename(columns={"reason": "indicators", "told_in": "evidence"})
+        history.record_flags(eng, "999", t, "r", told.assign(alert="member_alert"), "alert")
+        history.record_flags(eng, "999", t, "r", out.academy_concerns, "next_step")  # leaves the alerts alone
+        return out.member_alerts
+
+    first = term("2025-26-autumn")
+    assert list(first["reason"]) == ["high level of support"] and list(first["told_in"]) == [""]
+    again = term("2025-26-spring")
+    assert list(again["reason"]) == ["high level of support"] and list(again["told_in"]) == ["2025-26-autumn"]
+    assert list(term("2025-26-summer")["told_in"]) == ["2025-26-autumn"]  # first told then, not last term
+    # A letter issued since: news, told again with it.
+    log = [letter(URN, "significant_concerns_letter", date(2026, 9, 10), "SCL-2")]
+    news = term("2026-27-autumn", log)
+    assert "Significant Concerns letter issued 2026-09-10" in news.iloc[0]["reason"]
+    assert list(news["told_in"]) == [""]
+    assert list(term("2026-27-spring", log)["told_in"]) == ["2026-27-autumn"]
+    # A reading that tells members every term.
+    each = RULES.model_copy(update={"member_alerts": RULES.member_alerts.model_copy(update={"again_each_term": True})})
+    assert list(term("2026-27-summer", log, each)["told_in"]) == [""]
+
+
+def test_an_academy_met_last_term_with_nothing_newer_is_said_open_not_dropped():
+    """Trial of real-Surrey terms in a row (helper U, s20): an academy whose CEO the Director met in autumn, its
+    concerns resting on results older than the meeting, was in no output of spring: not an academy of concern (right:
+    no step is due), and no word that its route was open."""
+    intel = [flag(URN, "exclusions", "medium", raised=date(2025, 5, 10))]
+    log = [letter(URN, "academy_meeting", date(2025, 6, 10), concern="AC-3 exclusions")]
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": intel, "letters_log": log}, {})
+    assert out.academy_concerns.empty
+    assert [p.check for p in out.problems] == ["academy_route_open"] and out.problems[0].severity == "info"
+    assert f"(URN {URN})" in out.problems[0].message and "AC-3: academy meeting on 10 June 2025" in out.problems[0].message
+    # Resolved: nothing to say, and the concern is not raised again on what was resolved; raised again on newer
+    # evidence, it starts with a meeting.
+    resolved = log + [letter(URN, "academy_concern_resolved", date(2025, 7, 1), concern="AC-3")]
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": intel, "letters_log": resolved}, {})
+    assert out.problems == [] and out.academy_concerns.empty
+    again = intel + [flag(URN, "exclusions", "high", raised=date(2025, 9, 12))]
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": again, "letters_log": resolved}, {})
+    assert out.problems == [] and list(out.academy_concerns["next_step"]) == ["academy_meeting"]
+    newer = intel + [flag(URN, "exclusions", "high", raised=date(2025, 9, 12))]
+    out, _ = _flag({"gias": [_academy(URN)], "la_intelligence": newer, "letters_log": log}, {})
+    assert out.problems == [] and list(out.academy_concerns["next_step"]) == ["academy_formal_letter"]
+
+
+def test_an_inspection_from_before_the_letter_does_not_escalate_it_again():
+    """Read in the code during the trial (helper U, s20; real Surrey's Ofsted file holds none of its schools): Ofsted
+    evidence counted as newer than any letter, whatever the inspection's date, so the Warning Notice's own inspection
+    made the formal Significant Concerns due, and due again every term after it was sent."""
+    log = LADDER_LOG[:1] + [letter(URN, "warning_notice", date(2025, 10, 6), "WN-5")]
+
+    def spring(inspected: date, log=log, term="2025-26-spring", as_of=date(2026, 1, 27)):
+        out, _ = _flag({"gias": [gias(URN)], "ofsted": [ofsted(URN, oeif_overall=4, oeif_date=inspected)],
+                        "letters_log": log}, {}, term, as_of=as_of)
+        return list(out.letters["letter"])
+
+    assert spring(date(2025, 9, 15)) == []  # the inspection the notice was issued on
+    assert spring(date(2025, 12, 1)) == ["significant_concerns"]  # inadequate again, after the notice
+    sent = log + [letter(URN, "significant_concerns", date(2026, 2, 2), "SC-1")]
+    assert spring(date(2025, 12, 1), sent, "2025-26-summer", date(2026, 5, 5)) == []
+    assert spring(date(2026, 4, 20), sent, "2025-26-summer", date(2026, 5, 5)) == ["significant_concerns"]

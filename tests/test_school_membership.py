@@ -132,3 +132,37 @@ def test_the_tests_helper_reads_gias_as_the_pipeline_does(shared_dfe):
     assert 130397 not in autumn and 124967 in autumn  # the successor from 30 June 2022; the one from 31 October
     alone = surrey_open_maintained(shared_dfe, Term.parse("2022-23-autumn").dates()[0])
     assert {130397, 124967} <= alone  # without a links file a proposed date is no closure
+
+
+def test_a_school_closed_for_academy_is_said_to_have_converted_on_real_surrey(shared_dfe):
+    """Trial of terms in a row (helper U, s20): between 2021-22 spring and summer, a school GIAS closed with the reason
+    "For Academy" (its successor a sponsored academy) was counted on the front page as "closed"."""
+    raw = read_feed(shared_dfe / "samples" / GIAS).schools
+    for_academy = set(raw.loc[(raw["la_code"].astype(str) == "936") & raw["close_reason"].eq("For Academy"), "urn"])
+    assert for_academy
+    before, after = _surrey(shared_dfe, "2021-22-spring"), _surrey(shared_dfe, "2021-22-summer")
+    m0 = {int(u) for u in maintained_schools(before)["urn"]}
+    m1 = {int(u) for u in maintained_schools(after)["urn"]}
+    history = after.carry_forward({u: {"previous_category": "low", "previous_term": "2021-22-spring", "prior": {}}
+                                   for u in m0})
+    left = [p.message for p in membership_changes(after, history, m1) if p.check == "school_left"]
+    said = [m for m in left if any(f"(URN {u})" in m for u in for_academy)]
+    assert said and all(": converted to an academy (" in m for m in said)
+    assert not any(": closed (" in m for m in left)  # every school that left this spring became an academy
+
+
+def test_a_school_that_converted_says_its_letters_stay_with_it():
+    """Trial of terms in a row (helper U, s20): a school at high support, sent a Significant Concerns letter, converted
+    mid-year; the next term said only that it converted, not that its letter does not follow the academy."""
+    d = term_data("2025-26-spring", gias=[
+        gias(2, status="Closed", close_date=date(2025, 12, 31), close_reason="Academy Converter"),
+        gias(3, is_academy=True, is_la_maintained=False, type="Academy converter", open_date=date(2026, 1, 1))],
+        gias_links=[{"urn": 2, "link_urn": 3, "link_name": "Test School 3", "link_type": "Successor",
+                     "link_date": date(2026, 1, 1)}],
+        letters_log=[{"urn": 2, "letter": "significant_concerns_letter", "concern": "", "issued_on": date(2025, 10, 1),
+                      "issued_by": "Director", "term": "2025-26-autumn"}])
+    history = {2: {"previous_category": "high", "previous_term": "2025-26-autumn"}}
+    left = [p.message for p in membership_changes(d, history, set()) if p.check == "school_left"]
+    assert len(left) == 1 and ": converted to an academy (31 December 2025); successor URN 3" in left[0]
+    assert left[0].endswith("; its letters (Significant Concerns letter, 01 October 2025) stay with URN 2, not the "
+                            "successor")

@@ -101,14 +101,20 @@ def record_term(eng: Engine, la_code: str, term: Term, run_id: str, rule_set: st
                                          feed_checksums=checksums, recorded_at=datetime.now(timezone.utc)))
 
 
+# The flags' kinds by what they record: a letter (no prefix), an academy's next step, an alert to ward members.
+FLAG_PREFIXES = {"next_step": "academy:", "alert": "member:"}
+
+
 def record_flags(eng: Engine, la_code: str, term: Term, run_id: str, frame: pd.DataFrame, kind_col: str) -> None:
-    """Replace this term's letter or academy flags (kind_col names the letter or 'academy:<step>')."""
+    """Replace this term's letter, academy or member-alert flags (kind_col names the letter, 'academy:<step>' or
+    'member:<alert>')."""
     t = str(term)
     kinds = set(frame[kind_col]) if not frame.empty else set()
     with eng.begin() as conn:
-        prefix = "academy:" if kind_col == "next_step" else ""
+        prefix = FLAG_PREFIXES.get(kind_col, "")
         q = delete(flags).where((flags.c.la_code == la_code) & (flags.c.term == t))
-        q = q.where(flags.c.kind.like("academy:%")) if prefix else q.where(~flags.c.kind.like("academy:%"))
+        q = q.where(flags.c.kind.like(f"{prefix}%")) if prefix else q.where(
+            *(~flags.c.kind.like(f"{p}%") for p in FLAG_PREFIXES.values()))
         conn.execute(q)
         if kinds:
             conn.execute(insert(flags), [
@@ -172,3 +178,49 @@ def recorded_run(eng: Engine, la_code: str, term: Term) -> dict | None:
         row = conn.execute(select(runs.c.run_id, runs.c.feed_checksums)
                            .where((runs.c.la_code == la_code) & (runs.c.term == str(term)))).first()
     return None if row is None else {"run_id": row[0], "feed_checksums": row[1] or {}}
+
+
+def later_terms_problem(eng: Engine, la_code: str, term: Term, table: pd.DataFrame) -> "Problem | None":
+    """A warning when terms after this one are already in the history and took, as their previous level of support,
+    another level than this run gives (this term run after them, out of order, or re-run with other results): their
+    change since last term, movers and direction of travel are out of date until they are run again, in term order.
+    Call it before record_term replaces this term's rows. None when no later term is held or they all agree."""
+    from .errors import Problem
+
+    with eng.connect() as conn:
+        found = conn.execute(select(runs.c.term).where(runs.c.la_code == la_code)).scalars().all()
+    later = sorted((t for t in found if Term.parse(t) > term), key=Term.parse)
+    if not later:
+        return None
+    with eng.connect() as conn:
+        took = dict(conn.execute(select(school_terms.c.urn, school_terms.c.previous_category).where(
+            (school_terms.c.la_code == la_code) & (school_terms.c.term == later[0])
+            & (school_terms.c.maintained == 1))).all())
+    ours = dict(zip(table["urn"].astype(int), table["category"])) if not table.empty else {}
+    differ = sorted(u for u in set(took) & set(ours) if took[u] != ours[u])
+    if not differ:
+        return None
+    e = differ[0]
+    rest = f" and the {len(later) - 1} term(s) after it" if len(later) > 1 else ""
+    return Problem("history database", None, None,
+                   # Nothing of the run itself (its id, when): a repeat of this run says the same, so its edition
+                   # is the same and nothing new is published.
+                   f"{later[0]}{rest} {'are' if rest else 'is'} already in the history. {later[0]} took another "
+                   f"previous level of support than this run gives for {len(differ)} school(s) (e.g. URN {e}: "
+                   f"{took[e] or 'none'} there, {ours[e]} here), being categorised before this term was, or after "
+                   f"a run of it with other results: its change since last term, movers and direction of travel are "
+                   f"out of date. Re-run {', '.join(later)}, in term order.",
+                   "warning", "history_order")
+
+
+def members_told(eng: Engine, la_code: str, term: Term) -> dict[int, tuple[set[str], str]]:
+    """The alerts ward members had in the last term on record before `term`: urn -> (the reasons they were told, the
+    term they were first told them in, when told the same again in a row)."""
+    earlier = _terms_before(eng, la_code, term)
+    if not earlier:
+        return {}
+    with eng.connect() as conn:
+        rows = conn.execute(select(flags.c.urn, flags.c.indicators, flags.c.evidence).where(
+            (flags.c.la_code == la_code) & (flags.c.term == earlier[0])
+            & flags.c.kind.like(f"{FLAG_PREFIXES['alert']}%"))).all()
+    return {int(u): ({r for r in str(why or "").split("; ") if r}, told or earlier[0]) for u, why, told in rows}

@@ -137,6 +137,7 @@ def _save_letters(cfg: RunConfig, out) -> None:
     for name in LETTERS_TABLES:
         artefacts.write_table(folder / f"{name}.parquet", getattr(out, name))
     artefacts.write_json(folder / "drafts.json", out.drafts)
+    artefacts.write_json(folder / "problems.json", artefacts.problems_to_json(list(out.problems)))
     artefacts.write_json(folder / "letters.json", {name: len(getattr(out, name)) for name in LETTERS_TABLES})
 
 
@@ -145,8 +146,10 @@ def _load_letters(cfg: RunConfig):
 
     folder = _artefact_dir(cfg, "letters")
     artefacts.read_json(folder / "letters.json")  # written last: the stage finished
+    problems = folder / "problems.json"  # absent from a letters stage of an older release: none
     return Letters(**{name: artefacts.read_table(folder / f"{name}.parquet") for name in LETTERS_TABLES},
-                   drafts=artefacts.read_json(folder / "drafts.json"))
+                   drafts=artefacts.read_json(folder / "drafts.json"),
+                   problems=artefacts.problems_from_json(artefacts.read_json(problems)) if problems.exists() else [])
 
 
 def sha256_file(path: Path) -> str:
@@ -283,9 +286,11 @@ def categorise(cfg: RunConfig) -> dict:
         urn = int(r["urn"])
         result.measures[urn] = evidence.school(urn).measures
     eng = history.engine_for(cfg.history_url)
+    # Later terms decided against another level for this term (run out of order, or re-run with other results).
+    stale = history.later_terms_problem(eng, cfg.la_code, cfg.term_obj, result.table)
     history.record_term(eng, cfg.la_code, cfg.term_obj, cfg.run_id, rules.id, data.checksums(), result.table,
                         result.evidence, result.measures, acads)
-    _save_categorisation(cfg, result.table, result.evidence, rules.id, result.problems)
+    _save_categorisation(cfg, result.table, result.evidence, rules.id, [*result.problems, *filter(None, [stale])])
     return {"rule_set": rules.id, **result.table["category"].value_counts().to_dict()}
 
 
@@ -298,10 +303,14 @@ def flag_letters(cfg: RunConfig) -> dict:
     cat = _load_categorisation(cfg)
     evidence, prev = _load_evidence(cfg)
     rules = load_rule_set(cat["rule_set"])
-    out = flag(data, rules, cat["table"], prev, cfg.as_of_date(), evidence)
     eng = history.engine_for(cfg.history_url)
+    out = flag(data, rules, cat["table"], prev, cfg.as_of_date(), evidence,
+               told=history.members_told(eng, cfg.la_code, cfg.term_obj))
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.letters, "letter")
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.academy_concerns, "next_step")
+    # What members were told, per school (reasons, and the term first told when told again), for next term's told_in.
+    told = out.member_alerts.drop_duplicates("urn").rename(columns={"reason": "indicators", "told_in": "evidence"})
+    history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, told.assign(alert="member_alert"), "alert")
     _save_letters(cfg, out)
     return {"letters": out.letters["letter"].value_counts().to_dict(), "academies_of_concern": len(out.academy_concerns),
             "member_alerts": len(out.member_alerts)}
@@ -325,7 +334,7 @@ def report_inputs(cfg: RunConfig):
     from .ingest.sources import fetched_notes
 
     dq = artefacts.read_table(cfg.run_dir / "quality" / "data_quality.parquet")
-    dq = with_rule_set_review(dq, rules, cfg.term_obj, cat.get("problems", []))
+    dq = with_rule_set_review(dq, rules, cfg.term_obj, [*cat.get("problems", []), *letters.problems])
     # Each letter's evidence says how old the figures it cites are.
     ages = age_notes(dq)
     for col in ("evidence", "evidence_general"):
@@ -357,6 +366,8 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
     if not extra:
         return dq
     rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
+                          "history" if p.check == "history_order" else
+                          "letters_log" if p.check == "academy_route_open" else
                           "gias" if str(p.check).startswith(("gias", "school_")) else
                           "results" if p.check in ("national_comparator", "results_too_old") else "adviser_judgements",
                           "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,

@@ -285,6 +285,9 @@ class MemberAlerts(BaseModel):
     issued_within_terms: int = Field(ge=1)
     # Letters flagged this term (due, before the Director's decision) that alert members too; none by default.
     letters_flagged: list[str] = []
+    # Members told last term of a school for the same reasons are told again (each alert is news every term); when
+    # false, such a row names the term they were told in (`told_in`) and is not news.
+    again_each_term: bool = False
 
 
 class OldestResults(BaseModel):

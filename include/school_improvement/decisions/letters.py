@@ -24,7 +24,8 @@ LETTER_COLUMNS = ["urn", "school_name", "letter", "letter_title", "indicators", 
                   "escalation_note", "category", "flagged_on", "term"]
 ACADEMY_COLUMNS = ["urn", "school_name", "trust", "concerns", "evidence", "evidence_general", "next_step",
                    "next_step_detail", "escalate_to", "safeguarding_route", "flagged_on", "term"]
-MEMBER_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason"]
+OFSTED_DATES = ("inspection_date", "oeif_date", "ungraded_date")  # the Ofsted reader's dates of an inspection
+MEMBER_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason", "told_in"]
 
 
 # The letters' and academy concerns' checks, as the categorisation's evidence table has the bullets' (evidence.csv):
@@ -40,6 +41,7 @@ class Letters:
     member_alerts: pd.DataFrame
     drafts: list[dict]
     evidence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECISION_EVIDENCE_COLUMNS))
+    problems: list = field(default_factory=list)  # info rows for data_quality.csv (academies' open routes)
 
 
 def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: date, category: str | None = None,
@@ -62,11 +64,19 @@ def _met(indicators: list[Indicator], school: SchoolAnswers, question: str, on: 
     return out
 
 
-def _issued_this_term(data: TermData, urn: int, letter: str, indicator_ids: list[str]) -> bool:
-    """A letter already issued for the same concern in the same term is not flagged again."""
+def _issued_this_term(data: TermData, rules: RuleSet, urn: int, letter: str, indicator_ids: list[str]) -> bool:
+    """A letter already issued for the same concern in the same term is not flagged again.
+
+    The log's `concern` names the indicators with their ids where known, beside words (an id then "finances", as
+    docs/LA_FEEDS.md shows): the ids are read out of it. A letter sent this term whose concern names none of the
+    letter's ids (blank, or in words only) was sent for what was due; one that names ids was sent for those, so an
+    indicator it does not name makes the letter due again."""
     rows = issued_letters(data, urn, [letter], 1)
-    issued_for = {c.strip() for r in rows for c in str(r.get("concern") or "").replace(";", ",").split(",")}
-    return bool(rows) and (not indicator_ids or set(indicator_ids) <= issued_for or "" in issued_for and len(issued_for) == 1)
+    if not rows:
+        return False
+    known = {i.id for i in rules.letters[letter].indicators} if letter in rules.letters else set()
+    named = set().union(*(_concern_ids(r.get("concern"), known) for r in rows))
+    return not indicator_ids or not named or set(indicator_ids) <= named
 
 
 def _earlier(data: TermData, urn: int, letter: str, within_terms: int) -> list[dict]:
@@ -76,12 +86,17 @@ def _earlier(data: TermData, urn: int, letter: str, within_terms: int) -> list[d
 def _newer_than(data: TermData, rules: RuleSet, issued_on: date, urn: int):
     """`counts(evidence, check)`: whether a met check rests on something newer than a letter issued on `issued_on`
     (the letter was written on the rest, or could have been): results of an academic year that ended after that day,
-    an LA-intelligence flag raised or an adviser judgement made after it; other evidence (Ofsted) counts."""
+    an LA-intelligence flag raised or an adviser judgement made after it, an Ofsted inspection after it (an undated
+    one counts); other evidence counts."""
     dated = set(rules.results_known.get("year_ended") or [])
     ended = {f.source: date(int(f.academic_year[:4]) + 1, 8, 31) for f in data.feeds
              if f.kind in dated and re.fullmatch(r"[0-9]{4}-[0-9]{2}", str(f.academic_year or ""))}
     intel = records_for(data, "la_intelligence", urn)
     visits = records_for(data, "adviser_judgements", urn)
+    # An Ofsted finding is as new as the school's latest inspection in the file (graded, report card or ungraded).
+    inspected = {f.source: max((d for r in records_for(data, "ofsted", urn) for k in OFSTED_DATES
+                                if (d := _as_date(r.get(k))) is not None), default=None)
+                 for f in data.feeds if f.kind == "ofsted"}
 
     def after(v) -> bool:
         d = _as_date(v)
@@ -90,6 +105,8 @@ def _newer_than(data: TermData, rules: RuleSet, issued_on: date, urn: int):
     def counts(e, c) -> bool:
         if c.source in ended:
             return ended[c.source] >= issued_on
+        if inspected.get(c.source) is not None:
+            return inspected[c.source] > issued_on
         kind = e.kind if e is not None else ""
         if kind == "intelligence":
             return any(r.get("flag") in e.intelligence and after(r.get("raised_on")) for r in intel)
@@ -111,8 +128,10 @@ def _title(rules: RuleSet, letter: str) -> str:
 
 
 def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, history: dict[int, dict],
-                 as_of: date, evidence: TermEvidence | None = None) -> Letters:
-    """`evidence` is the term's assessed evidence (the evidence stage's artefact); without it, assessed here."""
+                 as_of: date, evidence: TermEvidence | None = None,
+                 told: "dict[int, tuple[set[str], str]] | None" = None) -> Letters:
+    """`evidence` is the term's assessed evidence (the evidence stage's artefact); without it, assessed here.
+    `told`: what ward members were alerted to last term on record (history.members_told), for `told_in`."""
     on = data.term.reference_date
     if evidence is None:
         evidence = assess(data, rules, history)
@@ -139,8 +158,13 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                 counts = _newer_than(data, rules, issued_on, urn)
                 return {n: _met(r.indicators, answers, letter_question(n), on, category.get(urn), counts)
                         for n, r in rules.letters.items()}
-            # The same letter again, however long ago it was sent: only on evidence newer than it.
-            met = {n: since(_last_issued_before(data, urn, n))[n] for n in met}
+            # The same letter again, however long ago it was sent: only on evidence newer than it; and a rung of the
+            # ladder below one sent since (a Warning Notice after the formal Significant Concerns): only on evidence
+            # newer than that one, which was written on what made the lower rung due.
+            sent = {n: _last_issued_before(data, urn, n) for n in met}
+            step_after = {n: max((sent[k] for k in (ladder[ladder.index(n):] if n in ladder else [n]) if sent[k]),
+                                 default=None) for n in met}
+            met = {n: since(step_after[n])[n] for n in met}
         due: list[tuple[str, list, str]] = []
         for name in ladder:
             rule = rules.letters[name]
@@ -148,12 +172,22 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                 continue
             earlier = _earlier(data, urn, rule.escalates_from, lookback) if rule.escalates_from else []
             escalates = bool(earlier) and concerns_remain
-            if escalates and cr.evidence_after_letter and not (cr.overriding and bool(row.get("overriding_condition", ""))):
+            # This rung (or one above it) already taken since the one it escalates from (a Significant Concerns sent
+            # after the Warning Notice): the step is not due again on what it was taken on, only on newer evidence.
+            own = step_after[name] if earlier and cr.evidence_after_letter else None
+            taken = own is not None and own >= earlier[-1]["issued_on"]
+            after = own if taken else (earlier[-1]["issued_on"] if earlier else None)
+            if rule.requires_escalation and earlier and cr.evidence_after_letter:
+                # A rung reached only by escalation is due when concerns remain after the letter before it: its own
+                # indicators count on evidence newer than that letter, not on what that letter was written on.
+                met[name] = since(after)[name]
+            if escalates and cr.evidence_after_letter and (
+                    taken or not (cr.overriding and bool(row.get("overriding_condition", "")))):
                 # Remaining after the letter: shown by evidence newer than it, not by what it was written on (a best
                 # fit at high counts when a bullet met at that level rests on something newer, the letter itself
                 # (evidence of the letter_issued kind) not counting).
-                counts = _newer_than(data, rules, earlier[-1]["issued_on"], urn)
-                newer = since(earlier[-1]["issued_on"])
+                counts = _newer_than(data, rules, after, urn)
+                newer = since(after)
                 items = {c.id: c.evidence for c in rules.criteria}
                 escalates = any(newer[x] for x in cr.letters_met) or (
                     row.get("best_fit_category") in cr.best_fit_levels
@@ -167,13 +201,13 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                     note = (f"{_title(rules, rule.escalates_from)} issued {earlier[-1]['issued_on']}; concerns remain "
                             f"(level of support: {category.get(urn, 'n/a')})")
                 due.append((name, met[name], note))
-        due = [d for d in due if not _issued_this_term(data, urn, d[0], [m[0].id for m in d[1]])]
+        due = [d for d in due if not _issued_this_term(data, rules, urn, d[0], [m[0].id for m in d[1]])]
         if due:
             letter, inds, note = max(due, key=lambda d: ladder.index(d[0]))
         else:
             thanks = [(k, met[k]) for k in recognition if met[k]
                       and category.get(urn) not in rules.letters[k].not_for_categories
-                      and not _issued_this_term(data, urn, k, [m[0].id for m in met[k]])]
+                      and not _issued_this_term(data, rules, urn, k, [m[0].id for m in met[k]])]
             if not thanks:
                 continue
             (letter, inds), note = thanks[0], ""
@@ -188,8 +222,9 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
         drafts.append(_draft(school, letter, rule.title, inds, note, rules, as_of))
     letters = pd.DataFrame(rows, columns=LETTER_COLUMNS)
     concerns = academy_concerns(data, rules, history, as_of, evidence)
-    alerts = member_alerts(data, rules, categorisation, letters)
-    return Letters(letters, concerns, alerts, drafts, decision_evidence(evidence, rules, category, on))
+    alerts = member_alerts(data, rules, categorisation, letters, told)
+    return Letters(letters, concerns, alerts, drafts, decision_evidence(evidence, rules, category, on),
+                   academy_routes_open(data, rules, evidence, on))
 
 
 def decision_evidence(evidence: TermEvidence, rules: RuleSet, category: dict, on: date) -> pd.DataFrame:
@@ -282,15 +317,14 @@ def route_position(data: TermData, rules: RuleSet, urn: int, concern_ids: list[s
 
 
 def _last_step_on(data: TermData, rules: RuleSet, urn: int, concern_ids: list[str]) -> dict[str, date]:
-    """For each concern, the day of the latest route step taken for it before this term (none once resolved)."""
+    """For each concern, the day of the latest route step taken for it before this term, or of its resolution: the
+    same concern raised again (a meeting first) is raised on evidence newer than that, not on what was resolved."""
     ac = rules.academy_concerns
     known = {i.id for i in ac.indicators}
     out: dict[str, date] = {}
     for r in issued_letters(data, urn, [s.step for s in ac.route] + [ac.resolved_letter], ac.route_lookback_terms):
         for c in _concern_ids(r.get("concern"), known) & set(concern_ids):
-            if r["letter"] == ac.resolved_letter:
-                out.pop(c, None)
-            elif r["_term"] < data.term:
+            if r["letter"] == ac.resolved_letter or r["_term"] < data.term:
                 out[c] = r["issued_on"]
     return out
 
@@ -345,13 +379,50 @@ def academy_concerns(data: TermData, rules: RuleSet, history: dict[int, dict], a
     return pd.DataFrame(rows, columns=ACADEMY_COLUMNS)
 
 
+def academy_routes_open(data: TermData, rules: RuleSet, evidence: TermEvidence, on: date) -> list:
+    """Concerns about an academy taken up on its route (a meeting, a letter) and not resolved, that nothing newer than
+    that step shows remain: no step is due this term ("Should that not be the case" is not shown), but the route is
+    open. One info row per academy for data_quality.csv (Appendix A), so that an academy whose leaders the Director
+    met last term does not vanish from the edition without a word."""
+    from ..errors import Problem
+
+    ac = rules.academy_concerns
+    if not rules.concerns_remain.evidence_after_letter:
+        return []  # every concern met is due again: academy_concerns lists it
+    log = data.latest("letters_log")
+    out = []
+    for school in academies(data).to_dict("records"):
+        urn = int(school["urn"])
+        answers = evidence.school(urn)
+        met = _met(ac.indicators, answers, ACADEMY_CONCERN, on)
+        last = _last_step_on(data, rules, urn, [m[0].id for m in met]) if met else {}
+        quiet = [m[0].id for m in met if m[0].id in last and not _met(
+            [m[0]], answers, ACADEMY_CONCERN, on, counts=_newer_than(data, rules, last[m[0].id], urn))]
+        if not quiet:
+            continue
+        taken, _ = route_position(data, rules, urn, quiet)
+        steps = "; ".join(f"{c}: {ac.route[taken[c]].step.replace('_', ' ')} on {last[c]:%d %B %Y}" for c in quiet
+                          if taken[c] >= 0)  # a resolved concern's route is closed, not open
+        if not steps:
+            continue
+        out.append(Problem(log.source if log is not None else "letters log", None, "concern",
+                           f"{school.get('school_name')} (URN {urn}), an academy: concerns taken up on the route and "
+                           f"not resolved ({steps}); nothing newer than that step shows them remaining, so no further "
+                           f"step is due this term. Record {ac.resolved_letter} in the letters log once resolved.",
+                           "info", "academy_route_open"))
+    return out
+
+
 def whistleblowing_redirect(rules: RuleSet, on: date) -> str:
     return rules.academy_concerns.whistleblowing.format(**rules.bodies_on(on))
 
 
-def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, letters: pd.DataFrame) -> pd.DataFrame:
+def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, letters: pd.DataFrame,
+                  told: "dict[int, tuple[set[str], str]] | None" = None) -> pd.DataFrame:
     """Members for the ward of each school causing significant concern: at the rule set's alert levels, or issued
     one of its alert letters (in the letters log). A letter merely flagged does not alert. Only what members are told.
+    `told_in` names the term members were first told every one of these reasons, when they were told them last term
+    on record too (`told`) and the rule set does not tell them again each term: not news, not to be sent again.
     """
     ma = rules.member_alerts
     members = data.frame("ward_members")
@@ -375,10 +446,12 @@ def member_alerts(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, 
             by_ward.setdefault(ward, []).append(m)
     for urn, why in sorted(reasons.items()):
         ward = wards.get(urn)
+        before = (told or {}).get(urn)
+        told_in = before[1] if before and not ma.again_each_term and set(why) <= before[0] else ""
         for m in by_ward.get(str(ward).casefold()) or [{"member_name": "[no member listed for this ward]"}]:
             rows.append({"ward": ward, "member_name": m.get("member_name"), "party": m.get("party", ""),
                          "email": m.get("email", ""), "urn": urn, "school_name": names.get(urn),
-                         "reason": "; ".join(why)})
+                         "reason": "; ".join(why), "told_in": told_in})
     return pd.DataFrame(rows, columns=MEMBER_COLUMNS)
 
 

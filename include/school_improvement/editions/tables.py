@@ -23,7 +23,7 @@ ACADEMY_CONCERNS_COLUMNS = [
     "urn", "school_name", "trust", "concerns", "evidence", "next_step", "next_step_detail", "escalate_to",
     "safeguarding_route", "flagged_on", "term",
 ]
-MEMBER_ALERTS_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason"]
+MEMBER_ALERTS_COLUMNS = ["ward", "member_name", "party", "email", "urn", "school_name", "reason", "told_in"]
 DATA_QUALITY_COLUMNS = ["file", "feed_kind", "row", "column", "severity", "check", "message"]
 EVIDENCE_COLUMNS = [  # restricted edition only; `decision`: level bullet, letter: <letter>, academy concern
     "urn", "decision", "criterion_id", "area", "level", "wording", "measure", "met", "value", "comparator", "reason",

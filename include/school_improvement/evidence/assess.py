@@ -404,7 +404,9 @@ def extract_date(name: str) -> date | None:
 
 
 # Why a school categorised last term is not categorised in this one: GIAS's reason for closing, in words.
+# GIAS's ReasonEstablishmentClosed: "For Academy" is a school closed to reopen as an academy (a sponsored one).
 LEFT_REASONS = {"Academy Converter": "converted to an academy", "Academy Sponsor Led": "converted to an academy",
+                "For Academy": "converted to an academy",
                 "Result of Amalgamation/Merger": "amalgamated", "Closure": "closed",
                 "Result of Amalgamation": "amalgamated"}
 MEMBERSHIP_CHECKS = ("school_left", "school_joined")
@@ -455,6 +457,12 @@ def membership_changes(data: TermData, history: dict, maintained: set[int]) -> l
             if urn in succ:
                 s = rows.get(succ[urn])
                 why += f"; successor URN {succ[urn]}" + (f" {s.get('school_name')}" if s else "")
+                sent = sorted((d, str(r.get("letter"))) for r in records_for(data, "letters_log", urn)
+                              if (d := _as_date(r.get("issued_on"))) is not None)
+                if sent:  # a letter to the school it was does not follow the academy (its concerns: the academy route)
+                    d, kind = sent[-1]
+                    why += (f"; its letters ({'the latest: ' if len(sent) > 1 else ''}"
+                            f"{VOCAB.letters.get(kind, kind)}, {d:%d %B %Y}) stay with URN {urn}, not the successor")
         out.append(Problem(source, None, "URN", f"{name}, {before[urn]} support in {prev}, is not categorised in "
                            f"{data.term}: {why}", "info", "school_left"))
     for urn in sorted(maintained - set(before) | (maintained & set(carried))):

@@ -9,13 +9,14 @@ import pandas as pd
 
 # rule_set_review_date: the rule set is past its review date; fetched_source: a fetched copy not used
 # (fetched_notes already gives each fetched copy's age).
-# In the order the front page says them: what changes how far the reader may rely on the edition comes first
-# (results too old to judge, how old the results are, files from after the term left unused, the LA's own schools in
-# the results but not in the GIAS extract (a partial extract leaves schools uncategorised), feeds missing, a list of
-# schools of the wrong day, a rule set past its review), so that a front page which can hold only the first few still
-# says those (editions.front_page.data_notes).
-NOTE_CHECKS = ("results_too_old", "data_age", "after_term", "term_date", "file_open", "folder_not_read",
-               "own_schools_not_in_gias", "feed_missing", "feed_empty", "feed_set", "ward_spelling",
+# In the order the front page says them: later terms' editions out of date until re-run (this term run after them,
+# or re-run with other results) first, as the reader must act on it; then what changes how far the reader may rely on
+# the edition (results too old to judge, how old the results are, files from after the term left unused, the LA's own
+# schools in the results but not in the GIAS extract (a partial extract leaves schools uncategorised), feeds missing,
+# a list of schools of the wrong day, a rule set past its review), so that a front page which can hold only the first
+# few still says those (editions.front_page.data_notes).
+NOTE_CHECKS = ("history_order", "results_too_old", "data_age", "after_term", "term_date", "file_open",
+               "folder_not_read", "own_schools_not_in_gias", "feed_missing", "feed_empty", "feed_set", "ward_spelling",
                "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "term_calendar",
                "fetched_source", "gias_date", "no_summary_rows")
 # Within a check, warnings before the information lines (e.g. results out of date before the newest published).
