@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -52,3 +53,34 @@ def test_a_document_is_the_same_bytes_with_the_librarys_is_in_normal_flow(monkey
     ours = _document_bytes()
     monkeypatch.setattr(Box, "is_in_normal_flow", render.LIBRARY_IS_IN_NORMAL_FLOW)
     assert _document_bytes() == ours
+
+
+def _margin_box_pages(css: str) -> bytes:
+    from weasyprint import CSS
+
+    # The report's and the letters' page types, a long running title and both edition marks.
+    body = "".join(
+        f"<section class='{cls}'><p class='edition-mark'>{mark}</p>"
+        f"<h1 class='running-title'>{title}</h1>{'<p>Text of the page.</p>' * 80}</section>"
+        for cls, mark, title in (
+            ("title-page", "RESTRICTED", "Bournemouth, Christchurch and Poole: school improvement, 2025-26-spring"),
+            ("page", "GENERAL", "Surrey: school improvement, 2025-26-spring"),
+            ("letter-page", "DRAFT – RESTRICTED", "Kingston upon Hull, City of")))
+    html = f"<html lang='en'><head><title>t</title></head><body>{body}</body></html>"
+    doc = HTML(string=html).render(stylesheets=[CSS(string=css)], pdf_variant="pdf/ua-1")
+    out = io.BytesIO()
+    doc.write_pdf(out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+    return out.getvalue()
+
+
+def test_the_left_margin_boxes_width_leaves_every_page_the_same_bytes(monkeypatch):
+    from school_improvement import TEMPLATES_DIR
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    css = (TEMPLATES_DIR / "report.css").read_text(encoding="utf-8")
+    widths = re.findall(r"@(?:top|bottom)-left \{[^}]*width: 25%;", css)
+    assert len(widths) == 2  # both left boxes have a width, the right ones none
+    assert not re.search(r"@(?:top|bottom)-right \{[^}]*width", css)
+    auto = re.sub(r"(@(?:top|bottom)-left \{[^}]*) width: 25%;", r"\1", css)
+    assert auto != css
+    assert _margin_box_pages(css) == _margin_box_pages(auto)
