@@ -84,3 +84,50 @@ def test_the_left_margin_boxes_width_leaves_every_page_the_same_bytes(monkeypatc
     auto = re.sub(r"(@(?:top|bottom)-left \{[^}]*) width: 25%;", r"\1", css)
     assert auto != css
     assert _margin_box_pages(css) == _margin_box_pages(auto)
+
+
+def _text_document_bytes() -> bytes:
+    # Kerning pairs, bold and italic runs (font changes within a line), letter and word spacing, a glyph no font has
+    # (.notdef), zero-width characters, combining marks, right-to-left text, ellipses, monospace, an SVG's text.
+    svg = ("<svg xmlns='http://www.w3.org/2000/svg' width='120' height='30'><text x='2' y='20' "
+           "font-family='DejaVu Sans' font-size='12'>AV Wa chart label</text></svg>")
+    html = ("<html lang='en'><head><title>t</title><style>.s { letter-spacing: 1pt; word-spacing: 3pt }"
+            ".e { width: 30mm; white-space: nowrap; overflow: hidden; text-overflow: ellipsis }"
+            ".c { width: 40mm; overflow: hidden; line-clamp: 2 } .m { font-family: 'DejaVu Sans Mono' }</style>"
+            "</head><body>"
+            + "".join(f"<p>AV To Wa Ty {i}: <b>bold AVA</b> <i>italic Te</i> <span class='s'>spaced out {i}</span>"
+                      f" not\u00adshy ze\u200bro e\u0301 a\u0308 \ue000 \U0001F600 <span dir='rtl' lang='he'>שלום עולם</span>"
+                      f" <span lang='ar'>مرحبا بالعالم</span> <span class='m'>mono 0O</span></p>"
+                      f"<p class='e'>An ellipsis at the end of a long line {i}</p>"
+                      f"<p class='c'>A clamped block of text that runs over two lines and more words {i}</p>"
+                      for i in range(12))
+            + f"<img src='data:image/svg+xml,{svg.replace('#', '%23')}'></body></html>")
+    doc = HTML(string=html).render(pdf_variant="pdf/ua-1")
+    out = io.BytesIO()
+    doc.write_pdf(out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+    return out.getvalue()
+
+
+def test_draw_first_line_writes_the_same_bytes_as_the_librarys(monkeypatch):
+    from weasyprint.draw import text
+
+    from school_improvement.editions import draw_text
+
+    assert text.draw_first_line is draw_text.draw_first_line  # in force once the report is imported
+    assert draw_text.library_source_sha() == draw_text.LIBRARY_SOURCE_SHA
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    ours = _text_document_bytes()
+    monkeypatch.setattr(text, "draw_first_line", draw_text.LIBRARY_DRAW_FIRST_LINE)
+    assert _text_document_bytes() == ours
+
+
+def test_draw_first_line_leaves_a_weasyprint_it_was_not_written_for_alone(monkeypatch):
+    from weasyprint.draw import text
+
+    from school_improvement.editions import draw_text
+
+    monkeypatch.setattr(text, "draw_first_line", draw_text.LIBRARY_DRAW_FIRST_LINE)
+    monkeypatch.setattr(draw_text, "LIBRARY_SOURCE_SHA", "0" * 16)
+    assert draw_text.install() is False and text.draw_first_line is draw_text.LIBRARY_DRAW_FIRST_LINE
+    monkeypatch.setattr(draw_text, "LIBRARY_SOURCE_SHA", draw_text.library_source_sha())
+    assert draw_text.install() is True and text.draw_first_line is draw_text.draw_first_line
