@@ -131,3 +131,62 @@ def test_draw_first_line_leaves_a_weasyprint_it_was_not_written_for_alone(monkey
     assert draw_text.install() is False and text.draw_first_line is draw_text.LIBRARY_DRAW_FIRST_LINE
     monkeypatch.setattr(draw_text, "LIBRARY_SOURCE_SHA", draw_text.library_source_sha())
     assert draw_text.install() is True and text.draw_first_line is draw_text.draw_first_line
+
+
+_BOX_MODEL_HTML = (
+    "<html lang='en'><head><title>t</title><style>@page { size: A5; margin: 5% 10mm calc(8mm + 2%) }"
+    ".a { width: 60%; min-width: 10mm; max-width: calc(100% - 5mm); margin: 2% auto; padding: 1em 3% }"
+    ".b { box-sizing: border-box; width: 50%; height: 20mm; padding: 2mm; border: 1mm solid; min-height: 10% }"
+    ".p { box-sizing: padding-box; width: 40mm; padding: 5%; max-height: 50% } .h { height: 30% }"
+    "table { border-collapse: collapse; width: 90% } td { border: 1pt solid; padding: 1% 2px; width: 25% }"
+    "table.s { border-collapse: separate; border-spacing: 2pt } .f { display: flex } .f > div { flex: 1; margin: 1% }"
+    ".fl { float: left; width: 20%; margin-right: 2% } .ab { position: absolute; left: 10%; top: 5%; width: 30% }"
+    "ul { padding-left: 5mm } img { width: 50%; max-width: 30mm }</style></head><body>"
+    + "".join(f"<div class='a'>A {i} <span style='padding: 0 2%; margin: 1em'>inline</span></div>"
+              f"<div class='b'>B {i}</div><div class='p'>P {i}</div><div class='h'>H</div>"
+              f"<div class='fl'>float {i}</div><div class='ab'>abs {i}</div>"
+              f"<table><tr><td>1</td><td>two {i}</td></tr></table>"
+              f"<table class='s'><tr><td>1</td><td style='height: 10%'>x</td></tr></table>"
+              f"<div class='f'><div>one</div><div style='width: 30%'>two</div></div>"
+              f"<ul><li>item {i}</li></ul>" for i in range(15))
+    + "</body></html>")
+
+
+def test_resolve_percentages_sets_every_box_as_the_librarys_does(monkeypatch):
+    from weasyprint.layout import percent
+
+    from school_improvement.editions import percentages
+
+    assert percent.resolve_percentages is percentages.resolve_percentages  # in force once the report is imported
+    seen = []
+
+    def both(box, containing_block):
+        theirs = box.copy()
+        percentages.LIBRARY_RESOLVE_PERCENTAGES(theirs, containing_block)
+        percentages.resolve_percentages(box, containing_block)
+        assert vars(box) == vars(theirs), type(box).__name__
+        seen.append(type(box).__name__)
+
+    for module in percentages._modules_holding(percentages.resolve_percentages):
+        monkeypatch.setattr(module, "resolve_percentages", both)
+    HTML(string=_BOX_MODEL_HTML).render()
+    assert {"PageBox", "MarginBox", "BlockBox", "TableBox", "TableCellBox", "InlineBox", "LineBox"} <= set(seen)
+
+
+def test_a_document_is_the_same_bytes_with_the_librarys_resolve_percentages(monkeypatch):
+    from school_improvement.editions import percentages
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+    def document():
+        out = io.BytesIO()
+        HTML(string=_BOX_MODEL_HTML).render(pdf_variant="pdf/ua-1").write_pdf(
+            out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+        return out.getvalue()
+
+    ours = document()
+    percentages.uninstall()
+    try:
+        assert document() == ours
+    finally:
+        percentages.install()

@@ -25,7 +25,7 @@ from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from .. import TEMPLATES_DIR
-from . import draw_text
+from . import draw_text, percentages
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
 from .pdf_pages import cached_page_references, cached_stream_data
@@ -75,6 +75,9 @@ Box.is_in_normal_flow = _is_in_normal_flow
 # Every line of text is written into the PDF by `draw_first_line`, whose loop over the glyphs reads them through cffi
 # one attribute at a time: the same loop reading a run's glyphs at once, byte-identical (draw_text.py).
 draw_text.install()
+# Every box's margins, paddings, widths and heights are resolved each time it is laid out: the library's function
+# in one function, the same used values (percentages.py).
+percentages.install()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default
