@@ -190,3 +190,35 @@ def test_a_document_is_the_same_bytes_with_the_librarys_resolve_percentages(monk
         assert document() == ours
     finally:
         percentages.install()
+
+
+def test_text_layouts_sharing_contexts_and_font_descriptions_give_the_same_bytes(monkeypatch):
+    from weasyprint.text import line_break
+
+    from school_improvement.editions import text_layout
+
+    assert line_break.Layout.setup is text_layout.setup  # in force once the report is imported
+    assert text_layout.library_source_sha() == text_layout.LIBRARY_SOURCE_SHA
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    # Languages, directions and a language override (contexts), sizes, weights, styles, small caps and variations
+    # (font descriptions), underlines (metrics from the shared context) and font features, beside the text above.
+    extra = ("<p lang='fr'>Français <u>souligné</u> <s>barré</s> <span style='text-decoration: overline'>sur</span>"
+             "</p><p lang='tr' style='font-language-override: \"TRK\"'>fi ﬁ İi</p>"
+             "<p style='font-size: 13.7px'>Normal <span style='font-variant: small-caps'>Small caps</span></p>"
+             "<p style='font-stretch: condensed; font-weight: 300; font-variation-settings: \"wght\" 400'>Thin</p>"
+             "<p style='font-feature-settings: \"liga\" 0; font-kerning: none'>office AV</p>"
+             "<p dir='rtl'>right to left paragraph <span lang='en'>mixed</span></p><p>no lang</p>")
+
+    def documents():
+        html = _BOX_MODEL_HTML.replace("</body>", extra + "</body>")
+        out = io.BytesIO()
+        HTML(string=html).render(pdf_variant="pdf/ua-1").write_pdf(
+            out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+        return _text_document_bytes(), out.getvalue()
+
+    ours = documents()
+    text_layout.uninstall()
+    try:
+        assert documents() == ours
+    finally:
+        text_layout.install()

@@ -25,7 +25,7 @@ from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from .. import TEMPLATES_DIR
-from . import draw_text, percentages
+from . import draw_text, percentages, text_layout
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
 from .pdf_pages import cached_page_references, cached_stream_data
@@ -78,6 +78,9 @@ draw_text.install()
 # Every box's margins, paddings, widths and heights are resolved each time it is laid out: the library's function
 # in one function, the same used values (percentages.py).
 percentages.install()
+# Each piece of text measured or drawn gets a Pango layout, each with a new Pango context and font description: both
+# made once per document and kind instead, the same layouts (text_layout.py).
+text_layout.install()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default
