@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 from copy import copy
 import re
 import zipfile
 from pathlib import Path
-
-import math
 from xml.etree.ElementTree import _escape_cdata
 
 import openpyxl
