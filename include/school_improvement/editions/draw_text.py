@@ -3,7 +3,7 @@ loop over the line's glyphs made cheaper; the same PDF operators, byte for byte.
 
 The library reads each glyph's id, width and offsets through cffi one attribute at a time (`glyph_info.glyph`,
 `glyph_info.geometry.width`, ...: a cdata object made per access) and looks up Pango's constants, the font's flags and
-`FROM_UNITS` again for every glyph: about 5% of a report's CPU, for 250 schools some 30 million glyph reads. Here a run's
+`FROM_UNITS` again for every glyph: the loop was about 5% of a report's CPU (py-spy, 250 schools). Here a run's
 glyph records are read at once (`ffi.buffer`: the C array of `PangoGlyphInfo`, 20 bytes each: an unsigned id and
 three signed widths and offsets, then the visual attributes) and the loop keeps what does not change within a run
 in local names. Every value and expression is the library's, in the library's order (the floats are the same), and a
