@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -52,3 +53,171 @@ def test_a_document_is_the_same_bytes_with_the_librarys_is_in_normal_flow(monkey
     ours = _document_bytes()
     monkeypatch.setattr(Box, "is_in_normal_flow", render.LIBRARY_IS_IN_NORMAL_FLOW)
     assert _document_bytes() == ours
+
+
+def _margin_box_pages(css: str) -> bytes:
+    from weasyprint import CSS
+
+    # The report's and the letters' page types, a long running title and both edition marks.
+    body = "".join(
+        f"<section class='{cls}'><p class='edition-mark'>{mark}</p>"
+        f"<h1 class='running-title'>{title}</h1>{'<p>Text of the page.</p>' * 80}</section>"
+        for cls, mark, title in (
+            ("title-page", "RESTRICTED", "Bournemouth, Christchurch and Poole: school improvement, 2025-26-spring"),
+            ("page", "GENERAL", "Surrey: school improvement, 2025-26-spring"),
+            ("letter-page", "DRAFT – RESTRICTED", "Kingston upon Hull, City of")))
+    html = f"<html lang='en'><head><title>t</title></head><body>{body}</body></html>"
+    doc = HTML(string=html).render(stylesheets=[CSS(string=css)], pdf_variant="pdf/ua-1")
+    out = io.BytesIO()
+    doc.write_pdf(out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+    return out.getvalue()
+
+
+def test_the_margin_boxes_widths_leave_every_page_the_same_bytes(monkeypatch):
+    from school_improvement import TEMPLATES_DIR
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    css = (TEMPLATES_DIR / "report.css").read_text(encoding="utf-8")
+    widths = re.findall(r"@(?:top|bottom)-(left|right) \{[^}]*width: (\d+)%;", css)
+    assert sorted(widths) == [("left", "25"), ("left", "25"), ("right", "75"), ("right", "75")]
+    auto = re.sub(r"(@(?:top|bottom)-(?:left|right) \{[^}]*) width: \d+%;", r"\1", css)
+    assert "width" not in "".join(re.findall(r"@(?:top|bottom)-(?:left|right) \{[^}]*\}", auto))
+    assert _margin_box_pages(css) == _margin_box_pages(auto)
+
+
+def _text_document_bytes() -> bytes:
+    # Kerning pairs, bold and italic runs (font changes within a line), letter and word spacing, a glyph no font has
+    # (.notdef), zero-width characters, combining marks, right-to-left text, ellipses, monospace, an SVG's text.
+    svg = ("<svg xmlns='http://www.w3.org/2000/svg' width='120' height='30'><text x='2' y='20' "
+           "font-family='DejaVu Sans' font-size='12'>AV Wa chart label</text></svg>")
+    html = ("<html lang='en'><head><title>t</title><style>.s { letter-spacing: 1pt; word-spacing: 3pt }"
+            ".e { width: 30mm; white-space: nowrap; overflow: hidden; text-overflow: ellipsis }"
+            ".c { width: 40mm; overflow: hidden; line-clamp: 2 } .m { font-family: 'DejaVu Sans Mono' }</style>"
+            "</head><body>"
+            + "".join(f"<p>AV To Wa Ty {i}: <b>bold AVA</b> <i>italic Te</i> <span class='s'>spaced out {i}</span>"
+                      f" not\u00adshy ze\u200bro e\u0301 a\u0308 \ue000 \U0001F600 <span dir='rtl' lang='he'>שלום עולם</span>"
+                      f" <span lang='ar'>مرحبا بالعالم</span> <span class='m'>mono 0O</span></p>"
+                      f"<p class='e'>An ellipsis at the end of a long line {i}</p>"
+                      f"<p class='c'>A clamped block of text that runs over two lines and more words {i}</p>"
+                      for i in range(12))
+            + f"<img src='data:image/svg+xml,{svg.replace('#', '%23')}'></body></html>")
+    doc = HTML(string=html).render(pdf_variant="pdf/ua-1")
+    out = io.BytesIO()
+    doc.write_pdf(out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+    return out.getvalue()
+
+
+def test_draw_first_line_writes_the_same_bytes_as_the_librarys(monkeypatch):
+    from weasyprint.draw import text
+
+    from school_improvement.editions import draw_text
+
+    assert text.draw_first_line is draw_text.draw_first_line  # in force once the report is imported
+    assert draw_text.library_source_sha() == draw_text.LIBRARY_SOURCE_SHA
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    ours = _text_document_bytes()
+    monkeypatch.setattr(text, "draw_first_line", draw_text.LIBRARY_DRAW_FIRST_LINE)
+    assert _text_document_bytes() == ours
+
+
+def test_draw_first_line_leaves_a_weasyprint_it_was_not_written_for_alone(monkeypatch):
+    from weasyprint.draw import text
+
+    from school_improvement.editions import draw_text
+
+    monkeypatch.setattr(text, "draw_first_line", draw_text.LIBRARY_DRAW_FIRST_LINE)
+    monkeypatch.setattr(draw_text, "LIBRARY_SOURCE_SHA", "0" * 16)
+    assert draw_text.install() is False and text.draw_first_line is draw_text.LIBRARY_DRAW_FIRST_LINE
+    monkeypatch.setattr(draw_text, "LIBRARY_SOURCE_SHA", draw_text.library_source_sha())
+    assert draw_text.install() is True and text.draw_first_line is draw_text.draw_first_line
+
+
+_BOX_MODEL_HTML = (
+    "<html lang='en'><head><title>t</title><style>@page { size: A5; margin: 5% 10mm calc(8mm + 2%) }"
+    ".a { width: 60%; min-width: 10mm; max-width: calc(100% - 5mm); margin: 2% auto; padding: 1em 3% }"
+    ".b { box-sizing: border-box; width: 50%; height: 20mm; padding: 2mm; border: 1mm solid; min-height: 10% }"
+    ".p { box-sizing: padding-box; width: 40mm; padding: 5%; max-height: 50% } .h { height: 30% }"
+    "table { border-collapse: collapse; width: 90% } td { border: 1pt solid; padding: 1% 2px; width: 25% }"
+    "table.s { border-collapse: separate; border-spacing: 2pt } .f { display: flex } .f > div { flex: 1; margin: 1% }"
+    ".fl { float: left; width: 20%; margin-right: 2% } .ab { position: absolute; left: 10%; top: 5%; width: 30% }"
+    "ul { padding-left: 5mm } img { width: 50%; max-width: 30mm }</style></head><body>"
+    + "".join(f"<div class='a'>A {i} <span style='padding: 0 2%; margin: 1em'>inline</span></div>"
+              f"<div class='b'>B {i}</div><div class='p'>P {i}</div><div class='h'>H</div>"
+              f"<div class='fl'>float {i}</div><div class='ab'>abs {i}</div>"
+              f"<table><tr><td>1</td><td>two {i}</td></tr></table>"
+              f"<table class='s'><tr><td>1</td><td style='height: 10%'>x</td></tr></table>"
+              f"<div class='f'><div>one</div><div style='width: 30%'>two</div></div>"
+              f"<ul><li>item {i}</li></ul>" for i in range(15))
+    + "</body></html>")
+
+
+def test_resolve_percentages_sets_every_box_as_the_librarys_does(monkeypatch):
+    from weasyprint.layout import percent
+
+    from school_improvement.editions import percentages
+
+    assert percent.resolve_percentages is percentages.resolve_percentages  # in force once the report is imported
+    seen = []
+
+    def both(box, containing_block):
+        theirs = box.copy()
+        percentages.LIBRARY_RESOLVE_PERCENTAGES(theirs, containing_block)
+        percentages.resolve_percentages(box, containing_block)
+        assert vars(box) == vars(theirs), type(box).__name__
+        seen.append(type(box).__name__)
+
+    for module in percentages._modules_holding(percentages.resolve_percentages):
+        monkeypatch.setattr(module, "resolve_percentages", both)
+    HTML(string=_BOX_MODEL_HTML).render()
+    assert {"PageBox", "MarginBox", "BlockBox", "TableBox", "TableCellBox", "InlineBox", "LineBox"} <= set(seen)
+
+
+def test_a_document_is_the_same_bytes_with_the_librarys_resolve_percentages(monkeypatch):
+    from school_improvement.editions import percentages
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+    def document():
+        out = io.BytesIO()
+        HTML(string=_BOX_MODEL_HTML).render(pdf_variant="pdf/ua-1").write_pdf(
+            out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+        return out.getvalue()
+
+    ours = document()
+    percentages.uninstall()
+    try:
+        assert document() == ours
+    finally:
+        percentages.install()
+
+
+def test_text_layouts_sharing_contexts_and_font_descriptions_give_the_same_bytes(monkeypatch):
+    from weasyprint.text import line_break
+
+    from school_improvement.editions import text_layout
+
+    assert line_break.Layout.setup is text_layout.setup  # in force once the report is imported
+    assert text_layout.library_source_sha() == text_layout.LIBRARY_SOURCE_SHA
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    # Languages, directions and a language override (contexts), sizes, weights, styles, small caps and variations
+    # (font descriptions), underlines (metrics from the shared context) and font features, beside the text above.
+    extra = ("<p lang='fr'>Français <u>souligné</u> <s>barré</s> <span style='text-decoration: overline'>sur</span>"
+             "</p><p lang='tr' style='font-language-override: \"TRK\"'>fi ﬁ İi</p>"
+             "<p style='font-size: 13.7px'>Normal <span style='font-variant: small-caps'>Small caps</span></p>"
+             "<p style='font-stretch: condensed; font-weight: 300; font-variation-settings: \"wght\" 400'>Thin</p>"
+             "<p style='font-feature-settings: \"liga\" 0; font-kerning: none'>office AV</p>"
+             "<p dir='rtl'>right to left paragraph <span lang='en'>mixed</span></p><p>no lang</p>")
+
+    def documents():
+        html = _BOX_MODEL_HTML.replace("</body>", extra + "</body>")
+        out = io.BytesIO()
+        HTML(string=html).render(pdf_variant="pdf/ua-1").write_pdf(
+            out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+        return _text_document_bytes(), out.getvalue()
+
+    ours = documents()
+    text_layout.uninstall()
+    try:
+        assert documents() == ours
+    finally:
+        text_layout.install()

@@ -25,6 +25,7 @@ from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from .. import TEMPLATES_DIR
+from . import draw_text, percentages, text_layout
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
 from .pdf_pages import cached_page_references, cached_stream_data
@@ -69,6 +70,17 @@ def _is_in_normal_flow(self):
 
 _is_in_normal_flow.library = LIBRARY_IS_IN_NORMAL_FLOW
 Box.is_in_normal_flow = _is_in_normal_flow
+
+
+# Every line of text is written into the PDF by `draw_first_line`, whose loop over the glyphs reads them through cffi
+# one attribute at a time: the same loop reading a run's glyphs at once, byte-identical (draw_text.py).
+draw_text.install()
+# Every box's margins, paddings, widths and heights are resolved each time it is laid out: the library's function
+# in one function, the same used values (percentages.py).
+percentages.install()
+# Each piece of text measured or drawn gets a Pango layout, each with a new Pango context and font description: both
+# made once per document and kind instead, the same layouts (text_layout.py).
+text_layout.install()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default

@@ -13,16 +13,23 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 from copy import copy
 import re
 import zipfile
 from pathlib import Path
+from xml.etree.ElementTree import _escape_cdata
 
+import openpyxl
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import _writer as _cell_writer
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.comments.comment_sheet import CommentRecord
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet import _writer as _sheet_writer
 
 # Columns holding a level of support: the schools' levels, and in the evidence sheet the level of the bullet a check is for.
 LEVEL_COLUMNS = {"category", "computed_category", "best_fit_category", "previous_category", "level"}
@@ -62,7 +69,8 @@ def _cell(v):
     return str(v)
 
 
-def write_workbook(sheets: dict[str, tuple[pd.DataFrame, list[str]]], path: Path, run_date, level_colours: dict) -> Path:
+def write_workbook(sheets: dict[str, tuple[pd.DataFrame, list[str]]], path: Path, run_date, level_colours: dict,
+                   fast_rows: bool = True) -> Path:
     """sheets: sheet name -> (frame sorted as its CSV, CSV columns). Writes path (replacing it) and returns it.
 
     Streamed (openpyxl's write-only mode): a row is written as it is appended, one cell object serving every
@@ -93,6 +101,8 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, list[str]]], path: Path
             cell = WriteOnlyCell(ws, value=col)
             cell.font, cell.fill, cell.alignment = header_font, HEADER_FILL, header_alignment
             header.append(cell)
+        if fast_rows and _RowWriter.applies():  # once the widths, panes and filter are set: it starts the sheet
+            _RowWriter(ws)
         ws.append(header)
         levels = [j for j, col in enumerate(columns) if col in LEVEL_COLUMNS]
         for row in frame.itertuples(index=False, name=None):
@@ -112,6 +122,89 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, list[str]]], path: Path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_reproducible(buf.getvalue(), when))
     return path
+
+
+class _RowWriter:
+    """A streamed sheet's rows written as openpyxl writes them, with the text of plain cells made directly.
+
+    openpyxl's write-only sheet turns every value into a cell object (`_values_to_row`), its attributes into an
+    ElementTree element, and serialises that through et_xmlfile (`write_row`, `etree_write_cell`): about 4% of an
+    edition's CPU for the evidence sheet's ~90,000 cells. A text or number cell is one of two strings, so these are
+    written as the serialiser writes them: `<c r="B2" t="inlineStr"><is><t>text</t></is></c>` (text escaped as
+    ElementTree escapes it, `xml:space="preserve"` when it has spaces at either end, the empty string an empty
+    element) and `<c r="A2" t="n"><v>990109</v></c>` ("%.16g", openpyxl's `safe_string`). Every other value (a
+    styled cell, a date, a boolean, text openpyxl would truncate, refuse or read as a formula or an error, a number
+    that is not finite) goes through openpyxl's own code for that cell, as does a row with a row dimension; with
+    lxml installed (openpyxl then writes through lxml) the sheet is left to openpyxl. The workbook's bytes are the
+    same (tests/test_workbook.py)."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        ws._get_writer()  # the writer a first append would make
+        self.library_write_row = ws._writer.write_row
+        ws._values_to_row = lambda values, row_idx: values  # handed to write_row as they are appended
+        ws._writer.write_row = self.write_row
+        self.columns = {}
+
+    @staticmethod
+    def applies() -> bool:
+        return not openpyxl.LXML and _sheet_writer.write_cell is _cell_writer.etree_write_cell
+
+    def _library_cell(self, xf, value, col_idx, row_idx):
+        """openpyxl's `_values_to_row` and `write_row` for one value."""
+        ws = self.ws
+        cell = WriteOnlyCell(ws)
+        try:
+            cell.value = value
+        except ValueError:
+            if isinstance(value, Cell):
+                cell = value
+            else:
+                raise ValueError
+        cell.column = col_idx
+        cell.row = row_idx
+        if cell.hyperlink is not None:
+            cell.hyperlink.ref = cell.coordinate
+        if cell._comment is not None:
+            ws._comments.append(CommentRecord.from_cell(cell))
+        if cell._value is None and not cell.has_style and not cell._comment:
+            return
+        _sheet_writer.write_cell(xf, ws, cell, cell.has_style)
+
+    def write_row(self, xf, values, row_idx):
+        if self.ws.row_dimensions.get(row_idx):
+            self.library_write_row(xf, _library_values_to_row(self.ws, values, row_idx), row_idx)
+            return
+        write = xf._file
+        columns = self.columns
+        parts = [f'<row r="{row_idx}">']
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            letter = columns.get(col_idx) or columns.setdefault(col_idx, get_column_letter(col_idx))
+            kind = type(value)
+            if kind is str and len(value) <= 32767 and not (len(value) > 1 and value[0] == "=") \
+                    and value not in ERROR_CODES and not ILLEGAL_CHARACTERS_RE.search(value):
+                if not value:
+                    parts.append(f'<c r="{letter}{row_idx}" t="inlineStr" />')
+                    continue
+                stripped = value.strip()
+                space = ' xml:space="preserve"' if stripped and value != stripped else ""
+                parts.append(f'<c r="{letter}{row_idx}" t="inlineStr"><is><t{space}>{_escape_cdata(value)}</t></is></c>')
+            elif (kind is int or kind is float) and math.isfinite(value):
+                parts.append(f'<c r="{letter}{row_idx}" t="n"><v>{"%.16g" % value}</v></c>')
+            else:
+                write("".join(parts))
+                parts = []
+                self._library_cell(xf, value, col_idx, row_idx)
+        parts.append("</row>")
+        write("".join(parts))
+
+
+def _library_values_to_row(ws, values, row_idx):
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    return WriteOnlyWorksheet._values_to_row(ws, values, row_idx)
 
 
 def _is_light(colour: str) -> bool:
