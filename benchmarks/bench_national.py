@@ -133,8 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="Celery workers")
     ap.add_argument("--concurrency", type=int, default=1, help="slots per worker")
     ap.add_argument("--no-preload", action="store_true", help="workers without plugins/worker_preload.py")
-    ap.add_argument("--heartbeat", type=int, default=1, metavar="S",
-                    help="the workers' [workers] min_heartbeat_interval (Airflow's default 5: the 'before' arm)")
+    ap.add_argument("--heartbeat", type=int, default=None, metavar="S",
+                    help="the workers' [workers] min_heartbeat_interval (default: docker-compose.yaml's, Airflow's 5 s; "
+                         "1: the 'before' arm, with --no-exit-watch)")
+    ap.add_argument("--no-exit-watch", action="store_true",
+                    help="supervisors without plugins/task_exit.py (they may sleep a heartbeat after their task exits)")
+    ap.add_argument("--no-warm", action="store_true", help="workers without worker_preload.warm() (imports only)")
+    ap.add_argument("--reparse", type=int, default=None, metavar="S",
+                    help="the dag-processor's min_file_process_interval (default: docker-compose.yaml's; Airflow's 30)")
     ap.add_argument("--file-order", action="store_true",
                     help="leave the LAs' school counts out of las.yaml: the regional DAG runs them in the order chosen "
                          "(smallest first for --las N), not largest first (the 'before' of that ordering)")
@@ -151,9 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     ran = [generate(root, la, args.term) for la in chosen]
     print(f"  demo feeds at the real counts: {time.perf_counter() - t0:.0f} s; {load_average()}", flush=True)
     res = run_region(root, ran, args.term, workers=args.workers, concurrency=args.concurrency,
-                     preload=not args.no_preload, sizes=not args.file_order, heartbeat_s=args.heartbeat)
+                     preload=not args.no_preload, sizes=not args.file_order, heartbeat_s=args.heartbeat,
+                     warm=not args.no_warm, exit_watch=not args.no_exit_watch, reparse_s=args.reparse)
+    s = res["settings"]
     print(f"  LAs mapped {'in the order chosen (--file-order)' if args.file_order else 'largest first (schools in las.yaml)'}"
-          f"; workers' min_heartbeat_interval {args.heartbeat} s")
+          f"; workers' min_heartbeat_interval {s['AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL']} s, task exit watch "
+          f"{s['SI_TASK_EXIT_WATCH']}, warm-up {s['SI_WORKER_WARM']}; dag-processor's min_file_process_interval "
+          f"{s['AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL']} s")
     report(res, ran, everyone)
     if not args.keep:
         import shutil

@@ -157,6 +157,10 @@ def __getattr__(name: str):
 
 
 def _preload_before_the_pool_forks(*args, **kwargs) -> None:
+    from task_exit import watch_task_exits
+
+    if watch_task_exits():  # every supervisor this worker forks frees its slot as soon as its task exits
+        log.info("worker: task supervisors wait on their task's pidfd (plugins/task_exit.py)")
     if os.environ.get("SI_WORKER_PRELOAD", "1") == "0":  # the benchmark's "without" arm
         return
     done = preload()

@@ -91,3 +91,18 @@ def test_idle_slot_time_is_split_into_before_between_and_the_tail():
     tasks[2]["queued"], tasks[3]["queued"] = at(39), at(51.5)
     got = bench_national.occupancy({"slots": 2, "run_start": at(0), "run_end": at(100), "tasks": tasks})
     assert got["idle_queued"] == 2.5 and got["middle"] == 5.0
+
+
+def test_the_benchmark_runs_the_services_with_docker_composes_settings():
+    """What is measured is what is deployed: the dag-processor's re-parse interval and the workers' heartbeat are
+    read from docker-compose.yaml, not set again in the benchmark."""
+    import yaml
+    from celery_region import COMPOSE_SETTINGS, compose_settings
+
+    compose = yaml.safe_load((REPO / "docker-compose.yaml").read_text())
+    settings = compose_settings()
+    assert set(settings) == set(COMPOSE_SETTINGS)
+    for name, value in settings.items():
+        where = "airflow-worker" if "__WORKERS__" in name else "airflow-dag-processor"
+        assert str(compose["services"][where]["environment"][name]) == value, name
+    assert int(settings["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"]) > 30  # not Airflow's default
