@@ -23,6 +23,11 @@ printed from the task instances' own start and end times (occupancy()): the slot
 before the first task, between tasks (scheduling) and in the tail (one LA's chain running alone at the end).
 las.yaml states each LA's school count, so the regional DAG maps the LAs largest first (plugins/la_config.regions);
 `--file-order` leaves the counts out (the LAs then run in the order chosen, smallest first for `--las N`).
+The services run with docker-compose.yaml's settings (the dag-processor's re-parse interval, the workers' heartbeat).
+Also printed: how long each worker slot stayed held after its task's last log line (the supervisor noticing the
+exit). The "before" arms of the workers' and services' settings: `--heartbeat 1 --no-exit-watch` (a 1 s heartbeat
+capping the supervisor's sleep after its task, without plugins/task_exit.py), `--no-warm` (worker_preload.warm()),
+`--reparse 30` (Airflow's min_file_process_interval).
 
 The goals:
 
@@ -239,6 +244,11 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
     print(f"  wall / (run CPU / slots):   {ratio:8.2f}   goal <= {GOAL_WALL_RATIO} (1.0: every slot busy for the "
           f"whole run; against the workers' run CPU alone: {res['wall'] / (res['worker_run_cpu'] / slots):.2f})")
     occ = occupancy(res)
+    holds = res.get("exit_holds") or []
+    if holds:
+        print(f"  slot held after a task's last log line until its supervisor finished: median "
+              f"{holds[len(holds) // 2]:.2f} s, max {holds[-1]:.2f} s, {sum(h > 0.5 for h in holds)} of {len(holds)} "
+              f"tasks over 0.5 s, {sum(holds):.1f} s in all")
     sampled = [t for t in tasks if t["peak_mib"]]
     if sampled:
         big = max(sampled, key=lambda t: t["peak_mib"])

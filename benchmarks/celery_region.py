@@ -278,10 +278,41 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
             "run_end": _parse(run["end_date"]), "slots": slots, "workers": workers, "concurrency": concurrency,
             "preload": preload, "fresh_stack": fresh_stack, "settings": {k: env[k] for k in (
                 *COMPOSE_SETTINGS, "SI_WORKER_WARM", "SI_TASK_EXIT_WATCH")}, "processes": measured, "tasks": tasks, "root": str(root),
+            "exit_holds": exit_holds(root),
             "worker_cpu": sum(v["cpu"] for k, v in measured.items() if k.startswith("worker_")),
             "services_cpu": sum(v["cpu"] for k, v in measured.items() if not k.startswith("worker_")),
             "worker_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if k.startswith("worker_")),
             "services_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if not k.startswith("worker_"))}
+
+
+def exit_holds(root: Path) -> list[float]:
+    """Per task, the seconds from its log's last line to its supervisor's "Workload finished" (the worker slot held
+    after the task is done): about a second on half the tasks with a 1 s heartbeat and no exit watch, a heartbeat
+    interval at most (plugins/task_exit.py)."""
+    import glob
+    import json
+    import re
+
+    finished = {}
+    for w in glob.glob(str(root / "worker_*.log")):
+        for line in open(w, errors="replace"):
+            if "Workload finished" in line and (m := re.search(r"workload_id=([0-9a-f-]+)", line)):
+                finished[m.group(1)] = _parse(line.split()[0])
+    holds = []
+    for f in glob.glob(str(root / "airflow-home" / "logs" / "dag_id=*" / "run_id=*" / "task_id=*" / "**" / "attempt=*.log"),
+                       recursive=True):
+        events = []
+        for line in open(f, errors="replace"):
+            if line.startswith("{"):
+                try:
+                    events.append(json.loads(line))
+                except ValueError:
+                    pass
+        ti = next((e["ti_id"] for e in events if e.get("ti_id")), None)
+        stamps = [_parse(e["timestamp"]) for e in events if e.get("timestamp")]
+        if ti in finished and stamps:
+            holds.append((finished[ti] - max(stamps)).total_seconds())
+    return sorted(holds)
 
 
 def load_average() -> str:
