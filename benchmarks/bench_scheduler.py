@@ -8,10 +8,9 @@ Celery worker; docker-compose.yaml's service settings) runs the regional DAG ove
 chain stays pending, and each service's CPU (its whole process tree: psutil) is read over `--seconds`. What is
 left is what the services spend per second on pending work alone: the scheduler examines every pending task
 instance of the run in each loop (DagRun.update_state: its trigger rule, and for a task in a mapped task group the
-map length). Mapped over la_codes' XCom, that length was read from the database per task instance: 0.10-0.12 s of
-CPU per second with 3 LAs, 0.32-0.43 with 153 (771 task instances expanded). Mapped over a literal of the parsed DAG
-(dags/regional_school_improvement.py now): 0.03 with all 153 (1,531 task instances). `--spy` records the scheduler
-with py-spy (if installed at /tmp/pyspy) into the run's folder.
+map length, read from the database per task instance), so a run that maps all of England's LAs at once costs it far
+more per second than bench_national.py's few LAs show. `--spy` records the scheduler with py-spy (if installed
+at /tmp/pyspy) into the run's folder.
 
 Figures from a shared machine drift (the load average is printed): compare counts run side by side.
 """
@@ -66,7 +65,6 @@ def pending_cost(n: str, seconds: float, spy: bool = False) -> dict:
             # Expanded: more task instances than la_codes and the group's unexpanded ones.
             af.wait("the LA task group to be expanded", lambda: af.call("GET", tis, params={"limit": 1})[
                 "total_entries"] > 11, timeout=900, every=2)
-            af.wait("la_codes", lambda: af.call("GET", f"{tis}/la_codes").get("state") == "success", timeout=900)
             os.killpg(procs["worker_0"].pid, signal.SIGKILL)  # from here on no task runs: every chain stays pending
             procs.pop("worker_0").wait()
             time.sleep(10)

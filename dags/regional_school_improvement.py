@@ -2,13 +2,10 @@
 
 Wiring only (the tasks are plugins/termly_tasks.py's, as in the per-LA DAGs). Each region named in
 include/config/las.yaml (`region:` on its LAs) gets the DAG `regional_school_improvement_<region>`:
-the termly task group is expanded over the region's LA codes, read from the config when the DAG file is parsed,
-largest first by each LA's stated `schools` (plugins/la_config.regions: the scheduler starts equal-priority tasks in
-map-index order, so the longest chain starts first), so each LA runs its own chain (one LA's bad feed stops only that
-LA). The list is a literal of the parsed DAG, not an XCom of the run: with an XCom the scheduler read the map length
-from the database for every pending task instance in each loop, 0.3-0.4 of a core while England's 153 LAs waited,
-against 0.03 with the literal (benchmarks/bench_scheduler.py). `la_codes`, first in every run, checks the config
-still names the same LAs (an edited las.yaml: `airflow dags reserialize`, then a new run). The report parts
+`la_codes` reads the region's LA codes from the config when the run starts, largest first by each LA's stated
+`schools` (plugins/la_config.regions: the scheduler starts equal-priority tasks in map-index order, so the longest
+chain starts first), and the termly task group is expanded over them, so each LA runs its own chain (one LA's bad
+feed stops only that LA). The report parts
 (general, restricted, drafts) render side by side as three tasks per LA (Airflow cannot map again inside a
 mapped group), all in the `si_reports` pool, sized by memory, so a region never starts every render at once. Each LA's
 publish records an event on that LA's reports Asset through the region's AssetAlias.
@@ -33,28 +30,17 @@ def build(region: str):
          default_args=DEFAULT_ARGS, tags=["school-improvement", "regional", region], doc_md=__doc__,
          params=params())
     def regional():
-        @task(doc_md=f"**What it does.** Checks that include/config/las.yaml still names the LAs of region `{region}` "
-                     "this run maps (read when the DAG file was parsed), and returns them.\n\n"
-                     "**Usual causes of failure.** The file does not load (its error names the entry and field), or "
-                     "it was edited since the DAG file was last parsed.\n\n"
-                     "**Fix and re-run.** Correct the file; after an edit run `airflow dags reserialize` (or wait for "
-                     "the next parse), then trigger a new run: this run's LAs are fixed.")
-        def la_codes(parsed: list[str]) -> list[str]:
-            from airflow.sdk.exceptions import AirflowFailException
-
-            configured = regions()[region]
-            if configured != parsed:
-                raise AirflowFailException(
-                    f"include/config/las.yaml names the LAs {configured} for region {region}, but this run maps "
-                    f"{parsed} (the DAG file as last parsed): run `airflow dags reserialize`, then trigger a new run")
-            return parsed
+        @task(doc_md=f"**What it does.** Reads the LA codes of region `{region}` from include/config/las.yaml.\n\n"
+                     "**Usual causes of failure.** The file does not load (its error names the entry and field).\n\n"
+                     "**Fix and re-run.** Correct the file, then *Clear* this task.")
+        def la_codes() -> list[str]:
+            return regions()[region]
 
         @task_group
         def la(la_code: str):
             termly_chain(la_code, alias, map_parts=False)
 
-        codes = regions()[region]  # a literal of the parsed DAG: see the module doc
-        la_codes(codes) >> la.expand(la_code=codes)
+        la.expand(la_code=la_codes())
 
     return regional()
 

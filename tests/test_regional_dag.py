@@ -82,26 +82,6 @@ def test_one_regional_dag_per_region_mapping_a_task_group_over_its_las(tmp_path)
         assert t.on_failure_callback, t.task_id
 
 
-def test_the_las_are_a_literal_of_the_parsed_dag_and_la_codes_refuses_a_run_after_the_config_changed(tmp_path,
-                                                                                                     monkeypatch):
-    """Mapped over an XCom, the scheduler read the map length from the database for every pending task instance in
-    each loop (0.3-0.4 of a core while England's 153 LAs waited; a literal: 0.03, benchmarks/bench_scheduler.py)."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    las = _las(tmp_path / "las.yaml", [_entry("873"), _entry("874"), _entry("875")])
-    dag = _dagbag(las).dags[f"regional_school_improvement_{REGION}"]
-    group = dag.task_group_dict["la"]
-    assert group._expand_input.value == {"la_code": ["873", "874", "875"]}  # a literal: no XCom to look up
-    assert list(group._expand_input.iter_references()) == []
-    check = dag.get_task("la_codes")
-    assert list(check.op_args) == [["873", "874", "875"]] and "la.extract" in check.downstream_task_ids
-    monkeypatch.setenv("SI_LAS_FILE", str(las))
-    assert check.python_callable(["873", "874", "875"]) == ["873", "874", "875"]
-    _las(las, [_entry("873"), _entry("874"), _entry("875"), _entry("877")])  # an LA added after the parse
-    with pytest.raises(AirflowFailException, match="reserialize"):
-        check.python_callable(["873", "874", "875"])
-
-
 def _break_attendance(term_folder: Path) -> None:
     path = next(term_folder.glob("*_abs_*.csv"))
     lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
