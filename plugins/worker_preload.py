@@ -83,8 +83,8 @@ def preload() -> list[str]:
 
 def warm() -> list[str]:
     """What every task would otherwise do once for itself before its stage does any work, done once per worker
-    (a fork of a preloaded 34-school LA's stages measured 2.3 s of CPU more on each stage's first call than on its
-    second, over the ten tasks of an LA). Each step fills a cache that is the same for every LA and keyed so that a
+    (in forks of a preloaded process, a 34-school LA's stages took 2.3 s of CPU more on their first calls than on
+    their second, over the ten tasks of an LA). Each step fills a cache that is the same for every LA and keyed so that a
     change on disk is still seen by the task:
 
     - the rule sets: every task that reads one parses and checks all of them (rules.rule_set_for); the cache is
