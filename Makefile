@@ -25,7 +25,7 @@ export PYTHONPATH := $(REPO)/include:$(REPO)/plugins
 export GX_ANALYTICS_ENABLED := False
 export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 
-.PHONY: run test test-fast screenshots airflow venv airflow-init demo clean system-deps bench bench-growth bench-airflow bench-national corpus
+.PHONY: run test test-fast screenshots airflow venv airflow-init demo clean system-deps bench bench-growth bench-airflow bench-national bench-scheduler corpus
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
 # PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test), Redis (Celery test), Chromium (browser test).
@@ -125,6 +125,10 @@ bench-airflow: system-deps venv
 BENCH_LAS ?= 3
 bench-national: system-deps venv
 	$(BIN)/python benchmarks/bench_national.py --las $(BENCH_LAS)
+
+# The services' CPU per second while a regional run's LA chains wait (no task running), for 3 and all 153 LAs mapped.
+bench-scheduler: system-deps venv
+	$(BIN)/python benchmarks/bench_scheduler.py --las 3 153
 
 bench-growth: venv
 	$(BIN)/python benchmarks/bench_growth.py --term $(RUN_TERM) --schools $(BENCH_SCHOOLS)

@@ -23,6 +23,11 @@ printed from the task instances' own start and end times (occupancy()): the slot
 before the first task, between tasks (scheduling) and in the tail (one LA's chain running alone at the end).
 las.yaml states each LA's school count, so the regional DAG maps the LAs largest first (plugins/la_config.regions);
 `--file-order` leaves the counts out (the LAs then run in the order chosen, smallest first for `--las N`).
+The services run with docker-compose.yaml's settings (the dag-processor's re-parse interval, the workers' heartbeat).
+Also printed: how long each worker slot stayed held after its task's last log line (the supervisor noticing the
+exit). The "before" arms of the workers' and services' settings: `--heartbeat 1 --no-exit-watch` (a 1 s heartbeat
+capping the supervisor's sleep after its task, without plugins/task_exit.py), `--no-warm` (worker_preload.warm()),
+`--reparse 30` (Airflow's min_file_process_interval).
 
 The goals:
 
@@ -133,8 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="Celery workers")
     ap.add_argument("--concurrency", type=int, default=1, help="slots per worker")
     ap.add_argument("--no-preload", action="store_true", help="workers without plugins/worker_preload.py")
-    ap.add_argument("--heartbeat", type=int, default=1, metavar="S",
-                    help="the workers' [workers] min_heartbeat_interval (Airflow's default 5: the 'before' arm)")
+    ap.add_argument("--heartbeat", type=int, default=None, metavar="S",
+                    help="the workers' [workers] min_heartbeat_interval (default: docker-compose.yaml's, Airflow's 5 s; "
+                         "1: the 'before' arm, with --no-exit-watch)")
+    ap.add_argument("--no-exit-watch", action="store_true",
+                    help="supervisors without plugins/task_exit.py (they may sleep a heartbeat after their task exits)")
+    ap.add_argument("--no-warm", action="store_true", help="workers without worker_preload.warm() (imports only)")
+    ap.add_argument("--reparse", type=int, default=None, metavar="S",
+                    help="the dag-processor's min_file_process_interval (default: docker-compose.yaml's; Airflow's 30)")
     ap.add_argument("--file-order", action="store_true",
                     help="leave the LAs' school counts out of las.yaml: the regional DAG runs them in the order chosen "
                          "(smallest first for --las N), not largest first (the 'before' of that ordering)")
@@ -151,9 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     ran = [generate(root, la, args.term) for la in chosen]
     print(f"  demo feeds at the real counts: {time.perf_counter() - t0:.0f} s; {load_average()}", flush=True)
     res = run_region(root, ran, args.term, workers=args.workers, concurrency=args.concurrency,
-                     preload=not args.no_preload, sizes=not args.file_order, heartbeat_s=args.heartbeat)
+                     preload=not args.no_preload, sizes=not args.file_order, heartbeat_s=args.heartbeat,
+                     warm=not args.no_warm, exit_watch=not args.no_exit_watch, reparse_s=args.reparse)
+    s = res["settings"]
     print(f"  LAs mapped {'in the order chosen (--file-order)' if args.file_order else 'largest first (schools in las.yaml)'}"
-          f"; workers' min_heartbeat_interval {args.heartbeat} s")
+          f"; workers' min_heartbeat_interval {s['AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL']} s, task exit watch "
+          f"{s['SI_TASK_EXIT_WATCH']}, warm-up {s['SI_WORKER_WARM']}; dag-processor's min_file_process_interval "
+          f"{s['AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL']} s")
     report(res, ran, everyone)
     if not args.keep:
         import shutil
@@ -229,6 +244,11 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
     print(f"  wall / (run CPU / slots):   {ratio:8.2f}   goal <= {GOAL_WALL_RATIO} (1.0: every slot busy for the "
           f"whole run; against the workers' run CPU alone: {res['wall'] / (res['worker_run_cpu'] / slots):.2f})")
     occ = occupancy(res)
+    holds = res.get("exit_holds") or []
+    if holds:
+        print(f"  slot held after a task's last log line until its supervisor finished: median "
+              f"{holds[len(holds) // 2]:.2f} s, max {holds[-1]:.2f} s, {sum(h > 0.5 for h in holds)} of {len(holds)} "
+              f"tasks over 0.5 s, {sum(holds):.1f} s in all")
     sampled = [t for t in tasks if t["peak_mib"]]
     if sampled:
         big = max(sampled, key=lambda t: t["peak_mib"])

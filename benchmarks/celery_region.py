@@ -43,6 +43,19 @@ DAG_ID = f"regional_school_improvement_{REGION}"
 TASK_TITLE = "airflow worker -- "  # the task process's title (airflow.sdk task_runner)
 
 
+# The services' settings the deployment runs with (docker-compose.yaml), so the benchmark measures what is deployed.
+COMPOSE_SETTINGS = ("AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL", "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL",
+                    "AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS")
+
+
+def compose_settings() -> dict[str, str]:
+    """COMPOSE_SETTINGS as docker-compose.yaml sets them (the workers' and the common environment)."""
+    compose = yaml.safe_load((REPO / "docker-compose.yaml").read_text())  # resolves the anchors and merges
+    env = {**compose["services"]["airflow-dag-processor"]["environment"],
+           **compose["services"]["airflow-worker"]["environment"]}
+    return {k: str(env[k]) for k in COMPOSE_SETTINGS}
+
+
 def write_las(root: Path, las: list[dict], sizes: bool = True) -> Path:
     """The region's las.yaml, in the order given; with `sizes`, each LA's `schools` (the roster the demo generated
     for it), from which the regional DAG orders its LAs largest first (plugins/la_config.regions)."""
@@ -148,12 +161,15 @@ def _parse(ts: str | None) -> datetime | None:
 
 
 def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurrency: int = 1,
-               preload: bool = True, fresh_stack: bool = True, sizes: bool = True, heartbeat_s: int = 1,
+               preload: bool = True, fresh_stack: bool = True, sizes: bool = True, heartbeat_s: int | None = None,
+               warm: bool = True, exit_watch: bool = True, reparse_s: int | None = None,
                timeout: float = 6 * 3600, log=print) -> dict:
     """Run DAG_ID over `las` (dicts with la_code, la_name; their feeds already under root/landing) on
     `workers` Celery workers of `concurrency` slots each; `fresh_stack=False` runs the stages without
     plugins/fresh_stack.py, `sizes=False` leaves the LAs' school counts out of las.yaml (the regional DAG then runs
-    them in the given order): the "before" arms. Returns the figures (see the module doc)."""
+    them in the given order), `warm=False` the workers without their warm-up, `exit_watch=False` the supervisors
+    without plugins/task_exit.py: the "before" arms. `heartbeat_s` and `reparse_s` (the dag-processor's
+    min_file_process_interval) default to docker-compose.yaml's. Returns the figures (see the module doc)."""
     import requests
     from servers import free_port, postgres_server, redis_server, wait_for_port
     from test_celery_regional import _env, start_deployment
@@ -169,15 +185,21 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
     with postgres_server() as pg_url, redis_server() as redis_url:
         port = free_port()
         env = _env(root, pg_url, redis_url, port)
+        deployed = compose_settings()
+        heartbeat_s = heartbeat_s or int(deployed["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"])
         env.update({
+            **deployed,
             "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "worker_preload.CELERY_CONFIG",  # as the Celery test's
             "SI_WORKER_PRELOAD": "1" if preload else "0",
+            "SI_WORKER_WARM": "1" if warm else "0",
+            "SI_TASK_EXIT_WATCH": "1" if exit_watch else "0",
             "SI_FRESH_STACK": "1" if fresh_stack else "0",
-            # As docker-compose's workers: the Task SDK supervisor can wait this long after its task has finished
-            # (its last select() before it reaps the process), holding the worker slot; Airflow's default is 5 s.
+            # Without plugins/task_exit.py the Task SDK supervisor can wait this long after its task has finished
+            # (its last select() before it reaps the process), holding the worker slot.
             "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": str(heartbeat_s),
             # the same 15 s of an unreachable api-server tolerated as Airflow's defaults (3 failures x 5 s)
             "AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS": str(max(3, 15 // heartbeat_s)),
+            **({"AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": str(reparse_s)} if reparse_s else {}),
             "AIRFLOW__CORE__PARALLELISM": str(max(4, slots * 2)),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(16, slots * 4)),
@@ -254,11 +276,43 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
         m["run_cpu"] = m["cpu"] - m["start_cpu"]
     return {"state": run["state"], "wall": wall, "map_order": map_order, "run_start": _parse(run["start_date"]),
             "run_end": _parse(run["end_date"]), "slots": slots, "workers": workers, "concurrency": concurrency,
-            "preload": preload, "fresh_stack": fresh_stack, "processes": measured, "tasks": tasks, "root": str(root),
+            "preload": preload, "fresh_stack": fresh_stack, "settings": {k: env[k] for k in (
+                *COMPOSE_SETTINGS, "SI_WORKER_WARM", "SI_TASK_EXIT_WATCH")}, "processes": measured, "tasks": tasks, "root": str(root),
+            "exit_holds": exit_holds(root),
             "worker_cpu": sum(v["cpu"] for k, v in measured.items() if k.startswith("worker_")),
             "services_cpu": sum(v["cpu"] for k, v in measured.items() if not k.startswith("worker_")),
             "worker_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if k.startswith("worker_")),
             "services_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if not k.startswith("worker_"))}
+
+
+def exit_holds(root: Path) -> list[float]:
+    """Per task, the seconds from its log's last line to its supervisor's "Workload finished" (the worker slot held
+    after the task is done): about a second on half the tasks with a 1 s heartbeat and no exit watch, a heartbeat
+    interval at most (plugins/task_exit.py)."""
+    import glob
+    import json
+    import re
+
+    finished = {}
+    for w in glob.glob(str(root / "worker_*.log")):
+        for line in open(w, errors="replace"):
+            if "Workload finished" in line and (m := re.search(r"workload_id=([0-9a-f-]+)", line)):
+                finished[m.group(1)] = _parse(line.split()[0])
+    holds = []
+    for f in glob.glob(str(root / "airflow-home" / "logs" / "dag_id=*" / "run_id=*" / "task_id=*" / "**" / "attempt=*.log"),
+                       recursive=True):
+        events = []
+        for line in open(f, errors="replace"):
+            if line.startswith("{"):
+                try:
+                    events.append(json.loads(line))
+                except ValueError:
+                    pass
+        ti = next((e["ti_id"] for e in events if e.get("ti_id")), None)
+        stamps = [_parse(e["timestamp"]) for e in events if e.get("timestamp")]
+        if ti in finished and stamps:
+            holds.append((finished[ti] - max(stamps)).total_seconds())
+    return sorted(holds)
 
 
 def load_average() -> str:

@@ -51,7 +51,13 @@ def termly_chain(la_code, outlet, map_parts: bool = True):
     The report parts are one task mapped over REPORT_PARTS; inside a task group that is itself mapped over
     LAs (the regional DAG) Airflow 3.3 cannot map again, so there they are one task per part, side by side.
     """
-    from airflow.sdk import task
+    from airflow.sdk import task as sdk_task
+
+    def task(**kwargs):
+        # Each task's result (paths and counts) is one XCom. Left to itself, TaskFlow reads the `-> dict` annotation
+        # as multiple_outputs=True and pushes every key as an XCom of its own besides the whole: 81 pushes through the
+        # api-server for one LA's 10 tasks (its access log), where nothing reads a key on its own.
+        return sdk_task(multiple_outputs=False, **kwargs)
 
     @task(doc_md=DOCS["extract"], inlets=source_assets())
     def extract(la: str) -> dict:

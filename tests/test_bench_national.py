@@ -91,3 +91,34 @@ def test_idle_slot_time_is_split_into_before_between_and_the_tail():
     tasks[2]["queued"], tasks[3]["queued"] = at(39), at(51.5)
     got = bench_national.occupancy({"slots": 2, "run_start": at(0), "run_end": at(100), "tasks": tasks})
     assert got["idle_queued"] == 2.5 and got["middle"] == 5.0
+
+
+def test_the_benchmark_runs_the_services_with_docker_composes_settings():
+    """What is measured is what is deployed: the dag-processor's re-parse interval and the workers' heartbeat are
+    read from docker-compose.yaml, not set again in the benchmark."""
+    import yaml
+    from celery_region import COMPOSE_SETTINGS, compose_settings
+
+    compose = yaml.safe_load((REPO / "docker-compose.yaml").read_text())
+    settings = compose_settings()
+    assert set(settings) == set(COMPOSE_SETTINGS)
+    for name, value in settings.items():
+        where = "airflow-worker" if "__WORKERS__" in name else "airflow-dag-processor"
+        assert str(compose["services"][where]["environment"][name]) == value, name
+    assert int(settings["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"]) > 30  # not Airflow's default
+
+
+def test_the_slot_held_after_each_task_is_read_from_the_task_log_and_the_workers_log(tmp_path):
+    from celery_region import exit_holds
+
+    logs = tmp_path / "airflow-home" / "logs" / "dag_id=d" / "run_id=r"
+    for ti, last, finished in (("0a-1", "10:00:05.000000", "10:00:06.020000"), ("0b-2", "10:00:07.500000",
+                                                                                 "10:00:07.530000")):
+        task_log = logs / f"task_id=t{ti}" / "map_index=0" / "attempt=1.log"
+        task_log.parent.mkdir(parents=True)
+        task_log.write_text(f'{{"timestamp":"2026-11-26T10:00:01.000000Z","event":"start","ti_id":"{ti}"}}\n'
+                            f'{{"timestamp":"2026-11-26T{last}Z","event":"done"}}\nnot json\n')
+        with open(tmp_path / "worker_0.log", "a") as fh:
+            fh.write(f"2026-11-26T{finished}Z [info     ] Workload finished  [supervisor] duration=4.2 exit_code=0 "
+                     f"workload_id={ti} workload_type=ExecuteTask\n")
+    assert [round(h, 2) for h in exit_holds(tmp_path)] == [0.03, 1.02]

@@ -63,6 +63,13 @@ def test_the_editions_render_as_mapped_tasks_in_the_report_pool(dagbag):
     assert {t.task_id for t in parts.downstream_list} == {"assemble_reports"}
 
 
+def test_each_task_pushes_its_result_as_one_xcom_not_one_per_key(dagbag):
+    # TaskFlow reads a `-> dict` annotation as multiple_outputs=True: each key pushed through the api-server again.
+    # (The regional DAGs wire the same chain: plugins/termly_tasks.py.)
+    for t in dagbag.dags["termly_school_improvement_999"].tasks:
+        assert t.multiple_outputs is False, t.task_id
+
+
 def test_publish_records_an_event_on_the_las_reports_asset(dagbag):
     dag = dagbag.dags["termly_school_improvement_999"]
     outlets = dag.get_task("publish").outlets

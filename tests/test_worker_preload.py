@@ -62,3 +62,26 @@ def test_the_scheduler_building_the_same_app_imports_none_of_them(tmp_path):
 @pytest.mark.slow  # Airflow's Celery app in a fresh interpreter (the scheduler's case stays in the fast tier)
 def test_the_preload_can_be_switched_off_for_the_benchmarks_other_arm(tmp_path):
     assert _run("worker", preload="0", tmp_path=tmp_path)["after"] == []
+
+
+@pytest.mark.slow  # lays out a page with WeasyPrint and draws a matplotlib figure
+def test_the_warm_up_fills_the_caches_every_task_would_fill_and_an_edited_rule_set_is_still_read(tmp_path):
+    import shutil
+
+    from school_improvement import rules
+    from worker_preload import warm
+
+    rules._load_rule_set.cache_clear()
+    assert warm() == ["rule sets", "templates", "fonts", "charts"]
+    files = sorted(rules.RULES_DIR.glob("*.yaml"))
+    assert rules._load_rule_set.cache_info().currsize >= len(files)  # every rule set, parsed before the fork
+    hits = rules._load_rule_set.cache_info().hits
+    rules.all_rule_sets()
+    assert rules._load_rule_set.cache_info().hits >= hits + len(files)  # a task reads them from the cache
+    # The cache is keyed by the files: a rule set changed after the warm-up is read again, not served stale.
+    folder = tmp_path / "rules"
+    shutil.copytree(rules.RULES_DIR, folder)
+    first = rules.load_rule_set(files[0].stem, folder)
+    path = folder / files[0].name
+    path.write_text(path.read_text().replace(f"title: {first.title}", "title: Edited after the warm-up", 1))
+    assert rules.load_rule_set(files[0].stem, folder).title == "Edited after the warm-up"
