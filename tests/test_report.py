@@ -842,3 +842,21 @@ def test_schools_moved_only_to_the_default_level_are_counted_apart_from_those_mo
     assert (context["n_more_support"], context["n_less_support"], context["n_moved_by_default"]) == (1, 0, 2)
     assert [m["by_default"] for m in context["movers"]] == [False, True, True]  # moved on evidence first
     assert [m["urn"] for m in context["front_movers"]] == [cat.loc[0, "urn"]]  # the sentence counts the others
+
+
+def test_front_page_counts_agree_in_number_and_a_profile_without_an_adviser_says_so():
+    """Trial: "1 now need more support", and a profile reading "adviser ·" with nothing between for a school that has
+    no adviser named."""
+    import html as html_lib
+
+    from school_improvement.editions.render import _ENV
+
+    inputs = make_inputs()
+    cat = inputs.categorisation.copy()
+    cat["previous_category"] = cat["category"]
+    cat.loc[0, ["previous_category", "category"]] = ["low", "high"]
+    cat.loc[1, "adviser"] = ""
+    context = report._context(dataclasses.replace(inputs, categorisation=cat), "restricted")
+    text = " ".join(html_lib.unescape(_ENV.get_template("report.html.j2").render(**context)).split())
+    assert "1 now needs more support</strong>, 0 need less" in text
+    assert "adviser none named ·" in text and "adviser ·" not in text
