@@ -47,6 +47,13 @@ class RunConfig:
             raise ValueError(f"term must be written as YYYY-YY-season, e.g. 2025-26-autumn, not {self.term!r}")
         if self.as_of and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", self.as_of):
             raise ValueError(f"as_of must be a date written YYYY-MM-DD, not {self.as_of!r}")
+        if self.as_of and date.fromisoformat(self.as_of) < self.term_obj.dates()[0]:
+            # The edition prints its as_of as the day its evidence was known by: one dated before the term began
+            # would carry the term's name on nothing the term knew (and the rule set sets aside rows after it).
+            start = self.term_obj.dates()[0]
+            raise ValueError(f"as_of {self.as_of} is before {self.term} began ({start.day} {start:%B %Y}): an "
+                             "edition of a term cannot be dated before it; leave as_of blank for the term's "
+                             "scheduled run date")
         if not self.history_url:
             self.history_url = os.environ.get("SI_HISTORY_URL") or f"sqlite:///{Path(self.work_dir) / 'history.sqlite'}"
 
@@ -459,7 +466,10 @@ def assemble_reports(cfg: RunConfig) -> dict:
     raw_manifest = json.loads((cfg.run_dir / "raw" / "raw_manifest.json").read_text())
     (staged / "inputs.json").write_text(json.dumps(
         {"la_code": cfg.la_code, "term": cfg.term, "rule_set": rule_set, "feeds": raw_manifest,
-         "software": software_fingerprint()},
+         "software": software_fingerprint(),
+         # The date the edition carries and its evidence was known by (results_known.edition_date), and whether the
+         # run gave it or took the term's scheduled run date: a re-run says what it used.
+         "as_of": cfg.as_of_date().isoformat(), "as_of_given": bool(cfg.as_of)},
         indent=2, sort_keys=True))
     files = sum(1 for p in staged.rglob("*") if p.is_file())
     return {"staged": str(staged), "files": files}

@@ -251,7 +251,69 @@ def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None 
                                 f"inspections, so these schools are judged with no {label} evidence this term (their "
                                 f"rows are set aside, not used): an {label} file downloaded by then would give "
                                 "their inspections for the term", "warning", "after_term"))
+    if as_of is not None and rule.get("edition_date"):
+        result, dated = _after_edition_date(result, term, dict(rule["edition_date"]), la_urns, as_of)
+        problems += dated
     return result, problems
+
+
+def _after_edition_date(feeds: list[Feed], term, spec: dict, la_urns, as_of) -> tuple[list[Feed], list[Problem]]:
+    """The rule set's `results_known.edition_date`: rows of `columns` (kind -> date columns) dated after the
+    edition's date (`as_of`, printed on its front page) and within the term were not known by the date the edition
+    carries. `after: set_aside`: they are not used, and said with the as_of that would use them; `after: said`: they
+    are used, and said as a warning first on the front page (the edition shows what was known by the latest of
+    them, not by its date) with the as_of that would date it so. Never used without a word. Rows after the term
+    are left to `dated_rows` (and, for the letters log and moderation, to their term column)."""
+    from dataclasses import replace
+    from datetime import date
+
+    after = spec.get("after")
+    if after not in ("said", "set_aside"):
+        raise ValueError(f"results_known.edition_date.after must be said or set_aside, not {after!r}")
+    _, end = term.dates()
+    on = f"{as_of.day} {as_of:%B %Y}"
+    out, problems = [], []
+    for f in feeds:
+        cols = [c for c in (spec.get("columns") or {}).get(f.kind) or [] if c in f.schools]
+        if not cols or f.schools.empty:
+            out.append(f)
+            continue
+
+        def later(row) -> bool:
+            return any(isinstance(row[c], date) and as_of < row[c] <= end for c in cols)
+
+        mask = f.schools.apply(later, axis=1).astype(bool)
+        if not mask.any():
+            out.append(f)
+            continue
+        aside = f.schools[mask]
+        mine = len(aside) if la_urns is None or "urn" not in aside else int(aside["urn"].isin(list(la_urns)).sum())
+        out.append(replace(f, schools=f.schools[~mask].reset_index(drop=True)) if after == "set_aside" else f)
+        if la_urns is not None and not mine and f.kind not in LA_HELD_KINDS:
+            continue  # only other LAs' schools: nothing of this LA's is used or lost
+        dates = sorted({d for c in cols for d in aside[c] if isinstance(d, date) and as_of < d <= end})
+        what = _LA_ROWS.get(f.kind) if f.kind in LA_HELD_KINDS else f"{FEED_LABELS.get(f.kind, f.kind)} inspection"
+        n = mine if f.kind not in LA_HELD_KINDS else len(aside)
+        rows = [int(r) for r in aside["_row"]] if "_row" in aside and f.kind in LA_HELD_KINDS else []
+        where = (f" (row{'s' if len(rows) != 1 else ''} {', '.join(map(str, rows[:8]))}"
+                 f"{f' and {len(rows) - 8} more' if len(rows) > 8 else ''})") if rows else ""
+        last = f"{dates[-1].day} {dates[-1]:%B %Y}"
+        were = "were" if n != 1 else "was"
+        if after == "set_aside":
+            hidden = ("; the file holds only each school's latest inspection, so these schools are judged with no "
+                      "Ofsted evidence in this edition") if f.kind == "ofsted" else ""
+            message = (f"{f.source}: {n} {what}{'s' if n != 1 else ''}{where} dated after {on}, the date of this "
+                       f"edition (as_of), {were} not known by that date: set aside, not used{hidden}; to use "
+                       f"{'them' if n != 1 else 'it'}, run {term} again with as_of {dates[-1].isoformat()} or later "
+                       f"({', '.join(f'{d.day} {d:%B %Y}' for d in dates[:3])}{' ...' if len(dates) > 3 else ''})")
+        else:
+            message = (f"{f.source}: {n} {what}{'s' if n != 1 else ''}{where}, dated after {on}, the date of this "
+                       f"edition (as_of), up to {last}, {were} used (the term's own evidence counts until it ends): "
+                       f"this edition shows what was known by {last}, not by its date; to date it so, run {term} "
+                       f"again with as_of {dates[-1].isoformat()}")
+        problems.append(problem(f.source, message, "warning", "after_edition_date",
+                                row=rows[0] if rows else None, column=cols[0]))
+    return out, problems
 
 
 _LA_ROWS = {"adviser_judgements": "adviser judgement", "la_intelligence": "LA intelligence flag",

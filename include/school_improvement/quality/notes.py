@@ -10,12 +10,13 @@ import pandas as pd
 # rule_set_review_date: the rule set is past its review date; fetched_source: a fetched copy not used
 # (fetched_notes already gives each fetched copy's age).
 # In the order the front page says them: later terms' editions out of date until re-run (this term run after them,
-# or re-run with other results) first, as the reader must act on it; then what changes how far the reader may rely on
+# or re-run with other results) first, as the reader must act on it; then evidence dated after the edition's own
+# date (the date printed on it is not the date of what it shows); then what changes how far the reader may rely on
 # the edition (results too old to judge, how old the results are, files from after the term left unused, the LA's own
 # schools in the results but not in the GIAS extract (a partial extract leaves schools uncategorised), feeds missing,
 # a list of schools of the wrong day, a rule set past its review), so that a front page which can hold only the first
 # few still says those (editions.front_page.data_notes).
-NOTE_CHECKS = ("history_order", "results_too_old", "data_age", "after_term", "term_date", "file_open",
+NOTE_CHECKS = ("history_order", "after_edition_date", "results_too_old", "data_age", "after_term", "term_date", "file_open",
                "folder_not_read", "own_schools_not_in_gias", "feed_missing", "feed_empty", "feed_set", "ward_spelling",
                "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "term_calendar",
                "fetched_source", "gias_date", "no_summary_rows")
@@ -38,7 +39,7 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     named = ("no_summary_rows", "term_date", "ward_spelling")  # own_schools_not_in_gias names its files itself
     said = frame.loc[frame["check"].isin(NOTE_CHECKS)].to_dict("records")
     said.sort(key=lambda r: (NOTE_CHECKS.index(r["check"]), _SEVERITY_ORDER.get(str(r.get("severity", "")), 1)))
-    said = _not_supplied_together(_too_old_together(said))
+    said = _not_supplied_together(_too_old_together(_after_edition_together(said)))
     notes = list(dict.fromkeys(_sentence(f"{r['file']}: {r['message']}" if r["check"] in named else r["message"])
                                for r in said))
     # The results' ages, one sentence per kind (KS2, KS4, absence, census): one note, so that the notes after them
@@ -58,6 +59,31 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
 
 
 _TOO_OLD = re.compile(r"^(?P<label>.+?) are for (?P<year>\d{4}-\d\d), (?P<age>\d+ years? before \S+): (?P<rest>older than .+)$")
+
+
+_USED_AFTER = re.compile(r"^(?P<file>.+?): (?P<what>\d+ .+?)(?: \(rows? [^)]*\))?, dated after (?P<on>.+?), the date "
+                         r"of this edition \(as_of\), up to (?P<last>\d+ \w+ \d{4}), (?:were|was) used .* as_of "
+                         r"(?P<iso>\d{4}-\d\d-\d\d)$")
+
+
+def _after_edition_together(said: list[dict]) -> list[dict]:
+    """The files whose rows dated after the edition's date were used (quality.data_age, `edition_date.after:
+    said`; one row per file in data_quality.csv) are one sentence on the front page, where the first stood: the
+    date the edition shows what was known by, and the as_of that would date it so."""
+    rows = [(r, _USED_AFTER.match(str(r["message"]))) for r in said if r["check"] == "after_edition_date"]
+    rows = [(r, m) for r, m in rows if m]
+    if not rows:
+        return said
+    latest = max(rows, key=lambda rm: rm[1]["iso"])[1]
+    parts = "; ".join(f"{m['what']} ({m['file']})" for _, m in rows)
+    one = {**rows[0][0], "check": "after_edition_date", "message": (
+        f"This edition is dated {rows[0][1]['on']} but uses evidence dated after it, up to {latest['last']}: {parts}. "
+        f"It shows what was known by {latest['last']}, not by its date; to date it so, run the term again with "
+        f"as_of {latest['iso']}")}
+    gone = [r for r, _ in rows]
+    first = said.index(gone[0])
+    rest = [r for r in said if r not in gone]
+    return rest[:first] + [one] + rest[first:]
 
 
 _SHOULD_EXIST = re.compile(r"but (?P<year>\d{4}-\d\d) figures should exist")
