@@ -25,6 +25,17 @@ def run_check(args: argparse.Namespace) -> int:
     from .quality.suites import validate
 
     feeds, critical = [], False
+    levels = None  # with --term, the LA's rule set's levels, for a moderation decision naming none
+    if args.term:
+        from .errors import RulesError
+        from .rules import rule_set_for
+        from .terms import Term
+
+        try:
+            own = rule_set_for(Term.parse(args.term).reference_date, la_code=args.la or None)
+            levels = (own.id, tuple(own.levels))
+        except (RulesError, ValueError):
+            pass  # said below, where the term's rule set is looked up
     for name in args.files:
         path = Path(name)
         print(f"{path}:")
@@ -35,7 +46,7 @@ def run_check(args: argparse.Namespace) -> int:
         try:
             from .ingest.links import is_links_file, read_links
 
-            feed = read_links(path) if is_links_file(path) else read_feed(path)
+            feed = read_links(path) if is_links_file(path) else read_feed(path, levels)
         except FeedError as err:
             for p in err.problems:
                 _print_problem(p)

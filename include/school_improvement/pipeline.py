@@ -191,7 +191,13 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
         shutil.copytree(raw, dest)
     from .errors import Problem, RulesError
     from .ingest.termdata import read_files, scope_urns
-    feeds, problems = read_files([raw / p.name for p in files], cfg.la_code)
+    from .rules import rule_set_for
+    try:  # the LA's own levels, for a moderation decision naming none
+        own = rule_set_for(cfg.term_obj.reference_date, la_code=cfg.la_code)
+        levels = (own.id, tuple(own.levels))
+    except RulesError:
+        levels = None  # the evidence stage names the missing rule set
+    feeds, problems = read_files([raw / p.name for p in files], cfg.la_code, levels)
     from .ingest.feeds import folders_not_read, open_in_excel, spreadsheets_not_read  # said, never passed over
     problems = problems + open_in_excel(folder) + spreadsheets_not_read(folder) + folders_not_read(folder)
     from .ingest.sources import merge_fetched  # copies fetched from the public sources; a landing file wins

@@ -551,8 +551,8 @@ def _is_status(s: str) -> bool:
 class _Converter:
     """Converts one feed's cells, collecting statuses and precise problems."""
 
-    def __init__(self, source: str, kind: str):
-        self.source, self.kind = source, kind
+    def __init__(self, source: str, kind: str, levels=None):
+        self.source, self.kind, self.levels = source, kind, levels
         self.problems: list[Problem] = []
         self.statuses: list[dict] = []
 
@@ -613,6 +613,11 @@ class _Converter:
             return MET_VALUES[v]
         if col.type == "code":
             v = s.lower()
+            if v not in col.codes and self.kind == "moderation" and col.name == "final_category" and self.levels:
+                rid, own = self.levels  # the LA's own levels: another rule set's are no answer for this LA
+                self.problem(row, header, f"{raw!r} is not a level of support; expected one of rule set {rid}'s "
+                             f"levels: {', '.join(own)}", "known_codes")
+                return None
             if v not in col.codes:
                 self.problem(row, header, f"{raw!r} is not a known {col.name}; expected one of: {', '.join(col.codes)}", "known_codes")
                 return None
@@ -755,15 +760,19 @@ def _layout(kind: str, header_n: set[str]) -> _Layout:
 
 
 # ---------------------------------------------------------------------------------------------------------
-def read_feed(path) -> Feed:
+def read_feed(path, levels: tuple[str, tuple[str, ...]] | None = None) -> Feed:
     """Read one .csv/.xlsx feed; the kind comes from the header. Raises FeedError with every critical problem.
+
+    `levels`: (rule-set id, its levels), the LA's rule set for the term, when the caller knows it: a moderation
+    decision naming no level at all then lists that rule set's levels, not every rule set's in the vocabulary
+    (which levels a term may use is checked against the rule set by evidence.assess.check_moderation).
 
     Whatever goes wrong, the error names the file: a damaged file the checks below did not foresee still
     becomes a FeedError (never a bare traceback, and never retried as if the drive had hiccupped).
     """
     path = Path(path)
     try:
-        return _read_feed(path)
+        return _read_feed(path, levels)
     except (FeedError, OSError):  # an unreadable drive is not a damaged file: the task may retry it
         raise
     except Exception as err:  # noqa: BLE001 -- a damaged zip/XML inside an xlsx raises almost anything
@@ -802,7 +811,7 @@ def _header_lower_down(raw: _Raw, source: str, look: int = 10) -> None:
                 + ": delete the rows above the header, so the header is row 1, and save"), check="header_row"))
 
 
-def _read_feed(path: Path) -> Feed:
+def _read_feed(path: Path, levels=None) -> Feed:
     source = path.name
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
@@ -883,7 +892,7 @@ def _read_feed(path: Path) -> Feed:
     if problems:
         raise FeedError(problems)
 
-    conv = _Converter(source, kind)
+    conv = _Converter(source, kind, levels)
     col_src = {c.name: next((s for s in c.sources if s in pos), None) for c in lay.cols}
     schools, comparators = [], []
     cells = raw.cells.to_numpy(dtype=object)

@@ -395,10 +395,11 @@ def read_without_other_schools(path, err, urns: set[int] | None, la_code: str):
                    warnings=[note] + [replace(w, file=path.name, row=original.get(w.row, w.row)) for w in feed.warnings])
 
 
-def read_files(paths: list, la_code: str) -> tuple[list, list]:
+def read_files(paths: list, la_code: str, levels=None) -> tuple[list, list]:
     """Read a term's files as the run does (the `extract` stage, and `compare`): the GIAS links download by its own
     reader, every other file by its kind's; a whole-England download whose only unreadable rows are other LAs'
-    schools is read without them. Returns (feeds, problems of the files that could not be read)."""
+    schools is read without them. Returns (feeds, problems of the files that could not be read). `levels`: the
+    LA's rule set's (id, levels), for read_feed's messages."""
     from ..errors import FeedError
     from .feeds import read_feed
     from .links import is_links_file, read_links
@@ -407,7 +408,7 @@ def read_files(paths: list, la_code: str) -> tuple[list, list]:
     for p in paths:
         try:
             # The GIAS links download is a feed of its own: predecessor URNs, so results follow a school.
-            feeds.append(read_links(p) if is_links_file(p) else read_feed(p))
+            feeds.append(read_links(p) if is_links_file(p) else read_feed(p, levels))
         except FeedError as exc:  # keep reading: the operator gets every broken file at once
             failed.append((p, exc))
     problems = []
