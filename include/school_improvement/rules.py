@@ -306,6 +306,14 @@ class ResultsNotCompared(BaseModel):
     reason: str
 
 
+class LettersLogChecks(BaseModel):
+    """What the letters log may say that the ladder cannot explain (evidence/la_files.letters_log_problems): `warn`,
+    said in data_quality.csv and on the front page and the letter taken as sent; `stop`, the run stops naming the row."""
+    model_config = ConfigDict(extra="forbid")
+    out_of_ladder: Literal["warn", "stop"]  # a rung logged with no letter it escalates from before it
+    wrong_kind_of_school: Literal["warn", "stop"]  # a maintained school's letter to an academy, or the reverse
+
+
 class RuleSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -333,6 +341,7 @@ class RuleSet(BaseModel):
     published_results: dict[str, dict] = {}  # per feed kind: not_published years, lag_years by season, label
     extract_max_age_days: dict[str, int] = {}  # per dated extract (gias): older than this when the term starts is said
     results_known: dict = {}  # which files/rows could have been known when the term began (quality/data_age.known_at_term)
+    letters_log_checks: LettersLogChecks | None = None  # unset: each is said (warn), and the rule set's silence too
     # Results too old to judge for the term (quality/data_age.too_old). Unset: every result is judged, however old,
     # and data_quality.csv says the rule set does not say.
     oldest_results: OldestResults | None = None

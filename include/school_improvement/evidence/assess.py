@@ -698,9 +698,9 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     data.predecessor_results = dict(rules.predecessor_results)  # whose figures a new URN is judged on
     check_adviser_judgements(data, rules)
     check_moderation(data, rules)
-    from .la_files import not_categorised_problems, term_date_problems, ward_problems  # the LA's own files, said
-    term_dates = term_date_problems(data) + ward_problems(data) + not_categorised_problems(
-        data, {int(u) for u in maintained_schools(data).get("urn", [])})
+    from .la_files import letters_log_problems, not_categorised_problems, term_date_problems, ward_problems
+    term_dates = term_date_problems(data) + ward_problems(data) + not_categorised_problems(  # the LA's own files, said
+        data, {int(u) for u in maintained_schools(data).get("urn", [])}) + letters_log_problems(data, rules)
     on = data.term.reference_date
     criteria = rules.criteria_in_force(on)
     indicators = named_indicators(rules)

@@ -20,6 +20,7 @@ from datetime import date
 from ..errors import FeedError, Problem
 from ..ingest.termdata import TermData
 from ..terms import Term, term_for_date
+from ..vocabulary import VOCAB
 
 # kind -> (the term column, the date column, what a row is, in words)
 TERM_AND_DATE = {"letters_log": ("term", "issued_on", "letter"), "moderation": ("term", "approved_on", "decision")}
@@ -148,4 +149,71 @@ def not_categorised_problems(data: TermData, maintained: set[int]) -> list[Probl
                 f"{n} {what}{'s' if n != 1 else ''} for URN {urn}{name} (row{'s' if n != 1 else ''} "
                 f"{', '.join(map(str, rows[:8]))}{' ...' if n > 8 else ''}) not used: the school is {why}, and only "
                 "the LA's open maintained schools are categorised"), "warning", "not_categorised"))
+    return out
+
+
+def letters_log_problems(data: TermData, rules) -> list[Problem]:
+    """The letters log's rows the ladder reads this term (issued within `windows.ladder_lookback_terms`, up to this
+    term) that it cannot explain, one per row: a rung (`escalates_from`) with no letter it escalates from logged
+    before it (a Warning Notice with no Significant Concerns letter, the formal Significant Concerns with no Warning
+    Notice), and a letter to the wrong kind of school (a maintained school's letter logged to a URN GIAS lists as an
+    academy, an academy route step to a maintained school). Each was taken as sent without a word: now said (rule set
+    `letters_log_checks`: warn) or the run stops (stop), naming file, row and column."""
+    from .assess import issued_letters
+
+    log = data.frame("letters_log")
+    if log.empty or "urn" not in log or "letter" not in log:
+        return []
+    policy = rules.letters_log_checks
+    out_of_ladder = policy.out_of_ladder if policy else "warn"
+    wrong_kind = policy.wrong_kind_of_school if policy else "warn"
+    gias = data.frame("gias")
+    info = {int(r["urn"]): r for r in gias.to_dict("records")} if not gias.empty and "urn" in gias else {}
+    steps = {s.step for s in rules.academy_concerns.route} | {rules.academy_concerns.resolved_letter}
+    lookback = rules.windows.ladder_lookback_terms
+    out = []
+
+    def said(r, column, message, how, check):
+        row = int(r["_row"]) if r.get("_row") is not None and r.get("_row") == r.get("_row") else None
+        source = str(r.get("_source") or data.latest("letters_log").source)
+        out.append(Problem(source, row, column, f"row {row}: {message}",
+                           "critical" if how == "stop" else "warning", check))
+
+    def title(k):
+        return rules.letters[k].title if k in rules.letters else VOCAB.letters.get(k, k)
+
+    for urn in sorted({int(u) for u in log["urn"]}):
+        rows = issued_letters(data, urn, [*rules.letters, *steps], lookback)
+        g = info.get(urn, {})
+        name = f" ({g['school_name']})" if g.get("school_name") else ""
+        for r in rows:
+            letter, when = str(r["letter"]), r["issued_on"]
+            on = f"{when.day} {when:%B %Y}"
+            if letter in rules.letters and g.get("is_academy"):
+                said(r, "urn", f"a {title(letter)} is logged to URN {urn}{name} on {on}, but GIAS lists that URN as "
+                     "an academy: the Strategy's letters to schools are for maintained schools (an academy's concerns "
+                     "follow the academy route), so it is not used for any school; if the URN is the maintained "
+                     "school's before it converted, correct it and re-run", wrong_kind, "letters_log_school")
+                continue
+            if letter in steps and g and not g.get("is_academy"):
+                said(r, "urn", f"an academy route step ({title(letter)}) is logged to URN {urn}{name} on {on}, but "
+                     "GIAS lists that URN as a maintained school, not an academy: it is not used; if the URN is the "
+                     "academy's, correct it and re-run", wrong_kind, "letters_log_school")
+                continue
+            rule = rules.letters.get(letter)
+            if rule is None or not rule.escalates_from:
+                continue
+            before = [e for e in issued_letters(data, urn, [rule.escalates_from], 10 ** 6)
+                      if e["issued_on"] <= when]
+            if before:
+                continue
+            said(r, "letter", (
+                f"a {rule.title} is logged to URN {urn}{name} on {on} with no {title(rule.escalates_from)} before it "
+                f"in the letters log, though the ladder has it follow one (escalates_from"
+                + ("; the rule set reaches it only by escalation" if rule.requires_escalation else
+                   "; the Strategy also lets it be issued where its own indicators apply")
+                + f"): it is taken as sent, so the ladder goes on from it; if the earlier letter is missing from the "
+                "log, add it; if the letter is mistyped, correct it and re-run"), out_of_ladder, "letters_log_ladder")
+    if any(p.severity == "critical" for p in out):
+        raise FeedError([p for p in out if p.severity == "critical"])
     return out

@@ -1,0 +1,86 @@
+"""What the letters log says that the ladder cannot explain is said, never taken as fact without a word (rule set
+`letters_log_checks`): a Warning Notice with no Significant Concerns letter before it, the formal Significant Concerns
+with no Warning Notice, a maintained school's letter logged to an academy and an academy step to a maintained school.
+Fictional schools (URNs 99xxxx) and people; counts and absences are asserted, no real school is named."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from factories import gias, letter, term_data
+from school_improvement.errors import FeedError
+from school_improvement.evidence.assess import assess
+from school_improvement.pipeline import with_rule_set_review
+from school_improvement.quality.notes import front_page_notes
+from school_improvement.rules import load_rule_set
+from school_improvement.terms import Term
+
+RULES = load_rule_set("cambs-2021-23")
+TERM = "2025-26-autumn"
+A, B, C = 990101, 990102, 990103  # maintained
+ACADEMY = 990201
+
+
+def _schools():
+    return [gias(A), gias(B), gias(C),
+            gias(ACADEMY, type="Academy converter", type_group="Academies", is_academy=True, is_la_maintained=False,
+                 trust="Fictional Trust")]
+
+
+def _said(log, rules=RULES):
+    rows = [{**r, "_row": i + 2} for i, r in enumerate(log)]
+    ev = assess(term_data(TERM, gias=_schools(), letters_log=rows), rules)
+    return [p for p in ev.problems if p.check in ("letters_log_ladder", "letters_log_school")]
+
+
+def test_a_ladder_followed_in_order_says_nothing():
+    log = [letter(A, "significant_concerns_letter", date(2025, 1, 20)), letter(A, "warning_notice", date(2025, 5, 6)),
+           letter(A, "significant_concerns", date(2025, 9, 15)), letter(B, "congratulations", date(2025, 6, 2)),
+           letter(ACADEMY, "academy_meeting", date(2025, 5, 1), "AC-2")]
+    assert _said(log) == []
+
+
+def test_a_warning_notice_with_no_earlier_letter_and_a_formal_letter_with_no_notice_are_said_naming_the_rows():
+    log = [letter(A, "warning_notice", date(2025, 5, 6)),
+           letter(B, "significant_concerns_letter", date(2025, 6, 2)),
+           letter(B, "significant_concerns", date(2025, 9, 15)),
+           letter(C, "warning_notice", date(2025, 3, 3)),
+           letter(C, "significant_concerns_letter", date(2025, 6, 2))]  # logged after the notice it would precede
+    said = _said(log)
+    assert sorted((p.row, p.column, p.severity) for p in said) == [(2, "letter", "warning"), (4, "letter", "warning"),
+                                                                   (5, "letter", "warning")]
+    by_row = {p.row: p.message for p in said}
+    assert "Warning Notice is logged to URN 990101" in by_row[2] and "no Significant Concerns letter before it" in by_row[2]
+    assert "Significant Concerns (formal) is logged to URN 990102" in by_row[4] and "no Warning Notice" in by_row[4]
+    assert all(p.file == "letters_log.csv" for p in said)
+    # On the front page, with the file, and in data_quality.csv as the letters log's.
+    dq = with_rule_set_review(pd.DataFrame(), RULES, Term.parse(TERM), said)
+    dq = dq[dq["check"] != "rule_set_review_date"]  # cambs-2021-23 is past its review date in 2025-26
+    assert set(dq["feed_kind"]) == {"letters_log"}
+    notes = front_page_notes(dq)
+    assert len(notes) == 3 and all(n.startswith("letters_log.csv: row ") for n in notes)
+
+
+def test_letters_to_the_wrong_kind_of_school_are_said():
+    log = [letter(ACADEMY, "significant_concerns_letter", date(2025, 9, 10)),
+           letter(A, "academy_formal_letter", date(2025, 9, 12), "AC-2")]
+    said = sorted(_said(log), key=lambda p: p.row)
+    assert [(p.row, p.check) for p in said] == [(2, "letters_log_school"), (3, "letters_log_school")]
+    assert "GIAS lists that URN as an academy" in said[0].message
+    assert "maintained school, not an academy" in said[1].message
+
+
+def test_letters_older_than_the_ladder_reads_are_not_said_again_every_term():
+    assert _said([letter(A, "warning_notice", date(2022, 5, 6))]) == []
+
+
+def test_a_rule_set_may_stop_the_run_instead():
+    strict = RULES.model_copy(update={"letters_log_checks": RULES.letters_log_checks.model_copy(
+        update={"out_of_ladder": "stop"})})
+    with pytest.raises(FeedError) as err:
+        _said([letter(A, "warning_notice", date(2025, 5, 6))], strict)
+    [p] = err.value.problems
+    assert (p.file, p.row, p.column, p.severity) == ("letters_log.csv", 2, "letter", "critical")
