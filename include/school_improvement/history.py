@@ -224,3 +224,113 @@ def members_told(eng: Engine, la_code: str, term: Term) -> dict[int, tuple[set[s
             (flags.c.la_code == la_code) & (flags.c.term == earlier[0])
             & flags.c.kind.like(f"{FLAG_PREFIXES['alert']}%"))).all()
     return {int(u): ({r for r in str(why or "").split("; ") if r}, told or earlier[0]) for u, why, told in rows}
+
+
+# The decisions of the term's last edition that differ from the one recorded now: what a re-run edition replaces.
+replaced_results = Table(
+    "replaced_results", metadata,
+    Column("la_code", String(8), primary_key=True), Column("term", String(20), primary_key=True),
+    Column("run_id", String(250)), Column("results", JSON, nullable=False))
+
+
+def term_results(eng: Engine, la_code: str, term: Term) -> dict | None:
+    """The decisions the history holds for the term (call before this run replaces them): levels of support per
+    maintained school, the letter flagged per school, the academies' next steps, and the schools' names; None when
+    the term was never recorded."""
+    t = str(term)
+    held = recorded_run(eng, la_code, term)
+    if held is None:
+        return None
+    with eng.connect() as conn:
+        schools = conn.execute(select(school_terms.c.urn, school_terms.c.school_name, school_terms.c.category,
+                                      school_terms.c.maintained)
+                               .where((school_terms.c.la_code == la_code) & (school_terms.c.term == t))).all()
+        flagged = conn.execute(select(flags.c.urn, flags.c.kind)
+                               .where((flags.c.la_code == la_code) & (flags.c.term == t))).all()
+    return decisions({int(u): c for u, _, c, m in schools if m}, _by_urn(flagged, ""),
+                     _by_urn(flagged, FLAG_PREFIXES["next_step"]), {int(u): n for u, n, _, _ in schools},
+                     held["run_id"])
+
+
+def _by_urn(rows, prefix: str) -> dict[int, str]:
+    out: dict[int, list[str]] = {}
+    for urn, kind in rows:
+        kind = str(kind)
+        if prefix and kind.startswith(prefix):
+            out.setdefault(int(urn), []).append(kind[len(prefix):])
+        elif not prefix and not any(kind.startswith(p) for p in FLAG_PREFIXES.values()):
+            out.setdefault(int(urn), []).append(kind)
+    return {u: "; ".join(sorted(ks)) for u, ks in out.items()}
+
+
+def decisions(levels: dict, letters: dict, academies: dict, names: dict, run_id: str = "") -> dict:
+    """A term's decisions in one JSON-safe shape (keys are URNs as text): what two editions are compared on."""
+    def text(d):
+        return {str(int(k)): str(v) for k, v in d.items() if v is not None and str(v) != ""}
+    return {"run_id": run_id, "levels": text(levels), "letters": text(letters), "academies": text(academies),
+            "names": text(names)}
+
+
+def _same(a: dict, b: dict) -> bool:
+    return all(a.get(k) == b.get(k) for k in ("levels", "letters", "academies"))
+
+
+def remember_replaced(eng: Engine, la_code: str, term: Term, held: dict | None, new: dict) -> dict | None:
+    """The decisions this run's edition replaces: those held before it when they differ from this run's (kept), else
+    the ones kept when an earlier run changed them (so a repeat of a changed run says the same, its edition is the
+    same, and nothing new is published). None when the term's decisions never changed."""
+    t = str(term)
+    with eng.begin() as conn:
+        if held is not None and not _same(held, new):
+            conn.execute(delete(replaced_results).where((replaced_results.c.la_code == la_code)
+                                                        & (replaced_results.c.term == t)))
+            conn.execute(insert(replaced_results).values(la_code=la_code, term=t, run_id=held.get("run_id"),
+                                                         results=_json_safe(held)))
+            return held
+        row = conn.execute(select(replaced_results.c.results).where(
+            (replaced_results.c.la_code == la_code) & (replaced_results.c.term == t))).first()
+    if row is None or _same(row[0], new):  # back as it was: nothing replaced
+        return None
+    return row[0]
+
+
+def replaced_problems(replaced: dict | None, new: dict, term: Term) -> list:
+    """What this edition changes from the earlier one of the term it replaces, for the front page (one sentence,
+    `edition_replaced`, first in its box) and data_quality.csv (one row per school changed, `edition_change`, naming
+    the URN, the old decision and the new, as categorisation.csv, letters.csv and academy_concerns.csv now give it).
+    Nothing when the term's decisions never changed (a first run, or a repeat with the same results)."""
+    from .errors import Problem
+    from .vocabulary import VOCAB
+
+    if not replaced:
+        return []
+    names = {**replaced.get("names", {}), **new.get("names", {})}
+
+    def said(key, value):
+        if value is None:
+            return "not categorised" if key == "levels" else "none"
+        if key == "levels":
+            return value
+        return "; ".join(VOCAB.letters.get(v, v.replace("_", " ")) for v in value.split("; "))
+
+    rows, parts = [], []
+    for key, what in (("levels", "level of support"), ("letters", "letter"), ("academies", "academy's next step")):
+        old, now = replaced.get(key, {}), new.get(key, {})
+        changed = sorted((u for u in set(old) | set(now) if old.get(u) != now.get(u)), key=int)
+        for u in changed:
+            rows.append(Problem("history database", None, "urn", (
+                f"URN {u} ({names.get(u, 'name not known')}): {what} {said(key, old.get(u))} in the earlier edition "
+                f"of {term}, {said(key, now.get(u))} in this one"), "info", "edition_change"))
+        if changed:
+            shown = "; ".join(f"{names.get(u, 'URN ' + u)}: {said(key, old.get(u))} → {said(key, now.get(u))}"
+                              for u in changed[:3])
+            more = f"; and {len(changed) - 3} more" if len(changed) > 3 else ""
+            label = {"levels": "levels of support", "letters": "letters", "academies": "academies' next steps"}[key]
+            parts.append(f"{label} changed for {len(changed)} school{'s' if len(changed) != 1 else ''} "
+                         f"({shown}{more})")
+    if not rows:
+        return []
+    head = Problem("history database", None, None, (
+        f"This edition replaces an earlier edition of {term} whose decisions differ: " + "; ".join(parts)
+        + ". Each change is listed in data_quality.csv (check edition_change)"), "warning", "edition_replaced")
+    return [head, *rows]

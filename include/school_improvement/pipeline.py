@@ -301,9 +301,11 @@ def categorise(cfg: RunConfig) -> dict:
     eng = history.engine_for(cfg.history_url)
     # Later terms decided against another level for this term (run out of order, or re-run with other results).
     stale = history.later_terms_problem(eng, cfg.la_code, cfg.term_obj, result.table)
+    held = history.term_results(eng, cfg.la_code, cfg.term_obj)  # the earlier edition's decisions, if re-run
     history.record_term(eng, cfg.la_code, cfg.term_obj, cfg.run_id, rules.id, data.checksums(), result.table,
                         result.evidence, result.measures, acads)
     _save_categorisation(cfg, result.table, result.evidence, rules.id, [*result.problems, *filter(None, [stale])])
+    artefacts.write_json(_artefact_dir(cfg, "categorisation") / "held.json", held)  # flag_letters compares with it
     return {"rule_set": rules.id, **result.table["category"].value_counts().to_dict()}
 
 
@@ -319,6 +321,16 @@ def flag_letters(cfg: RunConfig) -> dict:
     eng = history.engine_for(cfg.history_url)
     out = flag(data, rules, cat["table"], prev, cfg.as_of_date(), evidence,
                told=history.members_told(eng, cfg.la_code, cfg.term_obj))
+    # A re-run whose decisions differ from the earlier edition's says so first on its front page, school by school in
+    # data_quality.csv (the earlier decisions as the history held them before categorise replaced them).
+    held_file = _artefact_dir(cfg, "categorisation") / "held.json"
+    held = artefacts.read_json(held_file) if held_file.exists() else None
+    table = cat["table"]
+    new = history.decisions(dict(zip(table["urn"], table["category"])) if len(table) else {},
+                            _joined(out.letters, "letter"), _joined(out.academy_concerns, "next_step"),
+                            dict(zip(table["urn"], table["school_name"])) if len(table) else {})
+    replaced = history.remember_replaced(eng, cfg.la_code, cfg.term_obj, held, new)
+    out.problems = [*history.replaced_problems(replaced, new, cfg.term_obj), *out.problems]
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.letters, "letter")
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.academy_concerns, "next_step")
     # What members were told, per school (reasons, and the term first told when told again), for next term's told_in.
@@ -327,6 +339,14 @@ def flag_letters(cfg: RunConfig) -> dict:
     _save_letters(cfg, out)
     return {"letters": out.letters["letter"].value_counts().to_dict(), "academies_of_concern": len(out.academy_concerns),
             "member_alerts": len(out.member_alerts)}
+
+
+def _joined(frame: pd.DataFrame, col: str) -> dict:
+    """urn -> the frame's values of `col` for it, sorted and joined as the history keeps them."""
+    out: dict = {}
+    for u, v in zip(frame["urn"], frame[col]) if len(frame) else ():
+        out.setdefault(int(u), []).append(str(v))
+    return {u: "; ".join(sorted(vs)) for u, vs in out.items()}
 
 
 def report_inputs(cfg: RunConfig):
@@ -379,7 +399,7 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
     if not extra:
         return dq
     rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
-                          "history" if p.check == "history_order" else
+                          "history" if p.check in ("history_order", "edition_replaced", "edition_change") else
                           "letters_log" if p.check in ("academy_route_open", "letters_log_ladder",
                                                        "letters_log_school") else
                           "gias" if str(p.check).startswith(("gias", "school_")) else

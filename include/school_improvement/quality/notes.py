@@ -9,14 +9,15 @@ import pandas as pd
 
 # rule_set_review_date: the rule set is past its review date; fetched_source: a fetched copy not used
 # (fetched_notes already gives each fetched copy's age).
-# In the order the front page says them: later terms' editions out of date until re-run (this term run after them,
+# In the order the front page says them: that this edition replaces an earlier one of the term, and what changed;
+# later terms' editions out of date until re-run (this term run after them,
 # or re-run with other results) first, as the reader must act on it; then evidence dated after the edition's own
 # date (the date printed on it is not the date of what it shows); then what changes how far the reader may rely on
 # the edition (results too old to judge, how old the results are, files from after the term left unused, the LA's own
 # schools in the results but not in the GIAS extract (a partial extract leaves schools uncategorised), feeds missing,
 # a list of schools of the wrong day, a rule set past its review), so that a front page which can hold only the first
 # few still says those (editions.front_page.data_notes).
-NOTE_CHECKS = ("history_order", "after_edition_date", "results_too_old", "data_age", "after_term", "term_date", "letters_log_ladder", "letters_log_school", "file_open",
+NOTE_CHECKS = ("edition_replaced", "history_order", "after_edition_date", "results_too_old", "data_age", "after_term", "term_date", "letters_log_ladder", "letters_log_school", "file_open",
                "folder_not_read", "own_schools_not_in_gias", "feed_missing", "feed_empty", "feed_set", "ward_spelling",
                "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "term_calendar",
                "fetched_source", "gias_date", "no_summary_rows")
