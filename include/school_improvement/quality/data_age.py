@@ -28,7 +28,23 @@ def _year(start: int) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int]) -> list[Problem]:
+def _touched(f: Feed, la_code: str | None, when) -> str:
+    """Which of the edition's decisions an old GIAS extract decides, for its warning: the LA's schools it lists as
+    open maintained schools (categorised) and open academies (judged for academy concerns)."""
+    df = f.schools
+    if not la_code or df is None or df.empty or "la_code" not in df:
+        return ""
+    mine = df[df["la_code"].astype(str) == str(la_code)]
+    is_open = mine["is_open"].astype(bool) if "is_open" in mine else mine.get("status", "").astype(str).str.startswith("Open")
+    maintained = int((is_open & mine["is_la_maintained"].astype(bool)).sum()) if "is_la_maintained" in mine else 0
+    academies = int((is_open & mine["is_academy"].astype(bool)).sum()) if "is_academy" in mine else 0
+    return (f". It decides which of the LA's schools this edition categorises ({maintained} open maintained schools in "
+            f"it), which it judges as academies ({academies}) and which it takes as closed or converted: a school "
+            f"that opened, closed or became an academy since {when.day} {when:%B %Y} is placed as it was that day, "
+            "and its level, letter or academy concern with it")
+
+
+def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int], la_code: str | None = None) -> list[Problem]:
     """A GIAS extract (or links file) dated after the term, or long before it: schools that opened, closed or
     converted in between are as GIAS said on that day, not as they were in the term. Said, so the reader knows
     which schools may be missing or new and that headteachers' names may be out of date."""
@@ -62,7 +78,8 @@ def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int]) -> list[P
             out.append(problem(f.source, f"the GIAS extract is dated {when:%d %B %Y}, {age} before {term} began "
                           f"({start:%d %B %Y}): schools that opened, closed or became academies since then, and "
                           "new headteachers, are not in it; download this term's extract, or check the schools "
-                          "categorised and the letters' addressees against your own records", "warning", "gias_old"))
+                          "categorised and the letters' addressees against your own records"
+                          + _touched(f, la_code, when), "warning", "gias_old"))
         elif when and f.kind == "gias":
             # In date: still said, so the reader knows which day's list of schools the edition rests on.
             days = (when - start).days
@@ -75,8 +92,8 @@ def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int]) -> list[P
     return out
 
 
-def data_age(feeds: list[Feed], term, published_results: dict, max_age_days: dict | None = None
-             ) -> list[Problem]:
+def data_age(feeds: list[Feed], term, published_results: dict, max_age_days: dict | None = None,
+             la_code: str | None = None) -> list[Problem]:
     """How old each DfE feed's figures are for the term, against the newest that should exist.
 
     `published_results` (rule-set data): per kind, the academic years with no published figures and how many
@@ -89,7 +106,7 @@ def data_age(feeds: list[Feed], term, published_results: dict, max_age_days: dic
             out.append(problem(f.source, f"the academic year of this {FEED_LABELS.get(f.kind, f.kind)} file is unknown "
                           "(not in the file, its name or its data): its figures are used as this term's, unchecked",
                           "warning", "data_age"))
-    out.extend(_gias_dated(feeds, term, max_age_days or {}))
+    out.extend(_gias_dated(feeds, term, max_age_days or {}, la_code))
     for kind, spec in (published_results or {}).items():
         fs = [f for f in feeds if f.kind == kind and f.academic_year]
         if not fs:
