@@ -331,6 +331,7 @@ def replaced_problems(replaced: dict | None, new: dict, term: Term) -> list:
     if not rows:
         return []
     head = Problem("history database", None, None, (
-        f"This edition replaces an earlier edition of {term} whose decisions differ: " + "; ".join(parts)
+        f"This edition replaces an earlier edition of {term} (the last run recorded before it; if that run was not "
+        "published, the edition before it) whose decisions differ: " + "; ".join(parts)
         + ". Each change is listed in data_quality.csv (check edition_change)"), "warning", "edition_replaced")
     return [head, *rows]

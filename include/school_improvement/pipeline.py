@@ -325,6 +325,8 @@ def flag_letters(cfg: RunConfig) -> dict:
     # data_quality.csv (the earlier decisions as the history held them before categorise replaced them).
     held_file = _artefact_dir(cfg, "categorisation") / "held.json"
     held = artefacts.read_json(held_file) if held_file.exists() else None
+    if held is not None and held.get("run_id") == cfg.run_id:
+        held = None  # this run's own earlier attempt (a cleared task), never an edition of its own
     table = cat["table"]
     new = history.decisions(dict(zip(table["urn"], table["category"])) if len(table) else {},
                             _joined(out.letters, "letter"), _joined(out.academy_concerns, "next_step"),
