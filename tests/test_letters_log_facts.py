@@ -84,3 +84,17 @@ def test_a_rule_set_may_stop_the_run_instead():
         _said([letter(A, "warning_notice", date(2025, 5, 6))], strict)
     [p] = err.value.problems
     assert (p.file, p.row, p.column, p.severity) == ("letters_log.csv", 2, "letter", "critical")
+
+
+def test_a_letter_with_no_term_is_said_with_the_term_its_date_gives(tmp_path):
+    from test_la_files import workbook
+    from school_improvement.evidence.la_files import term_date_problems
+    from school_improvement.ingest.feeds import read_feed
+    import datetime as dt
+
+    log = read_feed(workbook(tmp_path / "letters_log.xlsx", "letters_log", [
+        [A, "significant_concerns_letter", "SCL-4", dt.datetime(2025, 4, 10), "Fictional", None],  # Easter holidays
+        [B, "congratulations", "", dt.datetime(2025, 6, 2), "Fictional", "2024-25-summer"]]))
+    [p] = term_date_problems(term_data(TERM, gias=_schools(), letters_log=log))
+    assert (p.file, p.row, p.column, p.check, p.severity) == ("letters_log.xlsx", 2, "term", "term_date", "warning")
+    assert "has no term: the run takes it as 2024-25-spring's" in p.message and "10 April 2025" in p.message

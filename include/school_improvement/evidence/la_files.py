@@ -44,6 +44,17 @@ def term_date_problems(data: TermData) -> list[Problem]:
             continue
         for r in df.to_dict("records"):
             d, stated = r.get(date_col), r.get(term_col)
+            stated = None if stated != stated or str(stated or "").strip() == "" else stated  # NaN in a frame: blank
+            if isinstance(d, date) and not stated:
+                # No term written: the run takes the term its date falls in (a letter signed in the holidays, the
+                # term before), which decides the rung it follows; said, so a blank is not a silent choice.
+                row = int(r["_row"]) if r.get("_row") is not None and r.get("_row") == r.get("_row") else None
+                label = (f"{str(r.get('letter')).replace('_', ' ')} for URN {r.get('urn')}" if kind == "letters_log"
+                         else f"moderation decision for URN {r.get('urn')}")
+                warnings.append(Problem(str(r.get("_source") or data.latest(kind).source), row, term_col, (
+                    f"row {row}: the {label} has no {term_col}: the run takes it as {term_for_date(d)}'s, the term "
+                    f"its {date_col} ({_when(d)}) falls in; write the {term_col} to be sure"), "warning", "term_date"))
+                continue
             if not isinstance(d, date) or not stated:
                 continue
             try:
