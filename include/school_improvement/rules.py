@@ -49,6 +49,13 @@ class DateRange(BaseModel):
     start: date | None = Field(None, alias="from")
     end: date | None = Field(None, alias="to")
 
+    @model_validator(mode="after")
+    def _ordered(self):
+        # `to` before `from` covers no day: the rule set, criterion or indicator would silently never be in force.
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"`to` ({self.end}) is before `from` ({self.start}): it would never be in force")
+        return self
+
     def covers(self, d: date) -> bool:
         return (self.start is None or self.start <= d) and (self.end is None or d <= self.end)
 
@@ -65,10 +72,10 @@ class Evidence(BaseModel):
     min_severity: Severity = "low"
     max_severity: Severity = "high"
     min_count: int = 1
-    within_months: int | None = None
+    within_months: int | None = Field(None, ge=1)
     indicator: str | None = None
     letter_issued: list[str] | None = None
-    within_terms: int | None = None  # letter_issued: how many terms back (this term included) a letter counts
+    within_terms: int | None = Field(None, ge=1)  # letter_issued: how many terms back (this term included) a letter counts
     # Letters only: the evidence counts when the school's categorisation (the LA's risk assessment) is one of these.
     with_category: list[str] | None = None
     # Met only when every one of these is met, e.g. the data and the adviser's confirmation of it.
@@ -179,7 +186,7 @@ class BestFit(BaseModel):
     school_ties: Literal["more_support", "less_support"]
     # A school whose mean of areas is within this of a halfway point (or whose area was tied) is borderline:
     # shown to the adviser for moderation.
-    near_tie_margin: float = 0.0
+    near_tie_margin: float = Field(0.0, ge=0, le=0.5)
     # With no area judged at all.
     no_evidence_level: str
     # How many bullets make a level in an area: at least `min_bullets` of them met (default 1), and at least
@@ -221,7 +228,7 @@ class PlanLevel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     summary: str
     visits: Literal["monthly", "half_termly", "termly", "annual"]
-    laig_reviews_per_term: int = 0
+    laig_reviews_per_term: int = Field(0, ge=0)
 
 
 class PlanException(PlanLevel):
@@ -242,7 +249,7 @@ class PlanException(PlanLevel):
 class Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: str
-    within_days: int
+    within_days: int = Field(ge=1, description="days after the letter: a deadline on or before its date is a typo")
 
 
 class Body(BaseModel):
@@ -271,7 +278,7 @@ class AcademyRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
     indicators: list[Indicator]
     safeguarding_indicators: list[str]
-    route: list[RouteStep]
+    route: list[RouteStep] = Field(min_length=1)  # no step: a concern could never be taken up (the route's first step)
     route_lookback_terms: int = Field(ge=1)
     resolved_letter: str
     safeguarding_route: list[SafeguardingRecipient]
@@ -348,6 +355,10 @@ class RuleSet(BaseModel):
     @model_validator(mode="after")
     def _consistent(self):
         problems = _vocabulary_problems(self)
+        if self.in_force.start is not None and self.review_by < self.in_force.start:
+            problems.append((("review_by",), f"review_by {self.review_by} is before the rule set comes into force "
+                             f"({self.in_force.start}): every term it serves would run past its review date (a "
+                             f"mistyped year?)"))
         if problems:
             raise RuleSetProblems(problems)
         return self
@@ -404,8 +415,18 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
     """Everything the rule set names must be in the vocabulary and in the rule set itself: (where, problem)."""
     v, out = VOCAB, []
     levels, letters, flags = set(rs.levels), set(v.letters), set(v.intelligence_flags)
-    out += [(("levels", i), f"level {lv!r} is not a support level of the vocabulary")
+    out += [(("levels", i), f"level {lv!r} is not a support level of the vocabulary (include/vocabulary.yaml, "
+             f"support_levels: {', '.join(v.support_levels)}; a new level is added there, once)")
             for i, lv in enumerate(rs.levels) if lv not in v.support_levels]
+    # Levels are read least support first (a school's score, ties to less or more support, the top level): listed the
+    # other way (as the Strategy's table lists them, high first) every tie and mean would silently go the wrong way.
+    order = list(v.support_levels)
+    known = [lv for lv in rs.levels if lv in v.support_levels]
+    if len(set(rs.levels)) != len(rs.levels):
+        out.append((("levels",), f"levels {rs.levels} names a level twice"))
+    elif known != sorted(known, key=order.index):
+        out.append((("levels",), f"levels {rs.levels} are not least support first: list them as "
+                    f"{sorted(known, key=order.index)} (the order of include/vocabulary.yaml's support_levels)"))
     out += [(("areas", a), f"area {a!r} is not in the vocabulary") for a in rs.areas if a not in v.areas]
     for name in rs.thresholds:
         if name not in THRESHOLD_NAMES:
@@ -472,6 +493,27 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                 out.append((("criteria", n, "evidence", k, "with_category"),
                             f"criterion {c.id}: with_category applies to letter indicators only (a criterion decides "
                             f"the category, so it cannot depend on it)"))
+    # An id given twice in one list: the letters log's `concern`, evidence.csv and moderation name an indicator by
+    # its id, so one of the two would be shadowed by the other.
+    id_lists = [(("letters", k, "indicators"), f"letter {k}", [i.id for i in r.indicators]) for k, r in rs.letters.items()]
+    id_lists += [(("academy_concerns", "indicators"), "academy_concerns", [i.id for i in rs.academy_concerns.indicators]),
+                 (("overriding", "conditions"), "overriding", [o.id for o in rs.overriding.conditions])]
+    for where, label, given in id_lists:
+        twice = sorted({i for i in given if given.count(i) > 1})
+        if twice:
+            out.append((where, f"{label}: duplicate ids {twice} (each indicator or condition has its own id)"))
+    for k, r in rs.letters.items():
+        seen, at = [k], r.escalates_from
+        while at in rs.letters and at not in seen:
+            seen.append(at)
+            at = rs.letters[at].escalates_from
+        if at == k:
+            out.append((("letters", k, "escalates_from"), f"letter {k}: the ladder goes round in a circle "
+                        f"({' <- '.join([*seen, k])}): no letter on it has a first rung, so none could be due as "
+                        f"the rule set says"))
+        elif r.escalates_from in rs.letters and rs.letters[r.escalates_from].recognition:
+            out.append((("letters", k, "escalates_from"), f"letter {k}: escalates_from {r.escalates_from!r}, a "
+                        f"recognition letter, which is not on the ladder of concern letters"))
     used = {c.area for c in rs.criteria}
     out += [(("areas", a), f"area {a!r} has no criteria: it could never be judged (remove it, or give it bullets)")
             for a in rs.areas if a not in used]
@@ -677,8 +719,18 @@ def _merge(base: dict, child: dict) -> dict:
                                      f"{', '.join(i['id'] for i in existing)})")
                 out["letters"][letter]["indicators"] = [by_id.get(i["id"], i) for i in existing]
         elif key != "in_force" and isinstance(value, dict) and isinstance(out.get(key), dict):
-            merged = _Located({**out[key], **value})
-            merged.where = {**getattr(out[key], "where", {}), **getattr(value, "where", {})}
+            # A key set to null removes the parent's (a letter the LA does not use, a threshold nothing reads): the
+            # rest of the rule set is then checked without it (a rung above it must name another `escalates_from`).
+            dropped = {k for k, v in value.items() if v is None}
+            unknown = dropped - set(out[key])
+            if unknown:
+                where = getattr(value, "where", {})
+                raise RulesError(f"{place}, line {where.get(sorted(unknown)[0], (0, '?'))[1]}: {key}: "
+                                 f"{', '.join(sorted(unknown))} set to null, but {base.get('id')} has no such key to "
+                                 f"remove (its {key}: {', '.join(map(str, out[key]))})")
+            merged = _Located({k: v for k, v in {**out[key], **value}.items() if k not in dropped})
+            merged.where = {k: v for k, v in {**getattr(out[key], "where", {}), **getattr(value, "where", {})}.items()
+                            if k not in dropped}
             merged.file, merged.line = getattr(value, "file", ""), getattr(value, "line", 0)
             out[key] = merged
         else:
@@ -785,8 +837,13 @@ def _threshold_problems(rs: RuleSet, raw: dict, rule_id: str, folder: Path) -> N
         for t in THRESHOLDS_READ.get(ind, ()):
             reads.setdefault(t, set()).add(ind)
     lines = []
+    # Only the file loaded is asked to remove a threshold: one it inherits (a reading that replaced the only letter
+    # naming its indicator) changes nothing and is not the reading's mistake; the reading can drop it with `null`.
+    own = getattr(raw, "file", None)
+    where_given = getattr(raw.get("thresholds"), "where", {})
     for t in rs.thresholds:
-        if t in THRESHOLD_NAMES and t not in reads:
+        inherited = own and t in where_given and where_given[t][0] != own
+        if t in THRESHOLD_NAMES and t not in reads and not inherited:
             readers = sorted(i for i, ts in THRESHOLDS_READ.items() if t in ts)
             where, key = _where(raw, ("thresholds", t))
             lines.append(f"{where + ': ' if where else ''}{key}: read only by the indicator(s) {', '.join(readers)}, "

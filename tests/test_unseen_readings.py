@@ -1,0 +1,114 @@
+"""Readings of the Strategy the project had not seen, written as an adviser at another LA would (helper V's trial
+on real Surrey): each case loaded before and was silently applied the wrong way, crashed, or was refused in words
+that did not say what to do. Each reading is a small draft that `extends: cambs-2021-23`, as the README tells an LA
+to write one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from school_improvement.errors import RulesError
+from school_improvement.rules import load_rule_set_arg
+
+HEAD = "id: {name}\ntitle: A reading\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+
+
+def _reading(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(HEAD.format(name=name) + body, encoding="utf-8")
+    return path
+
+
+REFUSED = [
+    # The Strategy's table lists HIGH first: copied that way, every tie and mean went the other way (7 Surrey
+    # schools moved from low to medium, 2 more Significant Concerns letters), and nothing said so.
+    ("levels-most-support-first", "levels: [high, medium, low]\n",
+     ["line 5", "levels", "not least support first", "['low', 'medium', 'high']", "vocabulary.yaml"]),
+    ("level-twice", "levels: [low, medium, medium, high]\n", ["line 5", "names a level twice"]),
+    ("level-not-in-vocabulary", "levels: [green, amber, red]\n", ["levels[0]", "'green'", "include/vocabulary.yaml"]),
+    # A criterion whose `to` is before its `from` was never in force: the one high school on Surrey went to medium.
+    ("dates-reversed", "criteria_replace:\n  - {id: QE-H6, area: quality_of_education, level: high, wording: x, "
+     "evidence: [{indicator: attainment_consistently_below}], in_force: {from: 2022-09-01, to: 2021-08-31}}\n",
+     ["line 6", "criteria[34] (QE-H6).in_force", "is before `from`", "never be in force"]),
+    # A ladder that goes round: every Significant Concerns letter vanished (11 on Surrey), silently.
+    ("ladder-circle", "letters:\n  significant_concerns_letter:\n    title: SCL\n    escalates_from: significant_concerns\n"
+     "    indicators: [{id: SCL-3, wording: x, evidence: [{intelligence: [finance]}]}]\n",
+     ["line 8", "letters.significant_concerns_letter.escalates_from", "goes round in a circle"]),
+    ("ladder-from-recognition", "letters:\n  significant_concerns_letter:\n    title: SCL\n    escalates_from: congratulations\n"
+     "    indicators: [{id: SCL-3, wording: x, evidence: [{intelligence: [finance]}]}]\n",
+     ["escalates_from 'congratulations', a recognition letter"]),
+    ("indicator-id-twice", "letters:\n  warning_notice:\n    title: WN\n    escalates_from: significant_concerns_letter\n"
+     "    indicators:\n      - {id: WN-2, wording: x, evidence: [{indicator: absence_rising}]}\n"
+     "      - {id: WN-2, wording: y, evidence: [{intelligence: [leaders_not_acting]}]}\n",
+     ["letters.warning_notice.indicators", "duplicate ids ['WN-2']"]),
+    # An empty academy route crashed flag_letters with an IndexError naming no file.
+    ("empty-route", "academy_concerns: {route: []}\n", ["line 5", "academy_concerns.route", "at least 1 item"]),
+    ("deadline-negative", "letter_actions:\n  significant_concerns_letter:\n    - {action: Meet, within_days: -10}\n",
+     ["line 7", "within_days", "greater than or equal to 1"]),
+    ("margin-negative", "best_fit: {near_tie_margin: -0.2}\n", ["best_fit.near_tie_margin", "greater than or equal to 0"]),
+    ("laig-negative", "support_plan:\n  high: {summary: x, visits: monthly, laig_reviews_per_term: -2}\n",
+     ["support_plan.high.laig_reviews_per_term"]),
+    ("null-for-a-key-the-parent-lacks", "letters: {warning_notices: null}\n",
+     ["line 5", "warning_notices set to null", "no such key to remove"]),
+]
+
+
+@pytest.mark.parametrize("case, body, says", REFUSED, ids=[c[0] for c in REFUSED])
+def test_a_reading_the_engine_would_apply_wrongly_is_refused_naming_file_line_and_key(tmp_path, case, body, says):
+    path = _reading(tmp_path, case, body)
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    msg = str(err.value)
+    assert str(path) in msg, msg
+    for s in says:
+        assert s in msg, msg
+    assert "Traceback" not in msg and "errors.pydantic.dev" not in msg
+
+
+def test_a_review_date_before_the_rule_set_comes_into_force_is_refused(tmp_path):
+    path = tmp_path / "v-review.yaml"
+    path.write_text("id: v-review\ntitle: x\nextends: cambs-2021-23\nin_force: {from: 2021-09-01}\n"
+                    "review_by: 2020-08-31\n", encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    assert f"{path}, line 5: review_by" in str(err.value) and "before the rule set comes into force" in str(err.value)
+
+
+def test_a_letter_the_la_does_not_use_is_dropped_with_null_and_the_rest_is_checked_without_it(tmp_path):
+    """An LA without the Warning Notice: `warning_notice: null` drops it; the rung above must then name another
+    rung, and what named it is refused by file and key until it does."""
+    half = _reading(tmp_path, "v-no-wn", "letters: {warning_notice: null}\n")
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(half))
+    msg = str(err.value)
+    assert "letters.significant_concerns.escalates_from: 'warning_notice' is named but is not a letter" in msg, msg
+    assert "letter_actions.warning_notice" in msg and "concerns_remain.letters_met" in msg, msg
+    whole = _reading(tmp_path, "v-no-wn2", "letters:\n  warning_notice: null\n  significant_concerns:\n"
+                     "    title: Significant Concerns (formal)\n    escalates_from: significant_concerns_letter\n"
+                     "    requires_escalation: true\n"
+                     "    indicators: [{id: SC-1, wording: x, evidence: [{indicator: ofsted_inadequate}]}]\n"
+                     "letter_actions: {warning_notice: null}\n"
+                     "concerns_remain: {letters_met: [significant_concerns_letter]}\n")
+    rs = load_rule_set_arg(str(whole))
+    assert "warning_notice" not in rs.letters and "warning_notice" not in rs.letter_actions
+    assert rs.ladder() == ["significant_concerns_letter", "significant_concerns"]
+
+
+def test_a_threshold_the_reading_inherits_and_no_longer_reads_does_not_block_it(tmp_path):
+    """Congratulations replaced whole with CG-2 only: the parent's `disadvantaged_accelerated_points` (read by CG-3
+    alone) was refused, with "remove it" pointing at the parent's file, which the LA does not edit."""
+    body = ("letters:\n  congratulations:\n    title: Congratulations letter\n    recognition: true\n"
+            "    not_for_categories: [medium, high]\n    indicators:\n"
+            "      - {id: CG-2, wording: x, evidence: [{indicator: attainment_significant_improvement}]}\n")
+    path = _reading(tmp_path, "v-cong", body)
+    rs = load_rule_set_arg(str(path))
+    assert [i.id for i in rs.letters["congratulations"].indicators] == ["CG-2"]
+    assert rs.letters["congratulations"].not_for_categories == ["medium", "high"]
+    # the reading's own unread threshold is still refused
+    own = _reading(tmp_path, "v-cong2", body + "thresholds: {disadvantaged_accelerated_points: 3}\n")
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(own))
+    assert f"{own}, line" in str(err.value) and "disadvantaged_accelerated_points" in str(err.value)
