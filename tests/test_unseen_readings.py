@@ -112,3 +112,55 @@ def test_a_threshold_the_reading_inherits_and_no_longer_reads_does_not_block_it(
     with pytest.raises(RulesError) as err:
         load_rule_set_arg(str(own))
     assert f"{own}, line" in str(err.value) and "disadvantaged_accelerated_points" in str(err.value)
+
+
+def _letter_text(drafts: list[dict]) -> str:
+    import re
+
+    from school_improvement.editions import render
+
+    html = render._environment().get_template("letter.html.j2").render(
+        drafts=[{"date_long": "6 October 2025", "head_name": "H", "chair_name": "C", "address_lines": [], **d} for d in drafts],
+        la_name="Northmoor", la_code="990", term="2025-26-autumn", rule_set_id="x", run_date="2025-10-06")
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")
+
+
+def test_a_recognition_letter_named_otherwise_is_drafted_as_congratulations_not_as_concerns():
+    """Letters named otherwise (Northmoor's `letter_of_recognition`): the draft said "I am writing to set out the local
+    authority's significant concerns ... Please confirm within ten school days how the governing body will address
+    these concerns" to a school being congratulated, because the template knew only the name `congratulations`."""
+    from datetime import date
+
+    from factories import gias, judgement, ks2, term_data
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.decisions.letters import flag_letters
+    from school_improvement.rules import load_rule_set
+
+    nm, urn = load_rule_set("northmoor-2024-27"), 998001
+    up = ks2(urn, rwm_exp=75.0, rwm_exp_prev1=62.0, rwm_exp_prev2=60.0)
+    data = term_data("2025-26-autumn", la="990", gias=[dict(gias(urn), la_code="990")], ks2=[up],
+                     adviser_judgements=[judgement(urn, "NM-LM-U1")])
+    out = flag_letters(data, nm, categorise(data, nm, {}).table, {}, date(2025, 10, 6))
+    assert [d["letter"] for d in out.drafts] == ["letter_of_recognition"]
+    text = _letter_text(out.drafts)
+    assert "I am writing to congratulate the school" in text and "We will continue to support" not in text
+    assert "concerns" not in text and "governing body" not in text, text
+
+
+def test_the_letters_opening_and_closing_are_the_rule_sets_words():
+    """The Warning Notice's opening and the "ten school days" request were the template's, by letter name: an LA
+    with another deadline, or letters named otherwise, got Cambridgeshire's words."""
+    from school_improvement.rules import load_rule_set
+
+    cambs = load_rule_set("cambs-2021-23")
+    wn = cambs.letters["warning_notice"]
+    assert "this is a warning notice" in wn.opening and "ten school days" in wn.closing
+    base = {"urn": 1, "school_name": "Example School", "letter_title": "T", "concerns": ["c"], "actions": []}
+    text = _letter_text([{**base, "letter": "warning_notice", "recognition": False, "opening": wn.opening,
+                          "closing": wn.closing}])
+    assert ("this is a warning notice. The local authority has the following concerns about the school, identified "
+            "in our termly review for 2025-26-autumn:") in text and "within ten school days" in text
+    text = _letter_text([{**base, "letter": "notice_of_concern", "recognition": False, "opening": None,
+                          "closing": "Please reply within five school days."}])
+    assert "set out the local authority's significant concerns" in text and "within five school days" in text
+    assert "ten school days" not in text and "warning notice" not in text

@@ -159,6 +159,10 @@ class LetterRule(BaseModel):
     requires_escalation: bool = False
     # Not flagged for schools at these levels of support.
     not_for_categories: list[str] = []
+    # The draft letter's opening sentence and closing request, in the LA's words ("{term}": the term). Unset: a
+    # recognition letter congratulates and a concern letter sets out the concerns; no closing request.
+    opening: str | None = None
+    closing: str | None = None
 
 
 class Overriding(BaseModel):

@@ -270,8 +270,10 @@ def _draft(school: dict, letter: str, title: str, inds: list, note: str, rules: 
     concerns = [f"{i.wording} ({text})" for i, text, _ in inds]
     if note:
         concerns.append(note)
+    rule = rules.letters[letter]
     return {"urn": int(school["urn"]), "school_name": school.get("school_name"), "letter": letter,
-            "letter_title": title, "head_name": head or "[Headteacher's name]",
+            "letter_title": title, "recognition": rule.recognition, "opening": rule.opening, "closing": rule.closing,
+            "head_name": head or "[Headteacher's name]",
             "chair_name": school.get("chair_name") or "[Chair of Governors' name]",
             "address_lines": [str(school[k]) for k in ("street", "town", "postcode") if school.get(k)],
             "concerns": concerns,
