@@ -164,3 +164,56 @@ def test_the_letters_opening_and_closing_are_the_rule_sets_words():
                           "closing": "Please reply within five school days."}])
     assert "set out the local authority's significant concerns" in text and "within five school days" in text
     assert "ten school days" not in text and "warning notice" not in text
+
+
+def test_the_front_page_counts_and_moves_schools_by_the_rule_sets_own_levels():
+    """An LA whose levels are universal / targeted / intensive: the front page listed High, Medium and Low at 0, left
+    out a level no school is at now (128 Surrey schools at universal last term, none now), said "No school changed
+    level" and counted every school as "categorised for the first time"."""
+    import dataclasses
+
+    from test_report import make_inputs
+
+    from school_improvement.editions import report
+
+    rename = {"low": "universal", "medium": "targeted", "high": "intensive"}
+    inputs = make_inputs(12)
+    cat = inputs.categorisation.copy()
+    cat["category"] = cat["category"].map(rename)
+    cat["computed_category"] = cat["category"]
+    cat["previous_category"] = cat["previous_category"].map(rename)
+    cat.loc[cat["category"] == "universal", "category"] = "targeted"  # nobody at universal now
+    history = inputs.history.copy()
+    history["category"] = history["category"].map(rename)
+    now = history["term"] == inputs.term
+    history.loc[now, "category"] = history.loc[now, "urn"].map(cat.set_index("urn")["category"])
+    own = dataclasses.replace(inputs, categorisation=cat, history=history, levels=("universal", "targeted", "intensive"))
+    ctx = report._context(own, "general")
+    rows = {r["level"]: r for r in ctx["level_rows"]}
+    assert list(rows) == ["intensive", "targeted", "universal"], list(rows)
+    assert rows["universal"]["count"] == 0 and rows["universal"]["previous"] > 0 and rows["universal"]["change"] < 0
+    moved = [(m["from"], m["to"]) for m in ctx["movers"]]
+    expected = [(p, c) for p, c in zip(cat["previous_category"], cat["category"]) if p != c]
+    assert sorted(moved) == sorted(expected) and moved, moved
+    assert all(m["more_support"] == (m["to"] == "intensive" or m["from"] == "universal") for m in ctx["movers"])
+    assert ctx["n_new_schools"] == 0
+    assert ctx["transitions"]["columns"] == ["intensive", "targeted"]
+    # the seed's levels, unchanged
+    seed = report._context(inputs, "general")
+    assert [r["level"] for r in seed["level_rows"]] == ["high", "medium", "low"] and seed["movers"]
+
+
+def test_a_draft_flagged_before_letters_carried_their_words_takes_them_from_its_rule_set():
+    """A report re-run on an earlier letters stage (drafts.json without `recognition`): the words come from the rule set
+    that flagged it, so a congratulations letter is not drafted as a concern letter."""
+    from test_report import make_inputs
+
+    from school_improvement.editions.drafts import _draft_context
+
+    import dataclasses
+
+    inputs = dataclasses.replace(make_inputs(4), rule_set_id="cambs-2021-23")
+    old = {"urn": 1, "letter": "congratulations", "date": None}
+    assert _draft_context(inputs, old)["recognition"] is True
+    wn = _draft_context(inputs, {**old, "letter": "warning_notice"})
+    assert wn["recognition"] is False and "this is a warning notice" in wn["opening"] and "ten school days" in wn["closing"]

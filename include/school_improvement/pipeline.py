@@ -348,7 +348,7 @@ def report_inputs(cfg: RunConfig):
     return ReportInputs(
         la_code=cfg.la_code, la_name=cfg.la_name or data.la_name() or cfg.name_of_la(), term=cfg.term,
         rule_set_id=rules.id, data_notes=front_page_notes(dq) + fetched_notes(cfg.run_dir),
-        rule_set_title=rules.title, run_date=cfg.as_of_date(), categorisation=cat["table"],
+        rule_set_title=rules.title, levels=tuple(rules.levels), run_date=cfg.as_of_date(), categorisation=cat["table"],
         evidence=cat["evidence"], decision_evidence=letters.evidence, history=history.category_history(eng, cfg.la_code, cfg.term_obj),
         indicators=indicator_table(cat["table"], read_figures(_artefact_dir(cfg, "evidence"))),
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,

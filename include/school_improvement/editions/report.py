@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cells import LEVEL_LABELS, LEVELS, _is_na, _records, _term_sort_key, _text, _urn_key, _with_int_urn
+from .cells import LEVEL_LABELS, _is_na, _records, _term_sort_key, _text, _urn_key, _with_int_urn
 from .charts import (GAP_CHART_MAX_SCHOOLS, LEVEL_COLOURS, chart_disadvantaged_gap, chart_distribution,
                      chart_vs_national)
 from .confidentiality import general_view
 from .drafts import render_drafts
-from .front_page import (FRONT_ROOMS, LEVEL_RANK, fits_one_page, front_keys, movers, one_line_reason,
+from .front_page import (FRONT_ROOMS, fits_one_page, front_keys, movers, one_line_reason,
                          placed_by_default)
 from .profiles import _bullets, _figures, letter_triggers, table_reasons
 from .render import _layout, _write
@@ -54,6 +54,9 @@ class ReportInputs:
     data_quality: pd.DataFrame
     provenance: pd.DataFrame  # file, kind, academic_year, rows, sha256
     drafts: list[dict] = field(default_factory=list)
+    # The rule set's levels, least support first (an LA's own may be named and counted otherwise): the level table,
+    # the transitions and the movers follow them.
+    levels: tuple[str, ...] = ("low", "medium", "high")
     laig_notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["urn", "meeting_date", "key_points", "notes"]))
     academy_note: str = ""  # e.g. where whistleblowing about an academy is redirected
     # The rule set's own review date: the front page says it, and that the rule set is past it when the term starts
@@ -82,7 +85,8 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     cat = _sorted(inputs.categorisation, ["urn"])
     n = len(cat)
     cats = cat["category"].astype(object).map(_text) if n else pd.Series(dtype=object)
-    levels = [c for c in LEVELS] + sorted(set(cats) - set(LEVELS) - {""})
+    order = list(reversed(inputs.levels))  # most support first, as the report lists them
+    levels = order + sorted(set(cats) - set(order) - {""})
     level_rows = [
         {"level": c, "label": LEVEL_LABELS.get(c, c), "count": int((cats == c).sum()),
          "pct": (100.0 * (cats == c).sum() / n) if n else None}
@@ -105,6 +109,10 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     prev = _previous_term(history, inputs.term)
     if prev:  # last term's counts as last term's report showed them (whole LA, from the history)
         last = history[history["term"] == prev].drop_duplicates("urn", keep="last")["category"].astype(object).map(_text)
+        for c in sorted(set(last) - set(levels) - {""}):  # a level of last term's rule set only: say where it went
+            levels.append(c)
+            level_rows.append({"level": c, "label": LEVEL_LABELS.get(c, c), "count": 0, "pct": 0.0 if n else None,
+                               "by_default": 0})
         for r in level_rows:
             r["previous"] = int((last == r["level"]).sum())
             r["change"] = r["count"] - r["previous"]
@@ -113,8 +121,8 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         before = history[history["term"] == prev].drop_duplicates("urn", keep="last").set_index("urn")["category"]
         from_cat = cat["urn"].map(before).map(lambda v: _text(v) or "new")
         tab = pd.crosstab(from_cat.rename("from"), cats.rename("to"))
-        row_order = [c for c in (*LEVELS, "new") if c in tab.index] + sorted(set(tab.index) - {*LEVELS, "new"})
-        col_order = [c for c in LEVELS if c in tab.columns] + sorted(set(tab.columns) - set(LEVELS))
+        row_order = [c for c in (*order, "new") if c in tab.index] + sorted(set(tab.index) - {*order, "new"})
+        col_order = [c for c in order if c in tab.columns] + sorted(set(tab.columns) - set(order))
         tab = tab.reindex(index=row_order, columns=col_order, fill_value=0)
         transitions = {"previous_term": prev, "columns": col_order,
                        "rows": [{"from": r, "cells": [int(tab.at[r, c]) for c in col_order]} for r in row_order]}
@@ -157,8 +165,8 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
          "schools": [{**s, "short_reason": one_line_reason(s)} for s in _records(cat[cats == c])]}
         for c in levels if (cats == c).any()
     ]
-    moved = movers(cat)
-    new_schools = int(cat["previous_category"].map(lambda v: _text(v) not in LEVEL_RANK).sum()) \
+    moved = movers(cat, inputs.levels)
+    new_schools = int(cat["previous_category"].map(lambda v: _text(v) not in inputs.levels).sum()) \
         if "previous_category" in cat.columns else 0
     academies = _records(_sorted(inputs.academy_concerns, ["urn"]))
     ind_by_urn = ({int(r["urn"]): r for r in _records(_with_int_urn(ind)) if r.get("urn") is not None}
