@@ -217,3 +217,29 @@ def test_a_draft_flagged_before_letters_carried_their_words_takes_them_from_its_
     assert _draft_context(inputs, old)["recognition"] is True
     wn = _draft_context(inputs, {**old, "letter": "warning_notice"})
     assert wn["recognition"] is False and "this is a warning notice" in wn["opening"] and "ten school days" in wn["closing"]
+
+
+def test_a_school_whose_bullets_fall_short_of_the_minimum_is_not_said_to_have_none_met():
+    """`min_bullets: {low: 2}` on Surrey: schools with one low bullet met were placed at the default level with the
+    reason "No bullet was met by the evidence judged (7 data or adviser check(s), none met)"; the bullet met was said
+    only in the borderline line."""
+    from factories import gias, ks2, term_data
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.rules import load_rule_set
+
+    base = load_rule_set("cambs-2021-23")
+    rules = base.model_copy(update={"best_fit": base.best_fit.model_copy(update={"min_bullets": {"low": 2}})})
+    urn = 990777
+    # KS2 well above national (QE-L4 met, one low bullet); nothing else judged.
+    data = term_data(gias=[gias(urn)], ks2=[ks2(urn, rwm_exp=80.0, rwm_exp_prev1=79.0, rwm_exp_prev2=78.0)])
+    row = categorise(data, rules, {}).table.iloc[0]
+    assert row["category"] == "medium"  # the rule set's no-evidence level
+    assert "none met" not in row["reasons"], row["reasons"]
+    assert "No area has as many bullets met as the rule set asks for a level (met: (low) " in row["reasons"]
+    assert "[QE-L4]" in row["reasons"] and "[QE-L4]" in row["reasons_general"]
+    # still counted as placed by default on the front page
+    from school_improvement.editions.front_page import placed_by_default
+
+    assert placed_by_default(dict(row))
+    # with the shipped reading one bullet places the area
+    assert categorise(data, base, {}).table.iloc[0]["category"] == "low"

@@ -214,7 +214,13 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
             judged = sum(c.met is not None and c.measure.startswith(("data", "adviser")) for r in results for c in r.checks)
             text = (f"No bullet was met by the evidence judged ({judged} data or adviser check(s), none met)" if judged else
                     "No criterion could be judged from the evidence available")
-            for out in (reasons, general):
+            # Bullets met, but in no area as many as the rule set's minimum for a level (best_fit.min_bullets /
+            # min_share): "none met" would be untrue, and the bullets would be said nowhere but the borderline.
+            short = [r for r in results if r.met]
+            for out, g in ((reasons, False), (general, True)):
+                if short:
+                    text = (f"No area has as many bullets met as the rule set asks for a level (met: "
+                            + "; ".join(f"({r.level}) {_bullet(r, g)}" for r in short) + ")")
                 out.append(f"{text}: {NO_EVIDENCE_PLACEMENT.format(level=computed)}")
         best_fit_level = computed
         ov_id, ov_text, ov_general = overriding_condition(results, answers, rules)
