@@ -26,7 +26,7 @@ REFUSED = [
     # The Strategy's table lists HIGH first: copied that way, every tie and mean went the other way (7 Surrey
     # schools moved from low to medium, 2 more Significant Concerns letters), and nothing said so.
     ("levels-most-support-first", "levels: [high, medium, low]\n",
-     ["line 5", "levels", "not least support first", "['low', 'medium', 'high']", "vocabulary.yaml"]),
+     ["line 5", "levels", "not least support first", "high, medium, low must be listed as low, medium, high", "vocabulary.yaml"]),
     ("level-twice", "levels: [low, medium, medium, high]\n", ["line 5", "names a level twice"]),
     ("level-not-in-vocabulary", "levels: [green, amber, red]\n", ["levels[0]", "'green'", "include/vocabulary.yaml"]),
     # A criterion whose `to` is before its `from` was never in force: the one high school on Surrey went to medium.
@@ -243,3 +243,16 @@ def test_a_school_whose_bullets_fall_short_of_the_minimum_is_not_said_to_have_no
     assert placed_by_default(dict(row))
     # with the shipped reading one bullet places the area
     assert categorise(data, base, {}).table.iloc[0]["category"] == "low"
+
+
+@pytest.mark.parametrize("levels, refused", [
+    (["low", "medium", "high"], False), (["universal", "targeted", "enhanced", "intensive"], False),
+    (["low", "medium", "enhanced", "high"], False),  # a level of the other scale added between: the LA's own order
+    (["high", "medium", "low"], True), (["intensive", "targeted", "universal"], True), (["low", "high", "medium"], True),
+])
+def test_levels_are_refused_only_when_two_of_one_scale_are_the_wrong_way_round(levels, refused):
+    from school_improvement.rules import _vocabulary_problems, load_rule_set
+
+    rs = load_rule_set("cambs-2021-23").model_copy(update={"levels": levels})
+    said = [m for _, m in _vocabulary_problems(rs) if "least support first" in m]
+    assert bool(said) is refused, said

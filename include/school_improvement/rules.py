@@ -424,13 +424,12 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
             for i, lv in enumerate(rs.levels) if lv not in v.support_levels]
     # Levels are read least support first (a school's score, ties to less or more support, the top level): listed the
     # other way (as the Strategy's table lists them, high first) every tie and mean would silently go the wrong way.
-    order = list(v.support_levels)
-    known = [lv for lv in rs.levels if lv in v.support_levels]
     if len(set(rs.levels)) != len(rs.levels):
         out.append((("levels",), f"levels {rs.levels} names a level twice"))
-    elif known != sorted(known, key=order.index):
-        out.append((("levels",), f"levels {rs.levels} are not least support first: list them as "
-                    f"{sorted(known, key=order.index)} (the order of include/vocabulary.yaml's support_levels)"))
+    for known, right in v.misordered_levels(rs.levels):
+        out.append((("levels",), f"levels {rs.levels} are not least support first: {', '.join(known)} must be listed as "
+                    f"{', '.join(right)} (least support first, the order of include/vocabulary.yaml's "
+                    f"support_level_scales)"))
     out += [(("areas", a), f"area {a!r} is not in the vocabulary") for a in rs.areas if a not in v.areas]
     for name in rs.thresholds:
         if name not in THRESHOLD_NAMES:
