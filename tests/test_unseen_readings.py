@@ -256,3 +256,29 @@ def test_levels_are_refused_only_when_two_of_one_scale_are_the_wrong_way_round(l
     rs = load_rule_set("cambs-2021-23").model_copy(update={"levels": levels})
     said = [m for _, m in _vocabulary_problems(rs) if "least support first" in m]
     assert bool(said) is refused, said
+
+
+def test_a_reading_drops_or_adds_a_bullet_without_copying_every_criterion(tmp_path):
+    """"A bullet the LA drops or adds": a draft could only replace a criterion by id; dropping or adding one meant
+    copying every criterion of the parent into the draft."""
+    path = _reading(tmp_path, "v-bullets", "criteria_remove: [QE-M5]\ncriteria_add:\n"
+                    "  - {id: QE-H8, area: quality_of_education, level: high, wording: \"Disadvantaged pupils' attainment "
+                    "is well below that of other pupils nationally\", evidence: [{indicator: disadvantaged_gap_persistently_wide}]}\n")
+    rs = load_rule_set_arg(str(path))
+    ids = [c.id for c in rs.criteria]
+    from school_improvement.rules import load_rule_set
+
+    assert "QE-M5" not in ids and ids[-1] == "QE-H8" and len(ids) == len(load_rule_set("cambs-2021-23").criteria)
+    for body, says in [
+        ("criteria_remove: [QE-M55]\n", "criteria_remove names unknown criteria ['QE-M55']"),
+        ("criteria_remove: QE-M5\n", "`criteria_remove:` is a list"),
+        ("criteria_add:\n  - {id: QE-M5, area: quality_of_education, level: medium, wording: x, "
+         "evidence: [{indicator: ofsted_dropped}]}\n", "already has (change one with `criteria_replace:`)"),
+        ("criteria_remove: [LM-H1]\n", "overriding condition OV-SAFEGUARDING names unknown criteria ['LM-H1']"),
+        ("criteria_add:\n  - {id: QE-H9, area: quality_of_education, level: highest, wording: x, "
+         "evidence: [{indicator: ofsted_dropped}]}\n", "level 'highest' is not one of"),
+    ]:
+        bad = _reading(tmp_path, "v-bad", body)
+        with pytest.raises(RulesError) as err:
+            load_rule_set_arg(str(bad))
+        assert says in str(err.value) and str(bad) in str(err.value), str(err.value)

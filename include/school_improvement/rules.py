@@ -692,8 +692,9 @@ def _merge(base: dict, child: dict) -> dict:
     out = copy.deepcopy(base)
     place = f"{getattr(child, 'file', 'the rule set')}"
     # A whole list and replacements in it in one file: one would silently undo the other, whichever came last.
-    if "criteria" in child and "criteria_replace" in child:
-        raise RulesError(f"{place}: gives both `criteria:` (the whole list) and `criteria_replace:`; give one")
+    edits = [k for k in ("criteria_replace", "criteria_remove", "criteria_add") if k in child]
+    if "criteria" in child and edits:
+        raise RulesError(f"{place}: gives both `criteria:` (the whole list) and `{edits[0]}:`; give one")
     both = set(child.get("letters_replace") or {}) & set(child.get("letters") or {})
     if both:
         raise RulesError(f"{place}: gives letter(s) {sorted(both)} whole under `letters:` and replaces their indicators "
@@ -708,6 +709,8 @@ def _merge(base: dict, child: dict) -> dict:
                 raise RulesError(f"{place}: criteria_replace names unknown criteria {sorted(unknown)} (it replaces "
                                  f"criteria of {base.get('id')} by id; a new bullet goes in a full `criteria:` list)")
             out["criteria"] = [by_id.get(c["id"], c) for c in out["criteria"]]
+        elif key in ("criteria_remove", "criteria_add"):
+            continue  # after the replacements, below: a bullet the LA drops, or one it adds
         elif key == "letters_replace":
             for letter, indicators in value.items():
                 if letter not in out.get("letters", {}):
@@ -738,6 +741,25 @@ def _merge(base: dict, child: dict) -> dict:
             out[key] = merged
         else:
             out[key] = value
+    have = [c["id"] for c in out.get("criteria", [])]
+    for k in ("criteria_remove", "criteria_add"):
+        if not isinstance(child.get(k) or [], list):
+            raise RulesError(f"{place}: `{k}:` is a list ({'of criterion ids' if k == 'criteria_remove' else 'of criteria'}"
+                             f"), not {child[k]!r}")
+    gone = list(child.get("criteria_remove") or [])
+    unknown = sorted(set(gone) - set(have))
+    if unknown:
+        raise RulesError(f"{place}: criteria_remove names unknown criteria {unknown} (it removes criteria of "
+                         f"{base.get('id')} by id)")
+    if gone:
+        out["criteria"] = [c for c in out["criteria"] if c["id"] not in gone]
+    added = list(child.get("criteria_add") or [])
+    clash = sorted({c.get("id") for c in added if isinstance(c, dict)} & set(have) - set(gone))
+    if clash:
+        raise RulesError(f"{place}: criteria_add gives criteria {clash}, which {base.get('id')} already has (change "
+                         f"one with `criteria_replace:`)")
+    if added:
+        out["criteria"] = [*out["criteria"], *added]
     if isinstance(child, _Located):  # a key the child sets is reported at the child's line
         located = _Located(out)
         located.where = {**getattr(out, "where", {}), **{k: v for k, v in child.where.items() if k in out}}
