@@ -282,3 +282,23 @@ def test_a_reading_drops_or_adds_a_bullet_without_copying_every_criterion(tmp_pa
         with pytest.raises(RulesError) as err:
             load_rule_set_arg(str(bad))
         assert says in str(err.value) and str(bad) in str(err.value), str(err.value)
+
+
+def test_the_levels_chart_colours_a_rule_sets_own_levels_and_stacks_them_most_support_first():
+    """Levels named otherwise were all drawn the same grey, stacked in alphabetical order."""
+    import base64
+
+    import pandas as pd
+
+    from school_improvement.editions.charts import LEVEL_COLOURS, chart_distribution, level_colours
+
+    own = ("universal", "targeted", "enhanced", "intensive")
+    colours = level_colours(own)
+    assert len(set(colours.values())) == 4 and colours["universal"] == LEVEL_COLOURS["low"]
+    assert colours["intensive"] == LEVEL_COLOURS["high"]
+    assert level_colours() == LEVEL_COLOURS
+    history = pd.DataFrame({"urn": [1, 2, 3, 4], "term": "2025-26-autumn", "category": list(own)})
+    uri, alt, counts = chart_distribution(history, "2025-26-autumn", own)
+    assert list(counts.columns) == ["intensive", "enhanced", "targeted", "universal"]
+    svg = base64.b64decode(uri.split(",", 1)[1]).decode()
+    assert all(c in svg for c in colours.values()) and "#999999" not in svg

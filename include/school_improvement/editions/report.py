@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from .cells import LEVEL_LABELS, _is_na, _records, _term_sort_key, _text, _urn_key, _with_int_urn
-from .charts import (GAP_CHART_MAX_SCHOOLS, LEVEL_COLOURS, chart_disadvantaged_gap, chart_distribution,
-                     chart_vs_national)
+from .charts import (GAP_CHART_MAX_SCHOOLS, chart_disadvantaged_gap, chart_distribution, chart_vs_national,
+                     level_colours)
 from .confidentiality import general_view
 from .drafts import render_drafts
 from .front_page import (FRONT_ROOMS, fits_one_page, front_keys, movers, one_line_reason,
@@ -151,7 +151,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         if not letters.empty else []
     )
 
-    dist_uri, dist_alt, _ = chart_distribution(history, inputs.term)
+    dist_uri, dist_alt, _ = chart_distribution(history, inputs.term, inputs.levels)
     charts = {"distribution": {"uri": dist_uri, "alt": dist_alt}}
     ind = inputs.indicators
     if not ind.empty:
@@ -267,7 +267,7 @@ def build_edition(inputs: ReportInputs, out_dir: Path, edition: str) -> list[Pat
         sheets[name.removesuffix(".csv")] = (frame, columns)  # the workbook: the same frames as the CSVs
     from .workbook import write_workbook
 
-    written.append(write_workbook(sheets, out_dir / WORKBOOK_NAME, inputs.run_date, LEVEL_COLOURS))
+    written.append(write_workbook(sheets, out_dir / WORKBOOK_NAME, inputs.run_date, level_colours(inputs.levels)))
 
     path = out_dir / "report.pdf"
     context = _context(view, edition)
