@@ -302,3 +302,33 @@ def test_the_levels_chart_colours_a_rule_sets_own_levels_and_stacks_them_most_su
     assert list(counts.columns) == ["intensive", "enhanced", "targeted", "universal"]
     svg = base64.b64decode(uri.split(",", 1)[1]).decode()
     assert all(c in svg for c in colours.values()) and "#999999" not in svg
+
+
+@pytest.mark.parametrize("case, body, says", [
+    # The same step twice: the route's furthest step taken is found by its code, so it could never pass it.
+    ("route-step-twice", "academy_concerns:\n  route:\n    - {step: academy_meeting, wording: a}\n"
+     "    - {step: academy_meeting, wording: b}\n", ["line 6", "step 'academy_meeting' is given twice"]),
+    # `with_category: []` was read as every level (an empty list is no restriction).
+    ("with-category-empty", "letters_replace:\n  significant_concerns_letter:\n    - {id: SCL-1, wording: x, evidence: "
+     "[{indicator: attainment_declining, with_category: []}]}\n", ["line 7", "(SCL-1).evidence[0]", "names no level"]),
+    ("threshold-above-100", "thresholds: {attainment_below_points: 1000}\n",
+     ["line 5", "thresholds.attainment_below_points", "1000 is above 100"]),
+    ("date-not-iso", "in_force: {from: 01/09/2021}\n", ["line 5", "in_force.from", "YYYY-MM-DD", "'01/09/2021'"]),
+])
+def test_more_mistakes_an_adviser_makes_are_refused_in_their_words(tmp_path, case, body, says):
+    path = _reading(tmp_path, case, body)
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    msg = str(err.value)
+    assert str(path) in msg, msg
+    for s in says:
+        assert s in msg, msg
+
+
+def test_a_reading_that_extends_a_rule_set_not_there_names_the_draft_and_the_nearest(tmp_path):
+    path = tmp_path / "v-typo.yaml"
+    path.write_text("id: v-typo\ntitle: x\nextends: cambs-2021-32\nreview_by: 2026-08-31\n", encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: extends: rule set 'cambs-2021-32' not found") and "did you mean 'cambs-2021-23'" in msg

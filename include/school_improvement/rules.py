@@ -87,6 +87,8 @@ class Evidence(BaseModel):
         if len(kinds) != 1:
             raise ValueError(f"evidence must have exactly one of adviser/intelligence/indicator/letter_issued/all_of, "
                              f"got {kinds}")
+        if self.with_category is not None and not self.with_category:
+            raise ValueError("with_category: [] names no level (read as every level): name the levels, or leave it out")
         if self.all_of and any(e.with_category for e in self.all_of):
             raise ValueError("with_category goes on the all_of, not on one of its parts (it is read only there)")
         if (self.letter_issued is not None) != (self.within_terms is not None):
@@ -326,7 +328,9 @@ class RuleSet(BaseModel):
     review_by: date
     la_codes: list[str] | None = None  # None: any LA without a rule set of its own
     # Numbers, never negative (points, pupils); yes/no or text is refused rather than read as 1 or 0.
-    thresholds: dict[str, Annotated[StrictInt | StrictFloat, Field(ge=0)]]
+    # At most 100: points of a percentage, Attainment 8 points, pupils in a small cohort, years; above it a reading
+    # could never be met (a typo for 10.0, or a figure in another unit).
+    thresholds: dict[str, Annotated[StrictInt | StrictFloat, Field(ge=0, le=100)]]
     levels: list[str]
     areas: dict[str, str]
     best_fit: BestFit
@@ -570,6 +574,9 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
     out += [(("academy_concerns", "safeguarding_route", i, "body"), f"safeguarding route: unknown body {r.body!r}")
             for i, r in enumerate(rs.academy_concerns.safeguarding_route)
             if r.body != "academy_trust" and r.body not in keys]
+    steps = [s.step for s in rs.academy_concerns.route]
+    out += [(("academy_concerns", "route"), f"academy route: step {x!r} is given twice: the route could never pass "
+             f"it (a step taken is recorded by its letters-log code)") for x in sorted({x for x in steps if steps.count(x) > 1})]
     acad_ids = {i.id for i in rs.academy_concerns.indicators}
     out += [(("academy_concerns", "safeguarding_indicators"), f"safeguarding indicator {i!r} is not an academy indicator")
             for i in rs.academy_concerns.safeguarding_indicators if i not in acad_ids]
@@ -679,6 +686,11 @@ def _messages(exc: ValidationError, raw: dict) -> list[str]:
                 msg = "not a key a rule set has here (a typo?): it would be read by nothing"
             elif e["type"] == "missing":
                 msg = f"`{loc[-1]}` is required here and missing"
+            elif loc and loc[0] == "thresholds" and e["type"] == "less_than_equal":
+                msg = (f"{e.get('input')!r} is above 100: no figure read (points of a percentage, Attainment 8 points, "
+                       f"pupils) could reach it, so the reading would never be met (a typo?)")
+            elif e["type"] in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+                msg = f"{msg} (a date is written YYYY-MM-DD, e.g. 2026-08-31), not {e.get('input')!r}"
             elif loc and loc[0] == "thresholds" and e["type"] in ("int_type", "float_type", "int_parsing",
                                                                    "float_parsing"):
                 msg = f"a threshold is a number (points, or pupils), not {e.get('input')!r}"
@@ -773,7 +785,12 @@ def _load_raw(rule_id: str, folder: Path, seen: tuple[str, ...] = ()) -> dict:
     if not path.exists() and (RULES_DIR / f"{rule_id}.yaml").exists():
         path = RULES_DIR / f"{rule_id}.yaml"  # a draft elsewhere may extend a rule set in force
     if not path.exists():
-        raise RulesError(f"rule set {rule_id!r} not found in {folder}")
+        known = sorted({f.stem for d in (folder, RULES_DIR) for f in Path(d).glob("*.yaml")})
+        near = difflib.get_close_matches(rule_id, known, n=1)
+        by = f"{folder / (seen[-1] + '.yaml')}: extends: " if seen else ""  # the draft that names it
+        raise RulesError(f"{by}rule set {rule_id!r} not found in {folder}"
+                         + (f" nor {RULES_DIR}" if Path(folder).resolve() != RULES_DIR.resolve() else "")
+                         + (f" (did you mean {near[0]!r}?)" if near else "") + f"; rule sets: {', '.join(known)}")
     if rule_id in seen:
         raise RulesError(f"rule set {rule_id!r} extends itself via {' -> '.join(seen)}")
     try:
