@@ -332,3 +332,19 @@ def test_a_reading_that_extends_a_rule_set_not_there_names_the_draft_and_the_nea
         load_rule_set_arg(str(path))
     msg = str(err.value)
     assert msg.startswith(f"{path}: extends: rule set 'cambs-2021-32' not found") and "did you mean 'cambs-2021-23'" in msg
+
+
+def test_a_level_code_longer_than_the_historys_column_is_refused_in_the_vocabulary():
+    """A level added to the vocabulary as "intervention_plus" was stored by SQLite and refused by PostgreSQL
+    mid-run ("value too long for type character varying(10)"), after the categorisation was computed."""
+    import yaml
+
+    from school_improvement import history
+    from school_improvement.vocabulary import LEVEL_NAME_MAX, VOCABULARY_FILE, Vocabulary
+
+    assert history.school_terms.c.category.type.length == LEVEL_NAME_MAX
+    assert history.school_terms.c.previous_category.type.length == LEVEL_NAME_MAX
+    raw = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))
+    raw["support_levels"]["intervention_plus"] = "Intervention plus"
+    with pytest.raises(ValueError, match="'intervention_plus'.*longer than 10 characters"):
+        Vocabulary.model_validate(raw)

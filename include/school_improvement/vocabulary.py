@@ -16,6 +16,7 @@ from . import INCLUDE_DIR
 from .errors import RulesError
 
 VOCABULARY_FILE = INCLUDE_DIR / "vocabulary.yaml"
+LEVEL_NAME_MAX = 10  # the history's category / previous_category columns are String(10)
 
 
 class Flag(BaseModel):
@@ -96,6 +97,10 @@ class Vocabulary(BaseModel):
 
     @model_validator(mode="after")
     def _classes_known(self):
+        long = [lv for lv in self.support_levels if len(lv) > LEVEL_NAME_MAX]
+        if long:  # PostgreSQL refuses a longer value mid-run (SQLite would store it): refused here, named
+            raise ValueError(f"support_levels: {long} longer than {LEVEL_NAME_MAX} characters, the history's category "
+                             f"columns (history.school_terms): use a shorter code (its label may be long)")
         for scale in self.support_level_scales:
             if set(scale) - set(self.support_levels):
                 raise ValueError(f"support_level_scales: {sorted(set(scale) - set(self.support_levels))} not in "
