@@ -348,3 +348,19 @@ def test_a_level_code_longer_than_the_historys_column_is_refused_in_the_vocabula
     raw["support_levels"]["intervention_plus"] = "Intervention plus"
     with pytest.raises(ValueError, match="'intervention_plus'.*longer than 10 characters"):
         Vocabulary.model_validate(raw)
+
+
+def test_a_letter_flag_or_area_named_otherwise_says_where_the_codes_are_and_the_nearest():
+    """An LA naming its letters its own way was told only "letter 'x' is not in the vocabulary"."""
+    import tempfile
+
+    for body, says in [("member_alerts: {letters_issued: [warning_notce]}\n",
+                        ["include/vocabulary.yaml, letters:", "did you mean 'warning_notice'?", "added there, once"]),
+                       ("letters_replace:\n  significant_concerns_letter:\n    - {id: SCL-3, wording: x, evidence: "
+                        "[{intelligence: [finances]}]}\n", ["intelligence_flags; did you mean 'finance'?"])]:
+        with tempfile.TemporaryDirectory() as d:
+            path = _reading(Path(d), "v-names", body)
+            with pytest.raises(RulesError) as err:
+                load_rule_set_arg(str(path))
+        for s in says:
+            assert s in str(err.value), str(err.value)

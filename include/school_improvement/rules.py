@@ -434,7 +434,8 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
         out.append((("levels",), f"levels {rs.levels} are not least support first: {', '.join(known)} must be listed as "
                     f"{', '.join(right)} (least support first, the order of include/vocabulary.yaml's "
                     f"support_level_scales)"))
-    out += [(("areas", a), f"area {a!r} is not in the vocabulary") for a in rs.areas if a not in v.areas]
+    out += [(("areas", a), f"area {a!r} is not in the vocabulary (include/vocabulary.yaml, areas: "
+             f"{', '.join(v.areas)}{_nearest(a, v.areas)})") for a in rs.areas if a not in v.areas]
     for name in rs.thresholds:
         if name not in THRESHOLD_NAMES:
             near = difflib.get_close_matches(name, sorted(THRESHOLD_NAMES), n=1)
@@ -542,7 +543,8 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
         for at, e in _leaves(evidence, where):
             if e.adviser and e.adviser not in ids:
                 out.append(((*at, "adviser"), f"{label}: adviser judgement on unknown criterion {e.adviser!r}"))
-            out += [((*at, "intelligence"), f"{label}: unknown intelligence flag {f!r}")
+            out += [((*at, "intelligence"), f"{label}: unknown intelligence flag {f!r} (include/vocabulary.yaml, "
+                     f"intelligence_flags{_nearest(f, flags)})")
                     for f in e.intelligence or [] if f not in flags]
             out += [((*at, "letter_issued"), f"{label}: unknown letter {x!r}") for x in e.letter_issued or []
                     if x not in letters]
@@ -555,7 +557,9 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                      *((("letter_actions", x), x) for x in rs.letter_actions),
                      *((("academy_concerns", "route", i, "step"), s.step) for i, s in enumerate(rs.academy_concerns.route)),
                      (("academy_concerns", "resolved_letter"), rs.academy_concerns.resolved_letter)]
-    out += [(w, f"letter {x!r} is not in the vocabulary") for w, x in named_letters if x not in letters]
+    out += [(w, f"letter {x!r} is not in the vocabulary (include/vocabulary.yaml, letters: {', '.join(v.letters)}"
+             f"{_nearest(x, letters)}; a letter named otherwise is added there, once)")
+            for w, x in named_letters if x not in letters]
     out += [(("letter_actions", x), f"letter_actions for {x!r}, which is not a letter of this rule set: its actions "
              f"would never be drafted") for x in rs.letter_actions if x in letters and x not in rs.letters]
     out += [(w, f"{x!r} is named but is not a letter of this rule set") for w, x in
@@ -581,6 +585,11 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
     out += [(("academy_concerns", "safeguarding_indicators"), f"safeguarding indicator {i!r} is not an academy indicator")
             for i in rs.academy_concerns.safeguarding_indicators if i not in acad_ids]
     return out
+
+
+def _nearest(name: str, known) -> str:
+    near = difflib.get_close_matches(str(name), sorted(known), n=1)
+    return f"; did you mean {near[0]!r}?" if near else ""
 
 
 def _evidence_paths(rs: "RuleSet"):
