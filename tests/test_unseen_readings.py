@@ -364,3 +364,28 @@ def test_a_letter_flag_or_area_named_otherwise_says_where_the_codes_are_and_the_
                 load_rule_set_arg(str(path))
         for s in says:
             assert s in str(err.value), str(err.value)
+
+
+def test_a_reading_of_the_academy_route_shows_in_the_what_if():
+    """A route of two steps (meeting, then escalation): the next step due for an academy whose meeting is in the letters
+    log changes, and the what-if said "0 academies' concerns change"."""
+    from datetime import date
+
+    from factories import absence, gias, letter, term_data
+    from school_improvement.decisions.what_if import compare_rule_sets
+    from school_improvement.rules import load_rule_set
+
+    rules = load_rule_set("cambs-2021-23")
+    route = [s for s in rules.academy_concerns.route if s.step != "academy_formal_letter"]
+    two_steps = rules.model_copy(update={"id": "draft-route", "academy_concerns": rules.academy_concerns.model_copy(
+        update={"route": route})})
+    acad = 990402
+    data = term_data(gias=[gias(990403), gias(acad, type="Academy converter", type_group="Academies", trust="Test Trust",
+                                                is_academy=True, is_la_maintained=False)],
+                     absence=[absence(acad, overall_absence=9.0, persistent_absence=30.0)],
+                     letters_log=[letter(acad, "academy_meeting", date(2025, 6, 1), concern="AC-2")])
+    result = compare_rule_sets(data, rules, two_steps)
+    row = result.table[result.table["urn"] == acad].iloc[0]
+    assert row["academy_concerns_a"] == row["academy_concerns_b"] == "AC-2"
+    assert (row["academy_step_a"], row["academy_step_b"]) == ("academy_formal_letter", "academy_escalation"), row.to_dict()
+    assert "next step under cambs-2021-23: academy_formal_letter; under draft-route: academy_escalation" in row["why"]
