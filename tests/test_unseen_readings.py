@@ -389,3 +389,32 @@ def test_a_reading_of_the_academy_route_shows_in_the_what_if():
     assert row["academy_concerns_a"] == row["academy_concerns_b"] == "AC-2"
     assert (row["academy_step_a"], row["academy_step_b"]) == ("academy_formal_letter", "academy_escalation"), row.to_dict()
     assert "next step under cambs-2021-23: academy_formal_letter; under draft-route: academy_escalation" in row["why"]
+
+
+def test_a_logged_letter_the_rule_set_reads_nowhere_is_said_not_dropped_silently():
+    """An LA that renamed its ladder (notice of concern -> pre-warning letter -> statutory warning notice): a Warning
+    Notice logged last term under the earlier name was read by nothing, so the ladder started again at its first
+    rung with no word (on the demo, the one formal Significant Concerns became a pre-warning letter)."""
+    from datetime import date
+
+    from factories import flag, gias, letter, term_data
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.decisions.letters import flag_letters
+    from school_improvement.rules import load_rule_set
+
+    nm, urn = load_rule_set("northmoor-2024-27"), 998101
+    data = term_data("2025-26-autumn", la="990", gias=[dict(gias(urn), la_code="990")],
+                     la_intelligence=[flag(urn, "finance", "medium")],
+                     letters_log=[letter(urn, "warning_notice", date(2025, 6, 1)),
+                                  letter(urn, "notice_of_concern", date(2025, 6, 1), concern="NM-C2"),
+                                  letter(urn, "significant_concerns_letter", date(2019, 6, 1))])  # long ago: not said
+    out = flag_letters(data, nm, categorise(data, nm, {}).table, {}, date(2025, 10, 6))
+    said = [p for p in out.problems if p.check == "letter_not_in_rule_set"]
+    assert len(said) == 1 and said[0].severity == "warning", [p.message for p in out.problems]
+    assert "'warning_notice'" in said[0].message and f"URN {urn} on 2025-06-01" in said[0].message
+    assert "northmoor-2024-27 reads nowhere" in said[0].message
+    # a letter the rule set reads is not said
+    cambs = load_rule_set("cambs-2021-23")
+    data = term_data(gias=[gias(urn)], letters_log=[letter(urn, "warning_notice", date(2025, 6, 1))])
+    out = flag_letters(data, cambs, categorise(data, cambs, {}).table, {}, date(2025, 10, 6))
+    assert not [p for p in out.problems if p.check == "letter_not_in_rule_set"]

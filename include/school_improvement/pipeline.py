@@ -367,7 +367,7 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
         return dq
     rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
                           "history" if p.check == "history_order" else
-                          "letters_log" if p.check == "academy_route_open" else
+                          "letters_log" if p.check in ("academy_route_open", "letter_not_in_rule_set") else
                           "gias" if str(p.check).startswith(("gias", "school_")) else
                           "results" if p.check in ("national_comparator", "results_too_old") else "adviser_judgements",
                           "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,
