@@ -418,3 +418,35 @@ def test_a_logged_letter_the_rule_set_reads_nowhere_is_said_not_dropped_silently
     data = term_data(gias=[gias(urn)], letters_log=[letter(urn, "warning_notice", date(2025, 6, 1))])
     out = flag_letters(data, cambs, categorise(data, cambs, {}).table, {}, date(2025, 10, 6))
     assert not [p for p in out.problems if p.check == "letter_not_in_rule_set"]
+
+
+def test_schools_last_term_at_levels_of_an_earlier_rule_set_are_not_called_new():
+    """The LA adopts its own reading with its levels renamed: every school was "categorised for the first time" and
+    its direction of travel "new"."""
+    import dataclasses
+    import re
+
+    from test_report import make_inputs
+
+    from school_improvement.decisions.categorise import direction
+    from school_improvement.editions import render, report
+    from school_improvement.rules import load_rule_set
+
+    nm = load_rule_set("northmoor-2024-27")
+    assert direction("medium", "targeted", nm) == "not compared" and direction("", "targeted", nm) == "new"
+    assert direction("universal", "targeted", nm) == "declining"
+    inputs = make_inputs(12)
+    rename = {"low": "universal", "medium": "targeted", "high": "intensive"}
+    cat = inputs.categorisation.copy()
+    cat["category"] = cat["category"].map(rename)
+    history = inputs.history.copy()
+    now = history["term"] == inputs.term
+    history.loc[now, "category"] = history.loc[now, "category"].map(rename)
+    own = dataclasses.replace(inputs, categorisation=cat, history=history, levels=("universal", "targeted", "intensive"))
+    ctx = report._context(own, "general")
+    assert ctx["n_new_schools"] == 0 and ctx["n_other_levels"] == 12 and not ctx["movers"]
+    html = render._environment().get_template("report.html.j2").render(**ctx)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert ("12 schools were last term at levels this rule set does not have (high, low, medium): not compared with "
+            "their level now.") in text, text[:3000]
+    assert "categorised for the first time" not in text

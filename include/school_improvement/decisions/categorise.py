@@ -153,8 +153,10 @@ def visits_planned(level: str, term: Term, rules: RuleSet, flags: "set[str] | fr
 def direction(previous: str | None, current: str, rules: RuleSet, by_default: bool = False) -> str:
     """improving / declining / stable against last term; "new"; "default" when the school moved only
     because no bullet was met (e.g. its results became too old to judge): that says nothing of the school itself."""
-    if not previous or previous not in rules.levels:
+    if not previous:
         return "new"
+    if previous not in rules.levels:  # a level of the rule set before this one (the LA renamed its levels)
+        return "not compared"
     d = rules.level_score(current) - rules.level_score(previous)
     if d and by_default:
         return "default"

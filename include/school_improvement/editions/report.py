@@ -166,7 +166,12 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         for c in levels if (cats == c).any()
     ]
     moved = movers(cat, inputs.levels)
-    new_schools = int(cat["previous_category"].map(lambda v: _text(v) not in inputs.levels).sum()) \
+    # Last term at a level this rule set does not have (the LA changed its rule set, e.g. renamed its levels): not
+    # compared, and not new either.
+    before_levels = cat["previous_category"].map(_text) if "previous_category" in cat.columns else pd.Series(dtype=object)
+    other_levels = sorted({v for v in before_levels if v and v not in inputs.levels})
+    n_other_levels = int(before_levels.isin(other_levels).sum())
+    new_schools = int(cat["previous_category"].map(lambda v: _text(v) == "").sum()) \
         if "previous_category" in cat.columns else 0
     academies = _records(_sorted(inputs.academy_concerns, ["urn"]))
     ind_by_urn = ({int(r["urn"]): r for r in _records(_with_int_urn(ind)) if r.get("urn") is not None}
@@ -217,7 +222,10 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "n_more_support": sum(m["more_support"] and not m["by_default"] for m in moved),
         "n_less_support": sum(not m["more_support"] and not m["by_default"] for m in moved),
         "n_moved_by_default": sum(m["by_default"] for m in moved),
-        "n_new_schools": new_schools,
+        "n_new_schools": new_schools, "n_other_levels": n_other_levels,
+        "other_levels_sentence": (f"{n_other_levels} school{'s were' if n_other_levels != 1 else ' was'} last term at "
+                                  f"{'levels' if len(other_levels) != 1 else 'a level'} this rule set does not have "
+                                  f"({', '.join(other_levels)}): not compared with their level now."),
         **front_keys(inputs, moved, academies, FRONT_ROOMS[0]),
         "gap_chart_max": GAP_CHART_MAX_SCHOOLS,
         "good": good,
