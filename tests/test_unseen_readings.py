@@ -447,6 +447,7 @@ def test_schools_last_term_at_levels_of_an_earlier_rule_set_are_not_called_new()
     assert ctx["n_new_schools"] == 0 and ctx["n_other_levels"] == 12 and not ctx["movers"]
     html = render._environment().get_template("report.html.j2").render(**ctx)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert [r["level"] for r in ctx["level_rows"]] == ["intensive", "targeted", "universal", "high", "medium", "low"]
     assert ("12 schools were last term at levels this rule set does not have (high, low, medium): not compared with "
             "their level now.") in text, text[:3000]
     assert "categorised for the first time" not in text

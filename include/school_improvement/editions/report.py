@@ -86,7 +86,9 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     n = len(cat)
     cats = cat["category"].astype(object).map(_text) if n else pd.Series(dtype=object)
     order = list(reversed(inputs.levels))  # most support first, as the report lists them
-    levels = order + sorted(set(cats) - set(order) - {""})
+    vocab = list(LEVEL_LABELS)  # another rule set's levels: most support first too, by the vocabulary's order
+    others = lambda found: sorted(found, key=lambda c: (-vocab.index(c) if c in vocab else 1, c))  # noqa: E731
+    levels = order + others(set(cats) - set(order) - {""})
     level_rows = [
         {"level": c, "label": LEVEL_LABELS.get(c, c), "count": int((cats == c).sum()),
          "pct": (100.0 * (cats == c).sum() / n) if n else None}
@@ -109,7 +111,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     prev = _previous_term(history, inputs.term)
     if prev:  # last term's counts as last term's report showed them (whole LA, from the history)
         last = history[history["term"] == prev].drop_duplicates("urn", keep="last")["category"].astype(object).map(_text)
-        for c in sorted(set(last) - set(levels) - {""}):  # a level of last term's rule set only: say where it went
+        for c in others(set(last) - set(levels) - {""}):  # a level of last term's rule set only: say where it went
             levels.append(c)
             level_rows.append({"level": c, "label": LEVEL_LABELS.get(c, c), "count": 0, "pct": 0.0 if n else None,
                                "by_default": 0})
