@@ -451,3 +451,34 @@ def test_schools_last_term_at_levels_of_an_earlier_rule_set_are_not_called_new()
     assert ("12 schools were last term at levels this rule set does not have (high, low, medium): not compared with "
             "their level now.") in text, text[:3000]
     assert "categorised for the first time" not in text
+
+
+@pytest.mark.parametrize("case, body, says", [
+    # `absense` left later absence files in use for an earlier term: results from after the term, silently.
+    ("known-kind-typo", "results_known: {year_ended: [ks2, ks4, absense, census]}\n",
+     ["results_known.year_ended", "'absense' is not a feed kind", "did you mean 'absence'"]),
+    ("known-key-typo", "results_known: {years_ended: [ks2]}\n", ["'years_ended' is not a key of results_known"]),
+    ("known-by-typo", "results_known: {dated_rows: {ofsted: {columns: [inspection_date], known_by: term_ends}}}\n",
+     ["results_known.dated_rows.ofsted.known_by", "not 'term_ends'"]),
+    ("published-kind-typo", "published_results:\n  KS2: {not_published: ['2019-20'], lag_years: {autumn: 1}, label: K}\n",
+     ["line 6", "published_results.KS2", "'KS2' is not a feed kind"]),
+    ("published-season-typo", "published_results:\n  ks2: {not_published: ['2019-20'], lag_years: {autum: 1}, label: K}\n",
+     ["'autum' is not a term of the year", "did you mean 'autumn'"]),
+    ("published-year", "published_results:\n  ks2: {not_published: ['2019/20'], lag_years: {autumn: 1}, label: K}\n",
+     ["'2019/20' is not an academic year written like 2019-20"]),
+    ("max-age-typo", "extract_max_age_days: {gais: 60}\n", ["extract_max_age_days.gais", "did you mean 'gias'"]),
+    ("max-age-negative", "extract_max_age_days: {gias: -5}\n", ["-5 is below 1 day"]),
+    ("body-dates-reversed", "escalation_bodies:\n  - {key: regional, name: RSC, from: 2022-07-01, to: 2014-09-01}\n"
+     "  - {key: funding_body, name: F}\n  - {key: ofsted, name: Ofsted}\n", ["escalation body 'RSC'", "never be named"]),
+    # {funding_bodies} raised a KeyError when the edition was built, naming no file.
+    ("whistleblowing-placeholder", "academy_concerns: {whistleblowing: 'Redirect to {funding_bodies}.'}\n",
+     ["academy_concerns.whistleblowing", "{funding_bodies}", "did you mean 'funding_body'"]),
+])
+def test_a_mistake_in_the_operating_blocks_is_refused_not_read_by_nothing(tmp_path, case, body, says):
+    path = _reading(tmp_path, case, body)
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    msg = str(err.value)
+    assert str(path) in msg, msg
+    for s in says:
+        assert s in msg, msg

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -362,7 +363,7 @@ class RuleSet(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        problems = _vocabulary_problems(self)
+        problems = _vocabulary_problems(self) + _operating_problems(self)
         if self.in_force.start is not None and self.review_by < self.in_force.start:
             problems.append((("review_by",), f"review_by {self.review_by} is before the rule set comes into force "
                              f"({self.in_force.start}): every term it serves would run past its review date (a "
@@ -584,6 +585,59 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
     acad_ids = {i.id for i in rs.academy_concerns.indicators}
     out += [(("academy_concerns", "safeguarding_indicators"), f"safeguarding indicator {i!r} is not an academy indicator")
             for i in rs.academy_concerns.safeguarding_indicators if i not in acad_ids]
+    return out
+
+
+def _operating_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
+    """The operating blocks read as plain mappings (results_known, published_results, extract_max_age_days, the
+    escalation bodies, the whistleblowing text): a misspelt key or kind there was read by nothing, e.g. `absense` in
+    `results_known.year_ended` left later absence files in use for an earlier term."""
+    import string
+
+    from .ingest.feeds import FEED_KINDS
+
+    out: list[tuple[tuple, str]] = []
+    kinds = set(FEED_KINDS)
+    yearly = ("ks2", "ks4", "absence", "census")
+
+    def unknown(where, given, known, what):
+        for k in given:
+            if k not in known:
+                out.append(((*where, k) if not isinstance(k, (list, dict)) else where,
+                            f"{k!r} is not {what} ({', '.join(sorted(known))}"
+                            f"{_nearest(k, known)}): it would be read by nothing"))
+
+    rk = rs.results_known or {}
+    unknown(("results_known",), rk, {"year_ended", "dated_rows"}, "a key of results_known")
+    unknown(("results_known", "year_ended"), rk.get("year_ended") or [], set(yearly), "a feed kind of academic years")
+    for kind, spec in (rk.get("dated_rows") or {}).items():
+        unknown(("results_known", "dated_rows"), [kind], kinds, "a feed kind")
+        spec = spec if isinstance(spec, dict) else {}
+        unknown(("results_known", "dated_rows", kind), spec, {"columns", "known_by"}, "a key of dated_rows")
+        if spec.get("known_by", "term_start") not in ("term_start", "term_end", "run_date"):
+            out.append((("results_known", "dated_rows", kind, "known_by"), f"known_by is term_start, term_end or "
+                        f"run_date, not {spec.get('known_by')!r}"))
+    for kind, spec in (rs.published_results or {}).items():
+        unknown(("published_results",), [kind], kinds, "a feed kind")
+        spec = spec if isinstance(spec, dict) else {}
+        unknown(("published_results", kind), spec, {"not_published", "lag_years", "label"}, "a key of published_results")
+        lag = spec.get("lag_years") or {}
+        unknown(("published_results", kind, "lag_years"), lag, {"autumn", "spring", "summer"}, "a term of the year")
+        out += [(("published_results", kind, "lag_years", t), f"{n!r} is not a whole number of years from 0") for t, n in lag.items() if not (isinstance(n, int) and n >= 0)]
+        out += [(("published_results", kind, "not_published"), f"{y!r} is not an academic year written like "
+                 f"2019-20") for y in spec.get("not_published") or []
+                if not re.fullmatch(r"\d{4}-\d{2}", str(y))]
+    unknown(("extract_max_age_days",), rs.extract_max_age_days, {"gias"}, "a dated extract this rule reads")
+    out += [(("extract_max_age_days", k), f"{n} is below 1 day")
+            for k, n in rs.extract_max_age_days.items() if n < 1]
+    for i, b in enumerate(rs.escalation_bodies):
+        if b.start and b.end and b.end < b.start:
+            out.append((("escalation_bodies", i), f"escalation body {b.name!r}: `to` ({b.end}) is before `from` "
+                        f"({b.start}): it would never be named"))
+    keys = {b.key for b in rs.escalation_bodies}
+    fields = {f for _, f, _, _ in string.Formatter().parse(rs.academy_concerns.whistleblowing) if f}
+    out += [(("academy_concerns", "whistleblowing"), f"names {{{f}}}, which is not an escalation body's key "
+             f"({', '.join(sorted(keys))}{_nearest(f, keys)})") for f in sorted(fields - keys)]
     return out
 
 
