@@ -482,3 +482,14 @@ def test_a_mistake_in_the_operating_blocks_is_refused_not_read_by_nothing(tmp_pa
     assert str(path) in msg, msg
     for s in says:
         assert s in msg, msg
+
+
+def test_a_dated_rows_column_the_feed_does_not_have_is_refused(tmp_path):
+    """`inspection_dat`: no Ofsted row was set aside, so an inspection from after the term was used, unsaid."""
+    path = _reading(tmp_path, "v-cols", "results_known:\n  dated_rows:\n"
+                    "    ofsted: {columns: [inspection_dat, oeif_date], known_by: term_end}\n")
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    msg = str(err.value)
+    assert "results_known.dated_rows.ofsted.columns" in msg and "'inspection_dat' is not a date column" in msg, msg
+    assert "did you mean 'inspection_date'" in msg, msg

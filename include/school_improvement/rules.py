@@ -594,7 +594,7 @@ def _operating_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
     `results_known.year_ended` left later absence files in use for an earlier term."""
     import string
 
-    from .ingest.feeds import FEED_KINDS
+    from .ingest.feeds import FEED_KINDS, LA_HELD_COLS, OFSTED_COLS
 
     out: list[tuple[tuple, str]] = []
     kinds = set(FEED_KINDS)
@@ -614,6 +614,12 @@ def _operating_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
         unknown(("results_known", "dated_rows"), [kind], kinds, "a feed kind")
         spec = spec if isinstance(spec, dict) else {}
         unknown(("results_known", "dated_rows", kind), spec, {"columns", "known_by"}, "a key of dated_rows")
+        # A column the feed does not have sets no row aside: the events after the term would be used, unsaid.
+        dated = {c.name for c in [*({"ofsted": OFSTED_COLS}.get(kind) or []), *(LA_HELD_COLS.get(kind) or [])]
+                 if c.type == "date"}
+        if kind in kinds:
+            unknown(("results_known", "dated_rows", kind, "columns"), spec.get("columns") or [], dated,
+                    f"a date column of the {kind} feed")
         if spec.get("known_by", "term_start") not in ("term_start", "term_end", "run_date"):
             out.append((("results_known", "dated_rows", kind, "known_by"), f"known_by is term_start, term_end or "
                         f"run_date, not {spec.get('known_by')!r}"))
