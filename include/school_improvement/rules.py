@@ -41,6 +41,15 @@ OPTIONAL_THRESHOLDS = frozenset({"attendance_low_one_year_points"})
 # a misspelt phase would match no school, and the exception would silently never apply.
 GIAS_PHASES = ("Not applicable", "Nursery", "Primary", "Middle deemed primary", "Secondary", "Middle deemed secondary",
                "16 plus", "All-through")
+# GIAS TypeOfEstablishment names (DfE's code list, the types an LA's schools have): `results_not_compared` matches
+# them exactly, so a name one letter off one of these would match no school and its results would be judged.
+GIAS_TYPES = ("Community school", "Foundation school", "Voluntary aided school", "Voluntary controlled school",
+              "Community special school", "Foundation special school", "Non-maintained special school",
+              "Local authority nursery school", "Pupil referral unit", "Academy converter", "Academy sponsor led",
+              "Academy special converter", "Academy special sponsor led", "Academy alternative provision converter",
+              "Academy alternative provision sponsor led", "Academy 16-19 converter", "Academy 16 to 19 sponsor led",
+              "Free schools", "Free schools special", "Free schools alternative provision", "Free schools 16 to 19",
+              "Studio schools", "University technical college", "City technology college")
 # Evidence keys that only the intelligence kind reads: on another kind they would be loaded and ignored.
 INTELLIGENCE_ONLY = ("min_severity", "max_severity", "min_count", "within_months")
 
@@ -567,6 +576,11 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
             [*((("letters", k, "escalates_from"), r.escalates_from) for k, r in rs.letters.items() if r.escalates_from),
              *((("concerns_remain", "letters_met"), x) for x in rs.concerns_remain.letters_met)]
             if x not in rs.letters]
+    if rs.results_not_compared:
+        out += [(("results_not_compared", "school_types", i), f"{t!r} is not a GIAS type of establishment"
+                 f"{_nearest(t, GIAS_TYPES)} (matched exactly: it would match no school, whose results would then be "
+                 f"judged)") for i, t in enumerate(rs.results_not_compared.school_types)
+                if t not in GIAS_TYPES and difflib.get_close_matches(t, GIAS_TYPES, n=1, cutoff=0.85)]
     out += [(("support_plan_exceptions", i, "phases"), f"support plan exception: {ph!r} is not a GIAS phase of "
              f"education ({', '.join(GIAS_PHASES)}): it would match no school")
             for i, e in enumerate(rs.support_plan_exceptions) for ph in e.phases
