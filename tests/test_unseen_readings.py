@@ -505,3 +505,22 @@ def test_a_special_school_type_one_letter_off_is_refused(tmp_path):
     msg = str(err.value)
     assert "results_not_compared.school_types" in msg and "did you mean 'Community special school'" in msg, msg
     assert "Hospital school" not in msg  # a type not near any known one is the LA's to name
+
+
+@pytest.mark.parametrize("body, says", [
+    # Two digits matched no LA: LA 936 silently kept the seed's rule set, its own reading not applied.
+    ("la_codes: ['93']\n", ["la_codes[0]", "'93' is not an LA code"]),
+    ("la_codes: [936]\n", ["la_codes[0]", "written in quotes (\"936\")"]),
+    # These crashed the loader with a TypeError / AttributeError naming no file.
+    ("criteria_replace: {id: QE-M5}\n", ["`criteria_replace:` is a list of whole entries"]),
+    ("letters_replace: [SCL-1]\n", ["`letters_replace:` maps a letter to its indicators"]),
+    ("letters_replace:\n  significant_concerns_letter: {id: SCL-1}\n", ["`letters_replace: significant_concerns_letter:`"]),
+])
+def test_a_reading_for_an_la_or_of_replacements_in_the_wrong_shape_is_refused(tmp_path, body, says):
+    path = _reading(tmp_path, "v-shape", body)
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    msg = str(err.value)
+    assert str(path) in msg, msg
+    for s in says:
+        assert s in msg, msg

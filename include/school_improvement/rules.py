@@ -438,6 +438,9 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
             for i, lv in enumerate(rs.levels) if lv not in v.support_levels]
     # Levels are read least support first (a school's score, ties to less or more support, the top level): listed the
     # other way (as the Strategy's table lists them, high first) every tie and mean would silently go the wrong way.
+    # An LA code that is not one (two digits, a typo) matches no LA: that LA would silently keep the seed's rule set.
+    out += [(("la_codes", i), f"{c!r} is not an LA code (three digits, e.g. \"936\")")
+            for i, c in enumerate(rs.la_codes or []) if not re.fullmatch(r"\d{3}", str(c))]
     if len(set(rs.levels)) != len(rs.levels):
         out.append((("levels",), f"levels {rs.levels} names a level twice"))
     for known, right in v.misordered_levels(rs.levels):
@@ -769,6 +772,8 @@ def _messages(exc: ValidationError, raw: dict) -> list[str]:
                 msg = "not a key a rule set has here (a typo?): it would be read by nothing"
             elif e["type"] == "missing":
                 msg = f"`{loc[-1]}` is required here and missing"
+            elif loc and loc[0] == "la_codes" and e["type"] == "string_type":
+                msg = f"an LA code is written in quotes (\"{e.get('input')}\"), not as the number {e.get('input')!r}"
             elif loc and loc[0] == "thresholds" and e["type"] == "less_than_equal":
                 msg = (f"{e.get('input')!r} is above 100: no figure read (points of a percentage, Attainment 8 points, "
                        f"pupils) could reach it, so the reading would never be met (a typo?)")
@@ -794,10 +799,17 @@ def _merge(base: dict, child: dict) -> dict:
     if both:
         raise RulesError(f"{place}: gives letter(s) {sorted(both)} whole under `letters:` and replaces their indicators "
                          f"under `letters_replace:`; give one")
+    def items(key, value):  # a list of mappings with an id each, or the draft is refused here, not crashed on
+        if not isinstance(value, list) or not all(isinstance(c, dict) and "id" in c for c in value):
+            raise RulesError(f"{place}: `{key}:` is a list of whole entries, each with its id ({{id: ..., ...}}), "
+                             f"not {value!r}")
+        return value
+
     for key, value in child.items():
         if key == "extends":
             continue
         if key == "criteria_replace":
+            items(key, value)
             by_id = {c["id"]: c for c in value}
             unknown = set(by_id) - {c["id"] for c in out["criteria"]}
             if unknown:
@@ -807,7 +819,11 @@ def _merge(base: dict, child: dict) -> dict:
         elif key in ("criteria_remove", "criteria_add"):
             continue  # after the replacements, below: a bullet the LA drops, or one it adds
         elif key == "letters_replace":
+            if not isinstance(value, dict):
+                raise RulesError(f"{place}: `letters_replace:` maps a letter to its indicators replaced by id "
+                                 f"(<letter>: [{{id: ..., ...}}]), not {value!r}")
             for letter, indicators in value.items():
+                items(f"letters_replace: {letter}", indicators)
                 if letter not in out.get("letters", {}):
                     raise RulesError(f"{place}: letters_replace names letter {letter!r}, which {base.get('id')} does not "
                                      f"have (its letters: {', '.join(out.get('letters', {}))})")
@@ -848,7 +864,7 @@ def _merge(base: dict, child: dict) -> dict:
                          f"{base.get('id')} by id)")
     if gone:
         out["criteria"] = [c for c in out["criteria"] if c["id"] not in gone]
-    added = list(child.get("criteria_add") or [])
+    added = items("criteria_add", child["criteria_add"]) if child.get("criteria_add") else []
     clash = sorted({c.get("id") for c in added if isinstance(c, dict)} & set(have) - set(gone))
     if clash:
         raise RulesError(f"{place}: criteria_add gives criteria {clash}, which {base.get('id')} already has (change "
