@@ -524,3 +524,15 @@ def test_a_reading_for_an_la_or_of_replacements_in_the_wrong_shape_is_refused(tm
     assert str(path) in msg, msg
     for s in says:
         assert s in msg, msg
+
+
+def test_a_what_if_with_another_las_rule_set_says_so():
+    from factories import gias, term_data
+    from school_improvement.decisions.what_if import compare_rule_sets
+    from school_improvement.rules import load_rule_set
+
+    rules = load_rule_set("cambs-2021-23")
+    other = rules.model_copy(update={"id": "draft-936", "la_codes": ["936"]})
+    warnings = compare_rule_sets(term_data(gias=[gias(990501)]), rules, other).warnings
+    assert any("draft-936 serves LA 936, not LA 999" in w for w in warnings), warnings
+    assert not [w for w in compare_rule_sets(term_data(gias=[gias(990501)]), rules, rules).warnings if "serves LA" in w]
