@@ -536,3 +536,23 @@ def test_a_what_if_with_another_las_rule_set_says_so():
     warnings = compare_rule_sets(term_data(gias=[gias(990501)]), rules, other).warnings
     assert any("draft-936 serves LA 936, not LA 999" in w for w in warnings), warnings
     assert not [w for w in compare_rule_sets(term_data(gias=[gias(990501)]), rules, rules).warnings if "serves LA" in w]
+
+
+def test_the_front_page_does_not_say_no_bullet_met_of_schools_with_too_few_for_a_level():
+    import dataclasses
+    import re
+
+    from test_report import make_inputs
+
+    from school_improvement.decisions.categorise import NO_EVIDENCE_PLACEMENT, SHORT_OF_MINIMUM
+    from school_improvement.editions import render, report
+
+    inputs = make_inputs(6)
+    cat = inputs.categorisation.copy()
+    cat.loc[cat["category"] == "medium", "reasons"] = (f"{SHORT_OF_MINIMUM} (met: (low) x [QE-L4]): "
+                                                       + NO_EVIDENCE_PLACEMENT.format(level="medium"))
+    ctx = report._context(dataclasses.replace(inputs, categorisation=cat), "general")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", render._environment().get_template("report.html.j2").render(**ctx)))
+    assert "placed by the Strategy's default (no bullet met, or too few for a level, until an adviser visit)" in text
+    seed = report._context(inputs, "general")
+    assert seed["default_why"] == "no bullet met"

@@ -174,6 +174,8 @@ class Categorisation:
 # The reason a school with no judged area carries; the front page counts these schools apart by it.
 # Said of schools with evidence judged and none met as well as of schools with nothing judged: true of both.
 NO_EVIDENCE_PLACEMENT = "placed at {level}, the rule set's level when no bullet is met, until an adviser visit"
+# Bullets met, but in no area as many as the rule set's minimum for a level (best_fit.min_bullets / min_share).
+SHORT_OF_MINIMUM = "No area has as many bullets met as the rule set asks for a level"
 
 
 def _bullet(r: CriterionResult, general: bool) -> str:
@@ -221,7 +223,7 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
             short = [r for r in results if r.met]
             for out, g in ((reasons, False), (general, True)):
                 if short:
-                    text = (f"No area has as many bullets met as the rule set asks for a level (met: "
+                    text = (f"{SHORT_OF_MINIMUM} (met: "
                             + "; ".join(f"({r.level}) {_bullet(r, g)}" for r in short) + ")")
                 out.append(f"{text}: {NO_EVIDENCE_PLACEMENT.format(level=computed)}")
         best_fit_level = computed

@@ -25,6 +25,7 @@ from .charts import (GAP_CHART_MAX_SCHOOLS, chart_disadvantaged_gap, chart_distr
                      level_colours)
 from .confidentiality import general_view
 from .drafts import render_drafts
+from ..decisions.categorise import SHORT_OF_MINIMUM
 from .front_page import (FRONT_ROOMS, fits_one_page, front_keys, movers, one_line_reason,
                          placed_by_default)
 from .profiles import _bullets, _figures, letter_triggers, table_reasons
@@ -225,6 +226,11 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "n_less_support": sum(not m["more_support"] and not m["by_default"] for m in moved),
         "n_moved_by_default": sum(m["by_default"] for m in moved),
         "n_new_schools": new_schools, "n_other_levels": n_other_levels,
+        # Placed at the default with bullets met, but too few for a level (a rule set's min_bullets): not "none met".
+        **({"default_why": "no bullet met, or too few for a level",
+            "default_because": "no bullet was met, or too few for a level"}
+           if "reasons" in cat and cat["reasons"].astype(str).str.contains(SHORT_OF_MINIMUM, regex=False).any() else
+           {"default_why": "no bullet met", "default_because": "no bullet was met"}),
         "other_levels_sentence": (f"{n_other_levels} school{'s were' if n_other_levels != 1 else ' was'} last term at "
                                   f"{'levels' if len(other_levels) != 1 else 'a level'} this rule set does not have "
                                   f"({', '.join(other_levels)}): not compared with their level now."),
