@@ -556,3 +556,15 @@ def test_the_front_page_does_not_say_no_bullet_met_of_schools_with_too_few_for_a
     assert "placed by the Strategy's default (no bullet met, or too few for a level, until an adviser visit)" in text
     seed = report._context(inputs, "general")
     assert seed["default_why"] == "no bullet met"
+
+
+def test_a_what_if_between_rule_sets_with_different_levels_says_so():
+    """Cambridgeshire against a reading with its levels renamed: "172 change category", every school, and no word why."""
+    from factories import gias, term_data
+    from school_improvement.decisions.what_if import compare_rule_sets
+    from school_improvement.rules import load_rule_set
+
+    a, b = load_rule_set("cambs-2021-23"), load_rule_set("northmoor-2024-27")
+    warnings = compare_rule_sets(term_data(gias=[gias(990501)]), a, b).warnings
+    assert any("different levels (cambs-2021-23: low, medium, high; northmoor-2024-27: universal" in w for w in warnings)
+    assert not [w for w in compare_rule_sets(term_data(gias=[gias(990501)]), a, a).warnings if "different levels" in w]

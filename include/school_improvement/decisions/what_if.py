@@ -129,6 +129,10 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
     on = data.term.reference_date
     warnings += [f"The rule set {r.id} is in force {r.in_force}, not on {on} ({data.term}): this term is judged by "
                  f"rules dated for other terms" for r in (rules_a, rules_b) if not r.in_force.covers(on)]
+    if list(rules_a.levels) != list(rules_b.levels):  # e.g. renamed: every school "changes category" by name alone
+        warnings.append(f"The two rule sets have different levels ({rules_a.id}: {', '.join(rules_a.levels)}; "
+                        f"{rules_b.id}: {', '.join(rules_b.levels)}): a school's category changes by its level's name "
+                        f"too, so compare the counts at each level")
     warnings += [f"The rule set {r.id} serves LA {', '.join(r.la_codes)}, not LA {data.la_code}: this LA is judged by "
                  f"another LA's rules" for r in (rules_a, rules_b) if r.la_codes and str(data.la_code) not in r.la_codes]
     return WhatIf(pd.DataFrame(rows, columns=WHAT_IF_COLUMNS), len(set(ta.index) | set(tb.index)), rules_a, rules_b,
