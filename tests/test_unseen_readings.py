@@ -568,3 +568,14 @@ def test_a_what_if_between_rule_sets_with_different_levels_says_so():
     warnings = compare_rule_sets(term_data(gias=[gias(990501)]), a, b).warnings
     assert any("different levels (cambs-2021-23: low, medium, high; northmoor-2024-27: universal" in w for w in warnings)
     assert not [w for w in compare_rule_sets(term_data(gias=[gias(990501)]), a, a).warnings if "different levels" in w]
+
+
+def test_a_letters_opening_with_a_placeholder_the_draft_does_not_fill_is_refused(tmp_path):
+    path = _reading(tmp_path, "v-open", "letters:\n  congratulations:\n    title: C\n    recognition: true\n"
+                    "    opening: \"Dear {school}, congratulations on {term}\"\n"
+                    "    indicators: [{id: CG-2, wording: x, evidence: [{indicator: attainment_significant_improvement}]}]\n"
+                    "thresholds: {disadvantaged_accelerated_points: null}\n")
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    msg = str(err.value)
+    assert "letters.congratulations.opening" in msg and "names {school}" in msg and "{term}}" not in msg, msg

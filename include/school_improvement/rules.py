@@ -657,6 +657,14 @@ def _operating_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
         if b.start and b.end and b.end < b.start:
             out.append((("escalation_bodies", i), f"escalation body {b.name!r}: `to` ({b.end}) is before `from` "
                         f"({b.start}): it would never be named"))
+    for name, r in rs.letters.items():  # the drafts fill {term} only: another placeholder would go out as typed
+        for part in ("opening", "closing"):
+            try:
+                named = {f for _, f, _, _ in string.Formatter().parse(getattr(r, part) or "") if f}
+            except ValueError as err:
+                named = {f"(unbalanced braces: {err})"}
+            out += [(("letters", name, part), f"names {{{f}}}: a draft letter fills only {{term}}, so it would go out "
+                     f"as typed") for f in sorted(named - {"term"})]
     keys = {b.key for b in rs.escalation_bodies}
     fields = {f for _, f, _, _ in string.Formatter().parse(rs.academy_concerns.whistleblowing) if f}
     out += [(("academy_concerns", "whistleblowing"), f"names {{{f}}}, which is not an escalation body's key "
