@@ -266,7 +266,7 @@ def run_compare(args: argparse.Namespace) -> int:
         return 1
     print(f"{out['schools']} schools compared under {args.rules[0]} and {args.rules[1]}: "
           f"{out['category_changes']} change category, {out['letter_changes']} change letter; "
-          f"{out.get('academy_changes', 0)} academies' concerns change; {out.get('alert_changes', 0)} schools' "
+          f"{out.get('academy_changes', 0)} academies' concerns or next step change; {out.get('alert_changes', 0)} schools' "
           f"member alerts change.")
     print(f"  {Path(out['folder']) / 'compare.csv'}\n  {Path(out['folder']) / 'compare.pdf'}")
     return 0

@@ -383,7 +383,7 @@ def report_inputs(cfg: RunConfig):
     return ReportInputs(
         la_code=cfg.la_code, la_name=cfg.la_name or data.la_name() or cfg.name_of_la(), term=cfg.term,
         rule_set_id=rules.id, data_notes=front_page_notes(dq) + fetched_notes(cfg.run_dir),
-        rule_set_title=rules.title, run_date=cfg.as_of_date(), categorisation=cat["table"],
+        rule_set_title=rules.title, levels=tuple(rules.levels), run_date=cfg.as_of_date(), categorisation=cat["table"],
         evidence=cat["evidence"], decision_evidence=letters.evidence, history=history.category_history(eng, cfg.la_code, cfg.term_obj),
         indicators=indicator_table(cat["table"], read_figures(_artefact_dir(cfg, "evidence"))),
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
@@ -403,7 +403,7 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
     rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
                           "history" if p.check in ("history_order", "edition_replaced", "edition_change") else
                           "letters_log" if p.check in ("academy_route_open", "letters_log_ladder",
-                                                       "letters_log_school") else
+                                                       "letters_log_school", "letter_not_in_rule_set") else
                           "gias" if str(p.check).startswith(("gias", "school_")) else
                           "results" if p.check in ("national_comparator", "results_too_old") else "adviser_judgements",
                           "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,15 @@ OPTIONAL_THRESHOLDS = frozenset({"attendance_low_one_year_points"})
 # a misspelt phase would match no school, and the exception would silently never apply.
 GIAS_PHASES = ("Not applicable", "Nursery", "Primary", "Middle deemed primary", "Secondary", "Middle deemed secondary",
                "16 plus", "All-through")
+# GIAS TypeOfEstablishment names (DfE's code list, the types an LA's schools have): `results_not_compared` matches
+# them exactly, so a name one letter off one of these would match no school and its results would be judged.
+GIAS_TYPES = ("Community school", "Foundation school", "Voluntary aided school", "Voluntary controlled school",
+              "Community special school", "Foundation special school", "Non-maintained special school",
+              "Local authority nursery school", "Pupil referral unit", "Academy converter", "Academy sponsor led",
+              "Academy special converter", "Academy special sponsor led", "Academy alternative provision converter",
+              "Academy alternative provision sponsor led", "Academy 16-19 converter", "Academy 16 to 19 sponsor led",
+              "Free schools", "Free schools special", "Free schools alternative provision", "Free schools 16 to 19",
+              "Studio schools", "University technical college", "City technology college")
 # Evidence keys that only the intelligence kind reads: on another kind they would be loaded and ignored.
 INTELLIGENCE_ONLY = ("min_severity", "max_severity", "min_count", "within_months")
 
@@ -48,6 +58,13 @@ class DateRange(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     start: date | None = Field(None, alias="from")
     end: date | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        # `to` before `from` covers no day: the rule set, criterion or indicator would silently never be in force.
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"`to` ({self.end}) is before `from` ({self.start}): it would never be in force")
+        return self
 
     def covers(self, d: date) -> bool:
         return (self.start is None or self.start <= d) and (self.end is None or d <= self.end)
@@ -65,10 +82,10 @@ class Evidence(BaseModel):
     min_severity: Severity = "low"
     max_severity: Severity = "high"
     min_count: int = 1
-    within_months: int | None = None
+    within_months: int | None = Field(None, ge=1)
     indicator: str | None = None
     letter_issued: list[str] | None = None
-    within_terms: int | None = None  # letter_issued: how many terms back (this term included) a letter counts
+    within_terms: int | None = Field(None, ge=1)  # letter_issued: how many terms back (this term included) a letter counts
     # Letters only: the evidence counts when the school's categorisation (the LA's risk assessment) is one of these.
     with_category: list[str] | None = None
     # Met only when every one of these is met, e.g. the data and the adviser's confirmation of it.
@@ -80,6 +97,8 @@ class Evidence(BaseModel):
         if len(kinds) != 1:
             raise ValueError(f"evidence must have exactly one of adviser/intelligence/indicator/letter_issued/all_of, "
                              f"got {kinds}")
+        if self.with_category is not None and not self.with_category:
+            raise ValueError("with_category: [] names no level (read as every level): name the levels, or leave it out")
         if self.all_of and any(e.with_category for e in self.all_of):
             raise ValueError("with_category goes on the all_of, not on one of its parts (it is read only there)")
         if (self.letter_issued is not None) != (self.within_terms is not None):
@@ -152,6 +171,10 @@ class LetterRule(BaseModel):
     requires_escalation: bool = False
     # Not flagged for schools at these levels of support.
     not_for_categories: list[str] = []
+    # The draft letter's opening sentence and closing request, in the LA's words ("{term}": the term). Unset: a
+    # recognition letter congratulates and a concern letter sets out the concerns; no closing request.
+    opening: str | None = None
+    closing: str | None = None
 
 
 class Overriding(BaseModel):
@@ -179,7 +202,7 @@ class BestFit(BaseModel):
     school_ties: Literal["more_support", "less_support"]
     # A school whose mean of areas is within this of a halfway point (or whose area was tied) is borderline:
     # shown to the adviser for moderation.
-    near_tie_margin: float = 0.0
+    near_tie_margin: float = Field(0.0, ge=0, le=0.5)
     # With no area judged at all.
     no_evidence_level: str
     # How many bullets make a level in an area: at least `min_bullets` of them met (default 1), and at least
@@ -221,7 +244,7 @@ class PlanLevel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     summary: str
     visits: Literal["monthly", "half_termly", "termly", "annual"]
-    laig_reviews_per_term: int = 0
+    laig_reviews_per_term: int = Field(0, ge=0)
 
 
 class PlanException(PlanLevel):
@@ -242,7 +265,7 @@ class PlanException(PlanLevel):
 class Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: str
-    within_days: int
+    within_days: int = Field(ge=1, description="days after the letter: a deadline on or before its date is a typo")
 
 
 class Body(BaseModel):
@@ -271,7 +294,7 @@ class AcademyRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
     indicators: list[Indicator]
     safeguarding_indicators: list[str]
-    route: list[RouteStep]
+    route: list[RouteStep] = Field(min_length=1)  # no step: a concern could never be taken up (the route's first step)
     route_lookback_terms: int = Field(ge=1)
     resolved_letter: str
     safeguarding_route: list[SafeguardingRecipient]
@@ -323,7 +346,9 @@ class RuleSet(BaseModel):
     review_by: date
     la_codes: list[str] | None = None  # None: any LA without a rule set of its own
     # Numbers, never negative (points, pupils); yes/no or text is refused rather than read as 1 or 0.
-    thresholds: dict[str, Annotated[StrictInt | StrictFloat, Field(ge=0)]]
+    # At most 100: points of a percentage, Attainment 8 points, pupils in a small cohort, years; above it a reading
+    # could never be met (a typo for 10.0, or a figure in another unit).
+    thresholds: dict[str, Annotated[StrictInt | StrictFloat, Field(ge=0, le=100)]]
     levels: list[str]
     areas: dict[str, str]
     best_fit: BestFit
@@ -356,7 +381,11 @@ class RuleSet(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        problems = _vocabulary_problems(self)
+        problems = _vocabulary_problems(self) + _operating_problems(self)
+        if self.in_force.start is not None and self.review_by < self.in_force.start:
+            problems.append((("review_by",), f"review_by {self.review_by} is before the rule set comes into force "
+                             f"({self.in_force.start}): every term it serves would run past its review date (a "
+                             f"mistyped year?)"))
         if problems:
             raise RuleSetProblems(problems)
         return self
@@ -413,9 +442,22 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
     """Everything the rule set names must be in the vocabulary and in the rule set itself: (where, problem)."""
     v, out = VOCAB, []
     levels, letters, flags = set(rs.levels), set(v.letters), set(v.intelligence_flags)
-    out += [(("levels", i), f"level {lv!r} is not a support level of the vocabulary")
+    out += [(("levels", i), f"level {lv!r} is not a support level of the vocabulary (include/vocabulary.yaml, "
+             f"support_levels: {', '.join(v.support_levels)}; a new level is added there, once)")
             for i, lv in enumerate(rs.levels) if lv not in v.support_levels]
-    out += [(("areas", a), f"area {a!r} is not in the vocabulary") for a in rs.areas if a not in v.areas]
+    # Levels are read least support first (a school's score, ties to less or more support, the top level): listed the
+    # other way (as the Strategy's table lists them, high first) every tie and mean would silently go the wrong way.
+    # An LA code that is not one (two digits, a typo) matches no LA: that LA would silently keep the seed's rule set.
+    out += [(("la_codes", i), f"{c!r} is not an LA code (three digits, e.g. \"936\")")
+            for i, c in enumerate(rs.la_codes or []) if not re.fullmatch(r"\d{3}", str(c))]
+    if len(set(rs.levels)) != len(rs.levels):
+        out.append((("levels",), f"levels {rs.levels} names a level twice"))
+    for known, right in v.misordered_levels(rs.levels):
+        out.append((("levels",), f"levels {rs.levels} are not least support first: {', '.join(known)} must be listed as "
+                    f"{', '.join(right)} (least support first, the order of include/vocabulary.yaml's "
+                    f"support_level_scales)"))
+    out += [(("areas", a), f"area {a!r} is not in the vocabulary (include/vocabulary.yaml, areas: "
+             f"{', '.join(v.areas)}{_nearest(a, v.areas)})") for a in rs.areas if a not in v.areas]
     for name in rs.thresholds:
         if name not in THRESHOLD_NAMES:
             near = difflib.get_close_matches(name, sorted(THRESHOLD_NAMES), n=1)
@@ -481,6 +523,27 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                 out.append((("criteria", n, "evidence", k, "with_category"),
                             f"criterion {c.id}: with_category applies to letter indicators only (a criterion decides "
                             f"the category, so it cannot depend on it)"))
+    # An id given twice in one list: the letters log's `concern`, evidence.csv and moderation name an indicator by
+    # its id, so one of the two would be shadowed by the other.
+    id_lists = [(("letters", k, "indicators"), f"letter {k}", [i.id for i in r.indicators]) for k, r in rs.letters.items()]
+    id_lists += [(("academy_concerns", "indicators"), "academy_concerns", [i.id for i in rs.academy_concerns.indicators]),
+                 (("overriding", "conditions"), "overriding", [o.id for o in rs.overriding.conditions])]
+    for where, label, given in id_lists:
+        twice = sorted({i for i in given if given.count(i) > 1})
+        if twice:
+            out.append((where, f"{label}: duplicate ids {twice} (each indicator or condition has its own id)"))
+    for k, r in rs.letters.items():
+        seen, at = [k], r.escalates_from
+        while at in rs.letters and at not in seen:
+            seen.append(at)
+            at = rs.letters[at].escalates_from
+        if at == k:
+            out.append((("letters", k, "escalates_from"), f"letter {k}: the ladder goes round in a circle "
+                        f"({' <- '.join([*seen, k])}): no letter on it has a first rung, so none could be due as "
+                        f"the rule set says"))
+        elif r.escalates_from in rs.letters and rs.letters[r.escalates_from].recognition:
+            out.append((("letters", k, "escalates_from"), f"letter {k}: escalates_from {r.escalates_from!r}, a "
+                        f"recognition letter, which is not on the ladder of concern letters"))
     used = {c.area for c in rs.criteria}
     out += [(("areas", a), f"area {a!r} has no criteria: it could never be judged (remove it, or give it bullets)")
             for a in rs.areas if a not in used]
@@ -502,7 +565,8 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
         for at, e in _leaves(evidence, where):
             if e.adviser and e.adviser not in ids:
                 out.append(((*at, "adviser"), f"{label}: adviser judgement on unknown criterion {e.adviser!r}"))
-            out += [((*at, "intelligence"), f"{label}: unknown intelligence flag {f!r}")
+            out += [((*at, "intelligence"), f"{label}: unknown intelligence flag {f!r} (include/vocabulary.yaml, "
+                     f"intelligence_flags{_nearest(f, flags)})")
                     for f in e.intelligence or [] if f not in flags]
             out += [((*at, "letter_issued"), f"{label}: unknown letter {x!r}") for x in e.letter_issued or []
                     if x not in letters]
@@ -515,13 +579,20 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                      *((("letter_actions", x), x) for x in rs.letter_actions),
                      *((("academy_concerns", "route", i, "step"), s.step) for i, s in enumerate(rs.academy_concerns.route)),
                      (("academy_concerns", "resolved_letter"), rs.academy_concerns.resolved_letter)]
-    out += [(w, f"letter {x!r} is not in the vocabulary") for w, x in named_letters if x not in letters]
+    out += [(w, f"letter {x!r} is not in the vocabulary (include/vocabulary.yaml, letters: {', '.join(v.letters)}"
+             f"{_nearest(x, letters)}; a letter named otherwise is added there, once)")
+            for w, x in named_letters if x not in letters]
     out += [(("letter_actions", x), f"letter_actions for {x!r}, which is not a letter of this rule set: its actions "
              f"would never be drafted") for x in rs.letter_actions if x in letters and x not in rs.letters]
     out += [(w, f"{x!r} is named but is not a letter of this rule set") for w, x in
             [*((("letters", k, "escalates_from"), r.escalates_from) for k, r in rs.letters.items() if r.escalates_from),
              *((("concerns_remain", "letters_met"), x) for x in rs.concerns_remain.letters_met)]
             if x not in rs.letters]
+    if rs.results_not_compared:
+        out += [(("results_not_compared", "school_types", i), f"{t!r} is not a GIAS type of establishment"
+                 f"{_nearest(t, GIAS_TYPES)} (matched exactly: it would match no school, whose results would then be "
+                 f"judged)") for i, t in enumerate(rs.results_not_compared.school_types)
+                if t not in GIAS_TYPES and difflib.get_close_matches(t, GIAS_TYPES, n=1, cutoff=0.85)]
     out += [(("support_plan_exceptions", i, "phases"), f"support plan exception: {ph!r} is not a GIAS phase of "
              f"education ({', '.join(GIAS_PHASES)}): it would match no school")
             for i, e in enumerate(rs.support_plan_exceptions) for ph in e.phases
@@ -534,10 +605,85 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
     out += [(("academy_concerns", "safeguarding_route", i, "body"), f"safeguarding route: unknown body {r.body!r}")
             for i, r in enumerate(rs.academy_concerns.safeguarding_route)
             if r.body != "academy_trust" and r.body not in keys]
+    steps = [s.step for s in rs.academy_concerns.route]
+    out += [(("academy_concerns", "route"), f"academy route: step {x!r} is given twice: the route could never pass "
+             f"it (a step taken is recorded by its letters-log code)") for x in sorted({x for x in steps if steps.count(x) > 1})]
     acad_ids = {i.id for i in rs.academy_concerns.indicators}
     out += [(("academy_concerns", "safeguarding_indicators"), f"safeguarding indicator {i!r} is not an academy indicator")
             for i in rs.academy_concerns.safeguarding_indicators if i not in acad_ids]
     return out
+
+
+def _operating_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
+    """The operating blocks read as plain mappings (results_known, published_results, extract_max_age_days, the
+    escalation bodies, the whistleblowing text): a misspelt key or kind there was read by nothing, e.g. `absense` in
+    `results_known.year_ended` left later absence files in use for an earlier term."""
+    import string
+
+    from .ingest.feeds import FEED_KINDS, LA_HELD_COLS, OFSTED_COLS
+
+    out: list[tuple[tuple, str]] = []
+    kinds = set(FEED_KINDS)
+    yearly = ("ks2", "ks4", "absence", "census")
+
+    def unknown(where, given, known, what):
+        for k in given:
+            if k not in known:
+                out.append(((*where, k) if not isinstance(k, (list, dict)) else where,
+                            f"{k!r} is not {what} ({', '.join(sorted(known))}"
+                            f"{_nearest(k, known)}): it would be read by nothing"))
+
+    rk = rs.results_known or {}
+    unknown(("results_known",), rk, {"year_ended", "dated_rows"}, "a key of results_known")
+    unknown(("results_known", "year_ended"), rk.get("year_ended") or [], set(yearly), "a feed kind of academic years")
+    for kind, spec in (rk.get("dated_rows") or {}).items():
+        unknown(("results_known", "dated_rows"), [kind], kinds, "a feed kind")
+        spec = spec if isinstance(spec, dict) else {}
+        unknown(("results_known", "dated_rows", kind), spec, {"columns", "known_by"}, "a key of dated_rows")
+        # A column the feed does not have sets no row aside: the events after the term would be used, unsaid.
+        dated = {c.name for c in [*({"ofsted": OFSTED_COLS}.get(kind) or []), *(LA_HELD_COLS.get(kind) or [])]
+                 if c.type == "date"}
+        if kind in kinds:
+            unknown(("results_known", "dated_rows", kind, "columns"), spec.get("columns") or [], dated,
+                    f"a date column of the {kind} feed")
+        if spec.get("known_by", "term_start") not in ("term_start", "term_end", "run_date"):
+            out.append((("results_known", "dated_rows", kind, "known_by"), f"known_by is term_start, term_end or "
+                        f"run_date, not {spec.get('known_by')!r}"))
+    for kind, spec in (rs.published_results or {}).items():
+        unknown(("published_results",), [kind], kinds, "a feed kind")
+        spec = spec if isinstance(spec, dict) else {}
+        unknown(("published_results", kind), spec, {"not_published", "lag_years", "label"}, "a key of published_results")
+        lag = spec.get("lag_years") or {}
+        unknown(("published_results", kind, "lag_years"), lag, {"autumn", "spring", "summer"}, "a term of the year")
+        out += [(("published_results", kind, "lag_years", t), f"{n!r} is not a whole number of years from 0") for t, n in lag.items() if not (isinstance(n, int) and n >= 0)]
+        out += [(("published_results", kind, "not_published"), f"{y!r} is not an academic year written like "
+                 f"2019-20") for y in spec.get("not_published") or []
+                if not re.fullmatch(r"\d{4}-\d{2}", str(y))]
+    unknown(("extract_max_age_days",), rs.extract_max_age_days, {"gias"}, "a dated extract this rule reads")
+    out += [(("extract_max_age_days", k), f"{n} is below 1 day")
+            for k, n in rs.extract_max_age_days.items() if n < 1]
+    for i, b in enumerate(rs.escalation_bodies):
+        if b.start and b.end and b.end < b.start:
+            out.append((("escalation_bodies", i), f"escalation body {b.name!r}: `to` ({b.end}) is before `from` "
+                        f"({b.start}): it would never be named"))
+    for name, r in rs.letters.items():  # the drafts fill {term} only: another placeholder would go out as typed
+        for part in ("opening", "closing"):
+            try:
+                named = {f for _, f, _, _ in string.Formatter().parse(getattr(r, part) or "") if f}
+            except ValueError as err:
+                named = {f"(unbalanced braces: {err})"}
+            out += [(("letters", name, part), f"names {{{f}}}: a draft letter fills only {{term}}, so it would go out "
+                     f"as typed") for f in sorted(named - {"term"})]
+    keys = {b.key for b in rs.escalation_bodies}
+    fields = {f for _, f, _, _ in string.Formatter().parse(rs.academy_concerns.whistleblowing) if f}
+    out += [(("academy_concerns", "whistleblowing"), f"names {{{f}}}, which is not an escalation body's key "
+             f"({', '.join(sorted(keys))}{_nearest(f, keys)})") for f in sorted(fields - keys)]
+    return out
+
+
+def _nearest(name: str, known) -> str:
+    near = difflib.get_close_matches(str(name), sorted(known), n=1)
+    return f"; did you mean {near[0]!r}?" if near else ""
 
 
 def _evidence_paths(rs: "RuleSet"):
@@ -643,6 +789,13 @@ def _messages(exc: ValidationError, raw: dict) -> list[str]:
                 msg = "not a key a rule set has here (a typo?): it would be read by nothing"
             elif e["type"] == "missing":
                 msg = f"`{loc[-1]}` is required here and missing"
+            elif loc and loc[0] == "la_codes" and e["type"] == "string_type":
+                msg = f"an LA code is written in quotes (\"{e.get('input')}\"), not as the number {e.get('input')!r}"
+            elif loc and loc[0] == "thresholds" and e["type"] == "less_than_equal":
+                msg = (f"{e.get('input')!r} is above 100: no figure read (points of a percentage, Attainment 8 points, "
+                       f"pupils) could reach it, so the reading would never be met (a typo?)")
+            elif e["type"] in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+                msg = f"{msg} (a date is written YYYY-MM-DD, e.g. 2026-08-31), not {e.get('input')!r}"
             elif loc and loc[0] == "thresholds" and e["type"] in ("int_type", "float_type", "int_parsing",
                                                                    "float_parsing"):
                 msg = f"a threshold is a number (points, or pupils), not {e.get('input')!r}"
@@ -656,24 +809,38 @@ def _merge(base: dict, child: dict) -> dict:
     out = copy.deepcopy(base)
     place = f"{getattr(child, 'file', 'the rule set')}"
     # A whole list and replacements in it in one file: one would silently undo the other, whichever came last.
-    if "criteria" in child and "criteria_replace" in child:
-        raise RulesError(f"{place}: gives both `criteria:` (the whole list) and `criteria_replace:`; give one")
+    edits = [k for k in ("criteria_replace", "criteria_remove", "criteria_add") if k in child]
+    if "criteria" in child and edits:
+        raise RulesError(f"{place}: gives both `criteria:` (the whole list) and `{edits[0]}:`; give one")
     both = set(child.get("letters_replace") or {}) & set(child.get("letters") or {})
     if both:
         raise RulesError(f"{place}: gives letter(s) {sorted(both)} whole under `letters:` and replaces their indicators "
                          f"under `letters_replace:`; give one")
+    def items(key, value):  # a list of mappings with an id each, or the draft is refused here, not crashed on
+        if not isinstance(value, list) or not all(isinstance(c, dict) and "id" in c for c in value):
+            raise RulesError(f"{place}: `{key}:` is a list of whole entries, each with its id ({{id: ..., ...}}), "
+                             f"not {value!r}")
+        return value
+
     for key, value in child.items():
         if key == "extends":
             continue
         if key == "criteria_replace":
+            items(key, value)
             by_id = {c["id"]: c for c in value}
             unknown = set(by_id) - {c["id"] for c in out["criteria"]}
             if unknown:
                 raise RulesError(f"{place}: criteria_replace names unknown criteria {sorted(unknown)} (it replaces "
                                  f"criteria of {base.get('id')} by id; a new bullet goes in a full `criteria:` list)")
             out["criteria"] = [by_id.get(c["id"], c) for c in out["criteria"]]
+        elif key in ("criteria_remove", "criteria_add"):
+            continue  # after the replacements, below: a bullet the LA drops, or one it adds
         elif key == "letters_replace":
+            if not isinstance(value, dict):
+                raise RulesError(f"{place}: `letters_replace:` maps a letter to its indicators replaced by id "
+                                 f"(<letter>: [{{id: ..., ...}}]), not {value!r}")
             for letter, indicators in value.items():
+                items(f"letters_replace: {letter}", indicators)
                 if letter not in out.get("letters", {}):
                     raise RulesError(f"{place}: letters_replace names letter {letter!r}, which {base.get('id')} does not "
                                      f"have (its letters: {', '.join(out.get('letters', {}))})")
@@ -686,12 +853,41 @@ def _merge(base: dict, child: dict) -> dict:
                                      f"{', '.join(i['id'] for i in existing)})")
                 out["letters"][letter]["indicators"] = [by_id.get(i["id"], i) for i in existing]
         elif key != "in_force" and isinstance(value, dict) and isinstance(out.get(key), dict):
-            merged = _Located({**out[key], **value})
-            merged.where = {**getattr(out[key], "where", {}), **getattr(value, "where", {})}
+            # A key set to null removes the parent's (a letter the LA does not use, a threshold nothing reads): the
+            # rest of the rule set is then checked without it (a rung above it must name another `escalates_from`).
+            dropped = {k for k, v in value.items() if v is None}
+            unknown = dropped - set(out[key])
+            if unknown:
+                where = getattr(value, "where", {})
+                raise RulesError(f"{place}, line {where.get(sorted(unknown)[0], (0, '?'))[1]}: {key}: "
+                                 f"{', '.join(sorted(unknown))} set to null, but {base.get('id')} has no such key to "
+                                 f"remove (its {key}: {', '.join(map(str, out[key]))})")
+            merged = _Located({k: v for k, v in {**out[key], **value}.items() if k not in dropped})
+            merged.where = {k: v for k, v in {**getattr(out[key], "where", {}), **getattr(value, "where", {})}.items()
+                            if k not in dropped}
             merged.file, merged.line = getattr(value, "file", ""), getattr(value, "line", 0)
             out[key] = merged
         else:
             out[key] = value
+    have = [c["id"] for c in out.get("criteria", [])]
+    for k in ("criteria_remove", "criteria_add"):
+        if not isinstance(child.get(k) or [], list):
+            raise RulesError(f"{place}: `{k}:` is a list ({'of criterion ids' if k == 'criteria_remove' else 'of criteria'}"
+                             f"), not {child[k]!r}")
+    gone = list(child.get("criteria_remove") or [])
+    unknown = sorted(set(gone) - set(have))
+    if unknown:
+        raise RulesError(f"{place}: criteria_remove names unknown criteria {unknown} (it removes criteria of "
+                         f"{base.get('id')} by id)")
+    if gone:
+        out["criteria"] = [c for c in out["criteria"] if c["id"] not in gone]
+    added = items("criteria_add", child["criteria_add"]) if child.get("criteria_add") else []
+    clash = sorted({c.get("id") for c in added if isinstance(c, dict)} & set(have) - set(gone))
+    if clash:
+        raise RulesError(f"{place}: criteria_add gives criteria {clash}, which {base.get('id')} already has (change "
+                         f"one with `criteria_replace:`)")
+    if added:
+        out["criteria"] = [*out["criteria"], *added]
     if isinstance(child, _Located):  # a key the child sets is reported at the child's line
         located = _Located(out)
         located.where = {**getattr(out, "where", {}), **{k: v for k, v in child.where.items() if k in out}}
@@ -705,7 +901,12 @@ def _load_raw(rule_id: str, folder: Path, seen: tuple[str, ...] = ()) -> dict:
     if not path.exists() and (RULES_DIR / f"{rule_id}.yaml").exists():
         path = RULES_DIR / f"{rule_id}.yaml"  # a draft elsewhere may extend a rule set in force
     if not path.exists():
-        raise RulesError(f"rule set {rule_id!r} not found in {folder}")
+        known = sorted({f.stem for d in (folder, RULES_DIR) for f in Path(d).glob("*.yaml")})
+        near = difflib.get_close_matches(rule_id, known, n=1)
+        by = f"{folder / (seen[-1] + '.yaml')}: extends: " if seen else ""  # the draft that names it
+        raise RulesError(f"{by}rule set {rule_id!r} not found in {folder}"
+                         + (f" nor {RULES_DIR}" if Path(folder).resolve() != RULES_DIR.resolve() else "")
+                         + (f" (did you mean {near[0]!r}?)" if near else "") + f"; rule sets: {', '.join(known)}")
     if rule_id in seen:
         raise RulesError(f"rule set {rule_id!r} extends itself via {' -> '.join(seen)}")
     try:
@@ -794,8 +995,13 @@ def _threshold_problems(rs: RuleSet, raw: dict, rule_id: str, folder: Path) -> N
         for t in THRESHOLDS_READ.get(ind, ()):
             reads.setdefault(t, set()).add(ind)
     lines = []
+    # Only the file loaded is asked to remove a threshold: one it inherits (a reading that replaced the only letter
+    # naming its indicator) changes nothing and is not the reading's mistake; the reading can drop it with `null`.
+    own = getattr(raw, "file", None)
+    where_given = getattr(raw.get("thresholds"), "where", {})
     for t in rs.thresholds:
-        if t in THRESHOLD_NAMES and t not in reads:
+        inherited = own and t in where_given and where_given[t][0] != own
+        if t in THRESHOLD_NAMES and t not in reads and not inherited:
             readers = sorted(i for i, ts in THRESHOLDS_READ.items() if t in ts)
             where, key = _where(raw, ("thresholds", t))
             lines.append(f"{where + ': ' if where else ''}{key}: read only by the indicator(s) {', '.join(readers)}, "

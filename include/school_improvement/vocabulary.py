@@ -16,6 +16,7 @@ from . import INCLUDE_DIR
 from .errors import RulesError
 
 VOCABULARY_FILE = INCLUDE_DIR / "vocabulary.yaml"
+LEVEL_NAME_MAX = 10  # the history's category / previous_category columns are String(10)
 
 
 class Flag(BaseModel):
@@ -88,6 +89,7 @@ class Vocabulary(BaseModel):
     confidentiality_classes: dict[str, ConfidentialityClass]
     severities: list[str]
     support_levels: dict[str, str]
+    support_level_scales: list[list[str]] = []  # each least support first
     areas: dict[str, str]
     intelligence_flags: dict[str, Flag]
     letters: dict[str, str]
@@ -95,10 +97,27 @@ class Vocabulary(BaseModel):
 
     @model_validator(mode="after")
     def _classes_known(self):
+        long = [lv for lv in self.support_levels if len(lv) > LEVEL_NAME_MAX]
+        if long:  # PostgreSQL refuses a longer value mid-run (SQLite would store it): refused here, named
+            raise ValueError(f"support_levels: {long} longer than {LEVEL_NAME_MAX} characters, the history's category "
+                             f"columns (history.school_terms): use a shorter code (its label may be long)")
+        for scale in self.support_level_scales:
+            if set(scale) - set(self.support_levels):
+                raise ValueError(f"support_level_scales: {sorted(set(scale) - set(self.support_levels))} not in "
+                                 f"support_levels")
         for name, f in self.intelligence_flags.items():
             if f.confidentiality not in self.confidentiality_classes:
                 raise ValueError(f"intelligence flag {name}: unknown confidentiality class {f.confidentiality!r}")
         return self
+
+    def misordered_levels(self, levels: list[str]) -> list[tuple[list[str], list[str]]]:
+        """(as listed, least support first) for each scale of which `levels` lists two or more the wrong way round."""
+        out = []
+        for scale in self.support_level_scales:
+            known = [lv for lv in levels if lv in scale]
+            if known != sorted(known, key=scale.index) and len(set(known)) == len(known):
+                out.append((known, sorted(known, key=scale.index)))
+        return out
 
     @property
     def restricted_flags(self) -> frozenset[str]:

@@ -153,8 +153,10 @@ def visits_planned(level: str, term: Term, rules: RuleSet, flags: "set[str] | fr
 def direction(previous: str | None, current: str, rules: RuleSet, by_default: bool = False) -> str:
     """improving / declining / stable against last term; "new"; "default" when the school moved only
     because no bullet was met (e.g. its results became too old to judge): that says nothing of the school itself."""
-    if not previous or previous not in rules.levels:
+    if not previous:
         return "new"
+    if previous not in rules.levels:  # a level of the rule set before this one (the LA renamed its levels)
+        return "not compared"
     d = rules.level_score(current) - rules.level_score(previous)
     if d and by_default:
         return "default"
@@ -172,6 +174,8 @@ class Categorisation:
 # The reason a school with no judged area carries; the front page counts these schools apart by it.
 # Said of schools with evidence judged and none met as well as of schools with nothing judged: true of both.
 NO_EVIDENCE_PLACEMENT = "placed at {level}, the rule set's level when no bullet is met, until an adviser visit"
+# Bullets met, but in no area as many as the rule set's minimum for a level (best_fit.min_bullets / min_share).
+SHORT_OF_MINIMUM = "No area has as many bullets met as the rule set asks for a level"
 
 
 def _bullet(r: CriterionResult, general: bool) -> str:
@@ -214,7 +218,13 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
             judged = sum(c.met is not None and c.measure.startswith(("data", "adviser")) for r in results for c in r.checks)
             text = (f"No bullet was met by the evidence judged ({judged} data or adviser check(s), none met)" if judged else
                     "No criterion could be judged from the evidence available")
-            for out in (reasons, general):
+            # Bullets met, but in no area as many as the rule set's minimum for a level (best_fit.min_bullets /
+            # min_share): "none met" would be untrue, and the bullets would be said nowhere but the borderline.
+            short = [r for r in results if r.met]
+            for out, g in ((reasons, False), (general, True)):
+                if short:
+                    text = (f"{SHORT_OF_MINIMUM} (met: "
+                            + "; ".join(f"({r.level}) {_bullet(r, g)}" for r in short) + ")")
                 out.append(f"{text}: {NO_EVIDENCE_PLACEMENT.format(level=computed)}")
         best_fit_level = computed
         ov_id, ov_text, ov_general = overriding_condition(results, answers, rules)

@@ -224,7 +224,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
     concerns = academy_concerns(data, rules, history, as_of, evidence)
     alerts = member_alerts(data, rules, categorisation, letters, told)
     return Letters(letters, concerns, alerts, drafts, decision_evidence(evidence, rules, category, on),
-                   academy_routes_open(data, rules, evidence, on))
+                   academy_routes_open(data, rules, evidence, on) + letters_read_by_nothing(data, rules))
 
 
 def decision_evidence(evidence: TermEvidence, rules: RuleSet, category: dict, on: date) -> pd.DataFrame:
@@ -270,8 +270,10 @@ def _draft(school: dict, letter: str, title: str, inds: list, note: str, rules: 
     concerns = [f"{i.wording} ({text})" for i, text, _ in inds]
     if note:
         concerns.append(note)
+    rule = rules.letters[letter]
     return {"urn": int(school["urn"]), "school_name": school.get("school_name"), "letter": letter,
-            "letter_title": title, "head_name": head or "[Headteacher's name]",
+            "letter_title": title, "recognition": rule.recognition, "opening": rule.opening, "closing": rule.closing,
+            "head_name": head or "[Headteacher's name]",
             "chair_name": school.get("chair_name") or "[Chair of Governors' name]",
             "address_lines": [str(school[k]) for k in ("street", "town", "postcode") if school.get(k)],
             "concerns": concerns,
@@ -410,6 +412,39 @@ def academy_routes_open(data: TermData, rules: RuleSet, evidence: TermEvidence, 
                            f"not resolved ({steps}); nothing newer than that step shows them remaining, so no further "
                            f"step is due this term. Record {ac.resolved_letter} in the letters log once resolved.",
                            "info", "academy_route_open"))
+    return out
+
+
+def letters_read_by_nothing(data: TermData, rules: RuleSet) -> list:
+    """Letters-log rows, within the rule set's widest look-back, naming a letter the rule set reads nowhere (not one of
+    its letters, a step of its academy route, nor a letter its evidence or member alerts name): e.g. a Warning Notice
+    logged before the LA renamed its ladder. Such a row is not counted (the ladder would start again at its first
+    rung), so it is said, once per letter, in data_quality.csv."""
+    from ..errors import Problem
+
+    log = data.latest("letters_log")
+    frame = data.frame("letters_log")
+    if frame.empty or "letter" not in frame:
+        return []
+    ac = rules.academy_concerns
+    read = {*rules.letters, *(s.step for s in ac.route), ac.resolved_letter, *rules.member_alerts.letters_issued}
+    read |= {x for _, evidence in rules.all_evidence() for e in evidence for x in (e.letter_issued or [])}
+    window = max(rules.windows.ladder_lookback_terms, ac.route_lookback_terms, rules.member_alerts.issued_within_terms,
+                 *(e.within_terms or 1 for _, evidence in rules.all_evidence() for e in evidence))
+    out = []
+    for letter in sorted(set(frame["letter"].dropna().astype(str)) - read):
+        rows = [r for urn in frame.loc[frame["letter"].astype(str) == letter, "urn"].dropna().unique()
+                for r in issued_letters(data, int(urn), [letter], window)]
+        if not rows:
+            continue
+        seen = "; ".join(f"URN {int(r['urn'])} on {r['issued_on']}" for r in rows[:3]) + (
+            f" and {len(rows) - 3} more" if len(rows) > 3 else "")
+        out.append(Problem(log.source if log is not None else "letters log", None, "letter",
+                           f"{len(rows)} letters-log row(s) within the last {window} terms record {letter!r} ({seen}), "
+                           f"a letter rule set {rules.id} reads nowhere (its letters: {', '.join(rules.letters)}): not "
+                           f"counted on its ladder, as a bullet or for members' alerts. If it is one of these letters "
+                           f"under an earlier name, record it under this rule set's name.", "warning",
+                           "letter_not_in_rule_set"))
     return out
 
 

@@ -25,7 +25,9 @@ from ..terms import Term
 WHAT_IF_COLUMNS = ["urn", "school_name", "category_a", "category_b", "category_changed", "letter_a", "letter_b",
                    "letter_changed", "criteria_only_a", "criteria_only_b", "why",
                    # A reading of "concerns about an academy" or of members' alerts changes these, not a category.
-                   "academy_concerns_a", "academy_concerns_b", "member_alert_a", "member_alert_b"]
+                   "academy_concerns_a", "academy_concerns_b", "member_alert_a", "member_alert_b",
+                   # A reading of the academy route (its steps) changes the next step, not the concerns.
+                   "academy_step_a", "academy_step_b"]
 
 
 @dataclass
@@ -62,6 +64,7 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
         raw[key] = (cat.table, letters, flagged.academy_concerns, flagged.member_alerts)
     (ta, la, ia), (tb, lb, ib) = out["a"], out["b"]
     acad = {k: {int(u): c for u, c in zip(v[2]["urn"], v[2]["concerns"])} for k, v in raw.items()}
+    step = {k: {int(u): s for u, s in zip(v[2]["urn"], v[2]["next_step"])} for k, v in raw.items()}
     alert = {k: {int(u): r for u, r in zip(v[3]["urn"], v[3]["reason"])} for k, v in raw.items()}
     rows = []
     for urn in sorted(set(ta.index) | set(tb.index)):
@@ -97,17 +100,21 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
                      "letter_b": lb.get(urn, ""), "letter_changed": letter_changed,
                      "criteria_only_a": "; ".join(only_a), "criteria_only_b": "; ".join(only_b),
                      "why": " | ".join(why), "academy_concerns_a": "", "academy_concerns_b": "",
-                     "member_alert_a": alert_a, "member_alert_b": alert_b})
+                     "member_alert_a": alert_a, "member_alert_b": alert_b, "academy_step_a": "", "academy_step_b": ""})
     names = {int(r["urn"]): r.get("school_name") for r in academies(data).to_dict("records")}
     for urn in sorted(set(acad["a"]) | set(acad["b"])):
         ca, cb = acad["a"].get(urn, ""), acad["b"].get(urn, "")
-        if ca == cb:
+        sa, sb = str(step["a"].get(urn, "") or ""), str(step["b"].get(urn, "") or "")
+        if ca == cb and sa == sb:
             continue
+        why = [f"academy concerns under {rules_a.id}: {ca or 'none'}; under {rules_b.id}: {cb or 'none'}"]
+        if sa != sb:
+            why.append(f"next step under {rules_a.id}: {sa or 'none'}; under {rules_b.id}: {sb or 'none'}")
         rows.append({"urn": urn, "school_name": names.get(urn, ""), "category_a": "", "category_b": "",
                      "category_changed": False, "letter_a": "", "letter_b": "", "letter_changed": False,
                      "criteria_only_a": "", "criteria_only_b": "",
-                     "why": f"academy concerns under {rules_a.id}: {ca or 'none'}; under {rules_b.id}: {cb or 'none'}",
-                     "academy_concerns_a": ca, "academy_concerns_b": cb, "member_alert_a": "", "member_alert_b": ""})
+                     "why": " | ".join(why), "academy_concerns_a": ca, "academy_concerns_b": cb,
+                     "member_alert_a": "", "member_alert_b": "", "academy_step_a": sa, "academy_step_b": sb})
     totals = []
     for what, count in (("schools at", lambda v: v[0]["category"]), ("letter", lambda v: v[1]["letter"])):
         order = [*rules_a.levels, *rules_b.levels]  # levels least support first; letters by name
@@ -122,6 +129,12 @@ def compare_rule_sets(data: TermData, rules_a: RuleSet, rules_b: RuleSet, histor
     on = data.term.reference_date
     warnings += [f"The rule set {r.id} is in force {r.in_force}, not on {on} ({data.term}): this term is judged by "
                  f"rules dated for other terms" for r in (rules_a, rules_b) if not r.in_force.covers(on)]
+    if list(rules_a.levels) != list(rules_b.levels):  # e.g. renamed: every school "changes category" by name alone
+        warnings.append(f"The two rule sets have different levels ({rules_a.id}: {', '.join(rules_a.levels)}; "
+                        f"{rules_b.id}: {', '.join(rules_b.levels)}): a school's category changes by its level's name "
+                        f"too, so compare the counts at each level")
+    warnings += [f"The rule set {r.id} serves LA {', '.join(r.la_codes)}, not LA {data.la_code}: this LA is judged by "
+                 f"another LA's rules" for r in (rules_a, rules_b) if r.la_codes and str(data.la_code) not in r.la_codes]
     return WhatIf(pd.DataFrame(rows, columns=WHAT_IF_COLUMNS), len(set(ta.index) | set(tb.index)), rules_a, rules_b,
                   data.term, data.la_code, warnings, totals)
 
@@ -173,7 +186,7 @@ def write_what_if(result: WhatIf, out_dir: Path) -> dict:
             "category_changes": int(t["category_changed"].sum()) if not t.empty else 0,
             "letter_changes": int(t["letter_changed"].sum()) if not t.empty else 0,
             "moves": moves, "warnings": result.warnings, "run_date": result.term.reference_date,
-            "academy_changes": _changed(t, "academy_concerns"), "alert_changes": _changed(t, "member_alert"),
+            "academy_changes": _academy_changes(t), "alert_changes": _changed(t, "member_alert"),
             "totals": result.totals,
         }, staging / "compare.pdf")
         if dest.exists():
@@ -185,8 +198,16 @@ def write_what_if(result: WhatIf, out_dir: Path) -> dict:
     return {"folder": str(dest), "schools": result.schools, "changed": len(result.table),
             "category_changes": int(result.table["category_changed"].sum()) if len(result.table) else 0,
             "letter_changes": int(result.table["letter_changed"].sum()) if len(result.table) else 0,
-            "academy_changes": _changed(result.table, "academy_concerns"),
+            "academy_changes": _academy_changes(result.table),
             "alert_changes": _changed(result.table, "member_alert")}
+
+
+def _academy_changes(t: pd.DataFrame) -> int:
+    """Academies whose concerns or next step on the route change."""
+    if not len(t):
+        return 0
+    return int(((t["academy_concerns_a"].astype(str) != t["academy_concerns_b"].astype(str))
+                | (t["academy_step_a"].astype(str) != t["academy_step_b"].astype(str))).sum())
 
 
 def _changed(t: pd.DataFrame, col: str) -> int:

@@ -12,7 +12,7 @@ import pandas as pd
 matplotlib.use("Agg")  # no display on workers; must precede pyplot import
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .cells import LEVELS, LEVEL_LABELS, _is_na, _term_sort_key, _text  # noqa: E402
+from .cells import LEVEL_LABELS, _is_na, _term_sort_key, _text  # noqa: E402
 
 
 _MPL_RC = {
@@ -25,6 +25,15 @@ _MPL_RC = {
 # Colour-blind safe (ColorBrewer RdBu: red and blue differ for every common colour-vision deficiency, and the
 # three differ in lightness, so they also survive greyscale printing). The level is always named in text too.
 LEVEL_COLOURS = {"high": "#b2182b", "medium": "#f4a582", "low": "#4393c3"}
+# A rule set's own levels (least support first), by how many it has: blue for the least support to red for the most.
+_RAMPS = {2: ("#4393c3", "#b2182b"), 3: ("#4393c3", "#f4a582", "#b2182b"),
+          4: ("#4393c3", "#92c5de", "#f4a582", "#b2182b"), 5: ("#4393c3", "#92c5de", "#f4a582", "#d6604d", "#b2182b"),
+          6: ("#2166ac", "#4393c3", "#92c5de", "#f4a582", "#d6604d", "#b2182b")}
+
+
+def level_colours(levels=("low", "medium", "high")) -> dict[str, str]:
+    """The colour of each of a rule set's levels (the seed's: LEVEL_COLOURS); levels named otherwise were all grey."""
+    return dict(zip(levels, _RAMPS.get(len(levels), ()))) or dict(LEVEL_COLOURS)
 GAP_CHART_MAX_SCHOOLS = 25  # bars whose names still print at 8 pt on one page
 
 
@@ -35,20 +44,21 @@ def _svg_uri(fig) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def chart_distribution(history: pd.DataFrame, term: str) -> tuple[str, str, pd.DataFrame]:
+def chart_distribution(history: pd.DataFrame, term: str, levels=("low", "medium", "high")) -> tuple[str, str, pd.DataFrame]:
     terms = sorted({*map(str, history["term"].dropna().unique()), term}, key=_term_sort_key)
     counts = (
         pd.crosstab(history["term"].astype(str), history["category"].astype(str))
         .reindex(index=terms, fill_value=0)
     )
-    cats = [c for c in LEVELS if c in counts.columns] + sorted(c for c in counts.columns if c not in LEVELS)
+    order, colours = list(reversed(levels)), level_colours(levels)  # most support first
+    cats = [c for c in order if c in counts.columns] + sorted(c for c in counts.columns if c not in order)
     counts = counts.reindex(columns=cats, fill_value=0)
     with matplotlib.rc_context(_MPL_RC):
         fig, ax = plt.subplots(figsize=(7, 3.2))
         bottom = pd.Series(0, index=counts.index)
         for c in cats:
             ax.bar(counts.index, counts[c], bottom=bottom, label=LEVEL_LABELS.get(c, c),
-                   color=LEVEL_COLOURS.get(c, "#999999"))
+                   color=colours.get(c, "#999999"))
             bottom = bottom + counts[c]
         ax.set_ylabel("Number of schools")
         ax.set_title("Schools at each level of support, by term")

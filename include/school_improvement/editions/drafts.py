@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 def _draft_context(inputs: ReportInputs, draft: dict) -> dict:
     d = dict(draft)
+    if "recognition" not in d:  # a draft flagged before letters carried their words (a report re-run on it)
+        d.update(_letter_words(inputs.rule_set_id, _text(d.get("letter"))))
     when = d.get("date") or inputs.run_date
     d["date_long"] = f"{when.day} {when:%B %Y}" if isinstance(when, datetime.date) else _text(when)
     d["actions"] = [
@@ -25,6 +27,19 @@ def _draft_context(inputs: ReportInputs, draft: dict) -> dict:
         for a in d.get("actions") or []
     ]
     return d
+
+
+def _letter_words(rule_set_id: str, letter: str) -> dict:
+    """Whether the letter congratulates, and its opening and closing, from the rule set that flagged it."""
+    from ..errors import RulesError
+    from ..rules import load_rule_set
+
+    try:
+        rule = load_rule_set(rule_set_id).letters.get(letter)
+    except RulesError:
+        rule = None
+    return {"recognition": bool(rule and rule.recognition), "opening": rule and rule.opening,
+            "closing": rule and rule.closing}
 
 
 def render_drafts(inputs: ReportInputs, drafts: list[dict], folder: Path) -> list[Path]:

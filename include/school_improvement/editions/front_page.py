@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .report import ReportInputs
 
 
-LEVEL_RANK = {"low": 1, "medium": 2, "high": 3}
+LEVEL_RANK = {"low": 1, "medium": 2, "high": 3}  # the seed Strategy's; a report ranks by its rule set's levels
 REASON_CHARS = 115  # at most two printed lines in the reason column
 
 
@@ -140,19 +140,20 @@ def one_line_reason(school: dict) -> str:
     return text if len(text) <= REASON_CHARS else text[:REASON_CHARS - 1].rstrip() + "…"
 
 
-def movers(cat: pd.DataFrame) -> list[dict]:
+def movers(cat: pd.DataFrame, levels=tuple(LEVEL_RANK)) -> list[dict]:
     """Schools whose level changed since last term (previous_category vs category, as in categorisation.csv):
     those moved on evidence first (more support first, then by the new level, then by name), then those that moved
     only to the Strategy's default level because no bullet was met (`by_default`): often because results became too
-    old to judge, which says nothing about the school itself."""
+    old to judge, which says nothing about the school itself. `levels`: the rule set's, least support first."""
+    rank = {lv: i + 1 for i, lv in enumerate(levels)}
     out = []
     for school in _records(cat):
         before, now = _text(school.get("previous_category")), _text(school.get("category"))
-        if before in LEVEL_RANK and now in LEVEL_RANK and before != now:
-            up = LEVEL_RANK[now] > LEVEL_RANK[before]
+        if before in rank and now in rank and before != now:
+            up = rank[now] > rank[before]
             out.append({**school, "from": before, "to": now, "more_support": up, "reason": one_line_reason(school),
                         "by_default": placed_by_default(school)})
-    return sorted(out, key=lambda m: (m["by_default"], not m["more_support"], -LEVEL_RANK[m["to"]],
+    return sorted(out, key=lambda m: (m["by_default"], not m["more_support"], -rank[m["to"]],
                                       _text(m["school_name"]), m["urn"]))
 
 

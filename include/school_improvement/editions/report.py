@@ -20,12 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cells import LEVEL_LABELS, LEVELS, _is_na, _records, _term_sort_key, _text, _urn_key, _with_int_urn
-from .charts import (GAP_CHART_MAX_SCHOOLS, LEVEL_COLOURS, chart_disadvantaged_gap, chart_distribution,
-                     chart_vs_national)
+from .cells import LEVEL_LABELS, _is_na, _records, _term_sort_key, _text, _urn_key, _with_int_urn
+from .charts import (GAP_CHART_MAX_SCHOOLS, chart_disadvantaged_gap, chart_distribution, chart_vs_national,
+                     level_colours)
 from .confidentiality import general_view
 from .drafts import render_drafts
-from .front_page import (FRONT_ROOMS, LEVEL_RANK, fits_one_page, front_keys, movers, one_line_reason,
+from ..decisions.categorise import SHORT_OF_MINIMUM
+from .front_page import (FRONT_ROOMS, fits_one_page, front_keys, movers, one_line_reason,
                          placed_by_default)
 from .profiles import _bullets, _figures, letter_triggers, table_reasons
 from .render import _layout, _write
@@ -54,6 +55,9 @@ class ReportInputs:
     data_quality: pd.DataFrame
     provenance: pd.DataFrame  # file, kind, academic_year, rows, sha256
     drafts: list[dict] = field(default_factory=list)
+    # The rule set's levels, least support first (an LA's own may be named and counted otherwise): the level table,
+    # the transitions and the movers follow them.
+    levels: tuple[str, ...] = ("low", "medium", "high")
     laig_notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["urn", "meeting_date", "key_points", "notes"]))
     academy_note: str = ""  # e.g. where whistleblowing about an academy is redirected
     # The rule set's own review date: the front page says it, and that the rule set is past it when the term starts
@@ -82,7 +86,10 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     cat = _sorted(inputs.categorisation, ["urn"])
     n = len(cat)
     cats = cat["category"].astype(object).map(_text) if n else pd.Series(dtype=object)
-    levels = [c for c in LEVELS] + sorted(set(cats) - set(LEVELS) - {""})
+    order = list(reversed(inputs.levels))  # most support first, as the report lists them
+    vocab = list(LEVEL_LABELS)  # another rule set's levels: most support first too, by the vocabulary's order
+    others = lambda found: sorted(found, key=lambda c: (-vocab.index(c) if c in vocab else 1, c))  # noqa: E731
+    levels = order + others(set(cats) - set(order) - {""})
     level_rows = [
         {"level": c, "label": LEVEL_LABELS.get(c, c), "count": int((cats == c).sum()),
          "pct": (100.0 * (cats == c).sum() / n) if n else None}
@@ -105,6 +112,10 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     prev = _previous_term(history, inputs.term)
     if prev:  # last term's counts as last term's report showed them (whole LA, from the history)
         last = history[history["term"] == prev].drop_duplicates("urn", keep="last")["category"].astype(object).map(_text)
+        for c in others(set(last) - set(levels) - {""}):  # a level of last term's rule set only: say where it went
+            levels.append(c)
+            level_rows.append({"level": c, "label": LEVEL_LABELS.get(c, c), "count": 0, "pct": 0.0 if n else None,
+                               "by_default": 0})
         for r in level_rows:
             r["previous"] = int((last == r["level"]).sum())
             r["change"] = r["count"] - r["previous"]
@@ -113,8 +124,8 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         before = history[history["term"] == prev].drop_duplicates("urn", keep="last").set_index("urn")["category"]
         from_cat = cat["urn"].map(before).map(lambda v: _text(v) or "new")
         tab = pd.crosstab(from_cat.rename("from"), cats.rename("to"))
-        row_order = [c for c in (*LEVELS, "new") if c in tab.index] + sorted(set(tab.index) - {*LEVELS, "new"})
-        col_order = [c for c in LEVELS if c in tab.columns] + sorted(set(tab.columns) - set(LEVELS))
+        row_order = [c for c in (*order, "new") if c in tab.index] + sorted(set(tab.index) - {*order, "new"})
+        col_order = [c for c in order if c in tab.columns] + sorted(set(tab.columns) - set(order))
         tab = tab.reindex(index=row_order, columns=col_order, fill_value=0)
         transitions = {"previous_term": prev, "columns": col_order,
                        "rows": [{"from": r, "cells": [int(tab.at[r, c]) for c in col_order]} for r in row_order]}
@@ -143,7 +154,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         if not letters.empty else []
     )
 
-    dist_uri, dist_alt, _ = chart_distribution(history, inputs.term)
+    dist_uri, dist_alt, _ = chart_distribution(history, inputs.term, inputs.levels)
     charts = {"distribution": {"uri": dist_uri, "alt": dist_alt}}
     ind = inputs.indicators
     if not ind.empty:
@@ -157,8 +168,13 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
          "schools": [{**s, "short_reason": one_line_reason(s)} for s in _records(cat[cats == c])]}
         for c in levels if (cats == c).any()
     ]
-    moved = movers(cat)
-    new_schools = int(cat["previous_category"].map(lambda v: _text(v) not in LEVEL_RANK).sum()) \
+    moved = movers(cat, inputs.levels)
+    # Last term at a level this rule set does not have (the LA changed its rule set, e.g. renamed its levels): not
+    # compared, and not new either.
+    before_levels = cat["previous_category"].map(_text) if "previous_category" in cat.columns else pd.Series(dtype=object)
+    other_levels = sorted({v for v in before_levels if v and v not in inputs.levels})
+    n_other_levels = int(before_levels.isin(other_levels).sum())
+    new_schools = int(cat["previous_category"].map(lambda v: _text(v) == "").sum()) \
         if "previous_category" in cat.columns else 0
     academies = _records(_sorted(inputs.academy_concerns, ["urn"]))
     ind_by_urn = ({int(r["urn"]): r for r in _records(_with_int_urn(ind)) if r.get("urn") is not None}
@@ -209,7 +225,15 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "n_more_support": sum(m["more_support"] and not m["by_default"] for m in moved),
         "n_less_support": sum(not m["more_support"] and not m["by_default"] for m in moved),
         "n_moved_by_default": sum(m["by_default"] for m in moved),
-        "n_new_schools": new_schools,
+        "n_new_schools": new_schools, "n_other_levels": n_other_levels,
+        # Placed at the default with bullets met, but too few for a level (a rule set's min_bullets): not "none met".
+        **({"default_why": "no bullet met, or too few for a level",
+            "default_because": "no bullet was met, or too few for a level"}
+           if "reasons" in cat and cat["reasons"].astype(str).str.contains(SHORT_OF_MINIMUM, regex=False).any() else
+           {"default_why": "no bullet met", "default_because": "no bullet was met"}),
+        "other_levels_sentence": (f"{n_other_levels} school{'s were' if n_other_levels != 1 else ' was'} last term at "
+                                  f"{'levels' if len(other_levels) != 1 else 'a level'} this rule set does not have "
+                                  f"({', '.join(other_levels)}): not compared with their level now."),
         **front_keys(inputs, moved, academies, FRONT_ROOMS[0]),
         "gap_chart_max": GAP_CHART_MAX_SCHOOLS,
         "good": good,
@@ -259,7 +283,7 @@ def build_edition(inputs: ReportInputs, out_dir: Path, edition: str) -> list[Pat
         sheets[name.removesuffix(".csv")] = (frame, columns)  # the workbook: the same frames as the CSVs
     from .workbook import write_workbook
 
-    written.append(write_workbook(sheets, out_dir / WORKBOOK_NAME, inputs.run_date, LEVEL_COLOURS))
+    written.append(write_workbook(sheets, out_dir / WORKBOOK_NAME, inputs.run_date, level_colours(inputs.levels)))
 
     path = out_dir / "report.pdf"
     context = _context(view, edition)
