@@ -460,6 +460,11 @@ def test_schools_last_term_at_levels_of_an_earlier_rule_set_are_not_called_new()
     ("known-key-typo", "results_known: {years_ended: [ks2]}\n", ["'years_ended' is not a key of results_known"]),
     ("known-by-typo", "results_known: {dated_rows: {ofsted: {columns: [inspection_date], known_by: term_ends}}}\n",
      ["results_known.dated_rows.ofsted.known_by", "not 'term_ends'"]),
+    # U's edition_date and V's key check landed together: the key is read, and a typo in it is said.
+    ("edition-date-after", "results_known: {edition_date: {after: setaside, columns: {ofsted: [inspection_date]}}}\n",
+     ["results_known.edition_date.after", "not 'setaside'"]),
+    ("edition-date-column", "results_known: {edition_date: {after: said, columns: {adviser_judgements: [visited]}}}\n",
+     ["results_known.edition_date.columns.adviser_judgements", "'visited' is not a date column"]),
     ("published-kind-typo", "published_results:\n  KS2: {not_published: ['2019-20'], lag_years: {autumn: 1}, label: K}\n",
      ["line 6", "published_results.KS2", "'KS2' is not a feed kind"]),
     ("published-season-typo", "published_results:\n  ks2: {not_published: ['2019-20'], lag_years: {autum: 1}, label: K}\n",

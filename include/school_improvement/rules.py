@@ -634,7 +634,7 @@ def _operating_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                             f"{_nearest(k, known)}): it would be read by nothing"))
 
     rk = rs.results_known or {}
-    unknown(("results_known",), rk, {"year_ended", "dated_rows"}, "a key of results_known")
+    unknown(("results_known",), rk, {"year_ended", "dated_rows", "edition_date"}, "a key of results_known")
     unknown(("results_known", "year_ended"), rk.get("year_ended") or [], set(yearly), "a feed kind of academic years")
     for kind, spec in (rk.get("dated_rows") or {}).items():
         unknown(("results_known", "dated_rows"), [kind], kinds, "a feed kind")
@@ -649,6 +649,20 @@ def _operating_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
         if spec.get("known_by", "term_start") not in ("term_start", "term_end", "run_date"):
             out.append((("results_known", "dated_rows", kind, "known_by"), f"known_by is term_start, term_end or "
                         f"run_date, not {spec.get('known_by')!r}"))
+    ed = rk.get("edition_date")
+    if ed is not None:  # rows dated after the edition's as_of (quality.data_age): a misspelt column says nothing
+        ed = ed if isinstance(ed, dict) else {}
+        unknown(("results_known", "edition_date"), ed, {"after", "columns"}, "a key of edition_date")
+        if ed.get("after", "said") not in ("said", "set_aside"):
+            out.append((("results_known", "edition_date", "after"), f"after is said or set_aside, not "
+                        f"{ed.get('after')!r}"))
+        for kind, cols in (ed.get("columns") or {}).items():
+            unknown(("results_known", "edition_date", "columns"), [kind], kinds, "a feed kind")
+            dated = {c.name for c in [*({"ofsted": OFSTED_COLS}.get(kind) or []), *(LA_HELD_COLS.get(kind) or [])]
+                     if c.type == "date"}
+            if kind in kinds:
+                unknown(("results_known", "edition_date", "columns", kind), cols or [], dated,
+                        f"a date column of the {kind} feed")
     for kind, spec in (rs.published_results or {}).items():
         unknown(("published_results",), [kind], kinds, "a feed kind")
         spec = spec if isinstance(spec, dict) else {}
