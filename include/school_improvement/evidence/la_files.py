@@ -180,7 +180,7 @@ def letters_log_problems(data: TermData, rules) -> list[Problem]:
     before it (a Warning Notice with no Significant Concerns letter, the formal Significant Concerns with no Warning
     Notice), and a letter to the wrong kind of school (a maintained school's letter logged to a URN GIAS lists as an
     academy, or to a school's URN dated after GIAS closed it, as when it became an academy under a new URN; an academy
-    route step to a maintained school). Each was taken as sent without a word: now said (rule set
+    route step to a maintained school; either dated after GIAS closed the URN). Each was taken as sent without a word: now said (rule set
     `letters_log_checks`: warn) or the run stops (stop), naming file, row and column."""
     from .assess import issued_letters
 
@@ -223,7 +223,8 @@ def letters_log_problems(data: TermData, rules) -> list[Problem]:
                      "school's before it converted, correct it and re-run", wrong_kind, "letters_log_school")
                 continue
             closed = _day(g.get("close_date"))
-            if letter in rules.letters and not g.get("is_academy") and closed is not None and closed < when:
+            if (letter in rules.letters or letter in steps) and not g.get("is_academy") and closed is not None \
+                    and closed < when:
                 # Most often a maintained school converted: GIAS closes its URN and opens the academy under a new
                 # one, and the letter was logged to the URN the LA knew. No school the run judges reads it.
                 after = successors.get(urn, [])
