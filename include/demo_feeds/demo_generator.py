@@ -385,6 +385,7 @@ def _window(term: Term) -> TermWindow:
     return TermCalendar.load().windows.get(term) or TermWindow(term, *term.nominal_dates(), ())
 
 
+@lru_cache(maxsize=64)  # asked per school and row: the national benchmark generates tens of thousands
 def run_date(term: Term) -> date:
     """The term's scheduled run date: the calendar's, or for a term the calendar does not list the run date the
     pipeline takes from its nominal dates. A run with as_of blank is dated so (pipeline.RunConfig.as_of_date)."""
