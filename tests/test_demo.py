@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,8 @@ import pytest
 from school_improvement import LA_TEMPLATES_DIR
 from school_improvement.terms import Term
 from demo_feeds.demo_generator import (
-    CRITERION_IDS, DEFAULT_TERMS, INTEL_FLAGS, LA_FEED_COLUMNS, LETTER_CODES, dfe_file_names, generate_demo,
-    write_templates,
+    CRITERION_IDS, DEFAULT_TERMS, INTEL_FLAGS, LA_FEED_COLUMNS, LETTER_CODES, REPORT_CARD_START, dfe_file_names,
+    generate_demo, gias_extract_date, run_date, write_templates,
 )
 
 DFE = Path(__file__).resolve().parents[2] / "shared" / "dfe"
@@ -41,6 +42,7 @@ def cp1252_files(term: str) -> list[str]:
 def expected_files(term: str) -> list[str]:
     return sorted(perf_files(term) + cp1252_files(term) + [f"{k}.csv" for k in LA_FEED_COLUMNS])
 LAST = DEFAULT_TERMS[-1]
+MAKE_RUN_TERMS = ["2025-26-autumn", "2025-26-spring"]  # the Makefile's DEMO_TERMS: `make run` publishes the last
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +173,7 @@ def test_ks2_format_by_year(demo):
     assert all(r["READPROG"] == "" for r in old if r["RECTYPE"] == "1")
 
 
-def test_distributions_plausible(demo):
+def test_distributions_plausible(demo, demo_landing):
     root, result = demo
     ks2 = [r for r in rows(root / "999" / LAST / perf(LAST, "ks2")) if r["RECTYPE"] == "1"]
     vals = [float(r["PTRWM_EXP"].rstrip("%")) for r in ks2 if r["PTRWM_EXP"].endswith("%")]
@@ -189,7 +191,14 @@ def test_distributions_plausible(demo):
     grades = [r["Latest OEIF overall effectiveness"] for r in ofsted]
     assert grades.count("2") > len(grades) / 2
     assert 0.06 <= grades.count("3") / len(grades) <= 0.16 and 1 <= grades.count("4") <= 15
-    assert {"Met", "Not met"} <= {r["Safeguarding standards"] for r in ofsted}
+    # The MI is downloaded for the term's run (24 September 2025), before report cards began (10 November 2025):
+    # the last default term has none, and OEIF's safeguarding both ways; `make run`'s spring term has report cards.
+    assert run_date(Term.parse(LAST)) < REPORT_CARD_START
+    assert {r["Safeguarding standards"] for r in ofsted} == {"NULL"}
+    assert {"Yes", "No"} <= {r["Latest OEIF  safeguarding is effective?"] for r in ofsted}
+    spring_root, _ = demo_landing(MAKE_RUN_TERMS)
+    spring = rows(spring_root / "999" / MAKE_RUN_TERMS[-1] / OFSTED_MI, "cp1252")
+    assert {"Met", "Not met"} <= {r["Safeguarding standards"] for r in spring}
     for term, levels in result["levels"].items():
         n = len(levels)
         high = sum(v == "high" for v in levels.values()) / n
@@ -249,7 +258,9 @@ def test_scenarios_exist_and_tell_their_story(demo):
     assert (sc["safeguarding_not_met"], "safeguarding") in flags
 
     ofsted = {int(r["URN"]): r for r in rows(folder / "management_information_latest_inspections.csv", "cp1252")}
-    assert ofsted[sc["safeguarding_not_met"]]["Safeguarding standards"] == "Not met"
+    # Inspected since the last run, before report cards began (see test_distributions_plausible): OEIF's "No".
+    assert ofsted[sc["safeguarding_not_met"]]["Latest OEIF  safeguarding is effective?"] == "No"
+    assert ofsted[sc["safeguarding_not_met"]]["Latest OEIF category of concern"] == "Special Measures"
 
     mod = rows(folder / "moderation.csv", "utf-8")
     override = next(r for r in mod if int(r["urn"]) == sc["moderation_override"])
@@ -316,3 +327,49 @@ def test_code_lists_match_the_reader():
     assert tuple(d.LETTER_CODES) == tuple(feeds.LETTER_TYPES)
     assert tuple(d.SEVERITIES) == tuple(feeds.SEVERITIES)
     assert tuple(d.AREAS.values()) == tuple(feeds.ADVISER_AREAS)
+
+
+DATE_COLUMNS = {"adviser_judgements": "visit_date", "la_intelligence": "raised_on", "laig_notes": "meeting_date",
+                "letters_log": "issued_on", "moderation": "approved_on"}
+
+
+@pytest.mark.parametrize("terms", [DEFAULT_TERMS, MAKE_RUN_TERMS])
+def test_la_held_rows_are_dated_as_for_the_scheduled_run(demo_landing, terms):
+    """A real LA's files, downloaded and typed up for the term's run on its scheduled date, hold nothing dated
+    after it: visits, flags and LAIG meetings since the last term's run, moderation this term before the run,
+    letters of earlier terms (signed after the run that drafted them, within their term), and an Ofsted MI
+    downloaded with GIAS the day before. So a demo edition dated its run date uses nothing dated after it."""
+    from school_improvement.terms import term_for_date
+
+    root, _ = demo_landing(terms)
+    for term in terms:
+        t = Term.parse(term)
+        run, last_run, (start, _) = run_date(t), run_date(t.previous()), t.dates()
+        folder = root / "999" / term
+        for kind, col in DATE_COLUMNS.items():
+            for r in rows(folder / f"{kind}.csv", "utf-8"):
+                d = date.fromisoformat(r[col])
+                assert d < run, (term, kind, r)
+                if kind == "letters_log":  # signed after the run that drafted it, in the term it is for
+                    lt = Term.parse(r["term"])
+                    assert lt < t and run_date(lt) < d and term_for_date(d) == lt, (term, r)
+                elif kind == "moderation":
+                    assert start <= d and term_for_date(d) == t, (term, r)
+                else:
+                    assert last_run < d, (term, kind, r)
+        for r in rows(folder / OFSTED_MI, "cp1252"):
+            for col in ("Inspection start date", "Publication date", "Inspection start date of latest OEIF graded "
+                        "inspection", "Publication date of latest OEIF graded inspection",
+                        "Date of latest ungraded inspection", "Ungraded inspection publication date"):
+                if r[col] not in ("", "NULL"):
+                    assert datetime.strptime(r[col], "%d/%m/%Y").date() <= gias_extract_date(t), (term, col, r["URN"])
+
+
+def test_ofsted_mi_of_every_demo_term_has_a_known_year(demo):
+    """The MI in the report-card layout dates only report cards in "Inspection start date": before they began,
+    its year comes from the latest graded or ungraded inspection, not "unknown" on the front page."""
+    feeds = pytest.importorskip("school_improvement.ingest.feeds")
+    root, _ = demo
+    for term in DEFAULT_TERMS:
+        feed = feeds.read_feed(root / "999" / term / OFSTED_MI)
+        assert feed.academic_year in (Term.parse(term).academic_year, Term.parse(term).previous().academic_year), term

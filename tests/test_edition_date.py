@@ -122,6 +122,17 @@ def test_an_as_of_before_the_term_began_is_refused():
                               as_of="2026-04-13").as_of_date() == dt.date(2026, 4, 13)
 
 
+def test_an_as_of_after_the_term_ended_is_refused():
+    """The term's evidence ends with it (rows dated later are set aside): an edition dated after the term would print
+    a day its evidence does not reach, and date its letters after the term they are for."""
+    with pytest.raises(ValueError, match=r"after 2025-26-summer ended \(22 July 2026\)"):
+        pipeline.RunConfig(la_code="999", term=str(TERM), landing="/tmp", work_dir="/tmp", as_of="2026-07-23")
+    with pytest.raises(ValueError, match="after 2025-26-summer ended"):
+        pipeline.RunConfig(la_code="999", term=str(TERM), landing="/tmp", work_dir="/tmp", as_of="2026-11-02")
+    assert pipeline.RunConfig(la_code="999", term=str(TERM), landing="/tmp", work_dir="/tmp",
+                              as_of="2026-07-22").as_of_date() == dt.date(2026, 7, 22)  # the term's last day
+
+
 def _assembled(cfg) -> dict:
     """inputs.json as assemble_reports writes it (the parts faked: only inputs.json is looked at)."""
     for part in pipeline.REPORT_PARTS:

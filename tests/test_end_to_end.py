@@ -165,6 +165,11 @@ def test_pdf_has_the_sections_and_figures_of_the_csvs(published):
     front = " ".join(text.split("\f")[0].split())
     assert "The GIAS extract is dated 25 January 2026, 20 days after 2025-26-spring began" in front, front
     assert "GIAS file is unknown" not in " ".join(text.split())
+    # The demo's files are as a real LA's for a run on the scheduled date (the edition's date): the front page opens
+    # as a normal term's does, with no evidence dated after the edition and an Ofsted MI whose year is known.
+    assert "uses evidence dated after it" not in front and "Ofsted file is unknown" not in front, front
+    notes = front.split("What you must know about the data", 1)[1]
+    assert notes.split("•")[1].strip().startswith("The GIAS extract is dated"), front
 
 
 def test_general_edition_keeps_confidential_detail_out(published):

@@ -73,6 +73,31 @@ def test_letters_to_the_wrong_kind_of_school_are_said():
     assert "maintained school, not an academy" in said[1].message
 
 
+def test_a_letter_to_a_schools_old_urn_after_it_converted_is_said():
+    """GIAS closes a converting school's URN and opens the academy under a new one; a letter logged to the old URN
+    after that is for no school the run judges (the old URN is not categorised, the academy does not read it)."""
+    from factories import feed
+
+    old, new = 990301, 990302
+    schools = _schools() + [
+        gias(old, status="Closed", close_date=date(2025, 8, 31), close_reason="Academy converter"),
+        gias(new, type="Academy converter", type_group="Academies", is_academy=True, is_la_maintained=False,
+             trust="Fictional Trust", open_date=date(2025, 9, 1), open_reason="Academy converter")]
+    links = feed("gias_links", [{"urn": new, "link_urn": old, "link_name": f"Test School {old}",
+                                 "link_type": "Predecessor", "link_date": date(2025, 9, 1)}])
+    log = [letter(old, "significant_concerns_letter", date(2025, 5, 6)),  # before it closed: history, not said
+           letter(old, "warning_notice", date(2025, 9, 15)),
+           letter(old, "academy_meeting", date(2025, 9, 22), "AC-2")]  # the academy's step, to the old URN
+    rows = [{**r, "_row": i + 2} for i, r in enumerate(log)]
+    ev = assess(term_data(TERM, gias=schools, gias_links=links, letters_log=rows), RULES)
+    said = sorted((p for p in ev.problems if p.check == "letters_log_school"), key=lambda p: p.row)
+    assert [(p.row, p.column, p.severity) for p in said] == [(3, "urn", "warning"), (4, "urn", "warning")]
+    assert "Warning Notice is logged to URN 990301" in said[0].message and "closed on 31 August 2025" in said[0].message
+    assert all("(Academy converter)" in p.message and "links it to URN 990302" in p.message and "not used" in p.message
+               for p in said)
+    assert "maintained school, not an academy" not in said[1].message  # it is closed, not a maintained school now
+
+
 def test_letters_older_than_the_ladder_reads_are_not_said_again_every_term():
     assert _said([letter(A, "warning_notice", date(2022, 5, 6))]) == []
 

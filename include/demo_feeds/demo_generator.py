@@ -6,6 +6,11 @@ final newline), a GIAS extract and Ofsted management information (cp1252), and t
 project's own formats (see docs/LA_FEEDS.md). Everything is invented: URNs 990001-999999, LAESTAB 999xxxx,
 made-up places, people and trusts. Output is byte-identical for a given seed and term list.
 
+Each term's files are as a real LA's would be for a run on the term's scheduled date (its edition's date when as_of
+is blank): GIAS and Ofsted MI downloaded the day before, visits, flags and LAIG meetings since the last term's run,
+moderation this term before the run, letters signed after the run that drafted them. So a demo edition uses nothing
+dated after its own date, and its front page opens as a normal term's would.
+
 `write_templates(folder)` writes the blank LA-held feed templates (.csv and .xlsx).
 """
 
@@ -16,6 +21,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -374,13 +380,44 @@ def perf_year(term: Term) -> int:
     return term.start_year
 
 
+def _window(term: Term) -> TermWindow:
+    """The term's dates and closures from the calendar, or its nominal dates (weekdays only) when it is not listed."""
+    return TermCalendar.load().windows.get(term) or TermWindow(term, *term.nominal_dates(), ())
+
+
+@lru_cache(maxsize=64)  # asked per school and row: the national benchmark generates tens of thousands
+def run_date(term: Term) -> date:
+    """The term's scheduled run date: the calendar's, or for a term the calendar does not list the run date the
+    pipeline takes from its nominal dates. A run with as_of blank is dated so (pipeline.RunConfig.as_of_date)."""
+    return _window(term).nth_school_day(TermCalendar.load().run_after_school_days)
+
+
 def gias_extract_date(term: Term) -> date:
-    """The day the demo's GIAS extract is dated: the day before the term's scheduled run (the calendar's run date,
-    or for a term the calendar does not list the run date the pipeline takes from its nominal dates), as an
-    officer downloads it for the run."""
-    cal = TermCalendar.load()
-    run = cal.run_date(term) or TermWindow(term, *term.nominal_dates(), ()).nth_school_day(cal.run_after_school_days)
-    return run - timedelta(days=1)
+    """The day the demo's GIAS extract and Ofsted MI are dated: the day before the term's scheduled run, as an
+    officer downloads them for the run."""
+    return run_date(term) - timedelta(days=1)
+
+
+@lru_cache(maxsize=64)
+def _before_run(term: Term, since: date | None = None) -> tuple[date, ...]:
+    """The school days on which the LA-held rows new at this term's scheduled run are dated, as a real LA's are:
+    after the previous term's run to the end of that term, and from this term's start to the day before its run
+    (the run is at 06:00, and an edition dated its run date shows what was known by then: a demo row dated after
+    it would open every demo front page with "uses evidence dated after it"). Visits, flags and LAIG meetings are
+    spread over these weeks, about a term's worth. `since`: none before that day (a head who started this term is
+    not judged at a visit before it); if that leaves none, this term's days before the run."""
+    prev = term.previous()
+    pw, w = _window(prev), _window(term)
+    cut = run_date(term) - timedelta(days=1)
+    days = [d for d in _school_days(run_date(prev) + timedelta(days=1), pw.end) if pw.is_school_day(d)]
+    days += [d for d in _school_days(w.start, cut) if w.is_school_day(d)]
+    if since is not None:
+        days = [d for d in days if d >= since] or [d for d in _school_days(w.start, cut) if w.is_school_day(d)]
+    return tuple(days or [w.start])
+
+
+def _pick_day(rng, days) -> date:
+    return days[int(rng.integers(len(days)))]  # one draw, as _rand_day, so the rng stream stays aligned
 
 
 def dfe_file_names(la_code: str, term: Term) -> dict[str, str]:
@@ -693,7 +730,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     """Bend chosen schools so each scenario shows up in the last term (L) with history in earlier terms."""
     rng = np.random.default_rng([seed, 1])
     L = terms[-1]
-    lstart, lend = L.dates()
+    lstart, _ = L.dates()
     taken: set[int] = set()
     prim = [s for s in schools if s.maintained and s.phase == "Primary" and s.high_age == 11]
     acad = [s for s in schools if not s.maintained and s.phase in ("Primary", "Secondary")]
@@ -721,6 +758,11 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
         a, b = t.dates()
         return _rand_day(rng, a + timedelta(days=14), b - timedelta(days=21))
 
+    lrun = run_date(L)
+
+    def recent():  # an inspection since the last term's run, published before this one's (its Ofsted MI shows it)
+        return _pick_day(rng, [d for d in _before_run(L) if d <= lrun - timedelta(days=10)] or [lstart])
+
     # Congratulations: RI in 2022, improving sharply, re-inspected last term with good grades.
     s = sc["congratulations"] = _pick(rng, prim, taken, big)
     s.q, s.trend = -0.2, 0.8
@@ -733,7 +775,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     s = sc["significant_concerns_letter"] = _pick(rng, prim, taken, big)
     s.q, s.trend = -0.2, -0.6
     s.ofsted = [_oeif_event(rng, date(2019, 11, 12), 2)]
-    ev = _inspection_event(rng, mid(0), 3)
+    ev = _inspection_event(rng, recent(), 3)
     if ev["kind"] == "rc":  # a drop, not a category of concern: nothing below "Needs attention"
         ev["grades"] = ["Needs attention", "Needs attention", "Needs attention", "Expected standard",
                         "Expected standard", "Expected standard", "Not applicable", "Needs attention"]
@@ -774,12 +816,13 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     flag(s, last, "warning_notice_compliance", "high")
     flag(s, last, "governors_not_acknowledging", "medium")
 
-    # Safeguarding not met at a report-card inspection this term (OEIF "No" if before report cards).
+    # Safeguarding not met at an inspection since the last run (a report card if they had begun by then; OEIF
+    # "No" before report cards).
     s = sc["safeguarding_not_met"] = _pick(rng, prim, taken, big)
     s.q, s.trend = -0.6, -0.3
     s.ofsted = [_oeif_event(rng, date(2021, 10, 5), 2)]
-    d = max(mid(0), REPORT_CARD_START) if lend > REPORT_CARD_START + timedelta(days=30) else mid(0)
-    d = _rand_day(rng, d, min(d + timedelta(days=6), lend - timedelta(days=14)))
+    d = max(recent(), REPORT_CARD_START) if lrun > REPORT_CARD_START + timedelta(days=30) else recent()
+    d = _rand_day(rng, d, min(d + timedelta(days=6), lrun - timedelta(days=10)))
     if d >= REPORT_CARD_START:
         ev = _rc_event(rng, d, 1, safeguarding="Not met", category="Special Measures")
         ev["grades"][-1] = "Urgent improvement"
@@ -821,7 +864,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     s.ofsted = [_oeif_event(rng, date(2022, 6, 21), 2)]
     set_levels(s, ["low", "low", "low"])
     plan.moderation.setdefault(last, []).append(
-        (s.urn, "medium", "Head on long-term sick leave from October; deputy acting up with no cover. "
+        (s.urn, "medium", "Head on long-term sick leave since the end of last term; deputy acting up with no cover. "
                           "Panel agreed half-termly visits until substantive arrangements are in place."))
     flag(s, last, "leadership_capacity", "medium")
 
@@ -903,7 +946,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     flag(s, last, "behaviour_safety", "high")
 
     # A report card with strong grades, to show the new framework on a good school.
-    if lend > REPORT_CARD_START + timedelta(days=30):
+    if lrun > REPORT_CARD_START + timedelta(days=30):  # report cards had begun a month before the run
         s = sc["report_card_strong"] = _pick(rng, prim, taken, big)
         s.q, s.trend = 1.2, 0.05
         s.ofsted = [_oeif_event(rng, date(2021, 11, 30), 2)]
@@ -911,11 +954,13 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
         s.ofsted.append(ev)
         set_levels(s, ["low", "low", "low"])
 
-    # Inspections in the last term are published before it ends, so its Ofsted snapshot shows them.
+    # Inspections since the last term's run are published before this one, so the Ofsted MI downloaded for it
+    # (the day before, with GIAS) shows them.
+    prun = run_date(L.previous())
     for s in sc.values():
         for ev in s.ofsted:
-            if lstart <= ev["date"] <= lend:
-                ev["pub"] = min(ev["pub"], max(ev["date"] + timedelta(days=7), lend - timedelta(days=2)))
+            if prun < ev["date"] < lrun:
+                ev["pub"] = min(ev["pub"], max(ev["date"] + timedelta(days=7), lrun - timedelta(days=2)))
     # Noise off the scenario schools so their story is clean.
     for s in sc.values():
         s.year_noise = {y: 0.0 for y in s.year_noise}
@@ -1532,15 +1577,33 @@ _NOTES = {
 }
 
 
-def _adviser_rows(seed, schools, plan, ti, term, levels) -> list[dict]:
+def _story_urns(plan, ti) -> set[int]:
+    """Schools whose story this term is told (a set level, a flag, a criterion, a letter in the log): their visits
+    and flags are dated this term, before its run, so they follow any letter of the last term (issued after its
+    run) and any change of head at the start of this one."""
+    return ({u for (u, t) in plan.levels if t == ti} | {u for (u, t) in plan.flags if t == ti}
+            | {u for (u, t) in plan.extra_criteria if t == ti} | {e[0] for e in plan.letters})
+
+
+def _since(s: "School", term: Term, story: set[int]) -> date | None:
+    """The first day a row about this school may be dated (see _before_run): this term's start for a story school
+    or one whose head started since the last run, else none."""
+    start, _ = term.dates()
+    if s.urn in story or s.head_at(start)[0] > run_date(term.previous()):
+        return start
+    return None
+
+
+def _adviser_rows(seed, schools, plan, ti, term, levels, cutoff) -> list[dict]:
     rng = np.random.default_rng([seed, 4, term.start_year, term.season_index])
-    start, end = term.dates()
+    start, _ = term.dates()
+    story = _story_urns(plan, ti)
     rows = []
     for s in schools:
         if not s.maintained:
             continue
         lv = levels[s.urn][0].upper()
-        visit = _rand_day(rng, start + timedelta(days=7), end - timedelta(days=5))
+        visit = _pick_day(rng, _before_run(term, _since(s, term, story)))
         chosen = []
         for area, counts in CRITERIA_COUNTS.items():
             k = {"LM": 2, "QE": 2, "BA": 1, "PD": 1}[area]
@@ -1563,7 +1626,7 @@ def _adviser_rows(seed, schools, plan, ti, term, levels) -> list[dict]:
         head = s.head_at(start)
         if head[0].year > 2001 and (start - head[0]).days < 330:  # new or interim head in the first year
             chosen.append(("LM-M5", True))
-        oe = _latest(s.ofsted, "oeif", end)
+        oe = _latest(s.ofsted, "oeif", cutoff)
         if oe and oe["safeguarding"] == "No" and ("LM-H1", True) not in chosen:
             chosen.append(("LM-H1", True))
         # Schools with a warning notice or significant-concerns letter meet LM-H4 while it stands.
@@ -1595,7 +1658,8 @@ _BG_FLAGS = {
 
 def _intel_rows(seed, schools, plan, ti, term, levels) -> list[dict]:
     rng = np.random.default_rng([seed, 5, term.start_year, term.season_index])
-    start, end = term.dates()
+    start, _ = term.dates()
+    story = _story_urns(plan, ti)
     scenario_flagged = {u for (u, t) in plan.flags if t == ti}
     rows = []
     for s in schools:
@@ -1619,7 +1683,7 @@ def _intel_rows(seed, schools, plan, ti, term, levels) -> list[dict]:
         for f, sev in items:
             rows.append({"urn": s.urn, "flag": f, "severity": sev, "detail": INTEL_DETAIL[f],
                          "raised_by_team": TEAM_FOR_FLAG.get(f, "School Improvement"),
-                         "raised_on": _rand_day(rng, start, end - timedelta(days=3)).isoformat()})
+                         "raised_on": _pick_day(rng, _before_run(term, _since(s, term, story))).isoformat()})
     return rows
 
 
@@ -1641,8 +1705,11 @@ def _letters_rows(seed, schools, plan, ti, terms_all: list[Term], levels_by_ti) 
         if t >= ti:
             continue
         term = _term_at(terms_all, t)
-        a, b = term.dates()
-        issued = _rand_day(np.random.default_rng([seed, 8, urn, t + 100]), a + timedelta(days=20), b - timedelta(days=5))
+        _, b = term.dates()
+        # The run drafts the letter; it is signed and sent in the weeks after, within the term it is for.
+        run = run_date(term)
+        issued = _rand_day(np.random.default_rng([seed, 8, urn, t + 100]), run + timedelta(days=1),
+                           min(run + timedelta(days=21), b - timedelta(days=5)))
         rows.append({"urn": urn, "letter": letter, "concern": concern if letter != "congratulations" else "",
                      "issued_on": issued.isoformat(),
                      "issued_by": _DIRECTOR if letter.startswith("academy") or letter in ("warning_notice",
@@ -1663,14 +1730,16 @@ def _term_at(terms: list[Term], t: int) -> Term:
 
 def _laig_rows(seed, schools, ti, term, levels) -> list[dict]:
     rng = np.random.default_rng([seed, 10, term.start_year, term.season_index])
-    start, end = term.dates()
-    mid = start + (end - start) / 2
+    # Half-termly, the two LAIG meetings before the run: in the last term's second half and this term's first weeks.
+    days = _before_run(term)
+    start, _ = term.dates()
+    halves = ([d for d in days if d < start], [d for d in days if d >= start])
     rows = []
     for s in schools:
         if not s.maintained or levels[s.urn] != "high":
             continue
-        for a, b in ((start + timedelta(days=10), mid), (mid + timedelta(days=7), end - timedelta(days=3))):
-            d = _rand_day(rng, a, b)
+        for half in halves:
+            d = _pick_day(rng, half or days)
             rows.append({
                 "urn": s.urn, "meeting_date": d.isoformat(),
                 "key_points": "1. Phonics: consistency improving; 2. Maths: gaps in Y5/6 arithmetic; "
@@ -1698,12 +1767,14 @@ def _ward_rows(seed, wards) -> list[dict]:
 
 def _moderation_rows(seed, plan, ti, term, levels) -> list[dict]:
     rng = np.random.default_rng([seed, 12, term.start_year, term.season_index])
-    start, end = term.dates()
+    # The panel meets in the term it moderates, before the run that applies its decisions.
+    start, _ = term.dates()
+    end = run_date(term) - timedelta(days=1)
     rows = []
     for urn, final, reason in plan.moderation.get(ti, []):
         rows.append({"urn": urn, "term": str(term), "final_category": final, "reason": reason,
                      "approved_by": "Moderation panel (Head of School Improvement)",
-                     "approved_on": _rand_day(rng, start + timedelta(days=21), end).isoformat()})
+                     "approved_on": _rand_day(rng, start + timedelta(days=5), end).isoformat()})
     # One routine override a term: a medium school moved to low after a strong visit.
     meds = sorted(u for u, lv in levels.items() if lv == "medium")
     if meds:
@@ -1713,7 +1784,7 @@ def _moderation_rows(seed, plan, ti, term, levels) -> list[dict]:
                          "reason": "Moderation visit found rapid improvement since data year; evidence of secure "
                                    "teaching in all classes.",
                          "approved_by": "Moderation panel (Head of School Improvement)",
-                         "approved_on": _rand_day(rng, start + timedelta(days=21), end).isoformat()})
+                         "approved_on": _rand_day(rng, start + timedelta(days=5), end).isoformat()})
     return rows
 
 
@@ -1739,11 +1810,13 @@ def generate_demo(landing_root: Path, la_code: str = DEMO_LA_CODE, terms=None, s
     levels_by_ti = {}
     files_by_term = {}
     folders = {}
+    # Each term's DfE-side snapshots (GIAS, Ofsted MI) are downloaded the day before its scheduled run, and the
+    # levels the demo intends rest on what they show.
     for ti, term in enumerate(term_objs):
-        _, cutoff = term.dates()
+        cutoff = gias_extract_date(term)
         levels_by_ti[ti] = _levels_for_term(seed, schools, plan, ti, term, cutoff)
     for ti, term in enumerate(term_objs):
-        start, cutoff = term.dates()
+        cutoff = gias_extract_date(term)
         folder = root / str(term)
         folder.mkdir(parents=True, exist_ok=True)
         year = perf_year(term)
@@ -1763,7 +1836,7 @@ def generate_demo(landing_root: Path, la_code: str = DEMO_LA_CODE, terms=None, s
         written += list(names.values())
 
         la_feeds = {
-            "adviser_judgements": _adviser_rows(seed, schools, plan, ti, term, levels),
+            "adviser_judgements": _adviser_rows(seed, schools, plan, ti, term, levels, cutoff),
             "la_intelligence": _intel_rows(seed, schools, plan, ti, term, levels),
             "letters_log": _letters_rows(seed, schools, plan, ti, term_objs, levels_by_ti),
             "moderation": _moderation_rows(seed, plan, ti, term, levels),

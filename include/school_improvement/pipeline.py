@@ -54,6 +54,15 @@ class RunConfig:
             raise ValueError(f"as_of {self.as_of} is before {self.term} began ({start.day} {start:%B %Y}): an "
                              "edition of a term cannot be dated before it; leave as_of blank for the term's "
                              "scheduled run date")
+        if self.as_of and date.fromisoformat(self.as_of) > self.term_obj.dates()[1]:
+            # The term's evidence ends with it (rows dated after it are set aside, the letters log and moderation
+            # go by their term column): an edition dated later would print a day its evidence does not reach, and
+            # date its letters and flags after the term they are for.
+            end = self.term_obj.dates()[1]
+            raise ValueError(f"as_of {self.as_of} is after {self.term} ended ({end.day} {end:%B %Y}): an edition "
+                             "of a term shows its evidence only up to the term's end, so it cannot be dated later; "
+                             "leave as_of blank for the term's scheduled run date, give a date within the term, or "
+                             "run the term that date falls in")
         if not self.history_url:
             self.history_url = os.environ.get("SI_HISTORY_URL") or f"sqlite:///{Path(self.work_dir) / 'history.sqlite'}"
 

@@ -18,7 +18,7 @@ import re
 from datetime import date
 
 from ..errors import FeedError, Problem
-from ..ingest.termdata import TermData
+from ..ingest.termdata import TermData, predecessor_map
 from ..terms import Term, term_for_date
 from ..vocabulary import VOCAB
 
@@ -163,12 +163,24 @@ def not_categorised_problems(data: TermData, maintained: set[int]) -> list[Probl
     return out
 
 
+def _day(v) -> date | None:
+    """A GIAS date cell as a date: None for a blank, NaN or NaT."""
+    if v is None or v != v or not isinstance(v, date):
+        return None
+    return v.date() if hasattr(v, "date") and callable(v.date) else v
+
+
+def _is_blank(v) -> bool:
+    return v is None or v != v or str(v).strip() == ""
+
+
 def letters_log_problems(data: TermData, rules) -> list[Problem]:
     """The letters log's rows the ladder reads this term (issued within `windows.ladder_lookback_terms`, up to this
     term) that it cannot explain, one per row: a rung (`escalates_from`) with no letter it escalates from logged
     before it (a Warning Notice with no Significant Concerns letter, the formal Significant Concerns with no Warning
     Notice), and a letter to the wrong kind of school (a maintained school's letter logged to a URN GIAS lists as an
-    academy, an academy route step to a maintained school). Each was taken as sent without a word: now said (rule set
+    academy, or to a school's URN dated after GIAS closed it, as when it became an academy under a new URN; an academy
+    route step to a maintained school; either dated after GIAS closed the URN). Each was taken as sent without a word: now said (rule set
     `letters_log_checks`: warn) or the run stops (stop), naming file, row and column."""
     from .assess import issued_letters
 
@@ -182,6 +194,10 @@ def letters_log_problems(data: TermData, rules) -> list[Problem]:
     info = {int(r["urn"]): r for r in gias.to_dict("records")} if not gias.empty and "urn" in gias else {}
     steps = {s.step for s in rules.academy_concerns.route} | {rules.academy_concerns.resolved_letter}
     lookback = rules.windows.ladder_lookback_terms
+    successors: dict[int, list[int]] = {}
+    for new, olds in predecessor_map(data.feeds).items():
+        for old in olds:
+            successors.setdefault(old, []).append(new)
     out = []
 
     def said(r, column, message, how, check):
@@ -205,6 +221,20 @@ def letters_log_problems(data: TermData, rules) -> list[Problem]:
                      "an academy: the Strategy's letters to schools are for maintained schools (an academy's concerns "
                      "follow the academy route), so it is not used for any school; if the URN is the maintained "
                      "school's before it converted, correct it and re-run", wrong_kind, "letters_log_school")
+                continue
+            closed = _day(g.get("close_date"))
+            if (letter in rules.letters or letter in steps) and not g.get("is_academy") and closed is not None \
+                    and closed < when:
+                # Most often a maintained school converted: GIAS closes its URN and opens the academy under a new
+                # one, and the letter was logged to the URN the LA knew. No school the run judges reads it.
+                after = successors.get(urn, [])
+                why = f" ({g['close_reason']})" if not _is_blank(g.get("close_reason")) else ""
+                now = (f"; GIAS links it to URN {', '.join(map(str, after))}, which replaced it" if after else "")
+                said(r, "urn", f"a {title(letter)} is logged to URN {urn}{name} on {on}, but GIAS lists that school "
+                     f"as closed on {_when(closed)}{why}{now}: a letter dated after the school closed is for none of "
+                     "the schools this run judges, so it is not used; if it went to the school that replaced it, log "
+                     "it to that URN (an academy's concerns follow the academy route) and re-run", wrong_kind,
+                     "letters_log_school")
                 continue
             if letter in steps and g and not g.get("is_academy"):
                 said(r, "urn", f"an academy route step ({title(letter)}) is logged to URN {urn}{name} on {on}, but "

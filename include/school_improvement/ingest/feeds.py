@@ -714,16 +714,20 @@ def year_from_name(name: str) -> str | None:
     return None
 
 
-# The date that says how current a dated feed is: its latest inspection, visit, flag, letter or meeting.
-YEAR_DATE_COLUMNS = {"ofsted": "inspection_date", "adviser_judgements": "visit_date", "la_intelligence": "raised_on",
-                     "letters_log": "issued_on", "moderation": "approved_on", "laig_notes": "meeting_date"}
+# The date that says how current a dated feed is: its latest inspection, visit, flag, letter or meeting. Ofsted MI
+# in the report-card layout gives "Inspection start date" only to a report card: a download in which none of the
+# LA's schools has one yet (before November 2025, or soon after) is dated by its latest graded or ungraded inspection.
+YEAR_DATE_COLUMNS = {"ofsted": ("inspection_date", "oeif_date", "ungraded_date"), "adviser_judgements": "visit_date",
+                     "la_intelligence": "raised_on", "letters_log": "issued_on", "moderation": "approved_on",
+                     "laig_notes": "meeting_date"}
 
 
 def _year_from_dates(kind: str, schools: pd.DataFrame) -> str | None:
-    col = YEAR_DATE_COLUMNS.get(kind)
-    if not col or col not in schools or schools.empty:
+    cols = YEAR_DATE_COLUMNS.get(kind) or ()
+    cols = [c for c in ((cols,) if isinstance(cols, str) else cols) if c in schools]
+    if not cols or schools.empty:
         return None
-    dates = [d for d in schools[col] if isinstance(d, dt.date)]
+    dates = [d for c in cols for d in schools[c] if isinstance(d, dt.date)]
     return _academic_year_of(max(dates)) if dates else None
 
 
