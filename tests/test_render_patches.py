@@ -221,3 +221,135 @@ def test_text_layouts_sharing_contexts_and_font_descriptions_give_the_same_bytes
         assert documents() == ours
     finally:
         text_layout.install()
+
+
+# Line heights in every form the strut reads (normal, numbers, lengths, percentages, calc(), em), fonts and
+# languages that differ in one property at a time, inline boxes whose struts differ from their line's.
+_STRUT_HTML = (
+    "<html lang='en'><head><title>t</title><style>body { line-height: normal }"
+    ".a { line-height: 1.35 } .b { line-height: 14pt } .c { line-height: 150% } .d { line-height: calc(1em + 2pt) }"
+    ".e { font-size: 7.5pt; line-height: 1.25 } .f { font-weight: bold } .g { font-style: italic }"
+    ".h { font-family: 'DejaVu Sans Mono', monospace } .i { font-variant: small-caps } .j { font-size: 2em }"
+    ".k { font-feature-settings: 'liga' 0 } .l { height: 2lh; min-height: 1rlh }</style></head><body>"
+    + "".join(f"<p class='{c}'>Line {i} of class {c} <span class='j'>big</span> <span class='e'>small</span> "
+              f"<span lang='fr' class='f'>gras</span> <span class='b'>fixed</span> {'words ' * 25}</p>"
+              f"<div class='l'>lh {i}</div>"
+              for i, c in enumerate("abcdefghik"))
+    + "<table><tr><td class='a'>cell</td><td class='e'>small cell</td></tr></table><ul><li class='c'>item</li></ul>"
+    + "</body></html>")
+
+
+def _bytes_of(html: str, css: str | None = None) -> bytes:
+    from weasyprint import CSS
+
+    out = io.BytesIO()
+    HTML(string=html).render(stylesheets=[CSS(string=css)] if css else None, pdf_variant="pdf/ua-1").write_pdf(
+        out, pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+    return out.getvalue()
+
+
+def test_strut_answers_as_the_librarys_for_every_style_of_a_document(monkeypatch):
+    from weasyprint.layout import inline
+    from weasyprint.text import line_break
+
+    from school_improvement.editions import layout_patches
+
+    assert line_break.strut is layout_patches.strut is inline.strut  # in force once the report is imported
+    seen = []
+
+    def both(style):
+        ours = layout_patches.strut(style)
+        assert ours == layout_patches.LIBRARY_STRUT(style)
+        seen.append(ours)
+        return ours
+
+    monkeypatch.setattr(inline, "strut", both)
+    HTML(string=_STRUT_HTML).render()
+    assert len(set(seen)) > 10  # many different line heights were asked for
+
+
+def test_a_document_is_the_same_bytes_with_the_librarys_strut(monkeypatch):
+    from school_improvement.editions import layout_patches
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    ours = _bytes_of(_STRUT_HTML), _text_document_bytes()
+    layout_patches.uninstall_strut()
+    try:
+        assert (_bytes_of(_STRUT_HTML), _text_document_bytes()) == ours
+    finally:
+        assert layout_patches.install_strut()
+
+
+# Page types of every kind: named pages, :first, :left and :right, :blank, :nth() of the document and of a page
+# group, margin boxes with counters, strings and running elements, page-based counters set and reset.
+_PAGES_CSS = (
+    "@page { size: A6; margin: 15mm 10mm; @top-left { content: string(title); width: 30% }"
+    "  @top-right { content: 'Page ' counter(page) ' of ' counter(pages); width: 70% }"
+    "  @bottom-center { content: element(foot) } }"
+    "@page :first { @top-left { content: 'First' } } @page :left { margin-left: 15mm; @bottom-left { content: 'L' } }"
+    "@page :right { @bottom-right { content: 'R' counter(page, upper-roman) } } @page :blank { @top-left { content: none } }"
+    "@page :nth(3) { @top-right { content: 'third' } } @page chapter { margin-top: 20mm; @top-center { content: 'Ch' } }"
+    "@page chapter:nth(2) { @top-center { content: 'Second of chapter' } } @page wide { size: A6 landscape }"
+    "h1 { string-set: title content() } .foot { position: running(foot) } .chapter { page: chapter }"
+    ".wide { page: wide } .reset { counter-reset: page 10 } .right { break-before: right }")
+
+
+def _pages_html() -> str:
+    body = "".join(
+        f"<section class='{cls}'><h1>Title {i}</h1><p class='foot'>Foot {i}</p>{'<p>Text of the page.</p>' * 30}</section>"
+        for i, cls in enumerate(["", "chapter", "chapter", "wide", "right", "reset", "", "chapter right", ""]))
+    return f"<html lang='en'><head><title>t</title></head><body>{body}</body></html>"
+
+
+def test_pages_sharing_their_styles_are_the_same_bytes(monkeypatch):
+    from weasyprint.layout import page
+
+    from school_improvement import TEMPLATES_DIR
+    from school_improvement.editions import layout_patches
+
+    assert page.set_page_type_computed_styles is layout_patches.set_page_type_computed_styles
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    report_css = (TEMPLATES_DIR / "report.css").read_text(encoding="utf-8")
+
+    def documents():
+        return _bytes_of(_pages_html(), _PAGES_CSS), _margin_box_pages(report_css)
+
+    ours = documents()
+    layout_patches.uninstall_page_styles()
+    try:
+        assert documents() == ours
+    finally:
+        assert layout_patches.install_page_styles()
+
+
+def test_pages_share_styles_only_with_pages_of_the_same_cascade():
+    from weasyprint import CSS
+
+    doc = HTML(string=_pages_html()).render(stylesheets=[CSS(string=_PAGES_CSS)])
+    by_style = {}
+    for p in doc.pages:
+        by_style.setdefault(id(p._page_box.style), []).append(p._page_box.page_type)
+    assert len(doc.pages) > 20 and len(by_style) < len(doc.pages)  # shared...
+    for types in by_style.values():  # ...by pages of one name, side and blankness, never with the first page
+        assert len({(t.name, t.side, t.blank) for t in types}) == 1
+        assert all(t.index for t in types) or len(types) == 1
+
+
+def test_the_layout_patches_leave_a_weasyprint_they_were_not_written_for_alone(monkeypatch):
+    from weasyprint.layout import page
+    from weasyprint.text import line_break
+
+    from school_improvement.editions import layout_patches as lp
+
+    for name, library, uninstall, install, current in (
+            ("LIBRARY_STRUT_SHA", lp.LIBRARY_STRUT, lp.uninstall_strut, lp.install_strut,
+             lambda: line_break.strut),
+            ("LIBRARY_SET_PAGE_STYLES_SHA", lp.LIBRARY_SET_PAGE_STYLES, lp.uninstall_page_styles,
+             lp.install_page_styles, lambda: page.set_page_type_computed_styles)):
+        uninstall()
+        try:
+            monkeypatch.setattr(lp, name, "0" * 16)
+            assert install() is False and current() is library
+        finally:
+            monkeypatch.undo()
+            assert install() is True and current() is not library

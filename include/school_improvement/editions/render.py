@@ -25,7 +25,7 @@ from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from .. import TEMPLATES_DIR
-from . import draw_text, percentages, text_layout
+from . import draw_text, layout_patches, percentages, text_layout
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
 from .pdf_pages import cached_page_references, cached_stream_data
@@ -81,6 +81,12 @@ percentages.install()
 # Each piece of text measured or drawn gets a Pango layout, each with a new Pango context and font description: both
 # made once per document and kind instead, the same layouts (text_layout.py).
 text_layout.install()
+# Every line asks for its strut (line height and baseline) by a string key built on each call: found by its values
+# first (layout_patches.py).
+layout_patches.install_strut()
+# Every page computed its page's and its margin boxes' styles anew: pages with the same cascade share them
+# (layout_patches.py).
+layout_patches.install_page_styles()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default

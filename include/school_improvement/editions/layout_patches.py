@@ -1,0 +1,160 @@
+"""Small stand-ins for WeasyPrint 70.0 layout hot paths, each giving the library's result for less work; the same
+PDF bytes (tests/test_render_patches.py lays documents out with and without each and compares the bytes).
+
+Each is guarded: the library's source is checked when it is installed, and a WeasyPrint whose function differs
+from the one this was written for (70.0) keeps its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import sys
+
+from weasyprint.layout import page as _page
+from weasyprint.text import line_break as _line_break
+
+
+def _source_sha(function) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+
+
+def _modules_holding(function) -> list:
+    return [m for name, m in list(sys.modules.items())
+            if name.startswith("weasyprint.") and any(v is function for v in vars(m).values())]
+
+
+def _swap(old, new) -> None:
+    """`new` in `old`'s place in every WeasyPrint module that holds `old` by name."""
+    for module in _modules_holding(old):
+        for name, value in list(vars(module).items()):
+            if value is old:
+                setattr(module, name, new)
+
+
+# --- strut ---------------------------------------------------------------------------------------------------------
+# Every line box, inline box and text box asks `strut(style)` for its line height and baseline. The library caches
+# the answer on the font configuration under a string: `str()` of a tuple of the 14 font properties, plus the font
+# size and line height, built on every call (about 2% of a report's CPU, for a cache that nearly always hits). Here
+# the same values, as a tuple (no string made), key a second cache in front of the library's: a miss asks the
+# library (which computes and caches as before). Equal tuples have equal values, for which the library computes
+# the same strut (Pango is given the same numbers), so the answer is the library's.
+LIBRARY_STRUT = getattr(_line_break.strut, "library", _line_break.strut)
+LIBRARY_STRUT_SHA = "b57885b70dd08efe"  # sha256 of inspect.getsource(strut) in WeasyPrint 70.0, first 16 hex digits
+LIBRARY_FONT_KEY_SHA = "d6b09d54b8258d58"  # ... of _font_style_cache_key: the properties the library's key holds
+_STRUT_KEYS = ("font_family", "font_style", "font_stretch", "font_weight", "font_variant_ligatures",
+               "font_variant_position", "font_variant_caps", "font_variant_numeric", "font_variant_alternates",
+               "font_variant_east_asian", "font_feature_settings", "font_variation_settings",
+               "font_language_override", "lang", "font_size", "line_height")
+_MISSING = object()
+
+
+def strut(style):
+    """The library's `strut(style)`, looked up by the style's values before the library's string key is made."""
+    try:
+        key = tuple([style[name] for name in _STRUT_KEYS])
+        cache = style.font_config.__dict__.setdefault("_struts_by_values", {})
+        result = cache.get(key, _MISSING)
+    except TypeError:  # a value that cannot be hashed: the library's way
+        return LIBRARY_STRUT(style)
+    if result is _MISSING:
+        result = cache[key] = LIBRARY_STRUT(style)
+    return result
+
+
+strut.library = LIBRARY_STRUT
+
+
+def install_strut() -> bool:
+    if _line_break.strut is strut:
+        return True
+    if (_source_sha(LIBRARY_STRUT) != LIBRARY_STRUT_SHA
+            or _source_sha(_line_break._font_style_cache_key) != LIBRARY_FONT_KEY_SHA):
+        return False
+    _swap(LIBRARY_STRUT, strut)
+    return True
+
+
+def uninstall_strut() -> None:
+    _swap(strut, LIBRARY_STRUT)
+
+
+# --- page styles -----------------------------------------------------------------------------------------------------
+# Each page gets a page type (side, blank, name, index, groups), and `set_page_type_computed_styles` cascades the
+# @page rules for it and makes a new computed style for the page and for each of its margin boxes (@top-left, ...,
+# @footnote): every property of each computed again, lazily, on every page (2 to 3% of a report's CPU, in
+# make_page and make_margin_boxes), and a scan of every page's cascade so far for this page's (time that grows as
+# pages squared). A computed style is made from its parent's, its cascaded declarations and the document's
+# constants (`ComputedStyle(parent_style, cascaded, pseudo_type, root_style, base_url, font_config,
+# initial_page_sizes)`: not from the page type itself). So pages whose cascades hold the same declarations (the same
+# parsed values, with the same weights) get the same computed styles: here the first such page's, shared. The
+# library's later changes to a page's styles (the page's `overflow` from the root, the page counters'
+# `_standardize_page_based_counters`) set the same values on every page, so sharing leaves every value as the
+# library's. The first page keeps styles of its own, as the library gives it: they are read before the page sizes
+# that later styles may refer to are known.
+LIBRARY_SET_PAGE_STYLES = getattr(_page.set_page_type_computed_styles, "library",
+                                  _page.set_page_type_computed_styles)
+LIBRARY_SET_PAGE_STYLES_SHA = "4e68b396b35c4a06"  # WeasyPrint 70.0's set_page_type_computed_styles
+
+
+def _page_pseudo_types(style_for) -> tuple:
+    """Every pseudo-type (margin box) the document's @page rules can give a page, in a fixed order."""
+    cached = style_for.__dict__.get("_page_pseudo_types")
+    if cached is None:
+        found = {selector[1] for sheet, _origin, _specificity in style_for._sheets
+                 for _rule, selector_list, _declarations in sheet.page_rules for selector in selector_list}
+        cached = style_for.__dict__["_page_pseudo_types"] = tuple(sorted(p for p in found if p))
+    return cached
+
+
+def _hashable(value):
+    """A weight as a key: (precedence, layer order, specificity), the specificity of a page selector a list."""
+    return tuple(map(_hashable, value)) if isinstance(value, (list, tuple)) else value
+
+
+def set_page_type_computed_styles(page_type, html, style_for):
+    """The library's `set_page_type_computed_styles`, the computed styles shared by pages with the same cascade."""
+    if page_type.index == 0:
+        return LIBRARY_SET_PAGE_STYLES(page_type, html, style_for)
+    style_for.add_page_declarations(page_type)
+    cascaded = style_for.get_cascaded_styles()
+    pseudo_types = [p for p in _page_pseudo_types(style_for) if (page_type, p) in cascaded]
+    try:
+        key = tuple((p, tuple(sorted((name, id(value), _hashable(weight))
+                                     for name, (value, weight) in cascaded.get((page_type, p), {}).items())))
+                    for p in (None, *pseudo_types))
+        hash(key)
+    except TypeError:
+        key = None
+    shared = style_for.__dict__.setdefault("_shared_page_styles", {})
+    computed = style_for.get_computed_styles()
+    if key is not None and key in shared:
+        for p, style in shared[key].items():
+            computed[page_type, p] = style
+        return
+    # The library's steps (add_page_declarations is done), with the pseudo-types found above: the same as its scan
+    # of the whole cascade for entries of this page type.
+    style_for.set_computed_styles(
+        page_type, root=html.etree_element, parent=html.etree_element, base_url=html.base_url)
+    for p in pseudo_types:
+        style_for.set_computed_styles(
+            page_type, pseudo_type=p, root=html.etree_element, parent=page_type, base_url=html.base_url)
+    if key is not None:
+        # The declarations' values are the style sheets', alive as long as the document (their ids stay theirs).
+        shared[key] = {p: computed[page_type, p] for p in (None, *pseudo_types)}
+
+
+set_page_type_computed_styles.library = LIBRARY_SET_PAGE_STYLES
+
+
+def install_page_styles() -> bool:
+    if _page.set_page_type_computed_styles is set_page_type_computed_styles:
+        return True
+    if _source_sha(LIBRARY_SET_PAGE_STYLES) != LIBRARY_SET_PAGE_STYLES_SHA:
+        return False
+    _swap(LIBRARY_SET_PAGE_STYLES, set_page_type_computed_styles)
+    return True
+
+
+def uninstall_page_styles() -> None:
+    _swap(set_page_type_computed_styles, LIBRARY_SET_PAGE_STYLES)
