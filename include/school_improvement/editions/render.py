@@ -204,17 +204,23 @@ def render_pdf(template_name: str, context: dict, path: Path) -> None:
 
 # Python collects its oldest generation whenever the long-lived objects have grown by a quarter. A layout creates
 # millions of long-lived objects (boxes, styles, text layouts), so one render paid for about 20 full passes over the
-# whole heap: 7.3 of 41 s of CPU for a 250-school term's reports (measured with gc.callbacks). During a report part,
-# the youngest generation is collected every 50,000 allocations and the oldest only by the write's own collection
-# (`_write(release_layout=True)`), which frees the layout; the peak memory stayed within 3% (benchmarks/bench_growth.py).
-REPORT_GC_THRESHOLDS = (50_000, 20, 100)
+# whole heap: 7.3 of 41 s of CPU for a 250-school term's reports (measured with gc.callbacks). Collecting the young
+# generations still cost 5% of a part's CPU at Lancashire's size (627 schools, restricted: 270 collections of the
+# youngest, 1.2 s, and 20 of the middle one, 1.6 s, of 49 s), walking the layout's objects on their way to the
+# oldest generation: they live until the write anyway, and the garbage made on the way (lines and pages tried and
+# dropped) is nearly all freed by reference counting. So during a report part the collector does not run by itself
+# (a threshold of 0): the write's own collection (`_write(release_layout=True)`) frees the layout and what cycles
+# were left. The 627-school restricted part's CPU fell 7% (36 against 38.5 s); its peak rose 1.4% on average
+# (1,088 to 1,142 MiB against 1,081 to 1,103 MiB, four runs each, /tmp/mem627.py).
+REPORT_GC_THRESHOLDS = (0, 20, 100)
 
 
 @contextlib.contextmanager
 def few_full_collections():
-    """Build a report part with REPORT_GC_THRESHOLDS, the objects alive before it (inputs, modules) frozen, so no
-    collection during the render walks them. Restored afterwards; objects already frozen before (a Celery worker's
-    preloaded modules, plugins/worker_preload.py) stay frozen, so the task process never walks them either."""
+    """Build a report part with REPORT_GC_THRESHOLDS (no collection but the write's own), the objects alive before
+    it (inputs, modules) frozen, so that collection does not walk them. Restored afterwards; objects already frozen
+    before (a Celery worker's preloaded modules, plugins/worker_preload.py) stay frozen, so the task process never
+    walks them either."""
     already_frozen = gc.get_freeze_count()
     old = gc.get_threshold()
     gc.freeze()
