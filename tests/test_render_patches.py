@@ -335,8 +335,61 @@ def test_pages_share_styles_only_with_pages_of_the_same_cascade():
         assert all(t.index for t in types) or len(types) == 1
 
 
+# Outside markers of many kinds: bullets, numbers (another text per item), nested lists, a styled ::marker, a string
+# marker (list-style-type), an image marker, right-to-left items, letter-spacing and text-indent inherited by the
+# marker, other fonts and sizes, items whose markers have padding, and items of one list with different styles.
+_SVG_BULLET = "data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' width='6' height='6'><rect width='6' height='6'/></svg>"
+_MARKERS_HTML = (
+    "<html lang='en'><head><title>t</title><style>ol.r { list-style-type: upper-roman } ul.sq { list-style: square }"
+    ".big { font-size: 14pt } .mono { font-family: 'DejaVu Sans Mono' } .ls { letter-spacing: 2pt; text-indent: 3mm }"
+    "li.styled::marker { color: red; font-weight: bold; font-size: 12pt } li.arrow { list-style-type: '→ ' }"
+    "li.pad::marker { padding-right: 2mm } .img { list-style-image: url(\"" + _SVG_BULLET + "\") }"
+    "li.hot { color: #8b0000; font-style: italic }</style></head><body>"
+    + "".join(
+        f"<ul><li>bullet {i}</li><li class='hot'>another style {i}</li><li>bullet again</li></ul>"
+        f"<ol start='{i * 7}'><li>number</li><li>next number</li><li class='big'>big number</li></ol>"
+        f"<ol class='r'><li>roman</li><li>roman two<ul class='sq'><li>nested square</li></ul></li></ol>"
+        f"<ul class='big'><li>big bullet</li></ul><ul class='mono'><li>mono bullet</li></ul>"
+        f"<ul class='ls'><li>spaced bullet over a line long enough to wrap {'word ' * 20}</li></ul>"
+        f"<ul><li class='styled'>styled marker</li><li class='arrow'>own content</li><li class='pad'>padded</li></ul>"
+        f"<ul class='img'><li>image marker</li></ul><ul dir='rtl'><li>right to left {i}</li></ul>"
+        for i in range(8))
+    + "</body></html>")
+
+
+def test_outside_markers_get_the_librarys_widths(monkeypatch):
+    from weasyprint.layout import absolute, preferred
+
+    from school_improvement.editions import layout_patches
+
+    assert absolute.shrink_to_fit is layout_patches.shrink_to_fit  # in force once the report is imported
+    kept = []
+
+    def both(context, box, available):
+        ours = layout_patches.shrink_to_fit(context, box, available)
+        assert ours == preferred.shrink_to_fit(context, box, available)
+        kept.append(layout_patches._marker_key(box) is not None)
+        return ours
+
+    monkeypatch.setattr(absolute, "shrink_to_fit", both)
+    HTML(string=_MARKERS_HTML).render()
+    assert kept.count(True) > 100 and kept.count(False) > 0  # most measured once per kind, the image marker not
+
+
+def test_a_document_is_the_same_bytes_with_the_librarys_marker_widths(monkeypatch):
+    from school_improvement.editions import layout_patches
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    ours = _bytes_of(_MARKERS_HTML), _bytes_of(_BOX_MODEL_HTML)
+    layout_patches.uninstall_markers()
+    try:
+        assert (_bytes_of(_MARKERS_HTML), _bytes_of(_BOX_MODEL_HTML)) == ours
+    finally:
+        assert layout_patches.install_markers()
+
+
 def test_the_layout_patches_leave_a_weasyprint_they_were_not_written_for_alone(monkeypatch):
-    from weasyprint.layout import page
+    from weasyprint.layout import absolute, page
     from weasyprint.text import line_break
 
     from school_improvement.editions import layout_patches as lp
@@ -345,7 +398,9 @@ def test_the_layout_patches_leave_a_weasyprint_they_were_not_written_for_alone(m
             ("LIBRARY_STRUT_SHA", lp.LIBRARY_STRUT, lp.uninstall_strut, lp.install_strut,
              lambda: line_break.strut),
             ("LIBRARY_SET_PAGE_STYLES_SHA", lp.LIBRARY_SET_PAGE_STYLES, lp.uninstall_page_styles,
-             lp.install_page_styles, lambda: page.set_page_type_computed_styles)):
+             lp.install_page_styles, lambda: page.set_page_type_computed_styles),
+            ("LIBRARY_SHRINK_TO_FIT_SHA", lp.LIBRARY_SHRINK_TO_FIT, lp.uninstall_markers, lp.install_markers,
+             lambda: absolute.shrink_to_fit)):
         uninstall()
         try:
             monkeypatch.setattr(lp, name, "0" * 16)

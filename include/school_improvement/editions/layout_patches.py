@@ -158,3 +158,102 @@ def install_page_styles() -> bool:
 
 def uninstall_page_styles() -> None:
     _swap(set_page_type_computed_styles, LIBRARY_SET_PAGE_STYLES)
+
+
+# --- outside list markers ----------------------------------------------------------------------------------------------
+# An outside list marker ("• " before each <li>) is laid out as an absolutely positioned block of auto width, so
+# `absolute_width` gives it its shrink-to-fit width: its min-content and max-content widths, each measured by laying
+# its text out with Pango (about 2.5% of a report's CPU: a county's profiles have thousands of bullets). Both widths
+# depend only on the marker's boxes and their styles, and those are made by the library from the `::marker` style
+# alone (`marker_to_box`: the block's and the text's styles are anonymous styles of it, their inherited values its
+# own, their others initial, with `position: absolute` and `white-space: pre-wrap` set on them the same way each
+# time). The `::marker` style is a computed style of its item's style and of the `::marker` declarations cascaded
+# to it (`ComputedStyle(parent_style, cascaded, ...)`), and items of one list share their style object. So markers
+# with the same text, of items with the same style object and the same `::marker` declarations (the same parsed
+# values, with the same weights), have the same two widths: measured for the first, and kept per document.
+# Anything else (an image marker, boxes other than lines of text, an item without a `::marker` style of its own)
+# is measured by the library as before.
+from weasyprint.css import AnonymousStyle as _AnonymousStyle  # noqa: E402
+from weasyprint.css import ComputedStyle as _ComputedStyle  # noqa: E402
+from weasyprint.formatting_structure import boxes as _boxes  # noqa: E402
+from weasyprint.layout import absolute as _absolute  # noqa: E402
+from weasyprint.layout import preferred as _preferred  # noqa: E402
+
+LIBRARY_SHRINK_TO_FIT = getattr(_absolute.shrink_to_fit, "library", _absolute.shrink_to_fit)
+LIBRARY_SHRINK_TO_FIT_SHA = "38ecf6d5c6439df6"  # WeasyPrint 70.0's shrink_to_fit
+LIBRARY_ABSOLUTE_WIDTH_SHA = "001cdfc7bbe96bb9"  # ... and its caller here, absolute_width
+
+
+def _anonymous_depth(style):
+    """(the first non-anonymous style up the chain, how many anonymous styles lead to it)."""
+    depth = 0
+    while type(style) is _AnonymousStyle:
+        style, depth = style.parent_style, depth + 1
+    return style, depth
+
+
+def _marker_key(box):
+    """What an outside marker's min- and max-content widths are made from, or None for a box not handled here: the
+    `::marker` style every box's style is an anonymous style of (the library makes the text's from it, the block's
+    from the text's and the line's from the block's), the shape of the boxes, and the text."""
+    if type(box) is not _boxes.BlockBox:
+        return None
+    marker_style, depth = _anonymous_depth(box.style)
+    if type(marker_style) is not _ComputedStyle or marker_style.pseudo_type != "marker" or not depth:
+        return None
+    shape = [depth]
+    for line in box.children:
+        if type(line) is not _boxes.LineBox or _anonymous_depth(line.style)[0] is not marker_style:
+            return None
+        shape.append(_anonymous_depth(line.style)[1])
+        for text in line.children:
+            if type(text) is not _boxes.TextBox or _anonymous_depth(text.style)[0] is not marker_style:
+                return None
+            shape += [_anonymous_depth(text.style)[1], text.text]
+        shape.append(None)  # the end of a line
+    item_style = marker_style.parent_style
+    try:
+        cascade = tuple(sorted((name, id(value), _hashable(weight))
+                               for name, (value, weight) in marker_style.cascaded.items()))
+        key = (id(item_style), cascade, tuple(shape))
+        hash(key)
+    except TypeError:
+        return None
+    return key, item_style
+
+
+def shrink_to_fit(context, box, available_content_width):
+    """The library's `shrink_to_fit`, an outside marker's two widths measured once per kind of marker."""
+    if not box.is_outside_marker:
+        return LIBRARY_SHRINK_TO_FIT(context, box, available_content_width)
+    found = _marker_key(box)
+    if found is None:
+        return LIBRARY_SHRINK_TO_FIT(context, box, available_content_width)
+    key, item_style = found
+    widths = context.__dict__.setdefault("_outside_marker_widths", {})
+    held = widths.get(key)
+    if held is None or held[0] is not item_style:  # the item style is held, so its id stays its own
+        held = widths[key] = (item_style, _preferred.min_content_width(context, box, outer=False),
+                              _preferred.max_content_width(context, box, outer=False))
+    _, min_content, max_content = held
+    # The library's expression, with the widths it would measure.
+    return min(max(min_content, available_content_width), max_content)
+
+
+shrink_to_fit.library = LIBRARY_SHRINK_TO_FIT
+
+
+def install_markers() -> bool:
+    if _absolute.shrink_to_fit is shrink_to_fit:
+        return True
+    if (_source_sha(LIBRARY_SHRINK_TO_FIT) != LIBRARY_SHRINK_TO_FIT_SHA
+            or _source_sha(_absolute.absolute_width) != LIBRARY_ABSOLUTE_WIDTH_SHA):
+        return False
+    _absolute.shrink_to_fit = shrink_to_fit  # only where absolute boxes are sized (floats keep the library's)
+    return True
+
+
+def uninstall_markers() -> None:
+    if _absolute.shrink_to_fit is shrink_to_fit:
+        _absolute.shrink_to_fit = LIBRARY_SHRINK_TO_FIT
+

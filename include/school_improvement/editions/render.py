@@ -87,6 +87,9 @@ layout_patches.install_strut()
 # Every page computed its page's and its margin boxes' styles anew: pages with the same cascade share them
 # (layout_patches.py).
 layout_patches.install_page_styles()
+# Every outside list marker measured its text twice for its shrink-to-fit width: once per kind of marker
+# (layout_patches.py).
+layout_patches.install_markers()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default
