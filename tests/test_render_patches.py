@@ -388,8 +388,70 @@ def test_a_document_is_the_same_bytes_with_the_librarys_marker_widths(monkeypatc
         assert layout_patches.install_markers()
 
 
+# Radii of every form (none, lengths, percentages, elliptical, calc()) on boxes split across pages (their cut sides
+# lose their radii), tables, cells and inline boxes on several lines; floats on some pages only, right-to-left blocks.
+_RADII_FLOATS_HTML = (
+    "<html lang='en'><head><title>t</title><style>@page { size: A6 } .r1 { border: 1pt solid; border-radius: 3mm }"
+    ".r2 { border: 2pt solid; border-radius: 10% 5% / 20% 2mm; background: #eef } .r3 { border-radius: calc(2mm + 5%) 0 }"
+    ".r4 { border: 1pt solid; border-top-left-radius: 50%; box-decoration-break: clone; background: #fee }"
+    ".badge { border-radius: 1mm; background: #b2182b; color: white } .fl { float: left; width: 15mm; height: 8mm }"
+    ".fr { float: right; width: 20mm; border-radius: 2mm; background: #ddd } td { border-radius: 2pt; border: 1pt solid }"
+    ".ib { display: inline-block; width: 12mm; border-radius: 1mm; border: 1pt solid }</style></head><body>"
+    + "".join(f"<div class='r{1 + i % 4}'>{'Box text that runs over lines and pages. ' * (4 + 9 * (i % 3))}"
+              f"<span class='badge'>badge {i} over an inline box that wraps to another line</span></div>"
+              + (f"<div class='fl'>float</div><div class='fr'>right</div>" if i % 3 == 0 else "")
+              + f"<p>Text beside the floats {'word ' * 30}<span class='ib'>ib</span></p>"
+              f"<table><tr><td>cell {i}</td><td class='r2'>round cell</td></tr></table>"
+              f"<div dir='rtl'>right to left <span class='badge'>rtl</span> {'كلمة ' * 10}</div>"
+              for i in range(12))
+    + "</body></html>")
+
+
+def test_radii_and_places_beside_floats_are_the_librarys(monkeypatch):
+    from weasyprint.layout import background, block, inline
+
+    from school_improvement.editions import layout_patches as lp
+
+    assert background.resolve_radii_percentages is lp.resolve_radii_percentages
+    assert block.avoid_collisions is inline.avoid_collisions is lp.avoid_collisions
+    calls = {"radii": 0, "no floats": 0, "floats": 0}
+
+    def radii(box):
+        lp.LIBRARY_RESOLVE_RADII(box)
+        want = [getattr(box, f"border_{c}_radius") for c in ("top_left", "top_right", "bottom_right", "bottom_left")]
+        lp.resolve_radii_percentages(box)
+        assert [getattr(box, f"border_{c}_radius") for c in ("top_left", "top_right", "bottom_right",
+                                                             "bottom_left")] == want
+        calls["radii"] += 1
+
+    def places(context, box, containing_block, outer=True):
+        ours = lp.avoid_collisions(context, box, containing_block, outer)
+        assert ours == lp.LIBRARY_AVOID_COLLISIONS(context, box, containing_block, outer)
+        calls["floats" if context.excluded_shapes else "no floats"] += 1
+        return ours
+
+    monkeypatch.setattr(background, "resolve_radii_percentages", radii)
+    monkeypatch.setattr(block, "avoid_collisions", places)
+    monkeypatch.setattr(inline, "avoid_collisions", places)
+    HTML(string=_RADII_FLOATS_HTML).render()
+    assert min(calls.values()) > 20, calls
+
+
+def test_a_document_is_the_same_bytes_with_the_librarys_radii_and_floats(monkeypatch):
+    from school_improvement.editions import layout_patches as lp
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    ours = _bytes_of(_RADII_FLOATS_HTML), _bytes_of(_BOX_MODEL_HTML), _text_document_bytes()
+    lp.uninstall_radii()
+    lp.uninstall_floats()
+    try:
+        assert (_bytes_of(_RADII_FLOATS_HTML), _bytes_of(_BOX_MODEL_HTML), _text_document_bytes()) == ours
+    finally:
+        assert lp.install_radii() and lp.install_floats()
+
+
 def test_the_layout_patches_leave_a_weasyprint_they_were_not_written_for_alone(monkeypatch):
-    from weasyprint.layout import absolute, page
+    from weasyprint.layout import absolute, background, block, page
     from weasyprint.text import line_break
 
     from school_improvement.editions import layout_patches as lp
@@ -400,7 +462,11 @@ def test_the_layout_patches_leave_a_weasyprint_they_were_not_written_for_alone(m
             ("LIBRARY_SET_PAGE_STYLES_SHA", lp.LIBRARY_SET_PAGE_STYLES, lp.uninstall_page_styles,
              lp.install_page_styles, lambda: page.set_page_type_computed_styles),
             ("LIBRARY_SHRINK_TO_FIT_SHA", lp.LIBRARY_SHRINK_TO_FIT, lp.uninstall_markers, lp.install_markers,
-             lambda: absolute.shrink_to_fit)):
+             lambda: absolute.shrink_to_fit),
+            ("LIBRARY_RESOLVE_RADII_SHA", lp.LIBRARY_RESOLVE_RADII, lp.uninstall_radii, lp.install_radii,
+             lambda: background.resolve_radii_percentages),
+            ("LIBRARY_AVOID_COLLISIONS_SHA", lp.LIBRARY_AVOID_COLLISIONS, lp.uninstall_floats, lp.install_floats,
+             lambda: block.avoid_collisions)):
         uninstall()
         try:
             monkeypatch.setattr(lp, name, "0" * 16)

@@ -257,3 +257,120 @@ def uninstall_markers() -> None:
     if _absolute.shrink_to_fit is shrink_to_fit:
         _absolute.shrink_to_fit = LIBRARY_SHRINK_TO_FIT
 
+
+
+# --- border radii ------------------------------------------------------------------------------------------------------
+# Every box of every page has its four border radii resolved when the page's backgrounds are laid out
+# (`resolve_radii_percentages`, about 1.5% of a report's CPU): for each corner the library builds the property's name
+# with an f-string, reads the style, and for the usual zero radius sets (0, 0). The same steps, the names built once
+# and the style read through a local name; a radius other than zero goes through the library's own steps.
+from weasyprint.layout import background as _background  # noqa: E402
+from weasyprint.layout import percent as _percent  # noqa: E402
+
+LIBRARY_RESOLVE_RADII = getattr(_percent.resolve_radii_percentages, "library", _percent.resolve_radii_percentages)
+LIBRARY_RESOLVE_RADII_SHA = "4980b3798c671710"  # WeasyPrint 70.0's resolve_radii_percentages
+_CORNERS = tuple((f"border_{corner}_radius", tuple(corner.split("_")))
+                 for corner in ("top_left", "top_right", "bottom_right", "bottom_left"))
+_ZERO_RADIUS = (0, "px")
+
+
+def resolve_radii_percentages(box):
+    """The library's `resolve_radii_percentages`, corner by corner in its order."""
+    style = box.style
+    for property_name, sides in _CORNERS:
+        rx, ry = style[property_name]
+        # Short track for common case
+        if _ZERO_RADIUS in (rx, ry):
+            setattr(box, property_name, (0, 0))
+            continue
+        for side in sides:
+            if side in box.remove_decoration_sides:
+                setattr(box, property_name, (0, 0))
+                break
+        else:
+            rx = _percent.percentage(rx, style, box.border_width())
+            ry = _percent.percentage(ry, style, box.border_height())
+            setattr(box, property_name, (rx, ry))
+
+
+resolve_radii_percentages.library = LIBRARY_RESOLVE_RADII
+
+
+def install_radii() -> bool:
+    if _background.resolve_radii_percentages is resolve_radii_percentages:
+        return True
+    if _source_sha(LIBRARY_RESOLVE_RADII) != LIBRARY_RESOLVE_RADII_SHA:
+        return False
+    _swap(LIBRARY_RESOLVE_RADII, resolve_radii_percentages)
+    return True
+
+
+def uninstall_radii() -> None:
+    _swap(resolve_radii_percentages, LIBRARY_RESOLVE_RADII)
+
+
+# --- floats ------------------------------------------------------------------------------------------------------------
+# Each line box (several times per line) and each table asks `avoid_collisions` where it may go beside the floats
+# placed so far (about 1.5% of a report's CPU). The reports have no floats: with no excluded shape the library's loop
+# finds no colliding shape, takes the containing block's content box as the bounds and breaks out at once. The same
+# steps without the loop over no shapes; with any float on the page the library's own function runs.
+from weasyprint.layout import float as _float  # noqa: E402
+
+LIBRARY_AVOID_COLLISIONS = getattr(_float.avoid_collisions, "library", _float.avoid_collisions)
+LIBRARY_AVOID_COLLISIONS_SHA = "5fc7793c573af328"  # WeasyPrint 70.0's avoid_collisions
+
+
+def avoid_collisions(context, box, containing_block, outer=True):
+    """The library's `avoid_collisions`, for a page with no float placed so far without the loop over floats."""
+    if context.excluded_shapes or containing_block.style["direction"] != "ltr":
+        return LIBRARY_AVOID_COLLISIONS(context, box, containing_block, outer)
+    position_y = box.position_y if outer else box.border_box_y()
+
+    if outer:  # as the library, though only the loop over floats reads them
+        box.margin_width(), box.margin_height()
+    else:
+        box.border_width(), box.border_height()
+
+    if box.border_height() == 0 and box.is_floated():
+        return 0, position_y, containing_block.width
+
+    # No colliding shape: the default maximum bounds.
+    max_left_bound = containing_block.content_box_x()
+    max_right_bound = max_left_bound + containing_block.width
+
+    if not outer:
+        max_left_bound += box.margin_left
+        max_right_bound -= box.margin_right
+
+    assert (
+        box.is_floated() or
+        isinstance(box, _boxes.LineBox) or
+        box.is_table_wrapper or
+        isinstance(box, _boxes.BlockReplacedBox) or
+        box.establishes_formatting_context())
+
+    # Left to right: the x-position is the left bound, whatever the box's float.
+    position_x = max_left_bound
+    available_width = max_right_bound - max_left_bound
+
+    if not outer:
+        position_x -= box.margin_left
+        position_y -= box.margin_top
+
+    return position_x, position_y, available_width
+
+
+avoid_collisions.library = LIBRARY_AVOID_COLLISIONS
+
+
+def install_floats() -> bool:
+    if _float.avoid_collisions is avoid_collisions:
+        return True
+    if _source_sha(LIBRARY_AVOID_COLLISIONS) != LIBRARY_AVOID_COLLISIONS_SHA:
+        return False
+    _swap(LIBRARY_AVOID_COLLISIONS, avoid_collisions)
+    return True
+
+
+def uninstall_floats() -> None:
+    _swap(avoid_collisions, LIBRARY_AVOID_COLLISIONS)

@@ -90,6 +90,10 @@ layout_patches.install_page_styles()
 # Every outside list marker measured its text twice for its shrink-to-fit width: once per kind of marker
 # (layout_patches.py).
 layout_patches.install_markers()
+# Every box's four border radii, and every line's place beside floats (the reports have none): the same steps for
+# less work (layout_patches.py).
+layout_patches.install_radii()
+layout_patches.install_floats()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default
