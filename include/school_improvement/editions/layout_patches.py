@@ -32,7 +32,7 @@ def _swap(old, new) -> None:
                 setattr(module, name, new)
 
 
-# --- strut ---------------------------------------------------------------------------------------------------------
+# --- strut ----------------------------------------------------------------------------------------------------------
 # Every line box, inline box and text box asks `strut(style)` for its line height and baseline. The library caches
 # the answer on the font configuration under a string: `str()` of a tuple of the 14 font properties, plus the font
 # size and line height, built on every call (about 2% of a report's CPU, for a cache that nearly always hits). Here
@@ -79,7 +79,7 @@ def uninstall_strut() -> None:
     _swap(strut, LIBRARY_STRUT)
 
 
-# --- page styles -----------------------------------------------------------------------------------------------------
+# --- page styles ----------------------------------------------------------------------------------------------------
 # Each page gets a page type (side, blank, name, index, groups), and `set_page_type_computed_styles` cascades the
 # @page rules for it and makes a new computed style for the page and for each of its margin boxes (@top-left, ...,
 # @footnote): every property of each computed again, lazily, on every page (2 to 3% of a report's CPU, in
@@ -160,7 +160,7 @@ def uninstall_page_styles() -> None:
     _swap(set_page_type_computed_styles, LIBRARY_SET_PAGE_STYLES)
 
 
-# --- outside list markers ----------------------------------------------------------------------------------------------
+# --- outside list markers -------------------------------------------------------------------------------------------
 # An outside list marker ("• " before each <li>) is laid out as an absolutely positioned block of auto width, so
 # `absolute_width` gives it its shrink-to-fit width: its min-content and max-content widths, each measured by laying
 # its text out with Pango (about 2.5% of a report's CPU: a county's profiles have thousands of bullets). Both widths
@@ -259,7 +259,7 @@ def uninstall_markers() -> None:
 
 
 
-# --- border radii ------------------------------------------------------------------------------------------------------
+# --- border radii ---------------------------------------------------------------------------------------------------
 # Every box of every page has its four border radii resolved when the page's backgrounds are laid out
 # (`resolve_radii_percentages`, about 1.5% of a report's CPU): for each corner the library builds the property's name
 # with an f-string, reads the style, and for the usual zero radius sets (0, 0). The same steps, the names built once
@@ -309,7 +309,7 @@ def uninstall_radii() -> None:
     _swap(resolve_radii_percentages, LIBRARY_RESOLVE_RADII)
 
 
-# --- floats ------------------------------------------------------------------------------------------------------------
+# --- floats ---------------------------------------------------------------------------------------------------------
 # Each line box (several times per line) and each table asks `avoid_collisions` where it may go beside the floats
 # placed so far (about 1.5% of a report's CPU). The reports have no floats: with no excluded shape the library's loop
 # finds no colliding shape, takes the containing block's content box as the bounds and breaks out at once. The same
