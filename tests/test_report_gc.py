@@ -1,6 +1,7 @@
 """A report part is built with few full garbage collections (editions/render.py `few_full_collections`): a layout
 creates millions of long-lived objects, and Python's default thresholds walked the whole heap about 20 times per
-render (18% of a term's report CPU). The thresholds are restored afterwards, and objects frozen before (a Celery
+render (18% of a term's report CPU); during a part the collector does not run by itself at all, only the write's own
+collection frees the layout. The thresholds are restored afterwards, and objects frozen before (a Celery
 worker's preloaded modules) stay frozen."""
 
 from __future__ import annotations
@@ -30,6 +31,18 @@ def test_thresholds_are_raised_inside_and_restored_after(gc_state):
         assert gc.get_freeze_count() > 0  # what was alive before is out of the collector's reach
     assert gc.get_threshold() == (700, 10, 10)
     assert gc.get_freeze_count() == 0
+
+
+def test_the_collector_does_not_run_by_itself_inside(gc_state):
+    collections = []
+    gc.callbacks.append(lambda phase, info: collections.append(info["generation"]))
+    try:
+        with render.few_full_collections():
+            held = [[] for _ in range(300_000)]  # six times Python's default threshold for three generations
+            assert collections == [] and gc.get_count()[0] > len(held) // 2
+        assert gc.collect() >= 0 and collections  # ...and runs as before once the part is done
+    finally:
+        gc.callbacks.pop()
 
 
 def test_objects_frozen_before_stay_frozen(gc_state):

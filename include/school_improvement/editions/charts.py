@@ -4,6 +4,8 @@ whole-LA charts, literal SVG for the per-school sparklines (a matplotlib figure 
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import io
 
 import matplotlib
@@ -37,6 +39,42 @@ def level_colours(levels=("low", "medium", "high")) -> dict[str, str]:
 GAP_CHART_MAX_SCHOOLS = 25  # bars whose names still print at 8 pt on one page
 
 
+# The whole-LA charts are the same in both editions (the general view changes neither the history nor the
+# indicators), and matplotlib is about 2% of a term's reports' CPU: a chart is drawn once per content of its
+# inputs and the same SVG returned again. Keyed by a hash of every value, index and column name (and dtype), so
+# other data never gets an earlier chart; a few entries only (one term's charts).
+_CHART_MEMO_SIZE = 8
+_chart_memo: dict[tuple, object] = {}
+
+
+def _frame_key(frame: pd.DataFrame) -> bytes:
+    digest = hashlib.sha256()
+    digest.update(repr((list(map(str, frame.columns)), list(map(str, frame.dtypes)))).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=True).values.tobytes())
+    return digest.digest()
+
+
+def _memo_by_content(draw):
+    """`draw(frame, *args)` once per content of `frame` and value of `args`; the same result again after."""
+
+    @functools.wraps(draw)
+    def memoised(frame: pd.DataFrame, *args):
+        try:
+            key = (draw.__name__, _frame_key(frame), args)
+            hash(key)
+        except TypeError:  # a value that cannot be hashed: drawn as before
+            return draw(frame, *args)
+        if key not in _chart_memo:
+            while len(_chart_memo) >= _CHART_MEMO_SIZE:
+                _chart_memo.pop(next(iter(_chart_memo)))
+            _chart_memo[key] = draw(frame, *args)
+        # A frame returned (the distribution's counts) is the caller's to change: a copy each time.
+        return tuple(v.copy() if isinstance(v, pd.DataFrame) else v for v in _chart_memo[key])
+
+    memoised.uncached = draw
+    return memoised
+
+
 def _svg_uri(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
@@ -44,6 +82,7 @@ def _svg_uri(fig) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+@_memo_by_content
 def chart_distribution(history: pd.DataFrame, term: str, levels=("low", "medium", "high")) -> tuple[str, str, pd.DataFrame]:
     terms = sorted({*map(str, history["term"].dropna().unique()), term}, key=_term_sort_key)
     counts = (
@@ -70,6 +109,7 @@ def chart_distribution(history: pd.DataFrame, term: str, levels=("low", "medium"
     return uri, alt, counts
 
 
+@_memo_by_content
 def chart_vs_national(ind: pd.DataFrame) -> tuple[str, str]:
     """Two histograms of each school's difference from national: attainment (RWM) and absence."""
     att = (ind["rwm_exp"] - ind["rwm_exp_national"]).dropna()
@@ -97,6 +137,7 @@ def chart_vs_national(ind: pd.DataFrame) -> tuple[str, str]:
     return uri, alt
 
 
+@_memo_by_content
 def chart_disadvantaged_gap(ind: pd.DataFrame) -> tuple[str, str]:
     """The widest gaps only: one bar per school at 8 pt, at most GAP_CHART_MAX_SCHOOLS (a county has hundreds,
     which would print in 3 pt); the alt text and the caption give the count for all schools."""

@@ -25,7 +25,7 @@ from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from .. import TEMPLATES_DIR
-from . import draw_text, percentages, text_layout
+from . import draw_text, layout_patches, percentages, text_layout
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
 from .pdf_pages import cached_page_references, cached_stream_data
@@ -81,6 +81,19 @@ percentages.install()
 # Each piece of text measured or drawn gets a Pango layout, each with a new Pango context and font description: both
 # made once per document and kind instead, the same layouts (text_layout.py).
 text_layout.install()
+# Every line asks for its strut (line height and baseline) by a string key built on each call: found by its values
+# first (layout_patches.py).
+layout_patches.install_strut()
+# Every page computed its page's and its margin boxes' styles anew: pages with the same cascade share them
+# (layout_patches.py).
+layout_patches.install_page_styles()
+# Every outside list marker measured its text twice for its shrink-to-fit width: once per kind of marker
+# (layout_patches.py).
+layout_patches.install_markers()
+# Every box's four border radii, and every line's place beside floats (the reports have none): the same steps for
+# less work (layout_patches.py).
+layout_patches.install_radii()
+layout_patches.install_floats()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default
@@ -198,17 +211,23 @@ def render_pdf(template_name: str, context: dict, path: Path) -> None:
 
 # Python collects its oldest generation whenever the long-lived objects have grown by a quarter. A layout creates
 # millions of long-lived objects (boxes, styles, text layouts), so one render paid for about 20 full passes over the
-# whole heap: 7.3 of 41 s of CPU for a 250-school term's reports (measured with gc.callbacks). During a report part,
-# the youngest generation is collected every 50,000 allocations and the oldest only by the write's own collection
-# (`_write(release_layout=True)`), which frees the layout; the peak memory stayed within 3% (benchmarks/bench_growth.py).
-REPORT_GC_THRESHOLDS = (50_000, 20, 100)
+# whole heap: 7.3 of 41 s of CPU for a 250-school term's reports (measured with gc.callbacks). Collecting the young
+# generations still cost 5% of a part's CPU at Lancashire's size (627 schools, restricted: 270 collections of the
+# youngest, 1.2 s, and 20 of the middle one, 1.6 s, of 49 s), walking the layout's objects on their way to the
+# oldest generation: they live until the write anyway, and the garbage made on the way (lines and pages tried and
+# dropped) is nearly all freed by reference counting. So during a report part the collector does not run by itself
+# (a threshold of 0): the write's own collection (`_write(release_layout=True)`) frees the layout and what cycles
+# were left. The 627-school restricted part's CPU fell 7% (36 against 38.5 s); its peak rose 1.4% on average
+# (1,088 to 1,142 MiB against 1,081 to 1,103 MiB, four runs each, /tmp/mem627.py).
+REPORT_GC_THRESHOLDS = (0, 20, 100)
 
 
 @contextlib.contextmanager
 def few_full_collections():
-    """Build a report part with REPORT_GC_THRESHOLDS, the objects alive before it (inputs, modules) frozen, so no
-    collection during the render walks them. Restored afterwards; objects already frozen before (a Celery worker's
-    preloaded modules, plugins/worker_preload.py) stay frozen, so the task process never walks them either."""
+    """Build a report part with REPORT_GC_THRESHOLDS (no collection but the write's own), the objects alive before
+    it (inputs, modules) frozen, so that collection does not walk them. Restored afterwards; objects already frozen
+    before (a Celery worker's preloaded modules, plugins/worker_preload.py) stay frozen, so the task process never
+    walks them either."""
     already_frozen = gc.get_freeze_count()
     old = gc.get_threshold()
     gc.freeze()
