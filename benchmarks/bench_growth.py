@@ -34,6 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "include"))
 from school_improvement.pipeline import STAGES  # noqa: E402  (the stages in order, one process each here)
+from school_improvement.editions.render import REPORT_GC_THRESHOLDS  # noqa: E402  (GC_AS_THE_STAGES)
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO / "plugins"),
                                                      os.environ.get("PYTHONPATH", "")]),
@@ -51,7 +52,7 @@ print(json.dumps(out, default=str))
 IMPORT_CODE = "from school_improvement import pipeline\n"
 
 # Every floor reads the same feed bytes with pandas first (its read_cpu), the collector set as the report stage's.
-READ_FEEDS_CODE = """gc.freeze(); gc.set_threshold(50_000, 20, 100)  # the collector as the report stage runs it (GC_AS_THE_STAGES)
+READ_FEEDS_CODE = """gc.freeze(); gc.set_threshold(*REPORT_GC_THRESHOLDS)  # the collector as the report stage runs it (GC_AS_THE_STAGES)
 t0 = time.process_time()
 for p in sorted(folder.iterdir()):
     if p.suffix == ".csv":
@@ -66,6 +67,7 @@ import pandas as pd
 from weasyprint import HTML
 folder, pages, out = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
 import gc, time
+REPORT_GC_THRESHOLDS = """ + repr(REPORT_GC_THRESHOLDS) + """
 """ + READ_FEEDS_CODE + """line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. "
 page = "<section style='break-after: page'>" + "".join(f"<p>{line}{i}</p>" for i in range(24)) + "</section>"
 html = "<html lang='en'><body style='font: 9pt sans-serif'>" + page * pages + "</body></html>"
@@ -96,6 +98,7 @@ def _cached(pdf):
     return hit[1]
 pydyf.PDF.page_references = property(_cached)
 import gc
+REPORT_GC_THRESHOLDS = """ + repr(REPORT_GC_THRESHOLDS) + """
 """ + READ_FEEDS_CODE + """if kind == "plain":
     line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. "
     page = "<section style='break-after: page'>" + "".join(f"<p>{line}{i}</p>" for i in range(24)) + "</section>"
