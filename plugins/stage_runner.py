@@ -18,6 +18,11 @@ from la_config import REPO, la_by_code
 
 log = logging.getLogger(__name__)
 HISTORY_CONN_ID = "si_history"
+# The stages that read or write the history database (school_improvement.pipeline): only their tasks look the
+# Connection up. Each look-up is a request through the task's supervisor to the api-server (a 404 where the
+# deployment gives SI_HISTORY_URL, as docker-compose.yaml does); extract, validate and assemble_reports never use it.
+HISTORY_STAGES = frozenset({"assess_evidence", "categorise", "flag_letters", "build_report_part", "build_reports",
+                            "publish"})
 
 
 def work_dir() -> str:
@@ -89,7 +94,7 @@ def run_stage(stage: str, cfg: dict, **kwargs):
     from school_improvement.errors import FeedError, RulesError, ValidationFailed
     from school_improvement.publish.edition import PublishConflict
 
-    config = pipeline.RunConfig(**{**cfg, "history_url": history_url()})
+    config = pipeline.RunConfig(**{**cfg, "history_url": history_url() if stage in HISTORY_STAGES else ""})
     # csv.Error (a cell over the field limit, a NUL byte) is the file's fault as much as a FeedError: retried, it
     # would fail three times and show the operator a traceback instead of the file to fix.
     data_errors = (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError, csv.Error) \
