@@ -177,7 +177,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
 
     from la_config import regions
 
-    # The LAs in the order the regional DAG maps them (its la_codes task returns this): map index i is map_order[i].
+    # The LAs in the order the regional DAG maps them (the list it is parsed with): map index i is map_order[i].
     map_order = regions(write_las(root, las, sizes=sizes))[REGION]
     slots = workers * concurrency
     procs: dict[str, subprocess.Popen] = {}

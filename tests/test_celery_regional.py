@@ -43,8 +43,6 @@ def task_policy(task):
     tid = PARTS[0] if task.task_id in PARTS else task.task_id
     if tid in CHAIN:
         task.queue = ("worker_a", "worker_b")[CHAIN.index(tid) % 2]
-    elif task.task_id == "la_codes":
-        task.queue = "worker_b"
 '''
 
 pytestmark = [
