@@ -274,3 +274,33 @@ def test_only_the_stages_that_use_the_history_look_its_connection_up(tmp_path, m
         assert stage not in stage_runner.HISTORY_STAGES
         assert "history" not in inspect.getsource(getattr(pipeline, stage)), stage
     assert set(pipeline.STAGES) - {"extract", "validate"} <= stage_runner.HISTORY_STAGES
+
+
+def test_a_task_logs_weasyprints_steps_but_not_a_line_per_page(caplog):
+    """Every task log line is a message to the supervisor and a line in the task's log: WeasyPrint's progress logger
+    said one per page laid out (thousands per county edition); its steps are still said."""
+    import logging
+
+    import stage_runner
+    from weasyprint import HTML
+
+    html = "<html><body>" + "".join(f"<p style='page-break-after: always'>{i}</p>" for i in range(3)) + "</body></html>"
+    progress = logging.getLogger("weasyprint.progress")
+    saved = list(progress.filters)
+    try:
+        progress.filters = [f for f in saved if not isinstance(f, stage_runner.PerPageProgressLeftOut)]
+        with caplog.at_level(logging.INFO, logger="weasyprint.progress"):
+            HTML(string=html).write_pdf()
+        before = [r.getMessage() for r in caplog.records if r.name == "weasyprint.progress"]
+        assert any(m.startswith("Step 5 - Creating layout - Page 3") for m in before)  # WeasyPrint's own
+        caplog.clear()
+        stage_runner.quiet_per_page_progress()
+        stage_runner.quiet_per_page_progress()  # once per process, however many stages it runs
+        assert sum(isinstance(f, stage_runner.PerPageProgressLeftOut) for f in progress.filters) == 1
+        with caplog.at_level(logging.INFO, logger="weasyprint.progress"):
+            HTML(string=html).write_pdf()
+        after = [r.getMessage() for r in caplog.records if r.name == "weasyprint.progress"]
+        assert not any("Page" in m for m in after)
+        assert {"Step 4 - Creating formatting structure", "Step 6 - Creating PDF"} <= set(after)
+    finally:
+        progress.filters = saved
