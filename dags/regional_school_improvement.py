@@ -13,8 +13,11 @@ the scheduler re-checks every waiting task instance of a running run in each of 
 mapped group each check is two database queries of its own (its trigger rule by map index, and the group's mapped
 upstream), where a plain task's is answered from the run's finished task instances, read once per loop. With
 England's 153 LAs in one region (1,530 task instances) one loop's DagRun.update_state took 2.2-2.9 s of CPU mapped
-against 0.5-0.8 s as groups (SQLite, in-process, alternating pairs); parsing and serialising the DAG costs about 3 s
-instead of 0.1 s, once per parse. The list was known at parse time either way, so mapping bought nothing.
+against 0.5-0.8 s as groups (SQLite, in-process, alternating pairs: benchmarks/bench_scheduler.py --loops). The
+dag-processor's parse and serialisation of the DAG cost about 3 s instead of 0.1 s, once per parse; a task process,
+which parses the file to find its task, builds its own LA's group only (Airflow's parsing context, below): 0.045 s
+of CPU per task as with the mapped group, not 0.6-0.75 s for all 153 groups. The list was known at parse time
+either way, so mapping bought nothing.
 
 Priority: the scheduler starts the ready task of highest priority first. Each LA's group gives its tasks a priority
 weight of 10 x (number of LAs) + the LAs after it in plugins/la_config.regions' order (largest first by each LA's
@@ -33,7 +36,7 @@ An LA in a region is scheduled by its region's DAG; its own DAG stays for manual
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import AssetAlias, TaskGroup, dag
+from airflow.sdk import AssetAlias, TaskGroup, dag, get_parsing_context
 from la_config import regions
 from school_term_timetable import SchoolTermTimetable
 from termly_tasks import DEFAULT_ARGS, params, termly_chain
@@ -48,7 +51,7 @@ def la_priority(rank: int, count: int) -> int:
     return CHAIN_LENGTH * count + (count - 1 - rank)
 
 
-def build(region: str, la_codes: list[str]):
+def build(region: str, la_codes: list[str], only_task: str | None = None):
     alias = AssetAlias(f"school_improvement_reports_{region}")
 
     @dag(dag_id=f"regional_school_improvement_{region}", schedule=SchoolTermTimetable(),
@@ -57,6 +60,8 @@ def build(region: str, la_codes: list[str]):
          params=params())
     def regional():
         for rank, code in enumerate(la_codes):
+            if only_task and not only_task.startswith(f"la_{code}."):
+                continue  # a task process builds its own LA's group only (see below)
             with TaskGroup(group_id=f"la_{code}", tooltip=f"LA {code}",
                            default_args={"priority_weight": la_priority(rank, len(la_codes))}):
                 termly_chain(code, alias, map_parts=False)
@@ -64,5 +69,13 @@ def build(region: str, la_codes: list[str]):
     return regional()
 
 
+# A task process parses this file to find its task (Airflow sets the parsing context to its DAG and task): it builds
+# its own region's DAG with its own LA's group only. Every group built costs it about 5 ms (0.8 s of CPU per task
+# with England's 153 LAs), and nothing of another LA's chain is used to run this one: its task's relatives, the
+# XComs publish reads and the Assets are all within the group. The dag-processor (no context) builds everything.
+_parsing = get_parsing_context()
 for _region, _las in regions().items():
-    build(_region, _las)
+    if _parsing.dag_id and _parsing.dag_id != f"regional_school_improvement_{_region}":
+        continue
+    _own = [c for c in _las if (_parsing.task_id or "").startswith(f"la_{c}.")]
+    build(_region, _las, only_task=_parsing.task_id if _own else None)
