@@ -2,7 +2,7 @@
 
 extract -> validate -> assess_evidence -> categorise -> flag_letters -> build_reports (mapped: general, restricted, drafts)
 -> assemble_reports -> publish. Each task runs one stage of school_improvement.pipeline for the LA it is given
-(a constant in a per-LA DAG, the map's LA code in a regional DAG) and returns paths and counts only.
+(a constant in a per-LA DAG and in each LA's task group of a regional DAG) and returns paths and counts only.
 """
 
 from __future__ import annotations
@@ -46,10 +46,11 @@ def reports_asset(la_code: str):
 
 
 def termly_chain(la_code, outlet, map_parts: bool = True):
-    """Wire the termly tasks for `la_code`; `outlet` is the LA's Asset, or an AssetAlias for a regional map.
+    """Wire the termly tasks for `la_code`; `outlet` is the LA's Asset, or an AssetAlias for a regional DAG.
 
-    The report parts are one task mapped over REPORT_PARTS; inside a task group that is itself mapped over
-    LAs (the regional DAG) Airflow 3.3 cannot map again, so there they are one task per part, side by side.
+    The report parts are one task mapped over REPORT_PARTS, or with `map_parts=False` (the regional DAG) one task per
+    part, side by side: downstream of a mapped task the scheduler's trigger-rule check is a database query per waiting
+    task instance per loop, which over a region's LAs costs more than the mapping is worth.
     """
     from airflow.sdk import task as sdk_task
 
