@@ -126,9 +126,11 @@ BENCH_LAS ?= 3
 bench-national: system-deps venv
 	$(BIN)/python benchmarks/bench_national.py --las $(BENCH_LAS)
 
-# The services' CPU per second while a regional run's LA chains wait (no task running), for 3 and all 153 LAs mapped.
+# The services' CPU per second while a regional run's LA chains wait (no task running), for 3 and all 153 LAs; then
+# the CPU of one scheduler pass over such a run, in-process (the machine's load does not change it).
 bench-scheduler: system-deps venv
 	$(BIN)/python benchmarks/bench_scheduler.py --las 3 153
+	$(BIN)/python benchmarks/bench_scheduler.py --las 3 153 --loops 5
 
 bench-growth: venv
 	$(BIN)/python benchmarks/bench_growth.py --term $(RUN_TERM) --schools $(BENCH_SCHOOLS)

@@ -161,7 +161,7 @@ def celery(root: Path, term: str, preload: bool, workers: int, concurrency: int,
     if res["state"] != "success":
         bad = sorted({(t["task_id"], t["state"]) for t in res["tasks"] if t["state"] != "success"})
         raise RuntimeError(f"the Celery run did not succeed: {bad}; logs under {sub}")
-    la_tasks = [t for t in res["tasks"] if t["map_index"] >= 0]
+    la_tasks = [t for t in res["tasks"] if t["la_code"]]
     res["task_cpu"] = sum(t["cpu"] or 0 for t in la_tasks)
     res["n_tasks"] = len(la_tasks)
     res.update(task_split(sub / "airflow-home"))

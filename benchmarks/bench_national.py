@@ -21,7 +21,7 @@ worker slot against CPU / slots, the peak resident memory of the largest task, p
 fitted to the LAs run (task CPU = a + b x schools) projected to all 153 LAs, beside the goals. Where the wall goes is
 printed from the task instances' own start and end times (occupancy()): the slots' busy time, and their idle time
 before the first task, between tasks (scheduling) and in the tail (one LA's chain running alone at the end).
-las.yaml states each LA's school count, so the regional DAG maps the LAs largest first (plugins/la_config.regions);
+las.yaml states each LA's school count, so the regional DAG starts the LAs largest first (plugins/la_config.regions);
 `--file-order` leaves the counts out (the LAs then run in the order chosen, smallest first for `--las N`).
 The services run with docker-compose.yaml's settings (the dag-processor's re-parse interval, the workers' heartbeat).
 Also printed: how long each worker slot stayed held after its task's last log line (the supervisor noticing the
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                      preload=not args.no_preload, sizes=not args.file_order, heartbeat_s=args.heartbeat,
                      warm=not args.no_warm, exit_watch=not args.no_exit_watch, reparse_s=args.reparse)
     s = res["settings"]
-    print(f"  LAs mapped {'in the order chosen (--file-order)' if args.file_order else 'largest first (schools in las.yaml)'}"
+    print(f"  LAs ranked {'in the order chosen (--file-order)' if args.file_order else 'largest first (schools in las.yaml)'}"
           f"; workers' min_heartbeat_interval {s['AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL']} s, task exit watch "
           f"{s['SI_TASK_EXIT_WATCH']}, warm-up {s['SI_WORKER_WARM']}; dag-processor's min_file_process_interval "
           f"{s['AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL']} s")
@@ -252,21 +252,20 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
     sampled = [t for t in tasks if t["peak_mib"]]
     if sampled:
         big = max(sampled, key=lambda t: t["peak_mib"])
-        print(f"  largest task, peak RSS:     {big['peak_mib']:8.0f} MiB ({big['task_id']} map {big['map_index']}, "
-              f"LA {res['map_order'][big['map_index']] if 0 <= big['map_index'] < len(ran) else '-'})   "
-              f"goal <= {GOAL_TASK_MIB:.0f} MiB")
+        print(f"  largest task, peak RSS:     {big['peak_mib']:8.0f} MiB ({big['task_id']}, LA {big['la_code'] or '-'})"
+              f"   goal <= {GOAL_TASK_MIB:.0f} MiB")
     print(f"  task CPU sampled:           {sum(t['cpu'] or 0 for t in tasks):8.1f} s over {len(sampled)} task "
           f"processes (every {0.5} s; the rest of the workers' CPU is the supervisors and Celery)")
 
     print()
     print("Per LA: task CPU seconds by task (sampled; general, restricted, drafts: the report parts), peak RSS")
-    stages = sorted({t["task_id"].split(".", 1)[-1] for t in tasks if t["map_index"] >= 0})
+    stages = sorted({t["task_id"].split(".", 1)[-1] for t in tasks if t["la_code"]})
     short = {s: s.removeprefix("build_reports_").removesuffix("_reports") for s in stages}
     print(f"{'LA':<5}{'name':<24}{'schools':>8}{'ran':>6}" + "".join(f"{short[s][:11]:>12}" for s in stages)
           + f"{'total':>9}{'peak MiB':>10}")
     per_la = []
     for la in ran:
-        mine = [t for t in tasks if t["map_index"] == res["map_order"].index(la["la_code"])]
+        mine = [t for t in tasks if t["la_code"] == la["la_code"]]
         cpu = {s: sum(t["cpu"] or 0 for t in mine if t["task_id"].endswith("." + s)) for s in stages}
         peak = max((t["peak_mib"] or 0 for t in mine), default=0)
         total = sum(cpu.values())

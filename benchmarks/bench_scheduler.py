@@ -1,17 +1,23 @@
-"""Benchmark: the Airflow services' CPU while a regional run's LA chains wait, by the number of LAs mapped.
+"""Benchmark: the scheduler's CPU while a regional run's LA chains wait, by the number of LAs in the region.
 
     PYTHONPATH=include:plugins python benchmarks/bench_scheduler.py --las 3 153      # minutes; prints, asserts nothing
+    PYTHONPATH=include:plugins python benchmarks/bench_scheduler.py --las 153 --loops 5 --dag-file OTHER.py
 
-For each count: the deployment of bench_national.py (PostgreSQL, Redis, api-server, scheduler, dag-processor, one
-Celery worker; docker-compose.yaml's service settings) runs the regional DAG over that many of England's LAs until
-`la_codes` has run and the LA task group is expanded; then the worker is stopped, so no task runs and every LA's
-chain stays pending, and each service's CPU (its whole process tree: psutil) is read over `--seconds`. What is
-left is what the services spend per second on pending work alone: the scheduler examines every pending task
-instance of the run in each loop (DagRun.update_state: its trigger rule, and for a task in a mapped task group the
-map length, read from the database per task instance), so a run that maps all of England's LAs at once costs it far
-more per second than bench_national.py's few LAs show: 0.10-0.12 s of CPU per second with 3 LAs (31 task instances),
-0.32-0.43 with 153 (771 expanded when read), 0.48 with all 1,531 expanded. `--spy` records the scheduler with py-spy (if installed
-at /tmp/pyspy) into the run's folder.
+Two measures. `--loops N` (in-process, seconds): the regional DAG of that many LAs is synced to a SQLite metadata
+database, a run is created, and the scheduler's own DagRun.update_state (what each scheduler loop does for a running
+run: every waiting task instance's dependencies) is called N times with nothing running: its CPU per call, which the
+machine's load does not change. `--dag-file` measures another version of dags/regional_school_improvement.py (e.g.
+`git show REV:dags/regional_school_improvement.py > /tmp/old.py`) beside it. With 153 LAs (1,530 task instances):
+2.2-2.9 s per call for one task group mapped over the LAs, 0.5-0.8 s for a group per LA.
+
+Without `--loops` (minutes): the deployment of bench_national.py (PostgreSQL, Redis, api-server, scheduler,
+dag-processor, one Celery worker; docker-compose.yaml's service settings) runs the regional DAG over that many of
+England's LAs until every LA's task instances exist; then the worker is stopped, so no task runs and every LA's chain
+stays pending, and each service's CPU (its whole process tree: psutil) is read over `--seconds`: what the services
+spend per second on pending work alone. The scheduler examines every pending task instance of the run in each loop
+and sleeps a second between idle loops, so this figure falls when the machine is loaded (each loop takes longer);
+with the mapped group it was 0.10-0.12 s of CPU per second with 3 LAs (31 task instances), 0.36-0.51 with 153
+(1,531). `--spy` records the scheduler with py-spy (if installed at /tmp/pyspy) into the run's folder.
 
 Figures from a shared machine drift (the load average is printed): compare counts run side by side.
 """
@@ -63,9 +69,10 @@ def pending_cost(n: str, seconds: float, spy: bool = False) -> dict:
             run_id = af.call("POST", f"/dags/{DAG_ID}/dagRuns",
                              json={"logical_date": None, "conf": {"term": "2025-26-autumn"}})["dag_run_id"]
             tis = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances"
-            # Expanded: more task instances than la_codes and the group's unexpanded ones.
+            # Expanded: every LA's ten task instances (at once from the parsed list; an upstream task's XCom, as the
+            # regional DAG used to map over, had to run first, and the scheduler then expanded it loop by loop).
             af.wait("the LA task group to be expanded", lambda: af.call("GET", tis, params={"limit": 1})[
-                "total_entries"] > 11, timeout=900, every=2)
+                "total_entries"] >= 10 * len(las), timeout=900, every=2)
             os.killpg(procs["worker_0"].pid, signal.SIGKILL)  # from here on no task runs: every chain stays pending
             procs.pop("worker_0").wait()
             time.sleep(10)
@@ -85,12 +92,78 @@ def pending_cost(n: str, seconds: float, spy: bool = False) -> dict:
     return {"las": len(las), "task_instances": total, "per_s": per_s, "root": root}
 
 
+def loop_cost(n: str, loops: int, dag_file: Path) -> dict:
+    """CPU seconds of each DagRun.update_state of a fresh run of the regional DAG over `n` LAs (in-process, SQLite)."""
+    import resource
+    import shutil
+
+    from bench_national import choose, england
+
+    las = [{**la, "ran_schools": la["schools"]} for la in choose(england(), [n])]
+    root = Path(tempfile.mkdtemp(prefix=f"si-bench-scheduler-loop-{len(las)}-"))
+    (root / "dags").mkdir()
+    shutil.copyfile(dag_file, root / "dags" / "regional_school_improvement.py")
+    os.environ.update({"SI_LANDING": str(root / "landing"), "SI_SHARED_DRIVE": str(root / "drive"),
+                       "AIRFLOW_HOME": str(root), "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+                       "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+                       "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{root / 'airflow.db'}",
+                       "SI_LAS_FILE": str(write_las(root, las))})
+    subprocess.run([str(AIRFLOW), "db", "migrate"], env=os.environ, capture_output=True, check=True, timeout=900)
+    import pendulum
+    from airflow import settings
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.models.dagrun import DagRun, get_or_create_dagrun
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    settings.configure_orm()  # the database named above, not one configured before the environment was set
+    session = settings.Session()
+    manager = DagBundlesManager()
+    manager.sync_bundles_to_db(session=session)
+    session.commit()
+    bundle = next(b for b in manager.get_all_dag_bundles() if b.name == "dags-folder")
+    bag = BundleDagBag(dag_folder=str(root / "dags"), bundle_path=bundle.path, bundle_name=bundle.name)
+    if bag.import_errors:
+        raise RuntimeError(bag.import_errors)
+    sync_bag_to_db(bag, bundle.name, bundle.version)
+    dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(bag.dags[DAG_ID]))
+    now = pendulum.now("UTC")
+    run = get_or_create_dagrun(dag=dag, start_date=now, logical_date=None, data_interval=None, run_after=now,
+                               run_id=DagRun.generate_run_id(run_type=DagRunType.MANUAL, logical_date=None,
+                                                             run_after=now),
+                               session=session, conf={"term": "2025-26-autumn"},
+                               triggered_by=DagRunTriggeredByType.TEST, triggering_user_name="bench_scheduler")
+    cpu = []
+    for _ in range(loops):
+        session.expire_all()
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        run.update_state(session=session)
+        session.commit()
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    tis = len(run.get_task_instances(session=session))
+    session.close()
+    return {"las": len(las), "task_instances": tis, "cpu": cpu, "root": root}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--las", nargs="+", default=["3", "153"], help="LA counts (each run on its own)")
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--spy", action="store_true")
+    ap.add_argument("--loops", type=int, default=0,
+                    help="in-process: CPU of this many scheduler passes over a fresh run (SQLite), not the deployment")
+    ap.add_argument("--dag-file", type=Path, default=REPO / "dags" / "regional_school_improvement.py",
+                    help="with --loops: the regional DAG file to measure (another version of it, to compare)")
     args = ap.parse_args(argv)
+    if args.loops:
+        for n in args.las:  # each count in a process of its own: Airflow's settings are read once per process
+            done = subprocess.run([sys.executable, __file__, "--las", n, "--loops", str(args.loops), "--dag-file",
+                                   str(args.dag_file), "--one"], capture_output=True, text=True, timeout=3600)
+            lines = [x for x in done.stdout.splitlines() if "CPU seconds per scheduler pass" in x]
+            print(lines[-1] if lines else done.stdout[-2000:] + done.stderr[-3000:], flush=True)
+        return 0
     for n in args.las:
         r = pending_cost(n, args.seconds, args.spy)
         print(f"{r['las']:4d} LAs, {r['task_instances']:5d} task instances in the run: CPU seconds per second "
@@ -99,6 +172,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _one_loop_cost(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--las", nargs=1)
+    ap.add_argument("--loops", type=int)
+    ap.add_argument("--dag-file", type=Path)
+    ap.add_argument("--one", action="store_true")
+    args = ap.parse_args(argv)
+    r = loop_cost(args.las[0], args.loops, args.dag_file)
+    print(f"{r['las']:4d} LAs, {r['task_instances']:5d} task instances waiting ({args.dag_file.name}): CPU seconds per "
+          f"scheduler pass (DagRun.update_state) " + " ".join(f"{c:.2f}" for c in r["cpu"])
+          + f"; {load_average()}  ({r['root']})")
+    return 0
+
+
 if __name__ == "__main__":
     sys.path[:0] = [str(REPO / "tests"), str(REPO / "include"), str(REPO / "plugins")]
-    sys.exit(main())
+    sys.exit(_one_loop_cost(sys.argv[1:]) if "--one" in sys.argv else main())

@@ -10,7 +10,7 @@ One run per school term (SchoolTermTimetable); each publish records an event on 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag
+from airflow.sdk import dag, get_parsing_context
 from la_config import load_las
 from school_term_timetable import SchoolTermTimetable
 from termly_tasks import DEFAULT_ARGS, params, reports_asset, termly_chain
@@ -28,5 +28,7 @@ def build(la):
     return termly()
 
 
+_parsing = get_parsing_context()  # a task process builds only its own DAG (Airflow's documented optimisation)
 for _la in load_las():
-    build(_la)
+    if not _parsing.dag_id or _parsing.dag_id == _la.dag_id:
+        build(_la)

@@ -90,6 +90,8 @@ def warm() -> list[str]:
     - the rule sets: every task that reads one parses and checks all of them (rules.rule_set_for); the cache is
       keyed by the rule-set files' names, sizes and modification times, so an edited rule set is read again;
     - the report's Jinja templates, compiled (Jinja reloads a template whose file has changed);
+    - the Jinja templates of Great Expectations' Data Docs, compiled into the bytecode cache validate's Data Docs
+      share (school_improvement.quality.gx_speed; checked against each template's source when loaded);
     - WeasyPrint's first layout with the report's stylesheet (fontconfig's and Pango's font set, HarfBuzz's shaping
       caches) and matplotlib's first figure (its font cache): nothing of an LA, no files, no threads.
 
@@ -97,7 +99,7 @@ def warm() -> list[str]:
     sharing the result across the fork is safe. A step that fails is logged and skipped: the task then does it."""
     done = []
     for name, step in (("rule sets", _warm_rule_sets), ("templates", _warm_templates), ("fonts", _warm_fonts),
-                       ("charts", _warm_charts)):
+                       ("charts", _warm_charts), ("data docs templates", _warm_data_docs)):
         try:
             step()
             done.append(name)
@@ -117,6 +119,12 @@ def _warm_templates() -> None:
 
     for name in ("report.html.j2", "letter.html.j2"):
         _ENV.get_template(name)
+
+
+def _warm_data_docs() -> None:
+    from school_improvement.quality.gx_speed import compile_data_docs_templates
+
+    compile_data_docs_templates()
 
 
 def _warm_fonts() -> None:

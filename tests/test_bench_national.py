@@ -57,7 +57,7 @@ def test_the_demo_at_an_las_real_counts_holds_exactly_those_schools_per_phase(tm
 
 
 def test_a_region_maps_its_largest_las_first_from_their_stated_school_counts(tmp_path, monkeypatch):
-    """The bench states each LA's roster in las.yaml; regions() (what the regional DAG's la_codes returns, so the map
+    """The bench states each LA's roster in las.yaml; regions() (the list the regional DAG maps over, so the map
     indexes) puts the largest first, ties and unstated counts in the file's order; without the counts, the file's."""
     from celery_region import REGION, write_las
     from la_config import load_las, regions

@@ -186,6 +186,8 @@ def test_every_service_has_a_healthcheck(services):
     assert "pg_isready" in str(services["postgres"]["healthcheck"]["test"])
     assert "redis-cli" in str(services["redis"]["healthcheck"]["test"])
     assert "8974/health" in str(services["airflow-scheduler"]["healthcheck"]["test"])
+    # the execution API is built on its first request: healthy means built, before the workers start
+    assert "/execution/health" in str(services["airflow-apiserver"]["healthcheck"]["test"])
     assert env_of(services["airflow-scheduler"])["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"].lower() == "true"
 
 

@@ -244,3 +244,63 @@ def test_an_old_per_la_sentinel_setting_is_refused_not_ignored():
 
     with pytest.raises(ValueError, match="shared_drive_sentinel"):
         LAConfig(la_code="873", landing="/srv/l", shared_drive="/srv/d", shared_drive_sentinel=".si-share")
+
+
+def test_only_the_stages_that_use_the_history_look_its_connection_up(tmp_path, monkeypatch):
+    """Each look-up is a request to the api-server (a 404 where the deployment gives SI_HISTORY_URL): extract,
+    validate and assemble_reports never open the history, so their tasks do not ask; the others get the Connection's
+    URL, which takes precedence over SI_HISTORY_URL as before."""
+    import inspect
+
+    import stage_runner
+    from school_improvement import pipeline
+
+    secret = f"postgresql://si:{PASSWORD}@db/si"
+    asked, seen = [], {}
+    monkeypatch.setattr(stage_runner, "history_url", lambda: asked.append(1) or secret)
+    monkeypatch.setenv("SI_HISTORY_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
+    cfg = {"la_code": "999", "term": TERM, "landing": "/x", "work_dir": str(tmp_path), "run_id": "r1"}
+    for stage in ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_report_part",
+                  "assemble_reports", "publish"):
+        monkeypatch.setattr(pipeline, stage, lambda config, _s=stage, **kw: seen.__setitem__(_s, config.history_url))
+        asked.clear()
+        stage_runner.run_stage(stage, cfg)
+        uses = stage in stage_runner.HISTORY_STAGES
+        assert bool(asked) == uses, stage
+        assert (seen[stage] == secret) == uses, stage
+    monkeypatch.undo()
+    # The stages left out really never touch the history (if one starts to, it must join HISTORY_STAGES).
+    for stage in ("extract", "validate", "assemble_reports"):
+        assert stage not in stage_runner.HISTORY_STAGES
+        assert "history" not in inspect.getsource(getattr(pipeline, stage)), stage
+    assert set(pipeline.STAGES) - {"extract", "validate"} <= stage_runner.HISTORY_STAGES
+
+
+def test_a_task_logs_weasyprints_steps_but_not_a_line_per_page(caplog):
+    """Every task log line is a message to the supervisor and a line in the task's log: WeasyPrint's progress logger
+    said one per page laid out (thousands per county edition); its steps are still said."""
+    import logging
+
+    import stage_runner
+    from weasyprint import HTML
+
+    html = "<html><body>" + "".join(f"<p style='page-break-after: always'>{i}</p>" for i in range(3)) + "</body></html>"
+    progress = logging.getLogger("weasyprint.progress")
+    saved = list(progress.filters)
+    try:
+        progress.filters = [f for f in saved if not isinstance(f, stage_runner.PerPageProgressLeftOut)]
+        with caplog.at_level(logging.INFO, logger="weasyprint.progress"):
+            HTML(string=html).write_pdf()
+        before = [r.getMessage() for r in caplog.records if r.name == "weasyprint.progress"]
+        assert any(m.startswith("Step 5 - Creating layout - Page 3") for m in before)  # WeasyPrint's own
+        caplog.clear()
+        stage_runner.quiet_per_page_progress()
+        stage_runner.quiet_per_page_progress()  # once per process, however many stages it runs
+        assert sum(isinstance(f, stage_runner.PerPageProgressLeftOut) for f in progress.filters) == 1
+        with caplog.at_level(logging.INFO, logger="weasyprint.progress"):
+            HTML(string=html).write_pdf()
+        after = [r.getMessage() for r in caplog.records if r.name == "weasyprint.progress"]
+        assert not any("Page" in m for m in after)
+        assert {"Step 4 - Creating formatting structure", "Step 6 - Creating PDF"} <= set(after)
+    finally:
+        progress.filters = saved

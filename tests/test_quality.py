@@ -214,3 +214,41 @@ def test_configurations_built_once_changes_no_result_and_restores_gx(synthetic, 
         assert Expectation.__dict__["configuration"] is not original
         raise RuntimeError("a check that fails mid-way")
     assert Expectation.__dict__["configuration"] is original
+
+
+def _docs_text(folder: Path) -> dict[str, str]:
+    """Each Data Docs page, less what differs on every build (element ids, build times)."""
+    import re
+
+    volatile = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}"
+                          r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:?\d{2}|Z)?|\d{8}T\d{6}(\.\d+)?Z"
+                          r"|'_run_time_sort': \d+\.\d+")
+    return {volatile.sub("#", str(p.relative_to(folder))): volatile.sub("#", p.read_text())
+            for p in sorted(folder.rglob("*.html"))}
+
+
+def test_data_docs_share_compiled_templates_and_are_the_same_without(synthetic, tmp_path, monkeypatch):
+    """GX makes a Jinja Environment per view, so each page compiled the same templates again; the shared bytecode
+    cache (compiled before a worker forks: plugins/worker_preload.py) changes no page, and GX's own view is restored."""
+    import contextlib
+
+    from great_expectations.render.view.view import DefaultJinjaView
+
+    from school_improvement.quality import gx_speed, suites
+
+    feeds, _ = synthetic
+    original = DefaultJinjaView.__dict__["__init__"]
+    assert gx_speed.compile_data_docs_templates() >= 40  # GX's views' templates and stylesheets
+    compiled = dict(gx_speed._data_docs_cache().code)
+    assert DefaultJinjaView.__dict__["__init__"] is original
+    shared = validate(list(feeds.values()), today=TODAY)
+    shared.build_data_docs(tmp_path / "shared")
+    assert gx_speed._data_docs_cache().code == compiled  # every template the pages used came from the cache
+    monkeypatch.setattr(suites, "data_docs_templates_compiled_once", contextlib.nullcontext)  # GX's own compiles
+    plain = validate(list(feeds.values()), today=TODAY)
+    plain.build_data_docs(tmp_path / "plain")
+    assert _docs_text(tmp_path / "shared") == _docs_text(tmp_path / "plain") and len(_docs_text(tmp_path / "plain")) > 10
+    with pytest.raises(RuntimeError), gx_speed.data_docs_templates_compiled_once():
+        assert DefaultJinjaView().env.bytecode_cache is gx_speed._data_docs_cache()
+        raise RuntimeError("a page that fails mid-way")
+    assert DefaultJinjaView.__dict__["__init__"] is original and DefaultJinjaView().env.bytecode_cache is None
