@@ -34,9 +34,9 @@ def params() -> dict:
         "term": Param(None, type=["null", "string"], pattern=TERM_PATTERN,
                       description="YYYY-YY-autumn|spring|summer, e.g. 2025-26-autumn. Blank: the term of the run's date."),
         "as_of": Param(None, type=["null", "string"], pattern=AS_OF_PATTERN,
-                       description="YYYY-MM-DD the edition and its flags are dated, within the term (from its first day to its last); "
-                                   "evidence dated after it is said on the front page. Blank: the term's scheduled "
-                                   "run date (a later re-run too)."),
+                       description="YYYY-MM-DD the edition and its flags are dated, within the term (its first "
+                                   "day to its last); evidence dated after it is said on the front page. Blank: the "
+                                   "term's scheduled run date (a later re-run too)."),
     }
 
 
