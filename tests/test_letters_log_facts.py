@@ -123,3 +123,37 @@ def test_a_letter_with_no_term_is_said_with_the_term_its_date_gives(tmp_path):
     [p] = term_date_problems(term_data(TERM, gias=_schools(), letters_log=log))
     assert (p.file, p.row, p.column, p.check, p.severity) == ("letters_log.xlsx", 2, "term", "term_date", "warning")
     assert "has no term: the run takes it as 2024-25-spring's" in p.message and "10 April 2025" in p.message
+
+
+def test_a_congratulations_drafted_after_a_concern_letter_in_the_log_is_said_for_the_director():
+    """A school at medium (a Warning Notice this term, LM-H4 at high; results achieving well, QE-L4) meets CG-3 on its
+    disadvantaged pupils' results: the congratulations is drafted, as before, but the Director approving it is told
+    of the Warning Notice, by file and row, on the front page and in data_quality.csv. Without a concern letter in
+    the log, or with one older than the ladder reads, nothing is said."""
+    from factories import ks2
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.decisions.letters import flag_letters
+
+    results = ks2(A, rwm_exp=70.0, rwm_exp_prev1=68.0, rwm_exp_disadv=55.0, rwm_exp_other=73.0,
+                  rwm_exp_disadv_prev1=40.0, rwm_exp_other_prev1=70.0)
+
+    def flagged(log):
+        data = term_data(TERM, gias=[gias(A)], ks2=[results],
+                         letters_log=[{**r, "_row": i + 2} for i, r in enumerate(log)])
+        table = categorise(data, RULES, {}).table
+        out = flag_letters(data, RULES, table, {}, date(2025, 10, 20))
+        return out, [p for p in out.problems if p.check == "recognition_after_concern"]
+
+    out, said = flagged([letter(A, "congratulations", date(2024, 11, 5)),
+                         letter(A, "warning_notice", date(2025, 10, 1))])
+    assert list(out.letters["letter"]) == ["congratulations"]  # the decision is unchanged
+    assert len(said) == 1 and said[0].row == 3 and said[0].severity == "warning"
+    assert "Warning Notice on 1 October 2025 (this term)" in said[0].message
+    dq = with_rule_set_review(pd.DataFrame(columns=["file", "feed_kind", "row", "column", "severity", "check",
+                                                    "message"]), RULES, Term.parse(TERM), said)
+    assert list(dq.loc[dq["check"].eq("recognition_after_concern"), "feed_kind"]) == ["letters_log"]
+    assert any("row 3: a Congratulations letter is drafted" in n for n in front_page_notes(dq))
+    out, said = flagged([letter(A, "congratulations", date(2024, 11, 5))])
+    assert list(out.letters["letter"]) == ["congratulations"] and not said
+    out, said = flagged([letter(A, "warning_notice", date(2024, 1, 10))])  # 2023-24-spring: beyond the look-back
+    assert not said

@@ -412,7 +412,8 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
     rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
                           "history" if p.check in ("history_order", "edition_replaced", "edition_change") else
                           "letters_log" if p.check in ("academy_route_open", "letters_log_ladder",
-                                                       "letters_log_school", "letter_not_in_rule_set") else
+                                                       "letters_log_school", "letter_not_in_rule_set",
+                                                       "recognition_after_concern") else
                           "gias" if str(p.check).startswith(("gias", "school_")) else
                           "results" if p.check in ("national_comparator", "results_too_old") else "adviser_judgements",
                           "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,

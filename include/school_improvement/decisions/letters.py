@@ -140,7 +140,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
     ladder = rules.ladder()
     recognition = [k for k, v in rules.letters.items() if v.recognition]
     cr, lookback = rules.concerns_remain, rules.windows.ladder_lookback_terms
-    rows, drafts = [], []
+    rows, drafts, said = [], [], []
     gias = {int(r["urn"]): r for r in maintained_schools(data).to_dict("records")}
     for urn, school in gias.items():
         answers = evidence.school(urn)
@@ -211,6 +211,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
             if not thanks:
                 continue
             (letter, inds), note = thanks[0], ""
+            said += _recognition_after_concern(data, rules, urn, school, letter, ladder, lookback)
         rule = rules.letters[letter]
         rows.append({"urn": urn, "school_name": school.get("school_name"), "letter": letter,
                      "letter_title": rule.title, "indicators": "; ".join(m[0].id for m in inds),
@@ -224,7 +225,31 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
     concerns = academy_concerns(data, rules, history, as_of, evidence)
     alerts = member_alerts(data, rules, categorisation, letters, told)
     return Letters(letters, concerns, alerts, drafts, decision_evidence(evidence, rules, category, on),
-                   academy_routes_open(data, rules, evidence, on) + letters_read_by_nothing(data, rules))
+                   academy_routes_open(data, rules, evidence, on) + letters_read_by_nothing(data, rules) + said)
+
+
+def _recognition_after_concern(data: TermData, rules: RuleSet, urn: int, school: dict, letter: str, ladder: list,
+                               lookback: int) -> list:
+    """A recognition letter drafted for a school the letters log shows was sent a concern letter of the ladder in
+    the terms the ladder reads (this one included): both are the rule set's reading, but a Director asked to sign a
+    congratulations to a school sent a Warning Notice weeks before must be told, not left to notice. Said in
+    data_quality.csv and on the front page with the log's row; the draft is kept (the Strategy does not say one
+    excludes the other)."""
+    from ..errors import Problem
+
+    sent = issued_letters(data, urn, [n for n in ladder if not rules.letters[n].recognition], lookback)
+    if not sent:
+        return []
+    r = sent[-1]
+    row = int(r["_row"]) if r.get("_row") is not None and r.get("_row") == r.get("_row") else None
+    source = str(r.get("_source") or data.latest("letters_log").source)
+    when = r["issued_on"]
+    term = "this term" if r["_term"] == data.term else str(r["_term"])
+    return [Problem(source, row, "letter", (
+        f"row {row}: a {_title(rules, letter)} is drafted for {school.get('school_name')} (URN {urn}), which the "
+        f"letters log shows was sent a {_title(rules, r['letter'])} on {when.day} {when:%B %Y} ({term}): the draft "
+        f"rests on other evidence and is kept, but check before approving that it is meant while the "
+        f"{_title(rules, r['letter'])}'s concerns stand"), "warning", "recognition_after_concern")]
 
 
 def decision_evidence(evidence: TermEvidence, rules: RuleSet, category: dict, on: date) -> pd.DataFrame:

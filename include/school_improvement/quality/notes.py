@@ -17,7 +17,7 @@ import pandas as pd
 # schools in the results but not in the GIAS extract (a partial extract leaves schools uncategorised), feeds missing,
 # a list of schools of the wrong day, a rule set past its review), so that a front page which can hold only the first
 # few still says those (editions.front_page.data_notes).
-NOTE_CHECKS = ("edition_replaced", "history_order", "after_edition_date", "results_too_old", "data_age", "after_term", "term_date", "letters_log_ladder", "letters_log_school", "file_open",
+NOTE_CHECKS = ("edition_replaced", "history_order", "after_edition_date", "results_too_old", "data_age", "after_term", "term_date", "letters_log_ladder", "letters_log_school", "recognition_after_concern", "file_open",
                "folder_not_read", "own_schools_not_in_gias", "feed_missing", "feed_empty", "feed_set", "ward_spelling",
                "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "term_calendar",
                "fetched_source", "gias_date", "no_summary_rows")
@@ -37,7 +37,8 @@ def front_page_notes(frame: pd.DataFrame) -> list[str]:
     if frame is None or frame.empty:
         return []
     # Checks about one file say which: the message alone ("the KS2 file has ...") would not tell the reader.
-    named = ("no_summary_rows", "term_date", "ward_spelling", "letters_log_ladder", "letters_log_school")  # own_schools_not_in_gias names its files itself
+    named = ("no_summary_rows", "term_date", "ward_spelling", "letters_log_ladder", "letters_log_school",
+             "recognition_after_concern")  # own_schools_not_in_gias names its files itself
     said = frame.loc[frame["check"].isin(NOTE_CHECKS)].to_dict("records")
     said.sort(key=lambda r: (NOTE_CHECKS.index(r["check"]), _SEVERITY_ORDER.get(str(r.get("severity", "")), 1)))
     said = _not_supplied_together(_too_old_together(_after_edition_together(said)))
