@@ -133,6 +133,12 @@ def test_an_as_of_after_the_term_ended_is_refused():
                               as_of="2026-07-22").as_of_date() == dt.date(2026, 7, 22)  # the term's last day
 
 
+def test_an_as_of_that_is_no_date_names_as_of():
+    """2026-02-30 passes the YYYY-MM-DD pattern (the Param's too): the refusal names as_of and the value."""
+    with pytest.raises(ValueError, match=r"as_of '2026-02-30' is not a date of the calendar"):
+        pipeline.RunConfig(la_code="999", term="2025-26-spring", landing="/tmp", work_dir="/tmp", as_of="2026-02-30")
+
+
 def _assembled(cfg) -> dict:
     """inputs.json as assemble_reports writes it (the parts faked: only inputs.json is looked at)."""
     for part in pipeline.REPORT_PARTS:

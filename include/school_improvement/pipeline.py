@@ -47,6 +47,11 @@ class RunConfig:
             raise ValueError(f"term must be written as YYYY-YY-season, e.g. 2025-26-autumn, not {self.term!r}")
         if self.as_of and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", self.as_of):
             raise ValueError(f"as_of must be a date written YYYY-MM-DD, not {self.as_of!r}")
+        if self.as_of:
+            try:  # the pattern passes 2022-02-30: say which value is no date, not Python's bare "day is out of range"
+                date.fromisoformat(self.as_of)
+            except ValueError as err:
+                raise ValueError(f"as_of {self.as_of!r} is not a date of the calendar ({err})") from None
         if self.as_of and date.fromisoformat(self.as_of) < self.term_obj.dates()[0]:
             # The edition prints its as_of as the day its evidence was known by: one dated before the term began
             # would carry the term's name on nothing the term knew (and the rule set sets aside rows after it).
