@@ -67,3 +67,22 @@ def test_a_rerun_with_other_results_says_what_changed_and_a_repeat_says_the_same
     _run(landing, tmp_path, "r5")
     cleared = _run(full, tmp_path, "r5")
     assert _changes(cleared).empty and not any("replaces an earlier" in n for n in cleared.data_notes)
+
+
+def test_a_rule_set_changed_between_the_runs_is_said_first():
+    """A re-run under another reading (levels renamed) changed every school's level by its name alone: the note said
+    "levels of support changed for 172 schools" and never that the rule set had changed (found trying it on Surrey)."""
+    from school_improvement.history import decisions, replaced_problems
+    from school_improvement.terms import Term
+
+    term = Term.parse("2021-22-spring")
+    old = decisions({100001: "low", 100002: "medium"}, {}, {}, {100001: "Fictional A", 100002: "Fictional B"},
+                    "r1", "cambs-2021-23")
+    new = decisions({100001: "universal", 100002: "targeted"}, {}, {}, {100001: "Fictional A", 100002: "Fictional B"},
+                    "r2", "la-own-levels")
+    head = replaced_problems(old, new, term)[0]
+    assert head.check == "edition_replaced"
+    assert ("whose decisions differ: the earlier edition was decided under rule set cambs-2021-23, this one under "
+            "la-own-levels; levels of support changed for 2 schools") in head.message, head.message
+    same = decisions({100001: "medium", 100002: "medium"}, {}, {}, {}, "r3", "cambs-2021-23")
+    assert "rule set" not in replaced_problems(old, same, term)[0].message

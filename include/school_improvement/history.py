@@ -175,9 +175,9 @@ def tables(eng: Engine) -> list[str]:
 def recorded_run(eng: Engine, la_code: str, term: Term) -> dict | None:
     """The run whose results the history holds for this LA and term: run_id and feed_checksums, or None."""
     with eng.connect() as conn:
-        row = conn.execute(select(runs.c.run_id, runs.c.feed_checksums)
+        row = conn.execute(select(runs.c.run_id, runs.c.feed_checksums, runs.c.rule_set)
                            .where((runs.c.la_code == la_code) & (runs.c.term == str(term)))).first()
-    return None if row is None else {"run_id": row[0], "feed_checksums": row[1] or {}}
+    return None if row is None else {"run_id": row[0], "feed_checksums": row[1] or {}, "rule_set": row[2]}
 
 
 def later_terms_problem(eng: Engine, la_code: str, term: Term, table: pd.DataFrame) -> "Problem | None":
@@ -249,7 +249,7 @@ def term_results(eng: Engine, la_code: str, term: Term) -> dict | None:
                                .where((flags.c.la_code == la_code) & (flags.c.term == t))).all()
     return decisions({int(u): c for u, _, c, m in schools if m}, _by_urn(flagged, ""),
                      _by_urn(flagged, FLAG_PREFIXES["next_step"]), {int(u): n for u, n, _, _ in schools},
-                     held["run_id"])
+                     held["run_id"], held.get("rule_set") or "")
 
 
 def _by_urn(rows, prefix: str) -> dict[int, str]:
@@ -263,12 +263,13 @@ def _by_urn(rows, prefix: str) -> dict[int, str]:
     return {u: "; ".join(sorted(ks)) for u, ks in out.items()}
 
 
-def decisions(levels: dict, letters: dict, academies: dict, names: dict, run_id: str = "") -> dict:
-    """A term's decisions in one JSON-safe shape (keys are URNs as text): what two editions are compared on."""
+def decisions(levels: dict, letters: dict, academies: dict, names: dict, run_id: str = "", rule_set: str = "") -> dict:
+    """A term's decisions in one JSON-safe shape (keys are URNs as text): what two editions are compared on (and the
+    rule set that made them, said when it changed)."""
     def text(d):
         return {str(int(k)): str(v) for k, v in d.items() if v is not None and str(v) != ""}
     return {"run_id": run_id, "levels": text(levels), "letters": text(letters), "academies": text(academies),
-            "names": text(names)}
+            "names": text(names), "rule_set": rule_set}
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -330,6 +331,10 @@ def replaced_problems(replaced: dict | None, new: dict, term: Term) -> list:
                          f"({shown}{more})")
     if not rows:
         return []
+    # A rule set changed between the two runs moves decisions by the reading, not the evidence: say so first.
+    before, now_rs = replaced.get("rule_set") or "", new.get("rule_set") or ""
+    if before and now_rs and before != now_rs:
+        parts.insert(0, f"the earlier edition was decided under rule set {before}, this one under {now_rs}")
     head = Problem("history database", None, None, (
         f"This edition replaces an earlier edition of {term} (the last run recorded before it; if that run was not "
         "published, the edition before it) whose decisions differ: " + "; ".join(parts)

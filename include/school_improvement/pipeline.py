@@ -344,7 +344,8 @@ def flag_letters(cfg: RunConfig) -> dict:
     table = cat["table"]
     new = history.decisions(dict(zip(table["urn"], table["category"])) if len(table) else {},
                             _joined(out.letters, "letter"), _joined(out.academy_concerns, "next_step"),
-                            dict(zip(table["urn"], table["school_name"])) if len(table) else {})
+                            dict(zip(table["urn"], table["school_name"])) if len(table) else {},
+                            rule_set=rules.id)
     replaced = history.remember_replaced(eng, cfg.la_code, cfg.term_obj, held, new)
     out.problems = [*history.replaced_problems(replaced, new, cfg.term_obj), *out.problems]
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.letters, "letter")
