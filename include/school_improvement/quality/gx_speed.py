@@ -42,14 +42,18 @@ def configurations_built_once():
         built.clear()
 
 
-class _MemoryBytecodeCache:
-    """Jinja's bytecode cache, in memory: a template's compiled code keyed by its name and file, checked against the
-    sha1 of its source on every load (Jinja's own Bucket logic), so a changed template is compiled again."""
+_DATA_DOCS_CODE = None  # one per process; a Celery worker fills it before forking (plugins/worker_preload.py)
 
-    def __init__(self):
+
+def _data_docs_cache():
+    """Jinja's bytecode cache, in memory (`.code`): a template's compiled code keyed by its name and file, checked
+    against the sha1 of its source on every load (Jinja's own Bucket logic), so a changed template is compiled again.
+    Made on first use, so that importing this module does not import Jinja."""
+    global _DATA_DOCS_CODE
+    if _DATA_DOCS_CODE is None:
         from jinja2 import BytecodeCache
 
-        class Cache(BytecodeCache):
+        class InMemory(BytecodeCache):
             def __init__(self):
                 self.code: dict[str, bytes] = {}
 
@@ -61,16 +65,7 @@ class _MemoryBytecodeCache:
             def dump_bytecode(self, bucket) -> None:
                 self.code[bucket.key] = bucket.bytecode_to_string()
 
-        self.cache = Cache()
-
-
-_DATA_DOCS_CODE = None  # one per process; a Celery worker fills it before forking (plugins/worker_preload.py)
-
-
-def _data_docs_cache():
-    global _DATA_DOCS_CODE
-    if _DATA_DOCS_CODE is None:
-        _DATA_DOCS_CODE = _MemoryBytecodeCache().cache
+        _DATA_DOCS_CODE = InMemory()
     return _DATA_DOCS_CODE
 
 
