@@ -246,7 +246,7 @@ def _recognition_after_concern(data: TermData, rules: RuleSet, urn: int, school:
     when = r["issued_on"]
     term = "this term" if r["_term"] == data.term else str(r["_term"])
     return [Problem(source, row, "letter", (
-        f"row {row}: a {_title(rules, letter)} is drafted for {school.get('school_name')} (URN {urn}), which the "
+        f"{f'row {row}: ' if row is not None else ''}a {_title(rules, letter)} is drafted for {school.get('school_name')} (URN {urn}), which the "
         f"letters log shows was sent a {_title(rules, r['letter'])} on {when.day} {when:%B %Y} ({term}): the draft "
         f"rests on other evidence and is kept, but check before approving that it is meant while the "
         f"{_title(rules, r['letter'])}'s concerns stand"), "warning", "recognition_after_concern")]
