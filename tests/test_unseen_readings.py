@@ -92,12 +92,14 @@ def test_a_letter_the_la_does_not_use_is_dropped_with_null_and_the_rest_is_check
     msg = str(err.value)
     assert "letters.significant_concerns.escalates_from: 'warning_notice' is named but is not a letter" in msg, msg
     assert "letter_actions.warning_notice" in msg and "concerns_remain.letters_met" in msg, msg
+    assert "member_alerts.letters_issued: 'warning_notice' is not a letter of this rule set" in msg, msg
     whole = _reading(tmp_path, "v-no-wn2", "letters:\n  warning_notice: null\n  significant_concerns:\n"
                      "    title: Significant Concerns (formal)\n    escalates_from: significant_concerns_letter\n"
                      "    requires_escalation: true\n"
                      "    indicators: [{id: SC-1, wording: x, evidence: [{indicator: ofsted_inadequate}]}]\n"
                      "letter_actions: {warning_notice: null}\n"
-                     "concerns_remain: {letters_met: [significant_concerns_letter]}\n")
+                     "concerns_remain: {letters_met: [significant_concerns_letter]}\n"
+                     "member_alerts: {letters_issued: [significant_concerns_letter, significant_concerns]}\n")
     rs = load_rule_set_arg(str(whole))
     assert "warning_notice" not in rs.letters and "warning_notice" not in rs.letter_actions
     assert rs.ladder() == ["significant_concerns_letter", "significant_concerns"]

@@ -488,15 +488,25 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                     f"combine_areas: {rs.best_fit.combine_areas} there is no mean, so they would change nothing"))
     out += [(("member_alerts", "letters_flagged"), f"member_alerts.letters_flagged: {x!r} is not a letter of this rule "
              f"set") for x in rs.member_alerts.letters_flagged if x not in rs.letters]
+    # Letters issued (the letters log) that alert members: one the rule set does not have (a draft that dropped it,
+    # `letters: {warning_notice: null}`, or a misspelling of a vocabulary letter) was read by nothing, members never
+    # told of the letters the LA meant.
+    out += [(("member_alerts", "letters_issued"), f"{x!r} is not a letter of this rule set ({', '.join(rs.letters)}): "
+             f"name only its letters (a letter the rule set drops is dropped here too)") for x in rs.member_alerts.letters_issued
+            if x in VOCAB.letters and x not in rs.letters]
     recognition = {k for k, r in rs.letters.items() if r.recognition}
-    out += [(("member_alerts", "letters_flagged"), f"member_alerts.letters_flagged: {x!r} is a recognition letter, not "
-             f"a school causing concern") for x in rs.member_alerts.letters_flagged if x in recognition]
+    out += [(("member_alerts", key), f"member_alerts.{key}: {x!r} is a recognition letter, not a school causing concern")
+            for key in ("letters_flagged", "letters_issued") for x in getattr(rs.member_alerts, key) if x in recognition]
     out += [(("concerns_remain", "letters_met"), f"concerns_remain.letters_met: {x!r} is a recognition letter: its "
              f"indicators are not concerns") for x in rs.concerns_remain.letters_met if x in recognition]
     for k, r in rs.letters.items():
         if r.requires_escalation and not r.escalates_from:
             out.append((("letters", k, "requires_escalation"), f"letter {k}: requires_escalation without escalates_from "
                         f"(the rung below): it could never be due"))
+        if set(r.not_for_categories) >= set(rs.levels):
+            out.append((("letters", k, "not_for_categories"), f"letter {k}: not_for_categories lists every level of "
+                        f"this rule set {rs.levels}: the letter could never be due (drop it with `letters: {{{k}: null}}`, "
+                        f"or name only the levels it is not for)"))
         if r.recognition and r.escalates_from:
             out.append((("letters", k, "escalates_from"), f"letter {k}: a recognition letter is not on the ladder of "
                         f"concern letters, so escalates_from would be ignored"))
@@ -532,6 +542,16 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
         twice = sorted({i for i in given if given.count(i) > 1})
         if twice:
             out.append((where, f"{label}: duplicate ids {twice} (each indicator or condition has its own id)"))
+    # An id in two letters: the letters log's `concern` ("SCL-3 finances"), evidence.csv and the drafts name an
+    # indicator by its id alone, so a reader (and the log) could not tell which letter's concern is meant.
+    owner: dict[str, str] = {}
+    for k, r in rs.letters.items():
+        for i in dict.fromkeys(x.id for x in r.indicators):
+            if i in owner:
+                out.append((("letters", k, "indicators"), f"letter {k}: indicator id {i!r} is also an indicator of "
+                            f"letter {owner[i]} (each letter's indicators have their own ids: the letters log and "
+                            f"evidence.csv name an indicator by its id)"))
+            owner.setdefault(i, k)
     for k, r in rs.letters.items():
         seen, at = [k], r.escalates_from
         while at in rs.letters and at not in seen:
