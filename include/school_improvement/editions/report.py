@@ -116,9 +116,12 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
             levels.append(c)
             level_rows.append({"level": c, "label": LEVEL_LABELS.get(c, c), "count": 0, "pct": 0.0 if n else None,
                                "by_default": 0})
+        # Last term at levels this rule set does not have (the LA renamed its levels): the counts are shown side by
+        # side, but a difference of two schemes' counts is no change ("+128" beside "not compared"): none is given.
+        renamed = bool(set(last) - set(inputs.levels) - {""})
         for r in level_rows:
             r["previous"] = int((last == r["level"]).sum())
-            r["change"] = r["count"] - r["previous"]
+            r["change"] = None if renamed else r["count"] - r["previous"]
     transitions = None
     if prev:
         before = history[history["term"] == prev].drop_duplicates("urn", keep="last").set_index("urn")["category"]

@@ -1,0 +1,47 @@
+"""The front page after the LA renamed its levels (universal / targeted / intensive): the levels table gave last
+term's counts under the old names and a "Change" of +128 / -128 beside the sentence saying the levels are not
+compared (X's trial on real Surrey). The difference of two schemes' counts is no change: it says "not compared"."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from test_report import make_inputs
+
+from school_improvement.editions import render, report
+
+RENAME = {"low": "universal", "medium": "targeted", "high": "intensive"}
+
+
+def _renamed(inputs):
+    cat = inputs.categorisation.copy()
+    cat["category"] = cat["category"].map(RENAME)
+    history = inputs.history.copy()
+    now = history["term"] == inputs.term
+    history.loc[now, "category"] = history.loc[now, "category"].map(RENAME)
+    return dataclasses.replace(inputs, categorisation=cat, history=history, levels=tuple(RENAME.values()))
+
+
+def _front_table(ctx) -> str:
+    html = render._environment().get_template("report.html.j2").render(**ctx)
+    table = html[html.index('class="front-levels"'):]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table[:table.index("</table>")]))
+
+
+def test_no_change_is_given_between_levels_of_two_rule_sets():
+    ctx = report._context(_renamed(make_inputs(12)), "general")
+    assert ctx["previous_term"] and ctx["n_other_levels"] == 12
+    assert all(r["change"] is None for r in ctx["level_rows"]), ctx["level_rows"]
+    text = _front_table(ctx)
+    assert not re.search(r" [+-]\d", text), text
+    assert text.count("not compared") == len(ctx["level_rows"]), text
+
+
+def test_the_same_levels_last_term_still_give_the_change():
+    inputs = make_inputs(12)
+    ctx = report._context(inputs, "general")
+    assert ctx["previous_term"]
+    rows = {r["level"]: r for r in ctx["level_rows"]}
+    assert all(r["change"] == r["count"] - r["previous"] for r in rows.values()), rows
+    assert "not compared" not in _front_table(ctx)
