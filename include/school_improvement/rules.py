@@ -245,6 +245,18 @@ class PlanLevel(BaseModel):
     summary: str
     visits: Literal["monthly", "half_termly", "termly", "annual"]
     laig_reviews_per_term: int = Field(0, ge=0)
+    # The term of the year an annual visit is planned in: the Strategy says "once per year", not when, so the rule set
+    # says it (required with `visits: annual`, read by nothing otherwise).
+    annual_in: Literal["autumn", "spring", "summer"] | None = None
+
+    @model_validator(mode="after")
+    def _annual_term(self):
+        if self.visits == "annual" and self.annual_in is None:
+            raise ValueError("visits: annual needs annual_in: autumn, spring or summer (the term of the year the visit "
+                             "is planned in: the Strategy says 'once per year', not when)")
+        if self.visits != "annual" and self.annual_in is not None:
+            raise ValueError(f"annual_in is read only with visits: annual, not visits: {self.visits}")
+        return self
 
 
 class PlanException(PlanLevel):

@@ -146,7 +146,7 @@ def visits_planned(level: str, term: Term, rules: RuleSet, flags: "set[str] | fr
             break
     start, end = term.dates()
     months = (end.year - start.year) * 12 + end.month - start.month + 1
-    visits = {"monthly": months, "half_termly": 2, "termly": 1, "annual": 1 if term.season == "autumn" else 0}
+    visits = {"monthly": months, "half_termly": 2, "termly": 1, "annual": 1 if term.season == plan.annual_in else 0}
     return visits[plan.visits], plan.laig_reviews_per_term, plan.summary
 
 
