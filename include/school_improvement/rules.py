@@ -277,7 +277,17 @@ class PlanException(PlanLevel):
 class Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: str
-    within_days: int = Field(ge=1, description="days after the letter: a deadline on or before its date is a typo")
+    within_days: int | None = Field(None, ge=1, description="days after the letter: a deadline on or before its date is a typo")
+    # The same counted in school days (the term calendar's: weekends, holidays and closures not counted), as a letter
+    # says "within ten school days". Exactly one of the two.
+    within_school_days: int | None = Field(None, ge=1, description="school days after the letter")
+
+    @model_validator(mode="after")
+    def _one_deadline(self):
+        if (self.within_days is None) == (self.within_school_days is None):
+            raise ValueError("an action gives its deadline once: within_days (calendar days, the date then moved to a "
+                             "school day) or within_school_days (school days by the term calendar)")
+        return self
 
 
 class Body(BaseModel):

@@ -302,7 +302,8 @@ def _draft(school: dict, letter: str, title: str, inds: list, note: str, rules: 
             "chair_name": school.get("chair_name") or "[Chair of Governors' name]",
             "address_lines": [str(school[k]) for k in ("street", "town", "postcode") if school.get(k)],
             "concerns": concerns,
-            "actions": [{"action": a.action, "by_date": _school_day(as_of + timedelta(days=a.within_days))}
+            "actions": [{"action": a.action, "by_date": _school_days_after(as_of, a.within_school_days)
+                         if a.within_school_days else _school_day(as_of + timedelta(days=a.within_days))}
                         for a in rules.letter_actions.get(letter, [])],
             "date": as_of}
 
@@ -520,3 +521,11 @@ def _school_day(d):
     from ..terms import TermCalendar
 
     return TermCalendar.load().school_day_on_or_after(d)
+
+
+def _school_days_after(d: date, n: int) -> date:
+    """The n-th school day after `d` ("within ten school days" of the letter): each day counted is the term
+    calendar's next school day, so weekends, holidays and closures are not counted."""
+    for _ in range(n):
+        d = _school_day(d + timedelta(days=1))
+    return d
