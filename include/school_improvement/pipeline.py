@@ -404,6 +404,7 @@ def report_inputs(cfg: RunConfig):
         letters=letters.letters, academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts,
         data_quality=dq, provenance=with_origin(data.provenance(), cfg.run_dir), drafts=letters.drafts, laig_notes=data.frame("laig_notes"),
         academy_note=whistleblowing_redirect(rules, cfg.term_obj.reference_date), rule_set_review_by=rules.review_by,
+        gap_section=rules.gap_section.model_dump() if rules.gap_section else {},
         intelligence=data.frame("la_intelligence"), staff_names=staff_names(data.frame("gias")))
 
 

@@ -351,6 +351,14 @@ class ResultsNotCompared(BaseModel):
     reason: str
 
 
+class GapSection(BaseModel):
+    """The report's page on the widest disadvantaged gaps, in the LA's words: why its Strategy looks at them (the seed
+    Strategy's Priority 3). Unset: the page names no Strategy's priority (another LA's scheme has its own)."""
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1)
+    why: str = Field(min_length=1)
+
+
 class LettersLogChecks(BaseModel):
     """What the letters log may say that the ladder cannot explain (evidence/la_files.letters_log_problems): `warn`,
     said in data_quality.csv and on the front page and the letter taken as sent; `stop`, the run stops naming the row."""
@@ -400,6 +408,8 @@ class RuleSet(BaseModel):
     predecessor_results: dict[Literal["one"], Literal["use", "not_used"]] = {}
     # Special schools and alternative provision: their results are shown, never judged (attainment, trend, gap).
     results_not_compared: ResultsNotCompared | None = None
+    # The report's disadvantaged-gap page: its heading and why the Strategy looks at the gaps.
+    gap_section: GapSection | None = None
 
     @model_validator(mode="after")
     def _consistent(self):

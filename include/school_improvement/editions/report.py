@@ -71,6 +71,8 @@ class ReportInputs:
     staff_names: list[str] = field(default_factory=list)
     # The letters' and academy concerns' checks (decisions.letters.decision_evidence): evidence.csv, restricted only.
     decision_evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The rule set's words for the disadvantaged-gap page (title, why); empty: plain words naming no Strategy.
+    gap_section: dict = field(default_factory=dict)
 
 
 def _previous_term(history: pd.DataFrame, term: str) -> str | None:
@@ -239,6 +241,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
                                   f"({', '.join(other_levels)}): not compared with their level now."),
         **front_keys(inputs, moved, academies, FRONT_ROOMS[0]),
         "gap_chart_max": GAP_CHART_MAX_SCHOOLS,
+        "gap_section": inputs.gap_section,
         "good": good,
         "no_ofsted": ofsted_unknown,
         "since": since,
