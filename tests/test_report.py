@@ -125,6 +125,9 @@ def make_inputs(n: int = 12) -> ReportInputs:
              "wording": "Significant improvement in attainment", "measure": "data: attainment_significant_improvement",
              "met": True, "value": "KS2 78.0% vs national 61.0%", "comparator": "national 61.0%", "reason": "",
              "source": "ks2", "detail": "", "confidential": False}]),
+        # The seed rule set's words for the disadvantaged-gap page (pipeline: rules.gap_section).
+        gap_section={"title": "Priority 3: the widest disadvantaged gaps",
+                     "why": "Priority 3 of the Strategy, and the peer review's finding: outcomes must improve."},
     )
 
 

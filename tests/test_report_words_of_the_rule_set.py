@@ -28,3 +28,22 @@ def test_the_gap_page_speaks_of_priority_3_only_for_the_strategy_that_has_it():
     assert "Priority 3: the widest disadvantaged gaps" in own and "peer review" in own, own
     other = _gap_page(dataclasses.replace(inputs, gap_section={}))
     assert "Priority 3" not in other and "peer review" not in other and "The widest disadvantaged gaps" in other, other
+
+
+def test_a_rule_sets_own_levels_are_coloured_as_in_its_charts_not_left_grey():
+    """The report's CSS styles the badges of low, medium and high only: "universal" ... "intensive" printed as bare
+    text in the levels table, the movers and the profiles."""
+    from school_improvement.editions.charts import level_colours
+
+    levels = ("universal", "targeted", "enhanced", "intensive")
+    rename = dict(zip(("low", "medium", "high"), ("universal", "targeted", "intensive")))
+    inputs = make_inputs(12)
+    cat = inputs.categorisation.copy()
+    cat["category"] = cat["category"].map(rename)
+    ctx = report._context(dataclasses.replace(inputs, categorisation=cat, levels=levels), "general")
+    html = render._environment().get_template("report.html.j2").render(**ctx)
+    colours = level_colours(levels)
+    for lv in ("universal", "targeted", "intensive"):
+        assert re.search(rf'class="badge badge-{lv}" style="background: {colours[lv]}; color: #[0-9a-f]{{3}}"', html), lv
+    seed = render._environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    assert 'class="badge badge-low"' in seed and 'class="badge badge-low" style=' not in seed

@@ -23,6 +23,7 @@ import pandas as pd
 from .cells import LEVEL_LABELS, _is_na, _records, _term_sort_key, _text, _urn_key, _with_int_urn
 from .charts import (GAP_CHART_MAX_SCHOOLS, chart_disadvantaged_gap, chart_distribution, chart_vs_national,
                      level_colours)
+from .charts import LEVEL_COLOURS
 from .confidentiality import general_view
 from .drafts import render_drafts
 from ..decisions.categorise import SHORT_OF_MINIMUM
@@ -242,6 +243,10 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         **front_keys(inputs, moved, academies, FRONT_ROOMS[0]),
         "gap_chart_max": GAP_CHART_MAX_SCHOOLS,
         "gap_section": inputs.gap_section,
+        # The report's CSS colours the seed's levels; a rule set's own levels (universal ... intensive) take the charts'
+        # colour for their place in its order, not grey, so a badge reads as the same level in the table and the chart.
+        "badge_styles": {lv: f"background: {c}; color: {'#111' if c in ('#f4a582', '#92c5de') else '#fff'}"
+                         for lv, c in level_colours(inputs.levels).items() if lv not in LEVEL_COLOURS},
         "good": good,
         "no_ofsted": ofsted_unknown,
         "since": since,
