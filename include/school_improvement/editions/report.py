@@ -120,11 +120,13 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
             level_rows.append({"level": c, "label": LEVEL_LABELS.get(c, c), "count": 0, "pct": 0.0 if n else None,
                                "by_default": 0})
         # Last term at levels this rule set does not have (the LA renamed its levels): the counts are shown side by
-        # side, but a difference of two schemes' counts is no change ("+128" beside "not compared"): none is given.
+        # side, but a difference of two schemes' counts is no change ("+128" beside "not compared"): none is given,
+        # and the table has no Change column (the movers' sentence says the levels are not compared).
         renamed = bool(set(last) - set(inputs.levels) - {""})
         for r in level_rows:
             r["previous"] = int((last == r["level"]).sum())
             r["change"] = None if renamed else r["count"] - r["previous"]
+    levels_compared = bool(prev) and all(r.get("change") is not None for r in level_rows)
     transitions = None
     if prev:
         before = history[history["term"] == prev].drop_duplicates("urn", keep="last").set_index("urn")["category"]
@@ -227,6 +229,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "n_schools": n,
         "level_rows": level_rows,
         "previous_term": prev,
+        "levels_compared": levels_compared,
         "movers": moved,
         "n_more_support": sum(m["more_support"] and not m["by_default"] for m in moved),
         "n_less_support": sum(not m["more_support"] and not m["by_default"] for m in moved),
