@@ -48,3 +48,22 @@ def test_the_same_levels_last_term_still_give_the_change():
     rows = {r["level"]: r for r in ctx["level_rows"]}
     assert all(r["change"] == r["count"] - r["previous"] for r in rows.values()), rows
     assert ctx["levels_compared"] is True and "Change" in _front_table(ctx)
+
+
+def test_appendix_a_prints_a_files_row_as_a_whole_number_and_feed_kinds_in_words():
+    """X's trial: Appendix A printed "7.0" for row 7 (the row column holds blanks, so it is read as floats), and
+    "la_intellig/ence" broken mid-word in its narrow Kind column."""
+    import pandas as pd
+
+    inputs = make_inputs(12)
+    dq = pd.DataFrame([{"file": "letters_log.csv", "feed_kind": "letters_log", "row": 7.0, "column": "letter",
+                        "severity": "warning", "check": "letters_log_ladder", "message": "a row"},
+                       {"file": "(no la_intelligence file)", "feed_kind": "la_intelligence", "row": float("nan"),
+                        "column": "", "severity": "warning", "check": "feed_missing", "message": "none"}])
+    ctx = report._context(dataclasses.replace(inputs, data_quality=dq), "general")
+    rows = {q["check"]: q["row"] for q in ctx["data_quality"]}
+    assert rows["letters_log_ladder"] == 7 and isinstance(rows["letters_log_ladder"], int), rows
+    html = render._environment().get_template("report.html.j2").render(**ctx)
+    appendix = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[html.index('id="data-quality"'):]))
+    assert "letters log 7 letter" in appendix and "7.0" not in appendix, appendix[:2000]
+    assert "la intelligence" in appendix

@@ -76,6 +76,11 @@ class ReportInputs:
     gap_section: dict = field(default_factory=dict)
 
 
+def _row_number(v):
+    """A file's row number as written in data_quality.csv (a whole number), else the value as it is."""
+    return int(v) if isinstance(v, float) and v == v and v.is_integer() else v
+
+
 def _previous_term(history: pd.DataFrame, term: str) -> str | None:
     earlier = [t for t in map(str, history["term"].dropna().unique()) if _term_sort_key(t) < _term_sort_key(term)]
     return max(earlier, key=_term_sort_key) if earlier else None
@@ -264,7 +269,9 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "charts": charts,
         "by_level": by_level,
         "profiles": profiles,
-        "data_quality": _records(_sorted(inputs.data_quality, CSV_SPECS["data_quality.csv"][1])),
+        # Appendix A: a row number as the file's row ("7", not "7.0": the column holds blanks, so pandas reads floats).
+        "data_quality": [{**q, "row": _row_number(q.get("row"))}
+                         for q in _records(_sorted(inputs.data_quality, CSV_SPECS["data_quality.csv"][1]))],
         "provenance": _records(_sorted(inputs.provenance, ["kind", "file"])),
     }
 
