@@ -67,3 +67,29 @@ def test_appendix_a_prints_a_files_row_as_a_whole_number_and_feed_kinds_in_words
     appendix = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[html.index('id="data-quality"'):]))
     assert "letters log 7 letter" in appendix and "7.0" not in appendix, appendix[:2000]
     assert "la intelligence" in appendix
+
+
+def test_the_last_front_page_room_points_to_the_academies_table_in_one_line():
+    """The front page must stay one page and end with the academies of concern: when even the third room (no school
+    named, five notes) did not fit, the edition was published with "Academies of concern" alone on page 2. The last
+    room gives the academies' steps as one line pointing to their table, and three notes."""
+    import pandas as pd
+
+    from school_improvement.editions import front_page
+
+    last = front_page.FRONT_ROOMS[-1]
+    assert not last.academy_steps and last.notes < front_page.FRONT_ROOMS[-2].notes
+    inputs = make_inputs(12)
+    academies = pd.DataFrame([{"urn": 200000 + i, "school_name": f"Academy {i}", "trust": "A Trust", "concerns": "AC-2",
+                               "evidence": "absence", "next_step": "academy_meeting",
+                               "next_step_detail": "The Director of Education contacts the principal",
+                               "escalate_to": "", "flagged_on": inputs.run_date, "term": inputs.term} for i in range(3)])
+    inputs = dataclasses.replace(inputs, academy_concerns=academies, data_notes=[f"Note {i}." for i in range(6)])
+    ctx = report._context(inputs, "general")
+    assert ctx["academy_steps"] and len(ctx["data_notes"]) > 3
+    ctx.update(front_page.front_keys(inputs, ctx["movers"], ctx["academy_concerns"], last))
+    assert ctx["academy_steps"] == [] and ctx["data_notes"][:3] == ["Note 0.", "Note 1.", "Note 2."]
+    html = render._environment().get_template("report.html.j2").render(**ctx)
+    front = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[:html.index('id="contents"')]))
+    assert "Academies of concern (3) Listed with their next step on the route on page" in front, front[-600:]
+    assert "None this term" not in front and "3 more notes about the data" in front

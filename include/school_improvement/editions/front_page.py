@@ -31,14 +31,19 @@ class FrontRoom:
     named: int = 5  # schools named that left, joined, or GIAS proposes to close
     notes: int = 7  # the run's notes in the data box (most important first)
     warning_files: int = 4  # files named in the one line that counts the data-quality warnings
+    academy_steps: bool = True  # the academies' next steps in words; False: one line pointing to their table
 
 
 # The usual room, then tighter ones: a term with many movers, long notes and schools leaving and joining at once can
 # overfill the page, and the edition is then laid out again with the next room (report.build_edition), so the front
 # page stays one page and ends with the academies of concern. The data box gives way last (a figure must not be read
-# without its caveat); the last room names no school: counts, and where each list is.
+# without its caveat); the last rooms name no school: counts, and where each list is. The very last also gives the
+# academies' route steps as one line pointing to their table, and fewer notes: a front page with "Academies of
+# concern" alone on page 2 was published when the third room still did not fit (a levels table of two rule sets'
+# levels, real Surrey with its levels renamed).
 FRONT_ROOMS = (FrontRoom(), FrontRoom(movers=2, academies=1, named=2, notes=7, warning_files=2),
-               FrontRoom(movers=0, academies=0, named=0, notes=5, warning_files=1))
+               FrontRoom(movers=0, academies=0, named=0, notes=5, warning_files=1),
+               FrontRoom(movers=0, academies=0, named=0, notes=3, warning_files=1, academy_steps=False))
 
 
 def reason_items(line: str) -> tuple[str, list[tuple[str, str, str]]]:
@@ -200,7 +205,10 @@ def membership(dq: pd.DataFrame, room: FrontRoom = FRONT_ROOMS[0]) -> dict:
 
 def academies_by_step(academies: list[dict], room: FrontRoom = FRONT_ROOMS[0]) -> list[dict]:
     """Academies of concern grouped by the next step on the Strategy's route, in route order of first appearance:
-    the step's wording once, then the academies (trust) it applies to."""
+    the step's wording once, then the academies (trust) it applies to. None in a room without the steps: the front
+    page then points to the academies' table."""
+    if not room.academy_steps:
+        return []
     steps: dict[str, dict] = {}
     for a in academies:
         key = _text(a.get("next_step"))
