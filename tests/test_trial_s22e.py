@@ -1,0 +1,62 @@
+"""Helper E's trial (session 22) as a data officer new to the project: damaged real downloads and readings of the
+Strategy not seen before. Each test failed before its fix."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from factories import feed, gias, term_data
+from school_improvement.errors import FeedError
+from school_improvement.evidence.assess import assess, gias_close_date_problems, maintained_schools
+from school_improvement.ingest.feeds import read_feed
+from school_improvement.ingest.termdata import TermData
+from school_improvement.rules import load_rule_set
+from school_improvement.terms import Term
+
+GIAS = "gias_850_936_extract_2022-04-20.csv"
+
+
+def _gias_with_header(shared_dfe, tmp_path, old: bytes, new: bytes):
+    raw = (shared_dfe / "samples" / GIAS).read_bytes()
+    end = raw.index(b"\n")
+    assert old in raw[:end]
+    path = tmp_path / GIAS
+    path.write_bytes(raw[:end].replace(old, new) + raw[end:])
+    return read_feed(path)
+
+
+def test_a_gias_extract_with_closedate_renamed_stops_the_term_it_postdates_naming_the_column(shared_dfe, tmp_path):
+    """Trial: the real Surrey extract of 20 April 2022 with 'CloseDate' saved as 'Close Date' ran 2021-22-autumn with
+    166 schools instead of 172 (six converted or closed after the term began) and not a word anywhere."""
+    real = TermData("936", Term.parse("2021-22-autumn"), [read_feed(shared_dfe / "samples" / GIAS)])
+    assert gias_close_date_problems(real) == []
+    damaged = TermData("936", Term.parse("2021-22-autumn"),
+                       [_gias_with_header(shared_dfe, tmp_path, b"CloseDate", b"Close Date")])
+    lost = {int(u) for u in maintained_schools(real)["urn"]} - {int(u) for u in maintained_schools(damaged)["urn"]}
+    assert len(lost) == 6  # what the run would have left out
+    [p] = gias_close_date_problems(damaged)
+    assert p.severity == "critical" and p.column == "CloseDate" and p.file == GIAS and p.row
+    assert "is the column named CloseDate" in p.message and "after 2021-22-autumn began" in p.message
+    # The same extract for a term that began after it was taken: a closed school closed before the term; nothing said.
+    later = TermData("936", Term.parse("2022-23-autumn"),
+                     [_gias_with_header(shared_dfe, tmp_path, b"CloseDate", b"Close Date")])
+    assert gias_close_date_problems(later) == []
+
+
+def test_a_closed_school_with_no_close_date_stops_assess_or_is_warned_when_the_extract_is_undated():
+    rules = load_rule_set("cambs-2021-23")
+    rows = [gias(100001), gias(100002, status="Closed")]
+    dated = term_data("2021-22-autumn", gias=feed("gias", rows, source="edubasealldata20220420.csv"))
+    with pytest.raises(FeedError) as err:
+        assess(dated, rules)
+    assert "CloseDate" in str(err.value) and "URN 100002" in str(err.value) and "row 3" in str(err.value)
+    # Dated, with the close date given: the school closed after the term began, so it is the LA's in the term.
+    fine = term_data("2021-22-autumn", gias=feed("gias", [gias(100001), gias(100002, status="Closed",
+                                                                            close_date=date(2022, 3, 31))],
+                                                 source="edubasealldata20220420.csv"))
+    assert {int(u) for u in maintained_schools(fine)["urn"]} == {100001, 100002}
+    undated = term_data("2021-22-autumn", gias=feed("gias", rows, source="gias.csv"))
+    problems = [p for p in assess(undated, rules).problems if p.check == "gias_close_date"]
+    assert len(problems) == 1 and problems[0].severity == "warning" and "cannot be told" in problems[0].message
