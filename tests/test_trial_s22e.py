@@ -60,3 +60,36 @@ def test_a_closed_school_with_no_close_date_stops_assess_or_is_warned_when_the_e
     undated = term_data("2021-22-autumn", gias=feed("gias", rows, source="gias.csv"))
     problems = [p for p in assess(undated, rules).problems if p.check == "gias_close_date"]
     assert len(problems) == 1 and problems[0].severity == "warning" and "cannot be told" in problems[0].message
+
+
+def test_a_move_from_last_terms_no_evidence_placement_is_not_called_improving(tmp_path):
+    """Trial: three years of real Surrey in one history; in 2019-20-autumn the 2018-19 absence file became usable and
+    90 of 183 schools moved from the default medium of 2018-19-autumn (no bullet met) to low on attendance alone,
+    each called "improving", and the front page said 90 schools need less support."""
+    from factories import judgement
+    from school_improvement import history
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.editions.front_page import movers
+
+    rules = load_rule_set("cambs-2021-23")
+    eng = history.engine_for(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    a, b = 990301, 990302
+
+    def run(term, judgements):
+        t = Term.parse(term)
+        data = term_data(term, gias=[gias(a), gias(b)], adviser_judgements=judgements)
+        result = categorise(data, rules, history.previous(eng, "999", t))
+        history.record_term(eng, "999", t, f"run-{term}", rules.id, {}, result.table, result.evidence,
+                            result.measures)
+        return result.table.set_index("urn")
+
+    first = run("2025-26-autumn", [judgement(b, "LM-H2")])
+    assert first.loc[a, "category"] == rules.best_fit.no_evidence_level  # no bullet met: the default placement
+    second = run("2025-26-spring", [judgement(a, "LM-L2", visit=date(2026, 2, 1)),
+                                    judgement(b, "LM-M2", visit=date(2026, 2, 1))])
+    assert (second.loc[a, "previous_category"], second.loc[a, "category"]) == ("medium", "low")
+    assert second.loc[a, "direction_of_travel"] == "default"
+    assert second.loc[b, "direction_of_travel"] == "improving"  # high on evidence, now medium on evidence
+    moved = {m["urn"]: m for m in movers(second.reset_index())}
+    assert moved[a]["from_default"] and not moved[a]["by_default"]
+    assert not moved[b]["from_default"]

@@ -137,12 +137,16 @@ def previous(eng: Engine, la_code: str, term: Term) -> dict[int, dict]:
         return out
     with eng.connect() as conn:
         rows = conn.execute(select(school_terms.c.urn, school_terms.c.term, school_terms.c.category,
-                                   school_terms.c.measures)
+                                   school_terms.c.measures, school_terms.c.reasons)
                             .where((school_terms.c.la_code == la_code) & school_terms.c.term.in_(earlier))).all()
-    for urn, t, category, measures in sorted(rows, key=lambda r: Term.parse(r[1]), reverse=True):
+    from .decisions.categorise import placed_by_default
+    for urn, t, category, measures, reasons in sorted(rows, key=lambda r: Term.parse(r[1]), reverse=True):
         h = out.setdefault(urn, {"previous_category": None, "prior": {}, "previous_term": None})
         if h["previous_term"] is None and t == earlier[0]:
             h["previous_category"], h["previous_term"] = category, t
+            # Last term's level was the no-evidence placement: a move from it says nothing of the school either.
+            if category and placed_by_default(category, reasons):
+                h["previous_by_default"] = True
         for k, v in (measures or {}).items():
             h["prior"].setdefault(k, tuple(v))
     return out
