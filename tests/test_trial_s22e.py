@@ -93,3 +93,19 @@ def test_a_move_from_last_terms_no_evidence_placement_is_not_called_improving(tm
     moved = {m["urn"]: m for m in movers(second.reset_index())}
     assert moved[a]["from_default"] and not moved[a]["by_default"]
     assert not moved[b]["from_default"]
+
+
+def test_ees_low_in_a_figure_is_no_figure_with_its_reason_not_a_stop(tmp_path):
+    """Trial: a disadvantaged pupils' figure written 'low' (EES: rounds to 0 but is not 0) stopped the run as 'not a
+    number'; 'low' in a severity column is still the severity."""
+    path = tmp_path / "ks2_2018-19.csv"
+    path.write_text("URN,LEA,ESTAB,SCHNAME,RECTYPE,TELIG,PTRWM_EXP,PTRWM_EXP_FSM6CLA1A,PTRWM_EXP_NOTFSM6CLA1A\n"
+                    "100001,999,2001,Oak,1,30,60%,low,70%\n100002,999,2002,Elm,1,30,55%,u,65%\n", encoding="utf-8")
+    f = read_feed(path)
+    assert f.schools["rwm_exp_disadv"].isna().all() and f.schools["rwm_exp_other"].tolist() == [70.0, 65.0]
+    st = f.statuses[f.statuses["column"] == "rwm_exp_disadv"]
+    assert sorted(st["code"]) == ["low", "u"] and "Rounds to 0" in " ".join(st["reason"])
+    intel = tmp_path / "la_intelligence.csv"
+    intel.write_text("urn,flag,severity,detail,raised_by_team,raised_on\n100001,finance,low,x,Finance,2025-10-01\n",
+                     encoding="utf-8")
+    assert read_feed(intel).schools["severity"].tolist() == ["low"]

@@ -59,6 +59,9 @@ STATUS_REASONS = {
     "": "Blank: no figure published",
     " ": "Blank: no figure published",
 }
+# EES codes that stand only where a figure would (never in a code column, where "low" is a severity): read as no figure,
+# with the reason, in numeric columns only.
+NUMERIC_STATUS_REASONS = {"low": "Rounds to 0 but is not 0 (EES 'low')", "u": "Low reliability (EES 'u')"}
 SHORT_ROW_CODE = ""  # a ragged row with fewer fields than the header: the trailing cells hold no figure
 SHORT_ROW_REASON = "Blank: the row has fewer fields than the header, so no figure was published"
 
@@ -580,6 +583,9 @@ class _Converter:
                 self.problem(row, header, f"{col.name} must not be blank", "not_blank")
             return None
         if col.type in ("num", "pct", "grade"):
+            if s in NUMERIC_STATUS_REASONS:
+                self.statuses.append(dict(urn=urn, column=col.name, code=raw, reason=NUMERIC_STATUS_REASONS[s], _row=row))
+                return None
             t = s[:-1].strip() if col.type == "pct" and s.endswith("%") else s
             if "," in t and not _THOUSANDS.fullmatch(t):
                 # "4,1" is 4.1 written with a decimal comma, not 41: refuse rather than guess.
