@@ -109,3 +109,33 @@ def test_ees_low_in_a_figure_is_no_figure_with_its_reason_not_a_stop(tmp_path):
     intel.write_text("urn,flag,severity,detail,raised_by_team,raised_on\n100001,finance,low,x,Finance,2025-10-01\n",
                      encoding="utf-8")
     assert read_feed(intel).schools["severity"].tolist() == ["low"]
+
+
+def test_a_rule_set_that_changes_within_the_term_is_said_with_which_one_the_edition_follows(tmp_path):
+    """Trial: two rule sets in one school year. 2025-26-autumn is decided under cambs-2021-23 (in force when the term
+    began), though it ends on 9 November 2025 and the report-card rule set starts the next day, within the term; an
+    edition of the term dated in December said nothing of it. A rule set starting mid-term in a draft folder too."""
+    import pandas as pd
+
+    from school_improvement.pipeline import with_rule_set_review
+    from school_improvement.quality.notes import front_page_notes
+    from school_improvement.rules import in_force_problem
+
+    autumn = in_force_problem(load_rule_set("cambs-2021-23"), Term.parse("2025-26-autumn"))
+    assert autumn is not None and autumn.severity == "warning" and autumn.check == "rule_set_in_force"
+    assert "follows cambs-2021-23" in autumn.message and "only until 09 November 2025" in autumn.message
+    assert "cambs-2025-report-cards" in autumn.message and "from 10 November 2025" in autumn.message
+    assert in_force_problem(load_rule_set("cambs-2025-report-cards"), Term.parse("2025-26-spring")) is None
+    assert in_force_problem(load_rule_set("cambs-2021-23"), Term.parse("2024-25-summer")) is None
+    dq = with_rule_set_review(pd.DataFrame(), load_rule_set("cambs-2021-23"), Term.parse("2025-26-autumn"))
+    assert any("The LA's rules change during 2025-26-autumn" in n for n in front_page_notes(dq))
+    # A draft folder: the LA's next rule set starts mid-spring (15 January 2022).
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "old.yaml").write_text("id: old\ntitle: Old\nextends: cambs-2021-23\nin_force: {from: 2021-09-01, "
+                                     "to: 2022-01-14}\nreview_by: 2023-08-31\n", encoding="utf-8")
+    (folder / "new.yaml").write_text("id: new\ntitle: New\nextends: cambs-2021-23\nin_force: {from: 2022-01-15}\n"
+                                     "review_by: 2026-08-31\n", encoding="utf-8")
+    p = in_force_problem(load_rule_set("old", folder), Term.parse("2021-22-spring"), folder)
+    assert p is not None and "new (New) is in force from 15 January 2022" in p.message
+    assert in_force_problem(load_rule_set("old", folder), Term.parse("2021-22-autumn"), folder) is None

@@ -410,12 +410,13 @@ def report_inputs(cfg: RunConfig):
 def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> pd.DataFrame:
     """data_quality plus the categorise stage's warnings and the warning for a rule set past its review date
     (rules.review_warning, for the front page)."""
-    from .rules import review_problem
+    from .rules import in_force_problem, review_problem
 
-    extra = [p for p in [*problems, review_problem(rules, term)] if p is not None]
+    extra = [p for p in [*problems, review_problem(rules, term), in_force_problem(rules, term)] if p is not None]
     if not extra:
         return dq
-    rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
+    rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check in ("rule_set_review_date",
+                                                                                   "rule_set_in_force") else
                           "history" if p.check in ("history_order", "edition_replaced", "edition_change") else
                           "letters_log" if p.check in ("academy_route_open", "letters_log_ladder",
                                                        "letters_log_school", "letter_not_in_rule_set",

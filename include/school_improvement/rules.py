@@ -736,6 +736,31 @@ def review_problem(rules: RuleSet, term):
                                             "rule_set_review_date")
 
 
+def in_force_problem(rules: RuleSet, term, folder: Path = RULES_DIR):
+    """A warning (data_quality.csv and the front page) when the LA's rules change within the term: the term's rule set
+    (the one in force when it began, `Term.reference_date`) ends before the term does, or another of its kind comes
+    into force during it. The edition follows the term's rule set throughout, also when dated after the change (a
+    re-run, an `as_of` late in the term); the reader is told which, and when the other applies. None otherwise."""
+    from .errors import Problem
+
+    start, end = term.dates()
+    same_pool = [rs for rs in all_rule_sets(folder) if rs.id != rules.id and bool(rs.la_codes) == bool(rules.la_codes)
+                 and (not rules.la_codes or set(rs.la_codes or ()) & set(rules.la_codes))]
+    coming = sorted((rs for rs in same_pool if rs.in_force.start is not None and start < rs.in_force.start <= end),
+                    key=lambda rs: rs.in_force.start)
+    ends = rules.in_force.end if rules.in_force.end is not None and rules.in_force.end < end else None
+    if not coming and ends is None:
+        return None
+    msg = (f"The LA's rules change during {term}: this edition follows {rules.id} ({rules.title}), the rule set in "
+           f"force when the term began ({start:%d %B %Y}), throughout the term")
+    if ends is not None:
+        msg += f", though it is in force only until {ends:%d %B %Y}"
+    if coming:
+        msg += "; " + "; ".join(f"{rs.id} ({rs.title}) is in force from {rs.in_force.start:%d %B %Y}" for rs in coming)
+        msg += ", and decides the terms that begin after that"
+    return Problem(f"rules/{rules.id}.yaml", None, "in_force", msg + ".", "warning", "rule_set_in_force")
+
+
 class _Located(dict):
     """A mapping read from a rule-set file that knows where each of its keys is (file, line), for errors."""
 
