@@ -139,3 +139,20 @@ def test_a_rule_set_that_changes_within_the_term_is_said_with_which_one_the_edit
     p = in_force_problem(load_rule_set("old", folder), Term.parse("2021-22-spring"), folder)
     assert p is not None and "new (New) is in force from 15 January 2022" in p.message
     assert in_force_problem(load_rule_set("old", folder), Term.parse("2021-22-autumn"), folder) is None
+
+
+def test_a_gias_extract_with_opendate_renamed_stops_the_term_it_postdates(shared_dfe, tmp_path):
+    """Trial: 'OpenDate' saved as 'Date opened' put six academies that opened after 1 September 2021 into real Surrey's
+    2021-22-autumn beside the maintained schools they replaced (129 academies became 135), with no word."""
+    from school_improvement.evidence.assess import academies, gias_open_date_problems
+
+    real = TermData("936", Term.parse("2021-22-autumn"), [read_feed(shared_dfe / "samples" / GIAS)])
+    assert gias_open_date_problems(real) == []
+    damaged = TermData("936", Term.parse("2021-22-autumn"),
+                       [_gias_with_header(shared_dfe, tmp_path, b"OpenDate", b"Date opened")])
+    assert len(set(academies(damaged)["urn"]) - set(academies(real)["urn"])) == 6  # what the run would have judged
+    [p] = gias_open_date_problems(damaged)
+    assert p.severity == "critical" and p.column == "OpenDate" and p.row and "is the column named OpenDate" in p.message
+    with pytest.raises(FeedError, match="OpenDate"):
+        assess(damaged, load_rule_set("cambs-2021-23"))
+    assert gias_open_date_problems(TermData("936", Term.parse("2022-23-autumn"), damaged.feeds)) == []

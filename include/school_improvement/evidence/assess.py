@@ -384,6 +384,36 @@ def gias_close_date_problems(data: TermData) -> list[Problem]:
                     "critical" if when is not None else "warning", "gias_close_date")]
 
 
+def gias_open_date_problems(data: TermData) -> list[Problem]:
+    """The LA's open academies with no OpenDate in an extract dated after the term began: GIAS gives every academy the
+    day it opened, and an academy that opened after the term began (a conversion) was its predecessor's term, so without
+    the date it is judged as an academy beside the maintained school it replaced (a trial: 'OpenDate' renamed put 6
+    converters that opened after 1 September 2021 into real Surrey's 2021-22-autumn twice). Stops the run naming the
+    rows and the column; an undated extract is not checked (maintained schools often have no OpenDate)."""
+    gias = data.frame("gias")
+    f = data.latest("gias")
+    if gias.empty or f is None or "is_academy" not in gias:
+        return []
+    when, start = extract_date(f.source), data.term.dates()[0]
+    if when is None or when < start:
+        return []
+    mine = gias[(gias["la_code"].astype(str) == str(data.la_code)) & gias["is_academy"].astype(bool)
+                & gias["status"].astype(str).str.startswith("Open")]
+    undated = mine[[_as_date(d) is None for d in mine.get("open_date", pd.Series(None, index=mine.index))]]
+    if undated.empty:
+        return []
+    rows = sorted(int(r) for r in undated.get("_row", pd.Series(dtype=float)).dropna())
+    return [Problem(f.source, rows[0] if rows else None, "OpenDate", (
+        f"{len(undated)} of LA {data.la_code}'s open academies have no OpenDate"
+        + (" (none of them has one: is the column named OpenDate, as GIAS names it?)"
+           if len(undated) == len(mine) and len(mine) > 1 else "")
+        + f" (e.g. URN {', '.join(str(int(u)) for u in undated['urn'][:5])}; rows {', '.join(map(str, rows[:10]))}"
+        + f"{' ...' if len(rows) > 10 else ''}): the extract is of {when:%d %B %Y}, after {data.term} began "
+        f"({start:%d %B %Y}), so those that opened since (converters) cannot be told from those open then, and would be "
+        f"judged as academies beside the schools they replaced. Download the extract again with OpenDate, or one taken "
+        f"before the term began"), "critical", "gias_open_date")]
+
+
 def successor_dates(data: TermData) -> dict[int, date]:
     """URN -> the earliest date the GIAS links file gives a successor of the school (it closed then, or the day
     before its successor opened)."""
@@ -734,8 +764,8 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     check_adviser_judgements(data, rules)
     check_moderation(data, rules)
     closed_undated = gias_close_date_problems(data)
-    if any(p.severity == "critical" for p in closed_undated):
-        raise FeedError(closed_undated)
+    if any(p.severity == "critical" for p in [*closed_undated, *gias_open_date_problems(data)]):
+        raise FeedError([p for p in [*closed_undated, *gias_open_date_problems(data)] if p.severity == "critical"])
     from .la_files import letters_log_problems, not_categorised_problems, term_date_problems, ward_problems
     term_dates = term_date_problems(data) + ward_problems(data) + not_categorised_problems(  # the LA's own files, said
         data, {int(u) for u in maintained_schools(data).get("urn", [])}) + letters_log_problems(data, rules)
