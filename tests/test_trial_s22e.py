@@ -156,3 +156,23 @@ def test_a_gias_extract_with_opendate_renamed_stops_the_term_it_postdates(shared
     with pytest.raises(FeedError, match="OpenDate"):
         assess(damaged, load_rule_set("cambs-2021-23"))
     assert gias_open_date_problems(TermData("936", Term.parse("2022-23-autumn"), damaged.feeds)) == []
+
+
+@pytest.mark.parametrize("old, new, says", [
+    (b"AdministrativeWard (name)", b"Ward (name)", "member alerts cannot be matched to wards"),
+    (b"Trusts (name)", b"Trust (name)", "academies' trusts are not named"),
+    (b"CloseDate", b"Close Date", "closed after the term began"),
+])
+def test_a_whole_gias_download_missing_a_column_the_run_reads_is_said_on_the_front_page(shared_dfe, tmp_path, old, new,
+                                                                                       says):
+    """Trial: the real extract with a column renamed was read with every cell of it blank, and `check` said nothing."""
+    import pandas as pd
+
+    from school_improvement.quality.notes import front_page_notes
+
+    assert [w for w in read_feed(shared_dfe / "samples" / GIAS).warnings if w.check == "gias_column_missing"] == []
+    [w] = [w for w in _gias_with_header(shared_dfe, tmp_path, old, new).warnings if w.check == "gias_column_missing"]
+    assert w.severity == "warning" and w.column == old.decode() and says in w.message and w.file == GIAS
+    dq = pd.DataFrame([{"file": w.file, "feed_kind": "gias", "row": w.row, "column": w.column, "severity": w.severity,
+                        "check": w.check, "message": w.message}])
+    assert any(says in n for n in front_page_notes(dq))

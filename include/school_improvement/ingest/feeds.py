@@ -160,6 +160,21 @@ GIAS_COLS = [
     _c("pupils", "NumberOfPupils", type="num"),
     _c("open_reason", "ReasonEstablishmentOpened (name)"), _c("close_reason", "ReasonEstablishmentClosed (name)"),
 ]
+# A GIAS download of all fields has over a hundred columns; fewer than this is a chosen-fields extract or a test file,
+# whose missing columns are not said.
+GIAS_FULL_COLUMNS = 40
+# What is lost when an optional GIAS column is missing from a whole download (said, never read as blank silently).
+GIAS_COLUMN_USE = {
+    "ward": ("AdministrativeWard (name)",
+             "no school's ward is known, so member alerts cannot be matched to wards and name no member"),
+    "trust": ("Trusts (name)",
+              "academies' trusts are not named in academy concerns or the formal letters to the Chair of the Trust"),
+    "head_last_name": ("HeadLastName", "draft letters are addressed without the headteacher's name"),
+    "open_date": ("OpenDate", "schools that opened after the term began cannot be told from those open then"),
+    "close_date": ("CloseDate", "schools that closed after the term began cannot be told from those closed before it"),
+    "close_reason": ("ReasonEstablishmentClosed (name)", "why a school left (converted, closed, amalgamated) is not said"),
+    "pupils": ("NumberOfPupils", "pupil numbers are not known"),
+}
 OFSTED_COLS = [
     _c("school_name", "School name", type="text", required=True), _c("phase", "Ofsted phase", required=True),
     _c("type_of_education", "Type of education"), _c("inspection_date", "Inspection start date", type="date"),
@@ -940,6 +955,15 @@ def _read_feed(path: Path, levels=None) -> Feed:
                                 "whole performance-tables download ends with: it may have been cut off (download it "
                                 "again), and no school's results can be compared with national from it",
                                 severity="warning", check="no_summary_rows"))
+    if kind == "gias" and len(header) >= GIAS_FULL_COLUMNS:
+        # A whole GIAS download names every column the run reads: one missing was renamed or dropped (saved from Excel,
+        # an extract of chosen fields), and its cells would be read as blank without a word.
+        for col in lay.cols:
+            if not col.required and not any(s in pos for s in col.sources) and col.name in GIAS_COLUMN_USE:
+                name, lost = GIAS_COLUMN_USE[col.name]
+                warnings.append(Problem(source, 1, name, f"the GIAS extract has no column {name} (a whole GIAS "
+                                        f"download has it: renamed or dropped?): {lost}", severity="warning",
+                                        check="gias_column_missing"))
     short = [(line, n) for line, n in zip(raw.lines, raw.lengths) if n < len(header)]
     if short:  # only reachable for ragged formats (KS2/KS4 downloads); others were rejected above
         warnings.append(Problem(
