@@ -176,3 +176,22 @@ def test_a_whole_gias_download_missing_a_column_the_run_reads_is_said_on_the_fro
     dq = pd.DataFrame([{"file": w.file, "feed_kind": "gias", "row": w.row, "column": w.column, "severity": w.severity,
                         "check": w.check, "message": w.message}])
     assert any(says in n for n in front_page_notes(dq))
+
+
+def test_a_ks2_file_named_for_one_year_with_another_years_columns_is_said(shared_dfe, tmp_path):
+    """Trial: the real 2018-19 KS2 download saved as 936_ks2_2017-18.csv was read as 2018-19 (its columns say so),
+    and nothing said that its name disagrees: the officer who meant 2017-18's results was not told."""
+    from school_improvement.quality.notes import front_page_notes
+    import pandas as pd
+
+    for name in ("936_ks2_2016-17.csv", "936_ks2_2017-18.csv", "936_ks2_2018-19.csv"):
+        assert not [w for w in read_feed(shared_dfe / "samples" / name).warnings if w.check == "year_in_name"]
+    path = tmp_path / "936_ks2_2017-18.csv"
+    path.write_bytes((shared_dfe / "samples" / "936_ks2_2018-19.csv").read_bytes())
+    f = read_feed(path)
+    assert f.academic_year == "2018-19"
+    [w] = [w for w in f.warnings if w.check == "year_in_name"]
+    assert "name says 2017-18" in w.message and "read as 2018-19's results" in w.message and w.row == 1
+    dq = pd.DataFrame([{"file": w.file, "feed_kind": "ks2", "row": w.row, "column": w.column, "severity": w.severity,
+                        "check": w.check, "message": w.message}])
+    assert any("name says 2017-18" in n for n in front_page_notes(dq))

@@ -1019,7 +1019,15 @@ def _read_feed(path: Path, levels=None) -> Feed:
     year = lay.year
     if "academic_year" in schools_df and schools_df["academic_year"].notna().any():
         year = max(schools_df["academic_year"].dropna())
-    year = year or year_from_name(source) or _year_from_dates(kind, schools_df)
+    named = year_from_name(source)
+    if lay.year and named and named != lay.year:
+        # The columns date the file (last year's results are _YY); a name that says otherwise is a download saved under
+        # the wrong year, or another year's file renamed: which is meant cannot be told, so the reader is told.
+        warnings.append(Problem(source, 1, None, (
+            f"the file name says {named}, but its columns are those of {lay.year}'s {kind.upper()} file (its previous "
+            f"years' columns end in _{lay.year[2:4]}): it is read as {lay.year}'s results; if it is {named}'s, download "
+            f"that year's file again"), severity="warning", check="year_in_name"))
+    year = year or named or _year_from_dates(kind, schools_df)
     return Feed(kind=kind, source=source, path=str(path), sha256=sha, academic_year=year,
                 rows=len(raw.lines), schools=schools_df, comparators=comp_df, statuses=statuses,
                 warnings=warnings, history=history)
