@@ -195,3 +195,20 @@ def test_a_ks2_file_named_for_one_year_with_another_years_columns_is_said(shared
     dq = pd.DataFrame([{"file": w.file, "feed_kind": "ks2", "row": w.row, "column": w.column, "severity": w.severity,
                         "check": w.check, "message": w.message}])
     assert any("name says 2017-18" in n for n in front_page_notes(dq))
+
+
+def test_a_members_list_by_county_division_is_said_not_left_to_name_no_member():
+    """Trial: a county's members sit for electoral divisions; a list written by division matches no GIAS ward, so
+    every member alert read '[no member listed for this ward]' and nothing said why."""
+    from school_improvement.evidence.la_files import ward_problems
+
+    members = [{"ward": "Farnham Central", "member_name": "Cllr A", "party": "", "email": ""},
+               {"ward": "Waverley Eastern Villages", "member_name": "Cllr B", "party": "", "email": ""}]
+    d = term_data("2025-26-autumn", gias=[gias(100001, ward="Northgate"), gias(100002, ward="Abbey")],
+                  ward_members=members)
+    [p] = ward_problems(d)
+    assert p.check == "ward_spelling" and p.severity == "warning" and p.column == "ward"
+    assert "none of the 2 wards" in p.message and "county electoral divisions" in p.message and "'Abbey'" in p.message
+    # One ward of the list is a school's ward: a list by ward (the others have no school in them), nothing said.
+    assert ward_problems(term_data("2025-26-autumn", gias=[gias(100001, ward="Northgate")],
+                                   ward_members=[*members, {"ward": "Northgate", "member_name": "Cllr C"}])) == []
