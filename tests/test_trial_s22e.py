@@ -212,3 +212,37 @@ def test_a_members_list_by_county_division_is_said_not_left_to_name_no_member():
     # One ward of the list is a school's ward: a list by ward (the others have no school in them), nothing said.
     assert ward_problems(term_data("2025-26-autumn", gias=[gias(100001, ward="Northgate")],
                                    ward_members=[*members, {"ward": "Northgate", "member_name": "Cllr C"}])) == []
+
+
+def test_a_bullet_for_secondaries_only_is_judged_for_them_and_said_not_judged_for_the_others(tmp_path):
+    """Trial: a reading with a bullet on KS4 (Progress 8) for secondary schools only could not be written (`phases` was
+    refused as a typo), and without it the same indicator judged primaries on KS2 progress under a Progress 8 bullet."""
+    from factories import judgement
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.errors import RulesError
+    from school_improvement.rules import load_rule_set_arg
+
+    head = "id: {n}\ntitle: A reading\nextends: cambs-2021-23\nreview_by: 2026-08-31\ncriteria_add:\n"
+    bullet = ("  - {{id: QE-H8, area: quality_of_education, level: high, wording: \"Progress 8 is well below average\", "
+              "phases: [{ph}], evidence: [{{adviser: QE-H8}}]}}\n")
+    path = tmp_path / "p8.yaml"
+    path.write_text(head.format(n="p8") + bullet.format(ph="Secondary"), encoding="utf-8")
+    rules = load_rule_set_arg(str(path))
+    a, b = 100001, 100002
+    d = term_data("2025-26-autumn", gias=[gias(a, phase="Primary"), gias(b, phase="Secondary")],
+                  adviser_judgements=[judgement(a, "QE-H8"), judgement(b, "QE-H8")])
+    table = categorise(d, rules).table.set_index("urn")
+    assert "QE-H8" in table.loc[b, "criteria_met"] and "QE-H8" not in table.loc[a, "criteria_met"]
+    ev = assess(d, rules)
+    row = ev.checks[(ev.checks["urn"] == a) & (ev.checks["criterion_id"] == "QE-H8")].iloc[0]
+    assert pd_isna(row["met"])  # not judged
+    assert "for Secondary schools only (GIAS phase: Primary)" in row["reason"]
+    bad = tmp_path / "p8typo.yaml"
+    bad.write_text(head.format(n="p8typo") + bullet.format(ph="Secondry"), encoding="utf-8")
+    with pytest.raises(RulesError, match="'Secondry' is not a GIAS phase"):
+        load_rule_set_arg(str(bad))
+
+
+def pd_isna(v) -> bool:
+    import pandas as pd
+    return bool(pd.isna(v))

@@ -143,6 +143,8 @@ class Criterion(BaseModel):
     evidence: list[Evidence] = Field(min_length=1)  # no evidence: a bullet that could never be met
     in_force: DateRange | None = None
     note: str | None = None
+    # For schools of these GIAS phases only (e.g. a bullet on Progress 8 for secondaries); others: not judged, said.
+    phases: list[str] = []
 
 
 class Indicator(BaseModel):
@@ -593,6 +595,10 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                  f"{_nearest(t, GIAS_TYPES)} (matched exactly: it would match no school, whose results would then be "
                  f"judged)") for i, t in enumerate(rs.results_not_compared.school_types)
                 if t not in GIAS_TYPES and difflib.get_close_matches(t, GIAS_TYPES, n=1, cutoff=0.85)]
+    out += [(("criteria", i, "phases"), f"criterion {c.id}: {ph!r} is not a GIAS phase of education "
+             f"({', '.join(GIAS_PHASES)}): it would match no school, and the bullet would be judged for none")
+            for i, c in enumerate(rs.criteria) for ph in c.phases
+            if ph.strip().lower() not in {g.lower() for g in GIAS_PHASES}]
     out += [(("support_plan_exceptions", i, "phases"), f"support plan exception: {ph!r} is not a GIAS phase of "
              f"education ({', '.join(GIAS_PHASES)}): it would match no school")
             for i, e in enumerate(rs.support_plan_exceptions) for ph in e.phases

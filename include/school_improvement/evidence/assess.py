@@ -779,7 +779,16 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
             urn = int(school["urn"])
             ev = SchoolEvidence(urn, data, rules, history.get(urn, {}).get("prior"))
             if kind == "maintained":
+                phase = str(school.get("phase") or "").strip()
                 for c in criteria:
+                    if c.phases and phase.lower() not in {p.strip().lower() for p in c.phases}:
+                        # A bullet the rule set writes for other phases (e.g. Progress 8 for secondaries): not judged.
+                        why = f"the rule set's bullet is for {' and '.join(c.phases)} schools only (GIAS phase: " \
+                              f"{phase or 'not given'})"
+                        for n, e in enumerate(c.evidence):
+                            checks.append(_check_row(urn, CRITERION, c.id, c.area, c.level, c.wording, n,
+                                                     Check(None, f"phase: {e.kind}", reason=why)))
+                        continue
                     for n, e in enumerate(c.evidence):
                         checks.append(_check_row(urn, CRITERION, c.id, c.area, c.level, c.wording, n, ev.check(e)))
             # The measures as the history has always kept them: those the criteria computed, then the four asked for.
