@@ -246,3 +246,42 @@ def test_a_bullet_for_secondaries_only_is_judged_for_them_and_said_not_judged_fo
 def pd_isna(v) -> bool:
     import pandas as pd
     return bool(pd.isna(v))
+
+
+def test_letters_flagged_again_without_the_log_showing_them_sent_are_said(tmp_path):
+    """Trial: real Surrey with no letters log drafted the same 11 Significant Concerns and 13 congratulations letters
+    in 2021-22-autumn and again in 2021-22-spring, on the same results, and nothing said they were flagged before."""
+    import pandas as pd
+
+    from factories import letter
+    from school_improvement import history
+    from school_improvement.decisions.letters import LETTER_COLUMNS, flagged_again_problem
+
+    rules = load_rule_set("cambs-2021-23")
+    eng = history.engine_for(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    autumn, spring = Term.parse("2025-26-autumn"), Term.parse("2025-26-spring")
+
+    def letters(*pairs):
+        return pd.DataFrame([{c: "" for c in LETTER_COLUMNS} | {"urn": u, "letter": k, "school_name": f"School {u}"}
+                             for u, k in pairs], columns=LETTER_COLUMNS)
+
+    assert history.letters_flagged_before(eng, "999", autumn) == (None, {})
+    history.record_term(eng, "999", autumn, "r1", rules.id, {}, pd.DataFrame(columns=["urn", "school_name", "category",
+                        "computed_category", "previous_category", "direction_of_travel", "reasons", "criteria_met",
+                        "override_reason"]), pd.DataFrame(columns=["urn"]), {})
+    history.record_flags(eng, "999", autumn, "r1", letters((1, "significant_concerns_letter"), (2, "congratulations")),
+                         "letter")
+    before = history.letters_flagged_before(eng, "999", spring)
+    assert before == ("2025-26-autumn", {1: {"significant_concerns_letter"}, 2: {"congratulations"}})
+    now = letters((1, "significant_concerns_letter"), (2, "congratulations"), (3, "significant_concerns_letter"))
+    d = term_data("2025-26-spring", gias=[gias(1), gias(2), gias(3)])
+    p = flagged_again_problem(d, rules, now, *before)
+    assert p is not None and p.severity == "warning" and p.check == "letters_flagged_again"
+    assert p.message.startswith("2 letter(s) flagged this term") and "in 2025-26-autumn too" in p.message
+    assert "School 1 (URN 1): Significant Concerns letter" in p.message and "URN 3" not in p.message
+    # The log shows the concern letter sent in the autumn: only the congratulations is said.
+    logged = term_data("2025-26-spring", gias=[gias(1), gias(2), gias(3)],
+                       letters_log=[letter(1, "significant_concerns_letter", date(2025, 10, 20))])
+    p = flagged_again_problem(logged, rules, now, *before)
+    assert p.message.startswith("1 letter(s)") and "URN 1)" not in p.message
+    assert flagged_again_problem(d, rules, letters((3, "warning_notice")), *before) is None

@@ -230,6 +230,21 @@ def members_told(eng: Engine, la_code: str, term: Term) -> dict[int, tuple[set[s
     return {int(u): ({r for r in str(why or "").split("; ") if r}, told or earlier[0]) for u, why, told in rows}
 
 
+def letters_flagged_before(eng: Engine, la_code: str, term: Term) -> tuple[str | None, dict[int, set[str]]]:
+    """The letters flagged in the last term on record before `term`: (that term, urn -> the letters flagged)."""
+    earlier = _terms_before(eng, la_code, term)
+    if not earlier:
+        return None, {}
+    with eng.connect() as conn:
+        rows = conn.execute(select(flags.c.urn, flags.c.kind).where(
+            (flags.c.la_code == la_code) & (flags.c.term == earlier[0])
+            & ~flags.c.kind.like(f"{FLAG_PREFIXES['next_step']}%") & ~flags.c.kind.like(f"{FLAG_PREFIXES['alert']}%"))).all()
+    out: dict[int, set[str]] = {}
+    for urn, kind in rows:
+        out.setdefault(int(urn), set()).add(str(kind))
+    return earlier[0], out
+
+
 # The decisions of the term's last edition that differ from the one recorded now: what a re-run edition replaces.
 replaced_results = Table(
     "replaced_results", metadata,

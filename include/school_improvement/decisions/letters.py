@@ -228,6 +228,47 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                    academy_routes_open(data, rules, evidence, on) + letters_read_by_nothing(data, rules) + said)
 
 
+def flagged_again_problem(data: TermData, rules: RuleSet, letters: pd.DataFrame, before_term: str | None,
+                          before: dict[int, set[str]]):
+    """A warning when letters flagged this term were flagged for the same schools last term on record and the
+    letters log shows none of them sent since: without the log the same letters are drafted every term on the same
+    evidence (real Surrey, no log: the same 11 Significant Concerns and 13 congratulations letters in 2021-22-autumn
+    and -spring), and a Director could sign them twice. Said once, naming a few; the letters are still flagged (the
+    rule set says they are due; whether they went is the log's to say). None when none repeats."""
+    from ..errors import Problem
+    from ..evidence.assess import records_for
+    from ..terms import Term, term_for_date
+
+    if before_term is None or letters.empty:
+        return None
+    since = Term.parse(before_term)
+    again = []
+    for r in letters.to_dict("records"):
+        urn, letter = int(r["urn"]), str(r["letter"])
+        if letter not in before.get(urn, set()):
+            continue
+        sent = False
+        for row in records_for(data, "letters_log", urn):
+            try:  # the log's term, else its date's (as the ladder reads it)
+                t = Term.parse(str(row.get("term") or ""))
+            except ValueError:
+                d = _as_date(row.get("issued_on"))
+                t = term_for_date(d) if d else None
+            sent = sent or (str(row.get("letter")) == letter and t is not None and t >= since)
+        if not sent:
+            again.append((str(r.get("school_name")), urn, letter))
+    if not again:
+        return None
+    kinds = sorted({_title(rules, k) for _, _, k in again})
+    some = "; ".join(f"{name} (URN {urn}): {_title(rules, k)}" for name, urn, k in again[:3])
+    return Problem("history database", None, "letter", (
+        f"{len(again)} letter(s) flagged this term ({', '.join(kinds)}) were flagged for the same schools in "
+        f"{before_term} too, and the letters log shows none of them sent since (e.g. {some}"
+        f"{' ...' if len(again) > 3 else ''}): if they were sent, add them to the letters log (the ladder then goes on "
+        f"from them and they are not drafted again on the same evidence); if not, they are still due"),
+        "warning", "letters_flagged_again")
+
+
 def _recognition_after_concern(data: TermData, rules: RuleSet, urn: int, school: dict, letter: str, ladder: list,
                                lookback: int) -> list:
     """A recognition letter drafted for a school the letters log shows was sent a concern letter of the ladder in
