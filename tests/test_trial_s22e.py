@@ -285,3 +285,28 @@ def test_letters_flagged_again_without_the_log_showing_them_sent_are_said(tmp_pa
     p = flagged_again_problem(logged, rules, now, *before)
     assert p.message.startswith("1 letter(s)") and "URN 1)" not in p.message
     assert flagged_again_problem(d, rules, letters((3, "warning_notice")), *before) is None
+
+
+def test_academy_route_steps_flagged_again_without_the_log_are_said(tmp_path):
+    """Trial: the same 33 real Surrey academies were put to 'the Director of Education contacts the principal' in
+    2021-22-autumn, -spring and -summer, with no letters log, and nothing said they were flagged before."""
+    import pandas as pd
+
+    from school_improvement import history
+    from school_improvement.decisions.letters import flagged_again_problem
+
+    rules = load_rule_set("cambs-2021-23")
+    eng = history.engine_for(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    autumn, spring = Term.parse("2025-26-autumn"), Term.parse("2025-26-spring")
+    history.record_term(eng, "999", autumn, "r1", rules.id, {}, pd.DataFrame(columns=["urn", "school_name", "category",
+                        "computed_category", "previous_category", "direction_of_travel", "reasons", "criteria_met",
+                        "override_reason"]), pd.DataFrame(columns=["urn"]), {})
+    history.record_flags(eng, "999", autumn, "r1", pd.DataFrame([{"urn": 7, "next_step": "academy_meeting",
+                                                                  "concerns": "AC-2"}]), "next_step")
+    before = history.letters_flagged_before(eng, "999", spring, academy=True)
+    assert before == ("2025-26-autumn", {7: {"academy_meeting"}})
+    assert history.letters_flagged_before(eng, "999", spring) == ("2025-26-autumn", {})
+    now = pd.DataFrame([{"urn": 7, "school_name": "Academy 7", "letter": "academy_meeting"}])
+    p = flagged_again_problem(term_data("2025-26-spring", gias=[gias(1)]), rules, now, *before,
+                              what="academy route step(s)")
+    assert p.message.startswith("1 academy route step(s) flagged this term") and "Academy 7 (URN 7)" in p.message

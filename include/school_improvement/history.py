@@ -230,18 +230,22 @@ def members_told(eng: Engine, la_code: str, term: Term) -> dict[int, tuple[set[s
     return {int(u): ({r for r in str(why or "").split("; ") if r}, told or earlier[0]) for u, why, told in rows}
 
 
-def letters_flagged_before(eng: Engine, la_code: str, term: Term) -> tuple[str | None, dict[int, set[str]]]:
-    """The letters flagged in the last term on record before `term`: (that term, urn -> the letters flagged)."""
+def letters_flagged_before(eng: Engine, la_code: str, term: Term,
+                           academy: bool = False) -> tuple[str | None, dict[int, set[str]]]:
+    """The letters flagged in the last term on record before `term` (or, `academy`, the academies' next steps):
+    (that term, urn -> the letters or steps flagged)."""
     earlier = _terms_before(eng, la_code, term)
     if not earlier:
         return None, {}
+    step = FLAG_PREFIXES["next_step"]
+    kind_is = flags.c.kind.like(f"{step}%") if academy else (
+        ~flags.c.kind.like(f"{step}%") & ~flags.c.kind.like(f"{FLAG_PREFIXES['alert']}%"))
     with eng.connect() as conn:
         rows = conn.execute(select(flags.c.urn, flags.c.kind).where(
-            (flags.c.la_code == la_code) & (flags.c.term == earlier[0])
-            & ~flags.c.kind.like(f"{FLAG_PREFIXES['next_step']}%") & ~flags.c.kind.like(f"{FLAG_PREFIXES['alert']}%"))).all()
+            (flags.c.la_code == la_code) & (flags.c.term == earlier[0]) & kind_is)).all()
     out: dict[int, set[str]] = {}
     for urn, kind in rows:
-        out.setdefault(int(urn), set()).add(str(kind))
+        out.setdefault(int(urn), set()).add(str(kind)[len(step):] if academy else str(kind))
     return earlier[0], out
 
 

@@ -351,7 +351,10 @@ def flag_letters(cfg: RunConfig) -> dict:
     from .decisions.letters import flagged_again_problem
     again = flagged_again_problem(data, rules, out.letters, *history.letters_flagged_before(eng, cfg.la_code,
                                                                                              cfg.term_obj))
-    out.problems = [*out.problems, *filter(None, [again])]
+    steps = out.academy_concerns.rename(columns={"next_step": "letter"})  # the academy route, step by step alike
+    again_academies = flagged_again_problem(data, rules, steps, *history.letters_flagged_before(
+        eng, cfg.la_code, cfg.term_obj, academy=True), what="academy route step(s)")
+    out.problems = [*out.problems, *filter(None, [again, again_academies])]
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.letters, "letter")
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.academy_concerns, "next_step")
     # What members were told, per school (reasons, and the term first told when told again), for next term's told_in.

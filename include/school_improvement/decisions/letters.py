@@ -229,7 +229,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
 
 
 def flagged_again_problem(data: TermData, rules: RuleSet, letters: pd.DataFrame, before_term: str | None,
-                          before: dict[int, set[str]]):
+                          before: dict[int, set[str]], what: str = "letter(s)"):
     """A warning when letters flagged this term were flagged for the same schools last term on record and the
     letters log shows none of them sent since: without the log the same letters are drafted every term on the same
     evidence (real Surrey, no log: the same 11 Significant Concerns and 13 congratulations letters in 2021-22-autumn
@@ -262,7 +262,7 @@ def flagged_again_problem(data: TermData, rules: RuleSet, letters: pd.DataFrame,
     kinds = sorted({_title(rules, k) for _, _, k in again})
     some = "; ".join(f"{name} (URN {urn}): {_title(rules, k)}" for name, urn, k in again[:3])
     return Problem("history database", None, "letter", (
-        f"{len(again)} letter(s) flagged this term ({', '.join(kinds)}) were flagged for the same schools in "
+        f"{len(again)} {what} flagged this term ({', '.join(kinds)}) were flagged for the same schools in "
         f"{before_term} too, and the letters log shows none of them sent since (e.g. {some}"
         f"{' ...' if len(again) > 3 else ''}): if they were sent, add them to the letters log (the ladder then goes on "
         f"from them and they are not drafted again on the same evidence); if not, they are still due"),
