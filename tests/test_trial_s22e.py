@@ -316,3 +316,27 @@ def test_academy_route_steps_flagged_again_without_the_log_are_said(tmp_path):
     p = flagged_again_problem(term_data("2025-26-spring", gias=[gias(1)]), rules, now, *before,
                               what="academy route step(s)")
     assert p.message.startswith("1 academy route step(s) flagged this term") and "Academy 7 (URN 7)" in p.message
+
+
+def test_a_congratulations_on_the_results_a_concern_letter_was_written_on_says_so():
+    """Trial (three real Surrey years, a letters log of the letters flagged): the re-run of the term in which a
+    Significant Concerns letter was sent drafted a congratulations to the same school on the same results (the
+    concern letter, sent, no longer due), and the warning said the draft 'rests on other evidence'."""
+    from factories import ks2, letter
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.decisions.letters import flag_letters
+
+    rules, a = load_rule_set("cambs-2021-23"), 100001
+    results = ks2(a, rwm_exp=70.0, rwm_exp_prev1=68.0, rwm_exp_disadv=55.0, rwm_exp_other=73.0,
+                  rwm_exp_disadv_prev1=40.0, rwm_exp_other_prev1=70.0)  # 2024-25 results (the year ended 31 Aug 2025)
+
+    def said(sent_on):
+        data = term_data("2025-26-autumn", gias=[gias(a)], ks2=[results],
+                         letters_log=[{**letter(a, "significant_concerns_letter", sent_on), "_row": 2}])
+        out = flag_letters(data, rules, categorise(data, rules, {}).table, {}, date(2025, 10, 20))
+        assert list(out.letters["letter"]) == ["congratulations"]  # the decision is the rule set's, unchanged
+        [p] = [p for p in out.problems if p.check == "recognition_after_concern"]
+        return p.message
+
+    assert "rests on evidence the concern letter was written on" in said(date(2025, 10, 1))  # after the results
+    assert "rests on other evidence" in said(date(2025, 6, 2))  # before the year ended: the results are newer

@@ -211,7 +211,8 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
             if not thanks:
                 continue
             (letter, inds), note = thanks[0], ""
-            said += _recognition_after_concern(data, rules, urn, school, letter, ladder, lookback)
+            newer = (lambda d, k=letter, f=since: bool(f(d)[k])) if cr.evidence_after_letter else None
+            said += _recognition_after_concern(data, rules, urn, school, letter, ladder, lookback, newer)
         rule = rules.letters[letter]
         rows.append({"urn": urn, "school_name": school.get("school_name"), "letter": letter,
                      "letter_title": rule.title, "indicators": "; ".join(m[0].id for m in inds),
@@ -270,7 +271,7 @@ def flagged_again_problem(data: TermData, rules: RuleSet, letters: pd.DataFrame,
 
 
 def _recognition_after_concern(data: TermData, rules: RuleSet, urn: int, school: dict, letter: str, ladder: list,
-                               lookback: int) -> list:
+                               lookback: int, newer=None) -> list:
     """A recognition letter drafted for a school the letters log shows was sent a concern letter of the ladder in
     the terms the ladder reads (this one included): both are the rule set's reading, but a Director asked to sign a
     congratulations to a school sent a Warning Notice weeks before must be told, not left to notice. Said in
@@ -289,8 +290,13 @@ def _recognition_after_concern(data: TermData, rules: RuleSet, urn: int, school:
     return [Problem(source, row, "letter", (
         f"{f'row {row}: ' if row is not None else ''}a {_title(rules, letter)} is drafted for {school.get('school_name')} (URN {urn}), which the "
         f"letters log shows was sent a {_title(rules, r['letter'])} on {when.day} {when:%B %Y} ({term}): the draft "
-        f"rests on other evidence and is kept, but check before approving that it is meant while the "
-        f"{_title(rules, r['letter'])}'s concerns stand"), "warning", "recognition_after_concern")]
+        # `newer(date)`: whether the recognition's indicators are met on evidence newer than that letter. When not, the
+        # congratulations rests on what the concern letter was written on (the same results), and the reader is told.
+        + ("rests on evidence the concern letter was written on, or could have been (results of a year that ended "
+           "before it), and is kept as the rule set's indicators are met" if newer is not None and not newer(when)
+           else "rests on other evidence and is kept")
+        + f", but check before approving that it is meant while the {_title(rules, r['letter'])}'s concerns stand"),
+        "warning", "recognition_after_concern")]
 
 
 def decision_evidence(evidence: TermEvidence, rules: RuleSet, category: dict, on: date) -> pd.DataFrame:
