@@ -340,3 +340,22 @@ def test_a_congratulations_on_the_results_a_concern_letter_was_written_on_says_s
 
     assert "rests on evidence the concern letter was written on" in said(date(2025, 10, 1))  # after the results
     assert "rests on other evidence" in said(date(2025, 6, 2))  # before the year ended: the results are newer
+
+
+def test_a_bullet_for_other_phases_does_not_count_towards_a_share_of_the_bullets(tmp_path):
+    """min_share: half of the area's high bullets. A secondaries-only bullet is not one a primary school could meet:
+    counted, a primary with half of the others met fell short of the share."""
+    from factories import judgement
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.rules import load_rule_set_arg
+
+    path = tmp_path / "share.yaml"
+    path.write_text("id: share\ntitle: A reading\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+                    "best_fit: {min_share: {high: 0.6}}\ncriteria_replace:\n"
+                    "  - {id: PD-H2, area: personal_development, level: high, wording: x, phases: [Secondary], "
+                    "evidence: [{adviser: PD-H2}]}\n", encoding="utf-8")
+    rules = load_rule_set_arg(str(path))
+    d = term_data("2025-26-autumn", gias=[gias(100001, phase="Primary")],
+                  adviser_judgements=[judgement(100001, "PD-H1")])
+    row = categorise(d, rules).table.iloc[0]
+    assert row["category"] == "high" and "fewer than the rule set asks" not in row["borderline"]

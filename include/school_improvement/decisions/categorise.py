@@ -77,7 +77,10 @@ def best_fit(results: list[CriterionResult], rules: RuleSet) -> tuple[str | None
     bf = rules.best_fit
     for area in rules.areas:
         counts = {lv: sum(r.met for r in results if r.area == area and r.level == lv) for lv in rules.levels}
-        listed = {lv: sum(1 for r in results if r.area == area and r.level == lv) for lv in rules.levels}
+        # A bullet the rule set writes for other phases (criterion `phases`) is not one of this school's to meet.
+        listed = {lv: sum(1 for r in results if r.area == area and r.level == lv
+                          and not (r.checks and all(c.measure.startswith("phase:") for c in r.checks)))
+                  for lv in rules.levels}
         # How many bullets make a level (the rule set's minimums; by default one bullet met is enough).
         short = {lv: n for lv, n in counts.items() if n and (n < bf.min_bullets.get(lv, 1)
                                                             or n < bf.min_share.get(lv, 0.0) * listed[lv])}
