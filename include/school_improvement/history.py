@@ -137,12 +137,16 @@ def previous(eng: Engine, la_code: str, term: Term) -> dict[int, dict]:
         return out
     with eng.connect() as conn:
         rows = conn.execute(select(school_terms.c.urn, school_terms.c.term, school_terms.c.category,
-                                   school_terms.c.measures)
+                                   school_terms.c.measures, school_terms.c.reasons)
                             .where((school_terms.c.la_code == la_code) & school_terms.c.term.in_(earlier))).all()
-    for urn, t, category, measures in sorted(rows, key=lambda r: Term.parse(r[1]), reverse=True):
+    from .decisions.categorise import placed_by_default
+    for urn, t, category, measures, reasons in sorted(rows, key=lambda r: Term.parse(r[1]), reverse=True):
         h = out.setdefault(urn, {"previous_category": None, "prior": {}, "previous_term": None})
         if h["previous_term"] is None and t == earlier[0]:
             h["previous_category"], h["previous_term"] = category, t
+            # Last term's level was the no-evidence placement: a move from it says nothing of the school either.
+            if category and placed_by_default(category, reasons):
+                h["previous_by_default"] = True
         for k, v in (measures or {}).items():
             h["prior"].setdefault(k, tuple(v))
     return out
@@ -224,6 +228,25 @@ def members_told(eng: Engine, la_code: str, term: Term) -> dict[int, tuple[set[s
             (flags.c.la_code == la_code) & (flags.c.term == earlier[0])
             & flags.c.kind.like(f"{FLAG_PREFIXES['alert']}%"))).all()
     return {int(u): ({r for r in str(why or "").split("; ") if r}, told or earlier[0]) for u, why, told in rows}
+
+
+def letters_flagged_before(eng: Engine, la_code: str, term: Term,
+                           academy: bool = False) -> tuple[str | None, dict[int, set[str]]]:
+    """The letters flagged in the last term on record before `term` (or, `academy`, the academies' next steps):
+    (that term, urn -> the letters or steps flagged)."""
+    earlier = _terms_before(eng, la_code, term)
+    if not earlier:
+        return None, {}
+    step = FLAG_PREFIXES["next_step"]
+    kind_is = flags.c.kind.like(f"{step}%") if academy else (
+        ~flags.c.kind.like(f"{step}%") & ~flags.c.kind.like(f"{FLAG_PREFIXES['alert']}%"))
+    with eng.connect() as conn:
+        rows = conn.execute(select(flags.c.urn, flags.c.kind).where(
+            (flags.c.la_code == la_code) & (flags.c.term == earlier[0]) & kind_is)).all()
+    out: dict[int, set[str]] = {}
+    for urn, kind in rows:
+        out.setdefault(int(urn), set()).add(str(kind)[len(step):] if academy else str(kind))
+    return earlier[0], out
 
 
 # The decisions of the term's last edition that differ from the one recorded now: what a re-run edition replaces.

@@ -348,6 +348,13 @@ def flag_letters(cfg: RunConfig) -> dict:
                             rule_set=rules.id)
     replaced = history.remember_replaced(eng, cfg.la_code, cfg.term_obj, held, new)
     out.problems = [*history.replaced_problems(replaced, new, cfg.term_obj), *out.problems]
+    from .decisions.letters import flagged_again_problem
+    again = flagged_again_problem(data, rules, out.letters, *history.letters_flagged_before(eng, cfg.la_code,
+                                                                                             cfg.term_obj))
+    steps = out.academy_concerns.rename(columns={"next_step": "letter"})  # the academy route, step by step alike
+    again_academies = flagged_again_problem(data, rules, steps, *history.letters_flagged_before(
+        eng, cfg.la_code, cfg.term_obj, academy=True), what="academy route step(s)")
+    out.problems = [*out.problems, *filter(None, [again, again_academies])]
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.letters, "letter")
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.academy_concerns, "next_step")
     # What members were told, per school (reasons, and the term first told when told again), for next term's told_in.
@@ -411,14 +418,15 @@ def report_inputs(cfg: RunConfig):
 def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> pd.DataFrame:
     """data_quality plus the categorise stage's warnings and the warning for a rule set past its review date
     (rules.review_warning, for the front page)."""
-    from .rules import review_problem
+    from .rules import in_force_problem, review_problem
 
-    extra = [p for p in [*problems, review_problem(rules, term)] if p is not None]
+    extra = [p for p in [*problems, review_problem(rules, term), in_force_problem(rules, term)] if p is not None]
     if not extra:
         return dq
-    rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check == "rule_set_review_date" else
+    rows = pd.DataFrame([{"file": p.file, "feed_kind": "rule_set" if p.check in ("rule_set_review_date",
+                                                                                   "rule_set_in_force") else
                           "history" if p.check in ("history_order", "edition_replaced", "edition_change") else
-                          "letters_log" if p.check in ("academy_route_open", "letters_log_ladder",
+                          "letters_log" if p.check in ("academy_route_open", "letters_log_ladder", "letters_flagged_again",
                                                        "letters_log_school", "letter_not_in_rule_set",
                                                        "recognition_after_concern") else
                           "gias" if str(p.check).startswith(("gias", "school_")) else

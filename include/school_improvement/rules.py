@@ -143,6 +143,8 @@ class Criterion(BaseModel):
     evidence: list[Evidence] = Field(min_length=1)  # no evidence: a bullet that could never be met
     in_force: DateRange | None = None
     note: str | None = None
+    # For schools of these GIAS phases only (e.g. a bullet on Progress 8 for secondaries); others: not judged, said.
+    phases: list[str] = []
 
 
 class Indicator(BaseModel):
@@ -645,6 +647,10 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
                  f"{_nearest(t, GIAS_TYPES)} (matched exactly: it would match no school, whose results would then be "
                  f"judged)") for i, t in enumerate(rs.results_not_compared.school_types)
                 if t not in GIAS_TYPES and difflib.get_close_matches(t, GIAS_TYPES, n=1, cutoff=0.85)]
+    out += [(("criteria", i, "phases"), f"criterion {c.id}: {ph!r} is not a GIAS phase of education "
+             f"({', '.join(GIAS_PHASES)}): it would match no school, and the bullet would be judged for none")
+            for i, c in enumerate(rs.criteria) for ph in c.phases
+            if ph.strip().lower() not in {g.lower() for g in GIAS_PHASES}]
     out += [(("support_plan_exceptions", i, "phases"), f"support plan exception: {ph!r} is not a GIAS phase of "
              f"education ({', '.join(GIAS_PHASES)}): it would match no school")
             for i, e in enumerate(rs.support_plan_exceptions) for ph in e.phases
@@ -786,6 +792,31 @@ def review_problem(rules: RuleSet, term):
     msg = review_warning(rules, term)
     return None if msg is None else Problem(f"rules/{rules.id}.yaml", None, "review_by", msg, "warning",
                                             "rule_set_review_date")
+
+
+def in_force_problem(rules: RuleSet, term, folder: Path = RULES_DIR):
+    """A warning (data_quality.csv and the front page) when the LA's rules change within the term: the term's rule set
+    (the one in force when it began, `Term.reference_date`) ends before the term does, or another of its kind comes
+    into force during it. The edition follows the term's rule set throughout, also when dated after the change (a
+    re-run, an `as_of` late in the term); the reader is told which, and when the other applies. None otherwise."""
+    from .errors import Problem
+
+    start, end = term.dates()
+    same_pool = [rs for rs in all_rule_sets(folder) if rs.id != rules.id and bool(rs.la_codes) == bool(rules.la_codes)
+                 and (not rules.la_codes or set(rs.la_codes or ()) & set(rules.la_codes))]
+    coming = sorted((rs for rs in same_pool if rs.in_force.start is not None and start < rs.in_force.start <= end),
+                    key=lambda rs: rs.in_force.start)
+    ends = rules.in_force.end if rules.in_force.end is not None and rules.in_force.end < end else None
+    if not coming and ends is None:
+        return None
+    msg = (f"The LA's rules change during {term}: this edition follows {rules.id} ({rules.title}), the rule set in "
+           f"force when the term began ({start:%d %B %Y}), throughout the term")
+    if ends is not None:
+        msg += f", though it is in force only until {ends:%d %B %Y}"
+    if coming:
+        msg += "; " + "; ".join(f"{rs.id} ({rs.title}) is in force from {rs.in_force.start:%d %B %Y}" for rs in coming)
+        msg += ", and decides the terms that begin after that"
+    return Problem(f"rules/{rules.id}.yaml", None, "in_force", msg + ".", "warning", "rule_set_in_force")
 
 
 class _Located(dict):

@@ -77,7 +77,10 @@ def best_fit(results: list[CriterionResult], rules: RuleSet) -> tuple[str | None
     bf = rules.best_fit
     for area in rules.areas:
         counts = {lv: sum(r.met for r in results if r.area == area and r.level == lv) for lv in rules.levels}
-        listed = {lv: sum(1 for r in results if r.area == area and r.level == lv) for lv in rules.levels}
+        # A bullet the rule set writes for other phases (criterion `phases`) is not one of this school's to meet.
+        listed = {lv: sum(1 for r in results if r.area == area and r.level == lv
+                          and not (r.checks and all(c.measure.startswith("phase:") for c in r.checks)))
+                  for lv in rules.levels}
         # How many bullets make a level (the rule set's minimums; by default one bullet met is enough).
         short = {lv: n for lv, n in counts.items() if n and (n < bf.min_bullets.get(lv, 1)
                                                             or n < bf.min_share.get(lv, 0.0) * listed[lv])}
@@ -150,9 +153,18 @@ def visits_planned(level: str, term: Term, rules: RuleSet, flags: "set[str] | fr
     return visits[plan.visits], plan.laig_reviews_per_term, plan.summary
 
 
+def placed_by_default(level: str, reasons: str | None) -> bool:
+    """The school's reasons say it was placed at `level` because no bullet was met, and nothing moved it since (an
+    overriding condition or moderation): the no-evidence placement, not a judgement of the school."""
+    lines = str(reasons or "").splitlines()
+    return any(ln.endswith(NO_EVIDENCE_PLACEMENT.format(level=level)) for ln in lines) \
+        and not any(ln.startswith(("Overriding condition:", "Moderated ", "Moderation confirmed ")) for ln in lines)
+
+
 def direction(previous: str | None, current: str, rules: RuleSet, by_default: bool = False) -> str:
     """improving / declining / stable against last term; "new"; "default" when the school moved only
-    because no bullet was met (e.g. its results became too old to judge): that says nothing of the school itself."""
+    because no bullet was met (e.g. its results became too old to judge), or from last term's placement because no
+    bullet was met then (e.g. its first absence figures arrived): either says nothing of the school itself."""
     if not previous:
         return "new"
     if previous not in rules.levels:  # a level of the rule set before this one (the LA renamed its levels)
@@ -263,7 +275,8 @@ def categorise(data: TermData, rules: RuleSet, history: "dict[int, dict] | None"
             "school_type": school.get("type"), "ward": school.get("ward"), "adviser": answers.adviser,
             "category": final, "computed_category": computed, "best_fit_category": best_fit_level,
             "previous_category": prev or "",
-            "direction_of_travel": direction(prev, final, rules, by_default and final == computed and not ov_id),
+            "direction_of_travel": direction(prev, final, rules, (by_default and final == computed and not ov_id)
+                                             or (bool(h.get("previous_by_default")) and m is None)),
             "override_reason": ov.get("override_reason", ""), "override_by": ov.get("override_by", ""),
             "override_on": ov.get("override_on") or "",
             "criteria_met": "; ".join(r.id for r in results if r.met),

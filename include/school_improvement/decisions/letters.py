@@ -211,7 +211,8 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
             if not thanks:
                 continue
             (letter, inds), note = thanks[0], ""
-            said += _recognition_after_concern(data, rules, urn, school, letter, ladder, lookback)
+            newer = (lambda d, k=letter, f=since: bool(f(d)[k])) if cr.evidence_after_letter else None
+            said += _recognition_after_concern(data, rules, urn, school, letter, ladder, lookback, newer)
         rule = rules.letters[letter]
         rows.append({"urn": urn, "school_name": school.get("school_name"), "letter": letter,
                      "letter_title": rule.title, "indicators": "; ".join(m[0].id for m in inds),
@@ -228,8 +229,49 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                    academy_routes_open(data, rules, evidence, on) + letters_read_by_nothing(data, rules) + said)
 
 
+def flagged_again_problem(data: TermData, rules: RuleSet, letters: pd.DataFrame, before_term: str | None,
+                          before: dict[int, set[str]], what: str = "letter(s)"):
+    """A warning when letters flagged this term were flagged for the same schools last term on record and the
+    letters log shows none of them sent since: without the log the same letters are drafted every term on the same
+    evidence (real Surrey, no log: the same 11 Significant Concerns and 13 congratulations letters in 2021-22-autumn
+    and -spring), and a Director could sign them twice. Said once, naming a few; the letters are still flagged (the
+    rule set says they are due; whether they went is the log's to say). None when none repeats."""
+    from ..errors import Problem
+    from ..evidence.assess import records_for
+    from ..terms import Term, term_for_date
+
+    if before_term is None or letters.empty:
+        return None
+    since = Term.parse(before_term)
+    again = []
+    for r in letters.to_dict("records"):
+        urn, letter = int(r["urn"]), str(r["letter"])
+        if letter not in before.get(urn, set()):
+            continue
+        sent = False
+        for row in records_for(data, "letters_log", urn):
+            try:  # the log's term, else its date's (as the ladder reads it)
+                t = Term.parse(str(row.get("term") or ""))
+            except ValueError:
+                d = _as_date(row.get("issued_on"))
+                t = term_for_date(d) if d else None
+            sent = sent or (str(row.get("letter")) == letter and t is not None and t >= since)
+        if not sent:
+            again.append((str(r.get("school_name")), urn, letter))
+    if not again:
+        return None
+    kinds = sorted({_title(rules, k) for _, _, k in again})
+    some = "; ".join(f"{name} (URN {urn}): {_title(rules, k)}" for name, urn, k in again[:3])
+    return Problem("history database", None, "letter", (
+        f"{len(again)} {what} flagged this term ({', '.join(kinds)}) were flagged for the same schools in "
+        f"{before_term} too, and the letters log shows none of them sent since (e.g. {some}"
+        f"{' ...' if len(again) > 3 else ''}): if they were sent, add them to the letters log (the ladder then goes on "
+        f"from them and they are not drafted again on the same evidence); if not, they are still due"),
+        "warning", "letters_flagged_again")
+
+
 def _recognition_after_concern(data: TermData, rules: RuleSet, urn: int, school: dict, letter: str, ladder: list,
-                               lookback: int) -> list:
+                               lookback: int, newer=None) -> list:
     """A recognition letter drafted for a school the letters log shows was sent a concern letter of the ladder in
     the terms the ladder reads (this one included): both are the rule set's reading, but a Director asked to sign a
     congratulations to a school sent a Warning Notice weeks before must be told, not left to notice. Said in
@@ -248,8 +290,13 @@ def _recognition_after_concern(data: TermData, rules: RuleSet, urn: int, school:
     return [Problem(source, row, "letter", (
         f"{f'row {row}: ' if row is not None else ''}a {_title(rules, letter)} is drafted for {school.get('school_name')} (URN {urn}), which the "
         f"letters log shows was sent a {_title(rules, r['letter'])} on {when.day} {when:%B %Y} ({term}): the draft "
-        f"rests on other evidence and is kept, but check before approving that it is meant while the "
-        f"{_title(rules, r['letter'])}'s concerns stand"), "warning", "recognition_after_concern")]
+        # `newer(date)`: whether the recognition's indicators are met on evidence newer than that letter. When not, the
+        # congratulations rests on what the concern letter was written on (the same results), and the reader is told.
+        + ("rests on evidence the concern letter was written on, or could have been (results of a year that ended "
+           "before it), and is kept as the rule set's indicators are met" if newer is not None and not newer(when)
+           else "rests on other evidence and is kept")
+        + f", but check before approving that it is meant while the {_title(rules, r['letter'])}'s concerns stand"),
+        "warning", "recognition_after_concern")]
 
 
 def decision_evidence(evidence: TermEvidence, rules: RuleSet, category: dict, on: date) -> pd.DataFrame:

@@ -156,9 +156,12 @@ def movers(cat: pd.DataFrame, levels=tuple(LEVEL_RANK)) -> list[dict]:
         before, now = _text(school.get("previous_category")), _text(school.get("category"))
         if before in rank and now in rank and before != now:
             up = rank[now] > rank[before]
+            by_default = placed_by_default(school)
+            # Moved from last term's no-evidence placement (categorise's direction "default"): first evidence judged.
+            from_default = not by_default and _text(school.get("direction_of_travel")) == "default"
             out.append({**school, "from": before, "to": now, "more_support": up, "reason": one_line_reason(school),
-                        "by_default": placed_by_default(school)})
-    return sorted(out, key=lambda m: (m["by_default"], not m["more_support"], -rank[m["to"]],
+                        "by_default": by_default, "from_default": from_default})
+    return sorted(out, key=lambda m: (m["by_default"] or m["from_default"], not m["more_support"], -rank[m["to"]],
                                       _text(m["school_name"]), m["urn"]))
 
 

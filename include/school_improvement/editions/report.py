@@ -236,9 +236,10 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "previous_term": prev,
         "levels_compared": levels_compared,
         "movers": moved,
-        "n_more_support": sum(m["more_support"] and not m["by_default"] for m in moved),
-        "n_less_support": sum(not m["more_support"] and not m["by_default"] for m in moved),
+        "n_more_support": sum(m["more_support"] and not m["by_default"] and not m.get("from_default") for m in moved),
+        "n_less_support": sum(not m["more_support"] and not m["by_default"] and not m.get("from_default") for m in moved),
         "n_moved_by_default": sum(m["by_default"] for m in moved),
+        "n_moved_from_default": sum(bool(m.get("from_default")) for m in moved),
         "n_new_schools": new_schools, "n_other_levels": n_other_levels,
         # Placed at the default with bullets met, but too few for a level (a rule set's min_bullets): not "none met".
         **({"default_why": "no bullet met, or too few for a level",

@@ -349,6 +349,75 @@ def _open_schools(data: TermData, kind: str) -> pd.DataFrame:
 PROPOSED_TO_CLOSE = "Open, but proposed to close"
 
 
+def gias_close_date_problems(data: TermData) -> list[Problem]:
+    """The LA's schools GIAS lists as closed with no CloseDate, in an extract that may postdate the term's start.
+
+    The term's schools are those open when it began, by their close dates (`_open_schools`); a closed school with no
+    date is taken as closed all term, so a school the LA maintained then (converted since, say) would be in no output
+    without a word. Real GIAS extracts give every closed school its CloseDate: all of them blank is the column renamed
+    or dropped (a trial: 'CloseDate' saved as 'Close Date' lost 6 of real Surrey's 172 schools from 2021-22-autumn).
+    An extract dated after the term began, in which no closed school of the LA has a date (the column), stops the run
+    naming the rows and the column; a few blank cells among dated ones (an old record), or an undated extract, are
+    warned about: the run goes on, the schools taken as closed all term and named for checking."""
+    gias = data.frame("gias")
+    f = data.latest("gias")
+    if gias.empty or f is None or "status" not in gias:
+        return []
+    mine = gias[(gias["la_code"].astype(str) == str(data.la_code)) & gias["status"].astype(str).str.startswith("Closed")]
+    undated = mine[[_as_date(d) is None for d in mine.get("close_date", pd.Series(None, index=mine.index))]]
+    if undated.empty:
+        return []
+    when, start = extract_date(f.source), data.term.dates()[0]
+    if when is not None and when < start:
+        return []  # closed before the extract was taken, so before the term began: rightly not in it
+    rows = sorted(int(r) for r in undated.get("_row", pd.Series(dtype=float)).dropna())
+    every = len(undated) == len(mine) > 1  # the column, not a record or two
+    message = (f"{len(undated)} of LA {data.la_code}'s schools listed as closed have no CloseDate"
+               + (" (none of them has one: is the column named CloseDate, as GIAS names it?)" if every else "") + f" (e.g. URN {', '.join(str(int(u)) for u in undated['urn'][:5])}; rows "
+               + f"{', '.join(map(str, rows[:10]))}{' ...' if len(rows) > 10 else ''}): "
+               + (f"the extract is of {when:%d %B %Y}, after {data.term} began ({start:%d %B %Y}), so they may have been "
+                  f"open then and the LA's to categorise"
+                  + ("; they would be left out of the term without a word. Download the extract again with CloseDate, "
+                     "or one taken before the term began" if every else
+                     ": they are taken as closed all term; check them against your records")
+                  if when is not None else
+                  f"the extract's date is not in its name, so whether they closed before {data.term} began "
+                  f"({start:%d %B %Y}) cannot be told: they are taken as closed all term; check them"))
+    return [Problem(f.source, rows[0] if rows else None, "CloseDate", message,
+                    "critical" if when is not None and every else "warning", "gias_close_date")]
+
+
+def gias_open_date_problems(data: TermData) -> list[Problem]:
+    """The LA's open academies with no OpenDate in an extract dated after the term began: GIAS gives every academy the
+    day it opened, and an academy that opened after the term began (a conversion) was its predecessor's term, so without
+    the date it is judged as an academy beside the maintained school it replaced (a trial: 'OpenDate' renamed put 6
+    converters that opened after 1 September 2021 into real Surrey's 2021-22-autumn twice). None of them dated (the
+    column) stops the run naming the rows and the column; a few blank cells are warned about; an undated extract is
+    not checked (maintained schools often have no OpenDate)."""
+    gias = data.frame("gias")
+    f = data.latest("gias")
+    if gias.empty or f is None or "is_academy" not in gias:
+        return []
+    when, start = extract_date(f.source), data.term.dates()[0]
+    if when is None or when < start:
+        return []
+    mine = gias[(gias["la_code"].astype(str) == str(data.la_code)) & gias["is_academy"].astype(bool)
+                & gias["status"].astype(str).str.startswith("Open")]
+    undated = mine[[_as_date(d) is None for d in mine.get("open_date", pd.Series(None, index=mine.index))]]
+    if undated.empty:
+        return []
+    rows = sorted(int(r) for r in undated.get("_row", pd.Series(dtype=float)).dropna())
+    return [Problem(f.source, rows[0] if rows else None, "OpenDate", (
+        f"{len(undated)} of LA {data.la_code}'s open academies have no OpenDate"
+        + (" (none of them has one: is the column named OpenDate, as GIAS names it?)"
+           if len(undated) == len(mine) and len(mine) > 1 else "")
+        + f" (e.g. URN {', '.join(str(int(u)) for u in undated['urn'][:5])}; rows {', '.join(map(str, rows[:10]))}"
+        + f"{' ...' if len(rows) > 10 else ''}): the extract is of {when:%d %B %Y}, after {data.term} began "
+        f"({start:%d %B %Y}), so those that opened since (converters) cannot be told from those open then, and would be "
+        f"judged as academies beside the schools they replaced. Download the extract again with OpenDate, or one taken "
+        f"before the term began"), "critical" if len(undated) == len(mine) else "warning", "gias_open_date")]
+
+
 def successor_dates(data: TermData) -> dict[int, date]:
     """URN -> the earliest date the GIAS links file gives a successor of the school (it closed then, or the day
     before its successor opened)."""
@@ -698,6 +767,10 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     data.predecessor_results = dict(rules.predecessor_results)  # whose figures a new URN is judged on
     check_adviser_judgements(data, rules)
     check_moderation(data, rules)
+    closed_undated = gias_close_date_problems(data)
+    closed_undated += gias_open_date_problems(data)
+    if any(p.severity == "critical" for p in closed_undated):
+        raise FeedError([p for p in closed_undated if p.severity == "critical"])
     from .la_files import letters_log_problems, not_categorised_problems, term_date_problems, ward_problems
     term_dates = term_date_problems(data) + ward_problems(data) + not_categorised_problems(  # the LA's own files, said
         data, {int(u) for u in maintained_schools(data).get("urn", [])}) + letters_log_problems(data, rules)
@@ -711,7 +784,16 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
             urn = int(school["urn"])
             ev = SchoolEvidence(urn, data, rules, history.get(urn, {}).get("prior"))
             if kind == "maintained":
+                phase = str(school.get("phase") or "").strip()
                 for c in criteria:
+                    if c.phases and phase.lower() not in {p.strip().lower() for p in c.phases}:
+                        # A bullet the rule set writes for other phases (e.g. Progress 8 for secondaries): not judged.
+                        why = f"the rule set's bullet is for {' and '.join(c.phases)} schools only (GIAS phase: " \
+                              f"{phase or 'not given'})"
+                        for n, e in enumerate(c.evidence):
+                            checks.append(_check_row(urn, CRITERION, c.id, c.area, c.level, c.wording, n,
+                                                     Check(None, f"phase: {e.kind}", reason=why)))
+                        continue
                     for n, e in enumerate(c.evidence):
                         checks.append(_check_row(urn, CRITERION, c.id, c.area, c.level, c.wording, n, ev.check(e)))
             # The measures as the history has always kept them: those the criteria computed, then the four asked for.
@@ -741,7 +823,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
         pd.DataFrame(checks, columns=CHECK_COLUMNS), pd.DataFrame(findings, columns=FINDING_COLUMNS),
         pd.DataFrame(measures, columns=MEASURE_COLUMNS), pd.DataFrame(figures),
         list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data) + comparator_problems(data, rules)
-        + too_old_problems(data, rules) + term_dates
+        + too_old_problems(data, rules) + term_dates + closed_undated
         + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
 
 

@@ -106,6 +106,18 @@ def ward_problems(data: TermData) -> list[Problem]:
     for w in spelt.values():
         by_key.setdefault(_ward_key(w), set()).add(w)
     out = []
+    listed = {str(r.get("ward") or "").strip() for r in members.to_dict("records")} - {""}
+    if spelt and listed and not any(w.casefold() in spelt or _ward_key(w) in by_key or difflib.get_close_matches(
+            w, sorted(spelt.values()), n=1, cutoff=0.85) for w in listed):
+        # Not one ward of the list is a ward of the LA's schools: a list by county electoral division (the Strategy
+        # says "ward"; a county's members sit for divisions), or another LA's. Every alert would name no member.
+        some = ", ".join(repr(w) for w in sorted(listed)[:3])
+        return [Problem(str(members.iloc[0].get("_source") or data.latest("ward_members").source), None, "ward", (
+            f"none of the {len(listed)} wards in the ward members list ({some}{' ...' if len(listed) > 3 else ''}) is "
+            f"the ward of any of the LA's schools in GIAS (e.g. {sorted(spelt.values())[0]!r}): every member alert "
+            "would name no member. If your members sit for county electoral divisions, list each GIAS ward (GIAS "
+            "AdministrativeWard) with the member of the division it lies in, one row per ward"),
+            "warning", "ward_spelling")]
     for r in members.to_dict("records"):
         ward = str(r.get("ward") or "").strip()
         if not ward or ward.casefold() in spelt:

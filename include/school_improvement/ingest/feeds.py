@@ -59,6 +59,9 @@ STATUS_REASONS = {
     "": "Blank: no figure published",
     " ": "Blank: no figure published",
 }
+# EES codes that stand only where a figure would (never in a code column, where "low" is a severity): read as no figure,
+# with the reason, in numeric columns only.
+NUMERIC_STATUS_REASONS = {"low": "Rounds to 0 but is not 0 (EES 'low')", "u": "Low reliability (EES 'u')"}
 SHORT_ROW_CODE = ""  # a ragged row with fewer fields than the header: the trailing cells hold no figure
 SHORT_ROW_REASON = "Blank: the row has fewer fields than the header, so no figure was published"
 
@@ -157,6 +160,21 @@ GIAS_COLS = [
     _c("pupils", "NumberOfPupils", type="num"),
     _c("open_reason", "ReasonEstablishmentOpened (name)"), _c("close_reason", "ReasonEstablishmentClosed (name)"),
 ]
+# A GIAS download of all fields has over a hundred columns; fewer than this is a chosen-fields extract or a test file,
+# whose missing columns are not said.
+GIAS_FULL_COLUMNS = 40
+# What is lost when an optional GIAS column is missing from a whole download (said, never read as blank silently).
+GIAS_COLUMN_USE = {
+    "ward": ("AdministrativeWard (name)",
+             "no school's ward is known, so member alerts cannot be matched to wards and name no member"),
+    "trust": ("Trusts (name)",
+              "academies' trusts are not named in academy concerns or the formal letters to the Chair of the Trust"),
+    "head_last_name": ("HeadLastName", "draft letters are addressed without the headteacher's name"),
+    "open_date": ("OpenDate", "schools that opened after the term began cannot be told from those open then"),
+    "close_date": ("CloseDate", "schools that closed after the term began cannot be told from those closed before it"),
+    "close_reason": ("ReasonEstablishmentClosed (name)", "why a school left (converted, closed, amalgamated) is not said"),
+    "pupils": ("NumberOfPupils", "pupil numbers are not known"),
+}
 OFSTED_COLS = [
     _c("school_name", "School name", type="text", required=True), _c("phase", "Ofsted phase", required=True),
     _c("type_of_education", "Type of education"), _c("inspection_date", "Inspection start date", type="date"),
@@ -580,6 +598,9 @@ class _Converter:
                 self.problem(row, header, f"{col.name} must not be blank", "not_blank")
             return None
         if col.type in ("num", "pct", "grade"):
+            if s in NUMERIC_STATUS_REASONS:
+                self.statuses.append(dict(urn=urn, column=col.name, code=raw, reason=NUMERIC_STATUS_REASONS[s], _row=row))
+                return None
             t = s[:-1].strip() if col.type == "pct" and s.endswith("%") else s
             if "," in t and not _THOUSANDS.fullmatch(t):
                 # "4,1" is 4.1 written with a decimal comma, not 41: refuse rather than guess.
@@ -934,6 +955,15 @@ def _read_feed(path: Path, levels=None) -> Feed:
                                 "whole performance-tables download ends with: it may have been cut off (download it "
                                 "again), and no school's results can be compared with national from it",
                                 severity="warning", check="no_summary_rows"))
+    if kind == "gias" and len(header) >= GIAS_FULL_COLUMNS:
+        # A whole GIAS download names every column the run reads: one missing was renamed or dropped (saved from Excel,
+        # an extract of chosen fields), and its cells would be read as blank without a word.
+        for col in lay.cols:
+            if not col.required and not any(s in pos for s in col.sources) and col.name in GIAS_COLUMN_USE:
+                name, lost = GIAS_COLUMN_USE[col.name]
+                warnings.append(Problem(source, 1, name, f"the GIAS extract has no column {name} (a whole GIAS "
+                                        f"download has it: renamed or dropped?): {lost}", severity="warning",
+                                        check="gias_column_missing"))
     short = [(line, n) for line, n in zip(raw.lines, raw.lengths) if n < len(header)]
     if short:  # only reachable for ragged formats (KS2/KS4 downloads); others were rejected above
         warnings.append(Problem(
@@ -989,7 +1019,15 @@ def _read_feed(path: Path, levels=None) -> Feed:
     year = lay.year
     if "academic_year" in schools_df and schools_df["academic_year"].notna().any():
         year = max(schools_df["academic_year"].dropna())
-    year = year or year_from_name(source) or _year_from_dates(kind, schools_df)
+    named = year_from_name(source)
+    if lay.year and named and named != lay.year:
+        # The columns date the file (last year's results are _YY); a name that says otherwise is a download saved under
+        # the wrong year, or another year's file renamed: which is meant cannot be told, so the reader is told.
+        warnings.append(Problem(source, 1, None, (
+            f"the file name says {named}, but its columns are those of {lay.year}'s {kind.upper()} file (its previous "
+            f"years' columns end in _{lay.year[2:4]}): it is read as {lay.year}'s results; if it is {named}'s, download "
+            f"that year's file again"), severity="warning", check="year_in_name"))
+    year = year or named or _year_from_dates(kind, schools_df)
     return Feed(kind=kind, source=source, path=str(path), sha256=sha, academic_year=year,
                 rows=len(raw.lines), schools=schools_df, comparators=comp_df, statuses=statuses,
                 warnings=warnings, history=history)
