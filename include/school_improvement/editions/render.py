@@ -94,6 +94,9 @@ layout_patches.install_markers()
 # less work (layout_patches.py).
 layout_patches.install_radii()
 layout_patches.install_floats()
+# Every piece of text fitted to its line asked Pango again, though most ask what an earlier one asked: the earlier
+# answer, for the same text, widths and style values (layout_patches.py).
+layout_patches.install_first_lines()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default
