@@ -75,6 +75,9 @@ Box.is_in_normal_flow = _is_in_normal_flow
 # Every line of text is written into the PDF by `draw_first_line`, whose loop over the glyphs reads them through cffi
 # one attribute at a time: the same loop reading a run's glyphs at once, byte-identical (draw_text.py).
 draw_text.install()
+# ... and a line drawn before in the same document (the same text and style values) is written again from its notes,
+# without a Pango layout shaped again for it (draw_text.py).
+draw_text.install_drawn_lines()
 # Every box's margins, paddings, widths and heights are resolved each time it is laid out: the library's function
 # in one function, the same used values (percentages.py).
 percentages.install()
