@@ -71,6 +71,24 @@ def test_lines_are_drawn_from_notes_once_the_report_is_imported():
     assert 20 < len(notes) < len(drawn) / 2, (len(notes), len(drawn))  # most lines were drawn from the notes
 
 
+def test_pages_written_again_draw_their_lines_from_the_notes_into_their_own_fonts(monkeypatch):
+    applied = []
+
+    def apply(fonts, effects):
+        applied.append(draw_text_apply(fonts, effects))
+        return applied[-1]
+
+    draw_text_apply = draw_text._apply
+    monkeypatch.setattr(draw_text, "_apply", apply)
+    doc = HTML(string=_LINES_HTML).render(pdf_variant="pdf/ua-1")
+    doc.write_pdf(io.BytesIO(), pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+    assert not applied
+    part = doc.copy(doc.pages[1:3])
+    part.write_pdf(io.BytesIO(), pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
+    assert applied.count(True) > 10 and False in applied  # a font new to the part: its first line drawn in full
+    assert part.fonts and all(font.widths and font.to_unicode for font in part.fonts.values())
+
+
 def test_a_document_is_the_same_bytes_with_the_librarys_draw_text(epoch):
     from test_render_first_lines import _FIRST_LINES_HTML
     from test_render_patches import _text_document_bytes

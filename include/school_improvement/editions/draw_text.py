@@ -45,6 +45,9 @@ def _glyphs(stream, textbox, glyph_item, num_glyphs, font, font_size, pango_font
     empty, unknown = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
     to_unicode, font_widths, bitmap = font.to_unicode, font.widths, font.bitmap
     utf8_text = None
+    noting = stream.effects if type(stream) is _Recorder else None
+    if noting is not None:
+        noting.append((stream.font_keys[id(font)],))
     for i in range(num_glyphs):
         glyph_id = glyph_ids[i]
         width = widths[i]
@@ -107,12 +110,32 @@ def _glyphs(stream, textbox, glyph_item, num_glyphs, font, font_size, pango_font
             logical_width = font_widths[glyph_id] = round(
                 stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
 
+        if noting is not None:  # what this glyph gives a font it is new to: its width, and the text it stands for
+            utf8_text = utf8_text or textbox.pango_layout.text.encode()
+            noting.append((glyph_id, logical_width, _glyph_text(glyph_item, num_glyphs, i, utf8_text, stream)))
+
         kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
         if kerning:
             string += f'>{int(kerning)}<'
 
         x_advance += (logical_width + offset - kerning) / 1000
     return string, x_advance
+
+
+def _glyph_text(glyph_item, num_glyphs, i, utf8_text, recorder):
+    """The text the library maps glyph `i` to when it is new to its font (its cluster's bytes)."""
+    item = glyph_item.item
+    clusters = glyph_item.glyphs.log_clusters
+    offset = item.offset
+    t1 = clusters[i]
+    if item.analysis.level % 2:  # rtl
+        t2 = item.length if i == 0 else clusters[i-1]
+    else:
+        t2 = item.length if i == num_glyphs-1 else clusters[i+1]
+    try:
+        return utf8_text[offset+t1:offset+t2].decode()
+    except UnicodeDecodeError:  # the library would fail drawing this line into a font new to the glyph: not noted
+        recorder.other = True
 
 
 def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
@@ -208,11 +231,16 @@ def install() -> bool:
 # the document's fonts, whose glyph widths and Unicode texts are filled in when a glyph is first drawn and never
 # change after. So a line drawn by `draw_first_line` in full is noted (the calls it makes on the stream: font and
 # size, text runs, rises), and a later box with the same text and values, drawn into the same document's fonts, makes
-# the same calls on its stream, at its own place, without the Pango layout. A line drawn by the library's own
-# function (an ellipsis, a colour font), with a glyph no font has (a warning each time), or with emojis is never
-# noted. The rest of `draw_text` (colour, decorations, emojis) is the library's code.
+# the same calls on its stream, at its own place, without the Pango layout. Pages written again from the same layout
+# into a file of their own (the drafts' per-school files: new fonts, filled in from nothing) are drawn from the same
+# notes, each line's glyphs first given to the file's fonts they are new to as the library's loop gives them (their
+# text, then their width, each only when the font has none); a line with a font the file has not met yet is drawn
+# in full. A line drawn by the library's own function (an ellipsis, a colour font), with a glyph no font has (a
+# warning each time), or with emojis is never noted. The rest of `draw_text` (colour, decorations, emojis) is the
+# library's code.
 from weasyprint.draw import text as _draw_text_module  # noqa: E402
 from weasyprint.matrix import Matrix  # noqa: E402
+from weasyprint.text.fonts import get_pango_font_key  # noqa: E402
 
 LIBRARY_DRAW_TEXT = getattr(_library_text.draw_text, "library", _library_text.draw_text)
 LIBRARY_DRAW_TEXT_SHA = "ebaf96239c6ca363"  # sha256 of inspect.getsource(draw_text) in WeasyPrint 70.0
@@ -225,6 +253,9 @@ class _Recorder:
         self._stream = stream
         self.calls = []
         self.matrix = self.fast = self.notdef = self.other = False
+        self.effects = []  # the fonts and glyphs the line draws, in the order of the library's loop
+        self.font_keys = {}
+
 
     @property
     def ink_rect(self):
@@ -235,7 +266,9 @@ class _Recorder:
         return self._stream.logical_rect
 
     def add_font(self, pango_font):
-        return self._stream.add_font(pango_font)
+        font, font_size = self._stream.add_font(pango_font)
+        self.font_keys[id(font)] = get_pango_font_key(pango_font)[0]  # the font's key in the document's fonts
+        return font, font_size
 
     def set_text_matrix(self, *values):
         if self.matrix or self.calls:
@@ -277,8 +310,27 @@ def _line_key(stream, textbox, text_overflow, block_ellipsis):
     noted = style.font_config.__dict__.setdefault("_drawn_lines", {})
     held = noted.get(id(fonts))
     if held is None or held[0] is not fonts:  # the fonts are held, so their id stays their own
-        held = noted[id(fonts)] = (fonts, {})
-    return held[1], key
+        held = noted[id(fonts)] = (fonts, set())
+    return style.font_config.__dict__.setdefault("_line_notes", {}), held[1], key
+
+
+def _apply(fonts, effects) -> bool:
+    """The line's glyphs given to the fonts they are new to, as the library's loop gives them (its text first, then
+    its width, each only if the font has none); False, changing nothing, if one of its fonts is not in `fonts` yet
+    (then the line is drawn in full, which adds it)."""
+    if not all(effect[0] in fonts for effect in effects if len(effect) == 1):
+        return False
+    for effect in effects:
+        if len(effect) == 1:
+            font = fonts[effect[0]]
+            to_unicode, widths = font.to_unicode, font.widths
+            continue
+        glyph_id, width, text = effect
+        if glyph_id not in to_unicode:
+            to_unicode[glyph_id] = text
+        if glyph_id not in widths:
+            widths[glyph_id] = width
+    return True
 
 
 def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
@@ -328,11 +380,16 @@ def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
     x, y = textbox.position_x, textbox.position_y + textbox.baseline
     stream.set_color(textbox.style['color'])
     found = _line_key(stream, textbox, text_overflow, block_ellipsis)
-    held = found[0].get(found[1]) if found else None
+    held = found[0].get(found[2]) if found else None
+    if held is not None and found[2] not in found[1]:  # drawn before, into other fonts (another file's)
+        if _apply(stream._fonts, held[3]):
+            found[1].add(found[2])
+        else:
+            held = None
     if held is not None:
         # The calls `draw_first_line` made for this line, at this box's place, without setting a Pango layout up;
         # the box's layout is left with the attributes the library's set-up and release leave on it.
-        matrix, calls, after = held
+        matrix, calls, after, _ = held
         textbox.pango_layout.__dict__.update(after)
         stream.begin_text()
         if matrix:
@@ -369,7 +426,8 @@ def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
         # What reactivate, get_first_line and deactivate left on the layout (its text, first line's direction,
         # metrics): made from the key's values, as the calls are. Its width is the box's own.
         after = {name: value for name, value in vars(textbox.pango_layout).items() if name != "max_width"}
-        found[0][found[1]] = (recorder.matrix, tuple(recorder.calls), after)
+        found[0][found[2]] = (recorder.matrix, tuple(recorder.calls), after, tuple(recorder.effects))
+        found[1].add(found[2])
 
 
 draw_text.library = LIBRARY_DRAW_TEXT
