@@ -36,6 +36,8 @@ _LINES_HTML = (
 def _written(html: str, pages=None) -> list[bytes]:
     """The document's bytes, then (with `pages`) each slice of its pages written again from the same layout."""
     doc = HTML(string=html).render(pdf_variant="pdf/ua-1")
+    if pages:
+        draw_text.lines_drawn_again(doc.font_config)
     out = []
     for part in [doc] + [doc.copy(doc.pages[a:b]) for a, b in (pages or [])]:
         buffer = io.BytesIO()
@@ -81,6 +83,7 @@ def test_pages_written_again_draw_their_lines_from_the_notes_into_their_own_font
     draw_text_apply = draw_text._apply
     monkeypatch.setattr(draw_text, "_apply", apply)
     doc = HTML(string=_LINES_HTML).render(pdf_variant="pdf/ua-1")
+    draw_text.lines_drawn_again(doc.font_config)
     doc.write_pdf(io.BytesIO(), pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
     assert not applied
     part = doc.copy(doc.pages[1:3])

@@ -45,7 +45,7 @@ def _glyphs(stream, textbox, glyph_item, num_glyphs, font, font_size, pango_font
     empty, unknown = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
     to_unicode, font_widths, bitmap = font.to_unicode, font.widths, font.bitmap
     utf8_text = None
-    noting = stream.effects if type(stream) is _Recorder else None
+    noting = stream.effects if type(stream) is _Recorder and stream.glyphs else None
     if noting is not None:
         noting.append((stream.font_keys[id(font)],))
     for i in range(num_glyphs):
@@ -249,8 +249,9 @@ LIBRARY_DRAW_TEXT_SHA = "ebaf96239c6ca363"  # sha256 of inspect.getsource(draw_t
 class _Recorder:
     """The stream as `draw_first_line` sees it: every call passed on, the operators after the text matrix noted."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, glyphs=False):
         self._stream = stream
+        self.glyphs = glyphs  # whether the glyphs' effects on the fonts are noted (for pages drawn again)
         self.calls = []
         self.matrix = self.fast = self.notdef = self.other = False
         self.effects = []  # the fonts and glyphs the line draws, in the order of the library's loop
@@ -267,7 +268,8 @@ class _Recorder:
 
     def add_font(self, pango_font):
         font, font_size = self._stream.add_font(pango_font)
-        self.font_keys[id(font)] = get_pango_font_key(pango_font)[0]  # the font's key in the document's fonts
+        if self.glyphs:
+            self.font_keys[id(font)] = get_pango_font_key(pango_font)[0]  # the font's key in the document's fonts
         return font, font_size
 
     def set_text_matrix(self, *values):
@@ -300,10 +302,10 @@ def _line_key(stream, textbox, text_overflow, block_ellipsis):
     from .layout_patches import _FIRST_LINE_KEYS, _value_key
 
     style, layout = textbox.style, textbox.pango_layout
+    shared = style.font_config.__dict__.setdefault("_line_shared", {})
     try:
-        key = (textbox.text, layout.text, layout.justification_spacing,
-               *[_value_key(style[name]) for name in _FIRST_LINE_KEYS])
-        hash(key)
+        values = tuple([_value_key(style[name]) for name in _FIRST_LINE_KEYS])
+        key = (textbox.text, layout.text, layout.justification_spacing, shared.setdefault(values, values))
     except (TypeError, AttributeError):
         return None
     fonts = stream._fonts
@@ -318,7 +320,7 @@ def _apply(fonts, effects) -> bool:
     """The line's glyphs given to the fonts they are new to, as the library's loop gives them (its text first, then
     its width, each only if the font has none); False, changing nothing, if one of its fonts is not in `fonts` yet
     (then the line is drawn in full, which adds it)."""
-    if not all(effect[0] in fonts for effect in effects if len(effect) == 1):
+    if effects is None or not all(effect[0] in fonts for effect in effects if len(effect) == 1):
         return False
     for effect in effects:
         if len(effect) == 1:
@@ -382,15 +384,16 @@ def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
     found = _line_key(stream, textbox, text_overflow, block_ellipsis)
     held = found[0].get(found[2]) if found else None
     if held is not None and found[2] not in found[1]:  # drawn before, into other fonts (another file's)
-        if _apply(stream._fonts, held[3]):
+        if _apply(stream._fonts, held[4]):
             found[1].add(found[2])
         else:
             held = None
     if held is not None:
         # The calls `draw_first_line` made for this line, at this box's place, without setting a Pango layout up;
         # the box's layout is left with the attributes the library's set-up and release leave on it.
-        matrix, calls, after, _ = held
+        matrix, calls, after, after_text, _ = held
         textbox.pango_layout.__dict__.update(after)
+        textbox.pango_layout.text = after_text
         stream.begin_text()
         if matrix:
             stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)
@@ -406,7 +409,7 @@ def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
         return
     textbox.pango_layout.reactivate(textbox.style)
     stream.begin_text()
-    recorder = _Recorder(stream) if found else stream
+    recorder = _Recorder(stream, textbox.style.font_config.__dict__.get("_lines_drawn_again")) if found else stream
     emojis = _draw_text_module.draw_first_line(
         recorder, textbox, text_overflow, block_ellipsis, Matrix(d=-1, e=x, f=y))
     stream.end_text()
@@ -425,8 +428,16 @@ def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
             recorder.notdef or recorder.other):
         # What reactivate, get_first_line and deactivate left on the layout (its text, first line's direction,
         # metrics): made from the key's values, as the calls are. Its width is the box's own.
-        after = {name: value for name, value in vars(textbox.pango_layout).items() if name != "max_width"}
-        found[0][found[2]] = (recorder.matrix, tuple(recorder.calls), after, tuple(recorder.effects))
+        # Kept once for all the lines that leave the same (most lines of a style), their text apart.
+        after = tuple((name, value) for name, value in vars(textbox.pango_layout).items()
+                      if name not in ("max_width", "text"))
+        shared = textbox.style.font_config.__dict__["_line_shared"]
+        effects = tuple(recorder.effects) if textbox.style.font_config.__dict__.get("_lines_drawn_again") else None
+        try:
+            after = shared.setdefault(after, after)
+        except TypeError:  # a value that cannot be a key: kept for this line alone
+            pass
+        found[0][found[2]] = (recorder.matrix, tuple(recorder.calls), after, textbox.pango_layout.text, effects)
         found[1].add(found[2])
 
 
@@ -452,3 +463,15 @@ def uninstall_drawn_lines() -> None:
 
     if _library_text.draw_text is draw_text:
         _library_text.draw_text = _draw.draw_text = LIBRARY_DRAW_TEXT
+
+
+def forget_lines(font_config) -> None:
+    """Drop the document's notes of drawn lines (when no page of it will be drawn again): their memory back."""
+    for name in ("_line_notes", "_drawn_lines", "_line_shared"):
+        font_config.__dict__.pop(name, None)
+
+
+def lines_drawn_again(font_config) -> None:
+    """Pages of this document will be written again into files of their own (`Document.copy`): its lines' notes
+    also keep what their glyphs give the fonts, so those files draw them from the notes too."""
+    font_config.__dict__["_lines_drawn_again"] = True

@@ -201,6 +201,7 @@ def _write(doc, path: Path, identifier: bytes, run_date, release_layout: bool = 
         pdf = generate_pdf(doc, path, 1, **options)
         if release_layout:
             doc.pages.clear()
+            draw_text.forget_lines(doc.font_config)  # no page is drawn again
             for obj in pdf.objects:  # each page's content stream maps its tagged boxes to marked content
                 if isinstance(obj, Stream):
                     obj._tags = None
