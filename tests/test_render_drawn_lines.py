@@ -120,3 +120,21 @@ def test_drawn_lines_leave_a_weasyprint_they_were_not_written_for_alone(monkeypa
     finally:
         monkeypatch.undo()
         assert draw_text.install_drawn_lines() is True and library_text.draw_text is draw_text.draw_text
+
+
+def test_a_line_is_drawn_in_full_into_fonts_whose_widths_are_not_the_ones_it_was_written_with():
+    from types import SimpleNamespace
+
+    def fonts(**widths):
+        return {7: SimpleNamespace(widths=dict(widths), to_unicode={})}
+
+    # glyph 36 written with width 556 (the font had it), its own width at the line's size 556; glyph 37: 500, own 501
+    effects = ((7,), (36, 556, 556, "A"), (37, 500, 501, "B"), (36, 556, 556, "A"))
+    same = fonts(**{})  # both glyphs new: the library would give 36 its own 556 and 37 its own 501, not the 500 used
+    assert draw_text._apply(same, effects) is False and same[7].widths == {} and same[7].to_unicode == {}
+    having = {7: SimpleNamespace(widths={37: 500}, to_unicode={37: "b"})}  # 37 met before at another size
+    assert draw_text._apply(having, effects) is True
+    assert having[7].widths == {37: 500, 36: 556} and having[7].to_unicode == {37: "b", 36: "A"}
+    other = {7: SimpleNamespace(widths={36: 555, 37: 500}, to_unicode={})}
+    assert draw_text._apply(other, effects) is False and other[7].to_unicode == {}
+    assert draw_text._apply({8: other[7]}, effects) is False and draw_text._apply(other, None) is False

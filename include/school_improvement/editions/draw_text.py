@@ -104,15 +104,20 @@ def _glyphs(stream, textbox, glyph_item, num_glyphs, font, font_size, pango_font
 
         if glyph_id in font_widths:
             logical_width = font_widths[glyph_id]
+            if noting is not None:  # the width this line gives the glyph in a font it is new to
+                pango.pango_font_get_glyph_extents(
+                    pango_font, glyph_id, stream.ink_rect, stream.logical_rect)
+                own_width = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
         else:
             pango.pango_font_get_glyph_extents(
                 pango_font, glyph_id, stream.ink_rect, stream.logical_rect)
-            logical_width = font_widths[glyph_id] = round(
+            logical_width = own_width = font_widths[glyph_id] = round(
                 stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
 
-        if noting is not None:  # what this glyph gives a font it is new to: its width, and the text it stands for
+        if noting is not None:  # the width used, the width and text it gives a font it is new to
             utf8_text = utf8_text or textbox.pango_layout.text.encode()
-            noting.append((glyph_id, logical_width, _glyph_text(glyph_item, num_glyphs, i, utf8_text, stream)))
+            noting.append((glyph_id, logical_width, own_width,
+                           _glyph_text(glyph_item, num_glyphs, i, utf8_text, stream)))
 
         kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
         if kerning:
@@ -318,20 +323,34 @@ def _line_key(stream, textbox, text_overflow, block_ellipsis):
 
 def _apply(fonts, effects) -> bool:
     """The line's glyphs given to the fonts they are new to, as the library's loop gives them (its text first, then
-    its width, each only if the font has none); False, changing nothing, if one of its fonts is not in `fonts` yet
-    (then the line is drawn in full, which adds it)."""
-    if effects is None or not all(effect[0] in fonts for effect in effects if len(effect) == 1):
+    its width, each only if the font has none). False, changing nothing, if one of its fonts is not in `fonts` yet
+    (then the line is drawn in full, which adds it), or if a glyph's width in these fonts is not the one the noted
+    operators were written with (a font's width of a glyph is the one the first line drawing it gave, at that
+    line's size: the kerning written depends on it)."""
+    if effects is None:
         return False
+    given = {}
+    for effect in effects:  # the library's loop, checked first: the widths it would read
+        if len(effect) == 1:
+            font = fonts.get(effect[0])
+            if font is None:
+                return False
+            widths = font.widths
+            continue
+        glyph_id, used, own, _ = effect
+        width = given.setdefault((id(widths), glyph_id), widths.get(glyph_id, own))
+        if width != used:
+            return False
     for effect in effects:
         if len(effect) == 1:
             font = fonts[effect[0]]
             to_unicode, widths = font.to_unicode, font.widths
             continue
-        glyph_id, width, text = effect
+        glyph_id, _, own, text = effect
         if glyph_id not in to_unicode:
             to_unicode[glyph_id] = text
         if glyph_id not in widths:
-            widths[glyph_id] = width
+            widths[glyph_id] = own
     return True
 
 
