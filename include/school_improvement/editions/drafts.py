@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cells import _text, _urn_key
+from . import draw_text
 from .render import _layout, _write
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def render_drafts(inputs: ReportInputs, drafts: list[dict], folder: Path) -> lis
                "rule_set_id": inputs.rule_set_id, "run_date": inputs.run_date.isoformat(),
                "drafts": [_draft_context(inputs, d) for d in drafts]}
     doc, identifier = _layout("letter.html.j2", context)
+    draw_text.lines_drawn_again(doc.font_config)  # each school's pages are drawn again, into a file of their own
     combined = folder / "draft_letters.pdf"
     _write(doc, combined, identifier, context["run_date"])
     starts = {}

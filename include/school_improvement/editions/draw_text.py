@@ -45,6 +45,9 @@ def _glyphs(stream, textbox, glyph_item, num_glyphs, font, font_size, pango_font
     empty, unknown = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
     to_unicode, font_widths, bitmap = font.to_unicode, font.widths, font.bitmap
     utf8_text = None
+    noting = stream.effects if type(stream) is _Recorder and stream.glyphs else None
+    if noting is not None:
+        noting.append((stream.font_keys[id(font)],))
     for i in range(num_glyphs):
         glyph_id = glyph_ids[i]
         width = widths[i]
@@ -54,6 +57,8 @@ def _glyphs(stream, textbox, glyph_item, num_glyphs, font, font_size, pango_font
             continue
 
         if glyph_id & unknown:
+            if type(stream) is _Recorder:  # the line logs a warning: drawn by the library's steps every time
+                stream.notdef = True
             codepoint = glyph_id - unknown
             LOGGER.warning(
                 '.notdef glyph rendered for Unicode string unsupported by fonts: '
@@ -99,11 +104,20 @@ def _glyphs(stream, textbox, glyph_item, num_glyphs, font, font_size, pango_font
 
         if glyph_id in font_widths:
             logical_width = font_widths[glyph_id]
+            if noting is not None:  # the width this line gives the glyph in a font it is new to
+                pango.pango_font_get_glyph_extents(
+                    pango_font, glyph_id, stream.ink_rect, stream.logical_rect)
+                own_width = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
         else:
             pango.pango_font_get_glyph_extents(
                 pango_font, glyph_id, stream.ink_rect, stream.logical_rect)
-            logical_width = font_widths[glyph_id] = round(
+            logical_width = own_width = font_widths[glyph_id] = round(
                 stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+
+        if noting is not None:  # the width used, the width and text it gives a font it is new to
+            utf8_text = utf8_text or textbox.pango_layout.text.encode()
+            noting.append((glyph_id, logical_width, own_width,
+                           _glyph_text(glyph_item, num_glyphs, i, utf8_text, stream)))
 
         kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
         if kerning:
@@ -111,6 +125,22 @@ def _glyphs(stream, textbox, glyph_item, num_glyphs, font, font_size, pango_font
 
         x_advance += (logical_width + offset - kerning) / 1000
     return string, x_advance
+
+
+def _glyph_text(glyph_item, num_glyphs, i, utf8_text, recorder):
+    """The text the library maps glyph `i` to when it is new to its font (its cluster's bytes)."""
+    item = glyph_item.item
+    clusters = glyph_item.glyphs.log_clusters
+    offset = item.offset
+    t1 = clusters[i]
+    if item.analysis.level % 2:  # rtl
+        t2 = item.length if i == 0 else clusters[i-1]
+    else:
+        t2 = item.length if i == num_glyphs-1 else clusters[i+1]
+    try:
+        return utf8_text[offset+t1:offset+t2].decode()
+    except UnicodeDecodeError:  # the library would fail drawing this line into a font new to the glyph: not noted
+        recorder.other = True
 
 
 def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
@@ -174,6 +204,8 @@ def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     # Draw text.
     stream.show_text(string)
 
+    if type(stream) is _Recorder:
+        stream.fast = True
     return []
 
 
@@ -192,3 +224,273 @@ def install() -> bool:
         return False
     _library_text.draw_first_line = draw_first_line
     return True
+
+
+# --- drawn lines ----------------------------------------------------------------------------------------------------
+# `draw_text` draws each text box: it sets the box's Pango layout up again (`Layout.reactivate`: a new Pango layout
+# of the box's text, shaped again), and `draw_first_line` reads its glyphs and writes them as PDF operators: about
+# 7% of a report's CPU, and 83% of a 250-school report's text boxes draw a line an earlier box of the same document
+# drew (the same words in the same styles: table cells, labels, headings). The operators written after the text
+# matrix are made only from the Pango layout (set up from the box's text, its layout's text and justification
+# spacing, and the style values `split_first_line`'s key lists: what `Layout.setup` and `set_text` read) and from
+# the document's fonts, whose glyph widths and Unicode texts are filled in when a glyph is first drawn and never
+# change after. So a line drawn by `draw_first_line` in full is noted (the calls it makes on the stream: font and
+# size, text runs, rises), and a later box with the same text and values, drawn into the same document's fonts, makes
+# the same calls on its stream, at its own place, without the Pango layout. Pages written again from the same layout
+# into a file of their own (the drafts' per-school files: new fonts, filled in from nothing) are drawn from the same
+# notes, each line's glyphs first given to the file's fonts they are new to as the library's loop gives them (their
+# text, then their width, each only when the font has none); a line with a font the file has not met yet is drawn
+# in full. A line drawn by the library's own function (an ellipsis, a colour font), with a glyph no font has (a
+# warning each time), or with emojis is never noted. The rest of `draw_text` (colour, decorations, emojis) is the
+# library's code.
+from weasyprint.draw import text as _draw_text_module  # noqa: E402
+from weasyprint.matrix import Matrix  # noqa: E402
+from weasyprint.text.fonts import get_pango_font_key  # noqa: E402
+
+LIBRARY_DRAW_TEXT = getattr(_library_text.draw_text, "library", _library_text.draw_text)
+LIBRARY_DRAW_TEXT_SHA = "ebaf96239c6ca363"  # sha256 of inspect.getsource(draw_text) in WeasyPrint 70.0
+
+
+class _Recorder:
+    """The stream as `draw_first_line` sees it: every call passed on, the operators after the text matrix noted."""
+
+    def __init__(self, stream, glyphs=False):
+        self._stream = stream
+        self.glyphs = glyphs  # whether the glyphs' effects on the fonts are noted (for pages drawn again)
+        self.calls = []
+        self.matrix = self.fast = self.notdef = self.other = False
+        self.effects = []  # the fonts and glyphs the line draws, in the order of the library's loop
+        self.font_keys = {}
+
+
+    @property
+    def ink_rect(self):
+        return self._stream.ink_rect
+
+    @property
+    def logical_rect(self):
+        return self._stream.logical_rect
+
+    def add_font(self, pango_font):
+        font, font_size = self._stream.add_font(pango_font)
+        if self.glyphs:
+            self.font_keys[id(font)] = get_pango_font_key(pango_font)[0]  # the font's key in the document's fonts
+        return font, font_size
+
+    def set_text_matrix(self, *values):
+        if self.matrix or self.calls:
+            self.other = True
+        self.matrix = True
+        self._stream.set_text_matrix(*values)
+
+    def set_font_size(self, font, size):
+        self.calls.append(("set_font_size", font, size))
+        self._stream.set_font_size(font, size)
+
+    def show_text(self, string):
+        self.calls.append(("show_text", string))
+        self._stream.show_text(string)
+
+    def set_text_rise(self, height):
+        self.calls.append(("set_text_rise", height))
+        self._stream.set_text_rise(height)
+
+    def __getattr__(self, name):  # anything else: passed on, and the line is not noted
+        self.other = True
+        return getattr(self._stream, name)
+
+
+def _line_key(stream, textbox, text_overflow, block_ellipsis):
+    """(the document's noted lines, the key of this box's line), or None for a line that is always drawn in full."""
+    if text_overflow == "ellipsis" or block_ellipsis != "none":
+        return None
+    from .layout_patches import _FIRST_LINE_KEYS, _value_key
+
+    style, layout = textbox.style, textbox.pango_layout
+    shared = style.font_config.__dict__.setdefault("_line_shared", {})
+    try:
+        values = tuple([_value_key(style[name]) for name in _FIRST_LINE_KEYS])
+        key = (textbox.text, layout.text, layout.justification_spacing, shared.setdefault(values, values))
+    except (TypeError, AttributeError):
+        return None
+    fonts = stream._fonts
+    noted = style.font_config.__dict__.setdefault("_drawn_lines", {})
+    held = noted.get(id(fonts))
+    if held is None or held[0] is not fonts:  # the fonts are held, so their id stays their own
+        held = noted[id(fonts)] = (fonts, set())
+    return style.font_config.__dict__.setdefault("_line_notes", {}), held[1], key
+
+
+def _apply(fonts, effects) -> bool:
+    """The line's glyphs given to the fonts they are new to, as the library's loop gives them (its text first, then
+    its width, each only if the font has none). False, changing nothing, if one of its fonts is not in `fonts` yet
+    (then the line is drawn in full, which adds it), or if a glyph's width in these fonts is not the one the noted
+    operators were written with (a font's width of a glyph is the one the first line drawing it gave, at that
+    line's size: the kerning written depends on it)."""
+    if effects is None:
+        return False
+    given = {}
+    for effect in effects:  # the library's loop, checked first: the widths it would read
+        if len(effect) == 1:
+            font = fonts.get(effect[0])
+            if font is None:
+                return False
+            widths = font.widths
+            continue
+        glyph_id, used, own, _ = effect
+        width = given.setdefault((id(widths), glyph_id), widths.get(glyph_id, own))
+        if width != used:
+            return False
+    for effect in effects:
+        if len(effect) == 1:
+            font = fonts[effect[0]]
+            to_unicode, widths = font.to_unicode, font.widths
+            continue
+        glyph_id, _, own, text = effect
+        if glyph_id not in to_unicode:
+            to_unicode[glyph_id] = text
+        if glyph_id not in widths:
+            widths[glyph_id] = own
+    return True
+
+
+def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
+    """Draw a textbox to a pydyf stream: the library's `draw_text`, a line drawn before in the same document written
+    again from its notes."""
+    from weasyprint.layout.percent import percentage
+    get_color = _draw_text_module.get_color
+    draw_text_decoration = _draw_text_module.draw_text_decoration
+    draw_emojis = _draw_text_module.draw_emojis
+
+    # Pango crashes with font-size: 0.
+    assert textbox.style['font_size']
+
+    # Don’t draw invisible textboxes.
+    if textbox.style['visibility'] != 'visible':
+        return
+
+    # Draw underline and overline.
+    text_decoration_values = textbox.style['text_decoration_line']
+    text_decoration_color = get_color(textbox.style, 'text_decoration_color')
+    if 'underline' in text_decoration_values or 'overline' in text_decoration_values:
+        if textbox.style['text_decoration_thickness'] in ('auto', 'from-font'):
+            thickness = textbox.pango_layout.underline_thickness
+        else:
+            thickness = percentage(
+                textbox.style['text_decoration_thickness'], textbox.style,
+                textbox.style['font_size'])
+    if 'overline' in text_decoration_values:
+        offset_y = (
+            textbox.baseline - textbox.pango_layout.ascent + thickness / 2)
+        draw_text_decoration(
+            stream, textbox, offset_x, offset_y, thickness,
+            text_decoration_color)
+    if 'underline' in text_decoration_values:
+        if textbox.style['text_underline_offset'] == 'auto':
+            underline_offset = - textbox.pango_layout.underline_position
+        else:
+            underline_offset = percentage(
+                textbox.style['text_underline_offset'], textbox.style,
+                textbox.style['font_size'])
+        offset_y = textbox.baseline + underline_offset + thickness / 2
+        draw_text_decoration(
+            stream, textbox, offset_x, offset_y, thickness,
+            text_decoration_color)
+
+    # Draw text.
+    x, y = textbox.position_x, textbox.position_y + textbox.baseline
+    stream.set_color(textbox.style['color'])
+    found = _line_key(stream, textbox, text_overflow, block_ellipsis)
+    held = found[0].get(found[2]) if found else None
+    if held is not None and found[2] not in found[1]:  # drawn before, into other fonts (another file's)
+        if _apply(stream._fonts, held[4]):
+            found[1].add(found[2])
+        else:
+            held = None
+    if held is not None:
+        # The calls `draw_first_line` made for this line, at this box's place, without setting a Pango layout up;
+        # the box's layout is left with the attributes the library's set-up and release leave on it.
+        matrix, calls, after, after_text, _ = held
+        textbox.pango_layout.__dict__.update(after)
+        textbox.pango_layout.text = after_text
+        stream.begin_text()
+        if matrix:
+            stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)
+        for name, *args in calls:
+            getattr(stream, name)(*args)
+        stream.end_text()
+        draw_emojis(stream, textbox.style, x, y, [])
+        if 'line-through' in text_decoration_values:  # the box's layout's metrics, as set up at layout
+            thickness = textbox.pango_layout.strikethrough_thickness
+            offset_y = textbox.baseline - textbox.pango_layout.strikethrough_position
+            draw_text_decoration(
+                stream, textbox, offset_x, offset_y, thickness, text_decoration_color)
+        return
+    textbox.pango_layout.reactivate(textbox.style)
+    stream.begin_text()
+    recorder = _Recorder(stream, textbox.style.font_config.__dict__.get("_lines_drawn_again")) if found else stream
+    emojis = _draw_text_module.draw_first_line(
+        recorder, textbox, text_overflow, block_ellipsis, Matrix(d=-1, e=x, f=y))
+    stream.end_text()
+
+    # Draw emojis.
+    draw_emojis(stream, textbox.style, x, y, emojis)
+
+    # Draw line through.
+    if 'line-through' in text_decoration_values:
+        thickness = textbox.pango_layout.strikethrough_thickness
+        offset_y = textbox.baseline - textbox.pango_layout.strikethrough_position
+        draw_text_decoration(
+            stream, textbox, offset_x, offset_y, thickness, text_decoration_color)
+    textbox.pango_layout.deactivate()
+    if found and not emojis and (recorder.fast or not (recorder.matrix or recorder.calls)) and not (
+            recorder.notdef or recorder.other):
+        # What reactivate, get_first_line and deactivate left on the layout (its text, first line's direction,
+        # metrics): made from the key's values, as the calls are. Its width is the box's own.
+        # Kept once for all the lines that leave the same (most lines of a style), their text apart.
+        after = tuple((name, value) for name, value in vars(textbox.pango_layout).items()
+                      if name not in ("max_width", "text"))
+        shared = textbox.style.font_config.__dict__["_line_shared"]
+        effects = tuple(recorder.effects) if textbox.style.font_config.__dict__.get("_lines_drawn_again") else None
+        try:
+            after = shared.setdefault(after, after)
+        except TypeError:  # a value that cannot be a key: kept for this line alone
+            pass
+        found[0][found[2]] = (recorder.matrix, tuple(recorder.calls), after, textbox.pango_layout.text, effects)
+        found[1].add(found[2])
+
+
+draw_text.library = LIBRARY_DRAW_TEXT
+
+
+def install_drawn_lines() -> bool:
+    """Put `draw_text` in the library's place (idempotent) when the library is the one it was written for."""
+    if _library_text.draw_text is draw_text:
+        return True
+    if hashlib.sha256(inspect.getsource(LIBRARY_DRAW_TEXT).encode()).hexdigest()[:16] != LIBRARY_DRAW_TEXT_SHA:
+        return False
+    if _library_text.draw_first_line is not draw_first_line:  # the notes are of what this module's function calls
+        return False
+    import weasyprint.draw as _draw
+
+    _library_text.draw_text = _draw.draw_text = draw_text
+    return True
+
+
+def uninstall_drawn_lines() -> None:
+    import weasyprint.draw as _draw
+
+    if _library_text.draw_text is draw_text:
+        _library_text.draw_text = _draw.draw_text = LIBRARY_DRAW_TEXT
+
+
+def forget_lines(font_config) -> None:
+    """Drop the document's notes of drawn lines (when no page of it will be drawn again): their memory back."""
+    for name in ("_line_notes", "_drawn_lines", "_line_shared"):
+        font_config.__dict__.pop(name, None)
+
+
+def lines_drawn_again(font_config) -> None:
+    """Pages of this document will be written again into files of their own (`Document.copy`): its lines' notes
+    also keep what their glyphs give the fonts, so those files draw them from the notes too."""
+    font_config.__dict__["_lines_drawn_again"] = True

@@ -374,3 +374,87 @@ def install_floats() -> bool:
 
 def uninstall_floats() -> None:
     _swap(avoid_collisions, LIBRARY_AVOID_COLLISIONS)
+
+
+# --- first lines ----------------------------------------------------------------------------------------------------
+# Every piece of text is fitted to its line by `split_first_line` (Pango lays the text out, then the library tries
+# the next word, hyphenation and word breaks): about 15% of a report's CPU. A table's cells are measured for their
+# min- and max-content widths and laid out again at their width, a page's content is laid out again when the page
+# is remade, and the reports repeat the same words in the same styles ("Low", "Yes", headings, column labels): 78%
+# of the calls of a 250-school report ask what an earlier call of the same document asked. The answer is made only
+# from the arguments: the text, the widths and flags, the style's values listed in _FIRST_LINE_KEYS (everything the
+# function, the Pango layout it sets up and the helpers it calls read from the style; a test records the reads) and
+# the document's fonts (`style.font_config`, one per document, as is the layout context that holds the answers
+# here). So an earlier answer is given again, its layout a new object with the same attributes (each text box
+# draws, and so changes, its own), and a first question asks the library.
+from weasyprint.layout import inline as _inline  # noqa: E402
+from weasyprint.text import fonts as _fonts  # noqa: E402
+
+LIBRARY_SPLIT_FIRST_LINE = getattr(_line_break.split_first_line, "library", _line_break.split_first_line)
+# WeasyPrint 70.0's split_first_line and what it calls that reads the style or makes the layout it returns.
+_FIRST_LINE_SHAS = (
+    (LIBRARY_SPLIT_FIRST_LINE, "39ad1016863ca34d"), (_line_break.create_layout, "6587192cc0ab3ffa"),
+    (_line_break.first_line_metrics, "55ec5d0b58b29a8b"), (_line_break.line_size, "03fa04fd51fc69aa"),
+    (_line_break.Layout.set_text, "fe23ca9937dbf520"), (_line_break.Layout.set_tabs, "2ee73daabd64e1aa"),
+    (_line_break.Layout.get_first_line, "bb65cbda0e27f135"), (_line_break.Layout.deactivate, "bfec3ec8406e1c82"),
+    (_line_break.Layout.__init__, "c17d3975d808536e"), (_fonts.get_font_description, "85734b8947b9bf64"),
+    (_fonts.font_features, "e35741064c068852"))
+LIBRARY_LAYOUT_SETUP_SHA = "fb227a55094f41d4"  # Layout.setup (text_layout.setup, when installed, reads the same)
+_FIRST_LINE_KEYS = (
+    "white_space", "font_size", "hyphens", "lang", "hyphenate_limit_chars", "hyphenate_limit_zone",
+    "hyphenate_character", "overflow_wrap", "word_break", "word_spacing", "letter_spacing", "tab_size", "direction",
+    "font_language_override", "font_family", "font_style", "font_stretch", "font_weight", "font_variant_caps",
+    "font_variation_settings", "text_decoration_line", "font_kerning", "font_variant_ligatures",
+    "font_variant_position", "font_variant_numeric", "font_variant_alternates", "font_variant_east_asian",
+    "font_feature_settings")
+
+
+def _value_key(value):
+    """A style value as a key: a set (text-decoration-line's) as a frozenset, equal as the set is."""
+    return frozenset(value) if type(value) is set else value
+
+
+def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True, minimum=False):
+    """The library's `split_first_line`, a question asked before in the same document answered as before."""
+    zone = style["hyphenate_limit_zone"]
+    if getattr(zone, "unit", None) is None or context is None:  # calc() may read any property: the library's way
+        return LIBRARY_SPLIT_FIRST_LINE(
+            text, style, context, max_width, justification_spacing, is_line_start, minimum)
+    try:
+        key = (text, max_width, justification_spacing, is_line_start, minimum, id(style.font_config),
+               *[_value_key(style[name]) for name in _FIRST_LINE_KEYS])
+        answers = context.__dict__.setdefault("_first_lines", {})
+        held = answers.get(key)
+    except TypeError:  # a value that cannot be a key
+        return LIBRARY_SPLIT_FIRST_LINE(
+            text, style, context, max_width, justification_spacing, is_line_start, minimum)
+    if held is None:
+        answer = LIBRARY_SPLIT_FIRST_LINE(
+            text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        layout = answer[0]
+        # The font configuration is held with the answer, so its id stays its own while the answer is kept.
+        answers[key] = (type(layout), dict(vars(layout)), answer[1:], style.font_config)
+        return answer
+    layout_type, attributes, rest, _ = held
+    layout = layout_type.__new__(layout_type)
+    layout.__dict__.update(attributes)
+    return (layout, *rest)
+
+
+split_first_line.library = LIBRARY_SPLIT_FIRST_LINE
+
+
+def install_first_lines() -> bool:
+    if _inline.split_first_line is split_first_line:
+        return True
+    setup_sha = _source_sha(getattr(_line_break.Layout.setup, "library", _line_break.Layout.setup))
+    if setup_sha != LIBRARY_LAYOUT_SETUP_SHA or any(_source_sha(f) != sha for f, sha in _FIRST_LINE_SHAS):
+        return False
+    # Only where boxes are laid out and measured (inline.py, preferred.py); SVG text keeps the library's.
+    _inline.split_first_line = _preferred.split_first_line = split_first_line
+    return True
+
+
+def uninstall_first_lines() -> None:
+    if _inline.split_first_line is split_first_line:
+        _inline.split_first_line = _preferred.split_first_line = LIBRARY_SPLIT_FIRST_LINE

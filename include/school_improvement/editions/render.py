@@ -75,6 +75,9 @@ Box.is_in_normal_flow = _is_in_normal_flow
 # Every line of text is written into the PDF by `draw_first_line`, whose loop over the glyphs reads them through cffi
 # one attribute at a time: the same loop reading a run's glyphs at once, byte-identical (draw_text.py).
 draw_text.install()
+# ... and a line drawn before in the same document (the same text and style values) is written again from its notes,
+# without a Pango layout shaped again for it (draw_text.py).
+draw_text.install_drawn_lines()
 # Every box's margins, paddings, widths and heights are resolved each time it is laid out: the library's function
 # in one function, the same used values (percentages.py).
 percentages.install()
@@ -94,6 +97,9 @@ layout_patches.install_markers()
 # less work (layout_patches.py).
 layout_patches.install_radii()
 layout_patches.install_floats()
+# Every piece of text fitted to its line asked Pango again, though most ask what an earlier one asked: the earlier
+# answer, for the same text, widths and style values (layout_patches.py).
+layout_patches.install_first_lines()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default
@@ -195,6 +201,7 @@ def _write(doc, path: Path, identifier: bytes, run_date, release_layout: bool = 
         pdf = generate_pdf(doc, path, 1, **options)
         if release_layout:
             doc.pages.clear()
+            draw_text.forget_lines(doc.font_config)  # no page is drawn again
             for obj in pdf.objects:  # each page's content stream maps its tagged boxes to marked content
                 if isinstance(obj, Stream):
                     obj._tags = None
