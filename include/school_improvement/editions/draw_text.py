@@ -69,16 +69,9 @@ def _glyphs(stream, textbox, glyph_item, num_glyphs, font, font_size, pango_font
                 font_widths[0] = font_widths[glyph_id]
 
         if glyph_id not in to_unicode:
-            item = glyph_item.item
-            clusters = glyph_item.glyphs.log_clusters
-            offset = item.offset
-            t1 = clusters[i]
-            if item.analysis.level % 2:  # rtl
-                t2 = item.length if i == 0 else clusters[i-1]
-            else:
-                t2 = item.length if i == num_glyphs-1 else clusters[i+1]
+            start, end = _cluster_span(glyph_item, num_glyphs, i)
             utf8_text = utf8_text or textbox.pango_layout.text.encode()
-            to_unicode[glyph_id] = utf8_text[offset+t1:offset+t2].decode()
+            to_unicode[glyph_id] = utf8_text[start:end].decode()
 
         offset = x_offsets[i] / font_size
         rise = y_offsets[i] / 1000
@@ -127,8 +120,8 @@ def _glyphs(stream, textbox, glyph_item, num_glyphs, font, font_size, pango_font
     return string, x_advance
 
 
-def _glyph_text(glyph_item, num_glyphs, i, utf8_text, recorder):
-    """The text the library maps glyph `i` to when it is new to its font (its cluster's bytes)."""
+def _cluster_span(glyph_item, num_glyphs, i):
+    """The byte span of the layout's text that glyph `i` stands for (its cluster), as the library's loop finds it."""
     item = glyph_item.item
     clusters = glyph_item.glyphs.log_clusters
     offset = item.offset
@@ -137,8 +130,14 @@ def _glyph_text(glyph_item, num_glyphs, i, utf8_text, recorder):
         t2 = item.length if i == 0 else clusters[i-1]
     else:
         t2 = item.length if i == num_glyphs-1 else clusters[i+1]
+    return offset + t1, offset + t2
+
+
+def _glyph_text(glyph_item, num_glyphs, i, utf8_text, recorder):
+    """The text the library maps glyph `i` to when it is new to its font (its cluster's bytes)."""
+    start, end = _cluster_span(glyph_item, num_glyphs, i)
     try:
-        return utf8_text[offset+t1:offset+t2].decode()
+        return utf8_text[start:end].decode()
     except UnicodeDecodeError:  # the library would fail drawing this line into a font new to the glyph: not noted
         recorder.other = True
 
