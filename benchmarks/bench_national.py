@@ -64,6 +64,10 @@ GIB = 1024
 GOAL_TASK_MIB = 1.5 * GIB
 GOAL_WALL_S = 30 * 60
 GOAL_WALL_RATIO = 1.2
+# The services' CPU per second while a regional run's chains all wait (no task running), by task instances in the run:
+# benchmarks/bench_scheduler.py (`make bench-scheduler`), the regional DAG as one task group per LA. Replace with a
+# fresh measurement through --pending-cost.
+PENDING_COST = ((31, 0.11), (1531, 0.44))
 
 
 def england(metadata: Path = SHARED) -> list[dict]:
@@ -149,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--file-order", action="store_true",
                     help="leave the LAs' school counts out of las.yaml: the regional DAG runs them in the order chosen "
                          "(smallest first for --las N), not largest first (the 'before' of that ordering)")
+    ap.add_argument("--pending-cost", nargs=2, action="append", type=float, metavar=("TASK_INSTANCES", "CPU_S_PER_S"),
+                    help="twice: the services' CPU per second with that many task instances waiting, as "
+                         "benchmarks/bench_scheduler.py prints it (default: PENDING_COST, its last figures)")
     ap.add_argument("--keep", action="store_true", help="keep the run's folder (logs, feeds, editions)")
     args = ap.parse_args(argv)
 
@@ -169,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
           f"; workers' min_heartbeat_interval {s['AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL']} s, task exit watch "
           f"{s['SI_TASK_EXIT_WATCH']}, warm-up {s['SI_WORKER_WARM']}; dag-processor's min_file_process_interval "
           f"{s['AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL']} s")
-    report(res, ran, everyone)
+    if args.pending_cost and len(args.pending_cost) != 2:
+        raise SystemExit("--pending-cost: give it twice (a small run's figure and England's)")
+    report(res, ran, everyone, tuple((int(n), s) for n, s in args.pending_cost) if args.pending_cost else None)
     if not args.keep:
         import shutil
 
@@ -223,7 +232,62 @@ def occupancy(res: dict) -> dict:
     return {"busy": busy, "idle": idle, "head": head, "middle": middle, "tail": tail, "idle_queued": idle_queued}
 
 
-def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
+def task_cpu(t: dict) -> float:
+    """A task's CPU: exact where its worker logged it (plugins/task_cpu.py), else the sampler's last reading."""
+    return t["cpu_exact"] if t.get("cpu_exact") is not None else (t.get("cpu") or 0.0)
+
+
+def overhead_split(res: dict) -> dict:
+    """Per task instance, the run's CPU that is not a task's own work, by where it is spent; {} without the exact
+    figures (every task's own CPU as its worker logged it)."""
+    tasks = res["tasks"]
+    exact = [t for t in tasks if t.get("cpu_exact") is not None]
+    if not tasks or len(exact) < len(tasks):
+        return {}
+    n = len(tasks)
+    own, sup = sum(t["cpu_exact"] for t in exact), sum(t["supervisor_s"] or 0 for t in exact)
+    run = {k: v["run_cpu"] for k, v in res["processes"].items()}
+    out = {"exact": len(exact), "task_cpu": own, "supervisor": sup / n,
+           "workers_rest": (res["worker_run_cpu"] - own - sup) / n,
+           **{k: run.get(k, 0.0) / n for k in ("api-server", "scheduler", "dag-processor")},
+           "tasks_per_la": len([t for t in tasks if t["la_code"]]) / max(1, len({t["la_code"] for t in tasks
+                                                                                   if t["la_code"]})),
+           "task_instances": n, "wall": res["wall"], "scheduler_run": run.get("scheduler", 0.0)}
+    out["per_task"] = sum(out[k] for k in ("supervisor", "workers_rest", "api-server", "scheduler", "dag-processor"))
+    return out
+
+
+def england_by_parts(split: dict, proj_tasks: float, task_instances: float, start_cpu: float, slots: int,
+                     steady: float, pending: tuple[tuple[int, float], tuple[int, float]]) -> dict:
+    """England's CPU and wall built from its parts rather than one ratio: the tasks' own CPU (fitted), the CPU
+    around each task instance as measured here (supervisor, Celery, api-server, the scheduler's handling of it)
+    times England's task instances, and the scheduler's re-examination of the task instances still waiting, which
+    grows with the run's size and is paid per second of wall: bench_scheduler.py measured the services' CPU per
+    second with every chain pending, at a small and at England's size (`pending`). Over the run the waiting task
+    instances fall from all of them to none, so on average the extra is half the difference of the two figures,
+    per second of wall. The wall is solved with that: wall = (CPU at every slot busy) x steady, where the CPU
+    itself grows with the wall."""
+    (small_n, small_s), (big_n, big_s) = pending
+    scale = (task_instances - small_n) / (big_n - small_n) if big_n != small_n else 1.0
+    extra_per_s = max(0.0, (big_s - small_s) * scale / 2)
+    around = split["per_task"] * task_instances
+    fixed = proj_tasks + around
+    if slots - extra_per_s * steady <= 0:
+        print("  by parts: the scheduler's cost per second of wall exceeds the slots; no projection")
+        return {}
+    wall = fixed * steady / (slots - extra_per_s * steady)
+    cpu = fixed + extra_per_s * wall + start_cpu
+    print(f"  by parts: tasks {proj_tasks:6.0f} s + {task_instances:.0f} task instances x {split['per_task']:.2f} s "
+          f"around each = {around:.0f} s + the scheduler over the waiting task instances {extra_per_s:.2f} s per "
+          f"second of wall x {wall:.0f} s = {extra_per_s * wall:.0f} s (bench_scheduler.py: {small_s:.2f} s/s at "
+          f"{small_n} task instances, {big_s:.2f} at {big_n}) + {start_cpu:.0f} s starting = {cpu:8.0f} s CPU")
+    print(f"  by parts, wall on {slots} slot(s) (x {steady:.2f} idle between tasks, no tail): {wall:8.0f} s "
+          f"({wall / 60:.1f} min)   goal < {GOAL_WALL_S / 60:.0f} min; the CPU outside the tasks' own: "
+          f"{(cpu - proj_tasks) / cpu:.0%}")
+    return {"cpu": cpu, "wall": wall, "extra_per_s": extra_per_s}
+
+
+def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) -> None:
     tasks = res["tasks"]
     failed = [t for t in tasks if t["state"] != "success"]
     total_cpu = res["worker_cpu"] + res["services_cpu"]
@@ -254,11 +318,23 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
         big = max(sampled, key=lambda t: t["peak_mib"])
         print(f"  largest task, peak RSS:     {big['peak_mib']:8.0f} MiB ({big['task_id']}, LA {big['la_code'] or '-'})"
               f"   goal <= {GOAL_TASK_MIB:.0f} MiB")
-    print(f"  task CPU sampled:           {sum(t['cpu'] or 0 for t in tasks):8.1f} s over {len(sampled)} task "
-          f"processes (every {0.5} s; the rest of the workers' CPU is the supervisors and Celery)")
+    split = overhead_split(res)
+    if split:
+        print(f"  task CPU, exact:            {split['task_cpu']:8.1f} s over {split['exact']} of {len(tasks)} tasks "
+              f"(each task process's own, logged by its worker: plugins/task_cpu.py; sampled every 0.5 s: "
+              f"{sum(t['cpu'] or 0 for t in tasks):.1f} s over {len(sampled)})")
+        print(f"  per task instance, the run's CPU beside the task's own: its supervisor and Celery around it "
+              f"{split['supervisor']:.2f} s, the rest of the workers (Celery's main process, idle pools) "
+              f"{split['workers_rest']:.2f} s, the api-server {split['api-server']:.2f} s, the scheduler "
+              f"{split['scheduler']:.2f} s, the dag-processor {split['dag-processor']:.2f} s: "
+              f"{split['per_task']:.2f} s in all")
+    else:
+        print(f"  task CPU sampled:           {sum(t['cpu'] or 0 for t in tasks):8.1f} s over {len(sampled)} task "
+              f"processes (every {0.5} s; the rest of the workers' CPU is the supervisors and Celery)")
 
     print()
-    print("Per LA: task CPU seconds by task (sampled; general, restricted, drafts: the report parts), peak RSS")
+    print(f"Per LA: task CPU seconds by task ({'exact' if split else 'sampled'}; general, restricted, drafts: the "
+          "report parts), peak RSS")
     stages = sorted({t["task_id"].split(".", 1)[-1] for t in tasks if t["la_code"]})
     short = {s: s.removeprefix("build_reports_").removesuffix("_reports") for s in stages}
     print(f"{'LA':<5}{'name':<24}{'schools':>8}{'ran':>6}" + "".join(f"{short[s][:11]:>12}" for s in stages)
@@ -266,7 +342,7 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
     per_la = []
     for la in ran:
         mine = [t for t in tasks if t["la_code"] == la["la_code"]]
-        cpu = {s: sum(t["cpu"] or 0 for t in mine if t["task_id"].endswith("." + s)) for s in stages}
+        cpu = {s: sum(task_cpu(t) for t in mine if t["task_id"].endswith("." + s)) for s in stages}
         peak = max((t["peak_mib"] or 0 for t in mine), default=0)
         total = sum(cpu.values())
         per_la.append((la["ran_schools"], total))
@@ -289,6 +365,7 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
     print(f"  wall on {slots} slot(s): {best:8.0f} s ({best / 60:.0f} min) with every slot busy throughout, "
           f"{proj_wall:8.0f} s ({proj_wall / 60:.0f} min) at the wall / (CPU / slots) ratio measured here "
           f"({ratio:.2f}: this run's critical path and the machine's other load)   goal < {GOAL_WALL_S / 60:.0f} min")
+    steady = 1.0
     if occ:
         # Over 153 LAs the tail (the last chain running alone) is paid once, not once per few LAs; the idle between
         # tasks is paid per task. So the wall ratio without the tail is what a long run tends to.
@@ -296,6 +373,9 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
         print(f"  wall on {slots} slot(s) with the idle between tasks measured here but no tail "
               f"(x {steady:.2f}, what 153 LAs tend to): {best * steady:8.0f} s ({best * steady / 60:.0f} min)")
     print(f"  cores needed for 30 minutes at this cost: {proj_cpu / GOAL_WALL_S:.1f}")
+    if split:
+        england_by_parts(split, proj_tasks, len(everyone) * split["tasks_per_la"], total_cpu - run_cpu, slots,
+                         steady, pending_cost or PENDING_COST)
 
 
 if __name__ == "__main__":
