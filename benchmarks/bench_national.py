@@ -35,6 +35,13 @@ The goals:
 - no task above 1.5 GiB;
 - all of England under 30 minutes of wall time on this machine.
 
+Each task's CPU is exact where its worker logged it (plugins/task_cpu.py: the task process's own, reaped by its
+supervisor, and the pool process's around it), else the sampler's last reading. With every task's exact figure the
+run's CPU outside the tasks is split per task instance by process, and England is projected a second way, by parts:
+the tasks' fitted CPU, plus England's task instances times the CPU measured around each, plus the scheduler's
+re-examination of the task instances still waiting, which grows with the run's size and is paid per second of
+wall (PENDING_COST, from benchmarks/bench_scheduler.py at 3 and 153 LAs; `--pending-cost` for fresh figures).
+
 Figures from a shared machine drift (the load average is printed): compare ratios, not absolute seconds.
 """
 
