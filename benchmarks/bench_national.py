@@ -262,6 +262,11 @@ def overhead_split(res: dict) -> dict:
                                                                                    if t["la_code"]})),
            "task_instances": n, "wall": res["wall"], "scheduler_run": run.get("scheduler", 0.0)}
     out["per_task"] = sum(out[k] for k in ("supervisor", "workers_rest", "api-server", "scheduler", "dag-processor"))
+    # The workers' rest, where the pool processes logged their own totals: their CPU between tasks, and what is left
+    # (Celery's main process, and every process's exit when the workers stop)
+    pools = res.get("pool_cpu") or 0.0
+    out["pools_between"] = (pools - sup) / n if pools else None
+    out["workers_main"] = (res["worker_run_cpu"] - own - pools) / n if pools else None
     return out
 
 
@@ -336,6 +341,9 @@ def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) 
               f"{split['workers_rest']:.2f} s, the api-server {split['api-server']:.2f} s, the scheduler "
               f"{split['scheduler']:.2f} s, the dag-processor {split['dag-processor']:.2f} s: "
               f"{split['per_task']:.2f} s in all")
+        if split.get("workers_main") is not None:
+            print(f"  the workers' rest per task instance: the pool processes between tasks {split['pools_between']:.2f} s, "
+                  f"Celery's main process and the processes' exits at the workers' stop {split['workers_main']:.2f} s")
     else:
         print(f"  task CPU sampled:           {sum(t['cpu'] or 0 for t in tasks):8.1f} s over {len(sampled)} task "
               f"processes (every {0.5} s; the rest of the workers' CPU is the supervisors and Celery)")

@@ -292,7 +292,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
             "run_end": _parse(run["end_date"]), "slots": slots, "workers": workers, "concurrency": concurrency,
             "preload": preload, "fresh_stack": fresh_stack, "settings": {k: env[k] for k in (
                 *COMPOSE_SETTINGS, "SI_WORKER_WARM", "SI_TASK_EXIT_WATCH")}, "processes": measured, "tasks": tasks, "root": str(root),
-            "exit_holds": exit_holds(root),
+            "exit_holds": exit_holds(root), "pool_cpu": pool_cpu(exact),
             "worker_cpu": sum(v["cpu"] for k, v in measured.items() if k.startswith("worker_")),
             "services_cpu": sum(v["cpu"] for k, v in measured.items() if not k.startswith("worker_")),
             "worker_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if k.startswith("worker_")),
@@ -312,6 +312,15 @@ def task_cpu_by_ti(root: Path) -> dict[str, dict]:
             if (got := parse(line)) and got["ti_id"]:
                 out[got["ti_id"]] = got
     return out
+
+
+def pool_cpu(exact: dict[str, dict]) -> float:
+    """The pool processes' own CPU (supervisors, Celery's handling, and between tasks), each to its last task's end."""
+    last: dict[int, float] = {}
+    for got in exact.values():
+        if "pool_pid" in got:
+            last[got["pool_pid"]] = max(last.get(got["pool_pid"], 0.0), got["pool_s"])
+    return sum(last.values())
 
 
 def exit_holds(root: Path) -> list[float]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import resource
 
 log = logging.getLogger(__name__)
@@ -49,19 +50,26 @@ def _after(task_id=None, args=None, **_kwargs) -> None:
     started = _started.pop(task_id, None)
     if started is None:
         return
-    own, children = _cpu(resource.RUSAGE_SELF) - started[0], _cpu(resource.RUSAGE_CHILDREN) - started[1]
-    log.info("%s ti_id=%s task_s=%.3f supervisor_s=%.3f", MARK, ti_id_of(args), children, own)
+    now = _cpu(resource.RUSAGE_SELF)
+    own, children = now - started[0], _cpu(resource.RUSAGE_CHILDREN) - started[1]
+    # pool_s: this pool process's own CPU since it was forked, so far (between tasks too), per pool process (pid)
+    log.info("%s ti_id=%s task_s=%.3f supervisor_s=%.3f pool_pid=%d pool_s=%.3f", MARK, ti_id_of(args), children,
+             own, os.getpid(), now)
 
 
 def parse(line: str) -> dict | None:
-    """A worker log line's figures: {"ti_id", "task_s", "supervisor_s"}, or None if the line is not one of ours."""
+    """A worker log line's figures: {"ti_id", "task_s", "supervisor_s"} (and "pool_pid", "pool_s"), or None if the
+    line is not one of ours."""
     at = line.find(MARK)
     if at < 0:
         return None
     fields = dict(f.split("=", 1) for f in line[at + len(MARK):].split() if "=" in f)
     try:
-        return {"ti_id": fields["ti_id"], "task_s": float(fields["task_s"]),
-                "supervisor_s": float(fields["supervisor_s"])}
+        got = {"ti_id": fields["ti_id"], "task_s": float(fields["task_s"]),
+               "supervisor_s": float(fields["supervisor_s"])}
+        if "pool_pid" in fields:
+            got.update(pool_pid=int(fields["pool_pid"]), pool_s=float(fields["pool_s"]))
+        return got
     except (KeyError, ValueError):
         return None
 

@@ -40,6 +40,10 @@ def test_the_split_around_each_task_is_what_the_exact_task_cpu_leaves_per_task_i
     assert split["api-server"] == pytest.approx(0.5) and split["scheduler"] == pytest.approx(1.0)
     assert split["per_task"] == pytest.approx(0.5 + 0.5 + 0.5 + 1.0 + 0.1)
     assert split["tasks_per_la"] == 2
+    assert split["workers_main"] is None  # the pool processes' totals were not logged
+    split = bench_national.overhead_split({**_res(tasks), "pool_cpu": 3.0})
+    assert split["pools_between"] == pytest.approx((3.0 - 2.0) / 4)
+    assert split["workers_main"] == pytest.approx((30.0 - 26.0 - 3.0) / 4)
 
 
 def test_without_every_tasks_exact_figure_there_is_no_split_and_the_sampled_figure_stands_in():
@@ -68,7 +72,11 @@ def test_each_tasks_exact_cpu_is_read_from_the_workers_logs(tmp_path):
         "2026-11-26T19:53:10.1Z [info     ] Workload finished              [supervisor] duration=1.9\n"
         "2026-11-26T19:53:10.2Z [info     ] task CPU: ti_id=01a2-aa task_s=1.234 supervisor_s=0.120 [task_cpu]\n")
     (tmp_path / "worker_1.log").write_text(
-        "2026-11-26T19:53:11.2Z [info     ] task CPU: ti_id=01a2-bb task_s=0.050 supervisor_s=0.090 [task_cpu]\n")
+        "2026-11-26T19:53:11.2Z [info     ] task CPU: ti_id=01a2-bb task_s=0.050 supervisor_s=0.090 pool_pid=71 "
+        "pool_s=0.500 [task_cpu]\n"
+        "2026-11-26T19:53:12.2Z [info     ] task CPU: ti_id=01a2-cc task_s=0.020 supervisor_s=0.030 pool_pid=71 "
+        "pool_s=0.700 [task_cpu]\n")
     got = celery_region.task_cpu_by_ti(tmp_path)
-    assert got == {"01a2-aa": {"ti_id": "01a2-aa", "task_s": 1.234, "supervisor_s": 0.12},
-                   "01a2-bb": {"ti_id": "01a2-bb", "task_s": 0.05, "supervisor_s": 0.09}}
+    assert got["01a2-aa"] == {"ti_id": "01a2-aa", "task_s": 1.234, "supervisor_s": 0.12}
+    assert got["01a2-bb"] == {"ti_id": "01a2-bb", "task_s": 0.05, "supervisor_s": 0.09, "pool_pid": 71, "pool_s": 0.5}
+    assert celery_region.pool_cpu(got) == pytest.approx(0.7)  # the pool process's total at its last task
