@@ -254,9 +254,12 @@ def overhead_split(res: dict) -> dict:
         return {}
     n = len(tasks)
     own, sup = sum(t["cpu_exact"] for t in exact), sum(t["supervisor_s"] or 0 for t in exact)
-    run = {k: v["run_cpu"] for k, v in res["processes"].items()}
+    # each process's CPU from the trigger to the run's end (its stop, paid once per deployment, is left out)
+    run = {k: v["run_cpu"] - v.get("stop_cpu", 0.0) for k, v in res["processes"].items()}
+    workers = sum(v for k, v in run.items() if k.startswith("worker_"))
     out = {"exact": len(exact), "task_cpu": own, "supervisor": sup / n,
-           "workers_rest": (res["worker_run_cpu"] - own - sup) / n,
+           "workers_rest": (workers - own - sup) / n,
+           "stop": sum(v.get("stop_cpu", 0.0) for v in res["processes"].values()),
            **{k: run.get(k, 0.0) / n for k in ("api-server", "scheduler", "dag-processor")},
            "tasks_per_la": len([t for t in tasks if t["la_code"]]) / max(1, len({t["la_code"] for t in tasks
                                                                                    if t["la_code"]})),
@@ -266,7 +269,7 @@ def overhead_split(res: dict) -> dict:
     # (Celery's main process, and every process's exit when the workers stop)
     pools = res.get("pool_cpu") or 0.0
     out["pools_between"] = (pools - sup) / n if pools else None
-    out["workers_main"] = (res["worker_run_cpu"] - own - pools) / n if pools else None
+    out["workers_main"] = (workers - own - pools) / n if pools else None
     return out
 
 
@@ -293,7 +296,7 @@ def england_by_parts(split: dict, proj_tasks: float, task_instances: float, star
     print(f"  by parts: tasks {proj_tasks:6.0f} s + {task_instances:.0f} task instances x {split['per_task']:.2f} s "
           f"around each = {around:.0f} s + the scheduler over the waiting task instances {extra_per_s:.2f} s per "
           f"second of wall x {wall:.0f} s = {extra_per_s * wall:.0f} s (bench_scheduler.py: {small_s:.2f} s/s at "
-          f"{small_n} task instances, {big_s:.2f} at {big_n}) + {start_cpu:.0f} s starting = {cpu:8.0f} s CPU")
+          f"{small_n} task instances, {big_s:.2f} at {big_n}) + {start_cpu:.0f} s starting and stopping = {cpu:8.0f} s CPU")
     print(f"  by parts, wall on {slots} slot(s) (x {steady:.2f} idle between tasks, no tail): {wall:8.0f} s "
           f"({wall / 60:.1f} min)   goal < {GOAL_WALL_S / 60:.0f} min; the CPU outside the tasks' own: "
           f"{(cpu - proj_tasks) / cpu:.0%}")
@@ -311,9 +314,9 @@ def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) 
           f"{sorted({(t['task_id'], t['state']) for t in failed})[:6]}); {load_average()}")
     print(f"  CPU, all processes (exact): {total_cpu:8.1f} s, of which {total_cpu - run_cpu:.1f} s starting them "
           f"(before the trigger: imports, the workers' preload, DAG parsing) and {run_cpu:.1f} s the run")
-    print(f"  {'process':<16}{'all':>8}{'start':>8}{'run':>8}")
+    print(f"  {'process':<16}{'all':>8}{'start':>8}{'run':>8}  (of which stopping it after the run)")
     for name, m in res["processes"].items():
-        print(f"  {name:<16}{m['cpu']:8.1f}{m['start_cpu']:8.1f}{m['run_cpu']:8.1f}"
+        print(f"  {name:<16}{m['cpu']:8.1f}{m['start_cpu']:8.1f}{m['run_cpu']:8.1f}  ({m.get('stop_cpu', 0.0):.1f})"
               f"{'  (killed after the grace period)' if m['killed'] else ''}")
     print(f"  wall, DAG run:              {res['wall']:8.1f} s on {slots} worker slot(s) "
           f"({res['workers']} x {res['concurrency']})")
@@ -343,7 +346,8 @@ def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) 
               f"{split['per_task']:.2f} s in all")
         if split.get("workers_main") is not None:
             print(f"  the workers' rest per task instance: the pool processes between tasks {split['pools_between']:.2f} s, "
-                  f"Celery's main process and the processes' exits at the workers' stop {split['workers_main']:.2f} s")
+                  f"Celery's main process {split['workers_main']:.2f} s; stopping every process after the run "
+                  f"{split['stop']:.1f} s (once per deployment: left out of the per-task figures)")
     else:
         print(f"  task CPU sampled:           {sum(t['cpu'] or 0 for t in tasks):8.1f} s over {len(sampled)} task "
               f"processes (every {0.5} s; the rest of the workers' CPU is the supervisors and Celery)")
@@ -390,7 +394,7 @@ def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) 
               f"(x {steady:.2f}, what 153 LAs tend to): {best * steady:8.0f} s ({best * steady / 60:.0f} min)")
     print(f"  cores needed for 30 minutes at this cost: {proj_cpu / GOAL_WALL_S:.1f}")
     if split:
-        england_by_parts(split, proj_tasks, len(everyone) * split["tasks_per_la"], total_cpu - run_cpu, slots,
+        england_by_parts(split, proj_tasks, len(everyone) * split["tasks_per_la"], total_cpu - run_cpu + split["stop"], slots,
                          steady, pending_cost or PENDING_COST)
 
 

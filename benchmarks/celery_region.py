@@ -261,6 +261,9 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
                 run = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
                 return run if run["state"] in ("success", "failed") else None
             run = until(f"run {run_id} to finish", finished, timeout, 5)
+            # What each process had used when the run ended: the rest is stopping it (a worker's pool and its
+            # preloaded heap torn down), paid once per deployment's stop, not per task.
+            at_end = {name: tree_cpu(p.pid) for name, p in procs.items()}
             sampler.stop_flag.set()
             sampler.join()
             tis = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
@@ -288,6 +291,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
     for name, m in measured.items():
         m["start_cpu"] = at_trigger.get(name, 0.0)
         m["run_cpu"] = m["cpu"] - m["start_cpu"]
+        m["stop_cpu"] = max(0.0, m["cpu"] - at_end[name]) if name in at_end else 0.0  # within run_cpu
     return {"state": run["state"], "wall": wall, "la_order": la_order, "run_start": _parse(run["start_date"]),
             "run_end": _parse(run["end_date"]), "slots": slots, "workers": workers, "concurrency": concurrency,
             "preload": preload, "fresh_stack": fresh_stack, "settings": {k: env[k] for k in (

@@ -20,7 +20,7 @@ import celery_region  # noqa: E402
 def _res(tasks: list[dict]) -> dict:
     # run CPU per process; the workers' run CPU is what the exact task CPU and the supervisors leave
     return {"tasks": tasks, "wall": 50.0, "worker_run_cpu": 30.0,
-            "processes": {"worker_0": {"run_cpu": 15.0}, "worker_1": {"run_cpu": 15.0},
+            "processes": {"worker_0": {"run_cpu": 15.5, "stop_cpu": 0.5}, "worker_1": {"run_cpu": 15.0},
                           "api-server": {"run_cpu": 2.0}, "scheduler": {"run_cpu": 4.0},
                           "dag-processor": {"run_cpu": 0.4}}}
 
@@ -40,6 +40,7 @@ def test_the_split_around_each_task_is_what_the_exact_task_cpu_leaves_per_task_i
     assert split["api-server"] == pytest.approx(0.5) and split["scheduler"] == pytest.approx(1.0)
     assert split["per_task"] == pytest.approx(0.5 + 0.5 + 0.5 + 1.0 + 0.1)
     assert split["tasks_per_la"] == 2
+    assert split["stop"] == pytest.approx(0.5)  # worker_0's stop: once per deployment, not per task
     assert split["workers_main"] is None  # the pool processes' totals were not logged
     split = bench_national.overhead_split({**_res(tasks), "pool_cpu": 3.0})
     assert split["pools_between"] == pytest.approx((3.0 - 2.0) / 4)
