@@ -38,9 +38,10 @@ The goals:
 Each task's CPU is exact where its worker logged it (plugins/task_cpu.py: the task process's own, reaped by its
 supervisor, and the pool process's around it), else the sampler's last reading. With every task's exact figure the
 run's CPU outside the tasks is split per task instance by process, and England is projected a second way, by parts:
-the tasks' fitted CPU, plus England's task instances times the CPU measured around each, plus the scheduler's
-re-examination of the task instances still waiting, which grows with the run's size and is paid per second of
-wall (PENDING_COST, from benchmarks/bench_scheduler.py at 3 and 153 LAs; `--pending-cost` for fresh figures).
+the tasks' fitted CPU, plus England's task instances times the CPU measured around each (the workers', and what
+each adds to the services), plus the services' cost per second of wall, which grows with the task instances still
+waiting (PENDING_COST, from benchmarks/bench_scheduler.py at 3 and 153 LAs; `--pending-cost` for fresh figures).
+Each process's CPU in stopping it after the run is measured and counted once, as starting is.
 
 Figures from a shared machine drift (the load average is printed): compare ratios, not absolute seconds.
 """
@@ -275,32 +276,40 @@ def overhead_split(res: dict) -> dict:
 
 def england_by_parts(split: dict, proj_tasks: float, task_instances: float, start_cpu: float, slots: int,
                      steady: float, pending: tuple[tuple[int, float], tuple[int, float]]) -> dict:
-    """England's CPU and wall built from its parts rather than one ratio: the tasks' own CPU (fitted), the CPU
-    around each task instance as measured here (supervisor, Celery, api-server, the scheduler's handling of it)
-    times England's task instances, and the scheduler's re-examination of the task instances still waiting, which
-    grows with the run's size and is paid per second of wall: bench_scheduler.py measured the services' CPU per
-    second with every chain pending, at a small and at England's size (`pending`). Over the run the waiting task
-    instances fall from all of them to none, so on average the extra is half the difference of the two figures,
-    per second of wall. The wall is solved with that: wall = (CPU at every slot busy) x steady, where the CPU
-    itself grows with the wall."""
+    """England's CPU and wall built from its parts rather than one ratio.
+
+    - the tasks' own CPU (fitted);
+    - the workers' CPU around each task instance as measured here (supervisor, Celery), times England's;
+    - the services (scheduler, api-server, dag-processor): bench_scheduler.py measured their CPU per second with
+      every chain pending (`pending`: at a small size and at England's), which they pay per second of wall whatever
+      runs: this run's services less that small figure per second of its wall is what each task instance adds
+      (queueing it, its requests), times England's task instances; and per second of England's wall, the small
+      figure plus the re-examination of the task instances still waiting, which falls over the run from all of them
+      to none: on average half the difference of the two figures.
+
+    The wall is solved with that: wall = (CPU at every slot busy) x steady, where the CPU itself grows with the wall."""
     (small_n, small_s), (big_n, big_s) = pending
     scale = (task_instances - small_n) / (big_n - small_n) if big_n != small_n else 1.0
-    extra_per_s = max(0.0, (big_s - small_s) * scale / 2)
-    around = split["per_task"] * task_instances
+    per_s = small_s + max(0.0, (big_s - small_s) * scale / 2)
+    services = split["api-server"] + split["scheduler"] + split["dag-processor"]  # per task instance, here
+    services_per_task = max(0.0, services - small_s * split["wall"] / split["task_instances"])
+    workers_per_task = split["supervisor"] + split["workers_rest"]
+    around = (workers_per_task + services_per_task) * task_instances
     fixed = proj_tasks + around
-    if slots - extra_per_s * steady <= 0:
-        print("  by parts: the scheduler's cost per second of wall exceeds the slots; no projection")
+    if slots - per_s * steady <= 0:
+        print("  by parts: the services' cost per second of wall exceeds the slots; no projection")
         return {}
-    wall = fixed * steady / (slots - extra_per_s * steady)
-    cpu = fixed + extra_per_s * wall + start_cpu
-    print(f"  by parts: tasks {proj_tasks:6.0f} s + {task_instances:.0f} task instances x {split['per_task']:.2f} s "
-          f"around each = {around:.0f} s + the scheduler over the waiting task instances {extra_per_s:.2f} s per "
-          f"second of wall x {wall:.0f} s = {extra_per_s * wall:.0f} s (bench_scheduler.py: {small_s:.2f} s/s at "
-          f"{small_n} task instances, {big_s:.2f} at {big_n}) + {start_cpu:.0f} s starting and stopping = {cpu:8.0f} s CPU")
+    wall = fixed * steady / (slots - per_s * steady)
+    cpu = fixed + per_s * wall + start_cpu
+    print(f"  by parts: tasks {proj_tasks:6.0f} s + {task_instances:.0f} task instances x ({workers_per_task:.2f} s "
+          f"the workers + {services_per_task:.2f} s the services) around each = {around:.0f} s + the services per "
+          f"second of wall {per_s:.2f} s x {wall:.0f} s = {per_s * wall:.0f} s (bench_scheduler.py, every chain "
+          f"pending: {small_s:.2f} s/s at {small_n} task instances, {big_s:.2f} at {big_n}) + {start_cpu:.0f} s "
+          f"starting and stopping = {cpu:8.0f} s CPU")
     print(f"  by parts, wall on {slots} slot(s) (x {steady:.2f} idle between tasks, no tail): {wall:8.0f} s "
           f"({wall / 60:.1f} min)   goal < {GOAL_WALL_S / 60:.0f} min; the CPU outside the tasks' own: "
           f"{(cpu - proj_tasks) / cpu:.0%}")
-    return {"cpu": cpu, "wall": wall, "extra_per_s": extra_per_s}
+    return {"cpu": cpu, "wall": wall, "per_s": per_s, "services_per_task": services_per_task}
 
 
 def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) -> None:

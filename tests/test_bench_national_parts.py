@@ -53,19 +53,24 @@ def test_without_every_tasks_exact_figure_there_is_no_split_and_the_sampled_figu
     assert [bench_national.task_cpu(t) for t in tasks] == [5.0, 6.5]
 
 
-def test_england_by_parts_adds_the_schedulers_cost_over_the_waiting_task_instances_per_second_of_wall():
-    split = {"per_task": 0.5}
-    # at the big figure's size: half the difference of the two pending costs per second of wall
+def test_england_by_parts_adds_the_services_per_second_of_wall_over_the_waiting_task_instances():
+    # here: 20 task instances over 40 s of wall; the services 0.3 s per task instance, of which 0.1 s/s x 40 s / 20
+    # is their cost per second of wall, whatever runs
+    split = {"supervisor": 0.1, "workers_rest": 0.2, "api-server": 0.1, "scheduler": 0.15, "dag-processor": 0.05,
+             "wall": 40.0, "task_instances": 20}
     out = bench_national.england_by_parts(split, proj_tasks=3000.0, task_instances=1531, start_cpu=20.0, slots=2,
                                           steady=1.0, pending=((31, 0.1), (1531, 0.5)))
-    extra = (0.5 - 0.1) / 2
-    fixed = 3000.0 + 0.5 * 1531
-    assert out["extra_per_s"] == pytest.approx(extra)
-    assert out["wall"] == pytest.approx(fixed / (2 - extra))
-    assert out["cpu"] == pytest.approx(fixed + extra * out["wall"] + 20.0)
-    # no waiting task instances' cost: the wall is the CPU over the slots
-    flat = bench_national.england_by_parts(split, 3000.0, 1531, 20.0, 2, 1.0, ((31, 0.3), (1531, 0.3)))
-    assert flat["wall"] == pytest.approx(fixed / 2)
+    services_per_task = 0.3 - 0.1 * 40.0 / 20
+    per_s = 0.1 + (0.5 - 0.1) / 2  # at England's size: the small figure and half the difference
+    fixed = 3000.0 + (0.3 + services_per_task) * 1531
+    assert out["services_per_task"] == pytest.approx(services_per_task)
+    assert out["per_s"] == pytest.approx(per_s)
+    assert out["wall"] == pytest.approx(fixed / (2 - per_s))
+    assert out["cpu"] == pytest.approx(fixed + per_s * out["wall"] + 20.0)
+    # the services' whole cost here was their cost per second: nothing more per task instance
+    idle = bench_national.england_by_parts({**split, "scheduler": 0.05}, 3000.0, 1531, 20.0, 2, 1.0,
+                                           ((31, 0.1), (1531, 0.1)))
+    assert idle["services_per_task"] == 0.0 and idle["per_s"] == pytest.approx(0.1)
 
 
 def test_each_tasks_exact_cpu_is_read_from_the_workers_logs(tmp_path):
