@@ -316,13 +316,17 @@ def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) 
     tasks = res["tasks"]
     failed = [t for t in tasks if t["state"] != "success"]
     total_cpu = res["worker_cpu"] + res["services_cpu"]
-    run_cpu = res["worker_run_cpu"] + res["services_run_cpu"]
+    # the run: from the trigger to the run's end (stopping the processes after it is paid once, as starting them is)
+    stop = {k: v.get("stop_cpu", 0.0) for k, v in res["processes"].items()}
+    worker_run = res["worker_run_cpu"] - sum(v for k, v in stop.items() if k.startswith("worker_"))
+    run_cpu = res["worker_run_cpu"] + res["services_run_cpu"] - sum(stop.values())
     slots = res["slots"]
     print()
     print(f"Run: {res['state']}, {len(tasks)} tasks ({len(failed)} not successful: "
           f"{sorted({(t['task_id'], t['state']) for t in failed})[:6]}); {load_average()}")
-    print(f"  CPU, all processes (exact): {total_cpu:8.1f} s, of which {total_cpu - run_cpu:.1f} s starting them "
-          f"(before the trigger: imports, the workers' preload, DAG parsing) and {run_cpu:.1f} s the run")
+    print(f"  CPU, all processes (exact): {total_cpu:8.1f} s, of which {total_cpu - run_cpu - sum(stop.values()):.1f} s "
+          f"starting them (before the trigger: imports, the workers' preload, DAG parsing), {run_cpu:.1f} s the run "
+          f"and {sum(stop.values()):.1f} s stopping them after it")
     print(f"  {'process':<16}{'all':>8}{'start':>8}{'run':>8}  (of which stopping it after the run)")
     for name, m in res["processes"].items():
         print(f"  {name:<16}{m['cpu']:8.1f}{m['start_cpu']:8.1f}{m['run_cpu']:8.1f}  ({m.get('stop_cpu', 0.0):.1f})"
@@ -331,7 +335,7 @@ def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) 
           f"({res['workers']} x {res['concurrency']})")
     ratio = res["wall"] / (run_cpu / slots)
     print(f"  wall / (run CPU / slots):   {ratio:8.2f}   goal <= {GOAL_WALL_RATIO} (1.0: every slot busy for the "
-          f"whole run; against the workers' run CPU alone: {res['wall'] / (res['worker_run_cpu'] / slots):.2f})")
+          f"whole run; against the workers' run CPU alone: {res['wall'] / (worker_run / slots):.2f})")
     occ = occupancy(res)
     holds = res.get("exit_holds") or []
     if holds:
@@ -389,7 +393,8 @@ def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) 
     proj_wall = (proj_cpu - (total_cpu - run_cpu)) / slots * max(ratio, 1.0)
     print(f"All {len(everyone)} LAs ({sum(la['schools'] for la in everyone):,} schools), projected:")
     print(f"  task CPU {proj_tasks:8.0f} s x {overhead:.2f} (the run's CPU, all processes / task CPU, as measured "
-          f"here) + {total_cpu - run_cpu:.0f} s starting the services = {proj_cpu:8.0f} s CPU ({proj_cpu / 3600:.1f} h)")
+          f"here) + {total_cpu - run_cpu:.0f} s starting and stopping the services = {proj_cpu:8.0f} s CPU "
+          f"({proj_cpu / 3600:.1f} h)")
     best = (proj_cpu - (total_cpu - run_cpu)) / slots
     print(f"  wall on {slots} slot(s): {best:8.0f} s ({best / 60:.0f} min) with every slot busy throughout, "
           f"{proj_wall:8.0f} s ({proj_wall / 60:.0f} min) at the wall / (CPU / slots) ratio measured here "
@@ -403,7 +408,7 @@ def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) 
               f"(x {steady:.2f}, what 153 LAs tend to): {best * steady:8.0f} s ({best * steady / 60:.0f} min)")
     print(f"  cores needed for 30 minutes at this cost: {proj_cpu / GOAL_WALL_S:.1f}")
     if split:
-        england_by_parts(split, proj_tasks, len(everyone) * split["tasks_per_la"], total_cpu - run_cpu + split["stop"], slots,
+        england_by_parts(split, proj_tasks, len(everyone) * split["tasks_per_la"], total_cpu - run_cpu, slots,
                          steady, pending_cost or PENDING_COST)
 
 
