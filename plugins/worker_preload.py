@@ -123,8 +123,10 @@ def warm_airflow() -> list[str]:
       Airflow's mapper hook then imported all of Airflow's models (about 1.2 s of CPU once per pool process);
     - the Task SDK client's TLS context (the CA bundle read, once per pool process).
 
-    Nothing here opens a connection, a file handle that stays open, or a thread. A plugin file edited after the
-    worker started is seen after a worker restart, as with the preloaded modules (and Airflow's own plugin rules).
+    Nothing here opens a connection, a file handle that stays open, or a thread. A change: the plugin modules (the
+    DAG files' stage_runner, termly_tasks, la_config...) are then the worker's, so a plugins/ file edited after the
+    worker started is seen after a worker restart, as the preloaded domain package already was (before, each task
+    read plugins/ afresh). Deploying code restarts the workers (docker compose up -d) anyway.
     SI_WORKER_AIRFLOW_WARM=0 leaves it out (the benchmarks' "before" arm)."""
     done = []
     for name, step in (("task plugins", _warm_task_plugins), ("result backend", _warm_result_backend),
