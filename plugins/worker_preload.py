@@ -117,8 +117,9 @@ def warm_airflow() -> list[str]:
       file of plugins/ compiled from source and executed again (Airflow's plugin loader; a read-only plugins mount
       keeps no bytecode), 0.042-0.047 s of CPU in every task process (forks of a preloaded process that had imported
       the plugins' own imports, as a task has by then through the DAG file; three alternating pairs of five forks;
-      0.21-0.24 s where those imports were still to do), nothing once loaded in the worker; in a run the tasks' CPU
-      before their stage went from 0.09-0.10 to 0.06-0.07 s;
+      0.21-0.24 s where those imports were still to do), nothing once loaded in the worker. In one LA's run
+      (bench_national.py --las 201, three alternating pairs with SI_WORKER_AIRFLOW_WARM=0): the tasks' CPU before
+      their stage 0.082-0.095 -> 0.059-0.062 s per task, their pool process's around each 0.08-0.10 -> 0.05 s;
     - the Celery result backend's SQLAlchemy mappers: each pool process's first stored result configured them, and
       Airflow's mapper hook then imported all of Airflow's models (about 1.2 s of CPU once per pool process);
     - the Task SDK client's TLS context (the CA bundle read, once per pool process).
