@@ -35,6 +35,14 @@ The goals:
 - no task above 1.5 GiB;
 - all of England under 30 minutes of wall time on this machine.
 
+Each task's CPU is exact where its worker logged it (plugins/task_cpu.py: the task process's own, reaped by its
+supervisor, and the pool process's around it), else the sampler's last reading. With every task's exact figure the
+run's CPU outside the tasks is split per task instance by process, and England is projected a second way, by parts:
+the tasks' fitted CPU, plus England's task instances times the CPU measured around each (the workers', and what
+each adds to the services), plus the services' cost per second of wall, which grows with the task instances still
+waiting (PENDING_COST, from benchmarks/bench_scheduler.py at 3 and 153 LAs; `--pending-cost` for fresh figures).
+Each process's CPU in stopping it after the run is measured and counted once, as starting is.
+
 Figures from a shared machine drift (the load average is printed): compare ratios, not absolute seconds.
 """
 
@@ -64,6 +72,11 @@ GIB = 1024
 GOAL_TASK_MIB = 1.5 * GIB
 GOAL_WALL_S = 30 * 60
 GOAL_WALL_RATIO = 1.2
+# The services' CPU per second while a regional run's chains all wait (no task running), by task instances in the run:
+# benchmarks/bench_scheduler.py --las 3 153 (the regional DAG as one task group per LA; scheduler + api-server +
+# dag-processor: 0.039 + 0.002 + 0.009 with 30, 0.229 + 0.002 + 0.009 with 1,530; load average 6.8-8.1 on 2 cores,
+# 26 November 2026, which lowers it: each loop takes longer). A fresh measurement goes in through --pending-cost.
+PENDING_COST = ((30, 0.05), (1530, 0.24))
 
 
 def england(metadata: Path = SHARED) -> list[dict]:
@@ -149,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--file-order", action="store_true",
                     help="leave the LAs' school counts out of las.yaml: the regional DAG runs them in the order chosen "
                          "(smallest first for --las N), not largest first (the 'before' of that ordering)")
+    ap.add_argument("--pending-cost", nargs=2, action="append", type=float, metavar=("TASK_INSTANCES", "CPU_S_PER_S"),
+                    help="twice: the services' CPU per second with that many task instances waiting, as "
+                         "benchmarks/bench_scheduler.py prints it (default: PENDING_COST, its last figures)")
     ap.add_argument("--keep", action="store_true", help="keep the run's folder (logs, feeds, editions)")
     args = ap.parse_args(argv)
 
@@ -169,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
           f"; workers' min_heartbeat_interval {s['AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL']} s, task exit watch "
           f"{s['SI_TASK_EXIT_WATCH']}, warm-up {s['SI_WORKER_WARM']}; dag-processor's min_file_process_interval "
           f"{s['AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL']} s")
-    report(res, ran, everyone)
+    if args.pending_cost and len(args.pending_cost) != 2:
+        raise SystemExit("--pending-cost: give it twice (a small run's figure and England's)")
+    report(res, ran, everyone, tuple((int(n), s) for n, s in args.pending_cost) if args.pending_cost else None)
     if not args.keep:
         import shutil
 
@@ -223,26 +241,101 @@ def occupancy(res: dict) -> dict:
     return {"busy": busy, "idle": idle, "head": head, "middle": middle, "tail": tail, "idle_queued": idle_queued}
 
 
-def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
+def task_cpu(t: dict) -> float:
+    """A task's CPU: exact where its worker logged it (plugins/task_cpu.py), else the sampler's last reading."""
+    return t["cpu_exact"] if t.get("cpu_exact") is not None else (t.get("cpu") or 0.0)
+
+
+def overhead_split(res: dict) -> dict:
+    """Per task instance, the run's CPU that is not a task's own work, by where it is spent; {} without the exact
+    figures (every task's own CPU as its worker logged it)."""
+    tasks = res["tasks"]
+    exact = [t for t in tasks if t.get("cpu_exact") is not None]
+    if not tasks or len(exact) < len(tasks):
+        return {}
+    n = len(tasks)
+    own, sup = sum(t["cpu_exact"] for t in exact), sum(t["supervisor_s"] or 0 for t in exact)
+    # each process's CPU from the trigger to the run's end (its stop, paid once per deployment, is left out)
+    run = {k: v["run_cpu"] - v.get("stop_cpu", 0.0) for k, v in res["processes"].items()}
+    workers = sum(v for k, v in run.items() if k.startswith("worker_"))
+    out = {"exact": len(exact), "task_cpu": own, "supervisor": sup / n,
+           "workers_rest": (workers - own - sup) / n,
+           "stop": sum(v.get("stop_cpu", 0.0) for v in res["processes"].values()),
+           **{k: run.get(k, 0.0) / n for k in ("api-server", "scheduler", "dag-processor")},
+           "tasks_per_la": len([t for t in tasks if t["la_code"]]) / max(1, len({t["la_code"] for t in tasks
+                                                                                   if t["la_code"]})),
+           "task_instances": n, "wall": res["wall"], "scheduler_run": run.get("scheduler", 0.0)}
+    out["per_task"] = sum(out[k] for k in ("supervisor", "workers_rest", "api-server", "scheduler", "dag-processor"))
+    # The workers' rest, where the pool processes logged their own totals: their CPU between tasks, and what is left
+    # (Celery's main process, and every process's exit when the workers stop)
+    pools = res.get("pool_cpu") or 0.0
+    out["pools_between"] = (pools - sup) / n if pools else None
+    out["workers_main"] = (workers - own - pools) / n if pools else None
+    return out
+
+
+def england_by_parts(split: dict, proj_tasks: float, task_instances: float, start_cpu: float, slots: int,
+                     steady: float, pending: tuple[tuple[int, float], tuple[int, float]]) -> dict:
+    """England's CPU and wall built from its parts rather than one ratio.
+
+    - the tasks' own CPU (fitted);
+    - the workers' CPU around each task instance as measured here (supervisor, Celery), times England's;
+    - the services (scheduler, api-server, dag-processor): bench_scheduler.py measured their CPU per second with
+      every chain pending (`pending`: at a small size and at England's), which they pay per second of wall whatever
+      runs: this run's services less that small figure per second of its wall is what each task instance adds
+      (queueing it, its requests), times England's task instances; and per second of England's wall, the small
+      figure plus the re-examination of the task instances still waiting, which falls over the run from all of them
+      to none: on average half the difference of the two figures.
+
+    The wall is solved with that: wall = (CPU at every slot busy) x steady, where the CPU itself grows with the wall."""
+    (small_n, small_s), (big_n, big_s) = pending
+    scale = (task_instances - small_n) / (big_n - small_n) if big_n != small_n else 1.0
+    per_s = small_s + max(0.0, (big_s - small_s) * scale / 2)
+    services = split["api-server"] + split["scheduler"] + split["dag-processor"]  # per task instance, here
+    services_per_task = max(0.0, services - small_s * split["wall"] / split["task_instances"])
+    workers_per_task = split["supervisor"] + split["workers_rest"]
+    around = (workers_per_task + services_per_task) * task_instances
+    fixed = proj_tasks + around
+    if slots - per_s * steady <= 0:
+        print("  by parts: the services' cost per second of wall exceeds the slots; no projection")
+        return {}
+    wall = fixed * steady / (slots - per_s * steady)
+    cpu = fixed + per_s * wall + start_cpu
+    print(f"  by parts: tasks {proj_tasks:6.0f} s + {task_instances:.0f} task instances x ({workers_per_task:.2f} s "
+          f"the workers + {services_per_task:.2f} s the services) around each = {around:.0f} s + the services per "
+          f"second of wall {per_s:.2f} s x {wall:.0f} s = {per_s * wall:.0f} s (bench_scheduler.py, every chain "
+          f"pending: {small_s:.2f} s/s at {small_n} task instances, {big_s:.2f} at {big_n}) + {start_cpu:.0f} s "
+          f"starting and stopping = {cpu:8.0f} s CPU")
+    print(f"  by parts, wall on {slots} slot(s) (x {steady:.2f} idle between tasks, no tail): {wall:8.0f} s "
+          f"({wall / 60:.1f} min)   goal < {GOAL_WALL_S / 60:.0f} min; the CPU outside the tasks' own: "
+          f"{(cpu - proj_tasks) / cpu:.0%}")
+    return {"cpu": cpu, "wall": wall, "per_s": per_s, "services_per_task": services_per_task}
+
+
+def report(res: dict, ran: list[dict], everyone: list[dict], pending_cost=None) -> None:
     tasks = res["tasks"]
     failed = [t for t in tasks if t["state"] != "success"]
     total_cpu = res["worker_cpu"] + res["services_cpu"]
-    run_cpu = res["worker_run_cpu"] + res["services_run_cpu"]
+    # the run: from the trigger to the run's end (stopping the processes after it is paid once, as starting them is)
+    stop = {k: v.get("stop_cpu", 0.0) for k, v in res["processes"].items()}
+    worker_run = res["worker_run_cpu"] - sum(v for k, v in stop.items() if k.startswith("worker_"))
+    run_cpu = res["worker_run_cpu"] + res["services_run_cpu"] - sum(stop.values())
     slots = res["slots"]
     print()
     print(f"Run: {res['state']}, {len(tasks)} tasks ({len(failed)} not successful: "
           f"{sorted({(t['task_id'], t['state']) for t in failed})[:6]}); {load_average()}")
-    print(f"  CPU, all processes (exact): {total_cpu:8.1f} s, of which {total_cpu - run_cpu:.1f} s starting them "
-          f"(before the trigger: imports, the workers' preload, DAG parsing) and {run_cpu:.1f} s the run")
-    print(f"  {'process':<16}{'all':>8}{'start':>8}{'run':>8}")
+    print(f"  CPU, all processes (exact): {total_cpu:8.1f} s, of which {total_cpu - run_cpu - sum(stop.values()):.1f} s "
+          f"starting them (before the trigger: imports, the workers' preload, DAG parsing), {run_cpu:.1f} s the run "
+          f"and {sum(stop.values()):.1f} s stopping them after it")
+    print(f"  {'process':<16}{'all':>8}{'start':>8}{'run':>8}  (of which stopping it after the run)")
     for name, m in res["processes"].items():
-        print(f"  {name:<16}{m['cpu']:8.1f}{m['start_cpu']:8.1f}{m['run_cpu']:8.1f}"
+        print(f"  {name:<16}{m['cpu']:8.1f}{m['start_cpu']:8.1f}{m['run_cpu']:8.1f}  ({m.get('stop_cpu', 0.0):.1f})"
               f"{'  (killed after the grace period)' if m['killed'] else ''}")
     print(f"  wall, DAG run:              {res['wall']:8.1f} s on {slots} worker slot(s) "
           f"({res['workers']} x {res['concurrency']})")
     ratio = res["wall"] / (run_cpu / slots)
     print(f"  wall / (run CPU / slots):   {ratio:8.2f}   goal <= {GOAL_WALL_RATIO} (1.0: every slot busy for the "
-          f"whole run; against the workers' run CPU alone: {res['wall'] / (res['worker_run_cpu'] / slots):.2f})")
+          f"whole run; against the workers' run CPU alone: {res['wall'] / (worker_run / slots):.2f})")
     occ = occupancy(res)
     holds = res.get("exit_holds") or []
     if holds:
@@ -254,11 +347,27 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
         big = max(sampled, key=lambda t: t["peak_mib"])
         print(f"  largest task, peak RSS:     {big['peak_mib']:8.0f} MiB ({big['task_id']}, LA {big['la_code'] or '-'})"
               f"   goal <= {GOAL_TASK_MIB:.0f} MiB")
-    print(f"  task CPU sampled:           {sum(t['cpu'] or 0 for t in tasks):8.1f} s over {len(sampled)} task "
-          f"processes (every {0.5} s; the rest of the workers' CPU is the supervisors and Celery)")
+    split = overhead_split(res)
+    if split:
+        print(f"  task CPU, exact:            {split['task_cpu']:8.1f} s over {split['exact']} of {len(tasks)} tasks "
+              f"(each task process's own, logged by its worker: plugins/task_cpu.py; sampled every 0.5 s: "
+              f"{sum(t['cpu'] or 0 for t in tasks):.1f} s over {len(sampled)})")
+        print(f"  per task instance, the run's CPU beside the task's own: its supervisor and Celery around it "
+              f"{split['supervisor']:.2f} s, the rest of the workers (Celery's main process, idle pools) "
+              f"{split['workers_rest']:.2f} s, the api-server {split['api-server']:.2f} s, the scheduler "
+              f"{split['scheduler']:.2f} s, the dag-processor {split['dag-processor']:.2f} s: "
+              f"{split['per_task']:.2f} s in all")
+        if split.get("workers_main") is not None:
+            print(f"  the workers' rest per task instance: the pool processes between tasks {split['pools_between']:.2f} s, "
+                  f"Celery's main process {split['workers_main']:.2f} s; stopping every process after the run "
+                  f"{split['stop']:.1f} s (once per deployment: left out of the per-task figures)")
+    else:
+        print(f"  task CPU sampled:           {sum(t['cpu'] or 0 for t in tasks):8.1f} s over {len(sampled)} task "
+              f"processes (every {0.5} s; the rest of the workers' CPU is the supervisors and Celery)")
 
     print()
-    print("Per LA: task CPU seconds by task (sampled; general, restricted, drafts: the report parts), peak RSS")
+    print(f"Per LA: task CPU seconds by task ({'exact' if split else 'sampled'}; general, restricted, drafts: the "
+          "report parts), peak RSS")
     stages = sorted({t["task_id"].split(".", 1)[-1] for t in tasks if t["la_code"]})
     short = {s: s.removeprefix("build_reports_").removesuffix("_reports") for s in stages}
     print(f"{'LA':<5}{'name':<24}{'schools':>8}{'ran':>6}" + "".join(f"{short[s][:11]:>12}" for s in stages)
@@ -266,7 +375,7 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
     per_la = []
     for la in ran:
         mine = [t for t in tasks if t["la_code"] == la["la_code"]]
-        cpu = {s: sum(t["cpu"] or 0 for t in mine if t["task_id"].endswith("." + s)) for s in stages}
+        cpu = {s: sum(task_cpu(t) for t in mine if t["task_id"].endswith("." + s)) for s in stages}
         peak = max((t["peak_mib"] or 0 for t in mine), default=0)
         total = sum(cpu.values())
         per_la.append((la["ran_schools"], total))
@@ -284,11 +393,13 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
     proj_wall = (proj_cpu - (total_cpu - run_cpu)) / slots * max(ratio, 1.0)
     print(f"All {len(everyone)} LAs ({sum(la['schools'] for la in everyone):,} schools), projected:")
     print(f"  task CPU {proj_tasks:8.0f} s x {overhead:.2f} (the run's CPU, all processes / task CPU, as measured "
-          f"here) + {total_cpu - run_cpu:.0f} s starting the services = {proj_cpu:8.0f} s CPU ({proj_cpu / 3600:.1f} h)")
+          f"here) + {total_cpu - run_cpu:.0f} s starting and stopping the services = {proj_cpu:8.0f} s CPU "
+          f"({proj_cpu / 3600:.1f} h)")
     best = (proj_cpu - (total_cpu - run_cpu)) / slots
     print(f"  wall on {slots} slot(s): {best:8.0f} s ({best / 60:.0f} min) with every slot busy throughout, "
           f"{proj_wall:8.0f} s ({proj_wall / 60:.0f} min) at the wall / (CPU / slots) ratio measured here "
           f"({ratio:.2f}: this run's critical path and the machine's other load)   goal < {GOAL_WALL_S / 60:.0f} min")
+    steady = 1.0
     if occ:
         # Over 153 LAs the tail (the last chain running alone) is paid once, not once per few LAs; the idle between
         # tasks is paid per task. So the wall ratio without the tail is what a long run tends to.
@@ -296,6 +407,9 @@ def report(res: dict, ran: list[dict], everyone: list[dict]) -> None:
         print(f"  wall on {slots} slot(s) with the idle between tasks measured here but no tail "
               f"(x {steady:.2f}, what 153 LAs tend to): {best * steady:8.0f} s ({best * steady / 60:.0f} min)")
     print(f"  cores needed for 30 minutes at this cost: {proj_cpu / GOAL_WALL_S:.1f}")
+    if split:
+        england_by_parts(split, proj_tasks, len(everyone) * split["tasks_per_la"], total_cpu - run_cpu, slots,
+                         steady, pending_cost or PENDING_COST)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ What this adds is measurement:
 - total CPU: every service and worker is a direct child of this process and is stopped gracefully (a Celery
   worker's warm shutdown reaps its pool, each pool process has reaped the task processes it forked), so
   `os.wait4` returns the CPU seconds of that process and of every process below it, exactly;
+- per task, exactly: its own CPU and that of the worker's pool process around it (the Task SDK supervisor and
+  Celery), which each worker logs as the task ends (plugins/task_cpu.py, read back from the worker logs);
 - per task: a sampler reads each task process (`airflow worker -- <ti id>`) every SAMPLE_S seconds: its CPU
   seconds (user + system) and its peak resident memory (VmHWM, the kernel's own high-water mark), keeping the
-  last reading. A task's last fraction of a second can be missed; the totals above cannot;
+  last reading. A task's last fraction of a second can be missed (the exact figure above cannot); its peak is kept;
 - the run's own CPU: the same less what each process had used when the run was triggered (starting the services
   and workers: imports, the workers' preload, parsing the DAGs), read from /proc (psutil) at that moment;
 - wall: the DAG run's own start and end dates.
@@ -259,6 +261,9 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
                 run = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
                 return run if run["state"] in ("success", "failed") else None
             run = until(f"run {run_id} to finish", finished, timeout, 5)
+            # What each process had used when the run ended: the rest is stopping it (a worker's pool and its
+            # preloaded heap torn down), paid once per deployment's stop, not per task.
+            at_end = {name: tree_cpu(p.pid) for name, p in procs.items()}
             sampler.stop_flag.set()
             sampler.join()
             tis = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
@@ -268,9 +273,11 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
                 if name in procs:
                     measured[name] = _stop_measured(procs[name])
     wall = (_parse(run["end_date"]) - _parse(run["start_date"])).total_seconds()
+    exact = task_cpu_by_ti(root)
     tasks = []
     for ti in tis:
         seen = sampler.tasks.get(ti["id"], {})
+        own = exact.get(ti["id"], {})
         start, end = _parse(ti.get("start_date")), _parse(ti.get("end_date"))
         group = ti["task_id"].split(".", 1)[0]
         tasks.append({"task_id": ti["task_id"], "map_index": ti["map_index"], "state": ti["state"],
@@ -278,19 +285,46 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
                       "hostname": ti.get("hostname"), "start": start, "end": end,
                       "queued": _parse(ti.get("queued_when")),
                       "wall": (end - start).total_seconds() if start and end else None,
-                      "cpu": seen.get("cpu"), "peak_mib": seen.get("peak_mib")})
+                      "cpu": seen.get("cpu"), "peak_mib": seen.get("peak_mib"),
+                      # exact (plugins/task_cpu.py): the task process's own CPU, and its supervisor's and Celery's
+                      "cpu_exact": own.get("task_s"), "supervisor_s": own.get("supervisor_s")})
     for name, m in measured.items():
         m["start_cpu"] = at_trigger.get(name, 0.0)
         m["run_cpu"] = m["cpu"] - m["start_cpu"]
+        m["stop_cpu"] = max(0.0, m["cpu"] - at_end[name]) if name in at_end else 0.0  # within run_cpu
     return {"state": run["state"], "wall": wall, "la_order": la_order, "run_start": _parse(run["start_date"]),
             "run_end": _parse(run["end_date"]), "slots": slots, "workers": workers, "concurrency": concurrency,
             "preload": preload, "fresh_stack": fresh_stack, "settings": {k: env[k] for k in (
                 *COMPOSE_SETTINGS, "SI_WORKER_WARM", "SI_TASK_EXIT_WATCH")}, "processes": measured, "tasks": tasks, "root": str(root),
-            "exit_holds": exit_holds(root),
+            "exit_holds": exit_holds(root), "pool_cpu": pool_cpu(exact),
             "worker_cpu": sum(v["cpu"] for k, v in measured.items() if k.startswith("worker_")),
             "services_cpu": sum(v["cpu"] for k, v in measured.items() if not k.startswith("worker_")),
             "worker_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if k.startswith("worker_")),
             "services_run_cpu": sum(v["run_cpu"] for k, v in measured.items() if not k.startswith("worker_"))}
+
+
+def task_cpu_by_ti(root: Path) -> dict[str, dict]:
+    """Each task's exact CPU as its worker logged it (plugins/task_cpu.py: the task process's own, reaped by its
+    supervisor, and the pool process's around it), by task instance id."""
+    import glob
+
+    from task_cpu import parse
+
+    out = {}
+    for w in glob.glob(str(root / "worker_*.log")):
+        for line in open(w, errors="replace"):
+            if (got := parse(line)) and got["ti_id"]:
+                out[got["ti_id"]] = got
+    return out
+
+
+def pool_cpu(exact: dict[str, dict]) -> float:
+    """The pool processes' own CPU (supervisors, Celery's handling, and between tasks), each to its last task's end."""
+    last: dict[int, float] = {}
+    for got in exact.values():
+        if "pool_pid" in got:
+            last[got["pool_pid"]] = max(last.get(got["pool_pid"], 0.0), got["pool_s"])
+    return sum(last.values())
 
 
 def exit_holds(root: Path) -> list[float]:

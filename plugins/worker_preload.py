@@ -108,6 +108,57 @@ def warm() -> list[str]:
     return done
 
 
+def warm_airflow() -> list[str]:
+    """What Airflow and Celery do once per process below the worker, done once in the worker before its pool forks
+    (py-spy on a worker's pool and task processes during bench_national.py; figures are CPU, alternating arms):
+
+    - the task process's plugins: the Task SDK's task runner asks for its listener manager when it starts
+      (`airflow.sdk.listener.get_listener_manager`, cached per process), which loads the plugins folder: every
+      file of plugins/ compiled from source and executed again (Airflow's plugin loader; a read-only plugins mount
+      keeps no bytecode), 0.042-0.047 s of CPU in every task process (forks of a preloaded process that had imported
+      the plugins' own imports, as a task has by then through the DAG file; three alternating pairs of five forks;
+      0.21-0.24 s where those imports were still to do), nothing once loaded in the worker. In one LA's run
+      (bench_national.py --las 201, three alternating pairs with SI_WORKER_AIRFLOW_WARM=0): the tasks' CPU before
+      their stage 0.082-0.095 -> 0.059-0.062 s per task, their pool process's around each 0.08-0.10 -> 0.05 s;
+    - the Celery result backend's SQLAlchemy mappers: each pool process's first stored result configured them, and
+      Airflow's mapper hook then imported all of Airflow's models (about 1.2 s of CPU once per pool process);
+    - the Task SDK client's TLS context (the CA bundle read, once per pool process).
+
+    Nothing here opens a connection, a file handle that stays open, or a thread. A change: the plugin modules (the
+    DAG files' stage_runner, termly_tasks, la_config...) are then the worker's, so a plugins/ file edited after the
+    worker started is seen after a worker restart, as the preloaded domain package already was (before, each task
+    read plugins/ afresh). Deploying code restarts the workers (docker compose up -d) anyway.
+    SI_WORKER_AIRFLOW_WARM=0 leaves it out (the benchmarks' "before" arm)."""
+    done = []
+    for name, step in (("task plugins", _warm_task_plugins), ("result backend", _warm_result_backend),
+                       ("api client", _warm_api_client)):
+        try:
+            step()
+            done.append(name)
+        except Exception:  # each process does it itself, as before
+            log.warning("worker warm-up: %s failed; each process will do it itself", name, exc_info=True)
+    return done
+
+
+def _warm_task_plugins() -> None:
+    from airflow.sdk.listener import get_listener_manager
+
+    get_listener_manager()
+
+
+def _warm_result_backend() -> None:
+    from celery.backends.database import models  # noqa: F401  (the result table's mappers)
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+
+
+def _warm_api_client() -> None:
+    from airflow.sdk.api.client import API_SSL_CA_FILE_PATH, API_SSL_CERT_PATH, Client
+
+    Client._get_ssl_context_cached(API_SSL_CA_FILE_PATH, API_SSL_CERT_PATH)
+
+
 def _warm_rule_sets() -> None:
     from school_improvement.rules import all_rule_sets
 
@@ -165,14 +216,18 @@ def __getattr__(name: str):
 
 
 def _preload_before_the_pool_forks(*args, **kwargs) -> None:
+    from task_cpu import account_task_cpu
     from task_exit import watch_task_exits
 
     if watch_task_exits():  # every supervisor this worker forks frees its slot as soon as its task exits
         log.info("worker: task supervisors wait on their task's pidfd (plugins/task_exit.py)")
+    account_task_cpu()  # each task's own CPU and its supervisor's, one line per task (plugins/task_cpu.py)
     if os.environ.get("SI_WORKER_PRELOAD", "1") == "0":  # the benchmark's "without" arm
         return
     done = preload()
     warmed = warm() if os.environ.get("SI_WORKER_WARM", "1") != "0" else []  # "0": the benchmark's "before" arm
+    if os.environ.get("SI_WORKER_AIRFLOW_WARM", "1") != "0":  # "0": the benchmark's "before" arm
+        warmed += warm_airflow()
     # As Airflow's own preload does: keep the imported objects out of the collector's reach, so a forked task
     # does not copy the pages of every object by touching their reference counts during collection.
     gc.freeze()

@@ -202,7 +202,9 @@ def read_table(path, categories: "list[str] | None" = None) -> pd.DataFrame:
     once in memory (a long table repeating a few wordings per school would otherwise hold a copy per row)."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(io.BytesIO(_read_bytes(path)), read_dictionary=categories)
+    # One file, read as one file: pq.read_table goes through pyarrow's dataset layer (a dataset, fragments, a scanner)
+    # for every file, which was half the CPU of reading a term's 48 small feed tables in a task (0.08 s against 0.05).
+    table = pq.ParquetFile(io.BytesIO(_read_bytes(path)), read_dictionary=categories).read()
     json_cols = json.loads((table.schema.metadata or {}).get(_JSON_COLUMNS_KEY, b"[]"))
     df = table.to_pandas()
     for c in json_cols:

@@ -301,9 +301,10 @@ def issued_letters(data: TermData, urn: int, letters: list[str], within_terms: i
     rows = records_for(data, "letters_log", urn)
     if not rows:
         return []
-    first = data.term
-    for _ in range(max(within_terms - 1, 0)):
-        first = first.previous()
+    # The term (within_terms - 1) before this one, counted in terms (Term.previous that many times, without building
+    # each: the letters-log ladder check asks for 10 ** 6 terms, which took 0.4 s of CPU per call).
+    back = data.term.start_year * 3 + data.term.season_index - max(within_terms - 1, 0)
+    first = Term(back // 3, back % 3)
     out = []
     for r in rows:
         d = _as_date(r.get("issued_on"))
