@@ -64,6 +64,7 @@ def test_results_from_after_the_term_are_not_used_and_said_real_surrey(shared_df
     assert len(kept) == len(feeds) and said == []
 
 
+@pytest.mark.slow  # the real census through extract and validate (the Makefile's rule)
 def test_a_later_file_in_the_landing_folder_is_not_used_by_the_run_and_is_on_the_front_page(shared_dfe, tmp_path):
     """The real Surrey run of 2021-22 autumn, with a census saved as 2021-22 beside the 2019-20 one (an officer
     leaves every download in the folder): the run uses 2019-20 and says why the other is not used."""

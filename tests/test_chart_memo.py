@@ -58,9 +58,15 @@ def test_other_data_is_drawn_anew():
 
 def test_the_memo_keeps_a_few_charts_only():
     charts._chart_memo.clear()
+    # The charts' own memo wrapper around a stand-in that draws nothing: what is checked is what the memo keeps.
+    drawn = []
+    sizes = charts._memo_by_content(lambda frame: drawn.append(len(frame)) or (len(frame),))
     for i in range(charts._CHART_MEMO_SIZE + 5):
-        charts.chart_vs_national(_indicators(10 + i))
+        assert sizes(_indicators(10 + i)) == (10 + i,)
     assert len(charts._chart_memo) == charts._CHART_MEMO_SIZE
+    assert sizes(_indicators(10 + charts._CHART_MEMO_SIZE + 4)) == (14 + charts._CHART_MEMO_SIZE,)  # still kept
+    sizes(_indicators(10))  # the first: dropped, so drawn again
+    assert drawn == [*range(10, 15 + charts._CHART_MEMO_SIZE), 10]
 
 
 def test_both_editions_of_a_term_draw_the_charts_once(monkeypatch):

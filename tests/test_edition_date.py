@@ -149,6 +149,7 @@ def _assembled(cfg) -> dict:
     return json.loads((cfg.run_dir / "staged" / "inputs.json").read_text())
 
 
+@pytest.mark.slow  # a real Surrey term through extract and validate, twice
 def test_real_surrey_summer_term_rerun_without_as_of_says_it_used_a_visit_after_its_printed_date(shared_dfe, tmp_path):
     """Real Surrey 2021-22 summer ("Run 22 April 2022"), re-run later with an adviser visit of 10 May 2022 in the
     folder: the edition dated 22 April uses it and says first on its front page that it shows what was known by

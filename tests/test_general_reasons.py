@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import re
 
-from school_improvement import pipeline
 from school_improvement.editions.confidentiality import RESTRICTED_TEXT, general_view
-from small_demo import small_demo
 
-TERM = "2025-26-spring"
 BULLET_ID = re.compile(r"\[([A-Z]{2,4}-[A-Z]+\d+)\]")
 
 
@@ -23,13 +20,8 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def test_general_reasons_keep_every_bullet_whole(tmp_path):
-    small_demo(tmp_path / "landing", terms=[TERM])
-    cfg = pipeline.RunConfig(la_code="999", term=TERM, landing=str(tmp_path / "landing"), work_dir=str(tmp_path / "w"),
-                             history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", run_id="gr")
-    for stage in pipeline.STAGES[:pipeline.STAGES.index("build_reports")]:
-        getattr(pipeline, stage)(cfg)
-    inputs = pipeline.report_inputs(cfg)
+def assert_general_reasons_whole(inputs) -> None:
+    """Run by test_profile_content on its small demo term (the stages up to the reports, run once for both)."""
     general = general_view(inputs).categorisation.set_index("urn")["reasons"]
     restricted = inputs.categorisation.set_index("urn")["reasons"]
     checked = restricted_somewhere = 0

@@ -36,6 +36,13 @@ def term(tmp_path_factory):
     return cfg, inputs, {ed: (views[ed], report._context(views[ed], ed)) for ed in report.EDITIONS}
 
 
+def test_general_reasons_keep_every_bullet_whole(term):
+    """test_general_reasons's check, on this module's term (its stages run once for both)."""
+    from test_general_reasons import assert_general_reasons_whole
+
+    assert_general_reasons_whole(term[1])
+
+
 def _results_items(reasons: str) -> list[str]:
     line = next((ln for ln in reasons.splitlines() if ln.startswith("Results: ")), "")
     return line[len("Results: "):].split(" | ") if line else []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 
 import pandas as pd
+import pytest
 
 from real_la import LA, build_landing
 from school_improvement import pipeline
@@ -30,6 +31,7 @@ def _changes(inputs) -> pd.DataFrame:
     return dq[dq["check"] == "edition_change"].reset_index(drop=True)
 
 
+@pytest.mark.slow  # six runs of a real Surrey term through five stages
 def test_a_rerun_with_other_results_says_what_changed_and_a_repeat_says_the_same(shared_dfe, tmp_path):
     landing = build_landing(shared_dfe, tmp_path / "landing", leave_out=("ks2",))
     first = _run(landing, tmp_path, "r1")

@@ -3,8 +3,11 @@ the last term on record, said in data_quality.csv and named on the front page.""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
@@ -20,10 +23,23 @@ GIAS = "gias_850_936_extract_2022-04-20.csv"
 LINKS = "gias_links_2024-01-29.csv"
 
 
+@functools.lru_cache(maxsize=None)
+def _read_once(path: Path):
+    return read_links(path) if path.name == LINKS else read_feed(path)
+
+
+def _read(path: Path):
+    """The real file read once per test process; each caller gets its own copy of the frames."""
+    feed = _read_once(path)
+    return dataclasses.replace(feed, schools=feed.schools.copy(), comparators=feed.comparators.copy(),
+                               statuses=feed.statuses.copy(), history=feed.history.copy(),
+                               warnings=list(feed.warnings))
+
+
 def _surrey(shared_dfe, term: str, links: bool = True) -> TermData:
-    feeds = [read_feed(shared_dfe / "samples" / GIAS)]
+    feeds = [_read(shared_dfe / "samples" / GIAS)]
     if links:
-        feeds.append(read_links(shared_dfe / "samples" / LINKS))
+        feeds.append(_read(shared_dfe / "samples" / LINKS))
     return TermData("936", Term.parse(term), feeds)
 
 
@@ -31,7 +47,7 @@ def test_a_proposed_close_date_is_not_a_closure_on_the_real_surrey_extract(share
     """Trial: a school GIAS listed on 20 April 2022 as "Open, but proposed to close" on 31 May 2022, whose successor
     the links file dates 31 October 2022, was in no output of 2022-23-autumn. The two such Surrey schools: one
     still maintained when that term began (successor later), one not (successor from June 2022)."""
-    raw = read_feed(shared_dfe / "samples" / GIAS).schools
+    raw = _read(shared_dfe / "samples" / GIAS).schools
     proposed = raw[(raw["la_code"].astype(str) == "936") & raw["status"].eq("Open, but proposed to close")]
     assert len(proposed) == 2 and all(d < date(2022, 9, 1) for d in proposed["close_date"])
     data = _surrey(shared_dfe, "2022-23-autumn")
@@ -137,7 +153,7 @@ def test_the_tests_helper_reads_gias_as_the_pipeline_does(shared_dfe):
 def test_a_school_closed_for_academy_is_said_to_have_converted_on_real_surrey(shared_dfe):
     """Trial of terms in a row (helper U, s20): between 2021-22 spring and summer, a school GIAS closed with the reason
     "For Academy" (its successor a sponsored academy) was counted on the front page as "closed"."""
-    raw = read_feed(shared_dfe / "samples" / GIAS).schools
+    raw = _read(shared_dfe / "samples" / GIAS).schools
     for_academy = set(raw.loc[(raw["la_code"].astype(str) == "936") & raw["close_reason"].eq("For Academy"), "urn"])
     assert for_academy
     before, after = _surrey(shared_dfe, "2021-22-spring"), _surrey(shared_dfe, "2021-22-summer")

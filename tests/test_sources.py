@@ -414,6 +414,7 @@ def test_real_downloads_served_as_the_sources_are_archived_byte_for_byte_and_rea
     assert absence.kind == "absence" and kinds["absence"]["academic_year"] == "2020-21"
 
 
+@pytest.mark.slow  # a whole demo term through extract and validate
 def test_a_landing_gias_of_another_academic_year_wins_and_a_newer_fetched_one_is_said(tmp_path, demo, gias_bytes):
     """Surrey trial: the landing folder's GIAS extract was dated in August (the previous academic year by its date)
     and the fetch DAG had a September one: both were read and the run stopped on "2 GIAS establishment extracts".

@@ -853,6 +853,14 @@ def _located_mapping(loader: _RuleSetLoader, node) -> _Located:
 _RuleSetLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _located_mapping)
 
 
+class _FastRuleSetLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """_RuleSetLoader with libyaml's parser (ten times faster; the same mappings, files and lines). A file it cannot
+    read is read again by _RuleSetLoader, so the error is worded as before."""
+
+
+_FastRuleSetLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _located_mapping)
+
+
 def _where(raw, loc) -> tuple[str, str]:
     """'file, line N' and a readable key path (with the ids met on the way) for a position in the merged rule set."""
     node, found, path = raw, None, []
@@ -1008,7 +1016,15 @@ def _load_raw(rule_id: str, folder: Path, seen: tuple[str, ...] = ()) -> dict:
         raise RulesError(f"rule set {rule_id!r} extends itself via {' -> '.join(seen)}")
     try:
         with open(path, encoding="utf-8") as fh:
-            raw = yaml.load(fh, Loader=_RuleSetLoader) or {}
+            fast = _FastRuleSetLoader(fh)
+            fast.name = fh.name  # as _RuleSetLoader's reader names the file, for _located_mapping
+            try:
+                raw = fast.get_single_data() or {}
+            except (yaml.YAMLError, UnicodeDecodeError):
+                fh.seek(0)
+                raw = yaml.load(fh, Loader=_RuleSetLoader) or {}
+            finally:
+                fast.dispose()
     except yaml.YAMLError as err:  # a typo in a drafted rule set: where it is, in the LA officer's terms
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""

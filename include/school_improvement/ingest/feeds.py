@@ -14,6 +14,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable
 
 import pandas as pd
@@ -752,6 +753,26 @@ def _year_from_dates(kind: str, schools: pd.DataFrame) -> str | None:
     return _academic_year_of(max(dates)) if dates else None
 
 
+class _Cells(Mapping):
+    """A row's cells by normalised header (None past the end of a short row), as a dict of them all would give, but
+    each read only when asked for: a kind reads a few columns of a download of 300."""
+
+    __slots__ = ("_cells", "_n", "_pos")
+
+    def __init__(self, cells, n: int, pos: dict[str, int]):
+        self._cells, self._n, self._pos = cells, n, pos
+
+    def __getitem__(self, h: str):
+        j = self._pos[h]
+        return self._cells[j] if j < self._n else None
+
+    def __iter__(self):
+        return iter(self._pos)
+
+    def __len__(self) -> int:
+        return len(self._pos)
+
+
 @dataclass
 class _Layout:
     cols: list[Col]
@@ -923,7 +944,7 @@ def _read_feed(path: Path, levels=None) -> Feed:
     cells = raw.cells.to_numpy(dtype=object)
     for i, line in enumerate(raw.lines):
         n = raw.lengths[i]
-        row = {h: (cells[i][j] if j < n else None) for h, j in pos.items()}
+        row = _Cells(cells[i], n, pos)
         level = lay.level(row) if lay.level else None
         if level is None and lay.urn_header:
             urn = _check_urn(conv, row.get(lay.urn_header), line, header[pos[lay.urn_header]])
