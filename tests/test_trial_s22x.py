@@ -1,0 +1,48 @@
+"""Helper X's trial (session 22): the merged main run as a new user on real Surrey (2021-22 autumn then spring,
+no LA-held feeds) and the demo. Each test failed before its fix."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from factories import gias, letter, term_data
+from school_improvement.decisions.letters import LETTER_COLUMNS, flagged_again_problem
+from school_improvement.rules import load_rule_set
+
+
+def _letters(*pairs):
+    return pd.DataFrame([{c: "" for c in LETTER_COLUMNS} | {"urn": u, "letter": k, "school_name": f"School {u}"}
+                         for u, k in pairs], columns=LETTER_COLUMNS)
+
+
+def test_letters_flagged_again_with_no_letters_log_say_none_was_supplied_not_that_it_shows_none_sent():
+    """Trial: real Surrey supplies no letters log; its spring edition said the 24 letters of the autumn were flagged
+    again 'and the letters log shows none of them sent since ... add them to the letters log', of a log it never had."""
+    rules = load_rule_set("cambs-2021-23")
+    before = ("2025-26-autumn", {1: {"significant_concerns_letter"}, 2: {"congratulations"}})
+    now = _letters((1, "significant_concerns_letter"), (2, "congratulations"))
+    p = flagged_again_problem(term_data("2025-26-spring", gias=[gias(1), gias(2)]), rules, now, *before)
+    assert p.check == "letters_flagged_again" and p.severity == "warning"
+    assert "no letters log was supplied, so whether any was sent is not known" in p.message
+    assert "letters log shows" not in p.message and "add them to the letters log" not in p.message
+    assert "supply a letters log listing them (template: include/la_feed_templates/letters_log.csv)" in p.message
+    # With a log that lacks them, it is the log's word, as before.
+    logged = term_data("2025-26-spring", gias=[gias(1), gias(2), gias(3)],
+                       letters_log=[letter(3, "significant_concerns_letter", date(2025, 10, 20))])
+    p = flagged_again_problem(logged, rules, now, *before)
+    assert "the letters log shows none of them sent since" in p.message and "add them to the letters log" in p.message
+    assert "supplied" not in p.message
+
+
+def test_academy_route_steps_flagged_again_are_taken_not_sent_or_drafted():
+    """Trial: the 33 real Surrey academies put to a meeting with the principal or trust CEO in autumn and spring were
+    said to be 'sent' and 'not drafted again': a meeting is taken, and no draft is written for a route step."""
+    rules = load_rule_set("cambs-2021-23")
+    now = pd.DataFrame([{"urn": 7, "school_name": "Academy 7", "letter": "academy_meeting"}])
+    p = flagged_again_problem(term_data("2025-26-spring", gias=[gias(1)]), rules, now,
+                              "2025-26-autumn", {7: {"academy_meeting"}}, what="academy route step(s)", academy=True)
+    assert "whether any was taken is not known" in p.message and "if they were taken" in p.message
+    assert "the route goes on from them and they are not flagged again" in p.message
+    assert " sent" not in p.message and "drafted" not in p.message
