@@ -46,3 +46,30 @@ def test_academy_route_steps_flagged_again_are_taken_not_sent_or_drafted():
     assert "whether any was taken is not known" in p.message and "if they were taken" in p.message
     assert "the route goes on from them and they are not flagged again" in p.message
     assert " sent" not in p.message and "drafted" not in p.message
+
+
+def test_the_letters_caveat_is_for_letters_citing_out_of_date_results_not_any_out_of_date_file():
+    """Trial: real Surrey 2021-22-autumn's letters all rest on KS2 2018-19, 'the newest published'; only its census
+    (which no letter cites) was out of date, and the front page said above the letters 'some results these letters
+    rest on are older than they should be'."""
+    import dataclasses
+
+    from school_improvement.editions import report
+    from test_report import make_inputs
+
+    inputs = make_inputs(4)
+    letters = inputs.letters.assign(evidence=["KS2 reading, writing and maths at expected standard 60.0% vs national "
+                                              "65.0% (2018-19) [Data age: KS2 results are for 2018-19, 3 years before "
+                                              "2021-22: the newest published]"] * len(inputs.letters))
+    ages = pd.DataFrame([
+        {"file": "census.csv", "feed_kind": "census", "row": None, "column": None, "severity": "warning",
+         "check": "data_age", "message": "school census figures are for 2019-20, 2 years before 2021-22, but 2020-21 "
+                                         "figures should exist for 2021-22-autumn: the evidence is out of date"},
+        {"file": "ks2.csv", "feed_kind": "ks2", "row": None, "column": None, "severity": "info", "check": "data_age",
+         "message": "KS2 results are for 2018-19, 3 years before 2021-22: the newest published"}])
+    surrey = dataclasses.replace(inputs, letters=letters, data_quality=ages)
+    assert not report._context(surrey, "general")["letters_on_old_data"]
+    # The same letters when the KS2 file is the out-of-date one: the caveat stands.
+    old_ks2 = ages.assign(severity="warning", message=[ages["message"][0], "KS2 results are for 2018-19, 7 years "
+                                                       "before 2025-26: the evidence is out of date"])
+    assert report._context(dataclasses.replace(surrey, data_quality=old_ks2), "general")["letters_on_old_data"]
