@@ -73,3 +73,23 @@ def test_the_letters_caveat_is_for_letters_citing_out_of_date_results_not_any_ou
     old_ks2 = ages.assign(severity="warning", message=[ages["message"][0], "KS2 results are for 2018-19, 7 years "
                                                        "before 2025-26: the evidence is out of date"])
     assert report._context(dataclasses.replace(surrey, data_quality=old_ks2), "general")["letters_on_old_data"]
+
+
+def test_a_spring_edition_in_january_does_not_call_last_years_absence_figures_missing(shared_dfe):
+    """Trial: real Surrey 2021-22-spring (run 21 January 2022) said of its 2018-19 absence file '2020-21 figures
+    should exist for 2021-22-spring: the evidence is out of date', and the academies' route steps on absence
+    carried it; DfE publishes full-year absence in March (2020-21's on 24 March 2022), after the edition."""
+    from school_improvement.ingest.feeds import read_feed
+    from school_improvement.quality.data_age import data_age
+    from school_improvement.terms import Term
+
+    published = load_rule_set("cambs-2021-23").published_results
+    absence = [read_feed(shared_dfe / "samples" / "936_abs_2018-19.csv")]
+    [p] = data_age(absence, Term.parse("2021-22-spring"), published)
+    assert p.severity == "info" and "the newest published" in p.message and "should exist" not in p.message
+    # By the summer edition 2020-21's figures are out: 2018-19's are out of date.
+    [p] = data_age(absence, Term.parse("2021-22-summer"), published)
+    assert p.severity == "warning" and "2020-21 figures should exist for 2021-22-summer" in p.message
+    # A spring edition two years on still expects the year before last (2022-23 by January 2025).
+    [p] = data_age(absence, Term.parse("2024-25-spring"), published)
+    assert p.severity == "warning" and "2022-23 figures should exist" in p.message
