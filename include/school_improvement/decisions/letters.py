@@ -274,7 +274,7 @@ def flagged_again_problem(data: TermData, rules: RuleSet, letters: pd.DataFrame,
     return Problem("history database", None, "letter", (
         f"{len(again)} {what} flagged this term ({', '.join(kinds)}) were flagged for the same schools in "
         f"{before_term} too, and {log} (e.g. {some}"
-        f"{' ...' if len(again) > 3 else ''}): if they were {done}, {add} ({then} on the same evidence); "
+        f"{' ...' if len(again) > 3 else ''}): if they were {done}, {add}: {then} on the same evidence; "
         f"if not, they are still due"),
         "warning", "letters_flagged_again")
 
