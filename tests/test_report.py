@@ -679,6 +679,10 @@ def test_the_front_page_says_what_it_compares_with_what_it_cannot_know_and_what_
         "file": "ks2.csv", "feed_kind": "ks2", "row": None, "column": None, "severity": "warning", "check": "data_age",
         "message": "KS2 results are for 2018-19, 7 years before 2025-26: the evidence is out of date"}])],
         ignore_index=True)
+    # The caveat is for letters that cite the out-of-date results (these letters cite none: test_trial_s22x).
+    assert not report._context(dataclasses.replace(inputs, data_quality=old), "general")["letters_on_old_data"]
+    on_ks2 = inputs.letters.assign(evidence=[*inputs.letters["evidence"][:-1], "KS2 RWM expected standard 52.0%"])
+    inputs = dataclasses.replace(inputs, letters=on_ks2)
     ctx = report._context(dataclasses.replace(inputs, data_quality=old), "general")
     assert ctx["letters_on_old_data"]
     unknown = pd.concat([inputs.data_quality, pd.DataFrame([{

@@ -353,7 +353,7 @@ def flag_letters(cfg: RunConfig) -> dict:
                                                                                              cfg.term_obj))
     steps = out.academy_concerns.rename(columns={"next_step": "letter"})  # the academy route, step by step alike
     again_academies = flagged_again_problem(data, rules, steps, *history.letters_flagged_before(
-        eng, cfg.la_code, cfg.term_obj, academy=True), what="academy route step(s)")
+        eng, cfg.la_code, cfg.term_obj, academy=True), what="academy route step(s)", academy=True)
     out.problems = [*out.problems, *filter(None, [again, again_academies])]
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.letters, "letter")
     history.record_flags(eng, cfg.la_code, cfg.term_obj, cfg.run_id, out.academy_concerns, "next_step")

@@ -230,7 +230,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
 
 
 def flagged_again_problem(data: TermData, rules: RuleSet, letters: pd.DataFrame, before_term: str | None,
-                          before: dict[int, set[str]], what: str = "letter(s)"):
+                          before: dict[int, set[str]], what: str = "letter(s)", academy: bool = False):
     """A warning when letters flagged this term were flagged for the same schools last term on record and the
     letters log shows none of them sent since: without the log the same letters are drafted every term on the same
     evidence (real Surrey, no log: the same 11 Significant Concerns and 13 congratulations letters in 2021-22-autumn
@@ -262,11 +262,20 @@ def flagged_again_problem(data: TermData, rules: RuleSet, letters: pd.DataFrame,
         return None
     kinds = sorted({_title(rules, k) for _, _, k in again})
     some = "; ".join(f"{name} (URN {urn}): {_title(rules, k)}" for name, urn, k in again[:3])
+    # An academy's route step is a meeting or a letter to its trust: taken, not sent, and no draft is written for it.
+    done, then = ("taken", "the route goes on from them and they are not flagged again") if academy else \
+        ("sent", "the ladder then goes on from them and they are not drafted again")
+    # With no letters log at all, "the log shows none sent" would speak of a file the LA never supplied: say that
+    # whether they went is not known, and where the log's template is.
+    log = (f"no letters log was supplied, so whether any was {done} is not known" if data.latest("letters_log") is None
+           else f"the letters log shows none of them {done} since")
+    add = ("supply a letters log listing them (template: include/la_feed_templates/letters_log.csv)"
+           if data.latest("letters_log") is None else "add them to the letters log")
     return Problem("history database", None, "letter", (
         f"{len(again)} {what} flagged this term ({', '.join(kinds)}) were flagged for the same schools in "
-        f"{before_term} too, and the letters log shows none of them sent since (e.g. {some}"
-        f"{' ...' if len(again) > 3 else ''}): if they were sent, add them to the letters log (the ladder then goes on "
-        f"from them and they are not drafted again on the same evidence); if not, they are still due"),
+        f"{before_term} too, and {log} (e.g. {some}"
+        f"{' ...' if len(again) > 3 else ''}): if they were {done}, {add}: {then} on the same evidence; "
+        f"if not, they are still due"),
         "warning", "letters_flagged_again")
 
 

@@ -156,10 +156,17 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     # of an unknown year are said in the data box, but are not known to be old).
     from ..quality.data_age import OUT_OF_DATE
 
+    # Only the feeds a letter's evidence cites count: real Surrey's letters all rest on KS2 results that are the newest
+    # published, and its out-of-date census put "older than they should be" above them.
+    from ..quality.notes import EVIDENCE_WORDS
+
     dq = inputs.data_quality
-    letters_on_old_data = bool(len(dq)) and bool(
-        (dq["check"].astype(str).eq("data_age") & dq["severity"].astype(str).eq("warning")
-         & dq["message"].astype(str).str.contains(OUT_OF_DATE, regex=False)).any())
+    old_kinds = set(dq.loc[dq["check"].astype(str).eq("data_age") & dq["severity"].astype(str).eq("warning")
+                           & dq["message"].astype(str).str.contains(OUT_OF_DATE, regex=False), "feed_kind"]
+                    .astype(str)) if len(dq) else set()
+    cited = " ".join(str(v).lower() for c in ("evidence", "evidence_general") if c in inputs.letters
+                     for v in inputs.letters[c] if isinstance(v, str))
+    letters_on_old_data = any(w.lower() in cited for k in old_kinds for w in EVIDENCE_WORDS.get(k, ()))
 
     letters = _sorted(inputs.letters, ["urn", "letter"])
     letter_counts = (
