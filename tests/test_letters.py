@@ -11,7 +11,7 @@ from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_
 from school_improvement import history
 from school_improvement.decisions.categorise import categorise
 from school_improvement.decisions.letters import flag_letters, whistleblowing_redirect
-from school_improvement.rules import load_rule_set
+from school_improvement.rules import Evidence, load_rule_set
 from school_improvement.terms import Term
 
 RULES = load_rule_set("cambs-2021-23")
@@ -324,10 +324,14 @@ def test_an_inspection_from_before_the_letter_does_not_escalate_it_again():
     evidence counted as newer than any letter, whatever the inspection's date, so the Warning Notice's own inspection
     made the formal Significant Concerns due, and due again every term after it was sent."""
     log = LADDER_LOG[:1] + [letter(URN, "warning_notice", date(2025, 10, 6), "WN-5")]
+    # The shipped SC-1 no longer reads Ofsted (a school judged Inadequate is in a category, not at risk of one): a
+    # reading whose formal step does, to test how Ofsted evidence is dated against the letters.
+    rules = RULES.model_copy(deep=True)
+    rules.letters["significant_concerns"].indicators[0].evidence.append(Evidence(indicator="ofsted_inadequate"))
 
     def spring(inspected: date, log=log, term="2025-26-spring", as_of=date(2026, 1, 27)):
         out, _ = _flag({"gias": [gias(URN)], "ofsted": [ofsted(URN, oeif_overall=4, oeif_date=inspected)],
-                        "letters_log": log}, {}, term, as_of=as_of)
+                        "letters_log": log}, {}, term, rules=rules, as_of=as_of)
         return list(out.letters["letter"])
 
     assert spring(date(2025, 9, 15)) == []  # the inspection the notice was issued on
