@@ -6,10 +6,11 @@ from datetime import date
 
 import pytest
 
-from factories import gias, letter, ofsted, term_data
+from factories import flag, gias, letter, ofsted, term_data
 from school_improvement.decisions.categorise import categorise
 from school_improvement.decisions.letters import flag_letters
-from school_improvement.rules import load_rule_set
+from school_improvement.errors import RulesError
+from school_improvement.rules import load_rule_set, load_rule_set_arg
 
 URN = 990301
 
@@ -39,3 +40,37 @@ def test_no_shipped_indicator_of_a_risk_of_a_category_rests_on_the_category_itse
             if "risk" in i.wording.lower() and ("special measures" in i.wording.lower()
                                                 or "category of concern" in i.wording.lower()):
                 assert "ofsted_inadequate" not in {e.indicator for e in i.evidence}, (rule_set, i.id)
+
+
+# The demo's Warning Notice (s22): "comply by 10 February", then "written response by 9 February".
+SENDS = {"significant_concerns_letter": [flag(URN, "finance", "medium", raised=date(2025, 10, 1))],
+         "warning_notice": [flag(URN, "leaders_not_acting", "low", raised=date(2025, 10, 1))]}
+
+
+@pytest.mark.parametrize("as_of", [date(2025, 10, 15), date(2025, 10, 22), date(2026, 1, 27), date(2026, 2, 4)])
+@pytest.mark.parametrize("letter_name", sorted(SENDS))
+def test_a_shipped_letter_lists_its_actions_in_the_order_they_fall_due(letter_name, as_of):
+    """Over a half term and not: each action is due on or after the one above it."""
+    rules = load_rule_set("cambs-2021-23")
+    term = "2025-26-autumn" if as_of.year == 2025 else "2025-26-spring"
+    data = term_data(term, gias=[gias(URN)], la_intelligence=SENDS[letter_name])
+    (draft,) = flag_letters(data, rules, categorise(data, rules, {}).table, {}, as_of).drafts
+    dates = [a["by_date"] for a in draft["actions"]]
+    assert draft["letter"] == letter_name and len(dates) == 3 and dates == sorted(dates), draft["actions"]
+
+
+@pytest.mark.parametrize("actions, says", [
+    ("    - {action: Comply, within_days: 15}\n    - {action: Reply, within_school_days: 10}\n",
+     "line 7: letter_actions.warning_notice: letter_actions for 'warning_notice' give some deadlines in calendar days"),
+    ("    - {action: Comply, within_school_days: 15}\n    - {action: Reply, within_school_days: 10}\n",
+     "line 9: letter_actions.warning_notice[1].within_school_days: letter_actions for 'warning_notice': 'Reply' is "
+     "due 10 school days after the letter, before the action above it (15)"),
+])
+def test_a_letter_whose_later_action_could_fall_due_before_an_earlier_one_is_refused(tmp_path, actions, says):
+    path = tmp_path / "cambs-reading.yaml"
+    path.write_text("id: cambs-reading\ntitle: A reading\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+                    f"letter_actions:\n  congratulations: []\n  warning_notice:\n{actions}", encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load_rule_set_arg(str(path))
+    said = str(err.value)
+    assert "cambs-reading.yaml, " + says in said, said

@@ -638,6 +638,24 @@ def _vocabulary_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
             for w, x in named_letters if x not in letters]
     out += [(("letter_actions", x), f"letter_actions for {x!r}, which is not a letter of this rule set: its actions "
              f"would never be drafted") for x in rs.letter_actions if x in letters and x not in rs.letters]
+    # A letter lists its actions in the order they fall due: one due before the action above it reads as a mistake
+    # (the demo's Warning Notice: "comply by 10 February", then "written response by 9 February"). Calendar and school
+    # days side by side fall in a different order in a term with a holiday, so one letter counts in one of them.
+    for x, acts in rs.letter_actions.items():
+        units = {"within_school_days" if a.within_school_days else "within_days" for a in acts or []}
+        if len(units) > 1:
+            out.append((("letter_actions", x), f"letter_actions for {x!r} give some deadlines in calendar days "
+                        f"(within_days) and some in school days (within_school_days): their dates fall in a different "
+                        f"order in a term with a holiday; give them all in one"))
+            continue
+        for k in range(1, len(acts or [])):
+            before, now = (a.within_school_days or a.within_days for a in (acts[k - 1], acts[k]))
+            if now < before:
+                unit = next(iter(units))
+                days = "school days" if unit == "within_school_days" else "days"
+                out.append((("letter_actions", x, k, unit), f"letter_actions for {x!r}: {acts[k].action!r} is due "
+                            f"{now} {days} after the letter, before the action above it ({before}): list the actions "
+                            f"in the order they fall due"))
     out += [(w, f"{x!r} is named but is not a letter of this rule set") for w, x in
             [*((("letters", k, "escalates_from"), r.escalates_from) for k, r in rs.letters.items() if r.escalates_from),
              *((("concerns_remain", "letters_met"), x) for x in rs.concerns_remain.letters_met)]
