@@ -59,7 +59,8 @@ demo: venv
 	$(BIN)/python -m demo_feeds --out $(REPO)/landing --la $(LA) --terms $(DEMO_TERMS)
 
 # The main job: the termly DAG run through Airflow itself. With no LANDING, demo feeds are generated and the
-# previous demo term is run first, so direction of travel has a term to compare with.
+# previous demo term is run first, so direction of travel has a term to compare with; the letters its edition drafted
+# are then logged as sent (the demo LA signs and sends them), so the next term's ladder goes on from them.
 # The default local shared-drive folder is marked as the share here; a real share is marked once by the LA (README).
 run: airflow-init
 	@if [ "$(SHARED_DRIVE)" = "$(REPO)/shared-drive" ]; then mkdir -p $(SHARED_DRIVE) && touch $(SHARED_DRIVE)/.school-improvement-share; fi
@@ -68,6 +69,7 @@ run: airflow-init
 	  for t in $(DEMO_TERMS); do \
 	    [ "$$t" = "$(RUN_TERM)" ] && continue; \
 	    $(BIN)/python -m school_improvement run-dag --la $(LA) --term $$t --landing $(REPO)/landing --shared-drive $(SHARED_DRIVE) || exit 1; \
+	    $(BIN)/python -m demo_feeds --out $(REPO)/landing --la $(LA) --terms $$t --log-sent-from $(SHARED_DRIVE) || exit 1; \
 	  done; \
 	  $(BIN)/python -m school_improvement run-dag --la $(LA) --term $(RUN_TERM) --landing $(REPO)/landing --shared-drive $(SHARED_DRIVE); \
 	else \

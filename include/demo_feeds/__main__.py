@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2025)
     p.add_argument("--schools", type=int, help="scale the roster (250 schools) to about this many, for benchmarks")
     p.add_argument("--templates", metavar="FOLDER", help="write the blank LA-held feed templates here instead")
+    p.add_argument("--log-sent-from", metavar="SHARED_DRIVE",
+                   help="instead: add the letters of each of --terms' published editions on this shared drive to the "
+                        "letters log of the later terms in --out (the demo LA signs, sends and logs them)")
     return p
 
 
@@ -28,6 +31,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.out:
         build_parser().error("--out is required (or --templates FOLDER)")
+    if args.log_sent_from:
+        from .log_sent import edition_letters, log_sent_letters
+
+        for term in args.terms or []:
+            added = log_sent_letters(Path(args.out), args.la, term,
+                                     edition_letters(args.log_sent_from, args.la, term), seed=args.seed)
+            print(f"letters of {term}'s edition logged as sent: "
+                  f"{', '.join(f'{n} in {t}' for t, n in added.items()) or 'no later term in the landing'}")
+        return 0
     out = generate_demo(Path(args.out), la_code=args.la, terms=args.terms or None, seed=args.seed,
                         schools=args.schools)
     print(f"demo feeds for LA {args.la} written under {Path(args.out) / args.la}: "
