@@ -57,3 +57,16 @@ def test_the_autumn_editions_letters_are_logged_as_sent_in_the_later_terms_log(t
     assert log_sent_letters(tmp_path / "landing", "999", "2025-26-autumn", edition / "letters.csv") \
         == {"2025-26-spring": 0}
     assert _rows(spring_log) == after
+
+
+def test_a_warning_notice_logged_with_its_own_indicators_is_not_said_to_be_out_of_the_ladder():
+    """The run drafts a Warning Notice where its own indicators apply, with no Significant Concerns letter before it
+    (the Strategy lets it); logged as sent with those indicators ("WN-3"), it was said next term as a row to correct."""
+    from factories import letter
+    from test_letters_log_facts import A, _said
+
+    assert _said([letter(A, "warning_notice", date(2025, 9, 30), "WN-3")]) == []
+    assert [p.check for p in _said([letter(A, "warning_notice", date(2025, 9, 30), "")])] == ["letters_log_ladder"]
+    # The formal Significant Concerns is reached only by escalation: its own indicators do not excuse a missing rung.
+    assert [p.check for p in _said([letter(A, "significant_concerns", date(2025, 9, 30), "SC-2")])] \
+        == ["letters_log_ladder"]

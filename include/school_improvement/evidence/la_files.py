@@ -260,6 +260,13 @@ def letters_log_problems(data: TermData, rules) -> list[Problem]:
                       if e["issued_on"] <= when]
             if before:
                 continue
+            # A rung the rule set lets be issued on its own indicators, logged with them as its concern (as the run
+            # drafts it: e.g. "WN-3"), says itself how it was reached: nothing to correct.
+            own = [i.id for i in rule.indicators]
+            if not rule.requires_escalation and any(
+                    re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", str(r.get("concern") or ""), re.IGNORECASE)
+                    for k in own):
+                continue
             said(r, "letter", (
                 f"a {rule.title} is logged to URN {urn}{name} on {on} with no {title(rule.escalates_from)} before it "
                 f"in the letters log, though the ladder has it follow one (escalates_from"
