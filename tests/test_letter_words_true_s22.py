@@ -74,3 +74,32 @@ def test_a_letter_whose_later_action_could_fall_due_before_an_earlier_one_is_ref
         load_rule_set_arg(str(path))
     said = str(err.value)
     assert "cambs-reading.yaml, " + says in said, said
+
+
+def test_the_draft_greets_the_head_by_title_and_surname():
+    """"Dear Mrs Kate Barnes": a title goes with the surname alone."""
+    rules = load_rule_set("cambs-2021-23")
+    data = term_data("2025-26-autumn", gias=[gias(URN)], la_intelligence=SENDS["warning_notice"])
+    (draft,) = flag_letters(data, rules, categorise(data, rules, {}).table, {}, date(2025, 10, 15)).drafts
+    assert (draft["head_name"], draft["head_salutation"]) == ("Mrs Ann Example", "Mrs Example")
+    data = term_data("2025-26-autumn", gias=[gias(URN, head_title=None)], la_intelligence=SENDS["warning_notice"])
+    (draft,) = flag_letters(data, rules, categorise(data, rules, {}).table, {}, date(2025, 10, 15)).drafts
+    assert draft["head_salutation"] == "Ann Example"  # no title: the name as GIAS gives it
+
+
+def test_a_rendered_draft_says_draft_restricted_once_at_its_top_and_greets_by_surname(tmp_path):
+    import subprocess
+
+    from school_improvement.editions.drafts import render_drafts
+    from test_report import make_inputs
+
+    inputs = make_inputs()
+    draft = {**inputs.drafts[1], "head_name": "Mrs Kate Barnes", "head_salutation": "Mrs Barnes"}
+    paths = render_drafts(inputs, [draft], tmp_path)
+    pdf = next(p for p in paths if p.name.startswith(str(draft["urn"])))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    top = text.split("Dear")[0]
+    assert top.count("DRAFT – RESTRICTED") == 1, top  # the banner; the footer marks every page
+    assert text.count("DRAFT – RESTRICTED") == 2, text
+    assert "Dear Mrs Barnes and Dr D Chair," in " ".join(text.split())

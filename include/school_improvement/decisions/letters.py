@@ -355,6 +355,9 @@ def _draft(school: dict, letter: str, title: str, inds: list, note: str, rules: 
     return {"urn": int(school["urn"]), "school_name": school.get("school_name"), "letter": letter,
             "letter_title": title, "recognition": rule.recognition, "opening": rule.opening, "closing": rule.closing,
             "head_name": head or "[Headteacher's name]",
+            # "Dear Mrs Barnes", not "Dear Mrs Kate Barnes": a title goes with the surname alone.
+            "head_salutation": " ".join(str(school.get(k) or "") for k in ("head_title", "head_last_name")).strip()
+            if school.get("head_title") and school.get("head_last_name") else (head or "[Headteacher's name]"),
             "chair_name": school.get("chair_name") or "[Chair of Governors' name]",
             "address_lines": [str(school[k]) for k in ("street", "town", "postcode") if school.get(k)],
             "concerns": concerns,
