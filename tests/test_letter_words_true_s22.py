@@ -103,3 +103,32 @@ def test_a_rendered_draft_says_draft_restricted_once_at_its_top_and_greets_by_su
     assert top.count("DRAFT – RESTRICTED") == 1, top  # the banner; the footer marks every page
     assert text.count("DRAFT – RESTRICTED") == 2, text
     assert "Dear Mrs Barnes and Dr D Chair," in " ".join(text.split())
+
+
+@pytest.mark.slow
+def test_the_letters_box_says_how_many_were_drafted_last_term_too(tmp_path):
+    """Real Surrey spring: "Letters awaiting the Director's approval (24)", and only Appendix A said they had all been
+    drafted in autumn too."""
+    import dataclasses
+
+    import pandas as pd
+
+    from school_improvement.decisions.letters import flagged_again_problem
+    from school_improvement.editions.report import build_edition
+    from test_report import flat, make_inputs, pdf_text
+
+    inputs = make_inputs()
+    letters = inputs.letters
+    first = letters.iloc[0]
+    p = flagged_again_problem(term_data(inputs.term, gias=[gias(int(first["urn"]))]), load_rule_set("cambs-2021-23"),
+                              letters.iloc[:1], "2025-26-summer", {int(first["urn"]): {str(first["letter"])}})
+    dq = pd.concat([inputs.data_quality, pd.DataFrame([{"file": p.file, "feed_kind": "letters_log", "row": None,
+                                                        "column": p.column, "severity": p.severity,
+                                                        "check": p.check, "message": p.message}])],
+                   ignore_index=True)
+    build_edition(dataclasses.replace(inputs, data_quality=dq), tmp_path / "r", "restricted")
+    text = flat(pdf_text(tmp_path / "r" / "report.pdf"))
+    assert "Drafted last term too: 1 of these was flagged for the same school last term, with no record of its " \
+           "being sent since" in text, text[:3000]
+    build_edition(inputs, tmp_path / "n", "restricted")
+    assert "Drafted last term too" not in flat(pdf_text(tmp_path / "n" / "report.pdf"))

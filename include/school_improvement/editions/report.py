@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +168,12 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     cited = " ".join(str(v).lower() for c in ("evidence", "evidence_general") if c in inputs.letters
                      for v in inputs.letters[c] if isinstance(v, str))
     letters_on_old_data = any(w.lower() in cited for k in old_kinds for w in EVIDENCE_WORDS.get(k, ()))
+    # Letters drafted last term too with none logged as sent (decisions.letters.flagged_again_problem, whose message
+    # leads with the count): said where the Director approves them, not only in the data notes (real Surrey spring:
+    # Appendix A only, the box reading as 24 new letters).
+    again = dq.loc[dq["check"].astype(str).eq("letters_flagged_again"), "message"].astype(str) if len(dq) else []
+    letters_again = next((int(m.group(1)) for m in (re.match(r"(\d+) letter\(s\) flagged", x) for x in again) if m),
+                         0)
 
     letters = _sorted(inputs.letters, ["urn", "letter"])
     letter_counts = (
@@ -267,6 +274,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "no_ofsted": ofsted_unknown,
         "since": since,
         "letters_on_old_data": letters_on_old_data,
+        "letters_again": letters_again,
         "transitions": transitions,
         "letter_counts": letter_counts,
         "n_letters": len(letters),
