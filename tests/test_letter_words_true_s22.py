@@ -132,3 +132,18 @@ def test_the_letters_box_says_how_many_were_drafted_last_term_too(tmp_path):
            "being sent since" in text, text[:3000]
     build_edition(inputs, tmp_path / "n", "restricted")
     assert "Drafted last term too" not in flat(pdf_text(tmp_path / "n" / "report.pdf"))
+
+
+def test_cg3_evidence_shows_the_disadvantaged_pupils_own_rise_it_reads():
+    """CG-3 ("significantly accelerated the achievement of disadvantaged groups") needs the gap narrowed and the
+    disadvantaged pupils' own figure up: its evidence showed only the gaps."""
+    from factories import ks2
+
+    rules = load_rule_set("cambs-2021-23")
+    data = term_data("2025-26-autumn", gias=[gias(URN)],
+                     ks2=[ks2(URN, rwm_exp_disadv=55.0, rwm_exp_other=73.0, rwm_exp_disadv_prev1=40.0,
+                              rwm_exp_other_prev1=70.0)])
+    out = flag_letters(data, rules, categorise(data, rules, {}).table, {}, date(2025, 9, 24))
+    row = out.letters.set_index("urn").loc[URN]
+    assert "CG-3" in row["indicators"]
+    assert "previous year gap 30.0, disadvantaged 40.0%" in row["evidence"], row["evidence"]

@@ -503,7 +503,7 @@ class SchoolIndicators:
             return self._not_compared([g])[0]
         return {"reason": "no KS2 or KS4 results for this school", "source": ""}
 
-    def _gap_finding(self, test) -> Finding:
+    def _gap_finding(self, test, rise: bool = False) -> Finding:
         g = self._gap()
         if "reason" in g:
             return Finding(None, reason=g["reason"], source=g.get("source", ""))
@@ -511,6 +511,8 @@ class SchoolIndicators:
              f"gap {_fmt(g['gap'])} points vs {g.get('national_label') or 'national'} gap {_fmt(g['nat_gap'])}{_yr(g['year'])}")
         if g["gap_prev1"] is not None:
             s += f"; previous year gap {_fmt(g['gap_prev1'])}"
+            if rise and g.get("disadv_prev1") is not None:  # what the test reads beside the gap: their own rise
+                s += f", disadvantaged {_fmt(g['disadv_prev1'], '%')}"
         elif g.get("prev1_note"):
             s += f"; {g['prev1_note']}"
         met, measures = test(g), {"disadv_gap": (g["gap"], g["year"])}
@@ -580,7 +582,7 @@ class SchoolIndicators:
             if g["gap_prev1"] is None or g["disadv_prev1"] is None:
                 return _ONE_YEAR
             return g["gap"] <= g["gap_prev1"] - w and g["disadv"] >= g["disadv_prev1"] + w
-        return self._gap_finding(test)
+        return self._gap_finding(test, rise=True)
 
     # ---------------------------------------------------------------- attendance
     def _absence(self) -> dict:
