@@ -147,3 +147,16 @@ def test_cg3_evidence_shows_the_disadvantaged_pupils_own_rise_it_reads():
     row = out.letters.set_index("urn").loc[URN]
     assert "CG-3" in row["indicators"]
     assert "previous year gap 30.0, disadvantaged 40.0%" in row["evidence"], row["evidence"]
+
+
+def test_a_proposed_closing_date_reads_as_the_proposals_not_the_listings():
+    """"is listed as 'Open, but proposed to close' on 31 May 2022 in the extract of 20 April 2022" read as listed on
+    31 May: the date is the proposed closure's."""
+    from school_improvement.evidence.assess import proposed_closures
+
+    data = term_data("2025-26-autumn", gias=[gias(URN, status="Open, but proposed to close",
+                                                  close_date=date(2026, 5, 31))])
+    [p] = proposed_closures(data)
+    assert "is listed as 'Open, but proposed to close'" in p.message
+    assert ", with a proposed closing date of 31 May 2026: a proposal, not a closure" in p.message, p.message
+    assert "close' on 31 May" not in p.message

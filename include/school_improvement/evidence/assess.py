@@ -453,7 +453,8 @@ def proposed_closures(data: TermData) -> list[Problem]:
         out.append(Problem(
             f.source, int(r["_row"]) if not _is_blank(r.get("_row")) else None, "EstablishmentStatus (name)",
             f"{r.get('school_name')} (URN {int(r['urn'])}) is listed as {PROPOSED_TO_CLOSE!r}"
-            + (f" on {c:%d %B %Y}" if c else "") + (f" in the extract of {when:%d %B %Y}" if when else "")
+            + (f" in the extract of {when:%d %B %Y}" if when else "")
+            + (f", with a proposed closing date of {c:%d %B %Y}" if c else "")  # the date is the proposal's
             + f": a proposal, not a closure, so it is categorised as still LA-maintained in {data.term}"
             + (f" (the GIAS links file gives its successor from {s:%d %B %Y})" if s else
                "; check whether it has closed or converted (no GIAS links file says so)"),
