@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from factories import flag, gias, letter, ofsted, term_data
@@ -160,3 +161,21 @@ def test_a_proposed_closing_date_reads_as_the_proposals_not_the_listings():
     assert "is listed as 'Open, but proposed to close'" in p.message
     assert ", with a proposed closing date of 31 May 2026: a proposal, not a closure" in p.message, p.message
     assert "close' on 31 May" not in p.message
+
+
+def test_an_ofsted_file_with_no_row_for_the_la_is_one_front_page_bullet_not_two(shared_dfe):
+    """Real Surrey 2021-22-autumn: "873_ofsted_mi_...: 12 rows, none for this LA's schools, hold an Ofsted inspection
+    dated after ..." and "The Ofsted file(s) hold no rows for LA 936's schools" both on the front page: the first sets
+    aside nothing this LA's edition rests on (information, for Appendix A)."""
+    from school_improvement.ingest.termdata import scope_urns
+    from school_improvement.quality.data_age import known_at_term
+    from school_improvement.quality.notes import front_page_notes
+    from school_improvement.terms import Term
+    from test_after_term import GIAS, KNOWN, LA, _real
+
+    feeds = _real(shared_dfe, [GIAS, "873_ofsted_mi_latest_inspections_2026_sample.csv"])
+    _, [p] = known_at_term(feeds, Term.parse("2021-22-autumn"), KNOWN, scope_urns(feeds, LA))
+    assert "none for this LA's schools" in p.message and p.severity == "info"
+    frame = pd.DataFrame([{"file": p.file, "feed_kind": "ofsted", "row": p.row, "column": p.column,
+                           "severity": p.severity, "check": p.check, "message": p.message}])
+    assert front_page_notes(frame) == []

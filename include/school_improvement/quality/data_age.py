@@ -259,9 +259,11 @@ def known_at_term(feeds: list[Feed], term, rule: dict, la_urns: set[int] | None 
                  else f"{len(aside)} schools")
         label = FEED_LABELS.get(f.kind, f.kind)
         if la_urns is not None and not mine:  # only other LAs' schools: said once, as a file from after the term
+            # Information, for Appendix A: nothing this LA's edition rests on is set aside (real Surrey 2021-22: beside
+            # "the Ofsted file(s) hold no rows for LA 936's schools", a second Ofsted bullet on the front page).
             problems.append(problem(f.source, f"{f.source}: {len(aside)} rows, none for this LA's schools, hold an "
                                     f"{label} inspection dated {after}, so not known for the term: set aside, "
-                                    "not used", "warning", "after_term"))
+                                    "not used", "info", "after_term_other_las"))
             continue
         problems.append(problem(f.source, f"{f.source}: the latest {label} inspection of {whose} is dated {after}, "
                                 "so it was not known for the term; the file holds only each school's latest "
