@@ -35,6 +35,7 @@ import gc
 import importlib
 import logging
 import os
+import sys
 
 log = logging.getLogger(__name__)
 
@@ -231,5 +232,7 @@ def _preload_before_the_pool_forks(*args, **kwargs) -> None:
     # As Airflow's own preload does: keep the imported objects out of the collector's reach, so a forked task
     # does not copy the pages of every object by touching their reference counts during collection.
     gc.freeze()
+    if "school_improvement.editions.render" in sys.modules:  # its report parts need not count the frozen objects
+        sys.modules["school_improvement.editions.render"].OBJECTS_FROZEN_FOR_GOOD = True
     log.info("worker preload: imported %s and warmed %s before forking the pool", ", ".join(done),
              ", ".join(warmed) or "nothing")
