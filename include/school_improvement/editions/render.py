@@ -122,6 +122,56 @@ if not isinstance(pydyf.zlib, _StreamZlib):
     pydyf.zlib = _StreamZlib()
 
 
+class _UnsizedArraysFFI:
+    """WeasyPrint subsets every font of a PDF with HarfBuzz (pdf/fonts.py `Font._harfbuzz_subset`), making its glyph
+    arrays with `ffi.new(f'hb_codepoint_t[{n}]', values)`, n the number of values. cffi parses each C type it has
+    not seen with pycparser, 2 ms each, and n is nearly always new to a task's process (the glyphs a font kept:
+    about 6 new types per report part at 34 schools, 17 in its drafts; a parsed type lives only as long as the
+    task's process). `ffi.new('hb_codepoint_t[]', values)` makes the same array (n items of the same type, the
+    same values, zeroed memory beyond none) from one type parsed once per worker. WeasyPrint's `fonts` module
+    reads `ffi` from its module: this stand-in gives it the same ffi, that one call made unsized."""
+
+    _SIZED = re.compile(r"(hb_codepoint_t)\[([0-9]+)\]")
+
+    def __init__(self, ffi):
+        self._ffi = ffi
+
+    def __getattr__(self, name):
+        return getattr(self._ffi, name)
+
+    def new(self, cdecl, init=None):
+        sized = self._SIZED.fullmatch(cdecl) if type(cdecl) is str else None
+        if sized and type(init) in (list, tuple) and len(init) == int(sized[2]):
+            return self._ffi.new(f"{sized[1]}[]", init)
+        return self._ffi.new(cdecl, init)
+
+
+LIBRARY_HARFBUZZ_SUBSET_SHA = "f80805663ede8080"  # WeasyPrint 70.0's Font._harfbuzz_subset
+
+
+def install_unsized_arrays() -> bool:
+    from weasyprint.pdf import fonts
+
+    from .layout_patches import _source_sha
+
+    if isinstance(fonts.ffi, _UnsizedArraysFFI):
+        return True
+    if _source_sha(fonts.Font._harfbuzz_subset) != LIBRARY_HARFBUZZ_SUBSET_SHA:
+        return False
+    fonts.ffi = _UnsizedArraysFFI(fonts.ffi)
+    return True
+
+
+def uninstall_unsized_arrays() -> None:
+    from weasyprint.pdf import fonts
+
+    if isinstance(fonts.ffi, _UnsizedArraysFFI):
+        fonts.ffi = fonts.ffi._ffi
+
+
+install_unsized_arrays()
+
+
 class RefusedURL(FatalURLFetchingError):
     """A URL outside the templates folder. Fatal on purpose: a report silently missing a resource
     (or one that reached out to the network) is worse than a failed task."""
@@ -227,6 +277,11 @@ def render_pdf(template_name: str, context: dict, path: Path) -> None:
 # were left. The 627-school restricted part's CPU fell 7% (36 against 38.5 s); its peak rose 1.4% on average
 # (1,088 to 1,142 MiB against 1,081 to 1,103 MiB, four runs each, /tmp/mem627.py).
 REPORT_GC_THRESHOLDS = (0, 20, 100)
+# True in a process whose objects were frozen for good before it forked its task processes (a Celery worker's
+# preload sets it, plugins/worker_preload.py), and so in every fork: `few_full_collections` then knows they are frozen
+# without counting them (`gc.get_freeze_count()` walks every frozen object: 45 ms of CPU in a fork of a preloaded
+# worker, once per report part).
+OBJECTS_FROZEN_FOR_GOOD = False
 
 
 @contextlib.contextmanager
@@ -235,7 +290,7 @@ def few_full_collections():
     it (inputs, modules) frozen, so that collection does not walk them. Restored afterwards; objects already frozen
     before (a Celery worker's preloaded modules, plugins/worker_preload.py) stay frozen, so the task process never
     walks them either."""
-    already_frozen = gc.get_freeze_count()
+    already_frozen = OBJECTS_FROZEN_FOR_GOOD or gc.get_freeze_count()
     old = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(*REPORT_GC_THRESHOLDS)

@@ -70,7 +70,7 @@ def _cell(v):
 
 
 def write_workbook(sheets: dict[str, tuple[pd.DataFrame, list[str]]], path: Path, run_date, level_colours: dict,
-                   fast_rows: bool = True) -> Path:
+                   fast_rows: bool = True, stored_first: bool = True) -> Path:
     """sheets: sheet name -> (frame sorted as its CSV, CSV columns). Writes path (replacing it) and returns it.
 
     Streamed (openpyxl's write-only mode): a row is written as it is appended, one cell object serving every
@@ -117,11 +117,29 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, list[str]]], path: Path
     wb.properties.created = when
     wb.properties.creator = "school_improvement"
     buf = io.BytesIO()
-    wb.save(buf)
+    _save_stored(wb, buf) if stored_first and _STORED_SAVE_APPLIES else wb.save(buf)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_reproducible(buf.getvalue(), when))
     return path
+
+
+# openpyxl's save deflates every part of the workbook, and _reproducible then inflates each and deflates it again
+# (each entry re-stamped with the run date): the first deflate is thrown away, a fifth of the workbook's CPU. So the
+# first archive is written stored (uncompressed): the same entries, the same bodies, deflated once, by _reproducible,
+# into the same bytes (tests/test_workbook_stored.py). openpyxl 3.1.5's `Workbook.save` of a write-only workbook
+# and its `save_workbook`, with ZIP_STORED for ZIP_DEFLATED; another openpyxl saves its own way.
+_STORED_SAVE_APPLIES = openpyxl.__version__ == "3.1.5"
+
+
+def _save_stored(wb: Workbook, target) -> None:
+    from openpyxl.writer.excel import ExcelWriter
+
+    if wb.write_only and not wb.worksheets:  # as Workbook.save
+        wb.create_sheet()
+    archive = zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True)
+    wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
+    ExcelWriter(wb, archive).save()
 
 
 class _RowWriter:
