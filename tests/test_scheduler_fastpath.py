@@ -54,3 +54,26 @@ def test_otherwise_airflows_own_method(ti_and_dag, monkeypatch, loaded_none):
     monkeypatch.setattr(TaskInstance.get_dagrun, "airflow_method", lambda self, **kw: calls.append(kw) or "queried")
     assert ti.get_dagrun(session="S") == "queried" and ti.get_dagrun() == "queried"
     assert calls == [{"session": "S"}, {}]
+
+
+@pytest.mark.parametrize("branching", [False, True])
+def test_skip_check_only_below_a_branching_task(monkeypatch, branching):
+    import scheduler_fastpath  # noqa: F401
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.providers.standard.operators.python import BranchPythonOperator
+    from airflow.sdk import DAG
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.ti_deps.deps.not_previously_skipped_dep import NotPreviouslySkippedDep
+
+    with DAG("fastpath_branch") as dag:
+        up = (BranchPythonOperator(task_id="up", python_callable=lambda: "t") if branching
+              else EmptyOperator(task_id="up"))
+        up >> EmptyOperator(task_id="t")
+    serialized = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
+    ti = TaskInstance(task=serialized.get_task("t"), run_id="r", dag_version_id=uuid.uuid4())
+    calls = []
+    monkeypatch.setattr(NotPreviouslySkippedDep._get_dep_statuses, "airflow_method",
+                        lambda self, ti, ctx, session: calls.append(ti) or iter(()))
+    assert list(NotPreviouslySkippedDep()._get_dep_statuses(ti, None, session=None)) == []
+    assert calls == ([ti] if branching else [])
