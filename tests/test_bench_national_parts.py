@@ -61,7 +61,7 @@ def test_england_by_parts_adds_the_services_per_second_of_wall_over_the_waiting_
     out = bench_national.england_by_parts(split, proj_tasks=3000.0, task_instances=1531, start_cpu=20.0, slots=2,
                                           steady=1.0, pending=((31, 0.1), (1531, 0.5)))
     services_per_task = 0.3 - 0.1 * 40.0 / 20
-    per_s = 0.1 + (0.5 - 0.1) / 2  # at England's size: the small figure and half the difference
+    per_s = 0.1 + (0.5 - 0.1)  # at England's size: the small figure and the whole difference (it does not fall)
     fixed = 3000.0 + (0.3 + services_per_task) * 1531
     assert out["services_per_task"] == pytest.approx(services_per_task)
     assert out["per_s"] == pytest.approx(per_s)
