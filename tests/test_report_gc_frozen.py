@@ -13,17 +13,10 @@ from pathlib import Path
 import pytest
 
 from school_improvement.editions import render
+from test_report_gc import gc_state  # noqa: F401  (the collector's settings restored after each test)
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture
-def gc_state():
-    old = gc.get_threshold()
-    gc.unfreeze()
-    yield
-    gc.set_threshold(*old)
-    gc.unfreeze()
 
 
 def test_frozen_for_good_is_not_counted_and_stays_frozen(gc_state, monkeypatch):

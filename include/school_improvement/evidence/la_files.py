@@ -261,7 +261,7 @@ def letters_log_problems(data: TermData, rules) -> list[Problem]:
             if before:
                 continue
             # A rung the rule set lets be issued on its own indicators, logged with them as its concern (as the run
-            # drafts it: e.g. "WN-3"), says itself how it was reached: nothing to correct.
+            # drafts it: its own indicator ids), says itself how it was reached: nothing to correct.
             own = [i.id for i in rule.indicators]
             if not rule.requires_escalation and any(
                     re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", str(r.get("concern") or ""), re.IGNORECASE)
