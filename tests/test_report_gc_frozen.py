@@ -18,7 +18,6 @@ from test_report_gc import gc_state  # noqa: F401  (the collector's settings res
 REPO = Path(__file__).resolve().parents[1]
 
 
-
 def test_frozen_for_good_is_not_counted_and_stays_frozen(gc_state, monkeypatch):
     gc.freeze()
     before = gc.get_freeze_count()
