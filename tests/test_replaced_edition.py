@@ -5,8 +5,6 @@ counts are compared between the runs' own outputs, never hard-coded, and no scho
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
