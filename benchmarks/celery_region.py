@@ -266,8 +266,15 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
             at_end = {name: tree_cpu(p.pid) for name, p in procs.items()}
             sampler.stop_flag.set()
             sampler.join()
-            tis = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
-                          params={"limit": 1000})["task_instances"]
+            # The API returns at most [api] maximum_page_limit (100) rows a call, whatever the limit asked:
+            # England's 1,530 task instances take pages. (A 3-LA run fits in one; a whole-England run did not.)
+            tis = []
+            while True:
+                page = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
+                               params={"limit": 100, "offset": len(tis), "order_by": "id"})
+                tis += page["task_instances"]
+                if not page["task_instances"] or len(tis) >= page["total_entries"]:
+                    break
         finally:
             for name in [*(n for n in procs if n.startswith("worker_")), "scheduler", "dag-processor", "api-server"]:
                 if name in procs:
