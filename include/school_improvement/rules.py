@@ -34,6 +34,12 @@ THRESHOLD_NAMES = frozenset({
     "attendance_rapid_improvement_points", "absence_rising_points", "disadvantaged_gap_wide_points",
     "disadvantaged_gap_very_wide_points", "disadvantaged_accelerated_points", "disadvantaged_below_points",
     "consistently_years"})
+# Thresholds in points of a KS2 percentage (RWM expected standard, disadvantaged gaps): never a fraction of one point.
+# (Absence thresholds are rightly below one point, e.g. 0.5; Attainment 8 is on its own scale.)
+PERCENT_POINT_THRESHOLDS = frozenset({
+    "attainment_in_line_points", "attainment_below_points", "attainment_declining_points",
+    "attainment_improvement_points", "disadvantaged_gap_wide_points", "disadvantaged_gap_very_wide_points",
+    "disadvantaged_accelerated_points", "disadvantaged_below_points"})
 # Thresholds a rule set may leave out, and the reading that follows (attendance_low_one_year_points: "not improving"
 # is not judged on one year's figures).
 OPTIONAL_THRESHOLDS = frozenset({"attendance_low_one_year_points"})
@@ -749,6 +755,12 @@ def _operating_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
         out += [(("published_results", kind, "not_published"), f"{y!r} is not an academic year written like "
                  f"2019-20") for y in spec.get("not_published") or []
                 if not re.fullmatch(r"\d{4}-\d{2}", str(y))]
+    # Points of a KS2 percentage (RWM at the expected standard, its gaps): one pupil of a class of 30 is 3.3 points, so
+    # a value between 0 and 1 is a fraction typed for a percentage (0.1 for 10 points, as a spreadsheet shows 10% for
+    # 0.1): read as points it would put nearly every school below national (s23). 0 (any amount) stays a reading.
+    out += [(("thresholds", t), f"{v} looks like a fraction ({v:.0%}): the threshold is in percentage points of the "
+             f"KS2 figure (one pupil in a class of 30 is 3.3 points); write {v * 100:g} for {v:.0%}")
+            for t, v in rs.thresholds.items() if t in PERCENT_POINT_THRESHOLDS and 0 < v < 1]
     unknown(("extract_max_age_days",), rs.extract_max_age_days, {"gias"}, "a dated extract this rule reads")
     out += [(("extract_max_age_days", k), f"{n} is below 1 day")
             for k, n in rs.extract_max_age_days.items() if n < 1]

@@ -34,7 +34,7 @@ class Grade(BaseModel):
 class UngradedOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid")
     contains: str
-    band: str
+    band: str | None  # None: an outcome that confirms no judgement (e.g. "(Concerns)")
 
 
 class OfstedScales(BaseModel):
@@ -51,7 +51,7 @@ class OfstedScales(BaseModel):
     @model_validator(mode="after")
     def _bands_known(self):
         for g in [*self.oeif_grades.values(), *self.report_card_scale, *self.ungraded_outcomes]:
-            if g.band not in self.bands:
+            if g.band not in self.bands and not (isinstance(g, UngradedOutcome) and g.band is None):
                 raise ValueError(f"Ofsted scale entry {g!r}: unknown band {g.band!r} (bands: {self.bands})")
         return self
 

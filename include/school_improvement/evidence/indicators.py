@@ -41,7 +41,8 @@ def _num(v) -> float | None:
 
 
 def _category_of_concern(r: dict) -> str | None:
-    """'special measures' or 'serious weaknesses' when any of Ofsted's category columns says so."""
+    """The vocabulary's category of concern ('special measures', 'serious weaknesses', under report cards 'requires
+    significant improvement') that any of Ofsted's category columns names."""
     text = " ".join(str(r.get(k) or "") for k in ("category_of_concern", "oeif_category_of_concern",
                                                     "recent_category_of_concern")).lower()
     return next((c for c in CATEGORY_OF_CONCERN if c in text), None)
@@ -118,6 +119,17 @@ def _year_before(year: str) -> str:
 
 # Why a trend (declining, consistently, sustained, improving) is not judged from one year's figures.
 _ONE_YEAR = "one year's figures only, no trend: not judged"
+
+
+def _earlier_year(e: dict, n: int) -> str:
+    """An earlier year's figure named by its year: "previous year (2021-22)", "year before (2020-21)", or, where
+    results were not published between them, the year alone and the gap ("2018-19 (no results between it and
+    2021-22)"), never "year before" of a year four years back."""
+    word = "previous year" if n == 1 else "year before"
+    year, after = e.get(f"prev{n}_year") or "", e.get("year") if n == 1 else e.get("prev1_year")
+    if not year or not after:
+        return word
+    return f"{word} ({year})" if _year_before(after) == year else f"{year} (no results between it and {after})"
 
 
 def _not_held(years: int, held: int) -> str:
@@ -238,6 +250,7 @@ class SchoolIndicators:
             p1, p2 = _num(r.get("rwm_exp_prev1")), _num(r.get("rwm_exp_prev2"))
             n1 = _num(nat.get("rwm_exp_prev1"))
             e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, cohort=cohort)
+            e.update({f"prev{i}_year": y if isinstance(y := r.get(f"rwm_exp_prev{i}_year"), str) else "" for i in (1, 2)})
             e["national_label"] = nat.get("_label") or "national"
             old = self._too_old("ks2", r, feed)
             if old:
@@ -286,7 +299,7 @@ class SchoolIndicators:
                 e["p8_note"] = f"Progress 8 not published: {self.data.status('ks4', self.urn, 'p8') or 'no figure'}"
             prior = self.prior.get("att8")
             if prior and prior[1] != e["year"]:
-                e["prev1"] = _num(prior[0])
+                e["prev1"], e["prev1_year"] = _num(prior[0]), prior[1] if isinstance(prior[1], str) else ""
             out.append(e)
         return self._not_compared(out)
 
@@ -322,11 +335,11 @@ class SchoolIndicators:
         u = e["unit"]
         s = f"{e['label']} {_fmt(e['value'], u)} vs {e.get('national_label') or 'national'} {_fmt(e['national'], u)}{_yr(e['year'])}"
         if e.get("prev1") is not None:
-            s += f"; previous year {_fmt(e['prev1'], u)}"
+            s += f"; {_earlier_year(e, 1)} {_fmt(e['prev1'], u)}"
             if e.get("national_prev1") is not None:
                 s += f" vs national {_fmt(e['national_prev1'], u)}"
         if e.get("prev2") is not None:
-            s += f"; year before {_fmt(e['prev2'], u)}"
+            s += f"; {_earlier_year(e, 2)} {_fmt(e['prev2'], u)}"
         if e.get("progress_published"):
             s += ("; progress significantly below average" if e["sig_below"] else
                   "; progress significantly above average" if e["sig_above"] else
@@ -785,19 +798,24 @@ class SchoolIndicators:
                                     and self._inspected_recently(o), needs_prev=True)
 
     def _inspected_recently(self, o) -> bool:
-        """An inspection (graded, report card or ungraded) published in this term or the last."""
+        """An inspection (graded, report card or ungraded) published in this term or the last. An ungraded inspection
+        whose outcome confirms no judgement (the vocabulary's `band: null`, e.g. "School remains Good (Concerns) - S5
+        Next") does not count: it neither sustained nor improved the school's grade."""
         from .assess import terms_window  # the evidence stage imports this module
 
         start, end = terms_window(self.data.term, self.rules.windows.evidence_terms)
         r = o.get("row") or {}
-        dates = [r.get(k) for k in ("inspection_date", "oeif_date", "ungraded_date")]
+        dates = [r.get(k) for k in ("inspection_date", "oeif_date")]
+        if SCALES.band_of_ungraded(r.get("ungraded_outcome")) is not None:
+            dates.append(r.get("ungraded_date"))
         return any(hasattr(d, "year") and start <= d <= end for d in dates)
 
     def _i_ofsted_good_or_better_sustained(self) -> Finding:
-        # Sustained means a new inspection confirmed it, not merely that nothing changed.
+        # Sustained means a new inspection confirmed it, not merely that nothing changed. An ungraded outcome confirms
+        # good only when the vocabulary says so ("remains good", not "remains Good (Concerns)").
         def test(o):
-            remains = "remains" in str((o.get("row") or {}).get("ungraded_outcome") or "").lower()
             good = SCALES.bands[0]
+            remains = SCALES.band_of_ungraded((o.get("row") or {}).get("ungraded_outcome")) == good
             return o["band"] == good and (o["prev_band"] in (None, good)) and self._inspected_recently(o) \
                 and (o["prev_band"] == good or remains)
         return self._ofsted_finding(test)

@@ -661,6 +661,15 @@ def _check_urn(conv: _Converter, raw: str | None, row: int, header: str):
 
 # ---------------------------------------------------------------------------------------------------------
 # Per-kind layout: which columns, which rows are comparators, which year.
+def _ks2_prior_years(header_n: set[str]) -> dict:
+    """The academic years of the prior-year columns (`_22` is 2021-22), as the frame's `rwm_exp_prev1_year` and
+    `rwm_exp_prev2_year`: they need not be the years just before the file's own. DfE's 2022-23 file holds 2021-22 and
+    2018-19 (no tests in 2019-20 or 2020-21), so its "year before last" is four years before it; the evidence names
+    the years rather than saying "previous year" of a year that was not."""
+    years = sorted({int(m.group(1)) for h in header_n if (m := re.fullmatch(r"PTRWM_EXP_(\d{2})", h))}, reverse=True)
+    return {f"rwm_exp_prev{i}_year": f"{2000 + y - 1}-{y % 100:02d}" for i, y in enumerate(years[:2], start=1)}
+
+
 def _ks2_cols(header_n: set[str]) -> tuple[list[Col], str | None]:
     years = sorted({int(m.group(1)) for h in header_n if (m := re.fullmatch(r"PTRWM_EXP_(\d{2})", h))}, reverse=True)
     cols = list(KS2_BASE)
@@ -786,7 +795,7 @@ class _Layout:
 def _layout(kind: str, header_n: set[str]) -> _Layout:
     if kind == "ks2":
         cols, year = _ks2_cols(header_n)
-        return _Layout(cols, "URN", _rectype_level("ks2"), ragged=True, year=year)
+        return _Layout(cols, "URN", _rectype_level("ks2"), ragged=True, year=year, extra=_ks2_prior_years(header_n))
     if kind == "ks4":
         return _Layout(KS4_COLS, "URN", _rectype_level("ks4"), ragged=True)
     if kind == "absence":

@@ -1,0 +1,169 @@
+"""Helper T's trial (s23): Ofsted readings and real downloads not tried before, each a fault that reached an edition.
+
+Fictional schools and in-memory feeds in the readers' canonical columns (tests/factories.py); the Ofsted outcome texts
+are Ofsted's own wording, as its management information writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from factories import flag, gias, judgement, ofsted, term_data
+from test_unseen_readings import _assert_refused
+from school_improvement.decisions.categorise import categorise, visits_planned
+from school_improvement.decisions.letters import flag_letters
+from school_improvement.evidence.indicators import SchoolIndicators
+from school_improvement.ingest.feeds import read_feed
+from school_improvement.ingest.termdata import TermData
+from school_improvement.rules import load_rule_set, load_rule_set_arg
+from school_improvement.terms import Term
+
+URN = 990401
+RULES = load_rule_set("cambs-2021-23")
+CARDS = load_rule_set("cambs-2025-report-cards")
+GOOD_BEFORE = {URN: {"previous_category": "low", "prior": {"ofsted_band": ("good", "")}}}
+
+
+def _ungraded(outcome: str) -> dict:
+    """A school graded Good in 2016 whose ungraded inspection this term had the outcome given."""
+    return ofsted(URN, oeif_overall=2, oeif_date=date(2016, 5, 10), ungraded_outcome=outcome,
+                  ungraded_date=date(2022, 10, 5))
+
+
+@pytest.mark.parametrize("history", [{}, GOOD_BEFORE], ids=["no history", "good last term"])
+@pytest.mark.parametrize("outcome", ["School remains Good (Concerns) - S5 Next",
+                                     "School remains Outstanding (Concerns) - S5 Next"])
+def test_an_ungraded_inspection_with_concerns_is_no_congratulations_for_sustained_good(outcome, history):
+    # Ofsted's "(Concerns) - S5 Next": the grade stands for now, standards may have declined, a graded inspection is
+    # next. It was read as "remains good" and drafted a congratulations letter ("sustained good/outstanding overall
+    # effectiveness") to the school Ofsted had concerns about.
+    kinds = {"gias": [gias(URN)], "ofsted": [_ungraded(outcome)]}
+    data = term_data("2022-23-autumn", **kinds)
+    found = SchoolIndicators(URN, data, RULES, (history.get(URN) or {}).get("prior")).get(
+        "ofsted_good_or_better_sustained")
+    assert found.met is False and outcome in found.value
+    table = categorise(data, RULES, history).table
+    out = flag_letters(data, RULES, table, history, date(2022, 9, 22))
+    assert "congratulations" not in set(out.letters["letter"]), out.letters.to_dict("records")
+
+
+@pytest.mark.parametrize("history", [{}, GOOD_BEFORE], ids=["no history", "good last term"])
+def test_an_ungraded_inspection_that_confirms_good_is_still_sustained_good(history):
+    # The same school with Ofsted's plain "School remains Good": a new inspection confirmed it (CG-1).
+    data = term_data("2022-23-autumn", gias=[gias(URN)], ofsted=[_ungraded("School remains Good")])
+    table = categorise(data, RULES, history).table
+    out = flag_letters(data, RULES, table, history, date(2022, 9, 22))
+    assert list(out.letters["letter"]) == ["congratulations"]
+    assert "CG-1" in out.letters.iloc[0]["indicators"]
+
+
+def _report_card(**areas) -> dict:
+    cards = {f"rc_{a}": "Expected standard" for a in ("inclusion", "curriculum_teaching", "achievement",
+                                                      "attendance_behaviour", "personal_development",
+                                                      "leadership_governance")}
+    cards.update({f"rc_{a}": v for a, v in areas.items()})
+    return ofsted(URN, oeif_overall=2, oeif_date=date(2019, 3, 12), inspection_date=date(2026, 1, 20),
+                  safeguarding="Met", category_of_concern="Requires significant improvement", **cards)
+
+
+def test_a_report_card_school_that_requires_significant_improvement_is_in_a_category_of_concern():
+    # Under report cards a school with "Urgent improvement" in any area "requires significant improvement", the
+    # category that replaced serious weaknesses; the MI's "Category of concern" says so. It was read as "none": the
+    # overriding condition did not apply, and best fit alone placed the school at LOW support (one area at high, three
+    # at low: a mean of 1.5, less support at the halfway point).
+    lows = [judgement(URN, c, visit=date(2026, 1, 12)) for c in ("QE-L1", "QE-L2", "BA-L2", "PD-L1")]
+    data = term_data("2025-26-spring", gias=[gias(URN)], adviser_judgements=lows,
+                     ofsted=[_report_card(achievement="Urgent improvement")])
+    found = SchoolIndicators(URN, data, CARDS).get("ofsted_category_of_concern")
+    assert found.met is True and "requires significant improvement" in found.value
+    row = categorise(data, CARDS).table.iloc[0]
+    assert row["category"] == "high" and row["overriding_condition"] == "OV-CATEGORY"
+    assert "requires significant improvement" in row["reasons"]
+
+
+def test_a_report_card_school_in_no_category_is_not_overridden():
+    data = term_data("2025-26-spring", gias=[gias(URN)],
+                     ofsted=[{**_report_card(achievement="Needs attention"), "category_of_concern": None}])
+    assert SchoolIndicators(URN, data, CARDS).get("ofsted_category_of_concern").met is False
+    assert categorise(data, CARDS).table.iloc[0]["overriding_condition"] in ("", None)
+
+
+def test_a_letter_to_a_school_that_converts_within_the_term_says_so():
+    # Real Surrey 2021-22 spring: six schools open when the term began convert to academies on 28 February or 31
+    # March; they are categorised (rightly: they were the LA's that term) and their letters drafted with actions due
+    # after the governing body has gone, unsaid.
+    school = gias(URN, status="Closed", close_date=date(2026, 2, 27), close_reason="Academy Converter")
+    data = term_data("2025-26-spring", gias=[school], la_intelligence=[flag(URN, "finance", "medium",
+                                                                             raised=date(2026, 1, 8))])
+    table = categorise(data, RULES).table
+    assert list(table["urn"]) == [URN]
+    out = flag_letters(data, RULES, table, {}, date(2026, 1, 26))
+    assert list(out.letters["letter"]) == ["significant_concerns_letter"]
+    said = [p for p in out.problems if p.check == "gias_closing_letter"]
+    assert len(said) == 1 and said[0].severity == "warning", [p.check for p in out.problems]
+    assert "27 February 2026" in said[0].message and "academy converter" in said[0].message
+    assert "actions fall due after it" in said[0].message and f"URN {URN}" in said[0].message
+    # Open all term: nothing to say.
+    data = term_data("2025-26-spring", gias=[gias(URN)], la_intelligence=[flag(URN, "finance", "medium",
+                                                                               raised=date(2026, 1, 8))])
+    out = flag_letters(data, RULES, categorise(data, RULES).table, {}, date(2026, 1, 26))
+    assert not [p for p in out.problems if p.check == "gias_closing_letter"]
+
+
+def _ks2_2022_23(shared_dfe, folder):
+    """Real Surrey KS2 bytes with the prior-year columns named as DfE's 2022-23 file names them: `_22` and `_19` (no
+    tests in 2019-20 or 2020-21), so the file's "year before last" is 2018-19."""
+    src = (shared_dfe / "samples" / "936_ks2_2018-19.csv").read_bytes().decode("utf-8-sig")
+    head, rest = src.split("\r\n", 1)
+    head = ",".join(h[:-3] + "_22" if h.endswith("_18") else h[:-3] + "_19" if h.endswith("_17") else h
+                    for h in head.split(","))
+    path = folder / "936_ks2_2022-23.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (head + "\r\n" + rest).encode("utf-8"))
+    return path
+
+
+def test_earlier_years_of_a_ks2_file_are_named_by_their_years_across_the_years_with_no_results(shared_dfe, tmp_path):
+    feed = read_feed(_ks2_2022_23(shared_dfe, tmp_path))
+    assert feed.academic_year == "2022-23"
+    assert set(feed.schools["rwm_exp_prev1_year"]) == {"2021-22"}
+    assert set(feed.schools["rwm_exp_prev2_year"]) == {"2018-19"}
+    row = feed.schools.dropna(subset=["rwm_exp", "rwm_exp_prev1", "rwm_exp_prev2"]).iloc[0]
+    urn = int(row["urn"])
+    data = TermData("936", Term.parse("2023-24-autumn"), [feed])
+    value = SchoolIndicators(urn, data, RULES).get("attainment_declining").value
+    # Before: "previous year 61.0%; year before 70.0%", of a year four years before the file's.
+    assert "previous year (2021-22)" in value and "2018-19 (no results between it and 2021-22)" in value, value
+    assert "year before" not in value
+
+
+def test_consecutive_earlier_years_are_named_too(shared_dfe):
+    feed = read_feed(shared_dfe / "samples" / "936_ks2_2018-19.csv")
+    row = feed.schools.dropna(subset=["rwm_exp", "rwm_exp_prev1", "rwm_exp_prev2"]).iloc[0]
+    data = TermData("936", Term.parse("2021-22-autumn"), [feed])
+    value = SchoolIndicators(int(row["urn"]), data, RULES).get("attainment_declining").value
+    assert "previous year (2017-18)" in value and "year before (2016-17)" in value, value
+
+
+@pytest.mark.parametrize("threshold", ["attainment_below_points", "disadvantaged_gap_wide_points"])
+def test_a_ks2_threshold_written_as_a_fraction_is_refused(tmp_path, threshold):
+    # 0.1 for 10 points (a spreadsheet shows 10% for 0.1): read as 0.1 points, nearly every school below national.
+    path = tmp_path / "cambs-fraction.yaml"
+    path.write_text(f"id: cambs-fraction\ntitle: fractions\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+                    f"thresholds: {{{threshold}: 0.1}}\n", encoding="utf-8")
+    _assert_refused(path, [threshold, "looks like a fraction (10%)", "write 10 for 10%"])
+
+
+def test_absence_thresholds_below_one_point_and_zero_are_still_readings(tmp_path):
+    path = tmp_path / "cambs-strict-absence.yaml"
+    path.write_text("id: cambs-strict-absence\ntitle: strict\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+                    "thresholds: {attendance_low_points: 0.3, attainment_in_line_points: 0}\n", encoding="utf-8")
+    assert load_rule_set_arg(str(path)).threshold("attendance_low_points") == 0.3
+
+
+def test_a_nursery_school_at_low_support_is_offered_the_early_years_offer_not_the_primary_offer():
+    _, _, plan = visits_planned("low", Term.parse("2025-26-spring"), RULES, phase="Nursery")
+    assert "Early Years Improvement Offer" in plan and "visit once a term" in plan
+    _, _, plan = visits_planned("low", Term.parse("2025-26-spring"), RULES, phase="Primary")
+    assert plan == RULES.support_plan["low"].summary
