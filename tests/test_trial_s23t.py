@@ -91,9 +91,9 @@ def test_a_report_card_school_in_no_category_is_not_overridden():
 
 
 def test_a_letter_to_a_school_that_converts_within_the_term_says_so():
-    # Real Surrey 2021-22 spring: six schools open when the term began convert to academies on 28 February or 31
-    # March; they are categorised (rightly: they were the LA's that term) and their letters drafted with actions due
-    # after the governing body has gone, unsaid.
+    # A school open when the term began that converts to an academy within it is categorised (rightly: it was the
+    # LA's that term), and its letter drafted with actions due after its governing body has gone, unsaid. Real Surrey
+    # 2021-22 summer: a congratulations drafted to a school converting on 31 May 2022 (now said, as here).
     school = gias(URN, status="Closed", close_date=date(2026, 2, 27), close_reason="Academy Converter")
     data = term_data("2025-26-spring", gias=[school], la_intelligence=[flag(URN, "finance", "medium",
                                                                              raised=date(2026, 1, 8))])
@@ -167,3 +167,19 @@ def test_a_nursery_school_at_low_support_is_offered_the_early_years_offer_not_th
     assert "Early Years Improvement Offer" in plan and "visit once a term" in plan
     _, _, plan = visits_planned("low", Term.parse("2025-26-spring"), RULES, phase="Primary")
     assert plan == RULES.support_plan["low"].summary
+
+
+def test_rows_cleared_in_excel_are_no_rows_in_a_csv_as_in_a_workbook(tmp_path):
+    # A letters log kept in Excel, rows cleared (not deleted) and saved as CSV: ",,,,,," lines. Each stopped the run
+    # ("URN is missing", "letter must not be blank"), though the same sheet saved as .xlsx was read.
+    path = tmp_path / "letters_log.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "urn,letter,concern,issued_on,issued_by,term,,\r\n"
+                     "990401,significant_concerns_letter,SCL-1,15/10/2021,Director,2021-22-autumn,,\r\n"
+                     ",,,,,,,\r\n , ,,,,,,\r\n".encode())
+    feed = read_feed(path)
+    assert list(feed.schools["urn"]) == [990401] and list(feed.schools["_row"]) == [2]
+    # A row with anything in it is still a row, and still refused when it is not whole.
+    path.write_bytes(path.read_bytes() + b",warning_notice,,,,,,\r\n")
+    from school_improvement.errors import FeedError
+    with pytest.raises(FeedError, match="row 5"):
+        read_feed(path)

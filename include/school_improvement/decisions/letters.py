@@ -283,8 +283,8 @@ def flagged_again_problem(data: TermData, rules: RuleSet, letters: pd.DataFrame,
 def _letter_to_closing_school(data: TermData, rules: RuleSet, school: dict, letter: str, draft: dict) -> list:
     """A letter drafted for a school GIAS gives a closing date within the term (it was open when the term began, so
     it is categorised; a converter academy replaces it mid-term): the letter's actions fall due after the governing
-    body it is addressed to has gone, or it goes weeks before. Real Surrey's 2021-22 spring drafted letters to schools
-    converting on 28 February and 31 March, unsaid (s23). Said in data_quality.csv and on the front page; the draft is
+    body it is addressed to has gone, or it goes weeks before. Real Surrey's 2021-22 summer drafted a congratulations
+    to a school converting on 31 May 2022, unsaid (s23). Said in data_quality.csv and on the front page; the draft is
     kept (whether to send it, or raise the concerns with the academy, is the LA's decision)."""
     from ..errors import Problem
     from ..evidence.assess import PROPOSED_TO_CLOSE, _text
@@ -306,7 +306,7 @@ def _letter_to_closing_school(data: TermData, rules: RuleSet, school: dict, lett
         + (f": {len(after)} of the letter's {len(due)} actions fall due after it (the first on "
            f"{min(after).day} {min(after):%B %Y})" if after else "")
         + "; it is categorised as LA-maintained because it was open when the term began: check before sending "
-          "whether the letter still goes to this governing body, or the concerns to its successor"),
+          "whether the letter still goes to this governing body, or to its successor"),
         "warning", "gias_closing_letter")]
 
 

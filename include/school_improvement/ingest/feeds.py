@@ -361,11 +361,14 @@ def _read_csv(data: bytes, source: str) -> _Raw:
     # Physical line numbers and true field counts first: pandas pads short rows with "", which hides
     # raggedness, and GIAS rows carry extra "Linked establishments" fields beyond the header.
     lines, lengths = [], []
+    empty = []  # records whose every cell is blank (",,,,": rows cleared in Excel, not deleted, are saved so)
     reader = csv.reader(io.StringIO(text))
     start = 1
     try:
         for rec in reader:
             if rec:
+                if not any(f.strip() for f in rec):
+                    empty.append(len(lines))
                 lines.append(start)
                 lengths.append(len(rec))
             start = reader.line_num + 1
@@ -386,6 +389,13 @@ def _read_csv(data: bytes, source: str) -> _Raw:
             raise FeedError(Problem(source, int(m.group(1)) + 1, None,
                                     "the file is truncated: a quoted field is never closed", check="truncated"))
         raise FeedError(Problem(source, None, None, f"cannot parse as CSV: {msg}", check="parse"))
+    if empty and len(df) == len(lines) and empty[0] > 0:
+        # A row with nothing in it is no row, as a blank line is not: without this, an LA-held file saved from Excel
+        # with its cleared rows stopped the run, "URN is missing" and "must not be blank" for each (s23).
+        drop = set(empty)
+        keep = [i for i in range(len(lines)) if i not in drop]
+        df = df.iloc[keep].reset_index(drop=True)
+        lines, lengths = [lines[i] for i in keep], [lengths[i] for i in keep]
     header = [str(h) for h in df.iloc[0].tolist()][: lengths[0]]
     return _Raw(header, df.iloc[1:].reset_index(drop=True), lines[1:], lengths[1:])
 
