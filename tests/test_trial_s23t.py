@@ -7,10 +7,11 @@ are Ofsted's own wording, as its management information writes them.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from factories import flag, gias, judgement, ofsted, term_data
+from factories import flag, gias, judgement, ks2, ofsted, term_data
 from test_unseen_readings import _assert_refused
 from school_improvement.decisions.categorise import categorise, visits_planned
 from school_improvement.decisions.letters import flag_letters
@@ -183,3 +184,18 @@ def test_rows_cleared_in_excel_are_no_rows_in_a_csv_as_in_a_workbook(tmp_path):
     from school_improvement.errors import FeedError
     with pytest.raises(FeedError, match="row 5"):
         read_feed(path)
+
+
+def test_three_years_consistently_below_with_the_third_year_suppressed_says_so():
+    # "Consistently below national" over three years (docs/readings/cambs-three-years.yaml), the year before last
+    # suppressed in the file (SUPP): it said "the feeds hold 2", as if the year were not in the download.
+    rules = load_rule_set_arg(str(Path(__file__).resolve().parents[1] / "docs" / "readings" / "cambs-three-years.yaml"))
+    data = term_data("2021-22-autumn", gias=[gias(URN)], ks2=[ks2(URN, rwm_exp=40.0, rwm_exp_prev1=41.0,
+                                                                  rwm_exp_prev2=None)])
+    data.by_kind["ks2"][0].statuses.loc[0] = [URN, "rwm_exp_prev2", "SUPP", "5 or fewer pupils", 2]
+    found = SchoolIndicators(URN, data, rules).get("attainment_consistently_below")
+    assert found.met is None and "SUPP (5 or fewer pupils)" in found.reason and "feeds hold" not in found.reason
+    # A file with no third year still says so.
+    data = term_data("2021-22-autumn", gias=[gias(URN)], ks2=[ks2(URN, rwm_exp=40.0, rwm_exp_prev1=41.0,
+                                                                  rwm_exp_prev2=None)])
+    assert "the feeds hold 2" in SchoolIndicators(URN, data, rules).get("attainment_consistently_below").reason

@@ -375,6 +375,11 @@ class SchoolIndicators:
             if years == 2:
                 return True
             if e.get("prev2") is None:
+                # The file holds that year but not the school's figure (suppressed, blank): said as such, not as a
+                # year the feeds lack.
+                why = self.data.status("ks2", self.urn, "rwm_exp_prev2") if e["ks"] == "KS2" else None
+                if why or e.get("prev2_year"):
+                    return f"no figure for {e.get('prev2_year') or 'the year before last'}: {why or 'blank'}: not judged"
                 return _not_held(years, 2)
             nat2 = self._national_two_years_back(e) or nat1  # none in the feed: last year's stands in
             return e["prev2"] < nat2 - e["below_points"]
