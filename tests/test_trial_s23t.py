@@ -125,18 +125,30 @@ def _ks2_2022_23(shared_dfe, folder):
     return path
 
 
-def test_earlier_years_of_a_ks2_file_are_named_by_their_years_across_the_years_with_no_results(shared_dfe, tmp_path):
+def test_a_trend_does_not_read_a_year_beyond_the_years_with_no_results(shared_dfe, tmp_path):
     feed = read_feed(_ks2_2022_23(shared_dfe, tmp_path))
     assert feed.academic_year == "2022-23"
     assert set(feed.schools["rwm_exp_prev1_year"]) == {"2021-22"}
     assert set(feed.schools["rwm_exp_prev2_year"]) == {"2018-19"}
-    row = feed.schools.dropna(subset=["rwm_exp", "rwm_exp_prev1", "rwm_exp_prev2"]).iloc[0]
-    urn = int(row["urn"])
+    s = feed.schools.dropna(subset=["rwm_exp", "rwm_exp_prev1", "rwm_exp_prev2", "cohort"])
+    # Lower each year, 10 points below the year before last, less than 10 below the year before: "declining" only
+    # when 2018-19 is read as the year before 2021-22.
+    falls = s[(s.rwm_exp < s.rwm_exp_prev1) & (s.rwm_exp_prev1 < s.rwm_exp_prev2) & (s.rwm_exp <= s.rwm_exp_prev2 - 10)
+              & (s.rwm_exp > s.rwm_exp_prev1 - 10) & (s.cohort >= 11)]
+    assert len(falls) >= 5  # 13 of real Surrey's schools, in this file's shape
+    urn = int(falls.iloc[0]["urn"])
     data = TermData("936", Term.parse("2023-24-autumn"), [feed])
-    value = SchoolIndicators(urn, data, RULES).get("attainment_declining").value
-    # Before: "previous year 61.0%; year before 70.0%", of a year four years before the file's.
-    assert "previous year (2021-22)" in value and "2018-19 (no results between it and 2021-22)" in value, value
-    assert "year before" not in value
+    found = SchoolIndicators(urn, data, RULES).get("attainment_declining")
+    # Before: "previous year 61.0%; year before 70.0%" (a year four years before the file's), and declining.
+    assert found.met is False, found
+    assert "previous year (2021-22)" in found.value and "not read in a trend: no results between it and 2021-22" \
+        in found.value and "year before" not in found.value, found.value
+    # The other reading, as data: the year beyond the gap read as the trend's earlier year, named as what it is.
+    draft = tmp_path / "cambs-across-the-gap.yaml"
+    draft.write_text("id: cambs-across-the-gap\ntitle: trends across the gap\nextends: cambs-2021-23\n"
+                     "review_by: 2026-08-31\ntrends: {across_unpublished_years: judged}\n", encoding="utf-8")
+    found = SchoolIndicators(urn, data, load_rule_set_arg(str(draft))).get("attainment_declining")
+    assert found.met is True and "2018-19 (no results between it and 2021-22)" in found.value, found
 
 
 def test_consecutive_earlier_years_are_named_too(shared_dfe):

@@ -352,6 +352,16 @@ class OldestResults(BaseModel):
     kinds: list[Literal["ks2", "ks4", "absence", "census"]] = Field(min_length=1)
 
 
+class Trends(BaseModel):
+    """How a trend (declining, improving, "consistently", "persistently") reads earlier years' results that are not
+    the years just before: DfE's 2022-23 KS2 file holds 2021-22 and 2018-19 (no tests in 2019-20 or 2020-21).
+    `judged`: read as the earlier years they are (named so in the evidence); `not_judged`: a trend reads consecutive
+    years only, and an earlier year beyond a gap is shown, not read."""
+
+    model_config = ConfigDict(extra="forbid")
+    across_unpublished_years: Literal["judged", "not_judged"]
+
+
 class ResultsNotCompared(BaseModel):
     """Schools (GIAS TypeOfEstablishment) whose KS2/KS4 results are not judged against national: the reason is said."""
     model_config = ConfigDict(extra="forbid")
@@ -414,6 +424,9 @@ class RuleSet(BaseModel):
     # are its own ("use", named as the predecessor's in the evidence) or not ("not_used"). Two or more predecessors
     # with figures are never reduced to one: not judged. Unset: "use".
     predecessor_results: dict[Literal["one"], Literal["use", "not_used"]] = {}
+    # Earlier years beyond a gap of unpublished years (2018-19 in the 2022-23 KS2 file): read in a trend or not. Unset:
+    # read (as before the key existed), the evidence naming the years.
+    trends: Trends | None = None
     # Special schools and alternative provision: their results are shown, never judged (attainment, trend, gap).
     results_not_compared: ResultsNotCompared | None = None
     # The report's disadvantaged-gap page: its heading and why the Strategy looks at the gaps.

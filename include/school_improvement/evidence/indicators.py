@@ -251,6 +251,7 @@ class SchoolIndicators:
             n1 = _num(nat.get("rwm_exp_prev1"))
             e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, cohort=cohort)
             e.update({f"prev{i}_year": y if isinstance(y := r.get(f"rwm_exp_prev{i}_year"), str) else "" for i in (1, 2)})
+            self._consecutive_only(e)
             e["national_label"] = nat.get("_label") or "national"
             old = self._too_old("ks2", r, feed)
             if old:
@@ -303,6 +304,21 @@ class SchoolIndicators:
             out.append(e)
         return self._not_compared(out)
 
+    def _consecutive_only(self, e: dict) -> None:
+        """The rule set's `trends.across_unpublished_years: not_judged`: an earlier year that is not the year just
+        before (2018-19 beside 2021-22, no results between them) is shown and not read in a trend."""
+        if not (self.rules.trends and self.rules.trends.across_unpublished_years == "not_judged"):
+            return
+        for n, after in ((1, e.get("year")), (2, e.get("prev1_year"))):
+            year = e.get(f"prev{n}_year")
+            if year and after and _year_before(after) != year and e.get(f"prev{n}") is not None:
+                e["trend_note"] = (f"{year} {_fmt(e[f'prev{n}'], e.get('unit', '%'))} not read in a trend: no results "
+                                   f"between it and {after} (the rule set reads consecutive years)")
+                e["prev2"] = None
+                if n == 1:
+                    e["prev1"], e["national_prev1"] = None, None
+                return
+
     def _not_compared(self, entries: list[dict]) -> list[dict]:
         """A school of a type the rule set does not compare with national (a special school): every figure is
         shown with the rule set's reason and none is judged, whatever its cohort."""
@@ -340,6 +356,8 @@ class SchoolIndicators:
                 s += f" vs national {_fmt(e['national_prev1'], u)}"
         if e.get("prev2") is not None:
             s += f"; {_earlier_year(e, 2)} {_fmt(e['prev2'], u)}"
+        if e.get("trend_note"):
+            s += f"; {e['trend_note']}"
         if e.get("progress_published"):
             s += ("; progress significantly below average" if e["sig_below"] else
                   "; progress significantly above average" if e["sig_above"] else
@@ -476,6 +494,12 @@ class SchoolIndicators:
                  "nat_gap_prev1": None if nd1 is None or no1 is None else no1 - nd1,
                  "nat_disadv": nd, "nat_other": no, "unit_of": "%",
                  "label": "KS2 RWM expected standard", "unit": " points", "national_label": nat.get("_label") or "national"}
+            y1 = r.get("rwm_exp_prev1_year")
+            if (self.rules.trends and self.rules.trends.across_unpublished_years == "not_judged" and isinstance(y1, str)
+                    and feed.academic_year and _year_before(feed.academic_year) != y1 and g["gap_prev1"] is not None):
+                g["gap_prev1"], g["disadv_prev1"] = None, None
+                g["prev1_note"] = (f"{y1} gap not read in a trend: no results between it and {feed.academic_year} "
+                                   "(the rule set reads consecutive years)")
             # Last year's gap counts towards "persistently wide" only if last year's cohort was big enough to judge
             # (the small-cohort rule applies to every year it reads, not only this one).
             last = self.data.row_in_year("ks2", self.urn, _year_before(feed.academic_year)) if feed.academic_year else None
