@@ -211,3 +211,16 @@ def test_three_years_consistently_below_with_the_third_year_suppressed_says_so()
     data = term_data("2021-22-autumn", gias=[gias(URN)], ks2=[ks2(URN, rwm_exp=40.0, rwm_exp_prev1=41.0,
                                                                   rwm_exp_prev2=None)])
     assert "the feeds hold 2" in SchoolIndicators(URN, data, rules).get("attainment_consistently_below").reason
+
+
+def test_a_ks4_trend_from_the_history_does_not_read_a_year_beyond_the_years_with_no_results():
+    # KS4's earlier year comes from the history: 2018-19's Attainment 8 beside 2021-22's is no one-year fall.
+    ks4 = {"urn": URN, "la_code": "999", "cohort": 150, "att8": 30.0, "p8": None, "p8_lower": None, "p8_upper": None,
+           "att8_disadv": None, "att8_other": None}
+    from factories import feed
+    nat = {"level": "national", "la_code": None, "phase": None, "att8": 48.0}
+    for year, before, met in (("2021-22", "2018-19", None), ("2022-23", "2021-22", True)):
+        data = term_data("2023-24-autumn", gias=[gias(URN, phase="Secondary")], ks4=feed("ks4", [ks4], [nat], year=year))
+        prior = {"att8": (45.0, before)}
+        found = SchoolIndicators(URN, data, RULES, prior).get("attainment_declining")
+        assert found.met is met, (year, found)

@@ -301,6 +301,7 @@ class SchoolIndicators:
             prior = self.prior.get("att8")
             if prior and prior[1] != e["year"]:
                 e["prev1"], e["prev1_year"] = _num(prior[0]), prior[1] if isinstance(prior[1], str) else ""
+                self._consecutive_only(e)  # e.g. 2018-19's Attainment 8 in the history beside 2021-22's
             out.append(e)
         return self._not_compared(out)
 
