@@ -224,3 +224,15 @@ def test_a_ks4_trend_from_the_history_does_not_read_a_year_beyond_the_years_with
         prior = {"att8": (45.0, before)}
         found = SchoolIndicators(URN, data, RULES, prior).get("attainment_declining")
         assert found.met is met, (year, found)
+
+
+def test_a_drop_in_ofsted_rating_under_report_cards_says_it_is_an_area_not_an_overall_rating():
+    # Good before; a report card at Expected standard in the six core areas and Needs attention in early years alone.
+    # The Significant Concerns letter said only "A drop in Ofsted rating", read as a fall of the school as a whole.
+    card = {**_report_card(early_years="Needs attention"), "category_of_concern": None}
+    data = term_data("2025-26-spring", gias=[gias(URN)], ofsted=[card])
+    table = categorise(data, CARDS, GOOD_BEFORE).table
+    out = flag_letters(data, CARDS, table, GOOD_BEFORE, date(2026, 1, 26))
+    assert list(out.letters["letter"]) == ["significant_concerns_letter"]
+    assert "an evaluation area graded below the school's previous Ofsted judgement" in out.letters.iloc[0]["evidence"]
+    assert "Early years Needs attention" in out.letters.iloc[0]["evidence"]
