@@ -236,3 +236,17 @@ def test_a_drop_in_ofsted_rating_under_report_cards_says_it_is_an_area_not_an_ov
     assert list(out.letters["letter"]) == ["significant_concerns_letter"]
     assert "an evaluation area graded below the school's previous Ofsted judgement" in out.letters.iloc[0]["evidence"]
     assert "Early years Needs attention" in out.letters.iloc[0]["evidence"]
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "docs" / "readings").glob("*.yaml"))
+                         + sorted((Path(__file__).resolve().parents[1] / "include" / "rules").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_no_reading_tells_a_school_judged_inadequate_it_is_at_risk_of_a_category(path):
+    # A school judged Inadequate is already in special measures or serious weaknesses: "at risk of being put in" them
+    # is false of it (s22 took Ofsted's Inadequate out of WN-5 and SC-1; the no-Warning-Notice example reading, which
+    # an LA copies, still had it in SC-1).
+    rules = load_rule_set_arg(str(path))
+    for name, letter in rules.letters.items():
+        for ind in letter.indicators:
+            if "at risk of being put in" in ind.wording.lower():
+                assert not any(e.indicator == "ofsted_inadequate" for e in ind.evidence), (path.name, name, ind.id)
