@@ -250,3 +250,11 @@ def test_no_reading_tells_a_school_judged_inadequate_it_is_at_risk_of_a_category
         for ind in letter.indicators:
             if "at risk of being put in" in ind.wording.lower():
                 assert not any(e.indicator == "ofsted_inadequate" for e in ind.evidence), (path.name, name, ind.id)
+
+
+def test_a_report_card_category_in_a_term_that_began_before_report_cards_is_named_as_such():
+    # 2025-26 autumn runs under cambs-2021-23 (in force to 9 November 2025); a report card of 20 November is its.
+    card = {**_report_card(achievement="Urgent improvement"), "inspection_date": date(2025, 11, 20)}
+    row = categorise(term_data("2025-26-autumn", gias=[gias(URN)], ofsted=[card]), RULES).table.iloc[0]
+    assert row["category"] == "high" and row["overriding_condition"] == "OV-CATEGORY"
+    assert "under report cards: requires significant improvement" in row["reasons"], row["reasons"]
