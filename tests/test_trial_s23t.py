@@ -258,3 +258,30 @@ def test_a_report_card_category_in_a_term_that_began_before_report_cards_is_name
     row = categorise(term_data("2025-26-autumn", gias=[gias(URN)], ofsted=[card]), RULES).table.iloc[0]
     assert row["category"] == "high" and row["overriding_condition"] == "OV-CATEGORY"
     assert "under report cards: requires significant improvement" in row["reasons"], row["reasons"]
+
+
+def test_a_file_whose_newest_earlier_year_is_before_the_pandemic_judges_no_trend_on_it(shared_dfe, tmp_path):
+    # A KS2 file of 2021-22 whose earlier years are 2018-19 and 2017-18 (the real bytes, its prior-year columns named
+    # so): "consistently" (this year and last) and a gap "persistently wide" would read 2018-19 as last year.
+    src = (shared_dfe / "samples" / "936_ks2_2018-19.csv").read_bytes().decode("utf-8-sig")
+    head, rest = src.split("\r\n", 1)
+    head = ",".join(h[:-3] + "_19" if h.endswith("_18") else h[:-3] + "_18" if h.endswith("_17") else h
+                    for h in head.split(","))
+    path = tmp_path / "936_ks2_2021-22.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (head + "\r\n" + rest).encode("utf-8"))
+    feed = read_feed(path)
+    assert feed.academic_year == "2021-22" and set(feed.schools["rwm_exp_prev1_year"]) == {"2018-19"}
+    data = TermData("936", Term.parse("2022-23-autumn"), [feed])
+    s = feed.schools.dropna(subset=["rwm_exp", "rwm_exp_prev1", "rwm_exp_disadv", "rwm_exp_other", "rwm_exp_disadv_prev1",
+                                    "rwm_exp_other_prev1", "cohort", "disadv_cohort"])
+    urns = s[(s.cohort >= 11) & (s.disadv_cohort >= 11)]["urn"]
+    assert len(urns) >= 5
+    for urn in list(urns)[:5]:
+        si = SchoolIndicators(int(urn), data, RULES)
+        below = si.get("attainment_consistently_below")
+        assert below.met in (None, False) and "not read in a trend" in below.value, below
+        if below.met is None:
+            assert "one year's figures only" in below.reason
+        gap = si.get("disadvantaged_gap_persistently_wide")
+        assert gap.met in (None, False), gap
+        assert "2018-19 gap not read in a trend" in (gap.value or gap.reason), gap
