@@ -285,3 +285,16 @@ def test_a_file_whose_newest_earlier_year_is_before_the_pandemic_judges_no_trend
         gap = si.get("disadvantaged_gap_persistently_wide")
         assert gap.met in (None, False), gap
         assert "2018-19 gap not read in a trend" in (gap.value or gap.reason), gap
+
+
+def test_three_years_consistently_below_across_the_years_with_no_results_says_why_not_judged(shared_dfe, tmp_path):
+    rules = load_rule_set_arg(str(Path(__file__).resolve().parents[1] / "docs" / "readings" / "cambs-three-years.yaml"))
+    feed = read_feed(_ks2_2022_23(shared_dfe, tmp_path))
+    s = feed.schools.dropna(subset=["rwm_exp", "rwm_exp_prev1", "rwm_exp_prev2", "cohort"])
+    nat = feed.comparators.dropna(subset=["rwm_exp"]).iloc[-1]
+    low = s[(s.rwm_exp < nat["rwm_exp"] - 10) & (s.rwm_exp_prev1 < nat["rwm_exp_prev1"] - 10) & (s.cohort >= 11)]
+    if low.empty:
+        pytest.skip("no school below national by 10 points two years running in this file")
+    data = TermData("936", Term.parse("2023-24-autumn"), [feed])
+    found = SchoolIndicators(int(low.iloc[0]["urn"]), data, rules).get("attainment_consistently_below")
+    assert found.met is None and "not read in a trend" in found.reason and "blank" not in found.reason, found

@@ -396,6 +396,8 @@ class SchoolIndicators:
             if e.get("prev2") is None:
                 # The file holds that year but not the school's figure (suppressed, blank): said as such, not as a
                 # year the feeds lack.
+                if e.get("trend_note"):  # the year there is beyond the years with no results (rule set: trends)
+                    return f"{e['trend_note']}: not judged"
                 why = self.data.status("ks2", self.urn, "rwm_exp_prev2") if e["ks"] == "KS2" else None
                 if why or e.get("prev2_year"):
                     return f"no figure for {e.get('prev2_year') or 'the year before last'}: {why or 'blank'}: not judged"
