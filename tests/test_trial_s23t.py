@@ -298,3 +298,10 @@ def test_three_years_consistently_below_across_the_years_with_no_results_says_wh
     data = TermData("936", Term.parse("2023-24-autumn"), [feed])
     found = SchoolIndicators(int(low.iloc[0]["urn"]), data, rules).get("attainment_consistently_below")
     assert found.met is None and "not read in a trend" in found.reason and "blank" not in found.reason, found
+
+
+def test_a_threshold_written_with_a_percent_sign_is_refused_saying_what_to_write(tmp_path):
+    path = tmp_path / "cambs-percent.yaml"
+    path.write_text("id: cambs-percent\ntitle: percent\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
+                    "thresholds: {attainment_below_points: \"10%\"}\n", encoding="utf-8")
+    _assert_refused(path, ["not '10%'", "write 10 (percentage points, without the % sign)"])

@@ -947,6 +947,9 @@ def _messages(exc: ValidationError, raw: dict) -> list[str]:
             elif loc and loc[0] == "thresholds" and e["type"] in ("int_type", "float_type", "int_parsing",
                                                                    "float_parsing"):
                 msg = f"a threshold is a number (points, or pupils), not {e.get('input')!r}"
+                given = str(e.get("input") or "").strip()
+                if re.fullmatch(r"\d+(\.\d+)?\s*%", given):  # "10%": the points are the number alone
+                    msg += f"; write {given.rstrip('% ')} (percentage points, without the % sign)"
             msg = msg.removeprefix("Value error, ")
             out.append(f"{where + ': ' if where else ''}{key}: {msg}")
     return list(dict.fromkeys(out))
