@@ -305,3 +305,19 @@ def test_a_threshold_written_with_a_percent_sign_is_refused_saying_what_to_write
     path.write_text("id: cambs-percent\ntitle: percent\nextends: cambs-2021-23\nreview_by: 2026-08-31\n"
                     "thresholds: {attainment_below_points: \"10%\"}\n", encoding="utf-8")
     _assert_refused(path, ["not '10%'", "write 10 (percentage points, without the % sign)"])
+
+
+def test_an_ungraded_inspection_with_concerns_is_ofsteds_own_risk_of_a_downgrade():
+    # LM-M4 "at risk of ... being downgraded": Ofsted's "(Concerns) - S5 Next" says it, while no graded inspection
+    # has followed. The school's grade still stands (LM-L4), so leadership and management is a tie: more support.
+    data = term_data("2022-23-autumn", gias=[gias(URN)], ofsted=[_ungraded("School remains Good (Concerns) - S5 Next")])
+    found = SchoolIndicators(URN, data, RULES).get("ofsted_at_risk_of_downgrade")
+    assert found.met is True and "(Concerns) - S5 Next" in found.value
+    row = categorise(data, RULES).table.iloc[0]
+    assert "LM-M4" in row["criteria_met"] and "LM-L4" in row["criteria_met"]
+    # A graded inspection since, or an outcome without concerns: no risk said.
+    later = {**_ungraded("School remains Good (Concerns) - S5 Next"), "oeif_date": date(2022, 11, 2)}
+    for o in (later, _ungraded("School remains Good")):
+        found = SchoolIndicators(URN, term_data("2022-23-autumn", gias=[gias(URN)], ofsted=[o]), RULES).get(
+            "ofsted_at_risk_of_downgrade")
+        assert found.met is False, found

@@ -822,6 +822,22 @@ class SchoolIndicators:
             return Finding(None, reason="Ofsted safeguarding judgement not recorded", source=o["source"])
         return Finding(o["safeguarding_not_met"], value=f"Ofsted safeguarding: {said}", source=o["source"])
 
+    def _i_ofsted_at_risk_of_downgrade(self) -> Finding:
+        """Ofsted's latest word on the school is an ungraded inspection whose outcome says the grade may not hold
+        (the vocabulary's `at_risk`: "School remains Good (Concerns) - S5 Next"), with no graded inspection or report
+        card since."""
+        o = self._ofsted()
+        r = o.get("row")
+        if r is None:
+            return Finding(None, reason=o["reason"], source=o.get("source", ""))
+        outcome, ud = r.get("ungraded_outcome"), _day(r.get("ungraded_date"))
+        later = [d for d in (_day(r.get("oeif_date")), _day(r.get("inspection_date"))) if d is not None]
+        if not (SCALES.ungraded_at_risk(outcome) and ud is not None and all(d < ud for d in later)):
+            return Finding(False, value=o.get("text") or "no ungraded inspection with concerns since the last graded one",
+                           source=o["source"])
+        return Finding(True, value=f"ungraded inspection: {outcome} ({ud}): Ofsted's grade stands for now, and its next "
+                                   "inspection is a graded one", source=o["source"])
+
     def _i_ofsted_dropped(self) -> Finding:
         return self._ofsted_finding(lambda o: OFSTED_BANDS[o["band"]] > OFSTED_BANDS[o["prev_band"]], needs_prev=True)
 
