@@ -122,9 +122,12 @@ def test_data_age_follows_the_rule_sets_published_results(tmp_path):
     # 2021-22: 2018-19 is the newest KS2 that exists; said as information, with how old it is.
     [p] = data_age(ks2_1819, Term.parse("2021-22-autumn"), published)
     assert p.severity == "info" and "3 years before 2021-22" in p.message and "2019-20, 2020-21" in p.message
-    # 2022-23: 2021-22 results exist, so 2018-19 is out of date: a warning.
+    # 2022-23: DfE published no school-level KS2 for 2021-22 either (s23), so 2018-19 is still the newest published.
     [p] = data_age(ks2_1819, Term.parse("2022-23-autumn"), published)
-    assert p.severity == "warning" and "2021-22 figures should exist" in p.message
+    assert p.severity == "info" and "the newest published" in p.message and "2019-20, 2020-21, 2021-22" in p.message
+    # 2023-24: 2022-23 results exist, so 2018-19 is out of date: a warning.
+    [p] = data_age(ks2_1819, Term.parse("2023-24-autumn"), published)
+    assert p.severity == "warning" and "2022-23 figures should exist" in p.message
     ks2_2425 = _feeds(tmp_path, {"999_ks2_2024-25.csv": KS2.replace("_18", "_24")})
     assert data_age(ks2_2425, Term.parse("2025-26-autumn"), published) == []
     nameless = _feeds(tmp_path, {"england_abs.csv": "LA,ESTAB,URN,PERCTOT,PPERSABS10\n999,2001,110001,5,9\n"})

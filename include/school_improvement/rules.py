@@ -34,6 +34,12 @@ THRESHOLD_NAMES = frozenset({
     "attendance_rapid_improvement_points", "absence_rising_points", "disadvantaged_gap_wide_points",
     "disadvantaged_gap_very_wide_points", "disadvantaged_accelerated_points", "disadvantaged_below_points",
     "consistently_years"})
+# Thresholds in points of a KS2 percentage (RWM expected standard, disadvantaged gaps): never a fraction of one point.
+# (Absence thresholds are rightly below one point, e.g. 0.5; Attainment 8 is on its own scale.)
+PERCENT_POINT_THRESHOLDS = frozenset({
+    "attainment_in_line_points", "attainment_below_points", "attainment_declining_points",
+    "attainment_improvement_points", "disadvantaged_gap_wide_points", "disadvantaged_gap_very_wide_points",
+    "disadvantaged_accelerated_points", "disadvantaged_below_points"})
 # Thresholds a rule set may leave out, and the reading that follows (attendance_low_one_year_points: "not improving"
 # is not judged on one year's figures).
 OPTIONAL_THRESHOLDS = frozenset({"attendance_low_one_year_points"})
@@ -346,6 +352,16 @@ class OldestResults(BaseModel):
     kinds: list[Literal["ks2", "ks4", "absence", "census"]] = Field(min_length=1)
 
 
+class Trends(BaseModel):
+    """How a trend (declining, improving, "consistently", "persistently") reads earlier years' results that are not
+    the years just before: DfE's 2022-23 KS2 file holds 2021-22 and 2018-19 (no tests in 2019-20 or 2020-21).
+    `judged`: read as the earlier years they are (named so in the evidence); `not_judged`: a trend reads consecutive
+    years only, and an earlier year beyond a gap is shown, not read."""
+
+    model_config = ConfigDict(extra="forbid")
+    across_unpublished_years: Literal["judged", "not_judged"]
+
+
 class ResultsNotCompared(BaseModel):
     """Schools (GIAS TypeOfEstablishment) whose KS2/KS4 results are not judged against national: the reason is said."""
     model_config = ConfigDict(extra="forbid")
@@ -408,6 +424,9 @@ class RuleSet(BaseModel):
     # are its own ("use", named as the predecessor's in the evidence) or not ("not_used"). Two or more predecessors
     # with figures are never reduced to one: not judged. Unset: "use".
     predecessor_results: dict[Literal["one"], Literal["use", "not_used"]] = {}
+    # Earlier years beyond a gap of unpublished years (2018-19 in the 2022-23 KS2 file): read in a trend or not. Unset:
+    # read (as before the key existed), the evidence naming the years.
+    trends: Trends | None = None
     # Special schools and alternative provision: their results are shown, never judged (attainment, trend, gap).
     results_not_compared: ResultsNotCompared | None = None
     # The report's disadvantaged-gap page: its heading and why the Strategy looks at the gaps.
@@ -749,6 +768,12 @@ def _operating_problems(rs: "RuleSet") -> list[tuple[tuple, str]]:
         out += [(("published_results", kind, "not_published"), f"{y!r} is not an academic year written like "
                  f"2019-20") for y in spec.get("not_published") or []
                 if not re.fullmatch(r"\d{4}-\d{2}", str(y))]
+    # Points of a KS2 percentage (RWM at the expected standard, its gaps): one pupil of a class of 30 is 3.3 points, so
+    # a value between 0 and 1 is a fraction typed for a percentage (0.1 for 10 points, as a spreadsheet shows 10% for
+    # 0.1): read as points it would put nearly every school below national (s23). 0 (any amount) stays a reading.
+    out += [(("thresholds", t), f"{v} looks like a fraction ({v:.0%}): the threshold is in percentage points of the "
+             f"KS2 figure (one pupil in a class of 30 is 3.3 points); write {v * 100:g} for {v:.0%}")
+            for t, v in rs.thresholds.items() if t in PERCENT_POINT_THRESHOLDS and 0 < v < 1]
     unknown(("extract_max_age_days",), rs.extract_max_age_days, {"gias"}, "a dated extract this rule reads")
     out += [(("extract_max_age_days", k), f"{n} is below 1 day")
             for k, n in rs.extract_max_age_days.items() if n < 1]
@@ -922,6 +947,9 @@ def _messages(exc: ValidationError, raw: dict) -> list[str]:
             elif loc and loc[0] == "thresholds" and e["type"] in ("int_type", "float_type", "int_parsing",
                                                                    "float_parsing"):
                 msg = f"a threshold is a number (points, or pupils), not {e.get('input')!r}"
+                given = str(e.get("input") or "").strip()
+                if re.fullmatch(r"\d+(\.\d+)?\s*%", given):  # "10%": the points are the number alone
+                    msg += f"; write {given.rstrip('% ')} (percentage points, without the % sign)"
             msg = msg.removeprefix("Value error, ")
             out.append(f"{where + ': ' if where else ''}{key}: {msg}")
     return list(dict.fromkeys(out))

@@ -34,7 +34,8 @@ class Grade(BaseModel):
 class UngradedOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid")
     contains: str
-    band: str
+    band: str | None  # None: an outcome that confirms no judgement (e.g. "(Concerns)")
+    at_risk: bool = False  # Ofsted says the grade may not hold: its next inspection is a graded one
 
 
 class OfstedScales(BaseModel):
@@ -51,7 +52,7 @@ class OfstedScales(BaseModel):
     @model_validator(mode="after")
     def _bands_known(self):
         for g in [*self.oeif_grades.values(), *self.report_card_scale, *self.ungraded_outcomes]:
-            if g.band not in self.bands:
+            if g.band not in self.bands and not (isinstance(g, UngradedOutcome) and g.band is None):
                 raise ValueError(f"Ofsted scale entry {g!r}: unknown band {g.band!r} (bands: {self.bands})")
         return self
 
@@ -73,6 +74,11 @@ class OfstedScales(BaseModel):
     def band_of_ungraded(self, outcome) -> str | None:
         text = str(outcome or "").lower()
         return next((u.band for u in self.ungraded_outcomes if u.contains.lower() in text), None)
+
+    def ungraded_at_risk(self, outcome) -> bool:
+        """The first matching outcome is one of Ofsted's concerns ("School remains Good (Concerns) - S5 Next")."""
+        text = str(outcome or "").lower()
+        return next((u.at_risk for u in self.ungraded_outcomes if u.contains.lower() in text), False)
 
     def worst_band(self, bands) -> str:
         return max(bands, key=self.bands.index)

@@ -222,6 +222,7 @@ def flag_letters(data: TermData, rules: RuleSet, categorisation: pd.DataFrame, h
                      "escalation_note": note, "category": category.get(urn, ""),
                      "flagged_on": as_of, "term": str(data.term)})
         drafts.append(_draft(school, letter, rule.title, inds, note, rules, as_of))
+        said += _letter_to_closing_school(data, rules, school, letter, drafts[-1])
     letters = pd.DataFrame(rows, columns=LETTER_COLUMNS)
     concerns = academy_concerns(data, rules, history, as_of, evidence)
     alerts = member_alerts(data, rules, categorisation, letters, told)
@@ -277,6 +278,36 @@ def flagged_again_problem(data: TermData, rules: RuleSet, letters: pd.DataFrame,
         f"{' ...' if len(again) > 3 else ''}): if they were {done}, {add}: {then} on the same evidence; "
         f"if not, they are still due"),
         "warning", "letters_flagged_again")
+
+
+def _letter_to_closing_school(data: TermData, rules: RuleSet, school: dict, letter: str, draft: dict) -> list:
+    """A letter drafted for a school GIAS gives a closing date within the term (it was open when the term began, so
+    it is categorised; a converter academy replaces it mid-term): the letter's actions fall due after the governing
+    body it is addressed to has gone, or it goes weeks before. Real Surrey's 2021-22 summer drafted a congratulations
+    to a school converting on 31 May 2022, unsaid (s23). Said in data_quality.csv and on the front page; the draft is
+    kept (whether to send it, or raise the concerns with the academy, is the LA's decision)."""
+    from ..errors import Problem
+    from ..evidence.assess import PROPOSED_TO_CLOSE, _text
+
+    closes = _as_date(school.get("close_date"))
+    start, end = data.term.dates()
+    if closes is None or not (start <= closes <= end):
+        return []
+    due = [a["by_date"] for a in draft.get("actions") or [] if isinstance(a.get("by_date"), date)]
+    after = [d for d in due if d > closes]
+    why = _text(school.get("close_reason")).lower()
+    row = school.get("_row")
+    row = int(row) if row is not None and row == row else None
+    gias = data.latest("gias")
+    return [Problem(gias.source if gias is not None else "GIAS", row, "CloseDate", (
+        f"a {_title(rules, letter)} is drafted for {school.get('school_name')} (URN {int(school['urn'])}), which GIAS "
+        f"gives {'a proposed' if str(school.get('status')).startswith(PROPOSED_TO_CLOSE) else 'a'} closing date of "
+        f"{closes.day} {closes:%B %Y} in this term" + (f" ({why})" if why else "")
+        + (f": {len(after)} of the letter's {len(due)} actions fall due after it (the first on "
+           f"{min(after).day} {min(after):%B %Y})" if after else "")
+        + "; it is categorised as LA-maintained because it was open when the term began: check before sending "
+          "whether the letter still goes to this governing body, or to its successor"),
+        "warning", "gias_closing_letter")]
 
 
 def _recognition_after_concern(data: TermData, rules: RuleSet, urn: int, school: dict, letter: str, ladder: list,

@@ -41,7 +41,8 @@ def _num(v) -> float | None:
 
 
 def _category_of_concern(r: dict) -> str | None:
-    """'special measures' or 'serious weaknesses' when any of Ofsted's category columns says so."""
+    """The vocabulary's category of concern ('special measures', 'serious weaknesses', under report cards 'requires
+    significant improvement') that any of Ofsted's category columns names."""
     text = " ".join(str(r.get(k) or "") for k in ("category_of_concern", "oeif_category_of_concern",
                                                     "recent_category_of_concern")).lower()
     return next((c for c in CATEGORY_OF_CONCERN if c in text), None)
@@ -118,6 +119,17 @@ def _year_before(year: str) -> str:
 
 # Why a trend (declining, consistently, sustained, improving) is not judged from one year's figures.
 _ONE_YEAR = "one year's figures only, no trend: not judged"
+
+
+def _earlier_year(e: dict, n: int) -> str:
+    """An earlier year's figure named by its year: "previous year (2021-22)", "year before (2020-21)", or, where
+    results were not published between them, the year alone and the gap ("2018-19 (no results between it and
+    2021-22)"), never "year before" of a year four years back."""
+    word = "previous year" if n == 1 else "year before"
+    year, after = e.get(f"prev{n}_year") or "", e.get("year") if n == 1 else e.get("prev1_year")
+    if not year or not after:
+        return word
+    return f"{word} ({year})" if _year_before(after) == year else f"{year} (no results between it and {after})"
 
 
 def _not_held(years: int, held: int) -> str:
@@ -238,6 +250,8 @@ class SchoolIndicators:
             p1, p2 = _num(r.get("rwm_exp_prev1")), _num(r.get("rwm_exp_prev2"))
             n1 = _num(nat.get("rwm_exp_prev1"))
             e.update(value=v, national=n, prev1=p1, prev2=p2, national_prev1=n1, cohort=cohort)
+            e.update({f"prev{i}_year": y if isinstance(y := r.get(f"rwm_exp_prev{i}_year"), str) else "" for i in (1, 2)})
+            self._consecutive_only(e)
             e["national_label"] = nat.get("_label") or "national"
             old = self._too_old("ks2", r, feed)
             if old:
@@ -286,9 +300,25 @@ class SchoolIndicators:
                 e["p8_note"] = f"Progress 8 not published: {self.data.status('ks4', self.urn, 'p8') or 'no figure'}"
             prior = self.prior.get("att8")
             if prior and prior[1] != e["year"]:
-                e["prev1"] = _num(prior[0])
+                e["prev1"], e["prev1_year"] = _num(prior[0]), prior[1] if isinstance(prior[1], str) else ""
+                self._consecutive_only(e)  # e.g. 2018-19's Attainment 8 in the history beside 2021-22's
             out.append(e)
         return self._not_compared(out)
+
+    def _consecutive_only(self, e: dict) -> None:
+        """The rule set's `trends.across_unpublished_years: not_judged`: an earlier year that is not the year just
+        before (2018-19 beside 2021-22, no results between them) is shown and not read in a trend."""
+        if not (self.rules.trends and self.rules.trends.across_unpublished_years == "not_judged"):
+            return
+        for n, after in ((1, e.get("year")), (2, e.get("prev1_year"))):
+            year = e.get(f"prev{n}_year")
+            if year and after and _year_before(after) != year and e.get(f"prev{n}") is not None:
+                e["trend_note"] = (f"{year} {_fmt(e[f'prev{n}'], e.get('unit', '%'))} not read in a trend: no results "
+                                   f"between it and {after} (the rule set reads consecutive years)")
+                e["prev2"] = None
+                if n == 1:
+                    e["prev1"], e["national_prev1"] = None, None
+                return
 
     def _not_compared(self, entries: list[dict]) -> list[dict]:
         """A school of a type the rule set does not compare with national (a special school): every figure is
@@ -322,11 +352,13 @@ class SchoolIndicators:
         u = e["unit"]
         s = f"{e['label']} {_fmt(e['value'], u)} vs {e.get('national_label') or 'national'} {_fmt(e['national'], u)}{_yr(e['year'])}"
         if e.get("prev1") is not None:
-            s += f"; previous year {_fmt(e['prev1'], u)}"
+            s += f"; {_earlier_year(e, 1)} {_fmt(e['prev1'], u)}"
             if e.get("national_prev1") is not None:
                 s += f" vs national {_fmt(e['national_prev1'], u)}"
         if e.get("prev2") is not None:
-            s += f"; year before {_fmt(e['prev2'], u)}"
+            s += f"; {_earlier_year(e, 2)} {_fmt(e['prev2'], u)}"
+        if e.get("trend_note"):
+            s += f"; {e['trend_note']}"
         if e.get("progress_published"):
             s += ("; progress significantly below average" if e["sig_below"] else
                   "; progress significantly above average" if e["sig_above"] else
@@ -362,6 +394,13 @@ class SchoolIndicators:
             if years == 2:
                 return True
             if e.get("prev2") is None:
+                # The file holds that year but not the school's figure (suppressed, blank): said as such, not as a
+                # year the feeds lack.
+                if e.get("trend_note"):  # the year there is beyond the years with no results (rule set: trends)
+                    return f"{e['trend_note']}: not judged"
+                why = self.data.status("ks2", self.urn, "rwm_exp_prev2") if e["ks"] == "KS2" else None
+                if why or e.get("prev2_year"):
+                    return f"no figure for {e.get('prev2_year') or 'the year before last'}: {why or 'blank'}: not judged"
                 return _not_held(years, 2)
             nat2 = self._national_two_years_back(e) or nat1  # none in the feed: last year's stands in
             return e["prev2"] < nat2 - e["below_points"]
@@ -458,6 +497,12 @@ class SchoolIndicators:
                  "nat_gap_prev1": None if nd1 is None or no1 is None else no1 - nd1,
                  "nat_disadv": nd, "nat_other": no, "unit_of": "%",
                  "label": "KS2 RWM expected standard", "unit": " points", "national_label": nat.get("_label") or "national"}
+            y1 = r.get("rwm_exp_prev1_year")
+            if (self.rules.trends and self.rules.trends.across_unpublished_years == "not_judged" and isinstance(y1, str)
+                    and feed.academic_year and _year_before(feed.academic_year) != y1 and g["gap_prev1"] is not None):
+                g["gap_prev1"], g["disadv_prev1"] = None, None
+                g["prev1_note"] = (f"{y1} gap not read in a trend: no results between it and {feed.academic_year} "
+                                   "(the rule set reads consecutive years)")
             # Last year's gap counts towards "persistently wide" only if last year's cohort was big enough to judge
             # (the small-cohort rule applies to every year it reads, not only this one).
             last = self.data.row_in_year("ks2", self.urn, _year_before(feed.academic_year)) if feed.academic_year else None
@@ -777,6 +822,22 @@ class SchoolIndicators:
             return Finding(None, reason="Ofsted safeguarding judgement not recorded", source=o["source"])
         return Finding(o["safeguarding_not_met"], value=f"Ofsted safeguarding: {said}", source=o["source"])
 
+    def _i_ofsted_at_risk_of_downgrade(self) -> Finding:
+        """Ofsted's latest word on the school is an ungraded inspection whose outcome says the grade may not hold
+        (the vocabulary's `at_risk`: "School remains Good (Concerns) - S5 Next"), with no graded inspection or report
+        card since."""
+        o = self._ofsted()
+        r = o.get("row")
+        if r is None:
+            return Finding(None, reason=o["reason"], source=o.get("source", ""))
+        outcome, ud = r.get("ungraded_outcome"), _day(r.get("ungraded_date"))
+        later = [d for d in (_day(r.get("oeif_date")), _day(r.get("inspection_date"))) if d is not None]
+        if not (SCALES.ungraded_at_risk(outcome) and ud is not None and all(d < ud for d in later)):
+            return Finding(False, value=o.get("text") or "no ungraded inspection with concerns since the last graded one",
+                           source=o["source"])
+        return Finding(True, value=f"ungraded inspection: {outcome} ({ud}): Ofsted's grade stands for now, and its next "
+                                   "inspection is a graded one", source=o["source"])
+
     def _i_ofsted_dropped(self) -> Finding:
         return self._ofsted_finding(lambda o: OFSTED_BANDS[o["band"]] > OFSTED_BANDS[o["prev_band"]], needs_prev=True)
 
@@ -785,19 +846,24 @@ class SchoolIndicators:
                                     and self._inspected_recently(o), needs_prev=True)
 
     def _inspected_recently(self, o) -> bool:
-        """An inspection (graded, report card or ungraded) published in this term or the last."""
+        """An inspection (graded, report card or ungraded) published in this term or the last. An ungraded inspection
+        whose outcome confirms no judgement (the vocabulary's `band: null`, e.g. "School remains Good (Concerns) - S5
+        Next") does not count: it neither sustained nor improved the school's grade."""
         from .assess import terms_window  # the evidence stage imports this module
 
         start, end = terms_window(self.data.term, self.rules.windows.evidence_terms)
         r = o.get("row") or {}
-        dates = [r.get(k) for k in ("inspection_date", "oeif_date", "ungraded_date")]
+        dates = [r.get(k) for k in ("inspection_date", "oeif_date")]
+        if SCALES.band_of_ungraded(r.get("ungraded_outcome")) is not None:
+            dates.append(r.get("ungraded_date"))
         return any(hasattr(d, "year") and start <= d <= end for d in dates)
 
     def _i_ofsted_good_or_better_sustained(self) -> Finding:
-        # Sustained means a new inspection confirmed it, not merely that nothing changed.
+        # Sustained means a new inspection confirmed it, not merely that nothing changed. An ungraded outcome confirms
+        # good only when the vocabulary says so ("remains good", not "remains Good (Concerns)").
         def test(o):
-            remains = "remains" in str((o.get("row") or {}).get("ungraded_outcome") or "").lower()
             good = SCALES.bands[0]
+            remains = SCALES.band_of_ungraded((o.get("row") or {}).get("ungraded_outcome")) == good
             return o["band"] == good and (o["prev_band"] in (None, good)) and self._inspected_recently(o) \
                 and (o["prev_band"] == good or remains)
         return self._ofsted_finding(test)

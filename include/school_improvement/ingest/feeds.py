@@ -361,11 +361,14 @@ def _read_csv(data: bytes, source: str) -> _Raw:
     # Physical line numbers and true field counts first: pandas pads short rows with "", which hides
     # raggedness, and GIAS rows carry extra "Linked establishments" fields beyond the header.
     lines, lengths = [], []
+    empty = []  # records whose every cell is blank (",,,,": rows cleared in Excel, not deleted, are saved so)
     reader = csv.reader(io.StringIO(text))
     start = 1
     try:
         for rec in reader:
             if rec:
+                if not any(f.strip() for f in rec):
+                    empty.append(len(lines))
                 lines.append(start)
                 lengths.append(len(rec))
             start = reader.line_num + 1
@@ -386,6 +389,13 @@ def _read_csv(data: bytes, source: str) -> _Raw:
             raise FeedError(Problem(source, int(m.group(1)) + 1, None,
                                     "the file is truncated: a quoted field is never closed", check="truncated"))
         raise FeedError(Problem(source, None, None, f"cannot parse as CSV: {msg}", check="parse"))
+    if empty and len(df) == len(lines) and empty[0] > 0:
+        # A row with nothing in it is no row, as a blank line is not: without this, an LA-held file saved from Excel
+        # with its cleared rows stopped the run, "URN is missing" and "must not be blank" for each (s23).
+        drop = set(empty)
+        keep = [i for i in range(len(lines)) if i not in drop]
+        df = df.iloc[keep].reset_index(drop=True)
+        lines, lengths = [lines[i] for i in keep], [lengths[i] for i in keep]
     header = [str(h) for h in df.iloc[0].tolist()][: lengths[0]]
     return _Raw(header, df.iloc[1:].reset_index(drop=True), lines[1:], lengths[1:])
 
@@ -661,6 +671,15 @@ def _check_urn(conv: _Converter, raw: str | None, row: int, header: str):
 
 # ---------------------------------------------------------------------------------------------------------
 # Per-kind layout: which columns, which rows are comparators, which year.
+def _ks2_prior_years(header_n: set[str]) -> dict:
+    """The academic years of the prior-year columns (`_22` is 2021-22), as the frame's `rwm_exp_prev1_year` and
+    `rwm_exp_prev2_year`: they need not be the years just before the file's own. DfE's 2022-23 file holds 2021-22 and
+    2018-19 (no tests in 2019-20 or 2020-21), so its "year before last" is four years before it; the evidence names
+    the years rather than saying "previous year" of a year that was not."""
+    years = sorted({int(m.group(1)) for h in header_n if (m := re.fullmatch(r"PTRWM_EXP_(\d{2})", h))}, reverse=True)
+    return {f"rwm_exp_prev{i}_year": f"{2000 + y - 1}-{y % 100:02d}" for i, y in enumerate(years[:2], start=1)}
+
+
 def _ks2_cols(header_n: set[str]) -> tuple[list[Col], str | None]:
     years = sorted({int(m.group(1)) for h in header_n if (m := re.fullmatch(r"PTRWM_EXP_(\d{2})", h))}, reverse=True)
     cols = list(KS2_BASE)
@@ -786,7 +805,7 @@ class _Layout:
 def _layout(kind: str, header_n: set[str]) -> _Layout:
     if kind == "ks2":
         cols, year = _ks2_cols(header_n)
-        return _Layout(cols, "URN", _rectype_level("ks2"), ragged=True, year=year)
+        return _Layout(cols, "URN", _rectype_level("ks2"), ragged=True, year=year, extra=_ks2_prior_years(header_n))
     if kind == "ks4":
         return _Layout(KS4_COLS, "URN", _rectype_level("ks4"), ragged=True)
     if kind == "absence":
