@@ -1,0 +1,104 @@
+"""Words and figures printed whole in the report's tables, as an adviser reads them: no word of the edition's CSVs
+cut across two lines without a hyphen ("mediu|m" in the levels tables' Last term column, "Congratulation|s letter"
+in the letters table), no figure cut either (Appendix B's Rows "3219|7", its Year "2018-1|9"), and a school with no
+key-stage results says so once instead of printing blank, unheaded columns."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from school_improvement.editions.cells import LETTER_LABELS, LEVEL_LABELS
+from school_improvement.editions.report import build_edition
+from test_report import make_inputs
+
+WORD = re.compile(r"[A-Za-z]+")
+
+
+def split_words(lines: list[str], vocabulary: set[str]) -> list[tuple[str, str]]:
+    """Pairs of lines where a word of `vocabulary` was cut in two: the first ends with letters (no hyphen), the next
+    begins with letters, the two together make a word of the vocabulary and one of the parts is not a word of it."""
+    out = []
+    for a, b in zip(lines, lines[1:]):
+        end, start = re.search(r"([A-Za-z]+)$", a.rstrip()), re.match(r"^([A-Za-z]+)", b.lstrip())
+        if end and start:
+            x, y = end.group(1).lower(), start.group(1).lower()
+            if x + y in vocabulary and (x not in vocabulary or y not in vocabulary):
+                out.append((a, b))
+    return out
+
+
+def vocabulary_of(folder) -> set[str]:
+    """The words of the edition's CSVs and the labels its tables print."""
+    words = set()
+    for path in folder.glob("*.csv"):
+        words.update(w.lower() for w in WORD.findall(path.read_text(encoding="utf-8-sig")))
+    for label in [*LETTER_LABELS.values(), *LEVEL_LABELS.values(), *LEVEL_LABELS]:
+        words.update(w.lower() for w in WORD.findall(str(label)))
+    return words
+
+
+def test_split_words_finds_a_cut_word_and_not_two_words():
+    vocab = {"medium", "congratulations", "letter", "school", "low"}
+    lines = ["Primary Ward mediu", "m No bullet", "Congratulation", "s letter", "low", "school"]
+    assert split_words(lines, vocab) == [("Primary Ward mediu", "m No bullet"), ("Congratulation", "s letter")]
+
+
+@pytest.mark.slow  # renders the general edition
+def test_table_words_and_figures_are_not_cut(tmp_path):
+    inputs = make_inputs()
+    cat = inputs.categorisation
+    hostile = cat.loc[1, "school_name"]  # markup as a name is a run of characters with no space: cut anywhere
+    for frame in (cat, inputs.letters, inputs.indicators):
+        frame["school_name"] = frame["school_name"].replace(hostile, "School 001 Primary")
+    cat["previous_category"] = "medium"  # every school's Last term column
+    cat["phase"] = ["Primary", "Secondary"] * (len(cat) // 2)
+    inputs.letters["letter"] = "congratulations"
+    inputs.letters["letter_title"] = LETTER_LABELS["congratulations"]
+    inputs.provenance = pd.DataFrame([
+        {"file": "gias_links_2024-01-29.csv", "kind": "gias_links", "academic_year": "2023-24", "rows": 32197,
+         "sha256": "ab" * 32},
+        {"file": "936_ks2_2018-19.csv", "kind": "ks2", "academic_year": "2018-19", "rows": 242, "sha256": "cd" * 32}])
+    inputs.data_quality.loc[0, "row"] = 32197
+    build_edition(inputs, tmp_path, "general")
+
+    pages = [p.extract_text() or "" for p in PdfReader(tmp_path / "report.pdf").pages]
+    lines = [ln for page in pages for ln in page.splitlines()]
+    vocab = vocabulary_of(tmp_path)
+    assert {"medium", "congratulations"} <= vocab
+    assert split_words(lines, vocab) == []
+    text = "\n".join(lines)
+    assert "Congratulations letter" in " ".join(text.split())
+    for figure in ("32197", "2023-24", "2018-19"):  # Appendix A's row, Appendix B's rows and years: whole
+        assert re.search(rf"(?<![\d-]){figure}(?![\d-])", text), figure
+    assert "gias links" in text  # the kind in words, as Appendix A's
+
+
+def _profile(html: str, urn: int) -> str:
+    return html.split(f"(URN {urn})</span></h3>", 1)[1].split('<section class="profile">', 1)[0]
+
+
+def test_a_school_without_key_stage_results_says_so_once_without_blank_columns():
+    """An infant school (no KS2 results): its results table had two blank, unheaded year columns and an empty trend
+    column on every row. Now one sentence says it has none, and the table has the columns with figures."""
+    from school_improvement.editions import report
+    from school_improvement.editions.render import _environment
+
+    inputs = make_inputs(6)
+    ind = inputs.indicators
+    with_results, infant = int(ind.loc[0, "urn"]), int(ind.loc[1, "urn"])
+    ind["ks"] = ["KS2" if u != infant else None for u in ind["urn"]]
+    ind["att_label"], ind["att_year"], ind["att_value"], ind["att_national"] = "KS2 RWM", "2024-25", 55.0, 61.0
+    ind.loc[ind["urn"] == infant, ["att_label", "att_year", "att_value", "att_national", "disadv_gap"]] = None
+    html = _environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    mine = _profile(html, infant)
+    assert "No Key Stage 2 or 4 results" in mine and "disadvantaged gap is shown" in mine
+    assert "<th></th>" not in mine and "Trend / interval" not in mine and "Disadvantaged gap (points)" not in mine
+    head = re.search(r"<thead>(.*?)</thead>", mine, re.S).group(1)
+    assert re.findall(r">([^<>]+)</th>", head) == ["Measure", "Year before", "Latest", "National"]
+    assert re.search(r"Overall absence</th><td class=\"num\">[^<]*</td><td class=\"num\">\d", mine)
+    other = _profile(html, with_results)
+    assert "No Key Stage 2 or 4 results" not in other and ">2024-25</th>" in other and "Trend / interval" in other
