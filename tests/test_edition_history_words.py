@@ -170,4 +170,6 @@ def test_a_draft_whose_deadline_counts_weekdays_says_so_and_the_front_page_too()
     assert keys["letters_weekday_deadlines"] == problem.message
     html = _env().get_template("report.html.j2").render(**keys)
     front = html.split('id="contents"')[0]
-    assert "Check the dates:</strong> 2 draft letters' deadlines" in front.replace("&#39;", "'")
+    assert "Deadlines:</strong> 2 draft letters' deadlines" in front.replace("&#39;", "'")
+    # ... and the data box does not count it again among the files' warnings.
+    assert not any("term_dates.yaml" in n for n in keys["data_notes"])

@@ -102,3 +102,17 @@ def test_a_school_without_key_stage_results_says_so_once_without_blank_columns()
     assert re.search(r"Overall absence</th><td class=\"num\">[^<]*</td><td class=\"num\">\d", mine)
     other = _profile(html, with_results)
     assert "No Key Stage 2 or 4 results" not in other and ">2024-25</th>" in other and "Trend / interval" in other
+
+
+def test_a_first_term_does_not_say_no_school_changed_since_last_term():
+    """Real Surrey's first term on record: the front page said no earlier term is held, the movers page "No school
+    changed level since last term", a comparison with a term the history does not hold."""
+    from school_improvement.editions import report
+    from school_improvement.editions.render import _environment
+
+    inputs = make_inputs(6)
+    inputs.history = inputs.history[inputs.history["term"] == inputs.term]
+    inputs.categorisation["previous_category"] = None
+    html = _environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    movers = html.split('<section class="page" id="movers">', 1)[1].split("</section>", 1)[0]
+    assert "since last term" not in movers and "No earlier term in the history" in movers
