@@ -145,3 +145,20 @@ def test_a_school_name_and_its_urn_wrap_after_the_name_not_after_its_first_word(
 
     found = list(lines(doc.pages[0]._page_box))
     assert "Wood Green Infant School" in found and "Wood" not in found, found
+
+
+def test_the_letters_and_academies_tables_name_la_intelligence_flags_in_words():
+    """The demo's general edition printed "LA intelligence: sw_sm_risk (detail restricted)" in its letters table: a
+    code no reader knows, where the front page says "risk of serious weaknesses or special measures"."""
+    from school_improvement.editions import report
+    from school_improvement.editions.render import _environment
+
+    inputs = make_inputs(6)
+    coded = "School is at risk of being put in Serious Weaknesses (WN-5): LA intelligence: sw_sm_risk (detail restricted)"
+    inputs.letters.loc[0, "evidence"] = coded
+    inputs.academy_concerns.loc[0, "evidence"] = "AC-2: LA intelligence: falling_roll (detail restricted)"
+    html = _environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    letters = html.split('<section class="page" id="letters">', 1)[1].split("</section>", 1)[0]
+    assert "sw_sm_risk" not in letters and "falling_roll" not in letters
+    assert "LA intelligence: risk of serious weaknesses or special measures (detail restricted)" in letters
+    assert "LA intelligence: falling roll (detail restricted)" in letters

@@ -28,7 +28,7 @@ from .charts import LEVEL_COLOURS
 from .confidentiality import general_view
 from .drafts import WEEKDAY_DEADLINES, render_drafts
 from ..decisions.categorise import SHORT_OF_MINIMUM
-from .front_page import (FRONT_ROOMS, fits_one_page, front_keys, movers, one_line_reason,
+from .front_page import (FRONT_ROOMS, evidence_in_words, fits_one_page, front_keys, movers, one_line_reason,
                          placed_by_default)
 from .profiles import _bullets, _figures, letter_triggers, table_reasons
 from .render import _layout, _write
@@ -283,10 +283,12 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "transitions": transitions,
         "letter_counts": letter_counts,
         "n_letters": len(letters),
-        "letters_table": _records(letters),
+        # Evidence in words, as the front page's: "LA intelligence: risk of serious weaknesses ..." (the general
+        # edition printed the flag codes, "sw_sm_risk (detail restricted)"), adviser judgements without criterion ids.
+        "letters_table": [{**r, "evidence": evidence_in_words(_text(r.get("evidence")))} for r in _records(letters)],
         "n_academy_concerns": int(inputs.academy_concerns["urn"].nunique()) if not inputs.academy_concerns.empty else 0,
         "academy_note": inputs.academy_note,
-        "academy_concerns": academies,
+        "academy_concerns": [{**a, "evidence": evidence_in_words(_text(a.get("evidence")))} for a in academies],
         "charts": charts,
         "by_level": by_level,
         "profiles": profiles,
