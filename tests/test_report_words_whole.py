@@ -162,3 +162,19 @@ def test_the_letters_and_academies_tables_name_la_intelligence_flags_in_words():
     assert "sw_sm_risk" not in letters and "falling_roll" not in letters
     assert "LA intelligence: risk of serious weaknesses or special measures (detail restricted)" in letters
     assert "LA intelligence: falling roll (detail restricted)" in letters
+
+
+def test_an_ofsted_safeguarding_judgement_is_printed_in_words_never_nan():
+    """The demo's profiles read "Ofsted safeguarding: nan": a blank report-card safeguarding cell (NaN, truthy) was
+    printed instead of the previous framework's "No". The judgement itself is unchanged."""
+    import math
+
+    from factories import gias, ofsted, term_data
+    from school_improvement.evidence.indicators import SchoolIndicators
+    from school_improvement.rules import load_rule_set
+
+    urn = 990401
+    data = term_data(gias=[gias(urn)], ofsted=[ofsted(urn, safeguarding=math.nan, oeif_safeguarding_effective="No",
+                                                      oeif_overall=4)])
+    found = SchoolIndicators(urn, data, load_rule_set("cambs-2021-23")).get("safeguarding_not_met")
+    assert found.value == "Ofsted safeguarding: No" and found.met is True
