@@ -178,3 +178,17 @@ def test_an_ofsted_safeguarding_judgement_is_printed_in_words_never_nan():
                                                       oeif_overall=4)])
     found = SchoolIndicators(urn, data, load_rule_set("cambs-2021-23")).get("safeguarding_not_met")
     assert found.value == "Ofsted safeguarding: No" and found.met is True
+
+
+def test_an_escalation_whose_note_is_its_evidence_is_printed_once():
+    """Half the demo's letters (22 of 46: "Significant Concerns letter issued ...; concerns remain") printed the same
+    sentence in the Evidence and the Escalation columns side by side."""
+    from school_improvement.editions import report
+    from school_improvement.editions.render import _environment
+
+    inputs = make_inputs(6)
+    remain = "Significant Concerns letter issued 2025-10-02; concerns remain (level of support: high)"
+    inputs.letters.loc[0, ["evidence", "escalation_note"]] = remain
+    html = _environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    letters = html.split('<section class="page" id="letters">', 1)[1].split("</section>", 1)[0]
+    assert letters.count("concerns remain (level of support: high)") == 1 and "as the evidence" in letters

@@ -285,7 +285,10 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "n_letters": len(letters),
         # Evidence in words, as the front page's: "LA intelligence: risk of serious weaknesses ..." (the general
         # edition printed the flag codes, "sw_sm_risk (detail restricted)"), adviser judgements without criterion ids.
-        "letters_table": [{**r, "evidence": evidence_in_words(_text(r.get("evidence")))} for r in _records(letters)],
+        # An escalation whose note is its whole evidence ("Warning Notice issued ...; concerns remain") is printed once.
+        "letters_table": [{**r, "evidence": evidence_in_words(_text(r.get("evidence"))),
+                           "escalation_same": _text(r.get("escalation_note")) == _text(r.get("evidence"))}
+                          for r in _records(letters)],
         "n_academy_concerns": int(inputs.academy_concerns["urn"].nunique()) if not inputs.academy_concerns.empty else 0,
         "academy_note": inputs.academy_note,
         "academy_concerns": [{**a, "evidence": evidence_in_words(_text(a.get("evidence")))} for a in academies],
