@@ -159,7 +159,6 @@ class TermCalendar:
             d += timedelta(days=1)
         return d
 
-
     def years_not_listed(self, after: date, until: date) -> list[str]:
         """The days after `after` up to `until` that the calendar's years do not cover, in words: "for 2021-22" (an
         academic year it has no dates for), or "after 21 July 2027" (past the last listed term of a year it has).
