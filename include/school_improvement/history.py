@@ -45,6 +45,15 @@ flags = Table(
     Column("indicators", Text), Column("evidence", Text), Column("run_id", String(250)))
 
 
+# The term each term's last run compared with ("since last term": its movers, change and direction of travel), so that
+# a term run later, between the two, can say the later one's edition compared with another term though the levels
+# agree (a table of its own: created on an older database by create_all, no migration step).
+compared_terms = Table(
+    "compared_terms", metadata,
+    Column("la_code", String(8), primary_key=True), Column("term", String(20), primary_key=True),
+    Column("previous_term", String(20)))
+
+
 def engine_for(url: str) -> Engine:
     eng = create_engine(url, future=True)
     migrate(eng)
@@ -87,6 +96,7 @@ def record_term(eng: Engine, la_code: str, term: Term, run_id: str, rule_set: st
                                    if r["override_reason"] else None),
             "evidence": _json_safe(ev_by_urn.get(urn, [])), "measures": _json_safe(measures.get(urn, {})),
             "rule_set": rule_set, "feed_checksums": checksums, "run_id": run_id})
+    earlier = _terms_before(eng, la_code, term)  # the term this run compared with (history.previous)
     blank = {c.name: None for c in school_terms.columns}
     for r in ([] if academies is None else academies.to_dict("records")):
         rows.append({**blank, "la_code": la_code, "term": t, "urn": int(r["urn"]), "school_name": r["school_name"],
@@ -99,6 +109,9 @@ def record_term(eng: Engine, la_code: str, term: Term, run_id: str, rule_set: st
         conn.execute(delete(runs).where((runs.c.la_code == la_code) & (runs.c.term == t)))
         conn.execute(insert(runs).values(la_code=la_code, term=t, run_id=run_id, rule_set=rule_set,
                                          feed_checksums=checksums, recorded_at=datetime.now(timezone.utc)))
+        conn.execute(delete(compared_terms).where((compared_terms.c.la_code == la_code) & (compared_terms.c.term == t)))
+        conn.execute(insert(compared_terms).values(la_code=la_code, term=t,
+                                                   previous_term=earlier[0] if earlier else None))
 
 
 # The flags' kinds by what they record: a letter (no prefix), an academy's next step, an alert to ward members.
@@ -203,7 +216,7 @@ def later_terms_problem(eng: Engine, la_code: str, term: Term, table: pd.DataFra
     ours = dict(zip(table["urn"].astype(int), table["category"])) if not table.empty else {}
     differ = sorted(u for u in set(took) & set(ours) if took[u] != ours[u])
     if not differ:
-        return None
+        return _compared_with_another(eng, la_code, term, later)
     e = differ[0]
     rest = f" and the {len(later) - 1} term(s) after it" if len(later) > 1 else ""
     return Problem("history database", None, None,
@@ -214,6 +227,29 @@ def later_terms_problem(eng: Engine, la_code: str, term: Term, table: pd.DataFra
                    f"{took[e] or 'none'} there, {ours[e]} here), being categorised before this term was, or after "
                    f"a run of it with other results: its change since last term, movers and direction of travel are "
                    f"out of date. Re-run {', '.join(later)}, in term order.",
+                   "warning", "history_order")
+
+
+def _compared_with_another(eng: Engine, la_code: str, term: Term, later: list[str]) -> "Problem | None":
+    """The next term on record compared with a term before this one (or none), this term not yet run then: its
+    levels agree with this run's, but its edition says "since <that term>" (or that no earlier term is held), which is
+    out of date now this term is on record. None when it compared with this term, or it is not known (a history
+    recorded before the compared terms were kept)."""
+    from .errors import Problem
+
+    with eng.connect() as conn:
+        row = conn.execute(select(compared_terms.c.previous_term).where(
+            (compared_terms.c.la_code == la_code) & (compared_terms.c.term == later[0]))).first()
+    if row is None or row[0] == str(term):
+        return None
+    rest = f" and the {len(later) - 1} term(s) after it" if len(later) > 1 else ""
+    what = f"with {row[0]}" if row[0] else "with no earlier term (none was on record)"
+    return Problem("history database", None, None,
+                   f"{later[0]}{rest} {'are' if rest else 'is'} already in the history, categorised before this term "
+                   f"was: its edition compares {what}, not with {term}, now the last term on record before it. Its "
+                   f"schools' previous levels agree with this run's, so its decisions stand, but its \"since\" "
+                   f"wording, movers table and chart of recent terms leave {term} out. Re-run {', '.join(later)}, in "
+                   "term order.",
                    "warning", "history_order")
 
 
@@ -254,6 +290,40 @@ replaced_results = Table(
     "replaced_results", metadata,
     Column("la_code", String(8), primary_key=True), Column("term", String(20), primary_key=True),
     Column("run_id", String(250)), Column("results", JSON, nullable=False))
+
+
+# The runs whose results are an edition on the shared drive (published, or the same as the current one, so nothing new
+# was published): a later run with other feeds and the same decisions replaces that edition, not the one it replaced,
+# and a note of what changed names the edition it replaces.
+published_runs = Table(
+    "published_runs", metadata,
+    Column("la_code", String(8), primary_key=True), Column("term", String(20), primary_key=True),
+    Column("run_id", String(250), primary_key=True), Column("edition", String(40)), Column("rule_set", String(80)),
+    Column("feed_checksums", JSON))
+
+
+def record_published(eng: Engine, la_code: str, term: Term, run_id: str, edition: str) -> None:
+    """Record that the run's results are `edition` of the term on the shared drive (publish, after it is current),
+    with the feeds and rule set the history holds for the run."""
+    t, held = str(term), recorded_run(eng, la_code, term)
+    mine = held if held is not None and held["run_id"] == run_id else {}
+    with eng.begin() as conn:
+        conn.execute(delete(published_runs).where((published_runs.c.la_code == la_code) & (published_runs.c.term == t)
+                                                  & (published_runs.c.run_id == run_id)))
+        conn.execute(insert(published_runs).values(la_code=la_code, term=t, run_id=run_id, edition=edition,
+                                                   rule_set=mine.get("rule_set"),
+                                                   feed_checksums=mine.get("feed_checksums")))
+
+
+def published_run(eng: Engine, la_code: str, term: Term, run_id: str | None) -> dict | None:
+    """The edition a run's results were published as (edition, rule_set, feed_checksums), or None."""
+    if not run_id:
+        return None
+    with eng.connect() as conn:
+        row = conn.execute(select(published_runs.c.edition, published_runs.c.rule_set, published_runs.c.feed_checksums)
+                           .where((published_runs.c.la_code == la_code) & (published_runs.c.term == str(term))
+                                  & (published_runs.c.run_id == run_id))).first()
+    return None if row is None else {"edition": row[0], "rule_set": row[1], "feed_checksums": row[2] or {}}
 
 
 def term_results(eng: Engine, la_code: str, term: Term) -> dict | None:
@@ -315,10 +385,22 @@ def remember_replaced(eng: Engine, la_code: str, term: Term, held: dict | None, 
             (replaced_results.c.la_code == la_code) & (replaced_results.c.term == t))).first()
     if row is None or _same(row[0], new):  # back as it was: nothing replaced
         return None
+    # This run's decisions are the last run's, which changed them from those kept. When that run's edition was
+    # published and this run read other feeds or another rule set, this run's edition replaces that one, whose
+    # decisions are the same: nothing to say, and nothing kept for a repeat of this run to say. A repeat of that run
+    # (the same feeds and rule set) says what it said: its edition is the same and nothing new is published.
+    published = published_run(eng, la_code, term, (held or {}).get("run_id"))
+    mine = recorded_run(eng, la_code, term) or {}
+    if published is not None and (published["feed_checksums"] != (mine.get("feed_checksums") or {})
+                                  or published["rule_set"] != mine.get("rule_set")):
+        with eng.begin() as conn:
+            conn.execute(delete(replaced_results).where((replaced_results.c.la_code == la_code)
+                                                        & (replaced_results.c.term == t)))
+        return None
     return row[0]
 
 
-def replaced_problems(replaced: dict | None, new: dict, term: Term) -> list:
+def replaced_problems(replaced: dict | None, new: dict, term: Term, edition: str = "") -> list:
     """What this edition changes from the earlier one of the term it replaces, for the front page (one sentence,
     `edition_replaced`, first in its box) and data_quality.csv (one row per school changed, `edition_change`, naming
     the URN, the old decision and the new, as categorisation.csv, letters.csv and academy_concerns.csv now give it).
@@ -358,8 +440,11 @@ def replaced_problems(replaced: dict | None, new: dict, term: Term) -> list:
     before, now_rs = replaced.get("rule_set") or "", new.get("rule_set") or ""
     if before and now_rs and before != now_rs:
         parts.insert(0, f"the earlier edition was decided under rule set {before}, this one under {now_rs}")
+    # `edition`: the one the replaced decisions were published as (history.published_run), named when known.
+    which = (f"{edition} of {term}, whose decisions differ: " if edition else
+             f"an earlier edition of {term} (the last run recorded before it; if that run was not published, the "
+             "edition before it) whose decisions differ: ")
     head = Problem("history database", None, None, (
-        f"This edition replaces an earlier edition of {term} (the last run recorded before it; if that run was not "
-        "published, the edition before it) whose decisions differ: " + "; ".join(parts)
+        "This edition replaces " + which + "; ".join(parts)
         + ". Each change is listed in data_quality.csv (check edition_change)"), "warning", "edition_replaced")
     return [head, *rows]

@@ -347,7 +347,9 @@ def flag_letters(cfg: RunConfig) -> dict:
                             dict(zip(table["urn"], table["school_name"])) if len(table) else {},
                             rule_set=rules.id)
     replaced = history.remember_replaced(eng, cfg.la_code, cfg.term_obj, held, new)
-    out.problems = [*history.replaced_problems(replaced, new, cfg.term_obj), *out.problems]
+    published = history.published_run(eng, cfg.la_code, cfg.term_obj, (replaced or {}).get("run_id"))
+    out.problems = [*history.replaced_problems(replaced, new, cfg.term_obj, (published or {}).get("edition", "")),
+                    *out.problems]
     from .decisions.letters import flagged_again_problem
     again = flagged_again_problem(data, rules, out.letters, *history.letters_flagged_before(eng, cfg.la_code,
                                                                                              cfg.term_obj))
@@ -391,7 +393,10 @@ def report_inputs(cfg: RunConfig):
     from .ingest.sources import fetched_notes
 
     dq = artefacts.read_table(cfg.run_dir / "quality" / "data_quality.parquet")
-    dq = with_rule_set_review(dq, rules, cfg.term_obj, [*cat.get("problems", []), *letters.problems])
+    from .editions.drafts import weekday_deadlines_problem  # deadlines counted in weekdays: said, never guessed
+
+    dq = with_rule_set_review(dq, rules, cfg.term_obj, [*cat.get("problems", []), *letters.problems,
+                                                        *filter(None, [weekday_deadlines_problem(letters.drafts)])])
     # Each letter's evidence says how old the figures it cites are.
     ages = age_notes(dq)
     for col in ("evidence", "evidence_general"):
@@ -430,7 +435,8 @@ def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> 
                                                        "letters_log_school", "letter_not_in_rule_set",
                                                        "recognition_after_concern") else
                           "gias" if str(p.check).startswith(("gias", "school_")) else
-                          "results" if p.check in ("national_comparator", "results_too_old") else "adviser_judgements",
+                          "results" if p.check in ("national_comparator", "results_too_old") else
+                          "term_calendar" if p.check == "letter_deadlines_weekdays" else "adviser_judgements",
                           "row": p.row, "column": p.column, "severity": p.severity, "check": p.check,
                           "message": p.message} for p in extra])
     return pd.concat([dq, rows], ignore_index=True) if not dq.empty else rows
@@ -569,6 +575,10 @@ def publish(cfg: RunConfig, shared_drive) -> dict:
         shared_drive = Path(shared_drive)
     result = asdict(publish_edition(staged, shared_drive, cfg.la_code, cfg.term,
                                     check=lambda: history_agrees(cfg, staged), owner=f"run {cfg.run_id}"))
+    from . import history  # which edition this run's results are: a later re-run's note names it
+
+    history.record_published(history.engine_for(cfg.history_url), cfg.la_code, cfg.term_obj, cfg.run_id,
+                             result["edition"])
     # Plain JSON for the XCom and the summary: paths (local or ObjectStoragePath) become strings.
     return json.loads(json.dumps(result, default=str))
 

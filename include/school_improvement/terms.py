@@ -159,6 +159,25 @@ class TermCalendar:
             d += timedelta(days=1)
         return d
 
+    def years_not_listed(self, after: date, until: date) -> list[str]:
+        """The days after `after` up to `until` that the calendar's years do not cover, in words: "for 2021-22" (an
+        academic year it has no dates for), or "after 21 July 2027" (past the last listed term of a year it has).
+        There `school_day_on_or_after` knows only weekends, so school days counted in them are weekdays (holidays
+        and closures not left out). Empty when the calendar covers every day counted."""
+        windows = sorted(self.windows.values(), key=lambda w: w.start)
+        first, last = (windows[0].start, windows[-1].end) if windows else (None, None)
+        listed = {w.term.academic_year for w in windows}
+        out, d = [], after + timedelta(days=1)
+        while d <= until:
+            if first is None or not first <= d <= last:
+                year = f"{d.year if d.month >= 9 else d.year - 1}-{(d.year + (1 if d.month >= 9 else 0)) % 100:02d}"
+                year = (f"for {year}" if year not in listed else
+                        f"after {last.day} {last:%B %Y}" if d > last else f"before {first.day} {first:%B %Y}")
+                if year not in out:
+                    out.append(year)
+            d += timedelta(days=1)
+        return out
+
 
 def _as_date(v) -> date:
     return v if isinstance(v, date) else date.fromisoformat(str(v))

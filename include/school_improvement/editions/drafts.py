@@ -22,12 +22,49 @@ def _draft_context(inputs: ReportInputs, draft: dict) -> dict:
         d.update(_letter_words(inputs.rule_set_id, _text(d.get("letter"))))
     when = d.get("date") or inputs.run_date
     d["date_long"] = f"{when.day} {when:%B %Y}" if isinstance(when, datetime.date) else _text(when)
+    d["weekday_years"] = weekday_years(d, when)  # before the dates become words
     d["actions"] = [
         {"action": _text(a.get("action")), "by_date": (f"{a['by_date'].day} {a['by_date']:%B %Y}"
                                                        if isinstance(a.get("by_date"), datetime.date) else _text(a.get("by_date")))}
         for a in d.get("actions") or []
     ]
     return d
+
+
+def weekday_years(draft: dict, when=None) -> list[str]:
+    """The academic years the term calendar has no dates for, in which a draft's deadlines were counted: there every
+    weekday counts as a school day (decisions.letters), holidays and closures not left out. Said on the draft and the
+    front page, never a quiet guess; empty when the calendar covers every day counted."""
+    from ..terms import TermCalendar
+
+    when = when or draft.get("date")
+    ends = [a.get("by_date") for a in draft.get("actions") or []]
+    ends = [e for e in ends if isinstance(e, datetime.date)]
+    if not isinstance(when, datetime.date) or not ends:
+        return []
+    return TermCalendar.load().years_not_listed(when, max(ends))
+
+
+# data_quality.csv's check for drafts whose deadlines were counted in weekdays: the front page's letters say it.
+WEEKDAY_DEADLINES = "letter_deadlines_weekdays"
+
+
+def weekday_deadlines_problem(drafts: list[dict]):
+    """One warning naming how many drafts' deadlines were counted in weekdays, and for which academic years; None
+    when every deadline was counted on the term calendar's school days."""
+    from ..errors import Problem
+
+    counted = [y for y in (weekday_years(d) for d in drafts) if y]
+    if not counted:
+        return None
+    years = list(dict.fromkeys(y for ys in counted for y in ys))
+    n = len(counted)
+    return Problem(
+        "include/calendar/term_dates.yaml", None, None,
+        f"{n} draft {'letters' if n != 1 else 'letter'}{chr(39) if n != 1 else chr(39) + 's'} deadlines are counted in weekdays, holidays and "
+        f"closures not left out: the term calendar has no dates {', '.join(years)}. Check each date before "
+        "sending, or add the year's term dates to the calendar and run the term again",
+        "warning", WEEKDAY_DEADLINES)
 
 
 def _letter_words(rule_set_id: str, letter: str) -> dict:

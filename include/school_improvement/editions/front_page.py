@@ -246,7 +246,9 @@ def data_notes(inputs: ReportInputs, room: FrontRoom = FRONT_ROOMS[0]) -> tuple[
     if not dq.empty and "check" in dq.columns:
         from ..quality.notes import NOTE_CHECKS
 
-        said = dq["check"].isin(NOTE_CHECKS + ("set_aside",))
+        from .drafts import WEEKDAY_DEADLINES  # said with the letters, where they are approved
+
+        said = dq["check"].isin(NOTE_CHECKS + ("set_aside", WEEKDAY_DEADLINES))
         dq = dq[~said & (dq["severity"] != "info")] if "severity" in dq.columns else dq[~said]
     warnings = ""
     if not dq.empty and "file" in dq.columns:

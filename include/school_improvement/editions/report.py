@@ -26,9 +26,9 @@ from .charts import (GAP_CHART_MAX_SCHOOLS, chart_disadvantaged_gap, chart_distr
                      level_colours)
 from .charts import LEVEL_COLOURS
 from .confidentiality import general_view
-from .drafts import render_drafts
+from .drafts import WEEKDAY_DEADLINES, render_drafts
 from ..decisions.categorise import SHORT_OF_MINIMUM
-from .front_page import (FRONT_ROOMS, fits_one_page, front_keys, movers, one_line_reason,
+from .front_page import (FRONT_ROOMS, evidence_in_words, fits_one_page, front_keys, movers, one_line_reason,
                          placed_by_default)
 from .profiles import _bullets, _figures, letter_triggers, table_reasons
 from .render import _layout, _write
@@ -175,6 +175,10 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     letters_again = next((int(m.group(1)) for m in (re.match(r"(\d+) letter\(s\) flagged", x) for x in again) if m),
                          0)
 
+    # Drafts whose deadlines were counted in weekdays (no term dates for the year): said where the Director approves
+    # them, not only in the data notes the front page has room for.
+    weekday_deadlines = next(iter(dq.loc[dq["check"].astype(str).eq(WEEKDAY_DEADLINES), "message"].astype(str)), "") \
+        if len(dq) else ""
     letters = _sorted(inputs.letters, ["urn", "letter"])
     letter_counts = (
         [{"letter": k, "count": int(v)} for k, v in letters["letter"].value_counts().sort_index().items()]
@@ -275,20 +279,28 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "since": since,
         "letters_on_old_data": letters_on_old_data,
         "letters_again": letters_again,
+        "letters_weekday_deadlines": weekday_deadlines,
         "transitions": transitions,
         "letter_counts": letter_counts,
         "n_letters": len(letters),
-        "letters_table": _records(letters),
+        # Evidence in words, as the front page's: "LA intelligence: risk of serious weaknesses ..." (the general
+        # edition printed the flag codes, "sw_sm_risk (detail restricted)"), adviser judgements without criterion ids.
+        # An escalation whose note is its whole evidence ("Warning Notice issued ...; concerns remain") is printed once.
+        "letters_table": [{**r, "evidence": evidence_in_words(_text(r.get("evidence"))),
+                           "escalation_same": _text(r.get("escalation_note")) == _text(r.get("evidence"))}
+                          for r in _records(letters)],
         "n_academy_concerns": int(inputs.academy_concerns["urn"].nunique()) if not inputs.academy_concerns.empty else 0,
         "academy_note": inputs.academy_note,
-        "academy_concerns": academies,
+        "academy_concerns": [{**a, "evidence": evidence_in_words(_text(a.get("evidence")))} for a in academies],
         "charts": charts,
         "by_level": by_level,
         "profiles": profiles,
         # Appendix A: a row number as the file's row ("7", not "7.0": the column holds blanks, so pandas reads floats).
         "data_quality": [{**q, "row": _row_number(q.get("row"))}
                          for q in _records(_sorted(inputs.data_quality, CSV_SPECS["data_quality.csv"][1]))],
-        "provenance": _records(_sorted(inputs.provenance, ["kind", "file"])),
+        # Appendix B: a file's rows as a whole number too (a file with no count makes the column floats).
+        "provenance": [{**f, "rows": _row_number(f.get("rows"))}
+                       for f in _records(_sorted(inputs.provenance, ["kind", "file"]))],
     }
 
 

@@ -820,7 +820,10 @@ class SchoolIndicators:
         said = r.get("safeguarding") or r.get("oeif_safeguarding_effective")
         if said is None or str(said).strip() == "":
             return Finding(None, reason="Ofsted safeguarding judgement not recorded", source=o["source"])
-        return Finding(o["safeguarding_not_met"], value=f"Ofsted safeguarding: {said}", source=o["source"])
+        # In words: a blank report-card column read as NaN is truthy, and printed "Ofsted safeguarding: nan".
+        shown = next((v for v in (r.get("safeguarding"), r.get("oeif_safeguarding_effective"))
+                      if isinstance(v, str) and v.strip()), said)
+        return Finding(o["safeguarding_not_met"], value=f"Ofsted safeguarding: {shown}", source=o["source"])
 
     def _i_ofsted_at_risk_of_downgrade(self) -> Finding:
         """Ofsted's latest word on the school is an ungraded inspection whose outcome says the grade may not hold
