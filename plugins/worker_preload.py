@@ -126,7 +126,11 @@ def warm_airflow() -> list[str]:
       their stage 0.082-0.095 -> 0.059-0.062 s per task, their pool process's around each 0.08-0.10 -> 0.05 s;
     - the Celery result backend's SQLAlchemy mappers: each pool process's first stored result configured them, and
       Airflow's mapper hook then imported all of Airflow's models (about 1.2 s of CPU once per pool process);
-    - the Task SDK client's TLS context (the CA bundle read, once per pool process).
+    - the Task SDK client's TLS context (the CA bundle read, once per pool process);
+    - las.yaml, read (plugins/la_config.py keeps the LAs by the file's content): every task process read it two or
+      three times (the regional DAG file's regions(), run_config's la_by_code, publish's), with all of England's LAs
+      in it about 40 ms of YAML and pydantic each time (forks of a warmed process, regions() and la_by_code twice,
+      three alternating pairs of three forks: 125-133 ms against 9-11 ms with the cache filled only for YAML).
 
     Nothing here opens a connection, a file handle that stays open, or a thread. A change: the plugin modules (the
     DAG files' stage_runner, termly_tasks, la_config...) are then the worker's, so a plugins/ file edited after the
@@ -135,7 +139,7 @@ def warm_airflow() -> list[str]:
     SI_WORKER_AIRFLOW_WARM=0 leaves it out (the benchmarks' "before" arm)."""
     done = []
     for name, step in (("task plugins", _warm_task_plugins), ("result backend", _warm_result_backend),
-                       ("api client", _warm_api_client)):
+                       ("api client", _warm_api_client), ("las file", _warm_las_file)):
         try:
             step()
             done.append(name)
@@ -161,6 +165,21 @@ def _warm_api_client() -> None:
     from airflow.sdk.api.client import API_SSL_CA_FILE_PATH, API_SSL_CERT_PATH, Client
 
     Client._get_ssl_context_cached(API_SSL_CA_FILE_PATH, API_SSL_CERT_PATH)
+
+
+def _warm_las_file() -> None:
+    """Parse las.yaml into the cache of every copy of plugins/la_config.py a task will call: Airflow's plugin loader
+    executes each file of plugins/ again as a module of its own (replacing the one imported before), so a plugin
+    that imported la_config before the loader reached la_config.py holds the earlier copy's functions."""
+    import la_config  # noqa: F401  (the plugin loader's copy, if it has run)
+
+    done = set()
+    for module in list(sys.modules.values()):
+        for name in ("load_las", "la_by_code", "regions"):
+            space = getattr(getattr(module, name, None), "__globals__", None)
+            if space is not None and "_READ" in space and id(space) not in done:
+                done.add(id(space))
+                space["load_las"]()
 
 
 def _warm_rule_sets() -> None:

@@ -55,7 +55,7 @@ def _warm(tmp_path: Path, on: str) -> dict:
 
 def test_a_task_forked_from_a_warmed_worker_does_not_load_the_plugins_folder_again(tmp_path):
     out = _warm(tmp_path, "1")
-    assert out["done"] == ["task plugins", "result backend", "api client"]
+    assert out["done"] == ["task plugins", "result backend", "api client", "las file"]
     assert out["loaded_in_worker"] == 1 and out["mappers_ready"]
     assert out["cached_in_task"] == 1 and out["loads_in_task"] == 0
     assert "school_term_timetable" in out["plugins"]  # the project's own plugin is still there for the task
