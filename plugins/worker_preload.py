@@ -175,8 +175,9 @@ def _warm_las_file() -> None:
 
     done = set()
     for module in list(sys.modules.values()):
+        names = getattr(module, "__dict__", None) or {}  # never getattr: a module's __getattr__ may warn or import
         for name in ("load_las", "la_by_code", "regions"):
-            space = getattr(getattr(module, name, None), "__globals__", None)
+            space = getattr(names.get(name), "__globals__", None)
             if space is not None and "_READ" in space and id(space) not in done:
                 done.add(id(space))
                 space["load_las"]()
