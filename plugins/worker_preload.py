@@ -132,6 +132,10 @@ def warm_airflow() -> list[str]:
       in it about 40 ms of YAML and pydantic each time (forks of a warmed process, regions() and la_by_code twice,
       three alternating pairs of three forks: 125-133 ms against 9-11 ms with the cache filled only for YAML).
 
+    - the modules every task process still imported for itself (py-spy over a worker's task processes in
+      bench_national.py --las 3): TASK_MODULES, 29-33 ms of CPU per task process against 0.1 ms once imported
+      here (forks of a warmed process, three alternating pairs of three).
+
     Nothing here opens a connection, a file handle that stays open, or a thread. A change: the plugin modules (the
     DAG files' stage_runner, termly_tasks, la_config...) are then the worker's, so a plugins/ file edited after the
     worker started is seen after a worker restart, as the preloaded domain package already was (before, each task
@@ -139,13 +143,38 @@ def warm_airflow() -> list[str]:
     SI_WORKER_AIRFLOW_WARM=0 leaves it out (the benchmarks' "before" arm)."""
     done = []
     for name, step in (("task plugins", _warm_task_plugins), ("result backend", _warm_result_backend),
-                       ("api client", _warm_api_client), ("las file", _warm_las_file)):
+                       ("api client", _warm_api_client), ("las file", _warm_las_file),
+                       ("task modules", _warm_task_modules)):
         try:
             step()
             done.append(name)
         except Exception:  # each process does it itself, as before
             log.warning("worker warm-up: %s failed; each process will do it itself", name, exc_info=True)
     return done
+
+
+# Imported by every task process of the termly chain after its fork (the @task decorators' module as the DAG file is
+# parsed, the local DAG bundle, the SMTP notifier's module through plugins/notifiers.py, Asset metadata for outlets,
+# the hook-lineage collector, the artefacts' local UPath): the Task SDK's and providers' own modules, nothing of an LA.
+TASK_MODULES = (
+    "airflow.sdk.definitions.decorators",
+    "airflow.providers.smtp.notifications.smtp",
+    "airflow.sdk.definitions.asset.metadata",
+    "airflow.sdk.lineage",
+    "airflow.dag_processing.bundles.local",
+    "upath.implementations.local",
+)
+
+
+def _warm_task_modules() -> None:
+    missing = []
+    for name in TASK_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a provider not installed: each task imports (or not) as before
+            missing.append(name)
+    if missing:
+        log.info("worker warm-up: not imported %s", ", ".join(missing))
 
 
 def _warm_task_plugins() -> None:
