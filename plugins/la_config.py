@@ -111,11 +111,31 @@ def las_file() -> Path:
     return Path(os.environ.get("SI_LAS_FILE") or LAS_FILE)
 
 
+# The LAs as read, by the file's path and content and the environment variables it names. Every task process read
+# las.yaml two or three times (the regional DAG file's regions() when the task parses it, run_config's la_by_code,
+# publish's again): with all of England's 153 LAs in it, about 40 ms each time (PyYAML's pure-Python parser, then
+# pydantic): read once per worker now (a Celery worker's warm-up, plugins/worker_preload.py) and once per content of
+# the file after. Keyed by the bytes read, so an edited file is read again however soon after; an entry the file
+# refuses is never kept (the error is raised again at every call).
+_READ: dict[tuple, tuple] = {}
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where it is built: the same data
+
+
 def load_las(path: Path | str | None = None) -> list[LAConfig]:
     """Every LA in the file, validated; a clear error naming the file, the entry and the field otherwise."""
     path = Path(path) if path else las_file()
-    with open(path, encoding="utf-8") as fh:
-        raw = (yaml.safe_load(fh) or {}).get("las") or []
+    data = path.read_bytes()
+    named = sorted(set(re.findall(r"\$\{(\w+)\}", data.decode("utf-8", "replace"))))  # as _expand finds them
+    key = (str(path), data, tuple((name, os.environ.get(name)) for name in named))
+    if key not in _READ:
+        las = tuple(_validated(path, (yaml.load(data, Loader=_YAML_LOADER) or {}).get("las") or []))
+        if len(_READ) >= 8:  # a few files at most (a test's, a deployment's): never grows with use
+            _READ.clear()
+        _READ[key] = las
+    return list(_READ[key])  # LAConfig is frozen: only the list is the caller's
+
+
+def _validated(path: Path, raw: list) -> list[LAConfig]:
     defaults = {"landing": str(REPO / "landing"), "shared_drive": str(REPO / "shared-drive")}
     out, seen = [], set()
     for i, entry in enumerate(raw, start=1):

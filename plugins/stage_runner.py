@@ -126,19 +126,29 @@ def run_stage(stage: str, cfg: dict, **kwargs):
         raise AirflowFailException(f"{stage} failed for LA {config.la_code} term {config.term}:\n{exc}") from exc
 
 
+def frozen_by_worker() -> str:
+    """How many objects the Celery worker froze before forking this task (plugins/worker_preload.py counts them once,
+    in the worker), for the task's log line; "none" outside a worker. Not counted here: `gc.get_freeze_count()` walks
+    every frozen object, about half a million in a worker's fork, 45 ms of CPU in every task process, and under
+    Celery it was half of a task's CPU outside its stage (py-spy over a worker in bench_national.py)."""
+    return os.environ.get(FROZEN_COUNT_VARIABLE) or "none"
+
+
+FROZEN_COUNT_VARIABLE = "SI_WORKER_FROZEN_OBJECTS"
+
+
 def run_task_stage(stage: str, la_code: str, **kwargs) -> dict:
     """What a DAG task does: settings from the task's context, the stage, and a small result for XCom.
 
     The result holds paths and counts only: the LA, the term, the run folder and the stage's own counts.
     """
-    import gc
     import resource
 
     from airflow.sdk import get_current_context
 
     before = resource.getrusage(resource.RUSAGE_SELF)  # the task process's CPU so far: its start-up
     preloaded = "great_expectations" in sys.modules  # the Celery worker's preload reached this task
-    frozen = gc.get_freeze_count()  # objects the worker froze before forking (plugins/worker_preload.py)
+    frozen = frozen_by_worker()
     ctx = get_current_context()
     cfg = run_config(ctx["params"], ctx, la_code)
     quiet_per_page_progress()
@@ -155,7 +165,7 @@ def run_task_stage(stage: str, la_code: str, **kwargs) -> dict:
     after = resource.getrusage(resource.RUSAGE_SELF)
     # What the task costs beyond its stage (parsing the DAG file, imports, the Task SDK), for the benchmarks.
     log.info("stage %s: %.2f s CPU in this task process before the stage, %.2f s in it (%.2f s system, %d page "
-             "faults; preloaded: %s; frozen objects: %d)", stage, before.ru_utime + before.ru_stime,
+             "faults; preloaded: %s; frozen objects: %s)", stage, before.ru_utime + before.ru_stime,
              after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, after.ru_stime - before.ru_stime,
              after.ru_minflt - before.ru_minflt, preloaded, frozen)
     return {"la_code": cfg["la_code"], "term": cfg["term"], "run_dir": str(RunConfig(**cfg).run_dir), **out}

@@ -126,7 +126,15 @@ def warm_airflow() -> list[str]:
       their stage 0.082-0.095 -> 0.059-0.062 s per task, their pool process's around each 0.08-0.10 -> 0.05 s;
     - the Celery result backend's SQLAlchemy mappers: each pool process's first stored result configured them, and
       Airflow's mapper hook then imported all of Airflow's models (about 1.2 s of CPU once per pool process);
-    - the Task SDK client's TLS context (the CA bundle read, once per pool process).
+    - the Task SDK client's TLS context (the CA bundle read, once per pool process);
+    - las.yaml, read (plugins/la_config.py keeps the LAs by the file's content): every task process read it two or
+      three times (the regional DAG file's regions(), run_config's la_by_code, publish's), with all of England's LAs
+      in it about 40 ms of YAML and pydantic each time (forks of a warmed process, regions() and la_by_code twice,
+      three alternating pairs of three forks: 125-133 ms against 9-11 ms with the cache filled only for YAML).
+
+    - the modules every task process still imported for itself (py-spy over a worker's task processes in
+      bench_national.py --las 3): TASK_MODULES, 29-33 ms of CPU per task process against 0.1 ms once imported
+      here (forks of a warmed process, three alternating pairs of three).
 
     Nothing here opens a connection, a file handle that stays open, or a thread. A change: the plugin modules (the
     DAG files' stage_runner, termly_tasks, la_config...) are then the worker's, so a plugins/ file edited after the
@@ -135,13 +143,38 @@ def warm_airflow() -> list[str]:
     SI_WORKER_AIRFLOW_WARM=0 leaves it out (the benchmarks' "before" arm)."""
     done = []
     for name, step in (("task plugins", _warm_task_plugins), ("result backend", _warm_result_backend),
-                       ("api client", _warm_api_client)):
+                       ("api client", _warm_api_client), ("las file", _warm_las_file),
+                       ("task modules", _warm_task_modules)):
         try:
             step()
             done.append(name)
         except Exception:  # each process does it itself, as before
             log.warning("worker warm-up: %s failed; each process will do it itself", name, exc_info=True)
     return done
+
+
+# Imported by every task process of the termly chain after its fork (the @task decorators' module as the DAG file is
+# parsed, the local DAG bundle, the SMTP notifier's module through plugins/notifiers.py, Asset metadata for outlets,
+# the hook-lineage collector, the artefacts' local UPath): the Task SDK's and providers' own modules, nothing of an LA.
+TASK_MODULES = (
+    "airflow.sdk.definitions.decorators",
+    "airflow.providers.smtp.notifications.smtp",
+    "airflow.sdk.definitions.asset.metadata",
+    "airflow.sdk.lineage",
+    "airflow.dag_processing.bundles.local",
+    "upath.implementations.local",
+)
+
+
+def _warm_task_modules() -> None:
+    missing = []
+    for name in TASK_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a provider not installed: each task imports (or not) as before
+            missing.append(name)
+    if missing:
+        log.info("worker warm-up: not imported %s", ", ".join(missing))
 
 
 def _warm_task_plugins() -> None:
@@ -161,6 +194,22 @@ def _warm_api_client() -> None:
     from airflow.sdk.api.client import API_SSL_CA_FILE_PATH, API_SSL_CERT_PATH, Client
 
     Client._get_ssl_context_cached(API_SSL_CA_FILE_PATH, API_SSL_CERT_PATH)
+
+
+def _warm_las_file() -> None:
+    """Parse las.yaml into the cache of every copy of plugins/la_config.py a task will call: Airflow's plugin loader
+    executes each file of plugins/ again as a module of its own (replacing the one imported before), so a plugin
+    that imported la_config before the loader reached la_config.py holds the earlier copy's functions."""
+    import la_config  # noqa: F401  (the plugin loader's copy, if it has run)
+
+    done = set()
+    for module in list(sys.modules.values()):
+        names = getattr(module, "__dict__", None) or {}  # never getattr: a module's __getattr__ may warn or import
+        for name in ("load_las", "la_by_code", "regions"):
+            space = getattr(names.get(name), "__globals__", None)
+            if space is not None and "_READ" in space and id(space) not in done:
+                done.add(id(space))
+                space["load_las"]()
 
 
 def _warm_rule_sets() -> None:
@@ -219,6 +268,17 @@ def __getattr__(name: str):
     return dict(DEFAULT_CELERY_CONFIG)
 
 
+def freeze_for_the_tasks() -> None:
+    """As Airflow's own preload does: keep the imported objects out of the collector's reach, so a forked task does
+    not copy the pages of every object by touching their reference counts during collection. They are counted once
+    here, for each task's log line (plugins/stage_runner.frozen_by_worker): counting walks every frozen object, which
+    each task did for itself (45 ms of CPU per task process, in forks of a warmed process, four alternating pairs)."""
+    gc.freeze()
+    os.environ["SI_WORKER_FROZEN_OBJECTS"] = str(gc.get_freeze_count())  # inherited by every process it forks
+    if "school_improvement.editions.render" in sys.modules:  # its report parts need not count the frozen objects
+        sys.modules["school_improvement.editions.render"].OBJECTS_FROZEN_FOR_GOOD = True
+
+
 def _preload_before_the_pool_forks(*args, **kwargs) -> None:
     from task_cpu import account_task_cpu
     from task_exit import watch_task_exits
@@ -232,10 +292,6 @@ def _preload_before_the_pool_forks(*args, **kwargs) -> None:
     warmed = warm() if os.environ.get("SI_WORKER_WARM", "1") != "0" else []  # "0": the benchmark's "before" arm
     if os.environ.get("SI_WORKER_AIRFLOW_WARM", "1") != "0":  # "0": the benchmark's "before" arm
         warmed += warm_airflow()
-    # As Airflow's own preload does: keep the imported objects out of the collector's reach, so a forked task
-    # does not copy the pages of every object by touching their reference counts during collection.
-    gc.freeze()
-    if "school_improvement.editions.render" in sys.modules:  # its report parts need not count the frozen objects
-        sys.modules["school_improvement.editions.render"].OBJECTS_FROZEN_FOR_GOOD = True
+    freeze_for_the_tasks()
     log.info("worker preload: imported %s and warmed %s before forking the pool", ", ".join(done),
              ", ".join(warmed) or "nothing")

@@ -209,7 +209,20 @@ def test_configurations_built_once_changes_no_result_and_restores_gx(synthetic, 
     plain = validate(list(feeds.values()), today=TODAY)
     assert [p.__dict__ for p in plain.problems] == [p.__dict__ for p in report.problems]
     assert [len(r.results) for r in plain.results] == [len(r.results) for r in report.results]
+    # every expectation's whole result (its configuration, success, counts and failing rows) is the same
+    assert [[x.to_json_dict() for x in r.results] for r in plain.results] == \
+        [[x.to_json_dict() for x in r.results] for r in report.results]
     assert Expectation.__dict__["configuration"] is original
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    library_to_domain_obj = ExpectationConfiguration.__dict__["to_domain_obj"]
+    with configurations_built_once():  # a configuration changed after its first expectation gets a new one
+        config = plain.results[0].results[0].expectation_config
+        first = config.to_domain_obj()
+        assert config.to_domain_obj() is first
+        config.meta = {**(config.meta or {}), "changed": True}
+        assert config.to_domain_obj() is not first and config.to_domain_obj().meta["changed"]
+    assert ExpectationConfiguration.__dict__["to_domain_obj"] is library_to_domain_obj
     with pytest.raises(RuntimeError), configurations_built_once():
         assert Expectation.__dict__["configuration"] is not original
         raise RuntimeError("a check that fails mid-way")

@@ -32,7 +32,8 @@ if pid == 0:  # a task process: what its start-up still has to do
     from airflow.sdk import plugins_manager
     plugins = [p.name for p in plugins_manager._get_plugins()[0]]
     os.write(w, json.dumps({"cached_in_task": before.currsize, "loads_in_task": after.misses - before.misses,
-                            "plugins": plugins}).encode())
+                            "plugins": plugins,
+                            "task_modules": [m for m in worker_preload.TASK_MODULES if m in sys.modules]}).encode())
     os._exit(0)
 os.waitpid(pid, 0)
 os.close(w)
@@ -55,10 +56,13 @@ def _warm(tmp_path: Path, on: str) -> dict:
 
 def test_a_task_forked_from_a_warmed_worker_does_not_load_the_plugins_folder_again(tmp_path):
     out = _warm(tmp_path, "1")
-    assert out["done"] == ["task plugins", "result backend", "api client"]
+    assert out["done"] == ["task plugins", "result backend", "api client", "las file", "task modules"]
     assert out["loaded_in_worker"] == 1 and out["mappers_ready"]
     assert out["cached_in_task"] == 1 and out["loads_in_task"] == 0
     assert "school_term_timetable" in out["plugins"]  # the project's own plugin is still there for the task
+    from worker_preload import TASK_MODULES
+
+    assert out["task_modules"] == list(TASK_MODULES)  # imported before the fork: no task imports them itself
 
 
 def test_without_the_warm_up_every_task_loads_the_plugins_folder_itself(tmp_path):

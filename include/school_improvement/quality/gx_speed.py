@@ -18,15 +18,29 @@ of three). The pages are the same with and without it (tests/test_quality.py).
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 
 
 @contextmanager
 def configurations_built_once():
+    """Within the block, each expectation's configuration is built once, and so is each configuration's expectation.
+
+    The second half: `ExpectationConfiguration.to_domain_obj()` builds a new pydantic Expectation on every call, and
+    GX 1.24 calls it for every metric an expectation depends on (`registry.get_metric_kwargs`, to read the
+    expectation's runtime keyword arguments) besides twice in `graph_validate`: about 8 calls per expectation in a
+    validation. Within the block a configuration's expectation is built on its first call and given again while the
+    configuration is unchanged (every field the library's method reads, compared with a deep copy taken then):
+    validate 1.31 -> 1.26 s of CPU per LA (forks of a warmed process, a 34-school demo LA, four alternating pairs of
+    two forks: 0.03-0.08 s less in each pair). The results are the same, expectation by expectation
+    (tests/test_quality.py)."""
     from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     original = Expectation.__dict__["configuration"]
+    original_to_domain_obj = ExpectationConfiguration.__dict__["to_domain_obj"]
     built: dict[int, tuple] = {}
+    domain: dict[int, tuple] = {}
 
     def configuration(self):
         hit = built.get(id(self))
@@ -34,12 +48,23 @@ def configurations_built_once():
             hit = built[id(self)] = (self, original.fget(self))  # the object is held, so its id stays its own
         return hit[1]
 
+    def to_domain_obj(self):
+        state = (self.type, self.kwargs, self.meta, self.severity, self.id, self.notes, self.description,
+                 self.rendered_content)  # everything the library's to_domain_obj reads
+        hit = domain.get(id(self))
+        if hit is None or hit[1] != state:
+            hit = domain[id(self)] = (self, copy.deepcopy(state), original_to_domain_obj(self))  # held: ids stay
+        return hit[2]
+
     Expectation.configuration = property(configuration, doc=original.__doc__)
+    ExpectationConfiguration.to_domain_obj = to_domain_obj
     try:
         yield
     finally:
         Expectation.configuration = original
+        ExpectationConfiguration.to_domain_obj = original_to_domain_obj
         built.clear()
+        domain.clear()
 
 
 _DATA_DOCS_CODE = None  # one per process; a Celery worker fills it before forking (plugins/worker_preload.py)
