@@ -78,8 +78,9 @@ def test_cached_stream_data_is_byte_identical_and_compresses_each_stream_once(do
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     plain = _write(doc)
     computed = []
-    library = pdf_pages._STREAM_BYTES
-    monkeypatch.setattr(pdf_pages, "_STREAM_BYTES", lambda s: computed.append(id(s)) or library(s))
+    library = pdf_pages._ORIGINAL_STREAM_DATA
+    monkeypatch.setattr(pdf_pages, "_ORIGINAL_STREAM_DATA",
+                        property(lambda s: computed.append(id(s)) or library.fget(s)))
     with pdf_pages.cached_stream_data():
         cached = _write(doc)
     assert cached == plain

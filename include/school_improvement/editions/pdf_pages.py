@@ -11,8 +11,6 @@ report and a minimal reproduction are in docs/upstream/.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import inspect
 import threading
 
 import pydyf
@@ -71,37 +69,12 @@ _ORIGINAL_STREAM_DATA = pydyf.Stream.__dict__["data"]
 _block = object()  # a new token per outermost block: bytes kept in an earlier block are never served again
 
 
-LIBRARY_STREAM_DATA_SHA = "bdc2bc513f286de7"  # pydyf 0.13.0's Stream.data
-
-
-def _stream_bytes(stream) -> bytes:
-    """pydyf's `Stream.data`, its operators (nearly all bytes already) joined without a call per operator."""
-    to_bytes = pydyf._to_bytes
-    joined = b'\n'.join([item if type(item) is bytes else to_bytes(item) for item in stream.stream])
-    extra = pydyf.Dictionary(stream.extra.copy())
-    if stream.compress:
-        extra['Filter'] = '/FlateDecode'
-        compressobj = pydyf.zlib.compressobj(level=9)
-        joined = compressobj.compress(joined)
-        joined += compressobj.flush()
-    extra['Length'] = len(joined)
-    return b'\n'.join((extra.data, b'stream', joined, b'endstream'))
-
-
 def _stream_data(stream) -> bytes:
     cached = stream.__dict__.get("_data_cache")
     if cached is None or cached[0] is not _block:
-        cached = stream.__dict__["_data_cache"] = (_block, _STREAM_BYTES(stream))
+        cached = stream.__dict__["_data_cache"] = (_block, _ORIGINAL_STREAM_DATA.fget(stream))
     return cached[1]
 
-
-def _source_sha(function) -> str:
-    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
-
-
-# The library's own property for a pydyf this was not written for.
-_STREAM_BYTES = (_stream_bytes if _source_sha(_ORIGINAL_STREAM_DATA.fget) == LIBRARY_STREAM_DATA_SHA
-                 else _ORIGINAL_STREAM_DATA.fget)
 
 
 def _new_block() -> None:
@@ -181,6 +154,8 @@ _to_bytes.library = LIBRARY_TO_BYTES
 
 
 def install_to_bytes() -> bool:
+    from .layout_patches import _source_sha
+
     if pydyf._to_bytes is _to_bytes:
         return True
     if _source_sha(LIBRARY_TO_BYTES) != LIBRARY_TO_BYTES_SHA:
@@ -242,6 +217,8 @@ set_color.library = LIBRARY_SET_COLOR
 
 
 def install_colors() -> bool:
+    from .layout_patches import _source_sha
+
     if _WeasyStream.set_color is set_color:
         return True
     if _source_sha(LIBRARY_SET_COLOR) != LIBRARY_SET_COLOR_SHA:
