@@ -1,6 +1,7 @@
 """The PDF write's stand-ins (editions/pdf_pages.py: pydyf's `_to_bytes`, an indirect object's bytes kept for the
-identifier's second reading, WeasyPrint's `Stream.set_color`) give the library's answers and the same PDF bytes: each checked against the library's own code on the values it can meet, and on a document
-written with and without it."""
+identifier's second reading, WeasyPrint's `Stream.set_color`) give the library's answers and the same PDF bytes:
+each checked against the library's own code on the values it can meet, and on a document written with and without
+it."""
 
 from __future__ import annotations
 
