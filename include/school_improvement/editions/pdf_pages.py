@@ -76,11 +76,157 @@ def _stream_data(stream) -> bytes:
     return cached[1]
 
 
+
 def _new_block() -> None:
     global _block
     _block = object()
 
 
+@contextlib.contextmanager
 def cached_stream_data():
-    """Serve `pydyf.Stream.data` once per stream while the block runs."""
-    return _serving(pydyf.Stream, "data", _ORIGINAL_STREAM_DATA, _stream_data, on_first=_new_block)
+    """Serve `pydyf.Stream.data` once per stream, and an indirect dictionary's or array's data once per object,
+    while the block runs."""
+    with (_serving(pydyf.Stream, "data", _ORIGINAL_STREAM_DATA, _stream_data, on_first=_new_block),
+          _serving(pydyf.Dictionary, "data", _ORIGINAL_DICTIONARY_DATA, _dictionary_data),
+          _serving(pydyf.Array, "data", _ORIGINAL_ARRAY_DATA, _array_data)):
+        yield
+
+
+# The same for the file's other objects: the identifier's hash reads every object's data again, and a tagged report's
+# objects are mostly small dictionaries (a structure element per tagged box, 40,000 in a 250-school report) each
+# serialised twice, its arrays and inner dictionaries with it. An indirect object's (one with a number, written as
+# an object of its own) bytes are kept the first time they are read in the block; an object written inside another
+# has no number and is serialised with its holder, as before. Kept beside the object's other attributes, without a
+# tuple, to keep the write's memory low (the object stream holds the same bytes until the write ends anyway).
+_ORIGINAL_DICTIONARY_DATA = pydyf.Dictionary.__dict__["data"]
+_ORIGINAL_ARRAY_DATA = pydyf.Array.__dict__["data"]
+
+
+def _kept_data(obj, compute) -> bytes:
+    if obj.number is None:
+        return compute(obj)
+    attributes = obj.__dict__
+    if attributes.get("_data_block") is not _block:
+        attributes["_data"] = compute(obj)
+        attributes["_data_block"] = _block
+    return attributes["_data"]
+
+
+def _dictionary_data(obj) -> bytes:
+    return _kept_data(obj, _ORIGINAL_DICTIONARY_DATA.fget)
+
+
+def _array_data(obj) -> bytes:
+    return _kept_data(obj, _ORIGINAL_ARRAY_DATA.fget)
+
+
+# --- values to bytes ------------------------------------------------------------------------------------------------
+# pydyf turns every value it writes into bytes with `_to_bytes(item)`: a stream's operators, every dictionary's keys
+# and values, every array's items. It tests `isinstance(item, bytes)`, then `float`, then pydyf's `Object`, and
+# writes anything else as `str(item).encode('ascii')`. Nearly every value is exactly bytes (operators, references),
+# a str (names, keys) or an int (lengths, MCIDs), and a report writes millions. Here exact types are told by
+# `type(item) is ...` and each gets the library's own expression: bytes as they are; an exact str is its own
+# `str()`, so `item.encode('ascii')`; an exact int `str(item).encode('ascii')`; an exact float the library's two
+# float expressions. Anything else (objects, subclasses of these types) goes to the library's function. The same
+# bytes, the same errors (a str that is not ASCII raises the same UnicodeEncodeError, which `String.data` catches).
+LIBRARY_TO_BYTES = getattr(pydyf._to_bytes, "library", pydyf._to_bytes)
+LIBRARY_TO_BYTES_SHA = "1cefd02c285d3aee"  # sha256 of inspect.getsource(pydyf._to_bytes) in pydyf 0.13.0
+
+
+def _to_bytes(item):
+    """pydyf's `_to_bytes`, the exact built-in types told apart without `isinstance`."""
+    kind = type(item)
+    if kind is bytes:
+        return item
+    if kind is str:
+        return item.encode('ascii')
+    if kind is int:
+        return str(item).encode('ascii')
+    if kind is float:
+        if item.is_integer():
+            return str(int(item)).encode('ascii')
+        else:
+            return f'{item:f}'.rstrip('0').encode('ascii')
+    return LIBRARY_TO_BYTES(item)
+
+
+_to_bytes.library = LIBRARY_TO_BYTES
+
+
+def install_to_bytes() -> bool:
+    from .layout_patches import _source_sha
+
+    if pydyf._to_bytes is _to_bytes:
+        return True
+    if _source_sha(LIBRARY_TO_BYTES) != LIBRARY_TO_BYTES_SHA:
+        return False
+    pydyf._to_bytes = _to_bytes
+    return True
+
+
+def uninstall_to_bytes() -> None:
+    if pydyf._to_bytes is _to_bytes:
+        pydyf._to_bytes = LIBRARY_TO_BYTES
+
+
+# --- colours --------------------------------------------------------------------------------------------------------
+# WeasyPrint's `Stream.set_color` writes a colour whenever it differs from the stream's current one: a table's text
+# and its borders alternate, so a report writes hundreds of thousands, each converted again to sRGB by tinycss2
+# (`color.to('srgb').coordinates`, a new Color made each time). The conversion reads only the colour's space and
+# coordinates (`Color.to`), so its answer is kept per (space, coordinates), the stream's own key for the colour;
+# every other step is the library's, in its order. Colours of other spaces (Lab, CMYK, profiles) are the library's
+# function's.
+from weasyprint.pdf.stream import Stream as _WeasyStream  # noqa: E402
+
+LIBRARY_SET_COLOR = getattr(_WeasyStream.set_color, "library", _WeasyStream.set_color)
+LIBRARY_SET_COLOR_SHA = "d289ec41ef8285c2"  # WeasyPrint 70.0's Stream.set_color
+_SRGB_SPACES = ("srgb", "hsl", "hwb")
+_srgb_coordinates: dict = {}  # (space, *coordinates) -> the sRGB coordinates tinycss2 converts them to
+
+
+def set_color(self, color, stroke=False):
+    """The library's `Stream.set_color`, an sRGB conversion made once per colour."""
+    if color.space not in _SRGB_SPACES:
+        return LIBRARY_SET_COLOR(self, color, stroke)
+    *channels, alpha = color
+    self.set_alpha(alpha, stroke)
+
+    key = (color.space, *channels)
+    if stroke:
+        if key == self._current_color_stroke:
+            return
+        else:
+            self._current_color_stroke = key
+    else:
+        if key == self._current_color:
+            return
+        else:
+            self._current_color = key
+
+    coordinates = _srgb_coordinates.get(key)
+    if coordinates is None:
+        coordinates = color.to('srgb').coordinates
+        try:
+            _srgb_coordinates[key] = coordinates
+        except TypeError:  # a coordinate that cannot be a key: converted each time
+            pass
+    self.set_color_rgb(*coordinates, stroke)
+
+
+set_color.library = LIBRARY_SET_COLOR
+
+
+def install_colors() -> bool:
+    from .layout_patches import _source_sha
+
+    if _WeasyStream.set_color is set_color:
+        return True
+    if _source_sha(LIBRARY_SET_COLOR) != LIBRARY_SET_COLOR_SHA:
+        return False
+    _WeasyStream.set_color = set_color
+    return True
+
+
+def uninstall_colors() -> None:
+    if _WeasyStream.set_color is set_color:
+        _WeasyStream.set_color = LIBRARY_SET_COLOR

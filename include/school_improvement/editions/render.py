@@ -28,7 +28,7 @@ from .. import TEMPLATES_DIR
 from . import draw_text, layout_patches, percentages, text_layout
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
-from .pdf_pages import cached_page_references, cached_stream_data
+from .pdf_pages import cached_page_references, cached_stream_data, install_colors, install_to_bytes
 from .tables import neutralise_bidi
 from ..vocabulary import VOCAB
 
@@ -120,6 +120,11 @@ class _StreamZlib:
 
 if not isinstance(pydyf.zlib, _StreamZlib):
     pydyf.zlib = _StreamZlib()
+# Every value pydyf writes goes through `_to_bytes`, three `isinstance` tests each: the exact built-in types told
+# apart by their type, the library's own expressions, the same bytes (pdf_pages.py).
+install_to_bytes()
+# ... and every colour written converted again to sRGB: once per colour instead (pdf_pages.py).
+install_colors()
 
 
 class _UnsizedArraysFFI:
