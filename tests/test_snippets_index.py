@@ -33,3 +33,23 @@ def test_short_snippets_a_caller_passes_are_still_found():
     index = Snippets({"Yes", "confidential detail"})
     assert index.found_in("Yes it was") and index.found_in("the confidential detail here")
     assert not index.found_in("no") and not index.found_in("confidential detai")
+
+
+def test_names_withheld_as_the_plain_alternation_withholds_them():
+    """The staff-name search built as a tree finds at each place the longest name written there, as the plain
+    alternation of the names sorted longest first does: the same replacements, cell by cell."""
+    import re
+
+    from school_improvement.editions.confidentiality import NAME_WITHHELD, _longest_first
+
+    rng = random.Random(7)
+    names = {"Mrs Barnes", "Kate Barnes", "Kate Barnesworth", "Mr Li", "Mr Lee", "Mr Leeds", "Ann Lee", "Anne Lee",
+             "Mary Jane O'Neil", "Dr Oyelaran-Price", "Jo Smith", "Jo Smithson"}
+    names |= {f"Mx Tester{n}" for n in range(300)}
+    ordered = sorted(names, key=len, reverse=True)
+    plain = re.compile("|".join(re.escape(n) for n in ordered))
+    words = [*ordered[:20], "Mr", "Le", "the head", "; ", "Barnes", "Kate Barne", "Mx Tester3x", "Mr Leedsy"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 6))) for _ in range(400)]
+    tree = _longest_first(ordered)
+    assert [tree.sub(NAME_WITHHELD, t) for t in texts] == [plain.sub(NAME_WITHHELD, t) for t in texts]
+    assert tree.sub(NAME_WITHHELD, "Kate Barnesworth and Mr Leeds") == f"{NAME_WITHHELD} and {NAME_WITHHELD}"

@@ -144,12 +144,34 @@ def staff_names(gias: pd.DataFrame) -> list[str]:
     return sorted(out)
 
 
+def _longest_first(names: list[str]) -> re.Pattern:
+    """One regex finding what `"|".join(longest first)` finds (at each place, the longest name written there), built
+    as a tree of the names' characters: the plain alternation tries every name at every character of every cell, and
+    a county's head teachers' names are thousands (the scrub grew as schools squared). A name that ends where a
+    longer one goes on is an optional tail, tried first (greedy), so the longest still wins."""
+    tree: dict = {}
+    for name in names:
+        node = tree
+        for ch in name:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a name ends here
+
+    def regex(node: dict) -> str:
+        branches = [re.escape(ch) + regex(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return re.compile(regex(tree))
+
+
 def _withhold_names(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Replace every staff name in the text cells with NAME_WITHHELD (longest first: 'Mrs Jo Bloggs' before 'Jo Bloggs')."""
     names = sorted({n for n in names if len(n.strip()) >= 4}, key=len, reverse=True)
     if not names or df.empty:
         return df
-    pattern = re.compile("|".join(re.escape(n) for n in names))
+    pattern = _longest_first(names)
     df = df.copy()
     for col in df.columns:
         if pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
