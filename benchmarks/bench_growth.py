@@ -22,9 +22,11 @@ Figures from a shared machine drift: compare ratios and exponents, not absolute 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -183,21 +185,38 @@ FLOOR_PART = {"extract": "read_cpu", "validate": "read_cpu", "categorise": None,
               "build_reports": "render_cpu", "publish": None}
 
 
+# The child's own peak resident memory, written last to its stderr. wait4's ru_maxrss is not it: Linux keeps, across
+# the exec, the high-water mark of the memory the child was forked (vfork: shared) from, so every stage's "peak"
+# was at least this bench's own size (359 MiB for each stage at 1,000 schools, once the demo was generated in it).
+# VmHWM is the high-water mark of the memory the child's program itself used after the exec.
+PEAK_TAIL = """
+import sys as _sys
+_sys.stderr.write("\\n" + next((l for l in open("/proc/self/status") if l.startswith("VmHWM:")), "VmHWM: 0 kB"))
+"""
+
+
+def _peak_kib(err: str) -> int | None:
+    line = next((ln for ln in reversed(err.splitlines()) if ln.startswith("VmHWM:")), None)
+    return int(line.split()[1]) if line and int(line.split()[1]) else None
+
+
 def measured(code: str, *args: str) -> dict:
-    """Run `code` in a fresh interpreter: its CPU seconds (user + system) and peak resident memory, as the kernel
-    accounted them for that process (wait4), and the last line it printed."""
+    """Run `code` in a fresh interpreter: its CPU seconds (user + system) as the kernel accounted them for that
+    process (wait4), its own peak resident memory (VmHWM, see PEAK_TAIL), and the last line it printed."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-c", code, *args], env=ENV, stdout=out, stderr=err, text=True)
+        child = subprocess.Popen([sys.executable, "-c", code + PEAK_TAIL, *args], env=ENV, stdout=out, stderr=err,
+                                 text=True)
         _, status, ru = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - t0
         out.seek(0)
         err.seek(0)
         lines = out.read().strip().splitlines()
+        errors = err.read()
         if child.returncode != 0:
-            raise RuntimeError(f"child failed ({child.returncode}):\n{err.read()[-3000:]}")
-    return {"cpu": ru.ru_utime + ru.ru_stime, "peak_mib": ru.ru_maxrss / 1024, "wall": wall,
+            raise RuntimeError(f"child failed ({child.returncode}):\n{errors[-3000:]}")
+    return {"cpu": ru.ru_utime + ru.ru_stime, "peak_mib": (_peak_kib(errors) or ru.ru_maxrss) / 1024, "wall": wall,
             "out": lines[-1] if lines else ""}
 
 
@@ -211,10 +230,44 @@ def fit_exponent(sizes: list[int], values: list[float]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in pts) / sxx if sxx else None
 
 
+def fit_with_fixed_cost(sizes: list[int], values: list[float]) -> tuple[float, float, float] | None:
+    """(a, b, k) of `value = a + b * schools ** k`, least squares (k on a grid of 0.001): the exponent of the work
+    that grows with the schools, whatever a stage's fixed cost (its own imports, Great Expectations' set-up, a
+    report part's fonts and templates). The slope of log CPU against log schools (`fit_exponent`) counts a fixed
+    cost as work that does not grow, so a stage whose start costs seconds looks sublinear however its work grows:
+    at 250, 1,000 and 4,000 schools, a stage of 2 s fixed + 1 ms x schools ** 1.2 fits 0.82 that way (less a
+    0.4 s start), 1.20 here.
+    Three sizes determine the three figures (for sizes in one ratio, k is log((v3 - v2) / (v2 - v1)) / log(ratio));
+    fewer cannot, and costs that do not rise with the schools have no such exponent (None)."""
+    pts = sorted(zip(sizes, values))
+    if len({s for s, _ in pts}) < 3 or any(v2 <= v1 for (_, v1), (_, v2) in zip(pts, pts[1:])):
+        return None
+    best = None
+    for i in range(300, 3001):
+        k = i / 1000
+        xs = [s ** k for s, _ in pts]
+        mx, my = sum(xs) / len(xs), sum(v for _, v in pts) / len(pts)
+        sxx = sum((x - mx) ** 2 for x in xs)
+        b = sum((x - mx) * (v - my) for x, (_, v) in zip(xs, pts)) / sxx
+        a = my - b * mx
+        err = sum((a + b * x - v) ** 2 for x, (_, v) in zip(xs, pts))
+        if best is None or err < best[0]:
+            best = (err, a, b, k)
+    return None if best is None or best[3] in (0.3, 3.0) else best[1:]
+
+
 def pdf_pages(folder: Path) -> int:
+    """Pages of the term's PDFs. poppler's pdfinfo where installed: pypdf 7 refuses the 4,000-school reports
+    (LimitReachedError: a stream inflating past its 75 MB guard), which stopped the bench after its last stage."""
     from pypdf import PdfReader
 
-    return sum(len(PdfReader(p).pages) for p in folder.rglob("*.pdf") if p.name != "draft_letters.pdf")
+    def pages(p: Path) -> int:
+        if shutil.which("pdfinfo"):
+            out = subprocess.run(["pdfinfo", str(p)], capture_output=True, text=True, check=True).stdout
+            return int(next(ln.split()[1] for ln in out.splitlines() if ln.startswith("Pages:")))
+        return len(PdfReader(p).pages)
+
+    return sum(pages(p) for p in folder.rglob("*.pdf") if p.name != "draft_letters.pdf")
 
 
 def one_size(root: Path, schools: int, term: str) -> dict:
@@ -238,10 +291,20 @@ def one_size(root: Path, schools: int, term: str) -> dict:
             "pages": pdf_pages(run_dir / "staged"), "landing": root / "landing" / "999" / term, "run_dir": run_dir}
 
 
+def _kept(root: str, schools: int) -> str:
+    folder = Path(root) / str(schools)
+    if folder.exists():
+        shutil.rmtree(folder)  # a run of its own: no landing, run folder or history left by an earlier one
+    folder.mkdir(parents=True)
+    return str(folder)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--schools", type=int, nargs="+", default=[250, 1000, 4000])
     ap.add_argument("--term", default="2025-26-spring")
+    ap.add_argument("--keep", metavar="DIR", help="build each size under DIR/<schools> and keep it (landing, run "
+                    "folder, history), to profile a stage there afterwards; default: temporary folders, removed")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO / "include"))
 
@@ -249,7 +312,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"python + domain package import: {base['cpu']:.1f} s CPU, {base['peak_mib']:.0f} MiB (in every stage below)")
     results = []
     for n in args.schools:
-        with tempfile.TemporaryDirectory(prefix=f"si-bench-{n}-") as tmp:
+        with (contextlib.nullcontext(_kept(args.keep, n)) if args.keep else
+              tempfile.TemporaryDirectory(prefix=f"si-bench-{n}-")) as tmp:
             res = one_size(Path(tmp), n, args.term)
             if n == args.schools[-1]:
                 res["floor"] = measured(FLOOR_CODE, str(res["landing"]), str(res["pages"]), str(Path(tmp) / "floor.pdf"))
@@ -263,7 +327,8 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print("Growth: CPU seconds (peak MiB) per stage, each stage in its own process")
     head = "".join(f"{f'{s:,} schools':>22}" for s in sizes)
-    print(f"{'stage':<14}{head}{'exponent':>10}")
+    print(f"{'stage':<14}{head}{'exponent':>10}{'growth k':>10}{'fixed s':>9}"
+          + (f"{'ms/school added':>18}" if len(sizes) > 1 else ""))
     for stage in STAGES + ("total",):
         if stage == "total":
             cpus = [sum(st["cpu"] for st in r["stages"].values()) for r in results]
@@ -271,10 +336,19 @@ def main(argv: list[str] | None = None) -> None:
         else:
             cpus = [r["stages"][stage]["cpu"] for r in results]
             peaks = [r["stages"][stage]["peak_mib"] for r in results]
-        # The exponent of the work a stage does for the schools: its import cost is paid once whatever the size.
+        # exponent: the slope of log CPU on log schools, less the interpreter+import start (paid once whatever the
+        # size). growth k: the exponent of the part that grows, every fixed cost of the stage taken out
+        # (fit_with_fixed_cost); the goal (at most 1.05) reads growth k, since a fixed cost hides growth in the other.
         k = fit_exponent(sizes, [c - base["cpu"] * (len(STAGES) if stage == "total" else 1) for c in cpus])
+        fit = fit_with_fixed_cost(sizes, cpus)
         cells = "".join(f"{c:12.1f} ({p:6.0f})" for c, p in zip(cpus, peaks))
-        print(f"{stage:<14}{cells}{(f'{k:10.2f}' if k is not None else '       n/a')}")
+        # What one more school costs, between each pair of sizes: flat when the stage is linear.
+        added = " ".join(f"{1000 * (c2 - c1) / (n2 - n1):.1f}" for n1, n2, c1, c2 in zip(sizes, sizes[1:], cpus, cpus[1:]))
+        print(f"{stage:<14}{cells}{(f'{k:10.2f}' if k is not None else '       n/a')}"
+              f"{(f'{fit[2]:10.2f}{fit[0]:9.1f}' if fit else '       n/a      n/a')}"
+              + (f"{added:>18}" if len(sizes) > 1 else ""))
+    print("  exponent: log CPU on log schools, less the interpreter+import start; growth k: CPU = fixed + b x "
+          "schools ** k, the goal's figure (at most 1.05); ms/school added: between each pair of sizes")
     print(f"{'report pages':<14}" + "".join(f"{r['pages']:>22,}" for r in results))
     print(f"{'per school':<14}" + "".join(
         f"{1000 * sum(st['cpu'] for st in r['stages'].values()) / r['schools']:>19.1f} ms" for r in results))
