@@ -95,9 +95,9 @@ def pending_cost(n: str, seconds: float, spy: bool = False) -> dict:
     return {"las": len(las), "task_instances": total, "per_s": per_s, "root": root}
 
 
-def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0) -> dict:
-    """CPU seconds of each DagRun.update_state of a fresh run of the regional DAG over `n` LAs (in-process, SQLite);
-    with `finished`, that share of the LAs' chains marked succeeded first (as mid-run: the rest still wait)."""
+def fresh_run(n: str, dag_file: Path):
+    """A fresh run of the regional DAG over `n` LAs in a SQLite metadata database of its own (in-process): the
+    session, the run, the LAs and the folder."""
     import resource
     import shutil
 
@@ -138,6 +138,15 @@ def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0) -> dict
                                                              run_after=now),
                                session=session, conf={"term": "2025-26-autumn"},
                                triggered_by=DagRunTriggeredByType.TEST, triggering_user_name="bench_scheduler")
+    return session, run, las, root
+
+
+def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0) -> dict:
+    """CPU seconds of each DagRun.update_state of a fresh run of the regional DAG over `n` LAs (in-process, SQLite);
+    with `finished`, that share of the LAs' chains marked succeeded first (as mid-run: the rest still wait)."""
+    import resource
+
+    session, run, las, root = fresh_run(n, dag_file)
     if finished:
         from airflow.utils.state import TaskInstanceState
 
@@ -159,6 +168,81 @@ def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0) -> dict
     return {"las": len(las), "task_instances": tis, "cpu": cpu, "root": root}
 
 
+def _chains(run, las) -> list[list[str]]:
+    """Each LA's task ids in the order its chain runs them (by how many tasks are upstream of each)."""
+    dag = run.dag
+    return [sorted((t for t in dag.task_dict if t.startswith(f"la_{la['la_code']}.")),
+                   key=lambda t: len(dag.task_dict[t].get_flat_relative_ids(upstream=True))) for la in las]
+
+
+def check_decisions(n: str, dag_file: Path) -> list[str]:
+    """The scheduler's decisions over a run of `n` LAs, with plugins/scheduler_fastpath.py's methods and with
+    Airflow's own (scheduler_fastpath.airflow_own), in states a run goes through: fresh; chains part-way; half the
+    LAs done; upstream tasks failed, skipped, upstream_failed and removed (Airflow then flags the downstream task
+    instances). Compared: the schedulable task instances, whether any state changed, every task instance's state
+    after the pass, and each waiting task instance's failed dependency statuses (names and reasons). Returns the
+    differences (none: the same decisions)."""
+    session, run, las, root = fresh_run(n, dag_file)  # first: it configures Airflow for its own database
+    import scheduler_fastpath
+    from airflow.ti_deps.dep_context import DepContext
+    from airflow.utils.state import State, TaskInstanceState as S
+
+    if not scheduler_fastpath.INSTALLED:
+        raise RuntimeError("scheduler_fastpath is not installed (SI_SCHEDULER_FASTPATH=0 or another Airflow)")
+    chains = _chains(run, las)
+
+    def decide() -> dict:
+        session.expire_all()
+        d = run.task_instance_scheduling_decisions(session=session)
+        tis = run.get_task_instances(session=session)
+        finished = [t for t in tis if t.state in State.finished]
+        deps = {}
+        for ti in tis:
+            if ti.state in State.finished:
+                continue
+            ti.task = run.dag.get_task(ti.task_id)
+            ctx = DepContext(flag_upstream_failed=False, finished_tis=finished)
+            deps[ti.task_id] = [(s.dep_name, s.passed, s.reason) for s in ti.get_failed_dep_statuses(
+                dep_context=ctx, session=session)]
+        out = {"schedulable": sorted(t.key for t in d.schedulable_tis), "changed": d.changed_tis,
+               "states": {t.task_id: t.state for t in tis}, "deps": deps}
+        session.rollback()
+        return out
+
+    def states(pairs) -> None:
+        for ti in run.get_task_instances(session=session):
+            if ti.task_id in pairs:
+                ti.state = pairs[ti.task_id]
+        session.commit()
+
+    scenarios = {"fresh": {}}
+    k = len(chains)
+    scenarios["part-way"] = {t: S.SUCCESS for i, chain in enumerate(chains) for t in chain[:i % len(chain)]}
+    scenarios["half done"] = {t: S.SUCCESS for chain in chains[:k // 2] for t in chain}
+    rest = chains[k // 2:]
+    broken = {}
+    for i, state in enumerate((S.FAILED, S.SKIPPED, S.UPSTREAM_FAILED, S.REMOVED, S.RUNNING, S.QUEUED)):
+        if i < len(rest):
+            broken.update({t: S.SUCCESS for t in rest[i][:2]})
+            broken[rest[i][2]] = state
+    scenarios["failed, skipped, removed"] = {**scenarios["half done"], **broken}
+    differences = []
+    for name, pairs in scenarios.items():
+        states({t: None for chain in chains for t in chain})
+        states(pairs)
+        with scheduler_fastpath.airflow_own():
+            airflow = decide()
+        ours = decide()
+        for key in airflow:
+            if airflow[key] != ours[key]:
+                differences.append(f"{name}: {key} differs")
+        print(f"  {name}: {len(airflow['schedulable'])} schedulable, changed {airflow['changed']}, "
+              f"{sum(1 for v in airflow['states'].values() if v in State.finished)} finished after the pass, "
+              f"{len(airflow['deps'])} waiting checked: {'the same' if airflow == ours else 'DIFFERENT'}", flush=True)
+    session.close()
+    return differences
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--las", nargs="+", default=["3", "153"], help="LA counts (each run on its own)")
@@ -170,7 +254,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --loops: the regional DAG file to measure (another version of it, to compare)")
     ap.add_argument("--finished", type=float, default=0.0,
                     help="with --loops: this share of the LAs' chains succeeded before the passes (as mid-run)")
+    ap.add_argument("--check", action="store_true",
+                    help="in-process: compare the scheduler's decisions with plugins/scheduler_fastpath.py's methods "
+                         "and with Airflow's own, over the states a run goes through (exit 1 if they differ)")
     args = ap.parse_args(argv)
+    if args.check:
+        bad = []
+        for n in args.las:
+            done = subprocess.run([sys.executable, __file__, "--las", n, "--dag-file", str(args.dag_file), "--one",
+                                   "--check"], capture_output=True, text=True, timeout=3600)
+            print("\n".join(x for x in done.stdout.splitlines() if x.startswith(("  ", "check"))) or
+                  done.stdout[-2000:] + done.stderr[-3000:], flush=True)
+            bad.append(done.returncode != 0)
+        return 1 if any(bad) else 0
     if args.loops:
         for n in args.las:  # each count in a process of its own: Airflow's settings are read once per process
             done = subprocess.run([sys.executable, __file__, "--las", n, "--loops", str(args.loops), "--dag-file",
@@ -189,11 +285,17 @@ def main(argv: list[str] | None = None) -> int:
 def _one_loop_cost(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--las", nargs=1)
-    ap.add_argument("--loops", type=int)
+    ap.add_argument("--loops", type=int, default=0)
     ap.add_argument("--dag-file", type=Path)
     ap.add_argument("--finished", type=float, default=0.0)
     ap.add_argument("--one", action="store_true")
+    ap.add_argument("--check", action="store_true")
     args = ap.parse_args(argv)
+    if args.check:
+        differences = check_decisions(args.las[0], args.dag_file)
+        print(f"check, {args.las[0]} LAs: " + ("; ".join(differences) if differences else
+                                                "the same decisions as Airflow's own in every state"))
+        return 1 if differences else 0
     r = loop_cost(args.las[0], args.loops, args.dag_file, args.finished)
     print(f"{r['las']:4d} LAs, {r['task_instances']:5d} task instances ({args.finished:.0%} of the LAs' chains done, {args.dag_file.name}): CPU seconds per "
           f"scheduler pass (DagRun.update_state) " + " ".join(f"{c:.2f}" for c in r["cpu"])
