@@ -141,9 +141,10 @@ def fresh_run(n: str, dag_file: Path):
     return session, run, las, root
 
 
-def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0) -> dict:
+def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0, tuned_gc: bool = False) -> dict:
     """CPU seconds of each DagRun.update_state of a fresh run of the regional DAG over `n` LAs (in-process, SQLite);
-    with `finished`, that share of the LAs' chains marked succeeded first (as mid-run: the rest still wait)."""
+    with `finished`, that share of the LAs' chains marked succeeded first (as mid-run: the rest still wait); with
+    `tuned_gc`, the collector's thresholds the plugin sets in the scheduler's process."""
     import resource
 
     session, run, las, root = fresh_run(n, dag_file)
@@ -156,6 +157,10 @@ def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0) -> dict
                 ti.state = TaskInstanceState.SUCCESS
         session.commit()
     cpu = []
+    if tuned_gc:
+        import scheduler_fastpath
+
+        scheduler_fastpath.tune_gc()  # as the plugin does in `airflow scheduler`
     for _ in range(loops):
         session.expire_all()
         before = resource.getrusage(resource.RUSAGE_SELF)
@@ -254,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --loops: the regional DAG file to measure (another version of it, to compare)")
     ap.add_argument("--finished", type=float, default=0.0,
                     help="with --loops: this share of the LAs' chains succeeded before the passes (as mid-run)")
+    ap.add_argument("--tuned-gc", action="store_true",
+                    help="with --loops: the collector's thresholds plugins/scheduler_fastpath.py sets in the scheduler")
     ap.add_argument("--check", action="store_true",
                     help="in-process: compare the scheduler's decisions with plugins/scheduler_fastpath.py's methods "
                          "and with Airflow's own, over the states a run goes through (exit 1 if they differ)")
@@ -270,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.loops:
         for n in args.las:  # each count in a process of its own: Airflow's settings are read once per process
             done = subprocess.run([sys.executable, __file__, "--las", n, "--loops", str(args.loops), "--dag-file",
-                                   str(args.dag_file), "--finished", str(args.finished), "--one"], capture_output=True, text=True, timeout=3600)
+                                   str(args.dag_file), "--finished", str(args.finished), "--one"]
+                                  + (["--tuned-gc"] if args.tuned_gc else []), capture_output=True, text=True, timeout=3600)
             lines = [x for x in done.stdout.splitlines() if "CPU seconds per scheduler pass" in x]
             print(lines[-1] if lines else done.stdout[-2000:] + done.stderr[-3000:], flush=True)
         return 0
@@ -290,14 +298,15 @@ def _one_loop_cost(argv: list[str]) -> int:
     ap.add_argument("--finished", type=float, default=0.0)
     ap.add_argument("--one", action="store_true")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--tuned-gc", action="store_true")
     args = ap.parse_args(argv)
     if args.check:
         differences = check_decisions(args.las[0], args.dag_file)
         print(f"check, {args.las[0]} LAs: " + ("; ".join(differences) if differences else
                                                 "the same decisions as Airflow's own in every state"))
         return 1 if differences else 0
-    r = loop_cost(args.las[0], args.loops, args.dag_file, args.finished)
-    print(f"{r['las']:4d} LAs, {r['task_instances']:5d} task instances ({args.finished:.0%} of the LAs' chains done, {args.dag_file.name}): CPU seconds per "
+    r = loop_cost(args.las[0], args.loops, args.dag_file, args.finished, args.tuned_gc)
+    print(f"{r['las']:4d} LAs, {r['task_instances']:5d} task instances ({args.finished:.0%} of the LAs' chains done, {args.dag_file.name}{', tuned gc' if args.tuned_gc else ''}): CPU seconds per "
           f"scheduler pass (DagRun.update_state) " + " ".join(f"{c:.2f}" for c in r["cpu"])
           + f"; {load_average()}  ({r['root']})")
     return 0

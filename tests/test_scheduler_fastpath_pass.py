@@ -155,3 +155,21 @@ def test_pass_decisions_as_airflows_over_a_regional_run(shared_dfe):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "the same decisions as Airflow's own in every state" in done.stdout
     assert done.stdout.count("waiting checked: the same") == 4, done.stdout
+
+
+def test_collector_tuned_in_the_scheduler_only(monkeypatch):
+    import gc
+
+    import scheduler_fastpath
+
+    assert scheduler_fastpath.in_scheduler(["/home/airflow/.local/bin/airflow", "scheduler"])
+    assert scheduler_fastpath.in_scheduler(["/work/main/.venv/bin/airflow", "scheduler", "--pid", "x"])
+    for argv in (["airflow", "api-server"], ["airflow", "celery", "worker"], ["airflow", "dag-processor"],
+                 ["/usr/bin/python", "-m", "pytest"], ["airflow"]):
+        assert not scheduler_fastpath.in_scheduler(argv), argv
+    before = gc.get_threshold()
+    try:
+        scheduler_fastpath.tune_gc()
+        assert gc.get_threshold() == scheduler_fastpath.SCHEDULER_GC_THRESHOLD != before
+    finally:
+        gc.set_threshold(*before)
