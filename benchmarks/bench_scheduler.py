@@ -16,7 +16,7 @@ With the module's later patches (the run not joined to each row, no re-select of
 rule read by task, the empty executor_config), at load 9-11: 0.18-0.20 s against 0.37-0.40 s at the start, and
 0.14 s against 0.50-0.56 s half-way (three alternating pairs of each, 8 passes a run, main at 6c0976a);
 `--tuned-gc` (the collector's thresholds the plugin sets in the scheduler) removes the passes of 0.3 s in which
-Python's collector scanned the whole heap. `--check` compares the decisions with Airflow's own methods.
+Python's collector scanned the whole heap: 0.11-0.12 s at the start and 0.08-0.10 half-way (three pairs). `--check` compares the decisions with Airflow's own methods.
 
 Without `--loops` (minutes): the deployment of bench_national.py (PostgreSQL, Redis, api-server, scheduler,
 dag-processor, one Celery worker; docker-compose.yaml's service settings) runs the regional DAG over that many of
@@ -25,7 +25,7 @@ stays pending, and each service's CPU (its whole process tree: psutil) is read o
 spend per second on pending work alone. The scheduler examines every pending task instance of the run in each loop
 and sleeps a second between idle loops, so this figure falls when the machine is loaded (each loop takes longer);
 with the mapped group it was 0.10-0.12 s of CPU per second with 3 LAs (31 task instances), 0.36-0.51 with 153
-(1,531); with every patch of plugins/scheduler_fastpath.py 0.083 against 0.17 on main at load 11. `--spy` records the scheduler with py-spy (if installed at /tmp/pyspy) into the run's folder.
+(1,531); with every patch of plugins/scheduler_fastpath.py 0.083-0.105 against 0.17-0.22 on main (load 5-12). `--spy` records the scheduler with py-spy (if installed at /tmp/pyspy) into the run's folder.
 
 Figures from a shared machine drift (the load average is printed): compare counts run side by side.
 """
