@@ -25,7 +25,7 @@ stays pending, and each service's CPU (its whole process tree: psutil) is read o
 spend per second on pending work alone. The scheduler examines every pending task instance of the run in each loop
 and sleeps a second between idle loops, so this figure falls when the machine is loaded (each loop takes longer);
 with the mapped group it was 0.10-0.12 s of CPU per second with 3 LAs (31 task instances), 0.36-0.51 with 153
-(1,531); with every patch of plugins/scheduler_fastpath.py 0.083-0.105 against 0.17-0.22 on main (load 5-12). `--spy` records the scheduler with py-spy (if installed at /tmp/pyspy) into the run's folder.
+(1,531); with every patch of plugins/scheduler_fastpath.py 0.083-0.132 against 0.17-0.34 on main (load 1.3-12). `--spy` records the scheduler with py-spy (if installed at /tmp/pyspy) into the run's folder.
 
 Figures from a shared machine drift (the load average is printed): compare counts run side by side.
 """

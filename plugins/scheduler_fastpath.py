@@ -18,8 +18,9 @@ run and checks the dependencies of every waiting one (England: 1,530). py-spy on
   objects a pass creates had made it scan the scheduler's whole heap every few passes.
 Together, at load 9-11, a pass at England's start went from 0.37-0.40 s of CPU to 0.18-0.19 (0.11-0.12 with the
 collector tuned), and half-way from 0.50-0.56 to 0.14 (0.08-0.10 tuned) (bench_scheduler.py --loops [--tuned-gc],
-alternating pairs of 8 passes); in the deployment, every chain waiting, the scheduler went from 0.17-0.22 s of CPU
-per second to 0.083-0.105 (bench_scheduler.py --las 153 --seconds 60, alternating pairs with main).
+alternating pairs of 8 passes); in the deployment, every chain waiting, the scheduler went from 0.17-0.34 s of CPU
+per second to 0.083-0.132 (bench_scheduler.py --las 153 --seconds 60, three alternating pairs with main at load
+1.3-12; at load 1.3-1.7, 0.337 against 0.132).
 
 Airflow imports every module in the plugins folder when it loads plugins, which the scheduler does before its first
 loop (the regional DAG's timetable is a plugin). Only on the Airflow version it was read against: an upgrade drops
