@@ -12,6 +12,11 @@ machine's load does not change. `--dag-file` measures another version of dags/re
 the LAs' chains succeeded first, as half-way through a run: each waiting task instance's checks also go through the
 run's finished ones. With plugins/scheduler_fastpath.py (SI_SCHEDULER_FASTPATH=0 to compare) a pass at 153 LAs took
 0.34 s against 0.54 s, and half-way 0.38 s against 0.59 s (26 November 2026, three alternating pairs of each).
+With the module's later patches (the run not joined to each row, no re-select of the waiting ones, the trigger
+rule read by task, the empty executor_config), at load 9-11: 0.18-0.20 s against 0.37-0.40 s at the start, and
+0.14 s against 0.50-0.56 s half-way (three alternating pairs of each, 8 passes a run, main at 6c0976a);
+`--tuned-gc` (the collector's thresholds the plugin sets in the scheduler) removes the passes of 0.3 s in which
+Python's collector scanned the whole heap: 0.11-0.12 s at the start and 0.08-0.10 half-way (three pairs). `--check` compares the decisions with Airflow's own methods.
 
 Without `--loops` (minutes): the deployment of bench_national.py (PostgreSQL, Redis, api-server, scheduler,
 dag-processor, one Celery worker; docker-compose.yaml's service settings) runs the regional DAG over that many of
@@ -20,7 +25,7 @@ stays pending, and each service's CPU (its whole process tree: psutil) is read o
 spend per second on pending work alone. The scheduler examines every pending task instance of the run in each loop
 and sleeps a second between idle loops, so this figure falls when the machine is loaded (each loop takes longer);
 with the mapped group it was 0.10-0.12 s of CPU per second with 3 LAs (31 task instances), 0.36-0.51 with 153
-(1,531). `--spy` records the scheduler with py-spy (if installed at /tmp/pyspy) into the run's folder.
+(1,531); with every patch of plugins/scheduler_fastpath.py 0.083-0.132 against 0.17-0.34 on main (load 1.3-12). `--spy` records the scheduler with py-spy (if installed at /tmp/pyspy) into the run's folder.
 
 Figures from a shared machine drift (the load average is printed): compare counts run side by side.
 """
@@ -95,9 +100,9 @@ def pending_cost(n: str, seconds: float, spy: bool = False) -> dict:
     return {"las": len(las), "task_instances": total, "per_s": per_s, "root": root}
 
 
-def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0) -> dict:
-    """CPU seconds of each DagRun.update_state of a fresh run of the regional DAG over `n` LAs (in-process, SQLite);
-    with `finished`, that share of the LAs' chains marked succeeded first (as mid-run: the rest still wait)."""
+def fresh_run(n: str, dag_file: Path):
+    """A fresh run of the regional DAG over `n` LAs in a SQLite metadata database of its own (in-process): the
+    session, the run, the LAs and the folder."""
     import resource
     import shutil
 
@@ -138,6 +143,16 @@ def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0) -> dict
                                                              run_after=now),
                                session=session, conf={"term": "2025-26-autumn"},
                                triggered_by=DagRunTriggeredByType.TEST, triggering_user_name="bench_scheduler")
+    return session, run, las, root
+
+
+def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0, tuned_gc: bool = False) -> dict:
+    """CPU seconds of each DagRun.update_state of a fresh run of the regional DAG over `n` LAs (in-process, SQLite);
+    with `finished`, that share of the LAs' chains marked succeeded first (as mid-run: the rest still wait); with
+    `tuned_gc`, the collector's thresholds the plugin sets in the scheduler's process."""
+    import resource
+
+    session, run, las, root = fresh_run(n, dag_file)
     if finished:
         from airflow.utils.state import TaskInstanceState
 
@@ -147,6 +162,10 @@ def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0) -> dict
                 ti.state = TaskInstanceState.SUCCESS
         session.commit()
     cpu = []
+    if tuned_gc:
+        import scheduler_fastpath
+
+        scheduler_fastpath.tune_gc()  # as the plugin does in `airflow scheduler`
     for _ in range(loops):
         session.expire_all()
         before = resource.getrusage(resource.RUSAGE_SELF)
@@ -157,6 +176,81 @@ def loop_cost(n: str, loops: int, dag_file: Path, finished: float = 0.0) -> dict
     tis = len(run.get_task_instances(session=session))
     session.close()
     return {"las": len(las), "task_instances": tis, "cpu": cpu, "root": root}
+
+
+def _chains(run, las) -> list[list[str]]:
+    """Each LA's task ids in the order its chain runs them (by how many tasks are upstream of each)."""
+    dag = run.dag
+    return [sorted((t for t in dag.task_dict if t.startswith(f"la_{la['la_code']}.")),
+                   key=lambda t: len(dag.task_dict[t].get_flat_relative_ids(upstream=True))) for la in las]
+
+
+def check_decisions(n: str, dag_file: Path) -> list[str]:
+    """The scheduler's decisions over a run of `n` LAs, with plugins/scheduler_fastpath.py's methods and with
+    Airflow's own (scheduler_fastpath.airflow_own), in states a run goes through: fresh; chains part-way; half the
+    LAs done; upstream tasks failed, skipped, upstream_failed and removed (Airflow then flags the downstream task
+    instances). Compared: the schedulable task instances, whether any state changed, every task instance's state
+    after the pass, and each waiting task instance's failed dependency statuses (names and reasons). Returns the
+    differences (none: the same decisions)."""
+    session, run, las, root = fresh_run(n, dag_file)  # first: it configures Airflow for its own database
+    import scheduler_fastpath
+    from airflow.ti_deps.dep_context import DepContext
+    from airflow.utils.state import State, TaskInstanceState as S
+
+    if not scheduler_fastpath.INSTALLED:
+        raise RuntimeError("scheduler_fastpath is not installed (SI_SCHEDULER_FASTPATH=0 or another Airflow)")
+    chains = _chains(run, las)
+
+    def decide() -> dict:
+        session.expire_all()
+        d = run.task_instance_scheduling_decisions(session=session)
+        tis = run.get_task_instances(session=session)
+        finished = [t for t in tis if t.state in State.finished]
+        deps = {}
+        for ti in tis:
+            if ti.state in State.finished:
+                continue
+            ti.task = run.dag.get_task(ti.task_id)
+            ctx = DepContext(flag_upstream_failed=False, finished_tis=finished)
+            deps[ti.task_id] = [(s.dep_name, s.passed, s.reason) for s in ti.get_failed_dep_statuses(
+                dep_context=ctx, session=session)]
+        out = {"schedulable": sorted(t.key for t in d.schedulable_tis), "changed": d.changed_tis,
+               "states": {t.task_id: t.state for t in tis}, "deps": deps}
+        session.rollback()
+        return out
+
+    def states(pairs) -> None:
+        for ti in run.get_task_instances(session=session):
+            if ti.task_id in pairs:
+                ti.state = pairs[ti.task_id]
+        session.commit()
+
+    scenarios = {"fresh": {}}
+    k = len(chains)
+    scenarios["part-way"] = {t: S.SUCCESS for i, chain in enumerate(chains) for t in chain[:i % len(chain)]}
+    scenarios["half done"] = {t: S.SUCCESS for chain in chains[:k // 2] for t in chain}
+    rest = chains[k // 2:]
+    broken = {}
+    for i, state in enumerate((S.FAILED, S.SKIPPED, S.UPSTREAM_FAILED, S.REMOVED, S.RUNNING, S.QUEUED)):
+        if i < len(rest):
+            broken.update({t: S.SUCCESS for t in rest[i][:2]})
+            broken[rest[i][2]] = state
+    scenarios["failed, skipped, removed"] = {**scenarios["half done"], **broken}
+    differences = []
+    for name, pairs in scenarios.items():
+        states({t: None for chain in chains for t in chain})
+        states(pairs)
+        with scheduler_fastpath.airflow_own():
+            airflow = decide()
+        ours = decide()
+        for key in airflow:
+            if airflow[key] != ours[key]:
+                differences.append(f"{name}: {key} differs")
+        print(f"  {name}: {len(airflow['schedulable'])} schedulable, changed {airflow['changed']}, "
+              f"{sum(1 for v in airflow['states'].values() if v in State.finished)} finished after the pass, "
+              f"{len(airflow['deps'])} waiting checked: {'the same' if airflow == ours else 'DIFFERENT'}", flush=True)
+    session.close()
+    return differences
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,11 +264,26 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --loops: the regional DAG file to measure (another version of it, to compare)")
     ap.add_argument("--finished", type=float, default=0.0,
                     help="with --loops: this share of the LAs' chains succeeded before the passes (as mid-run)")
+    ap.add_argument("--tuned-gc", action="store_true",
+                    help="with --loops: the collector's thresholds plugins/scheduler_fastpath.py sets in the scheduler")
+    ap.add_argument("--check", action="store_true",
+                    help="in-process: compare the scheduler's decisions with plugins/scheduler_fastpath.py's methods "
+                         "and with Airflow's own, over the states a run goes through (exit 1 if they differ)")
     args = ap.parse_args(argv)
+    if args.check:
+        bad = []
+        for n in args.las:
+            done = subprocess.run([sys.executable, __file__, "--las", n, "--dag-file", str(args.dag_file), "--one",
+                                   "--check"], capture_output=True, text=True, timeout=3600)
+            print("\n".join(x for x in done.stdout.splitlines() if x.startswith(("  ", "check"))) or
+                  done.stdout[-2000:] + done.stderr[-3000:], flush=True)
+            bad.append(done.returncode != 0)
+        return 1 if any(bad) else 0
     if args.loops:
         for n in args.las:  # each count in a process of its own: Airflow's settings are read once per process
             done = subprocess.run([sys.executable, __file__, "--las", n, "--loops", str(args.loops), "--dag-file",
-                                   str(args.dag_file), "--finished", str(args.finished), "--one"], capture_output=True, text=True, timeout=3600)
+                                   str(args.dag_file), "--finished", str(args.finished), "--one"]
+                                  + (["--tuned-gc"] if args.tuned_gc else []), capture_output=True, text=True, timeout=3600)
             lines = [x for x in done.stdout.splitlines() if "CPU seconds per scheduler pass" in x]
             print(lines[-1] if lines else done.stdout[-2000:] + done.stderr[-3000:], flush=True)
         return 0
@@ -189,13 +298,20 @@ def main(argv: list[str] | None = None) -> int:
 def _one_loop_cost(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--las", nargs=1)
-    ap.add_argument("--loops", type=int)
+    ap.add_argument("--loops", type=int, default=0)
     ap.add_argument("--dag-file", type=Path)
     ap.add_argument("--finished", type=float, default=0.0)
     ap.add_argument("--one", action="store_true")
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--tuned-gc", action="store_true")
     args = ap.parse_args(argv)
-    r = loop_cost(args.las[0], args.loops, args.dag_file, args.finished)
-    print(f"{r['las']:4d} LAs, {r['task_instances']:5d} task instances ({args.finished:.0%} of the LAs' chains done, {args.dag_file.name}): CPU seconds per "
+    if args.check:
+        differences = check_decisions(args.las[0], args.dag_file)
+        print(f"check, {args.las[0]} LAs: " + ("; ".join(differences) if differences else
+                                                "the same decisions as Airflow's own in every state"))
+        return 1 if differences else 0
+    r = loop_cost(args.las[0], args.loops, args.dag_file, args.finished, args.tuned_gc)
+    print(f"{r['las']:4d} LAs, {r['task_instances']:5d} task instances ({args.finished:.0%} of the LAs' chains done, {args.dag_file.name}{', tuned gc' if args.tuned_gc else ''}): CPU seconds per "
           f"scheduler pass (DagRun.update_state) " + " ".join(f"{c:.2f}" for c in r["cpu"])
           + f"; {load_average()}  ({r['root']})")
     return 0
