@@ -128,7 +128,8 @@ def _letter_text(drafts: list[dict]) -> str:
     from school_improvement.editions import render
 
     html = render._environment().get_template("letter.html.j2").render(
-        drafts=[{"date_long": "6 October 2025", "head_name": "H", "chair_name": "C", "address_lines": [], **d} for d in drafts],
+        drafts=[{"date_long": "6 October 2025", "head_name": "H", "chair_name": "C", "address_lines": [], "weekday_years": [],
+                 **d} for d in drafts],
         la_name="Northmoor", la_code="990", term="2025-26-autumn", rule_set_id="x", run_date="2025-10-06")
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")
 
