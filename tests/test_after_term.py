@@ -143,6 +143,10 @@ def test_a_utf16_file_is_a_clear_error_naming_it_everywhere_it_is_sniffed(shared
     assert main(["check", "--no-gx", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "936_census_2019-20.csv: this file is UTF-16 text" in out and "Traceback" not in out
+
+
+@pytest.mark.slow  # extract and validate (Great Expectations) on a real landing folder: over 2 s of pipeline work
+def test_a_utf16_file_in_the_landing_folder_stops_validate_naming_it(shared_dfe, tmp_path):
     # The run: extract reads on (no exception to retry), validate stops naming the file.
     landing = build_landing(shared_dfe, tmp_path / "landing", leave_out=("census", "ks4", "absence"))
     _utf16(shared_dfe / "samples" / "936_census_2019-20.csv", landing / "936_census_2019-20.csv")

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 WARM = """
@@ -65,6 +67,7 @@ def test_a_task_forked_from_a_warmed_worker_does_not_load_the_plugins_folder_aga
     assert out["task_modules"] == list(TASK_MODULES)  # imported before the fork: no task imports them itself
 
 
+@pytest.mark.slow  # the 'before' arm, in a fresh interpreter importing Airflow; the warmed case stays in the fast tier
 def test_without_the_warm_up_every_task_loads_the_plugins_folder_itself(tmp_path):
     out = _warm(tmp_path, "0")
     assert out["loaded_in_worker"] == 0 and not out["mappers_ready"]
