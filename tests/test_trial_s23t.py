@@ -113,16 +113,21 @@ def test_a_letter_to_a_school_that_converts_within_the_term_says_so():
     assert not [p for p in out.problems if p.check == "gias_closing_letter"]
 
 
+def _ks2_renamed(shared_dfe, path, prev1: str, prev2: str):
+    """Real Surrey 2018-19 KS2 bytes written to `path` with the prior-year columns (`_18`, `_17`) renamed to the suffixes
+    `prev1` and `prev2`, as DfE names them in the file of the year `path` is named for."""
+    src = (shared_dfe / "samples" / "936_ks2_2018-19.csv").read_bytes().decode("utf-8-sig")
+    head, rest = src.split("\r\n", 1)
+    head = ",".join(h[:-3] + prev1 if h.endswith("_18") else h[:-3] + prev2 if h.endswith("_17") else h
+                    for h in head.split(","))
+    path.write_bytes(b"\xef\xbb\xbf" + (head + "\r\n" + rest).encode("utf-8"))
+    return path
+
+
 def _ks2_2022_23(shared_dfe, folder):
     """Real Surrey KS2 bytes with the prior-year columns named as DfE's 2022-23 file names them: `_22` and `_19` (no
     tests in 2019-20 or 2020-21), so the file's "year before last" is 2018-19."""
-    src = (shared_dfe / "samples" / "936_ks2_2018-19.csv").read_bytes().decode("utf-8-sig")
-    head, rest = src.split("\r\n", 1)
-    head = ",".join(h[:-3] + "_22" if h.endswith("_18") else h[:-3] + "_19" if h.endswith("_17") else h
-                    for h in head.split(","))
-    path = folder / "936_ks2_2022-23.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + (head + "\r\n" + rest).encode("utf-8"))
-    return path
+    return _ks2_renamed(shared_dfe, folder / "936_ks2_2022-23.csv", "_22", "_19")
 
 
 def test_a_trend_does_not_read_a_year_beyond_the_years_with_no_results(shared_dfe, tmp_path):
@@ -263,12 +268,7 @@ def test_a_report_card_category_in_a_term_that_began_before_report_cards_is_name
 def test_a_file_whose_newest_earlier_year_is_before_the_pandemic_judges_no_trend_on_it(shared_dfe, tmp_path):
     # A KS2 file of 2021-22 whose earlier years are 2018-19 and 2017-18 (the real bytes, its prior-year columns named
     # so): "consistently" (this year and last) and a gap "persistently wide" would read 2018-19 as last year.
-    src = (shared_dfe / "samples" / "936_ks2_2018-19.csv").read_bytes().decode("utf-8-sig")
-    head, rest = src.split("\r\n", 1)
-    head = ",".join(h[:-3] + "_19" if h.endswith("_18") else h[:-3] + "_18" if h.endswith("_17") else h
-                    for h in head.split(","))
-    path = tmp_path / "936_ks2_2021-22.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + (head + "\r\n" + rest).encode("utf-8"))
+    path = _ks2_renamed(shared_dfe, tmp_path / "936_ks2_2021-22.csv", "_19", "_18")
     feed = read_feed(path)
     assert feed.academic_year == "2021-22" and set(feed.schools["rwm_exp_prev1_year"]) == {"2018-19"}
     data = TermData("936", Term.parse("2022-23-autumn"), [feed])
