@@ -92,6 +92,11 @@ def test_build_reports_reads_the_report_inputs_once_for_all_its_parts(tmp_path, 
 
     # The part on its own: no inputs given, so it reads them (and fails here on the stub's object, after reading).
     calls.clear()
+    with pytest.raises(TypeError):
+        real_part(cfg, "general")
+    assert len(calls) == 1
+    # ... the drafts part only what its drafts need (pipeline.drafts_inputs, tests/test_drafts_inputs.py)
+    monkeypatch.setattr(pipeline, "drafts_inputs", lambda c: calls.append(("drafts", c)) or object())
     with pytest.raises(AttributeError):
         real_part(cfg, "drafts")
-    assert len(calls) == 1
+    assert calls[1:] == [("drafts", cfg)]

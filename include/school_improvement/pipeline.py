@@ -420,6 +420,38 @@ def report_inputs(cfg: RunConfig):
         intelligence=data.frame("la_intelligence"), staff_names=staff_names(data.frame("gias")))
 
 
+def drafts_inputs(cfg: RunConfig):
+    """What the drafts part reads of `report_inputs(cfg)`, read alone: the LA's code and name, the term, the rule set,
+    the run date and the drafts, each concern with how old its figures are (the data-quality table as the editions
+    have it). Every other table is left empty: render_drafts reads none of them. The term's feeds are read only when
+    the run names no LA (the name then comes from GIAS, as in report_inputs); the categorisation's tables, the
+    indicators, the history and the provenance are not read: about a third of the drafts task's CPU for a small LA
+    (tests/test_drafts_inputs.py: the same drafts, byte for byte, as from report_inputs)."""
+    from .editions.drafts import weekday_deadlines_problem
+    from .editions.report import ReportInputs
+    from .quality.notes import age_notes, with_data_age
+    from .rules import load_rule_set
+
+    folder = _artefact_dir(cfg, "categorisation")
+    rule_set = artefacts.read_json(folder / "categorisation.json")["rule_set"]
+    problems = artefacts.problems_from_json(artefacts.read_json(folder / "problems.json"))
+    letters = _load_letters(cfg)
+    rules = load_rule_set(rule_set)
+    dq = artefacts.read_table(cfg.run_dir / "quality" / "data_quality.parquet")
+    dq = with_rule_set_review(dq, rules, cfg.term_obj, [*problems, *letters.problems,
+                                                        *filter(None, [weekday_deadlines_problem(letters.drafts)])])
+    ages = age_notes(dq)
+    for d in letters.drafts:
+        d["concerns"] = [with_data_age(c, ages) for c in d.get("concerns") or []]
+    none = pd.DataFrame()
+    return ReportInputs(
+        la_code=cfg.la_code, la_name=cfg.la_name or _term_data(cfg).la_name() or cfg.name_of_la(), term=cfg.term,
+        rule_set_id=rules.id, rule_set_title=rules.title, levels=tuple(rules.levels), run_date=cfg.as_of_date(),
+        categorisation=none, evidence=none, history=none, indicators=none, letters=letters.letters,
+        academy_concerns=letters.academy_concerns, member_alerts=letters.member_alerts, data_quality=dq,
+        provenance=none, drafts=letters.drafts, rule_set_review_by=rules.review_by)
+
+
 def with_rule_set_review(dq: pd.DataFrame, rules, term, problems: list = ()) -> pd.DataFrame:
     """data_quality plus the categorise stage's warnings and the warning for a rule set past its review date
     (rules.review_warning, for the front page)."""
@@ -475,7 +507,7 @@ def build_report_part(cfg: RunConfig, part: str, inputs=None) -> dict:
     if part not in REPORT_PARTS:
         raise ValueError(f"report part must be one of {REPORT_PARTS}, not {part!r}")
     if inputs is None:
-        inputs = report_inputs(cfg)
+        inputs = drafts_inputs(cfg) if part == "drafts" else report_inputs(cfg)
     out = cfg.run_dir / "parts" / part
     if out.exists():
         shutil.rmtree(out)
