@@ -57,6 +57,7 @@ def prepare_worker(airflow: bool = False) -> list[str]:
         warmed += worker_preload.warm_airflow()
     import fsspec  # noqa: F401  (imported by Airflow in a worker)
     import upath  # noqa: F401
+    import upath.implementations.local  # noqa: F401  (the artefacts' local paths: warm_airflow's TASK_MODULES)
 
     if hasattr(worker_preload, "freeze_for_the_tasks"):
         worker_preload.freeze_for_the_tasks()
