@@ -276,6 +276,14 @@ def overhead_split(res: dict) -> dict:
     return out
 
 
+def pending_per_s(task_instances: float, pending: tuple[tuple[int, float], tuple[int, float]]) -> float:
+    """The services' CPU per second of wall with `task_instances` in the running run, on the line through the two
+    `pending` points (bench_scheduler.py's), never below the small one's (the scheduler's loop costs that empty)."""
+    (small_n, small_s), (big_n, big_s) = pending
+    scale = (task_instances - small_n) / (big_n - small_n) if big_n != small_n else 1.0
+    return small_s + max(0.0, (big_s - small_s) * scale)
+
+
 def england_by_parts(split: dict, proj_tasks: float, task_instances: float, start_cpu: float, slots: int,
                      steady: float, pending: tuple[tuple[int, float], tuple[int, float]]) -> dict:
     """England's CPU and wall built from its parts rather than one ratio.
@@ -284,19 +292,22 @@ def england_by_parts(split: dict, proj_tasks: float, task_instances: float, star
     - the workers' CPU around each task instance as measured here (supervisor, Celery), times England's;
     - the services (scheduler, api-server, dag-processor): bench_scheduler.py measured their CPU per second with
       every chain pending (`pending`: at a small size and at England's), which they pay per second of wall whatever
-      runs: this run's services less that small figure per second of its wall is what each task instance adds
-      (queueing it, its requests), times England's task instances; and per second of England's wall, the small
-      figure plus the re-examination of the run's task instances, the whole difference of the two figures for the
-      whole run: it does not fall as tasks finish (the scheduler loads every task instance of a running run each
-      loop; a pass with half of England's LA chains finished cost 0.38 s of CPU in-process against 0.34 s with none,
-      bench_scheduler.py --finished 0.5), so halving it, as this did before, was optimistic.
+      runs, and which grows with the run's task instances (the scheduler loads every task instance of a running run
+      each loop): pending_per_s(). This run's services less that figure AT THIS RUN'S SIZE per second of its wall is
+      what each task instance adds (queueing it, its requests), times England's task instances; and per second of
+      England's wall, the figure at England's size, for the whole run: it does not fall as tasks finish (a pass with
+      half of England's LA chains finished cost 0.38 s of CPU in-process against 0.34 s with none,
+      bench_scheduler.py --finished 0.5). Subtracting the small size's figure instead, whatever this run's size,
+      counted the services' per-second cost twice when the run was large: England's own run (1,530 task instances,
+      2,071 s) projected itself at 38.7 min; now at 35.2 min and 3,532 s of CPU (measured: 34.5 min, 3,524 s; the
+      rest is PENDING_COST's England figure, 0.20 s/s, above that run's scheduler's 0.14 s/s in all).
 
     The wall is solved with that: wall = (CPU at every slot busy) x steady, where the CPU itself grows with the wall."""
     (small_n, small_s), (big_n, big_s) = pending
-    scale = (task_instances - small_n) / (big_n - small_n) if big_n != small_n else 1.0
-    per_s = small_s + max(0.0, (big_s - small_s) * scale)
+    per_s = pending_per_s(task_instances, pending)
+    here_s = pending_per_s(split["task_instances"], pending)  # what the services paid per second here, at this size
     services = split["api-server"] + split["scheduler"] + split["dag-processor"]  # per task instance, here
-    services_per_task = max(0.0, services - small_s * split["wall"] / split["task_instances"])
+    services_per_task = max(0.0, services - here_s * split["wall"] / split["task_instances"])
     workers_per_task = split["supervisor"] + split["workers_rest"]
     around = (workers_per_task + services_per_task) * task_instances
     fixed = proj_tasks + around
@@ -308,7 +319,8 @@ def england_by_parts(split: dict, proj_tasks: float, task_instances: float, star
     print(f"  by parts: tasks {proj_tasks:6.0f} s + {task_instances:.0f} task instances x ({workers_per_task:.2f} s "
           f"the workers + {services_per_task:.2f} s the services) around each = {around:.0f} s + the services per "
           f"second of wall {per_s:.2f} s x {wall:.0f} s = {per_s * wall:.0f} s (bench_scheduler.py, every chain "
-          f"pending: {small_s:.2f} s/s at {small_n} task instances, {big_s:.2f} at {big_n}) + {start_cpu:.0f} s "
+          f"pending: {small_s:.2f} s/s at {small_n} task instances, {big_s:.2f} at {big_n}; {here_s:.2f} taken "
+          f"off this run's services per second of its wall) + {start_cpu:.0f} s "
           f"starting and stopping = {cpu:8.0f} s CPU")
     print(f"  by parts, wall on {slots} slot(s) (x {steady:.2f} idle between tasks, no tail): {wall:8.0f} s "
           f"({wall / 60:.1f} min)   goal < {GOAL_WALL_S / 60:.0f} min; the CPU outside the tasks' own: "
