@@ -27,7 +27,11 @@ The services run with docker-compose.yaml's settings (the dag-processor's re-par
 Also printed: how long each worker slot stayed held after its task's last log line (the supervisor noticing the
 exit). The "before" arms of the workers' and services' settings: `--heartbeat 1 --no-exit-watch` (a 1 s heartbeat
 capping the supervisor's sleep after its task, without plugins/task_exit.py), `--no-warm` (worker_preload.warm()),
-`--reparse 30` (Airflow's min_file_process_interval).
+`--reparse 30` (Airflow's min_file_process_interval), `--parallelism 4` (the executor's task instances running or
+queued for 2 slots before stop 24: 2 per slot, where docker-compose.yaml now gives 4, celery_region.QUEUED_PER_SLOT).
+Where each worker's gaps between tasks go is printed too: before the next task was queued (the scheduler's side:
+nothing ready, or the executor's slots all taken, as they are until it reads a finished task's Celery result) and
+from then (Celery, the fork, the task's start-up), with how long after a task's end the executor read its result.
 
 The goals:
 
@@ -161,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-warm", action="store_true", help="workers without worker_preload.warm() (imports only)")
     ap.add_argument("--reparse", type=int, default=None, metavar="S",
                     help="the dag-processor's min_file_process_interval (default: docker-compose.yaml's; Airflow's 30)")
+    ap.add_argument("--parallelism", type=int, default=None, metavar="N",
+                    help="the executor's task instances running or queued (default: celery_region.QUEUED_PER_SLOT x "
+                         "the slots, as docker-compose.yaml's; 4 for 2 slots: the 'before' arm of stop 24)")
     ap.add_argument("--file-order", action="store_true",
                     help="leave the LAs' school counts out of las.yaml: the regional DAG runs them in the order chosen "
                          "(smallest first for --las N), not largest first (the 'before' of that ordering)")
@@ -181,12 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  demo feeds at the real counts: {time.perf_counter() - t0:.0f} s; {load_average()}", flush=True)
     res = run_region(root, ran, args.term, workers=args.workers, concurrency=args.concurrency,
                      preload=not args.no_preload, sizes=not args.file_order, heartbeat_s=args.heartbeat,
-                     warm=not args.no_warm, exit_watch=not args.no_exit_watch, reparse_s=args.reparse)
+                     warm=not args.no_warm, exit_watch=not args.no_exit_watch, reparse_s=args.reparse,
+                     parallelism=args.parallelism)
     s = res["settings"]
     print(f"  LAs ranked {'in the order chosen (--file-order)' if args.file_order else 'largest first (schools in las.yaml)'}"
           f"; workers' min_heartbeat_interval {s['AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL']} s, task exit watch "
           f"{s['SI_TASK_EXIT_WATCH']}, warm-up {s['SI_WORKER_WARM']}; dag-processor's min_file_process_interval "
-          f"{s['AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL']} s")
+          f"{s['AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL']} s; the executor's parallelism "
+          f"{s['AIRFLOW__CORE__PARALLELISM']}")
     if args.pending_cost and len(args.pending_cost) != 2:
         raise SystemExit("--pending-cost: give it twice (a small run's figure and England's)")
     report(res, ran, everyone, tuple((int(n), s) for n, s in args.pending_cost) if args.pending_cost else None)
@@ -240,7 +249,37 @@ def occupancy(res: dict) -> dict:
         print(f"  of the idle slot time, {idle_queued:.1f} s with a task already queued (the worker's side: Celery "
               f"receiving it, the fork, the task's start-up) and {idle - idle_queued:.1f} s with none (the scheduler's "
               f"side, or nothing ready: the chains' own dependencies)")
+    gaps = slot_gaps(res["tasks"])
+    if gaps["gaps"]:
+        print(f"  per worker, from a task's end to its next task's start: {gaps['gaps']} gaps, {gaps['sched']:.1f} s "
+              f"before the next was queued (the scheduler's side) and {gaps['worker']:.1f} s from then or the end "
+              f"(Celery, the fork, the task's start-up: median {gaps['worker_median']:.2f} s); a task's end to the "
+              f"scheduler's executor reading its Celery result (its executor slot free): median {gaps['seen_median']:.2f} s")
     return {"busy": busy, "idle": idle, "head": head, "middle": middle, "tail": tail, "idle_queued": idle_queued}
+
+
+def slot_gaps(tasks: list[dict]) -> dict:
+    """Each worker's gaps between one task's end and its next task's start (by hostname; one slot per worker), split
+    at the next task's queued time: before it, the scheduler's side (nothing queued yet); after it (or from the end,
+    if it was queued already), the worker's. And the median from a task's end to the executor reading its result
+    (`seen`)."""
+    by_host: dict[str, list] = defaultdict(list)
+    for t in tasks:
+        if t.get("start") and t.get("end") and t.get("queued") and t.get("hostname"):
+            by_host[t["hostname"]].append(t)
+    sched = worker = 0.0
+    worker_gaps = []
+    for ts in by_host.values():
+        ts.sort(key=lambda t: t["start"])
+        for a, b in zip(ts, ts[1:]):
+            before = max(0.0, (b["queued"] - a["end"]).total_seconds())
+            after = (b["start"] - max(a["end"], b["queued"])).total_seconds()
+            sched, worker = sched + before, worker + after
+            worker_gaps.append(after)
+    seen = sorted((t["seen"] - t["end"]).total_seconds() for t in tasks if t.get("seen") and t.get("end"))
+    return {"gaps": len(worker_gaps), "sched": sched, "worker": worker,
+            "worker_median": sorted(worker_gaps)[len(worker_gaps) // 2] if worker_gaps else 0.0,
+            "seen_median": seen[len(seen) // 2] if seen else float("nan")}
 
 
 def task_cpu(t: dict) -> float:
@@ -276,6 +315,14 @@ def overhead_split(res: dict) -> dict:
     return out
 
 
+def pending_per_s(task_instances: float, pending: tuple[tuple[int, float], tuple[int, float]]) -> float:
+    """The services' CPU per second of wall with `task_instances` in the running run, on the line through the two
+    `pending` points (bench_scheduler.py's), never below the small one's (the scheduler's loop costs that empty)."""
+    (small_n, small_s), (big_n, big_s) = pending
+    scale = (task_instances - small_n) / (big_n - small_n) if big_n != small_n else 1.0
+    return small_s + max(0.0, (big_s - small_s) * scale)
+
+
 def england_by_parts(split: dict, proj_tasks: float, task_instances: float, start_cpu: float, slots: int,
                      steady: float, pending: tuple[tuple[int, float], tuple[int, float]]) -> dict:
     """England's CPU and wall built from its parts rather than one ratio.
@@ -284,19 +331,22 @@ def england_by_parts(split: dict, proj_tasks: float, task_instances: float, star
     - the workers' CPU around each task instance as measured here (supervisor, Celery), times England's;
     - the services (scheduler, api-server, dag-processor): bench_scheduler.py measured their CPU per second with
       every chain pending (`pending`: at a small size and at England's), which they pay per second of wall whatever
-      runs: this run's services less that small figure per second of its wall is what each task instance adds
-      (queueing it, its requests), times England's task instances; and per second of England's wall, the small
-      figure plus the re-examination of the run's task instances, the whole difference of the two figures for the
-      whole run: it does not fall as tasks finish (the scheduler loads every task instance of a running run each
-      loop; a pass with half of England's LA chains finished cost 0.38 s of CPU in-process against 0.34 s with none,
-      bench_scheduler.py --finished 0.5), so halving it, as this did before, was optimistic.
+      runs, and which grows with the run's task instances (the scheduler loads every task instance of a running run
+      each loop): pending_per_s(). This run's services less that figure AT THIS RUN'S SIZE per second of its wall is
+      what each task instance adds (queueing it, its requests), times England's task instances; and per second of
+      England's wall, the figure at England's size, for the whole run: it does not fall as tasks finish (a pass with
+      half of England's LA chains finished cost 0.38 s of CPU in-process against 0.34 s with none,
+      bench_scheduler.py --finished 0.5). Subtracting the small size's figure instead, whatever this run's size,
+      counted the services' per-second cost twice when the run was large: England's own run (1,530 task instances,
+      2,071 s) projected itself at 38.7 min; now at 35.2 min and 3,532 s of CPU (measured: 34.5 min, 3,524 s; the
+      rest is PENDING_COST's England figure, 0.20 s/s, above that run's scheduler's 0.14 s/s in all).
 
     The wall is solved with that: wall = (CPU at every slot busy) x steady, where the CPU itself grows with the wall."""
     (small_n, small_s), (big_n, big_s) = pending
-    scale = (task_instances - small_n) / (big_n - small_n) if big_n != small_n else 1.0
-    per_s = small_s + max(0.0, (big_s - small_s) * scale)
+    per_s = pending_per_s(task_instances, pending)
+    here_s = pending_per_s(split["task_instances"], pending)  # what the services paid per second here, at this size
     services = split["api-server"] + split["scheduler"] + split["dag-processor"]  # per task instance, here
-    services_per_task = max(0.0, services - small_s * split["wall"] / split["task_instances"])
+    services_per_task = max(0.0, services - here_s * split["wall"] / split["task_instances"])
     workers_per_task = split["supervisor"] + split["workers_rest"]
     around = (workers_per_task + services_per_task) * task_instances
     fixed = proj_tasks + around
@@ -308,7 +358,8 @@ def england_by_parts(split: dict, proj_tasks: float, task_instances: float, star
     print(f"  by parts: tasks {proj_tasks:6.0f} s + {task_instances:.0f} task instances x ({workers_per_task:.2f} s "
           f"the workers + {services_per_task:.2f} s the services) around each = {around:.0f} s + the services per "
           f"second of wall {per_s:.2f} s x {wall:.0f} s = {per_s * wall:.0f} s (bench_scheduler.py, every chain "
-          f"pending: {small_s:.2f} s/s at {small_n} task instances, {big_s:.2f} at {big_n}) + {start_cpu:.0f} s "
+          f"pending: {small_s:.2f} s/s at {small_n} task instances, {big_s:.2f} at {big_n}; {here_s:.2f} taken "
+          f"off this run's services per second of its wall) + {start_cpu:.0f} s "
           f"starting and stopping = {cpu:8.0f} s CPU")
     print(f"  by parts, wall on {slots} slot(s) (x {steady:.2f} idle between tasks, no tail): {wall:8.0f} s "
           f"({wall / 60:.1f} min)   goal < {GOAL_WALL_S / 60:.0f} min; the CPU outside the tasks' own: "

@@ -50,6 +50,13 @@ COMPOSE_SETTINGS = ("AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL", "AIRFLO
                     "AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS")
 
 
+# Task instances the executor holds per worker slot, running or queued in Celery (docker-compose.yaml's
+# AIRFLOW__CORE__PARALLELISM over its 2 workers x 2 slots): the executor frees a slot only when it reads the task's
+# Celery result, a scheduler loop or two after the task ended, so with 2 per slot (the bench's 4 for 2 slots until
+# stop 24) the next task was not yet in Celery's queue when a slot freed.
+QUEUED_PER_SLOT = 4
+
+
 def compose_settings() -> dict[str, str]:
     """COMPOSE_SETTINGS as docker-compose.yaml sets them (the workers' and the common environment)."""
     compose = yaml.safe_load((REPO / "docker-compose.yaml").read_text())  # resolves the anchors and merges
@@ -165,13 +172,15 @@ def _parse(ts: str | None) -> datetime | None:
 def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurrency: int = 1,
                preload: bool = True, fresh_stack: bool = True, sizes: bool = True, heartbeat_s: int | None = None,
                warm: bool = True, exit_watch: bool = True, reparse_s: int | None = None,
-               timeout: float = 6 * 3600, log=print) -> dict:
+               parallelism: int | None = None, timeout: float = 6 * 3600, log=print) -> dict:
     """Run DAG_ID over `las` (dicts with la_code, la_name; their feeds already under root/landing) on
     `workers` Celery workers of `concurrency` slots each; `fresh_stack=False` runs the stages without
     plugins/fresh_stack.py, `sizes=False` leaves the LAs' school counts out of las.yaml (the regional DAG then runs
     them in the given order), `warm=False` the workers without their warm-up, `exit_watch=False` the supervisors
     without plugins/task_exit.py: the "before" arms. `heartbeat_s` and `reparse_s` (the dag-processor's
-    min_file_process_interval) default to docker-compose.yaml's. Returns the figures (see the module doc)."""
+    min_file_process_interval) default to docker-compose.yaml's; `parallelism` (the executor's task instances
+    running or queued) to QUEUED_PER_SLOT x the slots, as docker-compose.yaml's. Returns the figures (see the module
+    doc)."""
     import requests
     from servers import free_port, postgres_server, redis_server, wait_for_port
     from test_celery_regional import _env, start_deployment
@@ -203,7 +212,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
             # the same 15 s of an unreachable api-server tolerated as Airflow's defaults (3 failures x 5 s)
             "AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS": str(max(3, 15 // heartbeat_s)),
             **({"AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": str(reparse_s)} if reparse_s else {}),
-            "AIRFLOW__CORE__PARALLELISM": str(max(4, slots * 2)),
+            "AIRFLOW__CORE__PARALLELISM": str(parallelism or QUEUED_PER_SLOT * slots),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(16, slots * 4)),
         })
@@ -257,10 +266,23 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
                 f"preload {'on' if preload else 'off'}, fresh stack {'on' if fresh_stack else 'off'} "
                 f"(set-up took {setup_s:.0f} s)")
 
+            # Watched in the database, not through the REST API: a request every 5 s (about 400 over England's run,
+            # each through the auth manager) fell in the api-server's CPU as if the tasks had cost it.
+            import psycopg2
+
+            watch = psycopg2.connect(pg_url.replace("postgresql+psycopg2://", "postgresql://"))
+            watch.autocommit = True
+
             def finished():
-                run = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
-                return run if run["state"] in ("success", "failed") else None
-            run = until(f"run {run_id} to finish", finished, timeout, 5)
+                with watch.cursor() as cur:
+                    cur.execute("SELECT state FROM dag_run WHERE dag_id = %s AND run_id = %s", (DAG_ID, run_id))
+                    row = cur.fetchone()
+                return row and row[0] in ("success", "failed")
+            try:
+                until(f"run {run_id} to finish", finished, timeout, 2)
+            finally:
+                watch.close()
+            run = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
             # What each process had used when the run ended: the rest is stopping it (a worker's pool and its
             # preloaded heap torn down), paid once per deployment's stop, not per task.
             at_end = {name: tree_cpu(p.pid) for name, p in procs.items()}
@@ -281,6 +303,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
                     measured[name] = _stop_measured(procs[name])
     wall = (_parse(run["end_date"]) - _parse(run["start_date"])).total_seconds()
     exact = task_cpu_by_ti(root)
+    seen_done = executor_events(root)
     tasks = []
     for ti in tis:
         seen = sampler.tasks.get(ti["id"], {})
@@ -290,7 +313,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
         tasks.append({"task_id": ti["task_id"], "map_index": ti["map_index"], "state": ti["state"],
                       "la_code": group.removeprefix("la_") if "." in ti["task_id"] and group.startswith("la_") else None,
                       "hostname": ti.get("hostname"), "start": start, "end": end,
-                      "queued": _parse(ti.get("queued_when")),
+                      "queued": _parse(ti.get("queued_when")), "seen": seen_done.get(ti["task_id"]),
                       "wall": (end - start).total_seconds() if start and end else None,
                       "cpu": seen.get("cpu"), "peak_mib": seen.get("peak_mib"),
                       # exact (plugins/task_cpu.py): the task process's own CPU, and its supervisor's and Celery's
@@ -302,7 +325,7 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
     return {"state": run["state"], "wall": wall, "la_order": la_order, "run_start": _parse(run["start_date"]),
             "run_end": _parse(run["end_date"]), "slots": slots, "workers": workers, "concurrency": concurrency,
             "preload": preload, "fresh_stack": fresh_stack, "settings": {k: env[k] for k in (
-                *COMPOSE_SETTINGS, "SI_WORKER_WARM", "SI_TASK_EXIT_WATCH")}, "processes": measured, "tasks": tasks, "root": str(root),
+                *COMPOSE_SETTINGS, "SI_WORKER_WARM", "SI_TASK_EXIT_WATCH", "AIRFLOW__CORE__PARALLELISM")}, "processes": measured, "tasks": tasks, "root": str(root),
             "exit_holds": exit_holds(root), "pool_cpu": pool_cpu(exact),
             "worker_cpu": sum(v["cpu"] for k, v in measured.items() if k.startswith("worker_")),
             "services_cpu": sum(v["cpu"] for k, v in measured.items() if not k.startswith("worker_")),
@@ -322,6 +345,22 @@ def task_cpu_by_ti(root: Path) -> dict[str, dict]:
         for line in open(w, errors="replace"):
             if (got := parse(line)) and got["ti_id"]:
                 out[got["ti_id"]] = got
+    return out
+
+
+def executor_events(root: Path) -> dict[str, datetime]:
+    """By task id (one run, first try), when the scheduler's executor read the task's Celery result (its log's
+    "Received executor event with state success|failed"): only then is the task's executor slot (parallelism) free."""
+    import re
+
+    out = {}
+    log = root / "scheduler.log"
+    if not log.exists():
+        return out
+    for line in open(log, errors="replace"):
+        if "Received executor event with state" in line and (m := re.search(
+                r"state (?:success|failed) for task instance TaskInstanceKey\(.*?task_id='([^']+)'", line)):
+            out.setdefault(m.group(1), _parse(line.split()[0]))
     return out
 
 
