@@ -780,7 +780,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     criteria = rules.criteria_in_force(on)
     indicators = named_indicators(rules)
     advisers = adviser_lookup(data, rules)["adviser"]
-    schools, checks, findings, measures, figures = [], [], [], [], []
+    schools, checks, findings, measures, figures, unnamed = [], [], [], [], [], []
     for kind, frame in (("maintained", maintained_schools(data)), ("academy", academies(data))):
         for school in frame.to_dict("records"):
             urn = int(school["urn"])
@@ -820,13 +820,31 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
                             json.dumps(sorted(intelligence_flags(data, urn)), ensure_ascii=False)))
             if kind == "maintained":
                 figures.append({"urn": urn, **report_figures(ev.indicators)})
+            if ev.indicators._ofsted().get("category_unnamed"):
+                unnamed.append((urn, school.get("school_name"), ev.indicators._ofsted()))
     return TermEvidence(
         rules.id, str(data.term), pd.DataFrame(schools, columns=SCHOOL_COLUMNS),
         pd.DataFrame(checks, columns=CHECK_COLUMNS), pd.DataFrame(findings, columns=FINDING_COLUMNS),
         pd.DataFrame(measures, columns=MEASURE_COLUMNS), pd.DataFrame(figures),
         list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data) + comparator_problems(data, rules)
-        + too_old_problems(data, rules) + term_dates + closed_undated
+        + too_old_problems(data, rules) + term_dates + closed_undated + ofsted_category_blank_problems(unnamed)
         + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
+
+
+def ofsted_category_blank_problems(unnamed: list[tuple]) -> list[Problem]:
+    """Schools whose latest Ofsted judgement is in the worst band while the file's category columns are blank: read as
+    in a category of concern (the vocabulary's worst_band_categories), and said, naming them, so that the adviser
+    checks which category the inspection report gives."""
+    if not unnamed:
+        return []
+    source = unnamed[0][2].get("source", "")
+    rows = [r for r in (o.get("row", {}).get("_row") for _, _, o in unnamed) if r is not None and not pd.isna(r)]
+    names = "; ".join(f"{name} (URN {urn}): {o['category']}" for urn, name, o in unnamed[:10])
+    return [Problem(source, int(rows[0]) if rows else None, "Category of concern", (
+        f"{len(unnamed)} school(s) judged by Ofsted in its worst band have a blank category of concern in the Ofsted "
+        f"file ({names}{' ...' if len(unnamed) > 10 else ''}): Ofsted places every school judged so in a category of "
+        f"concern, so each is read as in one and placed accordingly; check the inspection report for which"),
+        "warning", "ofsted_category_blank")]
 
 
 def _dumps(v) -> str:

@@ -766,9 +766,16 @@ class SchoolIndicators:
         else:
             band = None
             o["reason"] = f"no Ofsted judgement: {self.data.status('ofsted', self.urn, 'oeif_overall') or 'no grade'}"
+        if not o["category"] and j and band == SCALES.bands[-1] and SCALES.categories_of_worst_band(j["framework"]):
+            # Ofsted puts every school it judges in the worst band in a category of concern (the vocabulary's
+            # worst_band_categories); a blank category column does not take it out of one. Said in data quality.
+            o["category"] = " or ".join(SCALES.categories_of_worst_band(j["framework"]))
+            o["category_unnamed"] = True
         if o["category"]:
             band = SCALES.bands[-1]
-            o["text"] = "; ".join(filter(None, [o.get("text"), f"category of concern: {o['category']}"]))
+            named = o["category"] + (" (the Ofsted file's category columns are blank: Ofsted places every school "
+                                     "judged so in one of these)" if o.get("category_unnamed") else "")
+            o["text"] = "; ".join(filter(None, [o.get("text"), f"category of concern: {named}"]))
         o["band"] = band
         prior = self.prior.get("ofsted_band")
         o["prev_band"] = prior[0] if prior else None
@@ -809,7 +816,9 @@ class SchoolIndicators:
         o = self._ofsted()
         if o.get("row") is None:
             return Finding(None, reason=o["reason"], source=o.get("source", ""))
-        return Finding(o["category"] is not None, value=f"Ofsted category of concern: {o['category'] or 'none'}",
+        unnamed = " (the Ofsted file's category columns are blank; Ofsted places every school judged so in one of " \
+            "these: check the inspection report)" if o.get("category_unnamed") else ""
+        return Finding(o["category"] is not None, value=f"Ofsted category of concern: {o['category'] or 'none'}{unnamed}",
                        source=o["source"])
 
     def _i_safeguarding_not_met(self) -> Finding:

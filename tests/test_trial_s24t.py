@@ -1,0 +1,67 @@
+"""Helper T2's trial (s24): Strategy readings and real downloads not tried before, each a fault that reached an edition.
+
+Fictional schools and in-memory feeds in the readers' canonical columns (tests/factories.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from factories import gias, judgement, ofsted, term_data
+from school_improvement.decisions.categorise import categorise
+from school_improvement.evidence.assess import assess
+from school_improvement.evidence.indicators import SchoolIndicators
+from school_improvement.quality.notes import front_page_notes
+from school_improvement.rules import load_rule_set
+
+URN = 990501
+RULES = load_rule_set("cambs-2021-23")
+CARDS = load_rule_set("cambs-2025-report-cards")
+LOWS = ("QE-L1", "QE-L2", "BA-L2", "PD-L1")
+
+
+@pytest.mark.parametrize("blank", [None, ""], ids=["missing", "empty"])
+def test_a_school_judged_inadequate_with_a_blank_category_column_is_in_a_category_of_concern(blank):
+    # Ofsted places every school it judges Inadequate in special measures or serious weaknesses. With the MI's category
+    # columns blank the school was read as in no category ("category of concern: none"): the overriding condition did
+    # not apply, and best fit on four low bullets placed the school at LOW support.
+    lows = [judgement(URN, c, visit=date(2022, 10, 12)) for c in LOWS]
+    data = term_data("2022-23-autumn", gias=[gias(URN)], adviser_judgements=lows,
+                     ofsted=[ofsted(URN, oeif_overall=4, oeif_date=date(2022, 6, 1), category_of_concern=blank,
+                                    oeif_category_of_concern=blank, recent_category_of_concern=blank)])
+    found = SchoolIndicators(URN, data, RULES).get("ofsted_category_of_concern")
+    assert found.met is True, found
+    assert "special measures or serious weaknesses" in found.value and "blank" in found.value
+    row = categorise(data, RULES).table.iloc[0]
+    assert row["category"] == "high" and row["overriding_condition"] == "OV-CATEGORY", dict(row)
+    # Said, naming the school, and on the front page.
+    said = [p for p in assess(data, RULES).problems if p.check == "ofsted_category_blank"]
+    assert len(said) == 1 and said[0].severity == "warning" and f"URN {URN}" in said[0].message
+    import pandas as pd
+    frame = pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "message": p.message,
+                           "severity": p.severity, "check": p.check} for p in said])
+    assert any("blank category of concern" in n for n in front_page_notes(frame))
+
+
+def test_a_named_category_or_a_better_grade_with_blank_columns_is_not_said():
+    named = ofsted(URN, oeif_overall=4, oeif_date=date(2022, 6, 1), category_of_concern="Serious weaknesses")
+    ri = ofsted(URN, oeif_overall=3, oeif_date=date(2022, 6, 1))
+    for row, met in ((named, True), (ri, False)):
+        data = term_data("2022-23-autumn", gias=[gias(URN)], ofsted=[row])
+        found = SchoolIndicators(URN, data, RULES).get("ofsted_category_of_concern")
+        assert found.met is met and "blank" not in found.value, found
+        assert not [p for p in assess(data, RULES).problems if p.check == "ofsted_category_blank"]
+
+
+def test_a_report_card_with_urgent_improvement_and_a_blank_category_is_in_one():
+    # Under report cards "Urgent improvement" (or safeguarding not met) is special measures or requires significant
+    # improvement; the blank column was read as none.
+    card = ofsted(URN, oeif_overall=2, oeif_date=date(2019, 3, 12), inspection_date=date(2026, 1, 20),
+                  safeguarding="Met", rc_achievement="Urgent improvement", rc_inclusion="Expected standard",
+                  rc_curriculum_teaching="Expected standard", rc_leadership_governance="Expected standard")
+    data = term_data("2025-26-spring", gias=[gias(URN)], ofsted=[card])
+    found = SchoolIndicators(URN, data, CARDS).get("ofsted_category_of_concern")
+    assert found.met is True and "special measures or requires significant improvement" in found.value, found
+    assert categorise(data, CARDS).table.iloc[0]["overriding_condition"] == "OV-CATEGORY"
