@@ -65,3 +65,27 @@ def test_a_report_card_with_urgent_improvement_and_a_blank_category_is_in_one():
     found = SchoolIndicators(URN, data, CARDS).get("ofsted_category_of_concern")
     assert found.met is True and "special measures or requires significant improvement" in found.value, found
     assert categorise(data, CARDS).table.iloc[0]["overriding_condition"] == "OV-CATEGORY"
+
+
+@pytest.mark.parametrize("body", [
+    "criteria_add:\n  - {id: QE-H8, area: quality_of_education, level: high, wording: \"Attainment is well below "
+    "national [See data]\", evidence: [{indicator: attainment_consistently_below}]}\n",
+    "overriding:\n  places_at: high\n  conditions:\n    - {id: OV-CATEGORY, wording: \"In a category [Ofsted]\", "
+    "indicator: ofsted_category_of_concern}\n"], ids=["criterion", "overriding"])
+def test_a_wording_with_square_brackets_is_refused_naming_the_key(tmp_path, body):
+    # Another LA's reading that writes the Strategy's "(See data)" as "[See data]": the editions write each bullet met
+    # as "wording [id] (evidence)" and read it back by its brackets, so the front page's reasons named a bullet with
+    # the id "See data" and no evidence, then a bullet with no words.
+    from test_unseen_readings import _assert_refused, _reading
+
+    msg = _assert_refused(_reading(tmp_path, "brackets", body), ["wording", "square brackets", "(See data)"])
+    assert "Traceback" not in msg
+
+
+def test_the_reasons_parser_reads_a_wording_with_round_brackets_whole():
+    # What the refusal asks for instead: the Strategy's own "(See data)" before the id is read whole.
+    from school_improvement.editions.front_page import reason_items
+
+    head, items = reason_items("Quality of education (high): Attainment is declining (See data) [QE-H7] (KS2 40%)")
+    assert head == "Quality of education (high)"
+    assert items == [("Attainment is declining (See data)", "QE-H7", "KS2 40%")]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, field_validator, model_validator
 
 from . import RULES_DIR
 from .errors import RulesError
@@ -140,12 +140,22 @@ def _leaves(evidence: list[Evidence], where: tuple = (), key: str = "evidence"):
 Evidence.model_rebuild()
 
 
+def _no_brackets(wording: str) -> str:
+    """The editions write each bullet met as "wording [id] (evidence)" and read it back by its brackets: a wording
+    with "[See data]" came out as a bullet with the id "See data" and another with no words (a trial, s24)."""
+    if "[" in wording or "]" in wording:
+        raise ValueError("a wording may not hold square brackets (the editions mark a bullet's id with them): write "
+                         "(See data), as the Strategy does, not [See data]")
+    return wording
+
+
 class Criterion(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     area: str
     level: str
     wording: str
+    wording_without_brackets = field_validator("wording")(_no_brackets)
     evidence: list[Evidence] = Field(min_length=1)  # no evidence: a bullet that could never be met
     in_force: DateRange | None = None
     note: str | None = None
@@ -159,6 +169,7 @@ class Indicator(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     wording: str
+    wording_without_brackets = field_validator("wording")(_no_brackets)
     evidence: list[Evidence] = Field(min_length=1)  # no evidence: an indicator that could never apply
     in_force: DateRange | None = None
     note: str | None = None
@@ -189,6 +200,7 @@ class Overriding(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     wording: str
+    wording_without_brackets = field_validator("wording")(_no_brackets)
     criteria: list[str] = []
     indicator: str | None = None
     # The level this condition places the school at, when not `overriding.places_at` (e.g. no substantive
