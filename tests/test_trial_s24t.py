@@ -89,3 +89,55 @@ def test_the_reasons_parser_reads_a_wording_with_round_brackets_whole():
     head, items = reason_items("Quality of education (high): Attainment is declining (See data) [QE-H7] (KS2 40%)")
     assert head == "Quality of education (high)"
     assert items == [("Attainment is declining (See data)", "QE-H7", "KS2 40%")]
+
+
+def test_a_graded_judgement_in_the_older_ofsted_shape_keeps_its_date_against_an_earlier_ungraded_one():
+    # Ofsted's management information before report cards names the latest graded inspection's date "Inspection start
+    # date" (beside "Overall effectiveness"); the reader keeps that column as the report card's date, so the graded
+    # judgement was undated and lost to any dated ungraded inspection, even an earlier one: Requires improvement in
+    # 2023 was read as Good by "School remains Good" of 2021 (the MI keeps an ungraded inspection older than the
+    # latest graded one: real Cambridgeshire rows do).
+    row = ofsted(URN, oeif_overall=3, oeif_date=None, inspection_date=date(2023, 5, 10),
+                 ungraded_outcome="School remains Good", ungraded_date=date(2021, 11, 17))
+    data = term_data("2023-24-autumn", gias=[gias(URN)], ofsted=[row])
+    si = SchoolIndicators(URN, data, RULES)
+    found = si.get("ofsted_requires_improvement")
+    assert found.met is True and "2023-05-10" in found.value, found
+    assert si.get("ofsted_good_or_better").met is False and si.latest_judgement_good_or_better() is False
+    # A later ungraded inspection still confirms the grade it names, with its own date.
+    later = {**row, "oeif_overall": 2, "ungraded_date": date(2024, 11, 27), "ungraded_outcome": "Standards maintained"}
+    si = SchoolIndicators(URN, term_data("2024-25-autumn", gias=[gias(URN)], ofsted=[later]), RULES)
+    assert "2024-11-27" in si.get("ofsted_good_or_better").value
+
+
+def test_the_real_ofsted_rows_in_the_older_shape_give_each_graded_judgement_its_date(shared_dfe, tmp_path):
+    import csv
+    import io
+
+    from school_improvement.evidence.indicators import latest_judgement
+    from school_improvement.ingest.feeds import read_feed
+
+    src = (shared_dfe / "samples" / "873_ofsted_mi_latest_inspections_2026_sample.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(src)))
+    old = {"Inspection start date of latest OEIF graded inspection": "Inspection start date",
+           "Latest OEIF overall effectiveness": "Overall effectiveness",
+           "Latest OEIF category of concern": "Category of concern"}
+    report_card = {"Inspection start date", "Category of concern", "Safeguarding standards", "Inclusion",
+                   "Curriculum and teaching", "Achievement", "Attendance and behaviour",
+                   "Personal development and wellbeing", "Early years (where applicable)",
+                   "Post-16 provision (where applicable)", "Leadership and governance"}
+    keep = [k for k in rows[0] if k not in report_card]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow([old.get(k, k) for k in keep])
+    w.writerows([[r[k] for k in keep] for r in rows])
+    path = tmp_path / "management_information_state_funded_schools_as_at_31_aug_2023.csv"
+    path.write_bytes(out.getvalue().encode("cp1252"))
+    feed = read_feed(path)
+    graded = 0
+    for r in feed.schools.to_dict("records"):
+        j = latest_judgement(r)
+        if j and j["framework"].startswith("graded inspection"):
+            graded += 1
+            assert j["date"] is not None and "date n/a" not in j["text"], j
+    assert graded >= 5

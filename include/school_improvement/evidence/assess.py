@@ -911,7 +911,8 @@ def _profile_figures(ind, ks: list[dict], a: dict) -> dict:
     grade = r.get("oeif_overall")
     words = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
     try:
-        out["ofsted_oeif"] = f"{words[int(float(grade))]} (grade {int(float(grade))}, {r.get('oeif_date') or 'date n/a'})"
+        when = r.get("oeif_date") or (None if areas else r.get("inspection_date"))  # as graded_date reads it
+        out["ofsted_oeif"] = f"{words[int(float(grade))]} (grade {int(float(grade))}, {when or 'date n/a'})"
     except (TypeError, ValueError, KeyError):
         out["ofsted_oeif"] = None
     out["ofsted_ungraded"] = r.get("ungraded_outcome") or None

@@ -63,6 +63,16 @@ def _day(v):
     return v if hasattr(v, "year") else None
 
 
+def graded_date(r: dict, has_report_card: bool = False):
+    """The date of the latest graded (OEIF) inspection. Ofsted's files before report cards (the management information
+    to 2024) have no "Inspection start date of latest OEIF graded inspection": their "Inspection start date" is the
+    latest graded inspection's, beside its "Overall effectiveness". Read undated, the graded judgement lost to any dated
+    ungraded inspection, even one before it: a school judged Requires improvement in 2023 was read as Good by its
+    "School remains Good" of 2021 (s24). Where the row has a report card, "Inspection start date" is the report card's."""
+    d = _day(r.get("oeif_date"))
+    return d if d is not None or has_report_card else _day(r.get("inspection_date"))
+
+
 def latest_judgement(r: dict) -> dict | None:
     """Ofsted's latest judgement of either framework: band, text (with date and framework) and date.
 
@@ -79,7 +89,7 @@ def latest_judgement(r: dict) -> dict | None:
                       "text": _report_card_text(areas) + f"; safeguarding {r.get('safeguarding') or 'not recorded'} "
                               f"(report card, {d or 'date n/a'})"})
     grade = _num(r.get("oeif_overall"))
-    d = _day(r.get("oeif_date"))
+    d = graded_date(r, bool(areas))
     if grade is not None and SCALES.band_of_grade(grade):
         text = f"overall effectiveness {SCALES.grade_label(grade)} (grade {int(grade)}, graded inspection, {d or 'date n/a'})"
         ungraded = r.get("ungraded_outcome")
