@@ -42,7 +42,7 @@ def test_a_school_judged_inadequate_with_a_blank_category_column_is_in_a_categor
     import pandas as pd
     frame = pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "message": p.message,
                            "severity": p.severity, "check": p.check} for p in said])
-    assert any("blank category of concern" in n for n in front_page_notes(frame))
+    assert any("no category of concern in the Ofsted file" in n and "Inadequate" in n for n in front_page_notes(frame))
 
 
 def test_a_named_category_or_a_better_grade_with_blank_columns_is_not_said():

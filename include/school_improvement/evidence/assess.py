@@ -839,11 +839,12 @@ def ofsted_category_blank_problems(unnamed: list[tuple]) -> list[Problem]:
         return []
     source = unnamed[0][2].get("source", "")
     rows = [r for r in (o.get("row", {}).get("_row") for _, _, o in unnamed) if r is not None and not pd.isna(r)]
-    names = "; ".join(f"{name} (URN {urn}): {o['category']}" for urn, name, o in unnamed[:10])
+    names = "; ".join(f"{name} (URN {urn}), {str(o.get('text') or '').split('; category of concern:')[0]}: read as "
+                      f"{o['category']}" for urn, name, o in unnamed[:10])
     return [Problem(source, int(rows[0]) if rows else None, "Category of concern", (
-        f"{len(unnamed)} school(s) judged by Ofsted in its worst band have a blank category of concern in the Ofsted "
-        f"file ({names}{' ...' if len(unnamed) > 10 else ''}): Ofsted places every school judged so in a category of "
-        f"concern, so each is read as in one and placed accordingly; check the inspection report for which"),
+        f"{len(unnamed)} school(s) have no category of concern in the Ofsted file, though Ofsted places every school "
+        f"it judges so in one ({names}{' ...' if len(unnamed) > 10 else ''}): each is read as in a category of concern; "
+        f"check its inspection report for which"),
         "warning", "ofsted_category_blank")]
 
 
