@@ -141,3 +141,23 @@ def test_the_real_ofsted_rows_in_the_older_shape_give_each_graded_judgement_its_
             graded += 1
             assert j["date"] is not None and "date n/a" not in j["text"], j
     assert graded >= 5
+
+
+def test_a_category_from_the_last_graded_inspection_does_not_outlive_a_later_report_card():
+    # The MI keeps the "Latest OEIF" columns as the last graded inspection left them after a report card (real
+    # Cambridgeshire rows carry both). A school in special measures at its 2023 graded inspection whose report card of
+    # January 2026 is Expected standard throughout was read as still in special measures: high support, overridden.
+    card = ofsted(URN, oeif_overall=4, oeif_date=date(2023, 3, 7), oeif_category_of_concern="Special measures",
+                  inspection_date=date(2026, 1, 20), safeguarding="Met", category_of_concern=None,
+                  **{a: "Expected standard" for a in ("rc_inclusion", "rc_curriculum_teaching", "rc_achievement",
+                                                      "rc_attendance_behaviour", "rc_personal_development",
+                                                      "rc_leadership_governance")})
+    data = term_data("2025-26-spring", gias=[gias(URN)], ofsted=[card])
+    si = SchoolIndicators(URN, data, CARDS)
+    assert si.get("ofsted_category_of_concern").met is False
+    assert si.get("ofsted_good_or_better").met is True and si.latest_judgement_good_or_better() is True
+    assert categorise(data, CARDS).table.iloc[0]["overriding_condition"] in ("", None)
+    # The report card's own "Category of concern" still counts.
+    named = {**card, "category_of_concern": "Special measures"}
+    data = term_data("2025-26-spring", gias=[gias(URN)], ofsted=[named])
+    assert SchoolIndicators(URN, data, CARDS).get("ofsted_category_of_concern").met is True

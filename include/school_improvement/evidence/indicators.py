@@ -42,9 +42,14 @@ def _num(v) -> float | None:
 
 def _category_of_concern(r: dict) -> str | None:
     """The vocabulary's category of concern ('special measures', 'serious weaknesses', under report cards 'requires
-    significant improvement') that any of Ofsted's category columns names."""
-    text = " ".join(str(r.get(k) or "") for k in ("category_of_concern", "oeif_category_of_concern",
-                                                    "recent_category_of_concern")).lower()
+    significant improvement') that Ofsted's category columns name for the school's latest judgement. Once the school
+    has a report card, its "Category of concern" is that report card's: the "Latest OEIF" columns stay as the last
+    graded inspection left them, and read after a report card they put a school out of special measures back in it
+    (s24)."""
+    areas = any(r.get(a) in REPORT_CARD_SCALE for a in RC_AREAS)
+    keys = ("category_of_concern",) if areas else ("category_of_concern", "oeif_category_of_concern",
+                                                     "recent_category_of_concern")
+    text = " ".join(str(r.get(k) or "") for k in keys).lower()
     return next((c for c in CATEGORY_OF_CONCERN if c in text), None)
 
 
