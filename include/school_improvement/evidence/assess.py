@@ -780,7 +780,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     criteria = rules.criteria_in_force(on)
     indicators = named_indicators(rules)
     advisers = adviser_lookup(data, rules)["adviser"]
-    schools, checks, findings, measures, figures, unnamed = [], [], [], [], [], []
+    schools, checks, findings, measures, figures, unnamed, maintained_seen = [], [], [], [], [], [], []
     for kind, frame in (("maintained", maintained_schools(data)), ("academy", academies(data))):
         for school in frame.to_dict("records"):
             urn = int(school["urn"])
@@ -822,13 +822,35 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
                 figures.append({"urn": urn, **report_figures(ev.indicators)})
             if ev.indicators._ofsted().get("category_unnamed"):
                 unnamed.append((urn, school.get("school_name"), ev.indicators._ofsted()))
+            if kind == "maintained":
+                maintained_seen.append((urn, school.get("school_name"), ev.indicators._ofsted()))
     return TermEvidence(
         rules.id, str(data.term), pd.DataFrame(schools, columns=SCHOOL_COLUMNS),
         pd.DataFrame(checks, columns=CHECK_COLUMNS), pd.DataFrame(findings, columns=FINDING_COLUMNS),
         pd.DataFrame(measures, columns=MEASURE_COLUMNS), pd.DataFrame(figures),
         list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data) + comparator_problems(data, rules)
         + too_old_problems(data, rules) + term_dates + closed_undated + ofsted_category_blank_problems(unnamed)
+        + ofsted_not_listed_problems(maintained_seen)
         + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
+
+
+def ofsted_not_listed_problems(seen: list[tuple]) -> list[Problem]:
+    """The LA's maintained schools with no row in an Ofsted file that holds others of them. Ofsted's latest-inspections
+    file lists every school it has inspected, so a school missing is new (not yet inspected), under a new URN, or the
+    file is another shape (one year's inspections, one phase): its grades, safeguarding and 'good or better' are not
+    known, and the bullets that read them are not judged. Before, it was said only in each school's reasons (s24)."""
+    listed = [u for u, _, o in seen if o.get("row") is not None]
+    missing = [(u, n) for u, n, o in seen if o.get("row") is None and o.get("source")]
+    if not listed or not missing:
+        return []  # no file, or one with none of the LA's schools: said already (feed_missing)
+    source = next(o.get("source") for _, _, o in seen if o.get("source"))
+    names = "; ".join(f"{n} (URN {u})" for u, n in missing[:5])
+    return [Problem(source, None, "URN", (
+        f"{len(missing)} of the LA's {len(seen)} maintained schools have no row in the Ofsted file (e.g. {names}"
+        f"{' ...' if len(missing) > 5 else ''}): their inspection grades, safeguarding and 'good or better' are not "
+        f"known, so no bullet rests on them. Ofsted's latest-inspections file lists every school it has inspected: is "
+        f"this that file (not one year's inspections), and are these schools new or under a new URN?"),
+        "warning", "ofsted_not_listed")]
 
 
 def ofsted_category_blank_problems(unnamed: list[tuple]) -> list[Problem]:
