@@ -161,3 +161,40 @@ def test_a_category_from_the_last_graded_inspection_does_not_outlive_a_later_rep
     named = {**card, "category_of_concern": "Special measures"}
     data = term_data("2025-26-spring", gias=[gias(URN)], ofsted=[named])
     assert SchoolIndicators(URN, data, CARDS).get("ofsted_category_of_concern").met is True
+
+
+def test_schools_missing_from_an_ofsted_file_that_holds_others_of_the_la_are_said():
+    # One year's inspections (or a file of one phase) dropped in as the Ofsted file: the schools it does not list were
+    # judged without Ofsted, said only in each school's reasons.
+    other = URN + 1
+    data = term_data("2023-24-autumn", gias=[gias(URN), gias(other, school_name="Test School Two")],
+                     ofsted=[ofsted(URN, oeif_overall=2, oeif_date=date(2023, 5, 10))])
+    said = [p for p in assess(data, RULES).problems if p.check == "ofsted_not_listed"]
+    assert len(said) == 1 and said[0].severity == "warning", said
+    assert "1 of the LA's 2 maintained schools" in said[0].message and f"URN {other}" in said[0].message
+    assert f"URN {URN})" not in said[0].message
+    # Every school listed, or none of them (said already as feed_missing): nothing more.
+    both = term_data("2023-24-autumn", gias=[gias(URN), gias(other)],
+                     ofsted=[ofsted(URN), ofsted(other)])
+    assert not [p for p in assess(both, RULES).problems if p.check == "ofsted_not_listed"]
+    none = term_data("2023-24-autumn", gias=[gias(URN)], ofsted=[ofsted(other)])
+    assert not [p for p in assess(none, RULES).problems if p.check == "ofsted_not_listed"]
+
+
+@pytest.mark.slow  # a demo term written (about 0.7 s)
+def test_the_demo_writes_the_category_ofsted_gives_a_school_it_judges_so(tmp_path):
+    # The demo's Ofsted file left the category blank for an Inadequate key judgement (overall effectiveness "Not judged",
+    # from September 2024) and for a report card's Urgent improvement; Ofsted names a category for each.
+    import csv
+
+    from demo_feeds.demo_generator import generate_demo
+
+    generate_demo(tmp_path, terms=["2025-26-autumn"])
+    path = next(tmp_path.rglob("management_information_latest_inspections.csv"))
+    rows = list(csv.DictReader(path.open(encoding="cp1252")))
+    keys = ("Latest OEIF quality of education", "Latest OEIF behaviour and attitudes",
+            "Latest OEIF personal development", "Latest OEIF effectiveness of leadership and management")
+    judged = [r for r in rows if r["Latest OEIF overall effectiveness"] in ("4", "Not judged")
+              and (r["Latest OEIF overall effectiveness"] == "4" or any(r[k] == "4" for k in keys))]
+    assert judged and all(r["Latest OEIF category of concern"] not in ("", "NULL") for r in judged), \
+        [(r["URN"], r["Latest OEIF category of concern"]) for r in judged]
