@@ -33,7 +33,7 @@ def test_a_school_judged_inadequate_with_a_blank_category_column_is_in_a_categor
                                     oeif_category_of_concern=blank, recent_category_of_concern=blank)])
     found = SchoolIndicators(URN, data, RULES).get("ofsted_category_of_concern")
     assert found.met is True, found
-    assert "special measures or serious weaknesses" in found.value and "blank" in found.value
+    assert "special measures or serious weaknesses" in found.value and "name none" in found.value
     row = categorise(data, RULES).table.iloc[0]
     assert row["category"] == "high" and row["overriding_condition"] == "OV-CATEGORY", dict(row)
     # Said, naming the school, and on the front page.
@@ -51,7 +51,7 @@ def test_a_named_category_or_a_better_grade_with_blank_columns_is_not_said():
     for row, met in ((named, True), (ri, False)):
         data = term_data("2022-23-autumn", gias=[gias(URN)], ofsted=[row])
         found = SchoolIndicators(URN, data, RULES).get("ofsted_category_of_concern")
-        assert found.met is met and "blank" not in found.value, found
+        assert found.met is met and "name none" not in found.value, found
         assert not [p for p in assess(data, RULES).problems if p.check == "ofsted_category_blank"]
 
 
@@ -198,3 +198,19 @@ def test_the_demo_writes_the_category_ofsted_gives_a_school_it_judges_so(tmp_pat
               and (r["Latest OEIF overall effectiveness"] == "4" or any(r[k] == "4" for k in keys))]
     assert judged and all(r["Latest OEIF category of concern"] not in ("", "NULL") for r in judged), \
         [(r["URN"], r["Latest OEIF category of concern"]) for r in judged]
+
+
+@pytest.mark.parametrize("column", ["category_of_concern", "oeif_category_of_concern", "recent_category_of_concern"])
+@pytest.mark.parametrize("code, category", [("SM", "special measures"), ("SWK", "serious weaknesses"),
+                                            ("swk ", "serious weaknesses")])
+def test_ofsteds_category_codes_are_read_as_the_category(column, code, category):
+    # Ofsted's management information writes a category as SM or SWK: read as words only, neither was a category.
+    row = ofsted(URN, oeif_overall=4, oeif_date=date(2022, 6, 1), **{column: code})
+    data = term_data("2022-23-autumn", gias=[gias(URN)], ofsted=[row])
+    found = SchoolIndicators(URN, data, RULES).get("ofsted_category_of_concern")
+    assert found.met is True and found.value == f"Ofsted category of concern: {category}", found
+    assert not [p for p in assess(data, RULES).problems if p.check == "ofsted_category_blank"]
+    # A code inside other words is not one.
+    other = {**row, column: "SMALL SCHOOL"}
+    assert "name none" in SchoolIndicators(URN, term_data("2022-23-autumn", gias=[gias(URN)], ofsted=[other]),
+                                       RULES).get("ofsted_category_of_concern").value

@@ -49,12 +49,16 @@ class OfstedScales(BaseModel):
     safeguarding: list[str]
     categories_of_concern: list[str]
     worst_band_categories: dict[str, list[str]] = {}  # framework -> the categories its worst band is one of
+    category_codes: dict[str, str] = {}  # Ofsted's code in a category column -> the category
 
     @model_validator(mode="after")
     def _bands_known(self):
         for g in [*self.oeif_grades.values(), *self.report_card_scale, *self.ungraded_outcomes]:
             if g.band not in self.bands and not (isinstance(g, UngradedOutcome) and g.band is None):
                 raise ValueError(f"Ofsted scale entry {g!r}: unknown band {g.band!r} (bands: {self.bands})")
+        if set(self.category_codes.values()) - set(self.categories_of_concern):
+            raise ValueError(f"category_codes: {sorted(set(self.category_codes.values()) - set(self.categories_of_concern))} "
+                             f"not in categories_of_concern")
         for framework, cats in self.worst_band_categories.items():
             if set(cats) - set(self.categories_of_concern):
                 raise ValueError(f"worst_band_categories {framework!r}: {sorted(set(cats) - set(self.categories_of_concern))}"

@@ -50,7 +50,10 @@ def _category_of_concern(r: dict) -> str | None:
     keys = ("category_of_concern",) if areas else ("category_of_concern", "oeif_category_of_concern",
                                                      "recent_category_of_concern")
     text = " ".join(str(r.get(k) or "") for k in keys).lower()
-    return next((c for c in CATEGORY_OF_CONCERN if c in text), None)
+    named = next((c for c in CATEGORY_OF_CONCERN if c in text), None)
+    codes = {k.upper(): v for k, v in SCALES.category_codes.items()}
+    return named or next((codes[str(r.get(k)).strip().upper()] for k in keys
+                          if str(r.get(k) or "").strip().upper() in codes), None)
 
 
 def _report_card_band(areas: dict, safeguarding_not_met: bool) -> str:
@@ -788,7 +791,7 @@ class SchoolIndicators:
             o["category_unnamed"] = True
         if o["category"]:
             band = SCALES.bands[-1]
-            named = o["category"] + (" (the Ofsted file's category columns are blank: Ofsted places every school "
+            named = o["category"] + (" (the Ofsted file's category columns name none: Ofsted places every school "
                                      "judged so in one of these)" if o.get("category_unnamed") else "")
             o["text"] = "; ".join(filter(None, [o.get("text"), f"category of concern: {named}"]))
         o["band"] = band
@@ -831,7 +834,7 @@ class SchoolIndicators:
         o = self._ofsted()
         if o.get("row") is None:
             return Finding(None, reason=o["reason"], source=o.get("source", ""))
-        unnamed = " (the Ofsted file's category columns are blank; Ofsted places every school judged so in one of " \
+        unnamed = " (the Ofsted file's category columns name none; Ofsted places every school judged so in one of " \
             "these: check the inspection report)" if o.get("category_unnamed") else ""
         return Finding(o["category"] is not None, value=f"Ofsted category of concern: {o['category'] or 'none'}{unnamed}",
                        source=o["source"])
