@@ -214,3 +214,32 @@ def test_ofsteds_category_codes_are_read_as_the_category(column, code, category)
     other = {**row, column: "SMALL SCHOOL"}
     assert "name none" in SchoolIndicators(URN, term_data("2022-23-autumn", gias=[gias(URN)], ofsted=[other]),
                                        RULES).get("ofsted_category_of_concern").value
+
+
+def test_an_inspection_of_a_predecessor_school_is_said_to_be_its(shared_dfe, tmp_path):
+    # Ofsted's MI shows a converter academy (or an amalgamated school) with its predecessor's inspection and says so
+    # ("Does the latest OEIF graded inspection relate to the URN of the current school?" No); the evidence read it as
+    # the school's own. Real Cambridgeshire bytes with that cell set to "No" for one school.
+    import csv
+    import io
+
+    from school_improvement.evidence.indicators import latest_judgement
+    from school_improvement.ingest.feeds import read_feed
+
+    src = (shared_dfe / "samples" / "873_ofsted_mi_latest_inspections_2026_sample.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(src)))
+    col = "Does the latest OEIF graded inspection relate to the URN of the current school?"
+    target = next(r for r in rows if r[col] == "Yes" and r["Latest OEIF overall effectiveness"] == "2"
+                  and r["Ungraded inspection overall outcome"] == "NULL" and r["Inspection start date"] == "NULL")
+    target[col], target["URN at time of latest OEIF graded inspection"] = "No", "100001"
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    path = tmp_path / "management_information_latest_inspections.csv"
+    path.write_bytes(out.getvalue().encode("cp1252"))
+    by_urn = {int(r["urn"]): r for r in read_feed(path).schools.to_dict("records")}
+    j = latest_judgement(by_urn[int(target["URN"])])
+    assert "of its predecessor school (URN 100001)" in j["text"], j
+    others = [latest_judgement(r) for u, r in by_urn.items() if u != int(target["URN"])]
+    assert not any("predecessor" in (o or {}).get("text", "") for o in others)

@@ -81,6 +81,15 @@ def graded_date(r: dict, has_report_card: bool = False):
     return d if d is not None or has_report_card else _day(r.get("inspection_date"))
 
 
+def _of_predecessor(r: dict, prefix: str) -> str:
+    """", of its predecessor school (URN n)" when Ofsted's MI says the inspection does not relate to the school's
+    current URN (a converter or an amalgamated school shown with its predecessor's inspection), else ""."""
+    if str(r.get(f"{prefix}_relates") or "").strip().lower() != "no":
+        return ""
+    then = str(r.get(f"{prefix}_urn_then") or "").strip().removesuffix(".0")
+    return f", of its predecessor school{f' (URN {then})' if then and then.upper() != 'NULL' else ''}"
+
+
 def latest_judgement(r: dict) -> dict | None:
     """Ofsted's latest judgement of either framework: band, text (with date and framework) and date.
 
@@ -95,11 +104,12 @@ def latest_judgement(r: dict) -> dict | None:
         d = _day(r.get("inspection_date"))
         found.append({"band": _report_card_band(areas, sg_not_met), "date": d, "framework": "report card",
                       "text": _report_card_text(areas) + f"; safeguarding {r.get('safeguarding') or 'not recorded'} "
-                              f"(report card, {d or 'date n/a'})"})
+                              f"(report card, {d or 'date n/a'}{_of_predecessor(r, 'rc')})"})
     grade = _num(r.get("oeif_overall"))
     d = graded_date(r, bool(areas))
     if grade is not None and SCALES.band_of_grade(grade):
-        text = f"overall effectiveness {SCALES.grade_label(grade)} (grade {int(grade)}, graded inspection, {d or 'date n/a'})"
+        text = f"overall effectiveness {SCALES.grade_label(grade)} (grade {int(grade)}, graded inspection, {d or 'date n/a'}" \
+            f"{_of_predecessor(r, 'oeif')})"
         ungraded = r.get("ungraded_outcome")
         if isinstance(ungraded, str) and ungraded.strip():
             text += f"; ungraded inspection: {ungraded}"
@@ -112,13 +122,13 @@ def latest_judgement(r: dict) -> dict | None:
                           "framework": "graded inspection, overall effectiveness not judged",
                           "text": "overall effectiveness not judged; key judgements: " + ", ".join(
                               f"{SCALES.key_judgements[k]} {SCALES.grade_label(g)}" for k, g in keys.items())
-                          + f" (graded inspection, {d or 'date n/a'})"})
+                          + f" (graded inspection, {d or 'date n/a'}{_of_predecessor(r, 'oeif')})"})
     outcome, ud = r.get("ungraded_outcome"), _day(r.get("ungraded_date"))
     band = SCALES.band_of_ungraded(outcome)
     if band and (not found or (ud and all(j["date"] is None or j["date"] < ud for j in found))):
         # An ungraded inspection after the last graded one confirms the school's judgement, with its own date.
         found.append({"band": band, "date": ud, "framework": "ungraded inspection",
-                      "text": f"ungraded inspection: {outcome} ({ud or 'date n/a'})"})
+                      "text": f"ungraded inspection: {outcome} ({ud or 'date n/a'}{_of_predecessor(r, 'ungraded')})"})
     if not found:
         return None
     # The latest by date; a report card wins a tie (it is the newer framework).
