@@ -243,3 +243,21 @@ def test_an_inspection_of_a_predecessor_school_is_said_to_be_its(shared_dfe, tmp
     assert "of its predecessor school (URN 100001)" in j["text"], j
     others = [latest_judgement(r) for u, r in by_urn.items() if u != int(target["URN"])]
     assert not any("predecessor" in (o or {}).get("text", "") for o in others)
+
+
+def test_a_wording_written_over_two_lines_is_one_reason(tmp_path):
+    # Another LA's reading writing a long bullet as a YAML block (`wording: |`): its line break split the reason into
+    # two lines on the front page, and the bullet's id and evidence into a third.
+    from school_improvement.editions.front_page import reason_items
+    from school_improvement.rules import load_rule_set_arg
+    from test_unseen_readings import _reading
+
+    path = _reading(tmp_path, "two-lines", "criteria_replace:\n  - id: QE-H5\n    area: quality_of_education\n"
+                    "    level: high\n    wording: |\n      Too much teaching requires improvement\n      or is inadequate\n"
+                    "    evidence: [{adviser: QE-H5}]\n")
+    rules = load_rule_set_arg(str(path))
+    data = term_data("2025-26-autumn", gias=[gias(URN)], adviser_judgements=[judgement(URN, "QE-H5",
+                                                                                      visit=date(2025, 10, 1))])
+    line = categorise(data, rules).table.iloc[0]["reasons"].split("\n")[0]
+    head, items = reason_items(line)
+    assert [(w, i) for w, i, _ in items] == [("Too much teaching requires improvement or is inadequate", "QE-H5")], line

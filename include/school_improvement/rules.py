@@ -141,12 +141,14 @@ Evidence.model_rebuild()
 
 
 def _no_brackets(wording: str) -> str:
-    """The editions write each bullet met as "wording [id] (evidence)" and read it back by its brackets: a wording
-    with "[See data]" came out as a bullet with the id "See data" and another with no words (a trial, s24)."""
+    """The editions write each bullet met as "wording [id] (evidence)", one reason to a line, and read it back by its
+    brackets: a wording with "[See data]" came out as a bullet with the id "See data" and another with no words, and
+    one written over two lines (a YAML block, `wording: |`) as two reasons and a bare id (a trial, s24). A wording
+    is one sentence: its line breaks and runs of spaces are read as one space."""
     if "[" in wording or "]" in wording:
         raise ValueError("a wording may not hold square brackets (the editions mark a bullet's id with them): write "
                          "(See data), as the Strategy does, not [See data]")
-    return wording
+    return " ".join(wording.split())
 
 
 class Criterion(BaseModel):
