@@ -846,10 +846,11 @@ def ofsted_not_listed_problems(seen: list[tuple]) -> list[Problem]:
     source = next(o.get("source") for _, _, o in seen if o.get("source"))
     names = "; ".join(f"{n} (URN {u})" for u, n in missing[:5])
     return [Problem(source, None, "URN", (
-        f"{len(missing)} of the LA's {len(seen)} maintained schools have no row in the Ofsted file (e.g. {names}"
-        f"{' ...' if len(missing) > 5 else ''}): their inspection grades, safeguarding and 'good or better' are not "
-        f"known, so no bullet rests on them. Ofsted's latest-inspections file lists every school it has inspected: is "
-        f"this that file (not one year's inspections), and are these schools new or under a new URN?"),
+        f"{len(missing)} of the LA's {len(seen)} maintained schools have no row in the Ofsted file for this term (e.g. "
+        f"{names}{' ...' if len(missing) > 5 else ''}): their inspection grades, safeguarding and 'good or better' are "
+        f"not known, so no bullet rests on them. Ofsted's latest-inspections file lists every school it has inspected: "
+        f"unless their rows were set aside as dated after the term (said apart), is this that file (not one year's "
+        f"inspections), and are these schools new or under a new URN?"),
         "warning", "ofsted_not_listed")]
 
 
