@@ -820,9 +820,9 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
                             json.dumps(sorted(intelligence_flags(data, urn)), ensure_ascii=False)))
             if kind == "maintained":
                 figures.append({"urn": urn, **report_figures(ev.indicators)})
-            if ev.indicators._ofsted().get("category_unnamed"):
-                unnamed.append((urn, school.get("school_name"), ev.indicators._ofsted()))
-            if kind == "maintained":
+            if kind == "maintained":  # an academy is not categorised: its category decides nothing here
+                if ev.indicators._ofsted().get("category_unnamed"):
+                    unnamed.append((urn, school.get("school_name"), ev.indicators._ofsted()))
                 maintained_seen.append((urn, school.get("school_name"), ev.indicators._ofsted()))
     return TermEvidence(
         rules.id, str(data.term), pd.DataFrame(schools, columns=SCHOOL_COLUMNS),
