@@ -821,9 +821,10 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
             if kind == "maintained":
                 figures.append({"urn": urn, **report_figures(ev.indicators)})
             if kind == "maintained":  # an academy is not categorised: its category decides nothing here
-                if ev.indicators._ofsted().get("category_unnamed"):
-                    unnamed.append((urn, school.get("school_name"), ev.indicators._ofsted()))
-                maintained_seen.append((urn, school.get("school_name"), ev.indicators._ofsted()))
+                o = ev.indicators._ofsted()
+                if o.get("category_unnamed"):
+                    unnamed.append((urn, school.get("school_name"), o))
+                maintained_seen.append((urn, school.get("school_name"), o))
     return TermEvidence(
         rules.id, str(data.term), pd.DataFrame(schools, columns=SCHOOL_COLUMNS),
         pd.DataFrame(checks, columns=CHECK_COLUMNS), pd.DataFrame(findings, columns=FINDING_COLUMNS),
