@@ -261,3 +261,31 @@ def test_a_wording_written_over_two_lines_is_one_reason(tmp_path):
     line = categorise(data, rules).table.iloc[0]["reasons"].split("\n")[0]
     head, items = reason_items(line)
     assert [(w, i) for w, i, _ in items] == [("Too much teaching requires improvement or is inadequate", "QE-H5")], line
+
+
+def test_the_gap_page_says_whether_the_gap_changes_a_schools_level():
+    # The peer review's finding (low achievement of disadvantaged groups) shown on its own page under "Priority 3" read
+    # as a criterion; the shipped reading weighs the gap in letters and academy concerns only. The page now says
+    # where the rule set reads it, worked out from the rule set (a reading that makes it a bullet says so).
+    from school_improvement.rules import load_rule_set_arg
+
+    shipped = RULES.gap_section.counts
+    assert "no bullet of the categorisation reads them, so they change no school's level of support" in shipped
+    assert "Significant Concerns letter" in shipped and "concerns about an academy" in shipped
+    from pathlib import Path
+
+    reading = load_rule_set_arg(str(Path(__file__).resolve().parents[1] / "docs" / "readings" / "cambs-disadvantaged.yaml"))
+    assert "of the categorisation" in reading.gap_section.counts and "no bullet" not in reading.gap_section.counts
+
+
+@pytest.mark.slow  # the report's context and charts (about 5 s)
+def test_the_gap_page_prints_where_the_rule_set_reads_the_gap():
+    import dataclasses
+
+    from test_report import make_inputs
+    from test_report_words_of_the_rule_set import _gap_page
+
+    import html
+
+    page = html.unescape(_gap_page(dataclasses.replace(make_inputs(12), gap_section=RULES.gap_section.model_dump())))
+    assert "so they change no school's level of support" in page, page

@@ -389,6 +389,10 @@ class GapSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1)
     why: str = Field(min_length=1)
+    # Where the rule set reads the disadvantaged pupils' figures, in words, worked out from its evidence when it is
+    # loaded (RuleSet.disadvantaged_reading): the page says whether the gap it shows changes a school's level, so the
+    # peer review's finding is not taken for a criterion the reading does not make it (s24). Not written in the file.
+    counts: str = ""
 
 
 class LettersLogChecks(BaseModel):
@@ -455,7 +459,31 @@ class RuleSet(BaseModel):
                              f"mistyped year?)"))
         if problems:
             raise RuleSetProblems(problems)
+        if self.gap_section is not None:
+            self.gap_section.counts = self.disadvantaged_reading()
         return self
+
+    def disadvantaged_reading(self, prefix: str = "disadvantaged_") -> str:
+        """Where the disadvantaged pupils' figures (the indicators named `disadvantaged_...`) count, in the rule set's
+        words: the bullets, letters and academy concerns that read them, and whether any level rests on them."""
+        def reads(evidence) -> bool:
+            return any(e.indicator and e.indicator.startswith(prefix) for _, e in _leaves(evidence))
+        bullets = [c for c in self.criteria if reads(c.evidence)]
+        parts = [f'the {"bullets" if len(bullets) > 1 else "bullet"} ' + "; ".join(f'"{c.wording}"' for c in bullets)
+                 + " of the categorisation"] if bullets else []
+        for rule in self.letters.values():
+            found = [i for i in rule.indicators if reads(i.evidence)]
+            if found:
+                parts.append(f"the {rule.title} (" + "; ".join(f'"{i.wording}"' for i in found) + ")")
+        found = [i for i in self.academy_concerns.indicators if reads(i.evidence)]
+        if found:
+            parts.append("concerns about an academy (" + "; ".join(f'"{i.wording}"' for i in found) + ")")
+        if not parts:
+            return "In this rule set the gap is shown, not judged: no level, letter or academy concern rests on it."
+        said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return (f"In this rule set these figures count towards {said}"
+                + ("." if bullets else "; no bullet of the categorisation reads them, so they change no school's "
+                   "level of support."))
 
     def level_score(self, level: str) -> int:
         """1 for the least support, rising."""
