@@ -289,3 +289,20 @@ def test_the_gap_page_prints_where_the_rule_set_reads_the_gap():
 
     page = html.unescape(_gap_page(dataclasses.replace(make_inputs(12), gap_section=RULES.gap_section.model_dump())))
     assert "so they change no school's level of support" in page, page
+
+
+def test_an_ungraded_inspection_before_the_graded_one_is_said_to_be_earlier(shared_dfe):
+    # Real Cambridgeshire rows: a graded Good of May 2023 and an ungraded "School remains Good (Concerns) - S5 Next" of
+    # November 2021. The evidence read "Good (graded inspection, 2023-05-10); ungraded inspection: School remains Good
+    # (Concerns) - S5 Next", undated: a concern after the grade, to the reader.
+    from school_improvement.evidence.indicators import latest_judgement
+    from school_improvement.ingest.feeds import read_feed
+
+    feed = read_feed(shared_dfe / "samples" / "873_ofsted_mi_latest_inspections_2026_sample.csv")
+    rows = [r for r in feed.schools.to_dict("records")
+            if "(Concerns)" in str(r.get("ungraded_outcome")) and r.get("oeif_date") and r.get("ungraded_date")
+            and r["ungraded_date"] < r["oeif_date"]]
+    assert rows
+    for r in rows:
+        text = latest_judgement(r)["text"]
+        assert f"an earlier ungraded inspection: {r['ungraded_outcome']} ({r['ungraded_date']})" in text, text

@@ -112,7 +112,11 @@ def latest_judgement(r: dict) -> dict | None:
             f"{_of_predecessor(r, 'oeif')})"
         ungraded = r.get("ungraded_outcome")
         if isinstance(ungraded, str) and ungraded.strip():
-            text += f"; ungraded inspection: {ungraded}"
+            # Dated, and said to be earlier when it was: "School remains Good (Concerns)" of 2021 beside a graded Good
+            # of 2023 read as a concern after it (real Cambridgeshire rows, s24).
+            ud = _day(r.get("ungraded_date"))
+            text += (f"; {'an earlier ' if ud and d and ud < d else ''}ungraded inspection: {ungraded}"
+                     + (f" ({ud})" if ud else ""))
         found.append({"band": SCALES.band_of_grade(grade), "date": d, "framework": "graded inspection", "text": text})
     else:
         keys = {k: _num(r.get(k)) for k in KEY_JUDGEMENTS}
