@@ -306,3 +306,15 @@ def test_an_ungraded_inspection_before_the_graded_one_is_said_to_be_earlier(shar
     for r in rows:
         text = latest_judgement(r)["text"]
         assert f"an earlier ungraded inspection: {r['ungraded_outcome']} ({r['ungraded_date']})" in text, text
+
+
+def test_an_academys_drop_in_ofsted_rating_is_reworded_under_report_cards(tmp_path):
+    # SCL-6 said what "a drop in Ofsted rating" reads under report cards (s23); the academy's AC-10, in the concerns
+    # sent to its trust, still said "a drop in Ofsted rating" of a report card, which has no rating.
+    ac10 = next(i for i in CARDS.academy_concerns.indicators if i.evidence[0].indicator == "ofsted_dropped")
+    assert "under report cards: an evaluation area graded below" in ac10.wording
+    assert len(CARDS.academy_concerns.indicators) == len(RULES.academy_concerns.indicators)
+    from test_unseen_readings import _assert_refused, _reading
+
+    _assert_refused(_reading(tmp_path, "ac-unknown", "academy_concerns_replace:\n  - {id: AC-99, wording: x, "
+                             "evidence: [{indicator: ofsted_dropped}]}\n"), ["academy_concerns_replace", "AC-99"])

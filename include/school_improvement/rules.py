@@ -1005,6 +1005,9 @@ def _merge(base: dict, child: dict) -> dict:
     edits = [k for k in ("criteria_replace", "criteria_remove", "criteria_add") if k in child]
     if "criteria" in child and edits:
         raise RulesError(f"{place}: gives both `criteria:` (the whole list) and `{edits[0]}:`; give one")
+    if "academy_concerns_replace" in child and "indicators" in (child.get("academy_concerns") or {}):
+        raise RulesError(f"{place}: gives `academy_concerns: indicators:` (the whole list) and "
+                         f"`academy_concerns_replace:`; give one")
     both = set(child.get("letters_replace") or {}) & set(child.get("letters") or {})
     if both:
         raise RulesError(f"{place}: gives letter(s) {sorted(both)} whole under `letters:` and replaces their indicators "
@@ -1045,6 +1048,17 @@ def _merge(base: dict, child: dict) -> dict:
                                      f"(it replaces indicators of {base.get('id')} by id: "
                                      f"{', '.join(i['id'] for i in existing)})")
                 out["letters"][letter]["indicators"] = [by_id.get(i["id"], i) for i in existing]
+        elif key == "academy_concerns_replace":
+            # Academy-concern indicators replaced by id, as letters_replace does for a letter's (a rule set that rewords
+            # one, e.g. "a drop in Ofsted rating" under report cards, without restating every concern).
+            items(key, value)
+            existing = (out.get("academy_concerns") or {}).get("indicators") or []
+            by_id = {i["id"]: i for i in value}
+            unknown = set(by_id) - {i["id"] for i in existing}
+            if unknown:
+                raise RulesError(f"{place}: academy_concerns_replace names unknown indicators {sorted(unknown)} (it "
+                                 f"replaces indicators of {base.get('id')} by id: {', '.join(i['id'] for i in existing)})")
+            out["academy_concerns"]["indicators"] = [by_id.get(i["id"], i) for i in existing]
         elif key != "in_force" and isinstance(value, dict) and isinstance(out.get(key), dict):
             # A key set to null removes the parent's (a letter the LA does not use, a threshold nothing reads): the
             # rest of the rule set is then checked without it (a rung above it must name another `escalates_from`).
