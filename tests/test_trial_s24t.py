@@ -318,3 +318,16 @@ def test_an_academys_drop_in_ofsted_rating_is_reworded_under_report_cards(tmp_pa
 
     _assert_refused(_reading(tmp_path, "ac-unknown", "academy_concerns_replace:\n  - {id: AC-99, wording: x, "
                              "evidence: [{indicator: ofsted_dropped}]}\n"), ["academy_concerns_replace", "AC-99"])
+
+
+def test_an_absence_file_of_another_la_is_said_to_be_its(shared_dfe, tmp_path):
+    # Real Hertfordshire (919) absence rows dropped in as a Surrey (936) landing's absence file: "the absence file(s)
+    # hold no rows for LA 936's schools" did not say whose they were.
+    from school_improvement.ingest.feeds import read_feed
+    from school_improvement.quality.feed_set import feed_presence
+
+    path = tmp_path / "936_abs_2020-21.csv"
+    path.write_bytes((shared_dfe / "samples" / "919_abs_2023-24_excerpt.csv").read_bytes())
+    feeds = [read_feed(path), read_feed(shared_dfe / "samples" / "gias_850_936_extract_2022-04-20.csv")]
+    said = [p for p in feed_presence(feeds, "936") if p.file == path.name]
+    assert len(said) == 1 and "they are LA 919's: another LA's download?" in said[0].message, said
