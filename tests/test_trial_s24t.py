@@ -271,7 +271,7 @@ def test_the_gap_page_says_whether_the_gap_changes_a_schools_level():
 
     shipped = RULES.gap_section.counts
     assert "no bullet of the categorisation reads them, so they change no school's level of support" in shipped
-    assert "Significant Concerns letter" in shipped and "concerns about an academy" in shipped
+    assert "Significant Concerns letter" in shipped and "concerns about an academy" in shipped, shipped
     from pathlib import Path
 
     reading = load_rule_set_arg(str(Path(__file__).resolve().parents[1] / "docs" / "readings" / "cambs-disadvantaged.yaml"))

@@ -469,15 +469,10 @@ class RuleSet(BaseModel):
         def reads(evidence) -> bool:
             return any(e.indicator and e.indicator.startswith(prefix) for _, e in _leaves(evidence))
         bullets = [c for c in self.criteria if reads(c.evidence)]
-        parts = [f'the {"bullets" if len(bullets) > 1 else "bullet"} ' + "; ".join(f'"{c.wording}"' for c in bullets)
-                 + " of the categorisation"] if bullets else []
-        for rule in self.letters.values():
-            found = [i for i in rule.indicators if reads(i.evidence)]
-            if found:
-                parts.append(f"the {rule.title} (" + "; ".join(f'"{i.wording}"' for i in found) + ")")
-        found = [i for i in self.academy_concerns.indicators if reads(i.evidence)]
-        if found:
-            parts.append("concerns about an academy (" + "; ".join(f'"{i.wording}"' for i in found) + ")")
+        parts = [f"{len(bullets)} {'bullets' if len(bullets) > 1 else 'bullet'} of the categorisation"] if bullets else []
+        parts += [f"the {rule.title}" for rule in self.letters.values() if any(reads(i.evidence) for i in rule.indicators)]
+        if any(reads(i.evidence) for i in self.academy_concerns.indicators):
+            parts.append("concerns about an academy")
         if not parts:
             return "In this rule set the gap is shown, not judged: no level, letter or academy concern rests on it."
         said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
