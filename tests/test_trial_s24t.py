@@ -331,3 +331,20 @@ def test_an_absence_file_of_another_la_is_said_to_be_its(shared_dfe, tmp_path):
     feeds = [read_feed(path), read_feed(shared_dfe / "samples" / "gias_850_936_extract_2022-04-20.csv")]
     said = [p for p in feed_presence(feeds, "936") if p.file == path.name]
     assert len(said) == 1 and "they are LA 919's: another LA's download?" in said[0].message, said
+
+
+def test_a_school_whose_overall_effectiveness_was_not_judged_has_its_key_judgements_in_its_profile(shared_dfe):
+    # From September 2024 to November 2025 Ofsted graded the key judgements only ("Not judged" overall); the school
+    # profile's Ofsted lines came from the overall grade alone and printed "no inspection on record" (real row).
+    from school_improvement.evidence.assess import report_figures
+    from school_improvement.ingest.feeds import read_feed
+    from school_improvement.ingest.termdata import TermData
+    from school_improvement.terms import Term
+
+    feed = read_feed(shared_dfe / "samples" / "873_ofsted_mi_latest_inspections_2026_sample.csv")
+    row = next(r for r in feed.schools.to_dict("records") if str(r.get("oeif_overall")) == "nan"
+               and str(r.get("oeif_quality_of_education")) not in ("nan", "None"))
+    urn = int(row["urn"])
+    data = TermData("873", Term.parse("2025-26-autumn"), [feed])
+    figures = report_figures(SchoolIndicators(urn, data, RULES))
+    assert figures["ofsted_oeif"] and "key judgements: Quality of education" in figures["ofsted_oeif"], figures

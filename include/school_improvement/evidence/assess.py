@@ -939,7 +939,12 @@ def _profile_figures(ind, ks: list[dict], a: dict) -> dict:
         when = r.get("oeif_date") or (None if areas else r.get("inspection_date"))  # as graded_date reads it
         out["ofsted_oeif"] = f"{words[int(float(grade))]} (grade {int(float(grade))}, {when or 'date n/a'})"
     except (TypeError, ValueError, KeyError):
-        out["ofsted_oeif"] = None
+        # "Not judged" (September 2024 to November 2025): the key judgements were graded. Printed as "no inspection on
+        # record" before, of a school inspected (real Cambridgeshire rows, s24).
+        from .indicators import latest_judgement
+
+        graded = latest_judgement({k: v for k, v in r.items() if not k.startswith(("rc_", "ungraded_"))})
+        out["ofsted_oeif"] = graded["text"] if graded and graded["framework"].startswith("graded inspection") else None
     out["ofsted_ungraded"] = r.get("ungraded_outcome") or None
     out["ofsted_category"] = o.get("category") or None
     out["ofsted_previous_band"] = o.get("prev_band")
