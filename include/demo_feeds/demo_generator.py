@@ -1473,6 +1473,7 @@ def _ofsted_rows(schools: list[School], cutoff: date) -> list[list]:
         rc = _latest(s.ofsted, "rc", cutoff)
         oe = _latest(s.ofsted, "oeif", cutoff)
         ug = _latest(s.ofsted, "ungraded", cutoff)
+        written_category: dict[int, str] = {}  # id(event) -> its category as written, where Ofsted's rules give one
         if rc:
             dd = _d_slash(rc["date"])
             vals.update({
@@ -1492,6 +1493,9 @@ def _ofsted_rows(schools: list[School], cutoff: date) -> list[list]:
                      (area.startswith("Post-16") and s.high_age < 18)
                 vals[area] = "Not applicable" if na else g
                 vals[dcol] = dd
+            # Ofsted places a school with Urgent improvement or safeguarding not met in a category of concern.
+            if not rc["category"] and (RC_SCALE[0] in [vals[a] for a, _ in RC_AREAS] or rc["safeguarding"] == "Not met"):
+                vals["Category of concern"] = written_category[id(rc)] = "Requires significant improvement"
         if oe:
             g = oe["overall"]
             vals.update({
@@ -1506,7 +1510,10 @@ def _ofsted_rows(schools: list[School], cutoff: date) -> list[list]:
                 "LAESTAB at time of latest OEIF graded inspection": ident["LAESTAB"],
                 "School name at time of latest OEIF graded inspection": ident["name"],
                 "School type at time of latest OEIF graded inspection": ident["type"],
-                "Latest OEIF category of concern": oe["category"], "Latest OEIF overall effectiveness": str(g),
+                # From September 2024 (overall effectiveness "Not judged") an Inadequate key judgement is a category.
+                "Latest OEIF category of concern": written_category.setdefault(id(oe), oe["category"] or (
+                    "Serious Weaknesses" if g == "Not judged" and 4 in oe["subs"] else "")),
+                "Latest OEIF overall effectiveness": str(g),
                 "Latest OEIF quality of education": str(oe["subs"][0]),
                 "Latest OEIF behaviour and attitudes": str(oe["subs"][1]),
                 "Latest OEIF personal development": str(oe["subs"][2]),
@@ -1531,7 +1538,7 @@ def _ofsted_rows(schools: list[School], cutoff: date) -> list[list]:
             })
         if rc or oe:
             latest = max([e for e in (rc, oe) if e], key=lambda e: e["date"])
-            vals["Most recent category of concern"] = latest["category"]
+            vals["Most recent category of concern"] = written_category.get(id(latest), latest["category"])
         for k, v in vals.items():
             r[col[k]] = v
         rows.append(r)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, field_validator, model_validator
 
 from . import RULES_DIR
 from .errors import RulesError
@@ -140,12 +140,24 @@ def _leaves(evidence: list[Evidence], where: tuple = (), key: str = "evidence"):
 Evidence.model_rebuild()
 
 
+def _no_brackets(wording: str) -> str:
+    """The editions write each bullet met as "wording [id] (evidence)", one reason to a line, and read it back by its
+    brackets: a wording with "[See data]" came out as a bullet with the id "See data" and another with no words, and
+    one written over two lines (a YAML block, `wording: |`) as two reasons and a bare id (a trial, s24). A wording
+    is one sentence: its line breaks and runs of spaces are read as one space."""
+    if "[" in wording or "]" in wording:
+        raise ValueError("a wording may not hold square brackets (the editions mark a bullet's id with them): write "
+                         "(See data), as the Strategy does, not [See data]")
+    return " ".join(wording.split())
+
+
 class Criterion(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     area: str
     level: str
     wording: str
+    wording_without_brackets = field_validator("wording")(_no_brackets)
     evidence: list[Evidence] = Field(min_length=1)  # no evidence: a bullet that could never be met
     in_force: DateRange | None = None
     note: str | None = None
@@ -159,6 +171,7 @@ class Indicator(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     wording: str
+    wording_without_brackets = field_validator("wording")(_no_brackets)
     evidence: list[Evidence] = Field(min_length=1)  # no evidence: an indicator that could never apply
     in_force: DateRange | None = None
     note: str | None = None
@@ -189,6 +202,7 @@ class Overriding(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     wording: str
+    wording_without_brackets = field_validator("wording")(_no_brackets)
     criteria: list[str] = []
     indicator: str | None = None
     # The level this condition places the school at, when not `overriding.places_at` (e.g. no substantive
@@ -375,6 +389,10 @@ class GapSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1)
     why: str = Field(min_length=1)
+    # Where the rule set reads the disadvantaged pupils' figures, in words, worked out from its evidence when it is
+    # loaded (RuleSet.disadvantaged_reading): the page says whether the gap it shows changes a school's level, so the
+    # peer review's finding is not taken for a criterion the reading does not make it (s24). Not written in the file.
+    counts: str = ""
 
 
 class LettersLogChecks(BaseModel):
@@ -441,7 +459,26 @@ class RuleSet(BaseModel):
                              f"mistyped year?)"))
         if problems:
             raise RuleSetProblems(problems)
+        if self.gap_section is not None:
+            self.gap_section.counts = self.disadvantaged_reading()
         return self
+
+    def disadvantaged_reading(self, prefix: str = "disadvantaged_") -> str:
+        """Where the disadvantaged pupils' figures (the indicators named `disadvantaged_...`) count, in the rule set's
+        words: the bullets, letters and academy concerns that read them, and whether any level rests on them."""
+        def reads(evidence) -> bool:
+            return any(e.indicator and e.indicator.startswith(prefix) for _, e in _leaves(evidence))
+        bullets = [c for c in self.criteria if reads(c.evidence)]
+        parts = [f"{len(bullets)} {'bullets' if len(bullets) > 1 else 'bullet'} of the categorisation"] if bullets else []
+        parts += [f"the {rule.title}" for rule in self.letters.values() if any(reads(i.evidence) for i in rule.indicators)]
+        if any(reads(i.evidence) for i in self.academy_concerns.indicators):
+            parts.append("concerns about an academy")
+        if not parts:
+            return "In this rule set the gap is shown, not judged: no level, letter or academy concern rests on it."
+        said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return (f"In this rule set these figures count towards {said}"
+                + ("." if bullets else "; no bullet of the categorisation reads them, so they change no school's "
+                   "level of support."))
 
     def level_score(self, level: str) -> int:
         """1 for the least support, rising."""
@@ -963,6 +1000,9 @@ def _merge(base: dict, child: dict) -> dict:
     edits = [k for k in ("criteria_replace", "criteria_remove", "criteria_add") if k in child]
     if "criteria" in child and edits:
         raise RulesError(f"{place}: gives both `criteria:` (the whole list) and `{edits[0]}:`; give one")
+    if "academy_concerns_replace" in child and "indicators" in (child.get("academy_concerns") or {}):
+        raise RulesError(f"{place}: gives `academy_concerns: indicators:` (the whole list) and "
+                         f"`academy_concerns_replace:`; give one")
     both = set(child.get("letters_replace") or {}) & set(child.get("letters") or {})
     if both:
         raise RulesError(f"{place}: gives letter(s) {sorted(both)} whole under `letters:` and replaces their indicators "
@@ -1003,6 +1043,17 @@ def _merge(base: dict, child: dict) -> dict:
                                      f"(it replaces indicators of {base.get('id')} by id: "
                                      f"{', '.join(i['id'] for i in existing)})")
                 out["letters"][letter]["indicators"] = [by_id.get(i["id"], i) for i in existing]
+        elif key == "academy_concerns_replace":
+            # Academy-concern indicators replaced by id, as letters_replace does for a letter's (a rule set that rewords
+            # one, e.g. "a drop in Ofsted rating" under report cards, without restating every concern).
+            items(key, value)
+            existing = (out.get("academy_concerns") or {}).get("indicators") or []
+            by_id = {i["id"]: i for i in value}
+            unknown = set(by_id) - {i["id"] for i in existing}
+            if unknown:
+                raise RulesError(f"{place}: academy_concerns_replace names unknown indicators {sorted(unknown)} (it "
+                                 f"replaces indicators of {base.get('id')} by id: {', '.join(i['id'] for i in existing)})")
+            out["academy_concerns"]["indicators"] = [by_id.get(i["id"], i) for i in existing]
         elif key != "in_force" and isinstance(value, dict) and isinstance(out.get(key), dict):
             # A key set to null removes the parent's (a letter the LA does not use, a threshold nothing reads): the
             # rest of the rule set is then checked without it (a rung above it must name another `escalates_from`).

@@ -48,12 +48,21 @@ class OfstedScales(BaseModel):
     ungraded_outcomes: list[UngradedOutcome]
     safeguarding: list[str]
     categories_of_concern: list[str]
+    worst_band_categories: dict[str, list[str]] = {}  # framework -> the categories its worst band is one of
+    category_codes: dict[str, str] = {}  # Ofsted's code in a category column -> the category
 
     @model_validator(mode="after")
     def _bands_known(self):
         for g in [*self.oeif_grades.values(), *self.report_card_scale, *self.ungraded_outcomes]:
             if g.band not in self.bands and not (isinstance(g, UngradedOutcome) and g.band is None):
                 raise ValueError(f"Ofsted scale entry {g!r}: unknown band {g.band!r} (bands: {self.bands})")
+        if set(self.category_codes.values()) - set(self.categories_of_concern):
+            raise ValueError(f"category_codes: {sorted(set(self.category_codes.values()) - set(self.categories_of_concern))} "
+                             f"not in categories_of_concern")
+        for framework, cats in self.worst_band_categories.items():
+            if set(cats) - set(self.categories_of_concern):
+                raise ValueError(f"worst_band_categories {framework!r}: {sorted(set(cats) - set(self.categories_of_concern))}"
+                                 f" not in categories_of_concern")
         return self
 
     def band_of_grade(self, grade: int) -> str | None:
@@ -79,6 +88,13 @@ class OfstedScales(BaseModel):
         """The first matching outcome is one of Ofsted's concerns ("School remains Good (Concerns) - S5 Next")."""
         text = str(outcome or "").lower()
         return next((u.at_risk for u in self.ungraded_outcomes if u.contains.lower() in text), False)
+
+    def categories_of_worst_band(self, framework: str) -> list[str]:
+        """The categories of concern a school judged in the worst band by `framework` ("graded inspection", "report
+        card", "graded inspection, overall effectiveness not judged") is in, one of them."""
+        key = next((k for k in sorted(self.worst_band_categories, key=len, reverse=True)
+                    if str(framework).startswith(k)), None)
+        return self.worst_band_categories.get(key, []) if key else []
 
     def worst_band(self, bands) -> str:
         return max(bands, key=self.bands.index)

@@ -780,7 +780,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     criteria = rules.criteria_in_force(on)
     indicators = named_indicators(rules)
     advisers = adviser_lookup(data, rules)["adviser"]
-    schools, checks, findings, measures, figures = [], [], [], [], []
+    schools, checks, findings, measures, figures, unnamed, maintained_seen = [], [], [], [], [], [], []
     for kind, frame in (("maintained", maintained_schools(data)), ("academy", academies(data))):
         for school in frame.to_dict("records"):
             urn = int(school["urn"])
@@ -820,13 +820,56 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
                             json.dumps(sorted(intelligence_flags(data, urn)), ensure_ascii=False)))
             if kind == "maintained":
                 figures.append({"urn": urn, **report_figures(ev.indicators)})
+            if kind == "maintained":  # an academy is not categorised: its category decides nothing here
+                o = ev.indicators._ofsted()
+                if o.get("category_unnamed"):
+                    unnamed.append((urn, school.get("school_name"), o))
+                maintained_seen.append((urn, school.get("school_name"), o))
     return TermEvidence(
         rules.id, str(data.term), pd.DataFrame(schools, columns=SCHOOL_COLUMNS),
         pd.DataFrame(checks, columns=CHECK_COLUMNS), pd.DataFrame(findings, columns=FINDING_COLUMNS),
         pd.DataFrame(measures, columns=MEASURE_COLUMNS), pd.DataFrame(figures),
         list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data) + comparator_problems(data, rules)
-        + too_old_problems(data, rules) + term_dates + closed_undated
+        + too_old_problems(data, rules) + term_dates + closed_undated + ofsted_category_blank_problems(unnamed)
+        + ofsted_not_listed_problems(maintained_seen)
         + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
+
+
+def ofsted_not_listed_problems(seen: list[tuple]) -> list[Problem]:
+    """The LA's maintained schools with no row in an Ofsted file that holds others of them. Ofsted's latest-inspections
+    file lists every school it has inspected, so a school missing is new (not yet inspected), under a new URN, or the
+    file is another shape (one year's inspections, one phase): its grades, safeguarding and 'good or better' are not
+    known, and the bullets that read them are not judged. Before, it was said only in each school's reasons (s24)."""
+    listed = [u for u, _, o in seen if o.get("row") is not None]
+    missing = [(u, n) for u, n, o in seen if o.get("row") is None and o.get("source")]
+    if not listed or not missing:
+        return []  # no file, or one with none of the LA's schools: said already (feed_missing)
+    source = next(o.get("source") for _, _, o in seen if o.get("source"))
+    names = "; ".join(f"{n} (URN {u})" for u, n in missing[:5])
+    return [Problem(source, None, "URN", (
+        f"{len(missing)} of the LA's {len(seen)} maintained schools have no row in the Ofsted file for this term (e.g. "
+        f"{names}{' ...' if len(missing) > 5 else ''}): their inspection grades, safeguarding and 'good or better' are "
+        f"not known, so no bullet rests on them. Ofsted's latest-inspections file lists every school it has inspected: "
+        f"unless their rows were set aside as dated after the term (said apart), is this that file (not one year's "
+        f"inspections), and are these schools new or under a new URN?"),
+        "warning", "ofsted_not_listed")]
+
+
+def ofsted_category_blank_problems(unnamed: list[tuple]) -> list[Problem]:
+    """Schools whose latest Ofsted judgement is in the worst band while the file's category columns are blank: read as
+    in a category of concern (the vocabulary's worst_band_categories), and said, naming them, so that the adviser
+    checks which category the inspection report gives."""
+    if not unnamed:
+        return []
+    source = unnamed[0][2].get("source", "")
+    rows = [r for r in (o.get("row", {}).get("_row") for _, _, o in unnamed) if r is not None and not pd.isna(r)]
+    names = "; ".join(f"{name} (URN {urn}), {str(o.get('text') or '').split('; category of concern:')[0]}: read as "
+                      f"{o['category']}" for urn, name, o in unnamed[:10])
+    return [Problem(source, int(rows[0]) if rows else None, "Category of concern", (
+        f"{len(unnamed)} school(s) have no category of concern in the Ofsted file, though Ofsted places every school "
+        f"it judges so in one ({names}{' ...' if len(unnamed) > 10 else ''}): each is read as in a category of concern; "
+        f"check its inspection report for which"),
+        "warning", "ofsted_category_blank")]
 
 
 def _dumps(v) -> str:
@@ -893,9 +936,15 @@ def _profile_figures(ind, ks: list[dict], a: dict) -> dict:
     grade = r.get("oeif_overall")
     words = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
     try:
-        out["ofsted_oeif"] = f"{words[int(float(grade))]} (grade {int(float(grade))}, {r.get('oeif_date') or 'date n/a'})"
+        when = r.get("oeif_date") or (None if areas else r.get("inspection_date"))  # as graded_date reads it
+        out["ofsted_oeif"] = f"{words[int(float(grade))]} (grade {int(float(grade))}, {when or 'date n/a'})"
     except (TypeError, ValueError, KeyError):
-        out["ofsted_oeif"] = None
+        # "Not judged" (September 2024 to November 2025): the key judgements were graded. Printed as "no inspection on
+        # record" before, of a school inspected (real Cambridgeshire rows, s24).
+        from .indicators import latest_judgement
+
+        graded = latest_judgement({k: v for k, v in r.items() if not k.startswith(("rc_", "ungraded_"))})
+        out["ofsted_oeif"] = graded["text"] if graded and graded["framework"].startswith("graded inspection") else None
     out["ofsted_ungraded"] = r.get("ungraded_outcome") or None
     out["ofsted_category"] = o.get("category") or None
     out["ofsted_previous_band"] = o.get("prev_band")

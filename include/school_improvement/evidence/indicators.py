@@ -42,10 +42,18 @@ def _num(v) -> float | None:
 
 def _category_of_concern(r: dict) -> str | None:
     """The vocabulary's category of concern ('special measures', 'serious weaknesses', under report cards 'requires
-    significant improvement') that any of Ofsted's category columns names."""
-    text = " ".join(str(r.get(k) or "") for k in ("category_of_concern", "oeif_category_of_concern",
-                                                    "recent_category_of_concern")).lower()
-    return next((c for c in CATEGORY_OF_CONCERN if c in text), None)
+    significant improvement') that Ofsted's category columns name for the school's latest judgement. Once the school
+    has a report card, its "Category of concern" is that report card's: the "Latest OEIF" columns stay as the last
+    graded inspection left them, and read after a report card they put a school out of special measures back in it
+    (s24)."""
+    areas = any(r.get(a) in REPORT_CARD_SCALE for a in RC_AREAS)
+    keys = ("category_of_concern",) if areas else ("category_of_concern", "oeif_category_of_concern",
+                                                     "recent_category_of_concern")
+    text = " ".join(str(r.get(k) or "") for k in keys).lower()
+    named = next((c for c in CATEGORY_OF_CONCERN if c in text), None)
+    codes = {k.upper(): v for k, v in SCALES.category_codes.items()}
+    return named or next((codes[str(r.get(k)).strip().upper()] for k in keys
+                          if str(r.get(k) or "").strip().upper() in codes), None)
 
 
 def _report_card_band(areas: dict, safeguarding_not_met: bool) -> str:
@@ -63,6 +71,25 @@ def _day(v):
     return v if hasattr(v, "year") else None
 
 
+def graded_date(r: dict, has_report_card: bool = False):
+    """The date of the latest graded (OEIF) inspection. Ofsted's files before report cards (the management information
+    to 2024) have no "Inspection start date of latest OEIF graded inspection": their "Inspection start date" is the
+    latest graded inspection's, beside its "Overall effectiveness". Read undated, the graded judgement lost to any dated
+    ungraded inspection, even one before it: a school judged Requires improvement in 2023 was read as Good by its
+    "School remains Good" of 2021 (s24). Where the row has a report card, "Inspection start date" is the report card's."""
+    d = _day(r.get("oeif_date"))
+    return d if d is not None or has_report_card else _day(r.get("inspection_date"))
+
+
+def _of_predecessor(r: dict, prefix: str) -> str:
+    """", of its predecessor school (URN n)" when Ofsted's MI says the inspection does not relate to the school's
+    current URN (a converter or an amalgamated school shown with its predecessor's inspection), else ""."""
+    if str(r.get(f"{prefix}_relates") or "").strip().lower() != "no":
+        return ""
+    then = str(r.get(f"{prefix}_urn_then") or "").strip().removesuffix(".0")
+    return f", of its predecessor school{f' (URN {then})' if then and then.upper() != 'NULL' else ''}"
+
+
 def latest_judgement(r: dict) -> dict | None:
     """Ofsted's latest judgement of either framework: band, text (with date and framework) and date.
 
@@ -77,14 +104,19 @@ def latest_judgement(r: dict) -> dict | None:
         d = _day(r.get("inspection_date"))
         found.append({"band": _report_card_band(areas, sg_not_met), "date": d, "framework": "report card",
                       "text": _report_card_text(areas) + f"; safeguarding {r.get('safeguarding') or 'not recorded'} "
-                              f"(report card, {d or 'date n/a'})"})
+                              f"(report card, {d or 'date n/a'}{_of_predecessor(r, 'rc')})"})
     grade = _num(r.get("oeif_overall"))
-    d = _day(r.get("oeif_date"))
+    d = graded_date(r, bool(areas))
     if grade is not None and SCALES.band_of_grade(grade):
-        text = f"overall effectiveness {SCALES.grade_label(grade)} (grade {int(grade)}, graded inspection, {d or 'date n/a'})"
+        text = f"overall effectiveness {SCALES.grade_label(grade)} (grade {int(grade)}, graded inspection, {d or 'date n/a'}" \
+            f"{_of_predecessor(r, 'oeif')})"
         ungraded = r.get("ungraded_outcome")
         if isinstance(ungraded, str) and ungraded.strip():
-            text += f"; ungraded inspection: {ungraded}"
+            # Dated, and said to be earlier when it was: "School remains Good (Concerns)" of 2021 beside a graded Good
+            # of 2023 read as a concern after it (real Cambridgeshire rows, s24).
+            ud = _day(r.get("ungraded_date"))
+            text += (f"; {'an earlier ' if ud and d and ud < d else ''}ungraded inspection: {ungraded}"
+                     + (f" ({ud})" if ud else ""))
         found.append({"band": SCALES.band_of_grade(grade), "date": d, "framework": "graded inspection", "text": text})
     else:
         keys = {k: _num(r.get(k)) for k in KEY_JUDGEMENTS}
@@ -94,13 +126,13 @@ def latest_judgement(r: dict) -> dict | None:
                           "framework": "graded inspection, overall effectiveness not judged",
                           "text": "overall effectiveness not judged; key judgements: " + ", ".join(
                               f"{SCALES.key_judgements[k]} {SCALES.grade_label(g)}" for k, g in keys.items())
-                          + f" (graded inspection, {d or 'date n/a'})"})
+                          + f" (graded inspection, {d or 'date n/a'}{_of_predecessor(r, 'oeif')})"})
     outcome, ud = r.get("ungraded_outcome"), _day(r.get("ungraded_date"))
     band = SCALES.band_of_ungraded(outcome)
     if band and (not found or (ud and all(j["date"] is None or j["date"] < ud for j in found))):
         # An ungraded inspection after the last graded one confirms the school's judgement, with its own date.
         found.append({"band": band, "date": ud, "framework": "ungraded inspection",
-                      "text": f"ungraded inspection: {outcome} ({ud or 'date n/a'})"})
+                      "text": f"ungraded inspection: {outcome} ({ud or 'date n/a'}{_of_predecessor(r, 'ungraded')})"})
     if not found:
         return None
     # The latest by date; a report card wins a tie (it is the newer framework).
@@ -766,9 +798,16 @@ class SchoolIndicators:
         else:
             band = None
             o["reason"] = f"no Ofsted judgement: {self.data.status('ofsted', self.urn, 'oeif_overall') or 'no grade'}"
+        if not o["category"] and j and band == SCALES.bands[-1] and SCALES.categories_of_worst_band(j["framework"]):
+            # Ofsted puts every school it judges in the worst band in a category of concern (the vocabulary's
+            # worst_band_categories); a blank category column does not take it out of one. Said in data quality.
+            o["category"] = " or ".join(SCALES.categories_of_worst_band(j["framework"]))
+            o["category_unnamed"] = True
         if o["category"]:
             band = SCALES.bands[-1]
-            o["text"] = "; ".join(filter(None, [o.get("text"), f"category of concern: {o['category']}"]))
+            named = o["category"] + (" (the Ofsted file's category columns name none: Ofsted places every school "
+                                     "judged so in one of these)" if o.get("category_unnamed") else "")
+            o["text"] = "; ".join(filter(None, [o.get("text"), f"category of concern: {named}"]))
         o["band"] = band
         prior = self.prior.get("ofsted_band")
         o["prev_band"] = prior[0] if prior else None
@@ -809,7 +848,9 @@ class SchoolIndicators:
         o = self._ofsted()
         if o.get("row") is None:
             return Finding(None, reason=o["reason"], source=o.get("source", ""))
-        return Finding(o["category"] is not None, value=f"Ofsted category of concern: {o['category'] or 'none'}",
+        unnamed = " (the Ofsted file's category columns name none; Ofsted places every school judged so in one of " \
+            "these: check the inspection report)" if o.get("category_unnamed") else ""
+        return Finding(o["category"] is not None, value=f"Ofsted category of concern: {o['category'] or 'none'}{unnamed}",
                        source=o["source"])
 
     def _i_safeguarding_not_met(self) -> Finding:

@@ -201,6 +201,13 @@ OFSTED_COLS = [
     _c("ungraded_date", "Date of latest ungraded inspection", type="date"),
     _c("ungraded_outcome", "Ungraded inspection overall outcome"),
     _c("recent_category_of_concern", "Most recent category of concern"),
+    # "No": the inspection was of another URN (a converter's or amalgamated school's predecessor); said with it.
+    _c("rc_relates", "Does the latest full inspection relate to the URN of the current school?"),
+    _c("rc_urn_then", "URN at time of latest full inspection"),
+    _c("oeif_relates", "Does the latest OEIF graded inspection relate to the URN of the current school?"),
+    _c("oeif_urn_then", "URN at time of latest OEIF graded inspection"),
+    _c("ungraded_relates", "Does the ungraded inspection relate to the URN of the current school?"),
+    _c("ungraded_urn_then", "URN at time of the ungraded inspection"),
 ]
 LA_HELD_COLS = {
     "adviser_judgements": [

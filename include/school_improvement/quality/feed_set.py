@@ -128,8 +128,12 @@ def feed_presence(feeds: list[Feed], la_code: str) -> list[Problem]:
             urns = scope_urns(feeds, la_code)
             if not any(in_scope_mask(f, urns, la_code).any() for f in feeds if f.kind == kind and not f.schools.empty):
                 names = ", ".join(f.source for f in feeds if f.kind == kind)
+                # Whose rows they are, when the file says: another LA's download is then plain (real: 919's absence).
+                las = sorted({str(x) for f in feeds if f.kind == kind and "la_code" in f.schools
+                              for x in f.schools["la_code"].dropna() if str(x).strip() not in ("", str(la_code))})
+                whose = f" (they are LA {', '.join(las[:5])}'s: another LA's download?)" if las else ""
                 out.append(problem(names, f"the {FEED_LABELS.get(kind, kind)} file(s) hold no rows for LA {la_code}'s "
-                              f"schools: {consequence.split(': ', 1)[1]}", "warning", "feed_missing"))
+                              f"schools{whose}: {consequence.split(': ', 1)[1]}", "warning", "feed_missing"))
         elif kind in EMPTY_FEEDS and all(f.schools.empty for f in feeds if f.kind == kind):
             names = ", ".join(f.source for f in feeds if f.kind == kind)
             out.append(problem(names, EMPTY_FEEDS[kind][0].upper() + EMPTY_FEEDS[kind][1:], "warning", "feed_empty"))
