@@ -219,6 +219,15 @@ class _RowWriter:
                 parts.append(f'<c r="{letter}{row_idx}" t="n"><v>{"%.16g" % value}</v></c>')
             elif kind is bool:  # safe_string: "%.16g" % True is "1"
                 parts.append(f'<c r="{letter}{row_idx}" t="b"><v>{"1" if value else "0"}</v></c>')
+            elif kind is Cell and value.data_type == "s" and type(value._value) is str and value._value \
+                    and value.hyperlink is None and value._comment is None and value.has_style:
+                # a level (write_workbook's styled cells): its text as above, with its style's index
+                text = value._value
+                value.column, value.row = col_idx, row_idx  # as _library_cell leaves it
+                stripped = text.strip()
+                space = ' xml:space="preserve"' if stripped and text != stripped else ""
+                parts.append(f'<c r="{letter}{row_idx}" s="{value.style_id}" t="inlineStr"><is><t{space}>'
+                             f'{_escape_cdata(text)}</t></is></c>')
             else:
                 write("".join(parts))
                 parts = []
