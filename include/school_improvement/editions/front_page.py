@@ -46,6 +46,9 @@ FRONT_ROOMS = (FrontRoom(), FrontRoom(movers=2, academies=1, named=2, notes=7, w
                FrontRoom(movers=0, academies=0, named=0, notes=3, warning_files=1, academy_steps=False))
 
 
+_PARENS = re.compile(r"[()]")
+
+
 def reason_items(line: str) -> tuple[str, list[tuple[str, str, str]]]:
     """Split one line of `reasons` ("<heading>: wording [id] (evidence); wording [id] (evidence)") into the
     heading and (wording, id, evidence) items. Evidence may itself hold "; " and nested brackets, so the line is
@@ -63,9 +66,10 @@ def reason_items(line: str) -> tuple[str, list[tuple[str, str, str]]]:
         evidence, i = "", k + 1
         if rest.startswith(" (", i):
             depth, start = 0, i + 1
-            for pos in range(start, len(rest)):
-                depth += {"(": 1, ")": -1}.get(rest[pos], 0)
+            for paren in _PARENS.finditer(rest, start):  # the depth changes only at brackets
+                depth += 1 if paren[0] == "(" else -1
                 if depth == 0:
+                    pos = paren.start()
                     evidence, i = rest[start + 1:pos], pos + 1
                     break
             else:

@@ -214,26 +214,25 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
     # Profiles in both editions; the general one is built from the general view, so the confidential detail
     # (LAIG, LA intelligence, adviser notes) is already gone from what it is given.
     terms = sorted(history["term"].unique(), key=_term_sort_key)
-    hist_by_urn = {u: g.set_index("term")["category"] for u, g in history.groupby("urn", sort=False)}
-    let_by_urn = {u: g for u, g in letters.groupby("urn", sort=False)} if not letters.empty else {}
-    laig = _sorted(inputs.laig_notes, ["urn", "meeting_date"])
-    laig_by_urn = {u: g for u, g in laig.groupby("urn", sort=False)} if not laig.empty else {}
-    intel = _sorted(inputs.intelligence, ["urn", "raised_on", "flag"])
-    intel_by_urn = {u: g for u, g in intel.groupby("urn", sort=False)} if not intel.empty else {}
-    empty = pd.DataFrame()
+    hist_by_urn = _terms_by_urn(history)
+    # Each table's records once, grouped by school, rather than a frame per school turned into records (a pandas
+    # `to_dict` per school and table: half of this context's CPU); the same records in the same order.
+    let_by_urn = _records_by_urn(letters)
+    laig_by_urn = _records_by_urn(_sorted(inputs.laig_notes, ["urn", "meeting_date"]))
+    intel_by_urn = _records_by_urn(_sorted(inputs.intelligence, ["urn", "raised_on", "flag"]))
     profiles = []
     for school in _records(cat):
         u = school["urn"]
-        h = hist_by_urn.get(u, pd.Series(dtype=object))
+        h = hist_by_urn.get(u, {})
         figures = _figures(ind_by_urn.get(u))
         profiles.append({
             "school": school,
             "trend": [{"term": t, "category": _text(h.get(t))} for t in terms[-6:]],
             "figures": figures,
             "bullets": _bullets(school, table_reasons(figures)),
-            "letters": [{**r, "triggers": letter_triggers(r)} for r in _records(let_by_urn.get(u, empty))],
-            "laig": _records(laig_by_urn.get(u, empty)),
-            "intelligence": _records(intel_by_urn.get(u, empty)),
+            "letters": [{**r, "triggers": letter_triggers(r)} for r in let_by_urn.get(u, ())],
+            "laig": list(laig_by_urn.get(u, ())),
+            "intelligence": list(intel_by_urn.get(u, ())),
         })
 
     return {
@@ -302,6 +301,28 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
         "provenance": [{**f, "rows": _row_number(f.get("rows"))}
                        for f in _records(_sorted(inputs.provenance, ["kind", "file"]))],
     }
+
+
+def _records_by_urn(frame: pd.DataFrame) -> dict:
+    """urn -> the frame's records for it (`_records`), in the frame's order: as `_records` of each group of
+    `frame.groupby("urn", sort=False)`, whose groups leave out rows without a URN."""
+    out: dict = {}
+    if frame.empty:
+        return out
+    for r in _records(frame):
+        if r["urn"] is not None:
+            out.setdefault(r["urn"], []).append(r)
+    return out
+
+
+def _terms_by_urn(history: pd.DataFrame) -> dict:
+    """urn -> {term: category}, as `g.set_index("term")["category"]` per school read with `.get(term)`; a school
+    with a term twice keeps that Series (its `.get` answers with both rows)."""
+    out: dict = {}
+    for u, g in history.groupby("urn", sort=False):
+        terms, cats = g["term"].tolist(), g["category"].tolist()
+        out[u] = dict(zip(terms, cats)) if len(set(terms)) == len(terms) else g.set_index("term")["category"]
+    return out
 
 
 def build_edition(inputs: ReportInputs, out_dir: Path, edition: str) -> list[Path]:
