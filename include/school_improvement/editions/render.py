@@ -25,7 +25,7 @@ from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from .. import TEMPLATES_DIR
-from . import draw_text, layout_patches, percentages, text_layout
+from . import draw_text, layout_patches, pagination_patches, percentages, text_layout
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
 from .pdf_pages import cached_page_references, cached_stream_data, install_colors, install_to_bytes
@@ -100,6 +100,9 @@ layout_patches.install_floats()
 # Every piece of text fitted to its line asked Pango again, though most ask what an earlier one asked: the earlier
 # answer, for the same text, widths and style values (layout_patches.py).
 layout_patches.install_first_lines()
+# Three steps of the pagination looked at every earlier page once per page, so their cost grew with the pages squared
+# (a 4,000-school report has 4,300 pages): the same answers from what was kept (pagination_patches.py).
+pagination_patches.install_pagination()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default
