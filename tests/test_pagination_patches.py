@@ -158,3 +158,31 @@ def test_a_weasyprint_they_were_not_written_for_keeps_its_own(monkeypatch):
     finally:
         monkeypatch.undo()
         assert pp.install_pagination()
+
+
+@pytest.mark.slow  # a demo term of 120 schools through the stages, its restricted report laid out twice (~20 s)
+def test_the_demo_reports_are_the_same_bytes_with_the_librarys_pagination(tmp_path, monkeypatch):
+    from demo_feeds.demo_generator import generate_demo
+
+    from school_improvement import pipeline
+    from school_improvement.editions.report import build_edition
+
+    term = "2025-26-spring"
+    generate_demo(tmp_path / "landing", terms=[term], schools=120)
+    cfg = pipeline.RunConfig(la_code="999", term=term, landing=str(tmp_path / "landing"),
+                             work_dir=str(tmp_path / "work"), history_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+                             run_id="pages")
+    for stage in pipeline.STAGES[:pipeline.STAGES.index("build_reports")]:
+        getattr(pipeline, stage)(cfg)
+    inputs = pipeline.report_inputs(cfg)
+    build_edition(inputs, tmp_path / "ours", "restricted")
+    pp.uninstall_pagination()
+    try:
+        build_edition(inputs, tmp_path / "library", "restricted")
+    finally:
+        assert pp.install_pagination()
+    ours = (tmp_path / "ours" / "report.pdf").read_bytes()
+    assert ours == (tmp_path / "library" / "report.pdf").read_bytes()
+    from pypdf import PdfReader
+
+    assert len(PdfReader(tmp_path / "ours" / "report.pdf").pages) > 40  # front page, tables, one profile a school
