@@ -84,7 +84,7 @@ def test_the_patches_are_in_force_while_a_document_is_laid_out(monkeypatch):
             return _original(*args)
 
         monkeypatch.setattr(pp, name, counting)
-    _bytes(_html(4, fixed=False))
+    _bytes(_html(2, fixed=False))
     assert all(calls.values()), calls
 
 
