@@ -3,6 +3,7 @@
     make bench-growth                                   # 250, 1,000 and 4,000 schools
     make bench-growth BENCH_SCHOOLS="250 1000"          # a quicker pair
     PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 1000 [--term 2025-26-spring]
+    PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 1000 4000 --growth-only   # no floors
 
 Growth: the demo is scaled consistently across every feed (`generate_demo(schools=N)`, every kind of school in
 proportion) and each stage runs in its own process, so its CPU seconds (user + system) and peak memory (maximum
@@ -305,6 +306,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--term", default="2025-26-spring")
     ap.add_argument("--keep", metavar="DIR", help="build each size under DIR/<schools> and keep it (landing, run "
                     "folder, history), to profile a stage there afterwards; default: temporary folders, removed")
+    ap.add_argument("--growth-only", action="store_true", help="the growth table only: no floors and no profile of "
+                    "build_reports at the largest size (they cost about as much again as the largest size's stages)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO / "include"))
 
@@ -315,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
         with (contextlib.nullcontext(_kept(args.keep, n)) if args.keep else
               tempfile.TemporaryDirectory(prefix=f"si-bench-{n}-")) as tmp:
             res = one_size(Path(tmp), n, args.term)
-            if n == args.schools[-1]:
+            if n == args.schools[-1] and not args.growth_only:
                 res["floor"] = measured(FLOOR_CODE, str(res["landing"]), str(res["pages"]), str(Path(tmp) / "floor.pdf"))
                 for kind in ("plain", "profile"):
                     res[f"floor_ua_{kind}"] = measured(FLOOR_UA_CODE, str(res["landing"]), str(res["pages"]),
@@ -354,6 +357,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{1000 * sum(st['cpu'] for st in r['stages'].values()) / r['schools']:>19.1f} ms" for r in results))
 
     last = results[-1]
+    if "floor" not in last:
+        return
     floor = last["floor"]
     county = sum(st["cpu"] for st in last["stages"].values())
     print()

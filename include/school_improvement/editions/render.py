@@ -25,7 +25,7 @@ from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from .. import TEMPLATES_DIR
-from . import draw_text, layout_patches, percentages, table_cycles, text_layout
+from . import draw_text, layout_patches, pagination_patches, percentages, table_cycles, text_layout
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
 from .pdf_pages import cached_page_references, cached_stream_data, install_colors, install_to_bytes
@@ -103,6 +103,9 @@ layout_patches.install_first_lines()
 # Every table laid out held itself in a cycle (its columns' `get_cells` closures), so its boxes waited for the
 # garbage collector: the columns hold the table weakly instead, the same cells (table_cycles.py).
 table_cycles.install()
+# Three steps of the pagination looked at every earlier page once per page, so their cost grew with the pages squared
+# (a 4,000-school report has 4,300 pages): the same answers from what was kept (pagination_patches.py).
+pagination_patches.install_pagination()
 
 
 PDF_ZLIB_LEVEL = 6  # zlib's own default
