@@ -38,3 +38,52 @@ def test_an_infant_schools_profile_says_once_that_it_has_no_key_stage_results():
         assert "Not judged from data: absence: no figure for this school" in mine  # what the table does not say stays
         assert "Disadvantaged gap (points)" not in mine
         assert "Disadvantaged gap (points)" in _words(_profile(html, other))  # a school with results keeps its row
+
+
+FILES = ("gias_850_936_extract_2022-04-20.csv", "england_ks4provisional_2018-19.csv", "936_census_2019-20.csv",
+         "adviser_judgements_2025-26-autumn.xlsx")
+COLUMNS = ("PTRWM_EXP_DISAD_PREV", "PERCTOT_PREV_YEAR", "READPROG_LOWER")  # parts no wider than the column
+
+
+def _appendix_lines(edition: str) -> list[str]:
+    """Appendix A and B of an edition, their own markup and the report's CSS laid out alone: the text of each line."""
+    from weasyprint import CSS, HTML
+    from weasyprint.formatting_structure import boxes
+
+    from school_improvement import TEMPLATES_DIR
+
+    inputs = make_inputs(4)
+    dq = inputs.data_quality
+    dq = dq.loc[dq.index.repeat(len(FILES))].reset_index(drop=True).iloc[:len(FILES)]
+    dq["file"], dq["column"] = list(FILES), [*COLUMNS, "URN"]
+    inputs.data_quality = dq
+    prov = inputs.provenance
+    prov = prov.loc[prov.index.repeat(len(FILES))].reset_index(drop=True).iloc[:len(FILES)]
+    prov["file"] = list(FILES)
+    inputs.provenance = prov
+    html = _environment().get_template("report.html.j2").render(**report._context(inputs, edition))
+    appendices = re.search(r'<section class="page" id="data-quality">.*</section>', html, re.S).group(0)
+    css = CSS(filename=str(TEMPLATES_DIR / "report.css"))
+    doc = HTML(string=f'<html lang="en-GB"><body>{appendices}</body></html>').render(stylesheets=[css])
+
+    def lines(box):
+        if isinstance(box, boxes.LineBox):
+            yield "".join(t.text for t in box.descendants() if isinstance(t, boxes.TextBox)).strip()
+        else:
+            for child in getattr(box, "children", []):
+                yield from lines(child)
+
+    return [ln for page in doc.pages for ln in lines(page._page_box)]
+
+
+def test_file_names_and_column_codes_break_only_after_their_underscores_in_the_appendices():
+    """Appendix A and B broke file names and column codes anywhere ("gias_850_936_ex" / "tract_2022-04-20" / ".csv"):
+    an adviser looking for the file reads it in whole parts, broken only after an underscore (or a hyphen, as
+    words are)."""
+    text = "\n".join(_appendix_lines("restricted")).replace("\u200b", "")  # <wbr>: in the layout, not the PDF's text
+    for name in (*FILES, *COLUMNS):
+        laid = re.findall(" ?\n?".join(map(re.escape, name)), text)  # each time it is printed, broken or not
+        assert len(laid) >= 2 if name in FILES else laid, (name, text)  # a file: in Appendix A and B
+        for shown in laid:
+            cuts = [m.start() for m in re.finditer("\n", shown)]
+            assert all(shown[c - 1] in "_-" for c in cuts), (name, shown)  # after an underscore (or a hyphen)
