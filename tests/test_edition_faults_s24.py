@@ -87,3 +87,20 @@ def test_file_names_and_column_codes_break_only_after_their_underscores_in_the_a
         for shown in laid:
             cuts = [m.start() for m in re.finditer("\n", shown)]
             assert all(shown[c - 1] in "_-" for c in cuts), (name, shown)  # after an underscore (or a hyphen)
+
+
+def test_an_academys_drop_in_ofsted_rating_says_how_a_report_card_is_read():
+    """Under Ofsted's report cards (no overall grade), AC-10's "a drop in Ofsted rating" told of a fall of the academy
+    as a whole where one evaluation area was below its previous judgement's band; SCL-6, the maintained schools'
+    same bullet, already said how it is read. The other academy concerns stay the Strategy's words."""
+    from school_improvement.rules import load_rule_set
+
+    base, cards = load_rule_set("cambs-2021-23"), load_rule_set("cambs-2025-report-cards")
+    b = {i.id: i for i in base.academy_concerns.indicators}
+    c = {i.id: i for i in cards.academy_concerns.indicators}
+    assert list(c) == list(b)
+    scl6 = next(i for i in cards.letters["significant_concerns_letter"].indicators if i.id == "SCL-6")
+    assert c["AC-10"].wording.startswith(b["AC-10"].wording) and "report card" in c["AC-10"].wording
+    assert "report card" in scl6.wording and c["AC-10"].evidence == b["AC-10"].evidence == scl6.evidence
+    assert all(c[k] == b[k] for k in b if k != "AC-10")  # restated whole in the child: word for word the parent's
+    assert "report card" not in b["AC-10"].wording  # the Strategy's own reading keeps its words
