@@ -22,7 +22,7 @@ def test_the_table_lists_every_reading_in_the_folder_and_no_other():
 
 
 @pytest.mark.slow  # the demo term read, validated and categorised under two rule sets (over 2 s of pipeline work)
-def test_the_no_warning_notice_readings_demo_figures_are_comparess(demo_landing):
+def test_the_no_warning_notice_readings_demo_figures_are_compares(demo_landing):
     from school_improvement.decisions.what_if import compare_rule_sets, read_term
     from school_improvement.rules import load_rule_set_arg, rule_set_for
     from school_improvement.terms import Term
