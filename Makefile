@@ -104,17 +104,20 @@ corpus: venv
 # browser, Celery workers, `dag.test()` and `airflow dags test`), PostgreSQL, Samba, whole demo or Surrey terms
 # through the stages and the reports they render, report renders beyond one of each edition, the real census
 # through extract and validate, and the bad-input corpus's cases run through the stages (each case's own outcome is
-# still checked). `make test` runs all of them. Kept under 60 s on a 2-core machine: about 80 s of CPU in all (user
-# + sys), of which each worker's start (collecting every module) is 5 s and its Great Expectations import 2 s
-# (measured: time make test-fast, 50-57 s with about one core busy elsewhere; the 10 slowest are printed).
+# still checked). `make test` runs all of them. Kept under 60 s on a 2-core machine: about 86 s of CPU in all (user
+# + sys), of which each worker's start (collecting every module, its compiled files kept) is 3 s and its Great
+# Expectations import 2 s (measured 27 Nov: 50-51 s at load 1-2, 1,078 tests; the 10 slowest are printed).
 # A new test keeps it so: under 0.5 s of CPU on its own (fixtures shared by its module count once); fictional rows
 # from tests/factories.py, or the 40-school small_demo, or a real file read once per module (functools.lru_cache,
 # each test given its own copy), rather than a whole term through the stages; its check of the logic fast, and the
 # end-to-end version of it (a whole demo or real-Surrey term through the stages, a report rendered beyond the shared
 # fixtures, a subprocess importing Airflow, GX or WeasyPrint, over 2 s of real pipeline work) @pytest.mark.slow
 # with a comment saying why, so it still runs in `make test`.
+# Python's compiled files are kept (in __pycache__, ignored by git) even where the shell sets PYTHONDONTWRITEBYTECODE:
+# each worker otherwise compiles the project's modules and rewrites every test module's asserts again on every run
+# (2.6 s of CPU per worker, measured); an edited file is compiled again by its timestamp, as always.
 test-fast: venv
-	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=10 -m "not slow" tests
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=10 -m "not slow" tests
 
 # Figures, not pass/fail: how long each stage takes for one demo term, then cost against county size (the demo
 # scaled to BENCH_SCHOOLS schools; per-stage CPU, peak memory, fitted exponent) and the county term against its floor.

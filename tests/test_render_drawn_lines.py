@@ -94,13 +94,13 @@ def test_pages_written_again_draw_their_lines_from_the_notes_into_their_own_font
 
 def test_a_document_is_the_same_bytes_with_the_librarys_draw_text(epoch):
     from test_render_first_lines import _FIRST_LINES_HTML
-    from test_render_patches import _text_document_bytes
+    from test_render_patches import _ours_text, _text_document_bytes
 
     def documents():
         return (_written(_LINES_HTML, pages=[(0, 2), (1, 4), (2, 3)]), _written(_FIRST_LINES_HTML),
                 _text_document_bytes())
 
-    ours = documents()
+    ours = (_written(_LINES_HTML, pages=[(0, 2), (1, 4), (2, 3)]), _written(_FIRST_LINES_HTML), _ours_text())
     draw_text.uninstall_drawn_lines()
     try:
         assert library_text.draw_text is draw_text.LIBRARY_DRAW_TEXT

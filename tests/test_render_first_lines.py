@@ -96,10 +96,10 @@ def test_the_answers_are_keyed_on_every_style_value_the_library_reads(monkeypatc
 
 
 def test_a_document_is_the_same_bytes_with_the_librarys_split_first_line(monkeypatch):
-    from test_render_patches import _text_document_bytes
+    from test_render_patches import _ours_text, _text_document_bytes
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    ours = _bytes(_FIRST_LINES_HTML), _text_document_bytes()
+    ours = _bytes(_FIRST_LINES_HTML), _ours_text()
     lp.uninstall_first_lines()
     try:
         assert inline.split_first_line is lp.LIBRARY_SPLIT_FIRST_LINE

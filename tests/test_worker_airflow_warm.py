@@ -56,6 +56,7 @@ def _warm(tmp_path: Path, on: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # a fresh interpreter importing Airflow (the Makefile's rule: 2.5 s of CPU); task_cpu's check stays fast
 def test_a_task_forked_from_a_warmed_worker_does_not_load_the_plugins_folder_again(tmp_path):
     out = _warm(tmp_path, "1")
     assert out["done"] == ["task plugins", "result backend", "api client", "las file", "task modules"]

@@ -54,6 +54,7 @@ def test_a_worker_imports_the_heavy_modules_before_forking_and_keeps_airflows_ce
     assert out["after"] == list(HEAVY)
 
 
+@pytest.mark.slow  # Airflow's Celery app in a fresh interpreter (the Makefile's rule: 1.9 s of CPU)
 def test_the_scheduler_building_the_same_app_imports_none_of_them(tmp_path):
     out = _run("scheduler", tmp_path=tmp_path)
     assert out["same_config"] and out["before"] == [] and out["after"] == []

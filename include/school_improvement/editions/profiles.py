@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+from ..evidence.indicators import NO_RESULTS
 from .cells import _is_na, _text
 from .charts import _ci_svg, _trend_svg
 from .front_page import reason_items
@@ -72,6 +73,8 @@ def _figures(ind: dict | None) -> dict:
                "persistent": _fmt(ind.get("persistent_absence"), "%"),
                "persistent_nat": _fmt(ind.get("persistent_absence_national"), "%")}
     gap = {"gap": _fmt(ind.get("disadv_gap")), "national": _fmt(ind.get("disadv_gap_national")), "detail": _gap_detail(ind)}
+    if att is None and _text(ind.get("gap_reason")).startswith(NO_RESULTS):
+        gap["detail"] = ""  # no results at all (an infant school): the sentence above the table says it, once
     ofsted = [t for t in (
         f"Report card: {_text(ind.get('ofsted_report_card'))}" if _text(ind.get("ofsted_report_card")) else "",
         f"Overall effectiveness (previous framework): {_text(ind.get('ofsted_oeif'))}" if _text(ind.get("ofsted_oeif")) else "",
@@ -117,7 +120,8 @@ def _bullets(school: dict, shown: tuple[str, ...] = ()) -> list[dict]:
         if line.startswith(RESULTS_LINE):
             continue
         if line.startswith(NOT_JUDGED_LINE):
-            items = [r for r in line[len(NOT_JUDGED_LINE):].split(" | ") if not any(r and r in t for t in shown)]
+            items = [r for r in line[len(NOT_JUDGED_LINE):].split(" | ")
+                     if not any(r and (r in t or r.startswith(t)) for t in shown)]
             if not items:
                 continue
             line = NOT_JUDGED_LINE + " | ".join(items)
@@ -135,8 +139,9 @@ def table_reasons(figures: dict) -> tuple[str, ...]:
     if not figures:
         return ()
     att = figures.get("attainment") or {}
-    return tuple(t for t in (att.get("reason", ""), figures["gap"]["detail"], *figures.get("attainment_more_reasons", []))
-                 if t)
+    none = NO_RESULTS if not figures.get("attainment") else ""  # said by the sentence above the table (any phase)
+    return tuple(t for t in (att.get("reason", ""), figures["gap"]["detail"], *figures.get("attainment_more_reasons", []),
+                             none) if t)
 
 
 def letter_triggers(letter: dict) -> list[str]:

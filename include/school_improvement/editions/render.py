@@ -29,7 +29,7 @@ from . import draw_text, layout_patches, pagination_patches, percentages, table_
 from .cells import LETTER_LABELS, LEVEL_LABELS, SOURCE_LABELS, _text
 from .lean_ua import LeanHTML
 from .pdf_pages import cached_page_references, cached_stream_data, install_colors, install_to_bytes
-from .tables import neutralise_bidi
+from .tables import name_breaks, neutralise_bidi
 from ..vocabulary import VOCAB
 
 FLAG_LABELS = {code: flag.label for code, flag in VOCAB.intelligence_flags.items()}
@@ -229,6 +229,7 @@ def _environment() -> jinja2.Environment:
     env.filters["flag_label"] = lambda c: FLAG_LABELS.get(_text(c), _text(c).replace("_", " "))  # in words, not codes
     env.filters["split_reasons"] = lambda s: [p for p in _text(s).split("; ") if p]
     env.filters["split_lines"] = lambda s: [p for p in _text(s).splitlines() if p.strip()]
+    env.filters["name_breaks"] = name_breaks  # file names and column codes: broken only after an underscore
     return env
 
 

@@ -56,6 +56,15 @@ def neutralise_bidi(value):
     return value
 
 
+def name_breaks(value) -> markupsafe.Markup:
+    """A file name or column code for a narrow table column: it may break across lines only after an underscore
+    ("gias_850_936_" / "extract_2022-04-20.csv"), never inside a part unless that part alone is wider than the column.
+    `<wbr>` marks the places and adds no character to the PDF's text (a name copied from it is the file's name)."""
+    from .cells import _text
+
+    return markupsafe.Markup(str(markupsafe.escape(neutralise_bidi(_text(value)))).replace("_", "_<wbr>"))
+
+
 def _neutralise(value):
     value = neutralise_bidi(value)
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):

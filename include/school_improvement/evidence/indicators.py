@@ -14,6 +14,10 @@ from ..rules import RuleSet
 from ..ingest.termdata import TermData
 from ..vocabulary import VOCAB
 
+# Why a school's attainment and gap are not judged when the results files hold no row for it (an infant school):
+# the profile's sentence above its figures says this once (editions/profiles.py).
+NO_RESULTS = "no KS2 or KS4 results for this school"
+
 SCALES = VOCAB.ofsted
 OFSTED_BANDS = {b: i for i, b in enumerate(SCALES.bands)}  # best first
 REPORT_CARD_SCALE = SCALES.report_card_labels
@@ -364,7 +368,7 @@ class SchoolIndicators:
     def _attainment_finding(self, test, describe) -> Finding:
         stages = self._attainment()
         if not stages:
-            return Finding(None, reason=f"no KS2 or KS4 results for this school (phase {self.phase or 'unknown'})")
+            return Finding(None, reason=f"{NO_RESULTS} (phase {self.phase or 'unknown'})")
         judged = [e for e in stages if "reason" not in e]
         if not judged:
             return Finding(None, reason="; ".join(e["reason"] for e in stages), source=stages[0]["source"])
@@ -578,7 +582,7 @@ class SchoolIndicators:
             elif g["nat_gap"] is None:
                 g["reason"] = "no national disadvantaged gap in the feed"
             return self._not_compared([g])[0]
-        return {"reason": "no KS2 or KS4 results for this school", "source": ""}
+        return {"reason": NO_RESULTS, "source": ""}
 
     def _gap_finding(self, test, rise: bool = False) -> Finding:
         g = self._gap()
