@@ -102,5 +102,5 @@ def test_an_academys_drop_in_ofsted_rating_says_how_a_report_card_is_read():
     scl6 = next(i for i in cards.letters["significant_concerns_letter"].indicators if i.id == "SCL-6")
     assert c["AC-10"].wording.startswith(b["AC-10"].wording) and "report card" in c["AC-10"].wording
     assert "report card" in scl6.wording and c["AC-10"].evidence == b["AC-10"].evidence == scl6.evidence
-    assert all(c[k] == b[k] for k in b if k != "AC-10")  # restated whole in the child: word for word the parent's
+    assert all(c[k] == b[k] for k in b if k != "AC-10")  # academy_concerns_replace changes AC-10 alone
     assert "report card" not in b["AC-10"].wording  # the Strategy's own reading keeps its words
