@@ -9,7 +9,7 @@ from school_improvement.editions import report
 from school_improvement.editions.render import _environment
 from school_improvement.evidence.indicators import NO_RESULTS
 from test_report import make_inputs
-from test_report_words_whole import _profile
+from test_report_words_whole import _profile, laid_out_lines
 
 
 def _words(html: str) -> str:
@@ -47,11 +47,6 @@ COLUMNS = ("PTRWM_EXP_DISAD_PREV", "PERCTOT_PREV_YEAR", "READPROG_LOWER")  # par
 
 def _appendix_lines(edition: str) -> list[str]:
     """Appendix A and B of an edition, their own markup and the report's CSS laid out alone: the text of each line."""
-    from weasyprint import CSS, HTML
-    from weasyprint.formatting_structure import boxes
-
-    from school_improvement import TEMPLATES_DIR
-
     inputs = make_inputs(4)
     dq = inputs.data_quality
     dq = dq.loc[dq.index.repeat(len(FILES))].reset_index(drop=True).iloc[:len(FILES)]
@@ -63,17 +58,7 @@ def _appendix_lines(edition: str) -> list[str]:
     inputs.provenance = prov
     html = _environment().get_template("report.html.j2").render(**report._context(inputs, edition))
     appendices = re.search(r'<section class="page" id="data-quality">.*</section>', html, re.S).group(0)
-    css = CSS(filename=str(TEMPLATES_DIR / "report.css"))
-    doc = HTML(string=f'<html lang="en-GB"><body>{appendices}</body></html>').render(stylesheets=[css])
-
-    def lines(box):
-        if isinstance(box, boxes.LineBox):
-            yield "".join(t.text for t in box.descendants() if isinstance(t, boxes.TextBox)).strip()
-        else:
-            for child in getattr(box, "children", []):
-                yield from lines(child)
-
-    return [ln for page in doc.pages for ln in lines(page._page_box)]
+    return laid_out_lines(appendices)
 
 
 def test_file_names_and_column_codes_break_only_after_their_underscores_in_the_appendices():

@@ -118,23 +118,16 @@ def test_a_first_term_does_not_say_no_school_changed_since_last_term():
     assert "since last term" not in movers and "No earlier term in the history" in movers
 
 
-def test_a_school_name_and_its_urn_wrap_after_the_name_not_after_its_first_word():
-    """Real Surrey's levels tables printed "Manorcroft" / "Primary School (124953)": the URN in a nowrap span after a
-    name that fits its line made WeasyPrint break after the name's first word. The levels table's own markup and
-    CSS, laid out alone."""
+def laid_out_lines(fragment: str, first_page_only: bool = False) -> list[str]:
+    """The text of each line WeasyPrint lays out for a fragment of the report's markup, with the report's CSS: what a
+    reader sees broken across lines (a name, a figure or a file name cut in two)."""
     from weasyprint import CSS, HTML
     from weasyprint.formatting_structure import boxes
 
     from school_improvement import TEMPLATES_DIR
-    from school_improvement.editions import report
-    from school_improvement.editions.render import _environment
 
-    inputs = make_inputs(6)
-    inputs.categorisation["school_name"] = ["Wood Green Infant School", "Elm Tree Primary School"] * 3
-    html = _environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
-    table = re.search(r'<table class="schools">.*?</table>', html, re.S).group(0)
     css = CSS(filename=str(TEMPLATES_DIR / "report.css"))
-    doc = HTML(string=f'<html lang="en-GB"><body>{table}</body></html>').render(stylesheets=[css])
+    doc = HTML(string=f'<html lang="en-GB"><body>{fragment}</body></html>').render(stylesheets=[css])
 
     def lines(box):
         if isinstance(box, boxes.LineBox):
@@ -143,7 +136,21 @@ def test_a_school_name_and_its_urn_wrap_after_the_name_not_after_its_first_word(
             for child in getattr(box, "children", []):
                 yield from lines(child)
 
-    found = list(lines(doc.pages[0]._page_box))
+    return [ln for page in doc.pages[:1 if first_page_only else None] for ln in lines(page._page_box)]
+
+
+def test_a_school_name_and_its_urn_wrap_after_the_name_not_after_its_first_word():
+    """Real Surrey's levels tables printed "Manorcroft" / "Primary School (124953)": the URN in a nowrap span after a
+    name that fits its line made WeasyPrint break after the name's first word. The levels table's own markup and
+    CSS, laid out alone."""
+    from school_improvement.editions import report
+    from school_improvement.editions.render import _environment
+
+    inputs = make_inputs(6)
+    inputs.categorisation["school_name"] = ["Wood Green Infant School", "Elm Tree Primary School"] * 3
+    html = _environment().get_template("report.html.j2").render(**report._context(inputs, "general"))
+    table = re.search(r'<table class="schools">.*?</table>', html, re.S).group(0)
+    found = laid_out_lines(table, first_page_only=True)
     assert "Wood Green Infant School" in found and "Wood" not in found, found
 
 
