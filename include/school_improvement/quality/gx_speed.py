@@ -37,16 +37,16 @@ def configurations_built_once():
 
     And each metric's id is worked out once per content. Every `MetricConfiguration` GX builds while it works out
     which metrics an expectation needs names itself by `IDDict.to_id()` of its keyword arguments (and a metric's
-    hash asks again: about 13,800 calls for a 34-school demo LA's validate): GX's `convert_to_json_serializable` over them (the known-to-GIAS check's value set is every URN of
-    the LA, in each of that check's metrics), JSON with sorted keys, then an MD5. The same arguments recur for every
-    metric of an expectation, so within the block an id is kept under a key naming the arguments' exact types and
-    values (`_plain_key`; arguments holding any other type are worked out by the library every time) and given again
-    for the same arguments: a third of GX's validation CPU, validate 0.94-1.04 -> 0.74-0.84 s per call for a 34-school
-    demo LA (in-process, three alternating pairs of six calls), and the same ids as the library's (tests/test_gx_ids.py)."""
+    hash asks again: about 13,800 calls for a 34-school demo LA's validate): GX's `convert_to_json_serializable`
+    over them (the known-to-GIAS check's value set is every URN of the LA, in each of that check's metrics), JSON
+    with sorted keys, then an MD5. The same arguments recur for every metric of an expectation, so within the block
+    an id is kept under a key naming the arguments' exact types and values (`_plain_key`; arguments holding any
+    other type are worked out by the library every time) and given again for the same arguments: a third of GX's
+    validation CPU, validate 0.94-1.04 -> 0.74-0.84 s per call for a 34-school demo LA (in-process, three
+    alternating pairs of six calls), and the same ids as the library's (tests/test_gx_ids.py)."""
+    from great_expectations.core.id_dict import IDDict
     from great_expectations.expectations.expectation import Expectation
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
-    from great_expectations.core.id_dict import IDDict
 
     original = Expectation.__dict__["configuration"]
     original_to_domain_obj = ExpectationConfiguration.__dict__["to_domain_obj"]
