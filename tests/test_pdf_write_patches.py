@@ -16,6 +16,7 @@ from weasyprint.pdf.stream import Stream as WeasyStream
 
 from school_improvement.editions import pdf_pages
 from school_improvement.editions import render  # noqa: F401  (installs the patches, as a report does)
+from test_render_patches import assert_left_alone_where_the_library_differs
 
 
 class _Str(str):
@@ -175,10 +176,4 @@ def test_the_write_patches_leave_a_pydyf_or_weasyprint_they_were_not_written_for
              lambda: pydyf._to_bytes, pdf_pages.LIBRARY_TO_BYTES),
             ("LIBRARY_SET_COLOR_SHA", pdf_pages.uninstall_colors, pdf_pages.install_colors,
              lambda: WeasyStream.set_color, pdf_pages.LIBRARY_SET_COLOR)):
-        uninstall()
-        try:
-            monkeypatch.setattr(pdf_pages, name, "0" * 16)
-            assert install() is False and current() is library
-        finally:
-            monkeypatch.undo()
-            assert install() is True and current() is not library
+        assert_left_alone_where_the_library_differs(monkeypatch, pdf_pages, name, library, uninstall, install, current)
