@@ -90,6 +90,9 @@ class TermWindow:
     start: date
     end: date
     closures: tuple[tuple[date, date], ...]
+    # False when the calendar gives the term's dates but says nothing of its half-term (no `closures` key): its
+    # weekdays are all counted as school days, which is said, never assumed (`closures: []` says there are none).
+    closures_known: bool = True
 
     def is_school_day(self, d: date) -> bool:
         if d.weekday() >= 5 or not (self.start <= d <= self.end):
@@ -122,8 +125,8 @@ class TermCalendar:
                 start, end = _as_date(spec["start"]), _as_date(spec["end"])
                 if end < start:
                     raise ValueError(f"{source}: {term} ends before it starts")
-                closures = tuple((_as_date(a), _as_date(b)) for a, b in spec.get("closures", []))
-                self.windows[term] = TermWindow(term, start, end, closures)
+                closures = tuple((_as_date(a), _as_date(b)) for a, b in spec.get("closures") or [])
+                self.windows[term] = TermWindow(term, start, end, closures, "closures" in spec)
 
     @classmethod
     def load(cls, path: Path | str = CALENDAR_FILE) -> "TermCalendar":
@@ -137,6 +140,11 @@ class TermCalendar:
     def run_date(self, term: Term) -> date | None:
         w = self.windows.get(term)
         return w.nth_school_day(self.run_after_school_days) if w else None
+
+    def closures_unknown(self, term: Term) -> bool:
+        """The calendar lists the term but not its closures (half-term): its school days are every weekday."""
+        w = self.windows.get(term)
+        return w is not None and not w.closures_known
 
     def terms(self) -> list[Term]:
         return sorted(self.windows)
@@ -163,7 +171,8 @@ class TermCalendar:
         """The days after `after` up to `until` that the calendar's years do not cover, in words: "for 2021-22" (an
         academic year it has no dates for), or "after 21 July 2027" (past the last listed term of a year it has).
         There `school_day_on_or_after` knows only weekends, so school days counted in them are weekdays (holidays
-        and closures not left out). Empty when the calendar covers every day counted."""
+        and closures not left out). A listed term with no `closures` key is said too ("for 2023-24-autumn's half-term"):
+        its half-term is not known, so its weekdays all count. Empty when the calendar covers every day counted."""
         windows = sorted(self.windows.values(), key=lambda w: w.start)
         first, last = (windows[0].start, windows[-1].end) if windows else (None, None)
         listed = {w.term.academic_year for w in windows}
@@ -175,6 +184,11 @@ class TermCalendar:
                         f"after {last.day} {last:%B %Y}" if d > last else f"before {first.day} {first:%B %Y}")
                 if year not in out:
                     out.append(year)
+            else:
+                w = next((w for w in windows if w.start <= d <= w.end and not w.closures_known), None)
+                said = f"for {w.term}'s half-term" if w else None
+                if said and said not in out:
+                    out.append(said)
             d += timedelta(days=1)
         return out
 

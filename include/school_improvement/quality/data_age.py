@@ -135,15 +135,21 @@ def data_age(feeds: list[Feed], term, published_results: dict, max_age_days: dic
     return out
 
 
-def calendar_check(term) -> list[Problem]:
+def calendar_check(term, cal=None) -> list[Problem]:
     from ..terms import TermCalendar
 
-    cal = TermCalendar.load()
+    cal = cal or TermCalendar.load()
     if cal.term_dates(term) is None:
         start, end = term.nominal_dates()
         return [problem("include/calendar/term_dates.yaml", f"{term} is not in the term calendar: nominal dates "
                    f"{start} to {end} are used (due dates are moved to weekdays); add the term's dates to the calendar",
                    "warning", "term_calendar")]
+    if cal.closures_unknown(term):
+        start, end = cal.term_dates(term)
+        return [problem("include/calendar/term_dates.yaml", f"{term}'s half-term is not in the term calendar (no "
+                        f"`closures` for the term): every weekday from {start} to {end} is counted as a school day, so "
+                        "the run date and letter deadlines may fall in the half-term; add the term's closures to the "
+                        "calendar (`closures: []` if it has none)", "warning", "term_calendar")]
     return []
 
 
