@@ -50,6 +50,9 @@ class OfstedScales(BaseModel):
     categories_of_concern: list[str]
     worst_band_categories: dict[str, list[str]] = {}  # framework -> the categories its worst band is one of
     category_codes: dict[str, str] = {}  # Ofsted's code in a category column -> the category
+    # A category column naming a category while the school's latest judgement is better than the worst band:
+    # "set_aside" (not read, said) or "read".
+    category_with_better_judgement: Literal["set_aside", "read"] = "set_aside"
 
     @model_validator(mode="after")
     def _bands_known(self):

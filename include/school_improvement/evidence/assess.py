@@ -781,6 +781,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     indicators = named_indicators(rules)
     advisers = adviser_lookup(data, rules)["adviser"]
     schools, checks, findings, measures, figures, unnamed, maintained_seen = [], [], [], [], [], [], []
+    categories_said = []
     for kind, frame in (("maintained", maintained_schools(data)), ("academy", academies(data))):
         for school in frame.to_dict("records"):
             urn = int(school["urn"])
@@ -820,8 +821,10 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
                             json.dumps(sorted(intelligence_flags(data, urn)), ensure_ascii=False)))
             if kind == "maintained":
                 figures.append({"urn": urn, **report_figures(ev.indicators)})
+            o = ev.indicators._ofsted()
+            if o.get("category_unknown") or o.get("category_set_aside") or o.get("category_contradicted"):  # a maintained school or an academy alike
+                categories_said.append((urn, school.get("school_name"), o))
             if kind == "maintained":  # an academy is not categorised: its category decides nothing here
-                o = ev.indicators._ofsted()
                 if o.get("category_unnamed"):
                     unnamed.append((urn, school.get("school_name"), o))
                 maintained_seen.append((urn, school.get("school_name"), o))
@@ -831,7 +834,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
         pd.DataFrame(measures, columns=MEASURE_COLUMNS), pd.DataFrame(figures),
         list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data) + comparator_problems(data, rules)
         + too_old_problems(data, rules) + term_dates + closed_undated + ofsted_category_blank_problems(unnamed)
-        + ofsted_not_listed_problems(maintained_seen)
+        + ofsted_not_listed_problems(maintained_seen) + ofsted_category_problems(categories_said)
         + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
 
 
@@ -853,6 +856,35 @@ def ofsted_not_listed_problems(seen: list[tuple]) -> list[Problem]:
         f"unless their rows were set aside as dated after the term (said apart), is this that file (not one year's "
         f"inspections), and are these schools new or under a new URN?"),
         "warning", "ofsted_not_listed")]
+
+
+def ofsted_category_problems(said: list[tuple]) -> list[Problem]:
+    """The Ofsted file's category cells that were not read: a value the vocabulary has no word or code for
+    (ofsted_category_unknown: before, read as no category without a word), and a category beside a later, better
+    judgement (ofsted_category_not_current, the vocabulary's category_with_better_judgement). One warning per school,
+    naming file, row, column and value, so the adviser checks the inspection report."""
+    out = []
+    for urn, name, o in said:
+        row = (o.get("row") or {}).get("_row")
+        row = None if row is None or pd.isna(row) else int(row)
+        for column, value in o.get("category_unknown") or []:
+            out.append(Problem(o.get("source", ""), row, column, (
+                f"{name} (URN {urn}): the Ofsted file's \"{column}\" says {value!r}, which is not a category of concern "
+                f"the vocabulary knows ({', '.join(VOCAB.ofsted.categories_of_concern)}, or the codes "
+                f"{', '.join(VOCAB.ofsted.category_codes)}): not read as any category; check the inspection report, and add "
+                f"the code to include/vocabulary.yaml if Ofsted uses it"), "warning", "ofsted_category_unknown"))
+        for key in ("category_set_aside", "category_contradicted"):
+            if not o.get(key):
+                continue
+            column, value, judgement, same = o[key]
+            then = ("the same inspection's judgement, read as Ofsted's word (the school is taken as in the category)"
+                    if same else "read as the school's category all the same" if key == "category_contradicted" else
+                    "an earlier category, not read (no overriding condition rests on it)")
+            out.append(Problem(o.get("source", ""), row, column, (
+                f"{name} (URN {urn}): the Ofsted file's \"{column}\" says {value!r}, but the school's latest judgement "
+                f"is {judgement}, better than a school in a category of concern is judged: {then}; check the "
+                f"inspection report"), "warning", "ofsted_category_not_current"))
+    return out
 
 
 def ofsted_category_blank_problems(unnamed: list[tuple]) -> list[Problem]:

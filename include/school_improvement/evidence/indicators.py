@@ -44,20 +44,40 @@ def _num(v) -> float | None:
     return None if math.isnan(f) else f
 
 
+# The Ofsted MI's category columns, by field name, with the header the file gives them (said in data_quality.csv).
+CATEGORY_COLUMNS = {"category_of_concern": "Category of concern", "oeif_category_of_concern": "Latest OEIF category of "
+                    "concern", "recent_category_of_concern": "Most recent category of concern"}
+_NO_VALUE = {"", "null", "nan", "none", "not applicable"}
+
+
+def category_reading(r: dict) -> dict:
+    """What the row's category columns say: the category (as `_category_of_concern`), the column that named it and its
+    cell, and the cells no word or code of the vocabulary reads (`unknown`: [(column, value)], said, never read as none
+    without a word)."""
+    areas = any(r.get(a) in REPORT_CARD_SCALE for a in RC_AREAS)
+    keys = ("category_of_concern",) if areas else tuple(CATEGORY_COLUMNS)
+    codes = {k.upper(): v for k, v in SCALES.category_codes.items()}
+    out: dict = {"category": None, "column": None, "value": None, "unknown": []}
+    for k in keys:
+        raw = r.get(k)
+        text = "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else str(raw).strip()
+        if text.lower() in _NO_VALUE:
+            continue
+        named = next((c for c in CATEGORY_OF_CONCERN if c in text.lower()), None) or codes.get(text.upper())
+        if named is None:
+            out["unknown"].append((CATEGORY_COLUMNS[k], text))
+        elif out["category"] is None:
+            out.update(category=named, column=CATEGORY_COLUMNS[k], value=text)
+    return out
+
+
 def _category_of_concern(r: dict) -> str | None:
     """The vocabulary's category of concern ('special measures', 'serious weaknesses', under report cards 'requires
     significant improvement') that Ofsted's category columns name for the school's latest judgement. Once the school
     has a report card, its "Category of concern" is that report card's: the "Latest OEIF" columns stay as the last
     graded inspection left them, and read after a report card they put a school out of special measures back in it
     (s24)."""
-    areas = any(r.get(a) in REPORT_CARD_SCALE for a in RC_AREAS)
-    keys = ("category_of_concern",) if areas else ("category_of_concern", "oeif_category_of_concern",
-                                                     "recent_category_of_concern")
-    text = " ".join(str(r.get(k) or "") for k in keys).lower()
-    named = next((c for c in CATEGORY_OF_CONCERN if c in text), None)
-    codes = {k.upper(): v for k, v in SCALES.category_codes.items()}
-    return named or next((codes[str(r.get(k)).strip().upper()] for k in keys
-                          if str(r.get(k) or "").strip().upper() in codes), None)
+    return category_reading(r)["category"]
 
 
 def _report_card_band(areas: dict, safeguarding_not_met: bool) -> str:
@@ -94,6 +114,18 @@ def _of_predecessor(r: dict, prefix: str) -> str:
     return f", of its predecessor school{f' (URN {then})' if then and then.upper() != 'NULL' else ''}"
 
 
+def predecessor_inspected(r: dict, prefix: str) -> str | None:
+    """The URN of the predecessor school an inspection was of, when it was not of this URN: the MI says "No" to
+    "Does the ... inspection relate to the URN of the current school?", or the whole row is the predecessor's (GIAS
+    links, `predecessor_results`). "URN not given" when the MI says "No" without the URN. None: the school's own."""
+    if r.get("_predecessor") is not None:
+        return str(r["_predecessor"])
+    if str(r.get(f"{prefix}_relates") or "").strip().lower() != "no":
+        return None
+    then = str(r.get(f"{prefix}_urn_then") or "").strip().removesuffix(".0")
+    return then if then and then.upper() != "NULL" else "URN not given"
+
+
 def latest_judgement(r: dict) -> dict | None:
     """Ofsted's latest judgement of either framework: band, text (with date and framework) and date.
 
@@ -107,6 +139,7 @@ def latest_judgement(r: dict) -> dict | None:
     if areas:
         d = _day(r.get("inspection_date"))
         found.append({"band": _report_card_band(areas, sg_not_met), "date": d, "framework": "report card",
+                      "predecessor": predecessor_inspected(r, "rc"),
                       "text": _report_card_text(areas) + f"; safeguarding {r.get('safeguarding') or 'not recorded'} "
                               f"(report card, {d or 'date n/a'}{_of_predecessor(r, 'rc')})"})
     grade = _num(r.get("oeif_overall"))
@@ -121,13 +154,15 @@ def latest_judgement(r: dict) -> dict | None:
             ud = _day(r.get("ungraded_date"))
             text += (f"; {'an earlier ' if ud and d and ud < d else ''}ungraded inspection: {ungraded}"
                      + (f" ({ud})" if ud else ""))
-        found.append({"band": SCALES.band_of_grade(grade), "date": d, "framework": "graded inspection", "text": text})
+        found.append({"band": SCALES.band_of_grade(grade), "date": d, "framework": "graded inspection", "text": text,
+                      "predecessor": predecessor_inspected(r, "oeif")})
     else:
         keys = {k: _num(r.get(k)) for k in KEY_JUDGEMENTS}
         keys = {k: g for k, g in keys.items() if g is not None and SCALES.band_of_grade(g)}
         if keys:
             found.append({"band": SCALES.worst_band(SCALES.band_of_grade(g) for g in keys.values()), "date": d,
                           "framework": "graded inspection, overall effectiveness not judged",
+                          "predecessor": predecessor_inspected(r, "oeif"),
                           "text": "overall effectiveness not judged; key judgements: " + ", ".join(
                               f"{SCALES.key_judgements[k]} {SCALES.grade_label(g)}" for k, g in keys.items())
                           + f" (graded inspection, {d or 'date n/a'}{_of_predecessor(r, 'oeif')})"})
@@ -136,6 +171,7 @@ def latest_judgement(r: dict) -> dict | None:
     if band and (not found or (ud and all(j["date"] is None or j["date"] < ud for j in found))):
         # An ungraded inspection after the last graded one confirms the school's judgement, with its own date.
         found.append({"band": band, "date": ud, "framework": "ungraded inspection",
+                      "predecessor": predecessor_inspected(r, "ungraded"),
                       "text": f"ungraded inspection: {outcome} ({ud or 'date n/a'}{_of_predecessor(r, 'ungraded')})"})
     if not found:
         return None
@@ -793,15 +829,31 @@ class SchoolIndicators:
                       if self.data.frame("ofsted").empty else "no Ofsted inspection record for this school")
             return {"band": None, "reason": reason, "source": feed.source if feed else ""}
         o = {"source": feed.source, "row": r}
-        o["category"] = _category_of_concern(r)
+        cat = category_reading(r)
+        o["category"], o["category_unknown"] = cat["category"], cat["unknown"]
         o["safeguarding_not_met"] = str(r.get("safeguarding") or "").strip().lower() == "not met" or \
             str(r.get("oeif_safeguarding_effective") or "").strip().lower() == "no"
         j = latest_judgement(r)
         if j:
-            band, o["text"] = j["band"], j["text"]
+            band, o["text"], o["predecessor"] = j["band"], j["text"], j.get("predecessor")
         else:
             band = None
             o["reason"] = f"no Ofsted judgement: {self.data.status('ofsted', self.urn, 'oeif_overall') or 'no grade'}"
+        if o["category"] and j and band != SCALES.bands[-1]:
+            # A category of concern beside a latest judgement better than the worst band. Named by that judgement's own
+            # column (a report card's "Category of concern", a graded inspection's "Latest OEIF category of concern"),
+            # it is Ofsted's word on the same inspection: read, and the row's contradiction said. Named by another
+            # column ("Most recent category of concern", or an earlier inspection's), it is not the school's now (the
+            # vocabulary's category_with_better_judgement): not read, and said with the row and column.
+            same = (cat["column"] == CATEGORY_COLUMNS["category_of_concern"] and j["framework"] == "report card") or \
+                (cat["column"] == CATEGORY_COLUMNS["oeif_category_of_concern"]
+                 and j["framework"].startswith("graded inspection"))
+            said = (cat["column"], cat["value"], j["text"], same)
+            if same or SCALES.category_with_better_judgement == "read":
+                o["category_contradicted"] = said
+            else:
+                o["category_set_aside"] = said
+                o["category"] = None
         if not o["category"] and j and band == SCALES.bands[-1] and SCALES.categories_of_worst_band(j["framework"]):
             # Ofsted puts every school it judges in the worst band in a category of concern (the vocabulary's
             # worst_band_categories); a blank category column does not take it out of one. Said in data quality.
@@ -834,7 +886,7 @@ class SchoolIndicators:
         r = self.data.row("ofsted", self.urn)
         if r is None:
             return None
-        if _category_of_concern(r):
+        if self._ofsted().get("category"):
             return False
         j = latest_judgement(r)
         return None if j is None else j["band"] == SCALES.bands[0]

@@ -17,7 +17,8 @@ import pandas as pd
 # schools in the results but not in the GIAS extract (a partial extract leaves schools uncategorised), feeds missing,
 # a list of schools of the wrong day, a rule set past its review), so that a front page which can hold only the first
 # few still says those (editions.front_page.data_notes).
-NOTE_CHECKS = ("edition_replaced", "history_order", "after_edition_date", "results_too_old", "data_age", "after_term", "term_date", "letters_log_ladder", "letters_log_school", "recognition_after_concern", "gias_closing_letter", "file_open",
+NOTE_CHECKS = ("edition_replaced", "history_order", "after_edition_date", "results_too_old", "ofsted_category_unknown",
+               "ofsted_category_not_current", "academy_predecessor_inspection", "data_age", "after_term", "term_date", "letters_log_ladder", "letters_log_school", "recognition_after_concern", "gias_closing_letter", "file_open",
                "folder_not_read", "own_schools_not_in_gias", "feed_missing", "feed_empty", "feed_set", "ward_spelling",
                "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "rule_set_in_force", "term_calendar",
                "fetched_source", "gias_date", "no_summary_rows", "gias_close_date", "gias_open_date", "gias_column_missing", "year_in_name",
