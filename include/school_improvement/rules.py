@@ -343,6 +343,11 @@ class AcademyRules(BaseModel):
     resolved_letter: str
     safeguarding_route: list[SafeguardingRecipient]
     whistleblowing: str
+    # An academy whose latest Ofsted judgement is of the school it replaced (the MI: the inspection does not relate to
+    # the current URN; or the predecessor's row, by GIAS links): "not_used" by the concerns that read an Ofsted
+    # judgement (`ofsted_*` indicators: not judged, the reason naming the predecessor, and said on the front page) or
+    # "use" (read, the evidence naming the predecessor). Safeguarding is read either way (the children are the same).
+    predecessor_inspections: Literal["use", "not_used"] = "use"
 
 
 class MemberAlerts(BaseModel):

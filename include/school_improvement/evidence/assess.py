@@ -781,7 +781,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     indicators = named_indicators(rules)
     advisers = adviser_lookup(data, rules)["adviser"]
     schools, checks, findings, measures, figures, unnamed, maintained_seen = [], [], [], [], [], [], []
-    categories_said = []
+    categories_said, predecessor_academies = [], []
     for kind, frame in (("maintained", maintained_schools(data)), ("academy", academies(data))):
         for school in frame.to_dict("records"):
             urn = int(school["urn"])
@@ -811,7 +811,11 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
             else:
                 for ind in rules.academy_concerns.indicators:
                     for n, e in enumerate(ind.evidence):
-                        checks.append(_check_row(urn, ACADEMY_CONCERN, ind.id, "", "", ind.wording, n, ev.check(e)))
+                        checks.append(_check_row(urn, ACADEMY_CONCERN, ind.id, "", "", ind.wording, n,
+                                                 academy_check(ev, e, rules)))
+                o = ev.indicators._ofsted()
+                if o.get("predecessor"):
+                    predecessor_academies.append((urn, school.get("school_name"), o["predecessor"], o.get("source")))
             for name in indicators:
                 f = ev.indicators.get(name)
                 findings.append((urn, name, f.met, f.value, f.reason, f.source))
@@ -835,6 +839,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
         list(adviser_lookup(data, rules)["problems"]) + proposed_closures(data) + comparator_problems(data, rules)
         + too_old_problems(data, rules) + term_dates + closed_undated + ofsted_category_blank_problems(unnamed)
         + ofsted_not_listed_problems(maintained_seen) + ofsted_category_problems(categories_said)
+        + academy_predecessor_problems(predecessor_academies, rules)
         + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
 
 
@@ -856,6 +861,49 @@ def ofsted_not_listed_problems(seen: list[tuple]) -> list[Problem]:
         f"unless their rows were set aside as dated after the term (said apart), is this that file (not one year's "
         f"inspections), and are these schools new or under a new URN?"),
         "warning", "ofsted_not_listed")]
+
+
+def _reads_an_ofsted_judgement(indicator: str | None) -> bool:
+    return bool(indicator) and indicator.startswith("ofsted_")
+
+
+def academy_check(ev: "SchoolEvidence", e: Evidence, rules: RuleSet) -> Check:
+    """One piece of an academy concern's evidence. An Ofsted judgement of the school the academy replaced is not the
+    academy's (the rule set's academy_concerns.predecessor_inspections): not judged when `not_used`, and named as the
+    predecessor's wherever it is read."""
+    c = ev.check(e)
+    if not (_reads_an_ofsted_judgement(e.indicator) or e.indicator == "safeguarding_not_met"):
+        return c
+    inspected_as = ev.indicators._ofsted().get("predecessor")
+    if not inspected_as:
+        return c
+    said = f"inspected as its predecessor URN {inspected_as}"
+    if _reads_an_ofsted_judgement(e.indicator) and rules.academy_concerns.predecessor_inspections == "not_used":
+        return Check(None, c.measure, c.value, f"not judged: Ofsted's latest judgement is of the school the academy "
+                     f"replaced ({said}), not of the academy (the rule set's predecessor_inspections: not_used)",
+                     c.source, comparator=c.comparator)
+    if c.value and said not in c.value and "predecessor school" not in c.value:
+        c.value = f"{c.value} ({said})"
+    return c
+
+
+def academy_predecessor_problems(found: list[tuple], rules: RuleSet) -> list[Problem]:
+    """The academies whose latest Ofsted judgement is their predecessor's, said once: with `not_used`, the concerns
+    that read an Ofsted judgement are not judged for them until their own first inspection."""
+    ids = [i.id for i in rules.academy_concerns.indicators
+           if any(_reads_an_ofsted_judgement(e.indicator) for e in i.evidence)]
+    if not found or not ids:
+        return []
+    names = "; ".join(f"{n} (URN {u}), inspected as its predecessor URN {p}" for u, n, p, _ in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    then = (f"not used for {', '.join(ids)} (the rule set's academy_concerns.predecessor_inspections: not_used): "
+            "no concern about the academy rests on an inspection of the school it replaced, until its own first "
+            "inspection" if rules.academy_concerns.predecessor_inspections == "not_used" else
+            f"read for {', '.join(ids)} as the academy's, each concern naming the predecessor")
+    return [Problem(found[0][3] or "Ofsted file", None, "URN", (
+        f"{len(found)} academ{'ies' if len(found) != 1 else 'y'}' latest Ofsted judgement is of the school "
+        f"{'they' if len(found) != 1 else 'it'} replaced ({names}{more}): {then}"), "warning",
+        "academy_predecessor_inspection")]
 
 
 def ofsted_category_problems(said: list[tuple]) -> list[Problem]:
