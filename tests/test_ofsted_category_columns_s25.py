@@ -75,3 +75,26 @@ def test_a_category_named_by_the_same_inspection_as_a_better_judgement_is_read_a
     assert SchoolIndicators(URN, data, RULES).get("ofsted_category_of_concern").met is True
     [p] = [p for p in assess(data, RULES).problems if p.check == "ofsted_category_not_current"]
     assert p.row == 9 and "the same inspection's judgement" in p.message
+
+
+def test_on_real_ofsted_bytes_no_cell_is_said_and_an_nti_cell_is_read(shared_dfe, tmp_path):
+    import csv
+    import io
+
+    from school_improvement.evidence.indicators import category_reading
+    from school_improvement.ingest.feeds import read_feed
+
+    src = (shared_dfe / "samples" / "873_ofsted_mi_latest_inspections_2026_sample.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(src)))
+    path = tmp_path / "management_information_latest_inspections.csv"
+    path.write_bytes(src.encode("cp1252"))
+    readings = [category_reading(r) for r in read_feed(path).schools.to_dict("records")]
+    assert len(readings) == 12 and not any(c["category"] or c["unknown"] for c in readings)  # blank and NULL: none
+    rows[0]["Most recent category of concern"] = "NtI"
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_bytes(out.getvalue().encode("cp1252"))
+    by_urn = {int(r["urn"]): r for r in read_feed(path).schools.to_dict("records")}
+    assert category_reading(by_urn[int(rows[0]["URN"])])["category"] == "notice to improve"
