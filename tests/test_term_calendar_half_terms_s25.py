@@ -35,3 +35,12 @@ def test_a_term_listed_without_closures_is_said_not_counted_quietly():
     # A letter's deadlines counted across the autumn say so, as for a year the calendar does not list.
     assert cal.years_not_listed(date(2030, 10, 1), date(2030, 11, 15)) == ["for 2030-31-autumn's half-term"]
     assert cal.years_not_listed(date(2031, 1, 10), date(2031, 2, 20)) == []
+
+
+def test_an_la_the_calendar_is_not_for_is_told_its_deadlines_are_counted_on_another_las_dates():
+    # A real Surrey (936) term ran on Cambridgeshire's half-terms, its draft letters' deadlines counted on them unsaid.
+    term = Term.parse("2024-25-spring")
+    [p] = calendar_check(term, la_code="936")
+    assert p.check == "term_calendar" and p.severity == "warning"
+    assert "Cambridgeshire's term dates, not LA 936's" in p.message
+    assert calendar_check(term, la_code="873") == [] and calendar_check(term, la_code="999") == []

@@ -118,6 +118,9 @@ class TermCalendar:
         hh, mm = str(data.get("run_at", "06:00")).split(":")
         self.run_at = (int(hh), int(mm))
         self.timezone = data.get("timezone", "Europe/London")
+        of = data.get("calendar_of") or {}
+        self.of_name = str(of.get("name") or "")
+        self.of_las = [str(c) for c in of.get("la_codes") or []]  # empty: not said whose (every LA's)
         self.windows: dict[Term, TermWindow] = {}
         for year, seasons in (data.get("academic_years") or {}).items():
             for season, spec in seasons.items():

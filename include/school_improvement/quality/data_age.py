@@ -135,10 +135,24 @@ def data_age(feeds: list[Feed], term, published_results: dict, max_age_days: dic
     return out
 
 
-def calendar_check(term, cal=None) -> list[Problem]:
+def calendar_check(term, cal=None, la_code: str | None = None) -> list[Problem]:
     from ..terms import TermCalendar
 
     cal = cal or TermCalendar.load()
+    out = []
+    if la_code and cal.of_las and str(la_code) not in cal.of_las:
+        # The calendar is another LA's: its half-terms are not this LA's own, so the run date and the letters'
+        # deadlines in school days may fall in this LA's holidays. Said, never assumed to be the LA's.
+        whose = f"{cal.of_name}'s" if cal.of_name else f"LA {', '.join(cal.of_las)}'s"
+        out.append(problem("include/calendar/term_dates.yaml", f"the term calendar holds {whose} term dates, not "
+                           f"LA {la_code}'s: this edition's run date and the "
+                           "draft letters' deadlines are counted on its school days and half-terms; check each deadline, "
+                           "or give the calendar the LA's own dates and add its code to `calendar_of`", "warning",
+                           "term_calendar"))
+    return out + _calendar_gaps(term, cal)
+
+
+def _calendar_gaps(term, cal) -> list[Problem]:
     if cal.term_dates(term) is None:
         start, end = term.nominal_dates()
         return [problem("include/calendar/term_dates.yaml", f"{term} is not in the term calendar: nominal dates "
