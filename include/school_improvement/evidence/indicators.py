@@ -250,6 +250,7 @@ class SchoolIndicators:
         self.gias = data.row("gias", urn) or {}
         self.phase = str(self.gias.get("phase") or "")
         self._cache: dict[str, Finding] = {}
+        self._ofsted_read: dict | None = None
         self.measures: dict = {}
 
     def get(self, name: str) -> Finding:
@@ -819,6 +820,13 @@ class SchoolIndicators:
 
     # ---------------------------------------------------------------- Ofsted
     def _ofsted(self) -> dict:
+        # Read once per school: every Ofsted indicator, the academy concerns' predecessor check and the data-quality
+        # notes ask for it (each call re-read the row's judgements and category columns).
+        if self._ofsted_read is None:
+            self._ofsted_read = self._read_ofsted()
+        return self._ofsted_read
+
+    def _read_ofsted(self) -> dict:
         r = self.data.row("ofsted", self.urn)
         feed = self.data.latest("ofsted")
         if r is None:
