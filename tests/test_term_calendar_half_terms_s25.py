@@ -44,3 +44,16 @@ def test_an_la_the_calendar_is_not_for_is_told_its_deadlines_are_counted_on_anot
     assert p.check == "term_calendar" and p.severity == "warning"
     assert "Cambridgeshire's term dates, not LA 936's" in p.message
     assert calendar_check(term, la_code="873") == [] and calendar_check(term, la_code="999") == []
+
+
+def test_the_letters_box_says_another_las_deadlines_are_counted_on_the_calendars_school_days():
+    from school_improvement.editions import drafts as drafts_mod
+
+    start = TermCalendar.load().term_dates(Term.parse("2025-26-autumn"))[0]
+    draft = {"urn": 990911, "letter": "significant_concerns_letter", "date": start,
+             "actions": [{"action": "Agree a plan with the adviser", "by_date": date(2025, 10, 20)}]}
+    assert drafts_mod.weekday_deadlines_problem([draft], "873") is None  # the calendar's own LA
+    p = drafts_mod.weekday_deadlines_problem([draft, draft], "936")
+    assert p.check == drafts_mod.WEEKDAY_DEADLINES and p.severity == "warning"
+    assert p.message.startswith("2 draft letters' deadlines are counted on Cambridgeshire's school days and half-terms")
+    assert "not LA 936's" in p.message

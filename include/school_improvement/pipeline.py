@@ -396,7 +396,7 @@ def report_inputs(cfg: RunConfig):
     from .editions.drafts import weekday_deadlines_problem  # deadlines counted in weekdays: said, never guessed
 
     dq = with_rule_set_review(dq, rules, cfg.term_obj, [*cat.get("problems", []), *letters.problems,
-                                                        *filter(None, [weekday_deadlines_problem(letters.drafts)])])
+                                                        *filter(None, [weekday_deadlines_problem(letters.drafts, cfg.la_code)])])
     # Each letter's evidence says how old the figures it cites are.
     ages = age_notes(dq)
     for col in ("evidence", "evidence_general"):
@@ -439,7 +439,7 @@ def drafts_inputs(cfg: RunConfig):
     rules = load_rule_set(rule_set)
     dq = artefacts.read_table(cfg.run_dir / "quality" / "data_quality.parquet")
     dq = with_rule_set_review(dq, rules, cfg.term_obj, [*problems, *letters.problems,
-                                                        *filter(None, [weekday_deadlines_problem(letters.drafts)])])
+                                                        *filter(None, [weekday_deadlines_problem(letters.drafts, cfg.la_code)])])
     ages = age_notes(dq)
     for d in letters.drafts:
         d["concerns"] = [with_data_age(c, ages) for c in d.get("concerns") or []]

@@ -49,12 +49,24 @@ def weekday_years(draft: dict, when=None) -> list[str]:
 WEEKDAY_DEADLINES = "letter_deadlines_weekdays"
 
 
-def weekday_deadlines_problem(drafts: list[dict]):
-    """One warning naming how many drafts' deadlines were counted in weekdays, and for which academic years; None
-    when every deadline was counted on the term calendar's school days."""
+def weekday_deadlines_problem(drafts: list[dict], la_code: str | None = None):
+    """One warning naming how many drafts' deadlines were counted in weekdays, and for which academic years; or, for an
+    LA the term calendar is not for (its `calendar_of`), that they were counted on another LA's school days and
+    half-terms; None when every deadline was counted on the LA's own term calendar's school days."""
     from ..errors import Problem
+    from ..terms import TermCalendar
 
     counted = [y for y in (weekday_years(d) for d in drafts) if y]
+    cal = TermCalendar.load()
+    dated = [d for d in drafts if any(isinstance(a.get("by_date"), datetime.date) for a in d.get("actions") or [])]
+    if not counted and dated and la_code and cal.of_las and str(la_code) not in cal.of_las:
+        n = len(dated)
+        return Problem(
+            "include/calendar/term_dates.yaml", None, None,
+            f"{n} draft {'letters' if n != 1 else 'letter'}{chr(39) if n != 1 else chr(39) + 's'} deadlines are counted "
+            f"on {cal.of_name or 'another LA'}'s school days and half-terms, the term calendar's, not LA {la_code}'s. "
+            "Check each date before sending, or give the calendar the LA's own term dates",
+            "warning", WEEKDAY_DEADLINES)
     if not counted:
         return None
     years = list(dict.fromkeys(y for ys in counted for y in ys))
