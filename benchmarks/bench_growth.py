@@ -37,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "include"))
 from school_improvement.pipeline import STAGES  # noqa: E402  (the stages in order, one process each here)
-from school_improvement.editions.render import REPORT_GC_THRESHOLDS  # noqa: E402  (GC_AS_THE_STAGES)
+from school_improvement.collector import REPORT_GC_THRESHOLDS  # noqa: E402  (GC_AS_THE_STAGES)
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO / "plugins"),
                                                      os.environ.get("PYTHONPATH", "")]),
@@ -177,7 +177,7 @@ for (path, _line, _name), (_cc, _nc, tottime, _ct, _callers) in pstats.Stats(pro
 print(json.dumps(sorted(by.items(), key=lambda kv: -kv[1])[:12]))
 """
 
-# GC_AS_THE_STAGES: the report stage builds its parts with few full collections (editions/render.py
+# GC_AS_THE_STAGES: the report stage builds its parts with few full collections (school_improvement/collector.py
 # `few_full_collections`: 18% of its CPU was Python's collector walking the layout). The floors run the same collector
 # settings, so that the ratio does not credit the stages with a saving any implementation could make.
 
