@@ -1,4 +1,4 @@
-"""The stages that build the term's tables (extract, assess_evidence, categorise) run with few full garbage
+"""The stages that build the evidence and the categories (assess_evidence, categorise) run with few full garbage
 collections (collector.py STAGE_GC_THRESHOLDS, pipeline.with_few_full_collections): their long-lived objects grow
 with the schools, and the collector's full passes over them made the stages' CPU grow faster than the schools.
 The young generations are still collected (the cycles the stages make are freed as before, their peak memory
@@ -18,8 +18,7 @@ class _Seen(Exception):
     pass
 
 
-@pytest.mark.parametrize("stage, first_call", [("extract", "landing_folder"), ("assess_evidence", "_term_data"),
-                                               ("categorise", "_term_data")])
+@pytest.mark.parametrize("stage, first_call", [("assess_evidence", "_term_data"), ("categorise", "_term_data")])
 def test_the_stage_runs_with_few_full_collections(stage, first_call, tmp_path, monkeypatch, gc_state):
     gc.set_threshold(700, 10, 10)
     seen = []
