@@ -275,8 +275,8 @@ def freeze_for_the_tasks() -> None:
     each task did for itself (45 ms of CPU per task process, in forks of a warmed process, four alternating pairs)."""
     gc.freeze()
     os.environ["SI_WORKER_FROZEN_OBJECTS"] = str(gc.get_freeze_count())  # inherited by every process it forks
-    if "school_improvement.editions.render" in sys.modules:  # its report parts need not count the frozen objects
-        sys.modules["school_improvement.editions.render"].OBJECTS_FROZEN_FOR_GOOD = True
+    if "school_improvement.collector" in sys.modules:  # its stages and report parts need not count the frozen objects
+        sys.modules["school_improvement.collector"].OBJECTS_FROZEN_FOR_GOOD = True
 
 
 def _preload_before_the_pool_forks(*args, **kwargs) -> None:

@@ -47,3 +47,18 @@ def test_peak_memory_is_the_child_s_own():
     assert big["out"] == small["out"] == "done"
     assert big["peak_mib"] > 200
     assert small["peak_mib"] < 60
+
+
+def test_each_repeat_of_a_stage_starts_from_the_same_history_and_drive(tmp_path):
+    """`--repeats`: a stage run again must do the same work, not find its first run's results in the history (a
+    re-run of categorise compares with them) or its edition on the drive (publish would find it unchanged)."""
+    (tmp_path / "history.sqlite").write_bytes(b"before the stage")
+    (tmp_path / "drive").mkdir()
+    (tmp_path / "drive" / ".school-improvement-share").write_text("")
+    keep = bench_growth._saved(tmp_path)
+    (tmp_path / "history.sqlite").write_bytes(b"the stage's first run recorded")
+    (tmp_path / "drive" / "999").mkdir()
+    (tmp_path / "drive" / "999" / "current.json").write_text("{}")
+    bench_growth._restore(tmp_path, keep)
+    assert (tmp_path / "history.sqlite").read_bytes() == b"before the stage"
+    assert sorted(p.name for p in (tmp_path / "drive").rglob("*")) == [".school-improvement-share"]

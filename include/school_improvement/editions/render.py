@@ -285,33 +285,10 @@ def render_pdf(template_name: str, context: dict, path: Path) -> None:
 # youngest, 1.2 s, and 20 of the middle one, 1.6 s, of 49 s), walking the layout's objects on their way to the
 # oldest generation: they live until the write anyway, and the garbage made on the way (lines and pages tried and
 # dropped) is nearly all freed by reference counting. So during a report part the collector does not run by itself
-# (a threshold of 0): the write's own collection (`_write(release_layout=True)`) frees the layout and what cycles
-# were left. The 627-school restricted part's CPU fell 7% (36 against 38.5 s); its peak rose 1.4% on average
-# (1,088 to 1,142 MiB against 1,081 to 1,103 MiB, four runs each, /tmp/mem627.py).
-REPORT_GC_THRESHOLDS = (0, 20, 100)
-# True in a process whose objects were frozen for good before it forked its task processes (a Celery worker's
-# preload sets it, plugins/worker_preload.py), and so in every fork: `few_full_collections` then knows they are frozen
-# without counting them (`gc.get_freeze_count()` walks every frozen object: 45 ms of CPU in a fork of a preloaded
-# worker, once per report part).
-OBJECTS_FROZEN_FOR_GOOD = False
-
-
-@contextlib.contextmanager
-def few_full_collections():
-    """Build a report part with REPORT_GC_THRESHOLDS (no collection but the write's own), the objects alive before
-    it (inputs, modules) frozen, so that collection does not walk them. Restored afterwards; objects already frozen
-    before (a Celery worker's preloaded modules, plugins/worker_preload.py) stay frozen, so the task process never
-    walks them either."""
-    already_frozen = OBJECTS_FROZEN_FOR_GOOD or gc.get_freeze_count()
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(*REPORT_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        if not already_frozen:
-            gc.unfreeze()
+# (REPORT_GC_THRESHOLDS, a threshold of 0, in `few_full_collections`, school_improvement/collector.py): the write's
+# own collection (`_write(release_layout=True)`) frees the layout and what cycles were left. The 627-school
+# restricted part's CPU fell 7% (36 against 38.5 s); its peak rose 1.4% on average (1,088 to 1,142 MiB against
+# 1,081 to 1,103 MiB, four runs each, /tmp/mem627.py).
 
 
 _EPOCH_LOCK = threading.Lock()

@@ -186,10 +186,15 @@ class TermData:
             f = self.latest(kind)
             st = f.statuses if f is not None and f.statuses is not None else pd.DataFrame()
             found: dict = {}
-            for r in st.to_dict("records"):
-                code = str(r.get("code") or "").strip()  # a blank cell has no code: its reason alone
-                found.setdefault((r.get("urn"), r.get("column")),
-                                 (f"{code} ({r['reason']})" if code else str(r["reason"])) if r.get("reason") else code)
+            # Column by column, not a dict per row (to_dict("records")): a county's KS2 statuses run to tens of
+            # thousands of rows, read the first time a school's figure is missing. A row without a URN (the LA's or
+            # the national one) is keyed None, as to_dict gave it.
+            def values(c):
+                return [None if v is pd.NA else v for v in st[c].tolist()] if c in st else [None] * len(st)
+
+            for urn, column, code, reason in zip(*map(values, ("urn", "column", "code", "reason"))):
+                code = str(code or "").strip()  # a blank cell has no code: its reason alone
+                found.setdefault((urn, column), (f"{code} ({reason})" if code else str(reason)) if reason else code)
             self._cache[key] = found
         return self._cache[key].get((urn, column))
 
