@@ -18,6 +18,9 @@ system) of every process involved, children included, and wall time:
 4. the same without the preload: each task process imports them itself.
 
 Printed: CPU and wall of each, the ratio of each to in-process (goal for "through Airflow": at most 1.1), and for
+the Celery runs the run's own window (trigger to end, without stopping the deployment afterwards, as
+bench_national.py counts it) and that window above the deployment's idling (every process's CPU per second over
+IDLE_S seconds with nothing to run, measured before the trigger, times the run's wall), and for
 the Celery runs the task processes' own CPU (sampled) and the CPU per task the preload saves. Each task logs its
 CPU before its stage and in it (plugins/stage_runner.py): the Celery runs also print the stages' CPU in their task
 processes against the same stages in one process, and each task's start-up (parsing the DAG file, the Task SDK). The Celery
@@ -50,6 +53,7 @@ from celery_region import load_average, run_region  # noqa: E402
 
 LA = "999"
 GOAL = 1.1
+IDLE_S = 20  # seconds of the deployment with nothing to run, before the trigger: its standing CPU per second
 DAG_TEST_RUN = "dag.test()"
 NO_FRESH = ", no fresh stack"  # the arms of --compare-fresh-stack
 # The stages in the DAG's order; the DAG renders the report parts as three tasks and assembles them, which
@@ -156,13 +160,20 @@ def celery(root: Path, term: str, preload: bool, workers: int, concurrency: int,
     sub.mkdir()
     os.symlink(root / "landing", sub / "landing")
     res = run_region(sub, [{"la_code": LA, "la_name": "Wealdshire (demo)"}], term, workers=workers,
-                     concurrency=concurrency, preload=preload, fresh_stack=fresh_stack,
+                     concurrency=concurrency, preload=preload, fresh_stack=fresh_stack, idle_s=IDLE_S,
                      log=lambda m: print(m, flush=True))
     if res["state"] != "success":
         bad = sorted({(t["task_id"], t["state"]) for t in res["tasks"] if t["state"] != "success"})
         raise RuntimeError(f"the Celery run did not succeed: {bad}; logs under {sub}")
     la_tasks = [t for t in res["tasks"] if t["la_code"]]
     res["task_cpu"] = sum(t["cpu"] or 0 for t in la_tasks)
+    # The run's own window, trigger to end, as bench_national.py counts it: stopping the deployment afterwards (a
+    # worker's preloaded heap torn down, the services idling while the workers stop) is paid once per stop, not per term.
+    procs = res["processes"]
+    res["worker_window_cpu"] = sum(v["run_cpu"] - v["stop_cpu"] for k, v in procs.items() if k.startswith("worker_"))
+    res["services_window_cpu"] = sum(v["run_cpu"] - v["stop_cpu"] for k, v in procs.items() if not k.startswith("worker_"))
+    res["stop_cpu"] = sum(v["stop_cpu"] for v in procs.values())
+    res["idle_cpu"] = sum(v.get("idle_rate", 0.0) for v in procs.values()) * res["wall"]
     res["n_tasks"] = len(la_tasks)
     res.update(task_split(sub / "airflow-home"))
     return res
@@ -244,6 +255,15 @@ def report(runs: dict) -> None:
         print(f"{'':<22}{run:9.1f}{'':9}{run / base['cpu']:11.2f}{'':12}   the run alone, every process: the "
               f"above less the workers' start ({r['worker_cpu'] - r['worker_run_cpu']:.1f} s, preload included), "
               f"plus the services during the run ({r['services_run_cpu']:.1f} s)")
+        window = r["worker_window_cpu"] + r["services_window_cpu"]
+        print(f"{'':<22}{window:9.1f}{'':9}{window / base['cpu']:11.2f}{'':12}   the run's window alone, trigger to "
+              f"end: the above less stopping the deployment afterwards ({r['stop_cpu']:.1f} s, paid once per stop; "
+              f"workers {r['worker_window_cpu']:.1f} s, services {r['services_window_cpu']:.1f} s)")
+        if r["idle_cpu"]:
+            above = window - r["idle_cpu"]
+            print(f"{'':<22}{above:9.1f}{'':9}{above / base['cpu']:11.2f}{'':12}   the run's window above the "
+                  f"deployment idling as long ({r['idle_cpu']:.1f} s: every process's CPU per second with nothing to "
+                  f"run, {IDLE_S} s before the trigger, x the run's wall)")
         print(f"{'':<22}{r['worker_cpu'] + r['services_cpu']:9.1f}{'':9}"
               f"{(r['worker_cpu'] + r['services_cpu']) / base['cpu']:11.2f}{'':12}   "
               f"everything from a cold start: + scheduler, dag-processor, api-server ({r['services_cpu']:.1f} s)")
@@ -256,6 +276,10 @@ def report(runs: dict) -> None:
                   f"({r['stage_tasks']} tasks); supervisors, Celery and the unsampled remainder "
                   f"{r['worker_run_cpu'] - r['task_cpu']:.1f} s; minor page faults in the stages "
                   f"{r['stage_faults']:,}")
+    for name in celery_runs:
+        if name in runs and any("idle_rate" in m for m in runs[name]["processes"].values()):
+            print(f"  {name}, CPU per second with nothing to run: " + ", ".join(
+                f"{p} {m['idle_rate']:.3f}" for p, m in runs[name]["processes"].items() if "idle_rate" in m))
     for name in celery_runs:
         if name in runs:
             print(f"  {name}, CPU by process (all = start + run): " + ", ".join(

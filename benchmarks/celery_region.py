@@ -172,15 +172,16 @@ def _parse(ts: str | None) -> datetime | None:
 def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurrency: int = 1,
                preload: bool = True, fresh_stack: bool = True, sizes: bool = True, heartbeat_s: int | None = None,
                warm: bool = True, exit_watch: bool = True, reparse_s: int | None = None,
-               parallelism: int | None = None, timeout: float = 6 * 3600, log=print) -> dict:
+               parallelism: int | None = None, idle_s: float = 0, timeout: float = 6 * 3600, log=print) -> dict:
     """Run DAG_ID over `las` (dicts with la_code, la_name; their feeds already under root/landing) on
     `workers` Celery workers of `concurrency` slots each; `fresh_stack=False` runs the stages without
     plugins/fresh_stack.py, `sizes=False` leaves the LAs' school counts out of las.yaml (the regional DAG then runs
     them in the given order), `warm=False` the workers without their warm-up, `exit_watch=False` the supervisors
     without plugins/task_exit.py: the "before" arms. `heartbeat_s` and `reparse_s` (the dag-processor's
     min_file_process_interval) default to docker-compose.yaml's; `parallelism` (the executor's task instances
-    running or queued) to QUEUED_PER_SLOT x the slots, as docker-compose.yaml's. Returns the figures (see the module
-    doc)."""
+    running or queued) to QUEUED_PER_SLOT x the slots, as docker-compose.yaml's. `idle_s` > 0 first measures each
+    process's CPU per second over that many seconds with nothing to run ("idle_rate": the scheduler's and the
+    dag-processor's loops, paid whether or not a term runs). Returns the figures (see the module doc)."""
     import requests
     from servers import free_port, postgres_server, redis_server, wait_for_port
     from test_celery_regional import _env, start_deployment
@@ -254,6 +255,12 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
             # docker-compose.yaml's health check asks for it, it counts as starting the services.
             until("the execution API", lambda: requests.get(f"{af.base}/execution/health", timeout=60).ok, 300, 1)
             setup_s = time.perf_counter() - t_setup
+            idle_rate = {}
+            if idle_s > 0:  # the deployment's standing cost: every process's CPU per second with nothing to run
+                before, t0 = {name: tree_cpu(p.pid) for name, p in procs.items()}, time.perf_counter()
+                time.sleep(idle_s)
+                span = time.perf_counter() - t0
+                idle_rate = {name: (tree_cpu(p.pid) - before[name]) / span for name, p in procs.items()}
             # What starting the services and workers cost (imports, preload, DAG parsing), before any task:
             # subtracted to get the run's own cost.
             at_trigger = {name: tree_cpu(p.pid) for name, p in procs.items()}
@@ -322,6 +329,8 @@ def run_region(root: Path, las: list[dict], term: str, workers: int = 2, concurr
         m["start_cpu"] = at_trigger.get(name, 0.0)
         m["run_cpu"] = m["cpu"] - m["start_cpu"]
         m["stop_cpu"] = max(0.0, m["cpu"] - at_end[name]) if name in at_end else 0.0  # within run_cpu
+        if name in idle_rate:
+            m["idle_rate"] = idle_rate[name]
     return {"state": run["state"], "wall": wall, "la_order": la_order, "run_start": _parse(run["start_date"]),
             "run_end": _parse(run["end_date"]), "slots": slots, "workers": workers, "concurrency": concurrency,
             "preload": preload, "fresh_stack": fresh_stack, "settings": {k: env[k] for k in (

@@ -2,8 +2,9 @@
 
 A task's settings come from the LA its DAG is bound to (include/config/las.yaml), the run's declared Params
 (`term`, `as_of`) and the run id. The history database URL is a secret: it is read here, inside the task, from
-the `si_history` Connection or the SI_HISTORY_URL environment variable, registered with Airflow's log masker,
-and handed to the stage in memory only. It is never returned, logged or put in XCom.
+the `si_history` Connection or else the SI_HISTORY_URL environment variable, registered with Airflow's log masker,
+and handed to the stage in memory only. It is never returned, logged or put in XCom. Which of the two a run uses
+is decided once per run (`run_history_url`): every task of a run writes the same history database.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from la_config import REPO, la_by_code
 
 log = logging.getLogger(__name__)
 HISTORY_CONN_ID = "si_history"
-# The stages that read or write the history database (school_improvement.pipeline): only their tasks look the
-# Connection up. Each look-up is a request through the task's supervisor to the api-server (a 404 where the
-# deployment gives SI_HISTORY_URL, as docker-compose.yaml does); extract, validate and assemble_reports never use it.
+# The stages that read or write the history database (school_improvement.pipeline): only their tasks may look the
+# Connection up (run_history_url). Each look-up is a request through the task's supervisor to the api-server (a 404
+# where the deployment gives SI_HISTORY_URL, as docker-compose.yaml does); extract, validate and assemble_reports
+# never use it.
 HISTORY_STAGES = frozenset({"assess_evidence", "categorise", "flag_letters", "build_report_part", "build_reports",
                             "publish"})
 
@@ -51,15 +53,68 @@ def work_dir() -> str:
 
 def history_url() -> str:
     """The history database URL (a secret), or "" for the stage's default SQLite file under the work folder."""
-    url = ""
-    try:
-        from airflow.sdk import Connection
-        url = Connection.get(HISTORY_CONN_ID).get_uri()
-    except Exception:  # no such Connection: the environment, else the default
+    url = _connection_url()
+    if url is None:  # no such Connection: the environment, else the default
         url = os.environ.get("SI_HISTORY_URL", "")
     if url:
         _mask(url)
     return url
+
+
+def _connection_url() -> str | None:
+    """The `si_history` Connection's URL, or None when it is not defined (a request to the api-server in a task)."""
+    try:
+        from airflow.sdk import Connection
+        return Connection.get(HISTORY_CONN_ID).get_uri()
+    except Exception:  # not defined (AirflowNotFoundException), or no Task SDK here: as before, the environment
+        return None
+
+
+# In the run folder: which of the two this run's history is ("connection" or "environment"), never the URL.
+HISTORY_SOURCE = "history_source.json"
+
+
+def run_history_url(run_dir) -> str:
+    """history_url() for a task of the run in `run_dir`, with the Connection looked up once per run where it is not
+    there: the run's first task that uses the history asks for `si_history` (the Connection takes precedence over
+    SI_HISTORY_URL) and records which it found in the run folder. Where it found none, the run's later tasks read
+    SI_HISTORY_URL without asking again: each request was a 404 through the task's supervisor to the api-server, on 7
+    of an LA's 10 tasks. Where it found the Connection, each task reads it (the URL is a secret and is never stored).
+
+    So a run writes one history database from its first history task to publish, even if the Connection is added
+    part-way; the run's extract forgets the record (run_task_stage), so a run started again from extract asks anew.
+    A Connection that the run used and that has since gone stops the task (retried) rather than switch databases."""
+    from school_improvement import artefacts
+
+    marker = artefacts.location(run_dir) / HISTORY_SOURCE
+    try:
+        source = artefacts.read_json(marker).get("source")
+    except FileNotFoundError:
+        source = None
+    if source == "environment":
+        url = os.environ.get("SI_HISTORY_URL", "")
+    else:
+        url = _connection_url()
+        if url is None and source == "connection":
+            raise RuntimeError(f"this run's history is the Airflow Connection {HISTORY_CONN_ID!r}, which is no longer "
+                               "defined: define it again and clear this task, or start the run again from extract")
+        if source is None:
+            artefacts.write_json(marker, {"source": "environment" if url is None else "connection",
+                                          "connection": HISTORY_CONN_ID})
+        if url is None:
+            url = os.environ.get("SI_HISTORY_URL", "")
+    if url:
+        _mask(url)
+    return url
+
+
+def forget_history_source(run_dir) -> None:
+    """Drop the run's record of its history source: the chain starting again from extract decides it anew."""
+    from school_improvement import artefacts
+
+    marker = artefacts.location(run_dir) / HISTORY_SOURCE
+    if marker.exists():
+        marker.unlink()
 
 
 def _mask(url: str) -> None:
@@ -113,7 +168,9 @@ def run_stage(stage: str, cfg: dict, **kwargs):
     from school_improvement.errors import FeedError, RulesError, ValidationFailed
     from school_improvement.publish.edition import PublishConflict
 
-    config = pipeline.RunConfig(**{**cfg, "history_url": history_url() if stage in HISTORY_STAGES else ""})
+    uses_history = stage in HISTORY_STAGES
+    url = run_history_url(pipeline.RunConfig(**cfg).run_dir) if uses_history else ""
+    config = pipeline.RunConfig(**{**cfg, "history_url": url})
     # csv.Error (a cell over the field limit, a NUL byte) is the file's fault as much as a FeedError: retried, it
     # would fail three times and show the operator a traceback instead of the file to fix.
     data_errors = (FeedError, ValidationFailed, RulesError, FileNotFoundError, ValueError, csv.Error) \
@@ -137,6 +194,25 @@ def frozen_by_worker() -> str:
 FROZEN_COUNT_VARIABLE = "SI_WORKER_FROZEN_OBJECTS"
 
 
+def skip_the_exit_collections() -> None:
+    """Freeze every object when this process exits, so CPython's finalization does not walk them all.
+
+    Why: `dag.test()` and `airflow dags test` (make run's run-dag, the tests of the whole DAG) run every task in one
+    process, which then exits through CPython's finalization: its garbage collections walk every object Airflow and
+    the stages left behind, about a million after a demo term. py-spy over that exit: nearly all of it in
+    gc_collect_main, 6.1 s of CPU of a dag.test() whose stages took 50 s (40-school demo), 6.2 s after the 250-school
+    term; the same stages in a plain Python process leave far fewer objects. Frozen objects are outside the
+    collector's generations, so those walks find nothing to do; reference counting still frees what module teardown
+    releases, atexit handlers (logging's flush, weakref.finalize's callbacks) run as before, and the memory of any
+    cycle left goes back with the process. A Celery task process leaves by os._exit after its atexit handlers: the
+    freeze there is one O(1) call. Registered once per process (atexit keeps one entry for gc.freeze)."""
+    import atexit
+    import gc
+
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
+
+
 def run_task_stage(stage: str, la_code: str, **kwargs) -> dict:
     """What a DAG task does: settings from the task's context, the stage, and a small result for XCom.
 
@@ -147,6 +223,7 @@ def run_task_stage(stage: str, la_code: str, **kwargs) -> dict:
     from airflow.sdk import get_current_context
 
     before = resource.getrusage(resource.RUSAGE_SELF)  # the task process's CPU so far: its start-up
+    skip_the_exit_collections()
     preloaded = "great_expectations" in sys.modules  # the Celery worker's preload reached this task
     frozen = frozen_by_worker()
     ctx = get_current_context()
@@ -156,6 +233,7 @@ def run_task_stage(stage: str, la_code: str, **kwargs) -> dict:
 
     if stage == "extract":  # a durable copy of the raw feeds, per LA/term/run
         kwargs.setdefault("archive_dir", f"{work_dir()}/archive")
+        forget_history_source(RunConfig(**cfg).run_dir)  # the run (re)starts: its history source is decided anew
     if os.environ.get("SI_FRESH_STACK", "1") == "0":  # the benchmark's "before" arm
         out = run_stage(stage, cfg, **kwargs) or {}
     else:  # deep under Celery's and the Task SDK's frames: see plugins/fresh_stack.py

@@ -257,7 +257,7 @@ def test_only_the_stages_that_use_the_history_look_its_connection_up(tmp_path, m
 
     secret = f"postgresql://si:{PASSWORD}@db/si"
     asked, seen = [], {}
-    monkeypatch.setattr(stage_runner, "history_url", lambda: asked.append(1) or secret)
+    monkeypatch.setattr(stage_runner, "_connection_url", lambda: asked.append(1) or secret)
     monkeypatch.setenv("SI_HISTORY_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
     cfg = {"la_code": "999", "term": TERM, "landing": "/x", "work_dir": str(tmp_path), "run_id": "r1"}
     for stage in ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_report_part",
@@ -274,6 +274,91 @@ def test_only_the_stages_that_use_the_history_look_its_connection_up(tmp_path, m
         assert stage not in stage_runner.HISTORY_STAGES
         assert "history" not in inspect.getsource(getattr(pipeline, stage)), stage
     assert set(pipeline.STAGES) - {"extract", "validate"} <= stage_runner.HISTORY_STAGES
+
+
+HISTORY_STAGES_IN_ORDER = ("assess_evidence", "categorise", "flag_letters", "build_report_part", "build_report_part",
+                           "build_report_part", "publish")
+
+
+def _history_run(tmp_path, monkeypatch, connection: dict, run_id="r1"):
+    """The history stages of one run through run_stage, the Connection's presence given by `connection["url"]`
+    (None: not defined); returns the URL each stage was handed and how many times the Connection was asked for."""
+    import stage_runner
+    from school_improvement import pipeline
+
+    asked, seen = [], []
+    monkeypatch.setattr(stage_runner, "_connection_url", lambda: asked.append(1) or connection["url"])
+    for stage in set(HISTORY_STAGES_IN_ORDER):
+        monkeypatch.setattr(pipeline, stage, lambda config, **kw: seen.append(config.history_url))
+    cfg = {"la_code": "999", "term": TERM, "landing": "/x", "work_dir": str(tmp_path), "run_id": run_id}
+    for stage in HISTORY_STAGES_IN_ORDER:
+        stage_runner.run_stage(stage, cfg)
+    return seen, len(asked), cfg
+
+
+def test_where_the_deployment_gives_si_history_url_a_run_asks_for_the_connection_once(tmp_path, monkeypatch):
+    """Without an si_history Connection, each history task asked the api-server for it and got a 404 (7 of an LA's
+    10 tasks): the run's first history task asks, records that there is none, and the rest read SI_HISTORY_URL."""
+    env_url = f"sqlite:///{tmp_path / 'env.sqlite'}"
+    monkeypatch.setenv("SI_HISTORY_URL", env_url)
+    seen, asked, cfg = _history_run(tmp_path, monkeypatch, {"url": None})
+    assert seen == [env_url] * len(HISTORY_STAGES_IN_ORDER)
+    assert asked == 1
+
+
+def test_the_si_history_connection_still_takes_precedence_over_si_history_url(tmp_path, monkeypatch):
+    """The README's precedence: the Connection, else SI_HISTORY_URL. Each task reads the Connection (its URL is a
+    secret, never stored), and the run folder records only which source the run uses."""
+    import stage_runner
+    from school_improvement import pipeline
+
+    secret = f"postgresql://si:{PASSWORD}@db/si"
+    monkeypatch.setenv("SI_HISTORY_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
+    seen, asked, cfg = _history_run(tmp_path, monkeypatch, {"url": secret})
+    assert seen == [secret] * len(HISTORY_STAGES_IN_ORDER)
+    assert asked == len(HISTORY_STAGES_IN_ORDER)
+    marker = pipeline.RunConfig(**cfg).run_dir / stage_runner.HISTORY_SOURCE
+    assert PASSWORD not in marker.read_text() and "connection" in marker.read_text()
+
+
+def test_a_run_keeps_one_history_database_and_a_restart_from_extract_decides_again(tmp_path, monkeypatch):
+    """A Connection defined part-way through a run does not split the run's history across two databases; the run
+    started again from extract uses it. A Connection the run used that has gone stops the task, not switches."""
+    import stage_runner
+    from school_improvement import pipeline
+
+    env_url, secret = f"sqlite:///{tmp_path / 'env.sqlite'}", f"postgresql://si:{PASSWORD}@db/si"
+    monkeypatch.setenv("SI_HISTORY_URL", env_url)
+    connection = {"url": None}
+    seen, _, cfg = _history_run(tmp_path, monkeypatch, connection)
+    connection["url"] = secret  # the operator defines si_history now
+    seen, asked, _ = _history_run(tmp_path, monkeypatch, connection)  # a task of the same run cleared
+    assert seen == [env_url] * len(HISTORY_STAGES_IN_ORDER) and asked == 0
+
+    stage_runner.forget_history_source(pipeline.RunConfig(**cfg).run_dir)  # what the run's extract task does
+    seen, asked, _ = _history_run(tmp_path, monkeypatch, connection)
+    assert seen == [secret] * len(HISTORY_STAGES_IN_ORDER)
+
+    connection["url"] = None  # the Connection this run writes through is deleted part-way
+    with pytest.raises(RuntimeError, match="si_history.*no longer"):
+        stage_runner.run_stage("categorise", cfg)
+
+
+def test_the_extract_task_forgets_the_runs_history_source(tmp_path, monkeypatch):
+    """run_task_stage's extract drops the record, so a run started again from its first task decides anew."""
+    import airflow.sdk
+    import stage_runner
+    from school_improvement import artefacts, pipeline
+
+    monkeypatch.setenv("SI_WORK_DIR", str(tmp_path))
+    monkeypatch.setattr(pipeline, "extract", lambda config, **kw: {})
+    ctx = {"params": {"term": TERM}, "run_id": "r1"}
+    monkeypatch.setattr(airflow.sdk, "get_current_context", lambda: ctx)
+    marker = pipeline.RunConfig(la_code="999", term=TERM, landing="/x", work_dir=str(tmp_path),
+                                run_id="r1").run_dir / stage_runner.HISTORY_SOURCE
+    artefacts.write_json(marker, {"source": "environment", "connection": "si_history"})
+    stage_runner.run_task_stage("extract", "999")
+    assert not marker.exists()
 
 
 def test_a_task_logs_weasyprints_steps_but_not_a_line_per_page(caplog):
