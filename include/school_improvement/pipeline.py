@@ -262,7 +262,8 @@ def validate(cfg: RunConfig) -> dict:
         published, max_age = {}, {}  # categorise names the missing rule set
     # Which files the run takes, which kinds are missing, how old the figures are: judged for the LA and term.
     report.problems = (feed_presence(feeds, cfg.la_code) + feed_set_checks(feeds, cfg.la_code)
-                       + data_age(feeds, cfg.term_obj, published, max_age, cfg.la_code) + calendar_check(cfg.term_obj, la_code=cfg.la_code) + report.problems)
+                       + data_age(feeds, cfg.term_obj, published, max_age, cfg.la_code)
+                       + calendar_check(cfg.term_obj, la_code=cfg.la_code) + report.problems)
     report._kinds.update({f.source: f.kind for f in feeds} | {missing_file(k): k for k in [*EXPECTED_FEEDS, "gias"]})
     problems = list(stage["read_problems"]) + list(report.problems)
     frame = report.to_frame()

@@ -145,7 +145,7 @@ def calendar_check(term, cal=None, la_code: str | None = None) -> list[Problem]:
         # deadlines in school days may fall in this LA's holidays. Said, never assumed to be the LA's.
         whose = f"{cal.of_name}'s" if cal.of_name else f"LA {', '.join(cal.of_las)}'s"
         out.append(problem("include/calendar/term_dates.yaml", f"the term calendar holds {whose} term dates, not "
-                           f"LA {la_code}'s: this edition's run date and the "
+                           "this LA's own: this edition's run date and the "
                            "draft letters' deadlines are counted on its school days and half-terms; check each deadline, "
                            "or give the calendar the LA's own dates and add its code to `calendar_of`", "warning",
                            "term_calendar"))
