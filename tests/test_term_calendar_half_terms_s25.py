@@ -42,7 +42,7 @@ def test_an_la_the_calendar_is_not_for_is_told_its_deadlines_are_counted_on_anot
     term = Term.parse("2024-25-spring")
     [p] = calendar_check(term, la_code="936")
     assert p.check == "term_calendar" and p.severity == "warning"
-    assert "Cambridgeshire's term dates, not this LA's own" in p.message
+    assert "Cambridgeshire's term dates, not the LA's own" in p.message
     assert calendar_check(term, la_code="873") == [] and calendar_check(term, la_code="999") == []
 
 
@@ -56,4 +56,4 @@ def test_the_letters_box_says_another_las_deadlines_are_counted_on_the_calendars
     p = drafts_mod.weekday_deadlines_problem([draft, draft], "936")
     assert p.check == drafts_mod.WEEKDAY_DEADLINES and p.severity == "warning"
     assert p.message.startswith("2 draft letters' deadlines are counted on Cambridgeshire's school days and half-terms")
-    assert "not this LA's own" in p.message
+    assert "not the LA's own" in p.message

@@ -141,11 +141,11 @@ def calendar_check(term, cal=None, la_code: str | None = None) -> list[Problem]:
     cal = cal or TermCalendar.load()
     out = []
     if la_code and cal.of_las and str(la_code) not in cal.of_las:
-        # The calendar is another LA's: its half-terms are not this LA's own, so the run date and the letters'
+        # The calendar is another LA's: its half-terms are not the LA's own, so the run date and the letters'
         # deadlines in school days may fall in this LA's holidays. Said, never assumed to be the LA's.
         whose = f"{cal.of_name}'s" if cal.of_name else f"LA {', '.join(cal.of_las)}'s"
         out.append(problem("include/calendar/term_dates.yaml", f"the term calendar holds {whose} term dates, not "
-                           "this LA's own: this edition's run date and the "
+                           "the LA's own: this edition's run date and the "
                            "draft letters' deadlines are counted on its school days and half-terms; check each deadline, "
                            "or give the calendar the LA's own dates and add its code to `calendar_of`", "warning",
                            "term_calendar"))
