@@ -63,7 +63,7 @@ def weekday_deadlines_problem(drafts: list[dict], la_code: str | None = None):
         n = len(dated)
         return Problem(
             "include/calendar/term_dates.yaml", None, None,
-            f"{n} draft {'letters' if n != 1 else 'letter'}{chr(39) if n != 1 else chr(39) + 's'} deadlines are counted "
+            f"{n} draft {'letters' if n != 1 else 'letter'}'{'' if n != 1 else 's'} deadlines are counted "
             f"on {cal.of_name or 'another LA'}'s school days and half-terms, the term calendar's, not the LA's own. "
             "Check each date before sending, or give the calendar the LA's own term dates",
             "warning", WEEKDAY_DEADLINES)

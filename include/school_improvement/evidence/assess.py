@@ -826,7 +826,8 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
             if kind == "maintained":
                 figures.append({"urn": urn, **report_figures(ev.indicators)})
             o = ev.indicators._ofsted()
-            if o.get("category_unknown") or o.get("category_set_aside") or o.get("category_contradicted"):  # a maintained school or an academy alike
+            # A maintained school or an academy alike: its category cells not read, or read against a better judgement.
+            if o.get("category_unknown") or o.get("category_set_aside") or o.get("category_contradicted"):
                 categories_said.append((urn, school.get("school_name"), o))
             if kind == "maintained":  # an academy is not categorised: its category decides nothing here
                 if o.get("category_unnamed"):
