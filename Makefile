@@ -93,7 +93,7 @@ test: system-deps venv
 # The README runbook's screenshots, refreshed: the browser test (Airflow UI in Chromium) writing them into
 # docs/screenshots. `make test` runs the same test but keeps its screenshots out of the repository.
 screenshots: system-deps venv
-	SI_SCREENSHOTS_DIR=$(REPO)/docs/screenshots $(BIN)/python -m pytest -q tests/test_ui_browser.py
+	SI_SCREENSHOTS_DIR=$(REPO)/docs/screenshots $(BIN)/python -m pytest -q tests/test_scheduler_rest.py -k runbook
 
 # The bad-input corpus as a table: cases tried, clear errors, warnings, accepted, crashes, wrong editions published.
 corpus: venv

@@ -1,23 +1,28 @@
-"""A real Airflow, exercised as the UI does: scheduler, dag-processor and api-server (LocalExecutor) on a real
-PostgreSQL metadata database, all on 127.0.0.1, driven only through the REST API (/api/v2 with a JWT from
-/auth/token).
+"""A real Airflow, exercised as its operators do: scheduler, dag-processor and api-server (LocalExecutor) on a real
+PostgreSQL metadata database, all on 127.0.0.1 with docker-compose.yaml's service settings, driven through the REST
+API (/api/v2 with a JWT from /auth/token) and, for the operator's runbook, through the UI in Chromium.
 
-- A broken attendance feed fails `validate`; the task log (read through the API) names file, row and column;
-  nothing is published. The file is fixed, `extract` and everything downstream is cleared, the run succeeds
-  and the term's edition and current.json appear on the shared drive.
+- The runbook in the browser (tests/ui_operator.py): an operator logs in, reads the DAG's docs and triggers a term
+  through the trigger form. A broken attendance feed fails `validate`; the task's log in the UI names file, row and
+  column; nothing is published and nothing downstream runs. The operator fixes the file and clears `extract` with
+  its downstream tasks in the UI; the run succeeds and the term's edition and current.json appear on the shared
+  drive (checked through the REST API and on disk).
 - max_active_runs=1: a second trigger for the same term stays queued while the first runs; both complete.
 
-Slow (several minutes): the build_reports task renders the full PDF report for the demo LA on every run.
+One deployment serves every test here: starting Airflow on PostgreSQL is a large part of each test's cost.
+Slow (several minutes): the build_reports tasks render the demo LA's whole report on every run.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from datetime import datetime
@@ -27,8 +32,12 @@ import psutil
 import pytest
 import requests
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from celery_region import compose_settings  # noqa: E402  (docker-compose.yaml's service settings)
+
 from servers import free_port, postgres_server, wait_for_port
 from small_demo import demo_file
+from ui_operator import CHROMIUM, DAG_PREFIX, Operator, chromium
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = REPO / ".venv" / "bin" / "airflow"
@@ -131,6 +140,9 @@ def _env(root: Path, pg_url: str, port: int) -> dict[str, str]:
         "AIRFLOW__API__SECRET_KEY": "si-test-api-secret-key",
         "AIRFLOW__API_AUTH__JWT_SECRET": "si-test-jwt-secret-shared-by-all-components",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        # As deployed: the dag-processor re-parses a DAG file when it changes, else every 10 minutes (Airflow's 30 s
+        # re-parsed the DAG files all through each test, on the same two cores as the runs); the workers' heartbeat.
+        **compose_settings(),
         "PYTHONPATH": os.pathsep.join(dict.fromkeys(
             [str(REPO / "include"), str(REPO / "plugins"), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])),
         "GX_ANALYTICS_ENABLED": "False",
@@ -286,64 +298,100 @@ def test_listens_only_on_localhost(airflow):
     assert any(addr.port == airflow.port for _, _, addr in listening), listening
 
 
-def test_broken_feed_fails_validate_names_the_cell_then_clear_publishes(airflow):
-    landing, drive = airflow.root / "landing", airflow.root / "shared-drive"
+@pytest.fixture(scope="module")
+def browser():
+    pytest.importorskip("playwright.sync_api", reason="playwright not installed (make venv)")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make system-deps)")
+    with chromium() as b:
+        yield b
+
+
+def test_operator_runbook_in_the_browser(airflow, browser):
+    """Log in, open the DAG, read its docs, trigger a term with a broken feed, read the failure in the log, fix the
+    file, clear extract with downstream, and see the run succeed: in the UI, as the README's runbook says, with
+    what the REST API and the shared drive show at each step."""
+    landing, drive = airflow.root / "landing", airflow.root / "shared-drive"  # the LA's folders (las.yaml via _env)
     drive.mkdir()
     (drive / ".school-improvement-share").write_text("")  # the LA marks the real share once
     term_folder = _demo_landing(landing)
-    row, urn = _break_attendance(term_folder)
+    row, _ = _break_attendance(term_folder)
 
-    dag = airflow.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
-    assert dag["is_paused"] is False
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    op = Operator(page, airflow.base)
+    op.log_in("admin", ADMIN_PASSWORD)
+    dag_id = op.open_dag()
+    assert dag_id.startswith(DAG_PREFIX) and dag_id == DAG_ID
+
+    docs = op.read_docs()
+    assert "extract" in docs and "validate" in docs, docs[:2000]
+
+    params = {"term": TERM}  # the LA and its folders are bound to the DAG: only term (and as_of) are Params
     t0 = time.monotonic()
-    run_id = airflow.trigger({"term": TERM})
+    run_id = op.trigger(params)
+    run = airflow.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
+    for name, value in params.items():  # what the form sent is what the run got
+        assert run["conf"].get(name) == value, run["conf"]
+    assert "la_code" not in run["conf"] or run["conf"]["la_code"] == "999", run["conf"]
 
     # validate fails (a data error: no retries); the run fails; downstream never runs
-    def validate_failed():
-        states = airflow.task_states(run_id)
-        return states if states.get("validate") == "failed" else None
-    states = airflow.wait(f"validate to fail in {run_id}", validate_failed)
-    assert states["extract"] == "success", states
     assert airflow.wait_run(run_id) == "failed"
     states = airflow.task_states(run_id)
+    assert states["extract"] == "success" and states["validate"] == "failed", states
     assert all(states[t] == "upstream_failed" for t in ("assess_evidence", "categorise", "flag_letters",
                                                         "build_reports", "assemble_reports", "publish")), states
     print(f"[broken feed: validate failed {time.monotonic() - t0:.0f}s after the trigger]")
 
-    # the operator reads the log in the UI: it names the file, the row and the column
+    # the operator reads the log in the UI (and the API serves the same): it names the file, the row and the column
+    expected = f"{demo_file(term_folder, '999_abs').name}, row {row}, column 'PERCTOT'"
+    op.open_task(dag_id, run_id, "validate")
+    log = op.wait_for_log_text(expected)
+    assert expected in log, log[-3000:]
+    assert "'abc' is not a number" in log
+    assert "nothing will be published" in log
+    page.get_by_text(expected).first.scroll_into_view_if_needed()
+    op.shot("05-validate-failed-log")
     ti = airflow.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/validate")
     assert ti["try_number"] == 1, ti
-    expected = f"{demo_file(term_folder, '999_abs').name}, row {row}, column 'PERCTOT'"
-
-    def log_names_the_cell():
-        text = airflow.task_log(run_id, "validate", ti["try_number"])
-        return text if expected in text else None
-    log = airflow.wait(f"the validate log to contain {expected!r}", log_names_the_cell, timeout=60)
-    assert "'abc' is not a number" in log, log[-3000:]
-    assert "nothing will be published" in log
+    assert expected in airflow.task_log(run_id, "validate", ti["try_number"])
 
     # nothing on the shared drive for the term: no edition, no current.json
-    term_dir = drive.joinpath(*TERM_DIR)
-    assert not (term_dir / "current.json").exists()
-    assert not list(term_dir.glob("edition-*"))
     assert [p.name for p in drive.rglob("*")] == [".school-improvement-share"], sorted(drive.rglob("*"))
 
-    # fix the file, then Clear `extract` with downstream (extract archived and read the broken file)
-    _demo_landing(landing)
+    _demo_landing(landing)  # the operator puts the corrected file in the landing folder
     assert "abc" not in demo_file(term_folder, "999_abs").read_text(encoding="utf-8-sig")
-    clear = {"dry_run": False, "dag_run_id": run_id, "task_ids": ["extract"], "include_downstream": True,
-             "only_failed": False, "reset_dag_runs": True}
-    cleared = airflow.call("POST", f"/dags/{DAG_ID}/clearTaskInstances", json=clear)
-    assert {ti["task_id"] for ti in cleared["task_instances"]} == {
-        "extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports", "assemble_reports",
-        "publish"}, cleared
+
+    # Clear `extract` with downstream (extract archived and read the broken file)
+    op.open_task(dag_id, run_id, "extract")
+    op.shot("06-extract-task")
+    cleared = op.clear_with_downstream()
+    for task in ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports",
+                 "assemble_reports", "publish"):
+        assert task in cleared, cleared
+
+    done = {"success", "failed", "upstream_failed", "skipped"}  # cleared tasks have no state until they run again
+    # The dialog closes before the API shows the clear: until it does, the run still reads as failed with every task
+    # finished, which the wait below would take for the end of the re-run.
     t1 = time.monotonic()
-    assert airflow.wait_run(run_id, {"success", "failed"}) == "success", airflow.task_states(run_id)
+    airflow.wait(f"run {run_id} to show the clear",
+                 lambda: airflow.run_state(run_id) != "failed" or not set(airflow.task_states(run_id).values()) <= done)
+    airflow.wait(f"run {run_id} to finish after the clear",
+                 lambda: airflow.run_state(run_id) in TERMINAL and set(airflow.task_states(run_id).values()) <= done)
+    final = airflow.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")["task_instances"]
+    if {t["state"] for t in final} != {"success"}:  # say why, from the failed tasks' own logs
+        failed = [t for t in final if t["state"] == "failed"]
+        detail = "\n".join(f"----- {t['task_id']} (try {t['try_number']}) -----\n"
+                           f"{airflow.task_log(run_id, t['task_id'], t['try_number'])[-4000:]}" for t in failed)
+        pytest.fail(f"after the clear: { {t['task_id']: t['state'] for t in final} }\n{detail}\n{airflow.logs()}")
     print(f"[fixed feed: run succeeded {time.monotonic() - t1:.0f}s after the clear]")
-    assert set(airflow.task_states(run_id).values()) == {"success"}
     ti = airflow.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/validate")
     assert ti["try_number"] == 2, ti
+    page.goto(f"{airflow.base}/dags/{dag_id}/runs/{run_id}")
+    page.get_by_role("link", name="publish", exact=True).last.wait_for()
+    page.get_by_text(re.compile("^Success$")).first.wait_for()
+    op.shot("08-run-succeeded")
 
+    term_dir = drive.joinpath(*TERM_DIR)
     current = json.loads((term_dir / "current.json").read_text())
     edition = term_dir / current["edition"]
     manifest = json.loads((edition / "manifest.json").read_text())

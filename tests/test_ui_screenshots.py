@@ -19,7 +19,7 @@ def test_make_screenshots_writes_the_runbooks_own(tmp_path):
 
 
 def test_the_browser_test_and_the_make_target_use_it():
-    ui = (REPO / "tests" / "test_ui_browser.py").read_text()
+    ui = (REPO / "tests" / "ui_operator.py").read_text()
     assert "screenshot_dir()" in ui and 'REPO / "docs" / "screenshots"' not in ui
     make = (REPO / "Makefile").read_text()
     assert f"{ENV}=$(REPO)/docs/screenshots" in make and "\nscreenshots:" in make
