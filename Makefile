@@ -84,11 +84,15 @@ airflow: airflow-init
 # Everything, as CI runs it (the 15 slowest printed, to see where the time goes as tests are added), on
 # TEST_WORKERS processes (pytest-xdist): a test module stays on one process with its fixtures; each process has its
 # own Airflow home, demo feeds and free ports (tests/conftest.py orders the longest modules first). TEST_WORKERS=0
-# runs everything in this one process.
-TEST_WORKERS ?= 2
-PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+# runs everything in this one process. Three processes on two cores: the real-Airflow modules spend much of their
+# time waiting for the scheduler, and a third process fills those waits (27 Nov 2026, on a machine 2.4 times slower
+# than the one test-fast's figures below were taken on: 13 min 49 s on three, against 15 min 5 s and 15 min 18 s on
+# two before the browser and REST tests shared their deployment). Compiled files are kept, as in test-fast.
+TEST_WORKERS ?= 3
+FAST_WORKERS ?= 2
+PYTEST_PARALLEL := --dist loadfile --no-loadscope-reorder
 test: system-deps venv
-	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=15 tests
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_PARALLEL) --durations=15 tests
 
 # The README runbook's screenshots, refreshed: the browser test (Airflow UI in Chromium) writing them into
 # docs/screenshots. `make test` runs the same test but keeps its screenshots out of the repository.
@@ -106,7 +110,9 @@ corpus: venv
 # through extract and validate, and the bad-input corpus's cases run through the stages (each case's own outcome is
 # still checked). `make test` runs all of them. Kept under 60 s on a 2-core machine: about 86 s of CPU in all (user
 # + sys), of which each worker's start (collecting every module, its compiled files kept) is 3 s and its Great
-# Expectations import 2 s (measured 27 Nov: 50-51 s at load 1-2, 1,078 tests; the 10 slowest are printed).
+# Expectations import 2 s (measured 27 Nov: 50-51 s at load 1-2, 1,078 tests; the 10 slowest are printed). A slower
+# machine on 27 Nov 2026 took 118-131 s (208 s of CPU, 1,153 tests), and 142 s for stop 24's own code: the
+# machine, not the tests, measured side by side.
 # A new test keeps it so: under 0.5 s of CPU on its own (fixtures shared by its module count once); fictional rows
 # from tests/factories.py, or the 40-school small_demo, or a real file read once per module (functools.lru_cache,
 # each test given its own copy), rather than a whole term through the stages; its check of the logic fast, and the
@@ -117,7 +123,7 @@ corpus: venv
 # each worker otherwise compiles the project's modules and rewrites every test module's asserts again on every run
 # (2.6 s of CPU per worker, measured); an edited file is compiled again by its timestamp, as always.
 test-fast: venv
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=10 -m "not slow" tests
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(FAST_WORKERS) $(PYTEST_PARALLEL) --durations=10 -m "not slow" tests
 
 # Figures, not pass/fail: how long each stage takes for one demo term, then cost against county size (the demo
 # scaled to BENCH_SCHOOLS schools; per-stage CPU, peak memory, fitted exponent) and the county term against its floor.

@@ -25,8 +25,8 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_home / 'airflo
 os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "include"), str(REPO / "plugins"), os.environ.get("PYTHONPATH", "")])
 
 
-# The longest modules first (each starts Airflow, PostgreSQL or a browser, or renders reports), so that the two
-# processes of `make test` (-n 2 --dist loadfile --no-loadscope-reorder: a module stays on one process, with its
+# The longest modules first (each starts Airflow, PostgreSQL or a browser, or renders reports), so that the
+# processes of `make test` (-n 3 --dist loadfile --no-loadscope-reorder: a module stays on one process, with its
 # module-scoped fixtures) start them at once and finish together. The order within a module is kept.
 LONGEST_FIRST = ("test_celery_regional.py", "test_end_to_end.py", "test_scheduler_rest.py",
                  "test_regional_dag.py", "test_dag_secrets_and_paths.py", "test_fetch_sources_dag.py",
