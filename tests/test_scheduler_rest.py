@@ -125,7 +125,8 @@ def _env(root: Path, pg_url: str, port: int) -> dict[str, str]:
     env.update({
         "AIRFLOW_HOME": str(root / "airflow-home"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": pg_url,
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # LocalExecutor, its workers forked from a scheduler that has imported the stages (plugins/preloaded_local_executor.py)
+        "AIRFLOW__CORE__EXECUTOR": "preloaded_local_executor.PreloadedLocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
@@ -296,6 +297,19 @@ def test_listens_only_on_localhost(airflow):
     assert listening, "the api-server should be listening"
     assert all(addr.ip == "127.0.0.1" for _, _, addr in listening), listening
     assert any(addr.port == airflow.port for _, _, addr in listening), listening
+
+
+def test_the_tasks_are_forked_from_a_scheduler_that_imported_the_stages(airflow):
+    """The LocalExecutor's workers are forked after the scheduler imported the stages' modules, so no task imports
+    pandas, Great Expectations or WeasyPrint for itself (plugins/preloaded_local_executor.py)."""
+    def preloaded():
+        lines = [line for line in (airflow.root / "scheduler.log").read_text(errors="replace").splitlines()
+                 if "LocalExecutor preload: imported" in line]
+        return lines[0] if lines else None
+    line = airflow.wait("the scheduler's preload line", preloaded, timeout=120)
+    for module in ("great_expectations", "pandas", "weasyprint", "school_improvement.editions.report"):
+        assert module in line, line
+    assert "warmed rule sets" in line, line
 
 
 @pytest.fixture(scope="module")

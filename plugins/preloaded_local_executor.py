@@ -1,0 +1,42 @@
+"""Airflow's LocalExecutor, with the heavy imports paid once per scheduler instead of once per task.
+
+The LocalExecutor forks its worker processes from the scheduler when it starts, and each worker forks a process
+per task (the Task SDK's supervisor): a module imported in the scheduler before the workers are forked is already
+in every task's memory, shared copy-on-write. Without this every task process imported pandas and pyarrow, the
+validate task Great Expectations, and the report tasks WeasyPrint and matplotlib, for itself: on a slow 2-core
+machine about 3.5 s of CPU per task process in the real-scheduler test (36 task processes in one module). This is
+the Celery workers' preload (plugins/worker_preload.py: the same modules and the same warm-up), for the deployments
+that run the LocalExecutor: `make airflow` (`airflow standalone`) and the real-scheduler tests.
+
+    AIRFLOW__CORE__EXECUTOR=preloaded_local_executor.PreloadedLocalExecutor
+
+(plugins/ is on the scheduler's PYTHONPATH). Only the scheduler starts an executor, so the api-server and the
+dag-processor, which read the setting, import this module and nothing heavy. With the spawn start method (not
+Linux's default) workers do not inherit the scheduler's memory, so nothing is preloaded. SI_WORKER_PRELOAD=0 and
+SI_WORKER_WARM=0 leave the preload and the warm-up out, as they do on Celery workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from airflow.executors.local_executor import LocalExecutor
+
+log = logging.getLogger(__name__)
+
+
+class PreloadedLocalExecutor(LocalExecutor):
+    """LocalExecutor whose workers are forked from a scheduler that has imported the stages' modules."""
+
+    def start(self) -> None:
+        if self.is_mp_using_fork and os.environ.get("SI_WORKER_PRELOAD", "1") != "0":
+            import worker_preload
+
+            done = worker_preload.preload()
+            warmed = worker_preload.warm() if os.environ.get("SI_WORKER_WARM", "1") != "0" else []
+            # Frozen in the workers and the tasks they fork (LocalExecutor unfreezes only the scheduler after forking)
+            worker_preload.freeze_for_the_tasks()
+            log.info("LocalExecutor preload: imported %s and warmed %s before forking the workers", ", ".join(done),
+                     ", ".join(warmed) or "nothing")
+        super().start()
