@@ -3,10 +3,12 @@
 The LocalExecutor forks its worker processes from the scheduler when it starts, and each worker forks a process
 per task (the Task SDK's supervisor): a module imported in the scheduler before the workers are forked is already
 in every task's memory, shared copy-on-write. Without this every task process imported pandas and pyarrow, the
-validate task Great Expectations, and the report tasks WeasyPrint and matplotlib, for itself: on a slow 2-core
-machine about 3.5 s of CPU per task process in the real-scheduler test (36 task processes in one module). This is
-the Celery workers' preload (plugins/worker_preload.py: the same modules and the same warm-up), for the deployments
-that run the LocalExecutor: `make airflow` (`airflow standalone`) and the real-scheduler tests.
+validate task Great Expectations, and the report tasks WeasyPrint and matplotlib, for itself. The real-scheduler
+test's module (a broken run, its re-run and two more runs of the 40-school demo) took 3 min 48 s and 3 min 41 s of
+user CPU with SI_WORKER_PRELOAD=0, and 2 min 43 s and 2 min 38 s with this (one pair in a row, on a slow 2-core
+machine). This is the Celery workers' preload (plugins/worker_preload.py: the same modules, the same warm-up and the
+same freeze), for the deployments that run the LocalExecutor: `make airflow` (`airflow standalone`) and the
+real-scheduler tests.
 
     AIRFLOW__CORE__EXECUTOR=preloaded_local_executor.PreloadedLocalExecutor
 
