@@ -81,7 +81,7 @@ run: airflow-init
 # that has imported the stages' modules (plugins/preloaded_local_executor.py), as the Celery workers preload them.
 airflow: airflow-init
 	PATH="$(REPO)/$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 \
-	  AIRFLOW__CORE__EXECUTOR=preloaded_local_executor.PreloadedLocalExecutor $(BIN)/airflow standalone
+	  AIRFLOW__CORE__EXECUTOR=preloaded_local_executor.LocalExecutor $(BIN)/airflow standalone
 
 # Everything, as CI runs it (the 15 slowest printed, to see where the time goes as tests are added), on
 # TEST_WORKERS processes (pytest-xdist): a test module stays on one process with its fixtures; each process has its

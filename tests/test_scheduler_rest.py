@@ -15,6 +15,7 @@ Slow (several minutes): the build_reports tasks render the demo LA's whole repor
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
@@ -126,7 +127,7 @@ def _env(root: Path, pg_url: str, port: int) -> dict[str, str]:
         "AIRFLOW_HOME": str(root / "airflow-home"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": pg_url,
         # LocalExecutor, its workers forked from a scheduler that has imported the stages (plugins/preloaded_local_executor.py)
-        "AIRFLOW__CORE__EXECUTOR": "preloaded_local_executor.PreloadedLocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": "preloaded_local_executor.LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
@@ -284,6 +285,25 @@ def _break_attendance(term_folder: Path) -> tuple[int, str]:
 
 
 # ------------------------------------------------------------------ the tests
+def test_make_airflow_runs_the_preloaded_executor_and_airflow_takes_it_for_a_local_one(tmp_path):
+    """`make airflow` starts `airflow standalone` with the preloaded LocalExecutor: standalone keeps it (it is
+    local), and SimpleAuthManager does not warn that a laptop's SQLite deployment "looks like production", which it
+    does for any executor class not named as a local one."""
+    from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+    from airflow.executors.local_executor import LocalExecutor
+
+    make = (REPO / "Makefile").read_text()
+    found = re.search(r"AIRFLOW__CORE__EXECUTOR=(\S+) \$\(BIN\)/airflow standalone", make)
+    assert found, "make airflow names no executor"
+    executor = found.group(1)
+    module, name = executor.rsplit(".", 1)
+    cls = getattr(importlib.import_module(module), name)
+    assert issubclass(cls, LocalExecutor) and cls.is_local
+    assert executor == _env(tmp_path, "sqlite://", 1)["AIRFLOW__CORE__EXECUTOR"]  # and the real-scheduler test's
+    assert not SimpleAuthManager._looks_like_production(sql_conn="sqlite:////tmp/airflow.db", api_host="127.0.0.1",
+                                                        executor=executor)
+
+
 def test_listens_only_on_localhost(airflow):
     listening = []
     for p in airflow.procs.values():
