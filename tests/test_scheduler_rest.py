@@ -126,7 +126,8 @@ def _env(root: Path, pg_url: str, port: int) -> dict[str, str]:
     env.update({
         "AIRFLOW_HOME": str(root / "airflow-home"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": pg_url,
-        # LocalExecutor, its workers forked from a scheduler that has imported the stages (plugins/preloaded_local_executor.py)
+        # LocalExecutor, its workers forked from a scheduler that has imported the stages
+        # (plugins/preloaded_local_executor.py)
         "AIRFLOW__CORE__EXECUTOR": "preloaded_local_executor.LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
