@@ -61,9 +61,10 @@ def weekday_deadlines_problem(drafts: list[dict], la_code: str | None = None):
     dated = [d for d in drafts if any(isinstance(a.get("by_date"), datetime.date) for a in d.get("actions") or [])]
     if not counted and dated and la_code and cal.of_las and str(la_code) not in cal.of_las:
         n = len(dated)
+        letters = "letters'" if n != 1 else "letter's"
         return Problem(
             "include/calendar/term_dates.yaml", None, None,
-            f"{n} draft {'letters' if n != 1 else 'letter'}'{'' if n != 1 else 's'} deadlines are counted "
+            f"{n} draft {letters} deadlines are counted "
             f"on {cal.of_name or 'another LA'}'s school days and half-terms, the term calendar's, not the LA's own. "
             "Check each date before sending, or give the calendar the LA's own term dates",
             "warning", WEEKDAY_DEADLINES)
