@@ -5,13 +5,21 @@
     PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 1000 [--term 2025-26-spring]
     PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 1000 4000 --growth-only   # no floors
     PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 500 1000 2000 4000 --growth-only --repeats 3
+    PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 1000 4000 --repeats 5 --last-stage flag_letters
 
 Growth: the demo is scaled consistently across every feed (`generate_demo(schools=N)`, every kind of school in
 proportion) and each stage runs in its own process, so its CPU seconds (user + system) and peak memory (maximum
 resident set) are the operating system's own figures for that stage, imports included. The fitted exponent is
-the slope of log CPU against log schools: 1.0 is linear; the goal is at most 1.05 for every stage. Three sizes
-fit the growth exactly, so the noise of one run goes straight into its exponent: more sizes, and `--repeats`
-(each stage run again from the same history and drive, its run of least CPU kept), make it a fit.
+the slope of log CPU against log schools: 1.0 is linear. The goal's figure, growth k (at most 1.05 for every
+stage), fits CPU = fixed + b x schools ** k to the CPU of the stage's call alone, read in the child around it:
+the interpreter's start and the package's imports are the same at every size and only add their noise.
+
+Three sizes fit growth k exactly, so the noise of one run goes straight into it: on this 2-core shared machine a
+stage's CPU moved by 10-20% from one run to the next, and growth k by tenths. More sizes and `--repeats N` make
+it a fit: N rounds over all the sizes (the machine's drift falls on every size alike, not on whichever ran last),
+each stage run from the same history and drive each time, its run of least CPU kept; "k by round" prints the
+exponent of each round alone, to show the spread. `--last-stage categorise` repeats the evidence stages without
+the reports' minutes.
 
 County term against the floor: the in-process stages of the largest size against what any implementation must
 at least do: pandas reading the same feed bytes, and WeasyPrint laying out and writing the same number of plain
@@ -46,13 +54,20 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(R
                                                      os.environ.get("PYTHONPATH", "")]),
        "GX_ANALYTICS_ENABLED": "False"}
 
+# The stage's own CPU is read around its call too: the interpreter's start and the package's imports (a second or
+# two that varied by tenths from one run to the next here) are the same work at every size, so they only add noise
+# to the growth fit, never growth.
 STAGE_CODE = """
-import json, sys
+import json, resource, sys
 from school_improvement import pipeline
 cfg = pipeline.RunConfig(**json.loads(sys.argv[1]))
 kwargs = json.loads(sys.argv[3])
+def _cpu():  # the stage's child processes too, should one start any
+    return sum(ru.ru_utime + ru.ru_stime for ru in map(resource.getrusage,
+                                                       (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+t0 = _cpu()
 out = getattr(pipeline, sys.argv[2])(cfg, **kwargs)
-print(json.dumps(out, default=str))
+print(json.dumps({"stage_cpu": _cpu() - t0, "result": out}, default=str))
 """
 
 IMPORT_CODE = "from school_improvement import pipeline\n"
@@ -274,9 +289,9 @@ def pdf_pages(folder: Path) -> int:
     return sum(pages(p) for p in folder.rglob("*.pdf") if p.name != "draft_letters.pdf")
 
 
-def _saved(root: Path) -> Path:
-    """The history database and the shared drive as they are before a stage, for its repeats to start from."""
-    keep = root / "before-stage"
+def _saved(root: Path, stage: str = "stage") -> Path:
+    """The history database and the shared drive as they are before `stage`, for its repeats to start from."""
+    keep = root / f"before-{stage}"
     if keep.exists():
         shutil.rmtree(keep)
     keep.mkdir()
@@ -294,7 +309,16 @@ def _restore(root: Path, keep: Path) -> None:
     shutil.copytree(keep / "drive", root / "drive")
 
 
-def one_size(root: Path, schools: int, term: str, repeats: int = 1) -> dict:
+def _stage_run(cfg: dict, root: Path, stage: str) -> dict:
+    kwargs = {"shared_drive": str(root / "drive")} if stage == "publish" else {}
+    run = measured(STAGE_CODE, json.dumps(cfg), stage, json.dumps(kwargs))
+    run["stage_cpu"] = json.loads(run["out"])["stage_cpu"]
+    return run
+
+
+def first_round(root: Path, schools: int, term: str, stages: tuple, repeats: int = 1) -> dict:
+    """The demo at `schools` and each of `stages` once, in order; with repeats to come, the history and drive as
+    they were before each stage are kept for them (`again`)."""
     from demo_feeds.demo_generator import generate_demo
 
     t0 = time.perf_counter()
@@ -302,27 +326,39 @@ def one_size(root: Path, schools: int, term: str, repeats: int = 1) -> dict:
     demo_s = time.perf_counter() - t0
     cfg = {"la_code": "999", "term": term, "landing": str(root / "landing"), "work_dir": str(root / "work"),
            "history_url": f"sqlite:///{root / 'history.sqlite'}", "run_id": "bench"}
-    stages = {}
     (root / "drive").mkdir(exist_ok=True)  # the LA marks the real share once: publish refuses a drive without it
     (root / "drive" / ".school-improvement-share").write_text("")
-    for stage in STAGES:
-        kwargs = {"shared_drive": str(root / "drive")} if stage == "publish" else {}
-        before = _saved(root) if repeats > 1 else None  # each repeat starts where the first did
-        runs = []
-        for i in range(repeats):
-            if i:
-                _restore(root, before)
-            runs.append(measured(STAGE_CODE, json.dumps(cfg), stage, json.dumps(kwargs)))
-        if before:
-            shutil.rmtree(before)
-        # The run of least CPU: the machine's noise only ever adds to a run, and three sizes fit the growth exactly,
-        # so one slow run of one size moved the fitted exponent by tenths (each repeat does the same work).
-        stages[stage] = min(runs, key=lambda r: r["cpu"])
-        print(f"  {schools:>5} schools  {stage:<14}{stages[stage]['cpu']:8.1f} s CPU{stages[stage]['peak_mib']:8.0f} MiB",
-              flush=True)
+    runs = {}
+    for stage in stages:
+        if repeats > 1:
+            _saved(root, stage)
+        runs[stage] = [_stage_run(cfg, root, stage)]
+        _print_run(schools, stage, runs[stage][-1])
     run_dir = root / "work" / "999" / term / "bench"
-    return {"cfg": cfg, "schools": demo["schools"], "maintained": demo["maintained"], "demo_s": demo_s, "stages": stages,
-            "pages": pdf_pages(run_dir / "staged"), "landing": root / "landing" / "999" / term, "run_dir": run_dir}
+    return {"cfg": cfg, "root": root, "schools": demo["schools"], "maintained": demo["maintained"], "demo_s": demo_s,
+            "runs": runs, "pages": pdf_pages(run_dir / "staged") if "build_reports" in stages else 0,
+            "landing": root / "landing" / "999" / term, "run_dir": run_dir}
+
+
+def again(res: dict) -> None:
+    """Each stage of a size once more, each from the history and drive it first started from, so that it does the
+    same work (a re-run of categorise would otherwise compare with its first run's results in the history, and
+    publish find its edition already on the drive)."""
+    for stage, runs in res["runs"].items():
+        _restore(res["root"], res["root"] / f"before-{stage}")
+        runs.append(_stage_run(res["cfg"], res["root"], stage))
+        _print_run(res["schools"], stage, runs[-1], len(runs))
+
+
+def _print_run(schools: int, stage: str, run: dict, round_: int = 1) -> None:
+    print(f"  {schools:>5} schools  {stage:<16}{run['cpu']:7.1f} s CPU ({run['stage_cpu']:6.1f} s in the stage)"
+          f"{run['peak_mib']:7.0f} MiB" + (f"  round {round_}" if round_ > 1 else ""), flush=True)
+
+
+def kept_runs(res: dict) -> dict:
+    """Per stage, its run of least CPU in the stage: the machine's noise only ever adds to a run, and every round
+    does the same work."""
+    return {stage: min(runs, key=lambda r: r["stage_cpu"]) for stage, runs in res["runs"].items()}
 
 
 def _kept(root: str, schools: int) -> str:
@@ -339,56 +375,84 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--term", default="2025-26-spring")
     ap.add_argument("--keep", metavar="DIR", help="build each size under DIR/<schools> and keep it (landing, run "
                     "folder, history), to profile a stage there afterwards; default: temporary folders, removed")
-    ap.add_argument("--repeats", type=int, default=1, help="run each stage this many times per size, each from the "
-                    "same history and drive, and keep its run of least CPU (the peak memory is that run's)")
+    ap.add_argument("--repeats", type=int, default=1, help="run each stage this many times per size, in rounds over "
+                    "the sizes (so that the machine's drift falls on every size alike), each from the same history and "
+                    "drive, and keep its run of least CPU in the stage (the peak memory is that run's)")
+    ap.add_argument("--last-stage", choices=STAGES, default=STAGES[-1], help="stop after this stage (the stages "
+                    "before it still run, for its inputs): e.g. categorise, to repeat the evidence stages many times "
+                    "without the reports' minutes; the floors need build_reports")
     ap.add_argument("--growth-only", action="store_true", help="the growth table only: no floors and no profile of "
                     "build_reports at the largest size (they cost about as much again as the largest size's stages)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO / "include"))
+    stages = STAGES[:STAGES.index(args.last_stage) + 1]
+    floors = "build_reports" in stages and not args.growth_only
 
     base = measured(IMPORT_CODE)
     print(f"python + domain package import: {base['cpu']:.1f} s CPU, {base['peak_mib']:.0f} MiB (in every stage below)")
-    results = []
-    for n in args.schools:
-        with (contextlib.nullcontext(_kept(args.keep, n)) if args.keep else
-              tempfile.TemporaryDirectory(prefix=f"si-bench-{n}-")) as tmp:
-            res = one_size(Path(tmp), n, args.term, args.repeats)
-            if n == args.schools[-1] and not args.growth_only:
-                res["floor"] = measured(FLOOR_CODE, str(res["landing"]), str(res["pages"]), str(Path(tmp) / "floor.pdf"))
-                for kind in ("plain", "profile"):
-                    res[f"floor_ua_{kind}"] = measured(FLOOR_UA_CODE, str(res["landing"]), str(res["pages"]),
-                                                       str(Path(tmp) / f"floor-ua-{kind}.pdf"), kind)
-                res["profile"] = measured(PROFILE_CODE, json.dumps(res["cfg"]))
-            results.append(res)
+    with contextlib.ExitStack() as folders:
+        results = []
+        for n in args.schools:
+            tmp = Path(_kept(args.keep, n) if args.keep else
+                       folders.enter_context(tempfile.TemporaryDirectory(prefix=f"si-bench-{n}-")))
+            results.append(first_round(tmp, n, args.term, stages, args.repeats))
+        for _ in range(args.repeats - 1):
+            for res in results:
+                again(res)
+        for res in results:
+            res["stages"] = kept_runs(res)
+        last = results[-1]
+        if floors:
+            tmp = last["root"]
+            last["floor"] = measured(FLOOR_CODE, str(last["landing"]), str(last["pages"]), str(tmp / "floor.pdf"))
+            for kind in ("plain", "profile"):
+                last[f"floor_ua_{kind}"] = measured(FLOOR_UA_CODE, str(last["landing"]), str(last["pages"]),
+                                                    str(tmp / f"floor-ua-{kind}.pdf"), kind)
+            last["profile"] = measured(PROFILE_CODE, json.dumps(last["cfg"]))
+        report(results, stages, base, args.repeats)
 
+
+def report(results: list[dict], stages: tuple, base: dict, repeats: int) -> None:
     sizes = [r["schools"] for r in results]
     print()
-    print("Growth: CPU seconds (peak MiB) per stage, each stage in its own process")
+    print("Growth: CPU seconds (peak MiB) per stage, each stage in its own process"
+          + (f"; of {repeats} rounds over the sizes, each stage's run of least CPU" if repeats > 1 else ""))
     head = "".join(f"{f'{s:,} schools':>22}" for s in sizes)
-    print(f"{'stage':<14}{head}{'exponent':>10}{'growth k':>10}{'fixed s':>9}"
-          + (f"{'ms/school added':>18}" if len(sizes) > 1 else ""))
-    for stage in STAGES + ("total",):
+    print(f"{'stage':<16}{head}{'exponent':>10}{'growth k':>10}{'fixed s':>9}"
+          + (f"{'ms/school added':>18}" if len(sizes) > 1 else "") + (f"{'k by round':>13}" if repeats > 1 else ""))
+    for stage in stages + ("total",):
         if stage == "total":
             cpus = [sum(st["cpu"] for st in r["stages"].values()) for r in results]
+            own = [sum(st["stage_cpu"] for st in r["stages"].values()) for r in results]
             peaks = [max(st["peak_mib"] for st in r["stages"].values()) for r in results]
+            rounds = [[sum(runs[i]["stage_cpu"] for runs in r["runs"].values()) for r in results]
+                      for i in range(repeats)]
         else:
             cpus = [r["stages"][stage]["cpu"] for r in results]
+            own = [r["stages"][stage]["stage_cpu"] for r in results]
             peaks = [r["stages"][stage]["peak_mib"] for r in results]
+            rounds = [[r["runs"][stage][i]["stage_cpu"] for r in results] for i in range(repeats)]
         # exponent: the slope of log CPU on log schools, less the interpreter+import start (paid once whatever the
         # size). growth k: the exponent of the part that grows, every fixed cost of the stage taken out
-        # (fit_with_fixed_cost); the goal (at most 1.05) reads growth k, since a fixed cost hides growth in the other.
-        k = fit_exponent(sizes, [c - base["cpu"] * (len(STAGES) if stage == "total" else 1) for c in cpus])
-        fit = fit_with_fixed_cost(sizes, cpus)
+        # (fit_with_fixed_cost on the CPU in the stage's call: the start and imports are fixed, and only noise to
+        # the fit); the goal (at most 1.05) reads growth k, since a fixed cost hides growth in the other.
+        k = fit_exponent(sizes, [c - base["cpu"] * (len(stages) if stage == "total" else 1) for c in cpus])
+        fit = fit_with_fixed_cost(sizes, own)
         cells = "".join(f"{c:12.1f} ({p:6.0f})" for c, p in zip(cpus, peaks))
         # What one more school costs, between each pair of sizes: flat when the stage is linear.
-        added = " ".join(f"{1000 * (c2 - c1) / (n2 - n1):.1f}" for n1, n2, c1, c2 in zip(sizes, sizes[1:], cpus, cpus[1:]))
-        print(f"{stage:<14}{cells}{(f'{k:10.2f}' if k is not None else '       n/a')}"
+        added = " ".join(f"{1000 * (c2 - c1) / (n2 - n1):.1f}" for n1, n2, c1, c2 in zip(sizes, sizes[1:], own, own[1:]))
+        # The exponent of each round alone: how far one round's noise moves it.
+        by_round = [f[2] for f in map(lambda v: fit_with_fixed_cost(sizes, v), rounds) if f]
+        spread = f"{min(by_round):.2f}-{max(by_round):.2f}" if by_round else "n/a"
+        print(f"{stage:<16}{cells}{(f'{k:10.2f}' if k is not None else '       n/a')}"
               f"{(f'{fit[2]:10.2f}{fit[0]:9.1f}' if fit else '       n/a      n/a')}"
-              + (f"{added:>18}" if len(sizes) > 1 else ""))
-    print("  exponent: log CPU on log schools, less the interpreter+import start; growth k: CPU = fixed + b x "
-          "schools ** k, the goal's figure (at most 1.05); ms/school added: between each pair of sizes")
-    print(f"{'report pages':<14}" + "".join(f"{r['pages']:>22,}" for r in results))
-    print(f"{'per school':<14}" + "".join(
+              + (f"{added:>18}" if len(sizes) > 1 else "") + (f"{spread:>13}" if repeats > 1 else ""))
+    print("  exponent: log CPU on log schools, less the interpreter+import start; growth k: the CPU in the stage's "
+          "call = fixed + b x schools ** k, the goal's figure (at most 1.05); ms/school added: of the CPU in the "
+          "stage's call, between each pair of sizes" + ("; k by round: growth k of each round alone" if repeats > 1 else ""))
+    if "build_reports" in stages:
+        print(f"{'report pages':<16}" + "".join(f"{r['pages']:>22,}" for r in results))
+    print(f"{'per school':<16}" + "".join(
         f"{1000 * sum(st['cpu'] for st in r['stages'].values()) / r['schools']:>19.1f} ms" for r in results))
 
     last = results[-1]

@@ -62,3 +62,28 @@ def test_each_repeat_of_a_stage_starts_from_the_same_history_and_drive(tmp_path)
     bench_growth._restore(tmp_path, keep)
     assert (tmp_path / "history.sqlite").read_bytes() == b"before the stage"
     assert sorted(p.name for p in (tmp_path / "drive").rglob("*")) == [".school-improvement-share"]
+
+
+def test_each_round_runs_every_stage_from_the_state_it_first_started_from(tmp_path, monkeypatch):
+    """`--repeats`, in rounds over the sizes: a later round runs each stage of a size from the history and drive it
+    saw in the first round (not from what the stages after it left), and the run of least CPU in the stage is kept."""
+    seen = []
+    cpu = iter([5.0, 7.0, 3.0, 6.0])
+
+    def stage_run(cfg, root, stage):  # each stage leaves its mark in the history, as categorise's record does
+        seen.append((stage, (root / "history.sqlite").read_text() if (root / "history.sqlite").exists() else None))
+        (root / "history.sqlite").write_text(f"after {stage}")
+        return {"cpu": 9.9, "stage_cpu": next(cpu), "peak_mib": 1.0, "out": "{}"}
+
+    monkeypatch.setattr(bench_growth, "_stage_run", stage_run)
+    (tmp_path / "drive").mkdir()
+    for stage in ("assess_evidence", "categorise"):
+        bench_growth._saved(tmp_path, stage)
+        stage_run(None, tmp_path, stage)
+    res = {"root": tmp_path, "cfg": {}, "schools": 250,
+           "runs": {"assess_evidence": [{"stage_cpu": 5.0}], "categorise": [{"stage_cpu": 7.0}]}}
+    seen.clear()
+    bench_growth.again(res)
+    assert seen == [("assess_evidence", None), ("categorise", "after assess_evidence")]
+    kept = bench_growth.kept_runs(res)
+    assert kept["assess_evidence"]["stage_cpu"] == 3.0 and kept["categorise"]["stage_cpu"] == 6.0
