@@ -28,10 +28,10 @@ export SI_SHARED_DRIVE := $(SHARED_DRIVE)
 .PHONY: run test test-fast screenshots airflow venv airflow-init demo clean system-deps bench bench-growth bench-airflow bench-national bench-scheduler corpus
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (fast PDF fonts), poppler-utils (PDF tests),
-# PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test), Redis (Celery test), Chromium (browser test).
-# Installed when missing,
+# PostgreSQL (history store and real-scheduler tests), Samba (SMB shared-drive test), Redis (Celery test), Chromium (browser test),
+# valgrind (bench_growth --instructions: instructions counted, the same on every run). Installed when missing,
 # if we are root (CI is); otherwise listed for the user to install.
-SYS_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql samba redis-server chromium
+SYS_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql samba redis-server chromium valgrind
 system-deps:
 	@missing=$$(for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -6,6 +6,7 @@
     PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 1000 4000 --growth-only   # no floors
     PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 500 1000 2000 4000 --growth-only --repeats 3
     PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 1000 4000 --repeats 5 --last-stage flag_letters
+    PYTHONPATH=include python benchmarks/bench_growth.py --last-stage categorise --instructions assess_evidence categorise
 
 Growth: the demo is scaled consistently across every feed (`generate_demo(schools=N)`, every kind of school in
 proportion) and each stage runs in its own process, so its CPU seconds (user + system) and peak memory (maximum
@@ -19,7 +20,8 @@ stage's CPU moved by 10-20% from one run to the next, and growth k by tenths. Mo
 it a fit: N rounds over all the sizes (the machine's drift falls on every size alike, not on whichever ran last),
 each stage run from the same history and drive each time, its run of least CPU kept; "k by round" prints the
 exponent of each round alone, to show the spread. `--last-stage categorise` repeats the evidence stages without
-the reports' minutes.
+the reports' minutes. `--instructions [STAGE ...]` counts instructions under valgrind instead of CPU seconds:
+the same count on every run, so it says whether a stage's work grows faster than the schools, noise or none.
 
 County term against the floor: the in-process stages of the largest size against what any implementation must
 at least do: pandas reading the same feed bytes, and WeasyPrint laying out and writing the same number of plain
@@ -239,6 +241,33 @@ def measured(code: str, *args: str) -> dict:
             "out": lines[-1] if lines else ""}
 
 
+# `--instructions`: every stage run under valgrind's cachegrind without its cache simulation, which counts the
+# instructions the process executed. The count is the same on every run whatever the machine's load (the CPU
+# seconds of a stage moved by 10-20% between runs here), so it tells whether the work grows faster than the schools;
+# CPU seconds may still grow a little faster than it, as the data outgrows the processor's caches.
+VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no")
+
+
+def counted(code: str, *args: str) -> dict:
+    """Run `code` under cachegrind: the instructions it executed (billions, as "cpu") and the last line it
+    printed. No peak memory: the process's memory is valgrind's."""
+    with tempfile.TemporaryDirectory(prefix="si-bench-cg-") as tmp:
+        out_file = Path(tmp) / "cachegrind.out"
+        t0 = time.perf_counter()
+        child = subprocess.run([*VALGRIND, f"--cachegrind-out-file={out_file}", sys.executable, "-c", code, *args],
+                               env=ENV, capture_output=True, text=True)
+        if child.returncode != 0:
+            raise RuntimeError(f"child failed under valgrind ({child.returncode}):\n{child.stderr[-3000:]}")
+        summary = next(ln for ln in out_file.read_text().splitlines() if ln.startswith("summary:"))
+    lines = child.stdout.strip().splitlines()
+    return {"cpu": int(summary.split()[1]) / 1e9, "peak_mib": float("nan"), "wall": time.perf_counter() - t0,
+            "out": lines[-1] if lines else ""}
+
+
+MEASURE = {"cpu": measured, "instructions": counted}
+UNIT = {"cpu": "s CPU", "instructions": "G instr"}
+
+
 def fit_exponent(sizes: list[int], values: list[float]) -> float | None:
     pts = [(math.log(s), math.log(v)) for s, v in zip(sizes, values) if v > 0]
     if len(pts) < 2:
@@ -257,9 +286,12 @@ def fit_with_fixed_cost(sizes: list[int], values: list[float]) -> tuple[float, f
     at 250, 1,000 and 4,000 schools, a stage of 2 s fixed + 1 ms x schools ** 1.2 fits 0.82 that way (less a
     0.4 s start), 1.20 here.
     Three sizes determine the three figures (for sizes in one ratio, k is log((v3 - v2) / (v2 - v1)) / log(ratio));
-    fewer cannot, and costs that do not rise with the schools have no such exponent (None)."""
+    fewer cannot, and costs that do not rise with the schools have no such exponent (None). With three sizes each
+    must cost more than the one before; with more, a dip between two small sizes (a stage whose fixed cost dwarfs
+    its growth there: a run's noise) does not stop the fit, but the cost must still rise from the first to the last."""
     pts = sorted(zip(sizes, values))
-    if len({s for s, _ in pts}) < 3 or any(v2 <= v1 for (_, v1), (_, v2) in zip(pts, pts[1:])):
+    steps = [v2 - v1 for (_, v1), (_, v2) in zip(pts, pts[1:])]
+    if len({s for s, _ in pts}) < 3 or (len(pts) == 3 and min(steps) <= 0) or pts[-1][1] <= pts[0][1]:
         return None
     best = None
     for i in range(300, 3001):
@@ -270,7 +302,7 @@ def fit_with_fixed_cost(sizes: list[int], values: list[float]) -> tuple[float, f
         b = sum((x - mx) * (v - my) for x, (_, v) in zip(xs, pts)) / sxx
         a = my - b * mx
         err = sum((a + b * x - v) ** 2 for x, (_, v) in zip(xs, pts))
-        if best is None or err < best[0]:
+        if b > 0 and (best is None or err < best[0]):
             best = (err, a, b, k)
     return None if best is None or best[3] in (0.3, 3.0) else best[1:]
 
@@ -309,16 +341,20 @@ def _restore(root: Path, keep: Path) -> None:
     shutil.copytree(keep / "drive", root / "drive")
 
 
-def _stage_run(cfg: dict, root: Path, stage: str) -> dict:
+def _stage_run(cfg: dict, root: Path, stage: str, count: str = "cpu") -> dict:
     kwargs = {"shared_drive": str(root / "drive")} if stage == "publish" else {}
-    run = measured(STAGE_CODE, json.dumps(cfg), stage, json.dumps(kwargs))
-    run["stage_cpu"] = json.loads(run["out"])["stage_cpu"]
+    run = MEASURE[count](STAGE_CODE, json.dumps(cfg), stage, json.dumps(kwargs))
+    # Instructions are counted for the whole process: its start and imports are a fixed count, which the fit takes out.
+    run["stage_cpu"] = json.loads(run["out"])["stage_cpu"] if count == "cpu" else run["cpu"]
+    run["unit"] = UNIT[count]
     return run
 
 
-def first_round(root: Path, schools: int, term: str, stages: tuple, repeats: int = 1) -> dict:
+def first_round(root: Path, schools: int, term: str, stages: tuple, repeats: int = 1, count: str = "cpu",
+                counted_stages: tuple = STAGES) -> dict:
     """The demo at `schools` and each of `stages` once, in order; with repeats to come, the history and drive as
-    they were before each stage are kept for them (`again`)."""
+    they were before each stage are kept for them (`again`). Counting instructions, a stage not among
+    `counted_stages` runs only for the next stages' inputs, at full speed, and is not reported."""
     from demo_feeds.demo_generator import generate_demo
 
     t0 = time.perf_counter()
@@ -332,10 +368,13 @@ def first_round(root: Path, schools: int, term: str, stages: tuple, repeats: int
     for stage in stages:
         if repeats > 1:
             _saved(root, stage)
-        runs[stage] = [_stage_run(cfg, root, stage)]
+        if count == "instructions" and stage not in counted_stages:
+            _stage_run(cfg, root, stage)
+            continue
+        runs[stage] = [_stage_run(cfg, root, stage, count)]
         _print_run(schools, stage, runs[stage][-1])
     run_dir = root / "work" / "999" / term / "bench"
-    return {"cfg": cfg, "root": root, "schools": demo["schools"], "maintained": demo["maintained"], "demo_s": demo_s,
+    return {"cfg": cfg, "root": root, "count": count, "schools": demo["schools"], "maintained": demo["maintained"], "demo_s": demo_s,
             "runs": runs, "pages": pdf_pages(run_dir / "staged") if "build_reports" in stages else 0,
             "landing": root / "landing" / "999" / term, "run_dir": run_dir}
 
@@ -346,13 +385,14 @@ def again(res: dict) -> None:
     publish find its edition already on the drive)."""
     for stage, runs in res["runs"].items():
         _restore(res["root"], res["root"] / f"before-{stage}")
-        runs.append(_stage_run(res["cfg"], res["root"], stage))
+        runs.append(_stage_run(res["cfg"], res["root"], stage, res["count"]))
         _print_run(res["schools"], stage, runs[-1], len(runs))
 
 
 def _print_run(schools: int, stage: str, run: dict, round_: int = 1) -> None:
-    print(f"  {schools:>5} schools  {stage:<16}{run['cpu']:7.1f} s CPU ({run['stage_cpu']:6.1f} s in the stage)"
-          f"{run['peak_mib']:7.0f} MiB" + (f"  round {round_}" if round_ > 1 else ""), flush=True)
+    where = (f" ({run['stage_cpu']:6.1f} s in the stage){run['peak_mib']:7.0f} MiB" if run["unit"] == "s CPU" else "")
+    print(f"  {schools:>5} schools  {stage:<16}{run['cpu']:7.1f} {run['unit']}{where}"
+          + (f"  round {round_}" if round_ > 1 else ""), flush=True)
 
 
 def kept_runs(res: dict) -> dict:
@@ -381,22 +421,30 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--last-stage", choices=STAGES, default=STAGES[-1], help="stop after this stage (the stages "
                     "before it still run, for its inputs): e.g. categorise, to repeat the evidence stages many times "
                     "without the reports' minutes; the floors need build_reports")
+    ap.add_argument("--instructions", nargs="*", choices=STAGES, metavar="STAGE", help="count the instructions of "
+                    "these stages (none named: every stage) under valgrind (cachegrind) instead of their CPU seconds: "
+                    "the same figure on every run, whatever the machine's load; about 25 times slower, one round, no "
+                    "floors or peak memory; the other stages run only for their inputs")
     ap.add_argument("--growth-only", action="store_true", help="the growth table only: no floors and no profile of "
                     "build_reports at the largest size (they cost about as much again as the largest size's stages)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO / "include"))
     stages = STAGES[:STAGES.index(args.last_stage) + 1]
-    floors = "build_reports" in stages and not args.growth_only
+    count = "cpu" if args.instructions is None else "instructions"
+    counted_stages = tuple(args.instructions or STAGES)
+    floors = "build_reports" in stages and not args.growth_only and count == "cpu"
+    repeats = 1 if count == "instructions" else args.repeats  # a count is the same every time
 
-    base = measured(IMPORT_CODE)
-    print(f"python + domain package import: {base['cpu']:.1f} s CPU, {base['peak_mib']:.0f} MiB (in every stage below)")
+    base = MEASURE[count](IMPORT_CODE)
+    print(f"python + domain package import: {base['cpu']:.1f} {UNIT[count]}"
+          + (f", {base['peak_mib']:.0f} MiB" if count == "cpu" else "") + " (in every stage below)")
     with contextlib.ExitStack() as folders:
         results = []
         for n in args.schools:
             tmp = Path(_kept(args.keep, n) if args.keep else
                        folders.enter_context(tempfile.TemporaryDirectory(prefix=f"si-bench-{n}-")))
-            results.append(first_round(tmp, n, args.term, stages, args.repeats))
-        for _ in range(args.repeats - 1):
+            results.append(first_round(tmp, n, args.term, stages, repeats, count, counted_stages))
+        for _ in range(repeats - 1):
             for res in results:
                 again(res)
         for res in results:
@@ -409,17 +457,21 @@ def main(argv: list[str] | None = None) -> None:
                 last[f"floor_ua_{kind}"] = measured(FLOOR_UA_CODE, str(last["landing"]), str(last["pages"]),
                                                     str(tmp / f"floor-ua-{kind}.pdf"), kind)
             last["profile"] = measured(PROFILE_CODE, json.dumps(last["cfg"]))
-        report(results, stages, base, args.repeats)
+        report(results, stages, base, repeats)
 
 
 def report(results: list[dict], stages: tuple, base: dict, repeats: int) -> None:
     sizes = [r["schools"] for r in results]
+    stages = tuple(results[0]["runs"])  # those measured
     print()
-    print("Growth: CPU seconds (peak MiB) per stage, each stage in its own process"
+    counting = results[0]["count"] == "instructions"
+    print(("Growth: instructions (billions) per stage, counted by valgrind, each stage in its own process" if counting
+           else "Growth: CPU seconds (peak MiB) per stage, each stage in its own process")
           + (f"; of {repeats} rounds over the sizes, each stage's run of least CPU" if repeats > 1 else ""))
     head = "".join(f"{f'{s:,} schools':>22}" for s in sizes)
-    print(f"{'stage':<16}{head}{'exponent':>10}{'growth k':>10}{'fixed s':>9}"
-          + (f"{'ms/school added':>18}" if len(sizes) > 1 else "") + (f"{'k by round':>13}" if repeats > 1 else ""))
+    fixed, per = ("fixed G", "M instr/school added") if counting else ("fixed s", "ms/school added")
+    print(f"{'stage':<16}{head}{'exponent':>10}{'growth k':>10}{fixed:>9}"
+          + (f"{per:>{22 if counting else 18}}" if len(sizes) > 1 else "") + (f"{'k by round':>13}" if repeats > 1 else ""))
     for stage in stages + ("total",):
         if stage == "total":
             cpus = [sum(st["cpu"] for st in r["stages"].values()) for r in results]
@@ -438,7 +490,7 @@ def report(results: list[dict], stages: tuple, base: dict, repeats: int) -> None
         # the fit); the goal (at most 1.05) reads growth k, since a fixed cost hides growth in the other.
         k = fit_exponent(sizes, [c - base["cpu"] * (len(stages) if stage == "total" else 1) for c in cpus])
         fit = fit_with_fixed_cost(sizes, own)
-        cells = "".join(f"{c:12.1f} ({p:6.0f})" for c, p in zip(cpus, peaks))
+        cells = "".join(f"{c:12.1f} ({p:6.0f})" if p == p else f"{c:12.1f}{'':9}" for c, p in zip(cpus, peaks))
         # What one more school costs, between each pair of sizes: flat when the stage is linear.
         added = " ".join(f"{1000 * (c2 - c1) / (n2 - n1):.1f}" for n1, n2, c1, c2 in zip(sizes, sizes[1:], own, own[1:]))
         # The exponent of each round alone: how far one round's noise moves it.
@@ -446,14 +498,19 @@ def report(results: list[dict], stages: tuple, base: dict, repeats: int) -> None
         spread = f"{min(by_round):.2f}-{max(by_round):.2f}" if by_round else "n/a"
         print(f"{stage:<16}{cells}{(f'{k:10.2f}' if k is not None else '       n/a')}"
               f"{(f'{fit[2]:10.2f}{fit[0]:9.1f}' if fit else '       n/a      n/a')}"
-              + (f"{added:>18}" if len(sizes) > 1 else "") + (f"{spread:>13}" if repeats > 1 else ""))
-    print("  exponent: log CPU on log schools, less the interpreter+import start; growth k: the CPU in the stage's "
-          "call = fixed + b x schools ** k, the goal's figure (at most 1.05); ms/school added: of the CPU in the "
-          "stage's call, between each pair of sizes" + ("; k by round: growth k of each round alone" if repeats > 1 else ""))
+              + (f"{added:>{22 if counting else 18}}" if len(sizes) > 1 else "") + (f"{spread:>13}" if repeats > 1 else ""))
+    if counting:
+        print("  exponent: log instructions on log schools, less the interpreter+import start's; growth k: "
+              "instructions = fixed + b x schools ** k; M instr/school added: between each pair of sizes")
+    else:
+        print("  exponent: log CPU on log schools, less the interpreter+import start; growth k: the CPU in the stage's "
+              "call = fixed + b x schools ** k, the goal's figure (at most 1.05); ms/school added: of the CPU in the "
+              "stage's call, between each pair of sizes" + ("; k by round: growth k of each round alone" if repeats > 1 else ""))
     if "build_reports" in stages:
         print(f"{'report pages':<16}" + "".join(f"{r['pages']:>22,}" for r in results))
     print(f"{'per school':<16}" + "".join(
-        f"{1000 * sum(st['cpu'] for st in r['stages'].values()) / r['schools']:>19.1f} ms" for r in results))
+        f"{1000 * sum(st['cpu'] for st in r['stages'].values()) / r['schools']:>{17 if counting else 19}.1f} "
+        f"{'M instr' if counting else 'ms'}" for r in results))
 
     last = results[-1]
     if "floor" not in last:

@@ -70,20 +70,42 @@ def test_each_round_runs_every_stage_from_the_state_it_first_started_from(tmp_pa
     seen = []
     cpu = iter([5.0, 7.0, 3.0, 6.0])
 
-    def stage_run(cfg, root, stage):  # each stage leaves its mark in the history, as categorise's record does
+    def stage_run(cfg, root, stage, count="cpu"):  # each stage leaves its mark in the history, as categorise's does
         seen.append((stage, (root / "history.sqlite").read_text() if (root / "history.sqlite").exists() else None))
         (root / "history.sqlite").write_text(f"after {stage}")
-        return {"cpu": 9.9, "stage_cpu": next(cpu), "peak_mib": 1.0, "out": "{}"}
+        return {"cpu": 9.9, "stage_cpu": next(cpu), "peak_mib": 1.0, "out": "{}", "unit": "s CPU"}
 
     monkeypatch.setattr(bench_growth, "_stage_run", stage_run)
     (tmp_path / "drive").mkdir()
     for stage in ("assess_evidence", "categorise"):
         bench_growth._saved(tmp_path, stage)
         stage_run(None, tmp_path, stage)
-    res = {"root": tmp_path, "cfg": {}, "schools": 250,
+    res = {"root": tmp_path, "cfg": {}, "schools": 250, "count": "cpu",
            "runs": {"assess_evidence": [{"stage_cpu": 5.0}], "categorise": [{"stage_cpu": 7.0}]}}
     seen.clear()
     bench_growth.again(res)
     assert seen == [("assess_evidence", None), ("categorise", "after assess_evidence")]
     kept = bench_growth.kept_runs(res)
     assert kept["assess_evidence"]["stage_cpu"] == 3.0 and kept["categorise"]["stage_cpu"] == 6.0
+
+
+def test_more_sizes_fit_through_a_dip_between_two_small_ones():
+    """With five sizes, a stage whose small sizes cost about the same (its fixed cost, one run's noise) still has
+    its growth fitted; three sizes that do not rise at each step, or five that do not rise overall, have none."""
+    sizes = [250, 500, 1000, 2000, 4000]
+    cpu = [1.0 + 0.001 * n for n in sizes]
+    cpu[1] = cpu[0] - 0.05  # 500 schools ran a little faster than 250
+    assert bench_growth.fit_with_fixed_cost(sizes, cpu)[2] == pytest.approx(1.0, abs=0.1)
+    assert bench_growth.fit_with_fixed_cost(sizes, [3.0, 2.8, 2.9, 3.1, 2.9]) is None
+
+
+@pytest.mark.slow  # four interpreters under valgrind, about 15 s
+def test_instructions_are_counted_the_same_on_every_run_and_grow_with_the_work():
+    """`--instructions`: the count of a child's instructions (valgrind's cachegrind) is the same from one run to the
+    next, whatever the machine's load, and four times the work adds about four times the instructions."""
+    code = "import sys\nprint(sum(range(int(sys.argv[1]))))"
+    small, again = bench_growth.counted(code, "1000000"), bench_growth.counted(code, "1000000")
+    none, large = bench_growth.counted(code, "0"), bench_growth.counted(code, "4000000")
+    assert small["out"] == "499999500000" and large["out"] == "7999998000000"
+    assert small["cpu"] == pytest.approx(again["cpu"], rel=0.01)
+    assert (large["cpu"] - none["cpu"]) / (small["cpu"] - none["cpu"]) == pytest.approx(4.0, rel=0.05)
