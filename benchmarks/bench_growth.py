@@ -6,7 +6,7 @@
     PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 1000 4000 --growth-only   # no floors
     PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 500 1000 2000 4000 --growth-only --repeats 3
     PYTHONPATH=include python benchmarks/bench_growth.py --schools 250 1000 4000 --repeats 5 --last-stage flag_letters
-    PYTHONPATH=include python benchmarks/bench_growth.py --last-stage categorise --instructions assess_evidence categorise
+    PYTHONPATH=include python benchmarks/bench_growth.py --last-stage categorise --instructions categorise
 
 Growth: the demo is scaled consistently across every feed (`generate_demo(schools=N)`, every kind of school in
 proportion) and each stage runs in its own process, so its CPU seconds (user + system) and peak memory (maximum
@@ -374,8 +374,8 @@ def first_round(root: Path, schools: int, term: str, stages: tuple, repeats: int
         runs[stage] = [_stage_run(cfg, root, stage, count)]
         _print_run(schools, stage, runs[stage][-1])
     run_dir = root / "work" / "999" / term / "bench"
-    return {"cfg": cfg, "root": root, "count": count, "schools": demo["schools"], "maintained": demo["maintained"], "demo_s": demo_s,
-            "runs": runs, "pages": pdf_pages(run_dir / "staged") if "build_reports" in stages else 0,
+    return {"cfg": cfg, "root": root, "count": count, "schools": demo["schools"], "maintained": demo["maintained"],
+            "demo_s": demo_s, "runs": runs, "pages": pdf_pages(run_dir / "staged") if "build_reports" in stages else 0,
             "landing": root / "landing" / "999" / term, "run_dir": run_dir}
 
 
@@ -457,10 +457,10 @@ def main(argv: list[str] | None = None) -> None:
                 last[f"floor_ua_{kind}"] = measured(FLOOR_UA_CODE, str(last["landing"]), str(last["pages"]),
                                                     str(tmp / f"floor-ua-{kind}.pdf"), kind)
             last["profile"] = measured(PROFILE_CODE, json.dumps(last["cfg"]))
-        report(results, stages, base, repeats)
+        report(results, base, repeats)
 
 
-def report(results: list[dict], stages: tuple, base: dict, repeats: int) -> None:
+def report(results: list[dict], base: dict, repeats: int) -> None:
     sizes = [r["schools"] for r in results]
     stages = tuple(results[0]["runs"])  # those measured
     print()
@@ -471,7 +471,8 @@ def report(results: list[dict], stages: tuple, base: dict, repeats: int) -> None
     head = "".join(f"{f'{s:,} schools':>22}" for s in sizes)
     fixed, per = ("fixed G", "M instr/school added") if counting else ("fixed s", "ms/school added")
     print(f"{'stage':<16}{head}{'exponent':>10}{'growth k':>10}{fixed:>9}"
-          + (f"{per:>{22 if counting else 18}}" if len(sizes) > 1 else "") + (f"{'k by round':>13}" if repeats > 1 else ""))
+          + (f"{per:>{22 if counting else 18}}" if len(sizes) > 1 else "")
+          + (f"{'k by round':>13}" if repeats > 1 else ""))
     for stage in stages + ("total",):
         if stage == "total":
             cpus = [sum(st["cpu"] for st in r["stages"].values()) for r in results]
@@ -492,20 +493,23 @@ def report(results: list[dict], stages: tuple, base: dict, repeats: int) -> None
         fit = fit_with_fixed_cost(sizes, own)
         cells = "".join(f"{c:12.1f} ({p:6.0f})" if p == p else f"{c:12.1f}{'':9}" for c, p in zip(cpus, peaks))
         # What one more school costs, between each pair of sizes: flat when the stage is linear.
-        added = " ".join(f"{1000 * (c2 - c1) / (n2 - n1):.1f}" for n1, n2, c1, c2 in zip(sizes, sizes[1:], own, own[1:]))
+        added = " ".join(f"{1000 * (c2 - c1) / (n2 - n1):.1f}"
+                         for n1, n2, c1, c2 in zip(sizes, sizes[1:], own, own[1:]))
         # The exponent of each round alone: how far one round's noise moves it.
         by_round = [f[2] for f in map(lambda v: fit_with_fixed_cost(sizes, v), rounds) if f]
         spread = f"{min(by_round):.2f}-{max(by_round):.2f}" if by_round else "n/a"
         print(f"{stage:<16}{cells}{(f'{k:10.2f}' if k is not None else '       n/a')}"
               f"{(f'{fit[2]:10.2f}{fit[0]:9.1f}' if fit else '       n/a      n/a')}"
-              + (f"{added:>{22 if counting else 18}}" if len(sizes) > 1 else "") + (f"{spread:>13}" if repeats > 1 else ""))
+              + (f"{added:>{22 if counting else 18}}" if len(sizes) > 1 else "")
+              + (f"{spread:>13}" if repeats > 1 else ""))
     if counting:
         print("  exponent: log instructions on log schools, less the interpreter+import start's; growth k: "
               "instructions = fixed + b x schools ** k; M instr/school added: between each pair of sizes")
     else:
         print("  exponent: log CPU on log schools, less the interpreter+import start; growth k: the CPU in the stage's "
               "call = fixed + b x schools ** k, the goal's figure (at most 1.05); ms/school added: of the CPU in the "
-              "stage's call, between each pair of sizes" + ("; k by round: growth k of each round alone" if repeats > 1 else ""))
+              "stage's call, between each pair of sizes"
+              + ("; k by round: growth k of each round alone" if repeats > 1 else ""))
     if "build_reports" in stages:
         print(f"{'report pages':<16}" + "".join(f"{r['pages']:>22,}" for r in results))
     print(f"{'per school':<16}" + "".join(

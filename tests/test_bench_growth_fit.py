@@ -109,3 +109,25 @@ def test_instructions_are_counted_the_same_on_every_run_and_grow_with_the_work()
     assert small["out"] == "499999500000" and large["out"] == "7999998000000"
     assert small["cpu"] == pytest.approx(again["cpu"], rel=0.01)
     assert (large["cpu"] - none["cpu"]) / (small["cpu"] - none["cpu"]) == pytest.approx(4.0, rel=0.05)
+
+
+@pytest.mark.parametrize("count", ["cpu", "instructions"])
+def test_the_growth_table_prints_each_measured_stage_with_its_exponent(count, capsys):
+    """The table over the stages measured (a linear stage fits growth k 1.00), in seconds or instructions, with each
+    round's exponent where there were rounds."""
+    unit, peak = ("s CPU", 300.0) if count == "cpu" else ("G instr", float("nan"))
+    rounds = 2 if count == "cpu" else 1
+
+    def run(n, i):
+        work = 2.0 + 0.003 * n + 0.01 * i  # the second round a little slower: its least is the first
+        return {"cpu": work + 1.1, "stage_cpu": work, "peak_mib": peak, "unit": unit}
+
+    results = [{"schools": n, "count": count, "runs": {"categorise": [run(n, i) for i in range(rounds)]}}
+               for n in SIZES]
+    for r in results:
+        r["stages"] = bench_growth.kept_runs(r)
+    bench_growth.report(results, {"cpu": 1.1}, rounds)
+    out = capsys.readouterr().out
+    row = next(ln for ln in out.splitlines() if ln.startswith("categorise"))
+    assert "      1.00" in row and ("k by round" in out) == (count == "cpu")
+    assert ("instructions (billions)" in out) == (count == "instructions")
