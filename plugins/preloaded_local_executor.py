@@ -21,7 +21,6 @@ SI_WORKER_WARM=0 leave the preload and the warm-up out, as they do on Celery wor
 from __future__ import annotations
 
 import logging
-import os
 
 from airflow.executors import local_executor
 
@@ -35,13 +34,12 @@ class LocalExecutor(local_executor.LocalExecutor):
     (SimpleAuthManager warns that a deployment "looks like production" under any other name), and this one is local."""
 
     def start(self) -> None:
-        if self.is_mp_using_fork and os.environ.get("SI_WORKER_PRELOAD", "1") != "0":
+        if self.is_mp_using_fork:
             import worker_preload
 
-            done = worker_preload.preload()
-            warmed = worker_preload.warm() if os.environ.get("SI_WORKER_WARM", "1") != "0" else []
             # Frozen in the workers and the tasks they fork (LocalExecutor unfreezes only the scheduler after forking)
-            worker_preload.freeze_for_the_tasks()
-            log.info("LocalExecutor preload: imported %s and warmed %s before forking the workers", ", ".join(done),
-                     ", ".join(warmed) or "nothing")
+            preloaded = worker_preload.preload_before_forking()
+            if preloaded:
+                log.info("LocalExecutor preload: imported %s and warmed %s before forking the workers",
+                         ", ".join(preloaded[0]), ", ".join(preloaded[1]) or "nothing")
         super().start()

@@ -286,12 +286,23 @@ def _preload_before_the_pool_forks(*args, **kwargs) -> None:
     if watch_task_exits():  # every supervisor this worker forks frees its slot as soon as its task exits
         log.info("worker: task supervisors wait on their task's pidfd (plugins/task_exit.py)")
     account_task_cpu()  # each task's own CPU and its supervisor's, one line per task (plugins/task_cpu.py)
-    if os.environ.get("SI_WORKER_PRELOAD", "1") == "0":  # the benchmark's "without" arm
-        return
+    airflow_too = os.environ.get("SI_WORKER_AIRFLOW_WARM", "1") != "0"  # "0": the benchmark's "before" arm
+    preloaded = preload_before_forking(warm_airflow if airflow_too else None)
+    if preloaded:
+        log.info("worker preload: imported %s and warmed %s before forking the pool", ", ".join(preloaded[0]),
+                 ", ".join(preloaded[1]) or "nothing")
+
+
+def preload_before_forking(warm_more=None) -> tuple[list[str], list[str]] | None:
+    """A process about to fork the processes that run tasks (a Celery worker's pool; the LocalExecutor's scheduler,
+    plugins/preloaded_local_executor.py): import, warm (and `warm_more`, what only that process needs), then freeze.
+    Returns what was imported and warmed, or None where SI_WORKER_PRELOAD=0 (the benchmark's "without" arm);
+    SI_WORKER_WARM=0 leaves the warm-up out (its "before" arm)."""
+    if os.environ.get("SI_WORKER_PRELOAD", "1") == "0":
+        return None
     done = preload()
-    warmed = warm() if os.environ.get("SI_WORKER_WARM", "1") != "0" else []  # "0": the benchmark's "before" arm
-    if os.environ.get("SI_WORKER_AIRFLOW_WARM", "1") != "0":  # "0": the benchmark's "before" arm
-        warmed += warm_airflow()
+    warmed = warm() if os.environ.get("SI_WORKER_WARM", "1") != "0" else []
+    if warm_more is not None:
+        warmed += warm_more()
     freeze_for_the_tasks()
-    log.info("worker preload: imported %s and warmed %s before forking the pool", ", ".join(done),
-             ", ".join(warmed) or "nothing")
+    return done, warmed
