@@ -108,24 +108,28 @@ corpus: venv
 
 # The edit-test loop: all but the tests marked slow. It leaves out every Airflow run (scheduler, REST API, UI in a
 # browser, Celery workers, `dag.test()` and `airflow dags test`), PostgreSQL, Samba, whole demo or Surrey terms
-# through the stages and the reports they render, report renders beyond one of each edition, the real census
-# through extract and validate, and the bad-input corpus's cases run through the stages (each case's own outcome is
-# still checked). `make test` runs all of them. Kept under 60 s on a 2-core machine: about 86 s of CPU in all (user
-# + sys), of which each worker's start (collecting every module, its compiled files kept) is 3 s and its Great
-# Expectations import 2 s (measured 27 Nov: 50-51 s at load 1-2, 1,078 tests; the 10 slowest are printed). A slower
-# machine on 27 Nov 2026 took 118-131 s (208 s of CPU, 1,153 tests), and 142 s for stop 24's own code: the
-# machine, not the tests, measured side by side.
-# A new test keeps it so: under 0.5 s of CPU on its own (fixtures shared by its module count once); fictional rows
-# from tests/factories.py, or the 40-school small_demo, or a real file read once per module (functools.lru_cache,
-# each test given its own copy), rather than a whole term through the stages; its check of the logic fast, and the
-# end-to-end version of it (a whole demo or real-Surrey term through the stages, a report rendered beyond the shared
-# fixtures, a subprocess importing Airflow, GX or WeasyPrint, over 2 s of real pipeline work) @pytest.mark.slow
-# with a comment saying why, so it still runs in `make test`.
+# through the stages and the reports they render, report renders beyond one of each edition, documents laid out
+# twice to compare our layout patches with the library's, Great Expectations run over whole or real feeds and its
+# data docs, the 250-school demo generated, the real Surrey files read whole, and the bad-input corpus's cases run
+# through the stages (each case's own outcome is still checked). `make test` runs all of them.
+# A test keeps it so: under 0.5 s of CPU on its own (fixtures shared by its module count once, on the test that sets
+# them up); fictional rows from tests/factories.py, or the 40-school small_demo, or a real file read once per module
+# (functools.lru_cache, each test given its own copy), rather than a whole term through the stages; its check of
+# the logic fast, and the end-to-end version of it @pytest.mark.slow with a comment saying why, so it still runs in
+# `make test`. The CPU each test took is measured (tests/cpu_budget.py, user + system, its waited-for children too)
+# and the tests over the budget are printed at the end of every run, most first: the list to look at when the loop
+# slows. Measured 27 Nov 2026 on this 2-core machine: 1,049 tests in 75-79 s (133-141 s of CPU: 105 s in the
+# tests, of which one render of each edition, test_report's, is 17 s; each worker's start and collection 13-14 s,
+# and its first Great Expectations import 3-4 s more), against 133-154 s (250-285 s of CPU) for the 1,157 before the
+# 110 over the budget were marked slow. This machine is about 2.4 times slower in CPU than the one on which an
+# earlier 1,078 tests took 50-51 s.
 # Python's compiled files are kept (in __pycache__, ignored by git) even where the shell sets PYTHONDONTWRITEBYTECODE:
 # each worker otherwise compiles the project's modules and rewrites every test module's asserts again on every run
 # (2.6 s of CPU per worker, measured); an edited file is compiled again by its timestamp, as always.
+FAST_CPU_BUDGET ?= 0.5
 test-fast: venv
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(FAST_WORKERS) $(PYTEST_PARALLEL) --durations=10 -m "not slow" tests
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(FAST_WORKERS) $(PYTEST_PARALLEL) -p cpu_budget \
+	  --cpu-budget $(FAST_CPU_BUDGET) -m "not slow" tests
 
 # Figures, not pass/fail: how long each stage takes for one demo term, then cost against county size (the demo
 # scaled to BENCH_SCHOOLS schools; per-stage CPU, peak memory, fitted exponent) and the county term against its floor.

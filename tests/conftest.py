@@ -31,11 +31,14 @@ os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "include"), str(REPO / "p
 LONGEST_FIRST = ("test_celery_regional.py", "test_end_to_end.py", "test_scheduler_rest.py",
                  "test_regional_dag.py", "test_dag_secrets_and_paths.py", "test_fetch_sources_dag.py",
                  "test_real_la.py", "test_bad_input_corpus.py", "test_report.py", "test_sources.py",
-                 # then the longest of `make test-fast` (CPU per module, measured): started first, so that the two
-                 # processes end on short modules together rather than one waiting for the other's last long one
-                 "test_render_patches.py", "test_after_term.py", "test_profile_content.py", "test_quality.py",
-                 "test_demo.py", "test_la_files.py", "test_unseen_readings.py", "test_worker_airflow_warm.py",
-                 "test_letters.py", "test_strategy_readings.py", "test_lean_ua.py", "test_rule_set_mistakes.py")
+                 # then the modules of 15-35 s of CPU in slow tests alone (out of `make test-fast`)
+                 "test_replaced_edition.py", "test_pagination_patches.py", "test_profile_content.py",
+                 "test_drafts_inputs.py", "test_after_term.py", "test_render_patches.py",
+                 # then the longest of `make test-fast` (CPU per module, measured with tests/cpu_budget.py): started
+                 # first, so that the two processes end on short modules together rather than one waiting for the
+                 # other's last long one
+                 "test_unseen_readings.py", "test_letters.py", "test_strategy_readings.py", "test_quality.py",
+                 "test_feed_set.py", "test_categorise.py", "test_trial_s22e.py", "test_la_files.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

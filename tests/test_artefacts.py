@@ -57,6 +57,7 @@ def test_json_facts_keep_dates_tuples_int_keys_and_non_finite_floats(tmp_path):
     assert math.isnan(artefacts.loads(artefacts.dumps({"x": float("nan")}))["x"])
 
 
+@pytest.mark.slow  # every demo or real feed written to Parquet and read back (over test-fast's CPU budget)
 def test_every_demo_feed_round_trips(demo_landing, tmp_path):
     root, _ = demo_landing(["2025-26-autumn"])
     feeds = read_landing(root / "999" / "2025-26-autumn")
@@ -68,6 +69,7 @@ def test_every_demo_feed_round_trips(demo_landing, tmp_path):
         _assert_same_feed(a, b)
 
 
+@pytest.mark.slow  # every demo or real feed written to Parquet and read back (over test-fast's CPU budget)
 def test_real_surrey_and_other_la_files_round_trip(shared_dfe, tmp_path):
     names = ["936_ks2_2018-19.csv", "936_abs_2018-19.csv", "936_census_2019-20.csv", "936_ks4provisional_2018-19.csv",
              "gias_850_936_extract_2022-04-20.csv", "873_ofsted_mi_latest_inspections_2026_sample.csv",

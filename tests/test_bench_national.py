@@ -43,6 +43,7 @@ def test_n_las_are_spread_over_the_size_range_and_codes_pick_those(shared_dfe):
         bench_national.choose(las, ["873", "999"])
 
 
+@pytest.mark.slow  # the demo generated at an LA's real school counts (over test-fast's CPU budget)
 def test_the_demo_at_an_las_real_counts_holds_exactly_those_schools_per_phase(tmp_path):
     phases = {"Primary": 61, "Secondary": 12, "Special": 5, "Nursery": 2}
     demo = generate_demo(tmp_path, la_code="857", terms=[TERM], phases=phases)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from school_improvement.editions import charts
 
@@ -22,6 +23,7 @@ def _history() -> pd.DataFrame:
                          "category": ["low", "medium", "high", "low", "low", "high"]})
 
 
+@pytest.mark.slow  # charts drawn by matplotlib more than once (over test-fast's CPU budget)
 def test_a_chart_of_the_same_data_is_the_same_svg_as_drawn_again():
     charts._chart_memo.clear()
     ind = _indicators()
@@ -35,6 +37,7 @@ def test_a_chart_of_the_same_data_is_the_same_svg_as_drawn_again():
     assert again[2].equals(counts) and again[2] is not counts  # the counts are the caller's own copy
 
 
+@pytest.mark.slow  # charts drawn by matplotlib more than once (over test-fast's CPU budget)
 def test_other_data_is_drawn_anew():
     charts._chart_memo.clear()
     ind = _indicators()
@@ -69,6 +72,7 @@ def test_the_memo_keeps_a_few_charts_only():
     assert drawn == [*range(10, 15 + charts._CHART_MEMO_SIZE), 10]
 
 
+@pytest.mark.slow  # charts drawn by matplotlib more than once (over test-fast's CPU budget)
 def test_both_editions_of_a_term_draw_the_charts_once(monkeypatch):
     from test_report import make_inputs
 

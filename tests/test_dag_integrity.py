@@ -19,6 +19,7 @@ def dagbag():
     return DagBag(dag_folder=str(REPO / "dags"))
 
 
+@pytest.mark.slow  # every DAG file parsed, or every module of the package read and parsed (over test-fast's CPU budget)
 def test_dagbag_has_no_import_errors_and_every_task_has_retries_and_a_doc(dagbag):
     assert dagbag.import_errors == {}
     dag = dagbag.dags.get("termly_school_improvement_999")
@@ -86,6 +87,7 @@ def test_dag_files_are_wiring_only():
         assert not any(m and m.startswith("school_improvement.") for m in imported), f
 
 
+@pytest.mark.slow  # every DAG file parsed, or every module of the package read and parsed (over test-fast's CPU budget)
 def test_domain_package_imports_nothing_from_airflow_nor_the_demo():
     """The production package runs on an LA's downloads: it needs neither Airflow nor the demo generator."""
     files = sorted((REPO / "include" / "school_improvement").rglob("*.py"))

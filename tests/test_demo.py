@@ -54,6 +54,7 @@ def rows(path: Path, encoding="utf-8-sig") -> list[dict]:
     return list(csv.DictReader(io.StringIO(path.read_bytes().decode(encoding))))
 
 
+@pytest.mark.slow  # the 250-school demo generated, some of it twice (over test-fast's CPU budget)
 def test_deterministic_byte_identical(demo, tmp_path):
     root, result = demo
     again = generate_demo(tmp_path)
@@ -65,6 +66,7 @@ def test_deterministic_byte_identical(demo, tmp_path):
         assert (root / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel
 
 
+@pytest.mark.slow  # the 250-school demo generated, some of it twice (over test-fast's CPU budget)
 def test_other_seed_differs(demo, tmp_path):
     root, _ = demo
     generate_demo(tmp_path, terms=[LAST], seed=7)
@@ -82,6 +84,7 @@ def test_folders_and_files_per_term(demo):
     assert json.loads((root / "999" / "demo_scenarios.json").read_text()) == result["scenarios"]
 
 
+@pytest.mark.slow  # the 250-school demo generated, some of it twice (over test-fast's CPU budget)
 def test_any_term_list(tmp_path):
     res = generate_demo(tmp_path, terms=["2025-26-spring"])
     assert res["terms"] == ["2025-26-spring"]
@@ -173,6 +176,7 @@ def test_ks2_format_by_year(demo):
     assert all(r["READPROG"] == "" for r in old if r["RECTYPE"] == "1")
 
 
+@pytest.mark.slow  # the 250-school demo generated, some of it twice (over test-fast's CPU budget)
 def test_distributions_plausible(demo, demo_landing):
     root, result = demo
     ks2 = [r for r in rows(root / "999" / LAST / perf(LAST, "ks2")) if r["RECTYPE"] == "1"]
@@ -296,6 +300,7 @@ def test_templates(tmp_path):
             assert (LA_TEMPLATES_DIR / f"{kind}.{ext}").read_bytes() == (tmp_path / f"{kind}.{ext}").read_bytes()
 
 
+@pytest.mark.slow  # the 250-school demo generated, some of it twice (over test-fast's CPU budget)
 def test_feeds_reader_reads_every_demo_file_to_its_kind(demo):
     feeds = pytest.importorskip("school_improvement.ingest.feeds")
     root, _ = demo
@@ -333,6 +338,7 @@ DATE_COLUMNS = {"adviser_judgements": "visit_date", "la_intelligence": "raised_o
                 "letters_log": "issued_on", "moderation": "approved_on"}
 
 
+@pytest.mark.slow  # the 250-school demo generated, some of it twice (over test-fast's CPU budget)
 @pytest.mark.parametrize("terms", [DEFAULT_TERMS, MAKE_RUN_TERMS])
 def test_la_held_rows_are_dated_as_for_the_scheduled_run(demo_landing, terms):
     """A real LA's files, downloaded and typed up for the term's run on its scheduled date, hold nothing dated

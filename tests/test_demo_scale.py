@@ -32,6 +32,7 @@ def test_a_roster_larger_than_the_fictional_urn_range_is_refused(tmp_path):
         generate_demo(tmp_path, terms=[TERM], schools=20000)
 
 
+@pytest.mark.slow  # the small demo generated for each demo LA code (over test-fast's CPU budget)
 @pytest.mark.parametrize("la_code", ["999", "998", "997"])
 def test_the_small_demo_of_the_machinery_tests_keeps_every_scenario(demo_landing, tmp_path, la_code):
     """tests/small_demo.py: the scheduler, UI, Celery, regional and corpus tests run a 40-school demo because it

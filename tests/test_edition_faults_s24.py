@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from school_improvement.editions import report
 from school_improvement.editions.render import _environment
 from school_improvement.evidence.indicators import NO_RESULTS
@@ -16,6 +18,7 @@ def _words(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+@pytest.mark.slow  # an edition rendered beyond the shared fixtures (over test-fast's CPU budget)
 def test_an_infant_schools_profile_says_once_that_it_has_no_key_stage_results():
     """An infant school's profile said it three times: the sentence above its figures, the gap row's "Disadvantaged
     gap: no KS2 or KS4 results for this school" and "Not judged from data: no KS2 or KS4 results for this school
@@ -61,6 +64,7 @@ def _appendix_lines(edition: str) -> list[str]:
     return laid_out_lines(appendices)
 
 
+@pytest.mark.slow  # an edition laid out beyond the shared fixtures (over test-fast's CPU budget)
 def test_file_names_and_column_codes_break_only_after_their_underscores_in_the_appendices():
     """Appendix A and B broke file names and column codes anywhere ("gias_850_936_ex" / "tract_2022-04-20" / ".csv"):
     an adviser looking for the file reads it in whole parts, broken only after an underscore (or a hyphen, as

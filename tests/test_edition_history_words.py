@@ -140,6 +140,7 @@ def _draft(on: date, by: date) -> dict:
             "actions": [{"action": "Agree a plan with the adviser", "by_date": by}]}
 
 
+@pytest.mark.slow  # an edition rendered beyond the shared fixtures (over test-fast's CPU budget)
 def test_a_draft_whose_deadline_counts_weekdays_says_so_and_the_front_page_too():
     from test_report import make_inputs
     from school_improvement.editions import report

@@ -46,6 +46,7 @@ def feeds():
     return {name: read_feed(SAMPLES / name) for name in EXPECTED_KIND}
 
 
+@pytest.mark.slow  # the real Surrey KS2 files read whole, three years of them (over test-fast's CPU budget)
 def test_kind_detected_from_header_for_every_sample(feeds):
     for name, kind in EXPECTED_KIND.items():
         assert feeds[name].kind == kind, name
@@ -59,6 +60,7 @@ def test_kind_does_not_depend_on_file_name(tmp_path):
     assert read_feed(renamed).kind == "absence"
 
 
+@pytest.mark.slow  # the real Surrey KS2 files read whole, three years of them (over test-fast's CPU budget)
 def test_landing_folder_returns_all_ks2_years(tmp_path):
     for name in ("936_ks2_2016-17.csv", "936_ks2_2018-19.csv", "919_abs_2023-24_excerpt.csv"):
         (tmp_path / name).write_bytes((SAMPLES / name).read_bytes())
@@ -69,6 +71,7 @@ def test_landing_folder_returns_all_ks2_years(tmp_path):
         ("absence", "2023-24"), ("ks2", "2016-17"), ("ks2", "2018-19")]  # the absence year from its file name
 
 
+@pytest.mark.slow  # the real Surrey KS2 files read whole, three years of them (over test-fast's CPU budget)
 @pytest.mark.parametrize("name,year", [
     ("936_ks2_2016-17.csv", "2016-17"), ("936_ks2_2017-18.csv", "2017-18"),
     ("936_ks2_2018-19.csv", "2018-19"), ("919_ks2final_2024-25_sample.csv", "2024-25")])
@@ -233,6 +236,7 @@ def test_cp1252_names_decode(tmp_path):
     assert feed.schools.iloc[0].school_name == "St Thérèse’s Catholic Primary"
 
 
+@pytest.mark.slow  # the real Surrey KS2 files read whole, three years of them (over test-fast's CPU budget)
 def test_no_status_code_becomes_zero(feeds):
     for feed in feeds.values():
         for _, st in feed.statuses.dropna(subset=["urn"]).head(200).iterrows():

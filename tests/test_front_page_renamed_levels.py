@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
+
 from test_report import make_inputs
 
 from school_improvement.editions import render, report
@@ -31,6 +33,7 @@ def _front_table(ctx) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table[:table.index("</table>")]))
 
 
+@pytest.mark.slow  # a front page rendered beyond the shared fixtures (over test-fast's CPU budget)
 def test_no_change_is_given_between_levels_of_two_rule_sets():
     ctx = report._context(_renamed(make_inputs(12)), "general")
     assert ctx["previous_term"] and ctx["n_other_levels"] == 12

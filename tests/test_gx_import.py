@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 CHECK = """
@@ -24,6 +26,7 @@ print(json.dumps(answer))
 """
 
 
+@pytest.mark.slow  # a subprocess importing Great Expectations (over test-fast's CPU budget)
 def test_gx_imported_without_scipy_stats_which_loads_in_full_on_first_use():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO / "plugins")]),
            "GX_ANALYTICS_ENABLED": "False"}

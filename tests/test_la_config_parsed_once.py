@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import yaml
 
 
@@ -62,6 +63,7 @@ def test_a_refused_entry_is_refused_at_every_call_and_never_kept(tmp_path):
             la_config.load_las(path)
 
 
+@pytest.mark.slow  # the worker's warm-up run, importing the stages' modules (over test-fast's CPU budget)
 def test_the_worker_warm_up_fills_every_copy_of_the_module_a_task_will_call(tmp_path, monkeypatch):
     """Airflow's plugin loader executes plugins/la_config.py again as a module of its own; a plugin imported before
     it (stage_runner) keeps the first copy's functions. The warm-up fills both."""

@@ -262,6 +262,7 @@ def test_merged_cells_only_where_the_run_does_not_read_are_harmless(tmp_path):
     assert list(read_feed(path).schools["criterion_id"]) == ["LM-M2", "QE-M4"]
 
 
+@pytest.mark.slow  # the LA's files read and refused whole (over test-fast's CPU budget)
 def test_a_urn_of_another_las_school_is_refused_saying_so(tmp_path, shared_dfe):
     # The real GIAS extract holds Surrey's (936) and Hampshire's (850) schools: a Hampshire URN typed in Surrey's
     # adviser file is in the extract, so "not in the GIAS extract" sent the officer looking in the wrong place.

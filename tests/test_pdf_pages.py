@@ -38,6 +38,7 @@ def doc():
     return _document()
 
 
+@pytest.mark.slow  # documents written twice, with and without the cached page tuple (over test-fast's CPU budget)
 def test_cached_write_is_byte_identical_and_builds_the_page_tuple_once_per_page_count(doc, monkeypatch):
     calls = []
     library = pdf_pages._references
@@ -74,6 +75,7 @@ def test_a_page_added_after_a_read_is_seen():
         assert pdf.page_references == pdf_pages._references(pdf)
 
 
+@pytest.mark.slow  # documents written twice, with and without the cached stream data (over test-fast's CPU budget)
 def test_cached_stream_data_is_byte_identical_and_compresses_each_stream_once(doc, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     plain = _write(doc)

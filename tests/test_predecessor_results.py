@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from factories import absence, feed, gias, term_data
 from school_improvement.evidence.assess import SchoolEvidence, academies, maintained_schools
 from school_improvement.ingest.feeds import read_feed
@@ -23,6 +25,7 @@ def _surrey(shared_dfe, term="2022-23-autumn") -> TermData:
                     + [read_links(s / "gias_links_2024-01-29.csv")])
 
 
+@pytest.mark.slow  # the real Surrey term and links file read (over test-fast's CPU budget)
 def test_a_school_formed_from_two_with_figures_is_not_judged_on_one_of_them(shared_dfe):
     """Trial: a school opened in 2021 by amalgamating two was placed on BA-M1 with one predecessor's absence."""
     rules = load_rule_set("cambs-2021-23")
@@ -44,6 +47,7 @@ def test_a_school_formed_from_two_with_figures_is_not_judged_on_one_of_them(shar
             assert all(str(p) in check.reason for p in held) and "not judged on one of them" in check.reason
 
 
+@pytest.mark.slow  # the real Surrey term and links file read (over test-fast's CPU budget)
 def test_one_predecessors_figures_are_named_as_the_predecessors(shared_dfe):
     """Trial: academies converted in 2022 carried their predecessor's 2018-19 absence into AC-2, unnamed."""
     # 2018-19 absence in 2022-23 is older than the rule set lets a check rest on (oldest_results: not judged, so

@@ -20,6 +20,10 @@ from school_improvement.editions.confidentiality import general_view
 from school_improvement.rules import load_rule_set
 from small_demo import small_demo
 
+# Every test reads the module's term: the 40-school demo through extract, validate (Great Expectations), the evidence
+# and the decisions, and both editions' contexts built; over `make test-fast`'s CPU budget (tests/cpu_budget.py).
+pytestmark = pytest.mark.slow
+
 TERM = "2025-26-spring"
 
 
@@ -117,8 +121,7 @@ def test_a_letter_is_named_with_its_trigger_in_the_strategys_words(term, edition
     assert flagged
 
 
-@pytest.mark.slow  # renders both editions of the small demo
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")  # renders both editions
 def test_the_profiles_in_print(term):
     cfg, inputs, contexts = term
     pipeline.build_reports(cfg)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from weasyprint import HTML
 from weasyprint.layout import inline, preferred
 from weasyprint.text import line_break
@@ -44,6 +46,7 @@ def _bytes(html: str) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow  # documents laid out twice, patched and as the library does (over test-fast's CPU budget)
 def test_every_first_line_is_the_librarys_answer(monkeypatch):
     assert inline.split_first_line is lp.split_first_line is preferred.split_first_line  # in force once imported
     assert line_break.split_first_line is lp.LIBRARY_SPLIT_FIRST_LINE  # SVG text keeps the library's
@@ -79,6 +82,7 @@ class _Recording:
         return self._style[name]
 
 
+@pytest.mark.slow  # documents laid out twice, patched and as the library does (over test-fast's CPU budget)
 def test_the_answers_are_keyed_on_every_style_value_the_library_reads(monkeypatch):
     read = set()
 
@@ -95,6 +99,7 @@ def test_the_answers_are_keyed_on_every_style_value_the_library_reads(monkeypatc
     assert read <= set(lp._FIRST_LINE_KEYS), read - set(lp._FIRST_LINE_KEYS)
 
 
+@pytest.mark.slow  # documents laid out twice, patched and as the library does (over test-fast's CPU budget)
 def test_a_document_is_the_same_bytes_with_the_librarys_split_first_line(monkeypatch):
     from test_render_patches import _ours_text, _text_document_bytes
 

@@ -48,6 +48,7 @@ def _document_bytes() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_a_document_is_the_same_bytes_with_the_librarys_is_in_normal_flow(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     ours = _document_bytes()
@@ -73,6 +74,7 @@ def _margin_box_pages(css: str) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_the_margin_boxes_widths_leave_every_page_the_same_bytes(monkeypatch):
     from school_improvement import TEMPLATES_DIR
 
@@ -128,6 +130,7 @@ def _text_document_bytes() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_draw_first_line_writes_the_same_bytes_as_the_librarys(monkeypatch):
     from weasyprint.draw import text
 
@@ -172,6 +175,7 @@ _BOX_MODEL_HTML = (
     + "</body></html>")
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_resolve_percentages_sets_every_box_as_the_librarys_does(monkeypatch):
     from weasyprint.layout import percent
 
@@ -193,6 +197,7 @@ def test_resolve_percentages_sets_every_box_as_the_librarys_does(monkeypatch):
     assert {"PageBox", "MarginBox", "BlockBox", "TableBox", "TableCellBox", "InlineBox", "LineBox"} <= set(seen)
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_a_document_is_the_same_bytes_with_the_librarys_resolve_percentages(monkeypatch):
     from school_improvement.editions import percentages
 
@@ -212,6 +217,7 @@ def test_a_document_is_the_same_bytes_with_the_librarys_resolve_percentages(monk
         percentages.install()
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_text_layouts_sharing_contexts_and_font_descriptions_give_the_same_bytes(monkeypatch):
     from weasyprint.text import line_break
 
@@ -289,6 +295,7 @@ def test_strut_answers_as_the_librarys_for_every_style_of_a_document(monkeypatch
     assert len(set(seen)) > 10  # many different line heights were asked for
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_a_document_is_the_same_bytes_with_the_librarys_strut(monkeypatch):
     from school_improvement.editions import layout_patches
 
@@ -322,6 +329,7 @@ def _pages_html() -> str:
     return f"<html lang='en'><head><title>t</title></head><body>{body}</body></html>"
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_pages_sharing_their_styles_are_the_same_bytes(monkeypatch):
     from weasyprint.layout import page
 
@@ -343,6 +351,7 @@ def test_pages_sharing_their_styles_are_the_same_bytes(monkeypatch):
         assert layout_patches.install_page_styles()
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_pages_share_styles_only_with_pages_of_the_same_cascade():
     from weasyprint import CSS
 
@@ -397,6 +406,7 @@ def test_outside_markers_get_the_librarys_widths(monkeypatch):
     assert kept.count(True) > 100 and kept.count(False) > 0  # most measured once per kind, the image marker not
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_a_document_is_the_same_bytes_with_the_librarys_marker_widths(monkeypatch):
     from school_improvement.editions import layout_patches
 
@@ -458,6 +468,7 @@ def test_radii_and_places_beside_floats_are_the_librarys(monkeypatch):
     assert min(calls.values()) > 20, calls
 
 
+@pytest.mark.slow  # documents laid out and written twice, patched and as the library does (over test-fast's CPU budget)
 def test_a_document_is_the_same_bytes_with_the_librarys_radii_and_floats(monkeypatch):
     from school_improvement.editions import layout_patches as lp
 

@@ -33,6 +33,7 @@ def test_thresholds_are_raised_inside_and_restored_after(gc_state):
     assert gc.get_freeze_count() == 0
 
 
+@pytest.mark.slow  # a report rendered beyond the shared fixtures (over test-fast's CPU budget)
 def test_the_collector_does_not_run_by_itself_inside(gc_state):
     collections = []
     gc.callbacks.append(lambda phase, info: collections.append(info["generation"]))

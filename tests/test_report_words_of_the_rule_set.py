@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
+
 from test_report import make_inputs
 
 from school_improvement.editions import render, report
@@ -20,6 +22,7 @@ def _gap_page(inputs) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page[:page.index("</section>")]))
 
 
+@pytest.mark.slow  # an edition rendered beyond the shared fixtures (over test-fast's CPU budget)
 def test_the_gap_page_speaks_of_priority_3_only_for_the_strategy_that_has_it():
     cambs, northmoor = load_rule_set("cambs-2021-23"), load_rule_set("northmoor-2024-27")
     assert cambs.gap_section.title.startswith("Priority 3") and northmoor.gap_section is None
@@ -30,6 +33,7 @@ def test_the_gap_page_speaks_of_priority_3_only_for_the_strategy_that_has_it():
     assert "Priority 3" not in other and "peer review" not in other and "The widest disadvantaged gaps" in other, other
 
 
+@pytest.mark.slow  # an edition rendered beyond the shared fixtures (over test-fast's CPU budget)
 def test_a_rule_sets_own_levels_are_coloured_as_in_its_charts_not_left_grey():
     """The report's CSS styles the badges of low, medium and high only: "universal" ... "intensive" printed as bare
     text in the levels table, the movers and the profiles."""

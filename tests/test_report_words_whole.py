@@ -81,6 +81,7 @@ def _profile(html: str, urn: int) -> str:
     return html.split(f"(URN {urn})</span></h3>", 1)[1].split('<section class="profile">', 1)[0]
 
 
+@pytest.mark.slow  # an edition rendered beyond the shared fixtures (over test-fast's CPU budget)
 def test_a_school_without_key_stage_results_says_so_once_without_blank_columns():
     """An infant school (no KS2 results): its results table had two blank, unheaded year columns and an empty trend
     column on every row. Now one sentence says it has none, and the table has the columns with figures."""
@@ -104,6 +105,7 @@ def test_a_school_without_key_stage_results_says_so_once_without_blank_columns()
     assert "No Key Stage 2 or 4 results" not in other and ">2024-25</th>" in other and "Trend / interval" in other
 
 
+@pytest.mark.slow  # an edition rendered beyond the shared fixtures (over test-fast's CPU budget)
 def test_a_first_term_does_not_say_no_school_changed_since_last_term():
     """Real Surrey's first term on record: the front page said no earlier term is held, the movers page "No school
     changed level since last term", a comparison with a term the history does not hold."""
@@ -139,6 +141,7 @@ def laid_out_lines(fragment: str, first_page_only: bool = False) -> list[str]:
     return [ln for page in doc.pages[:1 if first_page_only else None] for ln in lines(page._page_box)]
 
 
+@pytest.mark.slow  # an edition laid out beyond the shared fixtures (over test-fast's CPU budget)
 def test_a_school_name_and_its_urn_wrap_after_the_name_not_after_its_first_word():
     """Real Surrey's levels tables printed "Manorcroft" / "Primary School (124953)": the URN in a nowrap span after a
     name that fits its line made WeasyPrint break after the name's first word. The levels table's own markup and

@@ -177,6 +177,7 @@ def _front_and_appendix(inputs) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+@pytest.mark.slow  # a front page rendered, or a rule set refused, for each case (over test-fast's CPU budget)
 @pytest.mark.parametrize("review_by, past", [("2026-08-31", False), ("2024-08-31", True)])
 def test_the_front_page_names_the_rule_sets_review_date_and_says_when_it_is_past(review_by, past):
     import dataclasses

@@ -54,6 +54,7 @@ def _models(module) -> list[type[BaseModel]]:
             if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ == module.__name__]
 
 
+@pytest.mark.slow  # every rule set read and every module under include/ searched (over test-fast's CPU budget)
 @pytest.mark.parametrize("module", [rules_mod, vocab_mod], ids=["rules", "vocabulary"])
 def test_every_rule_set_and_vocabulary_key_is_read_by_code(module):
     corpus = _code_corpus()
@@ -68,6 +69,7 @@ def test_every_rule_set_and_vocabulary_key_is_read_by_code(module):
     assert not unread, f"keys read by nothing (policy that changes nothing): {unread}"
 
 
+@pytest.mark.slow  # every rule set read and every module under include/ searched (over test-fast's CPU budget)
 def test_every_threshold_is_read_by_code():
     corpus = _code_corpus()
     for rs in all_rule_sets():
@@ -75,6 +77,7 @@ def test_every_threshold_is_read_by_code():
         assert not unread, f"{rs.id}: thresholds read by nothing: {unread}"
 
 
+@pytest.mark.slow  # every rule set read and every module under include/ searched (over test-fast's CPU budget)
 def test_the_detector_finds_an_unread_key(tmp_path):
     """The check above can fail: an unknown key is refused when the rule set loads."""
     raw = yaml.safe_load((RULES_DIR / "cambs-2021-23.yaml").read_text(encoding="utf-8"))
@@ -127,6 +130,7 @@ def _feed_names() -> set[str]:
 CODE_EXEMPT = {"demo_feeds"}
 
 
+@pytest.mark.slow  # every rule set read and every module under include/ searched (over test-fast's CPU budget)
 def test_code_under_include_names_no_rule_id_flag_or_letter():
     ids, readers = _rule_ids(), _feed_names()
     codes = (set(VOCAB.intelligence_flags) | set(VOCAB.letters)) - readers

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from factories import feed, gias, term_data
 from school_improvement.evidence.assess import (assess, maintained_schools, membership_changes,
@@ -43,6 +44,7 @@ def _surrey(shared_dfe, term: str, links: bool = True) -> TermData:
     return TermData("936", Term.parse(term), feeds)
 
 
+@pytest.mark.slow  # the real Surrey GIAS extract read whole (over test-fast's CPU budget)
 def test_a_proposed_close_date_is_not_a_closure_on_the_real_surrey_extract(shared_dfe):
     """Trial: a school GIAS listed on 20 April 2022 as "Open, but proposed to close" on 31 May 2022, whose successor
     the links file dates 31 October 2022, was in no output of 2022-23-autumn. The two such Surrey schools: one
@@ -63,6 +65,7 @@ def test_a_proposed_close_date_is_not_a_closure_on_the_real_surrey_extract(share
     assert all("check whether it has closed" in p.message for p in proposed_closures(alone))
 
 
+@pytest.mark.slow  # two real Surrey GIAS extracts read whole (over test-fast's CPU budget)
 def test_the_schools_that_left_between_two_real_surrey_terms_are_named_with_why(shared_dfe):
     """Trial: eight schools left between 2021-22-autumn and 2022-23-autumn and none was named."""
     before = _surrey(shared_dfe, "2021-22-autumn")
@@ -102,6 +105,7 @@ def test_membership_on_generated_data_reasons_and_new_schools():
     assert membership_changes(d, {}, {1, 3}) == []  # no earlier term: nothing to compare
 
 
+@pytest.mark.slow  # the real Surrey GIAS extract read whole (over test-fast's CPU budget)
 def test_front_page_counts_and_names_the_schools_that_left(tmp_path):
     from school_improvement.editions import front_page, render, report
     from test_report import make_inputs
@@ -132,6 +136,7 @@ def test_front_page_counts_and_names_the_schools_that_left(tmp_path):
         assert "Gone School 1 (URN 999001)" in front and "Gone School 2 (URN 999002)" in front
 
 
+@pytest.mark.slow  # the real Surrey GIAS extract read whole (over test-fast's CPU budget)
 def test_the_tests_helper_reads_gias_as_the_pipeline_does(shared_dfe):
     """tests/real_la.surrey_open_maintained, which real-Surrey tests compare the categorised schools with, reads
     "Open, but proposed to close" as the run does: open, unless the links file gives a successor before the term.

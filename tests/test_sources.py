@@ -85,6 +85,7 @@ def _run_cfg(landing: Path, tmp: Path) -> pipeline.RunConfig:
 
 
 # ------------------------------------------------------------------ GIAS
+@pytest.mark.slow  # a term extracted from fetched copies (over test-fast's CPU budget)
 def test_gias_404_on_the_run_date_falls_back_a_day_and_archives_with_url_validators_and_sha(tmp_path, gias_bytes):
     run = date(2026, 1, 26)
     with source_server() as srv:
@@ -267,6 +268,7 @@ def _fetch_gias(srv, work: Path, gias: bytes, day: date) -> None:
     sources.fetch_source("gias", srv.base, work, when=day, cfg=_cfg(), sleep=lambda s: None)
 
 
+@pytest.mark.slow  # a term extracted from fetched copies (over test-fast's CPU budget)
 def test_a_file_dropped_in_the_landing_folder_wins_over_a_fetched_one(tmp_path, demo, gias_bytes):
     cfg = _run_cfg(_landing_without(demo, tmp_path), tmp_path)
     fetched = gias_bytes.replace(b"Open", b"Closed")  # a different extract: it must not be read
@@ -356,6 +358,7 @@ def test_fetched_copies_dated_after_the_run_date_are_not_used(tmp_path, demo, gi
     assert any("Get Information about Schools gias copies" in n.message for n in notes)
 
 
+@pytest.mark.slow  # a term extracted from fetched copies (over test-fast's CPU budget)
 def test_with_no_store_the_run_reads_the_landing_folder_as_before(tmp_path, demo):
     cfg = _run_cfg(_landing_without(demo, tmp_path), tmp_path)
     out = pipeline.extract(cfg)

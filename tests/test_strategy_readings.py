@@ -267,6 +267,7 @@ def test_bad_criterion_ids_are_a_clear_critical_error(cid, area, column, says):
     assert says in p.message
 
 
+@pytest.mark.slow  # the real Surrey files read whole and decided (over test-fast's CPU budget)
 def test_3_every_real_ofsted_record_gives_the_latest_judgement_with_its_date_and_framework(shared_dfe):
     """The real Ofsted MI sample (Cambridgeshire, spring 2026): graded, "Not judged" with key judgements, ungraded
     "School remains Good" and report-card rows all give a judgement; none is dropped."""
@@ -302,6 +303,7 @@ def test_adviser_judgements_are_looked_up_from_one_index_per_term(monkeypatch):
     assert [k for k in data._cache if k[0] == "adviser_lookup"] == [("adviser_lookup", RULES.id, 3)]
 
 
+@pytest.mark.slow  # the real Surrey files read whole and decided (over test-fast's CPU budget)
 def test_real_surrey_schools_get_their_results_and_a_reasoned_category(shared_dfe):
     """Surrey (LA 936), real DfE files: every maintained school with a KS2 row has its figures and how they
     compare in its reasons; ties are shown; no school is placed without a reason."""
@@ -327,6 +329,7 @@ def test_real_surrey_schools_get_their_results_and_a_reasoned_category(shared_df
     assert (cat.evidence["met"] == False).sum() > 0  # noqa: E712
 
 
+@pytest.mark.slow  # the real Surrey files read whole and decided (over test-fast's CPU budget)
 def test_last_years_gap_of_a_small_disadvantaged_cohort_is_not_counted_as_persistent(shared_dfe):
     """Surrey trial: a 'persistently wide' gap (a Significant Concerns letter) rested on 2017-18 gaps of 7-10
     disadvantaged pupils. The rule set's small_cohort applies to every year a test reads, not only the latest."""

@@ -40,6 +40,7 @@ def test_installed():
     assert isinstance(boxes.TableColumnBox.__dict__["get_cells"], table_cycles._ColumnCells)
 
 
+@pytest.mark.slow  # documents written twice, with and without the collector (over test-fast's CPU budget)
 def test_same_pdf_as_the_library(library):
     theirs = _pdf()
     assert table_cycles.install()
@@ -73,9 +74,11 @@ def _table_freed_without_collection() -> bool:
             gc.enable()
 
 
+@pytest.mark.slow  # documents written twice, with and without the collector (over test-fast's CPU budget)
 def test_freed_by_reference_counting():
     assert _table_freed_without_collection()
 
 
+@pytest.mark.slow  # documents written twice, with and without the collector (over test-fast's CPU budget)
 def test_the_library_needs_the_collector(library):
     assert not _table_freed_without_collection()  # what the patch changes: this test can fail

@@ -158,6 +158,7 @@ def surrey(shared_dfe):
     return rules, [SchoolIndicators(urn, data, rules) for urn in urns]
 
 
+@pytest.mark.slow  # the real Surrey files read whole and decided (over test-fast's CPU budget)
 def test_real_surrey_schools_placed_by_default_are_said_to_have_no_bullet_met(shared_dfe):
     import re
 
@@ -172,6 +173,7 @@ def test_real_surrey_schools_placed_by_default_are_said_to_have_no_bullet_met(sh
                for r in default["reasons"])
 
 
+@pytest.mark.slow  # the real Surrey files read whole and decided (over test-fast's CPU budget)
 def test_real_surrey_no_congratulations_for_results_that_fell_or_on_one_year(surrey):
     rules, schools = surrey
     pts = rules.threshold("attainment_improvement_points")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from factories import gias, judgement, term_data
 from school_improvement.decisions.categorise import categorise
@@ -117,11 +118,10 @@ def test_a_figure_missing_from_a_short_row_is_said_without_an_empty_code():
     assert reason == f"KS2 RWM expected standard not available: {SHORT_ROW_REASON}"
 
 
+@pytest.mark.slow  # the real Surrey GIAS, census and KS4 read and validated (over test-fast's CPU budget)
 def test_the_share_of_schools_with_no_figure_is_the_las_own(shared_dfe):
     """Surrey's census and KS4 rows include independent schools (no FSM, no Attainment 8 figure), which the run sets
     aside: ">20% of schools have no figure" was warned though every one of the LA's own schools has its figure."""
-    import pytest
-
     from real_la import GIAS
     from school_improvement.ingest.feeds import read_feed
     from school_improvement.quality.suites import validate

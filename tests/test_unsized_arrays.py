@@ -51,6 +51,7 @@ def _pdf(html):
                     url_fetcher=render.TemplateOnlyFetcher()).write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=b"x")
 
 
+@pytest.mark.slow  # documents written twice, with and without the patch (over test-fast's CPU budget)
 def test_the_pdf_bytes_are_the_same_with_and_without():
     htmls = [HTML, HTML.replace("Heading", "Another heading with more glyphs: XYZ qjk")]
     ours = [_pdf(h) for h in htmls]

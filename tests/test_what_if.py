@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from pypdf import PdfReader
 
 from factories import gias, judgement, letter, term_data
@@ -36,6 +37,7 @@ def test_compare_lists_only_the_schools_that_change_and_why():
     assert compare_rule_sets(_data(), RULES, RULES).table.empty
 
 
+@pytest.mark.slow  # a term decided under two rule sets and its PDF rendered (over test-fast's CPU budget)
 def test_what_if_writes_csv_and_pdf_to_its_own_folder_and_nothing_else(tmp_path):
     out = write_what_if(compare_rule_sets(_data(), RULES, ROUND_UP), tmp_path / "what-if")
     folder = tmp_path / "what-if" / "999" / "2025-26-autumn" / "cambs-2021-23-vs-draft-round-up"
