@@ -83,18 +83,21 @@ airflow: airflow-init
 	PATH="$(REPO)/$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 \
 	  AIRFLOW__CORE__EXECUTOR=preloaded_local_executor.LocalExecutor $(BIN)/airflow standalone
 
-# Everything, as CI runs it (the 15 slowest printed, to see where the time goes as tests are added), on
+# Everything, as CI runs it (the 15 slowest printed, in wall time and in CPU, to see where the time goes as tests are
+# added: a test waiting on Airflow takes wall time, a render CPU; servers a test stops count at its teardown), on
 # TEST_WORKERS processes (pytest-xdist): a test module stays on one process with its fixtures; each process has its
 # own Airflow home, demo feeds and free ports (tests/conftest.py orders the longest modules first). TEST_WORKERS=0
 # runs everything in this one process. Three processes on two cores: the real-Airflow modules spend much of their
-# time waiting for the scheduler, and a third process fills those waits (27 Nov 2026, on a machine 2.4 times slower
-# than the one test-fast's figures below were taken on: 13 min 49 s on three, against 15 min 5 s and 15 min 18 s on
-# two before the browser and REST tests shared their deployment). Compiled files are kept, as in test-fast.
+# time waiting for the scheduler, and a third process fills those waits (27 Nov 2026, on the 2-core machine of
+# test-fast's figures below: 13 min 49 s on three, against 15 min 5 s and 15 min 18 s on two before the browser and
+# REST tests shared their deployment; 16 min 10-36 s on 27 Nov with 1,264 tests, 1,610-1,696 s of CPU, where two
+# cores give at least 13 min 25 s). Compiled files are kept, as in test-fast.
 TEST_WORKERS ?= 3
 FAST_WORKERS ?= 2
 PYTEST_PARALLEL := --dist loadfile --no-loadscope-reorder
 test: system-deps venv
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_PARALLEL) --durations=15 tests
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_PARALLEL) --durations=15 \
+	  -p cpu_budget --cpu-budget 10 --cpu-budget-lines 15 tests
 
 # The README runbook's screenshots, refreshed: the browser test (Airflow UI in Chromium) writing them into
 # docs/screenshots. `make test` runs the same test but keeps its screenshots out of the repository.
