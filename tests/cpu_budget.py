@@ -49,7 +49,6 @@ def pytest_runtest_makereport(item, call):
     yield
 
 
-
 class _Summary:
     def __init__(self, budget: float, lines: int):
         self.budget, self.lines, self.taken = budget, lines, {}

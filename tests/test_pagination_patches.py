@@ -166,8 +166,9 @@ def test_the_demo_reports_are_the_same_bytes_with_the_librarys_pagination(tmp_pa
     from school_improvement.editions.report import build_edition
     from small_demo import small_demo
 
-    # The 40-school demo: every section of the edition, long tables over several pages and a profile a school (60
-    # pages); 120 schools tripled the cost (about 60 s of CPU on a 2-core machine) and paginated nothing new.
+    # The 40-school demo: every section of the edition, tables over several pages and a profile a school (60 pages).
+    # 120 schools tripled the cost (about 60 s of CPU on a 2-core machine); the documents above try the patches'
+    # cases one by one.
     term = "2025-26-spring"
     small_demo(tmp_path / "landing", terms=[term])
     cfg = pipeline.RunConfig(la_code="999", term=term, landing=str(tmp_path / "landing"),
