@@ -118,8 +118,9 @@ corpus: venv
 # A test keeps it so: under 0.5 s of CPU on its own (fixtures shared by its module count once, on the test that sets
 # them up); fictional rows from tests/factories.py, or the 40-school small_demo, or a real file read once per module
 # (functools.lru_cache, each test given its own copy), rather than a whole term through the stages; its check of
-# the logic fast, and the end-to-end version of it @pytest.mark.slow with a comment saying why, so it still runs in
-# `make test`. The CPU each test took is measured (tests/cpu_budget.py, user + system, its waited-for children too)
+# the logic fast, and the end-to-end version of it (a whole demo or real-Surrey term through the stages, a report
+# rendered beyond the shared fixtures, a subprocess importing Airflow, GX or WeasyPrint) @pytest.mark.slow with a
+# comment saying why, so it still runs in `make test`. The CPU each test took is measured (tests/cpu_budget.py, user + system, its waited-for children too)
 # and the tests over the budget are printed at the end of every run, most first: the list to look at when the loop
 # slows. Measured 27 Nov 2026 on this 2-core machine: 1,049 tests in 75-79 s (133-141 s of CPU: 105 s in the
 # tests, of which one render of each edition, test_report's, is 17 s; each worker's start and collection 13-14 s,
