@@ -41,7 +41,8 @@ def test_the_rule_sets_say_which_results_count_for_a_term():
         assert "ofsted" in known["dated_rows"], rid
 
 
-@pytest.mark.slow  # extract and validate (Great Expectations) over a landing folder, or the real links file read whole (over test-fast's CPU budget)
+# extract and validate (GX) over a landing folder, or the real links file read whole: over test-fast's CPU budget
+@pytest.mark.slow
 def test_results_from_after_the_term_are_not_used_and_said_real_surrey(shared_dfe):
     """2017-18 autumn with KS2 of 2016-17, 2017-18 and 2018-19 in the folder: 2016-17 is the term's; the 2018-19
     absence, 2019-20 census and 2018-19 KS4 were not known then, so those kinds are missing, as if not supplied."""
@@ -167,7 +168,8 @@ def test_a_utf16_links_file_is_the_same_clear_error(shared_dfe, tmp_path):
     assert "UTF-16" in str(err.value) and bad.name in str(err.value)
 
 
-@pytest.mark.slow  # extract and validate (Great Expectations) over a landing folder, or the real links file read whole (over test-fast's CPU budget)
+# extract and validate (GX) over a landing folder, or the real links file read whole: over test-fast's CPU budget
+@pytest.mark.slow
 def test_compare_reads_the_term_as_the_run_does_links_file_and_all(shared_dfe, tmp_path):
     """`compare` on the real Surrey folder with the real (Windows-1252) GIAS links file: read by the links reader,
     predecessors followed, other LAs' rows set aside, as the edition's run reads them (it stopped with 'not UTF-8')."""
@@ -200,13 +202,15 @@ def compared_with_a_later_census(shared_dfe, tmp_path_factory):
     return data, notes
 
 
-@pytest.mark.slow  # extract and validate (Great Expectations) over a landing folder, or the real links file read whole (over test-fast's CPU budget)
+# extract and validate (GX) over a landing folder, or the real links file read whole: over test-fast's CPU budget
+@pytest.mark.slow
 def test_compare_leaves_out_files_from_after_the_term_as_the_run_does(compared_with_a_later_census):
     data, _ = compared_with_a_later_census
     assert [f.academic_year for f in data.by_kind["census"]] == ["2019-20"]
 
 
-@pytest.mark.slow  # extract and validate (Great Expectations) over a landing folder, or the real links file read whole (over test-fast's CPU budget)
+# extract and validate (GX) over a landing folder, or the real links file read whole: over test-fast's CPU budget
+@pytest.mark.slow
 def test_a_rule_set_that_does_not_say_which_results_count_is_said(shared_dfe, tmp_path, monkeypatch):
     """A deployment's own rule set without results_known: every file is used, and the front page says so."""
     from school_improvement import rules
@@ -261,7 +265,8 @@ def absence_row(urn: int, year: str, overall: float) -> dict:
             "academic_year": year, "_row": 2}
 
 
-@pytest.mark.slow  # extract and validate (Great Expectations) over a landing folder, or the real links file read whole (over test-fast's CPU budget)
+# extract and validate (GX) over a landing folder, or the real links file read whole: over test-fast's CPU budget
+@pytest.mark.slow
 def test_check_with_a_term_says_which_files_the_run_would_not_use(shared_dfe, tmp_path, capsys):
     s = shared_dfe / "samples"
     later = tmp_path / "936_census_2021-22.csv"

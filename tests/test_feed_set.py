@@ -74,7 +74,8 @@ def test_two_moderation_files_that_disagree_is_an_error(tmp_path):
     assert "disagree" in p.message and "moderation_a.csv" in p.message and "moderation_b.csv" in p.message
 
 
-@pytest.mark.slow  # a landing folder of feeds read and checked together (Great Expectations) (over test-fast's CPU budget)
+# a landing folder of feeds read and checked together (Great Expectations): over test-fast's CPU budget
+@pytest.mark.slow
 def test_a_stale_copy_stops_the_run_and_reaches_data_quality_csv(tmp_path):
     landing = tmp_path / "landing"
     landing.mkdir()
@@ -170,7 +171,8 @@ def test_check_an_impossible_value_in_the_las_own_row_stops(shared_dfe, tmp_path
     assert "CRITICAL" in out and "row 3" in out and "pct_ehcp" in out and "104.17" in out
 
 
-@pytest.mark.slow  # a landing folder of feeds read and checked together (Great Expectations) (over test-fast's CPU budget)
+# a landing folder of feeds read and checked together (Great Expectations): over test-fast's CPU budget
+@pytest.mark.slow
 def test_a_converter_academy_keeps_its_predecessors_results(shared_dfe):
     from school_improvement.ingest.links import read_links
     from school_improvement.ingest.termdata import TermData
@@ -205,7 +207,8 @@ def test_an_ofsted_file_for_another_la_is_said_to_hold_none_of_the_las_schools(s
     assert "hold no rows for LA 936's schools" in p.message and p.severity == "warning"
 
 
-@pytest.mark.slow  # a landing folder of feeds read and checked together (Great Expectations) (over test-fast's CPU budget)
+# a landing folder of feeds read and checked together (Great Expectations): over test-fast's CPU budget
+@pytest.mark.slow
 def test_check_judges_the_files_together_as_the_run_does(shared_dfe, tmp_path, capsys):
     """`check` passing files the run would refuse would tell an officer they are fine when they are not."""
     s = shared_dfe / "samples"

@@ -65,7 +65,8 @@ def test_our_templates_use_neither_notes_nor_other_list_items_and_a_template_tha
     assert lean_ua._template_uses(tmp_path) == {"notes", "list_items"}
 
 
-@pytest.mark.slow  # a document laid out and written twice, patched and as the library does (over test-fast's CPU budget)
+# a document laid out and written twice, patched and as the library does: over test-fast's CPU budget
+@pytest.mark.slow
 def test_lean_layout_computes_one_marker_style_per_list_item_and_no_note_styles(monkeypatch):
     seen = _pseudo_styles(monkeypatch)
     HTML(string=_html()).render(pdf_variant="pdf/ua-1")
@@ -93,7 +94,8 @@ def _library_pdf() -> bytes:
     return _LIBRARY_PDF[0]
 
 
-@pytest.mark.slow  # a document laid out and written twice, patched and as the library does (over test-fast's CPU budget)
+# a document laid out and written twice, patched and as the library does: over test-fast's CPU budget
+@pytest.mark.slow
 @pytest.mark.parametrize("release", [False, True])
 def test_releasing_write_gives_the_librarys_bytes(tmp_path, monkeypatch, release):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

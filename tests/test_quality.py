@@ -62,7 +62,8 @@ def test_suites_are_json_files_one_per_kind():
         assert {e["severity"] for e in suite["expectations"]} <= {"critical", "warning"}
 
 
-@pytest.mark.slow  # Great Expectations suites run over whole feeds, or its data docs rendered (over test-fast's CPU budget)
+# Great Expectations suites run over whole feeds, or its data docs rendered: over test-fast's CPU budget
+@pytest.mark.slow
 def test_percentage_out_of_range_is_critical_with_row(synthetic):
     _, report = synthetic
     [p] = find(report, "absence.csv", "percentage_range")
@@ -148,7 +149,8 @@ def test_clean_feeds_pass(synthetic):
     report.raise_if_critical()
 
 
-@pytest.mark.slow  # Great Expectations suites run over whole feeds, or its data docs rendered (over test-fast's CPU budget)
+# Great Expectations suites run over whole feeds, or its data docs rendered: over test-fast's CPU budget
+@pytest.mark.slow
 def test_data_docs_written(synthetic, tmp_path):
     _, report = synthetic
     index = report.build_data_docs(tmp_path / "docs")
@@ -158,7 +160,8 @@ def test_data_docs_written(synthetic, tmp_path):
     assert len(list((tmp_path / "docs" / "expectations").glob("*.html"))) == 6  # each feed's suite, as checked
 
 
-@pytest.mark.slow  # Great Expectations suites run over whole feeds, or its data docs rendered (over test-fast's CPU budget)
+# Great Expectations suites run over whole feeds, or its data docs rendered: over test-fast's CPU budget
+@pytest.mark.slow
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="real DfE samples not present")
 def test_real_surrey_ks2_against_real_gias():
     gias = read_feed(SAMPLES / "gias_850_936_extract_2022-04-20.csv")
@@ -171,7 +174,8 @@ def test_real_surrey_ks2_against_real_gias():
     assert not report.critical
 
 
-@pytest.mark.slow  # Great Expectations suites run over whole feeds, or its data docs rendered (over test-fast's CPU budget)
+# Great Expectations suites run over whole feeds, or its data docs rendered: over test-fast's CPU budget
+@pytest.mark.slow
 def test_the_las_own_rows_missing_from_gias_are_said_once_naming_each_file(tmp_path):
     """A GIAS extract of one phase (here primary schools only) misses the LA's other schools in every results file
     alike: one row of data_quality.csv and one front-page sentence for the run, naming each file, not one per file."""
@@ -199,7 +203,8 @@ def test_the_las_own_rows_missing_from_gias_are_said_once_naming_each_file(tmp_p
         "categorised")
 
 
-@pytest.mark.slow  # Great Expectations suites run over whole feeds, or its data docs rendered (over test-fast's CPU budget)
+# Great Expectations suites run over whole feeds, or its data docs rendered: over test-fast's CPU budget
+@pytest.mark.slow
 def test_configurations_built_once_changes_no_result_and_restores_gx(synthetic, monkeypatch):
     import contextlib
 
@@ -245,7 +250,8 @@ def _docs_text(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*.html"))}
 
 
-@pytest.mark.slow  # Great Expectations suites run over whole feeds, or its data docs rendered (over test-fast's CPU budget)
+# Great Expectations suites run over whole feeds, or its data docs rendered: over test-fast's CPU budget
+@pytest.mark.slow
 def test_data_docs_share_compiled_templates_and_are_the_same_without(synthetic, tmp_path, monkeypatch):
     """GX makes a Jinja Environment per view, so each page compiled the same templates again; the shared bytecode
     cache (compiled before a worker forks: plugins/worker_preload.py) changes no page, and GX's own view is restored."""

@@ -92,7 +92,8 @@ def test_pages_written_again_draw_their_lines_from_the_notes_into_their_own_font
     assert part.fonts and all(font.widths and font.to_unicode for font in part.fonts.values())
 
 
-@pytest.mark.slow  # a document laid out and written twice, patched and as the library does (over test-fast's CPU budget)
+# a document laid out and written twice, patched and as the library does: over test-fast's CPU budget
+@pytest.mark.slow
 def test_a_document_is_the_same_bytes_with_the_librarys_draw_text(epoch):
     from test_render_first_lines import _FIRST_LINES_HTML
     from test_render_patches import _ours_text, _text_document_bytes

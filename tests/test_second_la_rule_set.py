@@ -56,7 +56,8 @@ def test_its_overriding_condition_places_at_intensive_with_its_visits():
     assert visits_planned("universal", Term.parse(TERM), NM)[0] == 1  # annual, in the autumn
 
 
-@pytest.mark.slow  # validate (Great Expectations) or the decisions over a second LA's whole term (over test-fast's CPU budget)
+# validate (Great Expectations) or the decisions over a second LA's whole term: over test-fast's CPU budget
+@pytest.mark.slow
 def test_its_letter_ladder_and_member_alerts():
     members = [{"ward": "Northgate", "member_name": "Cllr N. Member", "party": "Independent", "email": "n@example.org"}]
     fin = [flag(URN, "finance", "medium")]
@@ -113,7 +114,8 @@ def test_a_drafted_rule_set_with_a_typo_is_refused_naming_file_line_and_column(t
         load_rule_set_arg(str(draft))
 
 
-@pytest.mark.slow  # validate (Great Expectations) or the decisions over a second LA's whole term (over test-fast's CPU budget)
+# validate (Great Expectations) or the decisions over a second LA's whole term: over test-fast's CPU budget
+@pytest.mark.slow
 def test_validate_judges_the_results_age_by_the_las_own_rule_set(tmp_path, monkeypatch):
     """The data-age check (which years of results should exist) reads the rule set in force for this LA, as
     categorise does: before, it read the seed's whatever the LA (found by helper D)."""
