@@ -87,3 +87,16 @@ def flag(urn: int, name: str, severity: str = "high", raised: date = date(2025, 
 def letter(urn: int, name: str, issued: date, concern: str = "") -> dict:
     return {"urn": urn, "letter": name, "concern": concern, "issued_on": issued, "issued_by": "Director",
             "term": ""}
+
+
+def decide(data: TermData, rules, history: dict | None, as_of: date):
+    """(Categorisation, Letters) of a term, its evidence assessed once and read by both, as the pipeline's stages
+    read the evidence stage's artefact: categorise and flag_letters each assess it again when not given it."""
+    from school_improvement.decisions.categorise import categorise
+    from school_improvement.decisions.letters import flag_letters
+    from school_improvement.evidence.assess import assess
+
+    history = history or {}
+    evidence = assess(data, rules, history)
+    cat = categorise(data, rules, history, evidence)
+    return cat, flag_letters(data, rules, cat.table, history, as_of, evidence)

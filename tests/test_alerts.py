@@ -20,7 +20,17 @@ from types import SimpleNamespace
 
 import pytest
 
-import si_airflow
+si_airflow = None  # plugins/si_airflow.py, imported by the module's first test (below), not at collection
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _si_airflow():
+    """Collecting this module would otherwise import Airflow in every test process, 2-3 s of CPU each, though only
+    this module's tests and a few others need it (tests/import_groups.py keeps those in one process)."""
+    global si_airflow
+    import si_airflow as module
+
+    si_airflow = module
 
 
 # ------------------------------------------------------------------ servers
@@ -93,7 +103,8 @@ class _HookHandler(BaseHTTPRequestHandler):
 
 
 def _serve(server):
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever's next poll: every 0.5 s by default, half a second idle per server
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     return server
 

@@ -8,9 +8,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from factories import NATIONAL_KS2, feed, gias, ks2
-from school_improvement.decisions.categorise import categorise
-from school_improvement.decisions.letters import DECISION_EVIDENCE_COLUMNS, flag_letters
+from factories import NATIONAL_KS2, decide, feed, gias, ks2
+from school_improvement.decisions.letters import DECISION_EVIDENCE_COLUMNS
 from school_improvement.editions import tables
 from school_improvement.ingest.termdata import TermData
 from school_improvement.rules import load_rule_set
@@ -28,8 +27,7 @@ def _letters():
         feed("ks2", [ks2(UP, rwm_exp=78.0, rwm_exp_prev1=60.0, rwm_exp_prev2=61.0),
                      ks2(GAP, rwm_exp_disadv=38.0, rwm_exp_other=72.0, rwm_exp_disadv_prev1=39.0,
                          rwm_exp_other_prev1=71.0), ks2(990803)], [NATIONAL_KS2])])
-    cat = categorise(data, RULES, {})
-    return cat, flag_letters(data, RULES, cat.table, {}, date(2025, 9, 24))
+    return decide(data, RULES, {}, date(2025, 9, 24))
 
 
 def test_the_letters_checks_say_which_figures_made_a_letter_due():

@@ -10,9 +10,7 @@ from datetime import date
 
 import pytest
 
-from factories import flag, gias, term_data
-from school_improvement.decisions.categorise import categorise
-from school_improvement.decisions.letters import flag_letters
+from factories import decide, flag, gias, term_data
 from school_improvement.errors import RulesError
 from school_improvement.rules import load_rule_set, load_rule_set_arg
 
@@ -23,8 +21,7 @@ AS_OF = date(2025, 10, 15)
 
 def _draft(kinds, rules):
     data = term_data("2025-26-autumn", gias=[gias(URN)], **kinds)
-    table = categorise(data, rules, {}).table
-    return flag_letters(data, rules, table, {}, AS_OF).drafts
+    return decide(data, rules, {}, AS_OF)[1].drafts
 
 
 @pytest.mark.parametrize("letter, flags", [

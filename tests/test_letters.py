@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
+from factories import absence, decide, flag, gias, judgement, ks2, letter, ofsted, term_data
 from school_improvement import history
 from school_improvement.decisions.categorise import categorise
 from school_improvement.decisions.letters import flag_letters, whistleblowing_redirect
@@ -52,9 +52,8 @@ def _meeting(ind) -> tuple[dict, dict]:
 
 
 def _flag(kinds: dict, hist: dict, term: str = "2025-26-autumn", rules=RULES, as_of=AS_OF):
-    data = term_data(term, **kinds)
-    table = categorise(data, rules, hist).table
-    return flag_letters(data, rules, table, hist, as_of), table
+    cat, letters = decide(term_data(term, **kinds), rules, hist, as_of)
+    return letters, cat.table
 
 
 CASES = [(name, ind) for name, rule in RULES.letters.items() for ind in rule.indicators

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from factories import NATIONAL_ABS, NATIONAL_KS2, absence, feed, gias, ks2
+from factories import NATIONAL_ABS, NATIONAL_KS2, absence, decide, feed, gias, ks2
 from school_improvement.decisions.categorise import categorise
 from school_improvement.decisions.letters import flag_letters
 from school_improvement.errors import RulesError
@@ -72,8 +72,7 @@ def _data(year: str) -> TermData:
 def _run(year: str):
     data = _data(year)
     rules = rule_set_for(Term.parse(TERM).reference_date)
-    cat = categorise(data, rules, {})
-    return data, rules, cat, flag_letters(data, rules, cat.table, {}, AS_OF)
+    return data, rules, *decide(data, rules, {}, AS_OF)
 
 
 def test_recent_results_draft_the_letters_they_meet():

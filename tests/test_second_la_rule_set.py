@@ -7,9 +7,8 @@ from datetime import date
 
 import pytest
 
-from factories import absence, flag, gias, judgement, ks2, letter, ofsted, term_data
-from school_improvement.decisions.categorise import categorise, visits_planned
-from school_improvement.decisions.letters import flag_letters
+from factories import absence, decide, flag, gias, judgement, ks2, letter, ofsted, term_data
+from school_improvement.decisions.categorise import visits_planned
 from school_improvement.rules import load_rule_set, rule_set_for
 from school_improvement.terms import Term
 
@@ -22,8 +21,8 @@ TERM = "2025-26-autumn"
 def _run(kinds: dict, hist: dict | None = None):
     kinds = {**kinds, "gias": [dict(r, la_code=LA) for r in kinds["gias"]]}
     data = term_data(TERM, la=LA, **kinds)
-    cat = categorise(data, NM, hist or {})
-    return cat.table, flag_letters(data, NM, cat.table, hist or {}, date(2025, 10, 6))
+    cat, letters = decide(data, NM, hist, date(2025, 10, 6))
+    return cat.table, letters
 
 
 def test_the_second_la_gets_its_own_rule_set_and_everyone_else_keeps_the_seed():

@@ -11,10 +11,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from factories import absence, feed, flag, gias, judgement, ks2, letter, ofsted, term_data
+from factories import absence, decide, feed, flag, gias, judgement, ks2, letter, ofsted, term_data
 from school_improvement.decisions.categorise import categorise
 from school_improvement.errors import FeedError
-from school_improvement.decisions.letters import flag_letters
 from school_improvement.editions.confidentiality import general_view
 from school_improvement.editions.report import ReportInputs
 from school_improvement.rules import load_rule_set, review_warning
@@ -28,9 +27,7 @@ LOWS = [judgement(URN, c) for c in ("LM-L1", "LM-L2", "LM-L3", "QE-L1", "QE-L2",
 
 
 def _run(kinds: dict, term: str = "2025-26-autumn", rules=RULES, hist: dict | None = None):
-    data = term_data(term, **kinds)
-    cat = categorise(data, rules, hist or {})
-    return cat, flag_letters(data, rules, cat.table, hist or {}, AS_OF)
+    return decide(term_data(term, **kinds), rules, hist, AS_OF)
 
 
 def _academy(urn: int = URN, **kw) -> dict:

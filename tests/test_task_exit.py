@@ -16,12 +16,12 @@ import uuid
 
 import pytest
 
-pytest.importorskip("airflow.sdk.execution_time.supervisor")
-
 
 @pytest.fixture()
 def patched():
-    from airflow.sdk.execution_time import supervisor
+    # Imported here, not at collection: Airflow's supervisor costs every test process 3-4 s of CPU to import, and only
+    # this module and a few others need it (tests/import_groups.py keeps them in one process).
+    supervisor = pytest.importorskip("airflow.sdk.execution_time.supervisor")
 
     original = supervisor.ActivitySubprocess._monitor_subprocess
     saved = supervisor.MIN_HEARTBEAT_INTERVAL, supervisor.HEARTBEAT_TIMEOUT

@@ -14,9 +14,8 @@ from datetime import date
 
 import pytest
 
-from factories import absence, feed, gias, ks2, ofsted, term_data
+from factories import absence, decide, feed, gias, ks2, ofsted, term_data
 from school_improvement.decisions.categorise import categorise
-from school_improvement.decisions.letters import flag_letters
 from school_improvement.evidence.indicators import SchoolIndicators
 from school_improvement.rules import load_rule_set
 
@@ -31,9 +30,7 @@ ABOVE_PROGRESS = dict(read_prog=2.5, read_prog_lower=0.5, read_prog_upper=4.5, w
 
 
 def _letters(kinds: dict, hist: dict | None = None, rules=RULES):
-    data = term_data(**kinds)
-    table = categorise(data, rules, hist).table
-    return flag_letters(data, rules, table, hist or {}, AS_OF).letters
+    return decide(term_data(**kinds), rules, hist, AS_OF)[1].letters
 
 
 def _ind(kinds: dict, hist: dict | None = None, rules=RULES) -> SchoolIndicators:

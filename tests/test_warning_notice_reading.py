@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from factories import absence, flag, gias, judgement, term_data
-from school_improvement.decisions.categorise import categorise
-from school_improvement.decisions.letters import flag_letters
+from factories import absence, decide, flag, gias, judgement, term_data
 from school_improvement.rules import load_rule_set
 
 URN = 990311
@@ -22,9 +20,8 @@ RISING = {URN: {"prior": {"overall_absence": (5.3, "2023-24")}}}
 
 def _letters(rules, **kinds):
     data = term_data("2025-26-autumn", gias=[gias(URN)], absence=[absence(URN, overall_absence=6.0)], **kinds)
-    table = categorise(data, rules, RISING).table
-    out = flag_letters(data, rules, table, RISING, AS_OF)
-    return table.set_index("urn").loc[URN, "category"], out.letters.set_index("urn")
+    cat, out = decide(data, rules, RISING, AS_OF)
+    return cat.table.set_index("urn").loc[URN, "category"], out.letters.set_index("urn")
 
 
 def test_rising_absence_alone_is_no_warning_notice_for_a_school_at_low_support():

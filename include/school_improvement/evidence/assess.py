@@ -328,7 +328,17 @@ def _open_schools(data: TermData, kind: str) -> pd.DataFrame:
 
     "Open, but proposed to close" is GIAS's word that the school was open on the extract's day: its CloseDate is a
     proposal, not a closure (a conversion date often slips). Such a school is open unless the GIAS links file
-    records its successor from before the term began; `proposed_closures` names each one for data_quality.csv."""
+    records its successor from before the term began; `proposed_closures` names each one for data_quality.csv.
+
+    Built once per term and kind, as the frames it reads are (TermData.frame): assess, its checks, categorise and the
+    letters each ask for it, 6-10 times a term. The frame is shared: callers read it, never write into it."""
+    key = ("open_schools", kind)
+    if key not in data._cache:
+        data._cache[key] = _open_then(data, kind)
+    return data._cache[key]
+
+
+def _open_then(data: TermData, kind: str) -> pd.DataFrame:
     gias = data.frame("gias")
     if gias.empty:
         return gias
