@@ -11,7 +11,6 @@ import again; nothing else changes: each test still runs once, and a module's te
 
 from __future__ import annotations
 
-
 SHARE_A_PROCESS = {
     "great_expectations": ("test_quality.py", "test_feed_set.py", "test_gx_ids.py", "test_la_files.py",
                            "test_own_levels.py"),
