@@ -125,13 +125,14 @@ corpus: venv
 # slows. Measured 27 Nov 2026 on this 2-core machine: 1,049 tests in 75-79 s (133-141 s of CPU: 105 s in the
 # tests, of which one render of each edition, test_report's, is 17 s; each worker's start and collection 13-14 s,
 # and its first Great Expectations import 3-4 s more), against 133-154 s (250-285 s of CPU) for the 1,157 before the
-# 110 over the budget were marked slow. Then 55-58 s in four runs of five (103-107 s of CPU; the fifth 66 s, with
-# 124 s of CPU on a busier machine), once (1) the modules that need Great Expectations or Airflow ran in one process
-# (-p import_groups: tests/import_groups.py), no test module importing Airflow at collection, (2) the tests' HTTP
-# servers stopped at once rather than at their next half-second poll, and (3) a term's open schools were built once
-# per term (evidence.assess) and the decision tests assessed the evidence once for categorise and the letters, as
-# the stages do (factories.decide). This machine is about 2.4 times slower in CPU than the one on which an earlier
-# 1,078 tests took 50-51 s.
+# 110 over the budget were marked slow. Then 55-63 s (medians 59 and 62 s in two sets of three runs, each run paired
+# with one of the tests before, whose medians were 72 and 73 s: 0.82-0.84 of their time), once (1) the modules that
+# need Great Expectations or Airflow ran in one process (-p import_groups: tests/import_groups.py), no test module
+# importing Airflow at collection, (2) the tests' HTTP servers stopped at once rather than at their next half-second
+# poll, and (3) a term's open schools were built once per term (evidence.assess) and the decision tests assessed the
+# evidence once for categorise and the letters, as the stages do (factories.decide). On a quieter hour the same
+# tests took 55-58 s in four runs of five. This machine is about 2.4 times slower in CPU than the one on which an
+# earlier 1,078 tests took 50-51 s.
 # Python's compiled files are kept (in __pycache__, ignored by git) even where the shell sets PYTHONDONTWRITEBYTECODE:
 # each worker otherwise compiles the project's modules and rewrites every test module's asserts again on every run
 # (2.6 s of CPU per worker, measured); an edited file is compiled again by its timestamp, as always.

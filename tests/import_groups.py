@@ -5,7 +5,7 @@ few of the loop's modules need either. With `--dist loadfile` alone they land in
 import. Here each library's modules are one work unit, so one process pays it once.
 
 The lists were found by making the import fail (a meta-path finder raising ModuleNotFoundError, installed after
-collection) and reading which modules' tests then failed. A module missing from a list costs the other process the
+collection) and reading which modules' tests then failed, or were skipped by an importorskip. A module missing from a list costs the other process the
 import again; nothing else changes: each test still runs once, and a module's tests stay together.
 """
 
@@ -14,8 +14,10 @@ from __future__ import annotations
 SHARE_A_PROCESS = {
     "great_expectations": ("test_quality.py", "test_feed_set.py", "test_gx_ids.py", "test_la_files.py",
                            "test_own_levels.py"),
-    "airflow": ("test_alerts.py", "test_compose.py", "test_dag_integrity.py", "test_policy_what_if_dag.py",
-                "test_scheduler_fastpath.py", "test_scheduler_fastpath_pass.py", "test_task_exit.py", "test_terms.py"),
+    "airflow": ("test_alerts.py", "test_compose.py", "test_dag_integrity.py", "test_dag_secrets_and_paths.py",
+                "test_policy_what_if_dag.py", "test_publish_faults.py", "test_scheduler_fastpath.py",
+                "test_scheduler_fastpath_pass.py", "test_stage_data_errors.py", "test_stage_exit.py",
+                "test_task_exit.py", "test_terms.py"),
 }
 GROUP_OF = {module: library for library, modules in SHARE_A_PROCESS.items() for module in modules}
 
