@@ -5,8 +5,9 @@ few of the loop's modules need either. With `--dist loadfile` alone they land in
 import. Here each library's modules are one work unit, so one process pays it once.
 
 The lists were found by making the import fail (a meta-path finder raising ModuleNotFoundError, installed after
-collection) and reading which modules' tests then failed, or were skipped by an importorskip. A module missing from a list costs the other process the
-import again; nothing else changes: each test still runs once, and a module's tests stay together.
+collection) and reading which modules' tests then failed, or were skipped by an importorskip. A module missing from
+a list costs the other process the import again; nothing else changes: each test still runs once, and a module's
+tests stay together.
 """
 
 from __future__ import annotations
