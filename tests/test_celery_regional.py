@@ -116,15 +116,15 @@ def celery_run():
         port = free_port()
         env = _env(root, pg_url, redis_url, port)
         try:
-            for args in (["db", "migrate"], ["pools", "set", "si_reports", "4", "report renders (GiB)"]):
-                done = subprocess.run([str(AIRFLOW), *args], env=env, cwd=root, capture_output=True, text=True,
-                                      timeout=900)
-                assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            done = subprocess.run([str(AIRFLOW), "db", "migrate"], env=env, cwd=root, capture_output=True, text=True,
+                                  timeout=900)
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
             start_deployment(procs, root, env, port, WORKERS, concurrency=2, own_queues=True)
             af = Airflow(root, port, procs)
             wait_for_port(port, timeout=300)
             af.wait("the api-server", lambda: _answers(af), timeout=300, every=1)
             af.login()
+            af.create_report_pool()
             af.wait(f"{DAG_ID} to be registered",
                     lambda: af.call("GET", f"/dags/{DAG_ID}", expect=(200, 404)).get("dag_id"), timeout=600)
             af.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
