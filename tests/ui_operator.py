@@ -130,8 +130,8 @@ class Operator:
 
     def step_away(self) -> None:
         """The operator leaves the UI while a run goes on (the test waits through the REST API). An open Airflow page
-        polls the API and re-renders: Chromium used a core for as long as one was open (10 s of CPU in the 10 s from
-        the trigger to validate's failure, read per process), and about:blank almost none (1 s in the next 10)."""
+        polls the API and re-renders: Chromium used about a core while one was open (10 s of CPU in the 10 s from
+        the trigger form to the run's page, read per process), and about:blank almost none (1 s in the next 10)."""
         self.page.goto("about:blank")
 
     def clear_with_downstream(self) -> str:
