@@ -83,10 +83,11 @@ def _install() -> bool:
 
     if os.environ.get("SI_IN_PROCESS_API_ALL_VERSIONS") == "1" or airflow.__version__ != FOR_AIRFLOW:
         return False
-    if getattr(supervisor.in_process_api_server, "newest_version_only", False):
-        return True  # installed already (Airflow's plugin loader and `import in_process_api` are two modules)
+    installed = supervisor.in_process_api_server
+    in_process_api_server.airflow_function = getattr(installed, "airflow_function", installed)  # Airflow's own
+    if getattr(installed, "newest_version_only", False):
+        return True  # installed already: Airflow's plugin loader and `import in_process_api` make two modules
     in_process_api_server.newest_version_only = True
-    in_process_api_server.airflow_function = supervisor.in_process_api_server
     supervisor.in_process_api_server = in_process_api_server
     return True
 

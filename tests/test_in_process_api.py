@@ -15,6 +15,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.fixture(scope="module")
 def airflow_api():
     pytest.importorskip("airflow.api_fastapi.execution_api.app")
+    from airflow import plugins_manager
+
+    plugins_manager.ensure_plugins_loaded()  # as in dag.test(): the loader's copy of the module installs it first
     import in_process_api
 
     if not in_process_api.INSTALLED:
@@ -52,17 +55,18 @@ def test_the_newest_version_is_served_as_airflows_own_app_serves_it_and_no_other
 def test_the_supervisor_uses_it_and_airflow_own_stays_reachable(airflow_api):
     from airflow.sdk.execution_time import supervisor
 
-    assert supervisor.in_process_api_server is airflow_api.in_process_api_server
-    assert supervisor.in_process_api_server.airflow_function.__module__ == "airflow.sdk.execution_time.supervisor"
+    installed = supervisor.in_process_api_server  # this module's, or the plugin loader's copy of it
+    assert installed.newest_version_only is True
+    assert installed.airflow_function.__module__ == "airflow.sdk.execution_time.supervisor"
+    assert airflow_api.in_process_api_server.airflow_function is installed.airflow_function
 
 
 def test_nothing_is_changed_on_another_airflow_or_when_switched_off(airflow_api, monkeypatch):
     import airflow
     from airflow.sdk.execution_time import supervisor
 
-    airflow_function = airflow_api.in_process_api_server.airflow_function
+    airflow_function = supervisor.in_process_api_server.airflow_function
     monkeypatch.setattr(supervisor, "in_process_api_server", airflow_function)  # as before the plugin loaded
-    monkeypatch.setattr(airflow_api.in_process_api_server, "newest_version_only", False)
     monkeypatch.setenv("SI_IN_PROCESS_API_ALL_VERSIONS", "1")
     assert airflow_api._install() is False and supervisor.in_process_api_server is airflow_function
     monkeypatch.delenv("SI_IN_PROCESS_API_ALL_VERSIONS")
@@ -70,3 +74,4 @@ def test_nothing_is_changed_on_another_airflow_or_when_switched_off(airflow_api,
     assert airflow_api._install() is False and supervisor.in_process_api_server is airflow_function
     monkeypatch.setattr(airflow, "__version__", airflow_api.FOR_AIRFLOW)
     assert airflow_api._install() is True and supervisor.in_process_api_server is airflow_api.in_process_api_server
+    assert airflow_api.in_process_api_server.airflow_function is airflow_function
