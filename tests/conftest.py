@@ -73,19 +73,42 @@ def demo_landing(tmp_path_factory):
     return build
 
 
+def _migrated_template(tmp_path_factory) -> Path:
+    """A folder holding airflow.db as `airflow db migrate` leaves it (7 s of CPU). Under xdist the run's workers share
+    one, made by the first that needs it (their base folders are in one folder per test run); alone, a process
+    makes its own (its base folder's parent holds every run's)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        template = tmp_path_factory.mktemp("airflow-db-template")
+        _migrate(template)
+        return template
+    import fcntl
+
+    template = tmp_path_factory.getbasetemp().parent / "airflow-db-template"
+    with open(f"{template}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait for the first worker's migration
+        if not (template / "airflow.db").exists():
+            building = Path(tempfile.mkdtemp(prefix="airflow-db-", dir=template.parent))
+            _migrate(building)
+            building.rename(template)  # whole or not at all: a failed migration leaves no template behind
+    return template
+
+
+def _migrate(folder: Path) -> None:
+    env = {**os.environ, "AIRFLOW_HOME": str(folder),
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{folder / 'airflow.db'}"}
+    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 @pytest.fixture(scope="session")
 def airflow_db(tmp_path_factory):
-    """`airflow db migrate` once per test session (once per xdist worker): the migrated SQLite file is a template.
+    """`airflow db migrate` once per test run (xdist's workers share it): the migrated SQLite file is a template.
 
     Returns `copy_to(home)`, which puts a fresh copy of it at `home/airflow.db` for a test that runs Airflow with
     its own AIRFLOW_HOME; called with no argument it readies this session's own home (the in-process `dag.test()`
     runs). A copy is a database exactly as `airflow db migrate` leaves it, without paying the migration again."""
-    template = tmp_path_factory.mktemp("airflow-db-template")
-    env = {**os.environ, "AIRFLOW_HOME": str(template),
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{template / 'airflow.db'}"}
-    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
-                          text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    template = _migrated_template(tmp_path_factory)
 
     own: list[Path] = []
 
