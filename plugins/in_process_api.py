@@ -3,21 +3,24 @@ API version its only client speaks, the same answers for less CPU.
 
 A task run in-process talks to an execution API app built in the same process (Airflow's InProcessExecutionAPI,
 made once per process by the supervisor's `in_process_api_server`). Airflow builds that app with every version of
-the API it has ever published (Cadwyn: 2025-04-28 to 2026-06-30), so that a worker of an older Airflow can still
-talk to a newer api-server. Cadwyn generates the routes and schemas of each version on the app's first request: 6-8 s
-of CPU in each process (py-spy on `airflow dags test`: 42% of a fetch DAG's run; the demo term's whole CPU above
-its stages in dag.test()). In-process there is one client, the Task SDK of the same installed Airflow, which sends
-the newest version (`airflow.sdk.api.datamodels._generated.API_VERSION`); no other process can reach the app.
+the API it has published (Cadwyn: nine, 2025-04-11 to 2026-06-30), so that a worker of an older Airflow can still
+talk to a newer api-server. Cadwyn generates the routes and schemas of each version on the app's first request: 6-7 s
+of CPU in each process (py-spy on `airflow dags test` of the fetch DAG: 42% of its samples). In-process there is one
+client, the Task SDK of the same installed Airflow, which sends the newest version
+(`airflow.sdk.api.datamodels._generated.API_VERSION`); no other process can reach the app.
 
 So here the app is built with Cadwyn's head and that one version only, and without the routes Airflow marks as
 existing only in older versions (Cadwyn deletes them from head and from the newest version, and would otherwise
 insist that an older version restores them). The newest version's routes and schemas are Cadwyn's head in both
-builds: tests/test_in_process_api.py compares the two apps' routes and OpenAPI documents for that version.
+builds: tests/test_in_process_api.py compares the two apps' OpenAPI documents for that version (every route,
+parameter and schema). Measured: the app and its first request 2.8-3.3 s of CPU against 8.9-9.8; the 40-school demo
+term's dag.test() 33.0-35.5 s against 39.6-41.3 (three alternating pairs); a fetch DAG's `dags test` 9.0 against 17.0.
 
 Only the supervisor's in-process app changes. The api-server's execution API, which workers of any version reach,
 is Airflow's own. Only on the Airflow version this was read against (FOR_AIRFLOW); SI_IN_PROCESS_API_ALL_VERSIONS=1
 leaves Airflow's own (to compare, or if in doubt). Installed when Airflow loads plugins, which `dags test` and
-dag.test() do while reading the DAG (its timetable is a plugin), before the run's first task.
+dag.test() do before the run's first task: the log then says "In-process execution API: built for API version ...
+only" (tests/test_fetch_sources_dag.py reads it in a `dags test`).
 """
 
 from __future__ import annotations
