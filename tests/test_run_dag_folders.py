@@ -26,17 +26,18 @@ def deployment(tmp_path, monkeypatch):
     own.write_text(f'las:\n  - la_code: "936"\n    landing: "{landing}"\n    shared_drive: "{drive}"\n')
     monkeypatch.setenv("SI_LAS_FILE", str(own))
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
-    calls = []
+    calls, commands = [], []
 
     def publish(cmd, stdout=None, stderr=None, env=None):  # the DAG publishing a new edition to las.yaml's drive
         calls.append(env)
+        commands.append(cmd)
         n = len(calls) + 1
         current.write_text(json.dumps({"edition": f"edition-00{n}", "published_at": f"2026-11-26T10:0{n}:00Z"}))
         stdout.write("2026-11-26T10:00:00Z [info] DagRun Finished: state=success\n")
         return 0
 
     monkeypatch.setattr(sp, "call", publish)
-    return {"landing": landing, "drive": drive, "own": own, "calls": calls, "tmp": tmp_path}
+    return {"landing": landing, "drive": drive, "own": own, "calls": calls, "commands": commands, "tmp": tmp_path}
 
 
 def test_a_folder_flag_the_las_file_would_override_is_refused(deployment, capsys):
@@ -71,3 +72,13 @@ def test_a_run_whose_reports_are_unchanged_says_the_current_edition_stays(deploy
     assert main(["run-dag", "--la", "936", "--term", TERM]) == 0
     out = capsys.readouterr().out
     assert "unchanged, edition-001 stays current" in out and "published by this run" not in out
+
+
+def test_the_command_printed_can_be_pasted_into_a_shell(deployment, capsys):
+    """The `$ airflow dags test ... -c {"term": ...}` line, read back as a shell reads it, is the command run."""
+    import shlex
+
+    assert main(["run-dag", "--la", "936", "--term", TERM]) == 0
+    (line,) = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("$ ")]
+    assert shlex.split(line[2:]) == deployment["commands"][0]
+    assert json.loads(shlex.split(line[2:])[-1]) == {"term": TERM}

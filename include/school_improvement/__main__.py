@@ -116,6 +116,7 @@ def run_dag(args: argparse.Namespace) -> int:
     """Run the termly DAG for one term through Airflow itself (`airflow dags test`), then say where outputs are."""
     import json
     import os
+    import shlex
     import shutil
     import subprocess
 
@@ -177,7 +178,7 @@ def run_dag(args: argparse.Namespace) -> int:
         before = None
     airflow = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
     cmd = [airflow, "dags", "test", dag_id, "-c", json.dumps(conf)]
-    print(f"$ {' '.join(cmd)}", flush=True)
+    print(f"$ {shlex.join(cmd)}", flush=True)  # quoted: the operator can paste it into a shell to run it again
     log_file = Path(os.environ.get("AIRFLOW_HOME", ".")) / f"dags-test-{args.la}-{term}.log"
     with open(log_file, "w") as log:
         rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
