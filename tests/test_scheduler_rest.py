@@ -355,7 +355,7 @@ def test_operator_runbook_in_the_browser(airflow, browser):
     term_folder = _demo_landing(landing)
     row, _ = _break_attendance(term_folder)
 
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, reduced_motion="reduce")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
     op = Operator(page, airflow.base)
     op.log_in("admin", ADMIN_PASSWORD)
     dag_id = op.open_dag()
