@@ -16,9 +16,9 @@ SHARE_A_PROCESS = {
     "great_expectations": ("test_quality.py", "test_feed_set.py", "test_gx_ids.py", "test_la_files.py",
                            "test_own_levels.py"),
     "airflow": ("test_alerts.py", "test_compose.py", "test_dag_integrity.py", "test_dag_secrets_and_paths.py",
-                "test_in_process_api.py", "test_policy_what_if_dag.py", "test_publish_faults.py", "test_scheduler_fastpath.py",
-                "test_scheduler_fastpath_pass.py", "test_stage_data_errors.py", "test_stage_exit.py",
-                "test_task_exit.py", "test_terms.py"),
+                "test_in_process_api.py", "test_policy_what_if_dag.py", "test_publish_faults.py",
+                "test_scheduler_fastpath.py", "test_scheduler_fastpath_pass.py", "test_stage_data_errors.py",
+                "test_stage_exit.py", "test_task_exit.py", "test_terms.py"),
 }
 GROUP_OF = {module: library for library, modules in SHARE_A_PROCESS.items() for module in modules}
 
