@@ -91,9 +91,9 @@ airflow: airflow-init
 # time waiting for the scheduler, and a third process fills those waits (27 Nov 2026, on the 2-core machine of
 # test-fast's figures below: 13 min 49 s on three, against 15 min 5 s and 15 min 18 s on two before the browser and
 # REST tests shared their deployment; 16 min 10-36 s on 27 Nov with 1,264 tests, 1,610-1,696 s of CPU, where two
-# cores give at least 13 min 25 s; 14 min 16 s with 1,273 tests and 1,573 s of CPU once dag.test()'s in-process API
-# was built for one version and the browser left Airflow's pages while runs went on). Compiled files are kept, as
-# in test-fast.
+# cores give at least 13 min 25 s; 14 min 7 s with 1,274 tests and 1,476 s of CPU once dag.test()'s in-process API
+# was built for one version, the browser left Airflow's pages while runs went on and the workers shared one migrated
+# Airflow database). Compiled files are kept, as in test-fast.
 TEST_WORKERS ?= 3
 FAST_WORKERS ?= 2
 PYTEST_PARALLEL := --dist loadfile --no-loadscope-reorder

@@ -39,7 +39,7 @@ def _openapi(api, version: str) -> tuple[int, dict]:
     return r.status_code, (r.json() if r.status_code == 200 else {})
 
 
-@pytest.mark.slow  # Airflow's own app: Cadwyn generates every API version (6-8 s of CPU)
+@pytest.mark.slow  # Airflow's own app: Cadwyn generates every API version (6-7 s of CPU)
 def test_the_newest_version_is_served_as_airflows_own_app_serves_it_and_no_other(airflow_api):
     from airflow.api_fastapi.execution_api.app import InProcessExecutionAPI
     from airflow.api_fastapi.execution_api.versions import bundle
