@@ -32,6 +32,22 @@ def test_a_roster_larger_than_the_fictional_urn_range_is_refused(tmp_path):
         generate_demo(tmp_path, terms=[TERM], schools=20000)
 
 
+def test_a_roster_too_small_for_every_scenario_is_refused_naming_one_and_nothing_is_written(tmp_path, capsys):
+    """`python -m demo_feeds --schools N` below what the scenarios need: said plainly (it was numpy's "high <= 0"),
+    with nothing written, as a count under one is refused by the command line."""
+    from demo_feeds.__main__ import main
+
+    with pytest.raises(ValueError, match=r"a demo roster of \d+ schools \(scaled for 20\) is too small: no school "
+                                         r"was left for its scenario '\w+'"):
+        generate_demo(tmp_path / "lib", terms=[TERM], schools=20)
+    assert main(["--out", str(tmp_path / "cli"), "--terms", TERM, "--schools", "20"]) == 2
+    assert "is too small" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        main(["--out", str(tmp_path / "cli"), "--schools", "0"])
+    assert refused.value.code == 2 and "at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "lib").exists() and not (tmp_path / "cli").exists()
+
+
 @pytest.mark.slow  # the small demo generated for each demo LA code (over test-fast's CPU budget)
 @pytest.mark.parametrize("la_code", ["999", "998", "997"])
 def test_the_small_demo_of_the_machinery_tests_keeps_every_scenario(demo_landing, tmp_path, la_code):

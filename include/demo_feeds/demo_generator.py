@@ -719,8 +719,14 @@ class Plan:
     extra_criteria: dict = field(default_factory=dict)  # (urn, ti) -> [criterion ids met]
 
 
-def _pick(rng, pool: list[School], taken: set[int], pred) -> School:
+class DemoTooSmall(ValueError):
+    """The roster has no school left that a scenario can bend: the demo is too small to show every scenario."""
+
+
+def _pick(scenario: str, rng, pool: list[School], taken: set[int], pred) -> School:
     cands = [s for s in pool if s.urn not in taken and pred(s)]
+    if not cands:
+        raise DemoTooSmall(scenario)
     s = cands[int(rng.integers(len(cands)))]
     taken.add(s.urn)
     return s
@@ -764,7 +770,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
         return _pick_day(rng, [d for d in _before_run(L) if d <= lrun - timedelta(days=10)] or [lstart])
 
     # Congratulations: RI in 2022, improving sharply, re-inspected last term with good grades.
-    s = sc["congratulations"] = _pick(rng, prim, taken, big)
+    s = sc["congratulations"] = _pick("congratulations", rng, prim, taken, big)
     s.q, s.trend = -0.2, 0.8
     s.ofsted = [_oeif_event(rng, date(2022, 3, 8), 3, category="")]
     s.ofsted.append(_inspection_event(rng, mid(1), 2))
@@ -772,7 +778,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     set_levels(s, ["medium", "medium", "low"])
 
     # Significant concerns letter: was Good, declining, drop in Ofsted this term, combination of concerns.
-    s = sc["significant_concerns_letter"] = _pick(rng, prim, taken, big)
+    s = sc["significant_concerns_letter"] = _pick("significant_concerns_letter", rng, prim, taken, big)
     s.q, s.trend = -0.2, -0.6
     s.ofsted = [_oeif_event(rng, date(2019, 11, 12), 2)]
     ev = _inspection_event(rng, recent(), 3)
@@ -788,7 +794,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
         flag(s, last, f, sev)
 
     # Warning notice: significant-concerns letter two terms ago, concerns remain.
-    s = sc["warning_notice"] = _pick(rng, prim, taken, big)
+    s = sc["warning_notice"] = _pick("warning_notice", rng, prim, taken, big)
     s.q, s.trend = -2.3, -0.1
     s.ofsted = [_oeif_event(rng, date(2023, 6, 14), 3, inspection_type="S5 Inspection")]
     set_levels(s, ["high", "high", "high"])
@@ -802,7 +808,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     flag(s, last, "governors_not_acknowledging", "high")
 
     # Formal significant concerns: letter, then warning notice last term; still at risk of SW/SM.
-    s = sc["significant_concerns"] = _pick(rng, prim, taken, big)
+    s = sc["significant_concerns"] = _pick("significant_concerns", rng, prim, taken, big)
     s.q, s.trend = -2.6, -0.05
     s.ofsted = [_oeif_event(rng, date(2023, 2, 7), 3)]
     set_levels(s, ["high", "high", "high"])
@@ -818,7 +824,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
 
     # Safeguarding not met at an inspection since the last run (a report card if they had begun by then; OEIF
     # "No" before report cards).
-    s = sc["safeguarding_not_met"] = _pick(rng, prim, taken, big)
+    s = sc["safeguarding_not_met"] = _pick("safeguarding_not_met", rng, prim, taken, big)
     s.q, s.trend = -0.6, -0.3
     s.ofsted = [_oeif_event(rng, date(2021, 10, 5), 2)]
     d = max(recent(), REPORT_CARD_START) if lrun > REPORT_CARD_START + timedelta(days=30) else recent()
@@ -834,7 +840,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     plan.extra_criteria[(s.urn, last)] = ["LM-H1"]
 
     # New head from the start of the last term.
-    s = sc["new_head"] = _pick(rng, prim, taken, lambda x: True)
+    s = sc["new_head"] = _pick("new_head", rng, prim, taken, lambda x: True)
     s.q, s.trend = 0.1, 0.0
     s.ofsted = [_oeif_event(rng, date(2022, 1, 18), 2)]
     s.heads = s.heads[:1] + [(lstart, "Mr", "Aled", "Fenwick")]
@@ -843,7 +849,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     plan.extra_criteria[(s.urn, last)] = ["LM-M5"]
 
     # Interim head and no substantive leadership.
-    s = sc["interim_head"] = _pick(rng, prim, taken, lambda x: True)
+    s = sc["interim_head"] = _pick("interim_head", rng, prim, taken, lambda x: True)
     s.q, s.trend = -0.5, -0.15
     s.ofsted = [_oeif_event(rng, date(2021, 11, 23), 2)]
     s.heads = s.heads[:1] + [(lstart, "Mrs", "Bethan", "Hebden", "Interim Headteacher")]
@@ -853,13 +859,13 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     plan.extra_criteria[(s.urn, last)] = ["LM-H8"]
 
     # Does not buy the Primary Offer (around 10% of primaries; this one is named for tests).
-    s = sc["no_primary_offer"] = _pick(rng, prim, taken, lambda x: True)
+    s = sc["no_primary_offer"] = _pick("no_primary_offer", rng, prim, taken, lambda x: True)
     s.q, s.trend = 0.6, 0.0
     s.ofsted = [_oeif_event(rng, date(2018, 5, 15), 2), _ungraded_event(rng, date(2023, 2, 28), "School remains Good")]
     set_levels(s, ["low", "low", "low"])
 
     # Moderation override: evidence says low, LA moderation panel moves it to medium.
-    s = sc["moderation_override"] = _pick(rng, prim, taken, big)
+    s = sc["moderation_override"] = _pick("moderation_override", rng, prim, taken, big)
     s.q, s.trend = 0.7, 0.0
     s.ofsted = [_oeif_event(rng, date(2022, 6, 21), 2)]
     set_levels(s, ["low", "low", "low"])
@@ -869,43 +875,43 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     flag(s, last, "leadership_capacity", "medium")
 
     # Small cohort (<= 5 pupils in Y6): every KS2 measure SUPP.
-    s = sc["small_cohort"] = _pick(rng, prim, taken, lambda x: True)
+    s = sc["small_cohort"] = _pick("small_cohort", rng, prim, taken, lambda x: True)
     s.nor = 38
     s.ofsted = [_oeif_event(rng, date(2019, 3, 12), 2)]
     for y in range(2015, 2031):
         s.cohort_override[y] = (int(rng.integers(3, 6)), 1)
     # Disadvantaged group of <= 5 in an otherwise reportable cohort.
-    s = sc["suppressed_disadvantaged"] = _pick(rng, prim, taken, lambda x: True)
+    s = sc["suppressed_disadvantaged"] = _pick("suppressed_disadvantaged", rng, prim, taken, lambda x: True)
     s.nor, s.disadv = 150, 0.08
     s.ofsted = [_oeif_event(rng, date(2022, 10, 4), 2)]
     for y in range(2015, 2031):
         s.cohort_override[y] = (int(rng.integers(19, 25)), int(rng.integers(2, 5)))
 
     # Direction of travel.
-    s = sc["improving"] = _pick(rng, prim, taken, big)
+    s = sc["improving"] = _pick("improving", rng, prim, taken, big)
     s.q, s.trend = -0.9, 0.75
     s.ofsted = [_oeif_event(rng, date(2023, 3, 14), 3)]
     set_levels(s, ["high", "medium", "low"])
-    s = sc["declining"] = _pick(rng, prim, taken, big)
+    s = sc["declining"] = _pick("declining", rng, prim, taken, big)
     s.q, s.trend = 0.3, -0.8
     s.ofsted = [_oeif_event(rng, date(2022, 5, 10), 2)]
     set_levels(s, ["low", "medium", "high"])
     flag(s, last, "staffing_turbulence", "high")
 
     # Categories of concern already in place.
-    s = sc["special_measures"] = _pick(rng, prim, taken, lambda x: True)
+    s = sc["special_measures"] = _pick("special_measures", rng, prim, taken, lambda x: True)
     s.q, s.trend = -2.3, 0.1
     s.ofsted = [_oeif_event(rng, date(2024, 3, 12), 4, category="Special Measures", safeguarding="No")]
     set_levels(s, ["high", "high", "high"])
     plan.letters.append((s.urn, "significant_concerns_letter", "Inspection judged the school inadequate",
                          last - 4))
-    s = sc["serious_weaknesses"] = _pick(rng, prim, taken, lambda x: True)
+    s = sc["serious_weaknesses"] = _pick("serious_weaknesses", rng, prim, taken, lambda x: True)
     s.q, s.trend = -1.9, 0.0
     s.ofsted = [_oeif_event(rng, date(2024, 5, 21), 4, category="Serious Weaknesses")]
     set_levels(s, ["high", "high", "high"])
 
     # Falling roll.
-    s = sc["falling_roll"] = _pick(rng, prim, taken, big)
+    s = sc["falling_roll"] = _pick("falling_roll", rng, prim, taken, big)
     s.roll_trend = -0.14
     s.q, s.trend = -0.3, -0.1
     s.ofsted = [_oeif_event(rng, date(2022, 11, 8), 2)]
@@ -915,7 +921,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
 
     # A maintained secondary with declining attainment.
     sec = [x for x in schools if x.maintained and x.phase == "Secondary"]
-    s = sc["secondary_concern"] = _pick(rng, sec, taken, lambda x: True)
+    s = sc["secondary_concern"] = _pick("secondary_concern", rng, sec, taken, lambda x: True)
     s.q, s.trend = -1.3, -0.3
     s.ofsted = [_oeif_event(rng, date(2023, 5, 16), 3)]
     set_levels(s, ["medium", "medium", "high"])
@@ -923,19 +929,19 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
     flag(s, last, "attendance", "medium")
 
     # Academies: each stage of the LA's route. The route runs per concern, so the log names the concern ids.
-    s = sc["academy_meeting"] = _pick(rng, acad, taken, lambda x: True)
+    s = sc["academy_meeting"] = _pick("academy_meeting", rng, acad, taken, lambda x: True)
     s.q, s.trend = -0.6, -0.5
     s.ofsted = [_oeif_event(rng, date(2022, 2, 8), 2)]
     flag(s, last, "attendance", "medium")
     flag(s, last, "exclusions", "high")
-    s = sc["academy_formal_letter"] = _pick(rng, acad, taken, lambda x: True)
+    s = sc["academy_formal_letter"] = _pick("academy_formal_letter", rng, acad, taken, lambda x: True)
     s.q, s.trend = -1.4, -0.3
     s.ofsted = [_oeif_event(rng, date(2023, 9, 26), 3)]
     plan.letters.append((s.urn, "academy_meeting", "AC-1, AC-2, AC-5: Declining KS2 results and high persistent absence", last - 1))
     flag(s, last - 1, "attendance", "medium")
     flag(s, last, "attendance", "high")
     flag(s, last, "admissions_reluctance", "medium")
-    s = sc["academy_escalation"] = _pick(rng, acad, taken, lambda x: True)
+    s = sc["academy_escalation"] = _pick("academy_escalation", rng, acad, taken, lambda x: True)
     s.q, s.trend = -1.9, -0.2
     s.ofsted = [_oeif_event(rng, date(2019, 6, 4), 2), _inspection_event(rng, mid(1), 3)]
     plan.letters.append((s.urn, "academy_meeting", "AC-3, AC-7, AC-8: High exclusions; breakdown in leadership", last - 2))
@@ -947,7 +953,7 @@ def _assign_scenarios(seed: int, schools: list[School], terms: list[Term]) -> tu
 
     # A report card with strong grades, to show the new framework on a good school.
     if lrun > REPORT_CARD_START + timedelta(days=30):  # report cards had begun a month before the run
-        s = sc["report_card_strong"] = _pick(rng, prim, taken, big)
+        s = sc["report_card_strong"] = _pick("report_card_strong", rng, prim, taken, big)
         s.q, s.trend = 1.2, 0.05
         s.ofsted = [_oeif_event(rng, date(2021, 11, 30), 2)]
         ev = _rc_event(rng, _rand_day(rng, REPORT_CARD_START, REPORT_CARD_START + timedelta(days=10)), 3)
@@ -1810,10 +1816,22 @@ def generate_demo(landing_root: Path, la_code: str = DEMO_LA_CODE, terms=None, s
     instead sets the number of schools of each phase exactly (maintained and academies in the demo's
     proportions): a real LA's counts, for the national benchmark."""
     la_code = str(la_code)
+    if schools is not None and schools < 1:
+        raise ValueError(f"the number of demo schools must be at least 1, not {schools}")
     term_objs = sorted({Term.parse(str(t)) for t in (terms or DEFAULT_TERMS)})
     root = Path(landing_root) / la_code
+    wanted = schools
     schools, wards, _trusts = _build_roster(seed, la_code, schools, phases)
-    scenarios, plan = _assign_scenarios(seed, schools, term_objs)
+    try:
+        scenarios, plan = _assign_scenarios(seed, schools, term_objs)
+    except DemoTooSmall as exc:
+        # Every scenario (each letter type, moderation, academies of concern, ...) is placed on its own school of
+        # the right kind: a roster too small for them is refused rather than written without some of them.
+        asked = f" (scaled for {wanted})" if wanted and not phases else ""
+        raise DemoTooSmall(
+            f"a demo roster of {len(schools)} schools{asked} is too small: no school was left for its scenario "
+            f"{exc.args[0]!r} (the demo places each of its scenarios on a school of its own; 40 schools is the "
+            "smallest the tests use)") from None
     levels_by_ti = {}
     files_by_term = {}
     folders = {}
