@@ -42,6 +42,7 @@ GIAS_ROW = ('"100001","850","Hampshire","2001","Oakfield Primary","Community sch
             '"Local authority maintained schools","Open","Primary"\r\n')
 KS2_HEADER = ["RECTYPE", "LEA", "ESTAB", "URN", "SCHNAME", "TELIG", "PTRWM_EXP", "PTRWM_HIGH", "READPROG",
               "WRITPROG", "MATPROG", "PTRWM_EXP_24", "NOTE1", "NOTE2"]
+KS2_HEADER_2023 = [h.replace("_24", "_23") for h in KS2_HEADER]  # a 2023-24 download's columns
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,26 @@ def _cut_ks2(folder: Path) -> None:
     p = demo_file(folder, "999_ks2final")
     data = p.read_bytes()
     p.write_bytes(data[: int(len(data) * 0.7)])  # a download cut off part-way through a school's row
+
+
+def _cut_ks2_at_a_row_boundary(folder: Path) -> None:
+    p = demo_file(folder, "999_ks2final")
+    lines = p.read_bytes().split(b"\r\n")
+    p.write_bytes(b"\r\n".join(lines[:len(lines) // 2]))  # whole school rows only: no LA or national rows
+
+
+def _ks2_as_fractions(folder: Path) -> None:
+    """Every percentage written as its fraction (60% as 0.6): a re-save that writes cells' values, not what they show."""
+    import re
+
+    _rewrite(folder, "999_ks2final", lambda t: re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)%",
+                                                     lambda m: f"{float(m[1]) / 100:g}", t))
+
+
+def _another_las_ks2_beside_the_las_own(folder: Path) -> None:
+    """An older year's KS2 download of another LA (919), saved into the landing beside the LA's own newest year."""
+    (folder / "919_ks2final_2023-24.csv").write_bytes(ks2([ks2_school(117083), ks2_school(139545), KS2_NATIONAL],
+                                                          header=KS2_HEADER_2023))
 
 
 def _decimal_comma(folder: Path) -> None:
@@ -260,6 +281,23 @@ CASES: list[Case] = [
                                                + [ks2_school(100006, 7)])), ERROR, 7, None,
          ("last row has 7 fields", "truncated", "download it again"), "truncated", dangerous=True,
          demo_edit=_cut_ks2, pipeline_words=("999_ks2final_", "the file looks truncated")),
+    Case("ks2_cut_at_a_row_boundary", text("ks2.csv", ks2([ks2_school(100000 + i) for i in range(1, 6)])), WARNING,
+         6, "RECTYPE", ("no LA or national summary rows", "may have been cut off"), "no_summary_rows", dangerous=True,
+         demo_edit=_cut_ks2_at_a_row_boundary, pipeline_words=("999_ks2final_2024-25.csv", "no national summary rows",
+                                                              "download it again"), source="trial-s31"),
+    Case("ks2_percentages_as_fractions", text("ks2.csv", ks2([[*ks2_school(100000 + i)[:6], "0.61", "0.08", "0.5",
+                                                             "-0.2", "1.1", "0.58", "", ""] for i in range(1, 8)]
+                                                           + [[*KS2_NATIONAL[:6], "0.62", "0.08", "", "", "", "0.61",
+                                                               "", ""]])),
+         ERROR, 2, "PTRWM_EXP", ("percentages is between 0 and 1", "'0.61'", "saved with percentages as fractions"),
+         "fractions", dangerous=True, demo_edit=_ks2_as_fractions,
+         pipeline_words=("999_ks2final_2024-25.csv", "saved with percentages as fractions"), source="trial-s31"),
+    Case("another_las_ks2_beside_the_las_own", text("919_ks2final_2023-24.csv", ks2([ks2_school(117083), KS2_NATIONAL],
+                                                                                  header=KS2_HEADER_2023)),
+         ACCEPTED, feed_check=lambda f: list(f.schools.urn) == [117083] and len(f.comparators) == 1, dangerous=True,
+         demo_edit=_another_las_ks2_beside_the_las_own,
+         pipeline_words=("919_ks2final_2023-24.csv", "they are LA 919's, so it is another LA's download"),
+         source="trial-s31"),
     Case("ks2_cut_mid_row_after_legit_short_rows",
          text("ks2.csv", ks2([ks2_school(100001, 12), ks2_school(100002, 12), ks2_school(100003, 5)])), ERROR, 4,
          None, ("last row has 5 fields", "truncated"), "truncated"),

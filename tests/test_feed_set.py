@@ -24,7 +24,8 @@ GIAS = ('"URN","LA (code)","LA (name)","EstablishmentNumber","EstablishmentName"
         '"110001","999","Wealdshire","2001","Oak Primary","Community school","Local authority maintained schools","Open","","","Primary","Mrs","Ann","Lee","Headteacher","Oakley",""\n'
         '"110003","999","Wealdshire","2003","Elm Infant","Community school","Local authority maintained schools","Open","","","Primary","Mr","Bo","Ng","Headteacher","Elmfield",""\n')
 KS2 = ("RECTYPE,LEA,ESTAB,URN,SCHNAME,NFTYPE,TELIG,PTRWM_EXP,PTRWM_EXP_18\n"
-       "1,999,2001,110001,Oak,CY,30,60%,55%\n1,999,2003,110003,Elm,CY,25,70%,65%\n")
+       "1,999,2001,110001,Oak,CY,30,60%,55%\n1,999,2003,110003,Elm,CY,25,70%,65%\n"
+       "4,,,,,,600000,61%,59%\n")  # a whole download ends with its national row
 ADVISER = "urn,criterion_id,area,met,adviser,visit_date,note\n110001,LM-H1,leadership_management,yes,A Adviser,2025-10-01,ok\n"
 MODERATION = "urn,term,final_category,reason,approved_by,approved_on\n110001,2025-26-autumn,{cat},panel,Head of SI,2025-10-20\n"
 
@@ -197,6 +198,32 @@ def test_ks4_is_expected_only_when_the_la_has_secondaries(tmp_path):
     secondary = GIAS.replace('"Primary","Mr"', '"Secondary","Mr"')
     feeds = _feeds(tmp_path, {"gias.csv": secondary})
     assert any(p.message.startswith("No KS4 results file") for p in feed_presence(feeds, "999"))
+
+
+def test_another_las_results_file_beside_the_las_own_stops_the_run_naming_whose_it_is(shared_dfe):
+    """A trial (s31): real Surrey with Hampshire's KS2 file in place of its newest year's was read as that year's
+    results with every row set aside (an "info" line in Appendix A): the front page still gave the year, and 24
+    letters went. The LA's other years' files are there, so no kind is missing: the file itself is said, critical."""
+    s = shared_dfe / "samples"
+    feeds = [read_feed(s / "gias_850_936_extract_2022-04-20.csv"), read_feed(s / "936_ks2_2017-18.csv"),
+             read_feed(s / "919_ks2final_2024-25_sample.csv"),  # Hertfordshire's
+             read_feed(s / "873_census_2019-20.csv"),  # Cambridgeshire's
+             read_feed(s / "936_abs_2018-19.csv"),
+             read_feed(s / "873_ofsted_mi_latest_inspections_2026_sample.csv")]  # national in form: feed_presence's
+    found = {p.file: p for p in feed_set_checks(feeds, "936") if p.check == "feed_other_la"}
+    assert sorted(found) == ["873_census_2019-20.csv", "919_ks2final_2024-25_sample.csv"], found
+    ks2, census = found["919_ks2final_2024-25_sample.csv"], found["873_census_2019-20.csv"]
+    assert ks2.severity == census.severity == "critical"
+    assert "none of its" in ks2.message and "they are LA 919's, so it is another LA's download" in ks2.message
+    assert "Put LA 936's KS2 file for 2024-25 in its place, or take it out" in ks2.message
+    assert "they are LA 873's" in census.message
+    assert (ks2.column, census.column) == ("LEA", "LA") and ks2.row and census.row
+    first_school = next(i for i, line in enumerate((s / "919_ks2final_2024-25_sample.csv").read_text(
+        encoding="utf-8-sig").splitlines(), start=1) if line.startswith(("1,", "2,")))
+    assert ks2.row == first_school
+    # The LA's own files, and the same files checked for the LA they are for, say nothing of the kind.
+    assert not [p for p in feed_set_checks(feeds[:2] + feeds[4:5], "936") if p.check == "feed_other_la"]
+    assert not [p for p in feed_set_checks(feeds[2:3], "919") if p.check == "feed_other_la"]
 
 
 def test_an_ofsted_file_for_another_la_is_said_to_hold_none_of_the_las_schools(shared_dfe):

@@ -288,3 +288,25 @@ def test_header_only_la_file_reads_as_no_rows(tmp_path):
     feed = read_feed(tmp_path / "w.csv")
     assert (feed.kind, feed.rows, len(feed.schools)) == ("ward_members", 0, 0)
     assert list(feed.schools.columns) == ["ward", "member_name", "party", "email", "_row"]
+
+
+@pytest.mark.parametrize("name", ["936_ks2_2018-19.csv", "873_census_2024-25.csv"])
+def test_percentages_saved_as_fractions_stop_the_file_naming_its_first_cell(tmp_path, name):
+    """A trial (s31): real Surrey's KS2 re-saved with each percentage as its fraction (60% as 0.6, as a spreadsheet
+    writes a cell's value rather than what it shows) passed validation, each school read at 0.6% against national's
+    0.7%, and all 24 letters went. Every one of a whole file's percentages at 1 or less says fractions: refused."""
+    import re
+
+    from school_improvement.errors import FeedError
+
+    text = (SAMPLES / name).read_bytes().decode("utf-8-sig")
+    fractions = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)%", lambda m: f"{float(m[1]) / 100:g}", text)
+    assert fractions != text and "%" not in fractions
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + fractions.encode())
+    with pytest.raises(FeedError) as err:
+        read_feed(tmp_path / name)
+    (p,) = [p for p in err.value.problems if p.check == "fractions"]
+    header, rows = next(csv.reader(io.StringIO(fractions))), list(csv.reader(io.StringIO(fractions)))[1:]
+    cell = rows[p.row - 2][header.index(p.column)]  # the cell it names holds a fraction, as the message quotes
+    assert 0 < float(cell) <= 1 and repr(cell) in p.message and "saved with percentages as fractions" in p.message
+    assert read_feed(SAMPLES / name).schools.shape[0]  # the file as published reads

@@ -584,6 +584,12 @@ def _is_status(s: str) -> bool:
     return s in STATUS_REASONS or s.strip() == ""
 
 
+# Results files whose percentages a re-save can turn into fractions, and how many percentage cells a file must hold
+# before "all of them 1 or less" says so (a file of a school or two could hold only small shares).
+FRACTION_CHECKED = ("ks2", "ks4", "absence", "census")
+FRACTION_MIN_CELLS = 20
+
+
 class _Converter:
     """Converts one feed's cells, collecting statuses and precise problems."""
 
@@ -591,6 +597,8 @@ class _Converter:
         self.source, self.kind, self.levels = source, kind, levels
         self.problems: list[Problem] = []
         self.statuses: list[dict] = []
+        # The percentage cells read: how many, whether any was written with "%", the largest, and the first not 0.
+        self.pct_count, self.pct_signed, self.pct_max, self.pct_first = 0, False, 0.0, None
 
     def problem(self, row, column, message, check):
         self.problems.append(Problem(self.source, row, column, message, check=check))
@@ -626,10 +634,17 @@ class _Converter:
                              "write the figure with a decimal point, e.g. 4.1", "numeric")
                 return None
             try:
-                return float(t.replace(",", ""))
+                number = float(t.replace(",", ""))
             except ValueError:
                 self.problem(row, header, f"{raw!r} is not a number (expected a figure or a status code such as SUPP, NA, NE)", "numeric")
                 return None
+            if col.type == "pct":
+                self.pct_count += 1
+                self.pct_signed = self.pct_signed or s.endswith("%")
+                self.pct_max = max(self.pct_max, abs(number))
+                if number and self.pct_first is None:
+                    self.pct_first = (row, header, raw)
+            return number
         if col.type == "date":
             d = _parse_date(s)
             if d is None:
@@ -1037,6 +1052,17 @@ def _read_feed(path: Path, levels=None) -> Feed:
             for r in grp["_row"].iloc[1:]:
                 what = " / ".join(f"{k} {grp.iloc[0][k]}" for k in key)
                 conv.problem(int(r), header[pos[lay.urn_header]], f"duplicate {what}: appears on rows {rows_txt}", "unique")
+    if (kind in FRACTION_CHECKED and conv.pct_count >= FRACTION_MIN_CELLS and not conv.pct_signed
+            and conv.pct_first is not None and conv.pct_max <= 1):
+        # Every percentage between 0 and 1: saved as fractions (60% written 0.6, as a spreadsheet or script writes the
+        # cell's value rather than what it shows). Read as percentages, 0.6 would be 0.6%, and every school would be
+        # judged far below national with nothing looking wrong (a trial, s31: real Surrey's KS2 re-saved so passed
+        # validation and lost all 24 letters). A whole LA's file never holds only percentages of 1 or less.
+        row, header_name, raw_cell = conv.pct_first
+        conv.problem(row, header_name, (
+            f"every one of the file's {conv.pct_count} percentages is between 0 and 1 ({raw_cell!r} here): it was "
+            f"saved with percentages as fractions (60% written as 0.6), which would be read as 0.6%. Download it "
+            f"again, or save it again with each cell as it is shown (60%)"), "fractions")
     if conv.problems:
         raise FeedError(sorted(conv.problems, key=lambda p: (p.row or 0)))
     if kind not in LA_HELD_KINDS and schools_df.empty:

@@ -1,7 +1,8 @@
 """Which files the run takes: every kind of feed expected, none missing silently, none chosen by guesswork.
 
 A missing kind is said plainly (data_quality.csv and the front page), never shown as 0%; two files that could
-each be "the" file stop the run, naming both.
+each be "the" file stop the run, naming both; so do another LA's results file, and a newest KS2 or KS4 file that
+cannot be compared with national (its national rows missing).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def feed_set_checks(feeds: list[Feed], la_code: str) -> list[Problem]:
             out.append(problem(fs[1].source, f"{len(fs)} {FEED_LABELS.get(kind, kind)} files for academic year {year} "
                           f"({names}): keep one (the run would otherwise have to pick one by its name)",
                           "critical", "feed_set"))
+    out += _another_las_download(feeds, la_code) + _newest_results_without_national(feeds, la_code)
     for kind in LA_HELD_KINDS:
         fs = [f for f in feeds if f.kind == kind and not f.schools.empty]
         if len(fs) < 2:
@@ -89,6 +91,81 @@ def feed_set_checks(feeds: list[Feed], la_code: str) -> list[Problem]:
                    f"{kind} files disagree on {what} ({where}): keep the right one")
             out.append(problem(grp.iloc[1]["_source"], msg, "critical", "feed_set", int(grp.iloc[1]["_row"]), key[0]))
     return out
+
+
+# The performance-tables downloads, whose school rows each give their LA's code: one LA's file holds that LA's schools.
+PERFORMANCE_KINDS = ("ks2", "ks4", "absence", "census")
+
+
+def _another_las_download(feeds: list[Feed], la_code: str) -> list[Problem]:
+    """A results file none of whose school rows is the LA's, and whose rows give other LAs' codes, is another LA's
+    download: critical, naming the file and the LA its rows are for.
+
+    Beside the LA's files of other years it would otherwise be read as the year's results with every row set aside
+    (an "info" line in Appendix A): the front page still said "KS2 results are for 2018-19" while no school's 2018-19
+    results were judged, and every letter and level resting on them went (real Surrey, with Hampshire's KS2 file
+    for its newest year: 24 letters to none). Put the LA's own file in its place, or take it out to use the others.
+    Ofsted's file is national, so it is not judged here: a kind with no row of the LA's is said by feed_presence."""
+    if not la_code:
+        return []
+    urns = scope_urns(feeds, la_code)
+    out = []
+    for f in feeds:
+        if f.kind not in PERFORMANCE_KINDS or f.schools.empty or "la_code" not in f.schools:
+            continue
+        codes = f.schools["la_code"].dropna().astype(str).str.strip()
+        codes = codes[codes.ne("")]
+        if codes.empty or codes.eq(str(la_code)).any() or in_scope_mask(f, urns, la_code).any():
+            continue
+        las = codes.value_counts().index.tolist()
+        whose = f"LA {las[0]}'s" if len(las) == 1 else f"LAs {', '.join(las[:5])}'s"
+        out.append(problem(f.source, f"none of its {len(f.schools)} school rows is for LA {la_code}'s schools: they "
+                           f"are {whose}, so it is another LA's download. Put LA {la_code}'s "
+                           f"{FEED_LABELS.get(f.kind, f.kind)} file for {f.academic_year or 'that year'} in its place, "
+                           "or take it out of the landing folder to judge the other files alone",
+                           "critical", "feed_other_la", row=int(f.schools["_row"].iloc[0]), column=_la_column(f)))
+    return out
+
+
+def _newest_results_without_national(feeds: list[Feed], la_code: str) -> list[Problem]:
+    """The newest KS2 or KS4 file is the one every school's results are compared with national from (TermData.national):
+    without its national summary rows none is, and every criterion resting on them goes unjudged. Critical, naming
+    the file: a whole performance-tables download ends with those rows, so it was cut off at a row boundary (a cut
+    mid-row already stops the run) or filtered down to the schools. A trial (s31): real Surrey's newest KS2 file cut
+    after its 159th line published with 24 letters gone and the reader's warning pushed off the front page.
+    An older year's file without them is still the reader's warning (no_summary_rows): it is not compared with national."""
+    from ..ingest.termdata import NATIONAL_RECTYPES
+
+    out = []
+    for kind, types in NATIONAL_RECTYPES.items():
+        fs = [f for f in feeds if f.kind == kind]
+        if not fs:
+            continue
+        newest = max(fs, key=lambda f: (f.academic_year or "", f.source))  # as TermData.latest
+        if newest.schools.empty:
+            continue  # no school rows: feed_presence says so
+        comps = newest.comparators
+        if comps is not None and not comps.empty and "level" in comps and comps["level"].eq("national").any():
+            continue
+        label = FEED_LABELS[kind]
+        la_rows = comps is not None and not comps.empty and "level" in comps and comps["level"].eq("la").any()
+        out.append(problem(
+            newest.source,
+            f"the newest {label} file{f' (for {newest.academic_year})' if newest.academic_year else ''} has no "
+            f"national summary rows (RECTYPE {' or '.join(sorted(types))}){'' if la_rows else ' and no LA ones'}, "
+            f"which a whole performance-tables download ends with: none of its schools' {label} results could be "
+            "compared with national, and every criterion resting on them would go unjudged. It may have been cut "
+            "off: download it again, whole",
+            "critical", "no_national_row", row=int(newest.schools["_row"].max()), column="RECTYPE"))
+    return out
+
+
+def _la_column(feed: Feed) -> str:
+    """The header of the LA code in a performance-tables file (EES's absence file, which has TIME_PERIOD, names it
+    old_la_code)."""
+    if feed.kind == "absence":
+        return "old_la_code" if "academic_year" in feed.schools else "LA"
+    return {"ks2": "LEA", "ks4": "LEA"}.get(feed.kind, "LA")
 
 
 def _la_held_key(kind: str) -> tuple[str, ...]:
