@@ -234,6 +234,24 @@ def test_an_unreadable_value_in_the_las_own_row_stops_the_run(shared_dfe, tmp_pa
         pipeline.validate(cfg)
 
 
+@pytest.mark.slow  # a whole real Surrey term through extract and validate (GX)
+def test_a_gias_extract_refused_for_a_repeated_row_is_not_also_said_to_be_missing(shared_dfe, tmp_path):
+    """A trial (s31): one GIAS row repeated stopped the run naming file, row and column, and then said "no GIAS
+    establishment extract was supplied ... Download the LA's establishment fields CSV", of a file the user gave."""
+    from real_la import GIAS
+
+    landing = build_landing(shared_dfe, tmp_path / "landing")
+    lines = (landing / GIAS).read_bytes().split(b"\r\n")
+    (landing / GIAS).write_bytes(b"\r\n".join([*lines[:461], lines[460], *lines[461:]]))
+    cfg = _cfg(landing, tmp_path)
+    pipeline.extract(cfg)
+    with pytest.raises(ValidationFailed) as err:
+        pipeline.validate(cfg)
+    message = str(err.value)
+    assert f"{GIAS}, row 462, column 'URN': duplicate urn" in message, message
+    assert "no GIAS establishment extract was supplied" not in message and "(no gias file)" not in message, message
+
+
 @pytest.mark.slow  # a whole real Surrey term through the stages (GX validation of every feed), twice
 def test_a_ks2_download_cut_at_a_row_boundary_stops_the_run_if_it_is_the_newest_else_is_said_on_the_front_page(
         shared_dfe, tmp_path):

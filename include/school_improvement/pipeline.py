@@ -245,6 +245,20 @@ def extract(cfg: RunConfig, archive_dir: str | None = None) -> dict:
     return {"files": len(files), "kinds": sorted({f.kind for f in feeds}), "unreadable": unreadable}
 
 
+def _kinds_of(raw: Path, names: set[str]) -> set[str]:
+    """The kinds of feed the named raw files are by their header (a file refused as it was read has no Feed)."""
+    from .ingest.feeds import detect_kind, header_of
+
+    kinds = set()
+    for name in names:
+        path = raw / name
+        if path.is_file() and path.suffix.lower() == ".csv":
+            kind = detect_kind(header_of(path))
+            if kind:
+                kinds.add(kind)
+    return kinds
+
+
 def validate(cfg: RunConfig) -> dict:
     from .errors import RulesError, ValidationFailed
     from .quality.feed_set import EXPECTED_FEEDS, feed_presence, feed_set_checks, missing_file
@@ -261,7 +275,13 @@ def validate(cfg: RunConfig) -> dict:
     except RulesError:
         published, max_age = {}, {}  # categorise names the missing rule set
     # Which files the run takes, which kinds are missing, how old the figures are: judged for the LA and term.
-    report.problems = (feed_presence(feeds, cfg.la_code) + feed_set_checks(feeds, cfg.la_code)
+    # A kind whose file was refused as it was read is not "missing": the reader's error names the file, and "no GIAS
+    # extract was supplied" beside it would send the user to download a file they gave (trial s31: a duplicated GIAS row).
+    refused = {missing_file(k) for k in _kinds_of(cfg.run_dir / "raw", {p.file for p in stage["read_problems"]
+                                                                         if p.severity == "critical"})}
+    presence = [p for p in feed_presence(feeds, cfg.la_code)
+                if not (p.check == "feed_missing" and p.file in refused)]
+    report.problems = (presence + feed_set_checks(feeds, cfg.la_code)
                        + data_age(feeds, cfg.term_obj, published, max_age, cfg.la_code)
                        + calendar_check(cfg.term_obj, la_code=cfg.la_code) + report.problems)
     report._kinds.update({f.source: f.kind for f in feeds} | {missing_file(k): k for k in [*EXPECTED_FEEDS, "gias"]})
