@@ -140,6 +140,11 @@ def calendar_check(term, cal=None, la_code: str | None = None) -> list[Problem]:
 
     cal = cal or TermCalendar.load()
     out = []
+    if cal.term_dates(term) is None:
+        # Not in the calendar: nominal dates and weekdays are used, not the calendar's LA's, so that is what is said
+        # (a trial, s31: a real Surrey 2021-22 front page said the deadlines were counted on Cambridgeshire's school
+        # days, while the letters box below it said the calendar had no dates for the year).
+        return _calendar_gaps(term, cal)
     if la_code and cal.of_las and str(la_code) not in cal.of_las:
         # The calendar is another LA's: its half-terms are not the LA's own, so the run date and the letters'
         # deadlines in school days may fall in this LA's holidays. Said, never assumed to be the LA's.
