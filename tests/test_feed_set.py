@@ -155,7 +155,7 @@ def test_check_an_impossible_value_in_another_las_row_is_a_warning(shared_dfe, t
     other = england_shaped(src, tmp_path / "england_census.csv", "LA", "URN", _impossible_ehcp)
     assert main(["check", "--la", "936", str(other)]) == 0
     out = capsys.readouterr().out
-    assert "WARNING" in out and "pct_ehcp" in out and "104.17" in out and "RESULT: ok" in out
+    assert "WARNING" in out and "PSENELSE" in out and "104.17" in out and "RESULT: ok" in out
 
 
 def test_check_an_impossible_value_in_the_las_own_row_stops(shared_dfe, tmp_path, capsys):
@@ -169,7 +169,7 @@ def test_check_an_impossible_value_in_the_las_own_row_stops(shared_dfe, tmp_path
     own.write_bytes(b"\xef\xbb\xbf" + "\n".join(text).encode())
     assert main(["check", "--la", "936", str(own)]) == 1
     out = capsys.readouterr().out
-    assert "CRITICAL" in out and "row 3" in out and "pct_ehcp" in out and "104.17" in out
+    assert "CRITICAL" in out and "row 3, column 'PSENELSE'" in out and "104.17: PSENELSE is outside" in out
 
 
 # a landing folder of feeds read and checked together (Great Expectations): over test-fast's CPU budget

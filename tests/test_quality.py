@@ -94,17 +94,19 @@ def test_a_urn_unknown_to_gias_in_an_la_held_feed_is_critical(synthetic, tmp_pat
 def test_progress_attainment_and_p8_ranges(synthetic):
     _, report = synthetic
     prog = find(report, "ks2.csv", "progress_range")
-    assert {(p.row, p.column) for p in prog} == {(2, "read_prog"), (2, "read_prog_lower"), (2, "read_prog_upper")}
-    assert "45: read_prog is outside -30..30" in [p.message for p in prog]
-    assert {(p.row, p.column) for p in find(report, "ks4.csv", "p8_range")} == {(2, "p8"), (2, "p8_lower"), (2, "p8_upper")}
+    # Each problem names the column by the file's own header (trial s31: "column 'rwm_exp'" for PTRWM_EXP).
+    assert {(p.row, p.column) for p in prog} == {(2, "READPROG"), (2, "READPROG_LOWER"), (2, "READPROG_UPPER")}
+    assert "45: READPROG is outside -30..30" in [p.message for p in prog]
+    assert {(p.row, p.column) for p in find(report, "ks4.csv", "p8_range")} == {(2, "P8MEA"), (2, "P8CILOW"),
+                                                                              (2, "P8CIUPP")}
     [a] = find(report, "ks4.csv", "att8_range")
-    assert (a.row, a.column, a.severity) == (2, "att8", "critical")
+    assert (a.row, a.column, a.severity) == (2, "ATT8SCR", "critical")
 
 
 def test_warnings_suppression_head_missing_future_date(synthetic):
     _, report = synthetic
     [s] = find(report, "ks2.csv", "suppressed_share")
-    assert s.severity == "warning" and "rwm_exp" in s.message
+    assert s.severity == "warning" and s.message.startswith("PTRWM_EXP has no figure") and s.column == "PTRWM_EXP"
     heads = find(report, "gias.csv", "headteacher_missing")
     assert [(p.row, p.severity) for p in heads] == [(4, "warning")]  # open school only; the closed one is ignored
     [f] = find(report, "intel.csv", "date_not_future")

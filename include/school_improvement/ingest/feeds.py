@@ -89,6 +89,8 @@ class Feed:
     statuses: pd.DataFrame
     warnings: list[Problem] = field(default_factory=list)
     history: pd.DataFrame = field(default_factory=pd.DataFrame)  # EES: earlier years per school
+    # Each column read, by the header the file gives it (rwm_exp -> PTRWM_EXP): a problem names the file's column.
+    headers: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1103,7 +1105,8 @@ def _read_feed(path: Path, levels=None) -> Feed:
     year = year or named or _year_from_dates(kind, schools_df)
     return Feed(kind=kind, source=source, path=str(path), sha256=sha, academic_year=year,
                 rows=len(raw.lines), schools=schools_df, comparators=comp_df, statuses=statuses,
-                warnings=warnings, history=history)
+                warnings=warnings, history=history,
+                headers={name: header[pos[src]] for name, src in col_src.items() if src is not None})
 
 
 # Excel workbooks the reader opens: .xlsm is an .xlsx that may also hold macros (a template with buttons), read alike.

@@ -129,9 +129,11 @@ def _frame(feed: Feed) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _message(cfg, value=None) -> str:
+def _message(cfg, value=None, headers: dict | None = None) -> str:
+    """What failed, in words, naming the column as the file heads it (`headers`: Feed.headers)."""
     kw = cfg.kwargs
-    col = kw.get("column")
+    headers = headers or {}
+    col = headers.get(kw.get("column"), kw.get("column"))
     t = cfg.type
     shown = "" if value is None else f"{value!r}: "
     if t == "expect_column_to_exist":
@@ -143,11 +145,11 @@ def _message(cfg, value=None) -> str:
     if t == "expect_column_values_to_be_unique":
         return f"{shown}{col} is duplicated"
     if t == "expect_compound_columns_to_be_unique":
-        return f"{shown}duplicate {' + '.join(kw['column_list'])}"
+        return f"{shown}duplicate {' + '.join(headers.get(c, c) for c in kw['column_list'])}"
     if t == "expect_column_values_to_be_between":
         if (cfg.meta or {}).get("check") == "date_not_future":
             return f"{shown}{col} is in the future"
-        if col == "urn":
+        if kw.get("column") == "urn":
             return f"{shown}URN must be 6 digits, 100000-999999"
         lo, hi = (f"{v:g}" if isinstance(v, (int, float)) else v for v in (kw.get("min_value"), kw.get("max_value")))
         return f"{shown}{col} is outside {lo}..{hi}"
@@ -171,6 +173,7 @@ def _problems(feed: Feed, result, scope: "pd.Series | None" = None) -> list[Prob
         severity = "critical" if sev == "critical" else "warning"
         check = (cfg.meta or {}).get("check") or cfg.type
         col = cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list", []) or []) or None
+        shown = ",".join(feed.headers.get(c, c) for c in col.split(",")) if col else None  # the file's own header
         if (cfg.kwargs.get("mostly") is not None and cfg.type == "expect_column_values_to_not_be_null"
                 and scope is not None and not bool(scope.all()) and col in feed.schools.columns):
             # A share of schools with no figure is the run's own schools' share: other LAs' rows (Surrey's census
@@ -184,8 +187,8 @@ def _problems(feed: Feed, result, scope: "pd.Series | None" = None) -> list[Prob
             if r.exception_info and r.exception_info.get("raised_exception"):
                 msg = f"check could not run: {r.exception_info.get('exception_message')}"
             else:
-                msg = _message(cfg)
-            out.append(Problem(feed.source, None, col, msg, severity=severity, check=check))
+                msg = _message(cfg, headers=feed.headers)
+            out.append(Problem(feed.source, None, shown, msg, severity=severity, check=check))
             continue
         for item in idx[:MAX_ROWS_PER_CHECK]:
             row = int(item["_row"]) if isinstance(item, dict) and "_row" in item else None
@@ -196,7 +199,8 @@ def _problems(feed: Feed, result, scope: "pd.Series | None" = None) -> list[Prob
                 value = value.item()
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
-            out.append(Problem(feed.source, row, col, _message(cfg, value), severity=severity, check=check))
+            out.append(Problem(feed.source, row, shown, _message(cfg, value, feed.headers), severity=severity,
+                               check=check))
     return out
 
 
