@@ -200,3 +200,16 @@ def test_the_demo_term_of_make_run_has_results_recent_enough(tmp_path):
     rules = rule_set_for(Term.parse(TERM).reference_date)
     assert {"ks2", "ks4", "absence"} <= {f.kind for f in feeds}
     assert too_old_problems(data, rules) == []
+
+
+def test_the_newer_figures_folded_into_the_too_old_sentence_are_said_to_be_published_not_used():
+    """A trial (s31): "(newer: absence figures 2020-21)" read as if newer figures had been used; none was supplied."""
+    rows = [{"file": "936_abs_2018-19.csv", "feed_kind": "results", "row": None, "column": None, "severity": "warning",
+             "check": "results_too_old",
+             "message": "absence figures are for 2018-19, 4 years before 2022-23: older than rule set cambs-2021-23 "
+                        "allows (3 years), so not judged"},
+            {"file": "936_abs_2018-19.csv", "feed_kind": "absence", "row": None, "column": None, "severity": "warning",
+             "check": "data_age", "message": "the absence figures are for 2018-19, but 2020-21 figures should exist "
+                                             "for 2022-23-autumn: the evidence is out of date"}]
+    (note,) = [n for n in front_page_notes(pd.DataFrame(rows)) if "older than" in n]
+    assert "(newer figures are published, not supplied: absence figures 2020-21)" in note, note

@@ -114,8 +114,8 @@ def _too_old_together(said: list[dict]) -> list[dict]:
     ages = [r for r in said if r["check"] == "data_age" and str(r["file"]) in label_of]
     newer = [f"{label_of[str(r['file'])]} {m['year']}" for r in ages
              for m in [_SHOULD_EXIST.search(str(r["message"]))] if m]
-    if newer:  # the data_age sentences' "but 2021-22 figures should exist", in a few words
-        text = f"{text.rstrip('.')} (newer: {', '.join(newer)})"
+    if newer:  # the data_age sentences' "but 2021-22 figures should exist", in a few words: published, not given
+        text = f"{text.rstrip('.')} (newer figures are published, not supplied: {', '.join(newer)})"
     one = {**rows[0][0], "message": text}
     gone = [r for r, _ in rows] + ages
     first = said.index(rows[0][0])
