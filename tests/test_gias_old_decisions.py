@@ -22,7 +22,7 @@ def test_an_old_extract_says_which_decisions_rest_on_it(shared_dfe):
     maintained = int((mine["is_open"] & mine["is_la_maintained"]).sum())
     academies = int((mine["is_open"] & mine["is_academy"]).sum())
     assert maintained and academies
-    assert f"this edition categorises ({maintained} open maintained schools in it)" in p.message
+    assert f"this edition categorises (it lists {maintained} maintained schools as open)" in p.message
     assert f"judges as academies ({academies})" in p.message
     assert "since 20 April 2022 is placed as it was that day" in p.message
     # Without the LA (the check command given no --la) it says the age alone, as before.
