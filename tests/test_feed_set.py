@@ -268,7 +268,11 @@ def test_a_gias_extract_long_before_the_term_is_said(shared_dfe):
         assert bool(said) == expect, (term, said)
     old = data_age([gias], Term.parse("2025-26-autumn"), {}, {"gias": 120})
     msg = next(p.message for p in old if p.check == "gias_old")
-    assert "dated 20 April 2022, 3 years before" in msg and "headteachers" in msg
+    assert "dated 20 April 2022, 3 years and 4 months before 2025-26-autumn began" in msg and "headteachers" in msg
+    # Under two years, in months: 16 and a half months is not "1 year" (trial s31).
+    msg = next(p.message for p in data_age([gias], Term.parse("2023-24-autumn"), {}, {"gias": 120})
+               if p.check == "gias_old")
+    assert "dated 20 April 2022, 16 months before 2023-24-autumn began" in msg, msg
     assert not [p for p in data_age([gias], Term.parse("2025-26-autumn"), {}, {}) if p.check == "gias_old"]
 
 

@@ -76,7 +76,7 @@ def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int], la_code: 
                           "warning", "gias_after_term"))
         elif when and f.kind == "gias" and oldest is not None and (start - when).days > int(oldest):
             days = (start - when).days
-            age = f"{days // 365} year{'s' if days // 365 != 1 else ''}" if days >= 365 else f"{days} days"
+            age = _months_words(days) if days >= 365 else f"{days} days"
             out.append(problem(f.source, f"the GIAS extract is dated {when:%d %B %Y}, {age} before {term} began "
                           f"({start:%d %B %Y}): schools that opened, closed or became academies since then, and "
                           "new headteachers, are not in it; download this term's extract, or check the schools "
@@ -92,6 +92,16 @@ def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int], la_code: 
                           "that day",
                           "info", "gias_date"))
     return out
+
+
+def _months_words(days: int) -> str:
+    """An age of a year or more in whole months, as "16 months" or "3 years and 4 months" (a trial, s31: 16 months
+    was said as "1 year")."""
+    months = int(days * 12 / 365.25)
+    if months < 24:
+        return f"{months} months"
+    years, rest = divmod(months, 12)
+    return f"{years} years" + (f" and {rest} month{'s' if rest != 1 else ''}" if rest else "")
 
 
 def data_age(feeds: list[Feed], term, published_results: dict, max_age_days: dict | None = None,
