@@ -310,3 +310,23 @@ def test_percentages_saved_as_fractions_stop_the_file_naming_its_first_cell(tmp_
     cell = rows[p.row - 2][header.index(p.column)]  # the cell it names holds a fraction, as the message quotes
     assert 0 < float(cell) <= 1 and repr(cell) in p.message and "saved with percentages as fractions" in p.message
     assert read_feed(SAMPLES / name).schools.shape[0]  # the file as published reads
+
+
+@pytest.mark.parametrize("renamed, lost", [("PTRWM_EXP_FSM6CLA1A", "the disadvantaged gap"), ("READPROG", "progress")])
+def test_a_column_renamed_in_a_whole_ks2_download_is_refused_naming_it_and_what_would_be_lost(tmp_path, renamed, lost):
+    """A trial (s31): real Surrey's disadvantaged columns renamed (tidied in Excel) passed validation, and 11 letters
+    and 11 academy concerns went without a word. Every whole KS2 download here, 2016-17 to 2024-25, has them all."""
+    from school_improvement.errors import FeedError
+
+    text = (SAMPLES / "936_ks2_2018-19.csv").read_bytes().decode("utf-8-sig")
+    header, rest = text.split("\r\n", 1)
+    cells = header.split(",")
+    cells[cells.index(renamed)] = renamed + "_TIDIED"
+    (tmp_path / "936_ks2_2018-19.csv").write_bytes(("\ufeff" + ",".join(cells) + "\r\n" + rest).encode())
+    with pytest.raises(FeedError) as err:
+        read_feed(tmp_path / "936_ks2_2018-19.csv")
+    (p,) = [p for p in err.value.problems if p.check == "column_missing"]
+    assert (p.row, p.column) == (1, renamed.upper()) and p.severity == "critical"
+    assert f"has no column {renamed.upper()}, which every whole KS2 download has" in p.message and lost in p.message
+    for name in ("936_ks2_2016-17.csv", "936_ks2_2017-18.csv", "936_ks2_2018-19.csv", "919_ks2final_2024-25_sample.csv"):
+        assert not [w for w in read_feed(SAMPLES / name).warnings if w.check == "column_missing"]  # each reads

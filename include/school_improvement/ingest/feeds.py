@@ -178,6 +178,16 @@ GIAS_COLUMN_USE = {
     "close_reason": ("ReasonEstablishmentClosed (name)", "why a school left (converted, closed, amalgamated) is not said"),
     "pupils": ("NumberOfPupils", "pupil numbers are not known"),
 }
+# What is lost when a column the run reads is missing from a whole KS2 download (its header has at least
+# KS2_FULL_COLUMNS columns; the real downloads have 290-326): refused, never read as blank silently.
+KS2_FULL_COLUMNS = 200
+_GAP = "the disadvantaged gap (the Strategy's Priority 3) would not be judged, nor any letter or concern resting on it"
+_PROGRESS = "progress would not be judged, nor any letter or concern resting on it"
+KS2_COLUMN_USE = {
+    "disadv_cohort": _GAP, "other_cohort": _GAP, "rwm_exp_disadv": _GAP, "rwm_exp_other": _GAP, "rwm_exp_gap": _GAP,
+    "rwm_high": "the share at the higher standard would not be known",
+    **{f"{s}_prog{b}": _PROGRESS for s in ("read", "writ", "mat") for b in ("", "_lower", "_upper")},
+}
 OFSTED_COLS = [
     _c("school_name", "School name", type="text", required=True), _c("phase", "Ofsted phase", required=True),
     _c("type_of_education", "Type of education"), _c("inspection_date", "Inspection start date", type="date"),
@@ -1028,6 +1038,18 @@ def _read_feed(path: Path, levels=None) -> Feed:
                 warnings.append(Problem(source, 1, name, f"the GIAS extract has no column {name} (a whole GIAS "
                                         f"download has it: renamed or dropped?): {lost}", severity="warning",
                                         check="gias_column_missing"))
+    if kind == "ks2" and len(header) >= KS2_FULL_COLUMNS:
+        # Every whole KS2 download (2016-17 to 2024-25 in ../shared/dfe) has every column the run reads: one missing
+        # was renamed or deleted (tidied in Excel), and its figures would be read as blank for every school without
+        # a word (a trial, s31: the disadvantaged columns renamed in real Surrey's file lost 11 letters and 11 academy
+        # concerns). Refused like a required column, naming it and what the run would lose.
+        for col in lay.cols:
+            if col.required or col.name not in KS2_COLUMN_USE or any(src in pos for src in col.sources):
+                continue
+            name = next(iter(col.sources))
+            conv.problem(1, name, f"the KS2 file has no column {name}, which every whole KS2 download has (renamed or "
+                         f"deleted?): {KS2_COLUMN_USE[col.name]}. Download the file again, or give the column back its "
+                         "name", "column_missing")
     short = [(line, n) for line, n in zip(raw.lines, raw.lengths) if n < len(header)]
     if short:  # only reachable for ragged formats (KS2/KS4 downloads); others were rejected above
         warnings.append(Problem(
