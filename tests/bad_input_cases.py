@@ -255,7 +255,10 @@ CASES: list[Case] = [
     Case("nul_bytes", text("abs.csv", ABS.replace("5.5", "5\x005")), ERROR, 2, "PERCTOT", ("is not a number",),
          "numeric"),
     Case("semicolon_delimited", text("abs.csv", ABS.replace(",", ";")), ERROR, 1, None,
-         ("cannot tell what this file is",), "unknown_header"),
+         ("separated by ';', not ','", "looks like the absence feed", "CSV UTF-8 (Comma delimited)"), "delimiter"),
+    Case("classic_mac_line_endings_accepted", text("abs.csv", ABS.replace("\r\n", "\r")), ACCEPTED,
+         feed_check=lambda f: list(f.schools.urn) == [117083, 139545] and list(f.schools._row) == [2, 3],
+         source="trial-s31"),
     Case("bom_and_crlf_accepted", text("abs.csv", "\ufeff" + ABS + "\r\n"), ACCEPTED,
          feed_check=lambda f: list(f.schools.urn) == [117083, 139545]),
     # --- empty and near-empty files

@@ -82,3 +82,18 @@ def test_the_command_printed_can_be_pasted_into_a_shell(deployment, capsys):
     (line,) = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("$ ")]
     assert shlex.split(line[2:]) == deployment["commands"][0]
     assert json.loads(shlex.split(line[2:])[-1]) == {"term": TERM}
+
+
+def test_a_term_in_words_is_run_as_its_canonical_form_and_an_unreadable_one_is_a_usage_error(deployment, capsys):
+    """A trial (s31): `run-dag --term "Autumn 2021"` ended in a traceback; the feeds' term columns read such words."""
+    import shlex
+
+    assert main(["run-dag", "--la", "936", "--term", "Autumn 2021"]) == 0
+    printed = next(line for line in capsys.readouterr().out.splitlines() if "airflow" in line and "dags" in line)
+    conf = json.loads(shlex.split(printed)[shlex.split(printed).index("-c") + 1])
+    assert conf["term"] == TERM
+    with pytest.raises(SystemExit) as refused:
+        main(["run-dag", "--la", "936", "--term", "next term"])
+    err = capsys.readouterr().err
+    assert refused.value.code == 2 and "argument --term: term 'next term' is not of the form" in err
+    assert "Traceback" not in err

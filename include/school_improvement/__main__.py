@@ -107,8 +107,8 @@ def _build_check(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--no-gx", action="store_true", help="only read the files; skip the Great Expectations suites")
     sub.add_argument("--la", default="", help="the LA's code: rows for other LAs' schools are set aside (problems "
                      "in them are warnings); with a GIAS file, the LA's schools are those GIAS lists for it")
-    sub.add_argument("--term", default="", help="e.g. 2021-22-autumn: say which files and rows the run of that term "
-                     "would not use, being from after it")
+    sub.add_argument("--term", default="", type=term_arg, help="e.g. 2021-22-autumn: say which files and rows the "
+                     "run of that term would not use, being from after it")
     sub.set_defaults(func=run_check)
 
 
@@ -238,9 +238,24 @@ def error_message(lines: list[str], limit: int = 60) -> list[str]:
     return []
 
 
+def term_arg(text: str) -> str:
+    """A --term as the feeds' term columns are read: 2021-22-autumn, or "Autumn 2021", "2021/22 Autumn" (then given
+    in the canonical form); anything else is a usage error naming the forms, not a traceback."""
+    from .ingest.feeds import _parse_term
+    from .terms import Term
+
+    try:
+        return str(Term.parse(text))
+    except ValueError as err:
+        term = _parse_term(text) if text.strip() else None
+        if term is None:
+            raise argparse.ArgumentTypeError(f"{err}; 'Autumn 2021' and '2021/22 Autumn' are read too") from None
+        return term
+
+
 def _build_run_dag(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--la", default="999")
-    sub.add_argument("--term", required=True)
+    sub.add_argument("--term", required=True, type=term_arg, help="e.g. 2025-26-spring (or 'Spring 2026')")
     sub.add_argument("--landing", default="",
                      help="the feeds' folder, for an LA whose landing in las.yaml is ${SI_LANDING}; default: las.yaml's")
     sub.add_argument("--shared-drive", default="",
@@ -274,7 +289,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def _build_compare(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--term", required=True, help="e.g. 2025-26-spring")
+    sub.add_argument("--term", required=True, type=term_arg, help="e.g. 2025-26-spring (or 'Spring 2026')")
     sub.add_argument("--rules", action="append", required=True, metavar="RULE_SET",
                      help="a rule set id under include/rules/, or a draft .yaml kept elsewhere (give twice: A then B)")
     sub.add_argument("--la", default="999")
