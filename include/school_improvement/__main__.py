@@ -107,8 +107,8 @@ def _build_check(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--no-gx", action="store_true", help="only read the files; skip the Great Expectations suites")
     sub.add_argument("--la", default="", help="the LA's code: rows for other LAs' schools are set aside (problems "
                      "in them are warnings); with a GIAS file, the LA's schools are those GIAS lists for it")
-    sub.add_argument("--term", default="", type=term_arg, help="e.g. 2021-22-autumn: say which files and rows the "
-                     "run of that term would not use, being from after it")
+    sub.add_argument("--term", default="", type=optional_term_arg, help="e.g. 2021-22-autumn: say which files and "
+                     "rows the run of that term would not use, being from after it")
     sub.set_defaults(func=run_check)
 
 
@@ -251,6 +251,11 @@ def term_arg(text: str) -> str:
         if term is None:
             raise argparse.ArgumentTypeError(f"{err}; 'Autumn 2021' and '2021/22 Autumn' are read too") from None
         return term
+
+
+def optional_term_arg(text: str) -> str:
+    """term_arg, or "" for none given (check's default: argparse passes a string default through the type too)."""
+    return term_arg(text) if text else ""
 
 
 def _build_run_dag(sub: argparse.ArgumentParser) -> None:
