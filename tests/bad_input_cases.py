@@ -124,6 +124,11 @@ def _cut_ks2_at_a_row_boundary(folder: Path) -> None:
     p.write_bytes(b"\r\n".join(lines[:len(lines) // 2]))  # whole school rows only: no LA or national rows
 
 
+def _absence_without_national_rows(folder: Path) -> None:
+    """Cut at a row boundary before its NAT rows (the LA's own summary rows kept)."""
+    _rewrite(folder, "999_abs", lambda t: "\r\n".join(ln for ln in t.splitlines() if not ln.startswith("NAT,")) + "\r\n")
+
+
 def _ks2_as_fractions(folder: Path) -> None:
     """Every percentage written as its fraction (60% as 0.6): a re-save that writes cells' values, not what they show."""
     import re
@@ -288,6 +293,10 @@ CASES: list[Case] = [
          6, "RECTYPE", ("no LA or national summary rows", "may have been cut off"), "no_summary_rows", dangerous=True,
          demo_edit=_cut_ks2_at_a_row_boundary, pipeline_words=("999_ks2final_2024-25.csv", "no national summary rows",
                                                               "download it again"), source="trial-s31"),
+    Case("absence_cut_before_its_national_rows", text("abs.csv", ABS), ACCEPTED,
+         feed_check=lambda f: len(f.schools) == 2 and list(f.comparators.level) == ["la"], dangerous=True,
+         demo_edit=_absence_without_national_rows,
+         pipeline_words=("999_abs_2024-25.csv", "no national summary rows (NAT in column LA)"), source="trial-s31"),
     Case("ks2_percentages_as_fractions", text("ks2.csv", ks2([[*ks2_school(100000 + i)[:6], "0.61", "0.08", "0.5",
                                                              "-0.2", "1.1", "0.58", "", ""] for i in range(1, 8)]
                                                            + [[*KS2_NATIONAL[:6], "0.62", "0.08", "", "", "", "0.61",

@@ -226,6 +226,25 @@ def test_another_las_results_file_beside_the_las_own_stops_the_run_naming_whose_
     assert not [p for p in feed_set_checks(feeds[2:3], "919") if p.check == "feed_other_la"]
 
 
+def test_the_newest_absence_file_cut_before_its_national_rows_stops_the_run(shared_dfe, tmp_path):
+    """A trial (s31): real Surrey's absence file cut at a row boundary, its NAT rows gone, published with attendance
+    judged nowhere and no word of it (75 fewer schools at low support). An EES data set need not hold NAT rows."""
+    s = shared_dfe / "samples"
+    lines = (s / "936_abs_2018-19.csv").read_bytes().split(b"\n")
+    kept = [ln for ln in lines if not ln.startswith(b"NAT,")]
+    assert len(kept) == len(lines) - 3
+    (tmp_path / "936_abs_2018-19.csv").write_bytes(b"\n".join(kept))
+    gias = read_feed(s / "gias_850_936_extract_2022-04-20.csv")
+    cut = read_feed(tmp_path / "936_abs_2018-19.csv")
+    [p] = [p for p in feed_set_checks([gias, cut], "936") if p.check == "no_national_row"]
+    assert p.severity == "critical" and (p.row, p.column) == (int(cut.schools["_row"].max()), "LA")
+    assert "the newest absence file (for 2018-19) has no national summary rows (NAT in column LA)" in p.message
+    assert "download it again, whole" in p.message
+    whole = [gias, read_feed(s / "936_abs_2018-19.csv"), read_feed(s / "ees_absence_3term_school_380_excerpt.csv")]
+    assert not [p for p in feed_set_checks(whole[:2], "936") + feed_set_checks([whole[0], whole[2]], "936")
+                if p.check == "no_national_row"]
+
+
 def test_an_ofsted_file_for_another_la_is_said_to_hold_none_of_the_las_schools(shared_dfe):
     s = shared_dfe / "samples"
     feeds = [read_feed(s / "gias_850_936_extract_2022-04-20.csv"),

@@ -128,35 +128,39 @@ def _another_las_download(feeds: list[Feed], la_code: str) -> list[Problem]:
 
 
 def _newest_results_without_national(feeds: list[Feed], la_code: str) -> list[Problem]:
-    """The newest KS2 or KS4 file is the one every school's results are compared with national from (TermData.national):
-    without its national summary rows none is, and every criterion resting on them goes unjudged. Critical, naming
-    the file: a whole performance-tables download ends with those rows, so it was cut off at a row boundary (a cut
-    mid-row already stops the run) or filtered down to the schools. A trial (s31): real Surrey's newest KS2 file cut
-    after its 159th line published with 24 letters gone and the reader's warning pushed off the front page.
-    An older year's file without them is still the reader's warning (no_summary_rows): it is not compared with national."""
+    """The newest KS2, KS4 or absence file is the one every school's figures are compared with national from
+    (TermData.national): without its national summary rows none is, and every criterion resting on them goes
+    unjudged. Critical, naming the file: a whole performance-tables download ends with those rows, so it was cut off
+    at a row boundary (a cut mid-row already stops the run) or filtered down to the schools. A trial (s31): real
+    Surrey's newest KS2 file cut after its 159th line published with 24 letters gone and the reader's warning pushed
+    off the front page; its absence file cut so, with no word at all, 75 fewer schools at low support and two real
+    schools at high. An older year's KS2 or KS4 file without them is still the reader's warning (no_summary_rows)."""
     from ..ingest.termdata import NATIONAL_RECTYPES
 
     out = []
-    for kind, types in NATIONAL_RECTYPES.items():
+    for kind in (*NATIONAL_RECTYPES, "absence"):
         fs = [f for f in feeds if f.kind == kind]
         if not fs:
             continue
         newest = max(fs, key=lambda f: (f.academic_year or "", f.source))  # as TermData.latest
         if newest.schools.empty:
             continue  # no school rows: feed_presence says so
+        if kind == "absence" and "academic_year" in newest.schools:
+            continue  # an Explore Education Statistics data set, which need not hold national rows: not this format
         comps = newest.comparators
         if comps is not None and not comps.empty and "level" in comps and comps["level"].eq("national").any():
             continue
         label = FEED_LABELS[kind]
         la_rows = comps is not None and not comps.empty and "level" in comps and comps["level"].eq("la").any()
+        rows, column = ((f"RECTYPE {' or '.join(sorted(NATIONAL_RECTYPES[kind]))}", "RECTYPE")
+                        if kind in NATIONAL_RECTYPES else ("NAT in column LA", "LA"))
         out.append(problem(
             newest.source,
             f"the newest {label} file{f' (for {newest.academic_year})' if newest.academic_year else ''} has no "
-            f"national summary rows (RECTYPE {' or '.join(sorted(types))}){'' if la_rows else ' and no LA ones'}, "
-            f"which a whole performance-tables download ends with: none of its schools' {label} results could be "
-            "compared with national, and every criterion resting on them would go unjudged. It may have been cut "
-            "off: download it again, whole",
-            "critical", "no_national_row", row=int(newest.schools["_row"].max()), column="RECTYPE"))
+            f"national summary rows ({rows}){'' if la_rows else ' and no LA ones'}, which a whole performance-tables "
+            f"download ends with: none of its schools' {label} figures could be compared with national, and every "
+            "criterion resting on them would go unjudged. It may have been cut off: download it again, whole",
+            "critical", "no_national_row", row=int(newest.schools["_row"].max()), column=column))
     return out
 
 
