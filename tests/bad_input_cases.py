@@ -126,11 +126,12 @@ def _cut_ks2_at_a_row_boundary(folder: Path) -> None:
 
 def _absence_without_national_rows(folder: Path) -> None:
     """Cut at a row boundary before its NAT rows (the LA's own summary rows kept)."""
-    _rewrite(folder, "999_abs", lambda t: "\r\n".join(ln for ln in t.splitlines() if not ln.startswith("NAT,")) + "\r\n")
+    _rewrite(folder, "999_abs",
+             lambda t: "\r\n".join(ln for ln in t.splitlines() if not ln.startswith("NAT,")) + "\r\n")
 
 
 def _ks2_as_fractions(folder: Path) -> None:
-    """Every percentage written as its fraction (60% as 0.6): a re-save that writes cells' values, not what they show."""
+    """Every percentage written as its fraction (60% as 0.6): a re-save writing cells' values, not what they show."""
     import re
 
     _rewrite(folder, "999_ks2final", lambda t: re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)%",

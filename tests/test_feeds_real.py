@@ -328,5 +328,6 @@ def test_a_column_renamed_in_a_whole_ks2_download_is_refused_naming_it_and_what_
     (p,) = [p for p in err.value.problems if p.check == "column_missing"]
     assert (p.row, p.column) == (1, renamed.upper()) and p.severity == "critical"
     assert f"has no column {renamed.upper()}, which every whole KS2 download has" in p.message and lost in p.message
-    for name in ("936_ks2_2016-17.csv", "936_ks2_2017-18.csv", "936_ks2_2018-19.csv", "919_ks2final_2024-25_sample.csv"):
+    for name in ("936_ks2_2016-17.csv", "936_ks2_2017-18.csv", "936_ks2_2018-19.csv",
+                 "919_ks2final_2024-25_sample.csv"):
         assert not [w for w in read_feed(SAMPLES / name).warnings if w.check == "column_missing"]  # each reads

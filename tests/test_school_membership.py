@@ -135,7 +135,8 @@ def test_front_page_counts_and_names_the_schools_that_left(tmp_path):
         assert "proposed to close\" (a proposed date is not a closure; check against your records): Staying School (URN 999003)." in front.replace("&#34;", '"')
         assert "Gone School 1 (URN 999001)" in front and "Gone School 2 (URN 999002)" in front
     # In a tighter room, the schools beyond those named are counted as not named here (trial s31: "5 more named").
-    context = {**report._context(inputs, "general"), "membership": front_page.membership(dq, front_page.FrontRoom(named=1))}
+    tight = front_page.membership(dq, front_page.FrontRoom(named=1))
+    context = {**report._context(inputs, "general"), "membership": tight}
     html = render._environment().get_template("report.html.j2").render(**context)
     front = " ".join(re.sub(r"<[^>]+>", " ", html[:html.index('id="front-letters"')]).split())
     assert ("not categorised now: 1 converted to an academy (Gone School 1 (URN 999001)); 1 not in the GIAS extract. "

@@ -276,7 +276,8 @@ def validate(cfg: RunConfig) -> dict:
         published, max_age = {}, {}  # categorise names the missing rule set
     # Which files the run takes, which kinds are missing, how old the figures are: judged for the LA and term.
     # A kind whose file was refused as it was read is not "missing": the reader's error names the file, and "no GIAS
-    # extract was supplied" beside it would send the user to download a file they gave (trial s31: a duplicated GIAS row).
+    # extract was supplied" beside it would send the user to download a file they gave (trial s31: a repeated GIAS
+    # row).
     refused = {missing_file(k) for k in _kinds_of(cfg.run_dir / "raw", {p.file for p in stage["read_problems"]
                                                                          if p.severity == "critical"})}
     presence = [p for p in feed_presence(feeds, cfg.la_code)

@@ -379,7 +379,8 @@ def _read_csv(data: bytes, source: str) -> _Raw:
         raise FeedError(Problem(source, None, None, "the file is empty (no header, no rows)", check="empty"))
     if "\r" in text and "\n" not in text:
         # Lines ended by CR alone (a CSV saved on a classic Mac, "CSV (Macintosh)"): the same rows, read as such
-        # (the csv module otherwise stops with "new-line character seen in unquoted field"). The archive keeps the bytes.
+        # (the csv module otherwise stops with "new-line character seen in unquoted field"). The archive keeps the
+        # bytes.
         text = text.replace("\r", "\n")
     # Physical line numbers and true field counts first: pandas pads short rows with "", which hides
     # raggedness, and GIAS rows carry extra "Linked establishments" fields beyond the header.
@@ -936,8 +937,8 @@ def _read_feed(path: Path, levels=None) -> Feed:
     if kind is None and len(header) == 1 and (by := detect_kind(header[0].split(";"))):
         # One column, a known feed's columns once split at ";": a CSV saved by an Excel set to a European locale.
         raise FeedError(Problem(source, 1, None, (
-            f"its columns are separated by ';', not ',' (as Excel writes a CSV in a European locale): it looks like the "
-            f"{by} feed. Save it again as 'CSV UTF-8 (Comma delimited)'"), check="delimiter"))
+            f"its columns are separated by ';', not ',' (as Excel writes a CSV in a European locale): it looks like "
+            f"the {by} feed. Save it again as 'CSV UTF-8 (Comma delimited)'"), check="delimiter"))
     if kind is None:
         raise FeedError(Problem(source, 1, None,
                                 "cannot tell what this file is from its header; looked for " + _signature_text(),

@@ -42,8 +42,8 @@ def _touched(f: Feed, la_code: str | None, when) -> str:
     # one a successor before the term (a trial, s31: "166 open maintained schools in it" beside 165 categorised).
     return (f". It decides which of the LA's schools this edition categorises (it lists {maintained} maintained "
             f"schools as open), which it judges as academies ({academies}) and which it takes as closed or "
-            f"converted: a school that opened, closed or became an academy since {when.day} {when:%B %Y} is placed as it was that day, "
-            "and its level, letter or academy concern with it")
+            f"converted: a school that opened, closed or became an academy since {when.day} {when:%B %Y} is placed "
+            "as it was that day, and its level, letter or academy concern with it")
 
 
 def _gias_dated(feeds: list[Feed], term, max_age_days: dict[str, int], la_code: str | None = None) -> list[Problem]:
