@@ -331,3 +331,30 @@ def test_a_column_renamed_in_a_whole_ks2_download_is_refused_naming_it_and_what_
     for name in ("936_ks2_2016-17.csv", "936_ks2_2017-18.csv", "936_ks2_2018-19.csv",
                  "919_ks2final_2024-25_sample.csv"):
         assert not [w for w in read_feed(SAMPLES / name).warnings if w.check == "column_missing"]  # each reads
+
+
+@pytest.mark.slow  # a whole real KS2 file written and read as a workbook (about 3 s)
+def test_a_ks2_file_saved_as_a_workbook_reads_its_percentages_as_shown(tmp_path):
+    """Excel stores 78% as 0.78 with a percentage format. Read by value, a workbook of real Surrey KS2 results was all
+    fractions: refused since the fractions check (verify s31), and before it read as 0.78%. Read as shown, it gives
+    the figures its CSV gives."""
+    import openpyxl
+
+    rows = list(csv.reader(io.StringIO((SAMPLES / "936_ks2_2018-19.csv").read_text(encoding="utf-8-sig"))))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for i, r in enumerate(rows, start=1):
+        cells = []
+        for j, c in enumerate(r, start=1):
+            if i > 1 and c.endswith("%") and c[:-1].replace(".", "", 1).isdigit():
+                cells.append((float(c[:-1]) / 100, j))
+            else:
+                cells.append((c, None))
+        ws.append([v for v, _ in cells])
+        for v, j in cells:
+            if j is not None:
+                ws.cell(i, j).number_format = "0%"
+    wb.save(tmp_path / "936_ks2_2018-19.xlsx")
+    book, text = read_feed(tmp_path / "936_ks2_2018-19.xlsx"), read_feed(SAMPLES / "936_ks2_2018-19.csv")
+    for col in ("rwm_exp", "rwm_high", "rwm_exp_disadv", "rwm_exp_prev1"):
+        assert book.schools[col].fillna(-1).round(6).tolist() == text.schools[col].fillna(-1).round(6).tolist(), col

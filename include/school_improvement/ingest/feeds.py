@@ -436,6 +436,15 @@ def _cell_text(v) -> str:
     return str(v)
 
 
+def _shown(cell) -> object:
+    """A cell's value as the sheet shows it where that differs in kind: a number formatted as a percentage (Excel
+    stores 60% as 0.6) is read as "60%", as a CSV saved from the sheet would hold it."""
+    v = cell.value
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and "%" in (getattr(cell, "number_format", "") or ""):
+        return f"{round(v * 100, 9):g}%"
+    return v
+
+
 def _read_xlsx(path: Path, source: str) -> _Raw:
     import openpyxl
 
@@ -445,7 +454,8 @@ def _read_xlsx(path: Path, source: str) -> _Raw:
         raise FeedError(Problem(source, None, None, f"cannot open as an Excel workbook: {err}", check="parse"))
     sheets, formulas, paths, hidden = {}, {}, {}, []
     for ws in wb.worksheets:
-        values = list(enumerate(ws.iter_rows(values_only=True), start=1))
+        # Cells rather than values only: a percentage's number format says that 0.6 is shown, and meant, as 60%.
+        values = [(i, [_shown(c) for c in r]) for i, r in enumerate(ws.iter_rows(), start=1)]
         blanks = {(i, j) for i, r in values for j, v in enumerate(r) if v is None}  # a cached "" is a value
         rows = [(i, [_cell_text(v) for v in r]) for i, r in values]
         rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
