@@ -25,7 +25,7 @@ GIAS = ('"URN","LA (code)","LA (name)","EstablishmentNumber","EstablishmentName"
         '"110003","999","Wealdshire","2003","Elm Infant","Community school","Local authority maintained schools","Open","","","Primary","Mr","Bo","Ng","Headteacher","Elmfield",""\n')
 KS2 = ("RECTYPE,LEA,ESTAB,URN,SCHNAME,NFTYPE,TELIG,PTRWM_EXP,PTRWM_EXP_18\n"
        "1,999,2001,110001,Oak,CY,30,60%,55%\n1,999,2003,110003,Elm,CY,25,70%,65%\n"
-       "4,,,,,,600000,61%,59%\n")  # a whole download ends with its national row
+       "4,,,,,,600000,61%,59%\n5,,,,,,550000,62%,60%\n")  # a whole download ends with its national rows
 ADVISER = "urn,criterion_id,area,met,adviser,visit_date,note\n110001,LM-H1,leadership_management,yes,A Adviser,2025-10-01,ok\n"
 MODERATION = "urn,term,final_category,reason,approved_by,approved_on\n110001,2025-26-autumn,{cat},panel,Head of SI,2025-10-20\n"
 
@@ -243,6 +243,24 @@ def test_the_newest_absence_file_cut_before_its_national_rows_stops_the_run(shar
     whole = [gias, read_feed(s / "936_abs_2018-19.csv"), read_feed(s / "ees_absence_3term_school_380_excerpt.csv")]
     assert not [p for p in feed_set_checks(whole[:2], "936") + feed_set_checks([whole[0], whole[2]], "936")
                 if p.check == "no_national_row"]
+
+
+@pytest.mark.parametrize("name, lost", [("936_ks2_2018-19.csv", "RECTYPE 5, national (state-funded schools)"),
+                                        ("936_ks4provisional_2018-19.csv", "RECTYPE 7, national (state-funded schools)")])
+def test_a_results_file_cut_before_its_last_national_row_stops_the_run(shared_dfe, tmp_path, name, lost):
+    """Verify (s31): real Surrey's KS2 file cut before its last line (the state-funded national row, which the rule
+    set compares with) kept its all-schools row, passed, and lost all 24 letters without a word."""
+    s = shared_dfe / "samples"
+    data = (s / name).read_bytes()
+    cut = data[:data.rstrip(b"\r\n").rfind(b"\n")].rstrip(b"\r")  # the last line gone, as a download cut short
+    (tmp_path / name).write_bytes(cut)
+    gias = read_feed(s / "gias_850_936_extract_2022-04-20.csv")
+    short = read_feed(tmp_path / name)
+    [p] = [p for p in feed_set_checks([gias, short], "936") if p.check == "no_national_row"]
+    assert p.severity == "critical" and p.column == "RECTYPE"
+    assert f"lacks a national row a whole download has ({lost})" in p.message
+    assert p.row == int(short.comparators["_row"].max())
+    assert not [p for p in feed_set_checks([gias, read_feed(s / name)], "936") if p.check == "no_national_row"]
 
 
 def test_an_ofsted_file_for_another_la_is_said_to_hold_none_of_the_las_schools(shared_dfe):

@@ -148,9 +148,25 @@ def _newest_results_without_national(feeds: list[Feed], la_code: str) -> list[Pr
         if kind == "absence" and "academic_year" in newest.schools:
             continue  # an Explore Education Statistics data set, which need not hold national rows: not this format
         comps = newest.comparators
-        if comps is not None and not comps.empty and "level" in comps and comps["level"].eq("national").any():
-            continue
         label = FEED_LABELS[kind]
+        if comps is not None and not comps.empty and "level" in comps and comps["level"].eq("national").any():
+            # A whole download has every national row its kind publishes (KS2: RECTYPE 4 and 5, the last line;
+            # KS4: 5 and 7): one missing was cut off with the file's end, and it may be the one the rule set
+            # compares with (verify s31: real Surrey's KS2 cut before its last line lost every letter, unsaid).
+            national = comps[comps["level"].eq("national")]
+            have = set(national["rectype"].astype(str).str.strip()) if "rectype" in national else set()
+            lost = sorted(set(NATIONAL_RECTYPES.get(kind, {})) - have)
+            if lost and have:
+                from ..ingest.termdata import NATIONAL_LABELS
+
+                names = "; ".join(f"RECTYPE {r}, {NATIONAL_LABELS[NATIONAL_RECTYPES[kind][r]]}" for r in lost)
+                out.append(problem(
+                    newest.source,
+                    f"the newest {label} file{f' (for {newest.academic_year})' if newest.academic_year else ''} "
+                    f"lacks a national row a whole download has ({names}): it was cut off before its end, and the "
+                    "national figure its schools are compared with may be the one lost. Download it again, whole",
+                    "critical", "no_national_row", row=int(national["_row"].max()), column="RECTYPE"))
+            continue
         la_rows = comps is not None and not comps.empty and "level" in comps and comps["level"].eq("la").any()
         rows, column = ((f"RECTYPE {' or '.join(sorted(NATIONAL_RECTYPES[kind]))}", "RECTYPE")
                         if kind in NATIONAL_RECTYPES else ("NAT in column LA", "LA"))
