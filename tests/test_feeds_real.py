@@ -358,3 +358,25 @@ def test_a_ks2_file_saved_as_a_workbook_reads_its_percentages_as_shown(tmp_path)
     book, text = read_feed(tmp_path / "936_ks2_2018-19.xlsx"), read_feed(SAMPLES / "936_ks2_2018-19.csv")
     for col in ("rwm_exp", "rwm_high", "rwm_exp_disadv", "rwm_exp_prev1"):
         assert book.schools[col].fillna(-1).round(6).tolist() == text.schools[col].fillna(-1).round(6).tolist(), col
+
+
+@pytest.mark.parametrize("renamed", [("PTRWM_EXP_18",), ("PTRWM_EXP_18", "PTRWM_EXP_17")])
+def test_a_whole_ks2_downloads_previous_years_renamed_are_refused_naming_them(tmp_path, renamed):
+    """Verify (s31): the previous years' columns of real Surrey's 2018-19 file renamed passed, and every school's
+    trend went unjudged (24 letters to none). A 2017-18 file saved under 2018-19's name still reads, by its columns."""
+    from school_improvement.errors import FeedError
+
+    text = (SAMPLES / "936_ks2_2018-19.csv").read_bytes().decode("utf-8-sig")
+    header, rest = text.split("\r\n", 1)
+    cells = [c + "_LASTYEAR" if c in renamed else c for c in header.split(",")]
+    (tmp_path / "936_ks2_2018-19.csv").write_bytes(("\ufeff" + ",".join(cells) + "\r\n" + rest).encode())
+    with pytest.raises(FeedError) as err:
+        read_feed(tmp_path / "936_ks2_2018-19.csv")
+    (p,) = [p for p in err.value.problems if p.check == "column_missing"]
+    assert (p.row, p.column) == (1, renamed[0])
+    assert f"the KS2 file for 2018-19 has no column {' or '.join(renamed)}" in p.message and "trend" in p.message
+    misnamed = tmp_path / "other" / "936_ks2_2018-19.csv"
+    misnamed.parent.mkdir()
+    misnamed.write_bytes((SAMPLES / "936_ks2_2017-18.csv").read_bytes())
+    feed = read_feed(misnamed)
+    assert feed.academic_year == "2017-18" and [w.check for w in feed.warnings if w.check == "year_in_name"]

@@ -749,6 +749,47 @@ def _ks2_cols(header_n: set[str]) -> tuple[list[Col], str | None]:
     return cols, year
 
 
+def _ks2_years_before(year: str, n: int = 2) -> list[str]:
+    """The n academic years of KS2 tests before `year` ("2018-19" -> 2017-18, 2016-17): none in 2019-20 or 2020-21,
+    none before 2015-16 (the first tests of the current curriculum)."""
+    start = int(year[:4])
+    out = []
+    for y in range(start - 1, 2014, -1):
+        if y in (2019, 2020):
+            continue
+        out.append(f"{y}-{(y + 1) % 100:02d}")
+        if len(out) == n:
+            break
+    return out
+
+
+def _ks2_previous_years_missing(conv: "_Converter", source: str, header_n: set[str], columns_year: str | None):
+    """A whole KS2 download holds the previous two years' results beside its own (PTRWM_EXP_18 and _17 in 2018-19's):
+    the trend and the previous year's gap read them. Renamed or deleted, every school's trend went unjudged without a
+    word (verify s31: real Surrey's lost all 24 letters). Refused, naming the columns the file's year should have,
+    unless they are those of the year its columns give (a file saved under another year's name: said by
+    year_in_name)."""
+    def missing(year):
+        return [f"PTRWM_EXP_{y[-2:]}" for y in _ks2_years_before(year) if f"PTRWM_EXP_{y[-2:]}" not in header_n]
+
+    named = year_from_name(source)
+    if any(y and not missing(y) for y in (named, columns_year)):
+        return
+    year = named or columns_year
+    if year:
+        lost = missing(year)
+        conv.problem(1, lost[0], f"the KS2 file for {year} has no column {' or '.join(lost)} (the results of "
+                     f"{', '.join(_ks2_years_before(year))}), which every whole KS2 download of {year} has (renamed or "
+                     "deleted?): the trend over the years and last year's gap would not be judged, nor any letter or "
+                     "concern resting on them. Download the file again, or give the columns back their names",
+                     "column_missing")
+    else:
+        conv.problem(1, None, "the KS2 file has no previous years' columns (PTRWM_EXP_18 and PTRWM_EXP_17 in a "
+                     "2018-19 file), which every whole KS2 download since 2016-17 has (renamed or deleted?): the trend "
+                     "over the years would not be judged, nor any letter or concern resting on it. Download the file "
+                     "again", "column_missing")
+
+
 def _rectype_level(kind: str) -> Callable[[dict], tuple[str, str | None] | None]:
     la, national = ({"3"}, {"4", "5"}) if kind == "ks2" else ({"4"}, {"5", "7"})
 
@@ -1070,6 +1111,7 @@ def _read_feed(path: Path, levels=None) -> Feed:
             conv.problem(1, name, f"the KS2 file has no column {name}, which every whole KS2 download has (renamed or "
                          f"deleted?): {KS2_COLUMN_USE[col.name]}. Download the file again, or give the column back its "
                          "name", "column_missing")
+        _ks2_previous_years_missing(conv, source, set(pos), lay.year)
     short = [(line, n) for line, n in zip(raw.lines, raw.lengths) if n < len(header)]
     if short:  # only reachable for ragged formats (KS2/KS4 downloads); others were rejected above
         warnings.append(Problem(
