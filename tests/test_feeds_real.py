@@ -380,3 +380,16 @@ def test_a_whole_ks2_downloads_previous_years_renamed_are_refused_naming_them(tm
     misnamed.write_bytes((SAMPLES / "936_ks2_2017-18.csv").read_bytes())
     feed = read_feed(misnamed)
     assert feed.academic_year == "2017-18" and [w.check for w in feed.warnings if w.check == "year_in_name"]
+
+
+def test_a_missing_columns_name_is_spelt_as_the_dfe_spells_it(tmp_path):
+    from school_improvement.errors import FeedError
+
+    text = (SAMPLES / "936_ks2_2018-19.csv").read_bytes().decode("utf-8-sig")
+    header, rest = text.split("\r\n", 1)
+    cells = [c + "_X" if c == "PTRWM_EXP_NotFSM6CLA1A" else c for c in header.split(",")]
+    (tmp_path / "936_ks2_2018-19.csv").write_bytes(("\ufeff" + ",".join(cells) + "\r\n" + rest).encode())
+    with pytest.raises(FeedError) as err:
+        read_feed(tmp_path / "936_ks2_2018-19.csv")
+    (p,) = [p for p in err.value.problems if p.check == "column_missing"]
+    assert p.column == "PTRWM_EXP_NotFSM6CLA1A" and "has no column PTRWM_EXP_NotFSM6CLA1A," in p.message

@@ -188,6 +188,8 @@ KS2_COLUMN_USE = {
     "rwm_high": "the share at the higher standard would not be known",
     **{f"{s}_prog{b}": _PROGRESS for s in ("read", "writ", "mat") for b in ("", "_lower", "_upper")},
 }
+# The DfE's own spelling of the columns above whose case the reader's (upper-case) names lose, for the messages.
+KS2_SPELLING = {"other_cohort": "TNotFSM6CLA1A", "rwm_exp_other": "PTRWM_EXP_NotFSM6CLA1A"}
 OFSTED_COLS = [
     _c("school_name", "School name", type="text", required=True), _c("phase", "Ofsted phase", required=True),
     _c("type_of_education", "Type of education"), _c("inspection_date", "Inspection start date", type="date"),
@@ -1107,7 +1109,7 @@ def _read_feed(path: Path, levels=None) -> Feed:
         for col in lay.cols:
             if col.required or col.name not in KS2_COLUMN_USE or any(src in pos for src in col.sources):
                 continue
-            name = next(iter(col.sources))
+            name = KS2_SPELLING.get(col.name, next(iter(col.sources)))
             conv.problem(1, name, f"the KS2 file has no column {name}, which every whole KS2 download has (renamed or "
                          f"deleted?): {KS2_COLUMN_USE[col.name]}. Download the file again, or give the column back its "
                          "name", "column_missing")
