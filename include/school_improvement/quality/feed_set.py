@@ -1,8 +1,8 @@
 """Which files the run takes: every kind of feed expected, none missing silently, none chosen by guesswork.
 
 A missing kind is said plainly (data_quality.csv and the front page), never shown as 0%; two files that could
-each be "the" file stop the run, naming both; so do another LA's results file, and a newest KS2 or KS4 file that
-cannot be compared with national (its national rows missing).
+each be "the" file stop the run, naming both; so do another LA's results file, and a newest KS2, KS4 or absence
+file that cannot be compared with national (its national rows missing).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def feed_set_checks(feeds: list[Feed], la_code: str) -> list[Problem]:
             out.append(problem(fs[1].source, f"{len(fs)} {FEED_LABELS.get(kind, kind)} files for academic year {year} "
                           f"({names}): keep one (the run would otherwise have to pick one by its name)",
                           "critical", "feed_set"))
-    out += _another_las_download(feeds, la_code) + _newest_results_without_national(feeds, la_code)
+    out += _another_las_download(feeds, la_code) + _newest_results_without_national(feeds)
     for kind in LA_HELD_KINDS:
         fs = [f for f in feeds if f.kind == kind and not f.schools.empty]
         if len(fs) < 2:
@@ -127,7 +127,7 @@ def _another_las_download(feeds: list[Feed], la_code: str) -> list[Problem]:
     return out
 
 
-def _newest_results_without_national(feeds: list[Feed], la_code: str) -> list[Problem]:
+def _newest_results_without_national(feeds: list[Feed]) -> list[Problem]:
     """The newest KS2, KS4 or absence file is the one every school's figures are compared with national from
     (TermData.national): without its national summary rows none is, and every criterion resting on them goes
     unjudged. Critical, naming the file: a whole performance-tables download ends with those rows, so it was cut off
@@ -135,7 +135,7 @@ def _newest_results_without_national(feeds: list[Feed], la_code: str) -> list[Pr
     Surrey's newest KS2 file cut after its 159th line published with 24 letters gone and the reader's warning pushed
     off the front page; its absence file cut so, with no word at all, 75 fewer schools at low support and two real
     schools at high. An older year's KS2 or KS4 file without them is still the reader's warning (no_summary_rows)."""
-    from ..ingest.termdata import NATIONAL_RECTYPES
+    from ..ingest.termdata import NATIONAL_LABELS, NATIONAL_RECTYPES
 
     out = []
     for kind in (*NATIONAL_RECTYPES, "absence"):
@@ -157,8 +157,6 @@ def _newest_results_without_national(feeds: list[Feed], la_code: str) -> list[Pr
             have = set(national["rectype"].astype(str).str.strip()) if "rectype" in national else set()
             lost = sorted(set(NATIONAL_RECTYPES.get(kind, {})) - have)
             if lost and have:
-                from ..ingest.termdata import NATIONAL_LABELS
-
                 names = "; ".join(f"RECTYPE {r}, {NATIONAL_LABELS[NATIONAL_RECTYPES[kind][r]]}" for r in lost)
                 out.append(problem(
                     newest.source,
