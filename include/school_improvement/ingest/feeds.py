@@ -744,25 +744,24 @@ def _ks2_cols(header_n: set[str]) -> tuple[list[Col], str | None]:
     ]
     year = None
     if years:
-        # The newest prior-year column is last year's results; no KS2 tests ran in 2019-20 or 2020-21.
+        # The newest prior-year column is last year's results: the file is of the next year with KS2 tests.
         end = 2000 + years[0] + 1
-        end = 2022 if end in (2020, 2021) else end
+        while f"{end - 1}-{end % 100:02d}" in KS2_UNTESTED:
+            end += 1
         year = f"{end - 1}-{end % 100:02d}"
     return cols, year
 
 
+# The academic years with no KS2 tests (2019-20 and 2020-21), and the first of the current curriculum's tests.
+KS2_UNTESTED = ("2019-20", "2020-21")
+KS2_FIRST_TESTS = 2015
+
+
 def _ks2_years_before(year: str, n: int = 2) -> list[str]:
-    """The n academic years of KS2 tests before `year` ("2018-19" -> 2017-18, 2016-17): none in 2019-20 or 2020-21,
-    none before 2015-16 (the first tests of the current curriculum)."""
-    start = int(year[:4])
-    out = []
-    for y in range(start - 1, 2014, -1):
-        if y in (2019, 2020):
-            continue
-        out.append(f"{y}-{(y + 1) % 100:02d}")
-        if len(out) == n:
-            break
-    return out
+    """The n academic years of KS2 tests before `year` ("2018-19" -> 2017-18, 2016-17; "2022-23" -> 2021-22,
+    2018-19), none before 2015-16."""
+    years = [f"{y}-{(y + 1) % 100:02d}" for y in range(int(year[:4]) - 1, KS2_FIRST_TESTS - 1, -1)]
+    return [y for y in years if y not in KS2_UNTESTED][:n]
 
 
 def _ks2_previous_years_missing(conv: "_Converter", source: str, header_n: set[str], columns_year: str | None):

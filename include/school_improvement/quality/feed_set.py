@@ -123,7 +123,8 @@ def _another_las_download(feeds: list[Feed], la_code: str) -> list[Problem]:
                            f"are {whose}, so it is another LA's download. Put LA {la_code}'s "
                            f"{FEED_LABELS.get(f.kind, f.kind)} file for {f.academic_year or 'that year'} in its place, "
                            "or take it out of the landing folder to judge the other files alone",
-                           "critical", "feed_other_la", row=int(f.schools["_row"].iloc[0]), column=_la_column(f)))
+                           "critical", "feed_other_la", row=int(f.schools["_row"].iloc[0]),
+                           column=f.headers.get("la_code", "LA")))
     return out
 
 
@@ -167,7 +168,8 @@ def _newest_results_without_national(feeds: list[Feed]) -> list[Problem]:
             continue
         la_rows = comps is not None and not comps.empty and "level" in comps and comps["level"].eq("la").any()
         rows, column = ((f"RECTYPE {' or '.join(sorted(NATIONAL_RECTYPES[kind]))}", "RECTYPE")
-                        if kind in NATIONAL_RECTYPES else ("NAT in column LA", "LA"))
+                        if kind in NATIONAL_RECTYPES else (f"NAT in column {newest.headers.get('la_code', 'LA')}",
+                                                           newest.headers.get("la_code", "LA")))
         out.append(problem(
             newest.source,
             f"the newest {label} file{f' (for {newest.academic_year})' if newest.academic_year else ''} has no "
@@ -176,14 +178,6 @@ def _newest_results_without_national(feeds: list[Feed]) -> list[Problem]:
             "criterion resting on them would go unjudged. It may have been cut off: download it again, whole",
             "critical", "no_national_row", row=int(newest.schools["_row"].max()), column=column))
     return out
-
-
-def _la_column(feed: Feed) -> str:
-    """The header of the LA code in a performance-tables file (EES's absence file, which has TIME_PERIOD, names it
-    old_la_code)."""
-    if feed.kind == "absence":
-        return "old_la_code" if "academic_year" in feed.schools else "LA"
-    return {"ks2": "LEA", "ks4": "LEA"}.get(feed.kind, "LA")
 
 
 def _la_held_key(kind: str) -> tuple[str, ...]:
