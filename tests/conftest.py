@@ -29,7 +29,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "include"), str(REPO / "p
 # processes of `make test` (-n 3 --dist loadfile --no-loadscope-reorder: a module stays on one process, with its
 # module-scoped fixtures) start them at once and finish together. The order within a module is kept.
 LONGEST_FIRST = ("test_celery_regional.py", "test_end_to_end.py", "test_scheduler_rest.py",
-                 "test_regional_dag.py", "test_dag_secrets_and_paths.py", "test_fetch_sources_dag.py",
+                 "test_dag_secrets_and_paths.py", "test_fetch_sources_dag.py",
                  "test_real_la.py", "test_bad_input_corpus.py", "test_report.py", "test_sources.py",
                  # then the modules of 15-35 s of CPU in slow tests alone (out of `make test-fast`)
                  "test_replaced_edition.py", "test_pagination_patches.py", "test_profile_content.py",

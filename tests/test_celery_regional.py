@@ -1,17 +1,21 @@
 """The regional DAG on the CeleryExecutor, as docker-compose runs it: Redis (Debian's redis-server), PostgreSQL,
-the api-server, scheduler, dag-processor and two Celery workers, all started here on 127.0.0.1, over three LAs.
+the api-server, scheduler, dag-processor and two Celery workers, all started here on 127.0.0.1, over three LAs,
+one of them with a broken attendance feed.
 
 Each worker has its own local scratch folder (its TMPDIR and working directory); the only folder they share is
 the artefact store (SI_WORK_DIR). A cluster policy puts consecutive tasks of the chain on alternate workers'
 queues, so every hand-off from one stage to the next crosses from one worker to the other. The run succeeding
-for all three LAs, with every hand-off crossing and nothing of the run in either worker's scratch folder, shows
-that no task reads another worker's local disk.
+for the two good LAs, with every hand-off crossing and nothing of the run in either worker's scratch folder, shows
+that no task reads another worker's local disk. The broken LA stops at validate and publishes nothing while the
+others publish, each recording an event on its own reports Asset with its edition's metadata: one LA's bad data
+never holds back or leaks into another's.
 
-Slow (minutes): three LAs' reports are rendered (the 40-school demo of tests/small_demo.py).
+Slow (minutes): two LAs' reports are rendered (the 40-school demo of tests/small_demo.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -28,13 +32,16 @@ TERM = "2025-26-autumn"
 REGION = "demo_three"
 DAG_ID = f"regional_school_improvement_{REGION}"
 LAS = ("999", "998", "997")
+BROKEN = "998"  # its attendance feed has text in a percentage: its chain stops at validate
+GOOD = tuple(c for c in LAS if c != BROKEN)
 WORKERS = ("worker_a", "worker_b")
 CHAIN = ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports_general",
          "assemble_reports", "publish")  # within each LA's task group, la_<code>
+PARTS = ("build_reports_general", "build_reports_restricted", "build_reports_drafts")  # each edition's render
 # extract on a, validate on b, assess_evidence on a, ...: every hand-off along the chain crosses workers.
 POLICY = f'''
 CHAIN = {list(CHAIN)!r}
-PARTS = ("build_reports_general", "build_reports_restricted", "build_reports_drafts")
+PARTS = {PARTS!r}
 
 
 def task_policy(task):
@@ -103,11 +110,11 @@ def start_deployment(procs: dict, root: Path, env: dict, port: int, workers, con
 @pytest.fixture(scope="module")
 def celery_run():
     from small_demo import small_demo  # the hand-offs are under test, not the county's size
-    from test_scheduler_rest import Airflow, _stop
+    from test_scheduler_rest import Airflow, _break_attendance, _stop
 
     root = Path(tempfile.mkdtemp(prefix="si-celery-"))
-    for code in LAS:
-        small_demo(root / "landing", la_code=code, terms=[TERM])
+    demos = {code: small_demo(root / "landing", la_code=code, terms=[TERM]) for code in LAS}
+    _break_attendance(root / "landing" / BROKEN / TERM, BROKEN)
     (root / "las.yaml").write_text(yaml.safe_dump({"las": [
         {"la_code": c, "la_name": f"LA {c} (demo)", "region": REGION, "landing": "${SI_LANDING}",
          "shared_drive": "${SI_SHARED_DRIVE}"} for c in LAS]}))
@@ -136,7 +143,13 @@ def celery_run():
                 return state if state in ("success", "failed") else None
             state = af.wait(f"run {run_id} to finish", finished, timeout=3600, every=5)
             tis = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 200})
-            yield {"root": root, "state": state, "tis": tis["task_instances"], "logs": _logs(root)}
+            events = af.call("GET", "/assets/events", params={"source_dag_id": DAG_ID, "source_run_id": run_id,
+                                                               "limit": 100})
+            failed = af.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/la_{BROKEN}.validate/logs/1",
+                             params={"full_content": "true"}, headers={"Accept": "application/json"})
+            yield {"root": root, "state": state, "tis": tis["task_instances"], "logs": _logs(root),
+                   "events": events["asset_events"], "validate_log": json.dumps(failed["content"]),
+                   "maintained": {code: demos[code]["maintained"] for code in LAS}}
         finally:
             _stop(procs)
     import shutil
@@ -162,21 +175,31 @@ def _logs(root: Path) -> str:
     return "\n".join(out)
 
 
-def test_the_region_runs_on_two_celery_workers(celery_run):
-    states = {(t["task_id"], t["map_index"]): t["state"] for t in celery_run["tis"]}
-    assert celery_run["state"] == "success", (states, celery_run["logs"][-6000:])
-    assert {t["hostname"] for t in celery_run["tis"]} == set(WORKERS)
-    for code in LAS:
+def test_the_region_runs_on_two_celery_workers_and_one_broken_feed_stops_only_its_la(celery_run):
+    states = {t["task_id"]: t["state"] for t in celery_run["tis"]}
+    assert celery_run["state"] == "failed", (states, celery_run["logs"][-6000:])  # the region's run reports it
+    assert {t["hostname"] for t in celery_run["tis"] if t["state"] != "upstream_failed"} == set(WORKERS)
+    for code in GOOD:
+        assert {tid: states[f"la_{code}.{tid}"] for tid in (*CHAIN, *PARTS)} == dict.fromkeys((*CHAIN, *PARTS),
+                                                                                          "success"), code
         assert (celery_run["root"] / "shared-drive" / code / "2025-26" / "autumn" / "current.json").is_file(), code
+    assert states[f"la_{BROKEN}.extract"] == "success" and states[f"la_{BROKEN}.validate"] == "failed", states
+    for tid in (*CHAIN[2:], *PARTS):
+        assert states[f"la_{BROKEN}.{tid}"] == "upstream_failed", (tid, states)
+    assert not (celery_run["root"] / "shared-drive" / BROKEN).exists()  # nothing published for it
+    log = celery_run["validate_log"]  # the operator reads which file, row and column
+    assert f"{BROKEN}_abs_" in log and "PERCTOT" in log and "nothing will be published" in log, log[-3000:]
 
 
 def test_every_hand_off_crosses_workers_and_only_the_artefact_store_is_shared(celery_run):
     by = {t["task_id"]: t for t in celery_run["tis"]}
     assert sorted(tid for tid in by if tid.endswith(".extract")) == sorted(f"la_{c}.extract" for c in LAS)
-    for code in LAS:
+    for code in GOOD:
         hosts = [by[f"la_{code}.{tid}"]["hostname"] for tid in CHAIN]
         assert all(a != b for a, b in zip(hosts, hosts[1:])), (code, hosts)  # each stage read what the other wrote
         assert by[f"la_{code}.build_reports_restricted"]["hostname"] == by[f"la_{code}.build_reports_general"]["hostname"]
+    # The broken LA's validate read, on the other worker, what its extract archived: its error names the file.
+    assert by[f"la_{BROKEN}.extract"]["hostname"] != by[f"la_{BROKEN}.validate"]["hostname"]
     # Nothing of the run was left in either worker's own scratch folder: every artefact is in the shared store.
     for w in WORKERS:
         scratch = celery_run["root"] / "scratch" / w
@@ -185,3 +208,17 @@ def test_every_hand_off_crosses_workers_and_only_the_artefact_store_is_shared(ce
         assert kept == [], (w, kept[:10])
     work = celery_run["root"] / "si-work"
     assert sorted(p.name for p in work.iterdir() if p.is_dir()) == sorted([*LAS, "archive"])
+    assert (work / BROKEN / TERM).is_dir() and not list((work / BROKEN / TERM).rglob("staged"))
+
+
+def test_each_good_las_asset_event_carries_its_editions_metadata(celery_run):
+    events = {e["uri"]: e["extra"] for e in celery_run["events"]}
+    assert sorted(e["uri"] for e in celery_run["events"]) == sorted(  # one each, none for the broken LA
+        f"school-improvement://{code}/reports" for code in GOOD)
+    for code in GOOD:
+        meta = events[f"school-improvement://{code}/reports"]
+        assert meta["la_code"] == code and meta["term"] == TERM and meta["edition"] == "edition-001"
+        assert meta["status"] == "published" and meta["edition_path"].endswith(f"{code}/2025-26/autumn/edition-001")
+        assert sum(meta["schools_per_level"].values()) == celery_run["maintained"][code]  # every maintained school
+        assert meta["rule_set"] == "cambs-2021-23"
+        assert meta["letters"] and not any(w in json.dumps(meta) for w in ("history", "sqlite", "postgresql"))

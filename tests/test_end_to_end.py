@@ -1,5 +1,6 @@
 """The real DAG, run by Airflow on generated demo feeds for two terms: the first in-process with `dag.test()`, the
-second through `run-dag` (`airflow dags test`, as `make run` does).
+second through `run-dag` (`airflow dags test`, as `make run` does), and the second again in-process, with the same
+inputs, to show that a re-run changes nothing.
 
 Asserts what a manager and an operator would check: the editions are published with a manifest, the counts
 per level equal what the rules give for the generated data, the PDF has its sections and figures, direction
@@ -38,29 +39,34 @@ def published(tmp_path_factory, airflow_db):
     airflow_db()  # this session's Airflow database, migrated once (tests/conftest.py)
     subprocess.run([sys.executable, "-m", "demo_feeds", "--out", str(root / "landing"), "--schools", str(SCHOOLS),
                     "--terms", *TERMS], env=env, check=True, capture_output=True)
-    from airflow.dag_processing.dagbag import DagBag
-
     (root / "drive").mkdir()
     (root / "drive" / ".school-improvement-share").write_text("")  # the LA marks the real share once
     # The first term in this process with dag.test() (no scheduler is under test here: it saves an Airflow start).
-    # The demo LA's folders come from las.yaml's ${SI_LANDING} and ${SI_SHARED_DRIVE}, as run-dag sets them.
+    run, dag_id = _in_process(root, TERMS[0])
+    assert run.state == "success", run
+    # The second through `run-dag`, the airflow CLI next to this interpreter, as `make run` does.
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    for term in TERMS[1:]:
+        done = subprocess.run([sys.executable, "-m", "school_improvement", "run-dag", "--term", term,
+                               "--dag-id", dag_id, "--landing", str(root / "landing"),
+                               "--shared-drive", str(root / "drive")], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
+        assert "is current" in done.stdout
+    return root
+
+
+def _in_process(root: Path, term: str):
+    """The demo LA's DAG run for `term` by dag.test() in this process; returns the run and the DAG's id. The LA's
+    folders come from las.yaml's ${SI_LANDING} and ${SI_SHARED_DRIVE}, as run-dag sets them."""
+    from airflow.dag_processing.dagbag import DagBag
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SI_WORK_DIR", str(root / "work"))
         mp.setenv("SI_LANDING", str(root / "landing"))
         mp.setenv("SI_SHARED_DRIVE", str(root / "drive"))
         bag = DagBag(dag_folder=str(REPO / "dags"))
         dag = next(d for d in bag.dags.values() if d.dag_id.startswith("termly_") and "999" in d.tags)  # the demo LA's
-        run = dag.test(run_conf={"term": TERMS[0]})
-    assert run.state == "success", run
-    # The second through `run-dag`, the airflow CLI next to this interpreter, as `make run` does.
-    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
-    for term in TERMS[1:]:
-        done = subprocess.run([sys.executable, "-m", "school_improvement", "run-dag", "--term", term,
-                               "--dag-id", dag.dag_id, "--landing", str(root / "landing"),
-                               "--shared-drive", str(root / "drive")], env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
-        assert "is current" in done.stdout
-    return root
+        return dag.test(run_conf={"term": term}), dag.dag_id
 
 
 def edition(root: Path, term: str) -> Path:
@@ -197,13 +203,9 @@ def test_general_edition_keeps_confidential_detail_out(published):
 
 
 def test_rerunning_a_term_with_identical_inputs_changes_nothing(published):
-    env = {**os.environ, "SI_WORK_DIR": str(published / "work"),
-           "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     before = {p: p.read_bytes() for p in (published / "drive").rglob("*.csv")}
-    done = subprocess.run([sys.executable, "-m", "school_improvement", "run-dag", "--term", TERMS[-1],
-                           "--landing", str(published / "landing"), "--shared-drive", str(published / "drive")],
-                          env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:]
+    run, _ = _in_process(published, TERMS[-1])  # in this process: run-dag's own path is the fixture's second term
+    assert run.state == "success", run
     after = {p: p.read_bytes() for p in (published / "drive").rglob("*.csv")}
     assert after == before  # no new edition, byte-identical CSVs
     assert edition(published, TERMS[-1]).name == "edition-001"

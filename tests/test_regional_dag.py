@@ -1,36 +1,22 @@
 """The regional DAG: one task group per LA of the region (read from the LA config when the DAG is parsed).
 
-Parsed with a region of three LAs, and run (dag.test() in its own Python process) over two demo LAs of a region,
-one with a broken attendance feed: the good LA publishes and records an event on its own reports Asset
-(through the region's AssetAlias) carrying the edition's metadata; the broken LA stops at validate and
-publishes nothing; neither reads the other's folders.
+Parsed here with a region of three LAs: a group per LA, largest first, each task process building only its own
+LA's group, the chain passing no results between tasks. Its run is tested where it runs in production, on the
+CeleryExecutor (tests/test_celery_regional.py): three demo LAs, one with a broken attendance feed, which stops at
+validate and publishes nothing while the others publish, each recording an event on its own reports Asset.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.slow  # Airflow runs whole terms
-TERM = "2025-26-autumn"
+pytestmark = pytest.mark.slow  # DAG files parsed, Airflow imported
 REGION = "demo_east"
-
-RUNNER = r"""
-import json, sys
-from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder=sys.argv[1])
-assert not bag.import_errors, bag.import_errors
-dr = bag.dags[sys.argv[2]].test(run_conf=json.loads(sys.argv[3]))
-print(f"RUN STATE: {dr.state}", flush=True)
-"""
 
 
 def _las(path: Path, entries: list[dict]) -> Path:
@@ -150,74 +136,3 @@ def test_the_chain_passes_no_results_between_tasks_but_publishs_counts_and_lette
         assert order[f"{prefix}publish"] == [f"{prefix}assemble_reports", f"{prefix}categorise",
                                              f"{prefix}flag_letters"]
 
-
-def _break_attendance(term_folder: Path) -> None:
-    path = next(term_folder.glob("*_abs_*.csv"))
-    lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
-    cells = lines[3].split(",")
-    cells[3] = "abc"  # PERCTOT
-    lines[3] = ",".join(cells)
-    path.write_bytes(("\ufeff" + "\r\n".join(lines)).encode("utf-8"))
-
-
-@pytest.fixture(scope="module")
-def regional_run(tmp_path_factory, airflow_db):
-    from small_demo import small_demo  # the fan-out is under test, not the county's size
-
-    root = tmp_path_factory.mktemp("regional")
-    summary = {code: small_demo(root / "landing", la_code=code, terms=[TERM]) for code in ("999", "998")}
-    _break_attendance(root / "landing" / "998" / TERM)
-    (root / "drive").mkdir()
-    (root / "drive" / ".school-improvement-share").write_text("")  # the LA marks the real share once
-    las = _las(root / "las.yaml", [_entry("999"), _entry("998")])
-    home = root / "home"
-    home.mkdir()
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-           "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-           "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'plugins'}", "GX_ANALYTICS_ENABLED": "False",
-           "SI_WORK_DIR": str(root / "work"), "SI_LANDING": str(root / "landing"), "SI_LAS_FILE": str(las),
-           "SI_SHARED_DRIVE": str(root / "drive"), "SI_HISTORY_URL": f"sqlite:///{root / 'history.sqlite'}"}
-    airflow_db(home)  # a copy of the session's migrated database (tests/conftest.py)
-    with open(root / "run.log", "w") as fh:
-        subprocess.run([sys.executable, "-c", RUNNER, str(REPO / "dags"), f"regional_school_improvement_{REGION}",
-                        json.dumps({"term": TERM})], env=env, stdout=fh, stderr=subprocess.STDOUT, timeout=2400)
-    with sqlite3.connect(home / "airflow.db") as con:
-        states = {(t, m): s for t, m, s in con.execute("select task_id, map_index, state from task_instance")}
-        events = [(uri, json.loads(extra)) for uri, extra in con.execute(
-            "select a.uri, e.extra from asset_event e join asset a on a.id = e.asset_id")]
-    return {"root": root, "log": (root / "run.log").read_text(errors="replace"), "states": states, "events": events,
-            "maintained": summary["999"]["maintained"]}
-
-
-def test_each_la_runs_its_own_chain_one_broken_feed_stops_only_its_la(regional_run):
-    states, log = regional_run["states"], regional_run["log"]
-    assert "RUN STATE: failed" in log, log[-4000:]  # the region's run reports the broken LA
-    # 999 is good, 998 has a broken attendance feed
-    for task in ("extract", "validate", "assess_evidence", "categorise", "flag_letters", "build_reports_general",
-                 "build_reports_restricted", "build_reports_drafts", "assemble_reports", "publish"):
-        assert states[(f"la_999.{task}", -1)] == "success", (task, states)
-    assert states[("la_998.extract", -1)] == "success" and states[("la_998.validate", -1)] == "failed"
-    for task in ("assess_evidence", "categorise", "flag_letters", "assemble_reports", "publish"):
-        assert states[(f"la_998.{task}", -1)] == "upstream_failed", (task, states)
-    drive = regional_run["root"] / "drive"
-    assert (drive / "999" / "2025-26" / "autumn" / "current.json").is_file()
-    assert not (drive / "998").exists()
-    assert "998_abs_" in log and "PERCTOT" in log
-
-
-def test_the_good_las_asset_event_carries_its_editions_metadata(regional_run):
-    events = regional_run["events"]
-    assert [uri for uri, _ in events] == ["school-improvement://999/reports"]
-    meta = events[0][1]
-    assert meta["la_code"] == "999" and meta["term"] == TERM and meta["edition"] == "edition-001"
-    assert meta["status"] == "published" and meta["edition_path"].endswith("999/2025-26/autumn/edition-001")
-    assert sum(meta["schools_per_level"].values()) == regional_run["maintained"]  # every maintained school
-    assert meta["rule_set"] == "cambs-2021-23"
-    assert meta["letters"] and "history" not in json.dumps(meta) and "sqlite" not in json.dumps(meta)
-
-
-def test_each_las_work_stays_in_its_own_folders(regional_run):
-    work = regional_run["root"] / "work"
-    assert sorted(p.name for p in work.iterdir()) == ["998", "999", "archive"]
-    assert (work / "999" / TERM).is_dir() and not list((work / "998" / TERM).rglob("staged"))

@@ -276,9 +276,9 @@ def _demo_landing(folder: Path) -> Path:
     return folder / "999" / TERM
 
 
-def _break_attendance(term_folder: Path) -> tuple[int, str]:
+def _break_attendance(term_folder: Path, la_code: str = "999") -> tuple[int, str]:
     """Put text in a PERCTOT cell of the attendance feed; returns (spreadsheet row, URN) of the broken cell."""
-    path = demo_file(term_folder, "999_abs")
+    path = demo_file(term_folder, f"{la_code}_abs")
     text = path.read_bytes().decode("utf-8-sig")
     lines = text.split("\r\n")
     header = lines[0].split(",")
