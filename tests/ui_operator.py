@@ -23,6 +23,11 @@ SCREENSHOTS = screenshot_dir()  # docs/screenshots only when asked (make screens
 DAG_PREFIX = "termly_school_improvement"  # one DAG per LA: the id may carry the LA code
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+STILL = """addEventListener("DOMContentLoaded", () => {
+  const style = document.createElement("style");
+  style.textContent = "*, *::before, *::after { animation: none !important; transition: none !important; }";
+  document.head.appendChild(style);
+});"""
 
 
 @contextmanager
@@ -44,6 +49,10 @@ class Operator:
     def __init__(self, page, base: str):
         self.page, self.base = page, base
         page.set_default_timeout(60_000)
+        # No CSS animations or transitions: a running task's pulsing badge and the spinners redrew the page every
+        # frame, in software (no GPU here). What the operator sees and does is the same, and screenshots are steady.
+        page.emulate_media(reduced_motion="reduce")
+        page.add_init_script(STILL)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def shot(self, name: str) -> Path:
