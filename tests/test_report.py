@@ -784,7 +784,7 @@ def test_a_front_page_overfilled_by_a_busy_term_is_laid_out_again_naming_less(tm
     academies of concern, and what it no longer names is pointed to."""
     import dataclasses
 
-    base = make_inputs(n=40)
+    base = make_inputs()  # 12 schools, each made a mover below: more movers than any room names
     cat = base.categorisation.copy()
     long = "Longwater-under-Edge Church of England Voluntary Controlled Primary School and Nursery"
     cat["school_name"] = [f"{long} {i:02d}" for i in range(len(cat))]
