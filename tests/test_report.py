@@ -777,11 +777,12 @@ def test_pdf_streams_are_deflated_at_zlib_default_level():
     assert render.PDF_ZLIB_LEVEL == 6
 
 
-@pytest.mark.slow  # lays the general edition out twice
-def test_a_front_page_overfilled_by_a_busy_term_is_laid_out_again_naming_less(tmp_path):
+@pytest.mark.slow  # lays the general edition out twice, whole
+def test_a_front_page_overfilled_by_a_busy_term_is_laid_out_again_naming_less(tmp_path, monkeypatch):
     """Every kind of front-page item at once, and long: movers beyond the usual room, long notes, schools that left,
     joined and are proposed to close, academies at several steps. The front page still ends on page 1 with the
-    academies of concern, and what it no longer names is pointed to."""
+    academies of concern, and what it no longer names is pointed to. The rooms it overfills are found on the front
+    page alone; the edition is laid out whole once, in the room that fits."""
     import dataclasses
 
     base = make_inputs()  # 12 schools, each made a mover below: more movers than any room names
@@ -816,11 +817,24 @@ def test_a_front_page_overfilled_by_a_busy_term_is_laid_out_again_naming_less(tm
                                "flagged_on": dt.date(2025, 11, 3), "term": TERM} for i in range(16)])
     busy = dataclasses.replace(base, categorisation=cat, data_quality=pd.DataFrame(dq), data_notes=notes,
                                academy_concerns=academies)
+    laid_out, layout = [], report._layout  # front_only of each layout, in order
+
+    def recorded(name, context):
+        laid_out.append(context["front_only"])
+        return layout(name, context)
+    monkeypatch.setattr(report, "_layout", recorded)
     build_edition(busy, tmp_path / "busy", "general")
+    monkeypatch.undo()
+    assert laid_out == [True, True, True, False]  # rooms 1 and 2 overfilled alone; the third fits, laid out whole
     pages = pdf_pages(tmp_path / "busy" / "report.pdf")
     front = pages[0]
     assert "Academies of concern (16)" in front and pages[1].startswith("Contents"), front[-300:]
     tight = front_page.FRONT_ROOMS[2]  # the busy term fits the third room (the fourth also folds the route)
+    # The second room, skipped on the front page alone, overfills the edition laid out whole too.
+    context = report._context(general_view(busy), "general")
+    context.update(front_page.front_keys(general_view(busy), context["movers"], context["academy_concerns"],
+                                         front_page.FRONT_ROOMS[1]))
+    assert not front_page.fits_one_page(render._layout("report.html.j2", context)[0])
     assert tight.movers == tight.named == tight.academies == 0  # the last room names nobody: counts and pointers
     assert "They are listed, with why, on page" in front
     assert "12 schools categorised in" in front and "6 closed; 6 converted to an academy. Each is in Appendix A" in front

@@ -267,6 +267,7 @@ def _context(inputs: ReportInputs, edition: str) -> dict:
                                   f"{'levels' if len(other_levels) != 1 else 'a level'} this rule set does not have "
                                   f"({', '.join(other_levels)}): not compared with their level now."),
         **front_keys(inputs, moved, academies, FRONT_ROOMS[0]),
+        "front_only": False,  # the whole edition (build_edition lays the front page out alone to choose its room)
         "gap_chart_max": GAP_CHART_MAX_SCHOOLS,
         "gap_section": inputs.gap_section,
         # The report's CSS colours the seed's levels; a rule set's own levels (universal ... intensive) take the charts'
@@ -357,13 +358,21 @@ def build_edition(inputs: ReportInputs, out_dir: Path, edition: str) -> list[Pat
 
     path = out_dir / "report.pdf"
     context = _context(view, edition)
-    doc, identifier = _layout("report.html.j2", context)
-    for room in FRONT_ROOMS[1:]:
-        if fits_one_page(doc):
-            break
-        # Rare (many movers, long notes, schools leaving and joining at once): laid out again, naming less.
-        context.update(front_keys(view, context["movers"], context["academy_concerns"], room))
+    # How much the front page names (its room) is chosen on the front page alone, laid out with only the start of
+    # the contents after it: a busy term (real Surrey: no LA-held files, old results, schools leaving) overfilled
+    # the first room, and the whole edition was laid out twice, a third of its CPU. The front page's own layout
+    # does not depend on what follows it, except its page references ("listed on page N"), which point to page 2
+    # there: never wider than in the edition, so a room the front page alone overfills, the edition would too.
+    # The edition laid out whole is still what decides; the last room is taken whatever it holds, as before.
+    for i, room in enumerate(FRONT_ROOMS):
+        if i:  # many movers, long notes, schools leaving and joining at once: naming less
+            context.update(front_keys(view, context["movers"], context["academy_concerns"], room))
+        last = i == len(FRONT_ROOMS) - 1
+        if not last and not fits_one_page(_layout("report.html.j2", {**context, "front_only": True})[0]):
+            continue
         doc, identifier = _layout("report.html.j2", context)
+        if last or fits_one_page(doc):
+            break
     _write(doc, path, identifier, context["run_date"], release_layout=True)
     written.append(path)
 
