@@ -93,7 +93,9 @@ airflow: airflow-init
 # REST tests shared their deployment; 16 min 10-36 s on 27 Nov with 1,264 tests, 1,610-1,696 s of CPU, where two
 # cores give at least 13 min 25 s; 14 min 7 s with 1,274 tests and 1,476 s of CPU once dag.test()'s in-process API
 # was built for one version, the browser left Airflow's pages while runs went on and the workers shared one migrated
-# Airflow database). Compiled files are kept, as in test-fast.
+# Airflow database; 10 min 23 s to 11 min 41 s in three runs on 28 Nov, 1,153-1,274 s of CPU in the tests, as the
+# regional run came to be tested once, on Celery, the browser to draw no animations and a busy term's edition to be laid
+# out whole once). Compiled files are kept, as in test-fast.
 TEST_WORKERS ?= 3
 FAST_WORKERS ?= 2
 PYTEST_PARALLEL := --dist loadfile --no-loadscope-reorder
