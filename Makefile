@@ -95,7 +95,9 @@ airflow: airflow-init
 # was built for one version, the browser left Airflow's pages while runs went on and the workers shared one migrated
 # Airflow database; 10 min 23 s to 11 min 41 s in three runs on 28 Nov, 1,153-1,274 s of CPU in the tests, as the
 # regional run came to be tested once, on Celery, the browser to draw no animations and a busy term's edition to be laid
-# out whole once). Compiled files are kept, as in test-fast.
+# out whole once). A fourth process does not help: on 28 Nov four took 12 min 21 s against 11 min 34 s on three, the
+# two cores busy for 1,471 of its 1,484 core-seconds (/proc/stat), so what shortens `make test` now is less CPU.
+# Compiled files are kept, as in test-fast.
 TEST_WORKERS ?= 3
 FAST_WORKERS ?= 2
 PYTEST_PARALLEL := --dist loadfile --no-loadscope-reorder
