@@ -1,6 +1,7 @@
-"""The stages that build the evidence and the categories (assess_evidence, categorise) run with few full garbage
-collections (collector.py STAGE_GC_THRESHOLDS, pipeline.with_few_full_collections): their long-lived objects grow
-with the schools, and the collector's full passes over them made the stages' CPU grow faster than the schools.
+"""The stages that build the evidence, the categories and the letters (assess_evidence, categorise, flag_letters)
+run with few full garbage collections (collector.py STAGE_GC_THRESHOLDS, pipeline.with_few_full_collections): their
+long-lived objects grow with the schools, and the collector's full passes over them made the stages' CPU grow faster
+than the schools.
 The young generations are still collected (the cycles the stages make are freed as before, their peak memory
 unchanged); the oldest is not collected by itself; the thresholds are restored afterwards."""
 
@@ -18,8 +19,8 @@ class _Seen(Exception):
     pass
 
 
-@pytest.mark.parametrize("stage, first_call", [("assess_evidence", "_term_data"), ("categorise", "_term_data")])
-def test_the_stage_runs_with_few_full_collections(stage, first_call, tmp_path, monkeypatch, gc_state):
+@pytest.mark.parametrize("stage", ["assess_evidence", "categorise", "flag_letters"])
+def test_the_stage_runs_with_few_full_collections(stage, tmp_path, monkeypatch, gc_state):
     gc.set_threshold(700, 10, 10)
     seen = []
 
@@ -27,7 +28,7 @@ def test_the_stage_runs_with_few_full_collections(stage, first_call, tmp_path, m
         seen.append((gc.get_threshold(), gc.get_freeze_count() > 0))
         raise _Seen
 
-    monkeypatch.setattr(pipeline, first_call, record)
+    monkeypatch.setattr(pipeline, "_term_data", record)
     cfg = pipeline.RunConfig(la_code="999", term="2025-26-spring", landing=str(tmp_path), work_dir=str(tmp_path / "w"),
                              history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", run_id="gc")
     with pytest.raises(_Seen):
