@@ -131,3 +131,32 @@ def test_the_growth_table_prints_each_measured_stage_with_its_exponent(count, ca
     row = next(ln for ln in out.splitlines() if ln.startswith("categorise"))
     assert "      1.00" in row and ("k by round" in out) == (count == "cpu")
     assert ("instructions (billions)" in out) == (count == "instructions")
+
+
+def test_the_floors_are_laid_out_at_the_county_size_and_the_profile_at_the_largest(tmp_path, monkeypatch, capsys):
+    """The county term against its floor is the smallest size's (250 schools, a county): the floors hold all their
+    pages in one document, and at 4,000 schools' 9,000 pages the tagged profile floor alone held 16.5 GiB. The
+    profile of build_reports, where the cost grows, stays at the largest size."""
+    calls = []
+
+    def first_round(root, schools, term, stages, repeats=1, count="cpu", counted_stages=()):
+        runs = {st: [{"cpu": 1.0 + schools / 1000, "stage_cpu": schools / 1000, "peak_mib": 1.0, "unit": "s CPU"}]
+                for st in stages}
+        return {"cfg": {"schools": schools}, "root": root, "count": count, "schools": schools, "runs": runs,
+                "pages": 3 * schools, "landing": root / f"landing-{schools}"}
+
+    def measured(code, *args):
+        calls.append((code, args))
+        out = '{"pages": 1, "read_cpu": 0.1, "render_cpu": 0.5}' if code != bench_growth.PROFILE_CODE else "[]"
+        return {"cpu": 2.0, "peak_mib": 10.0, "out": out}
+
+    monkeypatch.setattr(bench_growth, "first_round", first_round)
+    monkeypatch.setattr(bench_growth, "measured", measured)
+    monkeypatch.setitem(bench_growth.MEASURE, "cpu", measured)  # the interpreter+import start too: no child at all
+    bench_growth.main(["--schools", "250", "1000", "4000"])
+    floors = [args for code, args in calls if code in (bench_growth.FLOOR_CODE, bench_growth.FLOOR_UA_CODE)]
+    assert len(floors) == 3 and all(a[0].endswith("landing-250") and a[1] == "750" for a in floors), floors
+    assert [args for code, args in calls if code == bench_growth.PROFILE_CODE] == [('{"schools": 4000}',)]
+    out = capsys.readouterr().out
+    assert "County term at 250 schools against the floor (750 plain pages" in out
+    assert "build_reports at 4,000 schools profiled" in out
