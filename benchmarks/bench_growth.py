@@ -24,13 +24,13 @@ the reports' minutes. `--instructions [STAGE ...]` counts instructions under val
 the same count on every run, so it says whether a stage's work grows faster than the schools, noise or none.
 
 County term against the floor: the in-process stages of the smallest size (a county: 250 schools by default)
-against what any implementation must at least do: pandas reading the same feed bytes, and WeasyPrint laying out and writing the same number of plain
-(untagged, text-only) pages as the term's PDFs. The goal is at most 1.3 times the floor. Beside it, the floor
-made honest: the same pages written as the brief requires them (tagged PDF/UA-1), and pages holding what the
-issue's school profile holds (tables, sparklines; fixed synthetic content, no project code), so the ratio splits
-into what those requirements cost and what is the project's own overhead. The floors are one WeasyPrint document
-each, all their pages held at once: at the largest size (9,000 pages at 4,000 schools) the tagged profile floor
-alone held 16.5 GiB of this 24 GiB machine, for a county no LA is.
+against what any implementation must at least do: pandas reading the same feed bytes, and WeasyPrint laying out
+and writing the same number of plain (untagged, text-only) pages as the term's PDFs. The goal is at most 1.3 times
+the floor. Beside it, the floor made honest: the same pages written as the brief requires them (tagged PDF/UA-1),
+and pages holding what the issue's school profile holds (tables, sparklines; fixed synthetic content, no project
+code), so the ratio splits into what those requirements cost and what is the project's own overhead. The floors
+are one WeasyPrint document each, all their pages held at once: at the largest size (9,218 pages at 4,000
+schools) the tagged profile floor alone held 15.8 GiB of this 24 GiB machine, for a county no LA is.
 
 Figures from a shared machine drift: compare ratios and exponents, not absolute seconds.
 """
@@ -540,8 +540,9 @@ def report(results: list[dict], base: dict, repeats: int) -> None:
         spent = json.loads(largest["profile"]["out"])
         total = sum(t for _, t in spent) or 1.0
         print()
-        print(f"  build_reports at {largest['schools']:,} schools profiled (cProfile, {largest['profile']['cpu']:.1f} s "
-              f"CPU with the profiler's own cost): self time by package, the {len(spent)} largest")
+        print(f"  build_reports at {largest['schools']:,} schools profiled (cProfile, "
+              f"{largest['profile']['cpu']:.1f} s CPU with the profiler's own cost): self time by package, "
+              f"the {len(spent)} largest")
         for key, t in spent:
             print(f"    {key:<44}{t:8.1f} s {100 * t / total:5.0f}%")
 
