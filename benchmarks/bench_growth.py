@@ -520,21 +520,21 @@ def report(results: list[dict], base: dict, repeats: int) -> None:
         f"{1000 * sum(st['cpu'] for st in r['stages'].values()) / r['schools']:>{17 if counting else 19}.1f} "
         f"{'M instr' if counting else 'ms'}" for r in results))
 
-    last = next((r for r in results if "floor" in r), None)  # the county term (the smallest size)
-    if last is None:
+    term = next((r for r in results if "floor" in r), None)  # the county term: the smallest size
+    if term is None:
         return
-    floor = last["floor"]
-    county = sum(st["cpu"] for st in last["stages"].values())
+    floor = term["floor"]
+    county = sum(st["cpu"] for st in term["stages"].values())
     print()
-    print(f"County term at {last['schools']:,} schools against the floor ({last['pages']:,} plain pages laid out and "
+    print(f"County term at {term['schools']:,} schools against the floor ({term['pages']:,} plain pages laid out and "
           f"written + pandas reading the same feed bytes, one process)")
     print(f"  stages: {county:.1f} s CPU in {len(STAGES)} processes ({county - len(STAGES) * base['cpu']:.1f} s "
           f"without the {len(STAGES)} interpreter+import starts)")
     print(f"  floor:  {floor['cpu']:.1f} s CPU, peak {floor['peak_mib']:.0f} MiB ({floor['out']})")
     print(f"  ratio stages / floor: {county / floor['cpu']:.2f} "
           f"(without the starts: {(county - (len(STAGES) - 1) * base['cpu']) / floor['cpu']:.2f}); goal <= 1.3")
-    honest_floor(last, floor, county, base)
-    above_floor(last, floor, base)
+    honest_floor(term, floor, county, base)
+    above_floor(term, floor, base)
     largest = results[-1]
     if "profile" in largest:
         spent = json.loads(largest["profile"]["out"])
@@ -547,15 +547,15 @@ def report(results: list[dict], base: dict, repeats: int) -> None:
             print(f"    {key:<44}{t:8.1f} s {100 * t / total:5.0f}%")
 
 
-def honest_floor(last: dict, floor: dict, county: float, base: dict) -> None:
+def honest_floor(term: dict, floor: dict, county: float, base: dict) -> None:
     """The floor as the brief requires the pages (tagged PDF/UA-1) and as the issue asks for them (profile pages),
     beside the plain one: how much of the ratio is those requirements and how much the project's own overhead."""
-    if "floor_ua_plain" not in last:
+    if "floor_ua_plain" not in term:
         return
-    plain, ua, prof = floor, last["floor_ua_plain"], last["floor_ua_profile"]
+    plain, ua, prof = floor, term["floor_ua_plain"], term["floor_ua_profile"]
     starts = (len(STAGES) - 1) * base["cpu"]  # the stages' extra interpreter+import starts (the floor pays one)
     print()
-    print(f"  The floor made honest ({last['pages']:,} pages, the same feed reading, each floor in its own process):")
+    print(f"  The floor made honest ({term['pages']:,} pages, the same feed reading, each floor in its own process):")
     print(f"  {'floor':<58}{'CPU s':>8}{'peak MiB':>10}{'pages':>7}{'elements/page':>14}{'stages / floor':>16}"
           f"{'without starts':>16}")
     rows = [("plain, untagged text pages (the goal line above)", plain),
@@ -580,7 +580,7 @@ def honest_floor(last: dict, floor: dict, county: float, base: dict) -> None:
               "average about 70 elements (735 pages, ~52,000 elements in the restricted report at 627 schools).")
 
 
-def above_floor(last: dict, floor: dict, base: dict) -> None:
+def above_floor(term: dict, floor: dict, base: dict) -> None:
     """Where the CPU above the floor goes, per stage: each stage without its interpreter+import start, against
     the part of the floor it corresponds to (reading the feeds once for extract, which reads them, and validate,
     which checks them; the plain pages for build_reports; nothing for the decisions and publishing)."""
@@ -591,18 +591,18 @@ def above_floor(last: dict, floor: dict, base: dict) -> None:
     render_floor = parts["render_cpu"]
     floor_of = {"read_cpu": read_floor, "render_cpu": render_floor}
     print()
-    print(f"  Where the CPU above the floor goes ({last['schools']:,} schools; each stage less one interpreter+import "
+    print(f"  Where the CPU above the floor goes ({term['schools']:,} schools; each stage less one interpreter+import "
           f"start of {base['cpu']:.1f} s; floor: {read_floor:.1f} s reading the feeds, {render_floor:.1f} s laying out "
-          f"and writing {last['pages']:,} plain pages, {floor['cpu'] - read_floor - render_floor:.1f} s its own start)")
+          f"and writing {term['pages']:,} plain pages, {floor['cpu'] - read_floor - render_floor:.1f} s its own start)")
     print(f"  {'stage':<16}{'CPU s':>8}{'floor s':>9}{'above s':>9}{'of all above':>14}")
     rows = []
     for stage in STAGES:
-        cpu = max(last["stages"][stage]["cpu"] - base["cpu"], 0.0)
+        cpu = max(term["stages"][stage]["cpu"] - base["cpu"], 0.0)
         part = FLOOR_PART.get(stage)
         f = 0.0
         if part:  # the read floor once, shared by the stages that read and check the feeds, in proportion
             sharers = [s for s in STAGES if FLOOR_PART.get(s) == part]
-            total = sum(max(last["stages"][s]["cpu"] - base["cpu"], 0.0) for s in sharers) or 1.0
+            total = sum(max(term["stages"][s]["cpu"] - base["cpu"], 0.0) for s in sharers) or 1.0
             f = floor_of[part] * cpu / total
         rows.append((stage, cpu, f, cpu - f))
     above = sum(r[3] for r in rows) or 1.0
