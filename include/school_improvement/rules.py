@@ -348,6 +348,11 @@ class AcademyRules(BaseModel):
     # judgement (`ofsted_*` indicators: not judged, the reason naming the predecessor, and said on the front page) or
     # "use" (read, the evidence naming the predecessor). Safeguarding is read either way (the children are the same).
     predecessor_inspections: Literal["use", "not_used"] = "use"
+    # An academy with no published figures of its own, read on one predecessor's (the rule set's predecessor_results,
+    # by GIAS links): figures of the school it replaced, from before the trust was responsible for it. "not_used" by
+    # the concerns that read results or absence (not judged, the reason naming the predecessor, and said on the front
+    # page) or "use" (read, the evidence naming the predecessor).
+    predecessor_results: Literal["use", "not_used"] = "use"
 
 
 class MemberAlerts(BaseModel):

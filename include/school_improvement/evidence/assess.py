@@ -80,14 +80,17 @@ class SchoolEvidence:
     def check(self, ev: Evidence) -> Check:
         return getattr(self, f"_{ev.kind}")(ev)
 
+    def predecessor_of(self, f: Finding) -> int | None:
+        """The predecessor URN whose figures a judged finding read (GIAS links), or None: the school's own."""
+        kind = self.data.kind_of_source(f.source) if f.source and f.met is not None else None
+        return (self.data.row(kind, self.urn) or {}).get("_predecessor") if kind else None
+
     def _indicator(self, ev: Evidence) -> Check:
         f: Finding = self.indicators.get(ev.indicator)
         value, reason = f.value, f.reason
-        kind = self.data.kind_of_source(f.source) if f.source else None
-        if kind and f.met is not None:  # figures of a predecessor school (GIAS links): the evidence says whose
-            row = self.data.row(kind, self.urn) or {}
-            if row.get("_predecessor") is not None:
-                value = f"{value} (figures of predecessor URN {row['_predecessor']}, GIAS links)"
+        held = self.predecessor_of(f)
+        if held is not None:  # figures of a predecessor school (GIAS links): the evidence says whose
+            value = f"{value} (figures of predecessor URN {held}, GIAS links)"
         elif f.met is None:  # not judged: a school formed from several with figures says so, naming them
             notes = [n for n in (self.data.predecessor_note(k, self.urn) for k in PREDECESSOR_KINDS) if n]
             if notes and notes[0] not in reason:
@@ -791,7 +794,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
     indicators = named_indicators(rules)
     advisers = adviser_lookup(data, rules)["adviser"]
     schools, checks, findings, measures, figures, unnamed, maintained_seen = [], [], [], [], [], [], []
-    categories_said, predecessor_academies = [], []
+    categories_said, predecessor_academies, results_of_predecessors = [], [], []
     for kind, frame in (("maintained", maintained_schools(data)), ("academy", academies(data))):
         for school in frame.to_dict("records"):
             urn = int(school["urn"])
@@ -823,6 +826,9 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
                     for n, e in enumerate(ind.evidence):
                         checks.append(_check_row(urn, ACADEMY_CONCERN, ind.id, "", "", ind.wording, n,
                                                  academy_check(ev, e, rules)))
+                        held = predecessor_results_set_aside(ev, e, rules)
+                        if held is not None:
+                            results_of_predecessors.append((urn, school.get("school_name"), held, ind.id))
                 o = ev.indicators._ofsted()
                 if o.get("predecessor"):
                     predecessor_academies.append((urn, school.get("school_name"), o["predecessor"], o.get("source")))
@@ -851,6 +857,7 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
         + too_old_problems(data, rules) + term_dates + closed_undated + ofsted_category_blank_problems(unnamed)
         + ofsted_not_listed_problems(maintained_seen) + ofsted_category_problems(categories_said)
         + academy_predecessor_problems(predecessor_academies, rules)
+        + academy_predecessor_results_problems(results_of_predecessors)
         + membership_changes(data, history, {int(u) for u in maintained_schools(data).get("urn", [])}))
 
 
@@ -878,11 +885,25 @@ def _reads_an_ofsted_judgement(indicator: str | None) -> bool:
     return bool(indicator) and indicator.startswith("ofsted_")
 
 
+def predecessor_results_set_aside(ev: "SchoolEvidence", e: Evidence, rules: RuleSet) -> int | None:
+    """The predecessor URN whose results or absence an academy concern's evidence would read, when the rule set's
+    academy_concerns.predecessor_results is `not_used`; else None."""
+    if (rules.academy_concerns.predecessor_results != "not_used" or e.kind != "indicator"
+            or _reads_an_ofsted_judgement(e.indicator) or e.indicator == "safeguarding_not_met"):
+        return None  # an inspection (predecessor_inspections), or not a figure
+    return ev.predecessor_of(ev.indicators.get(e.indicator))
+
+
 def academy_check(ev: "SchoolEvidence", e: Evidence, rules: RuleSet) -> Check:
-    """One piece of an academy concern's evidence. An Ofsted judgement of the school the academy replaced is not the
-    academy's (the rule set's academy_concerns.predecessor_inspections): not judged when `not_used`, and named as the
-    predecessor's wherever it is read."""
+    """One piece of an academy concern's evidence. An Ofsted judgement, or results and absence, of the school the
+    academy replaced are not the academy's (the rule set's academy_concerns.predecessor_inspections and
+    predecessor_results): not judged when `not_used`, and named as the predecessor's wherever they are read."""
     c = ev.check(e)
+    held = predecessor_results_set_aside(ev, e, rules)
+    if held is not None:
+        return Check(None, c.measure, c.value, f"not judged: figures of predecessor URN {held} (GIAS links), the "
+                     f"school the academy replaced, not the academy's (the rule set's predecessor_results: not_used)",
+                     c.source, comparator=c.comparator)
     if not (_reads_an_ofsted_judgement(e.indicator) or e.indicator == "safeguarding_not_met"):
         return c
     inspected_as = ev.indicators._ofsted().get("predecessor")
@@ -915,6 +936,23 @@ def academy_predecessor_problems(found: list[tuple], rules: RuleSet) -> list[Pro
         f"{len(found)} academ{'ies' if len(found) != 1 else 'y'}' latest Ofsted judgement is of the school "
         f"{'they' if len(found) != 1 else 'it'} replaced ({names}{more}): {then}"), "warning",
         "academy_predecessor_inspection")]
+
+
+def academy_predecessor_results_problems(found: list[tuple]) -> list[Problem]:
+    """The academies whose concerns on results or absence were not judged because the figures are their
+    predecessor's (academy_concerns.predecessor_results: not_used), said once on the front page."""
+    if not found:
+        return []
+    by_urn = list(dict.fromkeys((urn, name, held) for urn, name, held, _ in found))  # an academy once
+    names = "; ".join(f"{n} (URN {u}), figures of predecessor URN {p}" for (u, n, p) in by_urn[:3])
+    more = f" and {len(by_urn) - 3} more" if len(by_urn) > 3 else ""
+    ids = ", ".join(sorted({i for _, _, _, i in found}))
+    return [Problem("GIAS links", None, "URN", (
+        f"{len(by_urn)} academ{'ies have' if len(by_urn) != 1 else 'y has'} no published results or absence of "
+        f"{'their' if len(by_urn) != 1 else 'its'} own, only of the school {'they' if len(by_urn) != 1 else 'it'} "
+        f"replaced ({names}{more}): not used for {ids} (the rule set's academy_concerns.predecessor_results: "
+        f"not_used): no concern put to a trust rests on figures from before it was responsible"), "warning",
+        "academy_predecessor_results")]
 
 
 def ofsted_category_problems(said: list[tuple]) -> list[Problem]:

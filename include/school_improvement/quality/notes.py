@@ -22,7 +22,11 @@ NOTE_CHECKS = ("edition_replaced", "history_order", "after_edition_date", "resul
                "folder_not_read", "own_schools_not_in_gias", "feed_missing", "feed_empty", "feed_set", "ward_spelling",
                "national_comparator", "gias_after_term", "gias_old", "rule_set_review_date", "rule_set_in_force", "term_calendar",
                "fetched_source", "gias_date", "no_summary_rows", "gias_close_date", "gias_open_date", "gias_column_missing", "year_in_name",
-               "letters_flagged_again", "ofsted_category_blank", "ofsted_not_listed")
+               "letters_flagged_again", "ofsted_category_blank", "ofsted_not_listed",
+               # last: academies read on their own figures only (fewer concerns put to trusts, each academy's evidence
+               # saying why), after every note on how far the edition may be relied on; Appendix A says it whenever
+               # the front page's box is full
+               "academy_predecessor_results")
 # Within a check, warnings before the information lines (e.g. results out of date before the newest published).
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
