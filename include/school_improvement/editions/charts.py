@@ -111,9 +111,14 @@ def chart_distribution(history: pd.DataFrame, term: str, levels=("low", "medium"
 
 @_memo_by_content
 def chart_vs_national(ind: pd.DataFrame) -> tuple[str, str]:
-    """Two histograms of each school's difference from national: attainment (RWM) and absence."""
+    """Two histograms of each school's difference from national: attainment (RWM) and absence. With no school's
+    figure compared with national in either (results too old to judge, or not supplied), no chart: empty axes read
+    as "0 of 0 schools", so the uri is None and the text says why there is nothing to show."""
     att = (ind["rwm_exp"] - ind["rwm_exp_national"]).dropna()
     absn = (ind["overall_absence"] - ind["overall_absence_national"]).dropna()
+    if not len(att) and not len(absn):
+        return None, ("No school's KS2 or absence figure is compared with national this term (too old to judge, or "
+                      "not supplied: the front page says which), so there is nothing to chart.")
     with matplotlib.rc_context(_MPL_RC):
         fig, axes = plt.subplots(1, 2, figsize=(7.2, 3))
         for ax, data, title, xlabel, good in (
@@ -144,6 +149,9 @@ def chart_disadvantaged_gap(ind: pd.DataFrame) -> tuple[str, str]:
     d = ind[["school_name", "disadv_gap", "disadv_gap_national"]].dropna(subset=["disadv_gap"])
     d = d.sort_values(["disadv_gap", "school_name"], ascending=[False, True], kind="mergesort")
     n = len(d)
+    if not n:  # no bar to draw: said, not an empty chart (uri None)
+        return None, ("No school has a disadvantaged gap compared this term (too old to judge, or not supplied: the "
+                      "front page says which), so there is nothing to chart.")
     national = pd.to_numeric(d["disadv_gap_national"], errors="coerce").dropna()
     nat = float(national.iloc[0]) if len(national) else None
     shown = d.head(GAP_CHART_MAX_SCHOOLS).iloc[::-1]  # widest at the top
