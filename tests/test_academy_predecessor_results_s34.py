@@ -28,8 +28,8 @@ def _data() -> TermData:
     schools = [gias(ACADEMY, type="Academy converter", type_group="Academies", is_academy=True,
                     is_la_maintained=False, trust="Example Trust", open_date=date(2021, 4, 1)),
                gias(SCHOOL, open_date=date(2021, 9, 1))]
-    links = [{"urn": new, "link_urn": old, "link_name": "Old", "link_type": "Predecessor", "link_date": date(2021, 4, 1)}
-             for new, old in ((ACADEMY, OLD), (SCHOOL, MERGED))]
+    links = [{"urn": new, "link_urn": old, "link_name": "Old", "link_type": "Predecessor",
+              "link_date": date(2021, 4, 1)} for new, old in ((ACADEMY, OLD), (SCHOOL, MERGED))]
     high = {"overall_absence": 9.5, "persistent_absence": 31.0}  # far above national (5.5%, 14.6%)
     return TermData("999", Term.parse("2022-23-autumn"), [
         feed("gias", schools, year=None), feed("gias_links", links, year=None),
