@@ -350,8 +350,8 @@ class AcademyRules(BaseModel):
     predecessor_inspections: Literal["use", "not_used"] = "use"
     # An academy with no published figures of its own, read on one predecessor's (the rule set's predecessor_results,
     # by GIAS links): figures of the school it replaced, from before the trust was responsible for it. "not_used" by
-    # the concerns that read results or absence (not judged, the reason naming the predecessor, and said on the front
-    # page) or "use" (read, the evidence naming the predecessor).
+    # the concerns that read results or absence (not judged, the reason naming the predecessor, and said in the data
+    # notes, last: Appendix A) or "use" (read, the evidence naming the predecessor).
     predecessor_results: Literal["use", "not_used"] = "use"
 
 

@@ -110,7 +110,7 @@ def chart_distribution(history: pd.DataFrame, term: str, levels=("low", "medium"
 
 
 @_memo_by_content
-def chart_vs_national(ind: pd.DataFrame) -> tuple[str, str]:
+def chart_vs_national(ind: pd.DataFrame) -> tuple[str | None, str]:
     """Two histograms of each school's difference from national: attainment (RWM) and absence. With no school's
     figure compared with national in either (results too old to judge, or not supplied), no chart: empty axes read
     as "0 of 0 schools", so the uri is None and the text says why there is nothing to show."""
@@ -143,7 +143,7 @@ def chart_vs_national(ind: pd.DataFrame) -> tuple[str, str]:
 
 
 @_memo_by_content
-def chart_disadvantaged_gap(ind: pd.DataFrame) -> tuple[str, str]:
+def chart_disadvantaged_gap(ind: pd.DataFrame) -> tuple[str | None, str]:
     """The widest gaps only: one bar per school at 8 pt, at most GAP_CHART_MAX_SCHOOLS (a county has hundreds,
     which would print in 3 pt); the alt text and the caption give the count for all schools."""
     d = ind[["school_name", "disadv_gap", "disadv_gap_national"]].dropna(subset=["disadv_gap"])

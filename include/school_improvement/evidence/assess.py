@@ -824,11 +824,11 @@ def assess(data: TermData, rules: RuleSet, history: "dict[int, dict] | None" = N
             else:
                 for ind in rules.academy_concerns.indicators:
                     for n, e in enumerate(ind.evidence):
-                        checks.append(_check_row(urn, ACADEMY_CONCERN, ind.id, "", "", ind.wording, n,
-                                                 academy_check(ev, e, rules)))
                         held = predecessor_results_set_aside(ev, e, rules)
                         if held is not None:
                             results_of_predecessors.append((urn, school.get("school_name"), held, ind.id))
+                        checks.append(_check_row(urn, ACADEMY_CONCERN, ind.id, "", "", ind.wording, n,
+                                                 academy_check(ev, e, rules, held)))
                 o = ev.indicators._ofsted()
                 if o.get("predecessor"):
                     predecessor_academies.append((urn, school.get("school_name"), o["predecessor"], o.get("source")))
@@ -894,16 +894,17 @@ def predecessor_results_set_aside(ev: "SchoolEvidence", e: Evidence, rules: Rule
     return ev.predecessor_of(ev.indicators.get(e.indicator))
 
 
-def academy_check(ev: "SchoolEvidence", e: Evidence, rules: RuleSet) -> Check:
+def academy_check(ev: "SchoolEvidence", e: Evidence, rules: RuleSet, results_set_aside: int | None) -> Check:
     """One piece of an academy concern's evidence. An Ofsted judgement, or results and absence, of the school the
     academy replaced are not the academy's (the rule set's academy_concerns.predecessor_inspections and
-    predecessor_results): not judged when `not_used`, and named as the predecessor's wherever they are read."""
+    predecessor_results): not judged when `not_used`, and named as the predecessor's wherever they are read.
+    `results_set_aside`: the predecessor URN whose figures the rule set does not use here
+    (`predecessor_results_set_aside`, which the caller also counts for the data notes), or None."""
     c = ev.check(e)
-    held = predecessor_results_set_aside(ev, e, rules)
-    if held is not None:
-        return Check(None, c.measure, c.value, f"not judged: figures of predecessor URN {held} (GIAS links), the "
-                     f"school the academy replaced, not the academy's (the rule set's predecessor_results: not_used)",
-                     c.source, comparator=c.comparator)
+    if results_set_aside is not None:
+        return Check(None, c.measure, c.value, f"not judged: figures of predecessor URN {results_set_aside} (GIAS "
+                     f"links), the school the academy replaced, not the academy's (the rule set's predecessor_results: "
+                     f"not_used)", c.source, comparator=c.comparator)
     if not (_reads_an_ofsted_judgement(e.indicator) or e.indicator == "safeguarding_not_met"):
         return c
     inspected_as = ev.indicators._ofsted().get("predecessor")
@@ -940,7 +941,8 @@ def academy_predecessor_problems(found: list[tuple], rules: RuleSet) -> list[Pro
 
 def academy_predecessor_results_problems(found: list[tuple]) -> list[Problem]:
     """The academies whose concerns on results or absence were not judged because the figures are their
-    predecessor's (academy_concerns.predecessor_results: not_used), said once on the front page."""
+    predecessor's (academy_concerns.predecessor_results: not_used), said once in the data notes (last of them: in
+    Appendix A, and on the front page when its box has room)."""
     if not found:
         return []
     by_urn = list(dict.fromkeys((urn, name, held) for urn, name, held, _ in found))  # an academy once
